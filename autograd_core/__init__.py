@@ -1,0 +1,35 @@
+"""autograd_core: a tape-based reverse-mode autodiff engine on NumPy.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+"""
+from .tensor import (Tensor, tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, linspace, eye,
+                     rand, randn, randint, zeros_like, ones_like, full_like, rand_like, randn_like,
+                     set_default_dtype, get_default_dtype, manual_seed, default_generator, Generator,
+                     float16, float32, float64, int8, uint8, int32, int64, bool_)
+from .graph import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly, autograd_grad,
+                    backward)
+from . import ops
+from .ops.registry import OPS, defop, xp
+from .ops.elementwise import (add, sub, mul, div, neg, pow, abs, exp, log, log1p, expm1, sqrt, rsqrt, sin, cos,
+                              tanh, sigmoid, relu, leaky_relu, elu, gelu, softplus, clamp, clip, maximum,
+                              minimum, where, sign, erf, floor, ceil, round, isnan, isinf, isfinite, eq, ne, lt,
+                              le, gt, ge, logical_and, logical_or, logical_not)
+from .ops.reduce import (sum, mean, prod, max, min, amax, amin, var, std, logsumexp, argmax, argmin, any, all,
+                         softmax, log_softmax, cumsum)
+from .ops.linalg import matmul, dot, outer, einsum
+from .ops.shape import (reshape, flatten, squeeze, unsqueeze, expand_dims, broadcast_to, expand,
+                        broadcast_tensors, permute, transpose, swapaxes, concatenate, cat, stack, split, chunk,
+                        pad, flip, tile, repeat, astype, clone)
+from .ops.index import getitem, setitem, gather, take_along_axis, index_select, masked_fill
+from .functional import grad, value_and_grad, vjp, jacobian, hessian
+
+bool = bool_  # noqa: A001  (torch.bool)
+double = float64
+float = float32  # noqa: A001  (torch.float)
+long = int64
+
+__version__ = "0.1.0"

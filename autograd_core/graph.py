@@ -1,0 +1,489 @@
+"""The tape: grad-mode state, the Node that each recorded op leaves behind, and backward.
+
+A Node holds the op, the input tensors (for their values and versions), the
+edges to the inputs' producers (``parents``), and whatever the forward saved.
+``backward`` counts each node's consumers, then walks the graph once in reverse
+topological order (Kahn's algorithm, iterative, so depth is unlimited).
+"""
+from __future__ import annotations
+
+import functools
+import threading
+import traceback
+
+import numpy as np
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+           "backward", "autograd_grad", "Node"]
+
+
+Tensor = None  # set by tensor.py once the class exists (tensor.py imports this module)
+make = None
+
+
+# -- grad mode ------------------------------------------------------------------------------
+class _Mode(threading.local):
+    enabled = True
+    anomaly = False
+    observers = ()   # callables(node) told of every new node (inspect.trace / profile)
+
+
+mode = _Mode()
+
+
+def is_grad_enabled():
+    return mode.enabled
+
+
+class _GradModeContext:
+    """Base of no_grad/enable_grad/set_grad_enabled: a context manager and a decorator."""
+    _target = True
+
+    def __enter__(self):
+        self._prev = mode.enabled
+        mode.enabled = self._target
+
+    def __exit__(self, *exc):
+        mode.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(*self._args()):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def _args(self):
+        return ()
+
+
+class no_grad(_GradModeContext):
+    """Record nothing on the tape inside this block (context manager or decorator)."""
+    _target = False
+
+
+class enable_grad(_GradModeContext):
+    """Re-enable recording inside a ``no_grad`` block."""
+    _target = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(flag)``: turn recording on or off; usable as a call, context or decorator."""
+
+    def __init__(self, flag):
+        self._target = bool(flag)
+        self._prev = mode.enabled
+        mode.enabled = self._target  # also works as a plain function call, like torch
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        mode.enabled = self._prev
+        return False
+
+    def _args(self):
+        return (self._target,)
+
+
+class detect_anomaly:
+    """Inside this block, nodes remember where they were created and backward stops at the
+    first op whose gradient holds NaN or Inf, naming that op and that place."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._prev = mode.anomaly
+        mode.anomaly = self.check_nan
+
+    def __exit__(self, *exc):
+        mode.anomaly = self._prev
+        return False
+
+
+# -- the Node -------------------------------------------------------------------------------
+class Node:
+    """One recorded op. ``grad_fn`` of a non-leaf tensor."""
+
+    __slots__ = ("op", "inputs", "parents", "versions", "ans", "out_ref", "kwargs", "hooks",
+                 "retain_ref", "trace", "__weakref__")
+
+    def __init__(self, op, inputs, parents, versions, ans, kwargs):
+        self.op = op
+        self.inputs = inputs
+        self.parents = parents
+        self.versions = versions
+        self.ans = ans
+        self.out_ref = None
+        self.kwargs = kwargs
+        self.hooks = None
+        self.retain_ref = None
+        self.trace = None
+
+    def name(self):
+        return self.op.backward_name
+
+    def __repr__(self):
+        return f"<{self.op.backward_name} object>"
+
+    @property
+    def next_functions(self):
+        """((parent_node_or_AccumulateGrad, 0), ...) as in PyTorch; None for inputs without grad."""
+        out = []
+        for p in (self.parents or ()):
+            if p is None:
+                out.append((None, 0))
+            elif isinstance(p, Node):
+                out.append((p, 0))
+            else:
+                out.append((AccumulateGrad(p), 0))
+        return tuple(out)
+
+    @property
+    def metadata(self):
+        return {"op": self.op.name, "kwargs": self.kwargs}
+
+
+class AccumulateGrad:
+    """The sink of a leaf tensor in ``next_functions``; ``.variable`` is the leaf."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def __repr__(self):
+        return "<AccumulateGrad object>"
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return id(self.variable)
+
+
+def edge(t):
+    """What backward follows from an input: its producing node, the leaf itself, or None."""
+    n = t._node
+    if n is not None:
+        return n
+    return t if t.requires_grad else None
+
+
+def record(op, inputs, parents, ans_arr, out, kwargs):
+    """Attach a Node for ``out`` (called by the registry only when recording).
+
+    ``inputs`` holds the op's positional arguments: Tensors, or raw constants (scalars,
+    arrays) that get no gradient and have ``None`` as their parent.
+    """
+    versions = tuple([t._version if isinstance(t, Tensor) else 0 for t in inputs])
+    node = Node(op, inputs, parents, versions, ans_arr if op.uses_ans else None, kwargs)
+    if op.uses_ans:
+        node.out_ref = _wref(out)
+    out._node = node
+    if mode.anomaly:
+        node.trace = "".join(traceback.format_stack()[:-3])
+    for obs in mode.observers:
+        obs(node, out)
+    return node
+
+
+import weakref as _weakref_mod  # noqa: E402
+_wref = _weakref_mod.ref
+
+
+def check_inplace(t, opname):
+    """Refuse in-place changes of a leaf that requires grad while recording."""
+    if mode.enabled and t.requires_grad and t._node is None:
+        raise RuntimeError(f"{opname}: a leaf tensor that requires grad can't be changed in place; "
+                           "wrap the update in `with no_grad():` (as optimizers do) or use an out-of-place op")
+
+
+# -- backward -------------------------------------------------------------------------------
+_FREED = ("Trying to backward through the graph a second time (or to use saved values after they were "
+          "freed). Saved values are freed after backward; pass retain_graph=True to the first backward "
+          "call if you need to backward through the graph again.")
+
+
+def _as_grad_array(g, like):
+    if g is None:
+        return None
+    if isinstance(g, Tensor):
+        g = g.data
+    g = np.asarray(g, dtype=like.dtype)
+    if g.shape != like.shape:
+        raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {like.shape}")
+    return g
+
+
+def backward(root, gradient=None, retain_graph=None, create_graph=False, inputs=None, explain=False):
+    """``root.backward(gradient)``: accumulate gradients into the ``.grad`` of leaves."""
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    grads = list(gradient) if isinstance(gradient, (list, tuple)) else [gradient] * len(roots)
+    if inputs is not None:
+        inputs = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    res = run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph,
+                       targets=inputs, accumulate=True, explain=explain)
+    return res
+
+
+def autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+                  allow_unused=False):
+    """Like ``torch.autograd.grad``: d(outputs)/d(inputs) as a tuple, without touching ``.grad``."""
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    single = not isinstance(inputs, (list, tuple))
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    res = run_backward(outputs, list(grad_outputs), retain_graph=retain_graph, create_graph=create_graph,
+                       targets=inputs, accumulate=False)
+    for t, g in zip(inputs, res):
+        if g is None and not allow_unused:
+            raise RuntimeError("One of the differentiated tensors appears to not have been used in the graph. "
+                               "Set allow_unused=True if this is the desired behavior.")
+    return tuple(res)
+
+
+def _unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape`` (undo numpy broadcasting). Works on arrays and Tensors."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if axes:
+        g = g.sum(axis=axes)
+    if g.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+unbroadcast = _unbroadcast
+
+
+def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targets=None,
+                 accumulate=True, explain=False):
+    if retain_graph is None:
+        retain_graph = create_graph
+    # Seed gradients ------------------------------------------------------------------
+    seeds = []
+    for r, g in zip(roots, root_grads):
+        if not isinstance(r, Tensor):
+            raise TypeError(f"backward: expected a Tensor, got {type(r).__name__}")
+        if not r.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
+                               "did you create it inside no_grad(), or from inputs without requires_grad=True?")
+        if g is None:
+            if r.data.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this output has "
+                                   f"shape {r.shape}: pass `gradient=` (a tensor of that shape) to backward()")
+            g = np.ones(r.shape, r.dtype)
+        else:
+            if create_graph and isinstance(g, Tensor):
+                if g.shape != r.shape:
+                    raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {r.shape}")
+            else:
+                g = _as_grad_array(g, r.data).copy()
+        seeds.append((r, g))
+
+    if create_graph:
+        seeds = [(r, g if isinstance(g, Tensor) else make(g)) for r, g in seeds]
+
+    logger = None
+    if explain:
+        from .inspect import ExplainLogger
+        logger = ExplainLogger.from_arg(explain)
+
+    prev_mode = mode.enabled
+    mode.enabled = bool(create_graph)
+    try:
+        return _run(seeds, retain_graph, create_graph, targets, accumulate, logger)
+    finally:
+        mode.enabled = prev_mode
+
+
+def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
+    grads = {}        # node or leaf tensor -> accumulated gradient
+    deps = {}         # node -> number of consumer edges not yet processed
+    start = []
+    for r, g in seeds:
+        key = r._node if r._node is not None else r
+        if key in grads:
+            grads[key] = grads[key] + g
+        else:
+            grads[key] = g
+            start.append(key)
+
+    # 1. Count consumers of every reachable node (iterative DFS).
+    stack = [k for k in start if isinstance(k, Node)]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        parents = node.parents
+        if parents is None:
+            raise RuntimeError(_FREED)
+        for p in parents:
+            if p is not None and type(p) is Node:
+                if p in deps:
+                    deps[p] += 1
+                else:
+                    deps[p] = 1
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+
+    target_keys = None
+    target_grads = {}
+    if targets is not None:
+        target_keys = {}
+        for i, t in enumerate(targets):
+            k = t._node if t._node is not None else t
+            target_keys.setdefault(k, []).append(i)
+
+    leaf_grads = {}
+    used_ids = set()
+    ready = [k for k in start if isinstance(k, Node) and deps.get(k, 0) == 0]
+    for k in start:
+        if not isinstance(k, Node):
+            leaf_grads[k] = grads.pop(k)
+            used_ids.add(id(leaf_grads[k]))
+    anomaly = mode.anomaly
+
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node)
+        if node.hooks:
+            for h in node.hooks:
+                r = h(g if create_graph else make(g))
+                if r is not None:
+                    g = r if create_graph else (r.data if isinstance(r, Tensor) else np.asarray(r))
+        if node.retain_ref is not None:
+            t = node.retain_ref()
+            if t is not None:
+                gv = g if create_graph else make(g.copy())
+                t.grad = gv if t.grad is None else t.grad + gv
+        if target_keys is not None and node in target_keys:
+            target_grads[node] = g
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(_FREED)
+        op = node.op
+        parents = node.parents
+        _check_versions(node)
+        if create_graph:
+            ans = node.out_ref() if node.out_ref is not None else None
+            args = inputs
+        else:
+            ans = node.ans
+            args = [t.data if isinstance(t, Tensor) else t for t in inputs]
+        kw = node.kwargs
+        in_grads = op.backward(g, ans, args, parents, kw)
+        if logger is not None:
+            logger.log_node(node, g, in_grads, inputs)
+        for i, p in enumerate(parents):
+            if p is None:
+                continue
+            gi = in_grads[i]
+            if gi is None:
+                continue
+            inp = inputs[i]
+            ishape = inp.data.shape
+            if gi.shape != ishape:
+                gi = _unbroadcast(gi, ishape)
+            if not create_graph:
+                if type(gi) is not np.ndarray:
+                    gi = np.asarray(gi)
+                if gi.dtype != inp.data.dtype:
+                    gi = gi.astype(inp.data.dtype)
+            elif gi.dtype != inp.data.dtype:
+                gi = gi.astype(inp.data.dtype)
+            if anomaly and not np.all(np.isfinite(gi.data if isinstance(gi, Tensor) else gi)):
+                where = ("\nThe op was created at:\n" + node.trace) if node.trace else ""
+                raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its "
+                                   f"{i}th output (the gradient for input {i}, shape {tuple(ishape)}).{where}")
+            if type(p) is Node:
+                if p in grads:
+                    grads[p] = grads[p] + gi
+                else:
+                    grads[p] = gi
+                d = deps[p] - 1
+                deps[p] = d
+                if d == 0:
+                    ready.append(p)
+            else:
+                if p in leaf_grads:
+                    leaf_grads[p] = leaf_grads[p] + gi
+                else:
+                    leaf_grads[p] = gi
+        if not retain_graph:
+            node.inputs = None
+            node.parents = None
+            node.ans = None
+            node.out_ref = None
+            node.kwargs = _EMPTY
+
+    # Leaves: hooks, then accumulate into .grad (or collect for targets).
+    results = None
+    if target_keys is not None:
+        results = [None] * len(targets)
+        for k, idxs in target_keys.items():
+            gk = target_grads.get(k) if isinstance(k, Node) else leaf_grads.get(k)
+            if gk is not None and not create_graph and not isinstance(gk, Tensor):
+                gk = make(gk.copy() if not gk.flags.owndata else gk)
+            for i in idxs:
+                results[i] = gk
+        if not accumulate:
+            return results
+    for leaf, g in leaf_grads.items():
+        if targets is not None and leaf not in target_keys:
+            continue
+        if leaf._hooks:
+            for h in leaf._hooks:
+                r = h(g if create_graph else make(g))
+                if r is not None:
+                    g = r if create_graph else (r.data if isinstance(r, Tensor) else np.asarray(r))
+        if create_graph:
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            continue
+        if leaf.grad is None:
+            if id(g) in used_ids or not g.flags.owndata or not g.flags.writeable:
+                g = g.copy()
+            used_ids.add(id(g))
+            leaf.grad = make(g)
+        elif leaf.grad.requires_grad:
+            leaf.grad = make(leaf.grad.data + g)
+        else:
+            leaf.grad.data += g
+    return results
+
+
+_EMPTY = {}
+
+
+def _check_versions(node):
+    uses = node.op.uses
+    for i in (range(len(node.inputs)) if uses is None else uses):
+        t = node.inputs[i]
+        if isinstance(t, Tensor) and t._version != node.versions[i]:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an in-place "
+                f"operation: input {i} of {node.name()} (shape {tuple(t.shape)}) is at version {t._version}; "
+                f"expected version {node.versions[i]}. Clone the tensor before changing it in place "
+                f"(t = t.clone()), or change it out of place.")
+    if node.op.uses_ans and node.out_ref is not None:
+        out = node.out_ref()
+        if out is not None and out._version != 0:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an in-place "
+                f"operation: the output of {node.name()} (shape {tuple(out.shape)}) was changed in place "
+                f"after it was saved. Clone it first (y = y.clone()).")

@@ -1,0 +1,300 @@
+"""Elementwise ops: arithmetic, unary math, activations, comparisons.
+
+Each line pairs a forward (on arrays) with its VJP rule(s); see ``registry`` for the rules'
+signature. Broadcasting is undone centrally, so rules return full-size gradients.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..graph import check_inplace, mode
+from ..tensor import Tensor
+from .registry import defop, method, xp
+from ..kernels import erf as _erf_kernel
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _nowarn(f):
+    def wrapped(*a, **k):
+        with np.errstate(all="ignore"):
+            return f(*a, **k)
+    wrapped.__doc__ = f.__doc__
+    return wrapped
+
+
+# -- arithmetic --------------------------------------------------------------------------------
+add = defop("add", np.add, (lambda g, ans, x, y: g,
+                            lambda g, ans, x, y: g), uses=())
+sub = defop("sub", np.subtract, (lambda g, ans, x, y: g,
+                                 lambda g, ans, x, y: -g), uses=())
+mul = defop("mul", np.multiply, (lambda g, ans, x, y: g * y,
+                                 lambda g, ans, x, y: g * x))
+div = defop("div", np.true_divide, (lambda g, ans, x, y: g / y,
+                                    lambda g, ans, x, y: -g * x / (y * y)))
+neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=())
+
+
+def _pow_base(g, ans, x, y):
+    # d/dx x**y = y * x**(y-1); for y == 0 the gradient is exactly 0 (even at x == 0).
+    if isinstance(y, (int, float)):
+        if y == 0:
+            return g * 0
+        if y == 1:
+            return g
+        if y == 2:
+            return g * 2 * x
+        return g * y * x ** (y - 1)
+    return g * xp.where(y == 0, 0.0, y * x ** xp.where(y == 0, 1.0, y - 1))
+
+
+def _pow_exp(g, ans, x, y):
+    # d/dy x**y = x**y * log(x); defined as 0 where x == 0 and y >= 0, as PyTorch does.
+    safe = xp.where(x == 0, 1.0, x) if not isinstance(x, (int, float)) else (x if x != 0 else 1.0)
+    return g * ans * xp.log(safe)
+
+
+pow = defop("pow", _nowarn(np.power), (_pow_base, _pow_exp), uses_ans=True)
+
+
+def maximum_(x, y):
+    """Elementwise max; ties split the gradient equally (as PyTorch's ``maximum``)."""
+    return np.maximum(x, y)
+
+
+def minimum_(x, y):
+    """Elementwise min; ties split the gradient equally (as PyTorch's ``minimum``)."""
+    return np.minimum(x, y)
+
+
+def _tie(g, a, b, op):
+    return xp.where(a == b, g * 0.5, xp.where(op(a, b), g, g * 0))
+
+
+maximum = defop("maximum", maximum_, (lambda g, ans, x, y: _tie(g, x, y, lambda a, b: a > b),
+                                      lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a > b)))
+minimum = defop("minimum", minimum_, (lambda g, ans, x, y: _tie(g, x, y, lambda a, b: a < b),
+                                      lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a < b)))
+
+# -- unary math --------------------------------------------------------------------------------
+abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sign(x),))
+exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True)
+log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,))
+log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),))
+expm1 = defop("expm1", np.expm1, (lambda g, ans, x: g * (ans + 1),), uses=(), uses_ans=True)
+sqrt = defop("sqrt", _nowarn(np.sqrt), (lambda g, ans, x: g * 0.5 / ans,), uses=(), uses_ans=True)
+
+
+def _rsqrt(x):
+    """1 / sqrt(x)."""
+    with np.errstate(all="ignore"):
+        return 1.0 / np.sqrt(x)
+
+
+rsqrt = defop("rsqrt", _rsqrt, (lambda g, ans, x: g * -0.5 * ans * ans * ans,), uses=(), uses_ans=True)
+sin = defop("sin", np.sin, (lambda g, ans, x: g * xp.cos(x),))
+cos = defop("cos", np.cos, (lambda g, ans, x: -g * xp.sin(x),))
+tanh = defop("tanh", np.tanh, (lambda g, ans, x: g * (1 - ans * ans),), uses=(), uses_ans=True)
+erf = defop("erf", _erf_kernel, (lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * xp.exp(-(x * x)),))
+
+
+def sigmoid_(x):
+    """1 / (1 + exp(-x)), without overflow for large |x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (1 - ans),), uses=(), uses_ans=True)
+
+# -- activations -------------------------------------------------------------------------------
+relu = defop("relu", lambda x: np.maximum(x, 0),
+             (lambda g, ans, x: g * (x > 0),))
+relu.__doc__ = "max(x, 0); the gradient at 0 is 0, as PyTorch."
+
+
+def _leaky(x, negative_slope=0.01):
+    """x if x > 0 else negative_slope * x."""
+    return np.where(x > 0, x, x * negative_slope)
+
+
+leaky_relu = defop("leaky_relu", _leaky,
+                   (lambda g, ans, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),))
+
+
+def _elu(x, alpha=1.0):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+elu = defop("elu", _elu, (lambda g, ans, x, alpha=1.0: xp.where(x > 0, g, g * (ans + alpha)),), uses_ans=True)
+
+
+def _gelu(x, approximate="none"):
+    """x * Phi(x) (``approximate='none'``, exact erf) or the tanh approximation (``'tanh'``)."""
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + _erf_kernel(x * _INV_SQRT_2))
+
+
+def _gelu_vjp(g, ans, x, approximate="none"):
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+        t = xp.tanh(inner)
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x))
+    cdf = 0.5 * (1 + xp.erf(x * _INV_SQRT_2))
+    return g * (cdf + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x))
+
+
+gelu = defop("gelu", _gelu, (_gelu_vjp,))
+
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold (as PyTorch); stable for any x."""
+    bx = x * beta
+    return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta)
+
+
+def _softplus_vjp(g, ans, x, beta=1.0, threshold=20.0):
+    bx = x * beta
+    return xp.where(bx > threshold, g, g * xp.sigmoid(bx))
+
+
+softplus = defop("softplus", _softplus, (_softplus_vjp,))
+
+
+def _clamp(x, min=None, max=None):
+    """Clip x to [min, max]; either bound may be None. Gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if min is not None:
+        x = np.maximum(x, min)
+    if max is not None:
+        x = np.minimum(x, max)
+    return x
+
+
+def _clamp_vjp(g, ans, x, min=None, max=None):
+    inside = None
+    if min is not None:
+        inside = x >= min
+    if max is not None:
+        inside = (x <= max) if inside is None else inside & (x <= max)
+    return g * inside
+
+
+clamp = defop("clamp", _clamp, (_clamp_vjp,))
+
+
+def clip(x, min=None, max=None):
+    """numpy name of ``clamp``."""
+    return clamp(x, min=min, max=max)
+
+
+def where(cond, x, y):
+    """x where cond else y (cond is not differentiated)."""
+    c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    return _where(x, y, cond=c)
+
+
+_where = defop("where", lambda x, y, cond: np.where(cond, x, y),
+               (lambda g, ans, x, y, cond: xp.where(cond, g, g * 0),
+                lambda g, ans, x, y, cond: xp.where(cond, g * 0, g)), uses=())
+
+
+def _xp_where(cond, x, y):
+    if isinstance(cond, Tensor):
+        cond = cond.data
+    if isinstance(x, Tensor) or isinstance(y, Tensor):
+        return _where(x, y, cond=cond)
+    return np.where(cond, x, y)
+
+
+xp.where = _xp_where
+
+# -- not differentiable ------------------------------------------------------------------------
+sign = defop("sign", np.sign, differentiable=False, nargs=1)
+floor = defop("floor", np.floor, differentiable=False, nargs=1)
+ceil = defop("ceil", np.ceil, differentiable=False, nargs=1)
+round = defop("round", np.round, differentiable=False, nargs=1)
+isnan = defop("isnan", np.isnan, differentiable=False, nargs=1)
+isinf = defop("isinf", np.isinf, differentiable=False, nargs=1)
+isfinite = defop("isfinite", np.isfinite, differentiable=False, nargs=1)
+eq = defop("eq", np.equal, differentiable=False, nargs=2)
+ne = defop("ne", np.not_equal, differentiable=False, nargs=2)
+lt = defop("lt", np.less, differentiable=False, nargs=2)
+le = defop("le", np.less_equal, differentiable=False, nargs=2)
+gt = defop("gt", np.greater, differentiable=False, nargs=2)
+ge = defop("ge", np.greater_equal, differentiable=False, nargs=2)
+logical_and = defop("logical_and", np.logical_and, differentiable=False, nargs=2)
+logical_or = defop("logical_or", np.logical_or, differentiable=False, nargs=2)
+logical_not = defop("logical_not", np.logical_not, differentiable=False, nargs=1)
+
+
+# -- in-place arithmetic -----------------------------------------------------------------------
+def _inplace(ufunc, outofplace, opname):
+    def iop(self, other):
+        other_t = isinstance(other, Tensor)
+        if mode.enabled and (self.requires_grad or (other_t and other.requires_grad)):
+            check_inplace(self, opname)
+            # Record out of place, then rebase ``self`` onto the new node (as PyTorch's in-place ops do).
+            old = self.detach()
+            old.requires_grad, old._node = self.requires_grad, self._node
+            new = outofplace(old, other)
+            if new.dtype != self.data.dtype:
+                new = new.astype(self.data.dtype)
+            self.data = new.data
+            self._node = new._node
+            self.requires_grad = new.requires_grad
+            self._version += 1
+            return self
+        ufunc(self.data, other.data if other_t else other, out=self.data, casting="same_kind")
+        self._version += 1
+        return self
+    iop.__name__ = f"__i{opname}__"
+    return iop
+
+
+# -- Tensor methods and operators --------------------------------------------------------------
+def _r(f):
+    def rop(self, other):
+        return f(other, self)
+    return rop
+
+
+for _name, _fn in dict(__add__=add, __radd__=add, __sub__=sub, __rsub__=_r(sub), __mul__=mul, __rmul__=mul,
+                       __truediv__=div, __rtruediv__=_r(div), __pow__=pow, __rpow__=_r(pow), __neg__=neg,
+                       __abs__=abs, __eq__=eq, __ne__=ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
+                       __and__=logical_and, __or__=logical_or, __invert__=logical_not,
+                       abs=abs, exp=exp, log=log, log1p=log1p, expm1=expm1, sqrt=sqrt, rsqrt=rsqrt, sin=sin,
+                       cos=cos, tanh=tanh, sigmoid=sigmoid, relu=relu, leaky_relu=leaky_relu, elu=elu,
+                       gelu=gelu, softplus=softplus, clamp=clamp, clip=clip, sign=sign, erf=erf,
+                       maximum=maximum, minimum=minimum, floor=floor, ceil=ceil, round=round,
+                       isnan=isnan, isinf=isinf, isfinite=isfinite, add=add, sub=sub, mul=mul, div=div,
+                       pow=pow, neg=neg, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge).items():
+    method(_name, _fn)
+
+
+def _floordiv(a, b):
+    return Tensor(np.floor_divide(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b))
+
+
+def _mod(a, b):
+    return Tensor(np.mod(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b))
+
+
+method("__floordiv__", _floordiv)
+method("__mod__", _mod)
+method("__iadd__", _inplace(np.add, add, "add"))
+method("__isub__", _inplace(np.subtract, sub, "sub"))
+method("__imul__", _inplace(np.multiply, mul, "mul"))
+method("__itruediv__", _inplace(np.true_divide, div, "div"))
+method("add_", lambda self, other, alpha=1: self.__iadd__(other * alpha if alpha != 1 else other))
+method("sub_", lambda self, other, alpha=1: self.__isub__(other * alpha if alpha != 1 else other))
+method("mul_", lambda self, other: self.__imul__(other))
+method("div_", lambda self, other: self.__itruediv__(other))

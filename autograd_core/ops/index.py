@@ -1,0 +1,169 @@
+"""Indexing: ``t[idx]``, ``t[idx] = v``, ``gather`` / ``take_along_axis``, ``masked_fill``.
+
+The gradient of a read is a scatter-add into zeros: plain assignment for basic indices,
+``np.add.at`` where integer arrays may repeat an index (repeats must add up). The scatter
+is an op too, whose own VJP is the read, so grad-of-grad works.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import check_inplace, mode
+from ..tensor import Tensor
+from .registry import defop, method, xp
+
+
+def norm_index(idx):
+    """Replace Tensors and lists inside an index by ndarrays; return (index, has_int_arrays)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out, adv = [], False
+    for i in idx:
+        if isinstance(i, Tensor):
+            i = i.data
+        elif isinstance(i, list):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray):
+            if i.dtype.kind in "iu":
+                adv = True
+            elif i.dtype.kind != "b":
+                raise IndexError(f"index arrays must be integer or boolean, got dtype {i.dtype}")
+        out.append(i)
+    return tuple(out), adv
+
+
+def _getitem(x, idx, adv=False):
+    return x[idx]
+
+
+def _scatter(g, idx, shape, adv):
+    """zeros(shape) with g added at idx (repeated integer indices add up)."""
+    z = np.zeros(shape, dtype=g.dtype)
+    if adv:
+        np.add.at(z, idx, g)
+    else:
+        z[idx] = g
+    return z
+
+
+_getitem_op = defop("getitem", _getitem,
+                    (lambda g, ans, x, idx, adv=False: xp.index_scatter(g, idx=idx, shape=x.shape, adv=adv),),
+                    uses=())
+_scatter_op = defop("index_scatter", _scatter,
+                    (lambda g, ans, gin, idx, shape, adv: g[idx],), uses=())
+
+
+def getitem(x, idx):
+    """``x[idx]`` with ints, slices, None, Ellipsis, negative steps, integer arrays and boolean masks."""
+    idx, adv = norm_index(idx)
+    try:
+        return _getitem_op(x, idx=idx, adv=adv)
+    except IndexError as e:
+        raise IndexError(f"getitem: index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
+
+
+def _fill_zero(g, idx):
+    z = g.copy()
+    z[idx] = 0
+    return z
+
+
+def _index_put(x, v, idx):
+    out = x.copy()
+    out[idx] = v
+    return out
+
+
+_fill_zero_op = defop("index_fill_zero", _fill_zero, (lambda g, ans, gin, idx: xp.index_fill_zero(g, idx=idx),),
+                      uses=())
+_index_put_op = defop("index_put", _index_put,
+                      (lambda g, ans, x, v, idx: xp.index_fill_zero(g, idx=idx),
+                       lambda g, ans, x, v, idx: g[idx]), uses=())
+
+
+def setitem(x, idx, value):
+    """``x[idx] = value``: in place; on the tape, x is rebased onto an ``index_put`` node."""
+    idx, _ = norm_index(idx)
+    vt = isinstance(value, Tensor)
+    if mode.enabled and (x.requires_grad or (vt and value.requires_grad)):
+        check_inplace(x, "setitem")
+        old = x.detach()
+        old.requires_grad, old._node = x.requires_grad, x._node
+        new = _index_put_op(old, value if vt else np.asarray(value, dtype=x.dtype), idx=idx)
+        x.data, x._node, x.requires_grad = new.data, new._node, new.requires_grad
+    else:
+        x.data[idx] = value.data if vt else value
+    x._version += 1
+
+
+# -- gather / take_along_axis ------------------------------------------------------------------
+def _full_index(index, axis):
+    """The fancy index that picks ``x[..., index, ...]`` along ``axis`` elementwise (PyTorch gather)."""
+    nd = index.ndim
+    return tuple(index if d == axis else
+                 np.arange(index.shape[d]).reshape((1,) * d + (-1,) + (1,) * (nd - d - 1))
+                 for d in range(nd))
+
+
+def _gather(x, index, axis):
+    return x[_full_index(index, axis)]
+
+
+def _scatter_add(g, index, axis, shape):
+    z = np.zeros(shape, dtype=g.dtype)
+    np.add.at(z, _full_index(index, axis), g)
+    return z
+
+
+_gather_op = defop("gather", _gather,
+                   (lambda g, ans, x, index, axis: xp.scatter_add(g, index=index, axis=axis, shape=x.shape),),
+                   uses=())
+_scatter_add_op = defop("scatter_add", _scatter_add,
+                        (lambda g, ans, gin, index, axis, shape: xp.gather(g, index=index, axis=axis),), uses=())
+
+
+def gather(x, dim, index):
+    """PyTorch's gather: ``out[i][j] = x[index[i][j]][j]`` for dim=0. ``index`` has x's number of dims."""
+    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if index.ndim != x.ndim:
+        raise ValueError(f"gather: index has {index.ndim} dims but the input has {x.ndim} (shape {tuple(x.shape)})")
+    dim = dim % x.ndim
+    for d in range(x.ndim):
+        if d != dim and index.shape[d] > x.shape[d]:
+            raise ValueError(f"gather: index shape {index.shape} exceeds input shape {tuple(x.shape)} at dim {d}")
+    if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
+        raise IndexError(f"gather: index out of range for dim {dim} of size {x.shape[dim]}")
+    return _gather_op(x, index=index, axis=dim)
+
+
+def take_along_axis(x, indices, axis):
+    """numpy's take_along_axis (indices broadcast against x outside ``axis``)."""
+    indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    axis = axis % x.ndim
+    shape = list(np.broadcast_shapes(tuple(1 if d == axis else s for d, s in enumerate(x.shape)),
+                                     tuple(1 if d == axis else s for d, s in enumerate(indices.shape))))
+    shape[axis] = indices.shape[axis]
+    indices = np.broadcast_to(indices, shape)
+    if tuple(s for d, s in enumerate(x.shape) if d != axis) != tuple(s for d, s in enumerate(shape) if d != axis):
+        x = x.broadcast_to(tuple(x.shape[d] if d == axis else shape[d] for d in range(x.ndim)))
+    return _gather_op(x, index=indices, axis=axis)
+
+
+def index_select(x, dim, index):
+    """Pick whole slices along ``dim`` by an integer index vector."""
+    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    return getitem(x, (slice(None),) * (dim % x.ndim) + (index,))
+
+
+def masked_fill(x, mask, value):
+    """``value`` where mask is True, else x."""
+    from .elementwise import where
+    return where(mask, value, x)
+
+
+method("__getitem__", getitem)
+method("__setitem__", setitem)
+method("gather", gather)
+method("take_along_axis", take_along_axis)
+method("index_select", index_select)
+method("masked_fill", masked_fill)

@@ -1,0 +1,145 @@
+"""Linear algebra: matmul (batched, broadcast, 1-D as numpy), dot, outer, einsum."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .registry import defop, method, xp
+
+
+def _matmul(a, b):
+    """numpy matmul: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D operands are promoted then squeezed."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {np.shape(a)} and {np.shape(b)}")
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if ka != kb:
+        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned "
+                         f"({ka} != {kb})")
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise ValueError(f"matmul: batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} "
+                         f"don't broadcast") from None
+
+
+def _unsq(t, axis):
+    return t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) if axis >= 0 else \
+        t.reshape(t.shape + (1,)) if axis == -1 else t.reshape(t.shape[:axis + 1] + (1,) + t.shape[axis + 1:])
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    if b.ndim == 1:
+        # ans (..., n) = a (..., n, k) @ b (k): ga = g[..., None] * b
+        if a.ndim == 1:
+            return g * b
+        return _unsq(g, -1) * b
+    if a.ndim == 1:
+        # ans (..., m) = a (k) @ b (..., k, m): ga = b @ g[..., None]
+        return xp.matmul(b, _unsq(g, -1)).reshape(g.shape[:-1] + (b.shape[-2],))
+    return xp.matmul(g, b.swapaxes(-1, -2))
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    if b.ndim == 1:
+        if a.ndim == 1:
+            return g * a
+        # gb (k) = sum over batch and n of a * g[..., None]
+        return xp.matmul(a.swapaxes(-1, -2), _unsq(g, -1)).reshape(g.shape[:-1] + (a.shape[-1],))
+    if a.ndim == 1:
+        return _unsq(a, -1) * _unsq(g, -2)
+    return xp.matmul(a.swapaxes(-1, -2), g)
+
+
+matmul = defop("matmul", _matmul, (_matmul_vjp_a, _matmul_vjp_b))
+
+
+def dot(a, b):
+    """Inner product of two 1-D tensors (PyTorch's dot)."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.shape != b.shape:
+        raise ValueError(f"dot: shapes {tuple(a.shape)} and {tuple(b.shape)} differ")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    """a (n,) , b (m,) -> (n, m) with a[i] * b[j]."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+# -- einsum ------------------------------------------------------------------------------------
+def _parse(subscripts, n):
+    s = subscripts.replace(" ", "")
+    if "." in s:
+        raise ValueError("einsum: ellipsis ('...') is not supported; write the dims out")
+    if "->" in s:
+        ins, out = s.split("->")
+    else:
+        ins = s
+        letters = ins.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    ins = ins.split(",")
+    if len(ins) != n:
+        raise ValueError(f"einsum: {len(ins)} operand subscripts for {n} operands in {subscripts!r}")
+    return ins, out
+
+
+def _einsum(*ops, subscripts):
+    return np.einsum(subscripts, *ops, optimize=len(ops) > 2)
+
+
+def _einsum_vjp(g, ans, *ops, needs, subscripts):
+    ins, out = _parse(subscripts, len(ops))
+    grads = []
+    for i, need in enumerate(needs):
+        if not need:
+            grads.append(None)
+            continue
+        sub = ins[i]
+        if len(set(sub)) != len(sub):
+            raise NotImplementedError(f"einsum: the gradient of an operand with a repeated index ({sub!r}) "
+                                      "is not supported")
+        others = [(ins[j], ops[j]) for j in range(len(ops)) if j != i]
+        present = set(out).union(*[set(s) for s, _ in others])
+        kept = "".join(c for c in sub if c in present)
+        spec = ",".join([out] + [s for s, _ in others]) + "->" + kept
+        gi = xp.einsum(spec, g, *[o for _, o in others])
+        if kept != sub:
+            # indices summed only inside operand i: broadcast the gradient back along them
+            shape = tuple(ops[i].shape[k] if c in present else 1 for k, c in enumerate(sub))
+            gi = xp.broadcast_to(gi.reshape(shape), ops[i].shape)
+        grads.append(gi)
+    return grads
+
+
+_einsum_op = defop("einsum", _einsum, vjp=_einsum_vjp)
+
+
+def einsum(subscripts, *operands):
+    """numpy's einsum on tensors (explicit or implicit output, no ellipsis)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ins, _ = _parse(subscripts, len(operands))
+    for sub, o in zip(ins, operands):
+        if len(sub) != np.ndim(o):
+            raise ValueError(f"einsum: subscript {sub!r} has {len(sub)} indices but its operand has shape "
+                             f"{tuple(np.shape(o))}")
+    return _einsum_op(*operands, subscripts=subscripts)
+
+
+def _xp_einsum(spec, *ops):
+    if any(isinstance(o, Tensor) for o in ops):
+        return einsum(spec, *ops)
+    return np.einsum(spec, *ops, optimize=len(ops) > 2)
+
+
+xp.einsum = _xp_einsum
+
+method("matmul", matmul)
+method("__matmul__", matmul)
+method("__rmatmul__", lambda self, other: matmul(other, self))
+method("dot", dot)
+method("outer", outer)

@@ -1,0 +1,297 @@
+"""Reductions (sum, mean, prod, max, min, var, std, logsumexp, argmax) and softmax.
+
+``axis`` may be None, an int or a tuple, negative or not; ``dim``/``keepdim`` are accepted as
+PyTorch spellings. The op itself always sees a normalized tuple (or None) and ``keepdims``.
+A VJP first reshapes the reduced gradient back to the kept-dims shape (``_expand``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .registry import defop, method, xp
+
+
+def norm_axis(axis, ndim, op="reduce"):
+    """Normalize ``axis`` to a sorted tuple of non-negative ints (None stays None)."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimension(s)")
+        out.append(a % max(ndim, 1) if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def _kept_shape(shape, axis):
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else s for i, s in enumerate(shape))
+
+
+def _expand(g, shape, axis, keepdims):
+    """Reduced gradient -> full ``shape`` (broadcast along the reduced axes)."""
+    if not keepdims:
+        g = g.reshape(_kept_shape(shape, axis))
+    return xp.broadcast_to(g, shape)
+
+
+def _count(shape, axis):
+    if axis is None:
+        return int(np.prod(shape, dtype=np.int64))
+    return int(np.prod([shape[a] for a in axis], dtype=np.int64))
+
+
+def _keep(ans, shape, axis, keepdims):
+    return ans if keepdims else ans.reshape(_kept_shape(shape, axis))
+
+
+# -- sum / mean / prod -------------------------------------------------------------------------
+_sum = defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+             (lambda g, ans, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims),), uses=())
+
+_mean = defop("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+              (lambda g, ans, x, axis=None, keepdims=False:
+               _expand(g / _count(x.shape, axis), x.shape, axis, keepdims),), uses=())
+
+
+def _prod_vjp(g, ans, x, axis=None, keepdims=False):
+    gk, ak = _keep(g, x.shape, axis, keepdims), _keep(ans, x.shape, axis, keepdims)
+    if isinstance(x, np.ndarray) and not np.all(x):
+        return _prod_others(x, axis) * gk  # exact product of the other elements where x has zeros
+    return gk * ak / x
+
+
+def _prod_others(x, axis):
+    """Product of all other elements along the reduced axes (handles zeros)."""
+    ax = tuple(range(x.ndim)) if axis is None else axis
+    moved = np.moveaxis(x, ax, tuple(range(x.ndim - len(ax), x.ndim)))
+    flat = moved.reshape(moved.shape[:x.ndim - len(ax)] + (-1,))
+    left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+    right = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :0:-1]], -1), -1)[..., ::-1]
+    return np.moveaxis((left * right).reshape(moved.shape), tuple(range(x.ndim - len(ax), x.ndim)), ax)
+
+
+_prod = defop("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+              (_prod_vjp,), uses_ans=True)
+
+
+# -- max / min: ties share the gradient equally (as PyTorch's amax/amin) -----------------------
+def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
+    mask = x == _keep(ans, x.shape, axis, keepdims)
+    share = mask / mask.sum(axis=axis, keepdims=True)
+    return _keep(g, x.shape, axis, keepdims) * share
+
+
+def _check_nonempty(x, axis, op):
+    if x.size == 0 and axis is None:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape} without an axis")
+
+
+def _amax(x, axis=None, keepdims=False):
+    _check_nonempty(x, axis, "max")
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _amin(x, axis=None, keepdims=False):
+    _check_nonempty(x, axis, "min")
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+_max = defop("max", _amax, (_extreme_vjp,), uses_ans=True)
+_min = defop("min", _amin, (_extreme_vjp,), uses_ans=True)
+
+
+# -- var / std ---------------------------------------------------------------------------------
+def _var(x, axis=None, keepdims=False, correction=1):
+    with np.errstate(all="ignore"):
+        return np.var(x, axis=axis, keepdims=keepdims, ddof=correction)
+
+
+def _var_vjp(g, ans, x, axis=None, keepdims=False, correction=1):
+    n = _count(x.shape, axis) - correction
+    return _keep(g, x.shape, axis, keepdims) * (2.0 / n) * (x - x.mean(axis=axis, keepdims=True))
+
+
+def _std(x, axis=None, keepdims=False, correction=1):
+    return np.sqrt(_var(x, axis, keepdims, correction))
+
+
+def _std_vjp(g, ans, x, axis=None, keepdims=False, correction=1):
+    n = _count(x.shape, axis) - correction
+    return (_keep(g, x.shape, axis, keepdims) / (n * _keep(ans, x.shape, axis, keepdims))) * \
+        (x - x.mean(axis=axis, keepdims=True))
+
+
+_varop = defop("var", _var, (_var_vjp,))
+_stdop = defop("std", _std, (_std_vjp,), uses_ans=True)
+
+
+# -- logsumexp, softmax, log_softmax -----------------------------------------------------------
+def _logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) computed stably (shifted by the max)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else out.reshape(np.sum(np.empty(x.shape, np.bool_), axis=axis).shape)
+
+
+_lse = defop("logsumexp", _logsumexp,
+             (lambda g, ans, x, axis=None, keepdims=False:
+              _keep(g, x.shape, axis, keepdims) * xp.exp(x - _keep(ans, x.shape, axis, keepdims)),),
+             uses_ans=True)
+
+
+def _softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max for stability."""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax(x, axis=-1):
+    """x - logsumexp(x) along ``axis``."""
+    s = x - np.max(x, axis=axis, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+
+
+_softmax_op = defop("softmax", _softmax,
+                    (lambda g, ans, x, axis=-1: ans * (g - (g * ans).sum(axis=axis, keepdims=True)),),
+                    uses=(), uses_ans=True)
+_log_softmax_op = defop("log_softmax", _log_softmax,
+                        (lambda g, ans, x, axis=-1: g - xp.exp(ans) * g.sum(axis=axis, keepdims=True),),
+                        uses=(), uses_ans=True)
+
+
+def _cumsum(x, axis=0):
+    return np.cumsum(x, axis=axis)
+
+
+_cumsum_op = defop("cumsum", _cumsum,
+                   (lambda g, ans, x, axis=0: xp.flip(xp.cumsum(xp.flip(g, axis=(axis,)), axis=axis),
+                                                       axis=(axis,)),), uses=())
+
+# -- no gradient -------------------------------------------------------------------------------
+_argmax = defop("argmax", lambda x, axis=None, keepdims=False: np.argmax(x, axis=axis, keepdims=keepdims),
+                differentiable=False, nargs=1)
+_argmin = defop("argmin", lambda x, axis=None, keepdims=False: np.argmin(x, axis=axis, keepdims=keepdims),
+                differentiable=False, nargs=1)
+_any = defop("any", lambda x, axis=None, keepdims=False: np.any(x, axis=axis, keepdims=keepdims),
+             differentiable=False, nargs=1)
+_all = defop("all", lambda x, axis=None, keepdims=False: np.all(x, axis=axis, keepdims=keepdims),
+             differentiable=False, nargs=1)
+
+
+# -- public wrappers: accept axis/dim, keepdims/keepdim ----------------------------------------
+def _ax(x, axis, dim, keepdims, keepdim, name):
+    if dim is not None:
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return norm_axis(axis, x.ndim, name), bool(keepdims)
+
+
+def _reducer(op, name, doc):
+    def reduce(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        ax, kd = _ax(x, axis, dim, keepdims, keepdim, name)
+        return op(x, axis=ax, keepdims=kd)
+    reduce.__name__ = name
+    reduce.__doc__ = doc
+    return reduce
+
+
+sum = _reducer(_sum, "sum", "Sum over ``axis`` (all if None). (..., n, ...) -> (..., ...)")
+mean = _reducer(_mean, "mean", "Mean over ``axis``.")
+prod = _reducer(_prod, "prod", "Product over ``axis``; the gradient is exact with zeros.")
+max = _reducer(_max, "max", "Max over ``axis`` (values only, like numpy's amax); ties share the gradient.")
+min = _reducer(_min, "min", "Min over ``axis`` (values only); ties share the gradient.")
+amax, amin = max, min
+logsumexp = _reducer(_lse, "logsumexp", "log(sum(exp(x))) over ``axis``, stable.")
+any = _reducer(_any, "any", "Logical or over ``axis`` (no gradient).")
+all = _reducer(_all, "all", "Logical and over ``axis`` (no gradient).")
+
+
+def _single_axis(x, axis, dim, name):
+    if dim is not None:
+        axis = dim
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+    return norm_axis(axis, x.ndim, name)[0]
+
+
+def _arg(op, name):
+    def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        if dim is not None:
+            axis = dim
+        if keepdim is not None:
+            keepdims = keepdim
+        if axis is not None:
+            axis = _single_axis(x, axis, None, name)
+        return op(x, axis=axis, keepdims=bool(keepdims))
+    f.__name__ = name
+    return f
+
+
+argmax = _arg(_argmax, "argmax")
+argmin = _arg(_argmin, "argmin")
+
+
+def var(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
+    """Variance over ``axis`` with ``correction`` (1 = unbiased, PyTorch's default; ``ddof`` is numpy's name)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    if ddof is not None:
+        correction = ddof
+    ax, kd = _ax(x, axis, dim, keepdims, keepdim, "var")
+    return _varop(x, axis=ax, keepdims=kd, correction=correction)
+
+
+def std(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
+    """Standard deviation over ``axis`` with ``correction`` (see ``var``)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    if ddof is not None:
+        correction = ddof
+    ax, kd = _ax(x, axis, dim, keepdims, keepdim, "std")
+    return _stdop(x, axis=ax, keepdims=kd, correction=correction)
+
+
+def softmax(x, axis=-1, *, dim=None):
+    """softmax along ``axis`` (stable). Same shape as x."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    return _softmax_op(x, axis=_single_axis(x, axis, dim, "softmax"))
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) (stable)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    return _log_softmax_op(x, axis=_single_axis(x, axis, dim, "log_softmax"))
+
+
+def cumsum(x, axis=0, *, dim=None):
+    """Cumulative sum along ``axis``."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    return _cumsum_op(x, axis=_single_axis(x, axis, dim, "cumsum"))
+
+
+for _n, _f in dict(sum=sum, mean=mean, prod=prod, max=max, min=min, amax=amax, amin=amin, var=var, std=std,
+                   logsumexp=logsumexp, argmax=argmax, argmin=argmin, any=any, all=all, softmax=softmax,
+                   log_softmax=log_softmax, cumsum=cumsum).items():
+    method(_n, _f)

@@ -1,0 +1,181 @@
+"""The op registry: each op is defined once, with its forward and its VJP side by side.
+
+``defop(name, forward, vjps)`` registers an op and returns its public function.
+
+* ``forward(*arrays, **kw) -> ndarray`` runs on raw arrays.
+* ``vjps`` is a tuple with one rule per input, ``vjp_i(g, ans, *inputs, **kw) -> grad_i``,
+  or ``vjp=rule(g, ans, *inputs, needs=(bool, ...), **kw) -> (grad_0, grad_1, ...)`` when
+  the inputs' gradients share work. Only the gradients that are needed are computed.
+* Un-broadcasting (summing a gradient back to its input's shape) and casting to the
+  input's dtype happen once, in ``graph._run``, never in a rule.
+
+A rule uses only what ndarrays and Tensors both have (operators, ``.sum``,
+``.reshape``, ``.T``, ``@``) and the ``xp`` namespace below, whose functions run raw
+numpy on arrays and the taped op on Tensors. So one rule serves the fast backward on
+arrays and ``create_graph=True`` on Tensors (grad of grad).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import graph
+from ..graph import edge, mode, record
+from ..tensor import Tensor, _to_array, make
+
+__all__ = ["defop", "OPS", "xp", "OpDef", "wrap_const"]
+
+OPS = {}
+
+
+class _XP:
+    """Array/Tensor-agnostic functions for VJP rules: ``xp.exp(a)`` is ``np.exp`` on an ndarray
+    and the taped ``exp`` op on a Tensor."""
+
+    def __repr__(self):
+        return f"<xp namespace: {', '.join(sorted(k for k in vars(self)))}>"
+
+
+xp = _XP()
+
+
+class OpDef:
+    """A registered op: its name, forward, and VJP rule(s)."""
+
+    __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "backward_name", "differentiable",
+                 "fn", "doc")
+
+    def backward(self, g, ans, args, parents, kw):
+        if self.vjp is not None:
+            needs = tuple(p is not None for p in parents)
+            return self.vjp(g, ans, *args, needs=needs, **kw)
+        vjps = self.vjps
+        return [vjps[i](g, ans, *args, **kw) if p is not None else None for i, p in enumerate(parents)]
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def _camel(name):
+    return "".join(p[:1].upper() + p[1:] for p in name.strip("_").split("_")) + "Backward"
+
+
+def wrap_const(v):
+    """Turn a non-Tensor operand (scalar, list, array) into something numpy ops accept."""
+    if isinstance(v, (int, float, bool, np.ndarray, np.generic)):
+        return v
+    return _to_array(v)
+
+
+def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, nargs=None,
+          differentiable=True, xp_name=None):
+    """Register op ``name`` and return its public function (Tensors in, Tensor out).
+
+    ``uses``: indices of the inputs whose values the VJP reads (checked against in-place
+    changes); None means all. ``uses_ans``: the VJP reads the op's output ``ans``.
+    ``nargs``: number of tensor arguments (1, 2, or None for a variable number).
+    """
+    op = OpDef()
+    op.name = name
+    op.forward = forward
+    op.vjps = tuple(vjps) if vjps is not None else None
+    op.vjp = vjp
+    op.uses = tuple(uses) if uses is not None else None
+    op.uses_ans = uses_ans
+    op.backward_name = _camel(name)
+    op.differentiable = differentiable and (vjps is not None or vjp is not None)
+    if nargs is None:
+        nargs = len(vjps) if vjps is not None else None
+    fn = _make_apply(op, nargs)
+    fn.__name__ = name
+    fn.__doc__ = forward.__doc__
+    op.fn = fn
+    OPS[name] = op
+    setattr(xp, xp_name or name, _make_dispatch(op, fn, nargs))
+    return fn
+
+
+def _make_apply(op, nargs):
+    fwd = op.forward
+    differentiable = op.differentiable
+    ndarray = np.ndarray
+
+    if nargs == 1:
+        def apply(x, **kw):
+            if not isinstance(x, Tensor):
+                x = Tensor(x)
+            ans = fwd(x.data, **kw)
+            if type(ans) is not ndarray:
+                ans = np.asarray(ans)
+            if x.requires_grad and differentiable and mode.enabled:
+                out = make(ans, True)
+                record(op, (x,), (edge(x),), ans, out, kw)
+                return out
+            return make(ans)
+        return apply
+
+    if nargs == 2:
+        def apply(a, b, **kw):
+            if isinstance(a, Tensor):
+                ad = a.data
+                if isinstance(b, Tensor):
+                    bd = b.data
+                    rec = (a.requires_grad or b.requires_grad)
+                else:
+                    bd = b = wrap_const(b)
+                    rec = a.requires_grad
+            elif isinstance(b, Tensor):
+                ad = a = wrap_const(a)
+                bd = b.data
+                rec = b.requires_grad
+            else:
+                ad = a = wrap_const(a)
+                bd = b = wrap_const(b)
+                rec = False
+            ans = fwd(ad, bd, **kw)
+            if type(ans) is not ndarray:
+                ans = np.asarray(ans)
+            if rec and differentiable and mode.enabled:
+                out = make(ans, True)
+                record(op, (a, b), (edge(a) if isinstance(a, Tensor) else None,
+                                    edge(b) if isinstance(b, Tensor) else None), ans, out, kw)
+                return out
+            return make(ans)
+        return apply
+
+    def apply(*args, **kw):
+        args = tuple(a if isinstance(a, Tensor) else wrap_const(a) for a in args)
+        ans = fwd(*[a.data if isinstance(a, Tensor) else a for a in args], **kw)
+        if type(ans) is not ndarray:
+            ans = np.asarray(ans)
+        if differentiable and mode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            out = make(ans, True)
+            record(op, args, tuple(edge(a) if isinstance(a, Tensor) else None for a in args), ans, out, kw)
+            return out
+        return make(ans)
+    return apply
+
+
+def _make_dispatch(op, apply, nargs):
+    fwd = op.forward
+    if nargs == 1:
+        def dispatch(x, **kw):
+            if isinstance(x, Tensor):
+                return apply(x, **kw)
+            return fwd(x, **kw)
+    elif nargs == 2:
+        def dispatch(a, b, **kw):
+            if isinstance(a, Tensor) or isinstance(b, Tensor):
+                return apply(a, b, **kw)
+            return fwd(a, b, **kw)
+    else:
+        def dispatch(*args, **kw):
+            if any(isinstance(a, Tensor) for a in args):
+                return apply(*args, **kw)
+            return fwd(*args, **kw)
+    dispatch.__name__ = op.name
+    return dispatch
+
+
+def method(name, fn):
+    """Attach ``fn`` as ``Tensor.name``."""
+    setattr(Tensor, name, fn)

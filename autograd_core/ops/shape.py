@@ -1,0 +1,371 @@
+"""Shape ops: reshape, broadcast, permute, squeeze, concatenate, stack, split, pad, flip, tile, cast.
+
+These move or copy values without arithmetic, so every VJP is the inverse movement.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from ..tensor import Tensor, _check_dtype
+from .registry import defop, method, xp
+
+
+def _shape_arg(shape, op):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        return tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{op}: shape must be ints, got {shape!r}") from None
+
+
+# -- reshape -----------------------------------------------------------------------------------
+def _reshape(x, shape):
+    try:
+        return np.reshape(x, shape)
+    except ValueError:
+        raise ValueError(f"reshape: shape {tuple(x.shape)} ({x.size} elements) can't be reshaped "
+                         f"to {tuple(shape)}") from None
+
+
+_reshape_op = defop("reshape", _reshape, (lambda g, ans, x, shape: g.reshape(x.shape),), uses=())
+
+
+def reshape(x, *shape):
+    """View ``x`` with a new shape (one entry may be -1)."""
+    shape = _shape_arg(shape, "reshape")
+    if shape == x.shape:
+        return x
+    return _reshape_op(x, shape=shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one."""
+    nd = x.ndim
+    if nd == 0:
+        return reshape(x, 1)
+    s, e = start_dim % nd, end_dim % nd
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+def squeeze(x, dim=None, axis=None):
+    """Drop size-1 dims (all, or only ``dim``)."""
+    dim = axis if dim is None else dim
+    if dim is None:
+        return reshape(x, tuple(s for s in x.shape if s != 1))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = {d % max(x.ndim, 1) for d in dims}
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
+
+
+def unsqueeze(x, dim):
+    """Insert a size-1 dim at ``dim`` (negative counts from the end of the result)."""
+    nd = x.ndim + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"unsqueeze: dim {dim} is out of range for a result of {nd} dimensions")
+    d = dim % nd
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+expand_dims = unsqueeze
+
+
+# -- broadcasting ------------------------------------------------------------------------------
+def _broadcast_to(x, shape):
+    try:
+        return np.broadcast_to(x, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: shape {tuple(np.shape(x))} can't be broadcast to {tuple(shape)}") from None
+
+
+# The VJP returns g as it is; the engine's central un-broadcast sums it back to x's shape.
+_broadcast_op = defop("broadcast_to", _broadcast_to, (lambda g, ans, x, shape: g,), uses=())
+
+
+def broadcast_to(x, *shape):
+    shape = _shape_arg(shape, "broadcast_to")
+    if shape == x.shape:
+        return x
+    return _broadcast_op(x, shape=shape)
+
+
+def _xp_broadcast_to(x, shape):
+    if isinstance(x, Tensor):
+        return broadcast_to(x, shape)
+    return np.broadcast_to(x, shape)
+
+
+xp.broadcast_to = _xp_broadcast_to
+
+
+def expand(x, *sizes):
+    """PyTorch's expand: broadcast to ``sizes``; -1 keeps a dim."""
+    sizes = _shape_arg(sizes, "expand")
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: the number of sizes {len(sizes)} is less than the tensor's dims {x.ndim}")
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*[t.shape for t in tensors])
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+# -- permutations ------------------------------------------------------------------------------
+_permute_op = defop("permute", lambda x, axes: np.transpose(x, axes),
+                    (lambda g, ans, x, axes: xp.permute(g, tuple(np.argsort(axes))),), uses=())
+xp.permute = lambda g, axes: permute(g, axes) if isinstance(g, Tensor) else np.transpose(g, axes)
+
+
+def permute(x, *dims):
+    """Reorder dims: the result's dim i is x's dim ``dims[i]``."""
+    dims = _shape_arg(dims, "permute")
+    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of shape {tuple(x.shape)}")
+    dims = tuple(d % x.ndim for d in dims)
+    if dims == tuple(range(x.ndim)):
+        return x
+    return _permute_op(x, axes=dims)
+
+
+def transpose(x, dim0=None, dim1=None):
+    """``transpose(x, d0, d1)`` swaps two dims (PyTorch); ``transpose(x)`` reverses them (numpy)."""
+    if dim0 is None and dim1 is None:
+        return permute(x, tuple(range(x.ndim))[::-1])
+    if dim1 is None:
+        return permute(x, dim0)  # a full permutation, numpy style
+    return swapaxes(x, dim0, dim1)
+
+
+def swapaxes(x, axis0, axis1):
+    perm = list(range(x.ndim))
+    a, b = axis0 % x.ndim, axis1 % x.ndim
+    perm[a], perm[b] = perm[b], perm[a]
+    return permute(x, tuple(perm))
+
+
+def _T(self):
+    return permute(self, tuple(range(self.ndim))[::-1])
+
+
+def _mT(self):
+    return swapaxes(self, -1, -2)
+
+
+# -- joining and splitting ---------------------------------------------------------------------
+def _concat(*xs, axis=0):
+    return np.concatenate(xs, axis=axis)
+
+
+def _concat_vjp(g, ans, *xs, needs, axis=0):
+    out, start = [], 0
+    for x, need in zip(xs, needs):
+        n = x.shape[axis]
+        if need:
+            idx = (slice(None),) * axis + (slice(start, start + n),)
+            out.append(g[idx])
+        else:
+            out.append(None)
+        start += n
+    return out
+
+
+_concat_op = defop("concatenate", _concat, vjp=_concat_vjp, uses=())
+
+
+def _check_same(tensors, op, axis, skip_axis):
+    shapes = [tuple(t.shape) for t in tensors]
+    nd = {len(s) for s in shapes}
+    if len(nd) != 1:
+        raise ValueError(f"{op}: all tensors need the same number of dims, got shapes {shapes}")
+    for s in shapes[1:]:
+        if any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if not (skip_axis and i == axis)):
+            raise ValueError(f"{op}: shapes {shapes[0]} and {s} don't match outside axis {axis}")
+
+
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing ``axis``."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate: expected a non-empty list of tensors")
+    axis = dim if dim is not None else axis
+    axis = axis % max(tensors[0].ndim, 1)
+    _check_same(tensors, "concatenate", axis, True)
+    return _concat_op(*tensors, axis=axis)
+
+
+cat = concatenate
+
+
+def _stack(*xs, axis=0):
+    return np.stack(xs, axis=axis)
+
+
+def _stack_vjp(g, ans, *xs, needs, axis=0):
+    return [g[(slice(None),) * axis + (i,)] if need else None for i, need in enumerate(needs)]
+
+
+_stack_op = defop("stack", _stack, vjp=_stack_vjp, uses=())
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join tensors along a new ``axis``."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    axis = dim if dim is not None else axis
+    axis = axis % (tensors[0].ndim + 1)
+    _check_same(tensors, "stack", axis, False)
+    return _stack_op(*tensors, axis=axis)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """PyTorch's split: an int is the size of each chunk (the last may be smaller); a list gives sizes."""
+    n = x.shape[dim]
+    dim = dim % x.ndim
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, n - s) for s in range(0, n, step)]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} don't add up to {n}, the size of dim {dim}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(x[(slice(None),) * dim + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (the last may be smaller)."""
+    n = x.shape[dim]
+    return split(x, max(1, -(-n // chunks)), dim)
+
+
+# -- pad, flip, tile ---------------------------------------------------------------------------
+def _pad(x, pad_width, value=0.0):
+    return np.pad(x, pad_width, mode="constant", constant_values=value)
+
+
+_pad_op = defop("pad", _pad,
+                (lambda g, ans, x, pad_width, value=0.0:
+                 g[tuple(slice(b, b + s) for (b, a), s in zip(pad_width, x.shape))],), uses=())
+
+
+def pad(x, pad, value=0.0, mode="constant"):
+    """Constant padding. ``pad`` is PyTorch's flat tuple ``(left, right, top, bottom, ...)`` starting at the
+    last dim, or numpy's ``((before, after), ...)`` per dim. Negative values are not supported."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if builtins.any(isinstance(p, (tuple, list)) for p in pad):
+        widths = [tuple(int(v) for v in p) for p in pad]
+        if len(widths) != x.ndim:
+            raise ValueError(f"pad: got {len(widths)} (before, after) pairs for a tensor of {x.ndim} dims")
+    else:
+        if len(pad) % 2 or len(pad) // 2 > x.ndim:
+            raise ValueError(f"pad: a flat pad must have an even length of at most 2*{x.ndim}, got {len(pad)}")
+        widths = [(0, 0)] * x.ndim
+        for i in range(len(pad) // 2):
+            widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if builtins.any(b < 0 or a < 0 for b, a in widths):
+        raise ValueError(f"pad: negative padding {widths} is not supported")
+    return _pad_op(x, pad_width=tuple(widths), value=value)
+
+
+def _flip(x, axis):
+    return np.flip(x, axis=axis)
+
+
+_flip_op = defop("flip", _flip, (lambda g, ans, x, axis: xp.flip(g, axis=axis),), uses=())
+
+
+def flip(x, dims=None, axis=None):
+    """Reverse the order of elements along ``dims`` (all dims if None)."""
+    dims = axis if dims is None else dims
+    if dims is None:
+        dims = tuple(range(x.ndim))
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return _flip_op(x, axis=tuple(d % x.ndim for d in dims))
+
+
+def _xp_flip(x, axis):
+    return _flip_op(x, axis=axis) if isinstance(x, Tensor) else np.flip(x, axis=axis)
+
+
+xp.flip = _xp_flip
+
+
+def _tile_vjp(g, ans, x, reps):
+    nd = len(reps)
+    xs = (1,) * (nd - x.ndim) + tuple(x.shape)
+    inter = []
+    for r, s in zip(reps, xs):
+        inter += [r, s]
+    return g.reshape(tuple(inter)).sum(axis=tuple(range(0, 2 * nd, 2))).reshape(x.shape)
+
+
+_tile_op = defop("tile", lambda x, reps: np.tile(x, reps), (_tile_vjp,), uses=())
+
+
+def tile(x, reps):
+    """Repeat the whole tensor ``reps[i]`` times along dim i (numpy's tile)."""
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    reps = (1,) * (x.ndim - len(reps)) + reps
+    return _tile_op(x, reps=reps)
+
+
+def repeat(x, *sizes):
+    """PyTorch's ``Tensor.repeat``: the same as numpy's tile."""
+    sizes = _shape_arg(sizes, "repeat")
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: got {len(sizes)} sizes for a tensor of {x.ndim} dims")
+    return tile(x, sizes)
+
+
+# -- dtype and copies --------------------------------------------------------------------------
+def _astype(x, dtype):
+    return x.astype(dtype)
+
+
+_astype_op = defop("astype", _astype, (lambda g, ans, x, dtype: g.astype(x.dtype),), uses=())
+_astype_nograd = defop("astype_int", _astype, differentiable=False, nargs=1)
+xp.astype = lambda x, dtype: x.astype(dtype)
+
+
+def astype(x, dtype):
+    """Cast to ``dtype``; casting to a non-float dtype cuts the gradient."""
+    dt = np.dtype(dtype)
+    _check_dtype(dt, "astype")
+    if dt == x.dtype:
+        return x
+    if dt.kind != "f":
+        return _astype_nograd(x, dtype=dt)
+    return _astype_op(x, dtype=dt)
+
+
+_clone_op = defop("clone", lambda x: x.copy(), (lambda g, ans, x: g,), uses=())
+
+
+def clone(x):
+    """A copy that stays on the tape."""
+    return _clone_op(x)
+
+
+for _n, _f in dict(reshape=reshape, view=reshape, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
+                   broadcast_to=broadcast_to, expand=expand, permute=permute, transpose=transpose,
+                   swapaxes=swapaxes, flip=flip, tile=tile, repeat=repeat).items():
+    method(_n, _f)
+method("T", property(_T))
+method("mT", property(_mT))
+method("expand_as", lambda self, other: broadcast_to(self, other.shape))
+method("view_as", lambda self, other: reshape(self, other.shape))
+method("reshape_as", lambda self, other: reshape(self, other.shape))

@@ -1,0 +1,495 @@
+"""The Tensor: an ``np.ndarray`` plus what the tape needs (``requires_grad``, ``grad``, ``grad_fn``).
+
+Operators and methods forward to the op registry in ``autograd_core.ops``; the
+methods are attached there, next to each op's forward and VJP, so this file only
+holds the data model, construction and dtype rules.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import graph
+
+__all__ = [
+    "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
+    "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",
+    "rand_like", "randn_like", "set_default_dtype", "get_default_dtype", "manual_seed",
+    "default_generator", "Generator",
+    "float32", "float64", "float16", "int32", "int64", "int8", "uint8", "bool_",
+]
+
+float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+int8, uint8, int32, int64, bool_ = (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int32),
+                                    np.dtype(np.int64), np.dtype(np.bool_))
+
+_default_dtype = float32
+_ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, float
+
+
+def set_default_dtype(dtype):
+    """Set the dtype that Python floats and float lists become (float32 or float64)."""
+    global _default_dtype
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {dt}")
+    _default_dtype = dt
+
+
+def get_default_dtype():
+    return _default_dtype
+
+
+def _check_dtype(dt, where="tensor"):
+    if dt.kind not in _ALLOWED_KINDS:
+        raise TypeError(f"{where}: unsupported dtype {dt}; allowed are bool, integer and floating dtypes")
+
+
+def _to_array(data, dtype=None):
+    """Convert ``data`` to an ndarray with PyTorch's dtype rules (floats -> default dtype)."""
+    if isinstance(data, Tensor):
+        arr = data.data
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+    if isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, np.generic):
+        arr = np.asarray(data)
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+            data = _tensor_free(data)
+        arr = np.asarray(data)
+        if dtype is None and arr.dtype.kind == "f":
+            arr = arr.astype(_default_dtype, copy=False)
+        elif dtype is None and arr.dtype.kind == "c":
+            raise TypeError("tensor: complex data is not supported; allowed are bool, integer and floating dtypes")
+    if dtype is not None:
+        dt = np.dtype(dtype)
+        _check_dtype(dt)
+        arr = arr.astype(dt, copy=False)
+    else:
+        _check_dtype(arr.dtype)
+    return arr
+
+
+def _flat(seq):
+    for s in seq:
+        if isinstance(s, (list, tuple)):
+            yield from _flat(s)
+        else:
+            yield s
+
+
+def _tensor_free(seq):
+    return [(_tensor_free(s) if isinstance(s, (list, tuple)) else (s.data if isinstance(s, Tensor) else s))
+            for s in seq]
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it.
+
+    ``data`` is the ndarray; ``grad`` the accumulated gradient (an ndarray, or a
+    Tensor after ``backward(create_graph=True)``); ``_node`` the tape node that
+    produced it (``grad_fn``), None for leaves.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_hooks", "name", "__weakref__")
+    __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray * Tensor -> Tensor)
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, requires_grad=False, name=None):
+        arr = _to_array(data, dtype)
+        if isinstance(data, np.ndarray) and arr is data and dtype is None:
+            pass  # keep the caller's buffer, as torch.from_numpy does
+        self.data = arr
+        self.grad = None
+        self.requires_grad = False
+        self._node = None
+        self._version = 0
+        self._hooks = None
+        self.name = name
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- metadata -------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        """Number of elements (numpy's ``size``); ``t.size(dim)`` is not supported, use ``t.shape[dim]``."""
+        return self.data.size
+
+    def numel(self):
+        return self.data.size
+
+    def dim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of a tensor with {self.data.size} elements is ambiguous; "
+                               "use .any() or .all()")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None:
+            return self.data.astype(dtype, copy=bool(copy))
+        return self.data.copy() if copy else self.data
+
+    # -- conversion ------------------------------------------------------------------
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
+                             f"got shape {self.data.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def numpy(self):
+        """The underlying ndarray (shared memory, like ``torch.Tensor.numpy``)."""
+        if self.requires_grad and graph.is_grad_enabled() and not self.is_leaf:
+            raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use t.detach().numpy() instead.")
+        return self.data
+
+    def detach(self):
+        """A new leaf sharing the same data, cut from the tape."""
+        t = Tensor.__new__(Tensor)
+        t.data, t.grad, t.requires_grad, t._node, t._version, t._hooks, t.name = \
+            self.data, None, False, None, 0, None, None
+        return t
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.data.dtype}; "
+                            "convert with .float() or .double() first")
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; use detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if self._node is not None:
+            self._node.retain_ref = _weakref(self)
+        return self
+
+    def register_hook(self, fn):
+        """Call ``fn(grad)`` when this tensor's gradient is computed; a non-None return replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is not None:
+            hooks = self._node.hooks
+            if hooks is None:
+                hooks = self._node.hooks = []
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(fn)
+        return _HookHandle(hooks, fn)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, explain=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is the upstream gradient (required unless self has one element).
+        ``explain=True`` (or a stream/logger) logs each VJP as it runs.
+        """
+        graph.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                       inputs=inputs, explain=explain)
+
+    def zero_(self):
+        """Fill with zeros in place."""
+        graph.check_inplace(self, "zero_")
+        self.data[...] = 0
+        self._version += 1
+        return self
+
+    def fill_(self, value):
+        graph.check_inplace(self, "fill_")
+        self.data[...] = value
+        self._version += 1
+        return self
+
+    def copy_(self, src):
+        graph.check_inplace(self, "copy_")
+        self.data[...] = src.data if isinstance(src, Tensor) else src
+        self._version += 1
+        return self
+
+    def astype(self, dtype):
+        from .ops import shape
+        return shape.astype(self, dtype)
+
+    to = astype
+
+    def float(self):
+        return self.astype(float32)
+
+    def double(self):
+        return self.astype(float64)
+
+    def half(self):
+        return self.astype(float16)
+
+    def long(self):
+        return self.astype(int64)
+
+    def int(self):
+        return self.astype(int32)
+
+    def bool(self):
+        return self.astype(bool_)
+
+    def type(self, dtype):
+        return self.astype(dtype)
+
+    def clone(self):
+        from .ops import shape
+        return shape.clone(self)
+
+    def contiguous(self):
+        return self
+
+    def cpu(self):
+        return self
+
+    # -- printing --------------------------------------------------------------------
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(",
+                               precision=4, floatmode="maxprec_equal", threshold=1000, edgeitems=3)
+        extras = []
+        dt = self.data.dtype
+        default_int = dt == int64
+        if (dt.kind == "f" and dt != _default_dtype) or (dt.kind in "iu" and not default_int) or \
+                (self.data.size == 0 and dt != _default_dtype):
+            extras.append(f"dtype={_dtype_name(dt)}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if extras:
+            return f"tensor({body}, {', '.join(extras)})"
+        return f"tensor({body})"
+
+    __str__ = __repr__
+
+
+def _dtype_name(dt):
+    return {float32: "float32", float64: "float64", float16: "float16", int64: "int64",
+            int32: "int32", int8: "int8", uint8: "uint8", bool_: "bool"}.get(dt, str(dt))
+
+
+def _weakref(obj):
+    import weakref
+    return weakref.ref(obj)
+
+
+class _HookHandle:
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        try:
+            self._hooks.remove(self._fn)
+        except ValueError:
+            pass
+
+
+def make(data, requires_grad=False, node=None):
+    """Fast internal constructor: no checks, ``data`` must already be an ndarray."""
+    t = Tensor.__new__(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = requires_grad
+    t._node = node
+    t._version = 0
+    t._hooks = None
+    t.name = None
+    return t
+
+
+graph.Tensor = Tensor
+graph.make = make
+
+
+# -- construction --------------------------------------------------------------------------
+def tensor(data, dtype=None, requires_grad=False):
+    """Copy ``data`` into a new leaf tensor. Python floats become the default dtype (float32)."""
+    arr = _to_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) and (arr is data or (isinstance(data, Tensor) and arr is data.data)):
+        arr = arr.copy()
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None):
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
+        return data
+    return Tensor(_to_array(data, dtype))
+
+
+def from_numpy(arr):
+    """A tensor sharing memory with ``arr`` (keeps its dtype)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(arr).__name__}")
+    return Tensor(arr)
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _dt(dtype):
+    return _default_dtype if dtype is None else np.dtype(dtype)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(_shape(size), _dt(dtype)), requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return Tensor(np.ones(_shape(size), _dt(dtype)), requires_grad=requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    return Tensor(np.empty(_shape(size), _dt(dtype)), requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    if dtype is None:
+        dtype = _default_dtype if isinstance(fill_value, float) else np.asarray(fill_value).dtype
+        if np.dtype(dtype) == np.int64 or isinstance(fill_value, bool):
+            dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
+    size = (size,) if isinstance(size, int) else tuple(size)
+    return Tensor(np.full(size, fill_value, np.dtype(dtype)), requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = _default_dtype if any(isinstance(v, float) for v in (start, end, step)) else np.int64
+    return Tensor(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    return Tensor(np.linspace(start, end, int(steps), dtype=_dt(dtype)), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return Tensor(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    return Tensor(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad=requires_grad)
+
+
+# -- random numbers -------------------------------------------------------------------------
+class Generator:
+    """A seedable random source (wraps ``np.random.Generator``), like ``torch.Generator``."""
+
+    def __init__(self, seed=None):
+        self.np = np.random.default_rng(seed)
+        self._seed = seed
+
+    def manual_seed(self, seed):
+        self.np = np.random.default_rng(seed)
+        self._seed = seed
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+
+default_generator = Generator(0)
+
+
+def manual_seed(seed):
+    """Seed the global generator used by rand/randn/init/dropout/DataLoader shuffling."""
+    default_generator.manual_seed(seed)
+    return default_generator
+
+
+def _gen(generator):
+    return (generator or default_generator).np
+
+
+def rand(*size, dtype=None, generator=None, requires_grad=False):
+    dt = _dt(dtype)
+    return Tensor(_gen(generator).random(_shape(size)).astype(dt, copy=False), requires_grad=requires_grad)
+
+
+def randn(*size, dtype=None, generator=None, requires_grad=False):
+    dt = _dt(dtype)
+    return Tensor(_gen(generator).standard_normal(_shape(size)).astype(dt, copy=False),
+                  requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=np.int64, generator=None):
+    if high is None:
+        low, high = 0, low
+    return Tensor(_gen(generator).integers(low, high, size=tuple(size)).astype(dtype))
+
+
+def rand_like(t, dtype=None, generator=None):
+    return rand(*t.shape, dtype=dtype or t.dtype, generator=generator)
+
+
+def randn_like(t, dtype=None, generator=None):
+    return randn(*t.shape, dtype=dtype or t.dtype, generator=generator)

@@ -1,0 +1,178 @@
+"""Gradient checking against central finite differences, and hypothesis strategies for property tests.
+
+    >>> from autograd_core.testing import gradcheck
+    >>> x = ag.randn(3, 4, dtype="float64", requires_grad=True)
+    >>> gradcheck(lambda x: (x.tanh() * x).sum(axis=-1), (x,))
+    True
+
+``gradcheck`` compares the VJP of ``fn`` against central differences, for random
+cotangents, in float64. ``gradgradcheck`` does the same for the VJP itself (built with
+``create_graph=True``), which checks the second derivative.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import autograd_grad, enable_grad, no_grad
+from .tensor import Tensor
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "tensors", "broadcastable_shapes", "shapes",
+           "axes", "elements"]
+
+
+class GradcheckError(AssertionError):
+    """Analytic and numeric gradients differ."""
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _outputs(fn, inputs):
+    out = _as_tuple(fn(*inputs))
+    for o in out:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"gradcheck: fn must return Tensors, got {type(o).__name__}")
+    return out
+
+
+def _check_inputs(inputs, name):
+    for i, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t.requires_grad and t.dtype != np.float64:
+            raise TypeError(f"{name}: input {i} is {t.dtype}; finite differences need float64 inputs")
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0, raise_exception=True):
+    """Check d fn / d inputs against central differences.
+
+    ``inputs``: a Tensor or tuple of Tensors (those with ``requires_grad`` are checked, in float64).
+    For each of ``n_cotangents`` random cotangents v, compares the engine's v^T J with
+    v^T (f(x + eps e_k) - f(x - eps e_k)) / (2 eps) for every input element k.
+    Returns True, or raises ``GradcheckError`` naming the input and the worst element.
+    """
+    inputs = _as_tuple(inputs)
+    _check_inputs(inputs, "gradcheck")
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradcheck: no input requires grad")
+    rng = np.random.default_rng(seed)
+    with enable_grad():
+        outs = _outputs(fn, inputs)
+    douts = [o for o in outs if o.dtype.kind == "f"]
+    for _ in range(n_cotangents):
+        vs = [rng.standard_normal(o.shape) for o in douts]
+        # analytic
+        with enable_grad():
+            outs = _outputs(fn, inputs)
+            douts = [o for o in outs if o.dtype.kind == "f"]
+            live = [(o, v) for o, v in zip(douts, vs) if o.requires_grad]
+            if live:
+                ana = autograd_grad([o for o, _ in live], [inputs[i] for i in diff],
+                                    grad_outputs=[v for _, v in live], allow_unused=True)
+            else:
+                ana = [None] * len(diff)
+        # numeric
+        for k, i in enumerate(diff):
+            x = inputs[i]
+            a = np.zeros(x.shape) if ana[k] is None else np.asarray(ana[k].data, dtype=np.float64)
+            num = np.zeros(x.shape)
+            flat = x.data.reshape(-1)  # a view: we perturb in place and restore
+            nflat = num.reshape(-1)
+            with no_grad():
+                for j in range(flat.size):
+                    orig = flat[j]
+                    flat[j] = orig + eps
+                    fp = [o.data.astype(np.float64) for o in _outputs(fn, inputs) if o.dtype.kind == "f"]
+                    flat[j] = orig - eps
+                    fm = [o.data.astype(np.float64) for o in _outputs(fn, inputs) if o.dtype.kind == "f"]
+                    flat[j] = orig
+                    nflat[j] = sum(float(np.sum((p - m) * v)) for p, m, v in zip(fp, fm, vs)) / (2 * eps)
+            bad = ~np.isclose(a, num, rtol=rtol, atol=atol)
+            if np.any(bad) or (np.any(np.isnan(a)) != np.any(np.isnan(num))):
+                j = np.unravel_index(np.argmax(np.abs(a - num)), a.shape) if a.ndim else ()
+                msg = (f"gradcheck: gradient of input {i} (shape {tuple(x.shape)}) differs from finite "
+                       f"differences at {j}: analytic {a[j]!r} vs numeric {num[j]!r}\n"
+                       f"analytic:\n{a}\nnumeric:\n{num}")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
+    return True
+
+
+def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exception=True):
+    """Check second derivatives: gradcheck of (inputs, v) -> v^T J(inputs), with the VJP built on the tape."""
+    inputs = _as_tuple(inputs)
+    _check_inputs(inputs, "gradgradcheck")
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    rng = np.random.default_rng(seed + 1)
+    with enable_grad():
+        outs = [o for o in _outputs(fn, inputs) if o.dtype.kind == "f"]
+    vs = [Tensor(rng.standard_normal(o.shape)).requires_grad_() for o in outs]
+    n_in = len(inputs)
+
+    def vjp_fn(*args):
+        ins, cots = args[:n_in], args[n_in:]
+        with enable_grad():
+            os_ = [o for o in _outputs(fn, ins) if o.dtype.kind == "f"]
+            live = [(o, v) for o, v in zip(os_, cots) if o.requires_grad]
+            if not live:
+                return tuple(Tensor(np.zeros(ins[i].shape)) for i in diff)
+            gs = autograd_grad([o for o, _ in live], [ins[i] for i in diff], grad_outputs=[v for _, v in live],
+                               create_graph=True, allow_unused=True)
+        return tuple(Tensor(np.zeros(ins[i].shape)) if g is None else g for g, i in zip(gs, diff))
+
+    return gradcheck(vjp_fn, tuple(inputs) + tuple(vs), eps=eps, atol=atol, rtol=rtol, seed=seed,
+                     raise_exception=raise_exception)
+
+
+# -- hypothesis strategies ---------------------------------------------------------------------
+def _hyp():
+    try:
+        import hypothesis.strategies as st
+        import hypothesis.extra.numpy as hnp
+    except ImportError as e:  # pragma: no cover
+        raise ImportError("autograd_core.testing strategies need hypothesis: pip install hypothesis") from e
+    return st, hnp
+
+
+def elements(min_value=-3.0, max_value=3.0):
+    """Finite floats in [min_value, max_value], no subnormals."""
+    st, _ = _hyp()
+    return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, allow_subnormal=False,
+                     width=64)
+
+
+def shapes(min_dims=0, max_dims=4, min_side=1, max_side=5):
+    """Array shapes, including 0-d and size-1 dims."""
+    _, hnp = _hyp()
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def broadcastable_shapes(shape, min_dims=0, max_dims=None, min_side=1, max_side=5):
+    """Shapes that broadcast against ``shape`` (with size-1 dims and fewer/more leading dims)."""
+    _, hnp = _hyp()
+    if max_dims is None:
+        max_dims = max(len(shape), 1) + 1
+    return hnp.broadcastable_shapes(shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                                    max_side=max_side)
+
+
+def tensors(shape=None, dtype=np.float64, elements=None, requires_grad=True, unique=False):
+    """Tensors of ``shape`` (a tuple or a strategy; default: any small shape) drawn by hypothesis."""
+    st, hnp = _hyp()
+    if shape is None:
+        shape = shapes()
+    if elements is None:
+        elements = globals()["elements"]()
+    arr = hnp.arrays(dtype=np.dtype(dtype), shape=shape, elements=elements, unique=unique)
+    return arr.map(lambda a: Tensor(np.array(a, dtype=dtype), requires_grad=requires_grad))
+
+
+def axes(ndim, min_size=0, max_size=None, negative=True):
+    """A reduction axis argument for ``ndim`` dims: None, an int, or a tuple (negative ints included)."""
+    st, hnp = _hyp()
+    if ndim == 0:
+        return st.just(None)
+    one = st.integers(-ndim if negative else 0, ndim - 1)
+    many = hnp.valid_tuple_axes(ndim, min_size=max(min_size, 1), max_size=max_size)
+    return st.one_of(st.none(), one, many)
