@@ -97,27 +97,35 @@ class detect_anomaly:
     def __enter__(self):
         self._prev = mode.anomaly
         mode.anomaly = self.check_nan
+        _update_watch()
 
     def __exit__(self, *exc):
         mode.anomaly = self._prev
+        _update_watch()
         return False
 
 
 # -- the Node -------------------------------------------------------------------------------
 class Node:
-    """One recorded op. ``grad_fn`` of a non-leaf tensor."""
+    """One recorded op. ``grad_fn`` of a non-leaf tensor.
 
-    __slots__ = ("op", "inputs", "parents", "versions", "ans", "out_ref", "kwargs", "hooks",
+    ``inputs``: the op's positional arguments (Tensors or constants); ``arrays``: their raw
+    values at record time (what the fast backward feeds the VJP); ``parents``: per input, the
+    producing Node, the leaf Tensor, or None; ``stamp``: the in-place clock at record time.
+    """
+
+    __slots__ = ("op", "inputs", "arrays", "parents", "ans", "kwargs", "stamp", "out_ref", "hooks",
                  "retain_ref", "trace", "__weakref__")
 
-    def __init__(self, op, inputs, parents, versions, ans, kwargs):
+    def __init__(self, op, inputs, arrays, parents, ans, kwargs):
         self.op = op
         self.inputs = inputs
+        self.arrays = arrays
         self.parents = parents
-        self.versions = versions
         self.ans = ans
-        self.out_ref = None
         self.kwargs = kwargs
+        self.stamp = _clock
+        self.out_ref = None
         self.hooks = None
         self.retain_ref = None
         self.trace = None
@@ -178,21 +186,64 @@ def edge(t):
     return t if t.requires_grad else None
 
 
-def record(op, inputs, parents, ans_arr, out, kwargs):
+# The in-place clock: every in-place change ticks it and stamps the tensor (``t._mod``); a node
+# records the clock when it is made. Backward checks a node's inputs only if the clock moved
+# since, so the common case costs one comparison.
+_clock = 0
+
+
+def tick(t):
+    """Mark ``t`` as changed in place (bumps its version). Use this after writing into ``t.data``."""
+    global _clock
+    _clock += 1
+    t._mod = _clock
+    t._ver += 1
+
+
+def set_version(t, v):
+    global _clock
+    _clock += 1
+    t._mod = _clock
+    t._ver = v
+
+
+# Observers (inspect.trace / profile) and anomaly mode make recording slower; one flag says if any is on.
+_watch = False
+
+
+def _update_watch():
+    global _watch
+    _watch = bool(mode.observers) or mode.anomaly
+
+
+def add_observer(fn):
+    """Call ``fn(node, out)`` for every node recorded from now on (this thread)."""
+    mode.observers = tuple(mode.observers) + (fn,)
+    _update_watch()
+
+
+def remove_observer(fn):
+    mode.observers = tuple(o for o in mode.observers if o is not fn)
+    _update_watch()
+
+
+def record(op, inputs, arrays, parents, ans, out, kwargs):
     """Attach a Node for ``out`` (called by the registry only when recording).
 
     ``inputs`` holds the op's positional arguments: Tensors, or raw constants (scalars,
     arrays) that get no gradient and have ``None`` as their parent.
     """
-    versions = tuple([t._version if isinstance(t, Tensor) else 0 for t in inputs])
-    node = Node(op, inputs, parents, versions, ans_arr if op.uses_ans else None, kwargs)
     if op.uses_ans:
+        node = Node(op, inputs, arrays, parents, ans, kwargs)
         node.out_ref = _wref(out)
+    else:
+        node = Node(op, inputs, arrays, parents, None, kwargs)
     out._node = node
-    if mode.anomaly:
-        node.trace = "".join(traceback.format_stack()[:-3])
-    for obs in mode.observers:
-        obs(node, out)
+    if _watch:
+        if mode.anomaly:
+            node.trace = "".join(traceback.format_stack()[:-3])
+        for obs in mode.observers:
+            obs(node, out)
     return node
 
 
@@ -324,8 +375,8 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             grads[key] = g
             start.append(key)
 
-    # 1. Count consumers of every reachable node (iterative DFS).
-    stack = [k for k in start if isinstance(k, Node)]
+    # 1. Count the consumers of every reachable node (iterative DFS: no recursion limit).
+    stack = [k for k in start if type(k) is Node]
     seen = set(stack)
     while stack:
         node = stack.pop()
@@ -338,9 +389,9 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                     deps[p] += 1
                 else:
                     deps[p] = 1
-                if p not in seen:
-                    seen.add(p)
-                    stack.append(p)
+                    if p not in seen:
+                        seen.add(p)
+                        stack.append(p)
 
     target_keys = None
     target_grads = {}
@@ -352,26 +403,20 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
 
     leaf_grads = {}
     used_ids = set()
-    ready = [k for k in start if isinstance(k, Node) and deps.get(k, 0) == 0]
+    ready = [k for k in start if type(k) is Node and deps.get(k, 0) == 0]
     for k in start:
-        if not isinstance(k, Node):
+        if type(k) is not Node:
             leaf_grads[k] = grads.pop(k)
             used_ids.add(id(leaf_grads[k]))
     anomaly = mode.anomaly
+    ndarray = np.ndarray
 
+    # 2. One reverse pass: a node runs once all its consumers have sent their gradient.
     while ready:
         node = ready.pop()
         g = grads.pop(node)
-        if node.hooks:
-            for h in node.hooks:
-                r = h(g if create_graph else make(g))
-                if r is not None:
-                    g = r if create_graph else (r.data if isinstance(r, Tensor) else np.asarray(r))
-        if node.retain_ref is not None:
-            t = node.retain_ref()
-            if t is not None:
-                gv = g if create_graph else make(g.copy())
-                t.grad = gv if t.grad is None else t.grad + gv
+        if node.hooks is not None or node.retain_ref is not None:
+            g = _node_hooks(node, g, create_graph)
         if target_keys is not None and node in target_keys:
             target_grads[node] = g
         inputs = node.inputs
@@ -379,65 +424,72 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             raise RuntimeError(_FREED)
         op = node.op
         parents = node.parents
-        _check_versions(node)
+        if node.stamp != _clock:
+            _check_versions(node)
+        kw = node.kwargs
         if create_graph:
             ans = node.out_ref() if node.out_ref is not None else None
+            if ans is None and op.uses_ans:
+                ans = op.fn(*inputs, **kw)  # the output tensor is gone: recompute it on the tape
             args = inputs
         else:
             ans = node.ans
-            args = [t.data if isinstance(t, Tensor) else t for t in inputs]
-        kw = node.kwargs
-        in_grads = op.backward(g, ans, args, parents, kw)
+            args = node.arrays
+        vjps = op.vjps
+        if vjps is None:
+            in_grads = op.vjp(g, ans, *args, needs=tuple(p is not None for p in parents), **kw)
         if logger is not None:
+            if vjps is not None:
+                in_grads = [vjps[i](g, ans, *args, **kw) if p is not None else None
+                            for i, p in enumerate(parents)]
             logger.log_node(node, g, in_grads, inputs)
+            vjps = None
         for i, p in enumerate(parents):
             if p is None:
                 continue
-            gi = in_grads[i]
-            if gi is None:
-                continue
-            inp = inputs[i]
-            ishape = inp.data.shape
-            if gi.shape != ishape:
-                gi = _unbroadcast(gi, ishape)
-            if not create_graph:
-                if type(gi) is not np.ndarray:
+            if vjps is not None:
+                gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
+            else:
+                gi = in_grads[i]
+                if gi is None:
+                    continue
+            like = node.arrays[i]
+            if create_graph:
+                if not isinstance(gi, Tensor):
+                    gi = make(np.asarray(gi, dtype=like.dtype))
+                if gi.shape != like.shape:
+                    gi = _unbroadcast(gi, like.shape)
+                if gi.dtype != like.dtype:
+                    gi = gi.astype(like.dtype)
+            else:
+                if type(gi) is not ndarray:
                     gi = np.asarray(gi)
-                if gi.dtype != inp.data.dtype:
-                    gi = gi.astype(inp.data.dtype)
-            elif gi.dtype != inp.data.dtype:
-                gi = gi.astype(inp.data.dtype)
-            if anomaly and not np.all(np.isfinite(gi.data if isinstance(gi, Tensor) else gi)):
-                where = ("\nThe op was created at:\n" + node.trace) if node.trace else ""
-                raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its "
-                                   f"{i}th output (the gradient for input {i}, shape {tuple(ishape)}).{where}")
+                if gi.shape != like.shape:
+                    gi = _unbroadcast(gi, like.shape)
+                if gi.dtype != like.dtype:
+                    gi = gi.astype(like.dtype)
+            if anomaly:
+                _check_finite(node, i, gi)
             if type(p) is Node:
-                if p in grads:
-                    grads[p] = grads[p] + gi
-                else:
-                    grads[p] = gi
+                prev = grads.get(p)
+                grads[p] = gi if prev is None else prev + gi
                 d = deps[p] - 1
                 deps[p] = d
                 if d == 0:
                     ready.append(p)
             else:
-                if p in leaf_grads:
-                    leaf_grads[p] = leaf_grads[p] + gi
-                else:
-                    leaf_grads[p] = gi
+                prev = leaf_grads.get(p)
+                leaf_grads[p] = gi if prev is None else prev + gi
         if not retain_graph:
-            node.inputs = None
-            node.parents = None
-            node.ans = None
-            node.out_ref = None
+            node.inputs = node.arrays = node.parents = node.ans = node.out_ref = None
             node.kwargs = _EMPTY
 
-    # Leaves: hooks, then accumulate into .grad (or collect for targets).
+    # 3. Leaves: hooks, then accumulate into .grad (or collect for targets).
     results = None
     if target_keys is not None:
         results = [None] * len(targets)
         for k, idxs in target_keys.items():
-            gk = target_grads.get(k) if isinstance(k, Node) else leaf_grads.get(k)
+            gk = target_grads.get(k) if type(k) is Node else leaf_grads.get(k)
             if gk is not None and not create_graph and not isinstance(gk, Tensor):
                 gk = make(gk.copy() if not gk.flags.owndata else gk)
             for i in idxs:
@@ -470,19 +522,41 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
 _EMPTY = {}
 
 
+def _node_hooks(node, g, create_graph):
+    if node.hooks:
+        for h in node.hooks:
+            r = h(g if create_graph else make(g))
+            if r is not None:
+                g = r if create_graph else (r.data if isinstance(r, Tensor) else np.asarray(r))
+    if node.retain_ref is not None:
+        t = node.retain_ref()
+        if t is not None:
+            gv = g if create_graph else make(g.copy())
+            t.grad = gv if t.grad is None else t.grad + gv
+    return g
+
+
+def _check_finite(node, i, gi):
+    if not np.all(np.isfinite(gi.data if isinstance(gi, Tensor) else gi)):
+        where = ("\nThe op was created at:\n" + node.trace) if node.trace else ""
+        raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its {i}th output "
+                           f"(the gradient for input {i}, shape {tuple(np.shape(gi))}).{where}")
+
+
 def _check_versions(node):
+    """Some tensor changed in place since ``node`` was recorded: was it one the VJP reads?"""
     uses = node.op.uses
     for i in (range(len(node.inputs)) if uses is None else uses):
         t = node.inputs[i]
-        if isinstance(t, Tensor) and t._version != node.versions[i]:
+        if isinstance(t, Tensor) and t._mod > node.stamp:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
-                f"operation: input {i} of {node.name()} (shape {tuple(t.shape)}) is at version {t._version}; "
-                f"expected version {node.versions[i]}. Clone the tensor before changing it in place "
+                f"operation: input {i} of {node.name()} (shape {tuple(t.shape)}, now at version {t._ver}) was "
+                f"changed after {node.name()} saved it. Clone the tensor before changing it in place "
                 f"(t = t.clone()), or change it out of place.")
     if node.op.uses_ans and node.out_ref is not None:
         out = node.out_ref()
-        if out is not None and out._version != 0:
+        if out is not None and out._mod > node.stamp:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
                 f"operation: the output of {node.name()} (shape {tuple(out.shape)}) was changed in place "

@@ -91,7 +91,7 @@ class Tensor:
     produced it (``grad_fn``), None for leaves.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_hooks", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_ver", "_mod", "_hooks", "name", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
 
@@ -103,11 +103,21 @@ class Tensor:
         self.grad = None
         self.requires_grad = False
         self._node = None
-        self._version = 0
+        self._ver = 0
+        self._mod = 0
         self._hooks = None
         self.name = name
         if requires_grad:
             self.requires_grad_(True)
+
+    @property
+    def _version(self):
+        """How many times this tensor was changed in place (PyTorch's ``_version``)."""
+        return self._ver
+
+    @_version.setter
+    def _version(self, v):
+        graph.set_version(self, v)
 
     # -- metadata -------------------------------------------------------------------
     @property
@@ -155,8 +165,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # by identity, like torch.Tensor (``==`` is elementwise)
 
     def __bool__(self):
         if self.data.size != 1:
@@ -199,8 +208,8 @@ class Tensor:
     def detach(self):
         """A new leaf sharing the same data, cut from the tape."""
         t = Tensor.__new__(Tensor)
-        t.data, t.grad, t.requires_grad, t._node, t._version, t._hooks, t.name = \
-            self.data, None, False, None, 0, None, None
+        t.data, t.grad, t.requires_grad, t._node, t._ver, t._mod, t._hooks, t.name = \
+            self.data, None, False, None, self._ver, self._mod, None, None
         return t
 
     def requires_grad_(self, requires_grad=True):
@@ -246,19 +255,19 @@ class Tensor:
         """Fill with zeros in place."""
         graph.check_inplace(self, "zero_")
         self.data[...] = 0
-        self._version += 1
+        graph.tick(self)
         return self
 
     def fill_(self, value):
         graph.check_inplace(self, "fill_")
         self.data[...] = value
-        self._version += 1
+        graph.tick(self)
         return self
 
     def copy_(self, src):
         graph.check_inplace(self, "copy_")
         self.data[...] = src.data if isinstance(src, Tensor) else src
-        self._version += 1
+        graph.tick(self)
         return self
 
     def astype(self, dtype):
@@ -349,7 +358,8 @@ def make(data, requires_grad=False, node=None):
     t.grad = None
     t.requires_grad = requires_grad
     t._node = node
-    t._version = 0
+    t._ver = 0
+    t._mod = 0
     t._hooks = None
     t.name = None
     return t

@@ -103,12 +103,13 @@ def _make_apply(op, nargs):
         def apply(x, **kw):
             if not isinstance(x, Tensor):
                 x = Tensor(x)
-            ans = fwd(x.data, **kw)
+            xd = x.data
+            ans = fwd(xd, **kw)
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
             if x.requires_grad and differentiable and mode.enabled:
                 out = make(ans, True)
-                record(op, (x,), (edge(x),), ans, out, kw)
+                record(op, (x,), (xd,), (edge(x),), ans, out, kw)
                 return out
             return make(ans)
         return apply
@@ -119,7 +120,7 @@ def _make_apply(op, nargs):
                 ad = a.data
                 if isinstance(b, Tensor):
                     bd = b.data
-                    rec = (a.requires_grad or b.requires_grad)
+                    rec = a.requires_grad or b.requires_grad
                 else:
                     bd = b = wrap_const(b)
                     rec = a.requires_grad
@@ -131,28 +132,41 @@ def _make_apply(op, nargs):
                 ad = a = wrap_const(a)
                 bd = b = wrap_const(b)
                 rec = False
-            ans = fwd(ad, bd, **kw)
+            try:
+                ans = fwd(ad, bd, **kw)
+            except ValueError as e:
+                raise _shape_error(op, ad, bd, e) from None
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
             if rec and differentiable and mode.enabled:
                 out = make(ans, True)
-                record(op, (a, b), (edge(a) if isinstance(a, Tensor) else None,
-                                    edge(b) if isinstance(b, Tensor) else None), ans, out, kw)
+                record(op, (a, b), (ad, bd), (edge(a) if isinstance(a, Tensor) else None,
+                                              edge(b) if isinstance(b, Tensor) else None), ans, out, kw)
                 return out
             return make(ans)
         return apply
 
     def apply(*args, **kw):
         args = tuple(a if isinstance(a, Tensor) else wrap_const(a) for a in args)
-        ans = fwd(*[a.data if isinstance(a, Tensor) else a for a in args], **kw)
+        arrays = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        ans = fwd(*arrays, **kw)
         if type(ans) is not ndarray:
             ans = np.asarray(ans)
         if differentiable and mode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
             out = make(ans, True)
-            record(op, args, tuple(edge(a) if isinstance(a, Tensor) else None for a in args), ans, out, kw)
+            record(op, args, arrays, tuple(edge(a) if isinstance(a, Tensor) else None for a in args), ans, out, kw)
             return out
         return make(ans)
     return apply
+
+
+def _shape_error(op, a, b, err):
+    sa, sb = np.shape(a), np.shape(b)
+    try:
+        np.broadcast_shapes(sa, sb)
+    except ValueError:
+        return ValueError(f"{op.name}: shapes {tuple(sa)} and {tuple(sb)} can't be broadcast together")
+    return err
 
 
 def _make_dispatch(op, apply, nargs):
