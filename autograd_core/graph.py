@@ -24,8 +24,27 @@ make = None
 # -- grad mode ------------------------------------------------------------------------------
 class _Mode(threading.local):
     enabled = True
-    anomaly = False
-    observers = ()   # callables(node) told of every new node (inspect.trace / profile)
+    _anomaly = False
+    _observers = ()
+
+    @property
+    def observers(self):
+        """Callables ``obs(node, out)`` told of every new node (inspect.trace / profile)."""
+        return self._observers
+
+    @observers.setter
+    def observers(self, value):
+        self._observers = tuple(value)
+        _update_watch()
+
+    @property
+    def anomaly(self):
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, value):
+        self._anomaly = bool(value)
+        _update_watch()
 
 
 mode = _Mode()
@@ -97,11 +116,9 @@ class detect_anomaly:
     def __enter__(self):
         self._prev = mode.anomaly
         mode.anomaly = self.check_nan
-        _update_watch()
 
     def __exit__(self, *exc):
         mode.anomaly = self._prev
-        _update_watch()
         return False
 
 
@@ -219,12 +236,10 @@ def _update_watch():
 def add_observer(fn):
     """Call ``fn(node, out)`` for every node recorded from now on (this thread)."""
     mode.observers = tuple(mode.observers) + (fn,)
-    _update_watch()
 
 
 def remove_observer(fn):
     mode.observers = tuple(o for o in mode.observers if o is not fn)
-    _update_watch()
 
 
 def record(op, inputs, arrays, parents, ans, out, kwargs):
