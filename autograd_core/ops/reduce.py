@@ -6,6 +6,8 @@ A VJP first reshapes the reduced gradient back to the kept-dims shape (``_expand
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -17,14 +19,18 @@ def norm_axis(axis, ndim, op="reduce"):
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    # this module defines its own max/sum/...: the builtin is needed here
+    n = builtins.max(ndim, 1)
     out = []
     for a in axes:
         a = int(a)
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        if not -n <= a < n:
             raise IndexError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimension(s)")
-        out.append(a % max(ndim, 1) if ndim else 0)
+        out.append(a % n)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
+    if ndim == 0:
+        return ()  # a 0-d tensor accepts axis 0 / -1 (as PyTorch); reducing over no axis is the identity
     return tuple(sorted(out))
 
 
@@ -224,7 +230,8 @@ def _single_axis(x, axis, dim, name):
         axis = dim
     if not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{name}: axis must be an int, got {axis!r}")
-    return norm_axis(axis, x.ndim, name)[0]
+    ax = norm_axis(axis, x.ndim, name)
+    return ax[0] if ax else None  # None for a 0-d tensor: the whole (one-element) tensor
 
 
 def _arg(op, name):
@@ -288,7 +295,10 @@ def cumsum(x, axis=0, *, dim=None):
     """Cumulative sum along ``axis``."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
-    return _cumsum_op(x, axis=_single_axis(x, axis, dim, "cumsum"))
+    ax = _single_axis(x, axis, dim, "cumsum")
+    if ax is None:
+        return x.clone()  # the cumulative sum of one element
+    return _cumsum_op(x, axis=ax)
 
 
 for _n, _f in dict(sum=sum, mean=mean, prod=prod, max=max, min=min, amax=amax, amin=amin, var=var, std=std,
