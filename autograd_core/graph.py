@@ -131,6 +131,8 @@ class Node:
     producing Node, the leaf Tensor, or None; ``stamp``: the in-place clock at record time.
     """
 
+    # out_ref (a weakref to the output, for ops whose VJP reads it), hooks, retain_ref and trace are
+    # set only when used; read them with getattr(node, name, None).
     __slots__ = ("op", "inputs", "arrays", "parents", "ans", "kwargs", "stamp", "out_ref", "hooks",
                  "retain_ref", "trace", "__weakref__")
 
@@ -142,10 +144,6 @@ class Node:
         self.ans = ans
         self.kwargs = kwargs
         self.stamp = _clock
-        self.out_ref = None
-        self.hooks = None
-        self.retain_ref = None
-        self.trace = None
 
     def name(self):
         return self.op.backward_name
@@ -214,7 +212,7 @@ def tick(t):
     global _clock
     _clock += 1
     t._mod = _clock
-    t._ver += 1
+    t._ver = getattr(t, "_ver", 0) + 1
 
 
 def set_version(t, v):
@@ -222,6 +220,15 @@ def set_version(t, v):
     _clock += 1
     t._mod = _clock
     t._ver = v
+
+
+# Hooks and retain_grad on non-leaf tensors are rare: backward looks for them only once any was set.
+_node_hooks_used = False
+
+
+def hooks_used():
+    global _node_hooks_used
+    _node_hooks_used = True
 
 
 # Observers (inspect.trace / profile) and anomaly mode make recording slower; one flag says if any is on.
@@ -255,11 +262,16 @@ def record(op, inputs, arrays, parents, ans, out, kwargs):
         node = Node(op, inputs, arrays, parents, None, kwargs)
     out._node = node
     if _watch:
-        if mode.anomaly:
-            node.trace = "".join(traceback.format_stack()[:-3])
-        for obs in mode.observers:
-            obs(node, out)
+        watch(node, out)
     return node
+
+
+def watch(node, out):
+    """Slow path of recording: anomaly traces and observers."""
+    if mode.anomaly:
+        node.trace = "".join(traceback.format_stack()[:-3])
+    for obs in mode.observers:
+        obs(node, out)
 
 
 import weakref as _weakref_mod  # noqa: E402
@@ -430,7 +442,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     while ready:
         node = ready.pop()
         g = grads.pop(node)
-        if node.hooks is not None or node.retain_ref is not None:
+        if _node_hooks_used:
             g = _node_hooks(node, g, create_graph)
         if target_keys is not None and node in target_keys:
             target_grads[node] = g
@@ -443,7 +455,8 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             _check_versions(node)
         kw = node.kwargs
         if create_graph:
-            ans = node.out_ref() if node.out_ref is not None else None
+            ref = getattr(node, "out_ref", None)
+            ans = ref() if ref is not None else None
             if ans is None and op.uses_ans:
                 ans = op.fn(*inputs, **kw)  # the output tensor is gone: recompute it on the tape
             args = inputs
@@ -496,7 +509,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                 prev = leaf_grads.get(p)
                 leaf_grads[p] = gi if prev is None else prev + gi
         if not retain_graph:
-            node.inputs = node.arrays = node.parents = node.ans = node.out_ref = None
+            node.inputs = node.arrays = node.parents = node.ans = None
             node.kwargs = _EMPTY
 
     # 3. Leaves: hooks, then accumulate into .grad (or collect for targets).
@@ -514,8 +527,9 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     for leaf, g in leaf_grads.items():
         if targets is not None and leaf not in target_keys:
             continue
-        if leaf._hooks:
-            for h in leaf._hooks:
+        lh = getattr(leaf, "_hooks", None)
+        if lh:
+            for h in lh:
                 r = h(g if create_graph else make(g))
                 if r is not None:
                     g = r if create_graph else (r.data if isinstance(r, Tensor) else np.asarray(r))
@@ -538,13 +552,15 @@ _EMPTY = {}
 
 
 def _node_hooks(node, g, create_graph):
-    if node.hooks:
-        for h in node.hooks:
+    hooks = getattr(node, "hooks", None)
+    if hooks:
+        for h in hooks:
             r = h(g if create_graph else make(g))
             if r is not None:
                 g = r if create_graph else (r.data if isinstance(r, Tensor) else np.asarray(r))
-    if node.retain_ref is not None:
-        t = node.retain_ref()
+    ref = getattr(node, "retain_ref", None)
+    if ref is not None:
+        t = ref()
         if t is not None:
             gv = g if create_graph else make(g.copy())
             t.grad = gv if t.grad is None else t.grad + gv
@@ -553,7 +569,8 @@ def _node_hooks(node, g, create_graph):
 
 def _check_finite(node, i, gi):
     if not np.all(np.isfinite(gi.data if isinstance(gi, Tensor) else gi)):
-        where = ("\nThe op was created at:\n" + node.trace) if node.trace else ""
+        trace = getattr(node, "trace", None)
+        where = ("\nThe op was created at:\n" + trace) if trace else ""
         raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its {i}th output "
                            f"(the gradient for input {i}, shape {tuple(np.shape(gi))}).{where}")
 
@@ -563,15 +580,16 @@ def _check_versions(node):
     uses = node.op.uses
     for i in (range(len(node.inputs)) if uses is None else uses):
         t = node.inputs[i]
-        if isinstance(t, Tensor) and t._mod > node.stamp:
+        if isinstance(t, Tensor) and getattr(t, "_mod", 0) > node.stamp:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
-                f"operation: input {i} of {node.name()} (shape {tuple(t.shape)}, now at version {t._ver}) was "
+                f"operation: input {i} of {node.name()} (shape {tuple(t.shape)}, now at version {t._version}) was "
                 f"changed after {node.name()} saved it. Clone the tensor before changing it in place "
                 f"(t = t.clone()), or change it out of place.")
-    if node.op.uses_ans and node.out_ref is not None:
-        out = node.out_ref()
-        if out is not None and out._mod > node.stamp:
+    ref = getattr(node, "out_ref", None)
+    if node.op.uses_ans and ref is not None:
+        out = ref()
+        if out is not None and getattr(out, "_mod", 0) > node.stamp:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
                 f"operation: the output of {node.name()} (shape {tuple(out.shape)}) was changed in place "

@@ -91,7 +91,9 @@ class Tensor:
     produced it (``grad_fn``), None for leaves.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_ver", "_mod", "_hooks", "name", "__weakref__")
+    # Only data, requires_grad and _node are set on every op result; the rest are read through
+    # defaults (properties / getattr) so that making a tensor costs three stores.
+    __slots__ = ("data", "_grad", "requires_grad", "_node", "_ver", "_mod", "_hooks", "_name", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
 
@@ -100,20 +102,43 @@ class Tensor:
         if isinstance(data, np.ndarray) and arr is data and dtype is None:
             pass  # keep the caller's buffer, as torch.from_numpy does
         self.data = arr
-        self.grad = None
         self.requires_grad = False
         self._node = None
-        self._ver = 0
-        self._mod = 0
-        self._hooks = None
-        self.name = name
+        if name is not None:
+            self._name = name
         if requires_grad:
             self.requires_grad_(True)
 
     @property
+    def grad(self):
+        """The accumulated gradient (a Tensor), or None."""
+        try:
+            return self._grad
+        except AttributeError:
+            return None
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor(np.asarray(value))
+        self._grad = value
+
+    @property
+    def name(self):
+        """An optional label (parameters get their dotted name), shown by ``inspect``."""
+        try:
+            return self._name
+        except AttributeError:
+            return None
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+
+    @property
     def _version(self):
         """How many times this tensor was changed in place (PyTorch's ``_version``)."""
-        return self._ver
+        return getattr(self, "_ver", 0)
 
     @_version.setter
     def _version(self, v):
@@ -208,8 +233,8 @@ class Tensor:
     def detach(self):
         """A new leaf sharing the same data, cut from the tape."""
         t = Tensor.__new__(Tensor)
-        t.data, t.grad, t.requires_grad, t._node, t._ver, t._mod, t._hooks, t.name = \
-            self.data, None, False, None, self._ver, self._mod, None, None
+        t.data, t.requires_grad, t._node = self.data, False, None
+        t._ver, t._mod = getattr(self, "_ver", 0), getattr(self, "_mod", 0)  # views share the version
         return t
 
     def requires_grad_(self, requires_grad=True):
@@ -224,6 +249,7 @@ class Tensor:
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         if self._node is not None:
+            graph.hooks_used()
             self._node.retain_ref = _weakref(self)
         return self
 
@@ -232,13 +258,14 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._node is not None:
-            hooks = self._node.hooks
+            graph.hooks_used()
+            hooks = getattr(self._node, "hooks", None)
             if hooks is None:
                 hooks = self._node.hooks = []
         else:
-            if self._hooks is None:
-                self._hooks = []
-            hooks = self._hooks
+            hooks = getattr(self, "_hooks", None)
+            if hooks is None:
+                hooks = self._hooks = []
         hooks.append(fn)
         return _HookHandle(hooks, fn)
 
@@ -353,16 +380,14 @@ class _HookHandle:
 
 def make(data, requires_grad=False, node=None):
     """Fast internal constructor: no checks, ``data`` must already be an ndarray."""
-    t = Tensor.__new__(Tensor)
+    t = _new(Tensor)
     t.data = data
-    t.grad = None
     t.requires_grad = requires_grad
     t._node = node
-    t._ver = 0
-    t._mod = 0
-    t._hooks = None
-    t.name = None
     return t
+
+
+_new = object.__new__
 
 
 graph.Tensor = Tensor

@@ -16,10 +16,12 @@ arrays and ``create_graph=True`` on Tensors (grad of grad).
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .. import graph
-from ..graph import edge, mode, record
+from ..graph import Node, edge, mode, record
 from ..tensor import Tensor, _to_array, make
 
 __all__ = ["defop", "OPS", "xp", "OpDef", "wrap_const"]
@@ -97,7 +99,10 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, narg
 def _make_apply(op, nargs):
     fwd = op.forward
     differentiable = op.differentiable
+    uses_ans = op.uses_ans
     ndarray = np.ndarray
+    new_node = object.__new__
+    wref = weakref.ref
 
     if nargs == 1:
         def apply(x, **kw):
@@ -108,8 +113,19 @@ def _make_apply(op, nargs):
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
             if x.requires_grad and differentiable and mode.enabled:
+                # record(): inlined here and below because this is the per-op hot path
                 out = make(ans, True)
-                record(op, (x,), (xd,), (edge(x),), ans, out, kw)
+                node = out._node = new_node(Node)
+                node.op, node.inputs, node.arrays, node.kwargs = op, (x,), (xd,), kw
+                node.parents = (x._node or x,)
+                node.stamp = graph._clock
+                if uses_ans:
+                    node.ans = ans
+                    node.out_ref = wref(out)
+                else:
+                    node.ans = None
+                if graph._watch:
+                    graph.watch(node, out)
                 return out
             return make(ans)
         return apply
@@ -140,8 +156,19 @@ def _make_apply(op, nargs):
                 ans = np.asarray(ans)
             if rec and differentiable and mode.enabled:
                 out = make(ans, True)
-                record(op, (a, b), (ad, bd), (edge(a) if isinstance(a, Tensor) else None,
-                                              edge(b) if isinstance(b, Tensor) else None), ans, out, kw)
+                node = out._node = new_node(Node)
+                node.op, node.inputs, node.arrays, node.kwargs = op, (a, b), (ad, bd), kw
+                node.parents = (
+                    (a._node or (a if a.requires_grad else None)) if isinstance(a, Tensor) else None,
+                    (b._node or (b if b.requires_grad else None)) if isinstance(b, Tensor) else None)
+                node.stamp = graph._clock
+                if uses_ans:
+                    node.ans = ans
+                    node.out_ref = wref(out)
+                else:
+                    node.ans = None
+                if graph._watch:
+                    graph.watch(node, out)
                 return out
             return make(ans)
         return apply
