@@ -8,6 +8,8 @@ topological order (Kahn's algorithm, iterative, so depth is unlimited).
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import threading
 import traceback
 
@@ -133,7 +135,7 @@ class Node:
 
     # out_ref (a weakref to the output, for ops whose VJP reads it), hooks, retain_ref and trace are
     # set only when used; read them with getattr(node, name, None).
-    __slots__ = ("op", "inputs", "arrays", "parents", "ans", "kwargs", "stamp", "out_ref", "hooks",
+    __slots__ = ("op", "inputs", "arrays", "parents", "ans", "kwargs", "stamp", "seq", "out_ref", "hooks",
                  "retain_ref", "trace", "__weakref__")
 
     def __init__(self, op, inputs, arrays, parents, ans, kwargs):
@@ -144,6 +146,7 @@ class Node:
         self.ans = ans
         self.kwargs = kwargs
         self.stamp = _clock
+        self.seq = next_seq()
 
     def name(self):
         return self.op.backward_name
@@ -205,6 +208,8 @@ def edge(t):
 # records the clock when it is made. Backward checks a node's inputs only if the clock moved
 # since, so the common case costs one comparison.
 _clock = 0
+next_seq = itertools.count().__next__   # creation order of nodes
+_seq = operator.attrgetter("seq")
 
 
 def tick(t):
@@ -392,7 +397,6 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targe
 
 def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     grads = {}        # node or leaf tensor -> accumulated gradient
-    deps = {}         # node -> number of consumer edges not yet processed
     start = []
     for r, g in seeds:
         key = r._node if r._node is not None else r
@@ -402,7 +406,9 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             grads[key] = g
             start.append(key)
 
-    # 1. Count the consumers of every reachable node (iterative DFS: no recursion limit).
+    # 1. Collect the reachable nodes (iterative DFS: no recursion limit). A node is always
+    #    created after its inputs, so descending creation order (``seq``) is a reverse
+    #    topological order: every consumer runs before the node it feeds.
     stack = [k for k in start if type(k) is Node]
     seen = set(stack)
     while stack:
@@ -411,14 +417,10 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
         if parents is None:
             raise RuntimeError(_FREED)
         for p in parents:
-            if p is not None and type(p) is Node:
-                if p in deps:
-                    deps[p] += 1
-                else:
-                    deps[p] = 1
-                    if p not in seen:
-                        seen.add(p)
-                        stack.append(p)
+            if type(p) is Node and p not in seen:
+                seen.add(p)
+                stack.append(p)
+    order = sorted(seen, key=_seq, reverse=True)
 
     target_keys = None
     target_grads = {}
@@ -430,7 +432,6 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
 
     leaf_grads = {}
     used_ids = set()
-    ready = [k for k in start if type(k) is Node and deps.get(k, 0) == 0]
     for k in start:
         if type(k) is not Node:
             leaf_grads[k] = grads.pop(k)
@@ -438,10 +439,11 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     anomaly = mode.anomaly
     ndarray = np.ndarray
 
-    # 2. One reverse pass: a node runs once all its consumers have sent their gradient.
-    while ready:
-        node = ready.pop()
-        g = grads.pop(node)
+    # 2. One reverse pass.
+    for node in order:
+        g = grads.pop(node, None)
+        if g is None:
+            continue  # nothing flows back through this node
         if _node_hooks_used:
             g = _node_hooks(node, g, create_graph)
         if target_keys is not None and node in target_keys:
@@ -501,10 +503,6 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             if type(p) is Node:
                 prev = grads.get(p)
                 grads[p] = gi if prev is None else prev + gi
-                d = deps[p] - 1
-                deps[p] = d
-                if d == 0:
-                    ready.append(p)
             else:
                 prev = leaf_grads.get(p)
                 leaf_grads[p] = gi if prev is None else prev + gi

@@ -103,6 +103,7 @@ def _make_apply(op, nargs):
     ndarray = np.ndarray
     new_node = object.__new__
     wref = weakref.ref
+    next_seq = graph.next_seq
 
     if nargs == 1:
         def apply(x, **kw):
@@ -119,6 +120,7 @@ def _make_apply(op, nargs):
                 node.op, node.inputs, node.arrays, node.kwargs = op, (x,), (xd,), kw
                 node.parents = (x._node or x,)
                 node.stamp = graph._clock
+                node.seq = next_seq()
                 if uses_ans:
                     node.ans = ans
                     node.out_ref = wref(out)
@@ -162,6 +164,7 @@ def _make_apply(op, nargs):
                     (a._node or (a if a.requires_grad else None)) if isinstance(a, Tensor) else None,
                     (b._node or (b if b.requires_grad else None)) if isinstance(b, Tensor) else None)
                 node.stamp = graph._clock
+                node.seq = next_seq()
                 if uses_ans:
                     node.ans = ans
                     node.out_ref = wref(out)
