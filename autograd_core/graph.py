@@ -274,7 +274,7 @@ def record(op, inputs, arrays, parents, ans, out, kwargs):
 def watch(node, out):
     """Slow path of recording: anomaly traces and observers."""
     if mode.anomaly:
-        node.trace = "".join(traceback.format_stack()[:-3])
+        node.trace = "".join(traceback.format_stack()[:-2])  # without watch() and the op's apply()
     for obs in mode.observers:
         obs(node, out)
 
@@ -390,7 +390,8 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targe
     prev_mode = mode.enabled
     mode.enabled = bool(create_graph)
     try:
-        return _run(seeds, retain_graph, create_graph, targets, accumulate, logger)
+        with np.errstate(all="ignore"):  # inf/nan in gradients are reported by detect_anomaly, not warnings
+            return _run(seeds, retain_graph, create_graph, targets, accumulate, logger)
     finally:
         mode.enabled = prev_mode
 
@@ -437,7 +438,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             leaf_grads[k] = grads.pop(k)
             used_ids.add(id(leaf_grads[k]))
     anomaly = mode.anomaly
-    ndarray = np.ndarray
+    slow = bool(create_graph or logger is not None or anomaly)
 
     # 2. One reverse pass.
     for node in order:
@@ -456,56 +457,38 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
         if node.stamp != _clock:
             _check_versions(node)
         kw = node.kwargs
-        if create_graph:
-            ref = getattr(node, "out_ref", None)
-            ans = ref() if ref is not None else None
-            if ans is None and op.uses_ans:
-                ans = op.fn(*inputs, **kw)  # the output tensor is gone: recompute it on the tape
-            args = inputs
-        else:
-            ans = node.ans
-            args = node.arrays
         vjps = op.vjps
-        if vjps is None:
-            in_grads = op.vjp(g, ans, *args, needs=tuple(p is not None for p in parents), **kw)
-        if logger is not None:
-            if vjps is not None:
-                in_grads = [vjps[i](g, ans, *args, **kw) if p is not None else None
-                            for i, p in enumerate(parents)]
-            logger.log_node(node, g, in_grads, inputs)
-            vjps = None
-        for i, p in enumerate(parents):
-            if p is None:
-                continue
-            if vjps is not None:
-                gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
-            else:
-                gi = in_grads[i]
-                if gi is None:
+        if vjps is not None and not slow:
+            # Fast path: the rules run on raw arrays, one per input that needs a gradient.
+            args = node.arrays
+            ans = node.ans
+            for i, p in enumerate(parents):
+                if p is None:
                     continue
-            like = node.arrays[i]
-            if create_graph:
-                if not isinstance(gi, Tensor):
-                    gi = make(np.asarray(gi, dtype=like.dtype))
-                if gi.shape != like.shape:
-                    gi = _unbroadcast(gi, like.shape)
-                if gi.dtype != like.dtype:
-                    gi = gi.astype(like.dtype)
-            else:
-                if type(gi) is not ndarray:
-                    gi = np.asarray(gi)
-                if gi.shape != like.shape:
-                    gi = _unbroadcast(gi, like.shape)
-                if gi.dtype != like.dtype:
-                    gi = gi.astype(like.dtype)
-            if anomaly:
-                _check_finite(node, i, gi)
-            if type(p) is Node:
-                prev = grads.get(p)
-                grads[p] = gi if prev is None else prev + gi
-            else:
-                prev = leaf_grads.get(p)
-                leaf_grads[p] = gi if prev is None else prev + gi
+                gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
+                like = args[i]
+                if gi.shape != like.shape or gi.dtype != like.dtype:
+                    gi = _fit(gi, like)
+                if type(p) is Node:
+                    prev = grads.get(p)
+                    grads[p] = gi if prev is None else prev + gi
+                else:
+                    prev = leaf_grads.get(p)
+                    leaf_grads[p] = gi if prev is None else prev + gi
+        else:
+            in_grads = _input_grads(node, g, create_graph, logger)
+            for i, p in enumerate(parents):
+                gi = in_grads[i]
+                if p is None or gi is None:
+                    continue
+                if anomaly:
+                    _check_finite(node, i, gi)
+                if type(p) is Node:
+                    prev = grads.get(p)
+                    grads[p] = gi if prev is None else prev + gi
+                else:
+                    prev = leaf_grads.get(p)
+                    leaf_grads[p] = gi if prev is None else prev + gi
         if not retain_graph:
             node.inputs = node.arrays = node.parents = node.ans = None
             node.kwargs = _EMPTY
@@ -517,7 +500,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
         for k, idxs in target_keys.items():
             gk = target_grads.get(k) if type(k) is Node else leaf_grads.get(k)
             if gk is not None and not create_graph and not isinstance(gk, Tensor):
-                gk = make(gk.copy() if not gk.flags.owndata else gk)
+                gk = make(np.array(gk))  # an owned copy: a rule may have returned a view or g itself
             for i in idxs:
                 results[i] = gk
         if not accumulate:
@@ -534,6 +517,8 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
         if create_graph:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
             continue
+        if type(g) is not np.ndarray:
+            g = np.array(g)  # a numpy scalar from a 0-d rule
         if leaf.grad is None:
             if id(g) in used_ids or not g.flags.owndata or not g.flags.writeable:
                 g = g.copy()
@@ -547,6 +532,46 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
 
 
 _EMPTY = {}
+
+
+def _fit(gi, like):
+    """Un-broadcast ``gi`` to ``like``'s shape and cast it to its dtype (arrays or Tensors)."""
+    if gi.shape != like.shape:
+        gi = _unbroadcast(gi, like.shape)
+    if gi.dtype != like.dtype:
+        gi = gi.astype(like.dtype)
+    return gi
+
+
+def _input_grads(node, g, create_graph, logger):
+    """All input gradients of ``node`` (None where not needed), fitted to the inputs: the general path
+    for create_graph (rules run on Tensors), joint rules, explained backward and anomaly mode."""
+    op, parents, kw = node.op, node.parents, node.kwargs
+    if create_graph:
+        ref = getattr(node, "out_ref", None)
+        ans = ref() if ref is not None else None
+        if ans is None and op.uses_ans:
+            ans = op.fn(*node.inputs, **kw)  # the output tensor is gone: recompute it on the tape
+        args = node.inputs
+    else:
+        ans = node.ans
+        args = node.arrays
+    if op.vjps is None:
+        raw = op.vjp(g, ans, *args, needs=tuple(p is not None for p in parents), **kw)
+    else:
+        raw = [op.vjps[i](g, ans, *args, **kw) if p is not None else None for i, p in enumerate(parents)]
+    out = []
+    for i, gi in enumerate(raw):
+        if gi is None or parents[i] is None:
+            out.append(None)
+            continue
+        like = node.arrays[i]
+        if create_graph and not isinstance(gi, Tensor):
+            gi = make(np.asarray(gi, dtype=like.dtype))
+        out.append(_fit(gi, like))
+    if logger is not None:
+        logger.log_node(node, g, out, node.inputs)
+    return out
 
 
 def _node_hooks(node, g, create_graph):
