@@ -26,6 +26,7 @@ make = None
 # -- grad mode ------------------------------------------------------------------------------
 class _Mode(threading.local):
     enabled = True
+    explain = None   # inspect.explain_backward(): explain every backward of this thread
     _anomaly = False
     _observers = ()
 
@@ -383,17 +384,20 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targe
         seeds = [(r, g if isinstance(g, Tensor) else make(g)) for r, g in seeds]
 
     logger = None
-    if explain:
+    if explain or mode.explain is not None:  # backward(explain=...) or inspect.explain_backward()
         from .inspect import ExplainLogger
-        logger = ExplainLogger.from_arg(explain)
+        logger = ExplainLogger.from_arg(explain, roots)
 
     prev_mode = mode.enabled
     mode.enabled = bool(create_graph)
     try:
         with np.errstate(all="ignore"):  # inf/nan in gradients are reported by detect_anomaly, not warnings
-            return _run(seeds, retain_graph, create_graph, targets, accumulate, logger)
+            res = _run(seeds, retain_graph, create_graph, targets, accumulate, logger)
     finally:
         mode.enabled = prev_mode
+    if logger is not None:
+        logger.done()  # report the leaves' totals once .grad holds them
+    return res
 
 
 def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
