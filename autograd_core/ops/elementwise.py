@@ -12,7 +12,16 @@ import numpy as np
 from ..graph import check_inplace, mode
 from ..tensor import Tensor
 from .registry import defop, method, xp
-from ..kernels import erf as _erf_kernel
+from ..kernels import erf as _erf_any
+
+
+def _erf_kernel(x):
+    """erf(x) in x's float dtype (the kernel may compute float32 input in float64)."""
+    out = _erf_any(x)
+    dt = getattr(x, "dtype", None)
+    if dt is not None and dt.kind == "f" and out.dtype != dt:
+        out = out.astype(dt)
+    return out
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -36,7 +45,7 @@ mul = defop("mul", np.multiply, (lambda g, ans, x, y: g * y,
                                  lambda g, ans, x, y: g * x))
 div = defop("div", np.true_divide, (lambda g, ans, x, y: g / y,
                                     lambda g, ans, x, y: -g * x / (y * y)))
-neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=())
+neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=(), same_shape=True)
 
 
 def _pow_base(g, ans, x, y):
@@ -49,7 +58,9 @@ def _pow_base(g, ans, x, y):
         if y == 2:
             return g * 2 * x
         return g * y * x ** (y - 1)
-    return g * xp.where(y == 0, 0.0, y * x ** xp.where(y == 0, 1.0, y - 1))
+    # Only 0 ** 0 needs a guard (0 * 0**-1 would be nan); elsewhere y * x**(y-1) is exact, and keeping
+    # it un-masked at y == 0 keeps its own derivative in y (1/x there) right for grad-of-grad.
+    return g * (y * x ** xp.where(xp.logical_and(y == 0, x == 0), 1.0, y - 1))
 
 
 def _pow_exp(g, ans, x, y):
@@ -81,12 +92,12 @@ minimum = defop("minimum", minimum_, (lambda g, ans, x, y: _tie(g, x, y, lambda 
                                       lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a < b)))
 
 # -- unary math --------------------------------------------------------------------------------
-abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sign(x),))
-exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True)
-log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,))
-log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),))
-expm1 = defop("expm1", np.expm1, (lambda g, ans, x: g * (ans + 1),), uses=(), uses_ans=True)
-sqrt = defop("sqrt", _nowarn(np.sqrt), (lambda g, ans, x: g * 0.5 / ans,), uses=(), uses_ans=True)
+abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sign(x),), same_shape=True)
+exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True, same_shape=True)
+log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,), same_shape=True)
+log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),), same_shape=True)
+expm1 = defop("expm1", np.expm1, (lambda g, ans, x: g * (ans + 1),), uses=(), uses_ans=True, same_shape=True)
+sqrt = defop("sqrt", _nowarn(np.sqrt), (lambda g, ans, x: g * 0.5 / ans,), uses=(), uses_ans=True, same_shape=True)
 
 
 def _rsqrt(x):
@@ -95,11 +106,11 @@ def _rsqrt(x):
         return 1.0 / np.sqrt(x)
 
 
-rsqrt = defop("rsqrt", _rsqrt, (lambda g, ans, x: g * -0.5 * ans * ans * ans,), uses=(), uses_ans=True)
-sin = defop("sin", np.sin, (lambda g, ans, x: g * xp.cos(x),))
-cos = defop("cos", np.cos, (lambda g, ans, x: -g * xp.sin(x),))
-tanh = defop("tanh", np.tanh, (lambda g, ans, x: g * (1 - ans * ans),), uses=(), uses_ans=True)
-erf = defop("erf", _erf_kernel, (lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * xp.exp(-(x * x)),))
+rsqrt = defop("rsqrt", _rsqrt, (lambda g, ans, x: g * -0.5 * ans * ans * ans,), uses=(), uses_ans=True, same_shape=True)
+sin = defop("sin", np.sin, (lambda g, ans, x: g * xp.cos(x),), same_shape=True)
+cos = defop("cos", np.cos, (lambda g, ans, x: -g * xp.sin(x),), same_shape=True)
+tanh = defop("tanh", np.tanh, (lambda g, ans, x: g * (1 - ans * ans),), uses=(), uses_ans=True, same_shape=True)
+erf = defop("erf", _erf_kernel, (lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * xp.exp(-(x * x)),), same_shape=True)
 
 
 def sigmoid_(x):
@@ -108,7 +119,7 @@ def sigmoid_(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (1 - ans),), uses=(), uses_ans=True)
+sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (1 - ans),), uses=(), uses_ans=True, same_shape=True)
 
 # -- activations -------------------------------------------------------------------------------
 relu = defop("relu", lambda x: np.maximum(x, 0),
@@ -188,12 +199,29 @@ def _clamp_vjp(g, ans, x, min=None, max=None):
     return g * inside
 
 
-clamp = defop("clamp", _clamp, (_clamp_vjp,))
+_clamp_op = defop("clamp", _clamp, (_clamp_vjp,))
+
+
+def clamp(x, min=None, max=None):
+    """Clip x to [min, max] (either may be None; positional as in ``torch.clamp(x, min, max)``).
+
+    The gradient passes where min <= x <= max. Tensor bounds that require grad get the gradient
+    where they are the result (x < min, or x > max)."""
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        out = x
+        if min is not None:
+            out = where(out >= min, out, min)
+        if max is not None:
+            out = where(out <= max, out, max)
+        return out
+    return _clamp_op(x, min=min, max=max)
 
 
 def clip(x, min=None, max=None):
     """numpy name of ``clamp``."""
-    return clamp(x, min=min, max=max)
+    return clamp(x, min, max)
 
 
 def where(cond, x, y):
