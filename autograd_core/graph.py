@@ -445,17 +445,16 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     slow = bool(create_graph or logger is not None or anomaly)
 
     # 2. One reverse pass.
+    special = _node_hooks_used or target_keys is not None
     for node in order:
         g = grads.pop(node, None)
         if g is None:
             continue  # nothing flows back through this node
-        if _node_hooks_used:
-            g = _node_hooks(node, g, create_graph)
-        if target_keys is not None and node in target_keys:
-            target_grads[node] = g
-        inputs = node.inputs
-        if inputs is None:
-            raise RuntimeError(_FREED)
+        if special:
+            if _node_hooks_used:
+                g = _node_hooks(node, g, create_graph)
+            if target_keys is not None and node in target_keys:
+                target_grads[node] = g
         op = node.op
         parents = node.parents
         if node.stamp != _clock:
@@ -466,13 +465,15 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             # Fast path: the rules run on raw arrays, one per input that needs a gradient.
             args = node.arrays
             ans = node.ans
+            same = op.same_shape
             for i, p in enumerate(parents):
                 if p is None:
                     continue
                 gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
-                like = args[i]
-                if gi.shape != like.shape or gi.dtype != like.dtype:
-                    gi = _fit(gi, like)
+                if not same:
+                    like = args[i]
+                    if gi.shape != like.shape or gi.dtype != like.dtype:
+                        gi = _fit(gi, like)
                 if type(p) is Node:
                     prev = grads.get(p)
                     grads[p] = gi if prev is None else prev + gi

@@ -44,7 +44,7 @@ class OpDef:
     """A registered op: its name, forward, and VJP rule(s)."""
 
     __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "backward_name", "differentiable",
-                 "fn", "doc")
+                 "fn", "doc", "same_shape")
 
     def backward(self, g, ans, args, parents, kw):
         if self.vjp is not None:
@@ -69,12 +69,14 @@ def wrap_const(v):
 
 
 def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, nargs=None,
-          differentiable=True, xp_name=None):
+          differentiable=True, xp_name=None, same_shape=False):
     """Register op ``name`` and return its public function (Tensors in, Tensor out).
 
     ``uses``: indices of the inputs whose values the VJP reads (checked against in-place
     changes); None means all. ``uses_ans``: the VJP reads the op's output ``ans``.
     ``nargs``: number of tensor arguments (1, 2, or None for a variable number).
+    ``same_shape``: the rules always return the input's shape and dtype (unary elementwise ops),
+    so backward can skip the un-broadcast check.
     """
     op = OpDef()
     op.name = name
@@ -84,6 +86,7 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, narg
     op.uses = tuple(uses) if uses is not None else None
     op.uses_ans = uses_ans
     op.backward_name = _camel(name)
+    op.same_shape = same_shape
     op.differentiable = differentiable and (vjps is not None or vjp is not None)
     if nargs is None:
         nargs = len(vjps) if vjps is not None else None
@@ -114,8 +117,10 @@ def _make_apply(op, nargs):
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
             if x.requires_grad and differentiable and mode.enabled:
-                # record(): inlined here and below because this is the per-op hot path
-                out = make(ans, True)
+                # make() and record(): inlined here and below because this is the per-op hot path
+                out = new_node(Tensor)
+                out.data = ans
+                out.requires_grad = True
                 node = out._node = new_node(Node)
                 node.op, node.inputs, node.arrays, node.kwargs = op, (x,), (xd,), kw
                 node.parents = (x._node or x,)
@@ -157,7 +162,9 @@ def _make_apply(op, nargs):
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
             if rec and differentiable and mode.enabled:
-                out = make(ans, True)
+                out = new_node(Tensor)
+                out.data = ans
+                out.requires_grad = True
                 node = out._node = new_node(Node)
                 node.op, node.inputs, node.arrays, node.kwargs = op, (a, b), (ad, bd), kw
                 node.parents = (
