@@ -1,0 +1,28 @@
+"""nn: modules, layers, losses, init, checkpoints and data loading on top of ``autograd_core``.
+
+    >>> import nn, nn.functional as F
+    >>> model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    >>> loss = F.mse_loss(model(x), y); loss.backward()
+
+No gradient is written here: every layer's forward is ``autograd_core`` tensor ops and the tape
+differentiates it. Names, argument orders and default initializations follow PyTorch.
+"""
+from autograd_core import manual_seed
+
+from . import data, functional, init, utils
+from .data import DataLoader, Dataset, TensorDataset, load_cifar10, load_mnist
+from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss,
+                     Conv2d, ConvTranspose2d, CrossEntropyLoss, Dropout, Flatten, HuberLoss, Identity, L1Loss,
+                     LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, ReLU, Sigmoid, SiLU,
+                     SmoothL1Loss, Softmax, Softplus, Tanh, Unflatten, Upsample)
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, summary
+from .serialization import load, save
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "summary", "save", "load", "manual_seed",
+    "functional", "init", "utils", "data", "Dataset", "TensorDataset", "DataLoader", "load_mnist", "load_cifar10",
+    "Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Flatten", "Unflatten", "Upsample",
+    "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax",
+    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+]

@@ -1,0 +1,553 @@
+"""Stateless layers and losses: ``import nn.functional as F``, as ``torch.nn.functional``.
+
+Everything here is a composition of ``autograd_core`` ops, so the tape differentiates it: no
+gradient is written by hand. Convolution, pooling, normalization, dropout and nearest
+upsampling are ``autograd_core`` ops re-exported with PyTorch's signatures.
+
+Losses take ``reduction='mean' | 'sum' | 'none'`` and are stable for extreme logits: they are
+built from ``log_softmax`` and ``softplus``, never from ``log(softmax)`` or ``log(sigmoid)``.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core.tensor import Tensor
+
+__all__ = [
+    # layers
+    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
+    "layer_norm", "dropout", "interpolate", "upsample", "upsample_nearest", "pad", "one_hot",
+    # activations
+    "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "silu",
+    # losses
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _arr(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _core(name):
+    """The autograd_core op ``name``, looked up at call time (the conv/pool/norm family lives there)."""
+    fn = getattr(ag, name, None)
+    if fn is None:
+        raise NotImplementedError(f"{name}: autograd_core.{name} is not available in this version of autograd_core")
+    return fn
+
+
+# -- layers -------------------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out)."""
+    x = _t(input)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input shape {tuple(x.shape)} doesn't match weight shape {tuple(weight.shape)}: "
+                         f"the last input dim must be in_features={weight.shape[1]}")
+    y = x @ weight.T
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation. x (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW) -> (N, C_out, H', W')
+    with H' = (H + 2 padding - dilation (kH - 1) - 1) // stride + 1. ``padding`` may be 'same' or 'valid'."""
+    return _core("conv2d")(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv2d. x (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW) -> (N, C_out, H', W') with
+    H' = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1."""
+    return _core("conv_transpose2d")(input, weight, bias, stride=stride, padding=padding,
+                                     output_padding=output_padding, groups=groups, dilation=dilation)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over kH x kW windows (stride defaults to kernel_size); ``return_indices`` also gives the argmax
+    positions (flat indices into H*W, as PyTorch)."""
+    return _core("max_pool2d")(input, kernel_size, stride=stride, padding=padding, dilation=dilation,
+                               ceil_mode=ceil_mode, return_indices=return_indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over kH x kW windows; ``count_include_pad`` counts the zero padding in the divisor."""
+    return _core("avg_pool2d")(input, kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                               count_include_pad=count_include_pad)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (N, C, H, W) -> (N, C, oH, oW); 1 is global average pooling."""
+    return _core("adaptive_avg_pool2d")(input, output_size)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1) of (N, C) or (N, C, H, W).
+
+    In training the batch statistics are used (biased variance) and the running ones, when given,
+    are updated in place: r = (1 - momentum) r + momentum * batch (unbiased variance). Otherwise the
+    running statistics are used."""
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+    return _core("batch_norm")(input, running_mean, running_var, weight, bias, training, momentum=momentum,
+                               eps=eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the last ``len(normalized_shape)`` dims: (x - mean) / sqrt(var + eps) * weight + bias."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    x = _t(input)
+    if tuple(x.shape[x.ndim - len(normalized_shape):]) != normalized_shape:
+        raise ValueError(f"layer_norm: input shape {tuple(x.shape)} doesn't end with normalized_shape "
+                         f"{normalized_shape}")
+    return _core("layer_norm")(x, normalized_shape, weight=weight, bias=bias, eps=eps)
+
+
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
+    ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    return _core("dropout")(x, p=p, training=True, generator=generator)
+
+
+def _pair(v, name, what):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name}: {what} must be a number or a pair, got {v!r}")
+        return tuple(v)
+    return (v, v)
+
+
+def _nearest_index(in_size, out_size, scale):
+    # PyTorch's nearest: src = min(floor(dst * scale), in - 1), computed in float32
+    src = np.floor(np.arange(out_size, dtype=np.float32) * np.float32(scale)).astype(np.int64)
+    return np.minimum(src, in_size - 1)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None):
+    """Resize (N, C, H, W) by nearest neighbour to ``size`` or by ``scale_factor`` (PyTorch's index rule).
+    Integer scale factors use the ``upsample_nearest2d`` op; other sizes pick rows and columns by index."""
+    if mode != "nearest":
+        raise ValueError(f"interpolate: only mode='nearest' is supported, got {mode!r}")
+    if align_corners is not None:
+        raise ValueError("interpolate: align_corners only applies to linear modes, not 'nearest'")
+    x = _t(input)
+    if x.ndim != 4:
+        raise ValueError(f"interpolate: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    h, w = x.shape[2], x.shape[3]
+    if size is not None:
+        oh, ow = (int(s) for s in _pair(size, "interpolate", "size"))
+        if oh <= 0 or ow <= 0:
+            raise ValueError(f"interpolate: size must be positive, got {size!r}")
+        sh, sw = h / oh, w / ow
+    else:
+        fh, fw = (float(s) for s in _pair(scale_factor, "interpolate", "scale_factor"))
+        if fh <= 0 or fw <= 0:
+            raise ValueError(f"interpolate: scale_factor must be positive, got {scale_factor!r}")
+        oh, ow = int(math.floor(h * fh)), int(math.floor(w * fw))
+        if fh == fw and fh.is_integer():
+            return _core("upsample_nearest2d")(x, int(fh))
+        if recompute_scale_factor:
+            sh, sw = h / oh, w / ow
+        else:
+            sh, sw = 1.0 / fh, 1.0 / fw
+    if oh % h == 0 and ow % w == 0 and oh // h == ow // w:
+        return _core("upsample_nearest2d")(x, oh // h)
+    ih, iw = _nearest_index(h, oh, sh), _nearest_index(w, ow, sw)
+    return x[:, :, ih][:, :, :, iw]
+
+
+upsample = interpolate
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size=size, scale_factor=scale_factor, mode="nearest")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad)//2 dims; ``pad = (left, right, top, bottom, ...)`` starts at the last dim (PyTorch).
+    Modes: 'constant' (negative widths crop), 'reflect' (mirror without the edge), 'replicate' (repeat the
+    edge), 'circular' (wrap around)."""
+    x = _t(input)
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: pad must have an even length of at most 2 * ndim = {2 * x.ndim}, got {pad} "
+                         f"for input shape {tuple(x.shape)}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if value is not None and mode != "constant":
+        raise ValueError(f"pad: value is only used with mode='constant', got mode={mode!r}")
+    dims = [(x.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
+    if mode == "constant":
+        crop = [slice(None)] * x.ndim
+        widths = [(0, 0)] * x.ndim
+        for d, lo, hi in dims:
+            n = x.shape[d]
+            if n + min(lo, 0) + min(hi, 0) < 0:
+                raise ValueError(f"pad: padding {pad} crops dim {d} of size {n} below zero")
+            crop[d] = slice(-min(lo, 0), n + min(hi, 0))
+            widths[d] = (max(lo, 0), max(hi, 0))
+        if any(s != slice(None) for s in crop) and any(p < 0 for p in pad):
+            x = x[tuple(crop)]
+        if any(w != (0, 0) for w in widths):
+            x = ag.pad(x, tuple(widths), value=0.0 if value is None else value)
+        return x
+    for d, lo, hi in dims:
+        if lo == 0 and hi == 0:
+            continue
+        n = x.shape[d]
+        if lo < 0 or hi < 0:
+            raise ValueError(f"pad: negative padding {pad} is only supported with mode='constant'")
+        if mode == "reflect":
+            if lo >= n or hi >= n:
+                raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the size {n} of dim {d}")
+            idx = np.concatenate([np.arange(lo, 0, -1), np.arange(n), np.arange(n - 2, n - 2 - hi, -1)])
+        elif mode == "replicate":
+            if n == 0:
+                raise ValueError(f"pad: can't replicate-pad the empty dim {d}")
+            idx = np.clip(np.arange(-lo, n + hi), 0, n - 1)
+        else:
+            if lo > n or hi > n:
+                raise ValueError(f"pad: circular padding ({lo}, {hi}) can't exceed the size {n} of dim {d}")
+            idx = np.arange(-lo, n + hi) % n
+        x = x[(slice(None),) * d + (idx,)]
+    return x
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer classes (*) -> int64 one-hot (*, num_classes); ``num_classes=-1`` uses max + 1."""
+    a = _arr(tensor)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {a.dtype}")
+    if a.size and a.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(a.min())}")
+    if num_classes == -1:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and a.max() >= num_classes:
+        raise ValueError(f"one_hot: class value {int(a.max())} is out of range for num_classes={num_classes}")
+    out = np.zeros(a.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, a[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor(out)
+
+
+# -- activations --------------------------------------------------------------------------------
+def relu(input, inplace=False):
+    """max(x, 0). (``inplace`` is accepted for compatibility; a new tensor is returned.)"""
+    return ag.relu(_t(input))
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x."""
+    return ag.leaky_relu(_t(input), negative_slope=negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha (exp(x) - 1)."""
+    return ag.elu(_t(input), alpha=alpha)
+
+
+def gelu(input, approximate="none"):
+    """x Phi(x) (exact erf form), or the tanh approximation with ``approximate='tanh'``."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return ag.gelu(_t(input), approximate=approximate)
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-x))."""
+    return ag.sigmoid(_t(input))
+
+
+def tanh(input):
+    return ag.tanh(_t(input))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x) (also called swish)."""
+    x = _t(input)
+    return x * ag.sigmoid(x)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    return ag.softplus(_t(input), beta=beta, threshold=threshold)
+
+
+def _softmax_dim(ndim, name):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim`` (stable). ``dtype`` casts the input first."""
+    x = _t(input)
+    if dtype is not None:
+        x = x.astype(dtype)
+    if dim is None:
+        dim = _softmax_dim(x.ndim, "softmax")
+    return ag.softmax(x, axis=dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """x - logsumexp(x) along ``dim`` (stable)."""
+    x = _t(input)
+    if dtype is not None:
+        x = x.astype(dtype)
+    if dim is None:
+        dim = _softmax_dim(x.ndim, "log_softmax")
+    return ag.log_softmax(x, axis=dim)
+
+
+# -- losses -------------------------------------------------------------------------------------
+def _check_reduction(reduction, name):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _pointwise_args(input, target, reduction, name):
+    _check_reduction(reduction, name)
+    x, y = _t(input), _t(target)
+    if x.shape != y.shape:
+        try:
+            np.broadcast_shapes(x.shape, y.shape)
+        except ValueError:
+            raise ValueError(f"{name}: input shape {tuple(x.shape)} and target shape {tuple(y.shape)} "
+                             "don't broadcast") from None
+        warnings.warn(f"{name}: using a target size {tuple(y.shape)} that is different to the input size "
+                      f"{tuple(x.shape)}. This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=3)
+    return x, y
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(x - y)^2, reduced."""
+    x, y = _pointwise_args(input, target, reduction, "mse_loss")
+    d = x - y
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|x - y|, reduced (gradient 0 where x == y)."""
+    x, y = _pointwise_args(input, target, reduction, "l1_loss")
+    return _reduce(ag.abs(x - y), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where d = |x - y| < beta, else d - 0.5 beta (beta = 0 is l1_loss)."""
+    x, y = _pointwise_args(input, target, reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    d = ag.abs(x - y)
+    if beta == 0:
+        return _reduce(d, reduction)
+    return _reduce(ag.where(d.data < beta, (0.5 / beta) * (d * d), d - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where d = |x - y| < delta, else delta (d - 0.5 delta). (smooth_l1 with beta=delta, times delta.)"""
+    x, y = _pointwise_args(input, target, reduction, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d = ag.abs(x - y)
+    return _reduce(ag.where(d.data < delta, 0.5 * (d * d), delta * (d - 0.5 * delta)), reduction)
+
+
+def _class_weight(weight, n_classes, dtype, name):
+    if weight is None:
+        return None
+    w = np.asarray(_arr(weight))
+    if w.shape != (n_classes,):
+        raise ValueError(f"{name}: weight must have shape ({n_classes},), one entry per class, got {w.shape}")
+    return w.astype(dtype, copy=False)
+
+
+def _nll(logp, target, w, ignore_index, reduction, label_smoothing, name):
+    """The class-index loss on log-probabilities ``logp`` (N, C, ...) or (C,), PyTorch's semantics:
+    per element -w[y] logp[y], ignored targets give 0; 'mean' divides by the sum of w[y] over the
+    elements that are not ignored. Label smoothing mixes in -sum_c w_c logp_c / C with the same divisor."""
+    cdim = 0 if logp.ndim == 1 else 1
+    n_classes = logp.shape[cdim]
+    t = np.asarray(target)
+    expected = tuple(s for i, s in enumerate(logp.shape) if i != cdim)
+    if t.shape != expected:
+        raise ValueError(f"{name}: target shape {t.shape} doesn't match input shape {tuple(logp.shape)}; "
+                         f"class-index targets must have shape {expected}")
+    valid = t != ignore_index
+    all_valid = bool(valid.all())
+    safe = t if all_valid else np.where(valid, t, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
+        bad = safe[(safe < 0) | (safe >= n_classes)].flat[0]
+        raise IndexError(f"{name}: target {int(bad)} is out of bounds for {n_classes} classes")
+    dtype = logp.dtype
+    picked = ag.gather(logp, cdim, np.expand_dims(safe.astype(np.int64, copy=False), cdim)).reshape(expected)
+    wy = None
+    if w is not None:
+        wy = w[safe]
+        if not all_valid:
+            wy = np.where(valid, wy, 0).astype(dtype, copy=False)
+        nll = -(picked * wy)
+    else:
+        nll = -picked
+    if not all_valid:
+        nll = ag.where(valid, nll, 0.0)
+    smooth = None
+    if label_smoothing > 0:
+        if w is None:
+            smooth = -logp.sum(axis=cdim)
+        else:
+            wb = w.reshape((n_classes,) + (1,) * (logp.ndim - cdim - 1))
+            smooth = -(logp * wb).sum(axis=cdim)
+        if not all_valid:
+            smooth = ag.where(valid, smooth, 0.0)
+    eps = float(label_smoothing)
+    if reduction == "none":
+        return nll if smooth is None else (1 - eps) * nll + (eps / n_classes) * smooth
+    total = nll.sum() if smooth is None else (1 - eps) * nll.sum() + (eps / n_classes) * smooth.sum()
+    if reduction == "sum":
+        return total
+    denom = float(wy.sum(dtype=np.float64)) if wy is not None else float(valid.sum())
+    if denom == 0:
+        return total * np.array(np.nan, dtype)  # 0 / 0, as PyTorch: nothing to average over
+    return total * (1.0 / denom)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits (N, C), (N, C, d1, ...) or (C,).
+
+    ``target`` is either integer class indices of shape (N, d1, ...) (``ignore_index`` entries don't count),
+    or class probabilities of the input's shape (a float tensor). ``weight`` (C,) rescales each class;
+    with class indices 'mean' divides by the total weight of the counted targets, with probabilities by
+    the number of elements, exactly as PyTorch. ``label_smoothing`` eps mixes the target with the uniform
+    distribution: (1 - eps) target + eps / C.
+    """
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    x = _t(input)
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
+    if x.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: input must be floating point logits, got dtype {x.dtype}")
+    cdim = 0 if x.ndim == 1 else 1
+    n_classes = x.shape[cdim]
+    w = _class_weight(weight, n_classes, x.dtype, "cross_entropy")
+    logp = ag.log_softmax(x, axis=cdim)
+    tgt_arr = _arr(target)
+    if tgt_arr.dtype.kind == "f":
+        if tgt_arr.shape != x.shape:
+            raise ValueError(f"cross_entropy: probability targets must have the input's shape {tuple(x.shape)}, "
+                             f"got {tgt_arr.shape}")
+        if ignore_index >= 0:
+            raise ValueError("cross_entropy: ignore_index is not supported for class-probability targets")
+        t = _t(target)
+        if label_smoothing > 0:
+            t = t * (1 - label_smoothing) + label_smoothing / n_classes
+        prod = logp * t
+        if w is not None:
+            prod = prod * w.reshape((n_classes,) + (1,) * (x.ndim - cdim - 1))
+        return _reduce(-prod.sum(axis=cdim), reduction)
+    if tgt_arr.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must be integer class indices or float probabilities, "
+                        f"got dtype {tgt_arr.dtype}")
+    with np.errstate(invalid="ignore"):
+        return _nll(logp, tgt_arr, w, ignore_index, reduction, label_smoothing, "cross_entropy")
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities (N, C, ...) or (C,) at integer ``target`` (N, ...):
+    -weight[y] input[y], with PyTorch's weighted mean and ``ignore_index``."""
+    _check_reduction(reduction, "nll_loss")
+    x = _t(input)
+    if x.ndim == 0:
+        raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
+    tgt = _arr(target)
+    if tgt.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must be integer class indices, got dtype {tgt.dtype}")
+    w = _class_weight(weight, x.shape[0 if x.ndim == 1 else 1], x.dtype, "nll_loss")
+    with np.errstate(invalid="ignore"):
+        return _nll(x, tgt, w, ignore_index, reduction, 0.0, "nll_loss")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w [y log(p) + (1 - y) log(1 - p)] for probabilities p in [0, 1]; each log is clamped at -100, as
+    PyTorch, so p = 0 or 1 gives a finite loss. Where p (or 1 - p) is below the dtype's smallest normal
+    number the log has zero gradient (PyTorch instead divides by max(p (1 - p), 1e-12))."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    p, y = _t(input), _t(target)
+    if p.shape != y.shape:
+        raise ValueError(f"binary_cross_entropy: target shape {tuple(y.shape)} must equal input shape "
+                         f"{tuple(p.shape)}")
+    if p.data.size and (p.data.min() < 0 or p.data.max() > 1 or np.isnan(p.data).any()):
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
+                         "for logits use binary_cross_entropy_with_logits")
+    loss = -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _clamped_log(p):
+    """max(log(p), -100) with a finite gradient everywhere."""
+    tiny = np.finfo(p.dtype).tiny
+    out = ag.clamp(ag.log(ag.clamp(p, min=tiny)), min=-100.0)
+    below = p.data < tiny
+    if below.any():
+        # below the smallest normal number 1/p would overflow; use the exact clamped value, gradient 0 there
+        with np.errstate(divide="ignore"):
+            exact = np.maximum(np.log(p.data), -100.0).astype(p.dtype)
+        out = ag.where(below, exact, out)
+    return out
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """-w [pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = w [pw y softplus(-x) + (1 - y) softplus(x)],
+    stable for any logit. ``pos_weight`` broadcasts along the last (class) dim; ``weight`` against the input."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    x, y = _t(input), _t(target)
+    if x.shape != y.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target shape {tuple(y.shape)} must equal input "
+                         f"shape {tuple(x.shape)}")
+    inf = float("inf")  # never switch softplus to its linear approximation: keep it exact
+    pos_term = y * ag.softplus(-x, threshold=inf)
+    if pos_weight is not None:
+        pw = _t(pos_weight)
+        try:
+            np.broadcast_shapes(pw.shape, x.shape)
+        except ValueError:
+            raise ValueError(f"binary_cross_entropy_with_logits: pos_weight shape {tuple(pw.shape)} doesn't "
+                             f"broadcast to the input shape {tuple(x.shape)}") from None
+        pos_term = pos_term * pw
+    loss = pos_term + (1 - y) * ag.softplus(x, threshold=inf)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

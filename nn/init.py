@@ -1,0 +1,195 @@
+"""Parameter initialization, as ``torch.nn.init``.
+
+Every function fills ``tensor.data`` in place (outside the tape, like PyTorch's ``no_grad``
+init) and returns the tensor. Random values come from ``generator`` (an
+``autograd_core.Generator``) or the global one that ``manual_seed(n)`` reseeds. Values are
+drawn in float64 and then cast, so a seed gives the same numbers in float32 and float64.
+"""
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+from autograd_core.tensor import Tensor
+
+_tensor_mod = sys.modules["autograd_core.tensor"]  # the module itself (ag.tensor is the function)
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_", "xavier_uniform_",
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_"]
+
+
+def _rng(generator):
+    gen = generator if generator is not None else _tensor_mod.default_generator
+    return gen.np
+
+
+def _check(tensor, fn):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"init.{fn}: expected a Tensor, got {type(tensor).__name__}")
+    if tensor.data.dtype.kind != "f":
+        raise TypeError(f"init.{fn}: expected a floating tensor, got dtype {tensor.data.dtype}")
+
+
+def _write(tensor, values):
+    tensor.data[...] = values  # casts to the tensor's dtype
+    tensor._version += 1
+    return tensor
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for ``nonlinearity``: 1 for linear/conv/sigmoid, 5/3 for tanh,
+    sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope ``param``, default 0.01), 3/4 for selu."""
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+    if nonlinearity in linear or nonlinearity == "sigmoid":
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = float(param)
+        else:
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    """fan_in = shape[1] * receptive field, fan_out = shape[0] * receptive field (PyTorch's convention,
+    so a Linear weight (out, in) has fan_in = in, and a ConvTranspose2d weight (in, out, kh, kw) has
+    fan_in = out * kh * kw)."""
+    shape = tensor.shape
+    if len(shape) < 2:
+        raise ValueError(f"init: fan in and fan out can not be computed for a tensor with fewer than 2 "
+                         f"dimensions (shape {tuple(shape)})")
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fan(tensor, mode):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with U(a, b)."""
+    _check(tensor, "uniform_")
+    if not a <= b:
+        raise ValueError(f"init.uniform_: expected a <= b, got a={a}, b={b}")
+    return _write(tensor, _rng(generator).uniform(a, b, tensor.shape))
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with N(mean, std^2)."""
+    _check(tensor, "normal_")
+    if std < 0:
+        raise ValueError(f"init.normal_: std must be non-negative, got {std}")
+    return _write(tensor, _rng(generator).normal(mean, std, tensor.shape))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with N(mean, std^2) restricted to [a, b] (out-of-range draws are redrawn)."""
+    _check(tensor, "trunc_normal_")
+    if not a < b:
+        raise ValueError(f"init.trunc_normal_: expected a < b, got a={a}, b={b}")
+    if std <= 0:
+        raise ValueError(f"init.trunc_normal_: std must be positive, got {std}")
+    rng = _rng(generator)
+    # rejection sampling; the acceptance rate is the mass of [a, b], so require it to be reasonable
+    mass = 0.5 * (math.erf((b - mean) / (std * math.sqrt(2))) - math.erf((a - mean) / (std * math.sqrt(2))))
+    if mass < 1e-4:
+        raise ValueError(f"init.trunc_normal_: [a, b] = [{a}, {b}] holds almost none of N({mean}, {std}^2)")
+    out = rng.normal(mean, std, tensor.shape)
+    bad = (out < a) | (out > b)
+    while bad.any():
+        out[bad] = rng.normal(mean, std, int(bad.sum()))
+        bad = (out < a) | (out > b)
+    return _write(tensor, out)
+
+
+def constant_(tensor, val):
+    """Fill with ``val``."""
+    _check(tensor, "constant_")
+    return _write(tensor, val)
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity (ones on the diagonal)."""
+    _check(tensor, "eye_")
+    if tensor.ndim != 2:
+        raise ValueError(f"init.eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
+    return _write(tensor, np.eye(*tensor.shape))
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    _check(tensor, "xavier_uniform_")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    return _write(tensor, _rng(generator).uniform(-a, a, tensor.shape))
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    _check(tensor, "xavier_normal_")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return _write(tensor, _rng(generator).normal(0.0, std, tensor.shape))
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    fan = _fan(tensor, mode)
+    if fan == 0:
+        raise ValueError(f"init: can't initialize an empty tensor (shape {tuple(tensor.shape)})")
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is the leaky_relu slope.
+    Linear and Conv layers use ``a=sqrt(5)``, which gives b = 1 / sqrt(fan_in), as PyTorch."""
+    _check(tensor, "kaiming_uniform_")
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return _write(tensor, _rng(generator).uniform(-bound, bound, tensor.shape))
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """N(0, std^2) with std = gain / sqrt(fan)."""
+    _check(tensor, "kaiming_normal_")
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    return _write(tensor, _rng(generator).normal(0.0, std, tensor.shape))
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """A (semi-)orthogonal matrix (Saxe et al., 2013), from the QR decomposition of a Gaussian matrix;
+    dims after the first are flattened."""
+    _check(tensor, "orthogonal_")
+    if tensor.ndim < 2:
+        raise ValueError(f"init.orthogonal_: only tensors with 2 or more dimensions are supported, "
+                         f"got shape {tuple(tensor.shape)}")
+    rows = tensor.shape[0]
+    cols = tensor.data.size // rows
+    flat = _rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))  # makes the distribution uniform (Haar)
+    if rows < cols:
+        q = q.T
+    return _write(tensor, (gain * q).reshape(tensor.shape))

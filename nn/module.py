@@ -1,0 +1,777 @@
+"""The Module system: ``Parameter``, ``Module``, the containers and ``summary``.
+
+A ``Module`` registers what is assigned to it: a ``Parameter`` goes to ``_parameters``, a
+``Module`` to ``_modules``, and tensors registered with ``register_buffer`` to ``_buffers``.
+Everything else (``state_dict``, ``parameters()``, ``repr``) walks those three dicts, so
+names and order are the ones PyTorch gives (``"0.weight"``, ``"bn.running_mean"``).
+"""
+from __future__ import annotations
+
+import io
+import itertools
+import operator
+import sys
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core.tensor import Tensor
+
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "summary"]
+
+
+def _bump(t):
+    """Mark ``t`` as changed in place (so the tape notices if it saved the old values)."""
+    t._version += 1
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module parameter: it requires grad, and assigning it to a Module
+    attribute registers it. ``Parameter(t)`` shares ``t``'s array, as in PyTorch."""
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            data = np.empty((0,), ag.get_default_dtype())
+        if isinstance(data, Tensor):
+            data = data.data
+        Tensor.__init__(self, data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    __str__ = __repr__
+
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _RemovableHandle:
+    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = next(self._ids)
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _addindent(s, n):
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
+
+
+class Module:
+    """Base class of every layer and model. Subclasses set attributes in ``__init__`` (after
+    ``super().__init__()``) and define ``forward``; calling the module calls ``forward``."""
+
+    training: bool
+
+    def __init__(self):
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the "
+                                  "subclass")
+
+    def __call__(self, *args, **kwargs):
+        if not (self._forward_hooks or self._forward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            r = hook(self, args)
+            if r is not None:
+                args = r if isinstance(r, tuple) else (r,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            r = hook(self, args, out)
+            if r is not None:
+                out = r
+        return out
+
+    def register_forward_hook(self, hook):
+        """``hook(module, inputs, output)`` runs after each forward; a non-None return replaces the output."""
+        h = _RemovableHandle(self._forward_hooks)
+        self._forward_hooks[h.id] = hook
+        return h
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, inputs)`` runs before each forward; a non-None return replaces the inputs."""
+        h = _RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[h.id] = hook
+        return h
+
+    # -- registration -----------------------------------------------------------------------
+    def _check_init(self, what):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {what} before Module.__init__() call "
+                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
+
+    @staticmethod
+    def _check_name(name, kind):
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if "." in name or name == "":
+            raise KeyError(f"{kind} name can't contain '.' or be empty, got {name!r}")
+
+    def register_parameter(self, name, param):
+        """Add ``param`` (a Parameter, or None for an absent one such as ``bias=False``) as ``name``."""
+        self._check_init("parameters")
+        self._check_name(name, "parameter")
+        if hasattr(type(self), name) or (name in self.__dict__ and name not in self._parameters):
+            raise KeyError(f"attribute {name!r} already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
+                            "(nn.Parameter or None expected)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a non-trainable tensor (running statistics, say) that is saved in the state dict
+        unless ``persistent=False``, and converted by ``.to(dtype)``."""
+        self._check_init("buffers")
+        self._check_name(name, "buffer")
+        if hasattr(type(self), name) or (name in self.__dict__ and name not in self._buffers):
+            raise KeyError(f"attribute {name!r} already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            if isinstance(tensor, np.ndarray):
+                tensor = Tensor(tensor)
+            else:
+                raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} "
+                                "(Tensor, ndarray or None expected)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module as ``name`` (None is allowed as a placeholder)."""
+        self._check_init("child modules")
+        self._check_name(name, "module")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if hasattr(type(self), name) and name not in self._modules:
+            raise KeyError(f"attribute {name!r} already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            self._check_init("parameters")
+            self._drop(name)
+            self.register_parameter(name, value)
+        elif "_parameters" in d and name in d["_parameters"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                                "(nn.Parameter or None expected)")
+            d["_parameters"][name] = None
+        elif isinstance(value, Module):
+            self._check_init("child modules")
+            self._drop(name)
+            self._modules[name] = value
+        elif "_modules" in d and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
+                                "(Module or None expected)")
+            d["_modules"][name] = None
+        elif "_buffers" in d and name in d["_buffers"]:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)")
+            d["_buffers"][name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _drop(self, name):
+        d = self.__dict__
+        d.pop(name, None)
+        for k in ("_parameters", "_buffers", "_modules"):
+            d[k].pop(name, None)
+        d["_non_persistent"].discard(name)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for k in ("_parameters", "_buffers", "_modules"):
+            if k in d and name in d[k]:
+                return d[k][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        d = self.__dict__
+        for k in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(k, ()):
+                del d[k][name]
+                d["_non_persistent"].discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(object.__dir__(self)) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    # -- traversal --------------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every submodule, depth first, each once."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            yield from m.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, kind, prefix, recurse, remove_duplicate=True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for mprefix, m in mods:
+            for name, t in getattr(m, kind).items():
+                if t is None:
+                    continue
+                if remove_duplicate:
+                    if id(t) in seen:
+                        continue
+                    seen.add(id(t))
+                yield mprefix + ("." if mprefix else "") + name, t
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter) pairs; a parameter shared by two layers is listed once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def get_submodule(self, target):
+        """The submodule at dotted path ``target`` ('' is self)."""
+        m = self
+        if target == "":
+            return m
+        for part in target.split("."):
+            sub = m._modules.get(part)
+            if sub is None:
+                raise AttributeError(f"{type(m).__name__} has no submodule {part!r} (looking up {target!r})")
+            m = sub
+        return m
+
+    def get_parameter(self, target):
+        mod, _, name = target.rpartition(".")
+        m = self.get_submodule(mod)
+        if name not in m._parameters:
+            raise AttributeError(f"{type(m).__name__} has no parameter {name!r}")
+        return m._parameters[name]
+
+    # -- modes and gradients ----------------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (Dropout drops, BatchNorm uses batch statistics) here and below."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train(mode): mode is expected to be a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Drop every parameter's gradient (``set_to_none=True``) or fill it with zeros."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                if p.grad.grad_fn is not None:
+                    p.grad = p.grad.detach()
+                p.grad.data[...] = 0
+                _bump(p.grad)
+
+    def apply(self, fn):
+        """Call ``fn(m)`` on every submodule (children first) and on self; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # -- dtype conversion -------------------------------------------------------------------
+    def _apply_arrays(self, convert):
+        """Replace the arrays of parameters, their grads and buffers in place, keeping the objects
+        (so an optimizer built before the conversion still holds the same parameters)."""
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is None:
+                    continue
+                p.data = convert(p.data)
+                if p.grad is not None:
+                    p.grad.data = convert(p.grad.data)
+            for name, b in m._buffers.items():
+                if b is not None:
+                    b.data = convert(b.data)
+        return self
+
+    def to(self, *args, dtype=None, device=None):
+        """``to(dtype)`` casts floating parameters and buffers (integer buffers such as
+        ``num_batches_tracked`` keep their dtype). ``to('cpu')`` is accepted; there is no other device."""
+        for a in args:
+            if a is None or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta")):
+                device = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            else:
+                dtype = a
+        if device not in (None, "cpu"):
+            raise ValueError(f"Module.to: only the 'cpu' device exists, got {device!r}")
+        if dtype is None:
+            return self
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are accepted, got {dt}")
+        return self._apply_arrays(lambda a: a.astype(dt) if a.dtype.kind == "f" and a.dtype != dt else a)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def cpu(self):
+        return self
+
+    # -- state dict -------------------------------------------------------------------------
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Ordered dict of dotted name -> tensor for every parameter and persistent buffer.
+
+        Values are detached Tensors sharing memory with the module (``keep_vars=True`` gives the
+        Parameters themselves), as in PyTorch; copy them if the module will keep training.
+        """
+        if destination is None:
+            destination = OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(destination, prefix + name + ".", keep_vars)
+        return destination
+
+    def _state_targets(self):
+        out = OrderedDict()
+        for mprefix, m in self.named_modules(remove_duplicate=False):
+            pre = mprefix + "." if mprefix else ""
+            for name, p in m._parameters.items():
+                if p is not None:
+                    out[pre + name] = p
+            for name, b in m._buffers.items():
+                if b is not None and name not in m._non_persistent:
+                    out[pre + name] = b
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from ``state_dict`` (name -> Tensor or ndarray) into the parameters and buffers.
+
+        Everything is checked first: a shape mismatch, or with ``strict=True`` a missing or unexpected
+        key, raises one RuntimeError listing all problems, and nothing is changed. Values are cast to
+        each parameter's dtype. Returns ``(missing_keys, unexpected_keys)``.
+        """
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict: expected a dict of name -> tensor, got {type(state_dict).__name__}")
+        targets = self._state_targets()
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        problems = []
+        values = {}
+        for k, t in targets.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            arr = v.data if isinstance(v, Tensor) else v
+            try:
+                arr = np.asarray(arr)
+            except Exception:  # noqa: BLE001 - reported below with the key
+                arr = None
+            if arr is None or arr.dtype.kind not in "biuf":
+                problems.append(f'While copying the parameter named "{k}", expected a numeric tensor or array, '
+                                f"got {type(v).__name__}.")
+                continue
+            if arr.shape != t.data.shape:
+                problems.append(f"size mismatch for {k}: copying a param with shape {arr.shape} from checkpoint, "
+                                f"the shape in current model is {t.data.shape}.")
+                continue
+            values[k] = arr
+        if strict:
+            if unexpected:
+                problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
+                                + ".")
+            if missing:
+                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if problems:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(problems))
+        for k, arr in values.items():
+            t = targets[k]
+            t.data[...] = arr  # in place, casting to the parameter's dtype
+            _bump(t)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- printing ---------------------------------------------------------------------------
+    def extra_repr(self):
+        """The arguments shown inside this layer's parentheses in ``repr``."""
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines = extra.split("\n")
+        for name, m in self._modules.items():
+            lines.append(f"({name}): " + _addindent(repr(m), 2))
+        main = self._get_name() + "("
+        if lines:
+            if len(lines) == 1 and not self._modules:
+                main += lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+
+# -- containers ---------------------------------------------------------------------------------
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Also ``Sequential(OrderedDict(name=module, ...))``. Indexing (negative too) gives a module, a
+    slice gives a new Sequential sharing the modules; ``len``, iteration and ``append`` work.
+    """
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], (dict, OrderedDict)):
+            for name, m in args[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def _index(self, idx):
+        n = len(self._modules)
+        idx = operator.index(idx)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for {type(self).__name__} of length {n}")
+        return idx % n
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[self._index(idx)]
+
+    def __setitem__(self, idx, module):
+        key = list(self._modules.keys())[self._index(idx)]
+        self.add_module(key, module)
+
+    def __delitem__(self, idx):
+        if isinstance(idx, slice):
+            for key in list(self._modules.keys())[idx]:
+                del self._modules[key]
+        else:
+            del self._modules[list(self._modules.keys())[self._index(idx)]]
+        # renumber so that indices stay 0..n-1 (as PyTorch does)
+        items = list(self._modules.values())
+        if all(k.isdigit() for k in self._modules):
+            self._modules.clear()
+            for i, m in enumerate(items):
+                self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __add__(self, other):
+        if not isinstance(other, Sequential):
+            raise TypeError(f"can only add Sequential to Sequential, got {type(other).__name__}")
+        return Sequential(*self, *other)
+
+    def append(self, module):
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"insert: index {index} is out of range for Sequential of length {n}")
+        index = index % (n + 1) if index < 0 else index
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+        return self
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (a plain list would hide them)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _index(self, idx):
+        n = len(self._modules)
+        idx = operator.index(idx)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for ModuleList of length {n}")
+        return idx % n
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ModuleList(list(self._modules.values())[idx])
+        return self._modules[str(self._index(idx))]
+
+    def __setitem__(self, idx, module):
+        self.add_module(str(self._index(idx)), module)
+
+    def __delitem__(self, idx):
+        items = list(self._modules.values())
+        if isinstance(idx, slice):
+            del items[idx]
+        else:
+            del items[self._index(idx)]
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return ModuleList(list(self) + list(other))
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError("ModuleList.extend should be called with an iterable of modules, got a single "
+                            f"{type(modules).__name__}")
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward(); iterate over it in your own forward()")
+
+
+class ModuleDict(Module):
+    """A dict of modules (insertion-ordered) whose parameters are registered."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no key {key!r}; keys are {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def pop(self, key):
+        m = self[key]
+        del self._modules[key]
+        return m
+
+    def clear(self):
+        self._modules.clear()
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for k, m in items:
+            self.add_module(k, m)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward(); index it in your own forward()")
+
+
+# -- summary ------------------------------------------------------------------------------------
+def _shape_of(out):
+    if isinstance(out, Tensor):
+        return list(out.shape)
+    if isinstance(out, np.ndarray):
+        return list(out.shape)
+    if isinstance(out, (tuple, list)):
+        return [_shape_of(o) for o in out]
+    return type(out).__name__
+
+
+def summary(model, input_shape, dtype=None, file=None):
+    """Print (to ``file``, default stdout) and return a table of each submodule's output shape and
+    parameter count, from one forward pass on zeros of ``input_shape`` (batch dimension included,
+    as torchinfo) in eval mode without recording. Several inputs: a list of shapes.
+
+    Each row counts only the parameters the module holds directly, so the rows add up to the total.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"summary: expected a Module, got {type(model).__name__}")
+    shapes = input_shape if (isinstance(input_shape, list) and input_shape
+                             and isinstance(input_shape[0], (tuple, list))) else [input_shape]
+    if dtype is None:
+        p0 = next(model.parameters(), None)
+        dtype = p0.dtype if p0 is not None else ag.get_default_dtype()
+    inputs = [ag.zeros(*tuple(int(s) for s in sh), dtype=dtype) for sh in shapes]
+    rows = []
+    handles = []
+    depth = {}
+    for name, m in model.named_modules():
+        depth[id(m)] = name.count(".") + 1 if name else 0
+
+        def hook(mod, args, out, name=name):
+            n_own = sum(int(p.data.size) for p in mod.parameters(recurse=False))
+            rows.append((name, mod, _shape_of(out), n_own))
+        handles.append(m.register_forward_hook(hook))
+    was_training = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with ag.no_grad():
+            model(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+        for m, t in was_training:
+            m.__dict__["training"] = t
+    # forward hooks fire in completion order (children before parents): order rows by first call
+    order = {id(m): i for i, (_, m) in enumerate(model.named_modules())}
+    rows.sort(key=lambda r: order.get(id(r[1]), len(order)))
+    if len(rows) > 1:
+        # the children's rows describe the model; keep its own row only if it holds parameters itself
+        rows = [r for r in rows if r[1] is not model or r[3]]
+    table = [("Layer (type)", "Output Shape", "Param #")]
+    for name, m, shape, n in rows:
+        label = "  " * max(depth.get(id(m), 0) - 1, 0) + (f"{name} ({type(m).__name__})" if name
+                                                            else type(m).__name__)
+        table.append((label, str(shape), f"{n:,}"))
+    w = [max(len(r[i]) for r in table) + 2 for i in range(3)]
+    sep = "=" * sum(w)
+    buf = io.StringIO()
+    buf.write(sep + "\n")
+    for i, (a, b, c) in enumerate(table):
+        buf.write(a.ljust(w[0]) + b.ljust(w[1]) + c.rjust(w[2]) + "\n")
+        if i == 0:
+            buf.write(sep + "\n")
+    params = list(model.parameters())
+    total = sum(int(p.data.size) for p in params)
+    trainable = sum(int(p.data.size) for p in params if p.requires_grad)
+    buf.write(sep + "\n")
+    buf.write(f"Total params: {total:,}\nTrainable params: {trainable:,}\n"
+              f"Non-trainable params: {total - trainable:,}\n")
+    buf.write(sep + "\n")
+    text = buf.getvalue()
+    print(text, end="", file=file if file is not None else sys.stdout)
+    return text
