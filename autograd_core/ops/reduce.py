@@ -7,6 +7,7 @@ A VJP first reshapes the reduced gradient back to the kept-dims shape (``_expand
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -114,14 +115,23 @@ _min = defop("min", _amin, (_extreme_vjp,), uses_ans=True)
 
 
 # -- var / std ---------------------------------------------------------------------------------
+def _dof(shape, axis, correction):
+    """n - correction, floored at 0 as PyTorch does (the result is then inf or nan, not an error)."""
+    return builtins.max(_count(shape, axis) - correction, 0)
+
+
 def _var(x, axis=None, keepdims=False, correction=1):
+    """sum((x - mean)^2) / (n - correction)."""
     with np.errstate(all="ignore"):
-        return np.var(x, axis=axis, keepdims=keepdims, ddof=correction)
+        d = x - np.mean(x, axis=axis, keepdims=True)
+        return np.asarray(np.sum(d * d, axis=axis, keepdims=keepdims) / _dof(x.shape, axis, correction))
 
 
 def _var_vjp(g, ans, x, axis=None, keepdims=False, correction=1):
-    n = _count(x.shape, axis) - correction
-    return _keep(g, x.shape, axis, keepdims) * (2.0 / n) * (x - x.mean(axis=axis, keepdims=True))
+    dof = _dof(x.shape, axis, correction)
+    scale = 2.0 / dof if dof else math.inf
+    with np.errstate(all="ignore"):
+        return _keep(g, x.shape, axis, keepdims) * scale * (x - x.mean(axis=axis, keepdims=True))
 
 
 def _std(x, axis=None, keepdims=False, correction=1):
@@ -129,9 +139,13 @@ def _std(x, axis=None, keepdims=False, correction=1):
 
 
 def _std_vjp(g, ans, x, axis=None, keepdims=False, correction=1):
-    n = _count(x.shape, axis) - correction
-    return (_keep(g, x.shape, axis, keepdims) / (n * _keep(ans, x.shape, axis, keepdims))) * \
-        (x - x.mean(axis=axis, keepdims=True))
+    dof = _dof(x.shape, axis, correction)
+    s = _keep(ans, x.shape, axis, keepdims)
+    # Where std is 0 every x - mean is 0 too: a denominator of 1 there gives PyTorch's 0 gradient
+    # without a 0/0 (which a where() after the division would still leak into grad-of-grad).
+    s = xp.where(s == 0, 1.0, s)
+    with np.errstate(all="ignore"):
+        return (_keep(g, x.shape, axis, keepdims) / (s * dof)) * (x - x.mean(axis=axis, keepdims=True))
 
 
 _varop = defop("var", _var, (_var_vjp,))
