@@ -574,8 +574,8 @@ def _input_grads(node, g, create_graph, logger):
         if create_graph and not isinstance(gi, Tensor):
             gi = make(np.asarray(gi, dtype=like.dtype))
         out.append(_fit(gi, like))
-    if logger is not None:
-        logger.log_node(node, g, out, node.inputs)
+    if logger is not None:  # the raw rule outputs: the explanation shows the un-broadcast sums itself
+        logger.log_node(node, g, raw, node.inputs)
     return out
 
 
