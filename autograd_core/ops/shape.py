@@ -96,7 +96,13 @@ def broadcast_to(x, *shape):
 def _xp_broadcast_to(x, shape):
     if isinstance(x, Tensor):
         return broadcast_to(x, shape)
-    return np.broadcast_to(x, shape)
+    if x.shape == shape:
+        return x
+    # Materialize instead of np.broadcast_to (a Python-level function, slow for the small arrays of
+    # per-op overhead); the result feeds further rules that would allocate this size anyway.
+    out = np.empty(shape, dtype=x.dtype)
+    np.copyto(out, x)
+    return out
 
 
 xp.broadcast_to = _xp_broadcast_to
