@@ -1,0 +1,263 @@
+"""``profile()``: the wall time of every op's forward and backward, as a table like torch.profiler's.
+
+    with profile() as prof:
+        loss = model(x); loss.backward()
+    print(prof.table())          # or prof.key_averages().table(sort_by="total", row_limit=10)
+
+Times are *self* times: an op's forward is the time in its raw forward function; its backward
+the time in its VJP rule(s) (the un-broadcast and accumulation between rules, and Python code
+outside ops, are what the footer calls "other"). A taped op run inside another op's VJP (with
+``create_graph=True``) counts as that op's forward, not twice.
+
+While a profile is open, every op's forward and VJP rules are replaced by timing wrappers;
+the originals come back when the last open profile closes. It sees the ops of all threads.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._fmt import shape_str
+
+__all__ = ["profile", "OpStats", "EventList"]
+
+_perf = time.perf_counter
+_lock = threading.Lock()
+_active = []          # open profile objects
+_saved = None         # what _install replaced: [(op, closure cell or None, forward, vjps, vjp)]
+
+
+class _Frames(threading.local):
+    def __init__(self):
+        self.stack = []   # per open timed call: time spent in timed calls nested inside it
+
+
+_frames = _Frames()
+
+
+def _emit(name, kind, self_time, args):
+    for p in _active:
+        p._add(name, kind, self_time, args)
+
+
+def _timed(name, kind, f):
+    def timed(*args, **kw):
+        stack = _frames.stack
+        stack.append(0.0)
+        t0 = _perf()
+        try:
+            return f(*args, **kw)
+        finally:
+            dt = _perf() - t0
+            child = stack.pop()
+            if stack:
+                stack[-1] += dt
+            _emit(name, kind, dt - child, args)
+    timed.__wrapped__ = f
+    return timed
+
+
+def _forward_cell(op):
+    """The closure cell through which the op's apply() calls its forward (the registry keeps the
+    forward in a closure variable on the hot path; swapping the cell costs nothing when off)."""
+    for cell in (op.fn.__closure__ or ()):
+        try:
+            if cell.cell_contents is op.forward:
+                return cell
+        except ValueError:  # an empty cell
+            continue
+    return None
+
+
+def _install():
+    from ..ops.registry import OPS
+    saved, missing = [], []
+    for op in list(OPS.values()):
+        cell = _forward_cell(op)
+        if cell is None:
+            missing.append(op.name)
+        else:
+            cell.cell_contents = _timed(op.name, "forward", op.forward)
+        vjps, vjp = op.vjps, op.vjp
+        if vjps is not None:
+            op.vjps = tuple(_timed(op.name, "backward", r) for r in vjps)
+        if vjp is not None:
+            op.vjp = _timed(op.name, "backward", vjp)
+        saved.append((op, cell, op.forward, vjps, vjp))
+    if missing:
+        warnings.warn(f"profile: can't time the forward of {', '.join(missing[:5])}"
+                      f"{' ...' if len(missing) > 5 else ''}: the registry no longer calls it through a "
+                      "closure variable", RuntimeWarning, stacklevel=3)
+    return saved
+
+
+def _uninstall(saved):
+    for op, cell, fwd, vjps, vjp in saved:
+        if cell is not None:
+            cell.cell_contents = fwd
+        op.vjps, op.vjp = vjps, vjp
+
+
+class OpStats:
+    """Totals for one op (or one op and input shapes, with ``record_shapes=True``)."""
+
+    __slots__ = ("name", "shapes", "fwd_calls", "fwd_time", "bwd_calls", "bwd_time")
+
+    def __init__(self, name, shapes=None):
+        self.name, self.shapes = name, shapes
+        self.fwd_calls = self.bwd_calls = 0
+        self.fwd_time = self.bwd_time = 0.0
+
+    @property
+    def total_time(self):
+        return self.fwd_time + self.bwd_time
+
+    @property
+    def calls(self):
+        return self.fwd_calls
+
+    cpu_time_total = total_time  # torch.profiler's spelling
+
+    def __repr__(self):
+        return (f"<OpStats {self.name}: forward {self.fwd_calls} x {_t(self.fwd_time)}, "
+                f"backward {self.bwd_calls} x {_t(self.bwd_time)}>")
+
+
+_SORT = {"total": lambda s: s.total_time, "cpu_time_total": lambda s: s.total_time,
+         "self_cpu_time_total": lambda s: s.total_time, "forward": lambda s: s.fwd_time,
+         "backward": lambda s: s.bwd_time, "calls": lambda s: s.fwd_calls + s.bwd_calls,
+         "count": lambda s: s.fwd_calls + s.bwd_calls, "avg": lambda s: s.total_time / max(s.fwd_calls, 1)}
+
+
+def _t(sec):
+    """Seconds as torch prints them: 12.345us, 1.234ms, 2.345s."""
+    if sec < 1e-3:
+        return f"{sec * 1e6:.3f}us"
+    if sec < 1.0:
+        return f"{sec * 1e3:.3f}ms"
+    return f"{sec:.3f}s"
+
+
+class EventList(list):
+    """A list of OpStats with ``table()`` (what ``profile.key_averages()`` returns)."""
+
+    def __init__(self, items=(), wall_time=None):
+        super().__init__(items)
+        self.wall_time = wall_time
+
+    @property
+    def self_time(self):
+        return sum(s.total_time for s in self)
+
+    def table(self, sort_by="total", row_limit=None):
+        """A text table sorted by ``sort_by`` (total, forward, backward, calls, avg; torch's
+        cpu_time_total works too), the largest first, with ``row_limit`` rows at most."""
+        if sort_by not in _SORT:
+            raise ValueError(f"profile.table: sort_by must be one of {', '.join(_SORT)}, got {sort_by!r}")
+        rows = sorted(self, key=_SORT[sort_by], reverse=True)
+        if row_limit is not None:
+            rows = rows[:row_limit]
+        total = self.self_time
+        shapes = any(s.shapes is not None for s in self)
+        head = ["Name"] + (["Input shapes"] if shapes else []) + \
+            ["Fwd calls", "Fwd total", "Bwd calls", "Bwd total", "Total", "Total %", "Avg/call"]
+        body = []
+        for s in rows:
+            body.append([s.name] + ([s.shapes or ""] if shapes else []) + [
+                str(s.fwd_calls), _t(s.fwd_time), str(s.bwd_calls), _t(s.bwd_time), _t(s.total_time),
+                f"{100 * s.total_time / total:.2f}%" if total > 0 else "-",
+                _t(s.total_time / max(s.fwd_calls + s.bwd_calls, 1))])
+        widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(head)]
+        sep = "  ".join("-" * w for w in widths)
+
+        def fmt(r):
+            return "  ".join(c.ljust(w) if i == 0 or (shapes and i == 1) else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths)))
+        lines = [sep, fmt(head), sep] + [fmt(r) for r in body] + [sep]
+        foot = f"Self time in ops: {_t(total)}"
+        if self.wall_time is not None:
+            other = max(self.wall_time - total, 0.0)
+            pct = 100 * total / self.wall_time if self.wall_time > 0 else 0.0
+            foot += f" of {_t(self.wall_time)} wall time ({pct:.1f}%); other (engine, Python): {_t(other)}"
+        lines.append(foot)
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.table()
+
+
+class profile:
+    """Context manager that times each op's forward and backward (see the module docstring).
+
+    ``record_shapes``: separate rows per input shapes. ``stream``: write the table there when the block ends.
+    ``prof.total_time``: the block's wall time; ``prof.self_time``: the time inside ops.
+    """
+
+    def __init__(self, record_shapes=False, stream=None, sort_by="total", row_limit=None):
+        if sort_by not in _SORT:
+            raise ValueError(f"profile: sort_by must be one of {', '.join(_SORT)}, got {sort_by!r}")
+        self.record_shapes = bool(record_shapes)
+        self.stream = stream
+        self.sort_by, self.row_limit = sort_by, row_limit
+        self.stats = {}
+        self.total_time = None
+        self._t0 = None
+
+    def __enter__(self):
+        global _saved
+        if self._t0 is not None:
+            raise RuntimeError("profile: this profile is already open")
+        with _lock:
+            if not _active:
+                _saved = _install()
+            _active.append(self)
+        self._t0 = _perf()
+        return self
+
+    def __exit__(self, *exc):
+        global _saved
+        self.total_time = _perf() - self._t0
+        with _lock:
+            _active.remove(self)
+            if not _active:
+                _uninstall(_saved)
+                _saved = None
+        if self.stream is not None:
+            self.stream.write(self.table() + "\n")
+        return False
+
+    def _add(self, name, kind, dt, args):
+        if self.record_shapes:
+            ins = args if kind == "forward" else args[2:]  # a VJP rule gets (g, ans, *inputs)
+            shapes = ", ".join(shape_str(np.shape(a.data if isinstance(a, Tensor) else a)) for a in ins)
+            key = (name, shapes)
+        else:
+            key, shapes = name, None
+        st = self.stats.get(key)
+        if st is None:
+            st = self.stats[key] = OpStats(name, shapes)
+        if kind == "forward":
+            st.fwd_calls += 1
+            st.fwd_time += dt
+        else:
+            st.bwd_calls += 1
+            st.bwd_time += dt
+
+    @property
+    def self_time(self):
+        """Total self time of all ops (forward + backward), in seconds."""
+        return sum(s.total_time for s in self.stats.values())
+
+    def key_averages(self):
+        return EventList(self.stats.values(), wall_time=self.total_time)
+
+    def table(self, sort_by=None, row_limit=None):
+        return self.key_averages().table(sort_by=sort_by or self.sort_by,
+                                         row_limit=row_limit if row_limit is not None else self.row_limit)
+
+    def __str__(self):
+        return self.table()

@@ -1,0 +1,533 @@
+"""``trace(fn, *inputs)``: run ``fn`` once and keep every op it recorded, in order, as a ``Tape``.
+
+``print(tape)`` gives one line per op::
+
+    %3 = matmul(%x[64,784], %w1[784,256])  -> [64,256] float32
+    %4 = add(%3, %b1[256])                 -> [64,256]           (broadcast b1)
+
+Values are numbered in order of appearance (the example inputs first); named values print
+as ``%name``. Leaves show their shape where they are used; an op's output shape is on its
+own line, and its dtype is shown where it changes. ``(broadcast b1)`` marks an elementwise
+op whose input ``b1`` was broadcast (its gradient is summed back on the way down).
+"""
+from __future__ import annotations
+
+import inspect as _pyinspect
+import threading
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import graph
+from ..graph import Node
+from ..tensor import Tensor
+from . import _fmt
+from ._fmt import dtype_str, fmt_value, shape_str
+
+__all__ = ["trace", "Tape", "TapeEntry", "scope"]
+
+
+# -- scopes: which module (or user-named block) an op was recorded in ---------------------------
+class _Scopes(threading.local):
+    stack = ()
+
+
+_scopes = _Scopes()
+
+
+class scope:
+    """``with scope("block1"): ...`` labels the ops recorded inside, for ``draw(group_modules=True)``
+    and the listing. Nested scopes join with dots (``block1.attn``); ``trace(module=...)`` opens
+    one per submodule call automatically."""
+
+    def __init__(self, name):
+        self.name = str(name)
+
+    def __enter__(self):
+        st = _scopes.stack
+        full = f"{st[-1]}.{self.name}" if st else self.name
+        _scopes.stack = st + (full,)
+        return self
+
+    def __exit__(self, *exc):
+        _scopes.stack = _scopes.stack[:-1]
+        return False
+
+
+def _push(path):
+    _scopes.stack = _scopes.stack + (path,)
+
+
+def _pop():
+    _scopes.stack = _scopes.stack[:-1]
+
+
+# -- the tape ---------------------------------------------------------------------------------
+class TapeEntry:
+    """One recorded op: ``%index = op(*inputs, **kwargs) -> output``.
+
+    ``inputs`` are the op's positional arguments (Tensors or constants), ``parents`` what the
+    backward follows from each (the producing Node, a leaf Tensor, or None), ``scope`` the
+    module path (or ``scope()`` name) the op ran in.
+    """
+
+    __slots__ = ("index", "op", "node", "inputs", "sources", "parents", "kwargs", "output", "scope")
+
+    def __init__(self, node, output, scope_):
+        self.index = -1
+        self.op = node.op
+        self.node = node
+        self.inputs = node.inputs
+        # the node that produced each input at this moment (an in-place op may re-point x._node later)
+        self.sources = tuple(x._node if isinstance(x, Tensor) else None for x in node.inputs)
+        self.parents = node.parents
+        self.kwargs = dict(node.kwargs or {})
+        self.output = output
+        self.scope = scope_
+
+    @property
+    def name(self):
+        return self.op.name
+
+    def __repr__(self):
+        return f"<TapeEntry %{self.index} = {self.op.name}>"
+
+
+class _Recorder:
+    """The graph observer that collects the entries while ``fn`` runs."""
+
+    def __init__(self):
+        self.entries = []
+
+    def __call__(self, node, out):
+        st = _scopes.stack
+        self.entries.append(TapeEntry(node, out, st[-1] if st else None))
+
+
+class Tape:
+    """The ops one call of a function recorded, in execution order (see ``trace``).
+
+    ``entries``: the ``TapeEntry`` list; ``inputs``/``outputs``: the example inputs and what the
+    function returned; ``label(t)``: how a tensor is shown (``%x``, ``%3``); ``backward()``
+    runs backward from the (single) output and keeps every value's gradient norm for ``draw``.
+    """
+
+    def __init__(self, fn_name, inputs, input_labels, entries, result, names, scope_kinds):
+        self.fn_name = fn_name
+        self.inputs = inputs
+        self.entries = entries
+        self.result = result
+        self.outputs = tuple(_tensors_in(result))
+        self.scope_kinds = scope_kinds      # scope path -> module class name
+        self._labels = {}                   # id(tensor) -> label
+        self._node_lab = {}                 # id(node) -> label of its output
+        self._objs = {}                     # id(tensor) -> tensor (keeps the ids valid)
+        self._kind = {}                     # id(leaf) -> 'input' | 'param' | 'const'
+        self._index = {}                    # id(tensor) -> value number
+        self._grad_norms = {}               # value number -> |dL/dvalue| of the last backward
+        self.leaves = []                    # leaf tensors in order of appearance
+        self._number(inputs, input_labels, names)
+        self._hook_intermediates()
+
+    # -- labels ---------------------------------------------------------------------------
+    def _number(self, inputs, input_labels, names):
+        used = set()
+        count = 0
+
+        def assign(t, preferred):
+            nonlocal count
+            num = count
+            count += 1
+            lab = f"%{preferred}" if preferred else None
+            if lab is None or lab in used or lab[1:].isdigit():
+                lab = f"%{num}"
+            used.add(lab)
+            self._labels[id(t)] = lab
+            self._objs[id(t)] = t
+            self._index[id(t)] = num
+            return num
+
+        input_ids = set()
+        for t, lab in zip(inputs, input_labels):
+            if id(t) in self._labels:
+                continue
+            input_ids.add(id(t))
+            assign(t, names.get(id(t)) or t.name or lab)
+            self.leaves.append(t)
+        for e in self.entries:
+            for x, src in zip(e.inputs, e.sources):
+                if isinstance(x, Tensor) and id(src) not in self._node_lab and id(x) not in self._labels:
+                    assign(x, names.get(id(x)) or x.name)
+                    self.leaves.append(x)
+            e.index = assign(e.output, names.get(id(e.output)) or e.output.name)
+            self._node_lab[id(e.node)] = self._labels[id(e.output)]
+        for t in self.leaves:
+            if id(t) in input_ids:
+                self._kind[id(t)] = "param" if t.requires_grad else "input"
+            elif t._node is not None:
+                self._kind[id(t)] = "external"   # computed before the trace started
+            else:
+                self._kind[id(t)] = "param" if t.requires_grad else "const"
+        for e in self.entries:
+            _fmt.register_node(e.node, self._labels[id(e.output)])
+        for t in self.leaves:
+            _fmt.register_tensor(t, self._labels[id(t)])
+
+    def _hook_intermediates(self):
+        # Each intermediate value's gradient norm, for draw(): a hook on the tape's own outputs
+        # (never on the user's leaves, whose .grad already holds their gradient).
+        for e in self.entries:
+            out = e.output
+            if out.requires_grad and out._node is e.node:
+                out.register_hook(self._norm_hook(e.index))
+
+    def _norm_hook(self, index):
+        def hook(g):
+            self._grad_norms[index] = _fmt.norm(g)
+        return hook
+
+    def label(self, t):
+        """``%name`` or ``%N`` for a tensor seen by this tape, else None."""
+        return self._labels.get(id(t)) if self._objs.get(id(t)) is t else None
+
+    def kind(self, t):
+        """'input', 'param' or 'const' for a leaf of this tape, 'op' for an op's output."""
+        return self._kind.get(id(t), "op" if self.label(t) is not None else None)
+
+    def index(self, t):
+        return self._index.get(id(t)) if self._objs.get(id(t)) is t else None
+
+    def grad_norm(self, t):
+        """|dL/dt| from the last backward through this tape (leaves: the norm of ``t.grad``)."""
+        i = self.index(t)
+        if i is None:
+            return None
+        if self._kind.get(id(t)) is not None:
+            return None if t.grad is None else _fmt.norm(t.grad)
+        return self._grad_norms.get(i)
+
+    @property
+    def output(self):
+        if len(self.outputs) != 1:
+            raise ValueError(f"Tape.output: the traced function returned {len(self.outputs)} tensors; "
+                             "use tape.outputs")
+        return self.outputs[0]
+
+    @property
+    def params(self):
+        """The leaves that require grad (parameters), as (label without %, tensor) pairs."""
+        return [(self._labels[id(t)][1:], t) for t in self.leaves if self._kind[id(t)] == "param"]
+
+    def backward(self, gradient=None, retain_graph=None, explain=False):
+        """Backward from the traced output (``gradient`` needed unless it has one element);
+        afterwards ``draw(tape)`` shows every tensor's gradient norm."""
+        self.output.backward(gradient, retain_graph=retain_graph, explain=explain)
+
+    def draw(self, path, **kw):
+        from .draw import draw
+        return draw(self, path, **kw)
+
+    def __len__(self):
+        return len(self.entries)
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __getitem__(self, i):
+        return self.entries[i]
+
+    # -- the listing ---------------------------------------------------------------------
+    def input_label(self, e, i):
+        """Label of input ``i`` of entry ``e`` (the value it got from an earlier op, or a leaf)."""
+        src = e.sources[i]
+        if src is not None and id(src) in self._node_lab:
+            return self._node_lab[id(src)]
+        return self.label(e.inputs[i])
+
+    def _ref(self, x, leaf_shapes=True, lab=None):
+        if isinstance(x, Tensor):
+            lab = lab or self.label(x) or "%?"
+            if leaf_shapes and self._kind.get(id(x)) is not None:
+                return lab + shape_str(x.shape)
+            return lab
+        return fmt_value(x)
+
+    def lines(self):
+        """The listing as a list of lines (without the header)."""
+        rows = []
+        prev_dt = None
+        for e in self.entries:
+            args = [self._ref(x, lab=self.input_label(e, i)) for i, x in enumerate(e.inputs)]
+            args += [f"{k}={fmt_value(v)}" for k, v in _shown_kwargs(e.op, e.kwargs).items()]
+            lhs = f"{self.label(e.output)} = {e.op.name}({', '.join(args)})"
+            out = e.output
+            res = f"-> {shape_str(out.shape)}"
+            if out.dtype != prev_dt:
+                res += f" {dtype_str(out.dtype)}"
+            prev_dt = out.dtype
+            notes = []
+            bc = _broadcast_inputs(e, self)
+            if bc:
+                notes.append(f"(broadcast {', '.join(bc)})")
+            if e.scope:
+                kind = self.scope_kinds.get(e.scope)
+                notes.append(f"# {e.scope}" + (f" ({kind})" if kind else ""))
+            rows.append((lhs, res, "  ".join(notes)))
+        if not rows:
+            return []
+        wl = max(len(r[0]) for r in rows)
+        wr = max(len(r[1]) for r in rows)
+        out_lines = []
+        for lhs, res, note in rows:
+            line = f"{lhs.ljust(wl)}  {res.ljust(wr) if note else res}"
+            if note:
+                line += f"  {note}"
+            out_lines.append(line)
+        return out_lines
+
+    def __str__(self):
+        n_in = len(self.inputs)
+        head = [f"trace of {self.fn_name}: {n_in} input{'s' * (n_in != 1)}, {len(self.entries)} "
+                f"op{'s' * (len(self.entries) != 1)}"]
+        ins = set(id(t) for t in self.inputs)
+        params = [t for t in self.leaves if self._kind[id(t)] == "param" and id(t) not in ins]
+        if params:
+            head.append("  params: " + ", ".join(self._ref(t) for t in params))
+        body = ["  " + ln for ln in self.lines()]
+        outs = [self._ref(t, leaf_shapes=False) for t in self.outputs]
+        ret = "  return " + (outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ")")
+        return "\n".join(head + body + [ret])
+
+    def __repr__(self):
+        return f"<Tape of {self.fn_name}: {len(self.entries)} ops>"
+
+
+# -- kwargs shown in the listing ---------------------------------------------------------------
+_defaults_cache = {}
+_HIDDEN = {"getitem": {"adv"}, "index_scatter": {"adv"}}
+
+
+def _defaults(op):
+    d = _defaults_cache.get(op.name)
+    if d is None:
+        d = {}
+        try:
+            for p in _pyinspect.signature(op.forward).parameters.values():
+                if p.default is not p.empty:
+                    d[p.name] = p.default
+        except (TypeError, ValueError):
+            pass
+        _defaults_cache[op.name] = d
+    return d
+
+
+def _same(a, b):
+    try:
+        r = a == b
+        return bool(r) if not isinstance(r, np.ndarray) else False
+    except Exception:
+        return False
+
+
+def _shown_kwargs(op, kwargs):
+    """The op's keyword parameters that differ from its forward's defaults."""
+    d = _defaults(op)
+    hidden = _HIDDEN.get(op.name, ())
+    return {k: v for k, v in kwargs.items() if k not in hidden and not (k in d and _same(d[k], v))}
+
+
+# -- broadcast notes --------------------------------------------------------------------------
+_elementwise = None
+
+
+def _elementwise_ops():
+    """Names of the ops defined in ops/elementwise.py (the ones that broadcast their inputs)."""
+    global _elementwise
+    if _elementwise is None:
+        from ..ops import elementwise
+        from ..ops.registry import OPS
+        fns = {id(v) for v in vars(elementwise).values() if callable(v)}
+        _elementwise = frozenset(name for name, op in OPS.items() if id(op.fn) in fns)
+    return _elementwise
+
+
+def _broadcast_inputs(e, tape):
+    if e.op.name not in _elementwise_ops():
+        return []
+    shape = e.output.shape
+    out = []
+    for i, x in enumerate(e.inputs):
+        s = np.shape(x.data if isinstance(x, Tensor) else x)
+        if len(s) == 0 or tuple(s) == tuple(shape):
+            continue
+        if isinstance(x, Tensor):
+            lab = tape.input_label(e, i) or "%?"
+            out.append(lab[1:] if not lab[1:].isdigit() else lab)
+        else:
+            out.append("const" + shape_str(s))
+    return out
+
+
+# -- trace ------------------------------------------------------------------------------------
+def _tensors_in(obj, path="out"):
+    """Tensors inside nested tuples/lists/dicts, in order."""
+    if isinstance(obj, Tensor):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for x in obj:
+            yield from _tensors_in(x)
+    elif isinstance(obj, Mapping):
+        for x in obj.values():
+            yield from _tensors_in(x)
+
+
+def _labelled_inputs(obj, label):
+    if isinstance(obj, Tensor):
+        yield obj, label
+    elif isinstance(obj, (tuple, list)):
+        for i, x in enumerate(obj):
+            yield from _labelled_inputs(x, f"{label}[{i}]" if label else None)
+    elif isinstance(obj, Mapping):
+        for k, x in obj.items():
+            yield from _labelled_inputs(x, f"{label}[{k}]" if label else None)
+
+
+def _is_module(obj):
+    return callable(getattr(obj, "named_parameters", None))
+
+
+def _arg_names(fn, n):
+    """Names of the first ``n`` positional parameters of ``fn`` (``args[i]`` for ``*args``)."""
+    target = fn.forward if _is_module(fn) and hasattr(fn, "forward") else fn
+    try:
+        params = list(_pyinspect.signature(target).parameters.values())
+    except (TypeError, ValueError):
+        return [None] * n
+    names = []
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            names.extend(f"{p.name}[{i}]" for i in range(n - len(names)))
+            break
+    return (names + [None] * n)[:n]
+
+
+def _names_from(names):
+    """{id(tensor): name} from a mapping name->Tensor, Tensor->name, or (name, Tensor) pairs."""
+    out = {}
+    if names is None:
+        return out
+    items = names.items() if isinstance(names, Mapping) else names
+    for a, b in items:
+        if isinstance(a, Tensor) and isinstance(b, str):
+            out[id(a)] = b
+        elif isinstance(b, Tensor) and isinstance(a, str):
+            out[id(b)] = a
+        else:
+            raise TypeError(f"trace: names= must map names to Tensors (or Tensors to names), got a "
+                            f"{type(a).__name__} -> {type(b).__name__} entry")
+    return out
+
+
+def _module_names(module):
+    out = {}
+    for getter in ("named_parameters", "named_buffers"):
+        f = getattr(module, getter, None)
+        if f is None:
+            continue
+        for name, t in f():
+            if isinstance(t, Tensor):
+                out.setdefault(id(t), name)
+    return out
+
+
+def _module_scope_hooks(module, kinds):
+    """Forward pre/post hooks on every submodule that open and close a scope named by its path."""
+    handles = []
+    named = getattr(module, "named_modules", None)
+    if named is None:
+        return handles
+    for path, m in named():
+        if not path:
+            continue
+        pre, post = getattr(m, "register_forward_pre_hook", None), getattr(m, "register_forward_hook", None)
+        if pre is None or post is None:
+            continue
+        kinds[path] = type(m).__name__
+        handles.append(pre(lambda mod, args, _p=path: _push(_p)))
+        handles.append(post(lambda mod, args, out: _pop()))
+    return handles
+
+
+def trace(fn, *example_inputs, names=None, module=None, **kwargs):
+    """Run ``fn(*example_inputs, **kwargs)`` once and return the ``Tape`` of every op it recorded.
+
+    ``names``: labels for tensors (``{"fc1.weight": w}`` or ``model.named_parameters()``);
+    ``module``: a module whose parameter names label its tensors and whose submodules group
+    the ops (``fn`` itself is used when it is a module). Float example inputs that don't require
+    grad are recorded too (marked for the call only; afterwards they and the values computed
+    from them alone don't require grad again, exactly as without the trace).
+    """
+    if not callable(fn):
+        raise TypeError(f"trace: fn must be callable, got {type(fn).__name__}")
+    if module is None and _is_module(fn):
+        module = fn
+    label_of = {}
+    kinds = {}
+    if module is not None:
+        if not _is_module(module):
+            raise TypeError(f"trace: module= needs an object with named_parameters(), got {type(module).__name__}")
+        label_of.update(_module_names(module))
+    label_of.update(_names_from(names))
+
+    arg_names = _arg_names(fn, len(example_inputs))
+    flat = []
+    for x, nm in zip(example_inputs, arg_names):
+        flat.extend(_labelled_inputs(x, nm))
+    inputs = [t for t, _ in flat]
+    input_labels = [lab for _, lab in flat]
+
+    marked = [t for t in inputs if not t.requires_grad and t._node is None and t.data.dtype.kind == "f"]
+    marked = list({id(t): t for t in marked}.values())
+    recorder = _Recorder()
+    hooks = _module_scope_hooks(module, kinds) if module is not None else []
+    depth = len(_scopes.stack)
+    graph.add_observer(recorder)
+    try:
+        for t in marked:
+            t.requires_grad = True  # so that ops on inputs alone are recorded too
+        result = fn(*example_inputs, **kwargs)
+    finally:
+        graph.remove_observer(recorder)
+        for t in marked:
+            t.requires_grad = False
+        for h in hooks:
+            h.remove()
+        _scopes.stack = _scopes.stack[:depth]
+    _unmark(recorder.entries, marked)
+    fn_name = getattr(fn, "__name__", None) or type(fn).__name__
+    return Tape(fn_name, inputs, input_labels, recorder.entries, result, label_of, kinds)
+
+
+def _unmark(entries, marked):
+    """Undo the temporary requires_grad of the inputs: cut them (and whatever was computed from
+    them alone) out of the backward graph, so the result behaves as if never traced."""
+    if not marked:
+        return
+    dead = {id(t) for t in marked}
+    for e in entries:
+        node = e.node
+        parents = node.parents
+        if parents is None:
+            continue
+        new = tuple(None if (p is not None and id(p) in dead) else p for p in parents)
+        if any(a is not b for a, b in zip(new, parents)):
+            node.parents = new
+            e.parents = new
+        if all(p is None for p in new):
+            dead.add(id(node))
+            out = e.output
+            if out._node is node:
+                out._node = None
+                out.requires_grad = False
