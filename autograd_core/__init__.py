@@ -25,6 +25,9 @@ from .ops.shape import (reshape, flatten, squeeze, unsqueeze, expand_dims, broad
                         broadcast_tensors, permute, transpose, swapaxes, concatenate, cat, stack, split, chunk,
                         pad, flip, tile, repeat, astype, clone)
 from .ops.index import getitem, setitem, gather, take_along_axis, index_select, masked_fill
+from .ops.conv import conv2d, conv_transpose2d
+from .ops.pool import max_pool2d, avg_pool2d, adaptive_avg_pool2d, upsample_nearest2d
+from .ops.norm import batch_norm, layer_norm, dropout
 from .functional import grad, value_and_grad, vjp, jacobian, hessian
 
 bool = bool_  # noqa: A001  (torch.bool)

@@ -9,4 +9,5 @@ Where to find an op's gradient:
   conv.py, pool.py, norm.py   convolution, pooling, batch/layer norm, dropout, upsampling
 """
 from . import registry, elementwise, reduce, shape, index, linalg  # noqa: F401
+from . import conv, pool, norm  # noqa: F401
 from .registry import OPS, defop, xp  # noqa: F401
