@@ -37,14 +37,6 @@ def _arr(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _core(name):
-    """The autograd_core op ``name``, looked up at call time (the conv/pool/norm family lives there)."""
-    fn = getattr(ag, name, None)
-    if fn is None:
-        raise NotImplementedError(f"{name}: autograd_core.{name} is not available in this version of autograd_core")
-    return fn
-
-
 # -- layers -------------------------------------------------------------------------------------
 def linear(input, weight, bias=None):
     """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out)."""
@@ -60,59 +52,21 @@ def linear(input, weight, bias=None):
     return y
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation. x (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW) -> (N, C_out, H', W')
-    with H' = (H + 2 padding - dilation (kH - 1) - 1) // stride + 1. ``padding`` may be 'same' or 'valid'."""
-    return _core("conv2d")(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
-
-
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """The adjoint of conv2d. x (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW) -> (N, C_out, H', W') with
-    H' = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1."""
-    return _core("conv_transpose2d")(input, weight, bias, stride=stride, padding=padding,
-                                     output_padding=output_padding, groups=groups, dilation=dilation)
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over kH x kW windows (stride defaults to kernel_size); ``return_indices`` also gives the argmax
-    positions (flat indices into H*W, as PyTorch)."""
-    return _core("max_pool2d")(input, kernel_size, stride=stride, padding=padding, dilation=dilation,
-                               ceil_mode=ceil_mode, return_indices=return_indices)
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """Mean over kH x kW windows; ``count_include_pad`` counts the zero padding in the divisor."""
-    return _core("avg_pool2d")(input, kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
-                               count_include_pad=count_include_pad)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size (N, C, H, W) -> (N, C, oH, oW); 1 is global average pooling."""
-    return _core("adaptive_avg_pool2d")(input, output_size)
-
-
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1) of (N, C) or (N, C, H, W).
-
-    In training the batch statistics are used (biased variance) and the running ones, when given,
-    are updated in place: r = (1 - momentum) r + momentum * batch (unbiased variance). Otherwise the
-    running statistics are used."""
-    if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-    return _core("batch_norm")(input, running_mean, running_var, weight, bias, training, momentum=momentum,
-                               eps=eps)
-
-
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalize over the last ``len(normalized_shape)`` dims: (x - mean) / sqrt(var + eps) * weight + bias."""
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(int(s) for s in normalized_shape)
-    x = _t(input)
-    if tuple(x.shape[x.ndim - len(normalized_shape):]) != normalized_shape:
-        raise ValueError(f"layer_norm: input shape {tuple(x.shape)} doesn't end with normalized_shape "
-                         f"{normalized_shape}")
-    return _core("layer_norm")(x, normalized_shape, weight=weight, bias=bias, eps=eps)
+# Convolution, pooling and normalization are autograd_core ops with PyTorch's signatures:
+# conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)
+# conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)
+# max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)
+# avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)
+# adaptive_avg_pool2d(input, output_size)
+# batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5)
+# layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5)
+conv2d = ag.conv2d
+conv_transpose2d = ag.conv_transpose2d
+max_pool2d = ag.max_pool2d
+avg_pool2d = ag.avg_pool2d
+adaptive_avg_pool2d = ag.adaptive_avg_pool2d
+batch_norm = ag.batch_norm
+layer_norm = ag.layer_norm
 
 
 def dropout(input, p=0.5, training=True, inplace=False, generator=None):
@@ -123,9 +77,7 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     x = _t(input)
     if not training or p == 0.0:
         return x
-    if p == 1.0:
-        return x * 0.0
-    return _core("dropout")(x, p=p, training=True, generator=generator)
+    return ag.dropout(x, p=p, training=True, generator=generator)
 
 
 def _pair(v, name, what):
@@ -166,14 +118,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if fh <= 0 or fw <= 0:
             raise ValueError(f"interpolate: scale_factor must be positive, got {scale_factor!r}")
         oh, ow = int(math.floor(h * fh)), int(math.floor(w * fw))
-        if fh == fw and fh.is_integer():
-            return _core("upsample_nearest2d")(x, int(fh))
+        if fh.is_integer() and fw.is_integer():
+            return ag.upsample_nearest2d(x, (int(fh), int(fw)))
         if recompute_scale_factor:
             sh, sw = h / oh, w / ow
         else:
             sh, sw = 1.0 / fh, 1.0 / fw
-    if oh % h == 0 and ow % w == 0 and oh // h == ow // w:
-        return _core("upsample_nearest2d")(x, oh // h)
+    if oh % h == 0 and ow % w == 0:
+        return ag.upsample_nearest2d(x, (oh // h, ow // w))
     ih, iw = _nearest_index(h, oh, sh), _nearest_index(w, ow, sw)
     return x[:, :, ih][:, :, :, iw]
 
@@ -437,7 +389,7 @@ def _nll(logp, target, w, ignore_index, reduction, label_smoothing, name):
         return total
     denom = float(wy.sum(dtype=np.float64)) if wy is not None else float(valid.sum())
     if denom == 0:
-        return total * np.array(np.nan, dtype)  # 0 / 0, as PyTorch: nothing to average over
+        return total * 0.0 + np.array(np.nan, dtype)  # 0 / 0 as PyTorch: NaN loss, zero gradient
     return total * (1.0 / denom)
 
 

@@ -325,24 +325,20 @@ class _BatchNorm(Module):
     def forward(self, input):
         x = F._t(input)
         self._check_input(x)
+        use_batch = self.training or self.running_mean is None
+        if use_batch and x.data.size // self.num_features <= 1:
+            raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when training, got "
+                             f"input shape {tuple(x.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
             self.num_batches_tracked._version += 1
             if self.momentum is None:  # cumulative moving average, as PyTorch
                 factor = 1.0 / float(self.num_batches_tracked.data)
-        use_batch = self.training or self.running_mean is None
-        if use_batch and x.shape[0] * int(np.prod(x.shape[2:])) <= 1:
-            raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when training, got "
-                             f"input shape {tuple(x.shape)}")
+        # eval without tracked statistics normalizes with the batch ones (PyTorch); only training updates them
         track = not self.training or self.track_running_stats
-        rm = self.running_mean if track else None
-        rv = self.running_var if track else None
-        if x.ndim == 3:  # (N, C, L): normalize per channel over N and L, like (N, C, L, 1)
-            n, c, l = x.shape
-            return F.batch_norm(x.reshape(n, c, l, 1), rm, rv, self.weight, self.bias, use_batch, factor,
-                                self.eps).reshape(n, c, l)
-        return F.batch_norm(x, rm, rv, self.weight, self.bias, use_batch, factor, self.eps)
+        return F.batch_norm(x, self.running_mean if track else None, self.running_var if track else None,
+                            self.weight, self.bias, use_batch, factor, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

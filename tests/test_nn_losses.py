@@ -1,0 +1,310 @@
+"""Losses: gradcheck over hypothesis-drawn shapes, PyTorch parity for every option, stability, errors."""
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import autograd_core as ag
+import nn
+import nn.functional as F
+from autograd_core.testing import gradcheck
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def t64(a, requires_grad=True):
+    return ag.Tensor(np.asarray(a, np.float64), requires_grad=requires_grad)
+
+
+# -- gradcheck over drawn shapes ------------------------------------------------------------------
+small_shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
+
+
+@given(shape=small_shapes, reduction=st.sampled_from(REDUCTIONS), seed=st.integers(0, 2 ** 16),
+       which=st.sampled_from(["mse", "l1", "smooth_l1", "huber", "bce_logits", "bce"]))
+def test_pointwise_losses_gradcheck(shape, reduction, seed, which):
+    rng = np.random.default_rng(seed)
+    if which == "bce":
+        x = t64(rng.uniform(0.05, 0.95, shape))
+        y = t64(rng.uniform(0, 1, shape))
+        w = rng.uniform(0.5, 2, shape)
+        fn = lambda x, y: F.binary_cross_entropy(x, y, weight=w, reduction=reduction)  # noqa: E731
+    elif which == "bce_logits":
+        x = t64(rng.normal(0, 3, shape))
+        y = t64(rng.uniform(0, 1, shape))
+        pw = rng.uniform(0.5, 2, shape[-1:])
+        fn = lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction=reduction, pos_weight=pw)  # noqa: E731
+    else:
+        x = t64(rng.normal(0, 2, shape))
+        # keep |x - y| away from the kinks (0 and beta/delta), where finite differences are meaningless
+        d = rng.uniform(0.2, 0.8, shape) * rng.choice([-1, 1], shape) + rng.choice([0, 2], shape)
+        y = t64(x.data + d)
+        f = {"mse": F.mse_loss, "l1": F.l1_loss,
+             "smooth_l1": lambda a, b, reduction: F.smooth_l1_loss(a, b, reduction=reduction, beta=1.0),
+             "huber": lambda a, b, reduction: F.huber_loss(a, b, reduction=reduction, delta=1.0)}[which]
+        fn = lambda x, y: f(x, y, reduction=reduction)  # noqa: E731
+    assert gradcheck(fn, (x, y))
+
+
+@given(n=st.integers(1, 3), c=st.integers(2, 4), spatial=st.sampled_from([(), (2,), (2, 1)]),
+       reduction=st.sampled_from(REDUCTIONS), smoothing=st.sampled_from([0.0, 0.2]),
+       weighted=st.booleans(), ignore=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_cross_entropy_index_targets_gradcheck(n, c, spatial, reduction, smoothing, weighted, ignore, seed):
+    rng = np.random.default_rng(seed)
+    x = t64(rng.normal(0, 2, (n, c) + spatial))
+    y = rng.integers(0, c, (n,) + spatial)
+    if ignore:
+        y.flat[0] = -100
+        if y.size == 1:
+            y = np.append(y, 0).reshape(-1)[:1] * 0  # keep one counted target
+    w = rng.uniform(0.5, 2, c) if weighted else None
+    assert gradcheck(lambda x: F.cross_entropy(x, y, weight=w, reduction=reduction, label_smoothing=smoothing), x)
+
+
+@given(n=st.integers(1, 3), c=st.integers(2, 4), reduction=st.sampled_from(REDUCTIONS),
+       smoothing=st.sampled_from([0.0, 0.3]), seed=st.integers(0, 2 ** 16))
+def test_cross_entropy_prob_targets_and_nll_gradcheck(n, c, reduction, smoothing, seed):
+    rng = np.random.default_rng(seed)
+    x = t64(rng.normal(0, 2, (n, c)))
+    p = rng.dirichlet(np.ones(c), n)
+    tgt = t64(p)
+    w = rng.uniform(0.5, 2, c)
+    assert gradcheck(lambda x, t: F.cross_entropy(x, t, weight=w, reduction=reduction, label_smoothing=smoothing),
+                     (x, tgt))
+    y = rng.integers(0, c, n)
+    assert gradcheck(lambda x: F.nll_loss(F.log_softmax(x, dim=1), y, weight=w, reduction=reduction), x)
+
+
+# -- parity with PyTorch ----------------------------------------------------------------------------
+def _torch_compare(ours_fn, torch_fn, arrays, grad_idx, atol=1e-10):
+    torch = pytest.importorskip("torch")
+    ours_in = [t64(a, requires_grad=i in grad_idx) if a.dtype.kind == "f" else a for i, a in enumerate(arrays)]
+    th_in = [torch.tensor(a, requires_grad=(i in grad_idx)) for i, a in enumerate(arrays)]
+    ours = ours_fn(*ours_in)
+    ref = torch_fn(*th_in)
+    np.testing.assert_allclose(ours.data, ref.detach().numpy(), rtol=1e-9, atol=atol)
+    g = np.random.default_rng(1).standard_normal(ref.shape)
+    ours.backward(g if ours.ndim else None)
+    ref.backward(torch.tensor(g) if ref.ndim else None)
+    for i in grad_idx:
+        np.testing.assert_allclose(ours_in[i].grad.data, th_in[i].grad.numpy(), rtol=1e-8, atol=atol)
+
+
+REGRESSION_CASES = [("mse_loss", None), ("l1_loss", None), ("smooth_l1_loss", None), ("smooth_l1_loss", 0.5),
+                    ("smooth_l1_loss", 2.0), ("smooth_l1_loss", 0.0), ("huber_loss", None), ("huber_loss", 0.5),
+                    ("huber_loss", 2.0)]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,param", REGRESSION_CASES)
+def test_regression_losses_match_torch(name, reduction, param):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(0, 2, (4, 3)), rng.normal(0, 2, (4, 3))
+    y[0, 0] = x[0, 0]  # a tie: the gradient there is 0 in both
+    kw = {}
+    if param is not None:
+        kw = {"beta": param} if name == "smooth_l1_loss" else {"delta": param}
+    _torch_compare(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw),
+                   lambda a, b: getattr(torch.nn.functional, name)(a, b, reduction=reduction, **kw),
+                   [x, y], grad_idx=(0, 1))
+
+
+CE_CASES = list(itertools.product(REDUCTIONS, [False, True], [None, 1], [0.0, 0.15], ["1d", "2d", "4d"]))
+
+
+@pytest.mark.parametrize("reduction,weighted,ignore,smoothing,layout", CE_CASES)
+def test_cross_entropy_index_targets_match_torch(reduction, weighted, ignore, smoothing, layout):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    c = 5
+    shape = {"1d": (c,), "2d": (6, c), "4d": (3, c, 2, 2)}[layout]
+    x = rng.normal(0, 3, shape)
+    tshape = tuple(s for i, s in enumerate(shape) if i != (0 if layout == "1d" else 1))
+    y = rng.integers(0, c, tshape)
+    if ignore is not None and layout != "1d":
+        y.flat[::3] = ignore
+    w = rng.uniform(0.2, 3, c) if weighted else None
+    ii = ignore if ignore is not None else -100
+    _torch_compare(
+        lambda a: F.cross_entropy(a, y, weight=w, ignore_index=ii, reduction=reduction, label_smoothing=smoothing),
+        lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(y), weight=None if w is None else
+                                                    torch.tensor(w), ignore_index=ii, reduction=reduction,
+                                                    label_smoothing=smoothing),
+        [x], grad_idx=(0,))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("layout", ["2d", "4d"])
+def test_cross_entropy_prob_targets_match_torch(reduction, weighted, smoothing, layout):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    c = 4
+    shape = {"2d": (5, c), "4d": (2, c, 3, 2)}[layout]
+    x = rng.normal(0, 3, shape)
+    p = np.moveaxis(rng.dirichlet(np.ones(c), shape[:1] + shape[2:]), -1, 1)
+    w = rng.uniform(0.2, 3, c) if weighted else None
+    _torch_compare(
+        lambda a, t: F.cross_entropy(a, t, weight=w, reduction=reduction, label_smoothing=smoothing),
+        lambda a, t: torch.nn.functional.cross_entropy(a, t, weight=None if w is None else torch.tensor(w),
+                                                       reduction=reduction, label_smoothing=smoothing),
+        [x, p], grad_idx=(0, 1))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_matches_torch(reduction, weighted):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 1, (6, 4, 2))
+    y = rng.integers(0, 4, (6, 2))
+    y[1, 1] = 2
+    w = rng.uniform(0.2, 3, 4) if weighted else None
+    _torch_compare(lambda a: F.nll_loss(a, y, weight=w, ignore_index=2, reduction=reduction),
+                   lambda a: torch.nn.functional.nll_loss(a, torch.tensor(y), weight=None if w is None else
+                                                          torch.tensor(w), ignore_index=2, reduction=reduction),
+                   [x], grad_idx=(0,))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_matches_torch(reduction, weighted):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    p = rng.uniform(0.01, 0.99, (5, 3))
+    y = rng.uniform(0, 1, (5, 3))
+    w = rng.uniform(0.5, 2, (5, 3)) if weighted else None
+    _torch_compare(lambda a, t: F.binary_cross_entropy(a, t, weight=w, reduction=reduction),
+                   lambda a, t: torch.nn.functional.binary_cross_entropy(
+                       a, t, weight=None if w is None else torch.tensor(w), reduction=reduction),
+                   [p, y], grad_idx=(0, 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_clamps_log_like_torch(dtype):
+    torch = pytest.importorskip("torch")
+    p = np.array([0.0, 1.0, 0.0, 1.0, 1e-45 if dtype == np.float32 else 1e-320, 0.5], dtype)
+    y = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 1.0], dtype)
+    ours = F.binary_cross_entropy(ag.Tensor(p, requires_grad=True), ag.Tensor(y), reduction="none")
+    ref = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y), reduction="none")
+    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-6)
+    assert ours.data[0] == 100.0 and ours.data[1] == 100.0
+    x = ag.Tensor(p, requires_grad=True)
+    F.binary_cross_entropy(x, ag.Tensor(y)).backward()
+    assert np.isfinite(x.grad.data).all()
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("pos_weighted", [False, True])
+def test_bce_with_logits_matches_torch(reduction, weighted, pos_weighted):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x = rng.normal(0, 4, (5, 3))
+    x[0] = [60.0, -60.0, 0.0]
+    y = rng.uniform(0, 1, (5, 3))
+    w = rng.uniform(0.5, 2, (5, 1)) if weighted else None
+    pw = rng.uniform(0.5, 3, 3) if pos_weighted else None
+    _torch_compare(
+        lambda a, t: F.binary_cross_entropy_with_logits(a, t, weight=w, reduction=reduction, pos_weight=pw),
+        lambda a, t: torch.nn.functional.binary_cross_entropy_with_logits(
+            a, t, weight=None if w is None else torch.tensor(w), reduction=reduction,
+            pos_weight=None if pw is None else torch.tensor(pw)),
+        [x, y], grad_idx=(0, 1))
+
+
+# -- stability --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_logits_give_finite_losses_and_gradients(dtype):
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, -1e4], [1e4, 1e4, -1e4]], dtype)
+    y = np.array([1, 0, 2])
+    cases = {
+        "cross_entropy": lambda x: F.cross_entropy(x, y),
+        "cross_entropy_smooth_weighted": lambda x: F.cross_entropy(x, y, weight=np.array([1.0, 2.0, 3.0]),
+                                                                   label_smoothing=0.1),
+        "cross_entropy_probs": lambda x: F.cross_entropy(x, np.eye(3, dtype=dtype)[y]),
+        "nll_log_softmax": lambda x: F.nll_loss(F.log_softmax(x, dim=1), y),
+        "bce_with_logits": lambda x: F.binary_cross_entropy_with_logits(x, np.eye(3, dtype=dtype)[y]),
+        "bce_with_logits_pw": lambda x: F.binary_cross_entropy_with_logits(
+            x, np.eye(3, dtype=dtype)[y], pos_weight=np.array([2.0, 1.0, 0.5], dtype)),
+        "bce_of_sigmoid": lambda x: F.binary_cross_entropy(F.sigmoid(x), np.eye(3, dtype=dtype)[y]),
+        "softmax": lambda x: (F.softmax(x, dim=1) * np.arange(3)).sum(),
+    }
+    for name, fn in cases.items():
+        x = ag.Tensor(logits.copy(), requires_grad=True)
+        loss = fn(x)
+        loss.backward()
+        assert np.isfinite(loss.data).all(), name
+        assert np.isfinite(x.grad.data).all(), name
+    # values: a target logit 2e4 below the best costs 2e4 (plus log 2 when two logits tie for the best)
+    ce = F.cross_entropy(ag.Tensor(logits), y, reduction="none").data
+    np.testing.assert_allclose(ce, [2e4, 2e4, 2e4 + np.log(2)], rtol=1e-6)
+    bce = F.binary_cross_entropy_with_logits(ag.Tensor(logits[:1]), np.array([[1.0, 0.0, 1.0]], dtype),
+                                             reduction="none").data
+    np.testing.assert_allclose(bce, [[0.0, 0.0, np.log(2)]], rtol=1e-6, atol=1e-30)
+
+
+# -- modules and errors -----------------------------------------------------------------------------
+def test_loss_modules_match_functional():
+    rng = np.random.default_rng(8)
+    x, y = ag.Tensor(rng.normal(size=(4, 3))), ag.Tensor(rng.normal(size=(4, 3)))
+    cls = rng.integers(0, 3, 4)
+    probs = ag.Tensor(rng.uniform(0.1, 0.9, (4, 3)))
+    w = np.array([1.0, 2.0, 0.5])
+    pairs = [
+        (nn.MSELoss(reduction="sum")(x, y), F.mse_loss(x, y, reduction="sum")),
+        (nn.L1Loss()(x, y), F.l1_loss(x, y)),
+        (nn.SmoothL1Loss(beta=0.5)(x, y), F.smooth_l1_loss(x, y, beta=0.5)),
+        (nn.HuberLoss(delta=0.5, reduction="none")(x, y), F.huber_loss(x, y, delta=0.5, reduction="none")),
+        (nn.CrossEntropyLoss(weight=w, label_smoothing=0.1, ignore_index=1)(x, cls),
+         F.cross_entropy(x, cls, weight=w, label_smoothing=0.1, ignore_index=1)),
+        (nn.NLLLoss(weight=w)(F.log_softmax(x, dim=1), cls), F.nll_loss(F.log_softmax(x, dim=1), cls, weight=w)),
+        (nn.BCELoss()(probs, probs), F.binary_cross_entropy(probs, probs)),
+        (nn.BCEWithLogitsLoss(pos_weight=w)(x, probs), F.binary_cross_entropy_with_logits(x, probs, pos_weight=w)),
+    ]
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.data, b.data)
+    assert list(nn.CrossEntropyLoss(weight=w).state_dict()) == ["weight"]  # a buffer, as in PyTorch
+
+
+def test_loss_errors_are_clear():
+    x = ag.randn(4, 3)
+    with pytest.raises(ValueError, match="mse_loss: reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+        F.mse_loss(x, x, reduction="avg")
+    with pytest.raises(ValueError, match=r"mse_loss: input shape \(4, 3\) and target shape \(5,\) don't broadcast"):
+        F.mse_loss(x, ag.randn(5))
+    with pytest.warns(UserWarning, match="different to the input size"):
+        F.mse_loss(x, ag.randn(4, 1))
+    with pytest.raises(IndexError, match="cross_entropy: target 3 is out of bounds for 3 classes"):
+        F.cross_entropy(x, np.array([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"cross_entropy: target shape \(5,\) doesn't match input shape \(4, 3\)"):
+        F.cross_entropy(x, np.zeros(5, np.int64))
+    with pytest.raises(ValueError, match=r"cross_entropy: weight must have shape \(3,\)"):
+        F.cross_entropy(x, np.zeros(4, np.int64), weight=np.ones(4))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        F.cross_entropy(x, np.zeros(4, np.int64), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.binary_cross_entropy(x, ag.zeros(4, 3))
+    with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: target shape"):
+        F.binary_cross_entropy_with_logits(x, ag.zeros(4))
+    with pytest.raises(ValueError, match="huber_loss: delta must be positive"):
+        F.huber_loss(x, x, delta=0)
+    with pytest.raises(ValueError, match="reduction"):
+        nn.CrossEntropyLoss(reduction="avg")
+
+
+def test_cross_entropy_all_ignored_is_nan_like_torch():
+    out = F.cross_entropy(ag.randn(2, 3), np.array([-100, -100]))
+    assert np.isnan(out.data)
+    assert F.cross_entropy(ag.randn(2, 3), np.array([-100, -100]), reduction="sum").data == 0
+
+
+def test_cross_entropy_float32_stays_float32():
+    x = ag.randn(4, 3, requires_grad=True)
+    loss = F.cross_entropy(x, np.array([0, 1, 2, 0]), weight=np.array([1.0, 2.0, 3.0]), label_smoothing=0.1)
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert x.grad.dtype == np.float32
