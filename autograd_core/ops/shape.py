@@ -17,8 +17,16 @@ def _shape_arg(shape, op):
         shape = tuple(shape[0])
     try:
         return tuple(int(s) for s in shape)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(f"{op}: shape must be ints, got {shape!r}") from None
+
+
+def _dim(d, ndim, op):
+    """``d`` as a non-negative dim of a tensor with ``ndim`` dims (a 0-d tensor takes 0 and -1, as PyTorch)."""
+    n = builtins.max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimension(s)")
+    return d % n
 
 
 # -- reshape -----------------------------------------------------------------------------------
@@ -46,7 +54,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     nd = x.ndim
     if nd == 0:
         return reshape(x, 1)
-    s, e = start_dim % nd, end_dim % nd
+    s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
@@ -58,7 +66,7 @@ def squeeze(x, dim=None, axis=None):
     if dim is None:
         return reshape(x, tuple(s for s in x.shape if s != 1))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = {d % max(x.ndim, 1) for d in dims}
+    dims = {_dim(d, x.ndim, "squeeze") for d in dims}
     return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
 
 
@@ -132,7 +140,8 @@ xp.permute = lambda g, axes: permute(g, axes) if isinstance(g, Tensor) else np.t
 def permute(x, *dims):
     """Reorder dims: the result's dim i is x's dim ``dims[i]``."""
     dims = _shape_arg(dims, "permute")
-    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+    if len(dims) != x.ndim or builtins.any(not -x.ndim <= d < x.ndim for d in dims) or \
+            sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of shape {tuple(x.shape)}")
     dims = tuple(d % x.ndim for d in dims)
     if dims == tuple(range(x.ndim)):
@@ -150,8 +159,10 @@ def transpose(x, dim0=None, dim1=None):
 
 
 def swapaxes(x, axis0, axis1):
+    a, b = _dim(axis0, x.ndim, "swapaxes"), _dim(axis1, x.ndim, "swapaxes")
+    if x.ndim == 0:
+        return x
     perm = list(range(x.ndim))
-    a, b = axis0 % x.ndim, axis1 % x.ndim
     perm[a], perm[b] = perm[b], perm[a]
     return permute(x, tuple(perm))
 
@@ -201,7 +212,9 @@ def concatenate(tensors, axis=0, *, dim=None):
     if not tensors:
         raise ValueError("concatenate: expected a non-empty list of tensors")
     axis = dim if dim is not None else axis
-    axis = axis % max(tensors[0].ndim, 1)
+    if tensors[0].ndim == 0:
+        raise ValueError("concatenate: 0-d tensors can't be concatenated; use stack")
+    axis = _dim(axis, tensors[0].ndim, "concatenate")
     _check_same(tensors, "concatenate", axis, True)
     return _concat_op(*tensors, axis=axis)
 
@@ -226,15 +239,15 @@ def stack(tensors, axis=0, *, dim=None):
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
     axis = dim if dim is not None else axis
-    axis = axis % (tensors[0].ndim + 1)
+    axis = _dim(axis, tensors[0].ndim + 1, "stack")
     _check_same(tensors, "stack", axis, False)
     return _stack_op(*tensors, axis=axis)
 
 
 def split(x, split_size_or_sections, dim=0):
     """PyTorch's split: an int is the size of each chunk (the last may be smaller); a list gives sizes."""
+    dim = _dim(dim, x.ndim, "split")
     n = x.shape[dim]
-    dim = dim % x.ndim
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
@@ -253,7 +266,9 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` pieces of size ceil(n / chunks) (the last may be smaller)."""
-    n = x.shape[dim]
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[_dim(dim, x.ndim, "chunk")]
     return split(x, max(1, -(-n // chunks)), dim)
 
 
@@ -300,7 +315,7 @@ def flip(x, dims=None, axis=None):
     if dims is None:
         dims = tuple(range(x.ndim))
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return _flip_op(x, axis=tuple(d % x.ndim for d in dims))
+    return _flip_op(x, axis=tuple(_dim(d, x.ndim, "flip") for d in dims))
 
 
 def _xp_flip(x, axis):
