@@ -84,7 +84,8 @@ def fmt_value(v, depth=0):
     if isinstance(v, bool) or v is None:
         return str(v)
     if isinstance(v, float):
-        return f"{v:.4g}"
+        s = f"{v:.4g}"
+        return s if any(c in s for c in ".einn") else s + ".0"   # 2.0 stays a float
     if isinstance(v, slice):
         parts = ["" if x is None else str(x) for x in (v.start, v.stop)]
         s = ":".join(parts)

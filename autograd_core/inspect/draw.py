@@ -220,6 +220,9 @@ def _layout(boxes, edges):
     for b in ops:   # longest path over ops; a cycle (from grouping) is cut at the later box
         b.layer = 1 + max((by_key[p].layer for p in preds[b.key] if p in done), default=0)
         done.add(b.key)
+    for b in reversed(ops):  # ops with slack (w.T of a weight) move down next to their consumer
+        if succs[b.key]:
+            b.layer = max(b.layer, min(by_key[s].layer for s in succs[b.key]) - 1)
     for b in leaves:
         b.layer = max(min((by_key[s].layer for s in succs[b.key]), default=1) - 1, 0)
     n_layers = max((b.layer for b in boxes), default=0) + 1
@@ -390,7 +393,8 @@ def _render(path, fmt, blist, boxes, edges, vals, has_grads, title, dpi):
     legend = "ops: blue   parameters: orange   inputs: green   constants: grey   output: red frame"
     if has_grads:
         legend += "\n|g|: norm of the gradient of the tensor on that arrow; |grad|: norm of a parameter's .grad"
-    legend_w = max(len(s) for s in legend.split("\n")) * (_FONT - 1) * 0.6 / 72 + 2 * margin
+    legend_w = max(max(len(s) for s in legend.split("\n")) * (_FONT - 1) * 0.6 / 72,
+                   len(title or "") * (_FONT + 2) * 0.68 / 72) + 2 * margin
     width, height = max(x1 - x0, 4.0, legend_w), y1 - y0
     if width > x1 - x0:
         x0 -= (width - (x1 - x0)) / 2

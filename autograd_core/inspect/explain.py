@@ -26,6 +26,7 @@ from ..graph import Node
 from ..tensor import Tensor
 from . import _fmt
 from ._fmt import fmt_norm, fmt_value, shape_str
+from .tape import _shown_kwargs
 
 __all__ = ["ExplainLogger", "explain_backward", "LOGGER_NAME"]
 
@@ -164,7 +165,8 @@ class ExplainLogger:
         self._step += 1
         ga = g.data if isinstance(g, Tensor) else np.asarray(g)
         lab = self._label(node)
-        args = ", ".join(self._in_label(node, i) for i in range(len(inputs)))
+        args = [self._in_label(node, i) for i in range(len(inputs))]
+        args = ", ".join(args + [f"{k}={fmt_value(v)}" for k, v in _shown_kwargs(node.op, node.kwargs or {}).items()])
         step = {"step": self._step, "pass": self.passes, "op": node.op.name, "backward": node.name(),
                 "node": lab, "grad_in": (tuple(ga.shape), _fmt.norm(ga)), "grads_out": []}
         rows = [(f"grad of {lab}", shape_str(ga.shape), f"|g| = {fmt_norm(step['grad_in'][1])}", "")]

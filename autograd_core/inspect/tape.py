@@ -93,6 +93,9 @@ class TapeEntry:
         return f"<TapeEntry %{self.index} = {self.op.name}>"
 
 
+_ALIGN_MAX = 64
+
+
 class _Recorder:
     """The graph observer that collects the entries while ``fn`` runs."""
 
@@ -139,7 +142,9 @@ class Tape:
             num = count
             count += 1
             lab = f"%{preferred}" if preferred else None
-            if lab is None or lab in used or lab[1:].isdigit():
+            if lab is not None and lab[1:2].isdigit():
+                lab = f"%_{preferred}"   # a name must not read like a value number
+            if lab is None or lab in used:
                 lab = f"%{num}"
             used.add(lab)
             self._labels[id(t)] = lab
@@ -275,7 +280,8 @@ class Tape:
             rows.append((lhs, res, "  ".join(notes)))
         if not rows:
             return []
-        wl = max(len(r[0]) for r in rows)
+        # align the columns, but don't let one very long line push all the others right
+        wl = max((len(r[0]) for r in rows if len(r[0]) <= _ALIGN_MAX), default=0)
         wr = max(len(r[1]) for r in rows)
         out_lines = []
         for lhs, res, note in rows:
@@ -329,11 +335,38 @@ def _same(a, b):
         return False
 
 
+# keyword values that change nothing (stride 1, padding 0, ...), hidden like a default
+_NEUTRAL = {"stride": 1, "dilation": 1, "groups": 1, "padding": 0, "output_padding": 0}
+_DERIVED = {"out_size"}   # pooling passes the output size it computed: the shape column shows it
+
+
+def _plain(v):
+    """True for values worth printing (numbers, strings, tuples, slices, arrays), False for internal
+    objects that ops pass to their VJP (contexts, caches)."""
+    if v is None or v is Ellipsis or isinstance(v, (bool, int, float, str, slice, np.generic, np.ndarray,
+                                                      np.dtype)):
+        return True
+    if isinstance(v, (tuple, list)):
+        return all(_plain(x) for x in v)
+    return isinstance(v, type) and issubclass(v, np.generic)
+
+
+def _neutral(k, v):
+    n = _NEUTRAL.get(k)
+    if n is None:
+        return False
+    vals = v if isinstance(v, (tuple, list)) else (v,)
+    return all(isinstance(x, (int, np.integer)) and x == n for x in vals)
+
+
 def _shown_kwargs(op, kwargs):
-    """The op's keyword parameters that differ from its forward's defaults."""
+    """The op's keyword parameters worth showing: not the forward's defaults, not neutral values
+    (stride 1, padding 0), not internal objects."""
     d = _defaults(op)
     hidden = _HIDDEN.get(op.name, ())
-    return {k: v for k, v in kwargs.items() if k not in hidden and not (k in d and _same(d[k], v))}
+    return {k: v for k, v in kwargs.items()
+            if k not in hidden and k not in _DERIVED and _plain(v) and not _neutral(k, v)
+            and not (k in d and _same(d[k], v))}
 
 
 # -- broadcast notes --------------------------------------------------------------------------
@@ -438,7 +471,8 @@ def _module_names(module):
             continue
         for name, t in f():
             if isinstance(t, Tensor):
-                out.setdefault(id(t), name)
+                # Sequential's "0.weight" would read like value %0: show it as %self.0.weight
+                out.setdefault(id(t), f"self.{name}" if name[:1].isdigit() else name)
     return out
 
 
