@@ -76,9 +76,16 @@ def _index_put(x, v, idx):
 
 _fill_zero_op = defop("index_fill_zero", _fill_zero, (lambda g, ans, gin, idx: xp.index_fill_zero(g, idx=idx),),
                       uses=())
+def _index_put_value_vjp(g, ans, x, v, idx):
+    gv = g[idx]
+    if gv.ndim < v.ndim:
+        # numpy lets the value carry extra leading size-1 dims (a (1, 3) value into a row): restore them
+        gv = gv.reshape((1,) * (v.ndim - gv.ndim) + tuple(gv.shape))
+    return gv
+
+
 _index_put_op = defop("index_put", _index_put,
-                      (lambda g, ans, x, v, idx: xp.index_fill_zero(g, idx=idx),
-                       lambda g, ans, x, v, idx: g[idx]), uses=())
+                      (lambda g, ans, x, v, idx: xp.index_fill_zero(g, idx=idx), _index_put_value_vjp), uses=())
 
 
 def setitem(x, idx, value):
