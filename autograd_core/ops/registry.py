@@ -198,6 +198,8 @@ def _make_apply(op, nargs):
 
 
 def _shape_error(op, a, b, err):
+    if str(err).startswith(op.name + ":"):
+        return err  # the forward already explains itself (matmul: "... are not aligned")
     sa, sb = np.shape(a), np.shape(b)
     try:
         np.broadcast_shapes(sa, sb)
