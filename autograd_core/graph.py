@@ -606,7 +606,10 @@ def _check_finite(node, i, gi):
 def _check_versions(node):
     """Some tensor changed in place since ``node`` was recorded: was it one the VJP reads?"""
     uses = node.op.uses
-    for i in (range(len(node.inputs)) if uses is None else uses):
+    n = len(node.inputs)
+    for i in (range(n) if uses is None else uses):
+        if i >= n:
+            continue  # a variable-arity op (batch_norm without weight) names inputs this call doesn't have
         t = node.inputs[i]
         if isinstance(t, Tensor) and getattr(t, "_mod", 0) > node.stamp:
             raise RuntimeError(
