@@ -1,0 +1,92 @@
+"""Gradient clipping, as ``torch.nn.utils``: ``clip_grad_norm_`` and ``clip_grad_value_``.
+
+Both change the ``.grad`` arrays in place and skip parameters whose ``.grad`` is None.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from autograd_core import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
+
+
+def _as_list(parameters):
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def _number(who, name, v):
+    if isinstance(v, Tensor):
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v):
+        raise ValueError(f"{who}: {name} must be a real number, got {v!r}")
+    return float(v)
+
+
+def _vector_norm(x, p):
+    """The p-norm of all elements of ``x`` (inf: max |x|, -inf: min |x|, 0: number of non-zeros)."""
+    if x.size == 0:
+        return x.dtype.type(0)
+    return x.dtype.type(np.linalg.norm(x.reshape(-1), ord=p))
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
+    """The p-norm of the concatenation of all ``tensors`` (computed as the p-norm of their p-norms),
+    as a 0-d Tensor in their common dtype; 0.0 for no tensors."""
+    tensors = [t for t in _as_list(tensors) if t is not None]
+    p = _number("get_total_norm", "norm_type", norm_type)
+    if not tensors:
+        return Tensor(np.asarray(0.0, dtype=np.float32))
+    dtype = np.result_type(*[t.data.dtype for t in tensors])
+    norms = np.array([_vector_norm(t.data, p) for t in tensors], dtype=dtype)
+    total = _vector_norm(norms, p)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"get_total_norm: the total norm of order {p} of the gradients is non-finite ({total}), "
+                           "so it cannot be clipped; pass error_if_nonfinite=False to scale by it anyway")
+    return Tensor(np.asarray(total, dtype=dtype))
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm):
+    """Scale every ``.grad`` by min(1, max_norm / (total_norm + 1e-6)), in place."""
+    max_norm = _number("clip_grads_with_norm_", "max_norm", max_norm)
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    if not grads:
+        return
+    total = np.asarray(total_norm.data if isinstance(total_norm, Tensor) else total_norm)
+    dt = total.dtype.type if total.dtype.kind == "f" else np.float64
+    # computed in the norm's precision, like PyTorch, so the clipped gradients agree bit for bit
+    coef = min(dt(max_norm) / (dt(total) + dt(1e-6)), dt(1.0))
+    for g in grads:
+        g.data *= coef
+        g._version += 1
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Rescale the gradients so that their joint ``norm_type``-norm is at most ``max_norm``.
+
+    total = || (||g_1||_p, ..., ||g_n||_p) ||_p,   g_i <- g_i * min(1, max_norm / (total + 1e-6)).
+    Returns ``total`` (the norm before clipping) as a 0-d Tensor. ``error_if_nonfinite``: raise
+    RuntimeError instead of scaling when the total is NaN or infinite.
+    """
+    parameters = _as_list(parameters)
+    max_norm = _number("clip_grad_norm_", "max_norm", max_norm)
+    if max_norm < 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient element to [-clip_value, clip_value], in place."""
+    clip_value = _number("clip_grad_value_", "clip_value", clip_value)
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    for p in _as_list(parameters):
+        if p.grad is not None:
+            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            p.grad._version += 1
