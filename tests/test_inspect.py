@@ -48,6 +48,7 @@ def norm(t):
 # -- trace / listing ------------------------------------------------------------------------------
 def test_listing_of_a_small_function_is_exact():
     tape = trace(mlp3, *small_inputs())
+    assert isinstance(tape, Tape) and len(tape) == 4
     assert str(tape) == (
         "trace of mlp3: 3 inputs, 4 ops\n"
         "  %3 = matmul(%x[2,4], %w1[4,3])  -> [2,3] float32\n"
@@ -104,6 +105,18 @@ def test_trace_leaves_the_inputs_as_they_were():
     mm.output.sum().backward()
     assert x.grad is None
     np.testing.assert_allclose(w1.grad.data, np.exp(3.0 * x.data).T @ np.ones((2, 3)), rtol=1e-6)
+
+
+def test_tape_backward_keeps_every_norm_without_hooks():
+    x, w1, b1 = small_inputs()
+    tape = trace(mlp3, x, w1, b1)
+    assert all(getattr(e.node, "hooks", None) is None for e in tape)
+    lg = tape.backward(gradient=np.ones(2, np.float32))
+    assert lg.silent and lg.steps
+    out = tape.entries[-1]
+    assert tape.grad_norm(out.output) == pytest.approx(np.sqrt(2))
+    assert tape.grad_norm(w1) == pytest.approx(norm(w1.grad))
+    assert tape.grad_norm(x) is None   # the input needs no gradient
 
 
 def test_trace_records_ops_when_nothing_requires_grad():

@@ -1,9 +1,10 @@
 """``draw(tape_or_tensor, path)``: the graph as a PNG or SVG picture, made with matplotlib alone.
 
 Ops are blue boxes (name and output shape), parameters orange, inputs green, constants grey;
-the output has a red frame. Arrows run forward, top to bottom. After a backward pass each
+the output has a red frame. Arrows run forward, top to bottom. After ``tape.backward()`` each
 arrow is labelled with the norm of the gradient of the tensor it carries (``|g|``) and each
-parameter with the norm of its ``.grad``. ``group_modules=True`` draws each module (from
+parameter with the norm of its ``.grad`` (drawing a tensor's ``grad_fn``: the parameters' and
+any retained gradients). ``group_modules=True`` draws each module (from
 ``trace(module=...)``, a ``scope()`` block, or the dotted parameter names such as
 ``conv1.weight``) as one box listing its ops and parameters.
 
@@ -343,7 +344,8 @@ def draw(obj, path, group_modules=False, names=None, title=None, dpi=100, show_g
             lines = [key[1] + (f" ({kind})" if kind else ""), _short_ops([o.name for o in mem]),
                      f"-> {shape_str(outv.shape)}"]
             for v in absorbed.get(key, []):
-                short = v.label[len(key[1]) + 1:] if v.label.startswith(key[1] + ".") else v.label
+                bare = v.label[5:] if v.label.startswith("self.") else v.label
+                short = bare[len(key[1]) + 1:] if bare.startswith(key[1] + ".") else v.label
                 extra = f"  |grad| {fmt_norm(v.grad)}" if has_grads and v.grad is not None else ""
                 lines.append(f"{short} {shape_str(v.shape)}{extra}")
             boxes[key] = _Box(key, "\n".join(lines), "group", mem[0].idx)

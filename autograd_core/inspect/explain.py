@@ -51,13 +51,15 @@ class ExplainLogger:
     ``leaf``). ``leaf_grads``: label -> norm of each leaf's total gradient of the last pass.
     """
 
-    def __init__(self, stream=None, logger=None):
+    def __init__(self, stream=None, logger=None, silent=False):
         if stream is not None and not hasattr(stream, "write"):
             raise TypeError(f"explain: stream must have a write() method, got {type(stream).__name__}")
         if logger is not None and not isinstance(logger, logging.Logger):
             raise TypeError(f"explain: logger must be a logging.Logger, got {type(logger).__name__}")
         self.stream = stream
         self.logger = logger
+        self.silent = bool(silent)      # keep the numbers, write nothing (Tape.backward uses this)
+        self.node_grads = {}            # id(node) -> |g| flowing into it, in the last pass
         self.steps = []
         self.leaf_grads = {}
         self.passes = 0
@@ -75,22 +77,32 @@ class ExplainLogger:
             if ctx is None or (ctx.loss is not None and not any(r is ctx.loss for r in roots)):
                 return None
             lg = ctx.logger
-        elif isinstance(explain, ExplainLogger):
-            lg = explain
-        elif explain is True:
-            lg = cls()
-        elif isinstance(explain, logging.Logger):
-            lg = cls(logger=explain)
-        elif hasattr(explain, "write"):
-            lg = cls(stream=explain)
         else:
-            raise TypeError(f"backward: explain= must be True, a stream (with write()), a logging.Logger or an "
-                            f"ExplainLogger, got {type(explain).__name__}")
+            lg = cls.make(explain)
         lg.begin(roots)
         return lg
 
+    @classmethod
+    def make(cls, explain):
+        """An ExplainLogger for ``explain`` (True, a stream, a Logger, an ExplainLogger; False: a
+        silent one that only keeps the numbers)."""
+        if isinstance(explain, ExplainLogger):
+            return explain
+        if explain is None or explain is False:
+            return cls(silent=True)
+        if explain is True:
+            return cls()
+        if isinstance(explain, logging.Logger):
+            return cls(logger=explain)
+        if hasattr(explain, "write"):
+            return cls(stream=explain)
+        raise TypeError(f"backward: explain= must be True, a stream (with write()), a logging.Logger or an "
+                        f"ExplainLogger, got {type(explain).__name__}")
+
     # -- output -------------------------------------------------------------------------------
     def _emit(self, lines):
+        if self.silent:
+            return
         if self.stream is not None:
             self.stream.write("".join(ln + "\n" for ln in lines))
             return
@@ -154,6 +166,7 @@ class ExplainLogger:
         self.passes += 1
         self._step = 0
         self._leaf_acc = {}
+        self.node_grads = {}
         self._labels = {}
         self._number(roots)
         shown = ", ".join(f"{self._label(r._node) if r._node is not None else self._label(r)} "
@@ -167,6 +180,7 @@ class ExplainLogger:
         lab = self._label(node)
         args = [self._in_label(node, i) for i in range(len(inputs))]
         args = ", ".join(args + [f"{k}={fmt_value(v)}" for k, v in _shown_kwargs(node.op, node.kwargs or {}).items()])
+        self.node_grads[id(node)] = _fmt.norm(ga)
         step = {"step": self._step, "pass": self.passes, "op": node.op.name, "backward": node.name(),
                 "node": lab, "grad_in": (tuple(ga.shape), _fmt.norm(ga)), "grads_out": []}
         rows = [(f"grad of {lab}", shape_str(ga.shape), f"|g| = {fmt_norm(step['grad_in'][1])}", "")]

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import graph
-from ..graph import Node
 from ..tensor import Tensor
 from . import _fmt
 from ._fmt import dtype_str, fmt_value, shape_str
@@ -130,7 +129,6 @@ class Tape:
         self._grad_norms = {}               # value number -> |dL/dvalue| of the last backward
         self.leaves = []                    # leaf tensors in order of appearance
         self._number(inputs, input_labels, names)
-        self._hook_intermediates()
 
     # -- labels ---------------------------------------------------------------------------
     def _number(self, inputs, input_labels, names):
@@ -178,19 +176,6 @@ class Tape:
         for t in self.leaves:
             _fmt.register_tensor(t, self._labels[id(t)])
 
-    def _hook_intermediates(self):
-        # Each intermediate value's gradient norm, for draw(): a hook on the tape's own outputs
-        # (never on the user's leaves, whose .grad already holds their gradient).
-        for e in self.entries:
-            out = e.output
-            if out.requires_grad and out._node is e.node:
-                out.register_hook(self._norm_hook(e.index))
-
-    def _norm_hook(self, index):
-        def hook(g):
-            self._grad_norms[index] = _fmt.norm(g)
-        return hook
-
     def label(self, t):
         """``%name`` or ``%N`` for a tensor seen by this tape, else None."""
         return self._labels.get(id(t)) if self._objs.get(id(t)) is t else None
@@ -203,7 +188,7 @@ class Tape:
         return self._index.get(id(t)) if self._objs.get(id(t)) is t else None
 
     def grad_norm(self, t):
-        """|dL/dt| from the last backward through this tape (leaves: the norm of ``t.grad``)."""
+        """|dL/dt| from the last ``tape.backward()`` (leaves: the norm of ``t.grad``)."""
         i = self.index(t)
         if i is None:
             return None
@@ -224,9 +209,18 @@ class Tape:
         return [(self._labels[id(t)][1:], t) for t in self.leaves if self._kind[id(t)] == "param"]
 
     def backward(self, gradient=None, retain_graph=None, explain=False):
-        """Backward from the traced output (``gradient`` needed unless it has one element);
-        afterwards ``draw(tape)`` shows every tensor's gradient norm."""
-        self.output.backward(gradient, retain_graph=retain_graph, explain=explain)
+        """Backward from the traced output (``gradient`` needed unless it has one element), keeping
+        every value's gradient norm for ``draw(tape)`` and ``grad_norm``. ``explain`` as in
+        ``Tensor.backward`` (True, a stream, a logging.Logger); returns the ExplainLogger."""
+        from .explain import ExplainLogger
+        lg = ExplainLogger.make(explain)   # silent when explain is False: it only keeps the norms
+        self.output.backward(gradient, retain_graph=retain_graph, explain=lg)
+        self._grad_norms = {}
+        for e in self.entries:
+            n = lg.node_grads.get(id(e.node))
+            if n is not None:
+                self._grad_norms[e.index] = n
+        return lg
 
     def draw(self, path, **kw):
         from .draw import draw
