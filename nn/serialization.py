@@ -193,6 +193,15 @@ def load(path):
     if not hasattr(path, "read") and not os.path.exists(path):
         raise FileNotFoundError(f"nn.load: no such file: {name}")
     try:
+        if hasattr(path, "read"):
+            pos = path.tell()
+            head = path.read(4)
+            path.seek(pos)
+        else:
+            with open(path, "rb") as f:
+                head = f.read(4)
+        if head[:2] != b"PK":
+            raise ValueError("it is not an .npz (zip) archive" + (" (the file is empty)" if not head else ""))
         npz = np.load(path, allow_pickle=False)
         if not isinstance(npz, np.lib.npyio.NpzFile):
             raise ValueError("it is a single .npy array, not an nn.save .npz archive")

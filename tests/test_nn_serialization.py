@@ -1,0 +1,220 @@
+"""nn.save / nn.load: exact round trips, no pickle, atomic writes, clear errors on bad files."""
+import io
+import json
+import os
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+import nn
+
+
+def make_model():
+    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
+
+
+def test_state_dict_roundtrip_bit_identical(tmp_path):
+    ag.manual_seed(1)
+    a = make_model()
+    a(ag.randn(4, 1, 6, 6))  # non-trivial running statistics
+    path = tmp_path / "model.ckpt"
+    nn.save(a.state_dict(), path)
+    sd = nn.load(path)
+    assert list(sd) == list(a.state_dict())
+    ag.manual_seed(2)
+    b = make_model()
+    b.load_state_dict(sd)
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert ka == kb and va.dtype == vb.dtype
+        assert va.data.tobytes() == vb.data.tobytes()
+    assert int(b[1].num_batches_tracked.data) == 1
+    x = ag.randn(2, 1, 6, 6)
+    a.eval(), b.eval()
+    np.testing.assert_array_equal(a(x).data, b(x).data)
+
+
+def test_nested_structures_and_types_roundtrip(tmp_path):
+    obj = {
+        "state": {0: {"step": 3, "exp_avg": np.arange(4, dtype=np.float32), "exp_avg_sq": ag.ones(2, 2)},
+                  1: {"momentum_buffer": None}},
+        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "amsgrad": False, "params": [0, 1],
+                          "name": "group ü", "weight_decay": 0}],
+        "floats": [0.1, float("inf"), float("-inf"), -0.0, 1e-310],
+        "big": 2 ** 80,
+        "np_scalar": np.float32(2.5),
+        "bool_arr": np.array([True, False]),
+        "int_arr": np.arange(6, dtype=np.int64).reshape(2, 3),
+        "param": nn.Parameter(ag.ones(3)),
+        "empty": {},
+        "nan": float("nan"),
+    }
+    path = tmp_path / "opt.npz"
+    nn.save(obj, path)
+    back = nn.load(path)
+    assert list(back) == list(obj)
+    assert list(back["state"]) == [0, 1] and isinstance(next(iter(back["state"])), int)
+    st = back["state"][0]
+    assert st["step"] == 3 and isinstance(st["step"], int)
+    assert isinstance(st["exp_avg"], np.ndarray) and st["exp_avg"].dtype == np.float32
+    np.testing.assert_array_equal(st["exp_avg"], np.arange(4))
+    assert isinstance(st["exp_avg_sq"], ag.Tensor) and not isinstance(st["exp_avg_sq"], nn.Parameter)
+    assert back["state"][1]["momentum_buffer"] is None
+    g = back["param_groups"][0]
+    assert g == {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "amsgrad": False, "params": [0, 1],
+                 "name": "group ü", "weight_decay": 0}
+    assert isinstance(g["betas"], tuple) and isinstance(g["weight_decay"], int)
+    assert [f.hex() for f in back["floats"]] == [f.hex() for f in obj["floats"]]
+    assert back["big"] == 2 ** 80
+    assert back["np_scalar"] == np.float32(2.5) and back["np_scalar"].dtype == np.float32
+    assert back["bool_arr"].dtype == np.bool_ and back["int_arr"].shape == (2, 3)
+    assert isinstance(back["param"], nn.Parameter) and back["param"].requires_grad
+    assert back["empty"] == {} and np.isnan(back["nan"])
+
+
+def test_file_is_a_plain_npz_without_pickle(tmp_path):
+    path = tmp_path / "m.npz"
+    nn.save(OrderedDict(w=np.ones(3)), path)
+    with np.load(path, allow_pickle=False) as z:
+        assert set(z.files) == {"a0", "__structure__"}
+        doc = json.loads(z["__structure__"].tobytes())
+    assert doc["format"] == "autograd_core.nn.save" and doc["version"] == 1
+
+
+def test_save_refuses_unsupported_values(tmp_path):
+    with pytest.raises(TypeError, match="object arrays"):
+        nn.save({"x": np.array([object()])}, tmp_path / "a")
+    with pytest.raises(TypeError, match=r"can't save a set at obj\['s'\]"):
+        nn.save({"s": {1, 2}}, tmp_path / "a")
+    with pytest.raises(TypeError, match="dict keys must be str or int"):
+        nn.save({(1, 2): 3}, tmp_path / "a")
+    assert not os.listdir(tmp_path)  # nothing written, no temp files left
+
+
+def test_interrupted_save_leaves_old_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    old = {"w": np.arange(5.0)}
+    nn.save(old, path)
+    before = path.read_bytes()
+
+    real = np.lib.format.write_array
+    calls = {"n": 0}
+
+    def crash_midway(fp, array, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the first array is already in the temp file
+            fp.write(b"partial")
+            raise KeyboardInterrupt("power cut")
+        return real(fp, array, *a, **k)
+
+    monkeypatch.setattr(np.lib.format, "write_array", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        nn.save({"w": np.zeros(1000), "v": np.ones(1000), "u": np.ones(3)}, path)
+    monkeypatch.undo()
+    assert calls["n"] == 2
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(nn.load(path)["w"], old["w"])
+    assert os.listdir(tmp_path) == ["ckpt.npz"]  # the temp file was removed
+
+
+def test_save_replace_is_atomic_rename(tmp_path, monkeypatch):
+    path = tmp_path / "c.npz"
+    nn.save({"a": 1}, path)
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append((os.path.dirname(src), os.path.basename(dst)))
+        assert nn.load(src) == {"a": 2}  # the temp file is complete before the rename
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    nn.save({"a": 2}, path)
+    assert seen == [(str(tmp_path), "c.npz")]
+    assert nn.load(path) == {"a": 2}
+
+
+@pytest.mark.parametrize("damage", ["truncate_half", "truncate_tail", "flip_bytes", "garbage", "empty",
+                                    "foreign_npz", "npy", "pickle", "bad_json", "missing_array"])
+def test_corrupted_files_raise_clear_value_error(tmp_path, damage):
+    good = tmp_path / "good.npz"
+    nn.save({"w": np.arange(100.0), "b": [1, 2]}, good)
+    data = good.read_bytes()
+    bad = tmp_path / "bad.npz"
+    if damage == "truncate_half":
+        bad.write_bytes(data[: len(data) // 2])
+    elif damage == "truncate_tail":
+        bad.write_bytes(data[:-10])
+    elif damage == "flip_bytes":
+        i = data.index(b"a0.npy") + 200  # inside the first array's stored bytes
+        bad.write_bytes(data[:i] + bytes(b ^ 0xFF for b in data[i:i + 16]) + data[i + 16:])
+    elif damage == "garbage":
+        bad.write_bytes(os.urandom(300))
+    elif damage == "empty":
+        bad.write_bytes(b"")
+    elif damage == "foreign_npz":
+        np.savez(bad, x=np.ones(3))
+    elif damage == "npy":
+        with open(bad, "wb") as f:
+            np.save(f, np.ones(3))
+    elif damage == "pickle":
+        import pickle
+        bad.write_bytes(pickle.dumps({"w": 1}))
+    elif damage == "bad_json":
+        with open(bad, "wb") as f:
+            np.savez(f, __structure__=np.frombuffer(b"{not json", np.uint8))
+    elif damage == "missing_array":
+        doc = {"format": "autograd_core.nn.save", "version": 1, "root": {"t": "array", "k": "a7"}}
+        with open(bad, "wb") as f:
+            np.savez(f, __structure__=np.frombuffer(json.dumps(doc).encode(), np.uint8))
+    with pytest.raises(ValueError, match=r"nn\.load: '.*bad\.npz' is not a valid checkpoint"):
+        nn.load(bad)
+
+
+def test_load_missing_file_and_file_objects(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        nn.load(tmp_path / "nope.npz")
+    buf = io.BytesIO()
+    nn.save({"k": np.ones(2)}, buf)
+    buf.seek(0)
+    np.testing.assert_array_equal(nn.load(buf)["k"], np.ones(2))
+
+
+def test_failed_load_changes_nothing(tmp_path):
+    m = nn.Linear(3, 2)
+    before = {k: v.data.copy() for k, v in m.state_dict().items()}
+    bad = tmp_path / "x.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated zip")
+    with pytest.raises(ValueError):
+        m.load_state_dict(nn.load(bad))
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v.data, before[k])
+
+
+def test_optimizer_state_roundtrip_if_available(tmp_path):
+    optim = pytest.importorskip("optim")
+    if not hasattr(optim, "Adam"):
+        pytest.skip("optim.Adam not available")
+    ag.manual_seed(0)
+    m = nn.Linear(3, 2)
+    opt = optim.Adam(m.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        (m(ag.randn(4, 3)) ** 2).mean().backward()
+        opt.step()
+    path = tmp_path / "opt.npz"
+    nn.save({"model": m.state_dict(), "optim": opt.state_dict()}, path)
+    ck = nn.load(path)
+    m2 = nn.Linear(3, 2)
+    m2.load_state_dict(ck["model"])
+    opt2 = optim.Adam(m2.parameters(), lr=0.01)
+    opt2.load_state_dict(ck["optim"])
+    x = ag.randn(4, 3)
+    for mm, oo in ((m, opt), (m2, opt2)):
+        oo.zero_grad()
+        (mm(x) ** 2).mean().backward()
+        oo.step()
+    for (_, a), (_, b) in zip(m.state_dict().items(), m2.state_dict().items()):
+        np.testing.assert_array_equal(a.data, b.data)
