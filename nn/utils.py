@@ -33,11 +33,18 @@ def _vector_norm(x, p):
     return x.dtype.type(np.linalg.norm(x.reshape(-1), ord=p))
 
 
+def _norm_type(who, v):
+    try:
+        return float(v)  # PyTorch also takes the string 'inf'
+    except (TypeError, ValueError):
+        raise ValueError(f"{who}: norm_type must be a real number or 'inf', got {v!r}") from None
+
+
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
-    """The p-norm of the concatenation of all ``tensors`` (computed as the p-norm of their p-norms),
-    as a 0-d Tensor in their common dtype; 0.0 for no tensors."""
+    """The p-norm of the per-tensor p-norms of ``tensors`` (for p > 0 that is the p-norm of all their
+    elements together), as a 0-d Tensor in their common dtype; 0.0 for no tensors."""
     tensors = [t for t in _as_list(tensors) if t is not None]
-    p = _number("get_total_norm", "norm_type", norm_type)
+    p = _norm_type("get_total_norm", norm_type)
     if not tensors:
         return Tensor(np.asarray(0.0, dtype=np.float32))
     dtype = np.result_type(*[t.data.dtype for t in tensors])
@@ -59,9 +66,10 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm):
     dt = total.dtype.type if total.dtype.kind == "f" else np.float64
     # computed in the norm's precision, like PyTorch, so the clipped gradients agree bit for bit
     coef = min(dt(max_norm) / (dt(total) + dt(1e-6)), dt(1.0))
-    for g in grads:
-        g.data *= coef
-        g._version += 1
+    with np.errstate(invalid="ignore"):  # a non-finite norm gives NaN gradients, silently, as in PyTorch
+        for g in grads:
+            g.data *= coef
+            g._version += 1
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
@@ -73,6 +81,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """
     parameters = _as_list(parameters)
     max_norm = _number("clip_grad_norm_", "max_norm", max_norm)
+    norm_type = _norm_type("clip_grad_norm_", norm_type)
     if max_norm < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     grads = [p.grad for p in parameters if p.grad is not None]

@@ -683,8 +683,8 @@ def test_scheduler_and_optimizer_resume_together():
         sched.step()
     w2, v2 = ag.tensor(w.data.copy(), requires_grad=True), ag.tensor(v.data.copy(), requires_grad=True)
     opt2 = optim.SGD([w2, v2], lr=0.1, momentum=0.9)
-    opt2.load_state_dict(opt.state_dict())
     sched2 = lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
+    opt2.load_state_dict(opt.state_dict())
     sched2.load_state_dict(sched.state_dict())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
