@@ -1,0 +1,165 @@
+"""Linear algebra: matmul (batched, broadcast batch dims, every 1-D case as numpy defines it), dot, outer,
+einsum. Values against numpy, gradcheck and gradgradcheck in float64; error messages."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import autograd_core as ag
+from autograd_core.testing import broadcastable_shapes, gradcheck, gradgradcheck, shapes, tensors
+
+
+@st.composite
+def matmul_operands(draw, max_batch_dims=2):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    batch_a = draw(shapes(max_dims=max_batch_dims, max_side=3))
+    batch_b = draw(broadcastable_shapes(batch_a, max_dims=max_batch_dims, max_side=3))
+    if draw(st.booleans()):
+        batch_a, batch_b = batch_b, batch_a
+    a_vec, b_vec = draw(st.booleans()), draw(st.booleans())
+    sa = (k,) if a_vec else batch_a + (n, k)
+    sb = (k,) if b_vec else batch_b + (k, m)
+    return draw(tensors(shape=sa)), draw(tensors(shape=sb))
+
+
+@given(ops=matmul_operands())
+def test_matmul_forward_and_gradcheck(ops):
+    a, b = ops
+    out = a @ b
+    expected = np.matmul(a.data, b.data)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda x, y: x @ y, (a, b))
+    assert gradcheck(ag.matmul, (a, b))
+
+
+@given(ops=matmul_operands(max_batch_dims=1))
+def test_matmul_gradgradcheck(ops):
+    a, b = ops
+    assert gradgradcheck(lambda x, y: x.matmul(y), (a, b))
+
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (4, 3, 2)),
+                                   ((4, 2, 3), (3,)), ((2, 1, 2, 3), (5, 3, 2)), ((1, 2, 3), (4, 3, 1))])
+def test_matmul_shapes_like_numpy(sa, sb):
+    rng = np.random.default_rng(0)
+    a = ag.tensor(rng.standard_normal(sa), requires_grad=True)
+    b = ag.tensor(rng.standard_normal(sb), requires_grad=True)
+    out = a @ b
+    assert out.shape == np.matmul(a.data, b.data).shape
+    (out * out).sum().backward()
+    assert a.grad.shape == sa and b.grad.shape == sb
+    assert gradcheck(lambda x, y: x @ y, (a, b))
+
+
+def test_matmul_gradient_values():
+    a = ag.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    b = ag.tensor(np.array([[5.0], [6.0]]), requires_grad=True)
+    (a @ b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [[5.0, 6.0], [5.0, 6.0]])
+    np.testing.assert_array_equal(b.grad.data, [[4.0], [6.0]])
+
+
+def test_rmatmul_with_ndarray_and_float32():
+    w = ag.tensor([[1.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    out = np.array([[1.0, 1.0]], dtype=np.float32) @ w
+    assert isinstance(out, ag.Tensor) and out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, [[1.0, 2.0]])
+    out.sum().backward()
+    assert w.grad.dtype == np.float32
+
+
+def test_matmul_errors_name_op_and_shapes():
+    with pytest.raises(ValueError, match=r"^matmul: shapes \(3, 4\) and \(5, 2\) are not aligned"):
+        ag.ones(3, 4) @ ag.ones(5, 2)
+    with pytest.raises(ValueError, match=r"^matmul: shapes \(3, 4\) and \(5, 2\) are not aligned"):
+        ag.ones(3, 4, requires_grad=True) @ ag.ones(5, 2)
+    with pytest.raises(ValueError, match=r"^matmul: shapes \(4,\) and \(5,\) are not aligned"):
+        ag.ones(4) @ ag.ones(5)
+    with pytest.raises(ValueError, match=r"^matmul: batch dims of shapes \(2, 3, 4\) and \(3, 4, 2\) don't broadcast"):
+        ag.ones(2, 3, 4) @ ag.ones(3, 4, 2)
+    with pytest.raises(ValueError, match=r"^matmul: both operands need at least 1 dim"):
+        ag.matmul(ag.tensor(2.0), ag.ones(2))
+
+
+# -- dot, outer ----------------------------------------------------------------------------------
+@given(data=st.data())
+def test_dot_and_outer(data):
+    k = data.draw(st.integers(1, 5))
+    a = data.draw(tensors(shape=(k,)))
+    b = data.draw(tensors(shape=(k,)))
+    c = data.draw(tensors(shape=(data.draw(st.integers(1, 4)),)))
+    d = ag.dot(a, b)
+    assert d.shape == ()
+    np.testing.assert_allclose(d.data, np.dot(a.data, b.data))
+    np.testing.assert_allclose(a.dot(b).data, np.dot(a.data, b.data))
+    np.testing.assert_allclose(ag.outer(a, c).data, np.outer(a.data, c.data))
+    assert gradcheck(ag.dot, (a, b))
+    assert gradcheck(ag.outer, (a, c))
+    assert gradgradcheck(ag.outer, (a, c))
+
+
+def test_dot_outer_errors():
+    with pytest.raises(ValueError, match=r"dot: expects two 1-D tensors, got shapes \(2, 2\) and \(2,\)"):
+        ag.dot(ag.ones(2, 2), ag.ones(2))
+    with pytest.raises(ValueError, match=r"dot: shapes \(2,\) and \(3,\) differ"):
+        ag.dot(ag.ones(2), ag.ones(3))
+    with pytest.raises(ValueError, match="outer: expects two 1-D tensors"):
+        ag.outer(ag.ones(2, 1), ag.ones(2))
+
+
+# -- einsum --------------------------------------------------------------------------------------
+EINSUM = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),          # matmul
+    ("bi,oi->bo", [(3, 4), (2, 4)]),          # Linear: x @ W.T
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),  # batched matmul
+    ("bhqd,bhkd->bhqk", [(1, 2, 3, 2), (1, 2, 2, 2)]),  # attention scores
+    ("bhqk,bhkd->bhqd", [(1, 2, 3, 2), (1, 2, 2, 2)]),  # attention values
+    ("i,i->", [(4,), (4,)]),                  # dot
+    ("i,j->ij", [(3,), (2,)]),                # outer
+    ("ij,ij->i", [(3, 4), (3, 4)]),           # row-wise dot
+    ("ij,jk->i", [(2, 3), (3, 4)]),           # k is summed only inside the second operand
+    ("ij->i", [(3, 4)]),                      # a sum-only index, one operand
+    ("ij->", [(3, 4)]),
+    ("ij->ji", [(2, 3)]),                     # transpose
+    ("ij,jk", [(2, 3), (3, 4)]),              # implicit output (alphabetical free indices)
+    ("ba,ca", [(2, 3), (4, 3)]),              # implicit output 'bc'
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),  # three operands
+]
+
+
+@pytest.mark.parametrize("spec,shps", EINSUM, ids=[e[0] for e in EINSUM])
+@given(data=st.data())
+def test_einsum(spec, shps, data):
+    ops = [data.draw(tensors(shape=s)) for s in shps]
+    out = ag.einsum(spec, *ops)
+    expected = np.einsum(spec, *[o.data for o in ops])
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda *xs: ag.einsum(spec, *xs), tuple(ops))
+    assert gradgradcheck(lambda *xs: ag.einsum(spec, *xs), tuple(ops))
+
+
+def test_einsum_with_a_constant_operand_and_list_form():
+    x = ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    w = np.ones((3, 2))
+    out = ag.einsum("ij,jk->ik", [x, w])
+    np.testing.assert_array_equal(out.data, x.data @ w)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 2.0))
+
+
+def test_einsum_errors():
+    with pytest.raises(ValueError, match=r"einsum: subscript 'ijk' has 3 indices but its operand has shape \(2, 3\)"):
+        ag.einsum("ijk,jk->i", ag.ones(2, 3), ag.ones(3, 4))
+    with pytest.raises(ValueError, match="einsum: 1 operand subscripts for 2 operands"):
+        ag.einsum("ij->i", ag.ones(2, 3), ag.ones(3, 4))
+    with pytest.raises(ValueError, match="einsum: ellipsis"):
+        ag.einsum("...ij->...i", ag.ones(2, 3))
+
+
+def test_einsum_repeated_index_forward_and_clear_gradient_error():
+    x = ag.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    d = ag.einsum("ii->i", x)
+    np.testing.assert_array_equal(d.data, [0.0, 4.0, 8.0])
+    with pytest.raises(NotImplementedError, match="einsum: the gradient of an operand with a repeated index"):
+        d.sum().backward()
