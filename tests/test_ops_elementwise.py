@@ -4,6 +4,7 @@ the operators; non-differentiable ops; stability; error messages."""
 import math
 import warnings
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -351,10 +352,7 @@ def test_maximum_with_scalar():
 # -- where -------------------------------------------------------------------------------------
 @st.composite
 def where_args(draw, max_dims=3, max_side=3):
-    s = draw(shapes(max_dims=max_dims, max_side=max_side))
-    sc = draw(broadcastable_shapes(s, max_dims=max_dims, max_side=max_side))
-    sx = draw(broadcastable_shapes(s, max_dims=max_dims, max_side=max_side))
-    sy = draw(broadcastable_shapes(s, max_dims=max_dims, max_side=max_side))
+    sc, sx, sy = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=max_dims, max_side=max_side)).input_shapes
     cond = draw(tensors(shape=sc, dtype=np.bool_, elements=st.booleans(), requires_grad=False))
     return cond, draw(tensors(shape=sx)), draw(tensors(shape=sy))
 
