@@ -56,7 +56,11 @@ def _to_array(data, dtype=None):
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
             data = _tensor_free(data)
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as e:  # ragged nesting: numpy's message talks about "sequences"
+            raise ValueError(f"tensor: can't build a tensor from {type(data).__name__} data of uneven "
+                             f"(ragged) nesting; every row must have the same length ({e})") from None
         if dtype is None and arr.dtype.kind == "f":
             arr = arr.astype(_default_dtype, copy=False)
         elif dtype is None and arr.dtype.kind == "c":
@@ -336,8 +340,14 @@ class Tensor:
 
     # -- printing --------------------------------------------------------------------
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(",
-                               precision=4, floatmode="maxprec_equal", threshold=1000, edgeitems=3)
+        data = self.data
+        # PyTorch prints whole floats as "1." and otherwise 4 fixed decimals ("1.5000")
+        fixed = False
+        if data.dtype.kind == "f":
+            finite = data[np.isfinite(data)]
+            fixed = bool(np.any(finite != np.round(finite)))
+        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="fixed" if fixed else "maxprec_equal", threshold=1000, edgeitems=3)
         extras = []
         dt = self.data.dtype
         default_int = dt == int64
