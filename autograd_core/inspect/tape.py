@@ -495,7 +495,8 @@ def trace(fn, *example_inputs, names=None, module=None, **kwargs):
     ``module``: a module whose parameter names label its tensors and whose submodules group
     the ops (``fn`` itself is used when it is a module). Float example inputs that don't require
     grad are recorded too (marked for the call only; afterwards they and the values computed
-    from them alone don't require grad again, exactly as without the trace).
+    from them alone don't require grad again, exactly as without the trace). Ops run under
+    ``no_grad()`` are not recorded, so they are not on the tape.
     """
     if not callable(fn):
         raise TypeError(f"trace: fn must be callable, got {type(fn).__name__}")
