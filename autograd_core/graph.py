@@ -105,6 +105,11 @@ class set_grad_enabled(_GradModeContext):
         mode.enabled = self._prev
         return False
 
+    def __call__(self, fn):
+        # Used as a decorator, __init__ must not leave the mode switched for everyone (as in torch)
+        mode.enabled = self._prev
+        return super().__call__(fn)
+
     def _args(self):
         return (self._target,)
 
