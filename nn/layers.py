@@ -274,7 +274,8 @@ class AdaptiveAvgPool2d(Module):
 class _BatchNorm(Module):
     _expected = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None, *,
+                 bias=True):
         super().__init__()
         self.num_features = _positive(num_features, type(self).__name__, "num_features")
         self.eps = eps
@@ -286,7 +287,7 @@ class _BatchNorm(Module):
         dt = _dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dt))
-            self.bias = Parameter(np.zeros(num_features, dt))
+            self.bias = Parameter(np.zeros(num_features, dt)) if bias else None
         else:
             self.weight = None
             self.bias = None
@@ -309,8 +310,9 @@ class _BatchNorm(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _check_input(self, x):
@@ -342,13 +344,13 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
     """Batch normalization over (N, C) or (N, C, L), per feature C. Running statistics are buffers:
     ``running_mean`` (zeros), ``running_var`` (ones), ``num_batches_tracked``; ``momentum=None`` uses
-    the cumulative average. ``weight`` starts at ones, ``bias`` at zeros."""
+    the cumulative average. ``weight`` starts at ones, ``bias`` at zeros (``bias=False``: no shift)."""
     _expected = (2, 3)
 
 
@@ -385,7 +387,8 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class Dropout(Module):

@@ -190,14 +190,14 @@ def test_repr_matches_pytorch_layout():
     (0): Linear(in_features=400, out_features=120, bias=True)
     (1): Dropout(p=0.1, inplace=False)
   )
-  (5): BatchNorm1d(120, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+  (5): BatchNorm1d(120, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
 )"""
     assert repr(m) == expected
     assert repr(Net()).startswith("Net(\n  (fc1): Linear(in_features=3, out_features=4, bias=True)")
     assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1, bias=False)) == \
         "ConvTranspose2d(4, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1), bias=False)"
-    assert repr(nn.LayerNorm(5)) == "LayerNorm((5,), eps=1e-05, elementwise_affine=True)"
+    assert repr(nn.LayerNorm(5)) == "LayerNorm((5,), eps=1e-05, elementwise_affine=True, bias=True)"
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
     assert "Parameter containing" in repr(nn.Linear(1, 1).weight)
 
