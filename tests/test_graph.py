@@ -1,0 +1,550 @@
+"""The tape and backward: recording, accumulation, retain_graph, create_graph, hooks, retain_grad,
+in-place ops and the version counter, grad modes (context managers and decorators), detect_anomaly,
+autograd_grad, error messages, 100,000-op graphs, freeing of saved values, and properties
+(linearity in the upstream gradient, accumulation for reused inputs)."""
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import autograd_core as ag
+from autograd_core.testing import elements, shapes, tensors
+
+
+def leaf(values, dtype=np.float64):
+    return ag.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+
+
+# -- recording -----------------------------------------------------------------------------------
+def test_each_op_records_a_node_naming_it():
+    x = leaf([1.0, 2.0])
+    y = (x * 2).exp().sum()
+    assert y.grad_fn.name() == "SumBackward"
+    (exp_node, _), = y.grad_fn.next_functions
+    assert exp_node.name() == "ExpBackward"
+    (mul_node, _), = exp_node.next_functions
+    assert mul_node.name() == "MulBackward"
+    (acc, _), (const, _) = mul_node.next_functions
+    assert acc.name() == "AccumulateGrad" and acc.variable is x
+    assert const is None   # the Python scalar 2 gets no edge
+
+
+def test_ops_on_tensors_without_grad_record_nothing():
+    a, b = ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0])
+    for out in (a * b, a.exp(), a.sum(), a[0], a.reshape(2, 1), a @ b):
+        assert not out.requires_grad and out.grad_fn is None
+
+
+def test_no_grad_records_nothing_for_any_op_family():
+    x = leaf(np.arange(6.0).reshape(2, 3) / 5)
+    w = leaf(np.ones((3, 2)))
+    with ag.no_grad():
+        outs = [x * 2, x + w.T, x.tanh(), x.sum(axis=1), x.max(), x.softmax(axis=-1), x @ w, x.reshape(3, 2),
+                ag.cat([x, x]), x[:, [0, 0]], x.gather(1, np.zeros((2, 1), np.int64)), ag.einsum("ij,jk->ik", x, w),
+                ag.where(x.data > 0.3, x, 0.0), x.var(), ag.stack([x, x]), x.permute(1, 0), ag.pad(x, (1, 1))]
+    for out in outs:
+        assert not out.requires_grad and out.grad_fn is None and out.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        outs[3].sum().backward()
+
+
+# -- backward and accumulation -------------------------------------------------------------------
+def test_backward_accumulates_into_leaf_grad():
+    x = leaf([1.0, 2.0, 3.0])
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0, 6.0])
+    assert not x.grad.requires_grad and isinstance(x.grad, ag.Tensor)
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0, 9.0])
+    x.grad.zero_()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+    x.grad = None
+    x.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_grads_of_two_leaves_do_not_share_memory():
+    # add's VJP passes the same gradient array to both inputs; accumulating into one must not touch the other
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    (a * 2).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+
+
+def test_reused_input_accumulates():
+    x = leaf([0.5, -1.0])
+    (x * x + x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * x.data + 1)
+    # a diamond: one node feeding two branches
+    x.grad = None
+    a = x * 2
+    (a.exp() + a.sin()).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * (np.exp(2 * x.data) + np.cos(2 * x.data)))
+
+
+@given(x=tensors(shape=shapes(max_dims=2, max_side=4)), uses=st.integers(1, 6))
+def test_reused_input_accumulates_property(x, uses):
+    total = x * 0
+    for k in range(uses):
+        total = total + x * (k + 1)
+    total.sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full(x.shape, uses * (uses + 1) / 2))
+
+
+FUNCS = {
+    "tanh_matmul": lambda x: (x @ ag.tensor(np.linspace(-1, 1, 12).reshape(3, 4))).tanh(),
+    "softmax_mix": lambda x: x.softmax(axis=-1) * x.sum(axis=-1, keepdims=True),
+    "index_reduce": lambda x: ag.cat([x[:, ::-1] * x, x.max(axis=0, keepdims=True)]),
+    "broadcast": lambda x: (x.reshape(2, 1, 3) - x).exp(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCS))
+@given(data=st.data(), a=elements(-2, 2), b=elements(-2, 2))
+def test_gradient_is_linear_in_the_upstream_gradient(name, data, a, b):
+    f = FUNCS[name]
+    x = data.draw(tensors(shape=(2, 3), unique=True))
+    out_shape = f(x).shape
+    g1 = data.draw(tensors(shape=out_shape, requires_grad=False))
+    g2 = data.draw(tensors(shape=out_shape, requires_grad=False))
+
+    def vjp(g):
+        return ag.autograd_grad(f(x), x, grad_outputs=g)[0].data
+
+    np.testing.assert_allclose(vjp(ag.tensor(a * g1.data + b * g2.data)), a * vjp(g1) + b * vjp(g2),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_backward_with_explicit_gradient_on_non_scalar():
+    x = leaf([1.0, 2.0])
+    y = x * x
+    y.backward(ag.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 40.0])
+    x.grad = None
+    (x * x).backward(np.array([1.0, 1.0]))   # an ndarray is accepted too
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_backward_on_a_leaf_and_multiple_roots():
+    x = leaf([1.0, 2.0])
+    x.backward(ag.tensor([3.0, 4.0]))
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+    x.grad = None
+    ag.backward([x.sum(), (x * x).sum()])
+    np.testing.assert_array_equal(x.grad.data, [3.0, 5.0])
+
+
+def test_backward_inputs_limits_accumulation():
+    a, b = leaf([1.0, 2.0]), leaf([3.0])
+    (a * b).sum().backward(inputs=[a])
+    np.testing.assert_array_equal(a.grad.data, [3.0, 3.0])
+    assert b.grad is None
+
+
+def test_float32_gradients_stay_float32():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.5).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+# -- retain_graph and the freed tape -------------------------------------------------------------
+def test_second_backward_needs_retain_graph():
+    x = leaf([1.0, 2.0])
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"second time.*retain_graph=True"):
+        loss.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = leaf([1.0, 2.0])
+    loss = (x.exp() * x).sum()
+    loss.backward(retain_graph=True)
+    first = x.grad.data.copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * first)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()
+
+
+def test_saved_arrays_are_freed_after_backward():
+    x = leaf(np.linspace(-1, 1, 1000))
+    h = x * 2
+    saved = weakref.ref(h.data)     # sin saves its input
+    loss = h.sin().sum()
+    del h
+    gc.collect()
+    assert saved() is not None       # still held by the tape
+    loss.backward()
+    gc.collect()
+    assert saved() is None           # the tape let go of it
+
+
+def test_retain_graph_keeps_saved_arrays():
+    x = leaf(np.linspace(-1, 1, 10))
+    h = x * 2
+    saved = weakref.ref(h.data)
+    loss = h.sin().sum()
+    del h
+    loss.backward(retain_graph=True)
+    gc.collect()
+    assert saved() is not None
+    del loss
+    gc.collect()
+    assert saved() is None           # and dropping the graph frees them
+
+
+# -- create_graph: grad of grad ------------------------------------------------------------------
+def test_create_graph_gives_differentiable_grad():
+    x = leaf([1.0, 2.0])
+    (x ** 3).sum().backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad and g.grad_fn is not None
+    np.testing.assert_allclose(g.data, 3 * x.data ** 2)
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 6 * x.data)
+
+
+def test_third_derivative_with_autograd_grad():
+    x = leaf([0.3, -0.7])
+    y = x.sin().sum()
+    g1, = ag.autograd_grad(y, x, create_graph=True)
+    g2, = ag.autograd_grad(g1.sum(), x, create_graph=True)
+    g3, = ag.autograd_grad(g2.sum(), x)
+    np.testing.assert_allclose(g1.data, np.cos(x.data))
+    np.testing.assert_allclose(g2.data, -np.sin(x.data))
+    np.testing.assert_allclose(g3.data, -np.cos(x.data))
+    assert x.grad is None   # autograd_grad leaves .grad alone
+
+
+def test_create_graph_with_tensor_upstream_gradient():
+    x = leaf([1.0, 2.0])
+    v = leaf([3.0, 5.0])
+    y = x * x
+    g, = ag.autograd_grad(y, x, grad_outputs=v, create_graph=True)   # 2 x v
+    (g * g).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 8 * x.data * v.data ** 2)
+    np.testing.assert_allclose(v.grad.data, 8 * x.data ** 2 * v.data)
+
+
+# -- autograd_grad -------------------------------------------------------------------------------
+def test_autograd_grad_like_torch():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    ga, gb = ag.autograd_grad((a * b).sum(), [a, b])
+    np.testing.assert_array_equal(ga.data, b.data)
+    np.testing.assert_array_equal(gb.data, a.data)
+    assert a.grad is None and b.grad is None
+    unused = leaf([0.0])
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        ag.autograd_grad((a * 2).sum(), [a, unused])
+    g, none = ag.autograd_grad((a * 2).sum(), [a, unused], allow_unused=True)
+    assert none is None
+    np.testing.assert_array_equal(g.data, [2.0, 2.0])
+
+
+def test_autograd_grad_of_an_intermediate():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    y = (h * h).sum()
+    gh, gx = ag.autograd_grad(y, [h, x])
+    np.testing.assert_array_equal(gh.data, 2 * h.data)
+    np.testing.assert_array_equal(gx.data, 6 * h.data)
+
+
+# -- hooks and retain_grad -----------------------------------------------------------------------
+def test_hooks_on_leaf_and_intermediate():
+    w = leaf([1.0, 2.0])
+    seen = []
+    w.register_hook(lambda g: g * 10)           # replaces the leaf's gradient
+    a = w * 3
+    a.register_hook(lambda g: seen.append(g.data.copy()))   # returns None: observes only
+    (a * a).sum().backward()
+    np.testing.assert_array_equal(seen[0], 2 * a.data)
+    np.testing.assert_array_equal(w.grad.data, 10 * 3 * 2 * a.data)
+
+
+def test_intermediate_hook_changes_what_flows_upstream():
+    w = leaf([1.0, 2.0])
+    a = w * 3
+    a.register_hook(lambda g: g * 0 + 1.0)
+    (a * a).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+
+
+def test_hook_handle_remove():
+    w = leaf([1.0])
+    calls = []
+    h = w.register_hook(lambda g: calls.append(1))
+    w.sum().backward()
+    h.remove()
+    w.sum().backward()
+    assert calls == [1]
+
+
+def test_hook_on_tensor_without_grad_is_refused():
+    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't require gradient"):
+        ag.tensor([1.0]).register_hook(lambda g: g)
+
+
+def test_retain_grad():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    k = x * 5
+    h.retain_grad()
+    (h * h + k).sum().backward()
+    np.testing.assert_array_equal(h.grad.data, 2 * h.data)
+    assert k.grad is None            # non-leaf grads are not kept by default
+    np.testing.assert_array_equal(x.grad.data, 4 * h.data + 5)
+
+
+# -- in-place ops and the version counter --------------------------------------------------------
+def test_version_counter_counts_in_place_ops():
+    t = ag.tensor([1.0, 2.0, 3.0])
+    assert t._version == 0
+    t += 1
+    t -= 1
+    t *= 2
+    t /= 2
+    t[0] = 5.0
+    t.zero_()
+    t.fill_(1.0)
+    t.copy_(ag.tensor([4.0, 5.0, 6.0]))
+    t.add_(1.0)
+    assert t._version == 9
+    np.testing.assert_array_equal(t.data, [5.0, 6.0, 7.0])
+
+
+def test_in_place_without_grad_writes_into_the_same_buffer():
+    t = ag.tensor([1.0, 2.0])
+    buf = t.data
+    t += ag.tensor([1.0, 1.0])
+    t *= 3
+    assert t.data is buf
+    np.testing.assert_array_equal(buf, [6.0, 9.0])
+
+
+@pytest.mark.parametrize("op", ["+=", "-=", "*=", "/=", "setitem", "zero_", "fill_", "copy_"])
+def test_in_place_on_leaf_requiring_grad_is_refused_outside_no_grad(op):
+    w = leaf([1.0, 2.0])
+    actions = {"+=": lambda t: t.__iadd__(1.0), "-=": lambda t: t.__isub__(1.0), "*=": lambda t: t.__imul__(2.0),
+               "/=": lambda t: t.__itruediv__(2.0), "setitem": lambda t: t.__setitem__(0, 3.0),
+               "zero_": lambda t: t.zero_(), "fill_": lambda t: t.fill_(1.0), "copy_": lambda t: t.copy_(t * 0)}
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad can't be changed in place.*no_grad"):
+        actions[op](w)
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])   # nothing half-updated
+    assert w._version == 0 and w.is_leaf
+    with ag.no_grad():
+        actions[op](w)               # optimizers do this
+    assert w._version == 1 and w.is_leaf and w.requires_grad
+
+
+def test_in_place_on_non_leaf_is_recorded():
+    w = leaf([1.0, 2.0])
+    b = leaf([3.0, 4.0])
+    a = w * 2
+    a += 1
+    a *= b
+    assert a.grad_fn.name() == "MulBackward"
+    a.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, 2 * b.data)
+    np.testing.assert_array_equal(b.grad.data, 2 * w.data + 1)
+
+
+def test_backward_through_a_saved_tensor_changed_in_place_names_the_op():
+    w = leaf([1.0, 2.0])
+    a = w * 1
+    b = a * a                        # saves a
+    a += 1
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation.*MulBackward"):
+        b.sum().backward()
+
+
+def test_changing_a_saved_output_in_place_names_the_op():
+    w = leaf([1.0, 2.0])
+    e = w.exp()                      # saves its output
+    e.mul_(2)
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation.*ExpBackward"):
+        e.sum().backward()
+
+
+def test_changing_a_saved_constant_in_place_is_caught_too():
+    w = leaf([1.0, 2.0])
+    x = ag.tensor([3.0, 4.0])       # doesn't require grad, but mul saves it for w's gradient
+    y = w * x
+    x += 1
+    with pytest.raises(RuntimeError, match="MulBackward"):
+        y.sum().backward()
+
+
+def test_in_place_on_an_input_that_is_not_saved_is_fine():
+    w = leaf([1.0, 2.0])
+    a = w * 1
+    e = a.exp()                      # exp's gradient reads its output, not its input
+    s = a + 5                        # add saves nothing
+    a += 1
+    (e + s).sum().backward()
+    np.testing.assert_allclose(w.grad.data, np.exp([1.0, 2.0]) + 1)
+
+
+# -- grad modes ----------------------------------------------------------------------------------
+def test_grad_mode_context_managers_nest_and_restore():
+    x = leaf([1.0])
+    assert ag.is_grad_enabled()
+    with ag.no_grad():
+        assert not ag.is_grad_enabled()
+        assert not (x * 2).requires_grad
+        with ag.enable_grad():
+            assert ag.is_grad_enabled()
+            assert (x * 2).requires_grad
+        assert not ag.is_grad_enabled()
+        with ag.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+    with ag.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert ag.is_grad_enabled()
+
+
+def test_grad_mode_restored_after_exception():
+    with pytest.raises(ZeroDivisionError):
+        with ag.no_grad():
+            1 / 0
+    assert ag.is_grad_enabled()
+
+
+def test_grad_modes_as_decorators():
+    x = leaf([1.0])
+
+    @ag.no_grad()
+    def f():
+        return x * 2
+
+    @ag.enable_grad()
+    def g():
+        return x * 2
+
+    @ag.set_grad_enabled(False)
+    def h():
+        return x * 2
+
+    assert ag.is_grad_enabled()      # decorating doesn't switch the mode
+    assert not f().requires_grad
+    assert h().requires_grad is False
+    assert ag.is_grad_enabled()
+    with ag.no_grad():
+        assert g().requires_grad
+        assert not ag.is_grad_enabled()
+    assert f.__name__ == "f"         # functools.wraps
+
+
+def test_set_grad_enabled_as_a_plain_call():
+    ag.set_grad_enabled(False)
+    try:
+        assert not ag.is_grad_enabled()
+        assert not (leaf([1.0]) * 2).requires_grad
+    finally:
+        ag.set_grad_enabled(True)
+    assert ag.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    seen = []
+
+    def worker():
+        seen.append(ag.is_grad_enabled())
+
+    with ag.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen == [True]
+
+
+# -- detect_anomaly ------------------------------------------------------------------------------
+def test_detect_anomaly_names_the_op_and_where_it_was_created():
+    x = leaf([0.0, 1.0])
+    with ag.detect_anomaly():
+        y = x.sqrt()                 # d sqrt at 0 is inf
+        with pytest.raises(RuntimeError) as info:
+            (y * 1.0).sum().backward()
+    msg = str(info.value)
+    assert "SqrtBackward" in msg and "nan or inf" in msg
+    assert "test_graph.py" in msg and "y = x.sqrt()" in msg
+    assert x.grad is None            # stopped before accumulating anything
+
+
+def test_without_anomaly_mode_inf_gradients_flow_silently():
+    x = leaf([0.0, 1.0])
+    x.sqrt().sum().backward()
+    assert np.isinf(x.grad.data[0]) and x.grad.data[1] == 0.5
+
+
+def test_detect_anomaly_passes_clean_graphs_and_restores():
+    x = leaf([1.0, 2.0])
+    with ag.detect_anomaly():
+        x.log().sum().backward()
+    np.testing.assert_allclose(x.grad.data, [1.0, 0.5])
+    y = leaf([0.0])
+    y.sqrt().sum().backward()        # anomaly mode is off again
+    assert np.isinf(y.grad.item())
+
+
+# -- errors --------------------------------------------------------------------------------------
+def test_backward_on_non_scalar_says_to_pass_a_gradient():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"only for scalar outputs.*shape \(2,\).*pass `gradient=`"):
+        (x * 2).backward()
+
+
+def test_backward_gradient_shape_mismatch():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\) but the tensor has shape \(2,\)"):
+        (x * 2).backward(ag.ones(3))
+
+
+def test_backward_without_grad_says_why():
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        ag.tensor([1.0]).sum().backward()
+
+
+# -- deep graphs ---------------------------------------------------------------------------------
+DEPTH = 100_000
+
+
+def test_backward_through_100k_ops_has_no_recursion_limit():
+    x = leaf([1.0, 2.0])
+    y = x
+    for _ in range(DEPTH):
+        y = y + 1.0
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(y.data, [DEPTH + 1.0, DEPTH + 2.0])
+
+
+def test_dropping_an_unused_100k_op_graph_does_not_overflow_the_stack():
+    x = leaf([1.0])
+    y = x
+    for _ in range(DEPTH):
+        y = y * 1.0
+    r = weakref.ref(y)
+    del y
+    gc.collect()
+    assert r() is None
+
+
+def test_grad_of_grad_through_a_deep_chain():
+    x = leaf([0.5])
+    y = x
+    for _ in range(2000):
+        y = y * 1.0001
+    g, = ag.autograd_grad(y.sum(), x, create_graph=True)
+    g2, = ag.autograd_grad((g * x).sum(), x)
+    np.testing.assert_allclose(g.data, [1.0001 ** 2000])
+    np.testing.assert_allclose(g2.data, [1.0001 ** 2000])
