@@ -10,8 +10,9 @@ The step: ``relu(x @ W1.T + b1)``, ``relu(. @ W2.T + b2)``, ``. @ W3.T + b3``, c
 ``torch.optim.Adam`` for PyTorch). Both start from the same weights and data (fixed seeds); the
 first losses are printed as a cross-check. Each thread count runs in a fresh process with BLAS,
 Numba and torch thread pools set to it. Figures are medians over ``--steps`` steps after a
-warm-up, the two libraries taking turns step by step. The phases (forward, backward, optimizer step) are timed separately too, and the Adam
-update alone is timed with the fused Numba kernel and with the plain numpy path.
+warm-up, the two libraries taking turns step by step. The phases (forward, backward, optimizer
+step) are timed separately too, and the Adam update alone is timed with the fused Numba kernel
+and with the plain numpy path.
 """
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ class Adam(Optimizer):
         v_max <- max(v_max, v)   and use v_max for v        (amsgrad)
         p <- p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
 
-    ``fused``: None uses the fused Numba kernel when available, True requires it, False uses numpy.
+    ``fused``: None uses the fused Numba kernel when Numba is available, True requires Numba, False
+    always uses numpy. Parameters that aren't contiguous float32/float64 arrays take the numpy path.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,

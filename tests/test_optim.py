@@ -279,8 +279,8 @@ def test_rmsprop_stores_its_running_average():
     for g in ([1.0, 2.0], [3.0, -1.0]):
         p.grad = ag.tensor(g, dtype=np.float64)
         opt.step()
-    np.testing.assert_allclose(opt.state[p]["square_avg"], 0.9 * 0.1 * np.array([1.0, 4.0]) + 0.1 * np.array([9.0, 1.0]),
-                               rtol=1e-15)
+    expected = 0.9 * 0.1 * np.array([1.0, 4.0]) + 0.1 * np.array([9.0, 1.0])
+    np.testing.assert_allclose(opt.state[p]["square_avg"], expected, rtol=1e-15)
     assert opt.state[p]["step"] == 2
 
 
@@ -297,7 +297,8 @@ TORCH_CASES = (
     + [("RMSprop", kw) for kw in [dict(lr=0.01), dict(lr=0.01, centered=True), dict(lr=0.01, momentum=0.9),
                                   dict(lr=0.005, momentum=0.8, centered=True, weight_decay=0.1, alpha=0.95),
                                   dict(lr=0.01, maximize=True)]]
-    + [("Adagrad", kw) for kw in [dict(lr=0.1), dict(lr=0.1, lr_decay=0.02), dict(lr=0.1, initial_accumulator_value=0.3),
+    + [("Adagrad", kw) for kw in [dict(lr=0.1), dict(lr=0.1, lr_decay=0.02),
+                                  dict(lr=0.1, initial_accumulator_value=0.3),
                                   dict(lr=0.1, weight_decay=0.1, maximize=True, eps=1e-6)]]
     + [("Adadelta", kw) for kw in [dict(), dict(lr=0.5, rho=0.8, weight_decay=0.1), dict(maximize=True, eps=1e-4)]]
     + [("NAdam", kw) for kw in [dict(lr=0.02), dict(lr=0.02, weight_decay=0.1, momentum_decay=0.01),
