@@ -49,30 +49,30 @@ def add_arguments(parser):
 
 def directional_check(model, x, y, seed=0, eps=1e-6):
     """Relative difference between the tape's directional derivative of the loss, grad . d, and
-    the central difference (L(theta + eps d) - L(theta - eps d)) / (2 eps), in float64."""
-    params = list(model.parameters())
-    saved = [p.data for p in params]
+    the central difference (L(theta + eps d) - L(theta - eps d)) / (2 eps), both in float64."""
     rng = np.random.default_rng(seed)
-    dirs = [rng.standard_normal(p.shape) for p in params]
     x64, y64 = ag.from_numpy(x.astype(np.float64)), ag.from_numpy(y.astype(np.float64))
+    model.double()
+    params = list(model.parameters())
+    saved = [p.data.copy() for p in params]
+    dirs = [rng.standard_normal(p.shape) for p in params]
     try:
-        for p in params:  # the same module, run in float64 for the check
-            p.data = p.data.astype(np.float64)
         model.zero_grad()
         F.mse_loss(model(x64), y64).backward()
         analytic = sum(float(np.sum(p.grad.data * d)) for p, d in zip(params, dirs))
 
         def loss_at(t):
             for p, s, d in zip(params, saved, dirs):
-                p.data = s.astype(np.float64) + t * d
+                p.data[...] = s + t * d
             with ag.no_grad():
                 return float(F.mse_loss(model(x64), y64).item())
 
         numeric = (loss_at(eps) - loss_at(-eps)) / (2 * eps)
     finally:
         for p, s in zip(params, saved):
-            p.data = s
+            p.data[...] = s
         model.zero_grad()
+        model.float()
     return abs(analytic - numeric) / max(abs(numeric), 1e-12), analytic, numeric
 
 
