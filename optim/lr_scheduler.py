@@ -165,6 +165,11 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        # a save/load round trip may turn the Counter into a plain dict (with str keys, in JSON)
+        self.milestones = Counter({int(k): int(v) for k, v in dict(self.milestones).items()})
+
     def get_lr(self):
         if self.last_epoch not in self.milestones:
             return self._lrs()

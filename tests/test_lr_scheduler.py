@@ -175,6 +175,31 @@ def test_scheduler_state_dict_round_trip(make):
     np.testing.assert_array_equal(a, b)
 
 
+def test_scheduler_state_dicts_round_trip_through_nn_save(tmp_path):
+    import nn
+    if not hasattr(nn, "save"):
+        pytest.skip("nn.save is not available yet")
+    for make in (lambda o: S.MultiStepLR(o, [2, 4, 4]), lambda o: S.ReduceLROnPlateau(o, patience=0),
+                 lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10)):
+        opt = _opt(momentum=0.9)
+        sched = make(opt)
+        plateau = isinstance(sched, S.ReduceLROnPlateau)
+        _run(opt, sched, 3, [3.0, 2.0, 1.0] if plateau else None)
+        nn.save(sched.state_dict(), tmp_path / "s.npz")
+        opt2 = _opt(momentum=0.9)
+        sched2 = make(opt2)
+        opt2.load_state_dict(opt.state_dict())
+        sched2.load_state_dict(nn.load(tmp_path / "s.npz"))
+        metrics = [1.0] * 5 if plateau else None
+        np.testing.assert_array_equal(_run(opt, sched, 5, metrics), _run(opt2, sched2, 5, metrics))
+    opt = _opt()
+    sched = S.MultiStepLR(opt, [2, 4, 4])
+    sched.load_state_dict({**sched.state_dict(), "milestones": {"2": 1, "4": 2}})
+    with pytest.warns(UserWarning):
+        sched.step(4)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.1 ** 3)
+
+
 def test_lambda_lr_state_dict_keeps_callable_objects_state():
     class Warmup:
         def __init__(self, n):
