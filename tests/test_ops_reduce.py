@@ -153,6 +153,16 @@ def test_prod_gradient_with_zeros_is_exact():
 @given(x=tensors(shape=shapes(max_dims=2, max_side=4), elements=st.sampled_from([0.0, 0.5, -1.5, 2.0])))
 def test_prod_gradcheck_with_zeros(x):
     assert gradcheck(lambda t: t.prod(axis=-1 if t.ndim else None), (x,))
+    # grad of grad too: the taped VJP must not divide by the zeros either
+    assert gradgradcheck(lambda t: t.prod(axis=0 if t.ndim else None) ** 2, (x,))
+
+
+def test_prod_second_derivative_at_zero():
+    x = ag.tensor(np.array([0.0, 2.0, 3.0]), requires_grad=True)
+    g, = ag.autograd_grad(x.prod(), x, create_graph=True)
+    np.testing.assert_array_equal(g.data, [6.0, 0.0, 0.0])
+    h = [ag.autograd_grad(g[i], x, retain_graph=True)[0].data for i in range(3)]
+    np.testing.assert_array_equal(h, [[0, 3, 2], [3, 0, 0], [2, 0, 0]])
 
 
 # -- argmax / argmin ---------------------------------------------------------------------------

@@ -69,7 +69,11 @@ _mean = defop("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis,
 
 def _prod_vjp(g, ans, x, axis=None, keepdims=False):
     gk, ak = _keep(g, x.shape, axis, keepdims), _keep(ans, x.shape, axis, keepdims)
-    if isinstance(x, np.ndarray) and not np.all(x):
+    if not isinstance(x, np.ndarray):
+        # On the tape (grad of grad), ans / x differentiates to ans / x**2, which is 0/0 at zeros and
+        # overflows near them: take the product of the others from multiplications only.
+        return _prod_others_taped(x, axis) * gk
+    if not np.all(x):
         return _prod_others(x, axis) * gk  # exact product of the other elements where x has zeros
     return gk * ak / x
 
@@ -82,6 +86,35 @@ def _prod_others(x, axis):
     left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
     right = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :0:-1]], -1), -1)[..., ::-1]
     return np.moveaxis((left * right).reshape(moved.shape), tuple(range(x.ndim - len(ax), x.ndim)), ax)
+
+
+def _prod_others_taped(x, axis):
+    """``_prod_others`` for a Tensor, from taped multiplications only (no division, so every
+    derivative order is exact at and near zeros): left and right running products along the reduced
+    axes, O(n) small ops for n reduced elements."""
+    from .shape import permute, stack
+    ax = tuple(range(x.ndim)) if axis is None else tuple(axis)
+    if not ax:
+        return x * 0 + 1
+    keep = [d for d in range(x.ndim) if d not in ax]
+    perm = tuple(keep) + ax
+    moved = permute(x, perm)
+    flat = moved.reshape(tuple(moved.shape[:len(keep)]) + (-1,))
+    cols = [flat[..., i] for i in range(flat.shape[-1])]
+    n = len(cols)
+    left, acc = [None] * n, None
+    for i in range(n):
+        left[i] = acc
+        acc = cols[i] if acc is None else acc * cols[i]
+    right, acc = [None] * n, None
+    for i in reversed(range(n)):
+        right[i] = acc
+        acc = cols[i] if acc is None else acc * cols[i]
+    others = [cols[i] * 0 + 1 if left[i] is None and right[i] is None else
+              left[i] if right[i] is None else right[i] if left[i] is None else left[i] * right[i]
+              for i in range(n)]
+    out = stack(others, axis=-1).reshape(moved.shape)
+    return permute(out, tuple(np.argsort(perm)))
 
 
 _prod = defop("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
