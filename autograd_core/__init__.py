@@ -20,7 +20,7 @@ from .ops.elementwise import (add, sub, mul, div, neg, pow, abs, exp, log, log1p
                               le, gt, ge, logical_and, logical_or, logical_not)
 from .ops.reduce import (sum, mean, prod, max, min, amax, amin, var, std, logsumexp, argmax, argmin, any, all,
                          softmax, log_softmax, cumsum)
-from .ops.linalg import matmul, dot, outer, einsum
+from .ops.linalg import matmul, dot, outer, einsum, linear
 from .ops.shape import (reshape, flatten, squeeze, unsqueeze, expand_dims, broadcast_to, expand,
                         broadcast_tensors, permute, transpose, swapaxes, concatenate, cat, stack, split, chunk,
                         pad, flip, tile, repeat, astype, clone)

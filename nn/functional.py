@@ -39,17 +39,8 @@ def _arr(x):
 
 # -- layers -------------------------------------------------------------------------------------
 def linear(input, weight, bias=None):
-    """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out)."""
-    x = _t(input)
-    if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input shape {tuple(x.shape)} doesn't match weight shape {tuple(weight.shape)}: "
-                         f"the last input dim must be in_features={weight.shape[1]}")
-    y = x @ weight.T
-    if bias is not None:
-        y = y + bias
-    return y
+    """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out). One tape node (autograd_core.linear)."""
+    return ag.linear(_t(input), weight, bias)
 
 
 # Convolution, pooling and normalization are autograd_core ops with PyTorch's signatures:

@@ -70,6 +70,46 @@ def outer(a, b):
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
+# -- linear (a dense layer as one op) -------------------------------------------------------------
+def _linear(x, w, b=None):
+    """y = x W^T + b: x (*, in), W (out, in), b (out,) -> (*, out)."""
+    y = x @ w.T
+    if b is not None:
+        y += b  # y is a fresh array
+    return y
+
+
+def _flat2(t):
+    return t.reshape(-1, t.shape[-1])
+
+
+def _linear_vjp(g, ans, x, w, b=None, *, needs):
+    # One node instead of permute + matmul + add, and a contiguous weight gradient g^T x.
+    gx = xp.matmul(g, w) if needs[0] else None
+    gw = xp.matmul(_flat2(g).swapaxes(0, 1), _flat2(x)) if needs[1] else None
+    if len(needs) > 2:
+        return gx, gw, (_flat2(g).sum(axis=0) if needs[2] else None)
+    return gx, gw
+
+
+_linear_op = defop("linear", _linear, vjp=_linear_vjp)
+
+
+def linear(x, weight, bias=None):
+    """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out) (PyTorch's F.linear)."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input shape {tuple(x.shape)} doesn't match weight shape {tuple(weight.shape)}: "
+                         f"the last input dim must be in_features={weight.shape[1]}")
+    if bias is not None:
+        if tuple(bias.shape) != (weight.shape[0],):
+            raise ValueError(f"linear: bias shape {tuple(bias.shape)} doesn't match weight shape "
+                             f"{tuple(weight.shape)}: expected ({weight.shape[0]},)")
+        return _linear_op(x, weight, bias)
+    return _linear_op(x, weight)
+
+
 # -- einsum ------------------------------------------------------------------------------------
 def _parse(subscripts, n):
     s = subscripts.replace(" ", "")
