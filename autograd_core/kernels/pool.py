@@ -63,36 +63,65 @@ def maxpool2d_scatter_numpy(g, idx, H, W):
 
 # -- Numba kernels ------------------------------------------------------------------------------
 if HAVE_NUMBA:
-    # One (n, c) plane per task (disjoint writes); parallel=True pays off at 2+ threads.
+    _U = np.uint64
+
+    @numba.njit(cache=True, nogil=True)
+    def _tap_range(n_out, stride, pad, dil, k, size):
+        """[lo, hi) of the kernel taps that fall inside the input, per output position."""
+        lo = np.empty(n_out, np.int64)
+        hi = np.empty(n_out, np.int64)
+        for o in range(n_out):
+            b = o * stride - pad
+            a = 0
+            while a < k and b + a * dil < 0:
+                a += 1
+            e = k
+            while e > a and b + (e - 1) * dil >= size:
+                e -= 1
+            lo[o] = a
+            hi[o] = e
+        return lo, hi
+
+    # One (n, c) plane per task (disjoint writes). uint64 indices avoid numba's wraparound checks.
     @numba.njit(cache=True, nogil=True, parallel=True)
     def _maxpool_nb(x, kh, kw, sh, sw, ph, pw, dh, dw, out, idx):
         P, H, W = x.shape
         OH, OW = out.shape[1], out.shape[2]
+        ilo, ihi = _tap_range(OH, sh, ph, dh, kh, H)
+        jlo, jhi = _tap_range(OW, sw, pw, dw, kw, W)
+        uW = _U(W)
+        inside = ph == 0 and pw == 0 and (OH - 1) * sh + (kh - 1) * dh < H and (OW - 1) * sw + (kw - 1) * dw < W
         for p in numba.prange(P):
             for oy in range(OH):
-                h0 = oy * sh - ph
-                i0 = 0
-                while h0 + i0 * dh < 0:
-                    i0 += 1
                 for ox in range(OW):
-                    w0 = ox * sw - pw
-                    j0 = 0
-                    while w0 + j0 * dw < 0:
-                        j0 += 1
-                    best = x[p, h0 + i0 * dh, w0 + j0 * dw]
-                    bi = (h0 + i0 * dh) * W + w0 + j0 * dw
-                    for i in range(i0, kh):
-                        iy = h0 + i * dh
-                        if iy >= H:
-                            break
-                        for j in range(j0, kw):
-                            ix = w0 + j * dw
-                            if ix >= W:
-                                break
-                            v = x[p, iy, ix]
-                            if v > best or v != v:
-                                best = v
-                                bi = iy * W + ix
+                    if inside:   # the common case: every tap is in range
+                        r0 = _U(oy * sh)
+                        c0 = _U(ox * sw)
+                        best = x[p, r0, c0]
+                        bi = r0 * uW + c0
+                        for i in range(kh):
+                            r = r0 + _U(i * dh)
+                            for j in range(kw):
+                                c = c0 + _U(j * dw)
+                                v = x[p, r, c]
+                                if v > best or v != v:
+                                    best = v
+                                    bi = r * uW + c
+                    else:
+                        rb = oy * sh - ph
+                        cb = ox * sw - pw
+                        r0 = _U(rb + ilo[oy] * dh)
+                        c0 = _U(cb + jlo[ox] * dw)
+                        best = x[p, r0, c0]
+                        bi = r0 * uW + c0
+                        for i in range(ilo[oy], ihi[oy]):
+                            r = _U(rb + i * dh)
+                            for j in range(jlo[ox], jhi[ox]):
+                                c = _U(cb + j * dw)
+                                v = x[p, r, c]
+                                if v > best or v != v:
+                                    best = v
+                                    bi = r * uW + c
                     out[p, oy, ox] = best
                     idx[p, oy, ox] = bi
 
@@ -101,7 +130,7 @@ if HAVE_NUMBA:
         P, L = g.shape
         for p in numba.prange(P):
             for t in range(L):
-                out[p, idx[p, t]] += g[p, t]
+                out[p, _U(idx[p, t])] += g[p, t]
 
 
 def maxpool2d_numba(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW):
