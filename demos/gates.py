@@ -51,6 +51,21 @@ def add_arguments(parser):
                         help="Adam steps per gate (default 1500, 150 with --quick)")
 
 
+def train_gate(model, name, steps, lr=0.05):
+    """Fit ``model`` to the truth table of gate ``name`` with Adam on BCE-with-logits; returns the losses."""
+    x, y = ag.from_numpy(CORNERS), ag.from_numpy(TRUTH[name][:, None])
+    opt = optim.Adam(model.parameters(), lr=lr)
+    curve = []
+    with common.trange(steps, desc=f"{name:4s}") as bar:
+        for _ in bar:
+            opt.zero_grad()
+            loss = F.binary_cross_entropy_with_logits(model(x), y)
+            loss.backward()
+            opt.step()
+            curve.append(loss.item())
+    return curve
+
+
 def outputs(model, x):
     """sigmoid(model(x)) as an ndarray of shape (N,)."""
     with ag.no_grad():
@@ -97,20 +112,7 @@ def run(args):
     steps = args.steps or (150 if args.quick else 1500)
     gates = make_gates()
     files = [_plot(args, gates, "gates before training", "gates_before.png")]
-    x = ag.from_numpy(CORNERS)
-    losses = {}
-    for name, model in gates.items():
-        y = ag.from_numpy(TRUTH[name][:, None])
-        opt = optim.Adam(model.parameters(), lr=0.05)
-        curve = []
-        with common.trange(steps, desc=f"{name:4s}") as bar:
-            for _ in bar:
-                opt.zero_grad()
-                loss = F.binary_cross_entropy_with_logits(model(x), y)
-                loss.backward()
-                opt.step()
-                curve.append(loss.item())
-        losses[name] = curve
+    losses = {name: train_gate(model, name, steps) for name, model in gates.items()}
     files.append(_plot(args, gates, "gates after training", "gates_after.png"))
 
     result, rows = {}, []
