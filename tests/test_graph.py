@@ -392,6 +392,28 @@ def test_in_place_on_an_input_that_is_not_saved_is_fine():
     np.testing.assert_allclose(w.grad.data, np.exp([1.0, 2.0]) + 1)
 
 
+@pytest.mark.parametrize("grad", [False, True])
+def test_in_place_result_must_fit_the_tensor(grad):
+    w = leaf([1.0, 2.0, 3.0])
+    t = w * 1 if grad else ag.tensor(np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"add \(in place\): the result has shape \(2, 3\).*shape \(3,\)"):
+        t += ag.ones(2, 3, dtype=np.float64)     # would silently grow the tensor
+    with pytest.raises(ValueError, match=r"mul: shapes \(3,\) and \(4,\) can't be broadcast"):
+        t *= ag.ones(4, dtype=np.float64)
+    assert t.shape == (3,) and t._version == 0
+    np.testing.assert_array_equal(t.data, [1.0, 2.0, 3.0])
+
+
+def test_in_place_float_into_integer_tensor_is_refused():
+    i = ag.arange(3)
+    with pytest.raises(TypeError, match=r"add \(in place\): the result dtype float64 can't be stored in a tensor of dtype int64"):
+        i += 1.5
+    with pytest.raises(TypeError, match="can't be stored in a tensor of dtype int64"):
+        i += leaf([1.0, 1.0, 1.0])
+    i += 2
+    assert i.tolist() == [2, 3, 4]
+
+
 # -- grad modes ----------------------------------------------------------------------------------
 def test_grad_mode_context_managers_nest_and_restore():
     x = leaf([1.0])

@@ -194,6 +194,19 @@ def test_setitem_without_grad_writes_in_place():
     assert x._version == 1
 
 
+@pytest.mark.parametrize("grad", [False, True])
+def test_setitem_errors_name_op_and_shapes(grad):
+    w = ag.tensor(np.arange(4.0), requires_grad=True)
+    y = w * 1 if grad else ag.tensor(np.arange(4.0))
+    with pytest.raises(ValueError, match=r"setitem: a value of shape \(3,\) can't be broadcast to the selected "
+                                         r"shape \(2,\).*tensor of shape \(4,\)"):
+        y[0:2] = ag.ones(3)
+    with pytest.raises(IndexError, match=r"setitem: index \(7,\) is invalid for a tensor of shape \(4,\)"):
+        y[7] = 1.0
+    np.testing.assert_array_equal(y.data, np.arange(4.0))   # nothing half-written
+    assert y._version == 0
+
+
 # -- gather / take_along_axis / index_select / masked_fill ---------------------------------------
 @st.composite
 def gather_case(draw):

@@ -274,18 +274,40 @@ def _inplace(ufunc, outofplace, opname):
             old = self.detach()
             old.requires_grad, old._node = self.requires_grad, self._node
             new = outofplace(old, other)
+            if new.shape != self.data.shape:
+                raise _inplace_error(opname, self, other)
             if new.dtype != self.data.dtype:
+                if not np.can_cast(new.dtype, self.data.dtype, casting="same_kind"):
+                    raise _inplace_error(opname, self, other, new.dtype)
                 new = new.astype(self.data.dtype)
             self.data = new.data
             self._node = new._node
             self.requires_grad = new.requires_grad
             self._version += 1
             return self
-        ufunc(self.data, other.data if other_t else other, out=self.data, casting="same_kind")
+        try:
+            ufunc(self.data, other.data if other_t else other, out=self.data, casting="same_kind")
+        except (TypeError, ValueError):
+            raise _inplace_error(opname, self, other) from None
         self._version += 1
         return self
     iop.__name__ = f"__i{opname}__"
     return iop
+
+
+def _inplace_error(opname, self, other, result_dtype=None):
+    """The one-line error for an in-place op whose result can't be stored in ``self`` (as PyTorch refuses)."""
+    od = other.data if isinstance(other, Tensor) else np.asarray(other)
+    try:
+        shape = np.broadcast_shapes(self.data.shape, od.shape)
+    except ValueError:
+        return ValueError(f"{opname}: shapes {tuple(self.data.shape)} and {tuple(od.shape)} can't be broadcast")
+    if shape != self.data.shape:
+        return ValueError(f"{opname} (in place): the result has shape {shape}, which doesn't fit the tensor's "
+                          f"shape {tuple(self.data.shape)}")
+    rd = result_dtype if result_dtype is not None else np.result_type(self.data, other.data if isinstance(other, Tensor) else other)
+    return TypeError(f"{opname} (in place): the result dtype {rd} can't be stored in a tensor of dtype "
+                     f"{self.data.dtype}")
 
 
 # -- Tensor methods and operators --------------------------------------------------------------

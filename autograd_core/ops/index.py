@@ -92,14 +92,22 @@ def setitem(x, idx, value):
     """``x[idx] = value``: in place; on the tape, x is rebased onto an ``index_put`` node."""
     idx, _ = norm_index(idx)
     vt = isinstance(value, Tensor)
-    if mode.enabled and (x.requires_grad or (vt and value.requires_grad)):
-        check_inplace(x, "setitem")
-        old = x.detach()
-        old.requires_grad, old._node = x.requires_grad, x._node
-        new = _index_put_op(old, value if vt else np.asarray(value, dtype=x.dtype), idx=idx)
-        x.data, x._node, x.requires_grad = new.data, new._node, new.requires_grad
-    else:
-        x.data[idx] = value.data if vt else value
+    try:
+        if mode.enabled and (x.requires_grad or (vt and value.requires_grad)):
+            check_inplace(x, "setitem")
+            old = x.detach()
+            old.requires_grad, old._node = x.requires_grad, x._node
+            new = _index_put_op(old, value if vt else np.asarray(value, dtype=x.dtype), idx=idx)
+            x.data, x._node, x.requires_grad = new.data, new._node, new.requires_grad
+        else:
+            x.data[idx] = value.data if vt else value
+    except IndexError as e:
+        raise IndexError(f"setitem: index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
+    except ValueError:
+        # nothing was written: numpy checks the value's shape before storing
+        raise ValueError(f"setitem: a value of shape {tuple(np.shape(value))} can't be broadcast to the selected "
+                         f"shape {tuple(x.data[idx].shape)} (index {idx!r} of a tensor of shape {tuple(x.shape)})") \
+            from None
     x._version += 1
 
 
