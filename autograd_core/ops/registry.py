@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import graph
 from ..graph import Node, edge, mode, record
-from ..tensor import Tensor, _to_array, make
+from ..tensor import Tensor, _to_array, get_default_dtype, make
 
 __all__ = ["defop", "OPS", "xp", "OpDef", "wrap_const"]
 
@@ -147,10 +147,14 @@ def _make_apply(op, nargs):
                 else:
                     bd = b = wrap_const(b)
                     rec = a.requires_grad
+                    if type(b) is float and ad.dtype.kind in "biu":
+                        ad = ad.astype(get_default_dtype())  # int tensor * 0.5 -> float32, as PyTorch
             elif isinstance(b, Tensor):
                 ad = a = wrap_const(a)
                 bd = b.data
                 rec = b.requires_grad
+                if type(a) is float and bd.dtype.kind in "biu":
+                    bd = bd.astype(get_default_dtype())
             else:
                 ad = a = wrap_const(a)
                 bd = b = wrap_const(b)
