@@ -179,8 +179,22 @@ def test_promotion_like_numpy_2():
     assert (f32 + np.ones(2)).dtype == np.float64
     assert (ag.tensor([1, 2]) + ag.tensor(np.array([1, 2], np.int32))).dtype == np.int64
     assert (ag.tensor(np.array([1, 2], np.int32)) + 1).dtype == np.int32
-    # int64 with float32 promotes to float64 in numpy 2 (PyTorch would give float32): numpy's rule is kept
+    # int64 with a float32 tensor promotes to float64 in numpy 2 (PyTorch would give float32): numpy's rule
     assert (ag.tensor([1, 2]) + ag.tensor([0.5, 0.5])).dtype == np.float64
+
+
+def test_python_floats_with_integer_tensors_give_the_default_dtype():
+    i = ag.arange(4)
+    for out in (i * 0.5, 0.5 * i, i + 1.5, i ** 0.5, 2.5 ** i, i / 2, i / (i + 1), 3 / (i + 1),
+                ag.tensor([True, False]) * 1.5, ag.tensor(np.array([3], np.uint8)) * 0.5):
+        assert out.dtype == np.float32, out
+    np.testing.assert_allclose((i / 2).data, [0.0, 0.5, 1.0, 1.5])
+    assert (i + 1).dtype == np.int64 and (i * 2).dtype == np.int64   # ints stay ints
+    ag.set_default_dtype(np.float64)
+    try:
+        assert (i * 0.5).dtype == np.float64 and (i / 2).dtype == np.float64
+    finally:
+        ag.set_default_dtype(np.float32)
 
 
 def test_type_conversions():

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..graph import check_inplace, mode
-from ..tensor import Tensor
+from ..tensor import Tensor, get_default_dtype
 from .registry import defop, method, xp
 from ..kernels import erf as _erf_any
 
@@ -43,7 +43,19 @@ sub = defop("sub", np.subtract, (lambda g, ans, x, y: g,
                                  lambda g, ans, x, y: -g), uses=())
 mul = defop("mul", np.multiply, (lambda g, ans, x, y: g * y,
                                  lambda g, ans, x, y: g * x))
-div = defop("div", np.true_divide, (lambda g, ans, x, y: g / y,
+def _int_like(v):
+    return isinstance(v, (int, np.integer)) or (isinstance(v, np.ndarray) and v.dtype.kind in "biu")
+
+
+def _true_divide(x, y):
+    """x / y. Integer / integer gives the default float dtype (float32) as in PyTorch, not numpy's float64."""
+    out = np.true_divide(x, y)
+    if out.dtype.char == "d" and _int_like(x) and _int_like(y):
+        out = out.astype(get_default_dtype())
+    return out
+
+
+div = defop("div", _true_divide, (lambda g, ans, x, y: g / y,
                                     lambda g, ans, x, y: -g * x / (y * y)))
 neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=(), same_shape=True)
 
