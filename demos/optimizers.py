@@ -181,14 +181,14 @@ def _plot_weights(args, runs, names, shape, units=16):
         _signed_images(ax, w[:, 0], ncols=4)
         ax.set_title("initial weights" if name == "init" else name, fontsize=10)
     fig.suptitle(f"MLP: first-layer weights of {units} hidden units (red positive, blue negative)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     return common.save(fig, args.out / "optimizers_mlp_weights.png")
 
 
 def _plot_kernels(args, runs, names):
     """The CNN's 16 first-layer 3x3 kernels: one row per optimizer, the initial ones on top."""
     panels = ["init"] + names
-    fig = common.figure(900, 90 * len(panels) + 60)
+    fig = common.figure(900, 70 * len(panels) + 60)
     for i, name in enumerate(panels):
         k = runs["CNN", name]["model"][0].weight.data[:, 0]
         ax = fig.add_subplot(len(panels), 1, i + 1)
@@ -200,7 +200,7 @@ def _plot_kernels(args, runs, names):
             s.set_visible(False)
         ax.set_ylabel("initial" if name == "init" else name, rotation=0, ha="right", va="center", fontsize=10)
     fig.suptitle("CNN: first-layer 3x3 kernels (red positive, blue negative)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return common.save(fig, args.out / "optimizers_cnn_kernels.png")
 
 

@@ -28,6 +28,7 @@ def add_arguments(parser):
     parser.add_argument("--steps", type=int, default=None,
                         help="Adam steps (default 20000, 500 with --quick)")
     parser.add_argument("--hidden", type=int, default=50, help="number of sigmoid units (default 50)")
+    parser.add_argument("--lr", type=float, default=1e-2, help="Adam's initial learning rate (default 0.01)")
 
 
 def run(args):
@@ -45,7 +46,7 @@ def run(args):
             return model(ag.from_numpy(xs / X_MAX)).data[:, 0] * scale
 
     before = predict(dense)
-    opt = optim.Adam(model.parameters(), lr=1e-2)
+    opt = optim.Adam(model.parameters(), lr=args.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=1e-4)
     losses = []
     with common.trange(steps, desc="uat") as bar:
