@@ -436,8 +436,12 @@ def conv2d_weight(x, weight_size, grad_output, stride=1, padding=0, dilation=1, 
     dilation = _pair(dilation, "dilation", op, 1)
     ph, pw = _pair(padding, "padding", op, 0)
     groups = _check_groups(groups, op)
-    if x.ndim != 4 or grad_output.ndim != 4 or x.shape[1] != Cg * groups or grad_output.shape[1] != O:
+    if x.ndim == 4:
+        want = (x.shape[0], O, _out_len(x.shape[2], kh, stride[0], ph, ph, dilation[0]),
+                _out_len(x.shape[3], kw, stride[1], pw, pw, dilation[1]))
+    if x.ndim != 4 or x.shape[1] != Cg * groups or tuple(grad_output.shape) != want:
         raise ValueError(f"{op}: input {tuple(x.shape)} and grad_output {tuple(grad_output.shape)} don't fit "
-                         f"weight_size {tuple(weight_size)} with groups={groups}")
+                         f"weight_size {tuple(weight_size)} with stride {stride}, padding {(ph, pw)}, dilation "
+                         f"{dilation}, groups={groups}")
     return _conv2d_weight_op(x, grad_output, stride=stride, padding=(ph, ph, pw, pw), dilation=dilation,
                              groups=groups, kernel_size=(kh, kw))
