@@ -225,6 +225,7 @@ def test_upsample_gradgradcheck():
     (ag.avg_pool2d, ((1, 1, 1, 4), 2), ["avg_pool2d", "too small"]),
     (ag.adaptive_avg_pool2d, ((1, 1, 4, 4), 0), ["adaptive_avg_pool2d", "output_size"]),
     (ag.upsample_nearest2d, ((1, 1, 4, 4), 1.5), ["upsample_nearest2d", "scale_factor"]),
+    (ag.max_pool2d, ((1, 1, 1, 2), (1, 2), 1, (0, 1), 3), ["max_pool2d", "no input element"]),
 ])
 def test_errors(fn, args, words):
     with pytest.raises(ValueError) as e:

@@ -92,6 +92,13 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     if min(out) < 1:
         raise ValueError(f"{op}: input shape {tuple(x.shape)} is too small for kernel_size {k}, stride {s}, "
                          f"padding {p}, dilation {d}: the output size would be {tuple(out)}")
+    for size, kk, ss, pp, dd, o in zip(x.shape[2:], k, s, p, d, out):
+        for i in range(o):
+            if not any(0 <= i * ss - pp + t * dd < size for t in range(kk)):
+                # PyTorch returns -inf with an index outside the input here; refuse instead.
+                raise ValueError(f"{op}: with input shape {tuple(x.shape)}, kernel_size {k}, stride {s}, "
+                                 f"padding {p}, dilation {d}, output position {i} has a window with no input "
+                                 f"element in it (only padding)")
     return k, s, p, d, tuple(out)
 
 
