@@ -134,6 +134,13 @@ def test_max_ties_share_gradient():
     np.testing.assert_allclose(x.grad.data, [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
 
 
+def test_tie_shares_keep_float64_precision_on_the_tape():
+    x = ag.tensor(np.array([[2.0, 2.0, 2.0], [1.0, 0.0, 1.0]]), requires_grad=True)
+    g, = ag.autograd_grad(x.max(axis=1).sum(), x, create_graph=True)
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g.data, [[1 / 3, 1 / 3, 1 / 3], [0.5, 0.0, 0.5]])   # exact, not float32's 1/3
+
+
 def test_min_ties_share_gradient_with_keepdims():
     x = ag.tensor(np.array([[1.0, 1.0], [0.0, 5.0]]), requires_grad=True)
     m = x.min(axis=-1, keepdims=True)

@@ -123,7 +123,8 @@ _prod = defop("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis,
 
 # -- max / min: ties share the gradient equally (as PyTorch's amax/amin) -----------------------
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
-    mask = x == _keep(ans, x.shape, axis, keepdims)
+    # a float mask: bool / count would be integer division, which gives float32, not g's precision
+    mask = (x == _keep(ans, x.shape, axis, keepdims)).astype(g.dtype)
     share = mask / mask.sum(axis=axis, keepdims=True)
     return _keep(g, x.shape, axis, keepdims) * share
 
