@@ -190,3 +190,17 @@ def test_training_steps_reuse_scratch_and_do_not_grow():
         step()
     assert scratch._idle[0] == idle
     assert {k: len(v) for k, v in scratch._free.items()} == sizes
+
+
+@needs_numba
+@pytest.mark.parametrize("special", ["none", "ties", "nan", "-inf"])
+@pytest.mark.parametrize("s, H, W", [((2, 2), 8, 9), ((1, 1), 5, 4), ((2, 1), 7, 6), ((3, 2), 2, 5)])
+def test_maxpool_2x2_fast_path_matches_numpy(special, s, H, W):
+    g = dict(N=2, C=3, H=H, W=W, dtype=np.float32, seed=1, special=special)
+    x = pool_input(g)
+    OH, OW = (H - 2) // s[0] + 1, (W - 2) // s[1] + 1
+    geo = (2, 2, s[0], s[1], 0, 0, 1, 1, OH, OW)
+    o1, i1 = kpool.maxpool2d_numba(x, *geo)
+    o2, i2 = kpool.maxpool2d_numpy(x, *geo)
+    np.testing.assert_array_equal(o1, o2)
+    np.testing.assert_array_equal(i1, i2)
