@@ -71,7 +71,7 @@ def _init_dcgan(m):
 
 def add_arguments(parser):
     parser.add_argument("--epochs", type=int, default=None,
-                        help="training epochs (default 60 on digits, 10 on MNIST; 3 / 1 with --quick)")
+                        help="training epochs (default 60 on digits, 10 on MNIST; 2 / 1 with --quick)")
     parser.add_argument("--batch-size", type=int, default=64, help="mini-batch size (default 64)")
     parser.add_argument("--nz", type=int, default=32, help="noise dimension (default 32)")
     parser.add_argument("--limit", type=int, default=None,
@@ -117,7 +117,7 @@ def run(args):
     size = x.shape[-1]
     width = 16 if size <= 8 else 32
     big = args.data_dir is not None
-    epochs = args.epochs or ((1 if big else 3) if args.quick else (10 if big else 60))
+    epochs = args.epochs or ((1 if big else 2) if args.quick else (10 if big else 60))
     print(f"   {data_name}: {len(x)} images of {size}x{size}; {epochs} epochs, batch {args.batch_size}, "
           f"noise dim {args.nz}", flush=True)
 

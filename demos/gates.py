@@ -116,7 +116,7 @@ def run(args):
     files.append(_plot(args, gates, "gates after training", "gates_after.png"))
 
     result, rows = {}, []
-    for name, model in gates.items():
+    for name, model in sorted(gates.items(), key=lambda kv: kv[0] != "XOR"):  # XOR first: the one that needs depth
         out = outputs(model, CORNERS)
         m = margin(out, TRUTH[name])
         rows.append([name] + [f"{o:.3f}" for o in out] + [f"{m:+.3f}", "yes" if m > 0 else "no",

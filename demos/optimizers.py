@@ -50,7 +50,7 @@ def make_cnn(shape):
 
 def add_arguments(parser):
     parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs per run (default 30 on digits, 3 on MNIST; 2 / 1 with --quick)")
+                        help="epochs per run (default 30 on digits, 3 on MNIST; 1 with --quick)")
     parser.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
     parser.add_argument("--limit", type=int, default=None,
                         help="use at most this many training images (default: all; 2000 on MNIST with --quick)")
@@ -95,7 +95,7 @@ def run(args):
     if unknown:
         raise ValueError(f"optimizers: unknown optimizer(s) {unknown}; choose from {', '.join(OPTIMIZERS)}")
     xtr, ytr, xte, yte, data_name = load_data(args)
-    epochs = args.epochs or ((1 if data_name == "MNIST" else 2) if args.quick else (3 if data_name == "MNIST" else 30))
+    epochs = args.epochs or (1 if args.quick else (3 if data_name == "MNIST" else 30))
     shape = xtr.shape[1:]
     steps_per_epoch = -(-len(xtr) // args.batch_size)
     print(f"   {data_name}: {len(xtr)} training and {len(xte)} test images of {shape[1]}x{shape[2]}; "

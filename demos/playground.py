@@ -114,7 +114,8 @@ def run(args):
 
     files = [_plot(args, x[:, 0], y[:, 0], pred_before, pred_after, p_part, n2_part, np.array(losses))]
     c = model.coeffs.data
-    poly = f"{c[0]:.3f}" + "".join(f" {'-' if v < 0 else '+'} {abs(v):.3f}{p}" for v, p in zip(c[1:], ("x", "x²", "x³")))
+    poly = f"{c[0]:.3f}" + "".join(f" {'-' if v < 0 else '+'} {abs(v):.3f}{p}"
+                                   for v, p in zip(c[1:], ("x", "x²", "x³")))
     print(f"loss (MSE): before {loss_before:.4f}, after {loss_after:.2e}; learned p(x) = {poly}, "
           f"w = {float(model.w.data[0]):.3f}")
     return {"loss_before": loss_before, "loss_after": loss_after, "gradcheck_rel_error": rel,

@@ -34,7 +34,7 @@ def saddle(x, y):
 PROBLEMS = {
     "rosenbrock": (rosenbrock, r"Rosenbrock $(1-x)^2 + 100(y-x^2)^2$", (-1.5, 2.0), (1.0, 1.0),
                    (-2.0, 2.0, -1.0, 3.0), True, 3000, 300, {
-                       "SGD": (optim.SGD, dict(lr=2e-3)),
+                       "SGD": (optim.SGD, dict(lr=1e-3)),
                        "momentum": (optim.SGD, dict(lr=5e-4, momentum=0.9)),
                        "Nesterov": (optim.SGD, dict(lr=5e-4, momentum=0.9, nesterov=True)),
                        "RMSprop": (optim.RMSprop, dict(lr=3e-3)),
