@@ -88,7 +88,7 @@ def progress(iterable=None, desc=None, total=None, leave=True, **kw):
     """A tqdm bar on stderr; disabled by the environment variable DEMOS_NO_PROGRESS=1."""
     from tqdm.auto import tqdm
     return tqdm(iterable, desc=desc, total=total, leave=leave, dynamic_ncols=True, mininterval=0.25,
-                file=sys.stderr, disable=bool(os.environ.get("DEMOS_NO_PROGRESS")), **kw)
+                file=sys.stderr, disable=os.environ.get("DEMOS_NO_PROGRESS", "") not in ("", "0"), **kw)
 
 
 def trange(n, desc=None, leave=True, **kw):
@@ -232,20 +232,17 @@ def _split(x, y, test_size, seed):
     return train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
 
 
-def digits(seed=0, test_size=0.2, flat=False):
+def digits(seed=0, test_size=0.2):
     """scikit-learn's bundled 8x8 digits (1797 images, 10 classes), pixels scaled to [0, 1].
 
-    Returns ``(x_train, y_train, x_test, y_test)``, x float32 (N, 1, 8, 8) or (N, 64), y int64;
-    a stratified split seeded by ``seed``.
+    Returns ``(x_train, y_train, x_test, y_test)``: x float32 (N, 1, 8, 8), y int64, from a
+    stratified split seeded by ``seed``.
     """
     from sklearn.datasets import load_digits
     d = load_digits()
     x = (d.images / 16.0).astype(np.float32)[:, None]
     y = d.target.astype(np.int64)
-    xtr, xte, ytr, yte = _split(x, y, test_size, seed)
-    if flat:
-        xtr, xte = xtr.reshape(len(xtr), -1), xte.reshape(len(xte), -1)
-    return xtr, ytr, xte, yte
+    return _split(x, y, test_size, seed)
 
 
 _MNIST_SUBDIRS = ("", "mnist", "MNIST", "MNIST/raw", "fashion-mnist", "FashionMNIST/raw")
@@ -273,9 +270,11 @@ def _listing(folder):
     return f"it holds: {shown}"
 
 
-def _load_splits(loader, data_dir, subdirs):
-    """``{'train': (x, y), 'test': (x, y)}`` for whatever splits ``loader(folder, train=...)`` finds in
-    ``data_dir`` or one of ``subdirs``; bad files raise DataDirError naming the file."""
+def _load_splits(loader, data_dir, subdirs, prefixes):
+    """``(folder, {'train': (x, y), 'test': (x, y)}, notes)`` for whatever splits ``loader(folder,
+    train=...)`` finds in ``data_dir`` or one of ``subdirs``. Bad files raise DataDirError naming the
+    file; ``notes`` keeps the loader's complaints about folders that hold some of the files."""
+    notes = []
     for sub in subdirs:
         folder = Path(data_dir) / sub
         if not folder.is_dir():
@@ -284,13 +283,19 @@ def _load_splits(loader, data_dir, subdirs):
         for split in ("train", "test"):
             try:
                 parts[split] = loader(folder, train=split == "train")
-            except FileNotFoundError:
-                continue
+            except FileNotFoundError as e:
+                if any(p.name.startswith(prefixes) for p in folder.iterdir()):
+                    notes.append(str(e))  # e.g. only some of the CIFAR-10 training batches are there
             except ValueError as e:  # bad magic number, wrong size, truncated: the message names the file
                 raise DataDirError(str(e)) from None
         if parts:
-            return folder, parts
-    return None, {}
+            return folder, parts, notes
+    return None, {}, notes
+
+
+def _missing(what, data_dir, notes):
+    extra = "".join(f"; {n}" for n in dict.fromkeys(notes))
+    return DataDirError(f"--data-dir {data_dir}: expected {what}; {_listing(data_dir)}{extra}")
 
 
 def _train_test(name, folder, parts, seed, limit):
@@ -314,9 +319,9 @@ def mnist(data_dir, seed=0, limit=None):
     split on disk, that split is divided 5:1 (stratified, seeded). ``limit`` keeps a seeded random
     subset of the training images, to keep CPU runs short."""
     import nn.data
-    folder, parts = _load_splits(nn.data.load_mnist, data_dir, _MNIST_SUBDIRS)
+    folder, parts, notes = _load_splits(nn.data.load_mnist, data_dir, _MNIST_SUBDIRS, ("train-", "t10k-"))
     if not parts:
-        raise DataDirError(f"--data-dir {data_dir}: expected {MNIST_EXPECTED}; {_listing(data_dir)}")
+        raise _missing(MNIST_EXPECTED, data_dir, notes)
     return _train_test("MNIST", folder, parts, seed, limit)
 
 
@@ -326,7 +331,7 @@ def cifar10(data_dir, seed=0, limit=None):
     Returns ``(x_train, y_train, x_test, y_test)``, x float32 (N, 3, 32, 32) in [0, 1]; one split alone
     is divided 5:1 as for ``mnist``."""
     import nn.data
-    folder, parts = _load_splits(nn.data.load_cifar10, data_dir, _CIFAR_SUBDIRS)
+    folder, parts, notes = _load_splits(nn.data.load_cifar10, data_dir, _CIFAR_SUBDIRS, ("data_batch", "test_batch"))
     if not parts:
-        raise DataDirError(f"--data-dir {data_dir}: expected {CIFAR_EXPECTED}; {_listing(data_dir)}")
+        raise _missing(CIFAR_EXPECTED, data_dir, notes)
     return _train_test("CIFAR-10", folder, parts, seed, limit)
