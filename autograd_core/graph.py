@@ -136,12 +136,12 @@ class Node:
 
     ``inputs``: the op's positional arguments (Tensors or constants); ``arrays``: their raw
     values at record time (what the fast backward feeds the VJP); ``parents``: per input, the
-    producing Node, the leaf Tensor, or None; ``stamp``: the in-place clock at record time.
+    producing Node, the leaf Tensor, or None; ``seq``: its number on the clock (creation order).
     """
 
     # out_ref (a weakref to the output, for ops whose VJP reads it), hooks, retain_ref and trace are
     # set only when used; read them with getattr(node, name, None).
-    __slots__ = ("op", "inputs", "arrays", "parents", "ans", "kwargs", "stamp", "seq", "out_ref", "hooks",
+    __slots__ = ("op", "inputs", "arrays", "parents", "ans", "kwargs", "seq", "out_ref", "hooks",
                  "retain_ref", "trace", "__weakref__")
 
     def __init__(self, op, inputs, arrays, parents, ans, kwargs):
@@ -151,7 +151,6 @@ class Node:
         self.parents = parents
         self.ans = ans
         self.kwargs = kwargs
-        self.stamp = _clock
         self.seq = next_seq()
 
     def name(self):
@@ -210,26 +209,25 @@ def edge(t):
     return t if t.requires_grad else None
 
 
-# The in-place clock: every in-place change ticks it and stamps the tensor (``t._mod``); a node
-# records the clock when it is made. Backward checks a node's inputs only if the clock moved
-# since, so the common case costs one comparison.
-_clock = 0
-next_seq = itertools.count().__next__   # creation order of nodes
+# One clock orders node creation and in-place changes. A node takes a number when it is made
+# (``seq``: also its place in the backward order); an in-place change stamps the tensor with a
+# later number (``t._mod``) and remembers it in ``_clock``. Backward checks a node's inputs only
+# if ``_clock`` is past the node's ``seq``, so the common case costs one comparison.
+next_seq = itertools.count(1).__next__
+_clock = 0   # the number of the latest in-place change
 _seq = operator.attrgetter("seq")
 
 
 def tick(t):
     """Mark ``t`` as changed in place (bumps its version). Use this after writing into ``t.data``."""
     global _clock
-    _clock += 1
-    t._mod = _clock
+    _clock = t._mod = next_seq()
     t._ver = getattr(t, "_ver", 0) + 1
 
 
 def set_version(t, v):
     global _clock
-    _clock += 1
-    t._mod = _clock
+    _clock = t._mod = next_seq()
     t._ver = v
 
 
@@ -451,6 +449,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
 
     # 2. One reverse pass.
     special = _node_hooks_used or target_keys is not None
+    clock = _clock
     for node in order:
         g = grads.pop(node, None)
         if g is None:
@@ -462,7 +461,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                 target_grads[node] = g
         op = node.op
         parents = node.parents
-        if node.stamp != _clock:
+        if node.seq < clock:
             _check_versions(node)
         kw = node.kwargs
         vjps = op.vjps
@@ -616,7 +615,7 @@ def _check_versions(node):
         if i >= n:
             continue  # a variable-arity op (batch_norm without weight) names inputs this call doesn't have
         t = node.inputs[i]
-        if isinstance(t, Tensor) and getattr(t, "_mod", 0) > node.stamp:
+        if isinstance(t, Tensor) and getattr(t, "_mod", 0) > node.seq:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
                 f"operation: input {i} of {node.name()} (shape {tuple(t.shape)}, now at version {t._version}) was "
@@ -625,7 +624,7 @@ def _check_versions(node):
     ref = getattr(node, "out_ref", None)
     if node.op.uses_ans and ref is not None:
         out = ref()
-        if out is not None and getattr(out, "_mod", 0) > node.stamp:
+        if out is not None and getattr(out, "_mod", 0) > node.seq:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
                 f"operation: the output of {node.name()} (shape {tuple(out.shape)}) was changed in place "

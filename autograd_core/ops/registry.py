@@ -124,7 +124,6 @@ def _make_apply(op, nargs):
                 node = out._node = new_node(Node)
                 node.op, node.inputs, node.arrays, node.kwargs = op, (x,), (xd,), kw
                 node.parents = (x._node or x,)
-                node.stamp = graph._clock
                 node.seq = next_seq()
                 if uses_ans:
                     node.ans = ans
@@ -174,7 +173,6 @@ def _make_apply(op, nargs):
                 node.parents = (
                     (a._node or (a if a.requires_grad else None)) if isinstance(a, Tensor) else None,
                     (b._node or (b if b.requires_grad else None)) if isinstance(b, Tensor) else None)
-                node.stamp = graph._clock
                 node.seq = next_seq()
                 if uses_ans:
                     node.ans = ans
