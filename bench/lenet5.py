@@ -8,8 +8,9 @@ linear 400->120->84->10 (``x @ W.T + b``), cross-entropy (log_softmax + indexing
 momentum 0.9 written inline under ``no_grad``. Both libraries start from the same weights and
 data (fixed seeds) and the first losses are printed as a cross-check. BLAS, Numba and torch
 threads are all set to the same count; each count runs in a fresh process so that the thread
-pools really have that size. The first step (Numba compilation, or loading its cache) is
-reported separately; the figure is the median over ``--steps`` steps after a warm-up.
+pools really have that size. The two libraries' steps alternate, so that both see the same load
+on a shared machine. The first step (Numba compilation, or loading its cache) is reported
+separately; the figure is the median over ``--steps`` steps after a warm-up.
 Also reported: resident memory growth over the timed steps (training must not grow memory).
 """
 from __future__ import annotations
@@ -109,21 +110,32 @@ def theirs(x_np, y_np):
     return step
 
 
-def measure(step, steps, warmup):
-    t = time.perf_counter()
-    loss0 = step()
-    first = time.perf_counter() - t
-    for _ in range(warmup):
-        step()
-    rss0 = rss_mb()
-    times = []
-    for _ in range(steps):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    times.sort()
+def _stats(first, times, loss0, rss_growth):
+    times = sorted(times)
     return dict(first_ms=first * 1e3, median_ms=times[len(times) // 2] * 1e3, min_ms=times[0] * 1e3,
-                loss0=loss0, rss_growth_mb=rss_mb() - rss0)
+                loss0=loss0, rss_growth_mb=rss_growth)
+
+
+def measure(steps_by_name, steps, warmup):
+    """Time each step function; they run interleaved (a, b, a, b, ...) so that both see the same machine
+    load, which matters on a shared machine. The first step of each is timed on its own."""
+    first, loss0 = {}, {}
+    for name, step in steps_by_name.items():
+        t = time.perf_counter()
+        loss0[name] = step()
+        first[name] = time.perf_counter() - t
+    for _ in range(warmup):
+        for step in steps_by_name.values():
+            step()
+    rss0 = rss_mb()
+    times = {name: [] for name in steps_by_name}
+    for _ in range(steps):
+        for name, step in steps_by_name.items():
+            t = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - t)
+    growth = rss_mb() - rss0   # both libraries together; neither should keep growing
+    return {name: _stats(first[name], times[name], loss0[name], growth) for name in steps_by_name}
 
 
 def worker(threads, steps, warmup):
@@ -137,14 +149,16 @@ def worker(threads, steps, warmup):
     if HAVE_NUMBA:
         numba.set_num_threads(threads)
     x, y = data()
-    res = {"threads": threads, "numba": HAVE_NUMBA, "ours": measure(ours(x, y), steps, warmup)}
+    fns = {"ours": ours(x, y)}
     try:
         import torch
     except ImportError:
         torch = None
     if torch is not None:
         torch.set_num_threads(threads)
-        res["torch"] = measure(theirs(x, y), steps, warmup)
+        fns["torch"] = theirs(x, y)
+    res = {"threads": threads, "numba": HAVE_NUMBA}
+    res.update(measure(fns, steps, warmup))
     print(json.dumps(res))
 
 
@@ -174,7 +188,7 @@ def main():
         print(f"\n{n} thread(s) (numba: {res['numba']})")
         print(f"  autograd_core: {o['median_ms']:7.2f} ms/step (min {o['min_ms']:.2f})  "
               f"{BATCH / o['median_ms'] * 1e3:7.0f} images/s   first step {o['first_ms']:.0f} ms   "
-              f"loss0 {o['loss0']:.5f}   RSS growth {o['rss_growth_mb']:+.1f} MB")
+              f"loss0 {o['loss0']:.5f}   RSS growth over the timed steps {o['rss_growth_mb']:+.1f} MB")
         if "torch" in res:
             t = res["torch"]
             print(f"  PyTorch:       {t['median_ms']:7.2f} ms/step (min {t['min_ms']:.2f})  "
