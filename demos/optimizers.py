@@ -54,8 +54,17 @@ def add_arguments(parser):
     parser.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
     parser.add_argument("--limit", type=int, default=None,
                         help="use at most this many training images (default: all; 2000 on MNIST with --quick)")
-    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS),
-                        help=f"comma-separated subset of {', '.join(OPTIMIZERS)}")
+    parser.add_argument("--optimizers", type=_names, default=list(OPTIMIZERS),
+                        help=f"comma-separated subset of {','.join(OPTIMIZERS)} (default: all)")
+
+
+def _names(text):
+    import argparse
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in OPTIMIZERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown optimizer(s) {unknown}; choose from {', '.join(OPTIMIZERS)}")
+    return names
 
 
 def load_data(args):
@@ -90,16 +99,13 @@ def train(model, opt, xtr, ytr, epochs, batch_size, seed, bar):
 
 def run(args):
     common.start(args, "optimizers", "seven optimizers, one MLP and one CNN")
-    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
-    unknown = [n for n in names if n not in OPTIMIZERS]
-    if unknown:
-        raise ValueError(f"optimizers: unknown optimizer(s) {unknown}; choose from {', '.join(OPTIMIZERS)}")
+    names = _names(args.optimizers) if isinstance(args.optimizers, str) else list(args.optimizers)
     xtr, ytr, xte, yte, data_name = load_data(args)
     epochs = args.epochs or (1 if args.quick else (3 if data_name == "MNIST" else 30))
     shape = xtr.shape[1:]
     steps_per_epoch = -(-len(xtr) // args.batch_size)
     print(f"   {data_name}: {len(xtr)} training and {len(xte)} test images of {shape[1]}x{shape[2]}; "
-          f"{epochs} epochs of {steps_per_epoch} steps (batch {args.batch_size}) per run", flush=True)
+          f"{epochs} epoch(s) of {steps_per_epoch} steps (batch {args.batch_size}) per run", flush=True)
 
     runs = {}
     for kind, make in (("MLP", make_mlp), ("CNN", make_cnn)):
