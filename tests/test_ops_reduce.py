@@ -193,7 +193,19 @@ def test_torch_spellings_dim_keepdim():
     x = ag.tensor(np.arange(24.0).reshape(2, 3, 4))
     np.testing.assert_array_equal(x.sum(dim=(0, 2), keepdim=True).data, x.data.sum(axis=(0, 2), keepdims=True))
     np.testing.assert_array_equal(x.mean(dim=-1).data, x.data.mean(axis=-1))
-    np.testing.assert_array_equal(ag.max(x, dim=1).data, x.data.max(axis=1))
+    np.testing.assert_array_equal(ag.max(x, dim=1).values.data, x.data.max(axis=1))
+
+
+def test_max_min_with_dim_return_values_and_indices_like_torch():
+    x = ag.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(values.data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.data, [1, 0])
+    assert x.min(dim=0, keepdim=True).indices.shape == (1, 3)
+    np.testing.assert_array_equal(x.min(dim=0, keepdim=True).indices.data, [[0, 1, 0]])
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(x.max(axis=1).data, [5.0, 7.0])  # numpy spelling: values only
 
 
 def test_reduction_over_zero_dim_tensor_accepts_axis_0():

@@ -9,6 +9,8 @@ from __future__ import annotations
 import builtins
 import math
 
+import collections
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -265,9 +267,26 @@ def _reducer(op, name, doc):
 sum = _reducer(_sum, "sum", "Sum over ``axis`` (all if None). (..., n, ...) -> (..., ...)")
 mean = _reducer(_mean, "mean", "Mean over ``axis``.")
 prod = _reducer(_prod, "prod", "Product over ``axis``; the gradient is exact with zeros.")
-max = _reducer(_max, "max", "Max over ``axis`` (values only, like numpy's amax); ties share the gradient.")
-min = _reducer(_min, "min", "Min over ``axis`` (values only); ties share the gradient.")
-amax, amin = max, min
+amax = _reducer(_max, "amax", "Max over ``axis`` (values only, like numpy's amax); ties share the gradient.")
+amin = _reducer(_min, "amin", "Min over ``axis`` (values only); ties share the gradient.")
+
+MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
+
+
+def _with_indices(values_fn, index_fn, name):
+    def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """numpy style ``max(axis=...)`` gives the values (like amax); PyTorch style ``max(dim=...)`` gives
+        the named tuple (values, indices) as torch.max(x, dim) does. Ties share the gradient."""
+        if dim is None or not isinstance(dim, (int, np.integer)):
+            return values_fn(x, axis, keepdims, dim=dim, keepdim=keepdim)
+        kd = bool(keepdims if keepdim is None else keepdim)
+        return MaxMin(values_fn(x, dim=dim, keepdim=kd), index_fn(x, dim=dim, keepdim=kd))
+    f.__name__ = name
+    return f
+
+
+max = _with_indices(amax, None, "max")
+min = _with_indices(amin, None, "min")
 logsumexp = _reducer(_lse, "logsumexp", "log(sum(exp(x))) over ``axis``, stable.")
 any = _reducer(_any, "any", "Logical or over ``axis`` (no gradient).")
 all = _reducer(_all, "all", "Logical and over ``axis`` (no gradient).")
@@ -299,6 +318,8 @@ def _arg(op, name):
 
 argmax = _arg(_argmax, "argmax")
 argmin = _arg(_argmin, "argmin")
+max = _with_indices(amax, argmax, "max")
+min = _with_indices(amin, argmin, "min")
 
 
 def var(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
