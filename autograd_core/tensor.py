@@ -159,8 +159,9 @@ class Tensor:
 
     @property
     def size(self):
-        """Number of elements (numpy's ``size``); ``t.size(dim)`` is not supported, use ``t.shape[dim]``."""
-        return self.data.size
+        """Number of elements, as numpy's ``size``; calling it, ``t.size()`` / ``t.size(dim)``, gives
+        PyTorch's shape / dim length."""
+        return _Size(self.data.size, self.data.shape)
 
     def numel(self):
         return self.data.size
@@ -363,6 +364,20 @@ class Tensor:
         return f"tensor({body})"
 
     __str__ = __repr__
+
+
+class _Size(int):
+    """An int (the element count) that can be called like ``torch.Tensor.size``."""
+
+    def __new__(cls, n, shape):
+        obj = super().__new__(cls, n)
+        obj._shape = shape
+        return obj
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self._shape
+        return self._shape[dim]
 
 
 def _dtype_name(dt):
