@@ -1,6 +1,7 @@
-"""A DCGAN-style GAN: a ConvTranspose2d + BatchNorm generator against a Conv2d discriminator,
-binary cross-entropy with logits, Adam(2e-4, betas=(0.5, 0.999)). On scikit-learn's 8x8 digits,
-or on MNIST with --data-dir.
+"""A DCGAN-style GAN (ConvTranspose2d + BatchNorm generator, Conv2d discriminator) on digits or MNIST.
+
+Binary cross-entropy with logits and Adam(2e-4, betas=(0.5, 0.999)) for both networks, on
+scikit-learn's 8x8 digits, or on MNIST with --data-dir.
 
 The original project wrote this GAN in TensorFlow because its own library could not train it;
 here every layer, the losses and both optimizers run on this engine. Images are scaled to

@@ -1,5 +1,7 @@
-"""LeNet-5 (with ReLU and max-pooling) on 32x32 images: scikit-learn's digits upsampled from 8x8
-by default, or CIFAR-10 (or MNIST, padded to 32x32) with --data-dir.
+"""LeNet-5 (ReLU, max-pooling) on 32x32 images: digits upsampled from 8x8, or CIFAR-10/MNIST.
+
+By default the images are scikit-learn's 8x8 digits, upsampled to 32x32; with --data-dir,
+CIFAR-10 (or MNIST, padded from 28x28 to 32x32).
 
     Conv2d(C, 6, 5) -> ReLU -> MaxPool2d(2) -> Conv2d(6, 16, 5) -> ReLU -> MaxPool2d(2)
     -> Flatten -> Linear(400, 120) -> ReLU -> Linear(120, 84) -> ReLU -> Linear(84, 10)

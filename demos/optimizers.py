@@ -1,5 +1,6 @@
-"""Seven optimizers on the same MLP and the same small CNN: SGD, momentum, Nesterov, RMSprop,
-Adam, AdamW and Adagrad, on scikit-learn's 8x8 digits (or MNIST with --data-dir).
+"""Seven optimizers (SGD, momentum, Nesterov, RMSprop, Adam, AdamW, Adagrad) on one MLP and one CNN.
+
+The data are scikit-learn's 8x8 digits, or MNIST with --data-dir.
 
 Every run starts from the same initial weights and sees the same batches in the same order, so
 the optimizer is the only difference. Learning rates are the usual ones for each method at batch
