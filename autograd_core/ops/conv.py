@@ -8,9 +8,12 @@
 All three are bilinear, so each one's VJP is made of the other two, and ``create_graph=True``
 gives grad of grad. On raw arrays the work is im2col (a Numba kernel, ``kernels.conv``) and one
 batched BLAS matmul per direction, in a layout where ``w (O, K) @ cols[n] (K, OH*OW)`` is already
-NCHW, so neither the output nor the columns are ever transposed. The forward keeps its im2col
-columns in a small ``ctx`` (only when the weight needs a gradient) so the weight gradient of the
-plain backward is one more matmul.
+NCHW, so neither the output nor the big columns are ever transposed (for small images the columns
+are stored (K, N, OH*OW) instead, which BLAS reads as the same (N, K, L) matrices, so that the
+weight gradient is one matmul over all images). Columns up to ``_CACHE_BYTES`` are built once and
+kept in a small ``ctx`` for the weight gradient (only when the weight needs one); bigger ones are
+built a few images at a time so that each chunk is still in cache for its matmul, and rebuilt in
+the backward. Column buffers come from a pool (``kernels.scratch``) and go back to it after use.
 
 Internally padding is (top, bottom, left, right) so that ``padding='same'`` with an even kernel
 (pad one more at the bottom/right, as PyTorch) is just another conv.

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..kernels.pool import maxpool2d, maxpool2d_scatter
 from ..tensor import Tensor
-from .conv import _as_tensor, _pair, _unbatched
+from .conv import _pair, _unbatched
 from .registry import defop, xp
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "upsample_nearest2d"]
