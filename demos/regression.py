@@ -33,7 +33,8 @@ def _standardize(xtr, xte):
     return ((xtr - mu) / sd).astype(np.float32), ((xte - mu) / sd).astype(np.float32)
 
 
-def _train(params, loss_fn, opt, steps, desc):
+def _train(loss_fn, opt, steps, desc):
+    """Full-batch gradient descent: ``steps`` times loss_fn().backward() and opt.step(); returns the losses."""
     losses = []
     with common.trange(steps, desc=desc) as bar:
         for i in bar:
@@ -62,7 +63,7 @@ def linear(args, steps):
 
     model = nn.Linear(x.shape[1], 1)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    losses = _train(model.parameters(), lambda: F.mse_loss(model(xt), yt), opt, steps, "linear    ")
+    losses = _train(lambda: F.mse_loss(model(xt), yt), opt, steps, "linear    ")
 
     with ag.no_grad():
         pred = model(ag.from_numpy(xte_s)).data[:, 0] * y_sd + y_mu
@@ -92,7 +93,7 @@ def logistic(args, steps, C=1.0):
         return (F.binary_cross_entropy_with_logits(model(xt), yt)
                 + (model.weight * model.weight).sum() / (2 * C * n))
 
-    losses = _train(model.parameters(), loss_fn, opt, steps, "logistic  ")
+    losses = _train(loss_fn, opt, steps, "logistic  ")
     with ag.no_grad():
         logits = model(ag.from_numpy(xte_s)).data[:, 0]
     acc = float(np.mean((logits > 0) == (yte == 1)))
@@ -116,7 +117,7 @@ def polynomial(args, steps, rng):
 
     before = c.data.copy()
     opt = optim.Adam([c], lr=0.05)
-    losses = _train([c], lambda: ((predict(xt) - yt) ** 2).mean(), opt, steps, "polynomial")
+    losses = _train(lambda: ((predict(xt) - yt) ** 2).mean(), opt, steps, "polynomial")
     lsq = np.polyfit(x, y, 3)[::-1]
     with ag.no_grad():
         mse = float(((predict(xt) - yt) ** 2).mean().item())
