@@ -152,6 +152,11 @@ def time_update(opt, params, reps, set_grads):
 def worker(threads, steps, warmup):
     """Run in a fresh process: set every thread pool to ``threads`` and time both libraries."""
     try:
+        import torch  # first: its OpenMP runtime starts with its own defaults, before autograd_core
+        # sets OMP_WAIT_POLICY=PASSIVE for Numba's (see autograd_core/kernels/__init__.py)
+    except ImportError:
+        torch = None
+    try:
         from threadpoolctl import threadpool_limits
         threadpool_limits(threads)
     except ImportError:  # the env vars set by the parent still limit BLAS
@@ -161,10 +166,6 @@ def worker(threads, steps, warmup):
         numba.set_num_threads(threads)
     import autograd_core as ag
     x, y = data()
-    try:
-        import torch
-    except ImportError:
-        torch = None
     steps_by_name = {"ours": ours(x, y)[0]}
     if torch is not None:
         torch.set_num_threads(threads)
