@@ -10,8 +10,8 @@ The step, written the same way in both libraries: ``F.relu(F.linear(x, W1, b1))`
 ``backward``, ``optim.Adam.step`` (``torch.optim.Adam`` for PyTorch). Both start from the same
 weights and data (fixed seeds); the first losses are printed as a cross-check. Each library and
 thread count runs in its own fresh process with BLAS, Numba and torch thread pools set to it
-(alternating over ``--rounds``; the best median counts). Figures are medians over ``--steps`` steps after a
-warm-up, the two libraries taking turns step by step. The phases (forward, backward, optimizer
+(alternating over ``--rounds``; the best median counts). Figures are medians over ``--steps``
+steps after a warm-up. The phases (forward, backward, optimizer
 step) are timed separately too, and the Adam update alone is timed with the fused Numba kernel
 and with the plain numpy path.
 """
