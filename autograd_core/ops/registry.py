@@ -136,9 +136,6 @@ def _make_apply(op, nargs):
             return make(ans)
         return apply
 
-    if nargs == 2 and isinstance(fwd, np.ufunc):
-        return _make_binary_ufunc_apply(op)
-
     if nargs == 2:
         def apply(a, b, **kw):
             if isinstance(a, Tensor):
@@ -162,7 +159,7 @@ def _make_apply(op, nargs):
                 bd = b = wrap_const(b)
                 rec = False
             try:
-                ans = fwd(ad, bd, **kw)
+                ans = fwd(ad, bd, **kw) if kw else fwd(ad, bd)
             except ValueError as e:
                 raise _shape_error(op, ad, bd, e) from None
             if type(ans) is not ndarray:
@@ -197,66 +194,6 @@ def _make_apply(op, nargs):
         if differentiable and mode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
             out = make(ans, True)
             record(op, args, arrays, tuple(edge(a) if isinstance(a, Tensor) else None for a in args), ans, out, kw)
-            return out
-        return make(ans)
-    return apply
-
-
-def _make_binary_ufunc_apply(op):
-    """The binary apply for ops whose forward is a numpy ufunc (add, sub, mul, ...): no keywords."""
-    fwd = op.forward
-    differentiable = op.differentiable
-    uses_ans = op.uses_ans
-    ndarray = np.ndarray
-    new = object.__new__
-    wref = weakref.ref
-    next_seq = graph.next_seq
-    no_kw = {}
-
-    def apply(a, b):
-        if isinstance(a, Tensor):
-            ad = a.data
-            if isinstance(b, Tensor):
-                bd = b.data
-                rec = a.requires_grad or b.requires_grad
-            else:
-                bd = b = wrap_const(b)
-                rec = a.requires_grad
-                if type(b) is float and ad.dtype.kind in "biu":
-                    ad = ad.astype(get_default_dtype())  # int tensor * 0.5 -> float32, as PyTorch
-        elif isinstance(b, Tensor):
-            ad = a = wrap_const(a)
-            bd = b.data
-            rec = b.requires_grad
-            if type(a) is float and bd.dtype.kind in "biu":
-                bd = bd.astype(get_default_dtype())
-        else:
-            ad = a = wrap_const(a)
-            bd = b = wrap_const(b)
-            rec = False
-        try:
-            ans = fwd(ad, bd)
-        except ValueError as e:
-            raise _shape_error(op, ad, bd, e) from None
-        if type(ans) is not ndarray:
-            ans = np.asarray(ans)
-        if rec and differentiable and mode.enabled:
-            out = new(Tensor)
-            out.data = ans
-            out.requires_grad = True
-            node = out._node = new(Node)
-            node.op, node.inputs, node.arrays, node.kwargs = op, (a, b), (ad, bd), no_kw
-            node.parents = (
-                (a._node or (a if a.requires_grad else None)) if isinstance(a, Tensor) else None,
-                (b._node or (b if b.requires_grad else None)) if isinstance(b, Tensor) else None)
-            node.seq = next_seq()
-            if uses_ans:
-                node.ans = ans
-                node.out_ref = wref(out)
-            else:
-                node.ans = None
-            if graph._watch:
-                graph.watch(node, out)
             return out
         return make(ans)
     return apply
