@@ -242,7 +242,8 @@ def digits(seed=0, test_size=0.2):
     d = load_digits()
     x = (d.images / 16.0).astype(np.float32)[:, None]
     y = d.target.astype(np.int64)
-    return _split(x, y, test_size, seed)
+    xtr, xte, ytr, yte = _split(x, y, test_size, seed)
+    return xtr, ytr, xte, yte
 
 
 _MNIST_SUBDIRS = ("", "mnist", "MNIST", "MNIST/raw", "fashion-mnist", "FashionMNIST/raw")

@@ -269,3 +269,10 @@ def test_lenet5_reads_cifar10_binary_batches(tmp_path):
     assert r["data"] == "CIFAR-10" and r["n_params"] == 62006  # 3 input channels: 150 more weights
     assert 0 <= r["test_accuracy"] <= 1 and math.isfinite(r["final_train_loss"])
     check_png(files_by_name(r)["lenet5_confusion.png"], 600, 560)
+
+
+def test_digits_split():
+    xtr, ytr, xte, yte = common.digits(seed=1)
+    assert xtr.shape == (1437, 1, 8, 8) and xte.shape == (360, 1, 8, 8) and xtr.dtype == np.float32
+    assert ytr.shape == (1437,) and yte.shape == (360,) and ytr.dtype == np.int64
+    assert 0 <= xtr.min() and xtr.max() <= 1 and set(np.unique(yte)) == set(range(10))
