@@ -36,7 +36,7 @@ def lenet5(in_channels=1, n_classes=10):
 
 def add_arguments(parser):
     parser.add_argument("--epochs", type=int, default=None,
-                        help="training epochs (default 15 on digits, 10 on CIFAR-10/MNIST; 2 / 1 with --quick)")
+                        help="training epochs (default 20 on digits, 10 on CIFAR-10/MNIST; 2 / 1 with --quick)")
     parser.add_argument("--batch-size", type=int, default=64, help="mini-batch size (default 64)")
     parser.add_argument("--lr", type=float, default=0.05, help="SGD learning rate (default 0.05)")
     parser.add_argument("--limit", type=int, default=None,
@@ -91,7 +91,7 @@ def run(args):
     common.start(args, "lenet5", "LeNet-5 with ReLU and max-pooling")
     xtr, ytr, xte, yte, data_name, classes = load_data(args)
     big = args.data_dir is not None
-    epochs = args.epochs or ((1 if big else 2) if args.quick else (10 if big else 15))
+    epochs = args.epochs or ((1 if big else 2) if args.quick else (10 if big else 20))
     print(f"   {data_name}: {len(xtr)} training and {len(xte)} test images of {xtr.shape[1]}x32x32; {epochs} "
           f"epochs, batch {args.batch_size}", flush=True)
 
