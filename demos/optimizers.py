@@ -188,7 +188,7 @@ def _plot_weights(args, runs, names, shape, units=16):
         _signed_images(ax, w[:, 0], ncols=4)
         ax.set_title("initial weights" if name == "init" else name, fontsize=10)
     fig.suptitle(f"MLP: first-layer weights of {units} hidden units (red positive, blue negative)", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.tight_layout(rect=(0, 0, 1, 0.96), h_pad=2.0)
     return common.save(fig, args.out / "optimizers_mlp_weights.png")
 
 
