@@ -20,11 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+import harness  # bench/harness.py (the script's folder is on sys.path)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BATCH, LR = 128, 1e-3
@@ -211,40 +212,10 @@ def _phases(r):
     return "  ".join(f"{k} {r[f'{k}_ms']:.2f}" for k in ("forward", "backward", "update"))
 
 
-def run_workers(script, n, a, env):
-    """Each library in its own fresh process (an idle OpenMP/BLAS pool of one spins on the cores the other
-    needs), alternating for ``a.rounds`` rounds; keep each library's best median."""
-    libs = ["both"] if a.together else ["ours", "torch"]
-    best = {}
-    for _ in range(1 if a.together else a.rounds):
-        for lib in libs:
-            proc = subprocess.run([sys.executable, script, "--worker", str(n), "--steps", str(a.steps),
-                                   "--warmup", str(a.warmup), "--lib", lib], env=env, capture_output=True, text=True)
-            if proc.returncode:
-                print(proc.stdout + proc.stderr)
-                sys.exit(proc.returncode)
-            res = json.loads(proc.stdout.strip().splitlines()[-1])
-            for k, v in res.items():
-                if isinstance(v, dict) and (k not in best or v["median_ms"] < best[k]["median_ms"]):
-                    best[k] = v
-                elif not isinstance(v, dict) and (k not in best or not k.endswith("_ms") or v < best[k]):
-                    best[k] = v
-    return best
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--warmup", type=int, default=20)
+    harness.add_arguments(ap, steps=200, warmup=20)
     ap.add_argument("--profile", action="store_true", help="cProfile our step instead of timing it")
-    ap.add_argument("--rounds", type=int, default=2,
-                    help="separate processes per library and thread count, alternating; the best median counts")
-    ap.add_argument("--together", action="store_true",
-                    help="time both libraries in one process, steps interleaved (their thread pools then "
-                         "compete for the cores at 2 threads)")
-    ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--lib", default="both", help=argparse.SUPPRESS)
     a = ap.parse_args()
     sys.path.insert(0, ROOT)
     if a.profile:
@@ -256,9 +227,7 @@ def main():
     print(f"MLP {'-'.join(map(str, SIZES))} (ReLU, cross-entropy, Adam) training step, batch {BATCH}, float32; "
           f"median of {a.steps} steps after {a.warmup} warm-up steps")
     for n in a.threads:
-        env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n),
-                   NUMBA_NUM_THREADS=str(n))
-        res = run_workers(os.path.abspath(__file__), n, a, env)
+        res = harness.run_workers(os.path.abspath(__file__), n, a)
         o = res["ours"]
         print(f"\n{n} thread(s) (numba: {res['numba']})")
         print(f"  autograd_core: {o['median_ms']:6.2f} ms/step (min {o['min_ms']:.2f})   [{_phases(o)}]   "
