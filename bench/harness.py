@@ -54,3 +54,24 @@ def run_workers(script, n, a):
                 elif k not in best or not k.endswith("_ms") or v < best[k]:
                     best[k] = v
     return best
+
+
+def setup_worker(threads, lib):
+    """In a worker process: set BLAS, Numba (and torch) thread pools to ``threads``. Returns (torch or None,
+    whether Numba is used). torch is imported only when ``lib`` asks for it."""
+    torch = None
+    if lib in ("torch", "both"):
+        try:
+            import torch
+            torch.set_num_threads(threads)
+        except ImportError:
+            torch = None
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(threads)
+    except ImportError:  # the env vars set by the parent still limit BLAS
+        pass
+    from autograd_core.kernels import HAVE_NUMBA, numba
+    if HAVE_NUMBA:
+        numba.set_num_threads(threads)
+    return torch, HAVE_NUMBA

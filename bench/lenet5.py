@@ -141,24 +141,10 @@ def measure(steps_by_name, steps, warmup):
 
 def worker(threads, steps, warmup, lib):
     """Run in a fresh process: set every thread pool to ``threads`` and time one library (or both)."""
-    torch = None
-    if lib in ("torch", "both"):
-        try:
-            import torch
-        except ImportError:
-            torch = None
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(threads)
-    except ImportError:  # the env vars set by the parent still limit BLAS
-        pass
-    from autograd_core.kernels import HAVE_NUMBA, numba
-    if HAVE_NUMBA:
-        numba.set_num_threads(threads)
+    torch, HAVE_NUMBA = harness.setup_worker(threads, lib)
     x, y = data()
     fns = {"ours": ours(x, y)} if lib in ("ours", "both") else {}
     if torch is not None:
-        torch.set_num_threads(threads)
         fns["torch"] = theirs(x, y)
     res = {"threads": threads, "numba": HAVE_NUMBA}
     res.update(measure(fns, steps, warmup))

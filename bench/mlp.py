@@ -151,25 +151,11 @@ def time_update(opt, params, reps, set_grads):
 
 def worker(threads, steps, warmup, lib):
     """Run in a fresh process: set every thread pool to ``threads`` and time one library (or both)."""
-    torch = None
-    if lib in ("torch", "both"):
-        try:
-            import torch
-        except ImportError:
-            torch = None
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(threads)
-    except ImportError:  # the env vars set by the parent still limit BLAS
-        pass
-    from autograd_core.kernels import HAVE_NUMBA, numba
-    if HAVE_NUMBA:
-        numba.set_num_threads(threads)
+    torch, HAVE_NUMBA = harness.setup_worker(threads, lib)
     import autograd_core as ag
     x, y = data()
     steps_by_name = {"ours": ours(x, y)[0]} if lib in ("ours", "both") else {}
     if torch is not None:
-        torch.set_num_threads(threads)
         step, topt, tparams = theirs(x, y)
         steps_by_name["torch"] = step
     res = {"threads": threads, "numba": HAVE_NUMBA, **measure(steps_by_name, steps, warmup)}
