@@ -250,7 +250,9 @@ def test_explain_matches_grad_for_broadcast_shapes(data):
     assert ex.leaf_norm(x) == pytest.approx(norm(x.grad), rel=1e-9, abs=1e-12)
     assert ex.leaf_norm(b) == pytest.approx(norm(b.grad), rel=1e-9, abs=1e-12)
     summed = [o for s in ex.steps for o in s["grads_out"] if o["summed_from"] is not None]
-    assert bool(summed) == (tuple(bs) != tuple(np.broadcast_shapes(xs, bs)))
+    full = tuple(np.broadcast_shapes(xs, bs))
+    # an un-broadcast sum is reported exactly when x or b was broadcast up to the full shape
+    assert bool(summed) == (tuple(xs) != full or tuple(bs) != full)
 
 
 def test_explain_with_create_graph_and_grad_of_grad():
@@ -429,8 +431,9 @@ def test_profile_per_op_times_add_up_to_the_measured_total():
         step()
         step()
     wall = time.perf_counter() - t0
-    assert 0.8 * wall <= prof.self_time <= wall
-    assert prof.self_time <= prof.total_time <= wall
+    # The measured total is the profiled block's wall time (entering the profiler patches every op,
+    # which the outer ``wall`` also counts); the per-op self times must cover at least 80 % of it.
+    assert 0.8 * prof.total_time <= prof.self_time <= prof.total_time <= wall
     stats = {s.name: s for s in prof.key_averages()}
     assert stats["matmul"].fwd_calls == 4 and stats["matmul"].bwd_calls == 6  # x needs no gradient
     assert stats["tanh"].fwd_calls == 2 and stats["tanh"].bwd_calls == 2
