@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from . import _fmt
 from ._fmt import dtype_str, fmt_norm, shape_str
 from .tape import Tape, _names_from
+from .walk import forward_order
 
 __all__ = ["draw"]
 
@@ -90,24 +91,12 @@ def _from_tensor(root, names):
     if root.grad_fn is None:
         raise ValueError(f"draw: this tensor {shape_str(root.shape)} has no grad_fn (nothing was recorded); "
                          "use draw(trace(fn, *inputs), path) to see ops whose inputs don't require grad")
-    order, seen = [], set()
-    stack = [(root._node, False)]
-    while stack:
-        n, done = stack.pop()
-        if done:
-            order.append(n)
-            continue
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if n.parents is None or n.inputs is None:
-            raise RuntimeError(f"draw: {n.name()} was freed by backward, so the graph can't be drawn any more. "
-                               "Draw a Tape (tape = trace(fn, *inputs); tape.backward(); draw(tape, path)) or "
-                               "pass retain_graph=True to backward")
-        stack.append((n, True))
-        for p in reversed(n.parents):
-            if type(p) is Node and id(p) not in seen:
-                stack.append((p, False))
+    def freed(n):
+        raise RuntimeError(f"draw: {n.name()} was freed by backward, so the graph can't be drawn any more. "
+                           "Draw a Tape (tape = trace(fn, *inputs); tape.backward(); draw(tape, path)) or "
+                           "pass retain_graph=True to backward")
+
+    order = forward_order([root._node], on_freed=freed)
     out_tensor = {id(root._node): root}
     for n in order:
         for x, p in zip(n.inputs, n.parents):

@@ -27,6 +27,7 @@ from ..tensor import Tensor
 from . import _fmt
 from ._fmt import fmt_norm, fmt_value, shape_str
 from .tape import _shown_kwargs
+from .walk import forward_order
 
 __all__ = ["ExplainLogger", "explain_backward", "LOGGER_NAME"]
 
@@ -120,21 +121,7 @@ class ExplainLogger:
     def _number(self, roots):
         """Labels for the values of this graph that no tape has named, in forward order."""
         starts = [r._node for r in roots if isinstance(r, Tensor) and r._node is not None]
-        order, seen = [], set()
-        for s in starts:
-            stack = [(s, False)]
-            while stack:
-                n, done = stack.pop()
-                if done:
-                    order.append(n)
-                    continue
-                if id(n) in seen:
-                    continue
-                seen.add(id(n))
-                stack.append((n, True))
-                for p in reversed(n.parents or ()):
-                    if type(p) is Node and id(p) not in seen:
-                        stack.append((p, False))
+        order = forward_order(starts)
         k = 0
         for n in order:
             for p in n.parents or ():

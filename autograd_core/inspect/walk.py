@@ -18,7 +18,31 @@ from ..tensor import Tensor
 from . import _fmt
 from ._fmt import dtype_str, shape_str
 
-__all__ = ["walk", "format_grad_fn"]
+__all__ = ["walk", "format_grad_fn", "forward_order"]
+
+
+def forward_order(starts, on_freed=None):
+    """The nodes reachable from ``starts`` in forward (execution) order: an iterative post-order DFS,
+    so inputs come before the ops that read them. ``on_freed(node)`` is called for a node whose saved
+    values backward has freed (it may raise); without it such nodes are kept, with no parents followed."""
+    order, seen = [], set()
+    for s in starts:
+        stack = [(s, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                order.append(n)
+                continue
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            if on_freed is not None and (n.parents is None or n.inputs is None):
+                on_freed(n)
+            stack.append((n, True))
+            for p in reversed(n.parents or ()):
+                if type(p) is Node and id(p) not in seen:
+                    stack.append((p, False))
+    return order
 
 
 def _start(t):
