@@ -5,6 +5,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd_core as ag
+from autograd_core.kernels import conv as kconv
+from autograd_core.kernels import numba as _numba
 from autograd_core.ops import conv as conv_mod
 from autograd_core.testing import gradcheck, gradgradcheck
 
@@ -252,12 +254,52 @@ def test_chunked_and_layout_paths_agree(monkeypatch, cache, chunk, knl):
         yt = ag.conv_transpose2d(xs, ws.reshape(4, 3, 3, 2), stride=2, padding=1, output_padding=1, groups=2)
         yt.backward(np.ones(yt.shape))
         return y.data, xs.grad.data, ws.grad.data, bs.grad.data, yt.data
+    monkeypatch.setattr(kconv, "FUSED", False)   # these knobs belong to the numpy-matmul path
     ref = run()
     monkeypatch.setattr(conv_mod, "_CACHE_BYTES", cache)
     monkeypatch.setattr(conv_mod, "_CHUNK_BYTES", chunk)
     monkeypatch.setattr(conv_mod, "_KNL_MAX_L", knl)
     for a, r in zip(run(), ref):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
+
+
+def _conv_both_ways(cfg, dtype, transpose):
+    """Forward and every gradient of conv2d (or conv_transpose2d) with input, weight and bias all live."""
+    x, w, b = make_t(cfg) if transpose else make(cfg)
+    ins = [ag.tensor(a.astype(dtype), requires_grad=True) for a in (x, w, b) if a is not None]
+    if transpose:
+        y = ag.conv_transpose2d(*ins, **kw(cfg), output_padding=cfg["op"])
+    else:
+        y = ag.conv2d(*ins, **kw(cfg))
+    y.backward(np.random.default_rng(cfg["seed"] + 2).standard_normal(y.shape).astype(dtype))
+    return [y.data] + [t.grad.data for t in ins]
+
+
+@pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(conv_configs(), transpose_configs()), st.sampled_from([np.float32, np.float64]),
+       st.sampled_from([1, 2]))
+def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads):
+    """The Numba+BLAS per-image kernels (wide columns at stride 1, plain ones otherwise, one run of images
+    per thread) against im2col + np.matmul: forward and all gradients, conv2d and conv_transpose2d."""
+    transpose = "op" in cfg
+    if transpose and min(t_size(cfg)) < 1:
+        return
+    old = _numba.get_num_threads()
+    _numba.set_num_threads(min(threads, _numba.config.NUMBA_NUM_THREADS))
+    try:
+        fused = _conv_both_ways(cfg, dtype, transpose)
+    finally:
+        _numba.set_num_threads(old)
+    kconv.FUSED = False
+    try:
+        ref = _conv_both_ways(cfg, dtype, transpose)
+    finally:
+        kconv.FUSED = True
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for a, r in zip(fused, ref):
+        assert a.dtype == r.dtype == dtype and a.shape == r.shape
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))
 
 
 def test_pointwise_conv_and_float32():

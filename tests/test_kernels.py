@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from autograd_core.kernels import HAVE_NUMBA, scratch
+from autograd_core.kernels import blas as kblas
 from autograd_core.kernels import conv as kconv
 from autograd_core.kernels import pool as kpool
 
@@ -204,3 +205,68 @@ def test_maxpool_2x2_fast_path_matches_numpy(special, s, H, W):
     o2, i2 = kpool.maxpool2d_numpy(x, *geo)
     np.testing.assert_array_equal(o1, o2)
     np.testing.assert_array_equal(i1, i2)
+
+
+# -- 2-D matmul in blocks over Numba's threads --------------------------------------------------------
+@pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.booleans(), st.booleans(),
+       st.sampled_from(["c", "t", "strided", "rowpad"]), st.sampled_from([np.float32, np.float64]),
+       st.sampled_from([1, 64, 5000]), st.integers(0, 2 ** 16))
+def test_blocked_matmul_matches_numpy(n, k, m, ta, tb, layout, dtype, limit, seed):
+    """Any operand layout (C, transposed, strided, rows padded), split into blocks of at most ``limit``
+    multiply-adds (1: one element per block), gives numpy's product."""
+    rng = np.random.default_rng(seed)
+
+    def operand(r, c, t):
+        if layout == "strided":
+            a = rng.standard_normal((2 * r, 3 * c))[::2, ::3]
+        elif layout == "rowpad":
+            a = rng.standard_normal((r, c + 3))[:, :c]
+        else:
+            a = rng.standard_normal((c, r)).T if t else rng.standard_normal((r, c))
+        if layout in ("strided", "rowpad"):
+            return a.astype(dtype, copy=False)
+        return np.ascontiguousarray(a.T, dtype=dtype).T if t else a.astype(dtype)
+    a, b = operand(n, k, ta), operand(k, m, tb)
+    old_limit, old_threads = kblas.MAX_SINGLE_THREAD_WORK, kblas.numba.get_num_threads()
+    kblas.MAX_SINGLE_THREAD_WORK = limit
+    kblas.numba.set_num_threads(min(2, kblas.numba.config.NUMBA_NUM_THREADS))
+    try:
+        got = kblas.matmul(a, b)
+    finally:
+        kblas.MAX_SINGLE_THREAD_WORK = old_limit
+        kblas.numba.set_num_threads(old_threads)
+    want = np.matmul(a, b)
+    assert got.dtype == want.dtype and got.shape == want.shape == (n, m)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()) * k)
+
+
+@pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
+def test_blocked_matmul_serves_matmul_and_linear_ops(monkeypatch):
+    """ag.matmul / ag.linear on 2-D operands (and their gradients) go through the blocked product."""
+    import autograd_core as ag
+    calls = []
+    real = kblas._gemm_blocks
+
+    def spy(*args):
+        calls.append(args[8:11])      # n, m, k
+        return real(*args)
+    monkeypatch.setattr(kblas, "_gemm_blocks", spy)
+    monkeypatch.setattr(kblas, "MAX_SINGLE_THREAD_WORK", 100)
+    old = kblas.numba.get_num_threads()
+    kblas.numba.set_num_threads(min(2, kblas.numba.config.NUMBA_NUM_THREADS))
+    try:
+        rng = np.random.default_rng(0)
+        x = ag.tensor(rng.standard_normal((7, 5)), requires_grad=True)
+        w = ag.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+        y = ag.linear(x, w) + x @ w.T
+        y.sum().backward()
+    finally:
+        kblas.numba.set_num_threads(old)
+    if kblas.numba.config.NUMBA_NUM_THREADS >= 2:
+        assert (7, 4, 5) in calls and len(calls) >= 4
+    np.testing.assert_allclose(y.data, 2 * x.data @ w.data.T, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, 2 * np.ones((7, 4)) @ w.data, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, 2 * np.ones((7, 4)).T @ x.data, rtol=1e-12)

@@ -12,15 +12,21 @@ Geometry (per spatial dim): an output position ``o`` and a kernel tap ``i`` read
 
 ``*_numpy`` are the fallbacks (a strided view + one copy; one strided add per kernel tap); the
 dispatching ``im2col`` / ``col2im`` use Numba when it is available.
+
+* ``conv_fused`` / ``conv_transpose_fused``: whole convolutions (forward, weight gradient, input
+  gradient) as one parallel Numba kernel each, calling BLAS per image from inside (``kernels.blas``).
+  ``FUSED`` says whether they are available (Numba and SciPy).
 """
 from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import HAVE_NUMBA, numba
+from . import HAVE_NUMBA, numba, scratch
+from .blas import HAVE_BLAS, MAX_SINGLE_THREAD_WORK, gemm, gemm_fn
 
-__all__ = ["im2col", "col2im", "im2col_numpy", "col2im_numpy", "im2col_numba", "col2im_numba"]
+__all__ = ["im2col", "col2im", "im2col_numpy", "col2im_numpy", "im2col_numba", "col2im_numba", "FUSED",
+           "conv_fused", "conv_transpose_fused"]
 
 
 # -- numpy fallbacks ----------------------------------------------------------------------------
@@ -132,33 +138,42 @@ if HAVE_NUMBA:
                         _im2col_rows(x, n, c, i, j, sh, sw, pt, pl, dh, dw, OH, OW, out,
                                      _U(n) * usn + _U(r) * usr)
 
+    @numba.njit(cache=True, nogil=True, inline="always")
+    def _col2im_plane(cols, base, n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW):
+        """Scatter-add plane (n, c) of flat cols, element (c, i, j, oy, ox) at
+        base + (((c*kh + i)*kw + j)*OH + oy)*OW + ox, into out[n, c] (tasks own whole planes)."""
+        H, W = out.shape[2], out.shape[3]
+        for i in range(kh):
+            for j in range(kw):
+                offx = j * dw - pl
+                lo = 0 if offx >= 0 else (-offx + sw - 1) // sw
+                hi = (W - offx + sw - 1) // sw if W > offx else 0
+                lo = min(lo, OW)
+                hi = max(min(hi, OW), lo)
+                ulo, usw, m = _U(lo), _U(sw), _U(hi - lo)
+                uoff = _U(lo * sw + offx)
+                row0 = base + _U(((c * kh + i) * kw + j) * OH * OW)
+                for oy in range(OH):
+                    iy = oy * sh - pt + i * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    uiy = _U(iy)
+                    src = row0 + _U(oy * OW) + ulo
+                    if sw == 1:
+                        for t in range(m):
+                            out[n, c, uiy, uoff + t] += cols[src + t]
+                    else:
+                        for t in range(m):
+                            out[n, c, uiy, uoff + t * usw] += cols[src + t]
+
     @numba.njit(cache=True, nogil=True, parallel=True)
     def _col2im_nb(cols, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out):
-        N, C, H, W = out.shape
+        N, C = out.shape[0], out.shape[1]
+        per_image = _U(C * kh * kw * OH * OW)
         for p in numba.prange(N * C):
             n = p // C
             c = p - n * C
-            for i in range(kh):
-                for j in range(kw):
-                    offx = j * dw - pl
-                    lo = 0 if offx >= 0 else (-offx + sw - 1) // sw
-                    hi = (W - offx + sw - 1) // sw if W > offx else 0
-                    lo = min(lo, OW)
-                    hi = max(min(hi, OW), lo)
-                    ulo, usw, m = _U(lo), _U(sw), _U(hi - lo)
-                    uoff = _U(lo * sw + offx)
-                    for oy in range(OH):
-                        iy = oy * sh - pt + i * dh
-                        if iy < 0 or iy >= H:
-                            continue
-                        uiy = _U(iy)
-                        if sw == 1:
-                            for t in range(m):
-                                out[n, c, uiy, uoff + t] += cols[n, c, i, j, oy, ulo + t]
-                        else:
-                            for t in range(m):
-                                out[n, c, uiy, uoff + t * usw] += cols[n, c, i, j, oy, ulo + t]
-
+            _col2im_plane(cols, _U(n) * per_image, n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW)
 
 def im2col_numba(x, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out=None, knl=False):
     """im2col with the Numba kernel (no padded copy of x: out-of-range taps are written as zeros)."""
@@ -176,9 +191,254 @@ def col2im_numba(cols, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out=None
     N = cols.shape[0]
     if out is None:
         out = np.zeros((N, C, H, W), cols.dtype)
-    _col2im_nb(np.ascontiguousarray(cols).reshape(N, C, kh, kw, OH, OW), kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out)
+    _col2im_nb(np.ascontiguousarray(cols).reshape(-1), kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out)
     return out
 
+
+
+# -- fused per-image kernels: columns built in cache and multiplied at once, images over threads ------
+# The batch is split into one contiguous run of images per thread. Each thread builds one image's
+# columns in its own scratch (so they never leave its cache) and calls BLAS on them from inside the
+# kernel. Stride-1 convolutions use "wide" columns: the image is zero-padded to (Hp, Wp) and output
+# position (oy, ox) is column q = oy*Wp + ox, so that every column row is ONE contiguous run of the
+# padded image, (OH-1)*Wp + OW long (the columns with ox >= OW are junk: their outputs are dropped and
+# their gradients are zero). Other strides use the plain (C*kh*kw, OH*OW) columns of ``_im2col_rows``.
+if HAVE_NUMBA and HAVE_BLAS:
+    @numba.njit(cache=True, nogil=True, inline="always")
+    def _pad_image(x, n, P, Hp, Wp, pt, pl):
+        """P (C*Hp*Wp, flat) <- x[n] placed at (pt, pl) inside zeros (cropped where it sticks out)."""
+        C, H, W = x.shape[1], x.shape[2], x.shape[3]
+        lo = min(pl, Wp)
+        hi = max(min(W + pl, Wp), lo)
+        m = _U(hi - lo)
+        for c in range(C):
+            for y in range(Hp):
+                base = _U((c * Hp + y) * Wp)
+                iy = y - pt
+                if iy < 0 or iy >= H:
+                    for t in range(_U(Wp)):
+                        P[base + t] = 0
+                    continue
+                for t in range(_U(lo)):
+                    P[base + t] = 0
+                for t in range(_U(hi), _U(Wp)):
+                    P[base + t] = 0
+                for t in range(m):
+                    P[base + _U(lo) + t] = x[n, c, _U(iy), _U(lo - pl) + t]
+
+    @numba.njit(cache=True, nogil=True, inline="always")
+    def _image_cols(x, n, cols, P, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, Hp, Wp, Lc, wide):
+        """Columns of image n into flat cols: row r = (c, i, j) at r*Lc (wide or plain layout)."""
+        C = x.shape[1]
+        if wide:
+            _pad_image(x, n, P, Hp, Wp, pt, pl)
+            for c in range(C):
+                for i in range(kh):
+                    for j in range(kw):
+                        src = _U(c * Hp * Wp + i * dh * Wp + j * dw)
+                        dst = _U(((c * kh + i) * kw + j) * Lc)
+                        for q in range(_U(Lc)):
+                            cols[dst + q] = P[src + q]
+        else:
+            for c in range(C):
+                for i in range(kh):
+                    for j in range(kw):
+                        _im2col_rows(x, n, c, i, j, sh, sw, pt, pl, dh, dw, OH, OW, cols,
+                                     _U(((c * kh + i) * kw + j) * Lc))
+
+    @numba.njit(cache=True, nogil=True, inline="always")
+    def _wide_grad(g, n, gw_, Wp, Lc):
+        """Valid part of g[n] (O, OH, OW) into the wide layout (O, Lc); junk columns keep their zeros."""
+        O, OH, OW = g.shape[1], g.shape[2], g.shape[3]
+        for o in range(O):
+            for oy in range(OH):
+                dst = _U(o * Lc + oy * Wp)
+                for t in range(_U(OW)):
+                    gw_[dst + t] = g[n, o, oy, t]
+
+    @numba.njit(cache=True, nogil=True, parallel=True)
+    def _conv_images(f, x, w, bias, out, g, gw, cols_buf, pad_buf, wide_buf, kh, kw, sh, sw, pt, pl, dh, dw,
+                     OH, OW, groups, limit):
+        """Per image n: out[n] = w @ cols(x[n]) + bias (if out has images) and gw[t] += g[n] @ cols^T (if
+        gw has rows; one partial sum per thread t). w (O, K) flat-contiguous, out/g (N, O, OH, OW)."""
+        N, C = x.shape[0], x.shape[1]
+        O = w.shape[0]
+        G = groups
+        Og = O // G
+        K = w.shape[1]
+        wide = sh == 1 and sw == 1
+        Hp, Wp = OH + dh * (kh - 1), OW + dw * (kw - 1)
+        L = OH * OW
+        Lc = (OH - 1) * Wp + OW if wide else L
+        do_out, do_gw = out.shape[0] > 0, gw.shape[0] > 0
+        T = cols_buf.shape[0]
+        per = (N + T - 1) // T
+        wf = w.reshape(-1)
+        step_out = max(1, limit // (Og * K))
+        for t in numba.prange(T):
+            cols, P = cols_buf[t], pad_buf[t]
+            wo, wg = wide_buf[t, :O * Lc], wide_buf[t, O * Lc:]   # wide outputs; wide g (junk stays 0)
+            if do_gw:
+                gwt = gw[t]
+                gwt[:] = 0
+                wg[:] = 0
+            for n in range(t * per, min(N, (t + 1) * per)):
+                _image_cols(x, n, cols, P, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, Hp, Wp, Lc, wide)
+                if do_out:
+                    of = out[n].reshape(-1)
+                    dst = wo if wide else of
+                    for gi in range(G):
+                        for s in range(0, Lc, step_out):
+                            e = min(Lc, s + step_out)
+                            gemm(f, False, False, Og, e - s, K, wf[gi * Og * K:], K, cols[gi * K * Lc + s:], Lc,
+                                 0.0, dst[gi * Og * Lc + s:], Lc)
+                    for o in range(O):
+                        b = bias[o] if bias.shape[0] else 0.0
+                        for oy in range(OH):
+                            src = _U(o * Lc + oy * (Wp if wide else OW))
+                            d0 = _U(o * L + oy * OW)
+                            if wide:
+                                for q in range(_U(OW)):
+                                    of[d0 + q] = wo[src + q] + b
+                            elif bias.shape[0]:
+                                for q in range(_U(OW)):
+                                    of[d0 + q] += b
+                if do_gw:
+                    if wide:
+                        _wide_grad(g, n, wg, Wp, Lc)
+                        gm = wg
+                    else:
+                        gm = g[n].reshape(-1)
+                    for gi in range(G):
+                        for s in range(0, Lc, step_out):
+                            e = min(Lc, s + step_out)
+                            gemm(f, False, True, Og, K, e - s, gm[gi * Og * Lc + s:], Lc, cols[gi * K * Lc + s:], Lc,
+                                 1.0, gwt[gi * Og * K:], K)
+
+    @numba.njit(cache=True, nogil=True, parallel=True)
+    def _conv_t_images(f, g, w, bias, out, cols_buf, pad_buf, wide_buf, kh, kw, sh, sw, pt, pl, dh, dw,
+                       groups, limit):
+        """Per image n: out[n] = col2im(w^T @ g[n]) + bias, the adjoint of conv2d in x.
+        g (N, O, OH, OW), w (O, K) with K = C/groups*kh*kw, out (N, C, H, W)."""
+        N, O, OH, OW = g.shape
+        C, H, W = out.shape[1], out.shape[2], out.shape[3]
+        G = groups
+        Og = O // G
+        K = w.shape[1]
+        wide = sh == 1 and sw == 1
+        Hp, Wp = OH + dh * (kh - 1), OW + dw * (kw - 1)
+        L = OH * OW
+        Lc = (OH - 1) * Wp + OW if wide else L
+        T = cols_buf.shape[0]
+        per = (N + T - 1) // T
+        wf = w.reshape(-1)
+        step = max(1, limit // (Og * K))
+        for t in numba.prange(T):
+            cols, P, wb = cols_buf[t], pad_buf[t], wide_buf[t]
+            if wide:
+                wb[:] = 0
+            for n in range(t * per, min(N, (t + 1) * per)):
+                if wide:
+                    _wide_grad(g, n, wb, Wp, Lc)
+                    gm = wb
+                else:
+                    gm = g[n].reshape(-1)
+                for gi in range(G):
+                    for s in range(0, Lc, step):
+                        e = min(Lc, s + step)
+                        gemm(f, True, False, K, e - s, Og, wf[gi * Og * K:], K, gm[gi * Og * Lc + s:], Lc,
+                             0.0, cols[gi * K * Lc + s:], Lc)
+                if wide:
+                    P[:] = 0
+                    for c in range(C):
+                        for i in range(kh):
+                            for j in range(kw):
+                                dst = _U(c * Hp * Wp + i * dh * Wp + j * dw)
+                                src = _U(((c * kh + i) * kw + j) * Lc)
+                                for q in range(_U(Lc)):
+                                    P[dst + q] += cols[src + q]
+                    for c in range(C):
+                        b = bias[c] if bias.shape[0] else 0.0
+                        for y in range(H):
+                            py = y + pt
+                            if py >= Hp:
+                                for q in range(_U(W)):
+                                    out[n, c, y, q] = b
+                                continue
+                            m = _U(max(0, min(W, Wp - pl)))
+                            src = _U((c * Hp + py) * Wp + pl)
+                            for q in range(m):
+                                out[n, c, y, q] = P[src + q] + b
+                            for q in range(m, _U(W)):
+                                out[n, c, y, q] = b
+                else:
+                    out[n] = 0
+                    for c in range(C):
+                        _col2im_plane(cols, _U(0), n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW)
+                        if bias.shape[0]:
+                            out[n, c] += bias[c]
+
+
+FUSED = HAVE_NUMBA and HAVE_BLAS
+
+
+def _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW):
+    wide = sh == 1 and sw == 1
+    Hp, Wp = OH + dh * (kh - 1), OW + dw * (kw - 1)
+    Lc = (OH - 1) * Wp + OW if wide else OH * OW
+    return wide, Hp, Wp, Lc
+
+
+def _fused_scratch(N, C, O, kh, kw, wide, Hp, Wp, Lc, dtype):
+    """Per-thread scratch: columns, the padded image and two wide (O, Lc) buffers (outputs, gradients)."""
+    T = max(1, min(numba.get_num_threads(), N))
+    cols = scratch.take((T, C * kh * kw * Lc), dtype)
+    pad = scratch.take((T, C * Hp * Wp if wide else 0), dtype)
+    wbuf = scratch.take((T, 2 * O * Lc if wide else 0), dtype)
+    return T, (cols, pad, wbuf)
+
+
+def conv_fused(x, w, bias, g, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, want_out=True, want_gw=False):
+    """conv2d of x (N, C, H, W) with w (O, C/groups, kh, kw) -> (out (N, O, OH, OW) or None, dw or None),
+    where dw = sum_n g[n] @ cols(x[n])^T is the weight gradient for output gradient g. Float32/64.
+    For the weight gradient alone, ``w`` may be just the weight's shape."""
+    N, C = x.shape[:2]
+    dt = x.dtype
+    if not want_out:
+        w = np.empty(w if isinstance(w, tuple) else w.shape, dt)   # only its shape is read
+    O = w.shape[0]
+    x = np.ascontiguousarray(x)
+    wide, Hp, Wp, Lc = _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW)
+    T, bufs = _fused_scratch(N, C, O, kh, kw, wide, Hp, Wp, Lc, dt)
+    out = np.empty((N if want_out else 0, O, OH, OW), dt)
+    parts = np.empty((T if want_gw else 0, O * w[0].size), dt)
+    g = np.ascontiguousarray(g, dtype=dt) if want_gw else np.empty((0, O, OH, OW), dt)
+    b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
+    try:
+        _conv_images(gemm_fn(dt), x, np.ascontiguousarray(w).reshape(O, -1), b, out, g, parts, *bufs,
+                     kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, MAX_SINGLE_THREAD_WORK)
+    finally:
+        for a in bufs:
+            scratch.give(a)
+    return (out if want_out else None), (parts.sum(axis=0).reshape(w.shape) if want_gw else None)
+
+
+def conv_transpose_fused(g, w, bias, H, W, kh, kw, sh, sw, pt, pl, dh, dw, groups):
+    """The adjoint of conv2d in x: g (N, O, OH, OW), w (O, C/groups, kh, kw) -> (N, C, H, W) (+ bias (C,))."""
+    N, O, OH, OW = g.shape
+    C = w.shape[1] * groups
+    dt = g.dtype
+    wide, Hp, Wp, Lc = _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW)
+    T, bufs = _fused_scratch(N, C, O, kh, kw, wide, Hp, Wp, Lc, dt)
+    out = np.empty((N, C, H, W), dt)
+    b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
+    try:
+        _conv_t_images(gemm_fn(dt), np.ascontiguousarray(g), np.ascontiguousarray(w).reshape(O, -1), b, out, *bufs,
+                       kh, kw, sh, sw, pt, pl, dh, dw, groups, MAX_SINGLE_THREAD_WORK)
+    finally:
+        for a in bufs:
+            scratch.give(a)
+    return out
 
 if HAVE_NUMBA:
     im2col, col2im = im2col_numba, col2im_numba

@@ -6,9 +6,12 @@
 * ``conv2d_weight(x, g)``: the gradient of ``<conv2d(x, w), g>`` in w (shape of w).
 
 All three are bilinear, so each one's VJP is made of the other two, and ``create_graph=True``
-gives grad of grad. On raw arrays the work is im2col (a Numba kernel, ``kernels.conv``) and one
-batched BLAS matmul per direction, in a layout where ``w (O, K) @ cols[n] (K, OH*OW)`` is already
-NCHW, so neither the output nor the big columns are ever transposed (for small images the columns
+gives grad of grad. On raw float32/float64 arrays, with Numba and SciPy, the work is done by the fused
+per-image kernels of ``kernels.conv`` (``conv_fused``, ``conv_transpose_fused``): each thread takes a
+run of images, builds one image's im2col columns in its own cache and multiplies them with one BLAS
+call per direction, ``w (O, K) @ cols (K, OH*OW)``, which is already NCHW. Without them (or for other
+dtypes) the same im2col + matmul runs from numpy, as described next: one batched matmul per
+direction, in a layout where neither the output nor the big columns are transposed (for small images the columns
 are stored (K, N, OH*OW) instead, which BLAS reads as the same (N, K, L) matrices, so that the
 weight gradient is one matmul over all images). Columns up to ``_CACHE_BYTES`` are built once and
 kept in a small ``ctx`` for the weight gradient (only when the weight needs one); bigger ones are
@@ -26,6 +29,7 @@ import numpy as np
 
 from ..graph import mode
 from ..kernels import scratch
+from ..kernels import conv as kconv
 from ..kernels.conv import col2im, im2col
 from ..tensor import Tensor
 from .registry import defop, xp
@@ -136,11 +140,19 @@ def _weight_from_cols(cols, g, groups, wshape):
     return gw.sum(axis=0).reshape(wshape)
 
 
+def _fused(*arrays):
+    """Whether the fused Numba+BLAS kernels serve these arrays (float32/float64 with Numba and SciPy)."""
+    return kconv.FUSED and arrays[0].dtype in (np.float32, np.float64)
+
+
 def _weight_grad(x, g, kernel_size, stride, padding, dilation, groups):
     """d<conv2d(x, w), g>/dw on raw arrays, chunk by chunk."""
     C = x.shape[1]
     O, OH, OW = g.shape[1:]
     wshape = (O, C // groups) + tuple(kernel_size)
+    if _fused(x):
+        return kconv.conv_fused(x, wshape, None, g, *kernel_size, *stride, padding[0], padding[2], *dilation,
+                                OH, OW, groups, want_out=False, want_gw=True)[1]
     gw = None
     for s, e, cols in _col_chunks(x, kernel_size[0], kernel_size[1], stride, padding, dilation, OH, OW):
         part = _weight_from_cols(cols, g[s:e], groups, wshape)
@@ -156,6 +168,9 @@ def _conv2d(x, w, b=None, *, stride, padding, dilation, groups, ctx=None):
     O, Cg, kh, kw = w.shape
     OH = _out_len(H, kh, stride[0], padding[0], padding[1], dilation[0])
     OW = _out_len(W, kw, stride[1], padding[2], padding[3], dilation[1])
+    if _fused(x):
+        return kconv.conv_fused(x, w, b, None, kh, kw, *stride, padding[0], padding[2], *dilation, OH, OW,
+                                groups)[0]
     G = groups
     K = Cg * kh * kw
     wg = w.reshape(G, O // G, K)
@@ -198,6 +213,8 @@ def _conv_transpose2d(y, w, b=None, *, stride, padding, dilation, groups, in_siz
     G = groups
     K = Cg * kh * kw
     H, W = in_size
+    if _fused(y):
+        return kconv.conv_transpose_fused(y, w, b, H, W, kh, kw, *stride, padding[0], padding[2], *dilation, G)
     wt = w.reshape(G, O // G, K).swapaxes(-1, -2)
     yg = y.reshape(N, G, O // G, OH * OW)
     out = np.zeros((N, G * Cg, H, W), y.dtype)
@@ -235,6 +252,10 @@ def _conv_transpose2d_vjp(G_, ans, y, w, *b, needs, stride, padding, dilation, g
         _, Cg, kh, kw = w.shape
         K = Cg * kh * kw
         wg = wd.reshape(groups, O // groups, K)
+        if _fused(Gd):
+            gy, gw = kconv.conv_fused(Gd, wd, None, yd, kh, kw, *stride, pad[0], pad[2], *dilation, OH, OW, groups,
+                                      want_out=needs[0], want_gw=needs[1])
+            return (gy, gw, G_.sum(axis=(0, 2, 3)) if needs[2] else None) if b else (gy, gw)
         if needs[0]:
             gy = np.empty((N, groups, O // groups, OH * OW), Gd.dtype)
         for s, e, cols in _col_chunks(Gd, kh, kw, stride, pad, dilation, OH, OW):

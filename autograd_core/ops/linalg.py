@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.blas import matmul as _matmul2d
 from ..tensor import Tensor
 from .registry import defop, method, xp
 
@@ -16,6 +17,8 @@ def _matmul(a, b):
     if ka != kb:
         raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned "
                          f"({ka} != {kb})")
+    if a.ndim == 2 and b.ndim == 2:
+        return _matmul2d(a, b)
     try:
         return np.matmul(a, b)
     except ValueError:
@@ -73,7 +76,7 @@ def outer(a, b):
 # -- linear (a dense layer as one op) -------------------------------------------------------------
 def _linear(x, w, b=None):
     """y = x W^T + b: x (*, in), W (out, in), b (out,) -> (*, out)."""
-    y = x @ w.T
+    y = _matmul2d(x, w.T) if x.ndim == 2 else x @ w.T
     if b is not None:
         y += b  # y is a fresh array
     return y
