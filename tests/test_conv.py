@@ -302,6 +302,25 @@ def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads):
         np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))
 
 
+@pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
+@pytest.mark.parametrize("cout, groups, s, p, transpose", [(32, 1, (1, 1), (1, 2), False), (32, 2, (2, 1), (0, 1), False),
+                                                           (16, 1, (1, 1), (0, 0), True), (48, 3, (2, 2), (1, 1), True)])
+def test_fused_kernels_with_many_output_channels(cout, groups, s, p, transpose):
+    """16+ output channels per group take the other weight-gradient product (cols @ g transposed)."""
+    cfg = dict(n=3, cin=2 * groups, cout=cout, k=(3, 2), d=(1, 2), s=s, p=p, size=(7, 8), groups=groups,
+               bias=True, seed=3)
+    if transpose:
+        cfg.update(cin=cout, cout=2 * groups, op=(0, 0))
+    fused = _conv_both_ways(cfg, np.float64, transpose)
+    kconv.FUSED = False
+    try:
+        ref = _conv_both_ways(cfg, np.float64, transpose)
+    finally:
+        kconv.FUSED = True
+    for a, r in zip(fused, ref):
+        np.testing.assert_allclose(a, r, rtol=1e-11, atol=1e-11 * max(1.0, np.abs(r).max()))
+
+
 def test_pointwise_conv_and_float32():
     rng = np.random.default_rng(5)
     x = ag.tensor(rng.standard_normal((3, 4, 5, 5)).astype(np.float32), requires_grad=True)

@@ -19,11 +19,12 @@ from . import HAVE_NUMBA, numba
 
 __all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "matmul", "MAX_SINGLE_THREAD_WORK"]
 
-# OpenBLAS runs a small gemm on the calling thread alone (with SciPy 1.17's OpenBLAS 0.3.3x, up to
-# m*n*k of about 1e6: measured by CPU time against wall time). Kernels that call gemm from many threads
-# at once keep each call under half of that, so that BLAS does not start its own threads on top of
-# Numba's (a gemm just over the limit ran 2x slower on 2 threads than on 1).
-MAX_SINGLE_THREAD_WORK = 1 << 19
+# OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
+# (4 by default; interface/gemm.c). Above that it hands the product to its own thread pool, and when
+# several threads call it at once like that, each call can stall for milliseconds (measured: 8 ms for
+# a 1.5e6 product from 2 Numba threads, instead of 0.05 ms). Kernels that call gemm from many threads
+# keep every call at or under this.
+MAX_SINGLE_THREAD_WORK = 1 << 18
 
 _FNS = {}
 
@@ -107,22 +108,30 @@ def _blas_operand(a):
 
 
 def matmul(a, b):
-    """``a (n, k) @ b (k, m)`` for 2-D arrays; products of float32/float64 arrays too big for one BLAS thread
-    run as blocks over Numba's threads (see above), everything else is ``np.matmul``."""
+    """``a (n, k) @ b (k, m)`` for 2-D arrays. Float32/float64 products between one and 32 single-thread
+    gemm calls big run as blocks over Numba's threads (see above); everything else is ``np.matmul``
+    (bigger products gain from OpenBLAS's own threads more than its busy-waiting costs)."""
     if (not HAVE_BLAS or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _FNS
             or numba.get_num_threads() < 2):
         return np.matmul(a, b)
     n, k = a.shape
     m = b.shape[1]
-    if n * k * m <= MAX_SINGLE_THREAD_WORK or k != b.shape[0] or k == 0:
+    limit = MAX_SINGLE_THREAD_WORK
+    if not limit < n * k * m <= 32 * limit or k != b.shape[0]:
         return np.matmul(a, b)
-    pa = _blas_operand(a) or _blas_operand(np.ascontiguousarray(a))
-    pb = _blas_operand(b) or _blas_operand(np.ascontiguousarray(b))
-    (a2, ta, lda), (b2, tb, ldb) = pa, pb
-    # rows first (each block reads a contiguous slab of a), at least 8 rows a block; then columns
-    blocks = -(-n * k * m // MAX_SINGLE_THREAD_WORK)
-    rb = max(min(n, 8), -(-n // blocks))
-    cb = max(1, min(m, MAX_SINGLE_THREAD_WORK // max(1, rb * k)))
+    nbr = nbc = 1
+    rb, cb = n, m
+    while rb * cb * k > limit and (rb > 1 or cb > 1):   # halve the longer side of the block until it fits
+        if rb >= cb:
+            nbr += 1
+            rb = -(-n // nbr)
+        else:
+            nbc += 1
+            cb = -(-m // nbc)
+    if rb * cb * k > limit:          # k alone is too long: one call would start BLAS's threads anyway
+        return np.matmul(a, b)
+    (a2, ta, lda) = _blas_operand(a) or _blas_operand(np.ascontiguousarray(a))
+    (b2, tb, ldb) = _blas_operand(b) or _blas_operand(np.ascontiguousarray(b))
     out = np.empty((n, m), a.dtype)
     _gemm_blocks(_FNS[a.dtype], _flat(a2), ta, lda, _flat(b2), tb, ldb, out.reshape(-1), n, m, k, rb, cb)
     return out
