@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from autograd_core.kernels import HAVE_NUMBA, scratch
+from autograd_core.kernels import activation as kact
 from autograd_core.kernels import blas as kblas
 from autograd_core.kernels import conv as kconv
 from autograd_core.kernels import pool as kpool
@@ -270,3 +271,43 @@ def test_blocked_matmul_serves_matmul_and_linear_ops(monkeypatch):
     np.testing.assert_allclose(y.data, 2 * x.data @ w.data.T, rtol=1e-12)
     np.testing.assert_allclose(x.grad.data, 2 * np.ones((7, 4)) @ w.data, rtol=1e-12)
     np.testing.assert_allclose(w.grad.data, 2 * np.ones((7, 4)).T @ x.data, rtol=1e-12)
+
+
+# -- ReLU kernels -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [kact.MIN_SIZE - 1, kact.MIN_SIZE, 3 * kact.MIN_SIZE + 7])
+def test_relu_kernels_match_numpy(dtype, size):
+    """One-pass ReLU and ReLU-gradient kernels (above MIN_SIZE) give numpy's values, NaN and +-0 included."""
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal(size).astype(dtype)
+    x[::97] = np.nan
+    x[1::101] = 0.0
+    x[2::103] = -0.0
+    x[3::107] = np.inf
+    x[4::109] = -np.inf
+    g = rng.standard_normal(size).astype(dtype)
+    old = kact.numba.get_num_threads() if HAVE_NUMBA else None
+    for threads in ([1, min(2, kact.numba.config.NUMBA_NUM_THREADS)] if HAVE_NUMBA else [None]):
+        if threads:
+            kact.numba.set_num_threads(threads)
+        y, gx = kact.relu(x), kact.relu_grad(g, x)
+        np.testing.assert_array_equal(y, np.maximum(x, 0))
+        np.testing.assert_array_equal(gx, g * (x > 0))
+        assert y.dtype == gx.dtype == dtype
+    if old:
+        kact.numba.set_num_threads(old)
+    # other layouts and shapes fall back to numpy
+    x2 = rng.standard_normal((4, size // 2 + 1)).astype(dtype)[:, ::2]
+    np.testing.assert_array_equal(kact.relu(x2), np.maximum(x2, 0))
+    np.testing.assert_array_equal(kact.relu_grad(x2 * 2, x2), 2 * x2 * (x2 > 0))
+
+
+def test_relu_op_on_a_big_array_uses_the_kernels_and_is_right():
+    import autograd_core as ag
+    rng = np.random.default_rng(1)
+    x = ag.tensor(rng.standard_normal((8, 6, 28, 28)).astype(np.float32), requires_grad=True)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    y = ag.relu(x)
+    y.backward(g)
+    np.testing.assert_array_equal(y.data, np.maximum(x.data, 0))
+    np.testing.assert_array_equal(x.grad.data, np.where(x.data > 0, g, 0))

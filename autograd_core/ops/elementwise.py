@@ -12,6 +12,7 @@ import numpy as np
 from ..graph import check_inplace, mode
 from ..tensor import Tensor, get_default_dtype
 from .registry import defop, method, xp
+from ..kernels import activation as _kact
 from ..kernels import erf as _erf_any
 
 
@@ -134,8 +135,13 @@ def sigmoid_(x):
 sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (1 - ans),), uses=(), uses_ans=True, same_shape=True)
 
 # -- activations -------------------------------------------------------------------------------
-relu = defop("relu", lambda x: np.maximum(x, 0),
-             (lambda g, ans, x: g * (x > 0),))
+def _relu_vjp(g, ans, x):
+    if type(g) is np.ndarray:
+        return _kact.relu_grad(g, x)   # one parallel pass on big float arrays
+    return g * (x > 0)
+
+
+relu = defop("relu", _kact.relu, (_relu_vjp,))
 relu.__doc__ = "max(x, 0); the gradient at 0 is 0, as PyTorch."
 
 
