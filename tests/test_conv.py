@@ -278,19 +278,23 @@ def _conv_both_ways(cfg, dtype, transpose):
 @pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
 @settings(max_examples=40, deadline=None)
 @given(st.one_of(conv_configs(), transpose_configs()), st.sampled_from([np.float32, np.float64]),
-       st.sampled_from([1, 2]))
-def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads):
+       st.sampled_from([1, 2]), st.sampled_from([None, 1, 40]))
+def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit):
     """The Numba+BLAS per-image kernels (wide columns at stride 1, plain ones otherwise, one run of images
-    per thread) against im2col + np.matmul: forward and all gradients, conv2d and conv_transpose2d."""
+    per thread; each gemm cut into calls of at most ``limit`` multiply-adds when given) against
+    im2col + np.matmul: forward and all gradients, conv2d and conv_transpose2d."""
     transpose = "op" in cfg
     if transpose and min(t_size(cfg)) < 1:
         return
-    old = _numba.get_num_threads()
+    old, old_limit = _numba.get_num_threads(), kconv.gemm_limit
     _numba.set_num_threads(min(threads, _numba.config.NUMBA_NUM_THREADS))
+    if limit:
+        kconv.gemm_limit = lambda: limit
     try:
         fused = _conv_both_ways(cfg, dtype, transpose)
     finally:
         _numba.set_num_threads(old)
+        kconv.gemm_limit = old_limit
     kconv.FUSED = False
     try:
         ref = _conv_both_ways(cfg, dtype, transpose)

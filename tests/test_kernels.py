@@ -213,10 +213,11 @@ def test_maxpool_2x2_fast_path_matches_numpy(special, s, H, W):
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.booleans(), st.booleans(),
        st.sampled_from(["c", "t", "strided", "rowpad"]), st.sampled_from([np.float32, np.float64]),
-       st.sampled_from([1, 64, 5000]), st.integers(0, 2 ** 16))
-def test_blocked_matmul_matches_numpy(n, k, m, ta, tb, layout, dtype, limit, seed):
-    """Any operand layout (C, transposed, strided, rows padded), split into blocks of at most ``limit``
-    multiply-adds (1: one element per block), gives numpy's product."""
+       st.sampled_from([1, 64, 5000]), st.booleans(), st.integers(0, 2 ** 16))
+def test_blocked_matmul_matches_numpy(n, k, m, ta, tb, layout, dtype, limit, control, seed):
+    """Any operand layout (C, transposed, strided, rows padded), split into one block per thread (BLAS set to
+    one thread) or, without that control, into blocks of at most ``limit`` multiply-adds, gives numpy's
+    product."""
     rng = np.random.default_rng(seed)
 
     def operand(r, c, t):
@@ -231,12 +232,15 @@ def test_blocked_matmul_matches_numpy(n, k, m, ta, tb, layout, dtype, limit, see
         return np.ascontiguousarray(a.T, dtype=dtype).T if t else a.astype(dtype)
     a, b = operand(n, k, ta), operand(k, m, tb)
     old_limit, old_threads = kblas.MAX_SINGLE_THREAD_WORK, kblas.numba.get_num_threads()
+    old_control = kblas._CONTROL
     kblas.MAX_SINGLE_THREAD_WORK = limit
+    kblas._CONTROL = old_control if control else None
     kblas.numba.set_num_threads(min(2, kblas.numba.config.NUMBA_NUM_THREADS))
     try:
         got = kblas.matmul(a, b)
     finally:
         kblas.MAX_SINGLE_THREAD_WORK = old_limit
+        kblas._CONTROL = old_control
         kblas.numba.set_num_threads(old_threads)
     want = np.matmul(a, b)
     assert got.dtype == want.dtype and got.shape == want.shape == (n, m)
@@ -311,3 +315,24 @@ def test_relu_op_on_a_big_array_uses_the_kernels_and_is_right():
     y.backward(g)
     np.testing.assert_array_equal(y.data, np.maximum(x.data, 0))
     np.testing.assert_array_equal(x.grad.data, np.where(x.data > 0, g, 0))
+
+
+@pytest.mark.skipif(kblas._CONTROL is None, reason="no thread control for this BLAS")
+def test_single_threaded_blocks_nest_and_restore_the_blas_thread_count():
+    get, set_ = kblas._CONTROL
+    before = get()
+    try:
+        set_(3)
+        with kblas.single_threaded():
+            assert get() == 1
+            with kblas.single_threaded():
+                assert get() == 1
+            assert get() == 1
+        assert get() == 3
+        with pytest.raises(RuntimeError):
+            with kblas.single_threaded():
+                raise RuntimeError("inside")
+        assert get() == 3
+    finally:
+        set_(before)
+

@@ -8,22 +8,30 @@ and multiplies them at once, and the images spread over all threads.
 ``gemm_fn(dtype)`` gives the ctypes function for float32/float64; kernels take it as an argument
 (so their compiled code can still be cached) and call it through ``gemm``. ``HAVE_BLAS`` is False
 when SciPy or Numba is missing; callers then use numpy's matmul.
+
+Kernels that call gemm from several threads run inside ``single_threaded()``, which keeps that BLAS
+on the calling thread for any size (SciPy's bundled OpenBLAS); ``gemm_limit()`` is the largest
+m*n*k one call may have (no limit when that works, else OpenBLAS's own single-thread size).
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import glob
+import os
+import threading
 
 import numpy as np
 
 from . import HAVE_NUMBA, numba
 
-__all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "matmul", "MAX_SINGLE_THREAD_WORK"]
+__all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "MAX_SINGLE_THREAD_WORK"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
 # (4 by default; interface/gemm.c). Above that it hands the product to its own thread pool, and when
 # several threads call it at once like that, each call can stall for milliseconds (measured: 8 ms for
-# a 1.5e6 product from 2 Numba threads, instead of 0.05 ms). Kernels that call gemm from many threads
-# keep every call at or under this.
+# a 1.5e6 product from 2 Numba threads, instead of 0.05 ms). Where ``single_threaded()`` cannot set
+# the BLAS to one thread, kernels that call gemm from many threads keep every call at or under this.
 MAX_SINGLE_THREAD_WORK = 1 << 18
 
 _FNS = {}
@@ -59,6 +67,64 @@ def gemm_fn(dtype):
     return _FNS.get(np.dtype(dtype))
 
 
+def _thread_control():
+    """(get, set) num_threads of the OpenBLAS that SciPy's wheels bundle (the one cython_blas calls),
+    or None (another BLAS, or not found)."""
+    import scipy
+    site = os.path.dirname(os.path.dirname(os.path.abspath(scipy.__file__)))
+    for path in sorted(glob.glob(os.path.join(site, "scipy.libs", "*openblas*"))):
+        try:
+            lib = ctypes.CDLL(path)   # already loaded by SciPy: the same library instance
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas_", "openblas_"):
+            try:
+                get, set_ = getattr(lib, prefix + "get_num_threads"), getattr(lib, prefix + "set_num_threads")
+            except AttributeError:
+                continue
+            get.restype, set_.argtypes, set_.restype = ctypes.c_int, [ctypes.c_int], None
+            return get, set_
+    return None
+
+
+_CONTROL = None
+if HAVE_BLAS:
+    try:
+        _CONTROL = _thread_control()
+    except (ImportError, OSError):  # pragma: no cover
+        _CONTROL = None
+_lock = threading.Lock()
+_depth = [0, None]      # nesting depth, the thread count to restore
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """Within this block, SciPy's OpenBLAS runs every call on the calling thread (so Numba threads can
+    call it at once, with any size). The user's setting comes back when the outermost block ends."""
+    if _CONTROL is None:
+        yield
+        return
+    get, set_ = _CONTROL
+    with _lock:
+        if _depth[0] == 0:
+            _depth[1] = get()
+            if _depth[1] != 1:
+                set_(1)
+        _depth[0] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth[0] -= 1
+            if _depth[0] == 0 and _depth[1] != 1:
+                set_(_depth[1])
+
+
+def gemm_limit():
+    """The largest m*n*k for one gemm call from a multi-threaded kernel inside ``single_threaded()``."""
+    return (1 << 62) if _CONTROL is not None else MAX_SINGLE_THREAD_WORK
+
+
 if HAVE_NUMBA:
     @numba.njit(cache=True, nogil=True)
     def gemm(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
@@ -82,7 +148,8 @@ else:  # pragma: no cover
 # numpy's matmul hands a big product to OpenBLAS's own thread pool, whose threads then busy-wait for
 # the next call (about 0.1 s), on the very cores the Numba kernels run on next: a LeNet-5 step at 2
 # threads took 11.6 ms this way and 8.2 ms with BLAS kept to one thread. So products too big for one
-# BLAS thread are cut into blocks that Numba's threads multiply, each block one single-threaded call.
+# BLAS thread are cut into blocks that Numba's threads multiply, each block one single-threaded call:
+# one thread pool (Numba's) serves the whole step.
 if HAVE_BLAS:
     @numba.njit(cache=True, nogil=True, parallel=True)
     def _gemm_blocks(f, a, ta, lda, b, tb, ldb, c, n, m, k, rb, cb):
@@ -108,32 +175,39 @@ def _blas_operand(a):
 
 
 def matmul(a, b):
-    """``a (n, k) @ b (k, m)`` for 2-D arrays. Float32/float64 products between one and 32 single-thread
-    gemm calls big run as blocks over Numba's threads (see above); everything else is ``np.matmul``
-    (bigger products gain from OpenBLAS's own threads more than its busy-waiting costs)."""
+    """``a (n, k) @ b (k, m)`` for 2-D arrays. Float32/float64 products too big for one BLAS thread run on
+    Numba's threads, one block of rows (or columns) per thread, each block one single-threaded gemm call
+    (see above); everything else is ``np.matmul``."""
     if (not HAVE_BLAS or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _FNS
             or numba.get_num_threads() < 2):
         return np.matmul(a, b)
     n, k = a.shape
     m = b.shape[1]
-    limit = MAX_SINGLE_THREAD_WORK
-    if not limit < n * k * m <= 32 * limit or k != b.shape[0]:
+    if n * k * m <= MAX_SINGLE_THREAD_WORK or k != b.shape[0]:
         return np.matmul(a, b)
-    nbr = nbc = 1
-    rb, cb = n, m
-    while rb * cb * k > limit and (rb > 1 or cb > 1):   # halve the longer side of the block until it fits
-        if rb >= cb:
-            nbr += 1
-            rb = -(-n // nbr)
-        else:
-            nbc += 1
-            cb = -(-m // nbc)
-    if rb * cb * k > limit:          # k alone is too long: one call would start BLAS's threads anyway
-        return np.matmul(a, b)
+    if _CONTROL is not None:          # BLAS set to one thread: any block size, one block per thread
+        T = numba.get_num_threads()
+        rb, cb = (-(-n // T), m) if n >= m else (n, -(-m // T))
+    else:                             # blocks of at most MAX_SINGLE_THREAD_WORK, and not too many of them
+        limit = MAX_SINGLE_THREAD_WORK
+        if n * k * m > 32 * limit:
+            return np.matmul(a, b)
+        nbr = nbc = 1
+        rb, cb = n, m
+        while rb * cb * k > limit and (rb > 1 or cb > 1):   # split the longer side of the block until it fits
+            if rb >= cb:
+                nbr += 1
+                rb = -(-n // nbr)
+            else:
+                nbc += 1
+                cb = -(-m // nbc)
+        if rb * cb * k > limit:       # k alone is too long: one call would start BLAS's threads anyway
+            return np.matmul(a, b)
     (a2, ta, lda) = _blas_operand(a) or _blas_operand(np.ascontiguousarray(a))
     (b2, tb, ldb) = _blas_operand(b) or _blas_operand(np.ascontiguousarray(b))
     out = np.empty((n, m), a.dtype)
-    _gemm_blocks(_FNS[a.dtype], _flat(a2), ta, lda, _flat(b2), tb, ldb, out.reshape(-1), n, m, k, rb, cb)
+    with single_threaded():
+        _gemm_blocks(_FNS[a.dtype], _flat(a2), ta, lda, _flat(b2), tb, ldb, out.reshape(-1), n, m, k, rb, cb)
     return out
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import HAVE_NUMBA, numba, scratch
-from .blas import HAVE_BLAS, MAX_SINGLE_THREAD_WORK, gemm, gemm_fn
+from .blas import HAVE_BLAS, gemm, gemm_fn, gemm_limit, single_threaded
 
 __all__ = ["im2col", "col2im", "im2col_numpy", "col2im_numpy", "im2col_numba", "col2im_numba", "FUSED",
            "conv_fused", "conv_transpose_fused"]
@@ -442,8 +442,9 @@ def conv_fused(x, w, bias, g, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, wa
     # 90 vs 67 GFLOP/s at 6 channels (LeNet's first conv), 36 vs 83 at 16 (its second)).
     gw_nn = O // groups >= 16
     try:
-        _conv_images(gemm_fn(dt), x, np.ascontiguousarray(w).reshape(O, -1), b, out, g, parts, *bufs,
-                     kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, MAX_SINGLE_THREAD_WORK, gw_nn)
+        with single_threaded():
+            _conv_images(gemm_fn(dt), x, np.ascontiguousarray(w).reshape(O, -1), b, out, g, parts, *bufs,
+                         kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, gemm_limit(), gw_nn)
     finally:
         for a in bufs:
             scratch.give(a)
@@ -466,8 +467,9 @@ def conv_transpose_fused(g, w, bias, H, W, kh, kw, sh, sw, pt, pl, dh, dw, group
     b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
     try:
         wt = np.ascontiguousarray(w.reshape(groups, O // groups, -1).transpose(0, 2, 1)).reshape(-1, O // groups)
-        _conv_t_images(gemm_fn(dt), np.ascontiguousarray(g), wt, b, out, *bufs,
-                       kh, kw, sh, sw, pt, pl, dh, dw, groups, MAX_SINGLE_THREAD_WORK)
+        with single_threaded():
+            _conv_t_images(gemm_fn(dt), np.ascontiguousarray(g), wt, b, out, *bufs,
+                           kh, kw, sh, sw, pt, pl, dh, dw, groups, gemm_limit())
     finally:
         for a in bufs:
             scratch.give(a)
