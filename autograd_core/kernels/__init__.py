@@ -10,11 +10,15 @@ import os
 
 import numpy as np
 
-# Numba's OpenMP threads spin after each parallel kernel, and OpenBLAS's threads spin after each
-# matmul; with as many threads as cores the two pools steal each other's cores (a LeNet-5 step at
-# 2 threads on 2 cores took 36 ms, against 13 ms at 1 thread). Passive waiting (read by the OpenMP
-# runtime when Numba loads it) removes that; a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# After each parallel kernel, Numba's OpenMP threads busy-wait for the next one (GNU OpenMP: 300000
+# spins, up to ~10 ms) before they sleep. Waking sleeping threads costs tens of microseconds per
+# kernel (a LeNet-5 step at 2 threads: 5-30 % slower with OMP_WAIT_POLICY=PASSIVE), but spinning long
+# steals cores from anything else that runs in between, such as OpenBLAS's own thread pool (36 ms
+# instead of 13 for that step when both pools spun; the engine's matmuls now run on Numba's threads,
+# kernels.blas). So they spin briefly (30000 spins, well under a millisecond to ~2 ms depending on the
+# CPU), then sleep. Read by the OpenMP runtime when Numba loads it; a user's own setting wins.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "30000")
 
 try:
     if os.environ.get("AUTOGRAD_CORE_NO_NUMBA") == "1":

@@ -12,7 +12,7 @@ from . import HAVE_NUMBA, numba
 
 __all__ = ["relu", "relu_grad", "MIN_SIZE"]
 
-MIN_SIZE = 1 << 15   # below this a parallel launch costs more than it saves
+MIN_SIZE = 1 << 16   # below this numpy is as fast (measured: an MLP's 128x256 ReLU ran faster in numpy)
 
 if HAVE_NUMBA:
     _U = np.uint64

@@ -15,7 +15,6 @@ m*n*k one call may have (no limit when that works, else OpenBLAS's own single-th
 """
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import glob
 import os
@@ -93,31 +92,42 @@ if HAVE_BLAS:
         _CONTROL = _thread_control()
     except (ImportError, OSError):  # pragma: no cover
         _CONTROL = None
-_lock = threading.Lock()
-_depth = [0, None]      # nesting depth, the thread count to restore
+class _SingleThreaded:
+    """Context manager: SciPy's OpenBLAS on one thread inside, the user's setting restored after the
+    outermost block (a class, not contextlib: it wraps every kernel call)."""
+    __slots__ = ("lock", "depth", "saved")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.saved = 1
+
+    def __enter__(self):
+        if _CONTROL is not None:
+            with self.lock:
+                if self.depth == 0:
+                    self.saved = _CONTROL[0]()
+                    if self.saved != 1:
+                        _CONTROL[1](1)
+                self.depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        if _CONTROL is not None:
+            with self.lock:
+                self.depth -= 1
+                if self.depth == 0 and self.saved != 1:
+                    _CONTROL[1](self.saved)
+        return False
 
 
-@contextlib.contextmanager
+_SINGLE = _SingleThreaded()
+
+
 def single_threaded():
-    """Within this block, SciPy's OpenBLAS runs every call on the calling thread (so Numba threads can
-    call it at once, with any size). The user's setting comes back when the outermost block ends."""
-    if _CONTROL is None:
-        yield
-        return
-    get, set_ = _CONTROL
-    with _lock:
-        if _depth[0] == 0:
-            _depth[1] = get()
-            if _depth[1] != 1:
-                set_(1)
-        _depth[0] += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth[0] -= 1
-            if _depth[0] == 0 and _depth[1] != 1:
-                set_(_depth[1])
+    """``with single_threaded():`` SciPy's OpenBLAS runs every call on the calling thread (so Numba threads
+    can call it at once, with any size); the user's setting comes back when the outermost block ends."""
+    return _SINGLE
 
 
 def gemm_limit():
