@@ -92,6 +92,8 @@ if HAVE_BLAS:
         _CONTROL = _thread_control()
     except (ImportError, OSError):  # pragma: no cover
         _CONTROL = None
+
+
 class _SingleThreaded:
     """Context manager: SciPy's OpenBLAS on one thread inside, the user's setting restored after the
     outermost block (a class, not contextlib: it wraps every kernel call)."""

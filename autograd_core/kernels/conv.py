@@ -175,6 +175,7 @@ if HAVE_NUMBA:
             c = p - n * C
             _col2im_plane(cols, _U(n) * per_image, n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW)
 
+
 def im2col_numba(x, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out=None, knl=False):
     """im2col with the Numba kernel (no padded copy of x: out-of-range taps are written as zeros)."""
     N, C = x.shape[:2]
@@ -193,7 +194,6 @@ def col2im_numba(cols, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out=None
         out = np.zeros((N, C, H, W), cols.dtype)
     _col2im_nb(np.ascontiguousarray(cols).reshape(-1), kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out)
     return out
-
 
 
 # -- fused per-image kernels: columns built in cache and multiplied at once, images over threads ------
@@ -277,7 +277,7 @@ if HAVE_NUMBA and HAVE_BLAS:
         """Per image n: out[n] = w @ cols(x[n]) + bias (if out has images) and gw[t] += g[n] @ cols^T (if
         gw has rows; one partial sum per thread t, transposed per group if gw_nn). w (O, K), out/g
         (N, O, OH, OW)."""
-        N, C = x.shape[0], x.shape[1]
+        N = x.shape[0]
         O = w.shape[0]
         G = groups
         Og = O // G

@@ -11,9 +11,9 @@ per-image kernels of ``kernels.conv`` (``conv_fused``, ``conv_transpose_fused``)
 run of images, builds one image's im2col columns in its own cache and multiplies them with one BLAS
 call per direction, ``w (O, K) @ cols (K, OH*OW)``, which is already NCHW. Without them (or for other
 dtypes) the same im2col + matmul runs from numpy, as described next: one batched matmul per
-direction, in a layout where neither the output nor the big columns are transposed (for small images the columns
-are stored (K, N, OH*OW) instead, which BLAS reads as the same (N, K, L) matrices, so that the
-weight gradient is one matmul over all images). Columns up to ``_CACHE_BYTES`` are built once and
+direction, in a layout where neither the output nor the big columns are transposed (for small
+images the columns are stored (K, N, OH*OW) instead, which BLAS reads as the same (N, K, L)
+matrices, so that the weight gradient is one matmul over all images). Columns up to ``_CACHE_BYTES`` are built once and
 kept in a small ``ctx`` for the weight gradient (only when the weight needs one); bigger ones are
 built a few images at a time so that each chunk is still in cache for its matmul, and rebuilt in
 the backward. Column buffers come from a pool (``kernels.scratch``) and go back to it after use.
