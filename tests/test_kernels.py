@@ -322,3 +322,23 @@ def test_relu_op_on_a_big_array_uses_the_kernels_and_is_right(monkeypatch):
     np.testing.assert_array_equal(y.data, np.maximum(x.data, 0))
     np.testing.assert_array_equal(x.grad.data, np.where(x.data > 0, g, 0))
     assert calls == (["_relu_nb", "_relu_grad_nb"] if HAVE_NUMBA else [])
+
+
+@pytest.mark.skipif(kblas._CONTROL is None, reason="no thread control for this BLAS")
+def test_single_threaded_blocks_nest_and_restore_the_blas_thread_count():
+    get, set_ = kblas._CONTROL
+    before = get()
+    try:
+        set_(3)
+        with kblas.single_threaded():
+            assert get() == 1
+            with kblas.single_threaded():
+                assert get() == 1
+            assert get() == 1
+        assert get() == 3
+        with pytest.raises(RuntimeError):
+            with kblas.single_threaded():
+                raise RuntimeError("inside")
+        assert get() == 3
+    finally:
+        set_(before)
