@@ -190,12 +190,13 @@ def matmul(a, b):
     """``a (n, k) @ b (k, m)`` for 2-D arrays. Float32/float64 products too big for one BLAS thread run on
     Numba's threads, one block of rows (or columns) per thread, each block one single-threaded gemm call
     (see above); everything else is ``np.matmul``."""
-    if (not HAVE_BLAS or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _FNS
-            or numba.get_num_threads() < 2):
+    if not HAVE_BLAS or a.ndim != 2 or b.ndim != 2:
         return np.matmul(a, b)
     n, k = a.shape
     m = b.shape[1]
-    if n * k * m <= MAX_SINGLE_THREAD_WORK or k != b.shape[0]:
+    # small products (the common case on the per-op hot path) leave first
+    if (n * k * m <= MAX_SINGLE_THREAD_WORK or k != b.shape[0] or a.dtype != b.dtype or a.dtype not in _FNS
+            or numba.get_num_threads() < 2):
         return np.matmul(a, b)
     if _CONTROL is not None:          # BLAS set to one thread: any block size, one block per thread
         T = numba.get_num_threads()
