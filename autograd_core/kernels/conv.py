@@ -257,6 +257,14 @@ if HAVE_NUMBA and HAVE_BLAS:
                     gw_[dst + t] = g[n, o, oy, t]
 
     @numba.njit(cache=True, nogil=True, inline="always")
+    def _grad_rows(g, n, buf, Wp, Lc, wide):
+        """g[n] as an (O, Lc) matrix, flat: wide (copied into buf, whose junk columns stay 0) or g[n] itself."""
+        if wide:
+            _wide_grad(g, n, buf, Wp, Lc)
+            return buf
+        return g[n].reshape(-1)
+
+    @numba.njit(cache=True, nogil=True, inline="always")
     def _grad_transposed(g, n, gT, row, Lc, G):
         """g[n] (O, OH, OW) as G blocks (Lc, O/G): column q = oy*row + ox of group block gi at gi*Lc*Og.
         (The weight gradient is then cols @ gT, a plain product; cols @ g^T, both operands read along
@@ -327,11 +335,7 @@ if HAVE_NUMBA and HAVE_BLAS:
                             gemm(f, False, False, K, Og, e - s, cols[gi * K * Lc + s:], Lc, wg[gi * Lc * Og + s * Og:],
                                  Og, 1.0, gwt[gi * K * Og:], Og)
                 elif do_gw:           # gw[t]: (O, K)
-                    if wide:
-                        _wide_grad(g, n, wg, Wp, Lc)
-                        gm = wg
-                    else:
-                        gm = g[n].reshape(-1)
+                    gm = _grad_rows(g, n, wg, Wp, Lc, wide)
                     for gi in range(G):
                         for s in range(0, Lc, step_out):
                             e = min(Lc, s + step_out)
@@ -361,11 +365,7 @@ if HAVE_NUMBA and HAVE_BLAS:
             if wide:
                 wb[:] = 0
             for n in range(t * per, min(N, (t + 1) * per)):
-                if wide:
-                    _wide_grad(g, n, wb, Wp, Lc)
-                    gm = wb
-                else:
-                    gm = g[n].reshape(-1)
+                gm = _grad_rows(g, n, wb, Wp, Lc, wide)
                 for gi in range(G):
                     for s in range(0, Lc, step):
                         e = min(Lc, s + step)
