@@ -26,14 +26,14 @@ def _prepare(args, argnums):
         if isinstance(a, Tensor) and a.requires_grad:
             outer = True  # keep the connection to an outer graph
         else:
-            args[i] = Tensor(a.data if isinstance(a, Tensor) else a).requires_grad_(True)
+            args[i] = Tensor(a._data if isinstance(a, Tensor) else a).requires_grad_(True)
     return args, nums, single, outer
 
 
 def _scalar_check(out, name):
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}: the function must return a Tensor, got {type(out).__name__}")
-    if out.data.size != 1:
+    if out._data.size != 1:
         raise ValueError(f"{name}: the function must return a scalar (one element), got shape {tuple(out.shape)}; "
                          "use vjp or jacobian for non-scalar outputs")
 
@@ -46,10 +46,10 @@ def value_and_grad(f, argnums=0):
             out = f(*args, **kwargs)
             _scalar_check(out, "grad")
             if not out.requires_grad:
-                gs = tuple(make(np.zeros_like(args[i].data)) for i in nums)
+                gs = tuple(make(np.zeros_like(args[i]._data)) for i in nums)
             else:
                 gs = autograd_grad(out, [args[i] for i in nums], create_graph=outer, allow_unused=True)
-                gs = tuple(make(np.zeros_like(args[i].data)) if g is None else g for g, i in zip(gs, nums))
+                gs = tuple(make(np.zeros_like(args[i]._data)) if g is None else g for g, i in zip(gs, nums))
         if not outer:
             out = out.detach()
         return out, (gs[0] if single else gs)
@@ -76,10 +76,10 @@ def vjp(f, *primals):
     def vjp_fn(cotangent):
         with enable_grad():
             if not out.requires_grad:
-                return tuple(make(np.zeros_like(a.data)) for a in args)
+                return tuple(make(np.zeros_like(a._data)) for a in args)
             gs = autograd_grad(out, args, grad_outputs=cotangent, retain_graph=True, create_graph=outer,
                                allow_unused=True)
-        return tuple(make(np.zeros_like(a.data)) if g is None else g for g, a in zip(gs, args))
+        return tuple(make(np.zeros_like(a._data)) if g is None else g for g, a in zip(gs, args))
     return (out if outer else out.detach()), vjp_fn
 
 
@@ -93,7 +93,7 @@ def jacobian(f, argnums=0):
             raise TypeError(f"jacobian: the function must return a Tensor, got {type(out).__name__}")
         from .ops.shape import stack
         rows = [[] for _ in nums]
-        for k in range(out.data.size):
+        for k in range(out._data.size):
             seed = np.zeros(out.shape, out.dtype)
             seed.reshape(-1)[k] = 1
             if not out.requires_grad:
@@ -103,7 +103,7 @@ def jacobian(f, argnums=0):
                     gs = autograd_grad(out, [args[i] for i in nums], grad_outputs=make(seed) if outer else seed,
                                        retain_graph=True, create_graph=outer, allow_unused=True)
             for r, g, i in zip(rows, gs, nums):
-                r.append(make(np.zeros_like(args[i].data)) if g is None else g)
+                r.append(make(np.zeros_like(args[i]._data)) if g is None else g)
         res = []
         for r, i in zip(rows, nums):
             shape = tuple(out.shape) + tuple(args[i].shape)

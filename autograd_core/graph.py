@@ -210,25 +210,52 @@ def edge(t):
 
 
 # One clock orders node creation and in-place changes. A node takes a number when it is made
-# (``seq``: also its place in the backward order); an in-place change stamps the tensor with a
-# later number (``t._mod``) and remembers it in ``_clock``. Backward checks a node's inputs only
-# if ``_clock`` is past the node's ``seq``, so the common case costs one comparison.
+# (``seq``: also its place in the backward order); an in-place change stamps the storage's version
+# counter with a later number (``mod``) and remembers it in ``_clock``. Backward checks a node's
+# saved values only if ``_clock`` is past the node's ``seq``, so the common case costs one comparison.
 next_seq = itertools.count(1).__next__
 _clock = 0   # the number of the latest in-place change
 _seq = operator.attrgetter("seq")
 
 
-def tick(t):
-    """Mark ``t`` as changed in place (bumps its version). Use this after writing into ``t.data``."""
-    global _clock
-    _clock = t._mod = next_seq()
-    t._ver = getattr(t, "_ver", 0) + 1
+class VersionCounter:
+    """One per storage, shared by every alias of it (views, ``detach()``, ``.data``).
+
+    ``version`` counts in-place changes (PyTorch's ``_version``); ``mod`` is the clock number of
+    the latest one; ``views`` holds weak references to the views of this storage that have
+    history, so that an in-place change can rebase them."""
+    __slots__ = ("version", "mod", "views")
+
+    def __init__(self):
+        self.version = 0
+        self.mod = 0
+        self.views = None
 
 
-def set_version(t, v):
+def counter(t):
+    """The version counter of ``t``'s storage (made on first use)."""
+    vc = getattr(t, "_vc", None)
+    if vc is None:
+        vc = t._vc = VersionCounter()
+    return vc
+
+
+def bump(t, version=None):
+    """Mark ``t``'s storage as changed in place: every alias of it sees the new version."""
     global _clock
-    _clock = t._mod = next_seq()
-    t._ver = v
+    vc = counter(t)
+    vc.version = vc.version + 1 if version is None else version
+    _clock = vc.mod = next_seq()
+
+
+tick = bump
+
+
+def alias(t):
+    """A new leaf on ``t``'s storage and version counter, cut from the tape (``detach()``, ``.data``)."""
+    a = make(t._data)
+    a._vc = counter(t)
+    return a
 
 
 # Hooks and retain_grad on non-leaf tensors are rare: backward looks for them only once any was set.
@@ -304,7 +331,7 @@ def _as_grad_array(g, like):
     if g is None:
         return None
     if isinstance(g, Tensor):
-        g = g.data
+        g = g._data
     g = np.asarray(g, dtype=like.dtype)
     if g.shape != like.shape:
         raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {like.shape}")
@@ -371,7 +398,7 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targe
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
                                "did you create it inside no_grad(), or from inputs without requires_grad=True?")
         if g is None:
-            if r.data.size != 1:
+            if r._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this output has "
                                    f"shape {r.shape}: pass `gradient=` (a tensor of that shape) to backward()")
             g = np.ones(r.shape, r.dtype)
@@ -380,7 +407,7 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targe
                 if g.shape != r.shape:
                     raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {r.shape}")
             else:
-                g = _as_grad_array(g, r.data).copy()
+                g = _as_grad_array(g, r._data).copy()
         seeds.append((r, g))
 
     if create_graph:
@@ -522,7 +549,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             for h in lh:
                 r = h(g if create_graph else make(g))
                 if r is not None:
-                    g = r if create_graph else (r.data if isinstance(r, Tensor) else np.asarray(r))
+                    g = r if create_graph else (r._data if isinstance(r, Tensor) else np.asarray(r))
         if create_graph:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
             continue
@@ -534,9 +561,9 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             used_ids.add(id(g))
             leaf.grad = make(g)
         elif leaf.grad.requires_grad:
-            leaf.grad = make(leaf.grad.data + g)
+            leaf.grad = make(leaf.grad._data + g)
         else:
-            leaf.grad.data += g
+            leaf.grad._data += g
     return results
 
 
@@ -589,7 +616,7 @@ def _node_hooks(node, g, create_graph):
         for h in hooks:
             r = h(g if create_graph else make(g))
             if r is not None:
-                g = r if create_graph else (r.data if isinstance(r, Tensor) else np.asarray(r))
+                g = r if create_graph else (r._data if isinstance(r, Tensor) else np.asarray(r))
     ref = getattr(node, "retain_ref", None)
     if ref is not None:
         t = ref()
@@ -600,7 +627,7 @@ def _node_hooks(node, g, create_graph):
 
 
 def _check_finite(node, i, gi):
-    if not np.all(np.isfinite(gi.data if isinstance(gi, Tensor) else gi)):
+    if not np.all(np.isfinite(gi._data if isinstance(gi, Tensor) else gi)):
         trace = getattr(node, "trace", None)
         where = ("\nThe op was created at:\n" + trace) if trace else ""
         raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its {i}th output "
@@ -615,7 +642,8 @@ def _check_versions(node):
         if i >= n:
             continue  # a variable-arity op (batch_norm without weight) names inputs this call doesn't have
         t = node.inputs[i]
-        if isinstance(t, Tensor) and getattr(t, "_mod", 0) > node.seq:
+        vc = getattr(t, "_vc", None) if isinstance(t, Tensor) else None
+        if vc is not None and vc.mod > node.seq:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
                 f"operation: input {i} of {node.name()} (shape {tuple(t.shape)}, now at version {t._version}) was "
@@ -624,7 +652,8 @@ def _check_versions(node):
     ref = getattr(node, "out_ref", None)
     if node.op.uses_ans and ref is not None:
         out = ref()
-        if out is not None and getattr(out, "_mod", 0) > node.seq:
+        vc = getattr(out, "_vc", None) if out is not None else None
+        if vc is not None and vc.mod > node.seq:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
                 f"operation: the output of {node.name()} (shape {tuple(out.shape)}) was changed in place "

@@ -47,7 +47,7 @@ def _check_dtype(dt, where="tensor"):
 def _to_array(data, dtype=None):
     """Convert ``data`` to an ndarray with PyTorch's dtype rules (floats -> default dtype)."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
     if isinstance(data, np.ndarray):
         arr = data
@@ -83,7 +83,7 @@ def _flat(seq):
 
 
 def _tensor_free(seq):
-    return [(_tensor_free(s) if isinstance(s, (list, tuple)) else (s.data if isinstance(s, Tensor) else s))
+    return [(_tensor_free(s) if isinstance(s, (list, tuple)) else (s._data if isinstance(s, Tensor) else s))
             for s in seq]
 
 
@@ -97,7 +97,8 @@ class Tensor:
 
     # Only data, requires_grad and _node are set on every op result; the rest are read through
     # defaults (properties / getattr) so that making a tensor costs three stores.
-    __slots__ = ("data", "_grad", "requires_grad", "_node", "_ver", "_mod", "_hooks", "_name", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "_node", "_vc", "_base", "_view", "_hooks", "_name",
+                 "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
 
@@ -105,7 +106,7 @@ class Tensor:
         arr = _to_array(data, dtype)
         if isinstance(data, np.ndarray) and arr is data and dtype is None:
             pass  # keep the caller's buffer, as torch.from_numpy does
-        self.data = arr
+        self._data = arr
         self.requires_grad = False
         self._node = None
         if name is not None:
@@ -128,6 +129,24 @@ class Tensor:
         self._grad = value
 
     @property
+    def data(self):
+        """This tensor's values as a tensor cut from the tape (an alias: same storage, same version
+        counter). ``p.data -= lr * p.grad`` changes ``p`` in place; assigning ``p.data = t`` makes
+        ``p`` use ``t``'s values. ``.numpy()`` gives the NumPy array."""
+        return graph.alias(self)
+
+    @data.setter
+    def data(self, value):
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if arr.shape != self._data.shape and self._node is not None:
+            raise RuntimeError(f"data: can't change the shape of a non-leaf tensor from {self.shape} to {arr.shape}")
+        self._data = arr
+        if isinstance(value, Tensor):
+            self._vc = graph.counter(value)
+        else:
+            self._vc = graph.VersionCounter()
+
+    @property
     def name(self):
         """An optional label (parameters get their dotted name), shown by ``inspect``."""
         try:
@@ -141,37 +160,39 @@ class Tensor:
 
     @property
     def _version(self):
-        """How many times this tensor was changed in place (PyTorch's ``_version``)."""
-        return getattr(self, "_ver", 0)
+        """How many times this tensor's storage was changed in place, through it or any alias
+        (PyTorch's ``_version``)."""
+        vc = getattr(self, "_vc", None)
+        return 0 if vc is None else vc.version
 
     @_version.setter
     def _version(self, v):
-        graph.set_version(self, v)
+        graph.bump(self, v)
 
     # -- metadata -------------------------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self):
         """Number of elements, as numpy's ``size``; calling it, ``t.size()`` / ``t.size(dim)``, gives
         PyTorch's shape / dim length."""
-        return _Size(self.data.size, self.data.shape)
+        return _Size(self._data.size, self._data.shape)
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def grad_fn(self):
@@ -186,22 +207,22 @@ class Tensor:
         return "cpu"
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     __hash__ = object.__hash__  # by identity, like torch.Tensor (``==`` is elementwise)
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of a tensor with {self.data.size} elements is ambiguous; "
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of a tensor with {self._data.size} elements is ambiguous; "
                                "use .any() or .all()")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -210,41 +231,38 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.data)
+        return int(self._data)
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None:
-            return self.data.astype(dtype, copy=bool(copy))
-        return self.data.copy() if copy else self.data
+            return self._data.astype(dtype, copy=bool(copy))
+        return self._data.copy() if copy else self._data
 
     # -- conversion ------------------------------------------------------------------
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
-                             f"got shape {self.data.shape}")
-        return self.data.reshape(()).item()
+                             f"got shape {self._data.shape}")
+        return self._data.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def numpy(self):
         """The underlying ndarray (shared memory, like ``torch.Tensor.numpy``)."""
         if self.requires_grad and graph.is_grad_enabled() and not self.is_leaf:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use t.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def detach(self):
         """A new leaf sharing the same data, cut from the tape."""
-        t = Tensor.__new__(Tensor)
-        t.data, t.requires_grad, t._node = self.data, False, None
-        t._ver, t._mod = getattr(self, "_ver", 0), getattr(self, "_mod", 0)  # views share the version
-        return t
+        return graph.alias(self)
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.data.dtype}; "
+        if requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got dtype {self._data.dtype}; "
                             "convert with .float() or .double() first")
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("you can only change requires_grad flags of leaf variables; use detach() instead")
@@ -286,20 +304,20 @@ class Tensor:
     def zero_(self):
         """Fill with zeros in place."""
         graph.check_inplace(self, "zero_")
-        self.data[...] = 0
-        graph.tick(self)
+        self._data[...] = 0
+        graph.bump(self)
         return self
 
     def fill_(self, value):
         graph.check_inplace(self, "fill_")
-        self.data[...] = value
-        graph.tick(self)
+        self._data[...] = value
+        graph.bump(self)
         return self
 
     def copy_(self, src):
         graph.check_inplace(self, "copy_")
-        self.data[...] = src.data if isinstance(src, Tensor) else src
-        graph.tick(self)
+        self._data[...] = src._data if isinstance(src, Tensor) else src
+        graph.bump(self)
         return self
 
     def astype(self, dtype):
@@ -341,7 +359,7 @@ class Tensor:
 
     # -- printing --------------------------------------------------------------------
     def __repr__(self):
-        data = self.data
+        data = self._data
         # PyTorch prints whole floats as "1." and otherwise 4 fixed decimals ("1.5000")
         fixed = False
         if data.dtype.kind == "f":
@@ -350,10 +368,10 @@ class Tensor:
         body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
                                floatmode="fixed" if fixed else "maxprec_equal", threshold=1000, edgeitems=3)
         extras = []
-        dt = self.data.dtype
+        dt = self._data.dtype
         default_int = dt == int64
         if (dt.kind == "f" and dt != _default_dtype) or (dt.kind in "iu" and not default_int) or \
-                (self.data.size == 0 and dt != _default_dtype):
+                (self._data.size == 0 and dt != _default_dtype):
             extras.append(f"dtype={_dtype_name(dt)}")
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.name()}>")
@@ -406,7 +424,7 @@ class _HookHandle:
 def make(data, requires_grad=False, node=None):
     """Fast internal constructor: no checks, ``data`` must already be an ndarray."""
     t = _new(Tensor)
-    t.data = data
+    t._data = data
     t.requires_grad = requires_grad
     t._node = node
     return t
@@ -423,7 +441,7 @@ graph.make = make
 def tensor(data, dtype=None, requires_grad=False):
     """Copy ``data`` into a new leaf tensor. Python floats become the default dtype (float32)."""
     arr = _to_array(data, dtype)
-    if isinstance(data, (np.ndarray, Tensor)) and (arr is data or (isinstance(data, Tensor) and arr is data.data)):
+    if isinstance(data, (np.ndarray, Tensor)) and (arr is data or (isinstance(data, Tensor) and arr is data._data)):
         arr = arr.copy()
     return Tensor(arr, requires_grad=requires_grad)
 

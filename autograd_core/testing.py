@@ -74,26 +74,26 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0
         # numeric
         for k, i in enumerate(diff):
             x = inputs[i]
-            a = np.zeros(x.shape) if ana[k] is None else np.asarray(ana[k].data, dtype=np.float64)
+            a = np.zeros(x.shape) if ana[k] is None else np.asarray(ana[k]._data, dtype=np.float64)
             num = np.zeros(x.shape)
-            # Perturb a private C-contiguous copy: x.data may be a non-contiguous or read-only view
+            # Perturb a private C-contiguous copy: x._data may be a non-contiguous or read-only view
             # (where reshape(-1) would silently copy, or writing would fail), or shared with the caller.
-            saved = x.data
-            x.data = np.array(saved, dtype=saved.dtype, order="C", copy=True)
-            flat = x.data.reshape(-1)
+            saved = x._data
+            x._data = np.array(saved, dtype=saved.dtype, order="C", copy=True)
+            flat = x._data.reshape(-1)
             nflat = num.reshape(-1)
             try:
                 with no_grad():
                     for j in range(flat.size):
                         orig = flat[j]
                         flat[j] = orig + eps
-                        fp = [o.data.astype(np.float64) for o in _outputs(fn, inputs) if o.dtype.kind == "f"]
+                        fp = [o._data.astype(np.float64) for o in _outputs(fn, inputs) if o.dtype.kind == "f"]
                         flat[j] = orig - eps
-                        fm = [o.data.astype(np.float64) for o in _outputs(fn, inputs) if o.dtype.kind == "f"]
+                        fm = [o._data.astype(np.float64) for o in _outputs(fn, inputs) if o.dtype.kind == "f"]
                         flat[j] = orig
                         nflat[j] = sum(float(np.sum((p - m) * v)) for p, m, v in zip(fp, fm, vs)) / (2 * eps)
             finally:
-                x.data = saved
+                x._data = saved
             bad = ~np.isclose(a, num, rtol=rtol, atol=atol)
             if np.any(bad) or (np.any(np.isnan(a)) != np.any(np.isnan(num))):
                 j = np.unravel_index(np.argmax(np.abs(a - num)), a.shape) if a.ndim else ()

@@ -62,7 +62,7 @@ def ours(x_np, y_np):
     import autograd_core as ag
 
     params = [ag.tensor(p, requires_grad=True) for p in init_params()]
-    vel = [np.zeros_like(p.data) for p in params]
+    vel = [np.zeros_like(p._data) for p in params]
     x = ag.tensor(x_np)
     rows = np.arange(BATCH)
 
@@ -81,9 +81,9 @@ def ours(x_np, y_np):
         with ag.no_grad():
             for p, v in zip(params, vel):
                 v *= MOMENTUM
-                v += p.grad.data
-                p.data -= LR * v
-        return float(loss.data)
+                v += p.grad._data
+                p._data -= LR * v
+        return float(loss._data)
     return step
 
 

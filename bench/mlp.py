@@ -77,7 +77,7 @@ def ours(x_np, y_np, fused=None):
         if phases is not None:
             for k, dt in (("forward", t1 - t0), ("backward", t2 - t1), ("update", t3 - t2)):
                 phases.setdefault(k, []).append(dt)
-        return float(loss.data)
+        return float(loss._data)
     return step, opt, params
 
 

@@ -73,7 +73,7 @@ def run(args):
     from autograd_core.inspect import ExplainLogger
     explainer = ExplainLogger(stream=sys.stdout)
     tape.backward(explain=explainer)
-    grad_norms = {name: float(np.linalg.norm(t.grad.data)) for name, t in p.items()}
+    grad_norms = {name: float(np.linalg.norm(t.grad._data)) for name, t in p.items()}
     explained = {lab.lstrip("%"): n for lab, n in explainer.leaf_grads.items()}
     match = all(np.isclose(explained[k], v, rtol=1e-5, atol=1e-8) for k, v in grad_norms.items())
     print(f"\nthe explained leaf gradients match the final .grad norms: {match}")

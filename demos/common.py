@@ -208,7 +208,7 @@ def image_grid(images, ncols=None, pad=1, normalize="each", fill=None):
 # -- training helpers -------------------------------------------------------------------------
 def accuracy(logits, y):
     """Fraction of rows of ``logits`` whose argmax equals ``y``."""
-    logits = logits.data if isinstance(logits, ag.Tensor) else np.asarray(logits)
+    logits = logits._data if isinstance(logits, ag.Tensor) else np.asarray(logits)
     return float(np.mean(np.argmax(logits, axis=1) == np.asarray(y)))
 
 
@@ -220,7 +220,7 @@ def evaluate(model, x, batch_size=500):
     outs = []
     with ag.no_grad():
         for i in range(0, len(x), batch_size):
-            outs.append(model(ag.from_numpy(x[i:i + batch_size])).data)
+            outs.append(model(ag.from_numpy(x[i:i + batch_size]))._data)
     if was_training:
         model.train()
     return np.concatenate(outs)

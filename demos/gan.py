@@ -108,7 +108,7 @@ def digit_judge(x, y, seed, steps=300):
 
     def proba(imgs):
         with ag.no_grad():
-            return model(ag.from_numpy(np.asarray(imgs, np.float32))).softmax(axis=-1).data
+            return model(ag.from_numpy(np.asarray(imgs, np.float32))).softmax(axis=-1)._data
     return proba
 
 
@@ -160,8 +160,8 @@ def run(args):
                 opt_g.step()
                 dl.append(loss_d.item())
                 gl.append(loss_g.item())
-                dr.append(float(d_real.data.mean()))
-                df.append(float(d_fake.data.mean()))
+                dr.append(float(d_real._data.mean()))
+                df.append(float(d_fake._data.mean()))
                 bar.update(1)
             for k, v in zip(("d_loss", "g_loss", "d_real", "d_fake"), (dl, gl, dr, df)):
                 hist[k].append(float(np.mean(v)))
@@ -174,7 +174,7 @@ def run(args):
     judge = digit_judge(x, y, args.seed, steps=100 if args.quick else 300)
     G.eval()
     with ag.no_grad():
-        samples = G(ag.randn(1000, args.nz, 1, 1, generator=gen)).data
+        samples = G(ag.randn(1000, args.nz, 1, 1, generator=gen))._data
     proba = judge(samples)
     confidence = float(proba.max(1).mean())
     counts = np.bincount(proba.argmax(1), minlength=10)
@@ -201,7 +201,7 @@ def _samples(G, z):
     """G(z) in eval mode (batch-norm running statistics) as a 5x5 grid in [0, 1]."""
     G.eval()
     with ag.no_grad():
-        imgs = G(z).data
+        imgs = G(z)._data
     G.train()
     return common.image_grid((imgs + 1) / 2, ncols=5, normalize=None, fill=0.3)
 

@@ -69,7 +69,7 @@ def train_gate(model, name, steps, lr=0.05):
 def outputs(model, x):
     """sigmoid(model(x)) as an ndarray of shape (N,)."""
     with ag.no_grad():
-        return model(ag.from_numpy(np.asarray(x, np.float32))).sigmoid().data[:, 0]
+        return model(ag.from_numpy(np.asarray(x, np.float32))).sigmoid()._data[:, 0]
 
 
 def margin(out, truth):

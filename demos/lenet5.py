@@ -119,7 +119,7 @@ def run(args):
                     opt.step()
                     sched.step()
                     ep_losses.append(loss.item())
-                    correct += int((logits.data.argmax(1) == yb.data).sum())
+                    correct += int((logits._data.argmax(1) == yb._data).sum())
                     total += len(yb)
                     bar.update(1)
             test_acc = common.accuracy(common.evaluate(model, xte), yte)

@@ -112,7 +112,7 @@ def run(args):
     for kind, make in (("MLP", make_mlp), ("CNN", make_cnn)):
         ag.manual_seed(args.seed)
         init = make(shape)  # every optimizer starts from these weights
-        init_state = {k: v.data.copy() for k, v in init.state_dict().items()}
+        init_state = {k: v._data.copy() for k, v in init.state_dict().items()}
         for name in names:
             cls, kw = OPTIMIZERS[name]
             model = make(shape)
@@ -183,7 +183,7 @@ def _plot_weights(args, runs, names, shape, units=16):
     cols = 4
     rows = -(-len(panels) // cols)
     for i, name in enumerate(panels):
-        w = runs["MLP", name]["model"][1].weight.data[:units].reshape(units, shape[0], shape[1], shape[2])
+        w = runs["MLP", name]["model"][1].weight._data[:units].reshape(units, shape[0], shape[1], shape[2])
         ax = fig.add_subplot(rows, cols, i + 1)
         _signed_images(ax, w[:, 0], ncols=4)
         ax.set_title("initial weights" if name == "init" else name, fontsize=10)
@@ -197,7 +197,7 @@ def _plot_kernels(args, runs, names):
     panels = ["init"] + names
     fig = common.figure(900, 70 * len(panels) + 60)
     for i, name in enumerate(panels):
-        k = runs["CNN", name]["model"][0].weight.data[:, 0]
+        k = runs["CNN", name]["model"][0].weight._data[:, 0]
         ax = fig.add_subplot(len(panels), 1, i + 1)
         _signed_images(ax, k, ncols=len(k))
         ax.set_axis_on()

@@ -54,23 +54,23 @@ def directional_check(model, x, y, seed=0, eps=1e-6):
     x64, y64 = ag.from_numpy(x.astype(np.float64)), ag.from_numpy(y.astype(np.float64))
     model.double()
     params = list(model.parameters())
-    saved = [p.data.copy() for p in params]
+    saved = [p._data.copy() for p in params]
     dirs = [rng.standard_normal(p.shape) for p in params]
     try:
         model.zero_grad()
         F.mse_loss(model(x64), y64).backward()
-        analytic = sum(float(np.sum(p.grad.data * d)) for p, d in zip(params, dirs))
+        analytic = sum(float(np.sum(p.grad._data * d)) for p, d in zip(params, dirs))
 
         def loss_at(t):
             for p, s, d in zip(params, saved, dirs):
-                p.data[...] = s + t * d
+                p._data[...] = s + t * d
             with ag.no_grad():
                 return float(F.mse_loss(model(x64), y64).item())
 
         numeric = (loss_at(eps) - loss_at(-eps)) / (2 * eps)
     finally:
         for p, s in zip(params, saved):
-            p.data[...] = s
+            p._data[...] = s
         model.zero_grad()
         model.float()
     return abs(analytic - numeric) / max(abs(numeric), 1e-12), analytic, numeric
@@ -87,7 +87,7 @@ def run(args):
 
     def predict():
         with ag.no_grad():
-            return model(xt).data[:, 0]
+            return model(xt)._data[:, 0]
 
     loss_before = float(F.mse_loss(model(xt), yt).item())
     pred_before = predict()
@@ -109,15 +109,15 @@ def run(args):
     loss_after = float(F.mse_loss(model(xt), yt).item())
     pred_after = predict()
     with ag.no_grad():
-        p_part = model.poly(xt).data[:, 0]
-        n2_part = (model.w * model.n2(xt)).data[:, 0]
+        p_part = model.poly(xt)._data[:, 0]
+        n2_part = (model.w * model.n2(xt))._data[:, 0]
 
     files = [_plot(args, x[:, 0], y[:, 0], pred_before, pred_after, p_part, n2_part, np.array(losses))]
-    c = model.coeffs.data
+    c = model.coeffs._data
     poly = f"{c[0]:.3f}" + "".join(f" {'-' if v < 0 else '+'} {abs(v):.3f}{p}"
                                    for v, p in zip(c[1:], ("x", "x²", "x³")))
     print(f"loss (MSE): before {loss_before:.4f}, after {loss_after:.2e}; learned p(x) = {poly}, "
-          f"w = {float(model.w.data[0]):.3f}")
+          f"w = {float(model.w._data[0]):.3f}")
     return {"loss_before": loss_before, "loss_after": loss_after, "gradcheck_rel_error": rel,
             "n_params": int(n_params), "files": files}
 

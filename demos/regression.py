@@ -66,7 +66,7 @@ def linear(args, steps):
     losses = _train(lambda: F.mse_loss(model(xt), yt), opt, steps, "linear    ")
 
     with ag.no_grad():
-        pred = model(ag.from_numpy(xte_s)).data[:, 0] * y_sd + y_mu
+        pred = model(ag.from_numpy(xte_s))._data[:, 0] * y_sd + y_mu
     mse = float(np.mean((pred - yte) ** 2))
     ref = LinearRegression().fit(xtr, ytr)
     ref_mse = float(np.mean((ref.predict(xte) - yte) ** 2))
@@ -95,7 +95,7 @@ def logistic(args, steps, C=1.0):
 
     losses = _train(loss_fn, opt, steps, "logistic  ")
     with ag.no_grad():
-        logits = model(ag.from_numpy(xte_s)).data[:, 0]
+        logits = model(ag.from_numpy(xte_s))._data[:, 0]
     acc = float(np.mean((logits > 0) == (yte == 1)))
     ref = LogisticRegression(C=C, max_iter=5000).fit(xtr_s, ytr)
     ref_acc = float(ref.score(xte_s, yte))
@@ -115,14 +115,14 @@ def polynomial(args, steps, rng):
     def predict(xs):
         return c[0] + c[1] * xs + c[2] * xs ** 2 + c[3] * xs ** 3
 
-    before = c.data.copy()
+    before = c._data.copy()
     opt = optim.Adam([c], lr=0.05)
     losses = _train(lambda: ((predict(xt) - yt) ** 2).mean(), opt, steps, "polynomial")
     lsq = np.polyfit(x, y, 3)[::-1]
     with ag.no_grad():
         mse = float(((predict(xt) - yt) ** 2).mean().item())
     lsq_mse = float(np.mean((np.polyval(lsq[::-1], x) - y) ** 2))
-    return dict(x=x, y=y, before=before, after=c.data.copy(), lsq=lsq, mse=mse, lsq_mse=lsq_mse, losses=losses)
+    return dict(x=x, y=y, before=before, after=c._data.copy(), lsq=lsq, mse=mse, lsq_mse=lsq_mse, losses=losses)
 
 
 def run(args):

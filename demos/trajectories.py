@@ -78,16 +78,16 @@ def follow(fn, start, opt_cls, kwargs, steps, bar=None):
     """
     p = ag.tensor(np.array(start, dtype=np.float64), requires_grad=True)
     opt = opt_cls([p], **kwargs)
-    pts = [p.data.copy()]
+    pts = [p._data.copy()]
     for _ in range(steps):
         opt.zero_grad()
         loss = fn(p[0], p[1])
         loss.backward()
         opt.step()
-        pts.append(p.data.copy())
+        pts.append(p._data.copy())
         if bar is not None:
             bar.update(1)
-        if not np.all(np.isfinite(p.data)) or np.abs(p.data).max() > 1e6:
+        if not np.all(np.isfinite(p._data)) or np.abs(p._data).max() > 1e6:
             break
     return np.array(pts)
 

@@ -43,7 +43,7 @@ def run(args):
 
     def predict(xs):
         with ag.no_grad():
-            return model(ag.from_numpy(xs / X_MAX)).data[:, 0] * scale
+            return model(ag.from_numpy(xs / X_MAX))._data[:, 0] * scale
 
     before = predict(dense)
     opt = optim.Adam(model.parameters(), lr=args.lr)

@@ -51,7 +51,7 @@ class TensorDataset(Dataset):
         self.tensors = ts
 
     def __getitem__(self, index):
-        return tuple(Tensor(t.data[index]) for t in self.tensors)
+        return tuple(Tensor(t._data[index]) for t in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
@@ -62,7 +62,7 @@ def default_collate(batch):
     (dim 0 is the batch), dicts become dicts of stacked Tensors."""
     first = batch[0]
     if isinstance(first, Tensor):
-        return Tensor(np.stack([b.data for b in batch]))
+        return Tensor(np.stack([b._data for b in batch]))
     if isinstance(first, (np.ndarray, np.generic)):
         return Tensor(np.stack([np.asarray(b) for b in batch]))
     if isinstance(first, bool):
@@ -122,9 +122,9 @@ class DataLoader:
             if fast:
                 if not self.shuffle:
                     idx = slice(start, min(start + bs, n))  # a contiguous slice: no gather needed
-                    yield tuple(Tensor(t.data[idx].copy()) for t in self.dataset.tensors)
+                    yield tuple(Tensor(t._data[idx].copy()) for t in self.dataset.tensors)
                 else:
-                    yield tuple(Tensor(t.data[idx]) for t in self.dataset.tensors)
+                    yield tuple(Tensor(t._data[idx]) for t in self.dataset.tensors)
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in idx])
 

@@ -34,7 +34,7 @@ def _t(x):
 
 
 def _arr(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 # -- layers -------------------------------------------------------------------------------------
@@ -450,7 +450,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     if p.shape != y.shape:
         raise ValueError(f"binary_cross_entropy: target shape {tuple(y.shape)} must equal input shape "
                          f"{tuple(p.shape)}")
-    if p.data.size and (p.data.min() < 0 or p.data.max() > 1 or np.isnan(p.data).any()):
+    if p._data.size and (p._data.min() < 0 or p._data.max() > 1 or np.isnan(p._data).any()):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
                          "for logits use binary_cross_entropy_with_logits")
     loss = -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
@@ -463,11 +463,11 @@ def _clamped_log(p):
     """max(log(p), -100) with a finite gradient everywhere."""
     tiny = np.finfo(p.dtype).tiny
     out = ag.clamp(ag.log(ag.clamp(p, min=tiny)), min=-100.0)
-    below = p.data < tiny
+    below = p._data < tiny
     if below.any():
         # below the smallest normal number 1/p would overflow; use the exact clamped value, gradient 0 there
         with np.errstate(divide="ignore"):
-            exact = np.maximum(np.log(p.data), -100.0).astype(p.dtype)
+            exact = np.maximum(np.log(p._data), -100.0).astype(p.dtype)
         out = ag.where(below, exact, out)
     return out
 

@@ -1,6 +1,6 @@
 """Parameter initialization, as ``torch.nn.init``.
 
-Every function fills ``tensor.data`` in place (outside the tape, like PyTorch's ``no_grad``
+Every function fills ``tensor._data`` in place (outside the tape, like PyTorch's ``no_grad``
 init) and returns the tensor. Random values come from ``generator`` (an
 ``autograd_core.Generator``) or the global one that ``manual_seed(n)`` reseeds. Values are
 drawn in float64 and then cast, so a seed gives the same numbers in float32 and float64.
@@ -28,12 +28,12 @@ def _rng(generator):
 def _check(tensor, fn):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init.{fn}: expected a Tensor, got {type(tensor).__name__}")
-    if tensor.data.dtype.kind != "f":
-        raise TypeError(f"init.{fn}: expected a floating tensor, got dtype {tensor.data.dtype}")
+    if tensor._data.dtype.kind != "f":
+        raise TypeError(f"init.{fn}: expected a floating tensor, got dtype {tensor._data.dtype}")
 
 
 def _write(tensor, values):
-    tensor.data[...] = values  # casts to the tensor's dtype
+    tensor._data[...] = values  # casts to the tensor's dtype
     tensor._version += 1
     return tensor
 
@@ -184,7 +184,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         raise ValueError(f"init.orthogonal_: only tensors with 2 or more dimensions are supported, "
                          f"got shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     flat = _rng(generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T

@@ -302,9 +302,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
             for b in (self.running_mean, self.running_var, self.num_batches_tracked):
                 b._version += 1
 
@@ -328,15 +328,15 @@ class _BatchNorm(Module):
         x = F._t(input)
         self._check_input(x)
         use_batch = self.training or self.running_mean is None
-        if use_batch and x.data.size // self.num_features <= 1:
+        if use_batch and x._data.size // self.num_features <= 1:
             raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when training, got "
                              f"input shape {tuple(x.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             self.num_batches_tracked._version += 1
             if self.momentum is None:  # cumulative moving average, as PyTorch
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         # eval without tracked statistics normalizes with the batch ones (PyTorch); only training updates them
         track = not self.training or self.track_running_stats
         return F.batch_norm(x, self.running_mean if track else None, self.running_var if track else None,

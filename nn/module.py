@@ -36,7 +36,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty((0,), ag.get_default_dtype())
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         Tensor.__init__(self, data, requires_grad=requires_grad)
 
     def __repr__(self):
@@ -333,7 +333,7 @@ class Module:
             else:
                 if p.grad.grad_fn is not None:
                     p.grad = p.grad.detach()
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
                 _bump(p.grad)
 
     def apply(self, fn):
@@ -351,12 +351,12 @@ class Module:
             for p in m._parameters.values():
                 if p is None:
                     continue
-                p.data = convert(p.data)
+                p._data = convert(p._data)
                 if p.grad is not None:
-                    p.grad.data = convert(p.grad.data)
+                    p.grad._data = convert(p.grad._data)
             for name, b in m._buffers.items():
                 if b is not None:
-                    b.data = convert(b.data)
+                    b._data = convert(b._data)
         return self
 
     def to(self, *args, dtype=None, device=None):
@@ -440,7 +440,7 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else v
+            arr = v._data if isinstance(v, Tensor) else v
             try:
                 arr = np.asarray(arr)
             except Exception:  # noqa: BLE001 - reported below with the key
@@ -449,9 +449,9 @@ class Module:
                 problems.append(f'While copying the parameter named "{k}", expected a numeric tensor or array, '
                                 f"got {type(v).__name__}.")
                 continue
-            if arr.shape != t.data.shape:
+            if arr.shape != t._data.shape:
                 problems.append(f"size mismatch for {k}: copying a param with shape {arr.shape} from checkpoint, "
-                                f"the shape in current model is {t.data.shape}.")
+                                f"the shape in current model is {t._data.shape}.")
                 continue
             values[k] = arr
         if strict:
@@ -465,7 +465,7 @@ class Module:
                                + "\n\t".join(problems))
         for k, arr in values.items():
             t = targets[k]
-            t.data[...] = arr  # in place, casting to the parameter's dtype
+            t._data[...] = arr  # in place, casting to the parameter's dtype
             _bump(t)
         return _IncompatibleKeys(missing, unexpected)
 
@@ -716,7 +716,7 @@ def summary(model, input_shape, dtype=None, file=None):
         depth[id(m)] = name.count(".") + 1 if name else 0
 
         def hook(mod, args, out, name=name):
-            n_own = sum(int(p.data.size) for p in mod.parameters(recurse=False))
+            n_own = sum(int(p._data.size) for p in mod.parameters(recurse=False))
             rows.append((name, mod, _shape_of(out), n_own))
         handles.append(m.register_forward_hook(hook))
     was_training = [(m, m.training) for m in model.modules()]
@@ -749,8 +749,8 @@ def summary(model, input_shape, dtype=None, file=None):
         if i == 0:
             buf.write(sep + "\n")
     params = list(model.parameters())
-    total = sum(int(p.data.size) for p in params)
-    trainable = sum(int(p.data.size) for p in params if p.requires_grad)
+    total = sum(int(p._data.size) for p in params)
+    trainable = sum(int(p._data.size) for p in params if p.requires_grad)
     buf.write(sep + "\n")
     buf.write(f"Total params: {total:,}\nTrainable params: {trainable:,}\n"
               f"Non-trainable params: {total - trainable:,}\n")

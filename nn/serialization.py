@@ -56,7 +56,7 @@ class _Encoder:
             return {"t": "str", "v": obj}
         if isinstance(obj, Tensor):
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
-            return {"t": kind, "k": self._array(np.asarray(obj.data), where), "rg": bool(obj.requires_grad)}
+            return {"t": kind, "k": self._array(np.asarray(obj._data), where), "rg": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             return {"t": "array", "k": self._array(obj, where)}
         if isinstance(obj, np.generic):

@@ -47,8 +47,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     p = _norm_type("get_total_norm", norm_type)
     if not tensors:
         return Tensor(np.asarray(0.0, dtype=np.float32))
-    dtype = np.result_type(*[t.data.dtype for t in tensors])
-    norms = np.array([_vector_norm(t.data, p) for t in tensors], dtype=dtype)
+    dtype = np.result_type(*[t._data.dtype for t in tensors])
+    norms = np.array([_vector_norm(t._data, p) for t in tensors], dtype=dtype)
     total = _vector_norm(norms, p)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"get_total_norm: the total norm of order {p} of the gradients is non-finite ({total}), "
@@ -62,13 +62,13 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm):
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
-    total = np.asarray(total_norm.data if isinstance(total_norm, Tensor) else total_norm)
+    total = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
     dt = total.dtype.type if total.dtype.kind == "f" else np.float64
     # computed in the norm's precision, like PyTorch, so the clipped gradients agree bit for bit
     coef = min(dt(max_norm) / (dt(total) + dt(1e-6)), dt(1.0))
     with np.errstate(invalid="ignore"):  # a non-finite norm gives NaN gradients, silently, as in PyTorch
         for g in grads:
-            g.data *= coef
+            g._data *= coef
             g._version += 1
 
 
@@ -97,5 +97,5 @@ def clip_grad_value_(parameters, clip_value):
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for p in _as_list(parameters):
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
             p.grad._version += 1

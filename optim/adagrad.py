@@ -29,7 +29,7 @@ class Adagrad(Optimizer):
         # PyTorch creates the accumulator with the group, so it is in the state dict before any step
         group = self.param_groups[-1]
         for p in group["params"]:
-            self._init_state(p.data, self.state[p], group["initial_accumulator_value"])
+            self._init_state(p._data, self.state[p], group["initial_accumulator_value"])
 
     @staticmethod
     def _init_state(p, state, initial_accumulator_value):

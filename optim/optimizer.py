@@ -123,11 +123,11 @@ class Optimizer:
                     grad = p.grad
                     if grad is None:
                         continue
-                    g = grad.data
-                    if g.shape != p.data.shape:
-                        raise ValueError(f"{self._name}.step: a parameter of shape {p.data.shape} has a gradient "
+                    g = grad._data
+                    if g.shape != p._data.shape:
+                        raise ValueError(f"{self._name}.step: a parameter of shape {p._data.shape} has a gradient "
                                          f"of shape {g.shape}")
-                    self._update(p.data, g, self.state[p], **hyper)
+                    self._update(p._data, g, self.state[p], **hyper)
                     p._version += 1
         return loss
 
@@ -144,9 +144,9 @@ class Optimizer:
                     p.grad = None
                 elif p.grad.requires_grad:
                     # a gradient built with create_graph=True belongs to a graph: detach, don't overwrite it
-                    p.grad = Tensor(np.zeros_like(p.grad.data))
+                    p.grad = Tensor(np.zeros_like(p.grad._data))
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     # -- state dicts ---------------------------------------------------------------------------
     def state_dict(self):
@@ -213,11 +213,11 @@ class Optimizer:
                     restored[key] = v.item() if isinstance(v, (np.ndarray, np.generic)) else v
                     continue
                 v = np.asarray(v)
-                if v.shape != p.data.shape:
+                if v.shape != p._data.shape:
                     problems.append(f"state entry {k}[{key!r}] has shape {v.shape} but its parameter has "
-                                    f"shape {p.data.shape}")
+                                    f"shape {p._data.shape}")
                     continue
-                restored[key] = np.array(v, dtype=p.data.dtype if v.dtype.kind in "fiub" else v.dtype, copy=True)
+                restored[key] = np.array(v, dtype=p._data.dtype if v.dtype.kind in "fiub" else v.dtype, copy=True)
             new_state[p] = restored
         if problems:
             raise ValueError(f"{name}: the state dict doesn't match this optimizer: " + "; ".join(problems))
@@ -243,9 +243,9 @@ def _check_param(opt, i, p):
     if not p.is_leaf:
         raise ValueError(f"{opt}: can't optimize a non-leaf Tensor (parameter {i}, shape {tuple(p.shape)}); "
                          "optimize the leaf it was computed from, or use .detach().requires_grad_()")
-    if p.data.dtype.kind != "f":
+    if p._data.dtype.kind != "f":
         raise ValueError(f"{opt}: can only optimize floating point Tensors, but parameter {i} has dtype "
-                         f"{p.data.dtype}")
+                         f"{p._data.dtype}")
 
 
 def _as_int(k):

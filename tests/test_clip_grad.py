@@ -22,15 +22,15 @@ def test_returns_the_total_norm_and_scales_to_max_norm():
     total = clip_grad_norm_(ps, max_norm=1.0)
     assert isinstance(total, ag.Tensor) and total.shape == () and total.dtype == np.float64
     assert float(total) == pytest.approx(5.0)
-    np.testing.assert_allclose(ps[0].grad.data, [3 / (5 + 1e-6), 0.0])
-    np.testing.assert_allclose(ps[1].grad.data, [[0.0], [4 / (5 + 1e-6)]])
+    np.testing.assert_allclose(ps[0].grad._data, [3 / (5 + 1e-6), 0.0])
+    np.testing.assert_allclose(ps[1].grad._data, [[0.0], [4 / (5 + 1e-6)]])
     assert ps[0].grad._version == 1
 
 
 def test_below_max_norm_nothing_changes():
     ps = _params([[0.3, 0.4]])
     assert float(clip_grad_norm_(ps, 1.0)) == pytest.approx(0.5)
-    np.testing.assert_array_equal(ps[0].grad.data, [0.3, 0.4])
+    np.testing.assert_array_equal(ps[0].grad._data, [0.3, 0.4])
 
 
 @pytest.mark.parametrize("norm_type,expected", [(1, 10.0), (2.0, np.sqrt(30.0)), (float("inf"), 4.0),
@@ -55,21 +55,21 @@ def test_nonfinite_norm():
     ps = _params([[np.inf, 1.0]])
     with pytest.raises(RuntimeError, match="non-finite"):
         clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
-    np.testing.assert_array_equal(ps[0].grad.data, [np.inf, 1.0])  # nothing changed
+    np.testing.assert_array_equal(ps[0].grad._data, [np.inf, 1.0])  # nothing changed
     assert np.isinf(float(clip_grad_norm_(ps, 1.0)))
 
 
 def test_clip_grad_value():
     ps = _params([[-3.0, 0.5, 2.0], None])
     clip_grad_value_(ps, 1.0)
-    np.testing.assert_array_equal(ps[0].grad.data, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(ps[0].grad._data, [-1.0, 0.5, 1.0])
     assert ps[1].grad is None
 
 
 def test_clip_grads_with_norm_uses_a_given_norm():
     ps = _params([[2.0, 0.0]])
     clip_grads_with_norm_(ps, 1.0, ag.tensor(4.0, dtype=np.float64))
-    np.testing.assert_allclose(ps[0].grad.data, [2.0 / (4 + 1e-6), 0.0])
+    np.testing.assert_allclose(ps[0].grad._data, [2.0 / (4 + 1e-6), 0.0])
 
 
 @pytest.mark.parametrize("call,match", [
@@ -101,8 +101,8 @@ def test_matches_torch(shape_list, norm_type, max_norm, dtype, seed):
     assert total.dtype == dtype
     np.testing.assert_allclose(float(total), float(ttotal), rtol=tol)
     for p, t in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=tol, atol=tol * 1e-3)
+        np.testing.assert_allclose(p.grad._data, t.grad.numpy(), rtol=tol, atol=tol * 1e-3)
     clip_grad_value_(ours, max_norm / 4)
     torch.nn.utils.clip_grad_value_(theirs, max_norm / 4)
     for p, t in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=tol, atol=tol * 1e-3)
+        np.testing.assert_allclose(p.grad._data, t.grad.numpy(), rtol=tol, atol=tol * 1e-3)

@@ -107,7 +107,7 @@ def test_conv2d_matches_loop(cfg):
     got = ag.conv2d(ag.tensor(x), ag.tensor(w), None if b is None else ag.tensor(b), **kw(cfg))
     p = cfg["p"]
     want = conv2d_loop(x, w, b, cfg["s"], (p[0], p[0], p[1], p[1]), cfg["d"], cfg["groups"])
-    np.testing.assert_allclose(got.data, want, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got._data, want, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("k, d", [((3, 3), (1, 1)), ((2, 4), (1, 1)), ((2, 3), (2, 1)), ((1, 1), (1, 1))])
@@ -118,8 +118,8 @@ def test_conv2d_same_and_valid_padding(k, d):
     assert y.shape == (2, 4, 6, 7)
     th, tw = d[0] * (k[0] - 1), d[1] * (k[1] - 1)
     want = conv2d_loop(x, w, None, (1, 1), (th // 2, th - th // 2, tw // 2, tw - tw // 2), d, 1)
-    np.testing.assert_allclose(y.data, want, atol=1e-10)
-    np.testing.assert_allclose(ag.conv2d(ag.tensor(x), ag.tensor(w), padding="valid", dilation=d).data,
+    np.testing.assert_allclose(y._data, want, atol=1e-10)
+    np.testing.assert_allclose(ag.conv2d(ag.tensor(x), ag.tensor(w), padding="valid", dilation=d)._data,
                                conv2d_loop(x, w, None, (1, 1), (0, 0, 0, 0), d, 1), atol=1e-10)
 
 
@@ -158,7 +158,7 @@ def test_conv_transpose2d_matches_loop(cfg):
     got = ag.conv_transpose2d(ag.tensor(y), ag.tensor(w), None if b is None else ag.tensor(b), **kw(cfg),
                               output_padding=cfg["op"])
     want = conv_transpose2d_loop(y, w, b, cfg["s"], cfg["p"], cfg["op"], cfg["groups"], cfg["d"])
-    np.testing.assert_allclose(got.data, want, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got._data, want, rtol=1e-10, atol=1e-10)
 
 
 # -- gradients --------------------------------------------------------------------------------------
@@ -231,10 +231,10 @@ def test_conv2d_and_conv_transpose2d_are_adjoint(cfg):
     # the rows/columns that conv2d's floor division drops come back as output_padding
     op = tuple(n - ((o - 1) * s - 2 * p + d * (k - 1) + 1) for n, o, k, s, p, d in
                zip(cfg["size"], (OH, OW), cfg["k"], cfg["s"], cfg["p"], cfg["d"]))
-    lhs = float((ag.conv2d(ag.tensor(x), ag.tensor(w), **kw(cfg)).data * y).sum())
+    lhs = float((ag.conv2d(ag.tensor(x), ag.tensor(w), **kw(cfg))._data * y).sum())
     xt = ag.conv_transpose2d(ag.tensor(y), ag.tensor(w), **kw(cfg), output_padding=op)
     assert xt.shape == x.shape
-    rhs = float((x * xt.data).sum())
+    rhs = float((x * xt._data).sum())
     assert np.isclose(lhs, rhs, rtol=1e-10, atol=1e-10)
 
 
@@ -253,7 +253,7 @@ def test_chunked_and_layout_paths_agree(monkeypatch, cache, chunk, knl):
         y.backward(g)
         yt = ag.conv_transpose2d(xs, ws.reshape(4, 3, 3, 2), stride=2, padding=1, output_padding=1, groups=2)
         yt.backward(np.ones(yt.shape))
-        return y.data, xs.grad.data, ws.grad.data, bs.grad.data, yt.data
+        return y._data, xs.grad._data, ws.grad._data, bs.grad._data, yt._data
     monkeypatch.setattr(kconv, "FUSED", False)   # these knobs belong to the numpy-matmul path
     ref = run()
     monkeypatch.setattr(conv_mod, "_CACHE_BYTES", cache)
@@ -272,7 +272,7 @@ def _conv_both_ways(cfg, dtype, transpose):
     else:
         y = ag.conv2d(*ins, **kw(cfg))
     y.backward(np.random.default_rng(cfg["seed"] + 2).standard_normal(y.shape).astype(dtype))
-    return [y.data] + [t.grad.data for t in ins]
+    return [y._data] + [t.grad._data for t in ins]
 
 
 @pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
@@ -331,10 +331,10 @@ def test_pointwise_conv_and_float32():
     w = ag.tensor(rng.standard_normal((2, 4, 1, 1)).astype(np.float32), requires_grad=True)
     y = ag.conv2d(x, w)
     assert y.dtype == np.float32
-    np.testing.assert_allclose(y.data, np.einsum("nchw,oc->nohw", x.data, w.data[:, :, 0, 0]), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y._data, np.einsum("nchw,oc->nohw", x._data, w._data[:, :, 0, 0]), rtol=1e-5, atol=1e-5)
     y.sum().backward()
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
-    np.testing.assert_allclose(w.grad.data[:, :, 0, 0], np.broadcast_to(x.data.sum(axis=(0, 2, 3)), (2, 4)),
+    np.testing.assert_allclose(w.grad._data[:, :, 0, 0], np.broadcast_to(x._data.sum(axis=(0, 2, 3)), (2, 4)),
                                rtol=1e-4)
 
 
@@ -343,8 +343,8 @@ def test_unbatched_input():
     x, w = rng.standard_normal((3, 6, 6)), rng.standard_normal((2, 3, 3, 3))
     y = ag.conv2d(ag.tensor(x), ag.tensor(w), padding=1)
     assert y.shape == (2, 6, 6)
-    np.testing.assert_allclose(y.data, ag.conv2d(ag.tensor(x[None]), ag.tensor(w), padding=1).data[0])
-    yt = ag.conv_transpose2d(ag.tensor(y.data), ag.tensor(w), padding=1)
+    np.testing.assert_allclose(y._data, ag.conv2d(ag.tensor(x[None]), ag.tensor(w), padding=1)._data[0])
+    yt = ag.conv_transpose2d(ag.tensor(y._data), ag.tensor(w), padding=1)
     assert yt.shape == (3, 6, 6)
 
 
@@ -362,9 +362,9 @@ def test_backward_twice_with_retain_graph():
     w = ag.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     y = ag.conv2d(x, w).sum()
     y.backward(retain_graph=True)
-    g1 = w.grad.data.copy()
+    g1 = w.grad._data.copy()
     y.backward()
-    np.testing.assert_allclose(w.grad.data, 2 * g1)
+    np.testing.assert_allclose(w.grad._data, 2 * g1)
 
 
 # -- errors -------------------------------------------------------------------------------------------
@@ -423,12 +423,12 @@ def test_conv2d_matches_torch(cfg):
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
     y = ag.conv2d(*ours, **kw(cfg))
     yt = torch.nn.functional.conv2d(*theirs, **kw(cfg))
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y._data, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
     g = np.random.default_rng(cfg["seed"]).standard_normal(y.shape)
     y.backward(g)
     yt.backward(torch.tensor(g))
     for a, t in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(a.grad._data, t.grad.numpy(), rtol=1e-9, atol=1e-9)
 
 
 @settings(max_examples=20)
@@ -443,12 +443,12 @@ def test_conv_transpose2d_matches_torch(cfg):
     args = dict(kw(cfg), output_padding=cfg["op"])
     y = ag.conv_transpose2d(*ours, **args)
     yt = torch.nn.functional.conv_transpose2d(*theirs, **args)
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y._data, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
     g = np.random.default_rng(cfg["seed"]).standard_normal(y.shape)
     y.backward(g)
     yt.backward(torch.tensor(g))
     for a, t in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(a.grad._data, t.grad.numpy(), rtol=1e-9, atol=1e-9)
 
 
 def test_conv2d_weight_matches_torch():
@@ -458,4 +458,4 @@ def test_conv2d_weight_matches_torch():
     ours = conv_mod.conv2d_weight(ag.tensor(x), (6, 2, 3, 2), ag.tensor(g), stride=2, padding=(1, 0), groups=2)
     theirs = torch.nn.grad.conv2d_weight(torch.tensor(x), (6, 2, 3, 2), torch.tensor(g), stride=2, padding=(1, 0),
                                          groups=2)
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ours._data, theirs.numpy(), rtol=1e-10, atol=1e-10)

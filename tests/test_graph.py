@@ -44,7 +44,7 @@ def test_no_grad_records_nothing_for_any_op_family():
     with ag.no_grad():
         outs = [x * 2, x + w.T, x.tanh(), x.sum(axis=1), x.max(), x.softmax(axis=-1), x @ w, x.reshape(3, 2),
                 ag.cat([x, x]), x[:, [0, 0]], x.gather(1, np.zeros((2, 1), np.int64)), ag.einsum("ij,jk->ik", x, w),
-                ag.where(x.data > 0.3, x, 0.0), x.var(), ag.stack([x, x]), x.permute(1, 0), ag.pad(x, (1, 1))]
+                ag.where(x._data > 0.3, x, 0.0), x.var(), ag.stack([x, x]), x.permute(1, 0), ag.pad(x, (1, 1))]
     for out in outs:
         assert not out.requires_grad and out.grad_fn is None and out.is_leaf
     with pytest.raises(RuntimeError, match="does not require grad"):
@@ -55,36 +55,36 @@ def test_no_grad_records_nothing_for_any_op_family():
 def test_backward_accumulates_into_leaf_grad():
     x = leaf([1.0, 2.0, 3.0])
     (x * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 4.0, 6.0])
     assert not x.grad.requires_grad and isinstance(x.grad, ag.Tensor)
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0, 9.0])
+    np.testing.assert_array_equal(x.grad._data, [5.0, 7.0, 9.0])
     x.grad.zero_()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 0.0, 0.0])
     x.grad = None
     x.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [1.0, 1.0, 1.0])
 
 
 def test_grads_of_two_leaves_do_not_share_memory():
     # add's VJP passes the same gradient array to both inputs; accumulating into one must not touch the other
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (a + b).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad._data, b.grad._data)
     (a * 2).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [3.0, 3.0])
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(a.grad._data, [3.0, 3.0])
+    np.testing.assert_array_equal(b.grad._data, [1.0, 1.0])
 
 
 def test_reused_input_accumulates():
     x = leaf([0.5, -1.0])
     (x * x + x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 2 * x.data + 1)
+    np.testing.assert_allclose(x.grad._data, 2 * x._data + 1)
     # a diamond: one node feeding two branches
     x.grad = None
     a = x * 2
     (a.exp() + a.sin()).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 2 * (np.exp(2 * x.data) + np.cos(2 * x.data)))
+    np.testing.assert_allclose(x.grad._data, 2 * (np.exp(2 * x._data) + np.cos(2 * x._data)))
 
 
 @given(x=tensors(shape=shapes(max_dims=2, max_side=4)), uses=st.integers(1, 6))
@@ -93,7 +93,7 @@ def test_reused_input_accumulates_property(x, uses):
     for k in range(uses):
         total = total + x * (k + 1)
     total.sum().backward()
-    np.testing.assert_allclose(x.grad.data, np.full(x.shape, uses * (uses + 1) / 2))
+    np.testing.assert_allclose(x.grad._data, np.full(x.shape, uses * (uses + 1) / 2))
 
 
 FUNCS = {
@@ -114,9 +114,9 @@ def test_gradient_is_linear_in_the_upstream_gradient(name, data, a, b):
     g2 = data.draw(tensors(shape=out_shape, requires_grad=False))
 
     def vjp(g):
-        return ag.autograd_grad(f(x), x, grad_outputs=g)[0].data
+        return ag.autograd_grad(f(x), x, grad_outputs=g)[0]._data
 
-    np.testing.assert_allclose(vjp(ag.tensor(a * g1.data + b * g2.data)), a * vjp(g1) + b * vjp(g2),
+    np.testing.assert_allclose(vjp(ag.tensor(a * g1._data + b * g2._data)), a * vjp(g1) + b * vjp(g2),
                                rtol=1e-9, atol=1e-9)
 
 
@@ -124,25 +124,25 @@ def test_backward_with_explicit_gradient_on_non_scalar():
     x = leaf([1.0, 2.0])
     y = x * x
     y.backward(ag.tensor([1.0, 10.0]))
-    np.testing.assert_array_equal(x.grad.data, [2.0, 40.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 40.0])
     x.grad = None
     (x * x).backward(np.array([1.0, 1.0]))   # an ndarray is accepted too
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 4.0])
 
 
 def test_backward_on_a_leaf_and_multiple_roots():
     x = leaf([1.0, 2.0])
     x.backward(ag.tensor([3.0, 4.0]))
-    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+    np.testing.assert_array_equal(x.grad._data, [3.0, 4.0])
     x.grad = None
     ag.backward([x.sum(), (x * x).sum()])
-    np.testing.assert_array_equal(x.grad.data, [3.0, 5.0])
+    np.testing.assert_array_equal(x.grad._data, [3.0, 5.0])
 
 
 def test_backward_inputs_limits_accumulation():
     a, b = leaf([1.0, 2.0]), leaf([3.0])
     (a * b).sum().backward(inputs=[a])
-    np.testing.assert_array_equal(a.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(a.grad._data, [3.0, 3.0])
     assert b.grad is None
 
 
@@ -165,9 +165,9 @@ def test_retain_graph_allows_a_second_backward():
     x = leaf([1.0, 2.0])
     loss = (x.exp() * x).sum()
     loss.backward(retain_graph=True)
-    first = x.grad.data.copy()
+    first = x.grad._data.copy()
     loss.backward()
-    np.testing.assert_allclose(x.grad.data, 2 * first)
+    np.testing.assert_allclose(x.grad._data, 2 * first)
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         loss.backward()
 
@@ -175,7 +175,7 @@ def test_retain_graph_allows_a_second_backward():
 def test_saved_arrays_are_freed_after_backward():
     x = leaf(np.linspace(-1, 1, 1000))
     h = x * 2
-    saved = weakref.ref(h.data)     # sin saves its input
+    saved = weakref.ref(h._data)     # sin saves its input
     loss = h.sin().sum()
     del h
     gc.collect()
@@ -188,7 +188,7 @@ def test_saved_arrays_are_freed_after_backward():
 def test_retain_graph_keeps_saved_arrays():
     x = leaf(np.linspace(-1, 1, 10))
     h = x * 2
-    saved = weakref.ref(h.data)
+    saved = weakref.ref(h._data)
     loss = h.sin().sum()
     del h
     loss.backward(retain_graph=True)
@@ -205,10 +205,10 @@ def test_create_graph_gives_differentiable_grad():
     (x ** 3).sum().backward(create_graph=True)
     g = x.grad
     assert g.requires_grad and g.grad_fn is not None
-    np.testing.assert_allclose(g.data, 3 * x.data ** 2)
+    np.testing.assert_allclose(g._data, 3 * x._data ** 2)
     x.grad = None
     g.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 6 * x.data)
+    np.testing.assert_allclose(x.grad._data, 6 * x._data)
 
 
 def test_third_derivative_with_autograd_grad():
@@ -217,9 +217,9 @@ def test_third_derivative_with_autograd_grad():
     g1, = ag.autograd_grad(y, x, create_graph=True)
     g2, = ag.autograd_grad(g1.sum(), x, create_graph=True)
     g3, = ag.autograd_grad(g2.sum(), x)
-    np.testing.assert_allclose(g1.data, np.cos(x.data))
-    np.testing.assert_allclose(g2.data, -np.sin(x.data))
-    np.testing.assert_allclose(g3.data, -np.cos(x.data))
+    np.testing.assert_allclose(g1._data, np.cos(x._data))
+    np.testing.assert_allclose(g2._data, -np.sin(x._data))
+    np.testing.assert_allclose(g3._data, -np.cos(x._data))
     assert x.grad is None   # autograd_grad leaves .grad alone
 
 
@@ -229,23 +229,23 @@ def test_create_graph_with_tensor_upstream_gradient():
     y = x * x
     g, = ag.autograd_grad(y, x, grad_outputs=v, create_graph=True)   # 2 x v
     (g * g).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 8 * x.data * v.data ** 2)
-    np.testing.assert_allclose(v.grad.data, 8 * x.data ** 2 * v.data)
+    np.testing.assert_allclose(x.grad._data, 8 * x._data * v._data ** 2)
+    np.testing.assert_allclose(v.grad._data, 8 * x._data ** 2 * v._data)
 
 
 # -- autograd_grad -------------------------------------------------------------------------------
 def test_autograd_grad_like_torch():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     ga, gb = ag.autograd_grad((a * b).sum(), [a, b])
-    np.testing.assert_array_equal(ga.data, b.data)
-    np.testing.assert_array_equal(gb.data, a.data)
+    np.testing.assert_array_equal(ga._data, b._data)
+    np.testing.assert_array_equal(gb._data, a._data)
     assert a.grad is None and b.grad is None
     unused = leaf([0.0])
     with pytest.raises(RuntimeError, match="allow_unused=True"):
         ag.autograd_grad((a * 2).sum(), [a, unused])
     g, none = ag.autograd_grad((a * 2).sum(), [a, unused], allow_unused=True)
     assert none is None
-    np.testing.assert_array_equal(g.data, [2.0, 2.0])
+    np.testing.assert_array_equal(g._data, [2.0, 2.0])
 
 
 def test_autograd_grad_of_an_intermediate():
@@ -253,8 +253,8 @@ def test_autograd_grad_of_an_intermediate():
     h = x * 3
     y = (h * h).sum()
     gh, gx = ag.autograd_grad(y, [h, x])
-    np.testing.assert_array_equal(gh.data, 2 * h.data)
-    np.testing.assert_array_equal(gx.data, 6 * h.data)
+    np.testing.assert_array_equal(gh._data, 2 * h._data)
+    np.testing.assert_array_equal(gx._data, 6 * h._data)
 
 
 # -- hooks and retain_grad -----------------------------------------------------------------------
@@ -263,10 +263,10 @@ def test_hooks_on_leaf_and_intermediate():
     seen = []
     w.register_hook(lambda g: g * 10)           # replaces the leaf's gradient
     a = w * 3
-    a.register_hook(lambda g: seen.append(g.data.copy()))   # returns None: observes only
+    a.register_hook(lambda g: seen.append(g._data.copy()))   # returns None: observes only
     (a * a).sum().backward()
-    np.testing.assert_array_equal(seen[0], 2 * a.data)
-    np.testing.assert_array_equal(w.grad.data, 10 * 3 * 2 * a.data)
+    np.testing.assert_array_equal(seen[0], 2 * a._data)
+    np.testing.assert_array_equal(w.grad._data, 10 * 3 * 2 * a._data)
 
 
 def test_intermediate_hook_changes_what_flows_upstream():
@@ -274,7 +274,7 @@ def test_intermediate_hook_changes_what_flows_upstream():
     a = w * 3
     a.register_hook(lambda g: g * 0 + 1.0)
     (a * a).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(w.grad._data, [3.0, 3.0])
 
 
 def test_hook_handle_remove():
@@ -298,9 +298,9 @@ def test_retain_grad():
     k = x * 5
     h.retain_grad()
     (h * h + k).sum().backward()
-    np.testing.assert_array_equal(h.grad.data, 2 * h.data)
+    np.testing.assert_array_equal(h.grad._data, 2 * h._data)
     assert k.grad is None            # non-leaf grads are not kept by default
-    np.testing.assert_array_equal(x.grad.data, 4 * h.data + 5)
+    np.testing.assert_array_equal(x.grad._data, 4 * h._data + 5)
 
 
 # -- in-place ops and the version counter --------------------------------------------------------
@@ -317,15 +317,15 @@ def test_version_counter_counts_in_place_ops():
     t.copy_(ag.tensor([4.0, 5.0, 6.0]))
     t.add_(1.0)
     assert t._version == 9
-    np.testing.assert_array_equal(t.data, [5.0, 6.0, 7.0])
+    np.testing.assert_array_equal(t._data, [5.0, 6.0, 7.0])
 
 
 def test_in_place_without_grad_writes_into_the_same_buffer():
     t = ag.tensor([1.0, 2.0])
-    buf = t.data
+    buf = t._data
     t += ag.tensor([1.0, 1.0])
     t *= 3
-    assert t.data is buf
+    assert t._data is buf
     np.testing.assert_array_equal(buf, [6.0, 9.0])
 
 
@@ -337,7 +337,7 @@ def test_in_place_on_leaf_requiring_grad_is_refused_outside_no_grad(op):
                "zero_": lambda t: t.zero_(), "fill_": lambda t: t.fill_(1.0), "copy_": lambda t: t.copy_(t * 0)}
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad can't be changed in place.*no_grad"):
         actions[op](w)
-    np.testing.assert_array_equal(w.data, [1.0, 2.0])   # nothing half-updated
+    np.testing.assert_array_equal(w._data, [1.0, 2.0])   # nothing half-updated
     assert w._version == 0 and w.is_leaf
     with ag.no_grad():
         actions[op](w)               # optimizers do this
@@ -352,8 +352,8 @@ def test_in_place_on_non_leaf_is_recorded():
     a *= b
     assert a.grad_fn.name() == "MulBackward"
     a.sum().backward()
-    np.testing.assert_array_equal(w.grad.data, 2 * b.data)
-    np.testing.assert_array_equal(b.grad.data, 2 * w.data + 1)
+    np.testing.assert_array_equal(w.grad._data, 2 * b._data)
+    np.testing.assert_array_equal(b.grad._data, 2 * w._data + 1)
 
 
 def test_backward_through_a_saved_tensor_changed_in_place_names_the_op():
@@ -389,7 +389,7 @@ def test_in_place_on_an_input_that_is_not_saved_is_fine():
     s = a + 5                        # add saves nothing
     a += 1
     (e + s).sum().backward()
-    np.testing.assert_allclose(w.grad.data, np.exp([1.0, 2.0]) + 1)
+    np.testing.assert_allclose(w.grad._data, np.exp([1.0, 2.0]) + 1)
 
 
 @pytest.mark.parametrize("grad", [False, True])
@@ -401,7 +401,7 @@ def test_in_place_result_must_fit_the_tensor(grad):
     with pytest.raises(ValueError, match=r"mul: shapes \(3,\) and \(4,\) can't be broadcast"):
         t *= ag.ones(4, dtype=np.float64)
     assert t.shape == (3,) and t._version == 0
-    np.testing.assert_array_equal(t.data, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(t._data, [1.0, 2.0, 3.0])
 
 
 def test_in_place_float_into_integer_tensor_is_refused():
@@ -505,14 +505,14 @@ def test_detect_anomaly_names_the_op_and_where_it_was_created():
 def test_without_anomaly_mode_inf_gradients_flow_silently():
     x = leaf([0.0, 1.0])
     x.sqrt().sum().backward()
-    assert np.isinf(x.grad.data[0]) and x.grad.data[1] == 0.5
+    assert np.isinf(x.grad._data[0]) and x.grad._data[1] == 0.5
 
 
 def test_detect_anomaly_passes_clean_graphs_and_restores():
     x = leaf([1.0, 2.0])
     with ag.detect_anomaly():
         x.log().sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1.0, 0.5])
+    np.testing.assert_allclose(x.grad._data, [1.0, 0.5])
     y = leaf([0.0])
     y.sqrt().sum().backward()        # anomaly mode is off again
     assert np.isinf(y.grad.item())
@@ -546,8 +546,8 @@ def test_backward_through_100k_ops_has_no_recursion_limit():
     for _ in range(DEPTH):
         y = y + 1.0
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
-    np.testing.assert_array_equal(y.data, [DEPTH + 1.0, DEPTH + 2.0])
+    np.testing.assert_array_equal(x.grad._data, [1.0, 1.0])
+    np.testing.assert_array_equal(y._data, [DEPTH + 1.0, DEPTH + 2.0])
 
 
 def test_dropping_an_unused_100k_op_graph_does_not_overflow_the_stack():
@@ -568,5 +568,5 @@ def test_grad_of_grad_through_a_deep_chain():
         y = y * 1.0001
     g, = ag.autograd_grad(y.sum(), x, create_graph=True)
     g2, = ag.autograd_grad((g * x).sum(), x)
-    np.testing.assert_allclose(g.data, [1.0001 ** 2000])
-    np.testing.assert_allclose(g2.data, [1.0001 ** 2000])
+    np.testing.assert_allclose(g._data, [1.0001 ** 2000])
+    np.testing.assert_allclose(g2._data, [1.0001 ** 2000])

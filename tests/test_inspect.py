@@ -42,7 +42,7 @@ def mlp_loss(x, y, p):
 
 
 def norm(t):
-    return float(np.linalg.norm(np.asarray(t.data, dtype=np.float64)))
+    return float(np.linalg.norm(np.asarray(t._data, dtype=np.float64)))
 
 
 # -- trace / listing ------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def test_trace_leaves_the_inputs_as_they_were():
     assert mm.output.requires_grad
     mm.output.sum().backward()
     assert x.grad is None
-    np.testing.assert_allclose(w1.grad.data, np.exp(3.0 * x.data).T @ np.ones((2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(w1.grad._data, np.exp(3.0 * x._data).T @ np.ones((2, 3)), rtol=1e-6)
 
 
 def test_tape_backward_keeps_every_norm_without_hooks():
@@ -261,7 +261,7 @@ def test_explain_with_create_graph_and_grad_of_grad():
     ex = ExplainLogger(stream=io.StringIO())
     (g,) = ag.autograd_grad(y, x, create_graph=True)
     g.sum().backward(explain=ex)
-    np.testing.assert_allclose(x.grad.data, 6 * x.data)
+    np.testing.assert_allclose(x.grad._data, 6 * x._data)
     assert ex.leaf_norm(x) == pytest.approx(norm(x.grad))
 
 

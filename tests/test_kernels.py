@@ -137,7 +137,7 @@ w = ag.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
 y = ag.max_pool2d(ag.relu(ag.conv2d(x, w, stride=1, padding=1)), 3, 2, 1)
 y = ag.conv_transpose2d(y, w, stride=2, padding=1)
 (y * y).sum().backward()
-print(repr(float(y.data.sum())), repr(float(x.grad.data.sum())), repr(float(w.grad.data.sum())))
+print(repr(float(y._data.sum())), repr(float(x.grad._data.sum())), repr(float(w.grad._data.sum())))
 """
     env = dict(os.environ, AUTOGRAD_CORE_NO_NUMBA="1", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     fallback = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
@@ -272,9 +272,9 @@ def test_blocked_matmul_serves_matmul_and_linear_ops(monkeypatch):
         kblas.numba.set_num_threads(old)
     if kblas.numba.config.NUMBA_NUM_THREADS >= 2:
         assert (7, 4, 5) in calls and len(calls) >= 4
-    np.testing.assert_allclose(y.data, 2 * x.data @ w.data.T, rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, 2 * np.ones((7, 4)) @ w.data, rtol=1e-12)
-    np.testing.assert_allclose(w.grad.data, 2 * np.ones((7, 4)).T @ x.data, rtol=1e-12)
+    np.testing.assert_allclose(y._data, 2 * x._data @ w._data.T, rtol=1e-12)
+    np.testing.assert_allclose(x.grad._data, 2 * np.ones((7, 4)) @ w._data, rtol=1e-12)
+    np.testing.assert_allclose(w.grad._data, 2 * np.ones((7, 4)).T @ x._data, rtol=1e-12)
 
 
 # -- ReLU kernels -------------------------------------------------------------------------------------
@@ -319,8 +319,8 @@ def test_relu_op_on_a_big_array_uses_the_kernels_and_is_right(monkeypatch):
     g = rng.standard_normal(x.shape).astype(np.float32)
     y = ag.relu(x)
     y.backward(g)
-    np.testing.assert_array_equal(y.data, np.maximum(x.data, 0))
-    np.testing.assert_array_equal(x.grad.data, np.where(x.data > 0, g, 0))
+    np.testing.assert_array_equal(y._data, np.maximum(x._data, 0))
+    np.testing.assert_array_equal(x.grad._data, np.where(x._data > 0, g, 0))
     assert calls == (["_relu_nb", "_relu_grad_nb"] if HAVE_NUMBA else [])
 
 

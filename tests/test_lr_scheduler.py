@@ -145,7 +145,7 @@ def test_scheduled_lr_is_used_by_the_step():
         p.grad = ag.tensor([1.0], dtype=np.float64)
         opt.step()
         sched.step()
-    np.testing.assert_allclose(p.data, [-(1.0 + 0.5 + 0.5)])
+    np.testing.assert_allclose(p._data, [-(1.0 + 0.5 + 0.5)])
 
 
 @pytest.mark.parametrize("make", [

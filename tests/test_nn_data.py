@@ -22,7 +22,7 @@ def test_tensor_dataset():
     ds = TensorDataset(x, ag.tensor(y))
     assert len(ds) == 10
     a, b = ds[3]
-    np.testing.assert_array_equal(a.data, [6, 7])
+    np.testing.assert_array_equal(a._data, [6, 7])
     assert b.item() == 3
     with pytest.raises(ValueError, match=r"size mismatch.*\[10, 9\]"):
         TensorDataset(x, y[:9])
@@ -40,7 +40,7 @@ def test_dataloader_batches(n, bs, drop_last):
         assert isinstance(xb, ag.Tensor) and xb.dtype == np.float32 and yb.dtype == y.dtype
         assert not xb.requires_grad
     if batches:
-        seen = np.concatenate([yb.data for _, yb in batches])
+        seen = np.concatenate([yb._data for _, yb in batches])
         np.testing.assert_array_equal(seen, np.arange(len(seen)))
         assert all(xb.shape[0] == bs for xb, _ in batches[:-1])
 
@@ -48,17 +48,17 @@ def test_dataloader_batches(n, bs, drop_last):
 def test_dataloader_shuffle_reproducible_and_complete():
     ds = TensorDataset(np.arange(50))
     ag.manual_seed(3)
-    a = np.concatenate([b[0].data for b in DataLoader(ds, batch_size=7, shuffle=True)])
+    a = np.concatenate([b[0]._data for b in DataLoader(ds, batch_size=7, shuffle=True)])
     ag.manual_seed(3)
     dl = DataLoader(ds, batch_size=7, shuffle=True)
-    b = np.concatenate([b[0].data for b in dl])
-    c = np.concatenate([b[0].data for b in dl])  # the next epoch gets a new order
+    b = np.concatenate([b[0]._data for b in dl])
+    c = np.concatenate([b[0]._data for b in dl])  # the next epoch gets a new order
     np.testing.assert_array_equal(a, b)
     assert sorted(a.tolist()) == list(range(50)) and not np.array_equal(a, np.arange(50))
     assert not np.array_equal(b, c)
     g1, g2 = ag.Generator(5), ag.Generator(5)
-    d1 = np.concatenate([t[0].data for t in DataLoader(ds, 10, shuffle=True, generator=g1)])
-    d2 = np.concatenate([t[0].data for t in DataLoader(ds, 10, shuffle=True, generator=g2)])
+    d1 = np.concatenate([t[0]._data for t in DataLoader(ds, 10, shuffle=True, generator=g1)])
+    d2 = np.concatenate([t[0]._data for t in DataLoader(ds, 10, shuffle=True, generator=g2)])
     np.testing.assert_array_equal(d1, d2)
 
 
@@ -74,7 +74,7 @@ def test_dataloader_generic_dataset_collates():
     assert len(batches) == 3
     assert batches[0]["x"].shape == (2, 3) and batches[0]["y"].dtype == np.int64
     assert batches[0]["w"].dtype == np.float32
-    np.testing.assert_array_equal(batches[2]["y"].data, [4])
+    np.testing.assert_array_equal(batches[2]["y"]._data, [4])
     assert list(DataLoader(Pairs(), batch_size=5, collate_fn=len)) == [5]
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
         DataLoader(Pairs(), batch_size=0)
@@ -83,7 +83,7 @@ def test_dataloader_generic_dataset_collates():
 def test_batches_do_not_alias_the_dataset():
     x = np.zeros((4, 2), np.float32)
     xb, = next(iter(DataLoader(TensorDataset(x), batch_size=4)))
-    xb.data += 1
+    xb._data += 1
     assert not x.any()
 
 

@@ -42,18 +42,18 @@ def test_uniform_normal_constant():
     ag.manual_seed(0)
     w = big(200, 300)
     assert init.uniform_(w, -2, 3) is w
-    assert w.data.min() >= -2 and w.data.max() <= 3 and abs(w.data.mean() - 0.5) < 0.05
+    assert w._data.min() >= -2 and w._data.max() <= 3 and abs(w._data.mean() - 0.5) < 0.05
     init.normal_(w, 1.0, 0.5)
-    assert abs(w.data.mean() - 1) < 0.01 and abs(w.data.std() - 0.5) < 0.01
+    assert abs(w._data.mean() - 1) < 0.01 and abs(w._data.std() - 0.5) < 0.01
     init.constant_(w, 0.25)
-    assert (w.data == 0.25).all()
+    assert (w._data == 0.25).all()
     init.zeros_(w)
-    assert not w.data.any()
+    assert not w._data.any()
     init.ones_(w)
-    assert (w.data == 1).all()
+    assert (w._data == 1).all()
     e = big(3, 4)
     init.eye_(e)
-    np.testing.assert_array_equal(e.data, np.eye(3, 4))
+    np.testing.assert_array_equal(e._data, np.eye(3, 4))
 
 
 @pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
@@ -64,34 +64,34 @@ def test_kaiming_and_xavier_statistics(mode):
     fan = fan_in if mode == "fan_in" else fan_out
     init.kaiming_uniform_(w, a=0, mode=mode, nonlinearity="relu")
     bound = math.sqrt(2) * math.sqrt(3 / fan)
-    assert np.abs(w.data).max() <= bound and np.abs(w.data).max() > 0.99 * bound
+    assert np.abs(w._data).max() <= bound and np.abs(w._data).max() > 0.99 * bound
     init.kaiming_normal_(w, mode=mode, nonlinearity="relu")
-    assert abs(w.data.std() - math.sqrt(2 / fan)) < 0.01 * math.sqrt(2 / fan)
+    assert abs(w._data.std() - math.sqrt(2 / fan)) < 0.01 * math.sqrt(2 / fan)
     init.xavier_uniform_(w, gain=2.0)
     a = 2 * math.sqrt(6 / (fan_in + fan_out))
-    assert np.abs(w.data).max() <= a and np.abs(w.data).max() > 0.99 * a
+    assert np.abs(w._data).max() <= a and np.abs(w._data).max() > 0.99 * a
     init.xavier_normal_(w)
-    assert abs(w.data.std() - math.sqrt(2 / (fan_in + fan_out))) < 0.01 * math.sqrt(2 / (fan_in + fan_out))
+    assert abs(w._data.std() - math.sqrt(2 / (fan_in + fan_out))) < 0.01 * math.sqrt(2 / (fan_in + fan_out))
 
 
 def test_kaiming_sqrt5_is_pytorch_linear_default():
     w = big(50, 400)
     init.kaiming_uniform_(w, a=math.sqrt(5))
-    assert np.abs(w.data).max() <= 1 / math.sqrt(400) and np.abs(w.data).max() > 0.99 / math.sqrt(400)
+    assert np.abs(w._data).max() <= 1 / math.sqrt(400) and np.abs(w._data).max() > 0.99 / math.sqrt(400)
 
 
 def test_trunc_normal_and_orthogonal():
     w = big(100, 100)
     init.trunc_normal_(w, mean=0.5, std=1.0, a=0.0, b=1.0)
-    assert w.data.min() >= 0 and w.data.max() <= 1
+    assert w._data.min() >= 0 and w._data.max() <= 1
     init.trunc_normal_(w, std=0.02)
-    assert np.abs(w.data).max() <= 2 and abs(w.data.std() - 0.02) < 0.002
+    assert np.abs(w._data).max() <= 2 and abs(w._data.std() - 0.02) < 0.002
     q = big(3, 5)
     init.orthogonal_(q, gain=2.0)
-    np.testing.assert_allclose(q.data @ q.data.T, 4 * np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(q._data @ q._data.T, 4 * np.eye(3), atol=1e-12)
     r = big(6, 2, 2)
     init.orthogonal_(r)
-    flat = r.data.reshape(6, 4)
+    flat = r._data.reshape(6, 4)
     np.testing.assert_allclose(flat.T @ flat, np.eye(4), atol=1e-12)
 
 
@@ -99,22 +99,22 @@ def test_generator_and_manual_seed_reproducible_across_dtypes():
     a, b = big(4, 5), big(4, 5, dtype=np.float32)
     init.normal_(a, generator=ag.Generator(7))
     init.normal_(b, generator=ag.Generator(7))
-    np.testing.assert_array_equal(a.data.astype(np.float32), b.data)
+    np.testing.assert_array_equal(a._data.astype(np.float32), b._data)
     nn.manual_seed(3)
     init.xavier_uniform_(a)
-    first = a.data.copy()
+    first = a._data.copy()
     nn.manual_seed(3)
     init.xavier_uniform_(a)
-    np.testing.assert_array_equal(a.data, first)
+    np.testing.assert_array_equal(a._data, first)
 
 
 def test_init_is_in_place_outside_the_tape():
     lin = nn.Linear(3, 2)
     w = lin.weight
-    arr = w.data
+    arr = w._data
     v = w._version
     init.normal_(w)
-    assert w.data is arr and w._version > v  # same buffer, version bumped
+    assert w._data is arr and w._version > v  # same buffer, version bumped
     assert w.grad_fn is None and w.requires_grad
     y = (lin(ag.ones(1, 3)) ** 2).sum()
     y.backward()

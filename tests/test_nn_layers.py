@@ -38,7 +38,7 @@ def test_linear_shape_and_gradcheck(lead, fin, fout, bias, seed):
     x = rand_input(lead + (fin,), seed)
     y = layer(x)
     assert y.shape == lead + (fout,)
-    np.testing.assert_allclose(y.data, x.data @ layer.weight.data.T + (layer.bias.data if bias else 0))
+    np.testing.assert_allclose(y._data, x._data @ layer.weight._data.T + (layer.bias._data if bias else 0))
     check_layer(layer, x)
 
 
@@ -142,11 +142,11 @@ def test_pooling_shape_and_gradcheck(n, c, h, w, k, stride, padding, ceil_mode, 
 def test_maxpool_return_indices_and_adaptive():
     x = ag.Tensor(np.arange(16, dtype=F64).reshape(1, 1, 4, 4))
     out, idx = nn.MaxPool2d(2, return_indices=True)(x)
-    np.testing.assert_array_equal(out.data.ravel(), [5, 7, 13, 15])
-    np.testing.assert_array_equal(np.asarray(idx.data if isinstance(idx, ag.Tensor) else idx).ravel(),
+    np.testing.assert_array_equal(out._data.ravel(), [5, 7, 13, 15])
+    np.testing.assert_array_equal(np.asarray(idx._data if isinstance(idx, ag.Tensor) else idx).ravel(),
                                   [5, 7, 13, 15])
     gap = nn.AdaptiveAvgPool2d(1)
-    assert gap(x).shape == (1, 1, 1, 1) and gap(x).data.item() == 7.5
+    assert gap(x).shape == (1, 1, 1, 1) and gap(x)._data.item() == 7.5
 
 
 @given(size=st.sampled_from([1, 2, 3, (2, 3), (3, 1)]), h=st.integers(3, 6), w=st.integers(3, 6),
@@ -168,18 +168,18 @@ def test_batchnorm_shape_and_gradcheck(n, c, spatial, affine, training, momentum
                                                                      dtype=F64)
     rng = np.random.default_rng(seed)
     with ag.no_grad():  # give eval mode non-trivial statistics
-        layer.running_mean.data[...] = rng.normal(size=c)
-        layer.running_var.data[...] = rng.uniform(0.5, 2, c)
+        layer.running_mean._data[...] = rng.normal(size=c)
+        layer.running_var._data[...] = rng.uniform(0.5, 2, c)
         if affine:
-            layer.weight.data[...] = rng.uniform(0.5, 2, c)
-            layer.bias.data[...] = rng.normal(size=c)
+            layer.weight._data[...] = rng.uniform(0.5, 2, c)
+            layer.bias._data[...] = rng.normal(size=c)
     layer.train(training)
     x = rand_input((n, c) + spatial, seed, scale=2.0)
     y = layer(x)
     assert y.shape == x.shape
     if training and not affine:
         axes = (0,) + tuple(range(2, x.ndim))
-        np.testing.assert_allclose(y.data.mean(axis=axes), 0, atol=1e-10)
+        np.testing.assert_allclose(y._data.mean(axis=axes), 0, atol=1e-10)
     check_layer(layer, x, atol=1e-5, rtol=1e-3)
 
 
@@ -194,18 +194,18 @@ def test_batchnorm_running_stats_like_pytorch():
         cum(ag.Tensor(b))
         rm = 0.9 * rm + 0.1 * b.mean(0)
         rv = 0.9 * rv + 0.1 * b.var(0, ddof=1)
-    np.testing.assert_allclose(bn.running_mean.data, rm)
-    np.testing.assert_allclose(bn.running_var.data, rv)
-    assert int(bn.num_batches_tracked.data) == 4
+    np.testing.assert_allclose(bn.running_mean._data, rm)
+    np.testing.assert_allclose(bn.running_var._data, rv)
+    assert int(bn.num_batches_tracked._data) == 4
     allb = np.stack(batches)
-    np.testing.assert_allclose(cum.running_mean.data, allb.mean(axis=(1,)).mean(0))  # cumulative average
-    np.testing.assert_allclose(cum.running_var.data, allb.var(axis=1, ddof=1).mean(0))
+    np.testing.assert_allclose(cum.running_mean._data, allb.mean(axis=(1,)).mean(0))  # cumulative average
+    np.testing.assert_allclose(cum.running_var._data, allb.var(axis=1, ddof=1).mean(0))
     bn.eval()
     x = rng.normal(size=(2, 3))
-    np.testing.assert_allclose(bn(ag.Tensor(x)).data, (x - rm) / np.sqrt(rv + 1e-5))
+    np.testing.assert_allclose(bn(ag.Tensor(x))._data, (x - rm) / np.sqrt(rv + 1e-5))
     with pytest.raises(ValueError, match="BatchNorm1d: expected more than 1 value per channel"):
         bn.train()(ag.ones(1, 3))
-    assert int(bn.num_batches_tracked.data) == 4  # the failed call changed nothing
+    assert int(bn.num_batches_tracked._data) == 4  # the failed call changed nothing
     with pytest.raises(ValueError, match="BatchNorm2d: expected 4-D input"):
         nn.BatchNorm2d(3)(ag.ones(2, 3))
     with pytest.raises(ValueError, match="expected 3 features/channels"):
@@ -216,7 +216,7 @@ def test_batchnorm_without_running_stats():
     bn = nn.BatchNorm2d(2, track_running_stats=False)
     assert bn.running_mean is None and list(bn.state_dict()) == ["weight", "bias"]
     x = ag.randn(3, 2, 2, 2)
-    np.testing.assert_array_equal(bn(x).data, bn.eval()(x).data)  # batch statistics in eval too
+    np.testing.assert_array_equal(bn(x)._data, bn.eval()(x)._data)  # batch statistics in eval too
 
 
 @given(lead=st.lists(st.integers(1, 3), min_size=1, max_size=2).map(tuple),
@@ -227,9 +227,9 @@ def test_layernorm_shape_and_gradcheck(lead, norm, affine, bias, seed):
     layer = nn.LayerNorm(norm, elementwise_affine=affine, bias=bias, dtype=F64)
     if affine:
         rng = np.random.default_rng(seed)
-        layer.weight.data[...] = rng.uniform(0.5, 2, norm)
+        layer.weight._data[...] = rng.uniform(0.5, 2, norm)
         if bias:
-            layer.bias.data[...] = rng.normal(size=norm)
+            layer.bias._data[...] = rng.normal(size=norm)
     x = rand_input(lead + norm, seed, scale=2.0)
     y = layer(x)
     assert y.shape == x.shape
@@ -249,14 +249,14 @@ def test_dropout_train_eval_and_gradcheck():
         return layer(x)
 
     assert gradcheck(fn, (x,))
-    y = fn(x).data
+    y = fn(x)._data
     kept = y != 0
-    np.testing.assert_allclose(y[kept], x.data[kept] / 0.7)
+    np.testing.assert_allclose(y[kept], x._data[kept] / 0.7)
     layer.eval()
-    assert layer(x) is x or np.array_equal(layer(x).data, x.data)
-    big = nn.Dropout(0.25)(ag.ones(200, 200)).data
+    assert layer(x) is x or np.array_equal(layer(x)._data, x._data)
+    big = nn.Dropout(0.25)(ag.ones(200, 200))._data
     assert abs((big == 0).mean() - 0.25) < 0.01 and set(np.unique(big)) <= {0.0, np.float32(1 / 0.75)}
-    assert not nn.Dropout(1.0)(ag.ones(3)).data.any()
+    assert not nn.Dropout(1.0)(ag.ones(3))._data.any()
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
 
@@ -292,7 +292,7 @@ def test_upsample_shape_and_gradcheck(scale, h, w, seed):
 def test_interpolate_matches_torch(kw):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).normal(size=(2, 3, 4, 5))
-    ours = F.interpolate(ag.Tensor(x), **kw).data
+    ours = F.interpolate(ag.Tensor(x), **kw)._data
     ref = torch.nn.functional.interpolate(torch.tensor(x), mode="nearest", **kw).numpy()
     np.testing.assert_array_equal(ours, ref)
 
@@ -306,7 +306,7 @@ ACTIVATIONS = [nn.ReLU(), nn.LeakyReLU(0.2), nn.ELU(0.7), nn.GELU(), nn.GELU("ta
 @given(shape=st.lists(st.integers(1, 4), min_size=2, max_size=3).map(tuple), seed=st.integers(0, 1000))
 def test_activation_shape_and_gradcheck(layer, shape, seed):
     x = rand_input(shape, seed, scale=2.0)
-    x.data[np.abs(x.data) < 1e-3] = 0.5  # away from the kink of relu-like functions
+    x._data[np.abs(x._data) < 1e-3] = 0.5  # away from the kink of relu-like functions
     y = layer(x)
     assert y.shape == shape
     check_layer(layer, x)
@@ -324,18 +324,18 @@ def test_activations_match_torch(layer):
     ours_x = ag.Tensor(x, requires_grad=True)
     y = layer(ours_x)
     yt = ref_layer(xt)
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y._data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
     g = np.random.default_rng(1).normal(size=x.shape)
     y.backward(g)
     yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(ours_x.grad.data, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours_x.grad._data, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
     assert repr(layer) == repr(ref_layer)
 
 
 def test_softmax_implicit_dim_warns():
     with pytest.warns(UserWarning, match="Implicit dimension"):
         out = nn.Softmax()(ag.randn(2, 3))
-    np.testing.assert_allclose(out.data.sum(1), 1, rtol=1e-6)
+    np.testing.assert_allclose(out._data.sum(1), 1, rtol=1e-6)
 
 
 # -- default initialization ---------------------------------------------------------------------------
@@ -344,21 +344,21 @@ def test_default_init_bounds_like_pytorch():
     lin = nn.Linear(200, 300)
     bound = 1 / math.sqrt(200)
     for p in (lin.weight, lin.bias):
-        assert np.abs(p.data).max() <= bound
-        assert np.abs(p.data).max() > 0.95 * bound
-    assert abs(lin.weight.data.std() - bound / math.sqrt(3)) < 0.01 * bound
+        assert np.abs(p._data).max() <= bound
+        assert np.abs(p._data).max() > 0.95 * bound
+    assert abs(lin.weight._data.std() - bound / math.sqrt(3)) < 0.01 * bound
     conv = nn.Conv2d(8, 16, (3, 5), groups=2)
     b = 1 / math.sqrt(4 * 3 * 5)
-    assert b * 0.9 < np.abs(conv.weight.data).max() <= b and np.abs(conv.bias.data).max() <= b
+    assert b * 0.9 < np.abs(conv.weight._data).max() <= b and np.abs(conv.bias._data).max() <= b
     convt = nn.ConvTranspose2d(8, 12, 3, groups=2)
     assert convt.weight.shape == (8, 6, 3, 3)
     b = 1 / math.sqrt(6 * 9)  # PyTorch's fan_in for a transposed conv weight (in, out/groups, kh, kw)
-    assert b * 0.9 < np.abs(convt.weight.data).max() <= b and np.abs(convt.bias.data).max() <= b
+    assert b * 0.9 < np.abs(convt.weight._data).max() <= b and np.abs(convt.bias._data).max() <= b
     bn, ln = nn.BatchNorm2d(4), nn.LayerNorm((2, 3))
-    assert (bn.weight.data == 1).all() and (bn.bias.data == 0).all()
-    assert (bn.running_mean.data == 0).all() and (bn.running_var.data == 1).all()
+    assert (bn.weight._data == 1).all() and (bn.bias._data == 0).all()
+    assert (bn.running_mean._data == 0).all() and (bn.running_var._data == 1).all()
     assert bn.num_batches_tracked.dtype == np.int64 and bn.num_batches_tracked.shape == ()
-    assert (ln.weight.data == 1).all() and (ln.bias.data == 0).all()
+    assert (ln.weight._data == 1).all() and (ln.bias._data == 0).all()
     assert lin.weight.dtype == np.float32
 
 
@@ -370,7 +370,7 @@ def test_default_init_bounds_match_torch_layers():
                       (nn.ConvTranspose2d(6, 8, 3, groups=2), torch.nn.ConvTranspose2d(6, 8, 3, groups=2))]:
         for (n1, p1), (n2, p2) in zip(ours.named_parameters(), ref.named_parameters()):
             assert n1 == n2 and p1.shape == tuple(p2.shape)
-            mo, mr = np.abs(p1.data).max(), p2.detach().abs().max().item()
+            mo, mr = np.abs(p1._data).max(), p2.detach().abs().max().item()
             assert 0.8 < mo / mr < 1.25, (type(ours).__name__, n1)
 
 
@@ -384,8 +384,8 @@ def test_manual_seed_makes_models_reproducible():
     b = build()
     c = build()
     for (ka, va), (kb, vb), (_, vc) in zip(a.state_dict().items(), b.state_dict().items(), c.state_dict().items()):
-        np.testing.assert_array_equal(va.data, vb.data)
-        assert not np.array_equal(va.data, vc.data)
+        np.testing.assert_array_equal(va._data, vb._data)
+        assert not np.array_equal(va._data, vc._data)
 
 
 # -- functional helpers --------------------------------------------------------------------------------
@@ -399,7 +399,7 @@ def test_pad_matches_torch_and_gradchecks(mode, pad):
     x = np.random.default_rng(0).normal(size=(3, 4, 5))  # 3-D: PyTorch accepts every pad length here
     out = F.pad(ag.Tensor(x), pad, mode=mode, **kw)
     ref = torch.nn.functional.pad(torch.tensor(x), pad, mode=mode, **kw).numpy()
-    np.testing.assert_array_equal(out.data, ref)
+    np.testing.assert_array_equal(out._data, ref)
 
 
 def test_pad_errors():
@@ -414,7 +414,7 @@ def test_pad_errors():
 def test_one_hot():
     out = F.one_hot(ag.tensor([0, 2, 1]), 4)
     assert out.dtype == np.int64
-    np.testing.assert_array_equal(out.data, np.eye(4, dtype=np.int64)[[0, 2, 1]])
+    np.testing.assert_array_equal(out._data, np.eye(4, dtype=np.int64)[[0, 2, 1]])
     assert F.one_hot(np.array([[1], [3]])).shape == (2, 1, 4)
     with pytest.raises(ValueError, match="out of range"):
         F.one_hot(np.array([5]), 3)

@@ -39,7 +39,7 @@ def test_pointwise_losses_gradcheck(shape, reduction, seed, which):
         x = t64(rng.normal(0, 2, shape))
         # keep |x - y| away from the kinks (0 and beta/delta), where finite differences are meaningless
         d = rng.uniform(0.2, 0.8, shape) * rng.choice([-1, 1], shape) + rng.choice([0, 2], shape)
-        y = t64(x.data + d)
+        y = t64(x._data + d)
         f = {"mse": F.mse_loss, "l1": F.l1_loss,
              "smooth_l1": lambda a, b, reduction: F.smooth_l1_loss(a, b, reduction=reduction, beta=1.0),
              "huber": lambda a, b, reduction: F.huber_loss(a, b, reduction=reduction, delta=1.0)}[which]
@@ -83,12 +83,12 @@ def _torch_compare(ours_fn, torch_fn, arrays, grad_idx, atol=1e-10):
     th_in = [torch.tensor(a, requires_grad=(i in grad_idx)) for i, a in enumerate(arrays)]
     ours = ours_fn(*ours_in)
     ref = torch_fn(*th_in)
-    np.testing.assert_allclose(ours.data, ref.detach().numpy(), rtol=1e-9, atol=atol)
+    np.testing.assert_allclose(ours._data, ref.detach().numpy(), rtol=1e-9, atol=atol)
     g = np.random.default_rng(1).standard_normal(ref.shape)
     ours.backward(g if ours.ndim else None)
     ref.backward(torch.tensor(g) if ref.ndim else None)
     for i in grad_idx:
-        np.testing.assert_allclose(ours_in[i].grad.data, th_in[i].grad.numpy(), rtol=1e-8, atol=atol)
+        np.testing.assert_allclose(ours_in[i].grad._data, th_in[i].grad.numpy(), rtol=1e-8, atol=atol)
 
 
 REGRESSION_CASES = [("mse_loss", None), ("l1_loss", None), ("smooth_l1_loss", None), ("smooth_l1_loss", 0.5),
@@ -190,11 +190,11 @@ def test_binary_cross_entropy_clamps_log_like_torch(dtype):
     y = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 1.0], dtype)
     ours = F.binary_cross_entropy(ag.Tensor(p, requires_grad=True), ag.Tensor(y), reduction="none")
     ref = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y), reduction="none")
-    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-6)
-    assert ours.data[0] == 100.0 and ours.data[1] == 100.0
+    np.testing.assert_allclose(ours._data, ref.numpy(), rtol=1e-6)
+    assert ours._data[0] == 100.0 and ours._data[1] == 100.0
     x = ag.Tensor(p, requires_grad=True)
     F.binary_cross_entropy(x, ag.Tensor(y)).backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad._data).all()
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -237,13 +237,13 @@ def test_extreme_logits_give_finite_losses_and_gradients(dtype):
         x = ag.Tensor(logits.copy(), requires_grad=True)
         loss = fn(x)
         loss.backward()
-        assert np.isfinite(loss.data).all(), name
-        assert np.isfinite(x.grad.data).all(), name
+        assert np.isfinite(loss._data).all(), name
+        assert np.isfinite(x.grad._data).all(), name
     # values: a target logit 2e4 below the best costs 2e4 (plus log 2 when two logits tie for the best)
-    ce = F.cross_entropy(ag.Tensor(logits), y, reduction="none").data
+    ce = F.cross_entropy(ag.Tensor(logits), y, reduction="none")._data
     np.testing.assert_allclose(ce, [2e4, 2e4, 2e4 + np.log(2)], rtol=1e-6)
     bce = F.binary_cross_entropy_with_logits(ag.Tensor(logits[:1]), np.array([[1.0, 0.0, 1.0]], dtype),
-                                             reduction="none").data
+                                             reduction="none")._data
     np.testing.assert_allclose(bce, [[0.0, 0.0, np.log(2)]], rtol=1e-6, atol=1e-30)
 
 
@@ -266,7 +266,7 @@ def test_loss_modules_match_functional():
         (nn.BCEWithLogitsLoss(pos_weight=w)(x, probs), F.binary_cross_entropy_with_logits(x, probs, pos_weight=w)),
     ]
     for a, b in pairs:
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a._data, b._data)
     assert list(nn.CrossEntropyLoss(weight=w).state_dict()) == ["weight"]  # a buffer, as in PyTorch
 
 
@@ -298,8 +298,8 @@ def test_loss_errors_are_clear():
 
 def test_cross_entropy_all_ignored_is_nan_like_torch():
     out = F.cross_entropy(ag.randn(2, 3), np.array([-100, -100]))
-    assert np.isnan(out.data)
-    assert F.cross_entropy(ag.randn(2, 3), np.array([-100, -100]), reduction="sum").data == 0
+    assert np.isnan(out._data)
+    assert F.cross_entropy(ag.randn(2, 3), np.array([-100, -100]), reduction="sum")._data == 0
 
 
 def test_cross_entropy_float32_stays_float32():

@@ -74,14 +74,14 @@ def test_shared_parameter_listed_once():
 def test_train_eval_only_flags():
     m = Net()
     assert m.training and all(c.training for c in m.modules())
-    before = {k: v.data.copy() for k, v in m.state_dict().items()}
+    before = {k: v._data.copy() for k, v in m.state_dict().items()}
     assert m.eval() is m
     assert not any(c.training for c in m.modules())
     m.train()
     assert all(c.training for c in m.modules())
     after = m.state_dict()
     for k in before:  # switching modes changes nothing else
-        np.testing.assert_array_equal(before[k], after[k].data)
+        np.testing.assert_array_equal(before[k], after[k]._data)
     with pytest.raises(ValueError, match="bool"):
         m.train("no")
 
@@ -91,15 +91,15 @@ def test_train_eval_change_dropout_and_batchnorm_behaviour():
     m = Net()
     x = ag.randn(8, 3)
     m.train()
-    a, b = m(x).data, m(x).data
+    a, b = m(x)._data, m(x)._data
     assert not np.allclose(a, b)  # dropout differs between calls
-    assert int(m.bn.num_batches_tracked.data) == 2
-    rm = m.bn.running_mean.data.copy()
+    assert int(m.bn.num_batches_tracked._data) == 2
+    rm = m.bn.running_mean._data.copy()
     m.eval()
-    c, d = m(x).data, m(x).data
+    c, d = m(x)._data, m(x)._data
     np.testing.assert_array_equal(c, d)  # deterministic in eval
-    np.testing.assert_array_equal(m.bn.running_mean.data, rm)  # running stats frozen in eval
-    assert int(m.bn.num_batches_tracked.data) == 2
+    np.testing.assert_array_equal(m.bn.running_mean._data, rm)  # running stats frozen in eval
+    assert int(m.bn.num_batches_tracked._data) == 2
 
 
 def test_zero_grad_apply_requires_grad():
@@ -107,7 +107,7 @@ def test_zero_grad_apply_requires_grad():
     m(ag.randn(5, 3)).sum().backward()
     assert all(p.grad is not None for p in m.parameters())
     m.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in m.parameters())
+    assert all(p.grad is not None and not p.grad._data.any() for p in m.parameters())
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
     seen = []
@@ -123,11 +123,11 @@ def test_state_dict_roundtrip_and_strict_errors():
     b.load_state_dict(a.state_dict())
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb
-        np.testing.assert_array_equal(va.data, vb.data)
+        np.testing.assert_array_equal(va._data, vb._data)
         assert va.dtype == vb.dtype
 
     c = Net()
-    before = {k: v.data.copy() for k, v in c.state_dict().items()}
+    before = {k: v._data.copy() for k, v in c.state_dict().items()}
     bad = OrderedDict(a.state_dict())
     del bad["fc1.bias"]
     bad["extra.weight"] = np.zeros(3)
@@ -139,20 +139,20 @@ def test_state_dict_roundtrip_and_strict_errors():
     assert 'Unexpected key(s) in state_dict: "extra.weight"' in msg
     assert "size mismatch for fc2.weight" in msg
     for k, v in c.state_dict().items():  # nothing changed
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v._data, before[k])
 
     # strict=False ignores missing/unexpected keys but still refuses shape mismatches
     del bad["fc2.weight"]
     res = c.load_state_dict(bad, strict=False)
     assert res.missing_keys == ["fc1.bias", "fc2.weight"] and res.unexpected_keys == ["extra.weight"]
-    np.testing.assert_array_equal(c.fc1.weight.data, a.fc1.weight.data)
+    np.testing.assert_array_equal(c.fc1.weight._data, a.fc1.weight._data)
 
 
 def test_load_state_dict_keeps_parameter_objects_and_casts():
     m = nn.Linear(2, 3)
     w = m.weight
     m.load_state_dict({"weight": np.ones((3, 2), np.float64), "bias": np.zeros(3)})
-    assert m.weight is w and w.dtype == np.float32 and (w.data == 1).all()
+    assert m.weight is w and w.dtype == np.float32 and (w._data == 1).all()
 
 
 def test_to_double_float_convert_params_and_buffers():
@@ -222,7 +222,7 @@ def test_forward_hooks():
     h = lin.register_forward_hook(lambda mod, args, out: calls.append(out.shape))
     h2 = lin.register_forward_pre_hook(lambda mod, args: (args[0] * 0,))
     out = lin(ag.ones(3, 2))
-    np.testing.assert_allclose(out.data, np.broadcast_to(lin.bias.data, (3, 2)))
+    np.testing.assert_allclose(out._data, np.broadcast_to(lin.bias._data, (3, 2)))
     h.remove()
     h2.remove()
     lin(ag.ones(1, 2))
@@ -288,12 +288,12 @@ def test_modulelist_and_moduledict():
 def test_parameter_is_tensor_and_shares_memory():
     arr = np.zeros(3, np.float32)
     p = nn.Parameter(arr)
-    assert isinstance(p, ag.Tensor) and p.requires_grad and p.data is arr
+    assert isinstance(p, ag.Tensor) and p.requires_grad and p._data is arr
     q = nn.Parameter(ag.ones(2), requires_grad=False)
     assert not q.requires_grad
     y = (p * 2).sum()
     y.backward()
-    np.testing.assert_array_equal(p.grad.data, [2, 2, 2])
+    np.testing.assert_array_equal(p.grad._data, [2, 2, 2])
 
 
 def test_get_submodule_and_parameter():

@@ -28,11 +28,11 @@ def test_state_dict_roundtrip_bit_identical(tmp_path):
     b.load_state_dict(sd)
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb and va.dtype == vb.dtype
-        assert va.data.tobytes() == vb.data.tobytes()
-    assert int(b[1].num_batches_tracked.data) == 1
+        assert va._data.tobytes() == vb._data.tobytes()
+    assert int(b[1].num_batches_tracked._data) == 1
     x = ag.randn(2, 1, 6, 6)
     a.eval(), b.eval()
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x)._data, b(x)._data)
 
 
 def test_nested_structures_and_types_roundtrip(tmp_path):
@@ -183,13 +183,13 @@ def test_load_missing_file_and_file_objects(tmp_path):
 
 def test_failed_load_changes_nothing(tmp_path):
     m = nn.Linear(3, 2)
-    before = {k: v.data.copy() for k, v in m.state_dict().items()}
+    before = {k: v._data.copy() for k, v in m.state_dict().items()}
     bad = tmp_path / "x.npz"
     bad.write_bytes(b"PK\x03\x04 truncated zip")
     with pytest.raises(ValueError):
         m.load_state_dict(nn.load(bad))
     for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v._data, before[k])
 
 
 def test_optimizer_state_roundtrip_if_available(tmp_path):
@@ -216,4 +216,4 @@ def test_optimizer_state_roundtrip_if_available(tmp_path):
         (mm(x) ** 2).mean().backward()
         oo.step()
     for (_, a), (_, b) in zip(m.state_dict().items(), m2.state_dict().items()):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a._data, b._data)

@@ -21,8 +21,8 @@ def test_mlp_learns_xor():
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
-    pred = (model(x).data > 0).astype(np.float32)
-    np.testing.assert_array_equal(pred, y.data)
+    pred = (model(x)._data > 0).astype(np.float32)
+    np.testing.assert_array_equal(pred, y._data)
     assert loss.item() < 0.05
 
 
@@ -50,14 +50,14 @@ def test_small_cnn_learns_digits():
             opt.step()
     model.eval()
     with ag.no_grad():
-        acc = (model(ag.tensor(xte)).data.argmax(1) == yte).mean()
+        acc = (model(ag.tensor(xte))._data.argmax(1) == yte).mean()
     assert acc >= 0.95, acc
 
 
 # -- PyTorch parity ----------------------------------------------------------------------------------
 def _copy_to_torch(ours, ref):
     torch = pytest.importorskip("torch")
-    sd = {k: torch.tensor(np.array(v.data)) for k, v in ours.state_dict().items()}
+    sd = {k: torch.tensor(np.array(v._data)) for k, v in ours.state_dict().items()}
     ref.load_state_dict(sd, strict=True)  # same names, same shapes
     return ref
 
@@ -67,16 +67,16 @@ def _compare(ours, ref, x, target, loss_ours, loss_ref, rtol=1e-9, atol=1e-11):
     xo = ag.Tensor(x.copy(), requires_grad=True)
     xt = torch.tensor(x, requires_grad=True)
     out_o, out_t = ours(xo), ref(xt)
-    np.testing.assert_allclose(out_o.data, out_t.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out_o._data, out_t.detach().numpy(), rtol=rtol, atol=atol)
     loss_ours(out_o, target).backward()
     loss_ref(out_t, torch.tensor(target)).backward()
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), rtol=rtol, atol=atol)
     ref_params = dict(ref.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, ref_params[name].grad.numpy(), rtol=rtol, atol=atol, err_msg=name)
+        np.testing.assert_allclose(p.grad._data, ref_params[name].grad.numpy(), rtol=rtol, atol=atol, err_msg=name)
     ref_sd = ref.state_dict()
     for name, b in ours.named_buffers():
-        np.testing.assert_allclose(b.data, ref_sd[name].numpy(), rtol=rtol, atol=atol, err_msg=name)
+        np.testing.assert_allclose(b._data, ref_sd[name].numpy(), rtol=rtol, atol=atol, err_msg=name)
 
 
 def test_mlp_matches_torch():
@@ -114,10 +114,10 @@ def test_cnn_with_batchnorm_matches_torch(training):
     with ag.no_grad():  # running statistics that differ from the defaults, so eval mode is a real check
         for m in ours.modules():
             if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-                m.running_mean.data[...] = rng.normal(size=m.num_features)
-                m.running_var.data[...] = rng.uniform(0.5, 2, m.num_features)
-                m.num_batches_tracked.data[...] = 3
-                m.weight.data[...] = rng.uniform(0.5, 2, m.num_features)
+                m.running_mean._data[...] = rng.normal(size=m.num_features)
+                m.running_var._data[...] = rng.uniform(0.5, 2, m.num_features)
+                m.num_batches_tracked._data[...] = 3
+                m.weight._data[...] = rng.uniform(0.5, 2, m.num_features)
     _copy_to_torch(ours, ref)
     ours.train(training)
     ref.train(training)

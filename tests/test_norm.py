@@ -31,7 +31,7 @@ def test_batch_norm_training_forward_and_gradcheck(shape, affine_w, affine_b, se
     axes = (0,) + tuple(range(2, len(shape)))
     y = ag.batch_norm(ag.tensor(x), None, None, None if w is None else ag.tensor(w),
                       None if b is None else ag.tensor(b), training=True)
-    np.testing.assert_allclose(y.data, bn_ref(x, x.mean(axis=axes), x.var(axis=axes), w, b, 1e-5), atol=1e-10)
+    np.testing.assert_allclose(y._data, bn_ref(x, x.mean(axis=axes), x.var(axis=axes), w, b, 1e-5), atol=1e-10)
     ins = [ag.tensor(x, requires_grad=True)] + [ag.tensor(a, requires_grad=True) for a in (w, b) if a is not None]
 
     def f(x, *wb):
@@ -64,9 +64,9 @@ def test_batch_norm_running_stats_after_k_steps():
         bm, bv = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
         want_m = (1 - m) * want_m + m * bm
         want_v = (1 - m) * want_v + m * bv * n / (n - 1)
-        np.testing.assert_allclose(y.data, bn_ref(x, bm, bv, None, None, 1e-5), atol=1e-10)
-    np.testing.assert_allclose(rm.data, want_m, rtol=1e-12)
-    np.testing.assert_allclose(rv.data, want_v, rtol=1e-12)
+        np.testing.assert_allclose(y._data, bn_ref(x, bm, bv, None, None, 1e-5), atol=1e-10)
+    np.testing.assert_allclose(rm._data, want_m, rtol=1e-12)
+    np.testing.assert_allclose(rv._data, want_v, rtol=1e-12)
     assert rm._version == v0m + 4 and rv._version == v0v + 4
     assert not rm.requires_grad and rm.grad_fn is None
 
@@ -76,11 +76,11 @@ def test_batch_norm_eval_uses_running_stats():
     rm, rv = ag.tensor(rng.standard_normal(4)), ag.tensor(rng.random(4) + 0.5)
     w, b = rng.standard_normal(4), rng.standard_normal(4)
     x = rng.standard_normal((3, 4, 5))
-    before = rm.data.copy(), rv.data.copy()
+    before = rm._data.copy(), rv._data.copy()
     y = ag.batch_norm(ag.tensor(x), rm, rv, ag.tensor(w), ag.tensor(b), training=False, eps=1e-3)
-    np.testing.assert_allclose(y.data, bn_ref(x, rm.data, rv.data, w, b, 1e-3), atol=1e-12)
-    np.testing.assert_array_equal(rm.data, before[0])
-    np.testing.assert_array_equal(rv.data, before[1])
+    np.testing.assert_allclose(y._data, bn_ref(x, rm._data, rv._data, w, b, 1e-3), atol=1e-12)
+    np.testing.assert_array_equal(rm._data, before[0])
+    np.testing.assert_array_equal(rv._data, before[1])
     ins = (ag.tensor(x, requires_grad=True), ag.tensor(w, requires_grad=True), ag.tensor(b, requires_grad=True))
     gradcheck(lambda x, w, b: ag.batch_norm(x, rm, rv, w, b, training=False, eps=1e-3), ins)
     # one sample is fine in eval mode
@@ -131,7 +131,7 @@ def test_layer_norm_forward_and_gradcheck(shape_k, affine, seed):
     if affine:
         want = want * w + b
     y = ag.layer_norm(ag.tensor(x), ns, None if w is None else ag.tensor(w), None if b is None else ag.tensor(b))
-    np.testing.assert_allclose(y.data, want, atol=1e-10)
+    np.testing.assert_allclose(y._data, want, atol=1e-10)
     ins = [ag.tensor(x, requires_grad=True)] + ([ag.tensor(w, requires_grad=True), ag.tensor(b, requires_grad=True)]
                                                  if affine else [])
     gradcheck(lambda x, *wb: ag.layer_norm(x, ns, *wb), tuple(ins), n_cotangents=1)
@@ -151,20 +151,20 @@ def test_dropout_identity_and_extremes():
     assert ag.dropout(x, 0.5, training=False) is x
     assert ag.dropout(x, 0.0) is x
     y = ag.dropout(x, 1.0)
-    np.testing.assert_array_equal(y.data, 0)
+    np.testing.assert_array_equal(y._data, 0)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, 0)
+    np.testing.assert_array_equal(x.grad._data, 0)
 
 
 def test_dropout_scaling_mask_and_gradient():
     x = ag.ones(200, 100, dtype="float64", requires_grad=True)
     y = ag.dropout(x, 0.3, generator=ag.Generator(0))
-    kept = y.data != 0
+    kept = y._data != 0
     assert abs(kept.mean() - 0.7) < 0.02
-    np.testing.assert_allclose(y.data[kept], 1 / 0.7)
+    np.testing.assert_allclose(y._data[kept], 1 / 0.7)
     g = np.random.default_rng(0).standard_normal(x.shape)
     y.backward(g)
-    np.testing.assert_allclose(x.grad.data, np.where(kept, g / 0.7, 0))
+    np.testing.assert_allclose(x.grad._data, np.where(kept, g / 0.7, 0))
     gradcheck(lambda x: ag.dropout(x, 0.3, generator=ag.Generator(1)), (ag.randn(4, 5, dtype="float64",
                                                                                    requires_grad=True),))
 
@@ -173,12 +173,12 @@ def test_dropout_generator_reproducible():
     x = ag.ones(50, dtype="float32")
     a = ag.dropout(x, 0.5, generator=ag.Generator(7))
     b = ag.dropout(x, 0.5, generator=ag.Generator(7))
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a._data, b._data)
     assert a.dtype == np.float32
     ag.manual_seed(3)
     c = ag.dropout(x, 0.5)
     ag.manual_seed(3)
-    np.testing.assert_array_equal(c.data, ag.dropout(x, 0.5).data)
+    np.testing.assert_array_equal(c._data, ag.dropout(x, 0.5)._data)
 
 
 # -- PyTorch parity ----------------------------------------------------------------------------
@@ -195,21 +195,21 @@ def test_norms_match_torch(shape, training, seed):
     orm, orv, trm, trv = ag.tensor(rm), ag.tensor(rv), torch.tensor(rm), torch.tensor(rv)
     y = ag.batch_norm(ours[0], orm, orv, ours[1], ours[2], training, 0.2, 1e-4)
     yt = F.batch_norm(theirs[0], trm, trv, theirs[1], theirs[2], training, 0.2, 1e-4)
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), atol=1e-10)
-    np.testing.assert_allclose(orm.data, trm.numpy(), atol=1e-12)
-    np.testing.assert_allclose(orv.data, trv.numpy(), atol=1e-12)
+    np.testing.assert_allclose(y._data, yt.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(orm._data, trm.numpy(), atol=1e-12)
+    np.testing.assert_allclose(orv._data, trv.numpy(), atol=1e-12)
     g = rng.standard_normal(shape)
     y.backward(g)
     yt.backward(torch.tensor(g))
     for a, t in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), atol=1e-9)
+        np.testing.assert_allclose(a.grad._data, t.grad.numpy(), atol=1e-9)
     ns = shape[1:]
     xl = [ag.tensor(x, requires_grad=True), ag.tensor(rng.standard_normal(ns), requires_grad=True)]
-    xt = [torch.tensor(xl[0].data, requires_grad=True), torch.tensor(xl[1].data, requires_grad=True)]
+    xt = [torch.tensor(xl[0]._data, requires_grad=True), torch.tensor(xl[1]._data, requires_grad=True)]
     y = ag.layer_norm(xl[0], ns, xl[1])
     yt = F.layer_norm(xt[0], ns, xt[1])
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(y._data, yt.detach().numpy(), atol=1e-10)
     y.backward(g)
     yt.backward(torch.tensor(g))
     for a, t in zip(xl, xt):
-        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), atol=1e-9)
+        np.testing.assert_allclose(a.grad._data, t.grad.numpy(), atol=1e-9)

@@ -63,10 +63,10 @@ def test_binary_forward_matches_numpy(name, data):
     fn, ref, xel, yel = BINARY[name]
     x, y = data.draw(broadcast_pair(xel, yel, max_dims=4, max_side=4))
     out = fn(x, y)
-    expected = ref(x.data, y.data)
+    expected = ref(x._data, y._data)
     assert out.shape == expected.shape
     assert out.dtype == np.float64
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(out._data, expected, rtol=1e-12, atol=0)
     assert out.requires_grad and out.grad_fn is not None
 
 
@@ -101,10 +101,10 @@ def test_broadcast_gradient_values():
     b = ag.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     s = ag.tensor(np.array(2.0), requires_grad=True)
     ((x * b + s) * s).sum().backward()
-    np.testing.assert_allclose(b.grad.data, [4.0, 4.0, 4.0])          # sum over the broadcast rows of x*s
-    np.testing.assert_allclose(x.grad.data, np.tile([2.0, 4.0, 6.0], (2, 1)))
+    np.testing.assert_allclose(b.grad._data, [4.0, 4.0, 4.0])          # sum over the broadcast rows of x*s
+    np.testing.assert_allclose(x.grad._data, np.tile([2.0, 4.0, 6.0], (2, 1)))
     # d/ds sum((x*b + s) * s) = sum(x*b + 2s) = 2*(1+2+3) + 6*2*2
-    np.testing.assert_allclose(s.grad.data, 12.0 + 24.0)
+    np.testing.assert_allclose(s.grad._data, 12.0 + 24.0)
     assert s.grad.shape == ()
 
 
@@ -137,7 +137,7 @@ def test_scalar_operand_on_either_side(expr, x):
     fn, ref = SCALAR_EXPRS[expr]
     out = fn(x)
     assert isinstance(out, ag.Tensor)
-    np.testing.assert_allclose(out.data, ref(x.data), rtol=1e-12)
+    np.testing.assert_allclose(out._data, ref(x._data), rtol=1e-12)
     assert out.grad_fn is not None
     assert gradcheck(fn, (x,))
     assert gradgradcheck(fn, (x,))
@@ -152,13 +152,13 @@ def test_scalar_operands_keep_float32():
 def test_pow_special_exponents():
     x = ag.tensor(np.array([0.0, 2.0, -3.0]), requires_grad=True)
     (x ** 0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])  # d/dx x**0 = 0, even at 0
+    np.testing.assert_array_equal(x.grad._data, [0.0, 0.0, 0.0])  # d/dx x**0 = 0, even at 0
     x.grad = None
     (x ** 1).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [1.0, 1.0, 1.0])
     x.grad = None
     (x ** 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 4.0, -6.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 4.0, -6.0])
 
 
 def test_pow_tensor_exponent_at_zero_base():
@@ -166,14 +166,14 @@ def test_pow_tensor_exponent_at_zero_base():
     x = ag.tensor(np.array([0.0, 2.0]), requires_grad=True)
     y = ag.tensor(np.array([2.0, 3.0]), requires_grad=True)
     (x ** y).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [0.0, 12.0])
-    np.testing.assert_allclose(y.grad.data, [0.0, 8.0 * math.log(2.0)])
+    np.testing.assert_allclose(x.grad._data, [0.0, 12.0])
+    np.testing.assert_allclose(y.grad._data, [0.0, 8.0 * math.log(2.0)])
 
 
 def test_rpow_gradient():
     t = ag.tensor(np.array([0.0, 1.0, 2.5]), requires_grad=True)
     (3 ** t).sum().backward()
-    np.testing.assert_allclose(t.grad.data, 3.0 ** t.data * math.log(3.0))
+    np.testing.assert_allclose(t.grad._data, 3.0 ** t._data * math.log(3.0))
 
 
 # -- unary ops ---------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def test_unary_forward_matches_reference(name, data):
     x = data.draw(tensors(shape=shapes(max_dims=4, max_side=4), elements=el))
     out = fn(x)
     assert out.shape == x.shape and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, ref(x.data), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out._data, ref(x._data), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", CANONICAL)
@@ -264,7 +264,7 @@ def test_unary_keeps_float32(name):
 def test_relu_abs_gradient_at_zero_is_zero():
     x = ag.tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
     (ag.relu(x) + ag.abs(x)).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [-1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(x.grad._data, [-1.0, 0.0, 2.0])
 
 
 def test_softplus_and_sigmoid_stable_for_large_inputs():
@@ -275,20 +275,20 @@ def test_softplus_and_sigmoid_stable_for_large_inputs():
             sp = ag.softplus(x)
             sg = ag.sigmoid(x)
             (sp.sum() + sg.sum()).backward()
-        assert np.all(np.isfinite(sp.data)) and np.all(np.isfinite(sg.data))
-        assert np.all(np.isfinite(x.grad.data))
-        np.testing.assert_allclose(sp.data, [0.0, 0.0, math.log(2.0), 60.0, 1000.0], atol=1e-6)
-        np.testing.assert_allclose(sg.data, [0.0, 0.0, 0.5, 1.0, 1.0], atol=1e-6)
+        assert np.all(np.isfinite(sp._data)) and np.all(np.isfinite(sg._data))
+        assert np.all(np.isfinite(x.grad._data))
+        np.testing.assert_allclose(sp._data, [0.0, 0.0, math.log(2.0), 60.0, 1000.0], atol=1e-6)
+        np.testing.assert_allclose(sg._data, [0.0, 0.0, 0.5, 1.0, 1.0], atol=1e-6)
         # d softplus = sigmoid
-        np.testing.assert_allclose(x.grad.data, np.array([0, 0, 0.5, 1, 1]) + sg.data * (1 - sg.data), atol=1e-6)
+        np.testing.assert_allclose(x.grad._data, np.array([0, 0, 0.5, 1, 1]) + sg._data * (1 - sg._data), atol=1e-6)
 
 
 def test_softplus_threshold_is_linear_above():
     x = ag.tensor(np.array([2.0, 30.0]), requires_grad=True)
     y = ag.softplus(x, beta=1.0, threshold=20.0)
-    np.testing.assert_allclose(y.data, [math.log1p(math.exp(2.0)), 30.0])
+    np.testing.assert_allclose(y._data, [math.log1p(math.exp(2.0)), 30.0])
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1 / (1 + math.exp(-2.0)), 1.0])
+    np.testing.assert_allclose(x.grad._data, [1 / (1 + math.exp(-2.0)), 1.0])
 
 
 def test_gelu_rejects_unknown_approximation():
@@ -304,14 +304,14 @@ def test_clamp_needs_a_bound():
 def test_clamp_gradient_passes_only_inside():
     x = ag.tensor(np.array([-2.0, -0.5, 0.5, 2.0]), requires_grad=True)
     ag.clamp(x, -1.0, 1.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 1.0, 1.0, 0.0])
 
 
 def test_clamp_positional_bounds_and_method():
     x = ag.tensor(np.array([-2.0, 0.5, 2.0]))
-    np.testing.assert_array_equal(ag.clamp(x, -1.0, 1.0).data, [-1.0, 0.5, 1.0])
-    np.testing.assert_array_equal(x.clamp(-1.0, 1.0).data, [-1.0, 0.5, 1.0])
-    np.testing.assert_array_equal(x.clip(0.0).data, [0.0, 0.5, 2.0])
+    np.testing.assert_array_equal(ag.clamp(x, -1.0, 1.0)._data, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(x.clamp(-1.0, 1.0)._data, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(x.clip(0.0)._data, [0.0, 0.5, 2.0])
 
 
 def test_clamp_with_tensor_bounds():
@@ -319,11 +319,11 @@ def test_clamp_with_tensor_bounds():
     lo = ag.tensor(np.array([-1.0, -1.0, -1.0]), requires_grad=True)
     hi = ag.tensor(np.array(1.0), requires_grad=True)
     out = ag.clamp(x, lo, hi)
-    np.testing.assert_array_equal(out.data, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(out._data, [-1.0, 0.5, 1.0])
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
-    np.testing.assert_array_equal(lo.grad.data, [1.0, 0.0, 0.0])
-    np.testing.assert_array_equal(hi.grad.data, 1.0)
+    np.testing.assert_array_equal(x.grad._data, [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(lo.grad._data, [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(hi.grad._data, 1.0)
     assert gradcheck(lambda a, b: ag.clamp(a, min=b), (ag.tensor(np.array([-2.05, 0.55, 2.05]), requires_grad=True),
                                                        ag.tensor(np.array([0.0, -1.0, 0.0]), requires_grad=True)))
 
@@ -333,20 +333,20 @@ def test_maximum_minimum_ties_split_the_gradient():
     x = ag.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     y = ag.tensor(np.array([1.0, 0.0, 5.0]), requires_grad=True)
     ag.maximum(x, y).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.5, 1.0, 0.0])
-    np.testing.assert_array_equal(y.grad.data, [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(y.grad._data, [0.5, 0.0, 1.0])
     x.grad = y.grad = None
     ag.minimum(x, y).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.5, 0.0, 1.0])
-    np.testing.assert_array_equal(y.grad.data, [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(y.grad._data, [0.5, 1.0, 0.0])
 
 
 def test_maximum_with_scalar():
     x = ag.tensor(np.array([-1.0, 0.5, 2.0]), requires_grad=True)
     out = ag.maximum(x, 0.0)
-    np.testing.assert_array_equal(out.data, [0.0, 0.5, 2.0])
+    np.testing.assert_array_equal(out._data, [0.0, 0.5, 2.0])
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 1.0, 1.0])
 
 
 # -- where -------------------------------------------------------------------------------------
@@ -361,7 +361,7 @@ def where_args(draw, max_dims=3, max_side=3):
 def test_where_forward_and_gradcheck(args):
     cond, x, y = args
     out = ag.where(cond, x, y)
-    np.testing.assert_array_equal(out.data, np.where(cond.data, x.data, y.data))
+    np.testing.assert_array_equal(out._data, np.where(cond._data, x._data, y._data))
     assert gradcheck(lambda a, b: ag.where(cond, a, b), (x, y))
 
 
@@ -375,18 +375,18 @@ def test_where_gradient_values_and_scalar_branch():
     x = ag.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     cond = np.array([True, False, True])
     out = ag.where(cond, x, 0.0)
-    np.testing.assert_array_equal(out.data, [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(out._data, [1.0, 0.0, 3.0])
     (out * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 0.0, 2.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 0.0, 2.0])
     out = ag.where(ag.tensor(cond), -1.0, x)   # tensor condition, scalar on the left
-    np.testing.assert_array_equal(out.data, [-1.0, 2.0, -1.0])
+    np.testing.assert_array_equal(out._data, [-1.0, 2.0, -1.0])
 
 
 # -- not differentiable: sign, comparisons, rounding -------------------------------------------
 def test_sign_has_no_gradient():
     x = ag.tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
     s = ag.sign(x)
-    np.testing.assert_array_equal(s.data, [-1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(s._data, [-1.0, 0.0, 1.0])
     assert not s.requires_grad and s.grad_fn is None
     with pytest.raises(RuntimeError, match="does not require grad"):
         s.sum().backward()
@@ -407,12 +407,12 @@ COMPARISONS = {
 def test_comparisons_give_bool_without_grad(op, data):
     fn, ref = COMPARISONS[op]
     x, y = data.draw(broadcast_pair(grid(-1, 1), grid(-1, 1), max_dims=3, max_side=3))
-    for a, b in ((x, y), (x, 0.05), (0.05, y), (x, y.data)):
+    for a, b in ((x, y), (x, 0.05), (0.05, y), (x, y._data)):
         out = fn(a, b)
         assert isinstance(out, ag.Tensor), (op, type(a), type(b))
-        ad = a.data if isinstance(a, ag.Tensor) else a
-        bd = b.data if isinstance(b, ag.Tensor) else b
-        np.testing.assert_array_equal(out.data, ref(ad, bd))
+        ad = a._data if isinstance(a, ag.Tensor) else a
+        bd = b._data if isinstance(b, ag.Tensor) else b
+        np.testing.assert_array_equal(out._data, ref(ad, bd))
         assert out.dtype == np.bool_
         assert not out.requires_grad and out.grad_fn is None
 
@@ -421,8 +421,8 @@ def test_comparison_result_can_mask():
     x = ag.tensor(np.array([-1.0, 2.0, -3.0, 4.0]), requires_grad=True)
     y = x * (x > 0)
     y.sum().backward()
-    np.testing.assert_array_equal(y.data, [0.0, 2.0, 0.0, 4.0])
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(y._data, [0.0, 2.0, 0.0, 4.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 1.0, 0.0, 1.0])
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -450,5 +450,5 @@ def test_where_shape_error_names_op():
 def test_integer_arithmetic_keeps_integers():
     a = ag.arange(4)
     assert (a + 1).dtype == np.int64 and (a * a).dtype == np.int64
-    np.testing.assert_array_equal((a * 2 - 1).data, [-1, 1, 3, 5])
+    np.testing.assert_array_equal((a * 2 - 1)._data, [-1, 1, 3, 5])
     assert not (a + 1).requires_grad

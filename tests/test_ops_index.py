@@ -12,7 +12,7 @@ from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
 
 def squared_sum_check(x, idx):
     out = x[idx]
-    np.testing.assert_array_equal(out.data, x.data[idx])
+    np.testing.assert_array_equal(out._data, x._data[idx])
     assert gradcheck(lambda t: t[idx], (x,))
     return out
 
@@ -35,9 +35,9 @@ def test_basic_indices_gradgradcheck(data):
 def test_negative_step_slices_and_their_gradient():
     x = ag.tensor(np.arange(6.0), requires_grad=True)
     y = x[::-2]
-    np.testing.assert_array_equal(y.data, [5.0, 3.0, 1.0])
+    np.testing.assert_array_equal(y._data, [5.0, 3.0, 1.0])
     (y * ag.tensor(np.array([1.0, 2.0, 3.0]))).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 3.0, 0.0, 2.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 3.0, 0.0, 2.0, 0.0, 1.0])
 
 
 @given(data=st.data())
@@ -51,9 +51,9 @@ def test_integer_array_indices(data):
 def test_repeated_integer_indices_accumulate():
     x = ag.tensor(np.array([10.0, 20.0, 30.0]), requires_grad=True)
     y = x[[0, 0, 2, 0]]
-    np.testing.assert_array_equal(y.data, [10.0, 10.0, 30.0, 10.0])
+    np.testing.assert_array_equal(y._data, [10.0, 10.0, 30.0, 10.0])
     (y * ag.tensor(np.array([1.0, 2.0, 3.0, 4.0]))).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [7.0, 0.0, 3.0])
+    np.testing.assert_array_equal(x.grad._data, [7.0, 0.0, 3.0])
 
 
 def test_repeated_indices_in_two_dims():
@@ -64,7 +64,7 @@ def test_repeated_indices_in_two_dims():
     expected = np.zeros((3, 3))
     expected[0, 1] = 3.0
     expected[2, 2] = 1.0
-    np.testing.assert_array_equal(x.grad.data, expected)
+    np.testing.assert_array_equal(x.grad._data, expected)
 
 
 @given(data=st.data())
@@ -74,15 +74,15 @@ def test_boolean_masks(data):
     mask = data.draw(hnp.arrays(np.bool_, x.shape[:k]))
     squared_sum_check(x, mask)
     out = x[ag.tensor(mask)]                 # a bool Tensor works as a mask too
-    np.testing.assert_array_equal(out.data, x.data[mask])
+    np.testing.assert_array_equal(out._data, x._data[mask])
 
 
 def test_mask_from_comparison():
     x = ag.tensor(np.array([[-1.0, 2.0], [3.0, -4.0]]), requires_grad=True)
     pos = x[x > 0]
-    np.testing.assert_array_equal(pos.data, [2.0, 3.0])
+    np.testing.assert_array_equal(pos._data, [2.0, 3.0])
     (pos * pos).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.0, 4.0], [6.0, 0.0]])
+    np.testing.assert_array_equal(x.grad._data, [[0.0, 4.0], [6.0, 0.0]])
 
 
 @pytest.mark.parametrize("idx", [
@@ -100,9 +100,9 @@ def test_mixed_indices(idx):
 
 def test_tensor_and_list_indices():
     x = ag.tensor(np.arange(5.0), requires_grad=True)
-    np.testing.assert_array_equal(x[ag.tensor([4, 0])].data, [4.0, 0.0])
-    np.testing.assert_array_equal(x[ag.tensor(2)].data, 2.0)
-    np.testing.assert_array_equal(x[[1, -1]].data, [1.0, 4.0])
+    np.testing.assert_array_equal(x[ag.tensor([4, 0])]._data, [4.0, 0.0])
+    np.testing.assert_array_equal(x[ag.tensor(2)]._data, 2.0)
+    np.testing.assert_array_equal(x[[1, -1]]._data, [1.0, 4.0])
     assert x[-1].shape == () and x[-1].item() == 4.0
 
 
@@ -110,7 +110,7 @@ def test_iteration_yields_rows_on_the_tape():
     x = ag.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
     total = sum(row.sum() * i for i, row in enumerate(x))
     total.backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 0], [1, 1], [2, 2]])
+    np.testing.assert_array_equal(x.grad._data, [[0, 0], [1, 1], [2, 2]])
 
 
 def test_index_errors_name_op_and_shape():
@@ -129,11 +129,11 @@ def test_setitem_on_the_tape():
     v = ag.tensor(np.array([10.0, 20.0]), requires_grad=True)
     y = w * 2
     y[1:3] = v * v
-    np.testing.assert_array_equal(y.data, [2.0, 100.0, 400.0, 8.0])
+    np.testing.assert_array_equal(y._data, [2.0, 100.0, 400.0, 8.0])
     assert y.grad_fn is not None
     (y * ag.tensor(np.array([1.0, 2.0, 3.0, 4.0]))).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [2.0, 0.0, 0.0, 8.0])   # overwritten entries get no gradient
-    np.testing.assert_array_equal(v.grad.data, [2.0 * 2 * 10, 3.0 * 2 * 20])
+    np.testing.assert_array_equal(w.grad._data, [2.0, 0.0, 0.0, 8.0])   # overwritten entries get no gradient
+    np.testing.assert_array_equal(v.grad._data, [2.0 * 2 * 10, 3.0 * 2 * 20])
 
 
 def test_setitem_scalar_and_broadcast_value():
@@ -142,10 +142,10 @@ def test_setitem_scalar_and_broadcast_value():
     y = w + 0
     y[0] = b          # (3,) into a row
     y[1, 0] = -1.0    # a Python scalar
-    np.testing.assert_array_equal(y.data, [[5.0, 6.0, 7.0], [-1.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(y._data, [[5.0, 6.0, 7.0], [-1.0, 1.0, 1.0]])
     y.sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [[0.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(w.grad._data, [[0.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(b.grad._data, [1.0, 1.0, 1.0])
 
 
 def test_setitem_value_broadcast_from_smaller_tensor():
@@ -162,15 +162,15 @@ def test_setitem_into_a_plain_buffer_and_value_with_extra_leading_dims():
     out[0] = t[0] * 2
     out[ag.tensor([False, True, True])] = t * 3
     assert not out.is_leaf and out.requires_grad
-    np.testing.assert_array_equal(out.data, [2.0, 3.0, 6.0])
+    np.testing.assert_array_equal(out._data, [2.0, 3.0, 6.0])
     out.sum().backward()
-    np.testing.assert_array_equal(t.grad.data, [5.0, 3.0])
+    np.testing.assert_array_equal(t.grad._data, [5.0, 3.0])
     y = ag.zeros(2, 3, dtype=np.float64)
     v = ag.tensor(np.ones((1, 3)), requires_grad=True)
     y[0] = v                                 # numpy drops the value's leading size-1 dim
     (y * 2).sum().backward()
     assert v.grad.shape == (1, 3)
-    np.testing.assert_array_equal(v.grad.data, [[2.0, 2.0, 2.0]])
+    np.testing.assert_array_equal(v.grad._data, [[2.0, 2.0, 2.0]])
 
 
 def test_setitem_gradcheck():
@@ -188,9 +188,9 @@ def test_setitem_gradcheck():
 
 def test_setitem_without_grad_writes_in_place():
     x = ag.zeros(3)
-    buf = x.data
+    buf = x._data
     x[1] = 5.0
-    assert x.data is buf and x.tolist() == [0.0, 5.0, 0.0]
+    assert x._data is buf and x.tolist() == [0.0, 5.0, 0.0]
     assert x._version == 1
 
 
@@ -203,7 +203,7 @@ def test_setitem_errors_name_op_and_shapes(grad):
         y[0:2] = ag.ones(3)
     with pytest.raises(IndexError, match=r"setitem: index \(7,\) is invalid for a tensor of shape \(4,\)"):
         y[7] = 1.0
-    np.testing.assert_array_equal(y.data, np.arange(4.0))   # nothing half-written
+    np.testing.assert_array_equal(y._data, np.arange(4.0))   # nothing half-written
     assert y._version == 0
 
 
@@ -232,7 +232,7 @@ def _gather_ref(a, dim, index):
 def test_gather(case):
     x, dim, index = case
     out = ag.gather(x, dim, index)
-    np.testing.assert_array_equal(out.data, _gather_ref(x.data, dim % x.ndim, index))
+    np.testing.assert_array_equal(out._data, _gather_ref(x._data, dim % x.ndim, index))
     assert gradcheck(lambda t: t.gather(dim, ag.tensor(index)), (x,))
     assert gradgradcheck(lambda t: ag.gather(t, dim, index) ** 2, (x,))
 
@@ -240,9 +240,9 @@ def test_gather(case):
 def test_gather_repeated_index_accumulates():
     x = ag.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
     out = ag.gather(x, 1, np.array([[0, 0, 0], [1, 0, 1]]))
-    np.testing.assert_array_equal(out.data, [[1.0, 1.0, 1.0], [4.0, 3.0, 4.0]])
+    np.testing.assert_array_equal(out._data, [[1.0, 1.0, 1.0], [4.0, 3.0, 4.0]])
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[3.0, 0.0], [1.0, 2.0]])
+    np.testing.assert_array_equal(x.grad._data, [[3.0, 0.0], [1.0, 2.0]])
 
 
 @given(data=st.data())
@@ -254,7 +254,7 @@ def test_take_along_axis(data):
                    for d, s in enumerate(shape))     # size-1 dims broadcast, as numpy allows
     index = data.draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, shape[axis] - 1)))
     out = ag.take_along_axis(x, index, axis)
-    np.testing.assert_array_equal(out.data, np.take_along_axis(x.data, index, axis))
+    np.testing.assert_array_equal(out._data, np.take_along_axis(x._data, index, axis))
     assert gradcheck(lambda t: ag.take_along_axis(t, index, axis), (x,))
 
 
@@ -262,9 +262,9 @@ def test_take_along_axis_picks_argmax():
     x = ag.tensor(np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]]), requires_grad=True)
     idx = x.argmax(axis=1, keepdims=True)
     top = x.take_along_axis(idx, 1)
-    np.testing.assert_array_equal(top.data, [[5.0], [7.0]])
+    np.testing.assert_array_equal(top._data, [[5.0], [7.0]])
     top.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(x.grad._data, [[0, 1, 0], [1, 0, 0]])
 
 
 def test_gather_errors():
@@ -280,12 +280,12 @@ def test_gather_errors():
 def test_index_select_and_masked_fill():
     x = ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     sel = ag.index_select(x, 1, ag.tensor([2, 0, 2]))
-    np.testing.assert_array_equal(sel.data, [[2.0, 0.0, 2.0], [5.0, 3.0, 5.0]])
+    np.testing.assert_array_equal(sel._data, [[2.0, 0.0, 2.0], [5.0, 3.0, 5.0]])
     sel.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[1.0, 0.0, 2.0], [1.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(x.grad._data, [[1.0, 0.0, 2.0], [1.0, 0.0, 2.0]])
     x.grad = None
-    mask = x.data > 2
+    mask = x._data > 2
     filled = x.masked_fill(mask, -1.0)
-    np.testing.assert_array_equal(filled.data, [[0.0, 1.0, 2.0], [-1.0, -1.0, -1.0]])
+    np.testing.assert_array_equal(filled._data, [[0.0, 1.0, 2.0], [-1.0, -1.0, -1.0]])
     filled.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(x.grad._data, [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])

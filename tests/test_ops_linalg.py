@@ -25,9 +25,9 @@ def matmul_operands(draw, max_batch_dims=2):
 def test_matmul_forward_and_gradcheck(ops):
     a, b = ops
     out = a @ b
-    expected = np.matmul(a.data, b.data)
+    expected = np.matmul(a._data, b._data)
     assert out.shape == expected.shape
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._data, expected, rtol=1e-12, atol=1e-12)
     assert gradcheck(lambda x, y: x @ y, (a, b))
     assert gradcheck(ag.matmul, (a, b))
 
@@ -45,7 +45,7 @@ def test_matmul_shapes_like_numpy(sa, sb):
     a = ag.tensor(rng.standard_normal(sa), requires_grad=True)
     b = ag.tensor(rng.standard_normal(sb), requires_grad=True)
     out = a @ b
-    assert out.shape == np.matmul(a.data, b.data).shape
+    assert out.shape == np.matmul(a._data, b._data).shape
     (out * out).sum().backward()
     assert a.grad.shape == sa and b.grad.shape == sb
     assert gradcheck(lambda x, y: x @ y, (a, b))
@@ -55,15 +55,15 @@ def test_matmul_gradient_values():
     a = ag.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
     b = ag.tensor(np.array([[5.0], [6.0]]), requires_grad=True)
     (a @ b).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [[5.0, 6.0], [5.0, 6.0]])
-    np.testing.assert_array_equal(b.grad.data, [[4.0], [6.0]])
+    np.testing.assert_array_equal(a.grad._data, [[5.0, 6.0], [5.0, 6.0]])
+    np.testing.assert_array_equal(b.grad._data, [[4.0], [6.0]])
 
 
 def test_rmatmul_with_ndarray_and_float32():
     w = ag.tensor([[1.0, 0.0], [0.0, 2.0]], requires_grad=True)
     out = np.array([[1.0, 1.0]], dtype=np.float32) @ w
     assert isinstance(out, ag.Tensor) and out.dtype == np.float32
-    np.testing.assert_array_equal(out.data, [[1.0, 2.0]])
+    np.testing.assert_array_equal(out._data, [[1.0, 2.0]])
     out.sum().backward()
     assert w.grad.dtype == np.float32
 
@@ -90,9 +90,9 @@ def test_dot_and_outer(data):
     c = data.draw(tensors(shape=(data.draw(st.integers(1, 4)),)))
     d = ag.dot(a, b)
     assert d.shape == ()
-    np.testing.assert_allclose(d.data, np.dot(a.data, b.data))
-    np.testing.assert_allclose(a.dot(b).data, np.dot(a.data, b.data))
-    np.testing.assert_allclose(ag.outer(a, c).data, np.outer(a.data, c.data))
+    np.testing.assert_allclose(d.data, np.dot(a._data, b._data))
+    np.testing.assert_allclose(a.dot(b)._data, np.dot(a._data, b._data))
+    np.testing.assert_allclose(ag.outer(a, c)._data, np.outer(a._data, c._data))
     assert gradcheck(ag.dot, (a, b))
     assert gradcheck(ag.outer, (a, c))
     assert gradgradcheck(ag.outer, (a, c))
@@ -132,9 +132,9 @@ EINSUM = [
 def test_einsum(spec, shps, data):
     ops = [data.draw(tensors(shape=s)) for s in shps]
     out = ag.einsum(spec, *ops)
-    expected = np.einsum(spec, *[o.data for o in ops])
+    expected = np.einsum(spec, *[o._data for o in ops])
     assert out.shape == expected.shape
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._data, expected, rtol=1e-12, atol=1e-12)
     assert gradcheck(lambda *xs: ag.einsum(spec, *xs), tuple(ops))
     assert gradgradcheck(lambda *xs: ag.einsum(spec, *xs), tuple(ops))
 
@@ -143,9 +143,9 @@ def test_einsum_with_a_constant_operand_and_list_form():
     x = ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     w = np.ones((3, 2))
     out = ag.einsum("ij,jk->ik", [x, w])
-    np.testing.assert_array_equal(out.data, x.data @ w)
+    np.testing.assert_array_equal(out._data, x._data @ w)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(x.grad._data, np.full((2, 3), 2.0))
 
 
 def test_einsum_errors():

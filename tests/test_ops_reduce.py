@@ -55,9 +55,9 @@ def test_reduction_forward_matches_numpy(name, data):
     fn, ref, el, unique = REDUCTIONS[name]
     x, axis, keepdims = data.draw(reduce_case(el, unique, max_dims=4, max_side=4))
     out = fn(x, axis, keepdims)
-    expected = ref(x.data, axis=axis, keepdims=keepdims)
+    expected = ref(x._data, axis=axis, keepdims=keepdims)
     assert out.shape == np.shape(expected)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._data, expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
@@ -84,20 +84,20 @@ def test_var_std_forward_and_gradients(op, data, correction):
     # std is not differentiable where all values are equal (a single element): keep 2+ for it
     assume(_count(x.shape, axis) > max(correction, 1 if op == "std" else 0))
     fn = (lambda t: getattr(ag, op)(t, axis=axis, correction=correction, keepdims=keepdims))
-    ref = getattr(np, op)(x.data, axis=axis, ddof=correction, keepdims=keepdims)
+    ref = getattr(np, op)(x._data, axis=axis, ddof=correction, keepdims=keepdims)
     out = fn(x)
     assert out.shape == np.shape(ref)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-10, atol=1e-12)
     assert gradcheck(fn, (x,))
     assert gradgradcheck(fn, (x,))
 
 
 def test_var_std_spellings():
     x = ag.tensor(np.arange(12.0).reshape(3, 4))
-    np.testing.assert_allclose(x.var().data, np.var(x.data, ddof=1))       # unbiased by default, as PyTorch
-    np.testing.assert_allclose(x.var(unbiased=False).data, np.var(x.data))
-    np.testing.assert_allclose(x.std(dim=1, keepdim=True).data, np.std(x.data, axis=1, ddof=1, keepdims=True))
-    np.testing.assert_allclose(ag.std(x, axis=0, ddof=0).data, np.std(x.data, axis=0))
+    np.testing.assert_allclose(x.var()._data, np.var(x._data, ddof=1))       # unbiased by default, as PyTorch
+    np.testing.assert_allclose(x.var(unbiased=False)._data, np.var(x._data))
+    np.testing.assert_allclose(x.std(dim=1, keepdim=True)._data, np.std(x._data, axis=1, ddof=1, keepdims=True))
+    np.testing.assert_allclose(ag.std(x, axis=0, ddof=0)._data, np.std(x._data, axis=0))
 
 
 def test_var_without_degrees_of_freedom_is_nan_or_inf_not_an_error():
@@ -111,14 +111,14 @@ def test_var_without_degrees_of_freedom_is_nan_or_inf_not_an_error():
     w = y.var(correction=3)
     assert w.item() == np.inf   # not numpy's negative value from dividing by n - ddof = -1
     w.backward()
-    assert np.all(np.isinf(y.grad.data))
+    assert np.all(np.isinf(y.grad._data))
 
 
 def test_std_gradient_of_constant_is_zero_like_torch():
     # d std / dx = (x - mean) / (n * std) is 0/0 when all values are equal; PyTorch defines it as 0
     x = ag.tensor(np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 3.0]]), requires_grad=True)
     x.std(axis=1).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [[0.0, 0.0, 0.0], [-0.5, 0.0, 0.5]])
+    np.testing.assert_allclose(x.grad._data, [[0.0, 0.0, 0.0], [-0.5, 0.0, 0.5]])
     x = ag.tensor(np.array(0.5), requires_grad=True)
     x.std(correction=0).backward()
     assert x.grad.item() == 0.0
@@ -128,17 +128,17 @@ def test_std_gradient_of_constant_is_zero_like_torch():
 def test_max_ties_share_gradient():
     x = ag.tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]), requires_grad=True)
     x.max(axis=1).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [[0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(x.grad._data, [[0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
     x.grad = None
     x.max().backward()
-    np.testing.assert_allclose(x.grad.data, [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(x.grad._data, [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
 
 
 def test_tie_shares_keep_float64_precision_on_the_tape():
     x = ag.tensor(np.array([[2.0, 2.0, 2.0], [1.0, 0.0, 1.0]]), requires_grad=True)
     g, = ag.autograd_grad(x.max(axis=1).sum(), x, create_graph=True)
     assert g.dtype == np.float64
-    np.testing.assert_array_equal(g.data, [[1 / 3, 1 / 3, 1 / 3], [0.5, 0.0, 0.5]])   # exact, not float32's 1/3
+    np.testing.assert_array_equal(g._data, [[1 / 3, 1 / 3, 1 / 3], [0.5, 0.0, 0.5]])   # exact, not float32's 1/3
 
 
 def test_min_ties_share_gradient_with_keepdims():
@@ -146,15 +146,15 @@ def test_min_ties_share_gradient_with_keepdims():
     m = x.min(axis=-1, keepdims=True)
     assert m.shape == (2, 1)
     (m * ag.tensor(np.array([[2.0], [3.0]]))).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [[1.0, 1.0], [3.0, 0.0]])
+    np.testing.assert_allclose(x.grad._data, [[1.0, 1.0], [3.0, 0.0]])
 
 
 # -- prod with zeros ---------------------------------------------------------------------------
 def test_prod_gradient_with_zeros_is_exact():
     x = ag.tensor(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 4.0], [1.0, 2.0, 3.0]]), requires_grad=True)
     x.prod(axis=1).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [6.0, 3.0, 2.0]])
-    assert np.all(np.isfinite(x.grad.data))
+    np.testing.assert_allclose(x.grad._data, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [6.0, 3.0, 2.0]])
+    assert np.all(np.isfinite(x.grad._data))
 
 
 @given(x=tensors(shape=shapes(max_dims=2, max_side=4), elements=st.sampled_from([0.0, 0.5, -1.5, 2.0])))
@@ -167,8 +167,8 @@ def test_prod_gradcheck_with_zeros(x):
 def test_prod_second_derivative_at_zero():
     x = ag.tensor(np.array([0.0, 2.0, 3.0]), requires_grad=True)
     g, = ag.autograd_grad(x.prod(), x, create_graph=True)
-    np.testing.assert_array_equal(g.data, [6.0, 0.0, 0.0])
-    h = [ag.autograd_grad(g[i], x, retain_graph=True)[0].data for i in range(3)]
+    np.testing.assert_array_equal(g._data, [6.0, 0.0, 0.0])
+    h = [ag.autograd_grad(g[i], x, retain_graph=True)[0]._data for i in range(3)]
     np.testing.assert_array_equal(h, [[0, 3, 2], [3, 0, 0], [2, 0, 0]])
 
 
@@ -181,31 +181,31 @@ def test_argmax_argmin(name, data):
     axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
     keepdims = data.draw(st.booleans())
     out = getattr(x, name)(axis=axis, keepdims=keepdims)
-    np.testing.assert_array_equal(out.data, getattr(np, name)(x.data, axis=axis, keepdims=keepdims))
+    np.testing.assert_array_equal(out._data, getattr(np, name)(x._data, axis=axis, keepdims=keepdims))
     assert out.dtype == np.int64
     assert not out.requires_grad and out.grad_fn is None
     out2 = getattr(ag, name)(x, dim=axis)
-    np.testing.assert_array_equal(out2.data, getattr(np, name)(x.data, axis=axis))
+    np.testing.assert_array_equal(out2._data, getattr(np, name)(x._data, axis=axis))
 
 
 # -- dim/keepdim spellings and errors ----------------------------------------------------------
 def test_torch_spellings_dim_keepdim():
     x = ag.tensor(np.arange(24.0).reshape(2, 3, 4))
-    np.testing.assert_array_equal(x.sum(dim=(0, 2), keepdim=True).data, x.data.sum(axis=(0, 2), keepdims=True))
-    np.testing.assert_array_equal(x.mean(dim=-1).data, x.data.mean(axis=-1))
-    np.testing.assert_array_equal(ag.max(x, dim=1).values.data, x.data.max(axis=1))
+    np.testing.assert_array_equal(x.sum(dim=(0, 2), keepdim=True)._data, x._data.sum(axis=(0, 2), keepdims=True))
+    np.testing.assert_array_equal(x.mean(dim=-1)._data, x._data.mean(axis=-1))
+    np.testing.assert_array_equal(ag.max(x, dim=1).values._data, x._data.max(axis=1))
 
 
 def test_max_min_with_dim_return_values_and_indices_like_torch():
     x = ag.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
     values, indices = x.max(dim=1)
-    np.testing.assert_array_equal(values.data, [5.0, 7.0])
-    np.testing.assert_array_equal(indices.data, [1, 0])
+    np.testing.assert_array_equal(values._data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices._data, [1, 0])
     assert x.min(dim=0, keepdim=True).indices.shape == (1, 3)
-    np.testing.assert_array_equal(x.min(dim=0, keepdim=True).indices.data, [[0, 1, 0]])
+    np.testing.assert_array_equal(x.min(dim=0, keepdim=True).indices._data, [[0, 1, 0]])
     values.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
-    np.testing.assert_array_equal(x.max(axis=1).data, [5.0, 7.0])  # numpy spelling: values only
+    np.testing.assert_array_equal(x.grad._data, [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(x.max(axis=1)._data, [5.0, 7.0])  # numpy spelling: values only
 
 
 def test_reduction_over_zero_dim_tensor_accepts_axis_0():
@@ -256,9 +256,9 @@ def test_softmax_forward_and_gradcheck(name, case):
     fn, ref = SOFT[name]
     x, axis = case
     out = fn(x, axis=axis)
-    np.testing.assert_allclose(out.data, ref(x.data, axis), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out._data, ref(x._data, axis), rtol=1e-12, atol=1e-14)
     if name == "softmax":
-        np.testing.assert_allclose(out.data.sum(axis=axis), 1.0)
+        np.testing.assert_allclose(out._data.sum(axis=axis), 1.0)
     assert gradcheck(lambda t: fn(t, axis=axis), (x,))
 
 
@@ -279,14 +279,14 @@ def test_softmax_log_softmax_logsumexp_stable_for_huge_logits(dtype):
             warnings.simplefilter("error")
             out = fn(x, axis=-1)
             (out * ag.tensor(np.arange(out.size, dtype=dtype).reshape(out.shape))).sum().backward()
-        assert np.all(np.isfinite(out.data)), out
-        assert np.all(np.isfinite(x.grad.data)), x.grad
-    sm = ag.softmax(ag.tensor(logits), axis=-1).data
+        assert np.all(np.isfinite(out._data)), out
+        assert np.all(np.isfinite(x.grad._data)), x.grad
+    sm = ag.softmax(ag.tensor(logits), axis=-1)._data
     np.testing.assert_allclose(sm[0], [1.0, 0.0, 0.0])
     np.testing.assert_allclose(sm[1], [1 / 3, 1 / 3, 1 / 3], rtol=1e-6)
-    lsm = ag.log_softmax(ag.tensor(logits), axis=-1).data
+    lsm = ag.log_softmax(ag.tensor(logits), axis=-1)._data
     np.testing.assert_allclose(lsm[0], [0.0, -2e4, -1e4], rtol=1e-6)
-    np.testing.assert_allclose(ag.logsumexp(ag.tensor(logits), axis=1).data,
+    np.testing.assert_allclose(ag.logsumexp(ag.tensor(logits), axis=1)._data,
                                [1e4, -1e4 + np.log(3.0), 1e4 + np.log(2 + np.exp(-1.0))], rtol=1e-6)
 
 
@@ -294,7 +294,7 @@ def test_log_softmax_gradient_is_softmax_minus_onehot():
     x = ag.tensor(np.array([[1.0, 2.0, 3.0]]), requires_grad=True)
     (-ag.log_softmax(x, axis=1)[0, 2]).backward()
     p = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
-    np.testing.assert_allclose(x.grad.data, [p - np.array([0.0, 0.0, 1.0])])
+    np.testing.assert_allclose(x.grad._data, [p - np.array([0.0, 0.0, 1.0])])
 
 
 def test_logsumexp_of_all_minus_inf_is_minus_inf():
@@ -306,7 +306,7 @@ def test_logsumexp_of_all_minus_inf_is_minus_inf():
 @given(case=soft_case())
 def test_cumsum(case):
     x, axis = case
-    np.testing.assert_allclose(ag.cumsum(x, axis=axis).data, np.cumsum(x.data, axis=axis))
+    np.testing.assert_allclose(ag.cumsum(x, axis=axis)._data, np.cumsum(x._data, axis=axis))
     assert gradcheck(lambda t: t.cumsum(axis) ** 2, (x,))
 
 

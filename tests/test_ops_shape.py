@@ -19,7 +19,7 @@ def weighted(t):
 def check(fn, x, expected, *, gradgrad=False):
     out = fn(x)
     assert out.shape == expected.shape, (out.shape, expected.shape)
-    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(out._data, expected)
     assert gradcheck(fn, (x,))
     if gradgrad:
         assert gradgradcheck(lambda t: weighted(fn(t)) * fn(t), (x,))
@@ -31,15 +31,15 @@ def test_reshape_and_view(x, data):
     n = x.size
     target = data.draw(st.sampled_from([(n,), (-1,), (1, n), (n, 1), tuple(reversed(x.shape)), (1,) + x.shape,
                                         ()]).filter(lambda s: s != () or n == 1))
-    check(lambda t: t.reshape(target), x, x.data.reshape(target), gradgrad=True)
-    check(lambda t: t.view(*target), x, x.data.reshape(target))
-    check(lambda t: ag.reshape(t, target), x, x.data.reshape(target))
+    check(lambda t: t.reshape(target), x, x._data.reshape(target), gradgrad=True)
+    check(lambda t: t.view(*target), x, x._data.reshape(target))
+    check(lambda t: ag.reshape(t, target), x, x._data.reshape(target))
 
 
 def test_reshape_gradient_values():
     x = ag.tensor(np.arange(6.0), requires_grad=True)
     (x.reshape(2, 3) * ag.tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1, 2, 3, 4, 5, 6])
+    np.testing.assert_array_equal(x.grad._data, [1, 2, 3, 4, 5, 6])
 
 
 @given(x=tensors(shape=shapes(min_dims=1, max_dims=4, max_side=3)), data=st.data())
@@ -48,9 +48,9 @@ def test_flatten(x, data):
     s = data.draw(st.integers(-nd, nd - 1))
     e = data.draw(st.integers(-nd, nd - 1).filter(lambda e: e % nd >= s % nd))
     a, b = s % nd, e % nd
-    expected = x.data.reshape(x.shape[:a] + (-1,) + x.shape[b + 1:])
+    expected = x._data.reshape(x.shape[:a] + (-1,) + x.shape[b + 1:])
     check(lambda t: ag.flatten(t, s, e), x, expected)
-    check(lambda t: t.flatten(), x, x.data.reshape(-1))
+    check(lambda t: t.flatten(), x, x._data.reshape(-1))
 
 
 def test_flatten_zero_dim_and_bad_dims():
@@ -65,18 +65,18 @@ def test_permute_transpose_swapaxes(x, data):
     nd = x.ndim
     perm = data.draw(st.permutations(range(nd)))
     neg = tuple(p - nd if data.draw(st.booleans()) else p for p in perm)  # negative dims too
-    check(lambda t: t.permute(*neg), x, np.transpose(x.data, perm), gradgrad=True)
-    check(lambda t: ag.permute(t, neg), x, np.transpose(x.data, perm))
+    check(lambda t: t.permute(*neg), x, np.transpose(x._data, perm), gradgrad=True)
+    check(lambda t: ag.permute(t, neg), x, np.transpose(x._data, perm))
     a, b = data.draw(st.integers(-nd, nd - 1)), data.draw(st.integers(-nd, nd - 1))
-    check(lambda t: t.transpose(a, b), x, np.swapaxes(x.data, a, b))
-    check(lambda t: ag.swapaxes(t, a, b), x, np.swapaxes(x.data, a, b))
-    check(lambda t: t.T, x, x.data.T)
-    check(lambda t: ag.transpose(t), x, np.transpose(x.data))
+    check(lambda t: t.transpose(a, b), x, np.swapaxes(x._data, a, b))
+    check(lambda t: ag.swapaxes(t, a, b), x, np.swapaxes(x._data, a, b))
+    check(lambda t: t.T, x, x._data.T)
+    check(lambda t: ag.transpose(t), x, np.transpose(x._data))
 
 
 def test_mT_swaps_last_two():
     x = ag.tensor(np.arange(24.0).reshape(2, 3, 4))
-    np.testing.assert_array_equal(x.mT.data, np.swapaxes(x.data, -1, -2))
+    np.testing.assert_array_equal(x.mT._data, np.swapaxes(x._data, -1, -2))
 
 
 def test_permute_rejects_non_permutations():
@@ -95,14 +95,14 @@ def test_transpose_and_swapaxes_of_zero_dim():
 # -- squeeze / unsqueeze -----------------------------------------------------------------------
 @given(x=tensors(shape=shapes(max_dims=4, max_side=2)), data=st.data())
 def test_squeeze_unsqueeze(x, data):
-    check(lambda t: t.squeeze(), x, np.squeeze(x.data))
+    check(lambda t: t.squeeze(), x, np.squeeze(x._data))
     if x.ndim:
         d = data.draw(st.integers(-x.ndim, x.ndim - 1))
-        expected = np.squeeze(x.data, d) if x.shape[d] == 1 else x.data   # PyTorch: a no-op if size != 1
+        expected = np.squeeze(x._data, d) if x.shape[d] == 1 else x._data   # PyTorch: a no-op if size != 1
         check(lambda t: t.squeeze(d), x, expected)
     u = data.draw(st.integers(-x.ndim - 1, x.ndim))
-    check(lambda t: t.unsqueeze(u), x, np.expand_dims(x.data, u))
-    check(lambda t: ag.expand_dims(t, u), x, np.expand_dims(x.data, u))
+    check(lambda t: t.unsqueeze(u), x, np.expand_dims(x._data, u))
+    check(lambda t: ag.expand_dims(t, u), x, np.expand_dims(x._data, u))
 
 
 def test_unsqueeze_out_of_range():
@@ -122,7 +122,7 @@ def expand_case(draw):
 @given(case=expand_case(), data=st.data())
 def test_expand_broadcast_to(case, data):
     x, target = case
-    expected = np.broadcast_to(x.data, target)
+    expected = np.broadcast_to(x._data, target)
     check(lambda t: t.broadcast_to(target), x, expected, gradgrad=True)
     check(lambda t: ag.broadcast_to(t, target), x, expected)
     lead = len(target) - x.ndim
@@ -135,7 +135,7 @@ def test_expand_broadcast_to(case, data):
 def test_expand_gradient_sums_over_copies():
     x = ag.tensor(np.array([[1.0], [2.0]]), requires_grad=True)
     x.expand(3, 2, 4).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[12.0], [12.0]])
+    np.testing.assert_array_equal(x.grad._data, [[12.0], [12.0]])
 
 
 def test_broadcast_tensors():
@@ -167,10 +167,10 @@ def cat_case(draw):
 @given(case=cat_case())
 def test_cat_concatenate(case):
     parts, axis = case
-    expected = np.concatenate([p.data for p in parts], axis=axis)
+    expected = np.concatenate([p._data for p in parts], axis=axis)
     for f in (lambda *ps: ag.cat(ps, dim=axis), lambda *ps: ag.concatenate(list(ps), axis=axis)):
         out = f(*parts)
-        np.testing.assert_array_equal(out.data, expected)
+        np.testing.assert_array_equal(out._data, expected)
         assert gradcheck(f, tuple(parts))
     assert gradgradcheck(lambda *ps: ag.cat(ps, axis) ** 2, tuple(parts))
 
@@ -179,7 +179,7 @@ def test_cat_with_a_constant_part():
     x = ag.tensor(np.ones((2, 2)), requires_grad=True)
     out = ag.cat([x, ag.zeros(1, 2, dtype=np.float64)], axis=0)
     (out * ag.tensor(np.arange(6.0).reshape(3, 2))).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0], [2.0, 3.0]])
+    np.testing.assert_array_equal(x.grad._data, [[0.0, 1.0], [2.0, 3.0]])
 
 
 @given(data=st.data())
@@ -189,7 +189,7 @@ def test_stack(data):
     parts = [data.draw(tensors(shape=shape)) for _ in range(n)]
     axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
     f = (lambda *ps: ag.stack(ps, axis=axis))
-    np.testing.assert_array_equal(f(*parts).data, np.stack([p.data for p in parts], axis=axis))
+    np.testing.assert_array_equal(f(*parts)._data, np.stack([p._data for p in parts], axis=axis))
     assert gradcheck(f, tuple(parts))
     assert gradgradcheck(lambda *ps: ag.stack(ps, dim=axis) ** 2, tuple(parts))
 
@@ -212,7 +212,7 @@ def test_split_chunk(x, data):
     size = data.draw(st.integers(1, n + 1))
     pieces = ag.split(x, size, dim=dim)
     assert all(p.shape[dim] <= size for p in pieces)
-    np.testing.assert_array_equal(np.concatenate([p.data for p in pieces], axis=dim), x.data)
+    np.testing.assert_array_equal(np.concatenate([p._data for p in pieces], axis=dim), x._data)
     assert len(pieces) == -(-n // size)
     assert gradcheck(lambda t: ag.split(t, size, dim), (x,))
     cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=3)))
@@ -223,9 +223,9 @@ def test_split_chunk(x, data):
     k = data.draw(st.integers(1, 4))
     chunks = ag.chunk(x, k, dim)
     assert len(chunks) <= k
-    expected = np.array_split(x.data, range(-(-n // k), n, -(-n // k)), axis=dim)
+    expected = np.array_split(x._data, range(-(-n // k), n, -(-n // k)), axis=dim)
     for c, e in zip(chunks, expected):
-        np.testing.assert_array_equal(c.data, e)
+        np.testing.assert_array_equal(c._data, e)
     assert gradcheck(lambda t: ag.chunk(t, k, dim), (x,))
 
 
@@ -249,7 +249,7 @@ def test_pad(x, data):
     for i in range(k):
         widths[x.ndim - 1 - i] = (flat[2 * i], flat[2 * i + 1])
     value = data.draw(st.sampled_from([0.0, -1.5]))
-    expected = np.pad(x.data, widths, constant_values=value)
+    expected = np.pad(x._data, widths, constant_values=value)
     check(lambda t: ag.pad(t, flat, value=value), x, expected, gradgrad=True)       # PyTorch's flat order
     check(lambda t: ag.pad(t, tuple(widths), value=value), x, expected)             # numpy's pairs
 
@@ -267,17 +267,17 @@ def test_pad_errors():
 def test_flip(x, data):
     dims = data.draw(st.lists(st.integers(0, x.ndim - 1), unique=True, min_size=1))
     neg = [d - x.ndim for d in dims]
-    check(lambda t: t.flip(dims), x, np.flip(x.data, tuple(dims)), gradgrad=True)
-    check(lambda t: ag.flip(t, neg), x, np.flip(x.data, tuple(dims)))
+    check(lambda t: t.flip(dims), x, np.flip(x._data, tuple(dims)), gradgrad=True)
+    check(lambda t: ag.flip(t, neg), x, np.flip(x._data, tuple(dims)))
 
 
 @given(x=tensors(shape=shapes(max_dims=3, max_side=3)), data=st.data())
 def test_tile_repeat(x, data):
     extra = data.draw(st.integers(0, 2))
     reps = tuple(data.draw(st.integers(1, 3)) for _ in range(x.ndim + extra))
-    check(lambda t: t.repeat(*reps), x, np.tile(x.data, reps), gradgrad=True)
+    check(lambda t: t.repeat(*reps), x, np.tile(x._data, reps), gradgrad=True)
     short = reps[:max(len(reps) - extra - 1, 0)] if x.ndim else reps
-    check(lambda t: ag.tile(t, short), x, np.tile(x.data, short))
+    check(lambda t: ag.tile(t, short), x, np.tile(x._data, short))
 
 
 def test_repeat_needs_enough_sizes():
@@ -292,14 +292,14 @@ def test_astype_float_keeps_gradient_in_input_dtype():
     assert y.dtype == np.float64 and y.grad_fn is not None
     (y * y).sum().backward()
     assert x.grad.dtype == np.float32
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 4.0])
 
 
 def test_astype_to_integer_cuts_gradient():
     x = ag.tensor(np.array([1.7, -2.2]), requires_grad=True)
     i = x.long()
     assert i.dtype == np.int64 and not i.requires_grad
-    np.testing.assert_array_equal(i.data, [1, -2])
+    np.testing.assert_array_equal(i._data, [1, -2])
     with pytest.raises(TypeError, match="astype: unsupported dtype"):
         x.astype(np.complex128)
 
@@ -307,9 +307,9 @@ def test_astype_to_integer_cuts_gradient():
 def test_clone_is_a_copy_on_the_tape():
     x = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
     c = x.clone()
-    assert c.data is not x.data and not np.shares_memory(c.data, x.data)
+    assert c._data is not x._data and not np.shares_memory(c._data, x._data)
     (c * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad._data, [3.0, 3.0])
 
 
 def test_reshape_error_names_op_and_shapes():

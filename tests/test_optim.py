@@ -39,7 +39,7 @@ def quad_loss(w, v):
 
 
 def flat(w, v):
-    return np.concatenate([w.data.ravel(), v.data])
+    return np.concatenate([w._data.ravel(), v._data])
 
 
 def run_ours(cls, steps=20, **kw):
@@ -232,7 +232,7 @@ def test_adam_fused_kernel_matches_numpy_path(shape, dtype, amsgrad, maximize, d
         for g in grads:
             p.grad = ag.tensor(g)
             opt.step()
-        results.append((p.data.copy(), opt.state[p]))
+        results.append((p._data.copy(), opt.state[p]))
     (pa, sa), (pb, sb) = results
     tol = 1e-5 if dtype == np.float32 else 1e-13
     np.testing.assert_allclose(pa, pb, rtol=tol, atol=tol)
@@ -249,7 +249,7 @@ def test_adam_fused_handles_non_contiguous_parameter():
         opt = optim.Adam([t], lr=0.1, fused=fused)
         t.grad = ag.tensor(np.ones((4, 3)))
         opt.step()
-    np.testing.assert_allclose(p.data, q.data, rtol=1e-15)
+    np.testing.assert_allclose(p._data, q._data, rtol=1e-15)
 
 
 # -- the original project's bugs, pinned ---------------------------------------------------------
@@ -258,19 +258,19 @@ def test_sgd_applies_the_learning_rate_once():
     opt = optim.SGD([p], lr=0.1)
     p.grad = ag.tensor([3.0, 4.0], dtype=np.float64)
     opt.step()
-    np.testing.assert_allclose(p.data, [1.0 - 0.3, -2.0 - 0.4], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(p._data, [1.0 - 0.3, -2.0 - 0.4], rtol=0, atol=1e-15)
 
 
 def test_adam_first_step_is_bias_corrected():
     # with bias correction m_hat = g and v_hat = g^2 on step 1, so every element moves by lr * sign(g)
     p = ag.tensor([1.0, 1.0, 1.0], dtype=np.float64, requires_grad=True)
     for fused in FUSED:
-        q = ag.tensor(p.data.copy(), requires_grad=True)
+        q = ag.tensor(p._data.copy(), requires_grad=True)
         opt = optim.Adam([q], lr=0.01, eps=0)
         opt.param_groups[0]["fused"] = fused
         q.grad = ag.tensor([1e-3, -5.0, 200.0], dtype=np.float64)
         opt.step()
-        np.testing.assert_allclose(q.data, [0.99, 1.01, 0.99], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(q._data, [0.99, 1.01, 0.99], rtol=0, atol=1e-15)
 
 
 def test_rmsprop_stores_its_running_average():
@@ -323,8 +323,8 @@ def test_matches_torch_for_50_steps(torch64, name, kw):
     noise = np.random.default_rng(7).standard_normal((50, 9))
     w, v = make_params()
     ours = getattr(optim, name)([{"params": [w]}, {"params": [v], "lr": kw.get("lr", 1.0) * 0.5}], **kw)
-    tw = torch.tensor(w.data.copy(), requires_grad=True)
-    tv = torch.tensor(v.data.copy(), requires_grad=True)
+    tw = torch.tensor(w._data.copy(), requires_grad=True)
+    tv = torch.tensor(v._data.copy(), requires_grad=True)
     tkw = {k: val for k, val in kw.items() if k != "fused"}
     theirs = getattr(torch.optim, name)([{"params": [tw]}, {"params": [tv], "lr": kw.get("lr", 1.0) * 0.5}], **tkw)
     for t in range(50):
@@ -389,15 +389,15 @@ def test_minimizes_rosenbrock(name):
     # the engine's gradient is checked once; the loop then uses the closed form, so 10^4 steps take
     # a fraction of a second (the trajectory tests above run every optimizer through backward())
     rosenbrock(p).backward()
-    np.testing.assert_allclose(p.grad.data, rosenbrock_grad(p.data), rtol=1e-14)
+    np.testing.assert_allclose(p.grad._data, rosenbrock_grad(p._data), rtol=1e-14)
     opt = make([p])
     s = sched(opt) if sched else None
     for _ in range(steps):
-        p.grad = ag.Tensor(rosenbrock_grad(p.data))
+        p.grad = ag.Tensor(rosenbrock_grad(p._data))
         opt.step()
         if s is not None:
             s.step()
-    assert np.abs(p.data - 1).max() < 1e-3, p.data
+    assert np.abs(p._data - 1).max() < 1e-3, p._data
 
 
 def test_step_with_closure_minimizes_rosenbrock_through_backward():
@@ -413,7 +413,7 @@ def test_step_with_closure_minimizes_rosenbrock_through_backward():
     with ag.no_grad():  # step re-enables grad for the closure
         losses = [float(opt.step(closure)) for _ in range(1500)]
     assert losses[-1] < 1e-6 < losses[0]
-    assert np.abs(p.data - 1).max() < 1e-3
+    assert np.abs(p._data - 1).max() < 1e-3
 
 
 # -- bad input -----------------------------------------------------------------------------------
@@ -496,19 +496,19 @@ def test_parameters_without_grad_are_skipped():
     opt = optim.Adam([a, b], lr=0.1)
     a.grad = ag.tensor([1.0, 1.0])
     opt.step()
-    np.testing.assert_allclose(b.data, [1.0, 2.0])
+    np.testing.assert_allclose(b._data, [1.0, 2.0])
     assert b not in opt.state and a in opt.state
     assert a._version == 1 and b._version == 0
 
 
 def test_update_is_in_place_under_no_grad_and_bumps_the_version():
     p = _p()
-    buf = p.data
+    buf = p._data
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     for i in range(3):
         (p * p).sum().backward()
         opt.step()
-        assert p.data is buf and p._version == i + 1
+        assert p._data is buf and p._version == i + 1
         assert p.is_leaf and p.grad_fn is None
         opt.zero_grad()
 
@@ -528,7 +528,7 @@ def test_zero_grad():
     (p * p).sum().backward()
     g = p.grad
     opt.zero_grad(set_to_none=False)
-    assert p.grad is g and np.all(g.data == 0)
+    assert p.grad is g and np.all(g._data == 0)
     opt.zero_grad()
     assert p.grad is None
 
@@ -542,9 +542,9 @@ def test_param_groups_have_their_own_options_and_defaults():
     for t in (a, b, c):
         t.grad = ag.tensor([1.0, 1.0])
     opt.step()
-    np.testing.assert_allclose(a.data, [0.9, 1.9])
-    np.testing.assert_allclose(b.data, [0.5, 1.5])
-    np.testing.assert_allclose(c.data, [1 - 0.1 * 1.1, 2 - 0.1 * 1.2], rtol=1e-6)
+    np.testing.assert_allclose(a._data, [0.9, 1.9])
+    np.testing.assert_allclose(b._data, [0.5, 1.5])
+    np.testing.assert_allclose(c._data, [1 - 0.1 * 1.1, 2 - 0.1 * 1.2], rtol=1e-6)
 
 
 def test_named_parameters_are_accepted():
@@ -594,7 +594,7 @@ def test_state_dict_round_trip_resumes_exactly(cls, kw):
     assert sorted(sd) == ["param_groups", "state"]
     assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
     assert sorted(sd["state"]) == [0, 1]
-    w2, v2 = ag.tensor(w.data.copy(), requires_grad=True), ag.tensor(v.data.copy(), requires_grad=True)
+    w2, v2 = ag.tensor(w._data.copy(), requires_grad=True), ag.tensor(v._data.copy(), requires_grad=True)
     opt2 = cls([{"params": [w2]}, {"params": [v2]}], **kw)
     opt2.load_state_dict(sd)
     assert opt2.param_groups[1]["lr"] == 0.02
@@ -624,7 +624,7 @@ def test_state_dict_round_trips_through_nn_save(tmp_path):
         _train(opt, w, v, 3)
         nn.save(opt.state_dict(), tmp_path / "opt.npz")
         loaded = nn.load(tmp_path / "opt.npz")
-        w2, v2 = ag.tensor(w.data.copy(), requires_grad=True), ag.tensor(v.data.copy(), requires_grad=True)
+        w2, v2 = ag.tensor(w._data.copy(), requires_grad=True), ag.tensor(v._data.copy(), requires_grad=True)
         opt2 = cls([w2, v2], **kw)
         opt2.load_state_dict(loaded)
         _train(opt, w, v, 3)
@@ -682,7 +682,7 @@ def test_scheduler_and_optimizer_resume_together():
     for _ in range(3):
         _train(opt, w, v, 1)
         sched.step()
-    w2, v2 = ag.tensor(w.data.copy(), requires_grad=True), ag.tensor(v.data.copy(), requires_grad=True)
+    w2, v2 = ag.tensor(w._data.copy(), requires_grad=True), ag.tensor(v._data.copy(), requires_grad=True)
     opt2 = optim.SGD([w2, v2], lr=0.1, momentum=0.9)
     sched2 = lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
     opt2.load_state_dict(opt.state_dict())

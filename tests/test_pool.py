@@ -81,8 +81,8 @@ def test_max_pool2d_matches_loop(cfg):
     x = np.random.default_rng(cfg["seed"]).integers(-3, 3, cfg["shape"]).astype(np.float64)  # many ties
     out, idx = ag.max_pool2d(ag.tensor(x), cfg["k"], cfg["s"], cfg["p"], cfg["d"], cfg["ceil"], return_indices=True)
     want, want_idx = max_pool_loop(x, cfg["k"], cfg["s"], cfg["p"], cfg["d"], cfg["ceil"])
-    np.testing.assert_array_equal(out.data, want)
-    np.testing.assert_array_equal(idx.data, want_idx)
+    np.testing.assert_array_equal(out._data, want)
+    np.testing.assert_array_equal(idx._data, want_idx)
     assert idx.dtype == np.int64
     # the gradient goes to the argmax of each window (overlapping windows add up)
     xt = ag.tensor(x, requires_grad=True)
@@ -91,7 +91,7 @@ def test_max_pool2d_matches_loop(cfg):
     gw = np.zeros(x.shape)
     for n, c, oy, ox in np.ndindex(*want.shape):
         gw[n, c].flat[want_idx[n, c, oy, ox]] += g[n, c, oy, ox]
-    np.testing.assert_allclose(xt.grad.data, gw, atol=1e-12)
+    np.testing.assert_allclose(xt.grad._data, gw, atol=1e-12)
 
 
 @settings(max_examples=15)
@@ -116,38 +116,38 @@ def test_overlapping_windows_3x3(s):
     xt = ag.tensor(x, requires_grad=True)
     y = ag.max_pool2d(xt, 3, s)
     assert y.shape == ((1, 1, 2, 2) if s == 2 else (1, 1, 3, 3))
-    np.testing.assert_array_equal(y.data, 5.0)
+    np.testing.assert_array_equal(y._data, 5.0)
     y.sum().backward()
-    assert xt.grad.data[0, 0, 2, 2] == y.data.size       # one unit from each window
-    assert xt.grad.data.sum() == y.data.size
+    assert xt.grad._data[0, 0, 2, 2] == y._data.size       # one unit from each window
+    assert xt.grad._data.sum() == y._data.size
     # avg pooling spreads each window's gradient over its 9 inputs
     xa = ag.tensor(x, requires_grad=True)
     ya = ag.avg_pool2d(xa, 3, s)
-    np.testing.assert_allclose(ya.data, 5.0 / 9)
+    np.testing.assert_allclose(ya._data, 5.0 / 9)
     ya.sum().backward()
     counts = np.zeros((5, 5))
     for oy in range(ya.shape[2]):
         for ox in range(ya.shape[3]):
             counts[oy * s:oy * s + 3, ox * s:ox * s + 3] += 1
-    np.testing.assert_allclose(xa.grad.data[0, 0], counts / 9)
+    np.testing.assert_allclose(xa.grad._data[0, 0], counts / 9)
 
 
 def test_max_pool2d_ties_go_to_first_max():
     x = ag.ones(1, 1, 4, 4, dtype="float64", requires_grad=True)
     y, idx = ag.max_pool2d(x, 2, return_indices=True)
-    np.testing.assert_array_equal(idx.data[0, 0], [[0, 2], [8, 10]])
+    np.testing.assert_array_equal(idx._data[0, 0], [[0, 2], [8, 10]])
     y.sum().backward()
     want = np.zeros((4, 4))
     want[::2, ::2] = 1
-    np.testing.assert_array_equal(x.grad.data[0, 0], want)
+    np.testing.assert_array_equal(x.grad._data[0, 0], want)
 
 
 def test_max_pool2d_nan_and_neg_inf():
     x = np.full((1, 1, 2, 4), -np.inf)
     x[0, 0, 1, 3] = np.nan
     y, idx = ag.max_pool2d(ag.tensor(x), 2, return_indices=True)
-    assert y.data[0, 0, 0, 0] == -np.inf and idx.data[0, 0, 0, 0] == 0   # all -inf: the first position
-    assert np.isnan(y.data[0, 0, 0, 1]) and idx.data[0, 0, 0, 1] == 7    # NaN propagates
+    assert y._data[0, 0, 0, 0] == -np.inf and idx._data[0, 0, 0, 0] == 0   # all -inf: the first position
+    assert np.isnan(y._data[0, 0, 0, 1]) and idx._data[0, 0, 0, 1] == 7    # NaN propagates
 
 
 def test_max_pool2d_float32_and_unbatched():
@@ -155,7 +155,7 @@ def test_max_pool2d_float32_and_unbatched():
     y = ag.max_pool2d(x, 2)
     assert y.shape == (2, 2, 2) and y.dtype == np.float32
     y.sum().backward()
-    assert x.grad.dtype == np.float32 and x.grad.data.sum() == 8
+    assert x.grad.dtype == np.float32 and x.grad._data.sum() == 8
 
 
 # -- average pooling ---------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_max_pool2d_float32_and_unbatched():
 def test_avg_pool2d_matches_loop(cfg, cip):
     x = np.random.default_rng(cfg["seed"]).standard_normal(cfg["shape"])
     y = ag.avg_pool2d(ag.tensor(x), cfg["k"], cfg["s"], cfg["p"], cfg["ceil"], cip)
-    np.testing.assert_allclose(y.data, avg_pool_loop(x, cfg["k"], cfg["s"], cfg["p"], cfg["ceil"], cip), atol=1e-12)
+    np.testing.assert_allclose(y._data, avg_pool_loop(x, cfg["k"], cfg["s"], cfg["p"], cfg["ceil"], cip), atol=1e-12)
 
 
 @settings(max_examples=15)
@@ -198,7 +198,7 @@ def test_adaptive_avg_pool2d(size, want):
     xt = ag.tensor(x, requires_grad=True)
     y = ag.adaptive_avg_pool2d(xt, size)
     assert y.shape == (2, 3) + want
-    np.testing.assert_allclose(y.data, adaptive_loop(x, *want), atol=1e-12)
+    np.testing.assert_allclose(y._data, adaptive_loop(x, *want), atol=1e-12)
     gradcheck(lambda x: ag.adaptive_avg_pool2d(x, size), (ag.tensor(x[:1, :2], requires_grad=True),),
               n_cotangents=1)
 
@@ -209,7 +209,7 @@ def test_upsample_nearest2d(sh, sw, h, w, seed):
     x = np.random.default_rng(seed).standard_normal((2, 2, h, w))
     y = ag.upsample_nearest2d(ag.tensor(x), (sh, sw))
     want = np.repeat(np.repeat(x, sh, axis=2), sw, axis=3)
-    np.testing.assert_array_equal(y.data, want)
+    np.testing.assert_array_equal(y._data, want)
     gradcheck(lambda x: ag.upsample_nearest2d(x, (sh, sw)), (ag.tensor(x, requires_grad=True),), n_cotangents=1)
 
 
@@ -248,21 +248,21 @@ def test_pools_match_torch(cfg):
     xa, xt = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, i = ag.max_pool2d(xa, cfg["k"], cfg["s"], cfg["p"], cfg["d"], cfg["ceil"], return_indices=True)
     yt, it = F.max_pool2d(xt, cfg["k"], cfg["s"], cfg["p"], cfg["d"], cfg["ceil"], return_indices=True)
-    np.testing.assert_array_equal(y.data, yt.detach().numpy())
-    np.testing.assert_array_equal(i.data, it.numpy())
+    np.testing.assert_array_equal(y._data, yt.detach().numpy())
+    np.testing.assert_array_equal(i._data, it.numpy())
     g = np.random.default_rng(cfg["seed"]).standard_normal(y.shape)
     y.backward(g)
     yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(xa.grad._data, xt.grad.numpy(), atol=1e-12)
     for cip in (True, False):
         xa, xt = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         y = ag.avg_pool2d(xa, cfg["k"], cfg["s"], cfg["p"], cfg["ceil"], cip)
         yt = F.avg_pool2d(xt, cfg["k"], cfg["s"], cfg["p"], cfg["ceil"], cip)
-        np.testing.assert_allclose(y.data, yt.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(y._data, yt.detach().numpy(), atol=1e-12)
         g = np.random.default_rng(cfg["seed"]).standard_normal(y.shape)
         y.backward(g)
         yt.backward(torch.tensor(g))
-        np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), atol=1e-12)
+        np.testing.assert_allclose(xa.grad._data, xt.grad.numpy(), atol=1e-12)
 
 
 def test_max_pool2d_ties_match_torch():
@@ -272,7 +272,7 @@ def test_max_pool2d_ties_match_torch():
         xa, xt = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         ag.max_pool2d(xa, k, s).sum().backward()
         torch.nn.functional.max_pool2d(xt, k, s).sum().backward()
-        np.testing.assert_array_equal(xa.grad.data, xt.grad.numpy())
+        np.testing.assert_array_equal(xa.grad._data, xt.grad.numpy())
 
 
 def test_adaptive_and_upsample_match_torch():
@@ -280,7 +280,7 @@ def test_adaptive_and_upsample_match_torch():
     F = torch.nn.functional
     x = np.random.default_rng(0).standard_normal((2, 3, 9, 7))
     for size in (1, (3, 2), (4, 5), (9, 7)):
-        np.testing.assert_allclose(ag.adaptive_avg_pool2d(ag.tensor(x), size).data,
+        np.testing.assert_allclose(ag.adaptive_avg_pool2d(ag.tensor(x), size)._data,
                                    F.adaptive_avg_pool2d(torch.tensor(x), size).numpy(), atol=1e-12)
-    np.testing.assert_array_equal(ag.upsample_nearest2d(ag.tensor(x), (2, 3)).data,
+    np.testing.assert_array_equal(ag.upsample_nearest2d(ag.tensor(x), (2, 3))._data,
                                   F.interpolate(torch.tensor(x), scale_factor=(2, 3), mode="nearest").numpy())

@@ -13,7 +13,7 @@ def test_attributes():
     assert t.numel() == 6 and t.dim() == 2 and len(t) == 2
     assert t.requires_grad and t.is_leaf and t.grad is None and t.grad_fn is None
     assert t.T.shape == (3, 2)
-    np.testing.assert_array_equal(t.T.data, t.data.T)
+    np.testing.assert_array_equal(t.T._data, t._data.T)
     y = t * 2
     assert not y.is_leaf and y.requires_grad and y.grad_fn is not None
     assert y.grad_fn.name() == "MulBackward"
@@ -38,7 +38,7 @@ def test_item_numpy_detach_tolist():
 def test_detach_shares_memory():
     t = ag.tensor([1.0, 2.0], requires_grad=True)
     d = t.detach()
-    assert np.shares_memory(d.data, t.data)
+    assert np.shares_memory(d.data, t._data)
 
 
 def test_python_number_conversions():
@@ -57,7 +57,7 @@ def test_python_number_conversions():
 def test_hash_is_identity_and_eq_is_elementwise():
     a, b = ag.tensor([1.0]), ag.tensor([1.0])
     assert len({a, b}) == 2 and {a: 1}[a] == 1
-    assert isinstance(a == b, ag.Tensor) and (a == b).data.all()
+    assert isinstance(a == b, ag.Tensor) and (a == b)._data.all()
 
 
 # -- constructors --------------------------------------------------------------------------------
@@ -65,47 +65,47 @@ def test_tensor_copies_but_from_numpy_shares():
     arr = np.array([1.0, 2.0])
     t = ag.tensor(arr)
     arr[0] = 99.0
-    assert t.data[0] == 1.0
+    assert t._data[0] == 1.0
     f = ag.from_numpy(arr)
     arr[1] = -1.0
-    assert f.data[1] == -1.0 and f.dtype == np.float64
+    assert f._data[1] == -1.0 and f.dtype == np.float64
     with pytest.raises(TypeError, match="from_numpy: expected np.ndarray, got list"):
         ag.from_numpy([1.0])
     t2 = ag.tensor(t)
-    assert t2.data is not t.data
+    assert t2._data is not t._data
 
 
 def test_constructors():
     assert ag.zeros(2, 3).shape == (2, 3) and ag.zeros((2, 3)).shape == (2, 3)
-    assert ag.zeros(2, 3).dtype == np.float32 and not ag.zeros(2).data.any()
-    assert ag.ones(4).data.sum() == 4 and ag.ones(4).dtype == np.float32
+    assert ag.zeros(2, 3).dtype == np.float32 and not ag.zeros(2)._data.any()
+    assert ag.ones(4)._data.sum() == 4 and ag.ones(4).dtype == np.float32
     assert ag.ones(2, dtype=np.float64).dtype == np.float64
     assert ag.zeros(2, requires_grad=True).requires_grad
 
-    assert ag.full((2, 2), 1.5).dtype == np.float32 and ag.full((2, 2), 1.5).data[0, 0] == 1.5
+    assert ag.full((2, 2), 1.5).dtype == np.float32 and ag.full((2, 2), 1.5)._data[0, 0] == 1.5
     assert ag.full((2,), 3).dtype == np.int64
     assert ag.full((2,), True).dtype == np.bool_
     assert ag.full(3, 0.5).shape == (3,)
 
-    np.testing.assert_array_equal(ag.arange(5).data, np.arange(5))
+    np.testing.assert_array_equal(ag.arange(5)._data, np.arange(5))
     assert ag.arange(5).dtype == np.int64
     assert ag.arange(0.0, 1.0, 0.25).dtype == np.float32
-    np.testing.assert_allclose(ag.arange(0.0, 1.0, 0.25).data, [0, 0.25, 0.5, 0.75])
-    np.testing.assert_array_equal(ag.arange(2, 8, 3).data, [2, 5])
+    np.testing.assert_allclose(ag.arange(0.0, 1.0, 0.25)._data, [0, 0.25, 0.5, 0.75])
+    np.testing.assert_array_equal(ag.arange(2, 8, 3)._data, [2, 5])
 
     lin = ag.linspace(0, 1, 5)
     assert lin.dtype == np.float32
-    np.testing.assert_allclose(lin.data, [0, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(lin._data, [0, 0.25, 0.5, 0.75, 1.0])
 
-    np.testing.assert_array_equal(ag.eye(3).data, np.eye(3))
+    np.testing.assert_array_equal(ag.eye(3)._data, np.eye(3))
     assert ag.eye(2, 3).shape == (2, 3) and ag.eye(3).dtype == np.float32
 
     base = ag.tensor(np.ones((2, 3), np.float64))
     z = ag.zeros_like(base)
-    assert z.shape == (2, 3) and z.dtype == np.float64 and not z.data.any()
+    assert z.shape == (2, 3) and z.dtype == np.float64 and not z._data.any()
     o = ag.ones_like(base, dtype=np.float32)
-    assert o.dtype == np.float32 and o.data.all()
-    assert ag.full_like(base, 7.0).data[1, 2] == 7.0
+    assert o.dtype == np.float32 and o._data.all()
+    assert ag.full_like(base, 7.0)._data[1, 2] == 7.0
 
 
 def test_random_constructors_are_seedable():
@@ -113,17 +113,17 @@ def test_random_constructors_are_seedable():
     a = ag.randn(3, 4)
     ag.manual_seed(123)
     b = ag.randn(3, 4)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a._data, b._data)
     assert a.dtype == np.float32 and a.shape == (3, 4)
     g1, g2 = ag.Generator(7), ag.Generator(7)
-    np.testing.assert_array_equal(ag.rand(5, generator=g1).data, ag.rand(5, generator=g2).data)
+    np.testing.assert_array_equal(ag.rand(5, generator=g1)._data, ag.rand(5, generator=g2)._data)
     r = ag.rand(1000, generator=ag.Generator(0))
-    assert r.data.min() >= 0 and r.data.max() < 1
+    assert r._data.min() >= 0 and r._data.max() < 1
     n = ag.randn(20000, generator=ag.Generator(0), dtype=np.float64)
-    assert n.dtype == np.float64 and abs(n.data.mean()) < 0.05 and abs(n.data.std() - 1) < 0.05
-    assert not np.array_equal(ag.randn(4, generator=ag.Generator(1)).data, ag.randn(4, generator=ag.Generator(2)).data)
+    assert n.dtype == np.float64 and abs(n._data.mean()) < 0.05 and abs(n._data.std() - 1) < 0.05
+    assert not np.array_equal(ag.randn(4, generator=ag.Generator(1))._data, ag.randn(4, generator=ag.Generator(2))._data)
     i = ag.randint(0, 3, size=(100,), generator=ag.Generator(0))
-    assert i.dtype == np.int64 and set(np.unique(i.data)) <= {0, 1, 2}
+    assert i.dtype == np.int64 and set(np.unique(i._data)) <= {0, 1, 2}
     assert ag.randn(2, requires_grad=True).requires_grad
 
 
@@ -188,7 +188,7 @@ def test_python_floats_with_integer_tensors_give_the_default_dtype():
     for out in (i * 0.5, 0.5 * i, i + 1.5, i ** 0.5, 2.5 ** i, i / 2, i / (i + 1), 3 / (i + 1),
                 ag.tensor([True, False]) * 1.5, ag.tensor(np.array([3], np.uint8)) * 0.5):
         assert out.dtype == np.float32, out
-    np.testing.assert_allclose((i / 2).data, [0.0, 0.5, 1.0, 1.5])
+    np.testing.assert_allclose((i / 2)._data, [0.0, 0.5, 1.0, 1.5])
     assert (i + 1).dtype == np.int64 and (i * 2).dtype == np.int64   # ints stay ints
     ag.set_default_dtype(np.float64)
     try:
@@ -261,10 +261,10 @@ def test_repr_of_large_tensor_is_summarized():
 def test_np_asarray_and_array_protocol():
     t = ag.tensor([1.0, 2.0])
     a = np.asarray(t)
-    assert isinstance(a, np.ndarray) and a.dtype == np.float32 and a is t.data
+    assert isinstance(a, np.ndarray) and a.dtype == np.float32 and a is t._data
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
     c = np.array(t, copy=True)
-    assert c is not t.data and np.array_equal(c, t.data)
+    assert c is not t._data and np.array_equal(c, t._data)
     np.testing.assert_array_equal(np.sum(np.asarray(t)), 3.0)
 
 
@@ -276,20 +276,20 @@ def test_ndarray_on_the_left_defers_to_tensor():
 
 def test_operators_with_scalars_on_either_side_values():
     t = ag.tensor([1.0, 2.0, 4.0])
-    np.testing.assert_array_equal((2 * t).data, [2, 4, 8])
-    np.testing.assert_array_equal((1 - t).data, [0, -1, -3])
-    np.testing.assert_array_equal((t ** 2).data, [1, 4, 16])
-    np.testing.assert_array_equal((2 ** t).data, [2, 4, 16])
-    np.testing.assert_array_equal((-t).data, [-1, -2, -4])
-    np.testing.assert_array_equal((8 / t).data, [8, 4, 2])
-    np.testing.assert_array_equal((t // 2).data, [0, 1, 2])
-    np.testing.assert_array_equal((t % 3).data, [1, 2, 1])
-    np.testing.assert_array_equal((t > 1.5).data, [False, True, True])
-    np.testing.assert_array_equal((2 < t).data, [False, False, True])
-    np.testing.assert_array_equal(((t > 1) & (t < 4)).data, [False, True, False])
-    np.testing.assert_array_equal((~(t > 1)).data, [True, False, False])
+    np.testing.assert_array_equal((2 * t)._data, [2, 4, 8])
+    np.testing.assert_array_equal((1 - t)._data, [0, -1, -3])
+    np.testing.assert_array_equal((t ** 2)._data, [1, 4, 16])
+    np.testing.assert_array_equal((2 ** t)._data, [2, 4, 16])
+    np.testing.assert_array_equal((-t)._data, [-1, -2, -4])
+    np.testing.assert_array_equal((8 / t)._data, [8, 4, 2])
+    np.testing.assert_array_equal((t // 2)._data, [0, 1, 2])
+    np.testing.assert_array_equal((t % 3)._data, [1, 2, 1])
+    np.testing.assert_array_equal((t > 1.5)._data, [False, True, True])
+    np.testing.assert_array_equal((2 < t)._data, [False, False, True])
+    np.testing.assert_array_equal(((t > 1) & (t < 4))._data, [False, True, False])
+    np.testing.assert_array_equal((~(t > 1))._data, [True, False, False])
     w = ag.tensor([[1.0], [1.0], [1.0]])
-    np.testing.assert_array_equal((t @ w).data, [7.0])
+    np.testing.assert_array_equal((t @ w)._data, [7.0])
 
 
 def test_tensor_from_list_of_tensors():

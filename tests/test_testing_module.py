@@ -97,20 +97,20 @@ def test_gradcheck_with_a_constant_input_and_unused_input():
 def test_gradcheck_perturbs_non_contiguous_and_read_only_inputs():
     base = np.random.default_rng(0).standard_normal((4, 3))
     xt = ag.tensor(base, requires_grad=True)
-    xt.data = base.T                                    # a non-contiguous view
-    assert not xt.data.flags.c_contiguous
+    xt._data = base.T                                    # a non-contiguous view
+    assert not xt._data.flags.c_contiguous
     assert gradcheck(lambda a: (a * a).sum(axis=0), (xt,))
-    assert xt.data.base is base or np.shares_memory(xt.data, base)   # put back as it was
+    assert xt._data.base is base or np.shares_memory(xt._data, base)   # put back as it was
     ro = ag.Tensor(np.broadcast_to(np.array([1.0, 2.0]), (3, 2)), requires_grad=True)
-    assert not ro.data.flags.writeable
+    assert not ro._data.flags.writeable
     assert gradcheck(lambda a: (a ** 3).sum(), (ro,))
 
 
 def test_gradcheck_leaves_inputs_unchanged():
     x = x64(0.1, 0.2, 0.3)
-    before = x.data.copy()
+    before = x._data.copy()
     gradcheck(lambda a: a.exp(), (x,))
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x._data, before)
     assert x.grad is None
 
 
@@ -138,23 +138,23 @@ def test_tolerances_are_respected():
 def test_tensors_strategy_shape_dtype_elements(t):
     assert isinstance(t, ag.Tensor) and t.shape == (2, 3) and t.dtype == np.float64
     assert t.requires_grad and t.is_leaf
-    assert np.all(t.data >= -1.0) and np.all(t.data <= 0.5)
+    assert np.all(t._data >= -1.0) and np.all(t._data <= 0.5)
 
 
 @given(t=tensors(shape=shapes(max_dims=2), dtype=np.float32, requires_grad=False))
 def test_tensors_strategy_float32_without_grad(t):
     assert t.dtype == np.float32 and not t.requires_grad
-    assert np.all(np.isfinite(t.data)) and np.all(np.abs(t.data) <= 3.0)
+    assert np.all(np.isfinite(t._data)) and np.all(np.abs(t._data) <= 3.0)
 
 
 @given(t=tensors(shape=st.just((5,)), unique=True))
 def test_tensors_strategy_unique(t):
-    assert len(np.unique(t.data)) == 5
+    assert len(np.unique(t._data)) == 5
 
 
 @given(t=tensors(shape=(3,), dtype=np.int64, elements=st.integers(0, 4), requires_grad=False))
 def test_tensors_strategy_integers(t):
-    assert t.dtype == np.int64 and set(t.data.tolist()) <= set(range(5))
+    assert t.dtype == np.int64 and set(t._data.tolist()) <= set(range(5))
 
 
 def test_shapes_strategy_reaches_scalars_and_size_one_dims():

@@ -30,7 +30,7 @@ def compare(ag_fn, torch_fn, arrays, second_order=True, rtol=1e-10, atol=1e-12):
     assert len(outs_a) == len(outs_t)
     for oa, ot in zip(outs_a, outs_t):
         assert oa.shape == tuple(ot.shape), (oa.shape, tuple(ot.shape))
-        np.testing.assert_allclose(oa.data, ot.detach().numpy(), rtol=rtol, atol=atol, err_msg="forward")
+        np.testing.assert_allclose(oa._data, ot.detach().numpy(), rtol=rtol, atol=atol, err_msg="forward")
     rng = np.random.default_rng(0)
     vs = [rng.standard_normal(oa.shape) for oa in outs_a]
     ga = ag.autograd_grad(outs_a, ours, grad_outputs=[ag.tensor(v) for v in vs], create_graph=second_order,
@@ -38,7 +38,7 @@ def compare(ag_fn, torch_fn, arrays, second_order=True, rtol=1e-10, atol=1e-12):
     gt = torch.autograd.grad(outs_t, theirs, grad_outputs=[torch.tensor(v) for v in vs],
                              create_graph=second_order, allow_unused=True)
     for i, (a, t) in enumerate(zip(ga, gt)):
-        a_np = np.zeros(arrays[i].shape) if a is None else a.data
+        a_np = np.zeros(arrays[i].shape) if a is None else a._data
         t_np = np.zeros(arrays[i].shape) if t is None else t.detach().numpy(force=True)
         np.testing.assert_allclose(a_np, t_np, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}")
     if not second_order:
@@ -57,7 +57,7 @@ def compare(ag_fn, torch_fn, arrays, second_order=True, rtol=1e-10, atol=1e-12):
     else:
         g2a = [None] * len(arrays)
     for i, (a, t) in enumerate(zip(g2a, g2t)):
-        a_np = np.zeros(arrays[i].shape) if a is None else a.data
+        a_np = np.zeros(arrays[i].shape) if a is None else a._data
         t_np = np.zeros(arrays[i].shape) if t is None else t.detach().numpy(force=True)
         np.testing.assert_allclose(a_np, t_np, rtol=1e-9, atol=1e-10, err_msg=f"second-order gradient of input {i}")
 
@@ -102,7 +102,7 @@ def test_unary_parity_at_kinks(name):
 def test_sign_parity():
     # torch's sign has an all-zero gradient; ours records no gradient at all (the "no grad")
     x = np.array([-1.5, 0.0, 2.0])
-    np.testing.assert_array_equal(ag.sign(ag.tensor(x)).data, torch.sign(torch.tensor(x)).numpy())
+    np.testing.assert_array_equal(ag.sign(ag.tensor(x))._data, torch.sign(torch.tensor(x)).numpy())
     assert not ag.sign(ag.tensor(x, requires_grad=True)).requires_grad
 
 

@@ -53,7 +53,7 @@ def dtype_str(dt):
 def norm(a):
     """Euclidean norm of an array or Tensor (in float64), as a Python float."""
     if isinstance(a, Tensor):
-        a = a.data
+        a = a._data
     a = np.asarray(a)
     if a.dtype.kind not in "fiub":
         return float("nan")
@@ -72,7 +72,7 @@ def fmt_norm(x):
 def fmt_value(v, depth=0):
     """A short text for a non-tensor argument (kwargs, constants, indices)."""
     if isinstance(v, Tensor):
-        v = v.data
+        v = v._data
     if isinstance(v, np.ndarray):
         if v.ndim == 0:
             return fmt_value(v.item(), depth)

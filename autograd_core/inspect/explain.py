@@ -163,7 +163,7 @@ class ExplainLogger:
     def log_node(self, node, g, in_grads, inputs):
         """One VJP: ``g`` flowed into ``node``; ``in_grads`` are its rule's raw outputs per input."""
         self._step += 1
-        ga = g.data if isinstance(g, Tensor) else np.asarray(g)
+        ga = g._data if isinstance(g, Tensor) else np.asarray(g)
         lab = self._label(node)
         args = [self._in_label(node, i) for i in range(len(inputs))]
         args = ", ".join(args + [f"{k}={fmt_value(v)}" for k, v in _shown_kwargs(node.op, node.kwargs or {}).items()])
@@ -175,9 +175,9 @@ class ExplainLogger:
             if p is None or in_grads[i] is None:
                 continue
             gi = in_grads[i]
-            arr = gi.data if isinstance(gi, Tensor) else np.asarray(gi)
+            arr = gi._data if isinstance(gi, Tensor) else np.asarray(gi)
             x = inputs[i]
-            shape = tuple(np.shape(x.data if isinstance(x, Tensor) else x))
+            shape = tuple(np.shape(x._data if isinstance(x, Tensor) else x))
             summed = None
             note = ""
             if arr.shape != shape:

@@ -233,7 +233,7 @@ class profile:
     def _add(self, name, kind, dt, args):
         if self.record_shapes:
             ins = args if kind == "forward" else args[2:]  # a VJP rule gets (g, ans, *inputs)
-            shapes = ", ".join(shape_str(np.shape(a.data if isinstance(a, Tensor) else a)) for a in ins)
+            shapes = ", ".join(shape_str(np.shape(a._data if isinstance(a, Tensor) else a)) for a in ins)
             key = (name, shapes)
         else:
             key, shapes = name, None

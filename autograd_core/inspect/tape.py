@@ -384,7 +384,7 @@ def _broadcast_inputs(e, tape):
     shape = e.output.shape
     out = []
     for i, x in enumerate(e.inputs):
-        s = np.shape(x.data if isinstance(x, Tensor) else x)
+        s = np.shape(x._data if isinstance(x, Tensor) else x)
         if len(s) == 0 or tuple(s) == tuple(shape):
             continue
         if isinstance(x, Tensor):
@@ -517,7 +517,7 @@ def trace(fn, *example_inputs, names=None, module=None, **kwargs):
     inputs = [t for t, _ in flat]
     input_labels = [lab for _, lab in flat]
 
-    marked = [t for t in inputs if not t.requires_grad and t._node is None and t.data.dtype.kind == "f"]
+    marked = [t for t in inputs if not t.requires_grad and t._node is None and t._data.dtype.kind == "f"]
     marked = list({id(t): t for t in marked}.values())
     recorder = _Recorder()
     hooks = _module_scope_hooks(module, kinds) if module is not None else []

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..graph import check_inplace, mode
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor, get_default_dtype, make
 from .registry import defop, method, xp
 from ..kernels import activation as _kact
 from ..kernels import erf as _erf_any
@@ -244,7 +244,7 @@ def clip(x, min=None, max=None):
 
 def where(cond, x, y):
     """x where cond else y (cond is not differentiated)."""
-    c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
     return _where(x, y, cond=c)
 
 
@@ -255,7 +255,7 @@ _where = defop("where", lambda x, y, cond: np.where(cond, x, y),
 
 def _xp_where(cond, x, y):
     if isinstance(cond, Tensor):
-        cond = cond.data
+        cond = cond._data
     if isinstance(x, Tensor) or isinstance(y, Tensor):
         return _where(x, y, cond=cond)
     return np.where(cond, x, y)
@@ -289,22 +289,22 @@ def _inplace(ufunc, outofplace, opname):
         if mode.enabled and (self.requires_grad or (other_t and other.requires_grad)):
             check_inplace(self, opname)
             # Record out of place, then rebase ``self`` onto the new node (as PyTorch's in-place ops do).
-            old = self.detach()
+            old = make(self._data)
             old.requires_grad, old._node = self.requires_grad, self._node
             new = outofplace(old, other)
-            if new.shape != self.data.shape:
+            if new.shape != self._data.shape:
                 raise _inplace_error(opname, self, other)
-            if new.dtype != self.data.dtype:
-                if not np.can_cast(new.dtype, self.data.dtype, casting="same_kind"):
+            if new.dtype != self._data.dtype:
+                if not np.can_cast(new.dtype, self._data.dtype, casting="same_kind"):
                     raise _inplace_error(opname, self, other, new.dtype)
-                new = new.astype(self.data.dtype)
-            self.data = new.data
+                new = new.astype(self._data.dtype)
+            self._data = new._data
             self._node = new._node
             self.requires_grad = new.requires_grad
             self._version += 1
             return self
         try:
-            ufunc(self.data, other.data if other_t else other, out=self.data, casting="same_kind")
+            ufunc(self._data, other._data if other_t else other, out=self._data, casting="same_kind")
         except (TypeError, ValueError):
             raise _inplace_error(opname, self, other) from None
         self._version += 1
@@ -315,17 +315,17 @@ def _inplace(ufunc, outofplace, opname):
 
 def _inplace_error(opname, self, other, result_dtype=None):
     """The one-line error for an in-place op whose result can't be stored in ``self`` (as PyTorch refuses)."""
-    od = other.data if isinstance(other, Tensor) else np.asarray(other)
+    od = other._data if isinstance(other, Tensor) else np.asarray(other)
     try:
-        shape = np.broadcast_shapes(self.data.shape, od.shape)
+        shape = np.broadcast_shapes(self._data.shape, od.shape)
     except ValueError:
-        return ValueError(f"{opname}: shapes {tuple(self.data.shape)} and {tuple(od.shape)} can't be broadcast")
-    if shape != self.data.shape:
+        return ValueError(f"{opname}: shapes {tuple(self._data.shape)} and {tuple(od.shape)} can't be broadcast")
+    if shape != self._data.shape:
         return ValueError(f"{opname} (in place): the result has shape {shape}, which doesn't fit the tensor's "
-                          f"shape {tuple(self.data.shape)}")
-    rd = result_dtype if result_dtype is not None else np.result_type(self.data, other.data if isinstance(other, Tensor) else other)
+                          f"shape {tuple(self._data.shape)}")
+    rd = result_dtype if result_dtype is not None else np.result_type(self._data, other._data if isinstance(other, Tensor) else other)
     return TypeError(f"{opname} (in place): the result dtype {rd} can't be stored in a tensor of dtype "
-                     f"{self.data.dtype}")
+                     f"{self._data.dtype}")
 
 
 # -- Tensor methods and operators --------------------------------------------------------------
@@ -349,11 +349,11 @@ for _name, _fn in dict(__add__=add, __radd__=add, __sub__=sub, __rsub__=_r(sub),
 
 
 def _floordiv(a, b):
-    return Tensor(np.floor_divide(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b))
+    return Tensor(np.floor_divide(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b))
 
 
 def _mod(a, b):
-    return Tensor(np.mod(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b))
+    return Tensor(np.mod(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b))
 
 
 method("__floordiv__", _floordiv)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import check_inplace, mode
-from ..tensor import Tensor
+from ..tensor import Tensor, make
 from .registry import defop, method, xp
 
 
@@ -20,7 +20,7 @@ def norm_index(idx):
     out, adv = [], False
     for i in idx:
         if isinstance(i, Tensor):
-            i = i.data
+            i = i._data
         elif isinstance(i, list):
             i = np.asarray(i)
         if isinstance(i, np.ndarray):
@@ -95,18 +95,18 @@ def setitem(x, idx, value):
     try:
         if mode.enabled and (x.requires_grad or (vt and value.requires_grad)):
             check_inplace(x, "setitem")
-            old = x.detach()
+            old = make(x._data)
             old.requires_grad, old._node = x.requires_grad, x._node
             new = _index_put_op(old, value if vt else np.asarray(value, dtype=x.dtype), idx=idx)
-            x.data, x._node, x.requires_grad = new.data, new._node, new.requires_grad
+            x._data, x._node, x.requires_grad = new._data, new._node, new.requires_grad
         else:
-            x.data[idx] = value.data if vt else value
+            x._data[idx] = value._data if vt else value
     except IndexError as e:
         raise IndexError(f"setitem: index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
     except ValueError:
         # nothing was written: numpy checks the value's shape before storing
         raise ValueError(f"setitem: a value of shape {tuple(np.shape(value))} can't be broadcast to the selected "
-                         f"shape {tuple(x.data[idx].shape)} (index {idx!r} of a tensor of shape {tuple(x.shape)})") \
+                         f"shape {tuple(x._data[idx].shape)} (index {idx!r} of a tensor of shape {tuple(x.shape)})") \
             from None
     x._version += 1
 
@@ -139,7 +139,7 @@ _scatter_add_op = defop("scatter_add", _scatter_add,
 
 def gather(x, dim, index):
     """PyTorch's gather: ``out[i][j] = x[index[i][j]][j]`` for dim=0. ``index`` has x's number of dims."""
-    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index = index._data if isinstance(index, Tensor) else np.asarray(index)
     if index.ndim != x.ndim:
         raise ValueError(f"gather: index has {index.ndim} dims but the input has {x.ndim} (shape {tuple(x.shape)})")
     dim = dim % x.ndim
@@ -153,7 +153,7 @@ def gather(x, dim, index):
 
 def take_along_axis(x, indices, axis):
     """numpy's take_along_axis (indices broadcast against x outside ``axis``)."""
-    indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    indices = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     axis = axis % x.ndim
     shape = list(np.broadcast_shapes(tuple(1 if d == axis else s for d, s in enumerate(x.shape)),
                                      tuple(1 if d == axis else s for d, s in enumerate(indices.shape))))
@@ -166,7 +166,7 @@ def take_along_axis(x, indices, axis):
 
 def index_select(x, dim, index):
     """Pick whole slices along ``dim`` by an integer index vector."""
-    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index = index._data if isinstance(index, Tensor) else np.asarray(index)
     return getitem(x, (slice(None),) * (dim % x.ndim) + (index,))
 
 

@@ -124,10 +124,10 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: running_mean and running_var must be given when training=False")
-        mean = running_mean.data.astype(x.dtype).reshape(pshape)
-        invstd = (1.0 / np.sqrt(running_var.data.astype(x.dtype) + x.dtype.type(eps))).reshape(pshape)
+        mean = running_mean._data.astype(x.dtype).reshape(pshape)
+        invstd = (1.0 / np.sqrt(running_var._data.astype(x.dtype) + x.dtype.type(eps))).reshape(pshape)
         return _batch_norm_op(x, *wb, stats=(mean, invstd), **kw)
-    n = x.data.size // max(C, 1)
+    n = x._data.size // max(C, 1)
     if n <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got input shape "
                          f"{tuple(x.shape)}")
@@ -136,12 +136,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     # The running statistics are buffers, not part of the graph: update their arrays in place.
     m = float(momentum)
     if running_mean is not None:
-        rm = running_mean.data
+        rm = running_mean._data
         rm *= 1 - m
         rm += (m * ctx.mean.reshape(C)).astype(rm.dtype)
         running_mean._version += 1
     if running_var is not None:
-        rv = running_var.data
+        rv = running_var._data
         rv *= 1 - m
         rv += (m * n / (n - 1) * ctx.var.reshape(C)).astype(rv.dtype)
         running_var._version += 1

@@ -44,7 +44,7 @@ class OpDef:
     """A registered op: its name, forward, and VJP rule(s)."""
 
     __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "backward_name", "differentiable",
-                 "fn", "doc", "same_shape")
+                 "fn", "doc", "same_shape", "residuals")
 
     def backward(self, g, ans, args, parents, kw):
         if self.vjp is not None:
@@ -69,7 +69,7 @@ def wrap_const(v):
 
 
 def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, nargs=None,
-          differentiable=True, xp_name=None, same_shape=False):
+          differentiable=True, xp_name=None, same_shape=False, residuals=False):
     """Register op ``name`` and return its public function (Tensors in, Tensor out).
 
     ``uses``: indices of the inputs whose values the VJP reads (checked against in-place
@@ -77,6 +77,9 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, narg
     ``nargs``: number of tensor arguments (1, 2, or None for a variable number).
     ``same_shape``: the rules always return the input's shape and dtype (unary elementwise ops),
     so backward can skip the un-broadcast check.
+    ``residuals``: the forward returns ``(result, res)``; ``res`` (anything the rules need that is
+    cheaper to keep than to recompute, e.g. a max-pool's argmax) is kept on the node only when it is
+    recorded, and the rules receive it as the keyword ``res``.
     """
     op = OpDef()
     op.name = name
@@ -87,6 +90,7 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, narg
     op.uses_ans = uses_ans
     op.backward_name = _camel(name)
     op.same_shape = same_shape
+    op.residuals = residuals
     op.differentiable = differentiable and (vjps is not None or vjp is not None)
     if nargs is None:
         nargs = len(vjps) if vjps is not None else None
@@ -107,19 +111,20 @@ def _make_apply(op, nargs):
     new_node = object.__new__
     wref = weakref.ref
     next_seq = graph.next_seq
+    residuals = op.residuals
 
-    if nargs == 1:
+    if nargs == 1 and not op.residuals:
         def apply(x, **kw):
             if not isinstance(x, Tensor):
                 x = Tensor(x)
-            xd = x.data
+            xd = x._data
             ans = fwd(xd, **kw)
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
             if x.requires_grad and differentiable and mode.enabled:
                 # make() and record(): inlined here and below because this is the per-op hot path
                 out = new_node(Tensor)
-                out.data = ans
+                out._data = ans
                 out.requires_grad = True
                 node = out._node = new_node(Node)
                 node.op, node.inputs, node.arrays, node.kwargs = op, (x,), (xd,), kw
@@ -136,12 +141,12 @@ def _make_apply(op, nargs):
             return make(ans)
         return apply
 
-    if nargs == 2:
+    if nargs == 2 and not op.residuals:
         def apply(a, b, **kw):
             if isinstance(a, Tensor):
-                ad = a.data
+                ad = a._data
                 if isinstance(b, Tensor):
-                    bd = b.data
+                    bd = b._data
                     rec = a.requires_grad or b.requires_grad
                 else:
                     bd = b = wrap_const(b)
@@ -150,7 +155,7 @@ def _make_apply(op, nargs):
                         ad = ad.astype(get_default_dtype())  # int tensor * 0.5 -> float32, as PyTorch
             elif isinstance(b, Tensor):
                 ad = a = wrap_const(a)
-                bd = b.data
+                bd = b._data
                 rec = b.requires_grad
                 if type(a) is float and bd.dtype.kind in "biu":
                     bd = bd.astype(get_default_dtype())
@@ -166,7 +171,7 @@ def _make_apply(op, nargs):
                 ans = np.asarray(ans)
             if rec and differentiable and mode.enabled:
                 out = new_node(Tensor)
-                out.data = ans
+                out._data = ans
                 out.requires_grad = True
                 node = out._node = new_node(Node)
                 node.op, node.inputs, node.arrays, node.kwargs = op, (a, b), (ad, bd), kw
@@ -187,13 +192,16 @@ def _make_apply(op, nargs):
 
     def apply(*args, **kw):
         args = tuple(a if isinstance(a, Tensor) else wrap_const(a) for a in args)
-        arrays = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        arrays = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         ans = fwd(*arrays, **kw)
+        if residuals:
+            ans, res = ans
         if type(ans) is not ndarray:
             ans = np.asarray(ans)
         if differentiable and mode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
             out = make(ans, True)
-            record(op, args, arrays, tuple(edge(a) if isinstance(a, Tensor) else None for a in args), ans, out, kw)
+            record(op, args, arrays, tuple(edge(a) if isinstance(a, Tensor) else None for a in args), ans, out,
+                   dict(kw, res=res) if residuals else kw)
             return out
         return make(ans)
     return apply
