@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import graph
+from . import node as _node
 
 __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
@@ -99,7 +100,6 @@ class Tensor:
     # defaults (properties / getattr) so that making a tensor costs three stores.
     __slots__ = ("_data", "_grad", "requires_grad", "_node", "_vc", "_base", "_view", "_hooks", "_name",
                  "__weakref__")
-    __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):
@@ -204,7 +204,8 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        """The device this tensor lives on: always ``device('cpu')`` (it compares equal to ``'cpu'``)."""
+        return _CPU
 
     def __len__(self):
         if self._data.ndim == 0:
@@ -302,29 +303,41 @@ class Tensor:
                        inputs=inputs, explain=explain)
 
     def zero_(self):
-        """Fill with zeros in place."""
-        graph.check_inplace(self, "zero_")
-        self._data[...] = 0
-        graph.bump(self)
-        return self
+        """Fill with zeros in place (recorded like PyTorch: the old values get no gradient)."""
+        return self.fill_(0)
 
     def fill_(self, value):
-        graph.check_inplace(self, "fill_")
-        self._data[...] = value
-        graph.bump(self)
+        """Fill with ``value`` in place (a number, or a one-element tensor that may require grad)."""
+        self[...] = value
         return self
 
-    def copy_(self, src):
-        graph.check_inplace(self, "copy_")
-        self._data[...] = src._data if isinstance(src, Tensor) else src
-        graph.bump(self)
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src``'s values into this tensor in place (broadcast to its shape; gradients flow to
+        ``src``)."""
+        if isinstance(src, Tensor):
+            src = src if src.shape == self.shape else src.broadcast_to(self.shape)
+        else:
+            src = np.broadcast_to(np.asarray(src, dtype=self._data.dtype), self.shape)
+        self[...] = src
         return self
 
     def astype(self, dtype):
         from .ops import shape
         return shape.astype(self, dtype)
 
-    to = astype
+    def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False, memory_format=None):
+        """PyTorch's ``to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (``other``'s
+        dtype) or keywords. Returns ``self`` when nothing changes (a copy with ``copy=True``); a cast
+        to a float dtype stays on the tape. The only device is the CPU: ``'cuda'``, ``'mps'``, ...
+        raise a RuntimeError. ``non_blocking`` and ``memory_format`` change nothing here.
+
+        >>> ag.tensor([1, 2]).to("cpu", ag.float64)
+        tensor([1., 2.], dtype=float64)
+        """
+        from .dtypes import parse_to
+        dt, copy = parse_to(args, device, dtype, non_blocking, copy, "to")
+        out = self if dt is None or dt == self._data.dtype else self.astype(dt)
+        return out.clone() if copy and out is self else out
 
     def float(self):
         return self.astype(float32)
@@ -344,8 +357,13 @@ class Tensor:
     def bool(self):
         return self.astype(bool_)
 
-    def type(self, dtype):
-        return self.astype(dtype)
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """``t.type()`` is PyTorch's type name (``'torch.FloatTensor'`` for float32); ``t.type(dtype)``
+        casts to a dtype, a type name (``'torch.DoubleTensor'``) or a tensor type (``ag.DoubleTensor``)."""
+        from .dtypes import as_dtype, type_name
+        if dtype is None:
+            return type_name(self._data.dtype)
+        return self.to(as_dtype(dtype, "type"))
 
     def clone(self):
         from .ops import shape
@@ -354,8 +372,35 @@ class Tensor:
     def contiguous(self):
         return self
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
+        """Already on the CPU: returns self."""
         return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Refused with a RuntimeError: this engine runs on the CPU only (use ``to('cpu')`` or nothing)."""
+        from .devices import check_device
+        check_device(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"), "Tensor.cuda")
+
+    is_cuda = False  # PyTorch's attributes for where the data lives
+    is_cpu = True
+    is_meta = False
+
+    def get_device(self):
+        """-1: PyTorch's device ordinal of a CPU tensor."""
+        return -1
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its Python scalar (as in PyTorch), and so does any
+        one-element tensor given a format spec; others format as ``str(t)``."""
+        if self._data.ndim == 0 or (spec and self._data.size == 1):
+            return format(self._data.reshape(()).item(), spec)
+        if not spec:
+            return str(self)
+        try:
+            return format(str(self), spec)
+        except ValueError:
+            raise TypeError(f"unsupported format string {spec!r} for a tensor of shape {tuple(self.shape)}: only "
+                            "one-element tensors format as numbers; use t.item() or t.tolist()") from None
 
     # -- printing --------------------------------------------------------------------
     def __repr__(self):
@@ -433,20 +478,43 @@ def make(data, requires_grad=False, node=None):
 _new = object.__new__
 
 
-graph.Tensor = Tensor
-graph.make = make
+_node.Tensor = Tensor
+_node.make = make
 
 
 # -- construction --------------------------------------------------------------------------
-def tensor(data, dtype=None, requires_grad=False):
+# Every constructor takes PyTorch's ``device=`` keyword: None, "cpu" or a device object; any other
+# device raises the CPU-only error (devices.check_device).
+from .devices import _CPU, check_device as _check_device  # noqa: E402
+
+_tensor_init = Tensor.__init__
+
+
+def _init(self, *args, **kwargs):
+    """``Tensor(data, dtype=None, requires_grad=False)``; also PyTorch's legacy ``Tensor(2, 3)`` (two or
+    more int sizes: an uninitialised tensor of the default float dtype) and ``Tensor()`` (empty)."""
+    if not args and "data" not in kwargs:
+        args = (np.empty((0,), _dt(kwargs.pop("dtype", None))),)
+    elif len(args) >= 2 and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        args = (np.empty(args, _dt(kwargs.pop("dtype", None))),)
+    _tensor_init(self, *args, **kwargs)
+
+
+_init.__doc__ = (_tensor_init.__doc__ or "") + _init.__doc__
+Tensor.__init__ = _init
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """Copy ``data`` into a new leaf tensor. Python floats become the default dtype (float32)."""
+    _check_device(device, "tensor")
     arr = _to_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and (arr is data or (isinstance(data, Tensor) and arr is data._data)):
         arr = arr.copy()
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
+    _check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
     return Tensor(_to_array(data, dtype))
@@ -469,19 +537,23 @@ def _dt(dtype):
     return _default_dtype if dtype is None else np.dtype(dtype)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "zeros")
     return Tensor(np.zeros(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "ones")
     return Tensor(np.ones(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "empty")
     return Tensor(np.empty(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "full")
     if dtype is None:
         dtype = _default_dtype if isinstance(fill_value, float) else np.asarray(fill_value).dtype
         if np.dtype(dtype) == np.int64 or isinstance(fill_value, bool):
@@ -490,7 +562,8 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     return Tensor(np.full(size, fill_value, np.dtype(dtype)), requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -498,23 +571,28 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     return Tensor(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "linspace")
     return Tensor(np.linspace(start, end, int(steps), dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "eye")
     return Tensor(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "zeros_like")
     return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "ones_like")
     return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "full_like")
     return Tensor(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad=requires_grad)
 
 
@@ -548,26 +626,44 @@ def _gen(generator):
     return (generator or default_generator).np
 
 
-def rand(*size, dtype=None, generator=None, requires_grad=False):
+def rand(*size, dtype=None, generator=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1) of shape ``size``, from ``generator`` (default: the global one)."""
+    _check_device(device, "rand")
     dt = _dt(dtype)
     return Tensor(_gen(generator).random(_shape(size)).astype(dt, copy=False), requires_grad=requires_grad)
 
 
-def randn(*size, dtype=None, generator=None, requires_grad=False):
+def randn(*size, dtype=None, generator=None, device=None, requires_grad=False):
+    """Standard normal samples of shape ``size``, from ``generator`` (default: the global one)."""
+    _check_device(device, "randn")
     dt = _dt(dtype)
     return Tensor(_gen(generator).standard_normal(_shape(size)).astype(dt, copy=False),
                   requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=np.int64, generator=None):
-    if high is None:
+def randint(low, high=None, size=None, dtype=None, generator=None, device=None, requires_grad=False):
+    """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)`` as in
+    PyTorch (``size`` a tuple; without one, a 0-d tensor). int64 unless ``dtype`` says otherwise.
+
+    >>> ag.randint(10, (3,)).shape, ag.randint(5, 10, size=(2, 2)).dtype
+    ((3,), dtype('int64'))
+    """
+    _check_device(device, "randint")
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high  # randint(high, size)
+    elif high is None:
         low, high = 0, low
-    return Tensor(_gen(generator).integers(low, high, size=tuple(size)).astype(dtype))
+    size = () if size is None else (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    dt = np.int64 if dtype is None else np.dtype(dtype)
+    return Tensor(_gen(generator).integers(low, high, size=size).astype(dt), requires_grad=requires_grad)
 
 
-def rand_like(t, dtype=None, generator=None):
-    return rand(*t.shape, dtype=dtype or t.dtype, generator=generator)
+def rand_like(t, dtype=None, generator=None, device=None, requires_grad=False):
+    return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device, requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, generator=None):
-    return randn(*t.shape, dtype=dtype or t.dtype, generator=generator)
+def randn_like(t, dtype=None, generator=None, device=None, requires_grad=False):
+    return randn(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device,
+                 requires_grad=requires_grad)

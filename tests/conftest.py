@@ -18,7 +18,7 @@ def _reset_global_state():
     import autograd_core as ag
     from autograd_core import graph
     graph.mode.enabled = True
-    graph.mode.anomaly = False
+    graph.mode.anomaly = None
     ag.set_default_dtype(np.float32)
     ag.manual_seed(0)
     yield

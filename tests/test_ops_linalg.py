@@ -90,7 +90,7 @@ def test_dot_and_outer(data):
     c = data.draw(tensors(shape=(data.draw(st.integers(1, 4)),)))
     d = ag.dot(a, b)
     assert d.shape == ()
-    np.testing.assert_allclose(d.data, np.dot(a._data, b._data))
+    np.testing.assert_allclose(d._data, np.dot(a._data, b._data))
     np.testing.assert_allclose(a.dot(b)._data, np.dot(a._data, b._data))
     np.testing.assert_allclose(ag.outer(a, c)._data, np.outer(a._data, c._data))
     assert gradcheck(ag.dot, (a, b))
@@ -160,6 +160,6 @@ def test_einsum_errors():
 def test_einsum_repeated_index_forward_and_clear_gradient_error():
     x = ag.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
     d = ag.einsum("ii->i", x)
-    np.testing.assert_array_equal(d.data, [0.0, 4.0, 8.0])
+    np.testing.assert_array_equal(d._data, [0.0, 4.0, 8.0])
     with pytest.raises(NotImplementedError, match="einsum: the gradient of an operand with a repeated index"):
         d.sum().backward()

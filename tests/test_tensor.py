@@ -38,7 +38,7 @@ def test_item_numpy_detach_tolist():
 def test_detach_shares_memory():
     t = ag.tensor([1.0, 2.0], requires_grad=True)
     d = t.detach()
-    assert np.shares_memory(d.data, t._data)
+    assert np.shares_memory(d._data, t._data)
 
 
 def test_python_number_conversions():

@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 
-from ..graph import check_inplace, mode
 from ..tensor import Tensor, get_default_dtype, make
 from .registry import defop, method, xp
+from .inplace import inplace_update
 from ..kernels import activation as _kact
 from ..kernels import erf as _erf_any
 
@@ -168,7 +168,7 @@ def _gelu(x, approximate="none"):
         return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return 0.5 * x * (1 + _erf_kernel(x * _INV_SQRT_2))
+    return _kact.gelu(x)   # one fused pass (kernels.activation)
 
 
 def _gelu_vjp(g, ans, x, approximate="none"):
@@ -176,11 +176,21 @@ def _gelu_vjp(g, ans, x, approximate="none"):
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
         t = xp.tanh(inner)
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x))
-    cdf = 0.5 * (1 + xp.erf(x * _INV_SQRT_2))
-    return g * (cdf + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x))
+    return xp.gelu_backward(g, x)
 
 
 gelu = defop("gelu", _gelu, (_gelu_vjp,))
+
+
+def _gelu_backward(g, x):
+    """g (Phi(x) + x phi(x)): the exact GELU's VJP, one fused pass (a registered op so grad of grad works)."""
+    return _kact.gelu_grad(g, x)
+
+
+_gelu_backward_op = defop(
+    "gelu_backward", _gelu_backward,
+    (lambda G, ans, g, x: xp.gelu_backward(G, x),
+     lambda G, ans, g, x: G * g * (_INV_SQRT_2PI * xp.exp(-0.5 * x * x) * (2 - x * x))))
 
 
 def _softplus(x, beta=1.0, threshold=20.0):
@@ -283,32 +293,15 @@ logical_not = defop("logical_not", np.logical_not, differentiable=False, nargs=1
 
 
 # -- in-place arithmetic -----------------------------------------------------------------------
-def _inplace(ufunc, outofplace, opname):
+def _inplace(outofplace, opname):
     def iop(self, other):
-        other_t = isinstance(other, Tensor)
-        if mode.enabled and (self.requires_grad or (other_t and other.requires_grad)):
-            check_inplace(self, opname)
-            # Record out of place, then rebase ``self`` onto the new node (as PyTorch's in-place ops do).
-            old = make(self._data)
-            old.requires_grad, old._node = self.requires_grad, self._node
-            new = outofplace(old, other)
-            if new.shape != self._data.shape:
-                raise _inplace_error(opname, self, other)
-            if new.dtype != self._data.dtype:
-                if not np.can_cast(new.dtype, self._data.dtype, casting="same_kind"):
-                    raise _inplace_error(opname, self, other, new.dtype)
-                new = new.astype(self._data.dtype)
-            self._data = new._data
-            self._node = new._node
-            self.requires_grad = new.requires_grad
-            self._version += 1
-            return self
+        other_rg = isinstance(other, Tensor) and other.requires_grad
         try:
-            ufunc(self._data, other._data if other_t else other, out=self._data, casting="same_kind")
-        except (TypeError, ValueError):
+            return inplace_update(self, lambda old: outofplace(old, other), opname, other_rg)
+        except (TypeError, ValueError) as e:
+            if str(e).startswith(opname):
+                raise
             raise _inplace_error(opname, self, other) from None
-        self._version += 1
-        return self
     iop.__name__ = f"__i{opname}__"
     return iop
 
@@ -358,10 +351,10 @@ def _mod(a, b):
 
 method("__floordiv__", _floordiv)
 method("__mod__", _mod)
-method("__iadd__", _inplace(np.add, add, "add"))
-method("__isub__", _inplace(np.subtract, sub, "sub"))
-method("__imul__", _inplace(np.multiply, mul, "mul"))
-method("__itruediv__", _inplace(np.true_divide, div, "div"))
+method("__iadd__", _inplace(add, "add"))
+method("__isub__", _inplace(sub, "sub"))
+method("__imul__", _inplace(mul, "mul"))
+method("__itruediv__", _inplace(div, "div"))
 method("add_", lambda self, other, alpha=1: self.__iadd__(other * alpha if alpha != 1 else other))
 method("sub_", lambda self, other, alpha=1: self.__isub__(other * alpha if alpha != 1 else other))
 method("mul_", lambda self, other: self.__imul__(other))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import check_inplace, mode
+from .. import modes
+from ..node import bump
 from ..tensor import Tensor, make
 from .registry import defop, method, xp
+from .inplace import inplace_update
 
 
 def norm_index(idx):
@@ -33,7 +35,10 @@ def norm_index(idx):
 
 
 def _getitem(x, idx, adv=False):
-    return x[idx]
+    out = x[idx]
+    if not adv and not isinstance(out, np.ndarray) and not any(i is Ellipsis for i in idx):
+        out = x[idx + (Ellipsis,)]  # a 0-d view, not a copied numpy scalar: x[0] shares x's storage
+    return out
 
 
 def _scatter(g, idx, shape, adv):
@@ -48,7 +53,7 @@ def _scatter(g, idx, shape, adv):
 
 _getitem_op = defop("getitem", _getitem,
                     (lambda g, ans, x, idx, adv=False: xp.index_scatter(g, idx=idx, shape=x.shape, adv=adv),),
-                    uses=())
+                    uses=(), view=True)
 _scatter_op = defop("index_scatter", _scatter,
                     (lambda g, ans, gin, idx, shape, adv: g[idx],), uses=())
 
@@ -63,13 +68,13 @@ def getitem(x, idx):
 
 
 def _fill_zero(g, idx):
-    z = g.copy()
+    z = np.array(g)
     z[idx] = 0
     return z
 
 
 def _index_put(x, v, idx):
-    out = x.copy()
+    out = np.array(x)
     out[idx] = v
     return out
 
@@ -89,18 +94,20 @@ _index_put_op = defop("index_put", _index_put,
 
 
 def setitem(x, idx, value):
-    """``x[idx] = value``: in place; on the tape, x is rebased onto an ``index_put`` node."""
+    """``x[idx] = value``, in place: written into x's storage (every alias sees it); on the tape,
+    x takes an ``index_put`` node as its new history (a view rebases its base)."""
     idx, _ = norm_index(idx)
     vt = isinstance(value, Tensor)
+    v_rg = vt and value.requires_grad
     try:
-        if mode.enabled and (x.requires_grad or (vt and value.requires_grad)):
-            check_inplace(x, "setitem")
-            old = make(x._data)
-            old.requires_grad, old._node = x.requires_grad, x._node
-            new = _index_put_op(old, value if vt else np.asarray(value, dtype=x.dtype), idx=idx)
-            x._data, x._node, x.requires_grad = new._data, new._node, new.requires_grad
-        else:
-            x._data[idx] = value._data if vt else value
+        if modes.state.enabled and (x.requires_grad or v_rg):
+            v = value if vt else np.asarray(value, dtype=x.dtype)
+            inplace_update(x, lambda old: _index_put_op(old, v, idx=idx), "setitem", v_rg)
+            return
+        if not x._data.flags.writeable:
+            raise RuntimeError(f"setitem: this tensor of shape {tuple(x.shape)} is a broadcast (expanded) view; "
+                               "clone it before writing into it")
+        x._data[idx] = value._data if vt else value
     except IndexError as e:
         raise IndexError(f"setitem: index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
     except ValueError:
@@ -108,7 +115,7 @@ def setitem(x, idx, value):
         raise ValueError(f"setitem: a value of shape {tuple(np.shape(value))} can't be broadcast to the selected "
                          f"shape {tuple(x._data[idx].shape)} (index {idx!r} of a tensor of shape {tuple(x.shape)})") \
             from None
-    x._version += 1
+    bump(x)
 
 
 # -- gather / take_along_axis ------------------------------------------------------------------

@@ -16,12 +16,12 @@ arrays and ``create_graph=True`` on Tensors (grad of grad).
 """
 from __future__ import annotations
 
-import weakref
+import inspect
 
 import numpy as np
 
-from .. import graph
-from ..graph import Node, edge, mode, record
+from .. import modes
+from ..node import edge, mark_view, record
 from ..tensor import Tensor, _to_array, get_default_dtype, make
 
 __all__ = ["defop", "OPS", "xp", "OpDef", "wrap_const"]
@@ -41,17 +41,10 @@ xp = _XP()
 
 
 class OpDef:
-    """A registered op: its name, forward, and VJP rule(s)."""
+    """A registered op: its name, forward, VJP rule(s), and what the rules read."""
 
-    __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "backward_name", "differentiable",
-                 "fn", "doc", "same_shape", "residuals")
-
-    def backward(self, g, ans, args, parents, kw):
-        if self.vjp is not None:
-            needs = tuple(p is not None for p in parents)
-            return self.vjp(g, ans, *args, needs=needs, **kw)
-        vjps = self.vjps
-        return [vjps[i](g, ans, *args, **kw) if p is not None else None for i, p in enumerate(parents)]
+    __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "reads", "backward_name", "differentiable",
+                 "fn", "doc", "same_shape", "residuals", "view", "options", "shown")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -68,18 +61,48 @@ def wrap_const(v):
     return _to_array(v)
 
 
-def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, nargs=None,
-          differentiable=True, xp_name=None, same_shape=False, residuals=False):
+def _option_names(forward, nargs):
+    """The forward's keyword options, in order (what positional extras after the inputs mean)."""
+    try:
+        params = list(inspect.signature(forward).parameters.values())
+    except (TypeError, ValueError):
+        return ()
+    if nargs is None or any(p.kind == p.VAR_POSITIONAL for p in params[:nargs]):
+        return ()
+    return tuple(p.name for p in params[nargs:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _bind(op, opts, kw):
+    """Positional options after the inputs -> keywords (``leaky_relu(x, 0.1)``)."""
+    names = op.options
+    if len(opts) > len(names):
+        raise TypeError(f"{op.name}() takes {len(names)} option(s) after its input(s) ({', '.join(names) or 'none'}), "
+                        f"got {len(opts)} positional")
+    kw = dict(kw)
+    for n, v in zip(names, opts):
+        if n in kw:
+            raise TypeError(f"{op.name}() got multiple values for option {n!r}")
+        kw[n] = v
+    return kw
+
+
+def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, reads=None, nargs=None,
+          differentiable=True, xp_name=None, same_shape=False, residuals=False, view=False, shown=None):
     """Register op ``name`` and return its public function (Tensors in, Tensor out).
 
-    ``uses``: indices of the inputs whose values the VJP reads (checked against in-place
-    changes); None means all. ``uses_ans``: the VJP reads the op's output ``ans``.
+    ``reads``: per input's rule, what that rule reads: a tuple of input indices and ``"ans"`` (the
+    output). Only what the rules that will run read is checked against in-place changes at backward;
+    everything else may change freely. Without ``reads``, ``uses`` (input indices, None = all) and
+    ``uses_ans`` say it for all rules at once.
     ``nargs``: number of tensor arguments (1, 2, or None for a variable number).
     ``same_shape``: the rules always return the input's shape and dtype (unary elementwise ops),
     so backward can skip the un-broadcast check.
     ``residuals``: the forward returns ``(result, res)``; ``res`` (anything the rules need that is
     cheaper to keep than to recompute, e.g. a max-pool's argmax) is kept on the node only when it is
     recorded, and the rules receive it as the keyword ``res``.
+    ``view``: the result may share the input's storage (reshape, slicing, permute, ...); it then shares
+    its version counter and records how to rebuild it from its base.
+    ``shown``: the option names a tape listing shows (default: all).
     """
     op = OpDef()
     op.name = name
@@ -87,13 +110,17 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, narg
     op.vjps = tuple(vjps) if vjps is not None else None
     op.vjp = vjp
     op.uses = tuple(uses) if uses is not None else None
-    op.uses_ans = uses_ans
+    op.uses_ans = bool(uses_ans or (reads is not None and any("ans" in r for r in reads)))
+    op.reads = tuple(tuple(r) for r in reads) if reads is not None else None
     op.backward_name = _camel(name)
     op.same_shape = same_shape
     op.residuals = residuals
+    op.view = view
+    op.shown = shown
     op.differentiable = differentiable and (vjps is not None or vjp is not None)
     if nargs is None:
         nargs = len(vjps) if vjps is not None else None
+    op.options = _option_names(forward, nargs)
     fn = _make_apply(op, nargs)
     fn.__name__ = name
     fn.__doc__ = forward.__doc__
@@ -103,107 +130,119 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, narg
     return fn
 
 
+def _finish_view(op, out, src, kw):
+    """A view op's result: share the source's storage bookkeeping when numpy did not copy."""
+    if isinstance(src, Tensor) and np.may_share_memory(out._data, src._data):
+        mark_view(out, src, op, kw)
+    return out
+
+
+def _apply_observed(op, args, kw):
+    """One op with listeners open (any thread): the general path, with events for this thread's."""
+    ls = modes.state.listeners
+    for lst in ls:
+        lst.on_op_begin(op)
+    out = _apply_general(op, args, kw)
+    node = out._node if out._node is not None and out._node.op is op else None
+    for lst in ls:
+        lst.on_op(op, args, out, node)
+    return out
+
+
+def _apply_general(op, args, kw):
+    """The reference path of every op (variable arity, residuals, listeners): the unary and binary
+    fast paths below do the same with fewer steps."""
+    args = tuple(a if isinstance(a, Tensor) else wrap_const(a) for a in args)
+    if len(args) == 2 and not op.residuals:
+        a, b = args
+        # int tensor * 0.5 -> float32, as PyTorch (numpy would give float64 with a Python float)
+        if isinstance(a, Tensor) and type(b) is float and a._data.dtype.kind in "biu":
+            arrays = (a._data.astype(get_default_dtype()), b)
+        elif isinstance(b, Tensor) and type(a) is float and b._data.dtype.kind in "biu":
+            arrays = (a, b._data.astype(get_default_dtype()))
+        else:
+            arrays = tuple(x._data if isinstance(x, Tensor) else x for x in args)
+    else:
+        arrays = tuple(x._data if isinstance(x, Tensor) else x for x in args)
+    try:
+        ans = op.forward(*arrays, **kw)
+    except ValueError as e:
+        if len(arrays) == 2:
+            raise _shape_error(op, arrays[0], arrays[1], e) from None
+        raise
+    res = None
+    if op.residuals:
+        ans, res = ans
+    if type(ans) is not np.ndarray:
+        ans = np.asarray(ans)
+    if op.differentiable and modes.state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        out = record(op, args, arrays, tuple(edge(a) if isinstance(a, Tensor) else None for a in args), ans,
+                     dict(kw, res=res) if op.residuals else kw)
+    else:
+        out = make(ans)
+    if op.view:
+        _finish_view(op, out, args[0], kw)
+    return out
+
+
 def _make_apply(op, nargs):
     fwd = op.forward
     differentiable = op.differentiable
-    uses_ans = op.uses_ans
+    state = modes.state
     ndarray = np.ndarray
-    new_node = object.__new__
-    wref = weakref.ref
-    next_seq = graph.next_seq
-    residuals = op.residuals
+    general = _apply_general
+    is_view = op.view
 
     if nargs == 1 and not op.residuals:
-        def apply(x, **kw):
+        def apply(x, *opts, **kw):
+            if opts:
+                kw = _bind(op, opts, kw)
+            if modes.listening:
+                return _apply_observed(op, (x,), kw)
             if not isinstance(x, Tensor):
                 x = Tensor(x)
             xd = x._data
             ans = fwd(xd, **kw)
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
-            if x.requires_grad and differentiable and mode.enabled:
-                # make() and record(): inlined here and below because this is the per-op hot path
-                out = new_node(Tensor)
-                out._data = ans
-                out.requires_grad = True
-                node = out._node = new_node(Node)
-                node.op, node.inputs, node.arrays, node.kwargs = op, (x,), (xd,), kw
-                node.parents = (x._node or x,)
-                node.seq = next_seq()
-                if uses_ans:
-                    node.ans = ans
-                    node.out_ref = wref(out)
-                else:
-                    node.ans = None
-                if graph._watch:
-                    graph.watch(node, out)
-                return out
-            return make(ans)
+            if x.requires_grad and differentiable and state.enabled:
+                out = record(op, (x,), (xd,), (x._node or x,), ans, kw)
+            else:
+                out = make(ans)
+            if is_view:
+                _finish_view(op, out, x, kw)
+            return out
         return apply
 
     if nargs == 2 and not op.residuals:
-        def apply(a, b, **kw):
-            if isinstance(a, Tensor):
-                ad = a._data
-                if isinstance(b, Tensor):
-                    bd = b._data
-                    rec = a.requires_grad or b.requires_grad
-                else:
-                    bd = b = wrap_const(b)
-                    rec = a.requires_grad
-                    if type(b) is float and ad.dtype.kind in "biu":
-                        ad = ad.astype(get_default_dtype())  # int tensor * 0.5 -> float32, as PyTorch
-            elif isinstance(b, Tensor):
-                ad = a = wrap_const(a)
-                bd = b._data
-                rec = b.requires_grad
-                if type(a) is float and bd.dtype.kind in "biu":
-                    bd = bd.astype(get_default_dtype())
-            else:
-                ad = a = wrap_const(a)
-                bd = b = wrap_const(b)
-                rec = False
+        def apply(a, b, *opts, **kw):
+            if opts:
+                kw = _bind(op, opts, kw)
+            if modes.listening or not isinstance(a, Tensor) or not isinstance(b, Tensor):
+                # a constant operand (or listeners): the general path handles the dtype rules
+                return _apply_observed(op, (a, b), kw) if modes.listening else general(op, (a, b), kw)
+            ad = a._data
+            bd = b._data
             try:
                 ans = fwd(ad, bd, **kw) if kw else fwd(ad, bd)
             except ValueError as e:
                 raise _shape_error(op, ad, bd, e) from None
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
-            if rec and differentiable and mode.enabled:
-                out = new_node(Tensor)
-                out._data = ans
-                out.requires_grad = True
-                node = out._node = new_node(Node)
-                node.op, node.inputs, node.arrays, node.kwargs = op, (a, b), (ad, bd), kw
-                node.parents = (
-                    (a._node or (a if a.requires_grad else None)) if isinstance(a, Tensor) else None,
-                    (b._node or (b if b.requires_grad else None)) if isinstance(b, Tensor) else None)
-                node.seq = next_seq()
-                if uses_ans:
-                    node.ans = ans
-                    node.out_ref = wref(out)
-                else:
-                    node.ans = None
-                if graph._watch:
-                    graph.watch(node, out)
-                return out
+            if (a.requires_grad or b.requires_grad) and differentiable and state.enabled:
+                return record(op, (a, b), (ad, bd),
+                              (a._node or (a if a.requires_grad else None), b._node or (b if b.requires_grad else None)),
+                              ans, kw)
             return make(ans)
         return apply
 
     def apply(*args, **kw):
-        args = tuple(a if isinstance(a, Tensor) else wrap_const(a) for a in args)
-        arrays = tuple(a._data if isinstance(a, Tensor) else a for a in args)
-        ans = fwd(*arrays, **kw)
-        if residuals:
-            ans, res = ans
-        if type(ans) is not ndarray:
-            ans = np.asarray(ans)
-        if differentiable and mode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
-            out = make(ans, True)
-            record(op, args, arrays, tuple(edge(a) if isinstance(a, Tensor) else None for a in args), ans, out,
-                   dict(kw, res=res) if residuals else kw)
-            return out
-        return make(ans)
+        if nargs is not None and len(args) > nargs:
+            kw = _bind(op, args[nargs:], kw)
+            args = args[:nargs]
+        if modes.listening:
+            return _apply_observed(op, args, kw)
+        return general(op, args, kw)
     return apply
 
 
@@ -220,6 +259,11 @@ def _shape_error(op, a, b, err):
 
 def _make_dispatch(op, apply, nargs):
     fwd = op.forward
+    if op.residuals:
+        raw = fwd
+
+        def fwd(*a, **k):
+            return raw(*a, **k)[0]
     if nargs == 1:
         def dispatch(x, **kw):
             if isinstance(x, Tensor):

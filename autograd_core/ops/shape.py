@@ -38,7 +38,7 @@ def _reshape(x, shape):
                          f"to {tuple(shape)}") from None
 
 
-_reshape_op = defop("reshape", _reshape, (lambda g, ans, x, shape: g.reshape(x.shape),), uses=())
+_reshape_op = defop("reshape", _reshape, (lambda g, ans, x, shape: g.reshape(x.shape),), uses=(), view=True)
 
 
 def reshape(x, *shape):
@@ -91,7 +91,7 @@ def _broadcast_to(x, shape):
 
 
 # The VJP returns g as it is; the engine's central un-broadcast sums it back to x's shape.
-_broadcast_op = defop("broadcast_to", _broadcast_to, (lambda g, ans, x, shape: g,), uses=())
+_broadcast_op = defop("broadcast_to", _broadcast_to, (lambda g, ans, x, shape: g,), uses=(), view=True)
 
 
 def broadcast_to(x, *shape):
@@ -133,7 +133,7 @@ def broadcast_tensors(*tensors):
 
 # -- permutations ------------------------------------------------------------------------------
 _permute_op = defop("permute", lambda x, axes: np.transpose(x, axes),
-                    (lambda g, ans, x, axes: xp.permute(g, tuple(np.argsort(axes))),), uses=())
+                    (lambda g, ans, x, axes: xp.permute(g, tuple(np.argsort(axes))),), uses=(), view=True)
 xp.permute = lambda g, axes: permute(g, axes) if isinstance(g, Tensor) else np.transpose(g, axes)
 
 

@@ -1,0 +1,108 @@
+"""The observer protocol through which tools watch the engine (trace, profile, explain, anomaly).
+
+A ``Listener`` subclass overrides the events it needs; the engine calls them, in the thread that
+opened the listener, only while at least one listener is open (one global read on the hot path
+otherwise)::
+
+    on_op_begin(op)                       an op's forward is about to run
+    on_op(op, inputs, out, node)          it ran; ``node`` is the recorded Node, or None
+    on_vjp_begin(node)                    backward is about to run ``node``'s rules
+    on_vjp(node, grad, grads, inputs)     it ran them: ``grads`` are the rules' raw outputs per input
+                                          (None where no gradient was needed), before un-broadcasting
+    on_backward_end(roots)                a backward pass finished
+
+The engine imports nothing from ``inspect/``: the tools import this module and register.
+
+>>> import autograd_core as ag
+>>> class Count(ag.listeners.Listener):
+...     n = 0
+...     def on_op(self, op, inputs, out, node):
+...         self.n += 1
+>>> c = Count()
+>>> with ag.listeners.listening(c):
+...     y = ag.ones(2) * 3 + 1
+>>> c.n
+2
+"""
+from __future__ import annotations
+
+import contextlib
+import traceback
+
+import numpy as np
+
+from . import modes
+
+__all__ = ["Listener", "add_listener", "remove_listener", "listening", "AnomalyListener"]
+
+
+class Listener:
+    """Base class: every event is a no-op; override the ones you need."""
+
+    def on_op_begin(self, op):
+        pass
+
+    def on_op(self, op, inputs, out, node):
+        pass
+
+    def on_vjp_begin(self, node):
+        pass
+
+    def on_vjp(self, node, grad, grads, inputs):
+        pass
+
+    def on_backward_end(self, roots):
+        pass
+
+
+def add_listener(listener):
+    """Start sending this thread's engine events to ``listener``."""
+    modes._add_listener(listener)
+    return listener
+
+
+def remove_listener(listener):
+    """Stop sending events to ``listener`` (no error if it isn't registered)."""
+    modes._remove_listener(listener)
+
+
+@contextlib.contextmanager
+def listening(listener):
+    """``with listening(l): ...`` registers ``l`` for the block (this thread)."""
+    add_listener(listener)
+    try:
+        yield listener
+    finally:
+        remove_listener(listener)
+
+
+def current():
+    """This thread's listeners (a tuple)."""
+    return modes.state.listeners
+
+
+class AnomalyListener(Listener):
+    """``detect_anomaly()``: remember where each node was made; stop backward at the first
+    gradient that holds NaN or Inf."""
+
+    def on_op(self, op, inputs, out, node):
+        if node is not None:
+            # without this listener's frames and the op's apply()
+            node.trace = "".join(traceback.format_stack()[:-3])
+
+    def on_vjp(self, node, grad, grads, inputs):
+        for i, gi in enumerate(grads):
+            if gi is None:
+                continue
+            arr = getattr(gi, "_data", gi)
+            if not np.all(np.isfinite(arr)):
+                trace = getattr(node, "trace", None)
+                where = ("\nThe op was created at:\n" + trace) if trace else ""
+                raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its {i}th output "
+                                   f"(the gradient for input {i}, shape {tuple(np.shape(arr))}).{where}")
+
+
+# Set by autograd_core.inspect on import: makes the ExplainLogger for backward(explain=...).
+explain_factory = None
+# The open explain_backward() blocks of this thread consult this (set by inspect as well).
+explain_default = None
