@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import itertools
 import operator
-import sys
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -19,6 +18,57 @@ import autograd_core as ag
 from autograd_core.tensor import Tensor
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "summary"]
+
+
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "meta", "xpu", "xla", "hip", "hpu", "ipu", "mtia", "vulkan", "opengl",
+                 "ort", "mkldnn", "fpga", "ve", "lazy", "privateuseone")
+
+
+def _device_type(obj):
+    """The device type ``obj`` names ('cpu', 'cuda', ...), or None if it names no device. Strings
+    ('cuda:0'), ints (a CUDA ordinal, as PyTorch reads them) and any object whose ``str()`` is a
+    device name (``ag.device``, ``torch.device``) are understood."""
+    if isinstance(obj, bool) or obj is None:
+        return None
+    if isinstance(obj, (int, np.integer)):
+        return "cuda"
+    name = obj if isinstance(obj, str) else str(obj)
+    kind = name.split(":")[0].strip().lower()
+    return kind if kind in _DEVICE_TYPES else None
+
+
+def _check_device(device, who):
+    """Accept None and the CPU; refuse every other device with a message that says what to do."""
+    if device is None:
+        return
+    kind = _device_type(device)
+    if kind == "cpu":
+        return
+    if kind is None:
+        raise ValueError(f"{who}: {device!r} is not a device name; this engine has one device, 'cpu'")
+    name = device if isinstance(device, str) else str(device) if not isinstance(device, int) else f"cuda:{device}"
+    raise RuntimeError(f"{who}: this engine runs on the CPU only (NumPy arrays), so there is no {name!r} "
+                       f"device. Drop the .to({name!r}) / .cuda() call, or use device='cpu' (code that picks "
+                       "'cuda' if torch.cuda.is_available() can simply use 'cpu' here).")
+
+
+def _as_dtype(obj):
+    """``obj`` as a NumPy dtype (np.float32, 'float64', ag.float64, torch.float64 by name), or None."""
+    if obj is None or isinstance(obj, (Tensor, bool, int)):
+        return None
+    if isinstance(obj, str) and _device_type(obj) is not None:
+        return None
+    try:
+        return np.dtype(obj)
+    except TypeError:
+        pass
+    name = str(obj)
+    if name.startswith("torch."):
+        try:
+            return np.dtype(name[len("torch."):])
+        except TypeError:
+            return None
+    return None
 
 
 def _bump(t):
@@ -307,11 +357,14 @@ class Module:
 
     # -- modes and gradients ----------------------------------------------------------------
     def train(self, mode=True):
-        """Set training mode (Dropout drops, BatchNorm uses batch statistics) here and below."""
+        """Set training mode (Dropout drops, BatchNorm uses batch statistics) here, then call each
+        child's own ``train(mode)``, as PyTorch does, so a subclass that overrides ``train`` (a
+        BatchNorm kept frozen while fine-tuning, say) is obeyed. Returns self."""
         if not isinstance(mode, bool):
             raise ValueError(f"train(mode): mode is expected to be a bool, got {type(mode).__name__}")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.__dict__["training"] = mode
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
@@ -359,35 +412,71 @@ class Module:
                     b._data = convert(b._data)
         return self
 
-    def to(self, *args, dtype=None, device=None):
-        """``to(dtype)`` casts floating parameters and buffers (integer buffers such as
-        ``num_batches_tracked`` keep their dtype). ``to('cpu')`` is accepted; there is no other device."""
+    def to(self, *args, device=None, dtype=None, non_blocking=False, memory_format=None):
+        """Convert in place and return self, as ``torch.nn.Module.to``: ``to(dtype)``, ``to(device)``,
+        ``to(device, dtype)``, ``to(tensor)`` (its dtype) or keywords.
+
+        A dtype casts the floating parameters, their gradients and the floating buffers (integer
+        buffers such as ``num_batches_tracked`` keep theirs). The device may be ``'cpu'``, ``'cpu:0'``
+        or any object whose ``str()`` is such a name (``ag.device('cpu')``, ``torch.device('cpu')``);
+        this engine runs on the CPU only, so ``'cuda'``, ``'mps'`` and the like raise a RuntimeError.
+        ``non_blocking`` and ``memory_format`` are accepted and have nothing to do here.
+
+        >>> import autograd_core as ag, nn
+        >>> lin = nn.Linear(2, 3).to("cpu", ag.float64)
+        >>> lin.weight.dtype
+        dtype('float64')
+        """
+        args = list(args)
+        if args and isinstance(args[-1], bool) and len(args) > 1:
+            non_blocking = args.pop()
         for a in args:
-            if a is None or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta")):
-                device = a
-            elif isinstance(a, Tensor):
+            if isinstance(a, Tensor):
                 dtype = a.dtype
+                continue
+            dt = _as_dtype(a)
+            if dt is not None:
+                dtype = dt
+            elif _device_type(a) is not None:
+                device = a
             else:
-                dtype = a
-        if device not in (None, "cpu"):
-            raise ValueError(f"Module.to: only the 'cpu' device exists, got {device!r}")
+                raise TypeError(f"Module.to: expected a device ('cpu'), a dtype or a tensor, got {a!r}")
+        _check_device(device, "Module.to")
         if dtype is None:
             return self
-        dt = np.dtype(dtype)
-        if dt.kind != "f":
-            raise TypeError(f"Module.to: only floating dtypes are accepted, got {dt}")
+        dt = _as_dtype(dtype)
+        if dt is None or dt.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are accepted, got {dtype!r}")
         return self._apply_arrays(lambda a: a.astype(dt) if a.dtype.kind == "f" and a.dtype != dt else a)
 
+    def type(self, dst_type):
+        """Cast every floating parameter and buffer to ``dst_type``; returns self."""
+        return self.to(dst_type)
+
     def double(self):
+        """Floating parameters and buffers to float64; returns self."""
         return self.to(np.float64)
 
     def float(self):
+        """Floating parameters and buffers to float32; returns self."""
         return self.to(np.float32)
 
     def half(self):
+        """Floating parameters and buffers to float16; returns self."""
         return self.to(np.float16)
 
     def cpu(self):
+        """Everything already lives on the CPU: returns self."""
+        return self
+
+    def cuda(self, device=None):
+        """Refused: this engine runs on the CPU only (see ``to``)."""
+        _check_device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device,
+                      "Module.cuda")
+        return self
+
+    def share_memory(self):
+        """A no-op here (there is one process and NumPy arrays); returns self, as PyTorch."""
         return self
 
     # -- state dict -------------------------------------------------------------------------
@@ -694,12 +783,29 @@ def _shape_of(out):
     return type(out).__name__
 
 
-def summary(model, input_shape, dtype=None, file=None):
-    """Print (to ``file``, default stdout) and return a table of each submodule's output shape and
-    parameter count, from one forward pass on zeros of ``input_shape`` (batch dimension included,
-    as torchinfo) in eval mode without recording. Several inputs: a list of shapes.
+class _Table(str):
+    """A str that shows itself as the table it holds (the REPL prints ``repr`` of a result)."""
 
-    Each row counts only the parameters the module holds directly, so the rows add up to the total.
+    __slots__ = ()
+
+    def __repr__(self):
+        return str(self)
+
+
+def summary(model, input_shape, dtype=None, file=None):
+    """A table of each submodule's output shape and parameter count, from one forward pass on
+    zeros of ``input_shape`` (batch dimension included, as torchinfo) in eval mode without recording.
+    Several inputs: a list of shapes.
+
+    Returns the table as a ``str`` whose ``repr`` is the table itself, so the REPL shows it once
+    and ``print(nn.summary(...))`` prints it; nothing is printed here. ``file``: also write the
+    table to this open text file. Each row counts only the parameters the module holds directly,
+    so the rows add up to the total.
+
+    >>> import nn
+    >>> table = nn.summary(nn.Sequential(nn.Linear(4, 2), nn.ReLU()), (1, 4))
+    >>> "Total params: 10" in table
+    True
     """
     if not isinstance(model, Module):
         raise TypeError(f"summary: expected a Module, got {type(model).__name__}")
@@ -755,6 +861,7 @@ def summary(model, input_shape, dtype=None, file=None):
     buf.write(f"Total params: {total:,}\nTrainable params: {trainable:,}\n"
               f"Non-trainable params: {total - trainable:,}\n")
     buf.write(sep + "\n")
-    text = buf.getvalue()
-    print(text, end="", file=file if file is not None else sys.stdout)
+    text = _Table(buf.getvalue())
+    if file is not None:
+        file.write(text)
     return text

@@ -172,10 +172,85 @@ def test_to_double_float_convert_params_and_buffers():
     assert m.fc1.weight.dtype == np.float64
     m.to("cpu", dtype="float32")
     assert m.fc1.weight.dtype == np.float32
-    with pytest.raises(ValueError, match="device"):
+    with pytest.raises(RuntimeError, match="CPU only"):
         m.to("cuda")
     lin = nn.Linear(3, 2, dtype=np.float64)
     assert lin.weight.dtype == np.float64 and lin.bias.dtype == np.float64
+
+
+class _Device:
+    """A stand-in for ag.device / torch.device: only its str() names the device."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __str__(self):
+        return self.name
+
+
+def test_to_devices_dtypes_and_tensors():
+    m = Net()
+    w = m.fc1.weight
+    for dev in ("cpu", "cpu:0", _Device("cpu")):
+        assert m.to(dev) is m and m.fc1.weight is w and w.dtype == np.float32
+    assert m.to(device="cpu", non_blocking=True) is m
+    assert m.to("cpu", np.float64, True) is m and w.dtype == np.float64
+    assert m.to(ag.zeros(1, dtype=np.float32)) is m and w.dtype == np.float32  # a tensor's dtype
+    assert m.to(_Device("cpu"), dtype=np.float64) is m and w.dtype == np.float64
+    assert m.type(np.float32) is m and w.dtype == np.float32
+    assert m.cpu() is m and m.share_memory() is m
+    for dev in ("cuda", "cuda:1", "mps", _Device("cuda:0"), 0):
+        with pytest.raises(RuntimeError, match=r"CPU only.*device='cpu'"):
+            m.to(dev)
+    with pytest.raises(RuntimeError, match=r"CPU only.*device='cpu'"):
+        m.to(device="cuda", dtype=np.float64)
+    assert w.dtype == np.float32  # a refused call changes nothing
+    with pytest.raises(RuntimeError, match="CPU only"):
+        m.cuda()
+    with pytest.raises(RuntimeError, match="CPU only"):
+        m.cuda(0)
+    with pytest.raises(TypeError, match="floating"):
+        m.to(np.int32)
+    with pytest.raises(TypeError, match="device"):
+        m.to(object())
+    with pytest.raises(RuntimeError, match="CPU only"):
+        nn.Linear(2, 2).to("cuda")
+
+
+def test_to_accepts_torch_devices_and_dtypes():
+    torch = pytest.importorskip("torch")
+    m = nn.Linear(2, 2)
+    assert m.to(torch.device("cpu")) is m
+    assert m.to(torch.float64) is m and m.weight.dtype == np.float64
+    with pytest.raises(RuntimeError, match="CPU only"):
+        m.to(torch.device("cuda"))
+
+
+class FrozenBN(nn.BatchNorm1d):
+    """The fine-tuning idiom: batch norm stays in eval mode whatever the model's mode."""
+
+    def train(self, mode=True):
+        return super().train(False)
+
+
+def test_train_calls_each_childs_own_train():
+    m = nn.Sequential(nn.Linear(3, 4), nn.Sequential(FrozenBN(4), nn.Dropout(0.5)), nn.Linear(4, 2))
+    calls = []
+
+    class Spy(nn.Identity):
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(mode)
+    m.append(Spy())
+    assert m.train() is m
+    assert m.training and m[0].training and m[1].training and m[1][1].training
+    assert not m[1][0].training  # the override wins
+    assert m.eval() is m and not any(c.training for c in m.modules())
+    assert calls == [True, False]
+    m.train()
+    rm = m[1][0].running_mean._data.copy()
+    m(ag.randn(5, 3))
+    np.testing.assert_array_equal(m[1][0].running_mean._data, rm)  # frozen BN: running stats unchanged
 
 
 def test_repr_matches_pytorch_layout():
@@ -202,11 +277,14 @@ def test_repr_matches_pytorch_layout():
     assert "Parameter containing" in repr(nn.Linear(1, 1).weight)
 
 
-def test_summary_table():
+def test_summary_table(capsys):
     m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Sequential(nn.Linear(8, 3), nn.Softmax(dim=1)))
     m[0].weight.requires_grad_(False)
+    text = nn.summary(m, (2, 4))
+    assert capsys.readouterr().out == ""  # returned, not printed: the REPL shows it once
+    assert isinstance(text, str) and repr(text) == str(text)  # the REPL shows the table, not a quoted string
     buf = io.StringIO()
-    text = nn.summary(m, (2, 4), file=buf)
+    assert nn.summary(m, (2, 4), file=buf) == text
     assert buf.getvalue() == text
     lines = text.splitlines()
     assert any("0 (Linear)" in ln and "[2, 8]" in ln and ln.rstrip().endswith("40") for ln in lines)
