@@ -36,4 +36,7 @@ double = float64
 float = float32  # noqa: A001  (torch.float)
 long = int64
 
+from . import interop
+from .interop import from_dlpack
+
 __version__ = "0.1.0"
