@@ -1,103 +1,94 @@
-"""``nn.save`` / ``nn.load``: checkpoints as ``.npz`` files with a JSON structure entry, never pickle.
+"""``nn.save`` / ``nn.load``: weights in safetensors (the default), npz, and PyTorch's zip checkpoints.
 
-The file is an ordinary ``.npz`` (a zip of ``.npy`` arrays) holding one array per tensor
-(``a0``, ``a1``, ...) and ``__structure__``, the UTF-8 bytes of a JSON document that
-describes the object: nested dicts (str or int keys, order kept), lists, tuples, arrays,
-Tensors, Python ints/floats (floats stored as exact hex), bools, strings and None. So
-model state dicts and optimizer state dicts in PyTorch's format
-(``{'state': {0: {...}}, 'param_groups': [...]}``) round-trip exactly.
-
-Loading uses ``np.load(allow_pickle=False)``; object arrays are refused when saving.
+``nn.save`` writes safetensors through the ``safetensors`` package, or, for a ``.npz`` path or
+``format="npz"``, the npz format (an ``.npz`` of arrays plus a JSON key map). Both rebuild the
+exact nested object: model state dicts, optimizer state dicts in PyTorch's format
+(``{'state': {0: {...}}, 'param_groups': [...]}``) and any nest of dicts, lists, tuples, Tensors,
+numpy arrays and scalars, ints, floats, bools, strings and None. Nothing is ever pickled.
 Writes are atomic: a temporary file in the same directory is written, flushed, fsynced and
 renamed over the target, so an interrupted save leaves the previous file intact.
+
+``nn.load`` recognises a file by its content, not its name, and reads:
+
+- safetensors, including files from ``safetensors.torch.save_file`` and
+  ``safetensors.numpy.save_file`` (bfloat16 is widened to float32; see ``checkpoint_safetensors``);
+- PyTorch zip checkpoints (``torch.save(model.state_dict(), "model.pt")``) without importing
+  torch and without running pickled code (see ``checkpoint_torch``);
+- the npz format of ``nn.save``.
+
+Every refusal (truncated, corrupted, foreign or hostile file) is a ValueError that names the
+file; memory stays within a small multiple of the tensors the file really holds, because every
+declared size is checked against the bytes present before anything is allocated.
 """
 from __future__ import annotations
 
-import json
+import io
 import os
+import struct
 import tempfile
 import zipfile
 
-import numpy as np
-
-from autograd_core.tensor import Tensor
-
-from .module import Parameter
+from . import checkpoint_npz, checkpoint_safetensors, checkpoint_torch
+from .checkpoint_structure import Refused
+from .checkpoint_zip import ZipMembers
 
 __all__ = ["save", "load"]
 
-_FORMAT = "autograd_core.nn.save"
-_VERSION = 1
-_META = "__structure__"
+_FORMATS = ("safetensors", "npz")
 
 
-class _Encoder:
-    def __init__(self):
-        self.arrays = {}
-
-    def _array(self, a, where):
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"nn.save: the array at {where} has dtype {a.dtype}; only bool, integer and float "
-                            "arrays can be saved (no object arrays: the format never uses pickle)")
-        key = f"a{len(self.arrays)}"
-        self.arrays[key] = a
-        return key
-
-    def encode(self, obj, where="obj"):
-        if obj is None:
-            return {"t": "none"}
-        if isinstance(obj, bool):
-            return {"t": "bool", "v": obj}
-        if isinstance(obj, int):
-            return {"t": "int", "v": obj}
-        if isinstance(obj, float):
-            return {"t": "float", "v": obj.hex()}
-        if isinstance(obj, str):
-            return {"t": "str", "v": obj}
-        if isinstance(obj, Tensor):
-            kind = "parameter" if isinstance(obj, Parameter) else "tensor"
-            return {"t": kind, "k": self._array(np.asarray(obj._data), where), "rg": bool(obj.requires_grad)}
-        if isinstance(obj, np.ndarray):
-            return {"t": "array", "k": self._array(obj, where)}
-        if isinstance(obj, np.generic):
-            return {"t": "scalar", "k": self._array(np.asarray(obj), where)}
-        if isinstance(obj, dict):
-            items = []
-            for k, v in obj.items():
-                if isinstance(k, bool) or not isinstance(k, (str, int)):
-                    raise TypeError(f"nn.save: dict keys must be str or int, got {type(k).__name__} key {k!r} "
-                                    f"at {where}")
-                items.append([k, self.encode(v, f"{where}[{k!r}]")])
-            return {"t": "dict", "v": items}
-        if isinstance(obj, (list, tuple)):
-            return {"t": "list" if isinstance(obj, list) else "tuple",
-                    "v": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
-        raise TypeError(f"nn.save: can't save a {type(obj).__name__} at {where}; supported are dicts, lists, "
-                        "tuples, Tensors, numpy arrays and scalars, int, float, bool, str and None")
+def _format_for(path, format):
+    if format is not None:
+        if format not in _FORMATS:
+            raise ValueError(f"nn.save: format must be one of {_FORMATS}, got {format!r}")
+        return format
+    if path is None:
+        return "safetensors"
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext == ".npz":
+        return "npz"
+    if ext in (".pt", ".pth"):
+        raise ValueError(f"nn.save: {os.fspath(path)!r} has a PyTorch pickle extension, but nn.save never writes "
+                         "pickles; use a .safetensors name (PyTorch reads it with safetensors.torch.load_file), "
+                         "or pass format='safetensors' to keep the name")
+    return "safetensors"
 
 
-def save(obj, path):
+def save(obj, path, format=None):
     """Save ``obj`` (a state dict, an optimizer state dict, or any nest of the supported types) to ``path``.
 
-    ``path`` is used as given (no ``.npz`` is appended). The write is atomic: the old file, if any,
-    stays intact until the new one is complete on disk. A writable binary file object is also
-    accepted (then nothing is atomic)."""
-    enc = _Encoder()
-    structure = enc.encode(obj)
-    doc = json.dumps({"format": _FORMAT, "version": _VERSION, "root": structure}, allow_nan=False)
-    arrays = dict(enc.arrays)
-    arrays[_META] = np.frombuffer(doc.encode("utf-8"), dtype=np.uint8)
+    The format is safetensors unless ``path`` ends in ``.npz`` or ``format="npz"`` is given; a
+    ``.pt``/``.pth`` name is refused (nn.save writes no pickles). Tensors are stored under their
+    dotted path (``"0.weight"``), so ``safetensors.torch.load_file(path)`` gives PyTorch a state
+    dict; non-tensor entries (an optimizer's step count, hyper-parameters) and the exact nesting
+    go into the safetensors metadata. ``path`` is used as given. The write is atomic: the old
+    file, if any, stays intact until the new one is complete on disk. A writable binary file
+    object is also accepted (then nothing is atomic).
+
+    >>> import io, nn
+    >>> buf = io.BytesIO()
+    >>> nn.save({"w": nn.Parameter(nn.Linear(2, 1).weight.detach())}, buf)
+    >>> _ = buf.seek(0); sorted(nn.load(buf))
+    ['w']
+    """
+    fmt = _format_for(None if hasattr(path, "write") else path, format)
     if hasattr(path, "write"):
-        np.savez(path, **arrays)
+        (checkpoint_npz if fmt == "npz" else checkpoint_safetensors).write(obj, path)
         return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
+        if fmt == "npz":
+            with os.fdopen(fd, "wb") as f:
+                checkpoint_npz.write(obj, f)
+                f.flush()
+                os.fsync(f.fileno())
+        else:
+            os.close(fd)
+            checkpoint_safetensors.write_path(obj, tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -122,113 +113,92 @@ def _fsync_dir(directory):
         os.close(dfd)
 
 
-class _Decoder:
-    def __init__(self, arrays, name):
-        self.arrays = arrays
-        self.name = name
-        self.used = set()
-
-    def bad(self, why):
-        return ValueError(f"nn.load: {self.name} is not a valid checkpoint: {why}")
-
-    def _array(self, node):
-        k = node.get("k")
-        if k not in self.arrays:
-            raise self.bad(f"the structure refers to array {k!r}, which the file does not contain")
-        self.used.add(k)
-        return self.arrays[k]
-
-    def decode(self, node):
-        if not isinstance(node, dict) or "t" not in node:
-            raise self.bad(f"malformed structure entry {str(node)[:80]!r}")
-        t = node["t"]
-        v = node.get("v")
-        if t == "none":
-            return None
-        if t == "bool" and isinstance(v, bool):
-            return v
-        if t == "int" and isinstance(v, int) and not isinstance(v, bool):
-            return v
-        if t == "float" and isinstance(v, str):
-            try:
-                return float.fromhex(v)
-            except ValueError:
-                raise self.bad(f"bad float {v!r}") from None
-        if t == "str" and isinstance(v, str):
-            return v
-        if t in ("tensor", "parameter"):
-            a = self._array(node)
-            cls = Parameter if t == "parameter" else Tensor
-            out = cls(a, requires_grad=bool(node.get("rg", t == "parameter")))
-            return out
-        if t == "array":
-            return self._array(node)
-        if t == "scalar":
-            a = self._array(node)
-            if a.ndim != 0:
-                raise self.bad("a scalar entry holds a non-scalar array")
-            return a[()]
-        if t == "dict" and isinstance(v, list):
-            out = {}
-            for item in v:
-                if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
-                        and not isinstance(item[0], bool)):
-                    raise self.bad(f"malformed dict item {str(item)[:80]!r}")
-                out[item[0]] = self.decode(item[1])
-            return out
-        if t in ("list", "tuple") and isinstance(v, list):
-            items = [self.decode(x) for x in v]
-            return items if t == "list" else tuple(items)
-        raise self.bad(f"unknown or malformed entry of type {t!r}")
+def _read_any(f, size):
+    head = f.read(16)
+    f.seek(0)
+    if not head:
+        raise Refused("the file is empty")
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        members = ZipMembers(f, size)
+        if checkpoint_npz.looks_like(members):
+            return checkpoint_npz.read(members)
+        if checkpoint_torch.looks_like(members):
+            return checkpoint_torch.read(members)
+        if members.names and all(n.endswith(".npy") for n in members.names):
+            raise Refused(f"it has no {checkpoint_npz.META!r} entry (an .npz file not written by nn.save?)")
+        raise Refused("it is a zip archive but neither a PyTorch checkpoint nor an nn.save .npz")
+    if head.startswith(checkpoint_torch.LEGACY_MAGIC):
+        raise Refused("it is a legacy (pre-1.6, non-zip) PyTorch checkpoint, which nn.load does not read; "
+                      "re-save it with a recent PyTorch: torch.save(torch.load(path, weights_only=True), path)")
+    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+        raise Refused("it is a pickle file; nn.load never unpickles arbitrary files (it reads safetensors, "
+                      "PyTorch zip checkpoints and nn.save .npz files)")
+    if head[:6] == b"\x93NUMPY":
+        raise Refused("it is a single .npy array, not a checkpoint")
+    if checkpoint_safetensors.looks_like(head):
+        return checkpoint_safetensors.read(f, size)
+    raise Refused("it is not in a format nn.load reads (safetensors, a PyTorch zip checkpoint, or an nn.save "
+                  ".npz)")
 
 
-def load(path):
-    """Load what ``save`` wrote. Dicts come back as dicts (an OrderedDict state dict as a plain dict, in the
-    same order), tuples as tuples, numpy arrays as arrays, Tensors as Tensors and Parameters as Parameters
-    (with their ``requires_grad``), numpy scalars as numpy scalars, and Python values as themselves.
+def load(f, map_location=None, *, weights_only=True):
+    """Load a checkpoint: safetensors, a PyTorch zip checkpoint (``.pt``/``.pth``/``.bin``) or an
+    nn.save ``.npz``, told apart by content, not by name. ``f`` is a path or a seekable binary
+    file object.
 
-    A missing file raises FileNotFoundError; a truncated, corrupted or foreign file raises a ValueError that
-    names it. Nothing is executed: arrays are read with ``allow_pickle=False``."""
-    name = repr(getattr(path, "name", None) or "<file object>") if hasattr(path, "read") else repr(os.fspath(path))
-    if not hasattr(path, "read") and not os.path.exists(path):
+    What comes back:
+
+    - from a file ``nn.save`` wrote (either format): the saved object itself. Dicts come back
+      as dicts (an OrderedDict state dict as a plain dict, in the same order), tuples as tuples,
+      numpy arrays as arrays, Tensors as Tensors and Parameters as Parameters (with their
+      ``requires_grad``), numpy scalars as numpy scalars, Python values as themselves;
+    - from other safetensors files: a dict of name -> Tensor;
+    - from a PyTorch checkpoint: the pickled object with OrderedDicts, lists, tuples and
+      primitives as they were, ``torch.Tensor`` as Tensor and ``nn.Parameter`` as Parameter.
+      Tensors that shared a storage share memory.
+
+    Dtypes: float16/32/64, int8/16/32/64, uint8 (and uint16/32/64 in safetensors) and bool keep
+    their dtype; bfloat16 is widened to float32 (exact; NumPy has no bfloat16). Other dtypes
+    (complex, float8, quantized) are refused.
+
+    ``map_location`` may be None or ``"cpu"`` (there is no other device); ``weights_only`` must
+    stay True: nothing in a file is ever executed, as with ``torch.load(weights_only=True)``.
+
+    A missing file raises FileNotFoundError; a truncated, corrupted, foreign or hostile file
+    raises a ValueError that names it, and nothing is allocated beyond what the file holds.
+
+    >>> import io, nn
+    >>> buf = io.BytesIO(); nn.save({"step": 3, "lr": 0.1}, buf); _ = buf.seek(0)
+    >>> nn.load(buf)
+    {'step': 3, 'lr': 0.1}
+    """
+    if map_location not in (None, "cpu") and str(map_location) != "cpu":
+        raise ValueError(f"nn.load: map_location={map_location!r}: only 'cpu' exists here")
+    if weights_only is not True:
+        raise ValueError("nn.load: weights_only=False is not supported; nn.load never runs code from a file")
+    if hasattr(f, "read"):
+        name = repr(getattr(f, "name", None) or "<file object>")
+        return _load_file(f, name)
+    name = repr(os.fspath(f))
+    if not os.path.exists(f):
         raise FileNotFoundError(f"nn.load: no such file: {name}")
-    try:
-        if hasattr(path, "read"):
-            pos = path.tell()
-            head = path.read(4)
-            path.seek(pos)
-        else:
-            with open(path, "rb") as f:
-                head = f.read(4)
-        if head[:2] != b"PK":
-            raise ValueError("it is not an .npz (zip) archive" + (" (the file is empty)" if not head else ""))
-        npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ValueError("it is a single .npy array, not an nn.save .npz archive")
-        with npz:
-            files = list(npz.files)
-            if _META not in files:
-                raise ValueError(f"it has no {_META!r} entry (an .npz file not written by nn.save?)")
-            arrays = {k: npz[k] for k in files}  # reads (and CRC-checks) every member now
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as e:
-        msg = str(e) or type(e).__name__
-        if isinstance(e, ValueError) and msg.startswith("it "):
-            raise ValueError(f"nn.load: {name} is not a valid checkpoint: {msg}") from None
-        raise ValueError(f"nn.load: {name} is not a valid checkpoint (truncated, corrupted or not an nn.save "
-                         f"file): {type(e).__name__}: {msg}") from None
-    meta = arrays.pop(_META)
-    dec = _Decoder(arrays, name)
-    if meta.dtype != np.uint8 or meta.ndim != 1:
-        raise dec.bad(f"the {_META!r} entry is not a byte string")
-    try:
-        doc = json.loads(meta.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise dec.bad(f"its structure entry is not valid JSON ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != _FORMAT or "root" not in doc:
-        raise dec.bad("its structure entry is not in the nn.save format")
-    if not isinstance(doc.get("version"), int) or doc["version"] > _VERSION:
-        raise dec.bad(f"it was written by a newer format version {doc.get('version')!r} (this reads {_VERSION})")
-    return dec.decode(doc["root"])
+    with open(f, "rb") as fh:
+        return _load_file(fh, name)
 
+
+def _load_file(f, name):
+    try:
+        seekable = f.seekable()
+        start = f.tell() if seekable else 0
+        if not seekable or start:
+            f = io.BytesIO(f.read())  # a pipe, or a file positioned after other data
+        size = f.seek(0, os.SEEK_END)
+        f.seek(0)
+        return _read_any(f, size)
+    except Refused as e:
+        raise ValueError(f"nn.load: {name} is not a valid checkpoint: {e}") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, struct.error, KeyError,
+            IndexError, TypeError, OverflowError, RecursionError, UnicodeError, NotImplementedError) as e:
+        msg = str(e)[:300] or type(e).__name__
+        raise ValueError(f"nn.load: {name} is not a valid checkpoint (truncated, corrupted or not a checkpoint): "
+                         f"{type(e).__name__}: {msg}") from None

@@ -1,4 +1,5 @@
-"""nn.save / nn.load: exact round trips, no pickle, atomic writes, clear errors on bad files."""
+"""nn.save / nn.load: exact round trips in both formats, content sniffing, no pickle, atomic writes,
+clear errors on bad files. Format-specific readers: tests/test_checkpoint_*.py."""
 import io
 import json
 import os
@@ -15,11 +16,12 @@ def make_model():
     return nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
 
 
-def test_state_dict_roundtrip_bit_identical(tmp_path):
+@pytest.mark.parametrize("filename", ["model.ckpt", "model.safetensors", "model.npz"])
+def test_state_dict_roundtrip_bit_identical(tmp_path, filename):
     ag.manual_seed(1)
     a = make_model()
     a(ag.randn(4, 1, 6, 6))  # non-trivial running statistics
-    path = tmp_path / "model.ckpt"
+    path = tmp_path / filename
     nn.save(a.state_dict(), path)
     sd = nn.load(path)
     assert list(sd) == list(a.state_dict())
@@ -35,7 +37,8 @@ def test_state_dict_roundtrip_bit_identical(tmp_path):
     np.testing.assert_array_equal(a(x)._data, b(x)._data)
 
 
-def test_nested_structures_and_types_roundtrip(tmp_path):
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_nested_structures_and_types_roundtrip(tmp_path, suffix):
     obj = {
         "state": {0: {"step": 3, "exp_avg": np.arange(4, dtype=np.float32), "exp_avg_sq": ag.ones(2, 2)},
                   1: {"momentum_buffer": None}},
@@ -50,7 +53,7 @@ def test_nested_structures_and_types_roundtrip(tmp_path):
         "empty": {},
         "nan": float("nan"),
     }
-    path = tmp_path / "opt.npz"
+    path = tmp_path / ("opt" + suffix)
     nn.save(obj, path)
     back = nn.load(path)
     assert list(back) == list(obj)
@@ -192,7 +195,8 @@ def test_failed_load_changes_nothing(tmp_path):
         np.testing.assert_array_equal(v._data, before[k])
 
 
-def test_optimizer_state_roundtrip_if_available(tmp_path):
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_optimizer_state_roundtrip_if_available(tmp_path, suffix):
     optim = pytest.importorskip("optim")
     if not hasattr(optim, "Adam"):
         pytest.skip("optim.Adam not available")
@@ -203,7 +207,7 @@ def test_optimizer_state_roundtrip_if_available(tmp_path):
         opt.zero_grad()
         (m(ag.randn(4, 3)) ** 2).mean().backward()
         opt.step()
-    path = tmp_path / "opt.npz"
+    path = tmp_path / ("opt" + suffix)
     nn.save({"model": m.state_dict(), "optim": opt.state_dict()}, path)
     ck = nn.load(path)
     m2 = nn.Linear(3, 2)
@@ -217,3 +221,115 @@ def test_optimizer_state_roundtrip_if_available(tmp_path):
         oo.step()
     for (_, a), (_, b) in zip(m.state_dict().items(), m2.state_dict().items()):
         np.testing.assert_array_equal(a._data, b._data)
+
+
+# -- format choice and content sniffing -------------------------------------------------------------
+def _kind(path):
+    head = open(path, "rb").read(9)
+    return "zip" if head[:2] == b"PK" else "safetensors" if head[8:9] == b"{" else "?"
+
+
+def test_safetensors_is_the_default_and_npz_is_kept(tmp_path):
+    sd = {"w": ag.ones(2, 2), "b": ag.zeros(2)}
+    for name, kind in [("a.safetensors", "safetensors"), ("a.ckpt", "safetensors"), ("a", "safetensors"),
+                       ("a.npz", "zip"), ("a.NPZ", "zip")]:
+        nn.save(sd, tmp_path / name)
+        assert _kind(tmp_path / name) == kind, name
+    nn.save(sd, tmp_path / "b.npz", format="safetensors")
+    nn.save(sd, tmp_path / "b.safetensors", format="npz")
+    assert _kind(tmp_path / "b.npz") == "safetensors" and _kind(tmp_path / "b.safetensors") == "zip"
+    buf = io.BytesIO()
+    nn.save(sd, buf)
+    assert buf.getvalue()[8:9] == b"{"
+    with pytest.raises(ValueError, match="format must be one of"):
+        nn.save(sd, tmp_path / "c", format="pickle")
+
+
+def test_save_refuses_pytorch_pickle_names(tmp_path):
+    for name in ("model.pt", "model.PTH"):
+        with pytest.raises(ValueError, match="never writes pickles"):
+            nn.save({"w": ag.ones(2)}, tmp_path / name)
+    nn.save({"w": ag.ones(2)}, tmp_path / "model.pt", format="safetensors")  # explicit: allowed
+    np.testing.assert_array_equal(nn.load(tmp_path / "model.pt")["w"]._data, np.ones(2, np.float32))
+    assert sorted(os.listdir(tmp_path)) == ["model.pt"]
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "npz"])
+@pytest.mark.parametrize("ext", [".pt", ".pth", ".bin", ".safetensors", ".npz", ""])
+def test_load_recognises_content_not_name(tmp_path, fmt, ext):
+    ag.manual_seed(3)
+    sd = make_model().state_dict()
+    path = tmp_path / ("weights" + ext)
+    nn.save(sd, path, format=fmt)
+    back = nn.load(path)
+    assert list(back) == list(sd)
+    for k in sd:
+        np.testing.assert_array_equal(back[k]._data, sd[k]._data)
+    with open(path, "rb") as f:  # a file object, positioned after other data too
+        buf = io.BytesIO(b"junk" + f.read())
+    buf.seek(4)
+    assert list(nn.load(buf)) == list(sd)
+
+
+def test_load_arguments_mirror_torch_load(tmp_path):
+    path = tmp_path / "w.safetensors"
+    nn.save({"w": ag.ones(2)}, path)
+    assert list(nn.load(path, map_location="cpu")) == ["w"]
+    assert list(nn.load(path, "cpu", weights_only=True)) == ["w"]
+    with pytest.raises(ValueError, match="only 'cpu'"):
+        nn.load(path, map_location="cuda:0")
+    with pytest.raises(ValueError, match="never runs code"):
+        nn.load(path, weights_only=False)
+
+
+@pytest.mark.parametrize("damage", ["truncate_header", "truncate_data", "append", "flip_length", "empty",
+                                    "header_only", "not_json"])
+def test_corrupted_safetensors_raise_clear_value_error(tmp_path, damage):
+    good = tmp_path / "good.safetensors"
+    nn.save({"w": np.arange(100.0), "b": [1, 2]}, good)
+    data = good.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes({"truncate_header": data[: 8 + n // 2], "truncate_data": data[:-8], "append": data + b"\0" * 8,
+                     "flip_length": (n + 1).to_bytes(8, "little") + data[8:], "empty": b"",
+                     "header_only": data[: 8 + n],
+                     "not_json": data[:8] + b"{" + b"x" * (n - 1) + data[8 + n:]}[damage])
+    with pytest.raises(ValueError, match=r"nn\.load: '.*bad\.safetensors' is not a valid checkpoint"):
+        nn.load(bad)
+
+
+# -- a failed load leaves the model as it was ----------------------------------------------------------
+def _snapshot(m):
+    return {k: v._data.copy() for k, v in m.state_dict().items()}
+
+
+def _assert_unchanged(m, before):
+    after = m.state_dict()
+    assert list(after) == list(before)
+    for k, v in after.items():
+        assert v._data.dtype == before[k].dtype
+        np.testing.assert_array_equal(v._data, before[k])
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "npz"])
+def test_failed_load_state_dict_leaves_model_unchanged(tmp_path, fmt):
+    ag.manual_seed(4)
+    m = make_model()
+    m(ag.randn(3, 1, 6, 6))
+    before = _snapshot(m)
+    other = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 4))
+    path = tmp_path / "other"
+    nn.save(other.state_dict(), path, format=fmt)
+    with pytest.raises(RuntimeError, match="size mismatch for 4.weight"):
+        m.load_state_dict(nn.load(path))  # every earlier key would fit: nothing may be copied
+    _assert_unchanged(m, before)
+    sd = nn.load(path)
+    del sd["1.running_var"]
+    with pytest.raises(RuntimeError, match="Missing key"):
+        m.load_state_dict(sd)
+    _assert_unchanged(m, before)
+    data = (tmp_path / "other").read_bytes()
+    (tmp_path / "cut").write_bytes(data[: len(data) - 20])
+    with pytest.raises(ValueError, match="cut"):
+        m.load_state_dict(nn.load(tmp_path / "cut"))
+    _assert_unchanged(m, before)
