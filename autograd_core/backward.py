@@ -125,7 +125,7 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targe
         seeds = [(r, g if isinstance(g, _tensor()) else _make(g)) for r, g in seeds]
 
     logger = None
-    if explain or _listeners.explain_default is not None:
+    if explain or mode.explain is not None:
         # backward(explain=...) or an open inspect.explain_backward(): the inspect package makes the logger
         factory = _listeners.explain_factory
         if factory is None:

@@ -6,6 +6,7 @@ otherwise)::
 
     on_op_begin(op)                       an op's forward is about to run
     on_op(op, inputs, out, node)          it ran; ``node`` is the recorded Node, or None
+                                          (``out`` is None too when the forward raised)
     on_vjp_begin(node)                    backward is about to run ``node``'s rules
     on_vjp(node, grad, grads, inputs)     it ran them: ``grads`` are the rules' raw outputs per input
                                           (None where no gradient was needed), before un-broadcasting
@@ -102,7 +103,6 @@ class AnomalyListener(Listener):
                                    f"(the gradient for input {i}, shape {tuple(np.shape(arr))}).{where}")
 
 
-# Set by autograd_core.inspect on import: makes the ExplainLogger for backward(explain=...).
+# Set by autograd_core.inspect on import: ``explain_factory(explain, roots)`` makes the logger for
+# ``backward(explain=...)`` and for an open ``explain_backward()`` block (``modes.state.explain``).
 explain_factory = None
-# The open explain_backward() blocks of this thread consult this (set by inspect as well).
-explain_default = None

@@ -19,6 +19,7 @@ class _State(threading.local):
     listeners = ()        # this thread's Listener objects (see listeners.py)
     level = 0             # how many function transforms (grad, vjp, jacobian, ...) are open
     anomaly = None        # the AnomalyListener of an open detect_anomaly(), or None
+    explain = None        # an open inspect.explain_backward() block, or None
 
 
 state = _State()

@@ -135,7 +135,7 @@ def test_trace_errors_are_clear():
     # the observer is removed even when fn raises
     with pytest.raises(ZeroDivisionError):
         trace(lambda a: 1 / 0, ag.ones(2))
-    assert graph.mode.observers == ()
+    assert graph.mode.listeners == ()
 
 
 def test_trace_of_an_nn_module_names_parameters_and_groups_by_submodule():
@@ -431,11 +431,11 @@ def test_profile_per_op_times_add_up_to_the_measured_total():
         step()
         step()
     wall = time.perf_counter() - t0
-    # The measured total is the profiled block's wall time (entering the profiler patches every op,
-    # which the outer ``wall`` also counts); the per-op self times must cover at least 80 % of it.
+    # The measured total is the profiled block's wall time; the per-op self times must cover at
+    # least 80 % of it.
     assert 0.8 * prof.total_time <= prof.self_time <= prof.total_time <= wall
     stats = {s.name: s for s in prof.key_averages()}
-    assert stats["matmul"].fwd_calls == 4 and stats["matmul"].bwd_calls == 6  # x needs no gradient
+    assert stats["matmul"].fwd_calls == 4 and stats["matmul"].bwd_calls == 4  # one backward call per node
     assert stats["tanh"].fwd_calls == 2 and stats["tanh"].bwd_calls == 2
     assert stats["sum"].fwd_calls == 2
     table = prof.table()
@@ -448,7 +448,6 @@ def test_profile_per_op_times_add_up_to_the_measured_total():
 
 def test_profile_restores_the_ops_and_counts_nested_ops_once():
     from autograd_core.ops.registry import OPS
-    from autograd_core.inspect.profiler import _forward_cell
     before = {n: (op.forward, op.vjps, op.vjp) for n, op in OPS.items()}
     x = ag.Tensor(np.linspace(-1, 1, 50), requires_grad=True)
     buf = io.StringIO()
@@ -457,9 +456,7 @@ def test_profile_restores_the_ops_and_counts_nested_ops_once():
             (g,) = ag.autograd_grad((x.sin() * x).sum(), x, create_graph=True)
         g.sum().backward()
     assert {n: (op.forward, op.vjps, op.vjp) for n, op in OPS.items()} == before
-    for op in OPS.values():
-        cell = _forward_cell(op)
-        assert cell is not None and cell.cell_contents is op.forward
+    assert graph.mode.listeners == ()   # the profiles left nothing registered
     assert outer.self_time <= outer.total_time and inner.self_time <= inner.total_time
     assert inner.self_time <= outer.self_time
     keys = list(outer.stats)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..graph import Node
+from ..node import Node
 from ..tensor import Tensor
 from . import _fmt
 from ._fmt import dtype_str, fmt_norm, shape_str

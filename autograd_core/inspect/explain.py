@@ -21,8 +21,8 @@ import sys
 
 import numpy as np
 
-from .. import graph
-from ..graph import Node
+from .. import listeners, modes
+from ..node import Node, unbroadcast
 from ..tensor import Tensor
 from . import _fmt
 from ._fmt import fmt_norm, fmt_value, shape_str
@@ -74,7 +74,7 @@ class ExplainLogger:
         """The logger for ``backward(explain=...)``: True, a stream, a ``logging.Logger`` or an
         ExplainLogger; with ``explain`` false, the one of an enclosing ``explain_backward``."""
         if explain is None or explain is False:
-            ctx = graph.mode.explain
+            ctx = modes.state.explain
             if ctx is None or (ctx.loss is not None and not any(r is ctx.loss for r in roots)):
                 return None
             lg = ctx.logger
@@ -183,7 +183,7 @@ class ExplainLogger:
             if arr.shape != shape:
                 axes = _unbroadcast_axes(arr.shape, shape)
                 summed = (tuple(arr.shape), axes)
-                arr = graph._unbroadcast(arr, shape)
+                arr = unbroadcast(arr, shape)
                 ax = axes[0] if len(axes) == 1 else axes
                 note = f"un-broadcast: summed {shape_str(summed[0])} over axis {ax}"
             n = _fmt.norm(arr)
@@ -242,10 +242,13 @@ class explain_backward:
         self.logger = ExplainLogger(stream=stream, logger=logger)
 
     def __enter__(self):
-        self._prev = graph.mode.explain
-        graph.mode.explain = self
+        self._prev = modes.state.explain
+        modes.state.explain = self
         return self.logger
 
     def __exit__(self, *exc):
-        graph.mode.explain = self._prev
+        modes.state.explain = self._prev
         return False
+
+
+listeners.explain_factory = ExplainLogger.from_arg

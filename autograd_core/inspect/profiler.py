@@ -9,97 +9,58 @@ the time in its VJP rule(s) (the un-broadcast and accumulation between rules, an
 outside ops, are what the footer calls "other"). A taped op run inside another op's VJP (with
 ``create_graph=True``) counts as that op's forward, not twice.
 
-While a profile is open, every op's forward and VJP rules are replaced by timing wrappers;
-the originals come back when the last open profile closes. It sees the ops of all threads.
+The profile is a listener (``autograd_core.listeners``): it sees the ops of the thread that opened
+it, and nothing is patched.
 """
 from __future__ import annotations
 
-import threading
 import time
-import warnings
 
 import numpy as np
 
+from .. import listeners
 from ..tensor import Tensor
 from ._fmt import shape_str
 
 __all__ = ["profile", "OpStats", "EventList"]
 
 _perf = time.perf_counter
-_lock = threading.Lock()
-_active = []          # open profile objects
-_saved = None         # what _install replaced: [(op, closure cell or None, forward, vjps, vjp)]
 
 
-class _Frames(threading.local):
-    def __init__(self):
-        self.stack = []   # per open timed call: time spent in timed calls nested inside it
+class _Timer(listeners.Listener):
+    """Times every op's forward and every node's rules in this thread; reports self times."""
 
+    def __init__(self, sink):
+        self.sink = sink
+        self.stack = []   # per open call: [start, time spent in timed calls nested inside it]
 
-_frames = _Frames()
+    def _open(self):
+        self.stack.append([_perf(), 0.0])
 
+    def _close(self):
+        if not self.stack:
+            return None
+        t0, child = self.stack.pop()
+        dt = _perf() - t0
+        if self.stack:
+            self.stack[-1][1] += dt
+        return dt - child
 
-def _emit(name, kind, self_time, args):
-    for p in _active:
-        p._add(name, kind, self_time, args)
+    def on_op_begin(self, op):
+        self._open()
 
+    def on_op(self, op, inputs, out, node):
+        dt = self._close()
+        if dt is not None and out is not None:
+            self.sink._add(op.name, "forward", dt, inputs)
 
-def _timed(name, kind, f):
-    def timed(*args, **kw):
-        stack = _frames.stack
-        stack.append(0.0)
-        t0 = _perf()
-        try:
-            return f(*args, **kw)
-        finally:
-            dt = _perf() - t0
-            child = stack.pop()
-            if stack:
-                stack[-1] += dt
-            _emit(name, kind, dt - child, args)
-    timed.__wrapped__ = f
-    return timed
+    def on_vjp_begin(self, node):
+        self._open()
 
-
-def _forward_cell(op):
-    """The closure cell through which the op's apply() calls its forward (the registry keeps the
-    forward in a closure variable on the hot path; swapping the cell costs nothing when off)."""
-    for cell in (op.fn.__closure__ or ()):
-        try:
-            if cell.cell_contents is op.forward:
-                return cell
-        except ValueError:  # an empty cell
-            continue
-    return None
-
-
-def _install():
-    from ..ops.registry import OPS
-    saved, missing = [], []
-    for op in list(OPS.values()):
-        cell = _forward_cell(op)
-        if cell is None:
-            missing.append(op.name)
-        else:
-            cell.cell_contents = _timed(op.name, "forward", op.forward)
-        vjps, vjp = op.vjps, op.vjp
-        if vjps is not None:
-            op.vjps = tuple(_timed(op.name, "backward", r) for r in vjps)
-        if vjp is not None:
-            op.vjp = _timed(op.name, "backward", vjp)
-        saved.append((op, cell, op.forward, vjps, vjp))
-    if missing:
-        warnings.warn(f"profile: can't time the forward of {', '.join(missing[:5])}"
-                      f"{' ...' if len(missing) > 5 else ''}: the registry no longer calls it through a "
-                      "closure variable", RuntimeWarning, stacklevel=3)
-    return saved
-
-
-def _uninstall(saved):
-    for op, cell, fwd, vjps, vjp in saved:
-        if cell is not None:
-            cell.cell_contents = fwd
-        op.vjps, op.vjp = vjps, vjp
+    def on_vjp(self, node, grad, grads, inputs):
+        dt = self._close()
+        if dt is not None:
+            self.sink._add(node.op.name, "backward", dt, inputs)
 
 
 class OpStats:
@@ -208,31 +169,22 @@ class profile:
         self._t0 = None
 
     def __enter__(self):
-        global _saved
         if self._t0 is not None:
             raise RuntimeError("profile: this profile is already open")
-        with _lock:
-            if not _active:
-                _saved = _install()
-            _active.append(self)
+        self._timer = listeners.add_listener(_Timer(self))
         self._t0 = _perf()
         return self
 
     def __exit__(self, *exc):
-        global _saved
         self.total_time = _perf() - self._t0
-        with _lock:
-            _active.remove(self)
-            if not _active:
-                _uninstall(_saved)
-                _saved = None
+        listeners.remove_listener(self._timer)
         if self.stream is not None:
             self.stream.write(self.table() + "\n")
         return False
 
     def _add(self, name, kind, dt, args):
         if self.record_shapes:
-            ins = args if kind == "forward" else args[2:]  # a VJP rule gets (g, ans, *inputs)
+            ins = args
             shapes = ", ".join(shape_str(np.shape(a._data if isinstance(a, Tensor) else a)) for a in ins)
             key = (name, shapes)
         else:

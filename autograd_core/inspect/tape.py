@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import graph
+from .. import listeners
 from ..tensor import Tensor
 from . import _fmt
 from ._fmt import dtype_str, fmt_value, shape_str
@@ -95,15 +95,16 @@ class TapeEntry:
 _ALIGN_MAX = 64
 
 
-class _Recorder:
-    """The graph observer that collects the entries while ``fn`` runs."""
+class _Recorder(listeners.Listener):
+    """The listener that collects the entries while ``fn`` runs."""
 
     def __init__(self):
         self.entries = []
 
-    def __call__(self, node, out):
-        st = _scopes.stack
-        self.entries.append(TapeEntry(node, out, st[-1] if st else None))
+    def on_op(self, op, inputs, out, node):
+        if node is not None:
+            st = _scopes.stack
+            self.entries.append(TapeEntry(node, out, st[-1] if st else None))
 
 
 class Tape:
@@ -522,13 +523,13 @@ def trace(fn, *example_inputs, names=None, module=None, **kwargs):
     recorder = _Recorder()
     hooks = _module_scope_hooks(module, kinds) if module is not None else []
     depth = len(_scopes.stack)
-    graph.add_observer(recorder)
+    listeners.add_listener(recorder)
     try:
         for t in marked:
             t.requires_grad = True  # so that ops on inputs alone are recorded too
         result = fn(*example_inputs, **kwargs)
     finally:
-        graph.remove_observer(recorder)
+        listeners.remove_listener(recorder)
         for t in marked:
             t.requires_grad = False
         for h in hooks:

@@ -13,7 +13,7 @@ that needs no gradient as ``None``. A node reached a second time is shown once, 
 """
 from __future__ import annotations
 
-from ..graph import AccumulateGrad, Node
+from ..node import AccumulateGrad, Node
 from ..tensor import Tensor
 from . import _fmt
 from ._fmt import dtype_str, shape_str

@@ -43,7 +43,7 @@ add = defop("add", np.add, (lambda g, ans, x, y: g,
 sub = defop("sub", np.subtract, (lambda g, ans, x, y: g,
                                  lambda g, ans, x, y: -g), uses=())
 mul = defop("mul", np.multiply, (lambda g, ans, x, y: g * y,
-                                 lambda g, ans, x, y: g * x))
+                                 lambda g, ans, x, y: g * x), reads=((1,), (0,)))
 def _int_like(v):
     return isinstance(v, (int, np.integer)) or (isinstance(v, np.ndarray) and v.dtype.kind in "biu")
 
@@ -57,12 +57,12 @@ def _true_divide(x, y):
 
 
 div = defop("div", _true_divide, (lambda g, ans, x, y: g / y,
-                                    lambda g, ans, x, y: -g * x / (y * y)))
+                                    lambda g, ans, x, y: -g * x / (y * y)), reads=((1,), (0, 1)))
 neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=(), same_shape=True)
 
 
 def _pow_base(g, ans, x, y):
-    # d/dx x**y = y * x**(y-1); for y == 0 the gradient is exactly 0 (even at x == 0).
+    # d/dx x**y = y * x**(y-1), and exactly 0 where y == 0 (even at x == 0 or nan), as PyTorch.
     if isinstance(y, (int, float)):
         if y == 0:
             return g * 0
@@ -71,18 +71,23 @@ def _pow_base(g, ans, x, y):
         if y == 2:
             return g * 2 * x
         return g * y * x ** (y - 1)
-    # Only 0 ** 0 needs a guard (0 * 0**-1 would be nan); elsewhere y * x**(y-1) is exact, and keeping
-    # it un-masked at y == 0 keeps its own derivative in y (1/x there) right for grad-of-grad.
-    return g * (y * x ** xp.where(xp.logical_and(y == 0, x == 0), 1.0, y - 1))
+    # Un-masked, y * x**(y-1) keeps its own derivative in y right at y == 0 (1/x, for grad of grad);
+    # the guards only keep 0 * 0**-1 and 0 * nan**-1 from giving nan there.
+    y0 = y == 0
+    base = xp.where(xp.logical_and(y0, x != x), 1.0, x)
+    return g * (y * base ** xp.where(xp.logical_and(y0, x == 0), 1.0, y - 1))
 
 
 def _pow_exp(g, ans, x, y):
-    # d/dy x**y = x**y * log(x); defined as 0 where x == 0 and y >= 0, as PyTorch does.
-    safe = xp.where(x == 0, 1.0, x) if not isinstance(x, (int, float)) else (x if x != 0 else 1.0)
-    return g * ans * xp.log(safe)
+    # d/dy x**y = x**y * log(x), set to 0 where x == 0 and y >= 0 (PyTorch's convention; for y < 0
+    # at x == 0 it stays inf * -inf = -inf, as in PyTorch).
+    if isinstance(x, (int, float)):
+        return g * ans * math.log(x) if x > 0 else (g * 0 if x == 0 else g * ans * float("nan"))
+    return xp.where(xp.logical_and(x == 0, y >= 0), g * 0, g * ans * xp.log(x))
 
 
-pow = defop("pow", _nowarn(np.power), (_pow_base, _pow_exp), uses_ans=True)
+# the base's rule reads x and y; the exponent's reads x and the output
+pow = defop("pow", _nowarn(np.power), (_pow_base, _pow_exp), reads=((0, 1), (0, "ans")))
 
 
 def maximum_(x, y):
@@ -95,17 +100,24 @@ def minimum_(x, y):
     return np.minimum(x, y)
 
 
-def _tie(g, a, b, op):
-    return xp.where(a == b, g * 0.5, xp.where(op(a, b), g, g * 0))
+def _tie(g, a, b, loses):
+    # PyTorch: half each at a tie, nothing where this input loses, else all of g; so where either
+    # input is NaN (no tie, no loser) both get g, and the NaN reaches anomaly detection.
+    return xp.where(a == b, g * 0.5, xp.where(loses(a, b), g * 0, g))
 
 
-maximum = defop("maximum", maximum_, (lambda g, ans, x, y: _tie(g, x, y, lambda a, b: a > b),
-                                      lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a > b)))
-minimum = defop("minimum", minimum_, (lambda g, ans, x, y: _tie(g, x, y, lambda a, b: a < b),
+maximum = defop("maximum", maximum_, (lambda g, ans, x, y: _tie(g, x, y, lambda a, b: a < b),
                                       lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a < b)))
+minimum = defop("minimum", minimum_, (lambda g, ans, x, y: _tie(g, x, y, lambda a, b: a > b),
+                                      lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a > b)))
 
 # -- unary math --------------------------------------------------------------------------------
-abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sign(x),), same_shape=True)
+def _sgn(x):
+    """sign(x), with 0 at NaN (PyTorch's abs'(nan) is 0)."""
+    return np.where(np.isnan(x), 0, np.sign(x)) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.sign(x)
+
+
+abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sgn(x),), same_shape=True)
 exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True, same_shape=True)
 log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,), same_shape=True)
 log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),), same_shape=True)
@@ -135,13 +147,11 @@ def sigmoid_(x):
 sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (1 - ans),), uses=(), uses_ans=True, same_shape=True)
 
 # -- activations -------------------------------------------------------------------------------
-def _relu_vjp(g, ans, x):
-    if type(g) is np.ndarray:
-        return _kact.relu_grad(g, x)   # one parallel pass on big float arrays
-    return g * (x > 0)
-
-
-relu = defop("relu", _kact.relu, (_relu_vjp,))
+# relu's gradient is an op of its own so that its fast kernel lives in a forward, not in a rule:
+# d/dg relu_grad(g, x) is relu_grad itself, and x gets no gradient (the mask is piecewise constant).
+relu_grad = defop("relu_grad", _kact.relu_grad,
+                  (lambda gg, ans, g, x: xp.relu_grad(gg, x), lambda gg, ans, g, x: gg * 0), reads=((1,), ()))
+relu = defop("relu", _kact.relu, (lambda g, ans, x: xp.relu_grad(g, x),))
 relu.__doc__ = "max(x, 0); the gradient at 0 is 0, as PyTorch."
 
 
@@ -159,7 +169,8 @@ def _elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
-elu = defop("elu", _elu, (lambda g, ans, x, alpha=1.0: xp.where(x > 0, g, g * (ans + alpha)),), uses_ans=True)
+# reads x only (PyTorch's elu backward from the input); elu'(nan) = 1 as in PyTorch (nan > 0 is false there)
+elu = defop("elu", _elu, (lambda g, ans, x, alpha=1.0: xp.where(x <= 0, g * alpha * xp.exp(x), g),))
 
 
 def _gelu(x, approximate="none"):
@@ -275,6 +286,7 @@ xp.where = _xp_where
 
 # -- not differentiable ------------------------------------------------------------------------
 sign = defop("sign", np.sign, differentiable=False, nargs=1)
+sgn = defop("sgn", _sgn, differentiable=False, nargs=1)
 floor = defop("floor", np.floor, differentiable=False, nargs=1)
 ceil = defop("ceil", np.ceil, differentiable=False, nargs=1)
 round = defop("round", np.round, differentiable=False, nargs=1)

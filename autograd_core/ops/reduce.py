@@ -13,6 +13,7 @@ import collections
 
 import numpy as np
 
+from ..modes import no_grad
 from ..tensor import Tensor
 from .registry import defop, method, xp
 
@@ -123,7 +124,10 @@ _prod = defop("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis,
               (_prod_vjp,), uses_ans=True)
 
 
-# -- max / min: ties share the gradient equally (as PyTorch's amax/amin) -----------------------
+# -- max / min ----------------------------------------------------------------------------------
+# PyTorch has three conventions, kept here: amax/amin split the gradient among ties (NaN: nan);
+# the full max()/min() split it among ties, or among the NaNs when the result is NaN; and
+# max(dim)/min(dim) send it to the returned index (the first extreme, or the first NaN).
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
     # a float mask: bool / count would be integer division, which gives float32, not g's precision
     mask = (x == _keep(ans, x.shape, axis, keepdims)).astype(g.dtype)
@@ -131,23 +135,58 @@ def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
     return _keep(g, x.shape, axis, keepdims) * share
 
 
+def _extreme_all_vjp(g, ans, x):
+    mask = xp.where(ans != ans, x != x, x == ans).astype(g.dtype)
+    return g * (mask / mask.sum())
+
+
 def _check_nonempty(x, axis, op):
     if x.size == 0 and axis is None:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape} without an axis")
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape} without an axis; "
+                         "give a dim whose size is not 0")
 
 
 def _amax(x, axis=None, keepdims=False):
-    _check_nonempty(x, axis, "max")
+    _check_nonempty(x, axis, "amax")
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
 def _amin(x, axis=None, keepdims=False):
-    _check_nonempty(x, axis, "min")
+    _check_nonempty(x, axis, "amin")
     return np.min(x, axis=axis, keepdims=keepdims)
 
 
-_max = defop("max", _amax, (_extreme_vjp,), uses_ans=True)
-_min = defop("min", _amin, (_extreme_vjp,), uses_ans=True)
+def _max_all(x):
+    _check_nonempty(x, None, "max")
+    return np.max(x)
+
+
+def _min_all(x):
+    _check_nonempty(x, None, "min")
+    return np.min(x)
+
+
+def _extreme_dim(arg):
+    def forward(x, axis, keepdims=False):
+        if x.shape[axis] == 0:
+            raise ValueError(f"{arg.__name__[3:]}: dim {axis} of shape {x.shape} has size 0; there is no extreme")
+        idx = arg(x, axis=axis, keepdims=True)
+        vals = np.take_along_axis(x, idx, axis)
+        return (vals if keepdims else vals.squeeze(axis)), idx
+    return forward
+
+
+def _extreme_dim_vjp(g, ans, x, axis, keepdims=False, res=None):
+    gk = _keep(g, x.shape, (axis,), keepdims)
+    return xp.scatter_add(gk, index=res, axis=axis, shape=x.shape)
+
+
+_amax_op = defop("amax", _amax, (_extreme_vjp,), uses_ans=True)
+_amin_op = defop("amin", _amin, (_extreme_vjp,), uses_ans=True)
+_max_all_op = defop("max", _max_all, (_extreme_all_vjp,), uses_ans=True)
+_min_all_op = defop("min", _min_all, (_extreme_all_vjp,), uses_ans=True)
+_max_dim_op = defop("max_dim", _extreme_dim(np.argmax), (_extreme_dim_vjp,), residuals=True, reads=((),))
+_min_dim_op = defop("min_dim", _extreme_dim(np.argmin), (_extreme_dim_vjp,), residuals=True, reads=((),))
 
 
 # -- var / std ---------------------------------------------------------------------------------
@@ -267,26 +306,52 @@ def _reducer(op, name, doc):
 sum = _reducer(_sum, "sum", "Sum over ``axis`` (all if None). (..., n, ...) -> (..., ...)")
 mean = _reducer(_mean, "mean", "Mean over ``axis``.")
 prod = _reducer(_prod, "prod", "Product over ``axis``; the gradient is exact with zeros.")
-amax = _reducer(_max, "amax", "Max over ``axis`` (values only, like numpy's amax); ties share the gradient.")
-amin = _reducer(_min, "amin", "Min over ``axis`` (values only); ties share the gradient.")
+amax = _reducer(_amax_op, "amax", "Max over ``axis`` (values only); ties share the gradient (PyTorch's amax).")
+amin = _reducer(_amin_op, "amin", "Min over ``axis`` (values only); ties share the gradient (PyTorch's amin).")
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
+MaxMin.__doc__ = "(values, indices) of ``max(x, dim)`` / ``min(x, dim)``, as torch.return_types.max."
 
 
-def _with_indices(values_fn, index_fn, name):
-    def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """numpy style ``max(axis=...)`` gives the values (like amax); PyTorch style ``max(dim=...)`` gives
-        the named tuple (values, indices) as torch.max(x, dim) does. Ties share the gradient."""
-        if dim is None or not isinstance(dim, (int, np.integer)):
-            return values_fn(x, axis, keepdims, dim=dim, keepdim=keepdim)
-        kd = bool(keepdims if keepdim is None else keepdim)
-        return MaxMin(values_fn(x, dim=dim, keepdim=kd), index_fn(x, dim=dim, keepdim=kd))
+def _extreme(name, all_op, dim_op, amaxmin, pairwise):
+    def f(x, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+        if out is not None:
+            raise TypeError(f"{name}: out= is not supported; use the returned tensor")
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        if isinstance(dim, Tensor) or (dim is not None and not isinstance(dim, (int, np.integer, tuple, list))):
+            return pairwise(x, dim)            # torch.max(a, b): the elementwise maximum
+        kd = bool(keepdim if keepdims is None else keepdims)
+        if axis is not None or isinstance(dim, (tuple, list)) or (dim is None and kd):
+            # numpy's keyword (or several dims): values only, with amax's gradient
+            ax = norm_axis(axis if axis is not None else dim, x.ndim, name)
+            if ax is None and x._data.size == 0:
+                raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)} without a dim")
+            return amaxmin(x, axis=ax, keepdims=kd)
+        if dim is None:
+            return all_op(x)
+        ax = norm_axis(dim, x.ndim, name)
+        if not ax:   # a 0-d tensor: dim 0 / -1 is the tensor itself
+            return MaxMin(x.clone(), Tensor(np.zeros((), np.int64)))
+        vals = dim_op(x, axis=ax[0], keepdims=kd)
+        with no_grad():
+            idx = (argmax if name == "max" else argmin)(x, ax[0], kd)
+        return MaxMin(vals, idx)
     f.__name__ = name
+    f.__doc__ = f"""{name}(x) -> 0-d; {name}(x, dim, keepdim=False) -> (values, indices); {name}(x, other) -> elementwise.
+
+    As PyTorch: a positional or ``dim=`` int gives the named tuple (values, indices), and the gradient
+    goes to the returned index (the first {name}imum, or the first NaN). The full reduction shares the
+    gradient among ties. NumPy's ``axis=`` (or a tuple of dims) gives the values only, like ``a{name}``.
+
+    >>> import autograd_core as ag
+    >>> v, i = ag.{name}(ag.tensor([[1., 3., 3.]]), 1)
+    >>> i
+    tensor([{'1' if name == 'max' else '0'}])
+    """
     return f
 
 
-max = _with_indices(amax, None, "max")
-min = _with_indices(amin, None, "min")
 logsumexp = _reducer(_lse, "logsumexp", "log(sum(exp(x))) over ``axis``, stable.")
 any = _reducer(_any, "any", "Logical or over ``axis`` (no gradient).")
 all = _reducer(_all, "all", "Logical and over ``axis`` (no gradient).")
@@ -318,8 +383,17 @@ def _arg(op, name):
 
 argmax = _arg(_argmax, "argmax")
 argmin = _arg(_argmin, "argmin")
-max = _with_indices(amax, argmax, "max")
-min = _with_indices(amin, argmin, "min")
+
+
+def _pairwise(which):
+    def f(a, b):
+        from . import elementwise
+        return getattr(elementwise, which)(a, b)
+    return f
+
+
+max = _extreme("max", _max_all_op, _max_dim_op, _amax_op, _pairwise("maximum"))
+min = _extreme("min", _min_all_op, _min_dim_op, _amin_op, _pairwise("minimum"))
 
 
 def var(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):

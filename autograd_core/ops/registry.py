@@ -142,7 +142,12 @@ def _apply_observed(op, args, kw):
     ls = modes.state.listeners
     for lst in ls:
         lst.on_op_begin(op)
-    out = _apply_general(op, args, kw)
+    try:
+        out = _apply_general(op, args, kw)
+    except BaseException:
+        for lst in ls:
+            lst.on_op(op, args, None, None)   # the op failed: listeners close what on_op_begin opened
+        raise
     node = out._node if out._node is not None and out._node.op is op else None
     for lst in ls:
         lst.on_op(op, args, out, node)

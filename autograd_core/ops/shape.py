@@ -44,9 +44,7 @@ _reshape_op = defop("reshape", _reshape, (lambda g, ans, x, shape: g.reshape(x.s
 def reshape(x, *shape):
     """View ``x`` with a new shape (one entry may be -1)."""
     shape = _shape_arg(shape, "reshape")
-    if shape == x.shape:
-        return x
-    return _reshape_op(x, shape=shape)
+    return _reshape_op(x, shape=shape)   # a new tensor even for the same shape, as PyTorch
 
 
 def flatten(x, start_dim=0, end_dim=-1):
