@@ -3,14 +3,25 @@
 Each library runs in a fresh process per thread count, because the idle OpenMP/BLAS thread pool of
 one library spins on the cores the other needs. The libraries alternate over ``--rounds`` rounds (so
 both see the same load on a shared machine) and each keeps its best median.
+
+``--neighbour`` starts one busy process (a pure-Python loop) for the whole run, as another user's job
+on a small machine would be. ``--isa avx2`` runs both libraries as on a CPU without AVX-512: Numba
+compiles for Haswell, OpenBLAS uses its Haswell kernels, PyTorch's ATen and oneDNN stop at AVX2.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Only for the benchmark's own worker processes; what a CPU without AVX-512 would give each library.
+_AVX2_ENV = {"NUMBA_CPU_NAME": "haswell", "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
+             "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
 def add_arguments(ap, steps, warmup):
@@ -22,42 +33,73 @@ def add_arguments(ap, steps, warmup):
     ap.add_argument("--together", action="store_true",
                     help="time both libraries in one process, steps interleaved (their thread pools then "
                          "compete for the cores at 2 threads)")
+    ap.add_argument("--neighbour", action="store_true",
+                    help="run one busy process (another user's job) beside the benchmark for its whole run")
+    ap.add_argument("--isa", choices=["native", "avx2"], default="native",
+                    help="avx2: Numba, OpenBLAS and PyTorch limited to AVX2 (as on a CPU without AVX-512)")
+    ap.add_argument("--json", help="also write the merged results to this file")
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--lib", default="both", help=argparse.SUPPRESS)
     return ap
 
 
-def thread_env(n):
-    """The environment of a worker limited to ``n`` threads in every pool."""
-    return dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n),
-                NUMBA_NUM_THREADS=str(n))
+def thread_env(n, isa="native"):
+    """The environment of a worker limited to ``n`` threads in every pool (and to AVX2 with ``isa='avx2'``).
+    OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which some machines set for old OpenBLAS builds, are dropped so
+    that OpenBLAS picks the kernels for this CPU (or Haswell's with ``isa='avx2'``)."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n),
+               NUMBA_NUM_THREADS=str(n))
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    if isa == "avx2":
+        env.update(_AVX2_ENV)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@contextlib.contextmanager
+def neighbour(on):
+    """One busy process beside the benchmark while ``on``."""
+    if not on:
+        yield
+        return
+    p = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        p.kill()
+        p.wait()
 
 
 def run_workers(script, n, a):
     """Run ``script --worker n`` for each library (alternating, ``a.rounds`` times); merge their JSON results,
-    keeping each library's best median (and the smallest of other ``*_ms`` figures)."""
+    keeping each library's best median (and the smallest of other ``*_ms`` figures; the first round's
+    ``first_ms``, the only one that may include compiling)."""
     libs = ["both"] if a.together else ["ours", "torch"]
     best = {}
-    for _ in range(1 if a.together else a.rounds):
-        for lib in libs:
-            proc = subprocess.run([sys.executable, script, "--worker", str(n), "--steps", str(a.steps),
-                                   "--warmup", str(a.warmup), "--lib", lib],
-                                  env=thread_env(n), capture_output=True, text=True)
-            if proc.returncode:
-                print(proc.stdout + proc.stderr)
-                sys.exit(proc.returncode)
-            res = json.loads(proc.stdout.strip().splitlines()[-1])
-            for k, v in res.items():
-                if isinstance(v, dict):
-                    if k not in best or v["median_ms"] < best[k]["median_ms"]:
+    with neighbour(getattr(a, "neighbour", False)):
+        for _ in range(1 if a.together else a.rounds):
+            for lib in libs:
+                proc = subprocess.run([sys.executable, script, "--worker", str(n), "--steps", str(a.steps),
+                                       "--warmup", str(a.warmup), "--lib", lib],
+                                      env=thread_env(n, getattr(a, "isa", "native")), capture_output=True, text=True)
+                if proc.returncode:
+                    print(proc.stdout + proc.stderr)
+                    sys.exit(proc.returncode)
+                res = json.loads(proc.stdout.strip().splitlines()[-1])
+                for k, v in res.items():
+                    if isinstance(v, dict):
+                        if k not in best:
+                            best[k] = v
+                        elif v["median_ms"] < best[k]["median_ms"]:
+                            best[k] = dict(v, first_ms=best[k].get("first_ms", v.get("first_ms")))
+                    elif k not in best or not k.endswith("_ms") or v < best[k]:
                         best[k] = v
-                elif k not in best or not k.endswith("_ms") or v < best[k]:
-                    best[k] = v
     return best
 
 
 def setup_worker(threads, lib):
-    """In a worker process: set BLAS, Numba (and torch) thread pools to ``threads``. Returns (torch or None,
+    """In a worker process: set BLAS, our pool (and torch's) to ``threads``. Returns (torch or None,
     whether Numba is used). torch is imported only when ``lib`` asks for it."""
     torch = None
     if lib in ("torch", "both"):
@@ -71,7 +113,42 @@ def setup_worker(threads, lib):
         threadpool_limits(threads)
     except ImportError:  # the env vars set by the parent still limit BLAS
         pass
-    from autograd_core.kernels import HAVE_NUMBA, numba
-    if HAVE_NUMBA:
-        numba.set_num_threads(threads)
-    return torch, HAVE_NUMBA
+    import autograd_core as ag
+    ag.set_num_threads(threads)
+    return torch, ag.kernels.backend() == "numba"
+
+
+def settle():
+    """Wait for our kernels to finish compiling (the steps before ran their numpy code meanwhile)."""
+    from autograd_core import kernels
+    kernels.wait()
+
+
+def machine():
+    """CPU model, SIMD level, and the kernels OpenBLAS and Numba picked, in one line."""
+    model, flags = "?", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and model == "?":
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE/AVX"
+    blas = "?"
+    try:
+        from threadpoolctl import threadpool_info
+        blas = ", ".join(sorted({f"{d.get('internal_api')} {d.get('architecture')}" for d in threadpool_info()}))
+    except ImportError:
+        pass
+    cpu_name = os.environ.get("NUMBA_CPU_NAME", "host")
+    return f"{model} ({simd}; cores {len(os.sched_getaffinity(0))}); BLAS: {blas}; Numba CPU: {cpu_name}"
+
+
+def dump(a, results):
+    """Write ``results`` to ``--json`` when given."""
+    if getattr(a, "json", None):
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)

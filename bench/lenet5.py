@@ -125,6 +125,7 @@ def measure(steps_by_name, steps, warmup):
         t = time.perf_counter()
         loss0[name] = step()
         first[name] = time.perf_counter() - t
+    harness.settle()   # our kernels compile in the background during the first steps
     for _ in range(warmup):
         for step in steps_by_name.values():
             step()
@@ -146,7 +147,7 @@ def worker(threads, steps, warmup, lib):
     fns = {"ours": ours(x, y)} if lib in ("ours", "both") else {}
     if torch is not None:
         fns["torch"] = theirs(x, y)
-    res = {"threads": threads, "numba": HAVE_NUMBA}
+    res = {"threads": threads, "numba": HAVE_NUMBA, "machine": harness.machine()}
     res.update(measure(fns, steps, warmup))
     print(json.dumps(res))
 
@@ -161,9 +162,12 @@ def main():
         return
     print(f"LeNet-5 training step, batch {BATCH}, 3x32x32 float32; median of {a.steps} steps after "
           f"{a.warmup} warm-up steps")
+    results = {}
     for n in a.threads:
-        res = harness.run_workers(os.path.abspath(__file__), n, a)
+        res = results[n] = harness.run_workers(os.path.abspath(__file__), n, a)
         o = res["ours"]
+        if n == a.threads[0]:
+            print(res["machine"] + ("; with one busy neighbour process" if a.neighbour else ""))
         print(f"\n{n} thread(s) (numba: {res['numba']})")
         print(f"  autograd_core: {o['median_ms']:7.2f} ms/step (min {o['min_ms']:.2f})  "
               f"{BATCH / o['median_ms'] * 1e3:7.0f} images/s   first step {o['first_ms']:.0f} ms   "
@@ -176,6 +180,7 @@ def main():
             print(f"  ours/PyTorch:  {o['median_ms'] / t['median_ms']:.2f}")
         else:
             print("  (PyTorch not installed: no comparison)")
+    harness.dump(a, results)
 
 
 if __name__ == "__main__":

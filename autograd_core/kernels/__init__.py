@@ -1,7 +1,27 @@
-"""Hot loops that numpy cannot vectorize, as Numba kernels with pure-numpy fallbacks.
+"""Hot loops that numpy cannot vectorize well, as Numba kernels with pure-numpy fallbacks.
 
-Numba is a runtime dependency, but if it cannot be imported (or ``AUTOGRAD_CORE_NO_NUMBA=1``
-is set) every kernel falls back to numpy; the tests run both paths against each other.
+The kernel backend is an explicit, selectable object:
+
+* ``backend()`` is ``"numba"`` or ``"numpy"``: which implementation the ops use.
+* ``use("numpy")`` / ``use("numba")`` selects one for the whole process, and also works as a context
+  manager (``with kernels.use("numpy"): ...`` restores the previous one on exit).
+* ``wait()`` blocks until the kernels requested so far are compiled.
+
+With the Numba backend, a kernel is compiled on its first use, for the dtypes it is used with, by a
+background thread (``compile.Kernel``); until it is ready the op runs its numpy code, so the first
+training step on a fresh install takes about as long as a numpy step instead of tens of seconds of
+compilation. ``use("numba", background=False)`` compiles on the calling thread instead (the tests
+use it to be sure that the kernels themselves ran). Compiled code is cached on disk where numba can
+write (``__pycache__`` next to this file, ``NUMBA_CACHE_DIR`` or the user's cache folder), in memory
+otherwise (a read-only install works). A compile that takes over a second says so once per kernel
+(``KernelCompileWarning``).
+
+Numba is a runtime dependency, but if it cannot be imported (or ``AUTOGRAD_CORE_NO_NUMBA=1`` is set)
+the numpy backend is the only one.
+
+Parallel kernels run on one thread pool of our own (``threads``): ``set_num_threads(n)`` /
+``get_num_threads()``. Its idle threads sleep (no spinning), so they leave the cores to whatever else
+runs, and BLAS calls made from inside the kernels stay on the calling thread.
 """
 from __future__ import annotations
 
@@ -9,16 +29,6 @@ import math
 import os
 
 import numpy as np
-
-# After each parallel kernel, Numba's OpenMP threads busy-wait for the next one (GNU OpenMP: 300000
-# spins, up to ~10 ms) before they sleep. Waking sleeping threads costs tens of microseconds per
-# kernel (a LeNet-5 step at 2 threads: 5-30 % slower with OMP_WAIT_POLICY=PASSIVE), but spinning long
-# steals cores from anything else that runs in between, such as OpenBLAS's own thread pool (36 ms
-# instead of 13 for that step when both pools spun; the engine's matmuls now run on Numba's threads,
-# kernels.blas). So they spin briefly (30000 spins, well under a millisecond to ~2 ms depending on the
-# CPU), then sleep. Read by the OpenMP runtime when Numba loads it; a user's own setting wins.
-if "OMP_WAIT_POLICY" not in os.environ:
-    os.environ.setdefault("GOMP_SPINCOUNT", "30000")
 
 try:
     if os.environ.get("AUTOGRAD_CORE_NO_NUMBA") == "1":
@@ -29,7 +39,12 @@ except ImportError:  # pragma: no cover - exercised by the no-numba test run
     numba = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "numba", "erf", "erf_numpy"]
+from .compile import (Kernel, KernelCompileWarning, backend, jit, kernel, numba_active, use,  # noqa: E402
+                      wait)
+from .threads import get_num_threads, parallel_for, set_num_threads  # noqa: E402
+
+__all__ = ["HAVE_NUMBA", "numba", "backend", "use", "wait", "jit", "kernel", "Kernel", "KernelCompileWarning",
+           "numba_active", "set_num_threads", "get_num_threads", "parallel_for", "erf", "erf_numpy"]
 
 _erf_frompy = np.frompyfunc(math.erf, 1, 1)
 
@@ -40,20 +55,10 @@ def erf_numpy(x):
     return _erf_frompy(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
-_erf_numba = None
-
-
 def erf(x):
-    """Elementwise error function (Numba ufunc over math.erf, compiled on first use)."""
-    global _erf_numba
-    if not HAVE_NUMBA:
-        return erf_numpy(x)
-    if _erf_numba is None:
-        @numba.vectorize(["float64(float64)", "float32(float32)"], cache=True)
-        def _erf(v):
-            return math.erf(v)
-        _erf_numba = _erf
+    """Elementwise error function in x's float dtype (float64 for other dtypes)."""
+    from . import activation
     x = np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    return _erf_numba(x)
+    return activation.erf(x)

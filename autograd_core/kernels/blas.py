@@ -1,17 +1,16 @@
-"""BLAS gemm callable from inside Numba kernels (SciPy's ``cython_blas`` function pointers).
+"""BLAS gemm callable from inside Numba kernels, and (batched) matmul on our one thread pool.
 
-Why: a convolution over a batch is many small matmuls. Called from numpy, each one is a Python-level
-call on one thread (OpenBLAS does not thread matrices this small), so the batch cannot use a second
-core. Called from a Numba ``prange`` loop, each thread builds one image's columns in its own cache
-and multiplies them at once, and the images spread over all threads.
+``gemm`` calls SciPy's ``cython_blas`` ?gemm through its function pointer (``gemm_fn(dtype)``, a kernel
+argument, so the compiled code can still be cached). ``HAVE_BLAS`` is False without SciPy or Numba.
 
-``gemm_fn(dtype)`` gives the ctypes function for float32/float64; kernels take it as an argument
-(so their compiled code can still be cached) and call it through ``gemm``. ``HAVE_BLAS`` is False
-when SciPy or Numba is missing; callers then use numpy's matmul.
-
-Kernels that call gemm from several threads run inside ``single_threaded()``, which keeps that BLAS
-on the calling thread for any size (SciPy's bundled OpenBLAS); ``gemm_limit()`` is the largest
-m*n*k one call may have (no limit when that works, else OpenBLAS's own single-thread size).
+``matmul(a, b)`` is numpy's matmul (2-D, batched, broadcast batch dims, any strides BLAS can read) for
+float32/float64. Small products go to ``np.matmul`` on the calling thread. Bigger ones run as
+single-threaded gemm calls on our thread pool (``threads``), one block of rows or a run of batch items
+per chunk, inside ``single_threaded()``: SciPy's OpenBLAS is set to one thread around our calls and
+restored after. Why: numpy's matmul hands a big product to OpenBLAS's own thread pool, whose threads
+spin after each call on the very cores our next kernel needs (a 3-D ``Linear`` ran ~9x slower at
+2 threads than with OpenBLAS on one), and it ignores ``set_num_threads``. Stacked products whose items
+numpy cannot hand to BLAS (attention's transposed views) would also run numpy's slow non-BLAS loop.
 """
 from __future__ import annotations
 
@@ -21,17 +20,22 @@ import os
 import threading
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
-from . import HAVE_NUMBA, numba
+from . import HAVE_NUMBA
+from .compile import jit, kernel, numba_active
+from .threads import get_num_threads, parallel_for
 
-__all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "MAX_SINGLE_THREAD_WORK"]
+__all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "blas_operand",
+           "MAX_SINGLE_THREAD_WORK", "MIN_WORK"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
-# (4 by default; interface/gemm.c). Above that it hands the product to its own thread pool, and when
-# several threads call it at once like that, each call can stall for milliseconds (measured: 8 ms for
-# a 1.5e6 product from 2 Numba threads, instead of 0.05 ms). Where ``single_threaded()`` cannot set
-# the BLAS to one thread, kernels that call gemm from many threads keep every call at or under this.
+# (4 by default; interface/gemm.c). Where ``single_threaded()`` cannot set the BLAS to one thread,
+# kernels that call gemm from several threads keep every call at or under this.
 MAX_SINGLE_THREAD_WORK = 1 << 18
+# Products smaller than this (multiply-adds) go to np.matmul: below it numpy's OpenBLAS stays on the
+# calling thread anyway and our dispatch (~15 us) would cost more than it saves.
+MIN_WORK = 1 << 17
 
 _FNS = {}
 
@@ -127,8 +131,8 @@ _SINGLE = _SingleThreaded()
 
 
 def single_threaded():
-    """``with single_threaded():`` SciPy's OpenBLAS runs every call on the calling thread (so Numba threads
-    can call it at once, with any size); the user's setting comes back when the outermost block ends."""
+    """``with single_threaded():`` SciPy's OpenBLAS runs every call on the calling thread (so our threads can
+    call it at once, with any size); the user's setting comes back when the outermost block ends."""
     return _SINGLE
 
 
@@ -137,97 +141,129 @@ def gemm_limit():
     return (1 << 62) if _CONTROL is not None else MAX_SINGLE_THREAD_WORK
 
 
-if HAVE_NUMBA:
-    @numba.njit(cache=True, nogil=True)
-    def gemm(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
-        """Row-major ``C (m, n) = op(A) @ op(B) + beta C`` on flat arrays that start at the first
-        element; ``ta``/``tb`` transpose A (stored k x m) / B (stored n x k); ld* are row strides.
-        Column-major BLAS sees the same memory transposed, so it computes C^T = op(B)^T op(A)^T."""
-        ip = np.empty(6, np.int32)
-        fp = np.empty(2, c.dtype)
-        cp = np.empty(2, np.uint8)
-        cp[0] = ord("T") if tb else ord("N")
-        cp[1] = ord("T") if ta else ord("N")
-        ip[0], ip[1], ip[2], ip[3], ip[4], ip[5] = n, m, k, ldb, lda, ldc
-        fp[0], fp[1] = 1.0, beta
-        f(cp[0:].ctypes, cp[1:].ctypes, ip[0:].ctypes, ip[1:].ctypes, ip[2:].ctypes, fp[0:].ctypes,
-          b.ctypes, ip[3:].ctypes, a.ctypes, ip[4:].ctypes, fp[1:].ctypes, c.ctypes, ip[5:].ctypes)
-else:  # pragma: no cover
-    gemm = None
+@jit(inline="always")
+def gemm(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
+    """Row-major ``C (m, n) = op(A) @ op(B) + beta C`` on flat arrays that start at the first
+    element; ``ta``/``tb`` transpose A (stored k x m) / B (stored n x k); ld* are row strides.
+    Column-major BLAS sees the same memory transposed, so it computes C^T = op(B)^T op(A)^T."""
+    ip = np.empty(6, np.int32)
+    fp = np.empty(2, c.dtype)
+    cp = np.empty(2, np.uint8)
+    cp[0] = ord("T") if tb else ord("N")
+    cp[1] = ord("T") if ta else ord("N")
+    ip[0], ip[1], ip[2], ip[3], ip[4], ip[5] = n, m, k, ldb, lda, ldc
+    fp[0], fp[1] = 1.0, beta
+    f(cp[0:].ctypes, cp[1:].ctypes, ip[0:].ctypes, ip[1:].ctypes, ip[2:].ctypes, fp[0:].ctypes,
+      b.ctypes, ip[3:].ctypes, a.ctypes, ip[4:].ctypes, fp[1:].ctypes, c.ctypes, ip[5:].ctypes)
 
 
-# -- 2-D matmul on Numba's threads ---------------------------------------------------------------------
-# numpy's matmul hands a big product to OpenBLAS's own thread pool, whose threads then busy-wait for
-# the next call (about 0.1 s), on the very cores the Numba kernels run on next: a LeNet-5 step at 2
-# threads took 11.6 ms this way and 8.2 ms with BLAS kept to one thread. So products too big for one
-# BLAS thread are cut into blocks that Numba's threads multiply, each block one single-threaded call:
-# one thread pool (Numba's) serves the whole step.
-if HAVE_BLAS:
-    @numba.njit(cache=True, nogil=True, parallel=True)
-    def _gemm_blocks(f, a, ta, lda, b, tb, ldb, c, n, m, k, rb, cb):
-        nbr, nbc = (n + rb - 1) // rb, (m + cb - 1) // cb
-        for t in numba.prange(nbr * nbc):
-            i, j = t // nbc, t % nbc
-            r0, c0 = i * rb, j * cb
-            r1, c1 = min(n, r0 + rb), min(m, c0 + cb)
-            aoff = r0 if ta else r0 * lda
-            boff = c0 * ldb if tb else c0
-            gemm(f, ta, tb, r1 - r0, c1 - c0, k, a[aoff:], lda, b[boff:], ldb, 0.0, c[r0 * m + c0:], m)
+@kernel("gemm_batch")
+def _gemm_batch_k(f, ta, tb, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, bshape, i0, i1, r0, r1):
+    """Batch items [i0, i1) (flat index over ``bshape``; element strides sa/sb/sc per batch dim), rows
+    [r0, r1) of each C (m rows in all)."""
+    nd = bshape.shape[0]
+    for i in range(i0, i1):
+        oa = 0
+        ob = 0
+        oc = 0
+        q = i
+        for d in range(nd - 1, -1, -1):
+            j = q % bshape[d]
+            q //= bshape[d]
+            oa += j * sa[d]
+            ob += j * sb[d]
+            oc += j * sc[d]
+        oa += r0 if ta else r0 * lda
+        oc += r0 * ldc
+        gemm(f, ta, tb, r1 - r0, n, k, a[oa:], lda, b[ob:], ldb, 0.0, c[oc:], ldc)
 
 
-def _blas_operand(a):
-    """(flat memory, transposed?, row stride) of a 2-D array as BLAS reads it, or None if it needs a copy."""
-    s0, s1 = a.strides
+def blas_operand(a):
+    """(flat memory from a's first element, transposed?, leading dim, batch strides) of an (..., r, c) array
+    in element units, as BLAS can read each (r, c) item, or None (negative or odd strides: copy first)."""
     it = a.itemsize
-    if s1 == it and s0 >= it * max(1, a.shape[1]) and s0 % it == 0:
-        return a, False, s0 // it
-    if s0 == it and s1 >= it * max(1, a.shape[0]) and s1 % it == 0:
-        return a.T, True, s1 // it
-    return None
+    st = a.strides
+    shape = a.shape
+    for s, n in zip(st, shape):
+        if s % it or (s < 0 and n > 1):
+            return None
+    s = [x // it if n > 1 else 0 for x, n in zip(st, shape)]
+    r, c = shape[-2], shape[-1]
+    sr, sc = s[-2], s[-1]
+    if (sc == 1 or c == 1) and (sr >= c or r == 1):
+        trans, ld = False, max(sr if r > 1 else c, c, 1)
+    elif (sr == 1 or r == 1) and (sc >= r or c == 1):
+        trans, ld = True, max(sc if c > 1 else r, r, 1)
+    else:
+        return None
+    span = 1 + sum((n - 1) * x for n, x in zip(shape, s))
+    return as_strided(a, (span,), (it,)), trans, ld, s[:-2]
+
+
+def _chunk(i, tid, k, f, ta, tb, m, n, kk, a, lda, sa, b, ldb, sb, c, ldc, sc, bshape, nb, per, rows):
+    if rows:   # one product: chunk i is a block of rows of C
+        r0 = i * per
+        k(f, ta, tb, m, n, kk, a, lda, sa, b, ldb, sb, c, ldc, sc, bshape, 0, 1, r0, min(m, r0 + per))
+    else:      # a run of batch items
+        i0 = i * per
+        k(f, ta, tb, m, n, kk, a, lda, sa, b, ldb, sb, c, ldc, sc, bshape, i0, min(nb, i0 + per), 0, m)
+
+
+def _as_operand(x):
+    op = blas_operand(x)
+    return op if op is not None else blas_operand(np.ascontiguousarray(x))
 
 
 def matmul(a, b):
-    """``a (n, k) @ b (k, m)`` for 2-D arrays. Float32/float64 products too big for one BLAS thread run on
-    Numba's threads, one block of rows (or columns) per thread, each block one single-threaded gemm call
-    (see above); everything else is ``np.matmul``."""
-    if not HAVE_BLAS or a.ndim != 2 or b.ndim != 2:
+    """``np.matmul(a, b)`` for arrays of 2 or more dims (see the module docstring for where it runs)."""
+    if not HAVE_BLAS or _CONTROL is None or not numba_active():
         return np.matmul(a, b)
-    n, k = a.shape
-    m = b.shape[1]
-    # small products (the common case on the per-op hot path) leave first
-    if (n * k * m <= MAX_SINGLE_THREAD_WORK or k != b.shape[0] or a.dtype != b.dtype or a.dtype not in _FNS
-            or numba.get_num_threads() < 2):
+    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype.char not in "fd":
         return np.matmul(a, b)
-    if _CONTROL is not None:          # BLAS set to one thread: any block size, one block per thread
-        T = numba.get_num_threads()
-        rb, cb = (-(-n // T), m) if n >= m else (n, -(-m // T))
-    else:                             # blocks of at most MAX_SINGLE_THREAD_WORK, and not too many of them
-        limit = MAX_SINGLE_THREAD_WORK
-        if n * k * m > 32 * limit:
+    m, kk = a.shape[-2:]
+    k2, n = b.shape[-2:]
+    if kk != k2:
+        return np.matmul(a, b)     # numpy words the error
+    if a.ndim == 2 and b.ndim == 2:
+        nb, bshape = 1, ()
+    else:
+        try:
+            bshape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
             return np.matmul(a, b)
-        nbr = nbc = 1
-        rb, cb = n, m
-        while rb * cb * k > limit and (rb > 1 or cb > 1):   # split the longer side of the block until it fits
-            if rb >= cb:
-                nbr += 1
-                rb = -(-n // nbr)
-            else:
-                nbc += 1
-                cb = -(-m // nbc)
-        if rb * cb * k > limit:       # k alone is too long: one call would start BLAS's threads anyway
-            return np.matmul(a, b)
-    (a2, ta, lda) = _blas_operand(a) or _blas_operand(np.ascontiguousarray(a))
-    (b2, tb, ldb) = _blas_operand(b) or _blas_operand(np.ascontiguousarray(b))
-    out = np.empty((n, m), a.dtype)
+        nb = 1
+        for d in bshape:
+            nb *= d
+    work = nb * m * n * kk
+    if work < MIN_WORK or m == 0 or n == 0 or kk == 0:
+        return np.matmul(a, b)
+    if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
+        # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
+        return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
+    nd = len(bshape)
+    a = np.broadcast_to(a, bshape + (m, kk)) if a.shape[:-2] != bshape else a
+    b = np.broadcast_to(b, bshape + (kk, n)) if b.shape[:-2] != bshape else b
+    fa, ta, lda, sa = _as_operand(a)
+    fb, tb, ldb, sb = _as_operand(b)
+    out = np.empty(bshape + (m, n), a.dtype)
+    sc = [0] * nd
+    acc = m * n
+    for d in range(nd - 1, -1, -1):
+        sc[d] = acc if bshape[d] > 1 else 0
+        acc *= bshape[d]
+    args = (_FNS[a.dtype], ta, tb, m, n, kk, fa, lda, np.array(sa, np.int64), fb, ldb, np.array(sb, np.int64),
+            out.reshape(-1), n, np.array(sc, np.int64), np.array(bshape, np.int64))
+    k = _gemm_batch_k.get(a.dtype.char, args + (0, 0, 0, 0))
+    if k is None:
+        return np.matmul(a, b)
+    T = get_num_threads()
+    rows = nb == 1 and T > 1
+    if rows:        # one product: a block of rows per thread
+        per = -(-m // T)
+        chunks = -(-m // per)
+    else:           # runs of batch items, a few per thread (a slow thread then does fewer)
+        per = -(-nb // min(nb, 4 * T)) if T > 1 else nb
+        chunks = -(-nb // per)
     with single_threaded():
-        _gemm_blocks(_FNS[a.dtype], _flat(a2), ta, lda, _flat(b2), tb, ldb, out.reshape(-1), n, m, k, rb, cb)
+        parallel_for(_chunk, chunks, k, *args, nb, per, rows)
     return out
-
-
-def _flat(a):
-    """The 1-D memory a C-ordered (possibly row-padded) 2-D array starts at, as far as BLAS reads it."""
-    if a.flags.c_contiguous:
-        return a.reshape(-1)
-    rows, cols = a.shape
-    s0 = a.strides[0] // a.itemsize
-    return np.lib.stride_tricks.as_strided(a, ((rows - 1) * s0 + cols,), (a.itemsize,))

@@ -22,11 +22,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import HAVE_NUMBA, numba, scratch
+from . import HAVE_NUMBA, scratch
 from .blas import HAVE_BLAS, gemm, gemm_fn, gemm_limit, single_threaded
+from .compile import jit, kernel, numba_active
+from .threads import parallel_for, team_size
 
-__all__ = ["im2col", "col2im", "im2col_numpy", "col2im_numpy", "im2col_numba", "col2im_numba", "FUSED",
-           "conv_fused", "conv_transpose_fused"]
+__all__ = ["im2col", "col2im", "im2col_numpy", "col2im_numpy", "FUSED", "conv_fused", "conv_transpose_fused",
+           "fused_ready"]
 
 
 # -- numpy fallbacks ----------------------------------------------------------------------------
@@ -85,7 +87,7 @@ if HAVE_NUMBA:
     # Indices are cast to uint64: numba emits a negative-index wraparound check for signed indices
     # it cannot prove non-negative, and that check blocks vectorization (2-5x slower copies). The
     # stride-1 case gets its own inner loop so that LLVM sees contiguous loads.
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @jit(inline="always")
     def _im2col_rows(x, n, c, i, j, sh, sw, pt, pl, dh, dw, OH, OW, out, row):
         """Write tap (i, j) of plane (n, c): OH rows of OW values, from flat index ``row`` of out."""
         H, W = x.shape[2], x.shape[3]
@@ -115,30 +117,7 @@ if HAVE_NUMBA:
                 for t in range(m):
                     out[base + ulo + t] = x[n, c, uiy, uoff + t * usw]
 
-    # out is flat: element (n, r = (c, i, j), oy, ox) lives at n*sn + r*sr + oy*OW + ox. Tasks own
-    # whole output rows (no races); the loop order follows the output layout so writes are sequential.
-    @numba.njit(cache=True, nogil=True, parallel=True)
-    def _im2col_nb(x, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out, sn, sr):
-        N, C = x.shape[0], x.shape[1]
-        usn, usr = _U(sn), _U(sr)
-        if sr > sn:   # (C*kh*kw, N, L): one task per (c, i, j), images inside
-            for r in numba.prange(C * kh * kw):
-                c = r // (kh * kw)
-                i = (r // kw) % kh
-                j = r % kw
-                for n in range(N):
-                    _im2col_rows(x, n, c, i, j, sh, sw, pt, pl, dh, dw, OH, OW, out, _U(r) * usr + _U(n) * usn)
-        else:         # (N, C*kh*kw, L): one task per (n, c)
-            for p in numba.prange(N * C):
-                n = p // C
-                c = p - n * C
-                for i in range(kh):
-                    for j in range(kw):
-                        r = (c * kh + i) * kw + j
-                        _im2col_rows(x, n, c, i, j, sh, sw, pt, pl, dh, dw, OH, OW, out,
-                                     _U(n) * usn + _U(r) * usr)
-
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @jit(inline="always")
     def _col2im_plane(cols, base, n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW):
         """Scatter-add plane (n, c) of flat cols, element (c, i, j, oy, ox) at
         base + (((c*kh + i)*kw + j)*OH + oy)*OW + ox, into out[n, c] (tasks own whole planes)."""
@@ -166,35 +145,6 @@ if HAVE_NUMBA:
                         for t in range(m):
                             out[n, c, uiy, uoff + t * usw] += cols[src + t]
 
-    @numba.njit(cache=True, nogil=True, parallel=True)
-    def _col2im_nb(cols, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out):
-        N, C = out.shape[0], out.shape[1]
-        per_image = _U(C * kh * kw * OH * OW)
-        for p in numba.prange(N * C):
-            n = p // C
-            c = p - n * C
-            _col2im_plane(cols, _U(n) * per_image, n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW)
-
-
-def im2col_numba(x, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out=None, knl=False):
-    """im2col with the Numba kernel (no padded copy of x: out-of-range taps are written as zeros)."""
-    N, C = x.shape[:2]
-    R, L = C * kh * kw, OH * OW
-    if out is None:
-        out = np.empty((R, N, L) if knl else (N, R, L), x.dtype)
-    sn, sr = (L, N * L) if knl else (R * L, L)
-    _im2col_nb(np.ascontiguousarray(x), kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out.reshape(-1), sn, sr)
-    return out
-
-
-def col2im_numba(cols, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out=None):
-    """col2im with the Numba kernel (scatter-add straight into the unpadded image); ``out`` must be zeros."""
-    N = cols.shape[0]
-    if out is None:
-        out = np.zeros((N, C, H, W), cols.dtype)
-    _col2im_nb(np.ascontiguousarray(cols).reshape(-1), kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out)
-    return out
-
 
 # -- fused per-image kernels: columns built in cache and multiplied at once, images over threads ------
 # The batch is split into one contiguous run of images per thread. Each thread builds one image's
@@ -204,7 +154,7 @@ def col2im_numba(cols, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, out=None
 # padded image, (OH-1)*Wp + OW long (the columns with ox >= OW are junk: their outputs are dropped and
 # their gradients are zero). Other strides use the plain (C*kh*kw, OH*OW) columns of ``_im2col_rows``.
 if HAVE_NUMBA and HAVE_BLAS:
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @jit(inline="always")
     def _pad_image(x, n, P, Hp, Wp, pt, pl):
         """P (C*Hp*Wp, flat) <- x[n] placed at (pt, pl) inside zeros (cropped where it sticks out)."""
         C, H, W = x.shape[1], x.shape[2], x.shape[3]
@@ -226,7 +176,7 @@ if HAVE_NUMBA and HAVE_BLAS:
                 for t in range(m):
                     P[base + _U(lo) + t] = x[n, c, _U(iy), _U(lo - pl) + t]
 
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @jit(inline="always")
     def _image_cols(x, n, cols, P, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, Hp, Wp, Lc, wide):
         """Columns of image n into flat cols: row r = (c, i, j) at r*Lc (wide or plain layout)."""
         C = x.shape[1]
@@ -246,7 +196,7 @@ if HAVE_NUMBA and HAVE_BLAS:
                         _im2col_rows(x, n, c, i, j, sh, sw, pt, pl, dh, dw, OH, OW, cols,
                                      _U(((c * kh + i) * kw + j) * Lc))
 
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @jit(inline="always")
     def _wide_grad(g, n, gw_, Wp, Lc):
         """Valid part of g[n] (O, OH, OW) into the wide layout (O, Lc); junk columns keep their zeros."""
         O, OH, OW = g.shape[1], g.shape[2], g.shape[3]
@@ -256,7 +206,7 @@ if HAVE_NUMBA and HAVE_BLAS:
                 for t in range(_U(OW)):
                     gw_[dst + t] = g[n, o, oy, t]
 
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @jit(inline="always")
     def _grad_rows(g, n, buf, Wp, Lc, wide):
         """g[n] as an (O, Lc) matrix, flat: wide (copied into buf, whose junk columns stay 0) or g[n] itself."""
         if wide:
@@ -264,7 +214,7 @@ if HAVE_NUMBA and HAVE_BLAS:
             return buf
         return g[n].reshape(-1)
 
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @jit(inline="always")
     def _grad_transposed(g, n, gT, row, Lc, G):
         """g[n] (O, OH, OW) as G blocks (Lc, O/G): column q = oy*row + ox of group block gi at gi*Lc*Og.
         (The weight gradient is then cols @ gT, a plain product; cols @ g^T, both operands read along
@@ -279,13 +229,12 @@ if HAVE_NUMBA and HAVE_BLAS:
                 for t in range(_U(OW)):
                     gT[d0 + t * _U(Og)] = g[n, o, oy, t]
 
-    @numba.njit(cache=True, nogil=True, parallel=True)
-    def _conv_images(f, x, w, bias, out, g, gw, cols_buf, pad_buf, wide_buf, kh, kw, sh, sw, pt, pl, dh, dw,
-                     OH, OW, groups, limit, gw_nn):
-        """Per image n: out[n] = w @ cols(x[n]) + bias (if out has images) and gw[t] += g[n] @ cols^T (if
-        gw has rows; one partial sum per thread t, transposed per group if gw_nn). w (O, K), out/g
-        (N, O, OH, OW)."""
-        N = x.shape[0]
+    @kernel("conv2d_images")
+    def _conv_images(f, x, w, bias, out, g, gwt, cols, P, wo, wg, kh, kw, sh, sw, pt, pl, dh, dw,
+                     OH, OW, groups, limit, gw_nn, n0, n1):
+        """Images n0..n1-1: out[n] = w @ cols(x[n]) + bias (if out has images) and gwt += g[n] @ cols^T (if gwt
+        is not empty; transposed per group if gw_nn). w (O, K), out/g (N, O, OH, OW); cols, P, wo, wg: this
+        thread's scratch (columns, padded image, wide outputs, wide g whose junk columns stay 0)."""
         O = w.shape[0]
         G = groups
         Og = O // G
@@ -294,60 +243,52 @@ if HAVE_NUMBA and HAVE_BLAS:
         Hp, Wp = OH + dh * (kh - 1), OW + dw * (kw - 1)
         L = OH * OW
         Lc = (OH - 1) * Wp + OW if wide else L
-        do_out, do_gw = out.shape[0] > 0, gw.shape[0] > 0
-        T = cols_buf.shape[0]
-        per = (N + T - 1) // T
+        do_out, do_gw = out.shape[0] > 0, gwt.shape[0] > 0
         wf = w.reshape(-1)
         step_out = max(1, limit // (Og * K))
-        for t in numba.prange(T):
-            cols, P = cols_buf[t], pad_buf[t]
-            wo, wg = wide_buf[t, :O * Lc], wide_buf[t, O * Lc:]   # wide outputs; wide g (junk stays 0)
-            if do_gw:
-                gwt = gw[t]
-                gwt[:] = 0
-                wg[:] = 0
-            for n in range(t * per, min(N, (t + 1) * per)):
-                _image_cols(x, n, cols, P, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, Hp, Wp, Lc, wide)
-                if do_out:
-                    of = out[n].reshape(-1)
-                    dst = wo if wide else of
-                    for gi in range(G):
-                        for s in range(0, Lc, step_out):
-                            e = min(Lc, s + step_out)
-                            gemm(f, False, False, Og, e - s, K, wf[gi * Og * K:], K, cols[gi * K * Lc + s:], Lc,
-                                 0.0, dst[gi * Og * Lc + s:], Lc)
-                    for o in range(O):
-                        b = bias[o] if bias.shape[0] else 0.0
-                        for oy in range(OH):
-                            src = _U(o * Lc + oy * (Wp if wide else OW))
-                            d0 = _U(o * L + oy * OW)
-                            if wide:
-                                for q in range(_U(OW)):
-                                    of[d0 + q] = wo[src + q] + b
-                            elif bias.shape[0]:
-                                for q in range(_U(OW)):
-                                    of[d0 + q] += b
-                if do_gw and gw_nn:   # gw[t]: G blocks (K, Og), the weight gradient transposed
-                    _grad_transposed(g, n, wg, Wp if wide else OW, Lc, G)
-                    for gi in range(G):
-                        for s in range(0, Lc, step_out):
-                            e = min(Lc, s + step_out)
-                            gemm(f, False, False, K, Og, e - s, cols[gi * K * Lc + s:], Lc, wg[gi * Lc * Og + s * Og:],
-                                 Og, 1.0, gwt[gi * K * Og:], Og)
-                elif do_gw:           # gw[t]: (O, K)
-                    gm = _grad_rows(g, n, wg, Wp, Lc, wide)
-                    for gi in range(G):
-                        for s in range(0, Lc, step_out):
-                            e = min(Lc, s + step_out)
-                            gemm(f, False, True, Og, K, e - s, gm[gi * Og * Lc + s:], Lc, cols[gi * K * Lc + s:], Lc,
-                                 1.0, gwt[gi * Og * K:], K)
+        if do_gw:
+            wg[:] = 0
+        for n in range(n0, n1):
+            _image_cols(x, n, cols, P, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, Hp, Wp, Lc, wide)
+            if do_out:
+                of = out[n].reshape(-1)
+                dst = wo if wide else of
+                for gi in range(G):
+                    for s in range(0, Lc, step_out):
+                        e = min(Lc, s + step_out)
+                        gemm(f, False, False, Og, e - s, K, wf[gi * Og * K:], K, cols[gi * K * Lc + s:], Lc,
+                             0.0, dst[gi * Og * Lc + s:], Lc)
+                for o in range(O):
+                    b = bias[o] if bias.shape[0] else 0.0
+                    for oy in range(OH):
+                        src = _U(o * Lc + oy * (Wp if wide else OW))
+                        d0 = _U(o * L + oy * OW)
+                        if wide:
+                            for q in range(_U(OW)):
+                                of[d0 + q] = wo[src + q] + b
+                        elif bias.shape[0]:
+                            for q in range(_U(OW)):
+                                of[d0 + q] += b
+            if do_gw and gw_nn:   # gwt: G blocks (K, Og), the weight gradient transposed
+                _grad_transposed(g, n, wg, Wp if wide else OW, Lc, G)
+                for gi in range(G):
+                    for s in range(0, Lc, step_out):
+                        e = min(Lc, s + step_out)
+                        gemm(f, False, False, K, Og, e - s, cols[gi * K * Lc + s:], Lc, wg[gi * Lc * Og + s * Og:],
+                             Og, 1.0, gwt[gi * K * Og:], Og)
+            elif do_gw:           # gwt: (O, K)
+                gm = _grad_rows(g, n, wg, Wp, Lc, wide)
+                for gi in range(G):
+                    for s in range(0, Lc, step_out):
+                        e = min(Lc, s + step_out)
+                        gemm(f, False, True, Og, K, e - s, gm[gi * Og * Lc + s:], Lc, cols[gi * K * Lc + s:], Lc,
+                             1.0, gwt[gi * Og * K:], K)
 
-    @numba.njit(cache=True, nogil=True, parallel=True)
-    def _conv_t_images(f, g, w, bias, out, cols_buf, pad_buf, wide_buf, kh, kw, sh, sw, pt, pl, dh, dw,
-                       groups, limit):
-        """Per image n: out[n] = col2im(w^T @ g[n]) + bias, the adjoint of conv2d in x. g (N, O, OH, OW),
+    @kernel("conv_transpose2d_images")
+    def _conv_t_images(f, g, w, bias, out, cols, P, wb, kh, kw, sh, sw, pt, pl, dh, dw, groups, limit, n0, n1):
+        """Images n0..n1-1: out[n] = col2im(w^T @ g[n]) + bias, the adjoint of conv2d in x. g (N, O, OH, OW),
         w: G blocks (K, O/G) (the weight transposed per group, K = C/groups*kh*kw), out (N, C, H, W)."""
-        N, O, OH, OW = g.shape
+        O, OH, OW = g.shape[1], g.shape[2], g.shape[3]
         C, H, W = out.shape[1], out.shape[2], out.shape[3]
         G = groups
         Og = O // G
@@ -356,50 +297,46 @@ if HAVE_NUMBA and HAVE_BLAS:
         Hp, Wp = OH + dh * (kh - 1), OW + dw * (kw - 1)
         L = OH * OW
         Lc = (OH - 1) * Wp + OW if wide else L
-        T = cols_buf.shape[0]
-        per = (N + T - 1) // T
         wf = w.reshape(-1)
         step = max(1, limit // (Og * K))
-        for t in numba.prange(T):
-            cols, P, wb = cols_buf[t], pad_buf[t], wide_buf[t]
+        if wide:
+            wb[:] = 0
+        for n in range(n0, n1):
+            gm = _grad_rows(g, n, wb, Wp, Lc, wide)
+            for gi in range(G):
+                for s in range(0, Lc, step):
+                    e = min(Lc, s + step)
+                    gemm(f, False, False, K, e - s, Og, wf[gi * K * Og:], Og, gm[gi * Og * Lc + s:], Lc,
+                         0.0, cols[gi * K * Lc + s:], Lc)
             if wide:
-                wb[:] = 0
-            for n in range(t * per, min(N, (t + 1) * per)):
-                gm = _grad_rows(g, n, wb, Wp, Lc, wide)
-                for gi in range(G):
-                    for s in range(0, Lc, step):
-                        e = min(Lc, s + step)
-                        gemm(f, False, False, K, e - s, Og, wf[gi * K * Og:], Og, gm[gi * Og * Lc + s:], Lc,
-                             0.0, cols[gi * K * Lc + s:], Lc)
-                if wide:
-                    P[:] = 0
-                    for c in range(C):
-                        for i in range(kh):
-                            for j in range(kw):
-                                dst = _U(c * Hp * Wp + i * dh * Wp + j * dw)
-                                src = _U(((c * kh + i) * kw + j) * Lc)
-                                for q in range(_U(Lc)):
-                                    P[dst + q] += cols[src + q]
-                    for c in range(C):
-                        b = bias[c] if bias.shape[0] else 0.0
-                        for y in range(H):
-                            py = y + pt
-                            if py >= Hp:
-                                for q in range(_U(W)):
-                                    out[n, c, y, q] = b
-                                continue
-                            m = _U(max(0, min(W, Wp - pl)))
-                            src = _U((c * Hp + py) * Wp + pl)
-                            for q in range(m):
-                                out[n, c, y, q] = P[src + q] + b
-                            for q in range(m, _U(W)):
+                P[:] = 0
+                for c in range(C):
+                    for i in range(kh):
+                        for j in range(kw):
+                            dst = _U(c * Hp * Wp + i * dh * Wp + j * dw)
+                            src = _U(((c * kh + i) * kw + j) * Lc)
+                            for q in range(_U(Lc)):
+                                P[dst + q] += cols[src + q]
+                for c in range(C):
+                    b = bias[c] if bias.shape[0] else 0.0
+                    for y in range(H):
+                        py = y + pt
+                        if py >= Hp:
+                            for q in range(_U(W)):
                                 out[n, c, y, q] = b
-                else:
-                    out[n] = 0
-                    for c in range(C):
-                        _col2im_plane(cols, _U(0), n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW)
-                        if bias.shape[0]:
-                            out[n, c] += bias[c]
+                            continue
+                        m = _U(max(0, min(W, Wp - pl)))
+                        src = _U((c * Hp + py) * Wp + pl)
+                        for q in range(m):
+                            out[n, c, y, q] = P[src + q] + b
+                        for q in range(m, _U(W)):
+                            out[n, c, y, q] = b
+            else:
+                out[n] = 0
+                for c in range(C):
+                    _col2im_plane(cols, _U(0), n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW)
+                    if bias.shape[0]:
+                        out[n, c] += bias[c]
 
 
 FUSED = HAVE_NUMBA and HAVE_BLAS
@@ -412,19 +349,41 @@ def _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW):
     return wide, Hp, Wp, Lc
 
 
-def _fused_scratch(N, C, O, kh, kw, wide, Hp, Wp, Lc, dtype):
+def _chunks(N, per_image_work):
+    """(chunks, images per chunk): a few chunks per thread so that a thread slowed by another process does
+    fewer, but none so small that the call overhead (~10 us) shows."""
+    from .threads import get_num_threads
+    T = get_num_threads()
+    if T <= 1:
+        return 1, N
+    want = min(N, 4 * T, max(1, (N * per_image_work) // 200_000))
+    per = -(-N // max(want, 1))
+    return -(-N // per), per
+
+
+def _fused_scratch(T, C, O, kh, kw, wide, Hp, Wp, Lc, dtype):
     """Per-thread scratch: columns, the padded image and two (O, Lc) buffers (wide outputs, gradients)."""
-    T = max(1, min(numba.get_num_threads(), N))
     cols = scratch.take((T, C * kh * kw * Lc), dtype)
     pad = scratch.take((T, C * Hp * Wp if wide else 0), dtype)
     wbuf = scratch.take((T, 2 * O * Lc), dtype)
-    return T, (cols, pad, wbuf)
+    return cols, pad, wbuf
+
+
+def _conv_chunk(i, tid, k, per, N, x, w, b, out, g, parts, cols, pad, wbuf, OLc, geo):
+    k(*geo[:1], x, w, b, out, g, parts[tid], cols[tid], pad[tid], wbuf[tid, :OLc], wbuf[tid, OLc:], *geo[1:],
+      i * per, min(N, (i + 1) * per))
+
+
+def fused_ready(dtype):
+    """Whether the fused kernels can serve ``dtype`` now (Numba backend, float32/float64)."""
+    return FUSED and numba_active() and np.dtype(dtype).char in "fd"
 
 
 def conv_fused(x, w, bias, g, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, want_out=True, want_gw=False):
     """conv2d of x (N, C, H, W) with w (O, C/groups, kh, kw) -> (out (N, O, OH, OW) or None, dw or None),
     where dw = sum_n g[n] @ cols(x[n])^T is the weight gradient for output gradient g. Float32/64.
-    For the weight gradient alone, ``w`` may be just the weight's shape."""
+    For the weight gradient alone, ``w`` may be just the weight's shape. Returns None while the kernel is
+    not compiled yet (the caller runs the numpy path)."""
     N, C = x.shape[:2]
     dt = x.dtype
     if not want_out:
@@ -432,50 +391,68 @@ def conv_fused(x, w, bias, g, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, wa
     O = w.shape[0]
     x = np.ascontiguousarray(x)
     wide, Hp, Wp, Lc = _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW)
-    T, bufs = _fused_scratch(N, C, O, kh, kw, wide, Hp, Wp, Lc, dt)
+    nchunks, per = _chunks(N, O * w[0].size * OH * OW)
+    T = team_size(nchunks)
     out = np.empty((N if want_out else 0, O, OH, OW), dt)
-    parts = np.empty((T if want_gw else 0, O * w[0].size), dt)
-    g = np.ascontiguousarray(g, dtype=dt) if want_gw else np.empty((0, O, OH, OW), dt)
-    b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
     # The weight gradient as cols @ g^T (both read along rows) or, from 16 output channels per group,
     # as cols @ (g transposed) (a plain product): the faster in OpenBLAS for each (measured, 1 thread:
     # 90 vs 67 GFLOP/s at 6 channels (LeNet's first conv), 36 vs 83 at 16 (its second)).
     gw_nn = O // groups >= 16
+    parts = np.zeros((T, O * w[0].size if want_gw else 0), dt)
+    g = np.ascontiguousarray(g, dtype=dt) if want_gw else np.empty((0, O, OH, OW), dt)
+    b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
+    w2 = np.ascontiguousarray(w).reshape(O, -1)
+    geo = (gemm_fn(dt), kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, gemm_limit(), gw_nn)
+    k = _conv_images.get(dt.char, (geo[0], x, w2, b, out, g, parts[0], out.reshape(-1), out.reshape(-1),
+                                   out.reshape(-1), out.reshape(-1)) + geo[1:] + (0, 0))
+    if k is None:
+        return None
+    cols, pad, wbuf = bufs = _fused_scratch(T, C, O, kh, kw, wide, Hp, Wp, Lc, dt)
     try:
         with single_threaded():
-            _conv_images(gemm_fn(dt), x, np.ascontiguousarray(w).reshape(O, -1), b, out, g, parts, *bufs,
-                         kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, gemm_limit(), gw_nn)
+            parallel_for(_conv_chunk, nchunks, k, per, N, x, w2, b, out, g, parts, cols, pad, wbuf, O * Lc, geo)
     finally:
         for a in bufs:
             scratch.give(a)
+    gw = None
     if want_gw:
-        gw = parts.sum(axis=0)
+        gw = parts[0] if T == 1 else parts.sum(axis=0)
         if gw_nn:
             gw = gw.reshape(groups, -1, O // groups).transpose(0, 2, 1)
-        gw = gw.reshape(w.shape)
-    return (out if want_out else None), (gw if want_gw else None)
+        gw = np.ascontiguousarray(gw).reshape(w.shape)
+    return (out if want_out else None), gw
+
+
+def _conv_t_chunk(i, tid, k, per, N, g, wt, b, out, cols, pad, wbuf, geo):
+    k(geo[0], g, wt, b, out, cols[tid], pad[tid], wbuf[tid], *geo[1:], i * per, min(N, (i + 1) * per))
 
 
 def conv_transpose_fused(g, w, bias, H, W, kh, kw, sh, sw, pt, pl, dh, dw, groups):
-    """The adjoint of conv2d in x: g (N, O, OH, OW), w (O, C/groups, kh, kw) -> (N, C, H, W) (+ bias (C,))."""
+    """The adjoint of conv2d in x: g (N, O, OH, OW), w (O, C/groups, kh, kw) -> (N, C, H, W) (+ bias (C,)),
+    or None while the kernel is not compiled yet."""
     N, O, OH, OW = g.shape
     C = w.shape[1] * groups
     dt = g.dtype
     wide, Hp, Wp, Lc = _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW)
-    T, bufs = _fused_scratch(N, C, O, kh, kw, wide, Hp, Wp, Lc, dt)
     out = np.empty((N, C, H, W), dt)
     b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
+    g = np.ascontiguousarray(g)
+    wt = np.ascontiguousarray(w.reshape(groups, O // groups, -1).transpose(0, 2, 1)).reshape(-1, O // groups)
+    geo = (gemm_fn(dt), kh, kw, sh, sw, pt, pl, dh, dw, groups, gemm_limit())
+    k = _conv_t_images.get(dt.char, (geo[0], g, wt, b, out, out.reshape(-1), out.reshape(-1), out.reshape(-1))
+                           + geo[1:] + (0, 0))
+    if k is None:
+        return None
+    nchunks, per = _chunks(N, O * w[0].size * OH * OW)
+    T = team_size(nchunks)
+    cols, pad, wbuf = bufs = _fused_scratch(T, C, O, kh, kw, wide, Hp, Wp, Lc, dt)
     try:
-        wt = np.ascontiguousarray(w.reshape(groups, O // groups, -1).transpose(0, 2, 1)).reshape(-1, O // groups)
         with single_threaded():
-            _conv_t_images(gemm_fn(dt), np.ascontiguousarray(g), wt, b, out, *bufs,
-                           kh, kw, sh, sw, pt, pl, dh, dw, groups, gemm_limit())
+            parallel_for(_conv_t_chunk, nchunks, k, per, N, g, wt, b, out, cols, pad, wbuf[:, :O * Lc], geo)
     finally:
         for a in bufs:
             scratch.give(a)
     return out
 
-if HAVE_NUMBA:
-    im2col, col2im = im2col_numba, col2im_numba
-else:  # pragma: no cover - the AUTOGRAD_CORE_NO_NUMBA=1 run
-    im2col, col2im = im2col_numpy, col2im_numpy
+
+im2col, col2im = im2col_numpy, col2im_numpy

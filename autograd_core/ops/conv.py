@@ -6,16 +6,17 @@
 * ``conv2d_weight(x, g)``: the gradient of ``<conv2d(x, w), g>`` in w (shape of w).
 
 All three are bilinear, so each one's VJP is made of the other two, and ``create_graph=True``
-gives grad of grad. On raw float32/float64 arrays, with Numba and SciPy, the work is done by the fused
-per-image kernels of ``kernels.conv`` (``conv_fused``, ``conv_transpose_fused``): each thread takes a
-run of images, builds one image's im2col columns in its own cache and multiplies them with one BLAS
-call per direction, ``w (O, K) @ cols (K, OH*OW)``, which is already NCHW. Without them (or for other
-dtypes) the same im2col + matmul runs from numpy, as described next: one batched matmul per
-direction, in a layout where neither the output nor the big columns are transposed (for small
-images the columns are stored (K, N, OH*OW) instead, which BLAS reads as the same (N, K, L)
-matrices, so that the weight gradient is one matmul over all images). Columns up to ``_CACHE_BYTES`` are built once and
-kept in a small ``ctx`` for the weight gradient (only when the weight needs one); bigger ones are
-built a few images at a time so that each chunk is still in cache for its matmul, and rebuilt in
+gives grad of grad; the rules are plain math over these ops. The fast paths live in the forwards: on
+float32/float64 arrays with the Numba backend, the fused per-image kernels of ``kernels.conv``
+(``conv_fused``, ``conv_transpose_fused``) do the work on the thread pool: each thread takes a run of
+images, builds one image's im2col columns in its own cache and multiplies them with one BLAS call per
+direction, ``w (O, K) @ cols (K, OH*OW)``, which is already NCHW. Otherwise (numpy backend, other
+dtypes, or a kernel still compiling) the same im2col + matmul runs from numpy: one batched matmul per
+direction, in a layout where neither the output nor the big columns are transposed (for small images
+the columns are stored (K, N, OH*OW) instead, which BLAS reads as the same (N, K, L) matrices, so that
+the weight gradient is one matmul over all images). There, columns up to ``_CACHE_BYTES`` are built
+once and handed to the weight gradient as conv2d's residual (``defop(residuals=True)``); bigger ones
+are built a few images at a time so that each chunk is still in cache for its matmul, and rebuilt in
 the backward. Column buffers come from a pool (``kernels.scratch``) and go back to it after use.
 
 Internally padding is (top, bottom, left, right) so that ``padding='same'`` with an even kernel
@@ -37,15 +38,16 @@ from .registry import defop, xp
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight"]
 
 
-class _Ctx:
-    """Forward-to-backward cache for the raw-array path (freed with the node after backward)."""
+class _Cols:
+    """conv2d's residual on the numpy path: the im2col columns of x, for the weight gradient (their buffer
+    goes back to the scratch pool when this is freed, with the node, after backward)."""
     __slots__ = ("cols", "__weakref__")
 
     def __init__(self):
         self.cols = None
 
     def __repr__(self):
-        return "<conv ctx>"
+        return "<conv2d columns>"
 
 
 def _out_len(size, k, s, p0, p1, d):
@@ -99,7 +101,7 @@ def _batches(N, per_image_bytes):
 
 def _col_chunks(x, kh, kw, stride, padding, dilation, OH, OW, keep=None):
     """Yield (start, stop, cols of x[start:stop]) from one pooled scratch buffer. If the whole batch is
-    one chunk and ``keep`` (a ctx) is given, the columns stay in ``keep.cols`` until keep is freed."""
+    one chunk and ``keep`` (a ``_Cols``) is given, the columns stay in ``keep.cols`` until keep is freed."""
     N, C = x.shape[:2]
     if _is_pointwise(x, kh, kw, stride, padding, OH, OW):
         cols = _cols(x, kh, kw, stride, padding, dilation, OH, OW)
@@ -141,18 +143,22 @@ def _weight_from_cols(cols, g, groups, wshape):
 
 
 def _fused(*arrays):
-    """Whether the fused Numba+BLAS kernels serve these arrays (float32/float64 with Numba and SciPy)."""
-    return kconv.FUSED and arrays[0].dtype in (np.float32, np.float64)
+    """Whether the fused Numba+BLAS kernels may serve these arrays (Numba backend, float32/float64)."""
+    return kconv.fused_ready(arrays[0].dtype)
 
 
-def _weight_grad(x, g, kernel_size, stride, padding, dilation, groups):
-    """d<conv2d(x, w), g>/dw on raw arrays, chunk by chunk."""
+def _weight_grad(x, g, kernel_size, stride, padding, dilation, groups, keep=None):
+    """d<conv2d(x, w), g>/dw on raw arrays: the fused kernel, the columns ``keep`` holds, or chunk by chunk."""
     C = x.shape[1]
     O, OH, OW = g.shape[1:]
     wshape = (O, C // groups) + tuple(kernel_size)
+    if keep is not None and keep.cols is not None:
+        return _weight_from_cols(keep.cols, g, groups, wshape)
     if _fused(x):
-        return kconv.conv_fused(x, wshape, None, g, *kernel_size, *stride, padding[0], padding[2], *dilation,
-                                OH, OW, groups, want_out=False, want_gw=True)[1]
+        r = kconv.conv_fused(x, wshape, None, g, *kernel_size, *stride, padding[0], padding[2], *dilation,
+                             OH, OW, groups, want_out=False, want_gw=True)
+        if r is not None:
+            return r[1]
     gw = None
     for s, e, cols in _col_chunks(x, kernel_size[0], kernel_size[1], stride, padding, dilation, OH, OW):
         part = _weight_from_cols(cols, g[s:e], groups, wshape)
@@ -161,51 +167,46 @@ def _weight_grad(x, g, kernel_size, stride, padding, dilation, groups):
 
 
 # -- conv2d ---------------------------------------------------------------------------------------
-def _conv2d(x, w, b=None, *, stride, padding, dilation, groups, ctx=None):
-    """x (N, C, H, W), w (O, C/groups, kh, kw), b (O,) -> (N, O, OH, OW)."""
+def _conv2d(x, w, b=None, *, stride, padding, dilation, groups):
+    """x (N, C, H, W), w (O, C/groups, kh, kw), b (O,) -> ((N, O, OH, OW), columns kept or None)."""
     x, w = _float_pair(x, w, "conv2d")
     N, C, H, W = x.shape
     O, Cg, kh, kw = w.shape
     OH = _out_len(H, kh, stride[0], padding[0], padding[1], dilation[0])
     OW = _out_len(W, kw, stride[1], padding[2], padding[3], dilation[1])
     if _fused(x):
-        return kconv.conv_fused(x, w, b, None, kh, kw, *stride, padding[0], padding[2], *dilation, OH, OW,
-                                groups)[0]
+        r = kconv.conv_fused(x, w, b, None, kh, kw, *stride, padding[0], padding[2], *dilation, OH, OW, groups)
+        if r is not None:
+            return r[0], None
     G = groups
     K = Cg * kh * kw
     wg = w.reshape(G, O // G, K)
     out = np.empty((N, G, O // G, OH * OW), x.dtype)
-    for s, e, cols in _col_chunks(x, kh, kw, stride, padding, dilation, OH, OW, keep=ctx):
+    keep = _Cols() if mode.enabled else None
+    for s, e, cols in _col_chunks(x, kh, kw, stride, padding, dilation, OH, OW, keep=keep):
         np.matmul(wg, cols.reshape(e - s, G, K, OH * OW), out=out[s:e])
     if b is not None:
         out += b.reshape(G, O // G, 1)
-    return out.reshape(N, O, OH, OW)
+    return out.reshape(N, O, OH, OW), (keep if keep is not None and keep.cols is not None else None)
 
 
-def _conv2d_vjp(g, ans, x, w, *b, needs, stride, padding, dilation, groups, ctx=None):
+def _conv2d_vjp(g, ans, x, w, *b, needs, res, stride, padding, dilation, groups):
     p = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     gx = gw = gb = None
     if needs[0]:
         gx = xp.conv_transpose2d(g, w, in_size=tuple(x.shape[2:]), **p)
     if needs[1]:
-        if type(g) is np.ndarray:
-            xd, gd = _float_pair(x, g, "conv2d")
-            if ctx is not None and ctx.cols is not None:
-                gw = _weight_from_cols(ctx.cols, gd, groups, w.shape)
-            else:
-                gw = _weight_grad(xd, gd, w.shape[2:], stride, padding, dilation, groups)
-        else:
-            gw = xp.conv2d_weight(x, g, kernel_size=tuple(w.shape[2:]), **p)
+        gw = xp.conv2d_weight(x, g, kernel_size=tuple(w.shape[2:]), cols=res, **p)
     if b and needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return (gx, gw, gb) if b else (gx, gw)
 
 
-_conv2d_op = defop("conv2d", _conv2d, vjp=_conv2d_vjp, uses=(0, 1))
+_conv2d_op = defop("conv2d", _conv2d, vjp=_conv2d_vjp, uses=(0, 1), residuals=True)
 
 
 # -- conv_transpose2d (adjoint of conv2d in x) ------------------------------------------------------
-def _conv_transpose2d(y, w, b=None, *, stride, padding, dilation, groups, in_size, ctx=None):
+def _conv_transpose2d(y, w, b=None, *, stride, padding, dilation, groups, in_size):
     """y (N, O, OH, OW), w (O, C/groups, kh, kw), b (C,) -> (N, C, *in_size): col2im(w^T @ y)."""
     y, w = _float_pair(y, w, "conv_transpose2d")
     N, O, OH, OW = y.shape
@@ -214,7 +215,9 @@ def _conv_transpose2d(y, w, b=None, *, stride, padding, dilation, groups, in_siz
     K = Cg * kh * kw
     H, W = in_size
     if _fused(y):
-        return kconv.conv_transpose_fused(y, w, b, H, W, kh, kw, *stride, padding[0], padding[2], *dilation, G)
+        out = kconv.conv_transpose_fused(y, w, b, H, W, kh, kw, *stride, padding[0], padding[2], *dilation, G)
+        if out is not None:
+            return out
     wt = w.reshape(G, O // G, K).swapaxes(-1, -2)
     yg = y.reshape(N, G, O // G, OH * OW)
     out = np.zeros((N, G * Cg, H, W), y.dtype)
@@ -240,37 +243,14 @@ def _fit_padding(padding, in_size, out_size, ksize, stride, dilation):
     return (pt, pb, pl, pr)
 
 
-def _conv_transpose2d_vjp(G_, ans, y, w, *b, needs, stride, padding, dilation, groups, in_size, ctx=None):
+def _conv_transpose2d_vjp(G_, ans, y, w, *b, needs, stride, padding, dilation, groups, in_size):
     pad = _fit_padding(padding, in_size, tuple(y.shape[2:]), tuple(w.shape[2:]), stride, dilation)
     p = dict(stride=stride, padding=pad, dilation=dilation, groups=groups)
     gy = gw = gb = None
-    if type(G_) is np.ndarray and (needs[0] or needs[1]):
-        # Both gradients read the same columns of G_: build them once (per chunk).
-        Gd, wd = _float_pair(G_, w, "conv_transpose2d")
-        yd = y.astype(Gd.dtype, copy=False)
-        N, O, OH, OW = y.shape
-        _, Cg, kh, kw = w.shape
-        K = Cg * kh * kw
-        wg = wd.reshape(groups, O // groups, K)
-        if _fused(Gd):
-            gy, gw = kconv.conv_fused(Gd, wd, None, yd, kh, kw, *stride, pad[0], pad[2], *dilation, OH, OW, groups,
-                                      want_out=needs[0], want_gw=needs[1])
-            return (gy, gw, G_.sum(axis=(0, 2, 3)) if needs[2] else None) if b else (gy, gw)
-        if needs[0]:
-            gy = np.empty((N, groups, O // groups, OH * OW), Gd.dtype)
-        for s, e, cols in _col_chunks(Gd, kh, kw, stride, pad, dilation, OH, OW):
-            if needs[0]:
-                np.matmul(wg, cols.reshape(e - s, groups, K, OH * OW), out=gy[s:e])
-            if needs[1]:
-                part = _weight_from_cols(cols, yd[s:e], groups, w.shape)
-                gw = part if gw is None else gw + part
-        if needs[0]:
-            gy = gy.reshape(y.shape)
-    else:
-        if needs[0]:
-            gy = xp.conv2d(G_, w, **p)
-        if needs[1]:
-            gw = xp.conv2d_weight(G_, y, kernel_size=tuple(w.shape[2:]), **p)
+    if needs[0]:
+        gy = xp.conv2d(G_, w, **p)
+    if needs[1]:
+        gw = xp.conv2d_weight(G_, y, kernel_size=tuple(w.shape[2:]), **p)
     if b and needs[2]:
         gb = G_.sum(axis=(0, 2, 3))
     return (gy, gw, gb) if b else (gy, gw)
@@ -280,13 +260,14 @@ _conv_transpose2d_op = defop("conv_transpose2d", _conv_transpose2d, vjp=_conv_tr
 
 
 # -- conv2d_weight (gradient of conv2d in w) ---------------------------------------------------------
-def _conv2d_weight(x, g, *, stride, padding, dilation, groups, kernel_size, ctx=None):
-    """x (N, C, H, W), g (N, O, OH, OW) -> (O, C/groups, kh, kw): sum_n g[n] @ im2col(x)[n]^T."""
+def _conv2d_weight(x, g, *, stride, padding, dilation, groups, kernel_size, cols=None):
+    """x (N, C, H, W), g (N, O, OH, OW) -> (O, C/groups, kh, kw): sum_n g[n] @ im2col(x)[n]^T. ``cols``:
+    conv2d's residual (x's columns from its forward, numpy path), used when given."""
     x, g = _float_pair(x, g, "conv2d_weight")
-    return _weight_grad(x, g, kernel_size, stride, padding, dilation, groups)
+    return _weight_grad(x, g, kernel_size, stride, padding, dilation, groups, keep=cols)
 
 
-def _conv2d_weight_vjp(Gw, ans, x, g, needs, stride, padding, dilation, groups, kernel_size, ctx=None):
+def _conv2d_weight_vjp(Gw, ans, x, g, needs, stride, padding, dilation, groups, kernel_size, cols=None):
     p = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     gx = gg = None
     if needs[0]:
@@ -350,10 +331,6 @@ def _squeeze0(out):
     return out.reshape(tuple(out.shape[1:]))
 
 
-def _ctx_for(weight):
-    return _Ctx() if mode.enabled and weight.requires_grad else None
-
-
 def _bias_args(bias, n, op):
     if bias is None:
         return ()
@@ -407,8 +384,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"larger than the padded input ({Hp}, {Wp}) (input shape {tuple(x.shape)}, "
                          f"padding {padding})")
     bias = _bias_args(bias, O, op)
-    return _conv2d_op(x, weight, *bias, stride=stride, padding=pad, dilation=dilation, groups=groups,
-                      ctx=_ctx_for(weight))
+    return _conv2d_op(x, weight, *bias, stride=stride, padding=pad, dilation=dilation, groups=groups)
 
 
 @_unbatched

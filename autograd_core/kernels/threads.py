@@ -1,0 +1,139 @@
+"""The one thread pool that the parallel kernels run on.
+
+``parallel_for(fn, n, *args)`` calls ``fn(i, tid, *args)`` for i in 0..n-1 on up to
+``get_num_threads()`` threads: the calling thread (tid 0) and sleeping worker threads (tid 1, 2, ...).
+``fn`` calls a ``nogil`` Numba kernel on chunk ``i``, so the threads run at once; chunks are claimed
+one at a time, so a thread that is slow (a busy neighbour process took its core) does fewer of them.
+
+Why our own pool rather than Numba's ``parallel=True``: an idle OpenMP team spins on the cores (for
+up to milliseconds after each kernel), which starves anything else on a small machine, be it a
+neighbour process or another pool in ours (a LeNet-5 step went from 14 to 90 ms at 2 threads beside
+one busy process); and a ``parallel=True`` kernel takes ~20 s to compile. Here an idle thread blocks
+on a lock (it sleeps, the OS gives its core away), and the calling thread never waits for a worker
+that has not started: it runs the chunks itself and returns.
+
+``set_num_threads(n)`` / ``get_num_threads()`` as in PyTorch; the default is ``OMP_NUM_THREADS``,
+else ``NUMBA_NUM_THREADS``, else the CPUs this process may run on. A call made while the pool is busy
+(from inside a chunk, or from another thread) runs on its own thread.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+
+__all__ = ["set_num_threads", "get_num_threads", "parallel_for", "team_size"]
+
+
+def _default_threads():
+    for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        v = os.environ.get(var, "").split(",")[0].strip()
+        if v.isdigit() and int(v) >= 1:
+            return int(v)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Job:
+    __slots__ = ("fn", "args", "n", "T", "claim", "completed", "done", "error")
+
+    def __init__(self, fn, args, n, T):
+        self.fn, self.args, self.n, self.T = fn, args, n, T
+        self.claim = itertools.count()      # next() is atomic under the GIL
+        self.completed = itertools.count(1)
+        self.done = threading.Lock()
+        self.done.acquire()                 # released by whoever completes the last chunk
+        self.error = None
+
+    def work(self, tid):
+        fn, args, n = self.fn, self.args, self.n
+        while True:
+            i = next(self.claim)
+            if i >= n:
+                return
+            try:
+                fn(i, tid, *args)
+            except BaseException as e:  # noqa: BLE001 - re-raised on the calling thread
+                self.error = e
+            finally:
+                if next(self.completed) == n:
+                    self.done.release()
+
+
+class _Worker:
+    __slots__ = ("tid", "wake", "pool")
+
+    def __init__(self, pool, tid):
+        self.pool, self.tid = pool, tid
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        threading.Thread(target=self.loop, name=f"autograd_core-worker-{tid}", daemon=True).start()
+
+    def loop(self):
+        while True:
+            self.wake.acquire()              # sleeps in the kernel until there is work
+            job = self.pool.job
+            if job is not None and self.tid < job.T:   # a late wake-up may find a smaller job
+                job.work(self.tid)
+
+
+class _Pool:
+    def __init__(self):
+        self.n = _default_threads()
+        self.workers = []
+        self.busy = threading.Lock()
+        self.job = None
+
+
+_pool = _Pool()
+
+
+def set_num_threads(n):
+    """Use ``n`` threads (the calling one included) for the parallel kernels, as ``torch.set_num_threads``.
+
+    >>> import autograd_core as ag
+    >>> old = ag.get_num_threads(); ag.set_num_threads(1); ag.get_num_threads()
+    1
+    >>> ag.set_num_threads(old)
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    _pool.n = n
+
+
+def get_num_threads():
+    """The number of threads the parallel kernels use (``set_num_threads``; default: see the module)."""
+    return _pool.n
+
+
+def team_size(n_chunks):
+    """How many threads (tids 0..k-1) a ``parallel_for`` over ``n_chunks`` chunks may use: size per-thread
+    scratch with it."""
+    return max(1, min(_pool.n, n_chunks))
+
+
+def parallel_for(fn, n, *args):
+    """``fn(i, tid, *args)`` for every chunk i < n, on up to ``team_size(n)`` threads; returns when all are
+    done (an exception from any chunk is raised here)."""
+    T = min(_pool.n, n)
+    if T <= 1 or not _pool.busy.acquire(blocking=False):
+        for i in range(n):
+            fn(i, 0, *args)
+        return
+    try:
+        while len(_pool.workers) < T - 1:
+            _pool.workers.append(_Worker(_pool, len(_pool.workers) + 1))
+        job = _Job(fn, args, n, T)
+        _pool.job = job
+        for w in _pool.workers[:T - 1]:
+            if w.wake.locked():     # else it has a wake-up it has not used yet: it will see this job
+                w.wake.release()
+        job.work(0)
+        job.done.acquire()          # only waits for chunks a worker has claimed and not finished
+        _pool.job = None
+        if job.error is not None:
+            raise job.error
+    finally:
+        _pool.busy.release()
