@@ -29,6 +29,8 @@ from .ops.conv import conv2d, conv_transpose2d
 from .ops.pool import max_pool2d, avg_pool2d, adaptive_avg_pool2d, upsample_nearest2d
 from .ops.norm import batch_norm, layer_norm, dropout
 from .functional import grad, value_and_grad, vjp, jacobian, hessian
+from . import kernels
+from .kernels import set_num_threads, get_num_threads
 from .inspect import trace, draw, profile, explain_backward, Tape  # see inside the tape (issue 7)
 
 bool = bool_  # noqa: A001  (torch.bool)
