@@ -10,12 +10,16 @@ differentiates it. Names, argument orders and default initializations follow PyT
 from autograd_core import manual_seed
 
 from . import data, functional, init, utils
+from .attention import MultiheadAttention
 from .data import DataLoader, Dataset, TensorDataset, load_cifar10, load_mnist
 from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss,
-                     Conv2d, ConvTranspose2d, CrossEntropyLoss, Dropout, Flatten, HuberLoss, Identity, L1Loss,
-                     LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, ReLU, Sigmoid, SiLU,
-                     SmoothL1Loss, Softmax, Softplus, Tanh, Unflatten, Upsample)
+                     Conv2d, ConvTranspose2d, CrossEntropyLoss, Dropout, Dropout1d, Dropout2d, Dropout3d, Flatten,
+                     GroupNorm, HuberLoss, Identity, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, L1Loss,
+                     LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, PixelShuffle,
+                     PixelUnshuffle, ReLU, Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Tanh, Unflatten, Upsample)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, summary
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .sparse import Embedding
 from .serialization import load, save
 
 __all__ = [
@@ -25,4 +29,7 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Flatten", "Unflatten", "Upsample",
     "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+    "PixelShuffle", "PixelUnshuffle", "Embedding", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell",
+    "LSTMCell", "GRUCell", "MultiheadAttention",
 ]

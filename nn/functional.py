@@ -10,6 +10,7 @@ built from ``log_softmax`` and ``softplus``, never from ``log(softmax)`` or ``lo
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -17,10 +18,14 @@ import numpy as np
 import autograd_core as ag
 from autograd_core.tensor import Tensor
 
+_tensor_mod = sys.modules["autograd_core.tensor"]  # the module itself (ag.tensor is the function)
+
 __all__ = [
     # layers
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
     "layer_norm", "dropout", "interpolate", "upsample", "upsample_nearest", "pad", "one_hot",
+    "embedding", "dropout1d", "dropout2d", "dropout3d", "group_norm", "instance_norm", "pixel_shuffle",
+    "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward",
     # activations
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "silu",
     # losses
@@ -494,3 +499,320 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+# -- embedding ----------------------------------------------------------------------------------
+def _indices(input, n_rows, name):
+    """Integer indices as an int64 array, each checked to lie in [0, n_rows)."""
+    idx = np.asarray(_arr(input))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: indices must be an integer tensor (int64, as torch.long), got dtype {idx.dtype}; "
+                        "convert them with .long()")
+    if idx.size and (idx.min() < 0 or idx.max() >= n_rows):
+        bad = idx[(idx < 0) | (idx >= n_rows)].flat[0]
+        raise IndexError(f"{name}: index {int(bad)} is out of range for a table of {n_rows} rows "
+                         f"(valid: 0 to {n_rows - 1})")
+    return idx.astype(np.int64, copy=False)
+
+
+def _padding_index(padding_idx, n_rows, name):
+    if padding_idx is None:
+        return None
+    p = int(padding_idx)
+    if not -n_rows <= p < n_rows:
+        raise ValueError(f"{name}: padding_idx {padding_idx} must be within num_embeddings ({n_rows})")
+    return p + n_rows if p < 0 else p
+
+
+def _embedding_renorm_(weight, idx, max_norm, norm_type):
+    """Scale, in place and off the tape, each looked-up row whose ``norm_type``-norm exceeds ``max_norm``
+    down to norm ``max_norm`` (PyTorch's ``embedding_renorm_``: factor max_norm / (norm + 1e-7))."""
+    rows = np.unique(idx)
+    if rows.size == 0:
+        return
+    w = weight._data
+    norms = np.linalg.norm(w[rows], ord=float(norm_type), axis=1)
+    over = norms > max_norm
+    if over.any():
+        scale = (max_norm / (norms[over] + 1e-7)).astype(w.dtype)
+        w[rows[over]] *= scale[:, None]
+        weight._version += 1
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Look up rows of ``weight`` (V, D) at integer ``input`` (*): output (*, D) = ``weight[input]``.
+
+    The gradient is a scatter-add of the output gradient into the rows. ``padding_idx``: positions
+    holding that index give no gradient to its row. ``max_norm``: before the lookup, rows about to be
+    read whose ``norm_type``-norm exceeds it are rescaled to that norm, in place in ``weight`` (as
+    PyTorch; a graph that already used ``weight`` then can't be backpropagated through).
+    ``scale_grad_by_freq``: each row's gradient is divided by how often its index occurs in ``input``.
+    ``sparse=True`` (sparse gradients) is not supported.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.embedding(ag.tensor([2, 0]), ag.tensor([[0., 1.], [2., 3.], [4., 5.]]))
+    tensor([[4., 5.],
+            [0., 1.]])
+    """
+    if sparse:
+        raise ValueError("embedding: sparse=True (sparse gradients) is not supported; use sparse=False, which gives "
+                         "the same values and a dense gradient that every optimizer here accepts")
+    w = _t(weight)
+    if w.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(w.shape)}")
+    n = w.shape[0]
+    idx = _indices(input, n, "embedding")
+    pad_i = _padding_index(padding_idx, n, "embedding")
+    if max_norm is not None:
+        _embedding_renorm_(w, idx, float(max_norm), norm_type)
+    out = w[idx]
+    if not out.requires_grad:
+        return out
+    if scale_grad_by_freq and idx.size:
+        # value: exactly the rows (the difference below is 0); gradient: divided by the index's count
+        rows = w._data[idx]
+        inv = (1.0 / np.bincount(idx.ravel(), minlength=n)[idx]).astype(w.dtype)[..., None]
+        out = (out - rows) * inv + rows
+    if pad_i is not None:
+        pad = idx == pad_i
+        if pad.any():
+            out = ag.where(pad[..., None], w._data[idx], out)
+    return out
+
+
+# -- channel dropout, group/instance norm, pixel shuffle ----------------------------------------
+def _np_rng(generator):
+    return (generator if generator is not None else _tensor_mod.default_generator).np
+
+
+def _feature_dropout(x, p, generator):
+    """Zero whole channels: one draw per (n, c) of x (N, C, *), the kept ones scaled by 1/(1-p)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a floating point input, got dtype {x.dtype}")
+    shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
+    if p == 1:
+        return x * np.zeros(shape, x.dtype)
+    keep = _np_rng(generator).random(shape) >= p
+    return x * np.multiply(keep, 1.0 / (1.0 - p), dtype=x.dtype)
+
+
+def _check_p(p, name):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero whole channels of (N, C, L) or (C, L) with probability p, scale the rest by 1/(1-p)
+    (training only). ``inplace`` is accepted for compatibility; a new tensor is returned."""
+    _check_p(p, "dropout1d")
+    x = _t(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(x.shape)}")
+    if not training or p == 0:
+        return x
+    if x.ndim == 2:
+        return _feature_dropout(x.unsqueeze(0), p, generator).squeeze(0)
+    return _feature_dropout(x, p, generator)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero whole channels of (N, C, H, W) with probability p, scale the rest by 1/(1-p) (training only).
+
+    As PyTorch, a 3-D input is read as (N, C, L) (channel-wise 1-D dropout) with a warning; use
+    ``dropout1d`` for that, or add the batch dim to a (C, H, W) input."""
+    _check_p(p, "dropout2d")
+    x = _t(input)
+    if x.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is deprecated and will result in "
+                      "an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead.", stacklevel=2)
+    if x.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+                      stacklevel=2)
+    if not training or p == 0:
+        return x
+    if x.ndim < 2:
+        raise ValueError(f"dropout2d: expected an input with a channel dim, got shape {tuple(x.shape)}")
+    return _feature_dropout(x, p, generator)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p (training only)."""
+    _check_p(p, "dropout3d")
+    x = _t(input)
+    if x.ndim not in (4, 5):
+        raise ValueError(f"dropout3d: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
+                         f"{tuple(x.shape)}")
+    if not training or p == 0:
+        return x
+    if x.ndim == 4:
+        return _feature_dropout(x.unsqueeze(0), p, generator).squeeze(0)
+    return _feature_dropout(x, p, generator)
+
+
+def _channel_affine(y, weight, bias, C, name):
+    """y * weight + bias with (C,) vectors along dim 1."""
+    shape = (1, C) + (1,) * (y.ndim - 2)
+    for t, what in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(_t(t).shape) != (C,):
+            raise ValueError(f"{name}: {what} must have shape ({C},), got {tuple(_t(t).shape)}")
+    if weight is not None:
+        y = y * _t(weight).reshape(shape)
+    if bias is not None:
+        y = y + _t(bias).reshape(shape)
+    return y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize (N, C, *) over each group of C / num_groups channels and all spatial positions
+    (mean and biased variance per sample and group), then scale and shift per channel:
+    y = (x - mean) / sqrt(var + eps) * weight + bias."""
+    x = _t(input)
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got {tuple(x.shape)}")
+    N, C = x.shape[:2]
+    if num_groups <= 0 or C % num_groups:
+        raise ValueError(f"group_norm: the {C} channels (dim 1 of input shape {tuple(x.shape)}) must be divisible "
+                         f"by num_groups={num_groups}")
+    k = x._data.size // max(N * num_groups, 1)
+    y = ag.layer_norm(x.reshape(N, num_groups, k), (k,), eps=eps).reshape(x.shape)
+    return _channel_affine(y, weight, bias, C, "group_norm")
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalize each channel of each sample of (N, C, *) over its spatial positions, then scale and
+    shift per channel. With ``use_input_stats=False`` the running statistics are used instead. Given
+    running statistics are updated in place when using the input's: r = (1 - momentum) r + momentum s,
+    s averaged over the batch (unbiased variance), as PyTorch."""
+    x = _t(input)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *spatial), got {tuple(x.shape)}")
+    N, C = x.shape[:2]
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
+        return ag.batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=eps)
+    s = x._data.size // max(N * C, 1)
+    if s <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input shape "
+                         f"{tuple(x.shape)}")
+    y = ag.layer_norm(x.reshape(N, C, s), (s,), eps=eps).reshape(x.shape)
+    m = float(momentum)
+    flat = x._data.reshape(N, C, s)
+    for buf, stat in ((running_mean, lambda: flat.mean(axis=2)), (running_var, lambda: flat.var(axis=2, ddof=1))):
+        if buf is not None:
+            r = buf._data
+            r *= 1 - m
+            r += (m * stat().mean(axis=0)).astype(r.dtype)
+            buf._version += 1
+    return _channel_affine(y, weight, bias, C, "instance_norm")
+
+
+def pixel_shuffle(input, upscale_factor):
+    """Rearrange (*, C r^2, H, W) into (*, C, H r, W r): out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w]."""
+    x = _t(input)
+    r = int(upscale_factor)
+    if x.ndim < 3 or r <= 0 or x.shape[-3] % (r * r):
+        raise ValueError(f"pixel_shuffle: expected an input (*, C * r^2, H, W) with r = upscale_factor = "
+                         f"{upscale_factor}, got shape {tuple(x.shape)} (channels must be divisible by {r * r})")
+    *b, c, h, w = x.shape
+    b, oc, n = tuple(b), c // (r * r), len(b)
+    y = x.reshape(b + (oc, r, r, h, w))
+    y = y.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return y.reshape(b + (oc, h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of ``pixel_shuffle``: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+    x = _t(input)
+    r = int(downscale_factor)
+    if x.ndim < 3 or r <= 0 or x.shape[-1] % r or x.shape[-2] % r:
+        raise ValueError(f"pixel_unshuffle: expected an input (*, C, H * r, W * r) with r = downscale_factor = "
+                         f"{downscale_factor}, got shape {tuple(x.shape)}")
+    *b, c, h, w = x.shape
+    b, n = tuple(b), len(b)
+    y = x.reshape(b + (c, h // r, r, w // r, r))
+    y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return y.reshape(b + (c * r * r, h // r, w // r))
+
+
+# -- attention ----------------------------------------------------------------------------------
+def _safe_softmax(s):
+    """softmax over the last dim, giving 0 (and no gradient) on rows that are all -inf (PyTorch's sdpa)."""
+    dead = np.isneginf(s._data).all(axis=-1, keepdims=True)
+    if not dead.any():
+        return ag.softmax(s, axis=-1)
+    return ag.where(dead, 0.0, ag.softmax(ag.where(dead, 0.0, s), axis=-1))
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(Q K^T * scale + mask) V for query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev).
+
+    ``scale`` defaults to 1 / sqrt(E). ``attn_mask`` broadcasts to (..., L, S): a bool mask says which
+    positions take part (True) and which don't (False); a float mask is added to the scores.
+    ``is_causal``: query i attends to keys 0..i only (top-left aligned; not together with ``attn_mask``,
+    as PyTorch: fold the causal pattern into the mask instead). A row with no allowed key gives zeros. ``dropout_p`` drops attention weights
+    (always, as PyTorch's function: pass 0.0 in eval). ``enable_gqa``: key/value may have fewer heads
+    (dim -3) than query, a divisor of them; each is shared by a group of query heads.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> q = k = ag.zeros(2, 4)                     # equal scores: a mean over the allowed keys
+    >>> F.scaled_dot_product_attention(q, k, ag.tensor([[1.0], [3.0]]), is_causal=True)
+    tensor([[1.],
+            [2.]])
+    """
+    q, k, v = _t(query), _t(key), _t(value)
+    name = "scaled_dot_product_attention"
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise ValueError(f"{name}: query, key and value must be at least 2-D (..., L, E), got shapes "
+                         f"{tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}")
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{name}: query (..., L, E) {tuple(q.shape)}, key (..., S, E) {tuple(k.shape)} and value "
+                         f"(..., S, Ev) {tuple(v.shape)} don't fit together")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"{name}: dropout_p must be between 0 and 1, got {dropout_p}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(f"{name}: an explicit attn_mask should not be set when is_causal=True (as PyTorch); "
+                           "combine the two into one mask, e.g. mask & np.tril(np.ones((L, S), bool))")
+    L, S = q.shape[-2], k.shape[-2]
+    if enable_gqa and q.ndim >= 3 and k.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        hq, hk = q.shape[-3], k.shape[-3]
+        if hk == 0 or hq % hk or v.shape[-3] != hk:
+            raise ValueError(f"{name}: with enable_gqa the query heads ({hq}) must be a multiple of the key/value "
+                             f"heads ({hk}, {v.shape[-3] if v.ndim >= 3 else None})")
+        rep = np.repeat(np.arange(hk), hq // hk)
+        k = k[(Ellipsis, rep, slice(None), slice(None))]
+        v = v[(Ellipsis, rep, slice(None), slice(None))]
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
+    s = ag.matmul(q * scale, k.swapaxes(-1, -2))
+    keep = np.tril(np.ones((L, S), dtype=bool)) if is_causal else None
+    if attn_mask is not None:
+        m = attn_mask if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        kind = m.dtype.kind
+        if kind == "b":
+            keep = _arr(m)
+        elif kind == "f":
+            s = s + (m if isinstance(m, Tensor) and m.requires_grad else _arr(m))
+        else:
+            raise TypeError(f"{name}: attn_mask must be bool (True = take part) or floating (added to the scores), "
+                            f"got dtype {m.dtype}")
+    if keep is not None:
+        s = ag.where(keep, s, -np.inf)
+    p = _safe_softmax(s)
+    if dropout_p > 0:
+        p = ag.dropout(p, dropout_p, training=True)
+    return ag.matmul(p, v)
+
+
+def __getattr__(name):
+    # multi_head_attention_forward lives with MultiheadAttention (nn/attention.py), which imports this module
+    if name == "multi_head_attention_forward":
+        from .attention import multi_head_attention_forward
+        return multi_head_attention_forward
+    raise AttributeError(f"module 'nn.functional' has no attribute {name!r}")

@@ -1,0 +1,482 @@
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and the single-step ``RNNCell``, ``LSTMCell``, ``GRUCell``.
+
+Arguments, shapes, gate order, initialization and parameter names follow PyTorch, so state dicts
+load either way. The recurrences, with x the input and h the state of one step (sigma: sigmoid):
+
+    RNN   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)            (or relu)
+    LSTM  i, f, g, o = chunks of W_ih x + b_ih + W_hh h + b_hh
+          c' = sigma(f) c + sigma(i) tanh(g),  h' = sigma(o) tanh(c')
+    GRU   r, z, n' = chunks of W_ih x + b_ih  and  hr, hz, hn = chunks of W_hh h + b_hh
+          r = sigma(r + hr),  z = sigma(z + hz),  n = tanh(n' + r hn),  h' = (1 - z) n + z h
+
+Each step is a handful of taped ops and the time loop is plain Python. The input projection is
+done per step: a projection of all steps at once would be one matmul, but reading its time
+slices back costs a full-size scatter per step in the backward pass (quadratic in the length).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core.tensor import Tensor
+
+from . import functional as F
+from . import init
+from .layers import _dtype
+from .module import Module, Parameter, _check_device
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# -- one step of each recurrence (x (N, I) or (I,), h (N, H) or (H,)) ---------------------------
+def _rnn_step(x, h, w_ih, w_hh, b_ih, b_hh, relu=False):
+    pre = ag.linear(x, w_ih, b_ih) + ag.linear(h, w_hh, b_hh)
+    return ag.relu(pre) if relu else ag.tanh(pre)
+
+
+def _lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    i, f, g, o = ag.chunk(ag.linear(x, w_ih, b_ih) + ag.linear(h, w_hh, b_hh), 4, -1)
+    c = ag.sigmoid(f) * c + ag.sigmoid(i) * ag.tanh(g)
+    return ag.sigmoid(o) * ag.tanh(c), c
+
+
+def _gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
+    xr, xz, xn = ag.chunk(ag.linear(x, w_ih, b_ih), 3, -1)
+    hr, hz, hn = ag.chunk(ag.linear(h, w_hh, b_hh), 3, -1)
+    r = ag.sigmoid(xr + hr)
+    z = ag.sigmoid(xz + hz)
+    n = ag.tanh(xn + r * hn)
+    return n + z * (h - n)  # (1 - z) n + z h
+
+
+def _int_arg(v, who, what):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{who}: {what} should be of type int, got: {type(v).__name__}")
+    if v <= 0:
+        raise ValueError(f"{who}: {what} must be greater than zero, got {v}")
+    return int(v)
+
+
+def _as_input(t, who, what):
+    if isinstance(t, (tuple, list)) and what == "input":
+        raise TypeError(f"{who}: expected the input as one tensor (L, N, H_in), got a {type(t).__name__}; "
+                        "packed sequences are not supported: pad the batch to one length instead")
+    return F._t(t)
+
+
+# -- multi-layer recurrent networks -------------------------------------------------------------
+class RNNBase(Module):
+    """What RNN, LSTM and GRU share: parameters, checks, the layer/direction loop.
+
+    Parameters per layer k and direction (suffix ``_reverse`` for the backward one), as PyTorch:
+    ``weight_ih_l{k}`` (G H, I_k), ``weight_hh_l{k}`` (G H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (G H,),
+    with G = 1, 4, 3 gates for RNN, LSTM, GRU and I_k = input_size for k = 0 else H * directions;
+    all start as U(-1/sqrt(H), 1/sqrt(H)).
+    """
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__()
+        who = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
+        if mode not in _GATES:
+            raise ValueError(f"Unrecognized RNN mode: {mode}")
+        _check_device(device, who)
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1:
+            raise ValueError(f"{who}: dropout should be a number in range [0, 1] representing the probability of an "
+                             f"element being zeroed, got {dropout!r}")
+        for v, what in ((bias, "bias"), (batch_first, "batch_first"), (bidirectional, "bidirectional")):
+            if not isinstance(v, bool):
+                raise TypeError(f"{who}: {what} should be of type bool, got: {type(v).__name__}")
+        if proj_size != 0:
+            if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)) or proj_size < 0:
+                raise ValueError(f"{who}: proj_size should be a positive integer or zero to disable projections")
+            raise NotImplementedError(f"{who}: proj_size={proj_size} (an LSTM with projections) is not supported "
+                                      "here; only proj_size=0")
+        self.mode = mode
+        self.input_size = _int_arg(input_size, who, "input_size")
+        self.hidden_size = _int_arg(hidden_size, who, "hidden_size")
+        self.num_layers = _int_arg(num_layers, who, "num_layers")
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = 0
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                          stacklevel=3)
+        dt = _dtype(dtype)
+        gate_size = _GATES[mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * directions
+            for direction in range(directions):
+                suffix = "_reverse" if direction == 1 else ""
+                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                names = []
+                for base, shape in shapes:
+                    name = f"{base}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(np.empty(shape, dt)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for w in self.parameters():
+            init.uniform_(w, -stdv, stdv)
+
+    def flatten_parameters(self):
+        """A no-op (PyTorch packs the weights for cuDNN here); kept so scripts that call it run."""
+
+    @property
+    def all_weights(self):
+        """The parameters, one list per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def _params(self, layer, direction):
+        suffix = "_reverse" if direction == 1 else ""
+        p = self._parameters
+        return (p[f"weight_ih_l{layer}{suffix}"], p[f"weight_hh_l{layer}{suffix}"],
+                p.get(f"bias_ih_l{layer}{suffix}"), p.get(f"bias_hh_l{layer}{suffix}"))
+
+    def _name(self):
+        return type(self).__name__
+
+    def _prepare(self, input):
+        """Check ``input``; return (batch-major-or-not input with a batch dim, batched?, N, L)."""
+        x = _as_input(input, self._name(), "input")
+        if x.ndim not in (2, 3):
+            raise ValueError(f"{self._name()}: Expected input to be 2D or 3D, got {x.ndim}D instead "
+                             f"(shape {tuple(x.shape)}; expected (L, N, H_in), (N, L, H_in) with batch_first=True, "
+                             "or (L, H_in) unbatched)")
+        batched = x.ndim == 3
+        bdim = 0 if self.batch_first else 1
+        if not batched:
+            x = x.unsqueeze(bdim)
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"{self._name()}: input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]} (input shape {tuple(input.shape)})")
+        N, L = x.shape[bdim], x.shape[1 - bdim]
+        if L == 0:
+            raise ValueError(f"{self._name()}: the input sequence is empty (input shape {tuple(input.shape)})")
+        return x, batched, N, L
+
+    def _state(self, h, batched, N, dtype, what="hx", expected_name="hidden size"):
+        """An initial state (layers * directions, N, H): zeros for None, else checked (and given a batch dim)."""
+        shape = (self.num_layers * (2 if self.bidirectional else 1), N, self.hidden_size)
+        if h is None:
+            return ag.zeros(*shape, dtype=dtype)
+        h = F._t(h)
+        if batched and h.ndim != 3:
+            raise RuntimeError(f"{self._name()}: for batched 3-D input, {what} should also be 3-D but got a "
+                               f"{h.ndim}-D tensor")
+        if not batched:
+            if h.ndim != 2:
+                raise RuntimeError(f"{self._name()}: for unbatched 2-D input, {what} should also be 2-D but got a "
+                                   f"{h.ndim}-D tensor")
+            h = h.unsqueeze(1)
+        if tuple(h.shape) != shape:
+            raise RuntimeError(f"{self._name()}: Expected {expected_name} {shape}, got {list(h.shape)}")
+        return h
+
+    def _run(self, x, N, L, states):
+        """The layer/direction loop. ``states``: the initial states, (h0,) or (h0, c0), each
+        (layers * directions, N, H). Returns (output (L, N, D H) or batch-first, final states)."""
+        mode = self.mode
+        D = 2 if self.bidirectional else 1
+        steps = [x[:, t] for t in range(L)] if self.batch_first else [x[t] for t in range(L)]
+        finals = [[] for _ in states]
+        drop = self.dropout if self.training else 0.0
+        for layer in range(self.num_layers):
+            per_dir = []
+            for d in range(D):
+                w_ih, w_hh, b_ih, b_hh = self._params(layer, d)
+                k = layer * D + d
+                st = [s[k] for s in states]
+                outs = [None] * L
+                for t in (range(L) if d == 0 else range(L - 1, -1, -1)):
+                    if mode == "LSTM":
+                        st = list(_lstm_step(steps[t], st[0], st[1], w_ih, w_hh, b_ih, b_hh))
+                    elif mode == "GRU":
+                        st = [_gru_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh)]
+                    else:
+                        st = [_rnn_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh, relu=mode == "RNN_RELU")]
+                    outs[t] = st[0]
+                per_dir.append(outs)
+                for f, s in zip(finals, st):
+                    f.append(s)
+            steps = per_dir[0] if D == 1 else [ag.cat([a, b], -1) for a, b in zip(*per_dir)]
+            if drop > 0 and layer < self.num_layers - 1:
+                steps = [F.dropout(s, drop, True) for s in steps]
+        output = ag.stack(steps, 1 if self.batch_first else 0)
+        return output, [ag.stack(f, 0) for f in finals]
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (``nonlinearity='relu'``: relu), stacked
+    ``num_layers`` deep, optionally bidirectional, with ``dropout`` on the outputs of every layer but
+    the last (training only).
+
+    ``forward(input, hx=None)``: input (L, N, H_in) ((N, L, H_in) with ``batch_first``, (L, H_in)
+    unbatched), hx (D * num_layers, N, H) (zeros if None). Returns (output (L, N, D * H), h_n
+    (D * num_layers, N, H)), D = 2 if bidirectional else 1. Argument order as PyTorch: ``RNN(input_size,
+    hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False)``.
+
+    >>> import autograd_core as ag, nn
+    >>> out, h = nn.RNN(3, 5, num_layers=2)(ag.zeros(7, 4, 3))
+    >>> out.shape, h.shape
+    ((7, 4, 5), (2, 4, 5))
+    """
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.__dict__["nonlinearity"] = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
+
+    def forward(self, input, hx=None):
+        x, batched, N, L = self._prepare(input)
+        h0 = self._state(hx, batched, N, x.dtype)
+        out, (h_n,) = self._run(x, N, L, [h0])
+        if not batched:
+            return out.squeeze(0 if self.batch_first else 1), h_n.squeeze(1)
+        return out, h_n
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        return s + (f", nonlinearity={self.nonlinearity!r}" if self.nonlinearity != "tanh" else "")
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, PyTorch's gate order i, f, g, o (input, forget, cell, output):
+
+        i, f, g, o = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh   (split in 4 along the features)
+        c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g),   h_t = sigmoid(o) tanh(c_t)
+
+    ``forward(input, hx=None)``, hx = (h_0, c_0), each (D * num_layers, N, H) (zeros if None).
+    Returns (output (L, N, D * H), (h_n, c_n)); shapes, ``batch_first``, unbatched input and dropout
+    as ``RNN``. ``proj_size`` must be 0.
+
+    >>> import autograd_core as ag, nn
+    >>> out, (h, c) = nn.LSTM(3, 5, batch_first=True, bidirectional=True)(ag.zeros(4, 7, 3))
+    >>> out.shape, h.shape, c.shape
+    ((4, 7, 10), (2, 4, 5), (2, 4, 5))
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, device, dtype)
+
+    def forward(self, input, hx=None):
+        x, batched, N, L = self._prepare(input)
+        if hx is None:
+            h0 = c0 = None
+        else:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
+            h0, c0 = hx
+        h0 = self._state(h0, batched, N, x.dtype, "hx", "hidden size")
+        c0 = self._state(c0, batched, N, x.dtype, "cx", "hidden[1] size")
+        out, (h_n, c_n) = self._run(x, N, L, [h0, c0])
+        if not batched:
+            return out.squeeze(0 if self.batch_first else 1), (h_n.squeeze(1), c_n.squeeze(1))
+        return out, (h_n, c_n)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, PyTorch's gate order r, z, n (reset, update, new):
+
+        r = sigmoid(W_ir x + b_ir + W_hr h + b_hr),  z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r (W_hn h + b_hn)),   h' = (1 - z) n + z h
+
+    ``forward(input, hx=None)`` and the shapes as ``RNN``.
+
+    >>> import autograd_core as ag, nn
+    >>> out, h = nn.GRU(3, 5)(ag.zeros(7, 3))        # unbatched
+    >>> out.shape, h.shape
+    ((7, 5), (1, 5))
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, device=None, dtype=None, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(f"GRU: unexpected keyword arguments {sorted(kwargs)}")
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
+                         device, dtype)
+
+    def forward(self, input, hx=None):
+        x, batched, N, L = self._prepare(input)
+        h0 = self._state(hx, batched, N, x.dtype)
+        out, (h_n,) = self._run(x, N, L, [h0])
+        if not batched:
+            return out.squeeze(0 if self.batch_first else 1), h_n.squeeze(1)
+        return out, h_n
+
+
+# -- single steps -------------------------------------------------------------------------------
+class RNNCellBase(Module):
+    """What the cells share: ``weight_ih`` (G H, I), ``weight_hh`` (G H, H), ``bias_ih``, ``bias_hh`` (G H,),
+    all U(-1/sqrt(H), 1/sqrt(H)), as PyTorch."""
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        super().__init__()
+        who = type(self).__name__
+        _check_device(device, who)
+        self.input_size = _int_arg(input_size, who, "input_size")
+        self.hidden_size = _int_arg(hidden_size, who, "hidden_size")
+        self.bias = bias
+        dt = _dtype(dtype)
+        self.weight_ih = Parameter(np.empty((num_chunks * hidden_size, input_size), dt))
+        self.weight_hh = Parameter(np.empty((num_chunks * hidden_size, hidden_size), dt))
+        if bias:
+            self.bias_ih = Parameter(np.empty(num_chunks * hidden_size, dt))
+            self.bias_hh = Parameter(np.empty(num_chunks * hidden_size, dt))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for w in self.parameters():
+            init.uniform_(w, -stdv, stdv)
+
+    def _prepare(self, input, hx):
+        """(input with a batch dim, batched?, hx list with batch dims or None)."""
+        who = type(self).__name__
+        x = F._t(input)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"{who}: Expected input to be 1D or 2D, got {x.ndim}D instead")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"{who}: input has inconsistent input_size: got {x.shape[-1]} expected "
+                               f"{self.input_size}")
+        batched = x.ndim == 2
+        if not batched:
+            x = x.unsqueeze(0)
+        states = None
+        if hx is not None:
+            states = []
+            for h in (hx if isinstance(hx, (tuple, list)) else (hx,)):
+                h = F._t(h)
+                given = tuple(h.shape)
+                if h.ndim not in (1, 2):
+                    raise ValueError(f"{who}: Expected hidden to be 1D or 2D, got {h.ndim}D instead")
+                if not batched:
+                    h = h.unsqueeze(0)
+                if tuple(h.shape) != (x.shape[0], self.hidden_size):
+                    want = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+                    raise RuntimeError(f"{who}: expected a hidden state of shape {want} for input shape "
+                                       f"{tuple(F._t(input).shape)}, got {given}")
+                states.append(h)
+        return x, batched, states
+
+    def _zeros(self, x):
+        return ag.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+
+class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu).
+    ``forward(input (N, I) or (I,), hx (N, H) or (H,) = zeros) -> h'``.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.RNNCell(3, 5)(ag.zeros(4, 3)).shape
+    (4, 5)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        x, batched, st = self._prepare(input, hx)
+        h = self._zeros(x) if st is None else st[0]
+        h = _rnn_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
+                      relu=self.nonlinearity == "relu")
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (gate order i, f, g, o, as ``LSTM``). ``forward(input, hx=(h, c) = zeros) -> (h', c')``.
+
+    >>> import autograd_core as ag, nn
+    >>> h, c = nn.LSTMCell(3, 5)(ag.zeros(4, 3))
+    >>> h.shape, c.shape
+    ((4, 5), (4, 5))
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input, hx=None):
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"LSTMCell: hx must be a tuple (h, c), got {type(hx).__name__}")
+        x, batched, st = self._prepare(input, hx)
+        if st is None:
+            st = [self._zeros(x), self._zeros(x)]
+        h, c = _lstm_step(x, st[0], st[1], self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (gate order r, z, n, as ``GRU``). ``forward(input, hx = zeros) -> h'``.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.GRUCell(3, 5)(ag.zeros(3)).shape
+    (5,)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input, hx=None):
+        x, batched, st = self._prepare(input, hx)
+        h = self._zeros(x) if st is None else st[0]
+        h = _gru_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return h if batched else h.squeeze(0)

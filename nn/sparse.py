@@ -1,0 +1,115 @@
+"""``Embedding``: a lookup table of learned vectors, as ``torch.nn.Embedding``.
+
+The lookup is ``weight[indices]``, an integer-array read whose gradient is a scatter-add into the
+table's rows; see ``nn.functional.embedding`` for ``padding_idx``, ``max_norm`` and
+``scale_grad_by_freq``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_core.tensor import Tensor
+
+from . import functional as F
+from . import init
+from .layers import _dtype, _positive
+from .module import Module, Parameter, _check_device
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of size ``embedding_dim``: integer input (*) -> (*, embedding_dim).
+
+    ``weight`` (num_embeddings, embedding_dim) starts as N(0, 1), with the ``padding_idx`` row (if
+    given) set to zeros; that row then gets no gradient, so it stays as it is while training.
+    ``max_norm``: rows looked up are first rescaled in place to at most that ``norm_type``-norm.
+    ``scale_grad_by_freq``: gradients divided by each index's count in the batch. ``sparse=True`` is
+    not supported (the gradient is dense). ``_weight`` / ``_freeze``: an initial table (used as is,
+    sharing memory) and whether it stays fixed, as PyTorch's ``from_pretrained`` passes them.
+
+    >>> import autograd_core as ag, nn
+    >>> emb = nn.Embedding(10, 3, padding_idx=0)
+    >>> emb(ag.tensor([[1, 0, 4]])).shape
+    (1, 3, 3)
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+        super().__init__()
+        _check_device(device, "Embedding")
+        self.num_embeddings = _positive(num_embeddings, "Embedding", "num_embeddings")
+        self.embedding_dim = _positive(embedding_dim, "Embedding", "embedding_dim")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx={padding_idx} must be within num_embeddings "
+                                 f"({num_embeddings})")
+            if padding_idx < 0:
+                padding_idx += num_embeddings
+        if sparse:
+            raise ValueError("Embedding: sparse=True (sparse gradients) is not supported; use sparse=False, which "
+                             "gives the same values and a dense gradient that every optimizer here accepts")
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _dtype(dtype)),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            w = _weight if isinstance(_weight, Tensor) else Tensor(np.asarray(_weight))
+            if tuple(w.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight has shape {tuple(w.shape)}, expected "
+                                 f"({num_embeddings}, {embedding_dim})")
+            if w.dtype.kind != "f":
+                raise TypeError(f"Embedding: the table must be floating point, got dtype {w.dtype}")
+            self.weight = Parameter(w, requires_grad=not _freeze)
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self):
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+            self.weight._version += 1
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse is not False:
+            s += ", sparse=True"
+        return s
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose table is ``embeddings`` (2-D; a Tensor's memory is shared, as PyTorch).
+        ``freeze=True`` keeps it fixed (``weight.requires_grad`` is False). The ``padding_idx`` row is
+        not zeroed here (only its gradient is).
+
+        >>> import autograd_core as ag, nn
+        >>> emb = nn.Embedding.from_pretrained(ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> emb(ag.tensor([1])), emb.weight.requires_grad
+        (tensor([[3., 4.]]), False)
+        """
+        w = embeddings if isinstance(embeddings, Tensor) else Tensor(np.asarray(embeddings))
+        if w.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D (num_embeddings, embedding_dim), "
+                             f"got shape {tuple(w.shape)}")
+        rows, cols = w.shape
+        return cls(rows, cols, _weight=w, _freeze=freeze, padding_idx=padding_idx, max_norm=max_norm,
+                   norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
