@@ -35,9 +35,10 @@ def looks_like(members):
 def _read_npy(members, name, what, max_bytes=None):
     if name not in members.names:
         raise Refused(f"the structure refers to {what}, which the file does not contain")
-    size = members.member_size(name)
+    size = members.infos[name].file_size
     if max_bytes is not None and size > max_bytes:
         raise Refused(f"{what} is {size} bytes (at most {max_bytes} are read)")
+    size = members.member_size(name)  # now checked against the file
     head = members.read_head(name, 12)
     if len(head) < 10 or head[:6] != _MAGIC or head[6] not in (1, 2):
         raise Refused(f"{what} is not a .npy array (version 1 or 2)")
@@ -78,6 +79,7 @@ def read(members):
     """The object in the npz checkpoint whose members are ``members`` (a ``ZipMembers``)."""
     if not looks_like(members):
         raise Refused(f"it has no {META!r} entry (an .npz file not written by nn.save?)")
+    members.refuse_compressed()
     meta = _read_npy(members, META + ".npy", f"its {META!r} entry", max_bytes=cs.MAX_STRUCTURE_BYTES + 1024)
     if meta.dtype != np.uint8 or meta.ndim != 1:
         raise Refused(f"the {META!r} entry is not a byte string")

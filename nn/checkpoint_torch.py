@@ -12,11 +12,13 @@ nothing from the file is ever imported or called; any other global (``os.system`
 ``builtins.eval``, a model class) is refused with its name. This mirrors
 ``torch.load(weights_only=True)``.
 
-Bounds: the pickle is at most 32 MiB, its stack and memo at most a million entries, the objects
-it builds at most two million, nesting at most 100 levels, ints at most 1024 bytes; a storage's
-declared element count must match its member's real size before anything is allocated, and a
-tensor's size, stride and offset must stay inside its storage. Tensors that share a storage in
-the file share memory after loading, as in PyTorch; a non-contiguous tensor is a strided view.
+Bounds: the pickle is at most 32 MiB, its stack at most 100,000 entries, its memo at most a
+million, the objects it builds at most two million (about 150 MB of Python objects at worst; a
+state dict needs about ten per tensor), nesting at most 100 levels, ints at most 1024 bytes. A
+storage's declared element count must match its member's real size before anything is
+allocated, and a tensor's size, stride and offset must stay inside its storage. Tensors that
+share a storage in the file share memory after loading, as in PyTorch; a non-contiguous tensor
+is a strided view.
 
 Storages read: Float, Double, Half, BFloat16 (widened to float32: NumPy has no bfloat16, and the
 widening is exact), Long, Int, Short, Char, Byte and Bool. Legacy (pre-1.6, non-zip) files and
@@ -33,7 +35,7 @@ from . import checkpoint_structure as cs
 from .checkpoint_structure import Refused
 
 MAX_PICKLE = 32 << 20
-MAX_STACK = 1_000_000
+MAX_STACK = 100_000  # torch.save's pickles batch items by 1000: their stacks stay small
 MAX_MEMO = 1_000_000
 MAX_OBJECTS = 2_000_000
 MAX_LONG_BYTES = 1024
@@ -500,6 +502,7 @@ def read(members):
     if prefix + "constants.pkl" in members.names or any(n.startswith(prefix + "code/") for n in members.names):
         raise Refused("it is a TorchScript archive (torch.jit.save); save model.state_dict() with torch.save, or "
                       "with safetensors, instead")
+    members.refuse_compressed()
     order = "<"
     if prefix + "byteorder" in members.names:
         bo = members.read_bytes(prefix + "byteorder", 16)

@@ -46,24 +46,33 @@ class ZipMembers:
                               "disagree on which one counts)")
             seen.add(info.filename)
         self.infos = {info.filename: info for info in infos}
-        for info in infos:
-            if info.compress_type != zipfile.ZIP_STORED:
-                raise Refused(f"its member {info.filename!r} is compressed (method {info.compress_type}); "
-                              "checkpoints store members uncompressed, so a compressed member is refused unread")
-            if info.flag_bits & 0x1:
-                raise Refused(f"its member {info.filename!r} is encrypted")
+
+    def refuse_compressed(self):
+        """Refuse the archive if any member is compressed or encrypted (none is read)."""
+        for info in self.infos.values():
+            self._check_stored(info)
+
+    @staticmethod
+    def _check_stored(info):
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise Refused(f"its member {info.filename!r} is compressed (method {info.compress_type}); "
+                          "checkpoints store members uncompressed, so a compressed member is refused unread")
+        if info.flag_bits & 0x1:
+            raise Refused(f"its member {info.filename!r} is encrypted")
 
     @property
     def names(self):
         return self.infos.keys()
 
     def member_size(self, name):
-        return self.infos[name].file_size
+        """The member's size, once checked against the bytes really in the file."""
+        return self.locate(name)[1]
 
     def locate(self, name):
         """``(offset of the member's bytes in the file, size)`` after checking the local header and
         that the declared size is really there."""
         info = self.infos[name]
+        self._check_stored(info)
         if info.file_size != info.compress_size:
             raise Refused(f"its member {name!r} declares {info.file_size} bytes but stores {info.compress_size}")
         self.f.seek(info.header_offset)
@@ -103,7 +112,7 @@ class ZipMembers:
 
     def read_bytes(self, name, limit):
         """The whole member as bytes, if it holds at most ``limit`` bytes."""
-        size = self.member_size(name)
+        size = self.infos[name].file_size
         if size > limit:
             raise Refused(f"its member {name!r} is {size} bytes (at most {limit} are read)")
         buf = bytearray(size)

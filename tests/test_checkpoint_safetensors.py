@@ -264,7 +264,8 @@ def test_the_safetensors_package_refuses_the_same_headers(tmp_path, case):
 
 def test_messages_say_what_is_wrong(tmp_path):
     path = tmp_path / "x.safetensors"
-    for case, words in [("huge_header_length", "header declares"), ("shape_1e12_elements", "ends at byte 4000000000000"),
+    for case, words in [("huge_header_length", "header declares"),
+                        ("shape_1e12_elements", "ends at byte 4000000000000"),
                         ("float8_dtype", "F8_E4M3"), ("duplicate_names", "twice"),
                         ("deep_json", "nested too deeply"),
                         ("huge_int", "100000 digits")]:
