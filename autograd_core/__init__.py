@@ -41,4 +41,36 @@ long = int64
 from . import interop
 from .interop import from_dlpack
 
+# PyTorch's API around the engine: devices, dtypes, legacy constructors, sampling, ordering,
+# torch.autograd, AMP (see devices.py, dtypes.py, creation.py, random.py, ops/sort.py, autograd/)
+from .graph import inference_mode, set_detect_anomaly, is_anomaly_enabled
+from .devices import (device, cuda, cpu, accelerator, backends, set_default_device, get_default_device,
+                      set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
+                      are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)
+from . import amp
+from .amp import autocast
+from .dtypes import (half, short, int16, int, uint16, uint32, uint64, bfloat16, cfloat, cdouble, chalf, complex32,
+                     complex64, complex128, finfo, iinfo, is_floating_point, is_complex)
+from .creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
+                       ByteTensor, BoolTensor, empty_like, randint_like)
+from . import random
+from .random import (randperm, multinomial, bernoulli, normal, poisson, seed, initial_seed, get_rng_state,
+                     set_rng_state)
+from .ops.pointwise import log10, log2, exp2, isclose, allclose, equal
+from .ops.sort import sort, argsort, msort, topk, kthvalue, unique, bincount, histc, histogram
+from .ops.triangular import tril, triu
+from .ops.linalg import mm, bmm, norm
+from .ops.aliases import t, numel, is_tensor, cumprod
+from . import autograd
+
 __version__ = "0.1.0"
+
+# Star-imports get the public functions, types and namespaces, but no name that would hide a Python
+# builtin in the importer (sum, max, float, int, bool, ...) and no plain submodule.
+import builtins as _builtins  # noqa: E402
+import types as _types  # noqa: E402
+
+__all__ = sorted(_n for _n, _v in list(globals().items())
+                 if not _n.startswith("_") and not hasattr(_builtins, _n)
+                 and (not isinstance(_v, _types.ModuleType)
+                      or _n in ("autograd", "amp", "cuda", "cpu", "backends", "accelerator", "functional")))

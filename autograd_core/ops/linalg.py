@@ -186,3 +186,131 @@ method("__matmul__", matmul)
 method("__rmatmul__", lambda self, other: matmul(other, self))
 method("dot", dot)
 method("outer", outer)
+
+
+# -- mm, bmm, norm (PyTorch's names) ---------------------------------------------------------------
+def mm(input, mat2):  # noqa: A002  (PyTorch's argument names)
+    """Matrix product of two 2-D tensors: (n, k) @ (k, m) -> (n, m); no broadcasting (PyTorch's ``mm``).
+
+    >>> ag.mm(ag.ones(2, 3), ag.ones(3, 4)).shape
+    (2, 4)
+    """
+    if np.ndim(input) != 2 or np.ndim(mat2) != 2:
+        raise ValueError(f"mm: expects two 2-D tensors, got shapes {tuple(np.shape(input))} and "
+                         f"{tuple(np.shape(mat2))}; use matmul for batched or 1-D operands")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    """Batched matrix product: (b, n, k) @ (b, k, m) -> (b, n, m), same batch size, no broadcasting
+    (PyTorch's ``bmm``).
+
+    >>> ag.bmm(ag.ones(5, 2, 3), ag.ones(5, 3, 4)).shape
+    (5, 2, 4)
+    """
+    sa, sb = tuple(np.shape(input)), tuple(np.shape(mat2))
+    if len(sa) != 3 or len(sb) != 3:
+        raise ValueError(f"bmm: expects two 3-D tensors (batch, n, k) and (batch, k, m), got shapes {sa} and {sb}")
+    if sa[0] != sb[0]:
+        raise ValueError(f"bmm: batch sizes differ: shapes {sa} and {sb}")
+    return matmul(input, mat2)
+
+
+def _kept(a, shape, axis, keepdims):
+    """A reduced array/tensor reshaped so that it broadcasts against the input ``shape``."""
+    if keepdims:
+        return a
+    return a.reshape(tuple(1 if axis is None or i in axis else s for i, s in enumerate(shape)))
+
+
+def _vector_norm(x, ord=2.0, axis=None, keepdims=False):
+    """The p-norm of ``x`` over ``axis`` (all if None): (sum |x|^p)^(1/p); p = inf / -inf give max / min |x|,
+    p = 0 the number of non-zeros."""
+    a = np.abs(x)
+    with np.errstate(all="ignore"):
+        if ord == 2:
+            return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+        if ord == 1:
+            return np.sum(a, axis=axis, keepdims=keepdims)
+        if ord == np.inf:
+            return np.max(a, axis=axis, keepdims=keepdims, initial=0)
+        if ord == -np.inf:
+            return np.min(a, axis=axis, keepdims=keepdims, initial=np.inf)
+        if ord == 0:
+            return np.sum(a != 0, axis=axis, keepdims=keepdims).astype(x.dtype)
+        return np.sum(a ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _vector_norm_vjp(g, ans, x, ord=2.0, axis=None, keepdims=False):
+    # d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 where the norm is 0 (PyTorch's subgradient).
+    g = _kept(g, x.shape, axis, keepdims)
+    n = _kept(ans, x.shape, axis, keepdims)
+    if ord == 0:
+        return xp.broadcast_to(g * 0, x.shape)
+    if ord in (np.inf, -np.inf):
+        hit = xp.abs(x) == n               # ties share the gradient, as in PyTorch
+        count = hit.sum(axis=axis, keepdims=True) if axis is not None else hit.sum().reshape((1,) * x.ndim)
+        return g * xp.sign(x) * hit / count
+    if ord == 1:
+        return g * xp.sign(x)
+    n_safe = xp.where(n == 0, 1.0, n)
+    if ord == 2:
+        return g * x / n_safe
+    a_safe = xp.where(x == 0, 1.0, xp.abs(x))
+    return g * xp.sign(x) * (a_safe / n_safe) ** (ord - 1)
+
+
+_vector_norm_op = defop("vector_norm", _vector_norm, (_vector_norm_vjp,), uses_ans=True)
+
+
+def _norm_axes(dim, ndim, name):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    n = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(f"{name}: dim {d} is out of range for a tensor of {ndim} dimension(s)")
+        out.append(int(d) % n)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: repeated dim in {dim}")
+    return tuple(sorted(out)) if ndim else None
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """PyTorch's ``norm``: the ``p``-norm over ``dim`` (all elements if None).
+
+    ``p`` is a number (``2``, ``1``, ``float('inf')``, ``0``, any other p > 0) or ``'fro'`` (the
+    default: the 2-norm of all the chosen elements, which for a matrix is its Frobenius norm).
+    The gradient is ``sign(x) |x|^(p-1) / ||x||^(p-1)``, and 0 where the norm is 0 (as PyTorch).
+    ``'nuc'`` (the nuclear norm) is not available.
+
+    >>> ag.norm(ag.tensor([[3.0, 4.0]]), dim=1)
+    tensor([5.])
+    >>> ag.tensor([3.0, -4.0]).norm(p=1)
+    tensor(7.)
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if dtype is not None:
+        x = x.astype(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"norm: expects a floating tensor, got dtype {x.dtype}; convert with .float() first")
+    if isinstance(p, str):
+        if p == "nuc":
+            raise NotImplementedError("norm: the nuclear norm (p='nuc') is not available here; it needs an SVD")
+        if p != "fro":
+            raise ValueError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+        p = 2.0
+    elif p is None:
+        p = 2.0
+    p = float(p)
+    if p < 0 and p != -np.inf:
+        raise ValueError(f"norm: p must be non-negative (or -inf), got {p}")
+    axis = _norm_axes(dim, x.ndim, "norm")
+    return _vector_norm_op(x, ord=p, axis=axis, keepdims=bool(keepdim))
+
+
+method("mm", mm)
+method("bmm", bmm)
+method("norm", norm)

@@ -1,0 +1,130 @@
+"""More constructors in PyTorch's names: the legacy tensor types (``FloatTensor(2, 3)``,
+``LongTensor([1, 2])``), ``empty_like``, ``randint_like``, and the ``t.new_*`` methods.
+
+A legacy tensor type is called with sizes (an uninitialised tensor of its dtype) or with data (a
+copy in its dtype); ``isinstance(t, ag.FloatTensor)`` checks the dtype, and ``t.type(ag.DoubleTensor)``
+casts. Their CUDA twins (``ag.cuda.FloatTensor``) raise the CPU-only error.
+
+    >>> import autograd_core as ag
+    >>> ag.FloatTensor(2, 3).shape, ag.LongTensor([1, 2]).dtype
+    ((2, 3), dtype('int64'))
+    >>> isinstance(ag.zeros(2), ag.FloatTensor), ag.zeros(2).new_ones(3).dtype
+    (True, dtype('float32'))
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import devices
+from .dtypes import type_name
+from .tensor import Tensor, _check_device, randint, tensor
+
+__all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+           "ByteTensor", "BoolTensor", "empty_like", "randint_like"]
+
+
+def _is_size(args):
+    return all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args)
+
+
+class TensorType:
+    """A PyTorch legacy tensor type such as ``FloatTensor``: ``T(*sizes)`` is an uninitialised tensor of
+    that shape, ``T(data)`` a copy of ``data`` in its dtype, ``T()`` an empty one."""
+
+    __slots__ = ("_name", "_dtype", "_cuda")
+
+    def __init__(self, name, dtype, cuda=False):
+        self._name, self._dtype, self._cuda = name, np.dtype(dtype), cuda
+
+    @property
+    def dtype(self):
+        """The dtype (``np.dtype(ag.FloatTensor)`` reads it); CUDA types raise the CPU-only error."""
+        if self._cuda:
+            devices.check_device("cuda", f"torch.cuda.{self._name}")
+        return self._dtype
+
+    def __call__(self, *args, device=None):
+        dt = self.dtype
+        _check_device(device, self._name)
+        if not args:
+            return Tensor(np.empty((0,), dt))
+        if _is_size(args):
+            return Tensor(np.empty(tuple(int(a) for a in args), dt))
+        if len(args) > 1:
+            raise TypeError(f"{self._name}: expected sizes (ints) or one data argument, got {args!r}")
+        return tensor(args[0], dtype=dt)
+
+    def __instancecheck__(self, obj):
+        return isinstance(obj, Tensor) and not self._cuda and obj.dtype == self._dtype
+
+    def __repr__(self):
+        return f"<class 'torch.{'cuda.' if self._cuda else ''}{self._name}'>"
+
+    def __str__(self):
+        return f"torch.{'cuda.' if self._cuda else ''}{self._name}"
+
+
+_TYPES = dict(FloatTensor=np.float32, DoubleTensor=np.float64, HalfTensor=np.float16, LongTensor=np.int64,
+              IntTensor=np.int32, ShortTensor=np.int16, CharTensor=np.int8, ByteTensor=np.uint8, BoolTensor=np.bool_)
+for _name, _dt in _TYPES.items():
+    assert type_name(_dt) == f"torch.{_name}"
+    globals()[_name] = TensorType(_name, _dt)
+    setattr(devices.cuda, _name, TensorType(_name, _dt, cuda=True))
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    """An uninitialised tensor with ``input``'s shape and dtype (or ``dtype``)."""
+    _check_device(device, "empty_like")
+    return Tensor(np.empty(input.shape, dtype or input.dtype), requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, dtype=None, device=None, generator=None, requires_grad=False):  # noqa: A002
+    """Integers uniform in [low, high) with ``input``'s shape: ``randint_like(x, high)`` or
+    ``randint_like(x, low, high)``; ``input``'s dtype unless ``dtype`` is given."""
+    if high is None:
+        low, high = 0, low
+    out = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator, device=device)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+# -- t.new_*: same dtype as t unless told ----------------------------------------------------------
+def _sizes(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(int(s) for s in size[0])
+    return tuple(int(s) for s in size)
+
+
+def _new(fill):
+    def new(self, *size, dtype=None, device=None, requires_grad=False):
+        _check_device(device, f"new_{fill}")
+        arr = getattr(np, fill)(_sizes(size), dtype or self.dtype)
+        return Tensor(arr, requires_grad=requires_grad)
+    new.__name__ = f"new_{fill}"
+    new.__doc__ = (f"A new tensor of ``size`` filled by ``np.{fill}``, in this tensor's dtype unless ``dtype`` "
+                   "is given (PyTorch's ``new_" + fill + "``).")
+    return new
+
+
+def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A new tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given."""
+    _check_device(device, "new_full")
+    return Tensor(np.full(_sizes((size,)), fill_value, dtype or self.dtype), requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A copy of ``data`` in this tensor's dtype unless ``dtype`` is given (PyTorch's ``new_tensor``)."""
+    _check_device(device, "new_tensor")
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _new_legacy(self, *args):
+    """``t.new(2, 3)`` (uninitialised, t's dtype) or ``t.new(data)``: PyTorch's legacy ``new``."""
+    if not args or _is_size(args):
+        return Tensor(np.empty(tuple(int(a) for a in args) if args else (0,), self.dtype))
+    return tensor(args[0], dtype=self.dtype)
+
+
+for _name, _f in dict(new_zeros=_new("zeros"), new_ones=_new("ones"), new_empty=_new("empty"), new_full=_new_full,
+                      new_tensor=_new_tensor, new=_new_legacy).items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _f)

@@ -1,0 +1,167 @@
+"""PyTorch's dtype names that the core module doesn't define, and the dtypes this engine refuses.
+
+Tensors hold NumPy arrays, so a dtype is a ``np.dtype``: ``ag.half`` is ``float16``, ``ag.int`` is
+``int32``, ``ag.short`` is ``int16``. NumPy has no bfloat16, and this engine doesn't compute on
+complex numbers; ``ag.bfloat16``, ``ag.cfloat`` and friends are dtype-like placeholders, so a
+script that only mentions them (``dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else
+torch.float16``) runs, while making a tensor of one raises a TypeError that says what to use.
+
+    >>> import autograd_core as ag
+    >>> ag.half, ag.short, ag.int
+    (dtype('float16'), dtype('int16'), dtype('int32'))
+    >>> dt = ag.bfloat16 if ag.cuda.is_bf16_supported() else ag.float16
+    >>> ag.zeros(2, dtype=dt).dtype
+    dtype('float16')
+    >>> ag.zeros(2, dtype=ag.bfloat16)
+    Traceback (most recent call last):
+    ...
+    TypeError: bfloat16: NumPy has no bfloat16, so tensors here can't hold it; use float32 (or float16 to save memory)
+    >>> ag.finfo(ag.float32).eps == float(np.finfo(np.float32).eps)
+    True
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["half", "short", "int16", "int", "uint16", "uint32", "uint64", "cfloat", "cdouble", "chalf",
+           "complex32", "complex64", "complex128", "bfloat16", "finfo", "iinfo", "is_floating_point",
+           "is_complex", "UnsupportedDtype"]
+
+half = np.dtype(np.float16)
+short = int16 = np.dtype(np.int16)
+int = np.dtype(np.int32)  # noqa: A001  (torch.int)
+uint16, uint32, uint64 = np.dtype(np.uint16), np.dtype(np.uint32), np.dtype(np.uint64)
+
+
+class UnsupportedDtype:
+    """A dtype that can be named but not used: ``np.dtype(it)`` raises a TypeError that says why
+    and what to use instead (NumPy reads a ``dtype`` attribute, so every constructor and ``to``
+    refuses it the same way)."""
+
+    __slots__ = ("name", "itemsize", "is_floating_point", "is_complex", "_why")
+
+    def __init__(self, name, itemsize, is_floating_point, is_complex, why):
+        self.name = name
+        self.itemsize = itemsize
+        self.is_floating_point = is_floating_point
+        self.is_complex = is_complex
+        self._why = why
+
+    @property
+    def dtype(self):
+        raise TypeError(f"{self.name}: {self._why}")
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # pickles as the module attribute of that name
+
+
+bfloat16 = UnsupportedDtype("bfloat16", 2, True, False,
+                            "NumPy has no bfloat16, so tensors here can't hold it; use float32 (or float16 to save "
+                            "memory)")
+_COMPLEX = "this engine doesn't compute with complex numbers; use two real tensors (real and imaginary parts)"
+chalf = complex32 = UnsupportedDtype("complex32", 4, False, True, _COMPLEX)
+cfloat = complex64 = UnsupportedDtype("complex64", 8, False, True, _COMPLEX)
+cdouble = complex128 = UnsupportedDtype("complex128", 16, False, True, _COMPLEX)
+
+
+def finfo(dtype=None):
+    """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``; the default dtype
+    if none is given), as ``torch.finfo``; NumPy's ``finfo`` object."""
+    if dtype is None:
+        from .tensor import get_default_dtype
+        dtype = get_default_dtype()
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"finfo: expected a floating dtype, got {dt}; use iinfo for integer dtypes")
+    return np.finfo(dt)
+
+
+def iinfo(dtype):
+    """Machine limits of an integer dtype (``min``, ``max``, ``bits``), as ``torch.iinfo``."""
+    dt = np.dtype(dtype)
+    if dt.kind not in "iu":
+        raise TypeError(f"iinfo: expected an integer dtype, got {dt}; use finfo for floating dtypes")
+    return np.iinfo(dt)
+
+
+def is_floating_point(input):  # noqa: A002  (PyTorch's argument name)
+    """True if the tensor's dtype is a floating dtype (float16/32/64)."""
+    return np.dtype(input.dtype).kind == "f"
+
+
+def is_complex(input):  # noqa: A002
+    """Always False: tensors here are never complex."""
+    return False
+
+
+# -- PyTorch's tensor type names ('torch.FloatTensor') ------------------------------------------------
+_TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+               np.dtype(np.float16): "HalfTensor", np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
+               np.dtype(np.int16): "ShortTensor", np.dtype(np.int8): "CharTensor", np.dtype(np.uint8): "ByteTensor",
+               np.dtype(np.bool_): "BoolTensor"}
+_TYPE_DTYPES = {v: k for k, v in _TYPE_NAMES.items()}
+_TYPE_DTYPES["BFloat16Tensor"] = bfloat16
+
+
+def type_name(dtype):
+    """PyTorch's name of a CPU tensor of ``dtype``: ``'torch.FloatTensor'`` for float32 (kept as PyTorch
+    spells it, so scripts that compare ``t.type()`` with such strings work)."""
+    dt = np.dtype(dtype)
+    name = _TYPE_NAMES.get(dt)
+    return f"torch.{name}" if name is not None else f"torch.{dt.name}"
+
+
+def as_dtype(obj, where="dtype"):
+    """``obj`` as a NumPy dtype: a dtype, a NumPy type, a name (``'float64'``, ``'torch.float64'``), a
+    PyTorch type name (``'torch.DoubleTensor'``), a tensor type (``ag.DoubleTensor``) or a
+    ``torch.dtype``. CUDA type names (``'torch.cuda.FloatTensor'``) raise the CPU-only error."""
+    if isinstance(obj, np.dtype):
+        return obj
+    if isinstance(obj, str) or type(obj).__module__ == "torch":
+        name = obj if isinstance(obj, str) else str(obj)
+        if name.startswith("torch.cuda."):
+            from .devices import check_device
+            check_device("cuda", where)
+        short = name[len("torch."):] if name.startswith("torch.") else name
+        if short in _TYPE_DTYPES:
+            return np.dtype(_TYPE_DTYPES[short])
+        if short in globals() and isinstance(globals()[short], UnsupportedDtype):
+            return np.dtype(globals()[short])  # raises the placeholder's message
+        obj = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32",
+               "short": "int16", "bool": "bool"}.get(short, short)
+    try:
+        return np.dtype(obj)
+    except TypeError as e:
+        if isinstance(obj, UnsupportedDtype):
+            raise
+        raise TypeError(f"{where}: {obj!r} is not a dtype; expected e.g. ag.float32, ag.int64 or 'float64' "
+                        f"({e})") from None
+
+
+def parse_to(args, device=None, dtype=None, non_blocking=False, copy=False, where="to"):
+    """Read PyTorch's ``to`` arguments: ``(dtype)``, ``(device)``, ``(device, dtype)``, ``(tensor)`` with
+    optional positional ``non_blocking, copy`` after them, or keywords. Checks the device (only the
+    CPU) and returns ``(dtype or None, copy)``."""
+    from .devices import check_device, is_device
+    from .tensor import Tensor
+    flags = []
+    for a in args:
+        if isinstance(a, bool):
+            flags.append(a)
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif is_device(a):
+            device = a
+        elif a is None:
+            continue
+        else:
+            dtype = a
+    if len(flags) > 2:
+        raise TypeError(f"{where}: too many positional flags {flags}; expected (non_blocking, copy)")
+    if len(flags) == 2:
+        copy = flags[1]
+    check_device(device, where)
+    return (None if dtype is None else as_dtype(dtype, where)), bool(copy)

@@ -1,0 +1,141 @@
+"""PyTorch's spellings of what the engine already has: ``t.t()``, ``t.nelement()``,
+``t.element_size()``, ``t.stride()``, ``t.storage_offset()``, ``t.data_ptr()``,
+``t.is_contiguous()``, ``t.split``/``t.chunk``, ``t.type_as``, ``t.sum(dtype=...)``, and the
+functions ``numel``, ``is_tensor``, ``t`` and ``cumprod``.
+
+Memory-layout answers describe the NumPy array under the tensor, in elements (as PyTorch counts).
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import reduce as _reduce
+from . import shape as _shape
+from .registry import method
+
+__all__ = ["t", "numel", "is_tensor", "cumprod"]
+
+
+def t(input):  # noqa: A002  (PyTorch's argument name)
+    """Transpose a 2-D tensor (a 0-d or 1-D one is returned as it is), as PyTorch's ``t``.
+
+    >>> ag.ones(2, 3).t().shape
+    (3, 2)
+    """
+    if input.ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 dims, got shape {tuple(input.shape)}; use "
+                         "transpose(dim0, dim1) or permute")
+    return input if input.ndim < 2 else _shape.transpose(input, 0, 1)
+
+
+def numel(input):  # noqa: A002
+    """The number of elements of a tensor.
+
+    >>> ag.numel(ag.zeros(2, 3))
+    6
+    """
+    return int(np.size(input._data if isinstance(input, Tensor) else input))
+
+
+def is_tensor(obj):
+    """True if ``obj`` is a Tensor (a Parameter included)."""
+    return isinstance(obj, Tensor)
+
+
+def cumprod(input, dim, *, dtype=None):  # noqa: A002
+    """Cumulative product along ``dim``: out[i] = x[0] * ... * x[i].
+
+    Built from one taped product per position along ``dim`` (so the gradient is exact where x has
+    zeros, and grad of grad works); meant for short dims.
+
+    >>> ag.cumprod(ag.tensor([1.0, 2.0, 3.0]), 0)
+    tensor([1., 2., 6.])
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if dtype is not None:
+        x = x.astype(dtype)
+    if x.ndim == 0:
+        return x.clone()
+    nd = x.ndim
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -nd <= dim < nd:
+        raise IndexError(f"cumprod: dim {dim!r} is out of range for a tensor of shape {tuple(x.shape)}")
+    axis = int(dim) % nd
+    n = x.shape[axis]
+    if n == 0:
+        return x.clone()
+    lead = (slice(None),) * axis
+    parts = [x[lead + (slice(0, 1),)]]
+    for i in range(1, n):
+        parts.append(parts[-1] * x[lead + (slice(i, i + 1),)])
+    return _shape.cat(parts, axis) if n > 1 else parts[0].clone()
+
+
+# -- Tensor methods ---------------------------------------------------------------------------------
+def _root(a):
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _stride(self, dim=None):
+    """Steps in elements between neighbours along each dim (``t.stride()``), or along ``dim``."""
+    a = self._data
+    st = tuple(s // a.itemsize for s in a.strides)
+    return st if dim is None else st[dim]
+
+
+def _storage_offset(self):
+    """Where this tensor's first element sits in its storage, in elements (non-zero for views)."""
+    a = self._data
+    root = _root(a)
+    return (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // a.itemsize
+
+
+def _split(self, split_size_or_sections, dim=0):
+    return _shape.split(self, split_size_or_sections, dim)
+
+
+def _chunk(self, chunks, dim=0):
+    return _shape.chunk(self, chunks, dim)
+
+
+def _type_as(self, other):
+    """This tensor cast to ``other``'s dtype."""
+    return self.to(other.dtype)
+
+
+def _with_dtype(reducer):
+    """Add PyTorch's ``dtype=`` keyword (cast the input first) to a reduction method."""
+    def f(self, *args, dtype=None, **kwargs):
+        x = self if dtype is None else self.to(dtype)
+        return reducer(x, *args, **kwargs)
+    f.__name__ = reducer.__name__
+    f.__doc__ = reducer.__doc__
+    return f
+
+
+def _attach(name, fn):
+    if not hasattr(Tensor, name):  # an engine module may already define it
+        method(name, fn)
+
+
+for _name, _f in dict(t=t, nelement=lambda self: self._data.size, element_size=lambda self: self._data.itemsize,
+                      stride=_stride, storage_offset=_storage_offset,
+                      data_ptr=lambda self: self._data.__array_interface__["data"][0],
+                      is_contiguous=lambda self, memory_format=None: bool(self._data.flags.c_contiguous),
+                      is_floating_point=lambda self: self._data.dtype.kind == "f",
+                      is_complex=lambda self: False, ndimension=lambda self: self._data.ndim,
+                      split=_split, chunk=_chunk, type_as=_type_as, cumprod=cumprod).items():
+    _attach(_name, _f)
+
+for _name in ("sum", "mean", "prod", "cumsum"):
+    _m = getattr(Tensor, _name, None) or getattr(_reduce, _name)
+    try:
+        _has_dtype = "dtype" in inspect.signature(_m).parameters
+    except (TypeError, ValueError):
+        _has_dtype = True
+    if not _has_dtype:
+        method(_name, _with_dtype(_m))
