@@ -10,14 +10,13 @@ With ``xhat = (x - mean) * invstd`` and ``gh = g * w``, the VJP is the fused clo
     dw = sum(g * xhat),  db = sum(g)                             (over the non-parameter dims)
 
 written with operators, ``.mean`` and ``xp.rsqrt`` only, so on Tensors (``create_graph=True``) it
-recomputes the statistics on the tape and grad of grad works. On raw arrays it reuses the mean
-and invstd that the forward kept in a small ``ctx``.
+differentiates the statistics as ops of x (``norm_mean``, ``norm_invstd``), so grad of grad works. On
+raw arrays those ops return the mean and invstd the forward kept (its residual), so nothing is recomputed.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..graph import mode
 from ..tensor import Tensor, _gen
 from .elementwise import mul
 from .registry import defop, xp
@@ -25,48 +24,46 @@ from .registry import defop, xp
 __all__ = ["batch_norm", "layer_norm", "dropout"]
 
 
-class _Ctx:
-    """The forward's statistics (kept for the raw-array VJP and for the running-stat update)."""
-    __slots__ = ("mean", "var", "invstd")
-
-    def __init__(self):
-        self.mean = self.var = self.invstd = None
-
-    def __repr__(self):
-        return "<norm ctx>"
+def _moments(x, axes):
+    """(mean, biased var) over ``axes``, kept dims."""
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    return mean, np.mean(xc * xc, axis=axes, keepdims=True)
 
 
-def _normalize(x, *wb, axes, pshape, paxes, eps, has_weight, has_bias, stats=None, ctx=None):
-    """(x - mean) * invstd * w + b, with batch statistics over ``axes`` or fixed ``stats=(mean, invstd)``."""
+def _normalize(x, *wb, axes, pshape, paxes, eps, has_weight, has_bias, stats=None, batch=None):
+    """((x - mean) * invstd * w + b, (mean, invstd)): batch statistics over ``axes`` (``batch=(mean, invstd)``
+    when the caller computed them already), or fixed ``stats=(mean, invstd)`` (residual None)."""
     if x.dtype.kind != "f":
         raise TypeError(f"normalization: expected a floating point input, got dtype {x.dtype}")
-    if stats is None:
-        mean = x.mean(axis=axes, keepdims=True)
-        out = x - mean
-        var = np.mean(out * out, axis=axes, keepdims=True)
-        invstd = 1.0 / np.sqrt(var + eps)
-        if ctx is not None:
-            ctx.mean, ctx.var, ctx.invstd = mean, var, invstd
-    else:
+    if stats is not None:
         mean, invstd = stats
-        out = x - mean
+        res = None
+    else:
+        if batch is None:
+            mean, var = _moments(x, axes)
+            invstd = 1.0 / np.sqrt(var + eps)
+        else:
+            mean, invstd = batch
+        res = (mean, invstd)
+    out = x - mean
     out *= invstd
     if has_weight:
         out *= wb[0].reshape(pshape)
     if has_bias:
         out += wb[-1].reshape(pshape)
-    return out
+    return out, res
 
 
-def _normalize_vjp(g, ans, x, *wb, needs, axes, pshape, paxes, eps, has_weight, has_bias, stats=None, ctx=None):
+def _normalize_vjp(g, ans, x, *wb, needs, res, axes, pshape, paxes, eps, has_weight, has_bias, stats=None,
+                   batch=None):
     if stats is not None:
         mean, invstd = stats
-    elif type(g) is np.ndarray and ctx is not None and ctx.invstd is not None:
-        mean, invstd = ctx.mean, ctx.invstd
     else:
-        mean = x.mean(axis=axes, keepdims=True)
-        xc = x - mean
-        invstd = xp.rsqrt((xc * xc).mean(axis=axes, keepdims=True) + eps)
+        # The forward's statistics, as ops of x: on arrays they return the saved values, on Tensors
+        # (grad of grad) they are differentiated as the mean and 1/sqrt(var + eps) of x.
+        mean = xp.norm_mean(x, axes=axes, saved=res[0])
+        invstd = xp.norm_invstd(x, axes=axes, eps=eps, saved=res[1])
     xhat = (x - mean) * invstd
     gh = g * wb[0].reshape(pshape) if has_weight else g
     grads = [None] * len(needs)
@@ -83,8 +80,38 @@ def _normalize_vjp(g, ans, x, *wb, needs, axes, pshape, paxes, eps, has_weight, 
     return grads
 
 
-_batch_norm_op = defop("batch_norm", _normalize, vjp=_normalize_vjp, uses=(0, 1))
-_layer_norm_op = defop("layer_norm", _normalize, vjp=_normalize_vjp, uses=(0, 1))
+def _count(x, axes):
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    return n
+
+
+def _norm_mean(x, *, axes, saved=None):
+    """mean(x) over ``axes`` (kept dims); ``saved``: the same value, computed by the forward."""
+    return saved if saved is not None else x.mean(axis=axes, keepdims=True)
+
+
+def _norm_invstd(x, *, axes, eps, saved=None):
+    """1 / sqrt(var(x) + eps) over ``axes`` (biased var, kept dims); ``saved``: the same value."""
+    if saved is not None:
+        return saved
+    return 1.0 / np.sqrt(_moments(x, axes)[1] + eps)
+
+
+xp_norm_mean = defop("norm_mean", _norm_mean,
+                     (lambda g, ans, x, axes, saved=None: xp.broadcast_to(g, x.shape) * (1.0 / _count(x, axes)),),
+                     uses=())
+xp_norm_invstd = defop(
+    "norm_invstd", _norm_invstd,
+    # d/dx (var + eps)^(-1/2) = -invstd^3 (x - mean) / n
+    (lambda g, ans, x, axes, eps, saved=None:
+     g * (ans * ans * ans) * (xp.norm_mean(x, axes=axes) - x) * (1.0 / _count(x, axes)),),
+    uses_ans=True)
+
+
+_batch_norm_op = defop("batch_norm", _normalize, vjp=_normalize_vjp, uses=(0, 1), residuals=True)
+_layer_norm_op = defop("layer_norm", _normalize, vjp=_normalize_vjp, uses=(0, 1), residuals=True)
 
 
 def _as_tensor(t):
@@ -131,19 +158,19 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if n <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got input shape "
                          f"{tuple(x.shape)}")
-    ctx = _Ctx()
-    out = _batch_norm_op(x, *wb, ctx=ctx, **kw)
+    mean, var = _moments(x._data, axes)
+    out = _batch_norm_op(x, *wb, batch=(mean, 1.0 / np.sqrt(var + x.dtype.type(eps))), **kw)
     # The running statistics are buffers, not part of the graph: update their arrays in place.
     m = float(momentum)
     if running_mean is not None:
         rm = running_mean._data
         rm *= 1 - m
-        rm += (m * ctx.mean.reshape(C)).astype(rm.dtype)
+        rm += (m * mean.reshape(C)).astype(rm.dtype)
         running_mean._version += 1
     if running_var is not None:
         rv = running_var._data
         rv *= 1 - m
-        rv += (m * n / (n - 1) * ctx.var.reshape(C)).astype(rv.dtype)
+        rv += (m * n / (n - 1) * var.reshape(C)).astype(rv.dtype)
         running_var._version += 1
     return out
 
@@ -164,8 +191,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     wb = _param(weight, ns, "weight", op) + _param(bias, ns, "bias", op)
     axes = tuple(range(x.ndim - k, x.ndim))
     return _layer_norm_op(x, *wb, axes=axes, pshape=ns, paxes=tuple(range(x.ndim - k)), eps=float(eps),
-                          has_weight=weight is not None, has_bias=bias is not None,
-                          ctx=_Ctx() if mode.enabled else None)
+                          has_weight=weight is not None, has_bias=bias is not None)
 
 
 def dropout(x, p=0.5, training=True, generator=None):

@@ -26,29 +26,15 @@ from .registry import defop, xp
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "upsample_nearest2d"]
 
 
-class _Ctx:
-    """Holds the argmax indices from the forward for the VJP."""
-    __slots__ = ("indices",)
-
-    def __init__(self):
-        self.indices = None
-
-    def __repr__(self):
-        return "<max_pool2d ctx>"
-
-
 # -- max pooling --------------------------------------------------------------------------------
-def _max_pool2d(x, *, kernel_size, stride, padding, dilation, out_size, ctx=None):
-    """x (N, C, H, W) -> (N, C, OH, OW): the max over each (dilated) window."""
+def _max_pool2d(x, *, kernel_size, stride, padding, dilation, out_size):
+    """x (N, C, H, W) -> ((N, C, OH, OW), argmax indices): the max over each (dilated) window."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (OH, OW) = kernel_size, stride, padding, dilation, out_size
-    out, idx = maxpool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)
-    if ctx is not None:
-        ctx.indices = idx
-    return out
+    return maxpool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)
 
 
-def _max_pool2d_vjp(g, ans, x, *, kernel_size, stride, padding, dilation, out_size, ctx=None):
-    return xp.max_pool2d_scatter(g, indices=ctx.indices, in_size=tuple(x.shape[2:]))
+def _max_pool2d_vjp(g, ans, x, *, res, kernel_size, stride, padding, dilation, out_size):
+    return xp.max_pool2d_scatter(g, indices=res, in_size=tuple(x.shape[2:]))
 
 
 def _scatter(g, *, indices, in_size):
@@ -62,7 +48,7 @@ def _gather(G, *, indices, in_size):
     return np.take_along_axis(G.reshape(N, C, -1), indices.reshape(N, C, -1), axis=2).reshape(indices.shape)
 
 
-_max_pool2d_op = defop("max_pool2d", _max_pool2d, (_max_pool2d_vjp,), uses=())
+_max_pool2d_op = defop("max_pool2d", _max_pool2d, (_max_pool2d_vjp,), uses=(), residuals=True)
 _scatter_op = defop("max_pool2d_scatter", _scatter,
                     (lambda g, ans, gin, indices, in_size: xp.max_pool2d_gather(g, indices=indices, in_size=in_size),),
                     uses=())
@@ -114,10 +100,10 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     k, s, p, d, o = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     if x.dtype.kind != "f":
         raise TypeError(f"max_pool2d: expected a floating point input, got dtype {x.dtype}")
-    ctx = _Ctx()
-    out = _max_pool2d_op(x, kernel_size=k, stride=s, padding=p, dilation=d, out_size=o, ctx=ctx)
+    out = _max_pool2d_op(x, kernel_size=k, stride=s, padding=p, dilation=d, out_size=o)
     if return_indices:
-        return out, Tensor(ctx.indices.astype(np.int64))
+        idx = maxpool2d(x._data, *k, *s, *p, *d, *o)[1]   # recomputed: only for callers that ask
+        return out, Tensor(idx.astype(np.int64))
     return out
 
 
