@@ -28,13 +28,10 @@ The engine imports nothing from ``inspect/``: the tools import this module and r
 from __future__ import annotations
 
 import contextlib
-import traceback
-
-import numpy as np
 
 from . import modes
 
-__all__ = ["Listener", "add_listener", "remove_listener", "listening", "AnomalyListener"]
+__all__ = ["Listener", "add_listener", "remove_listener", "listening"]
 
 
 class Listener:
@@ -80,27 +77,6 @@ def listening(listener):
 def current():
     """This thread's listeners (a tuple)."""
     return modes.state.listeners
-
-
-class AnomalyListener(Listener):
-    """``detect_anomaly()``: remember where each node was made; stop backward at the first
-    gradient that holds NaN or Inf."""
-
-    def on_op(self, op, inputs, out, node):
-        if node is not None:
-            # without this listener's frames and the op's apply()
-            node.trace = "".join(traceback.format_stack()[:-3])
-
-    def on_vjp(self, node, grad, grads, inputs):
-        for i, gi in enumerate(grads):
-            if gi is None:
-                continue
-            arr = getattr(gi, "_data", gi)
-            if not np.all(np.isfinite(arr)):
-                trace = getattr(node, "trace", None)
-                where = ("\nThe op was created at:\n" + trace) if trace else ""
-                raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its {i}th output "
-                                   f"(the gradient for input {i}, shape {tuple(np.shape(arr))}).{where}")
 
 
 # Set by autograd_core.inspect on import: ``explain_factory(explain, roots)`` makes the logger for

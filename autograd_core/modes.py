@@ -1,5 +1,7 @@
 """Per-thread engine state: grad mode, anomaly mode, transform nesting level, and listeners.
 
+``detect_anomaly`` (anomaly.py) and the tools register listeners here (listeners.py).
+
 Everything here is thread-local: a ``no_grad()`` or ``detect_anomaly()`` block in one thread never
 changes what another thread records. The one process-wide value, ``listening``, only counts how
 many listeners are open in any thread, so that the per-op hot path pays a single global read when
@@ -10,8 +12,7 @@ from __future__ import annotations
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "state"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "state"]
 
 
 class _State(threading.local):
@@ -146,58 +147,3 @@ class set_grad_enabled(_GradModeContext):
 
     def _args(self):
         return (self._target,)
-
-
-class detect_anomaly:
-    """Inside this block (this thread only), nodes remember where they were created, and backward
-    stops at the first op whose gradient holds NaN or Inf, naming that op and that place.
-
-    >>> import autograd_core as ag
-    >>> x = ag.tensor([0.0], requires_grad=True)
-    >>> with ag.detect_anomaly():
-    ...     y = x.sqrt() * 0
-    ...     try:
-    ...         y.sum().backward()
-    ...     except RuntimeError as e:
-    ...         print(str(e).split(" returned")[0])
-    Function 'SqrtBackward'
-    """
-
-    def __init__(self, check_nan=True):
-        self.check_nan = check_nan
-
-    def __enter__(self):
-        from .listeners import AnomalyListener
-        self._prev = state.anomaly
-        if self.check_nan and not self._prev:
-            self._listener = AnomalyListener()
-            _add_listener(self._listener)
-            state.anomaly = self._listener
-        else:
-            self._listener = None
-        return self
-
-    def __exit__(self, *exc):
-        if self._listener is not None:
-            _remove_listener(self._listener)
-            state.anomaly = self._prev
-        return False
-
-
-_anomaly_global = None
-
-
-def set_detect_anomaly(flag):
-    """Turn anomaly detection on or off for this thread (``torch.autograd.set_detect_anomaly``)."""
-    global _anomaly_global
-    if flag and state.anomaly is None:
-        _anomaly_global = detect_anomaly()
-        _anomaly_global.__enter__()
-    elif not flag and _anomaly_global is not None:
-        _anomaly_global.__exit__(None, None, None)
-        _anomaly_global = None
-
-
-def is_anomaly_enabled():
-    """True inside ``detect_anomaly()`` (this thread)."""
-    return state.anomaly is not None

@@ -7,8 +7,10 @@ made after ``trace`` uses the same labels as the listing.
 """
 from __future__ import annotations
 
+import inspect as _pyinspect
 import math
 import weakref
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -103,3 +105,79 @@ def fmt_value(v, depth=0):
         return dtype_str(v)
     s = repr(v)
     return s if len(s) <= 40 else s[:37] + "..."
+
+
+# -- kwargs shown in the listing ---------------------------------------------------------------
+_defaults_cache = {}
+
+
+def _defaults(op):
+    d = _defaults_cache.get(op.name)
+    if d is None:
+        d = {}
+        try:
+            for p in _pyinspect.signature(op.forward).parameters.values():
+                if p.default is not p.empty:
+                    d[p.name] = p.default
+        except (TypeError, ValueError):
+            pass
+        _defaults_cache[op.name] = d
+    return d
+
+
+def _same(a, b):
+    try:
+        r = a == b
+        return bool(r) if not isinstance(r, np.ndarray) else False
+    except Exception:
+        return False
+
+
+# keyword values that change nothing (stride 1, padding 0, ...), hidden like a default
+_NEUTRAL = {"stride": 1, "dilation": 1, "groups": 1, "padding": 0, "output_padding": 0}
+
+
+def _plain(v):
+    """True for values worth printing (numbers, strings, tuples, slices, arrays), False for internal
+    objects that ops pass to their VJP (contexts, caches)."""
+    if v is None or v is Ellipsis or isinstance(v, (bool, int, float, str, slice, np.generic, np.ndarray,
+                                                      np.dtype)):
+        return True
+    if isinstance(v, (tuple, list)):
+        return all(_plain(x) for x in v)
+    return isinstance(v, type) and issubclass(v, np.generic)
+
+
+def _neutral(k, v):
+    n = _NEUTRAL.get(k)
+    if n is None:
+        return False
+    vals = v if isinstance(v, (tuple, list)) else (v,)
+    return all(isinstance(x, (int, np.integer)) and x == n for x in vals)
+
+
+def shown_kwargs(op, kwargs):
+    """The op's keyword parameters worth showing: not those its definition hides (``defop(hidden=)``),
+    not the forward's defaults, not neutral values (stride 1, padding 0), not internal objects."""
+    d = _defaults(op)
+    hidden = getattr(op, "hidden", None) or ()
+    return {k: v for k, v in kwargs.items()
+            if k not in hidden and k != "res" and _plain(v) and not _neutral(k, v)
+            and not (k in d and _same(d[k], v))}
+
+
+def names_from(names):
+    """{id(tensor): name} from a mapping name->Tensor, Tensor->name, or (name, Tensor) pairs."""
+    out = {}
+    if names is None:
+        return out
+    items = names.items() if isinstance(names, Mapping) else names
+    for a, b in items:
+        if isinstance(a, Tensor) and isinstance(b, str):
+            out[id(a)] = b
+        elif isinstance(b, Tensor) and isinstance(a, str):
+            out[id(b)] = a
+        else:
+            raise TypeError(f"trace: names= must map names to Tensors (or Tensors to names), got a "
+                            f"{type(a).__name__} -> {type(b).__name__} entry")
+    return out

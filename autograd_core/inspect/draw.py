@@ -22,7 +22,7 @@ from ..node import Node
 from ..tensor import Tensor
 from . import _fmt
 from ._fmt import dtype_str, fmt_norm, shape_str
-from .tape import Tape, _names_from
+from ._fmt import names_from
 from .walk import forward_order
 
 __all__ = ["draw"]
@@ -285,8 +285,8 @@ def draw(obj, path, group_modules=False, names=None, title=None, dpi=100, show_g
     if group_modules is not True and group_modules is not False and \
             not (isinstance(group_modules, int) and group_modules >= 1):
         raise ValueError(f"draw: group_modules must be True, False or a depth >= 1, got {group_modules!r}")
-    names = _names_from(names)
-    if isinstance(obj, Tape):
+    names = names_from(names)
+    if type(obj).__name__ == "Tape" and hasattr(obj, "entries"):   # inspect.tape.Tape (tape imports draw)
         vals, ops, outs, kinds = _from_tape(obj, names)
         if title is None:
             title = f"trace of {obj.fn_name}"

@@ -26,7 +26,6 @@ from ..node import Node, unbroadcast
 from ..tensor import Tensor
 from . import _fmt
 from ._fmt import fmt_norm, fmt_value, shape_str
-from .tape import _shown_kwargs
 from .walk import forward_order
 
 __all__ = ["ExplainLogger", "explain_backward", "LOGGER_NAME"]
@@ -166,7 +165,7 @@ class ExplainLogger:
         ga = g._data if isinstance(g, Tensor) else np.asarray(g)
         lab = self._label(node)
         args = [self._in_label(node, i) for i in range(len(inputs))]
-        args = ", ".join(args + [f"{k}={fmt_value(v)}" for k, v in _shown_kwargs(node.op, node.kwargs or {}).items()])
+        args = ", ".join(args + [f"{k}={fmt_value(v)}" for k, v in _fmt.shown_kwargs(node.op, node.kwargs or {}).items()])
         self.node_grads[id(node)] = _fmt.norm(ga)
         step = {"step": self._step, "pass": self.passes, "op": node.op.name, "backward": node.name(),
                 "node": lab, "grad_in": (tuple(ga.shape), _fmt.norm(ga)), "grads_out": []}

@@ -21,7 +21,8 @@ import numpy as np
 from .. import listeners
 from ..tensor import Tensor
 from . import _fmt
-from ._fmt import dtype_str, fmt_value, shape_str
+from .explain import ExplainLogger
+from ._fmt import dtype_str, fmt_value, names_from, shape_str, shown_kwargs
 
 __all__ = ["trace", "Tape", "TapeEntry", "scope"]
 
@@ -117,6 +118,7 @@ class Tape:
 
     def __init__(self, fn_name, inputs, input_labels, entries, result, names, scope_kinds):
         self.fn_name = fn_name
+        self.explained = None               # the ExplainLogger of the last backward()
         self.inputs = inputs
         self.entries = entries
         self.result = result
@@ -212,8 +214,8 @@ class Tape:
     def backward(self, gradient=None, retain_graph=None, explain=False):
         """Backward from the traced output (``gradient`` needed unless it has one element), keeping
         every value's gradient norm for ``draw(tape)`` and ``grad_norm``. ``explain`` as in
-        ``Tensor.backward`` (True, a stream, a logging.Logger); returns the ExplainLogger."""
-        from .explain import ExplainLogger
+        ``Tensor.backward`` (True, a stream, a logging.Logger). Returns None (so a REPL echoes
+        nothing); the ExplainLogger with every step's numbers is ``tape.explained``."""
         lg = ExplainLogger.make(explain)   # silent when explain is False: it only keeps the norms
         self.output.backward(gradient, retain_graph=retain_graph, explain=lg)
         self._grad_norms = {}
@@ -221,11 +223,25 @@ class Tape:
             n = lg.node_grads.get(id(e.node))
             if n is not None:
                 self._grad_norms[e.index] = n
-        return lg
+        self.explained = lg
 
     def draw(self, path, **kw):
+        """``draw(self, path, **kw)``: the graph as a picture (see ``inspect.draw``)."""
         from .draw import draw
         return draw(self, path, **kw)
+
+    def _repr_svg_(self):
+        """The graph drawn inline in Jupyter (an SVG made by ``draw``); None without matplotlib."""
+        import os
+        import tempfile
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "tape.svg")
+                self.draw(path)
+                with open(path, encoding="utf-8") as f:
+                    return f.read()
+        except ImportError:
+            return None
 
     def __len__(self):
         return len(self.entries)
@@ -258,7 +274,7 @@ class Tape:
         prev_dt = None
         for e in self.entries:
             args = [self._ref(x, lab=self.input_label(e, i)) for i, x in enumerate(e.inputs)]
-            args += [f"{k}={fmt_value(v)}" for k, v in _shown_kwargs(e.op, e.kwargs).items()]
+            args += [f"{k}={fmt_value(v)}" for k, v in shown_kwargs(e.op, e.kwargs).items()]
             lhs = f"{self.label(e.output)} = {e.op.name}({', '.join(args)})"
             out = e.output
             res = f"-> {shape_str(out.shape)}"
@@ -301,67 +317,6 @@ class Tape:
 
     def __repr__(self):
         return f"<Tape of {self.fn_name}: {len(self.entries)} ops>"
-
-
-# -- kwargs shown in the listing ---------------------------------------------------------------
-_defaults_cache = {}
-_HIDDEN = {"getitem": {"adv"}, "index_scatter": {"adv"}}
-
-
-def _defaults(op):
-    d = _defaults_cache.get(op.name)
-    if d is None:
-        d = {}
-        try:
-            for p in _pyinspect.signature(op.forward).parameters.values():
-                if p.default is not p.empty:
-                    d[p.name] = p.default
-        except (TypeError, ValueError):
-            pass
-        _defaults_cache[op.name] = d
-    return d
-
-
-def _same(a, b):
-    try:
-        r = a == b
-        return bool(r) if not isinstance(r, np.ndarray) else False
-    except Exception:
-        return False
-
-
-# keyword values that change nothing (stride 1, padding 0, ...), hidden like a default
-_NEUTRAL = {"stride": 1, "dilation": 1, "groups": 1, "padding": 0, "output_padding": 0}
-_DERIVED = {"out_size"}   # pooling passes the output size it computed: the shape column shows it
-
-
-def _plain(v):
-    """True for values worth printing (numbers, strings, tuples, slices, arrays), False for internal
-    objects that ops pass to their VJP (contexts, caches)."""
-    if v is None or v is Ellipsis or isinstance(v, (bool, int, float, str, slice, np.generic, np.ndarray,
-                                                      np.dtype)):
-        return True
-    if isinstance(v, (tuple, list)):
-        return all(_plain(x) for x in v)
-    return isinstance(v, type) and issubclass(v, np.generic)
-
-
-def _neutral(k, v):
-    n = _NEUTRAL.get(k)
-    if n is None:
-        return False
-    vals = v if isinstance(v, (tuple, list)) else (v,)
-    return all(isinstance(x, (int, np.integer)) and x == n for x in vals)
-
-
-def _shown_kwargs(op, kwargs):
-    """The op's keyword parameters worth showing: not the forward's defaults, not neutral values
-    (stride 1, padding 0), not internal objects."""
-    d = _defaults(op)
-    hidden = _HIDDEN.get(op.name, ())
-    return {k: v for k, v in kwargs.items()
-            if k not in hidden and k not in _DERIVED and _plain(v) and not _neutral(k, v)
-            and not (k in d and _same(d[k], v))}
 
 
 # -- broadcast notes --------------------------------------------------------------------------
@@ -441,23 +396,6 @@ def _arg_names(fn, n):
     return (names + [None] * n)[:n]
 
 
-def _names_from(names):
-    """{id(tensor): name} from a mapping name->Tensor, Tensor->name, or (name, Tensor) pairs."""
-    out = {}
-    if names is None:
-        return out
-    items = names.items() if isinstance(names, Mapping) else names
-    for a, b in items:
-        if isinstance(a, Tensor) and isinstance(b, str):
-            out[id(a)] = b
-        elif isinstance(b, Tensor) and isinstance(a, str):
-            out[id(b)] = a
-        else:
-            raise TypeError(f"trace: names= must map names to Tensors (or Tensors to names), got a "
-                            f"{type(a).__name__} -> {type(b).__name__} entry")
-    return out
-
-
 def _module_names(module):
     out = {}
     for getter in ("named_parameters", "named_buffers"):
@@ -509,7 +447,7 @@ def trace(fn, *example_inputs, names=None, module=None, **kwargs):
         if not _is_module(module):
             raise TypeError(f"trace: module= needs an object with named_parameters(), got {type(module).__name__}")
         label_of.update(_module_names(module))
-    label_of.update(_names_from(names))
+    label_of.update(names_from(names))
 
     arg_names = _arg_names(fn, len(example_inputs))
     flat = []

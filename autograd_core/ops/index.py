@@ -53,9 +53,9 @@ def _scatter(g, idx, shape, adv):
 
 _getitem_op = defop("getitem", _getitem,
                     (lambda g, ans, x, idx, adv=False: xp.index_scatter(g, idx=idx, shape=x.shape, adv=adv),),
-                    uses=(), view=True)
+                    uses=(), view=True, hidden=("adv",))
 _scatter_op = defop("index_scatter", _scatter,
-                    (lambda g, ans, gin, idx, shape, adv: g[idx],), uses=())
+                    (lambda g, ans, gin, idx, shape, adv: g[idx],), uses=(), hidden=("adv",))
 
 
 def getitem(x, idx):

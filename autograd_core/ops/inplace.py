@@ -54,9 +54,9 @@ def _replay(g, chain):
 
 _copy_slices_op = defop("copy_slices", _copy_slices,
                         (lambda g, ans, base, v, chain: xp.zero_region(g, chain=chain),
-                         lambda g, ans, base, v, chain: _replay(g, chain)), uses=(), shown=())
+                         lambda g, ans, base, v, chain: _replay(g, chain)), uses=(), hidden=("chain",))
 _zero_region_op = defop("zero_region", _zero_region,
-                        (lambda g, ans, x, chain: xp.zero_region(g, chain=chain),), uses=(), shown=())
+                        (lambda g, ans, x, chain: xp.zero_region(g, chain=chain),), uses=(), hidden=("chain",))
 
 
 def _readonly_error(opname, t):

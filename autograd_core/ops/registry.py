@@ -44,7 +44,7 @@ class OpDef:
     """A registered op: its name, forward, VJP rule(s), and what the rules read."""
 
     __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "reads", "backward_name", "differentiable",
-                 "fn", "doc", "same_shape", "residuals", "view", "options", "shown")
+                 "fn", "doc", "same_shape", "residuals", "view", "options", "hidden")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -87,7 +87,7 @@ def _bind(op, opts, kw):
 
 
 def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, reads=None, nargs=None,
-          differentiable=True, xp_name=None, same_shape=False, residuals=False, view=False, shown=None):
+          differentiable=True, xp_name=None, same_shape=False, residuals=False, view=False, hidden=()):
     """Register op ``name`` and return its public function (Tensors in, Tensor out).
 
     ``reads``: per input's rule, what that rule reads: a tuple of input indices and ``"ans"`` (the
@@ -102,7 +102,7 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     recorded, and the rules receive it as the keyword ``res``.
     ``view``: the result may share the input's storage (reshape, slicing, permute, ...); it then shares
     its version counter and records how to rebuild it from its base.
-    ``shown``: the option names a tape listing shows (default: all).
+    ``hidden``: option names that a tape listing does not show (internal or derived values).
     """
     op = OpDef()
     op.name = name
@@ -116,7 +116,7 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     op.same_shape = same_shape
     op.residuals = residuals
     op.view = view
-    op.shown = shown
+    op.hidden = tuple(hidden)
     op.differentiable = differentiable and (vjps is not None or vjp is not None)
     if nargs is None:
         nargs = len(vjps) if vjps is not None else None
