@@ -17,8 +17,12 @@ def _matmul(a, b):
     if ka != kb:
         raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned "
                          f"({ka} != {kb})")
-    if a.ndim == 2 and b.ndim == 2:
-        return _matmul2d(a, b)
+    if a.ndim >= 2 and b.ndim >= 2:
+        try:
+            return _matmul2d(a, b)     # batched and strided too, on our thread pool (kernels.blas)
+        except ValueError:
+            raise ValueError(f"matmul: batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} "
+                             f"don't broadcast") from None
     try:
         return np.matmul(a, b)
     except ValueError:
@@ -76,7 +80,7 @@ def outer(a, b):
 # -- linear (a dense layer as one op) -------------------------------------------------------------
 def _linear(x, w, b=None):
     """y = x W^T + b: x (*, in), W (out, in), b (out,) -> (*, out)."""
-    y = _matmul2d(x, w.T) if x.ndim == 2 else x @ w.T
+    y = _matmul2d(x, w.T) if x.ndim >= 2 else x @ w.T   # (B, T, C) input: one (B T, C) product
     if b is not None:
         y += b  # y is a fresh array
     return y
