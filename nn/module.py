@@ -542,7 +542,15 @@ class Module:
                 problems.append(f"size mismatch for {k}: copying a param with shape {arr.shape} from checkpoint, "
                                 f"the shape in current model is {t._data.shape}.")
                 continue
-            values[k] = arr
+            try:  # cast now: a cast that fails (a NaN into an int buffer with warnings as errors) must fail
+                values[k] = arr.astype(t._data.dtype, copy=False)  # before anything has been copied
+            except Exception as e:  # noqa: BLE001 - reported below with the key
+                problems.append(f'While copying the parameter named "{k}", casting {arr.dtype} to '
+                                f"{t._data.dtype} failed: {e}")
+                continue
+            if not t._data.flags.writeable:
+                problems.append(f'While copying the parameter named "{k}", the tensor in the current model is '
+                                "read-only.")
         if strict:
             if unexpected:
                 problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)

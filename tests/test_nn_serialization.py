@@ -333,3 +333,20 @@ def test_failed_load_state_dict_leaves_model_unchanged(tmp_path, fmt):
     with pytest.raises(ValueError, match="cut"):
         m.load_state_dict(nn.load(tmp_path / "cut"))
     _assert_unchanged(m, before)
+
+
+def test_a_cast_that_fails_in_load_state_dict_changes_nothing(tmp_path):
+    # a float NaN for the int64 num_batches_tracked: with warnings as errors the cast raises, and it
+    # must do so before any other parameter has been copied
+    import warnings
+    ag.manual_seed(5)
+    m = make_model()
+    before = _snapshot(m)
+    sd = {k: v._data + 1 for k, v in make_model().state_dict().items()}
+    sd["1.num_batches_tracked"] = np.array(np.nan, np.float32)
+    nn.save(sd, tmp_path / "nan.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeError, match="num_batches_tracked"):
+            m.load_state_dict(nn.load(tmp_path / "nan.safetensors"))
+    _assert_unchanged(m, before)
