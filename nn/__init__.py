@@ -16,7 +16,8 @@ from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, Batch
                      Conv2d, ConvTranspose2d, CrossEntropyLoss, Dropout, Dropout1d, Dropout2d, Dropout3d, Flatten,
                      GroupNorm, HuberLoss, Identity, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, L1Loss,
                      LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, PixelShuffle,
-                     PixelUnshuffle, ReLU, Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Tanh, Unflatten, Upsample)
+                     PixelUnshuffle, ReLU, RMSNorm, Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Tanh, Unflatten,
+                     Upsample)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, summary
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
@@ -31,5 +32,5 @@ __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "PixelShuffle", "PixelUnshuffle", "Embedding", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell",
-    "LSTMCell", "GRUCell", "MultiheadAttention",
+    "LSTMCell", "GRUCell", "MultiheadAttention", "RMSNorm",
 ]

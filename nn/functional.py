@@ -25,7 +25,7 @@ __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
     "layer_norm", "dropout", "interpolate", "upsample", "upsample_nearest", "pad", "one_hot",
     "embedding", "dropout1d", "dropout2d", "dropout3d", "group_norm", "instance_norm", "pixel_shuffle",
-    "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward",
+    "pixel_unshuffle", "rms_norm", "scaled_dot_product_attention", "multi_head_attention_forward",
     # activations
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "silu",
     # losses
@@ -712,6 +712,29 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return _channel_affine(y, weight, bias, C, "instance_norm")
 
 
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) * weight over the trailing ``normalized_shape`` dims; ``eps=None`` is
+    the machine epsilon of x's dtype, as PyTorch."""
+    x = _t(input)
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != ns:
+        raise ValueError(f"rms_norm: normalized_shape {ns} must match the trailing dims of the input shape "
+                         f"{tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"rms_norm: expected a floating point input, got dtype {x.dtype}")
+    if eps is None:
+        eps = float(np.finfo(x.dtype).eps)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    y = x * ag.rsqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        w = _t(weight)
+        if tuple(w.shape) != ns:
+            raise ValueError(f"rms_norm: weight must have shape {ns}, got {tuple(w.shape)}")
+        y = y * w
+    return y
+
 def pixel_shuffle(input, upscale_factor):
     """Rearrange (*, C r^2, H, W) into (*, C, H r, W r): out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w]."""
     x = _t(input)
@@ -756,9 +779,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     ``scale`` defaults to 1 / sqrt(E). ``attn_mask`` broadcasts to (..., L, S): a bool mask says which
     positions take part (True) and which don't (False); a float mask is added to the scores.
     ``is_causal``: query i attends to keys 0..i only (top-left aligned; not together with ``attn_mask``,
-    as PyTorch: fold the causal pattern into the mask instead). A row with no allowed key gives zeros. ``dropout_p`` drops attention weights
-    (always, as PyTorch's function: pass 0.0 in eval). ``enable_gqa``: key/value may have fewer heads
-    (dim -3) than query, a divisor of them; each is shared by a group of query heads.
+    as PyTorch: fold the causal pattern into the mask instead). A row with no allowed key gives zeros.
+    ``dropout_p`` drops attention weights (always, as PyTorch's function: pass 0.0 in eval).
+    ``enable_gqa``: key/value may have fewer heads (dim -3) than query, a divisor of them; each is
+    shared by a group of query heads.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> q = k = ag.zeros(2, 4)                     # equal scores: a mean over the allowed keys
@@ -810,9 +834,217 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return ag.matmul(p, v)
 
 
-def __getattr__(name):
-    # multi_head_attention_forward lives with MultiheadAttention (nn/attention.py), which imports this module
-    if name == "multi_head_attention_forward":
-        from .attention import multi_head_attention_forward
-        return multi_head_attention_forward
-    raise AttributeError(f"module 'nn.functional' has no attribute {name!r}")
+# -- multi-head attention (nn.MultiheadAttention's math) ----------------------------------------
+def _canonical_mask(mask, name, dtype, other=None, other_name=""):
+    """A bool mask (True = masked) as a float array with -inf there and 0 elsewhere; a float mask as is
+    (a Tensor that requires grad stays one, so the gradient reaches it). None stays None."""
+    if mask is None:
+        return None
+    m = mask if isinstance(mask, Tensor) else np.asarray(mask)
+    kind = m.dtype.kind
+    if kind not in "bf":
+        raise TypeError(f"MultiheadAttention: only bool and floating types of {name} are supported, got dtype "
+                        f"{m.dtype}")
+    if other is not None:
+        o = other if isinstance(other, Tensor) else np.asarray(other)
+        if o.dtype != m.dtype:
+            warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
+                          "instead.", stacklevel=3)
+    if kind == "b":
+        arr = _arr(m)
+        return np.where(arr, -np.inf, 0.0).astype(dtype)
+    if isinstance(m, Tensor) and m.requires_grad:
+        return m
+    return _arr(m)
+
+
+def _mha_pad_last(m):
+    """Append one zero column to a mask (for an extra key: add_bias_kv or add_zero_attn)."""
+    if isinstance(m, Tensor):
+        return ag.pad(m, [(0, 0)] * (m.ndim - 1) + [(0, 1)])
+    return np.pad(m, [(0, 0)] * (m.ndim - 1) + [(0, 1)])
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """PyTorch's checks; returns whether the input is batched."""
+    if query.ndim == 3:
+        if key.ndim != 3 or value.ndim != 3:
+            raise ValueError(f"MultiheadAttention: for batched (3-D) query, expected key and value to be 3-D but "
+                             f"found {key.ndim}-D and {value.ndim}-D tensors respectively")
+        if key_padding_mask is not None and np.ndim(key_padding_mask) != 2:
+            raise ValueError(f"MultiheadAttention: for batched (3-D) query, expected key_padding_mask to be None "
+                             f"or 2-D but found {np.ndim(key_padding_mask)}-D")
+        if attn_mask is not None and np.ndim(attn_mask) not in (2, 3):
+            raise ValueError(f"MultiheadAttention: for batched (3-D) query, expected attn_mask to be None, 2-D or "
+                             f"3-D but found {np.ndim(attn_mask)}-D")
+        return True
+    if query.ndim == 2:
+        if key.ndim != 2 or value.ndim != 2:
+            raise ValueError(f"MultiheadAttention: for unbatched (2-D) query, expected key and value to be 2-D but "
+                             f"found {key.ndim}-D and {value.ndim}-D tensors respectively")
+        if key_padding_mask is not None and np.ndim(key_padding_mask) != 1:
+            raise ValueError(f"MultiheadAttention: for unbatched (2-D) query, expected key_padding_mask to be None "
+                             f"or 1-D but found {np.ndim(key_padding_mask)}-D")
+        if attn_mask is not None:
+            if np.ndim(attn_mask) not in (2, 3):
+                raise ValueError(f"MultiheadAttention: for unbatched (2-D) query, expected attn_mask to be None, "
+                                 f"2-D or 3-D but found {np.ndim(attn_mask)}-D")
+            if np.ndim(attn_mask) == 3:
+                want = (num_heads, query.shape[0], key.shape[0])
+                if tuple(np.shape(attn_mask)) != want:
+                    raise ValueError(f"MultiheadAttention: expected attn_mask shape to be {want} but got "
+                                     f"{tuple(np.shape(attn_mask))}")
+        return False
+    raise ValueError(f"MultiheadAttention: query should be unbatched 2D or batched 3D tensor but received "
+                     f"{query.ndim}-D query tensor")
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """Multi-head attention on (L, N, E) query and (S, N, E_k), (S, N, E_v) key and value (or unbatched
+    (L, E), ...), PyTorch's ``F.multi_head_attention_forward``: returns (output (L, N, E), weights)
+    with weights (N, L, S) averaged over heads, (N, num_heads, L, S) with
+    ``average_attn_weights=False``, or None with ``need_weights=False``.
+
+    With ``need_weights`` a row whose keys are all masked gives NaN, as PyTorch; without, it gives
+    zeros (that path goes through ``F.scaled_dot_product_attention``, again as PyTorch).
+    """
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward: static_k / static_v are not supported")
+    q_in = _t(query)
+    k_in = q_in if key is query else _t(key)
+    value = k_in if value is key else q_in if value is query else _t(value)
+    query, key = q_in, k_in
+    if key_padding_mask is not None and not isinstance(key_padding_mask, Tensor):
+        key_padding_mask = np.asarray(key_padding_mask)
+    if attn_mask is not None and not isinstance(attn_mask, Tensor):
+        attn_mask = np.asarray(attn_mask)
+    is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    same = query is key and key is value
+    if not is_batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask[None]
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    dtype = query.dtype
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", dtype, attn_mask, "attn_mask")
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the hint is enough for scaled_dot_product_attention
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", dtype)
+        if key_padding_mask is not None:
+            is_causal = False  # the merged mask is no longer causal
+    if embed_dim != embed_dim_to_check:
+        raise ValueError(f"MultiheadAttention: was expecting embedding dimension of {embed_dim_to_check}, but got "
+                         f"{embed_dim} (query shape {tuple(query.shape)})")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise ValueError(f"MultiheadAttention: key's sequence and batch dims {tuple(key.shape[:2])} do not "
+                             f"match value's {tuple(value.shape[:2])}")
+    elif tuple(key.shape) != tuple(value.shape):
+        raise ValueError(f"MultiheadAttention: key shape {tuple(key.shape)} does not match value shape "
+                         f"{tuple(value.shape)}")
+
+    # in-projection
+    E = embed_dim
+    b = [None] * 3 if in_proj_bias is None else [in_proj_bias[i * E:(i + 1) * E] for i in range(3)]
+    if not use_separate_proj_weight:
+        if same:  # self-attention: one product, then the three parts
+            proj = ag.linear(query, in_proj_weight, in_proj_bias)
+            q, k, v = proj[..., :E], proj[..., E:2 * E], proj[..., 2 * E:]
+        else:
+            w = [in_proj_weight[i * E:(i + 1) * E] for i in range(3)]
+            q, k, v = ag.linear(query, w[0], b[0]), ag.linear(key, w[1], b[1]), ag.linear(value, w[2], b[2])
+    else:
+        q = ag.linear(query, q_proj_weight, b[0])
+        k = ag.linear(key, k_proj_weight, b[1])
+        v = ag.linear(value, v_proj_weight, b[2])
+
+    if attn_mask is not None:
+        if np.ndim(attn_mask) == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise ValueError(f"MultiheadAttention: the shape of the 2D attn_mask is {tuple(attn_mask.shape)}, "
+                                 f"but should be {(tgt_len, src_len)}.")
+            attn_mask = attn_mask[None]
+        elif tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+            raise ValueError(f"MultiheadAttention: the shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but "
+                             f"should be {(bsz * num_heads, tgt_len, src_len)}.")
+
+    if bias_k is not None and bias_v is not None:
+        k = ag.cat([k, ag.broadcast_to(bias_k.reshape(1, 1, E), (1, bsz, E))], 0)
+        v = ag.cat([v, ag.broadcast_to(bias_v.reshape(1, 1, E), (1, bsz, E))], 0)
+        if attn_mask is not None:
+            attn_mask = _mha_pad_last(attn_mask)
+        if key_padding_mask is not None:
+            key_padding_mask = _mha_pad_last(key_padding_mask)
+    elif (bias_k is None) != (bias_v is None):
+        raise ValueError("multi_head_attention_forward: bias_k and bias_v must be given together")
+
+    # heads: (L, N, E) -> (N * heads, L, head_dim)
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).swapaxes(0, 1)
+    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).swapaxes(0, 1)
+    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).swapaxes(0, 1)
+    if add_zero_attn:
+        zeros = np.zeros((bsz * num_heads, 1, head_dim), k.dtype)
+        k = ag.cat([k, zeros], 1)
+        v = ag.cat([v, zeros.astype(v.dtype)], 1)
+        if attn_mask is not None:
+            attn_mask = _mha_pad_last(attn_mask)
+        if key_padding_mask is not None:
+            key_padding_mask = _mha_pad_last(key_padding_mask)
+    src_len = k.shape[1]
+
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (bsz, src_len):
+            raise ValueError(f"MultiheadAttention: expected key_padding_mask of shape {(bsz, src_len)} (batch, "
+                             f"source length), got {tuple(key_padding_mask.shape)}")
+        kpm = key_padding_mask.reshape(bsz, 1, 1, src_len)
+        if isinstance(kpm, Tensor):
+            kpm = ag.broadcast_to(kpm, (bsz, num_heads, 1, src_len)).reshape(bsz * num_heads, 1, src_len)
+        else:
+            kpm = np.broadcast_to(kpm, (bsz, num_heads, 1, src_len)).reshape(bsz * num_heads, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        scores = ag.matmul(q * math.sqrt(1.0 / head_dim), k.swapaxes(-1, -2))
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        with np.errstate(invalid="ignore"):  # a fully masked row is NaN, as PyTorch (silently, as there)
+            weights = ag.softmax(scores, axis=-1)
+        if dropout_p > 0.0:
+            weights = ag.dropout(weights, dropout_p, training=True)
+        out = ag.matmul(weights, v)                                  # (N * heads, L, head_dim)
+        out = out.swapaxes(0, 1).reshape(tgt_len * bsz, embed_dim)
+        out = ag.linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
+        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            weights = weights.mean(axis=1)
+        if not is_batched:
+            out, weights = out.squeeze(1), weights.squeeze(0)
+        return out, weights
+
+    if attn_mask is not None:
+        attn_mask = attn_mask[None] if attn_mask.shape[0] == 1 else attn_mask.reshape(bsz, num_heads, -1, src_len)
+    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
+    k = k.reshape(bsz, num_heads, src_len, head_dim)
+    v = v.reshape(bsz, num_heads, src_len, head_dim)
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    out = ag.linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
+    if not is_batched:
+        out = out.squeeze(1)
+    return out, None

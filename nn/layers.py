@@ -22,7 +22,7 @@ __all__ = [
     "Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Flatten", "Unflatten", "Upsample",
     "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-    "PixelShuffle", "PixelUnshuffle",
+    "PixelShuffle", "PixelUnshuffle", "RMSNorm",
     "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss",
@@ -394,6 +394,34 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")
 
 
+class RMSNorm(Module):
+    """Root-mean-square normalization over the last dims ``normalized_shape`` (Zhang & Sennrich, 2019):
+    y = x / sqrt(mean(x^2) + eps) * weight, ``weight`` (ones) of that shape unless
+    ``elementwise_affine=False``; ``eps=None`` is the machine epsilon of the input's dtype (PyTorch)."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        _check_device(device, "RMSNorm")
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, _dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
 class Dropout(Module):
     """In training, zero each element with probability p and scale the rest by 1/(1-p); identity in eval.
     Randomness comes from ``generator`` (default: the global one that ``manual_seed`` reseeds)."""
@@ -454,7 +482,7 @@ class GroupNorm(Module):
     each sample is normalized over its channels and positions, then ``weight`` (ones) and ``bias``
     (zeros), both (C,), scale and shift each channel (``affine=False``: none)."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         _check_device(device, "GroupNorm")
         self.num_groups = _positive(num_groups, "GroupNorm", "num_groups")
@@ -466,14 +494,15 @@ class GroupNorm(Module):
         dt = _dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_channels, dt))
-            self.bias = Parameter(np.zeros(num_channels, dt))
+            self.bias = Parameter(np.zeros(num_channels, dt)) if bias else None
         else:
             self.weight = None
             self.bias = None
 
     def reset_parameters(self):
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input):
@@ -483,14 +512,15 @@ class GroupNorm(Module):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _InstanceNorm(Module):
     _spatial = 0
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         name = type(self).__name__
         _check_device(device, name)
@@ -502,7 +532,7 @@ class _InstanceNorm(Module):
         dt = _dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dt))
-            self.bias = Parameter(np.zeros(num_features, dt))
+            self.bias = Parameter(np.zeros(num_features, dt)) if bias else None
         else:
             self.weight = None
             self.bias = None
@@ -523,8 +553,9 @@ class _InstanceNorm(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input):
@@ -550,7 +581,7 @@ class _InstanceNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

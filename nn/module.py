@@ -428,8 +428,8 @@ class Module:
         dtype('float64')
         """
         args = list(args)
-        if args and isinstance(args[-1], bool) and len(args) > 1:
-            non_blocking = args.pop()
+        if len(args) > 1 and isinstance(args[-1], bool):
+            args.pop()  # non_blocking, given positionally: nothing to wait for on the CPU
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype

@@ -22,7 +22,6 @@ import warnings
 import numpy as np
 
 import autograd_core as ag
-from autograd_core.tensor import Tensor
 
 from . import functional as F
 from . import init
@@ -275,10 +274,6 @@ class RNN(RNNBase):
         if not batched:
             return out.squeeze(0 if self.batch_first else 1), h_n.squeeze(1)
         return out, h_n
-
-    def extra_repr(self):
-        s = super().extra_repr()
-        return s + (f", nonlinearity={self.nonlinearity!r}" if self.nonlinearity != "tanh" else "")
 
 
 class LSTM(RNNBase):

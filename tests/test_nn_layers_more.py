@@ -1,4 +1,4 @@
-"""Dropout1d/2d/3d (whole channels), GroupNorm, InstanceNorm1d/2d/3d, PixelShuffle/PixelUnshuffle: values,
+"""Dropout1d/2d/3d (whole channels), GroupNorm, InstanceNorm1d/2d/3d, RMSNorm, PixelShuffle/Unshuffle: values,
 float64 gradchecks over hypothesis-drawn shapes, running statistics, errors, and parity with PyTorch
 (values, gradients, state-dict names and shapes) when it is installed."""
 import warnings
@@ -91,8 +91,11 @@ def test_group_norm_values_and_gradcheck(N, groups, per, spatial, affine, seed):
 def test_group_norm_module_and_errors():
     gn = nn.GroupNorm(2, 6)
     assert list(gn.state_dict()) == ["weight", "bias"] and (gn.weight._data == 1).all()
-    assert repr(gn) == "GroupNorm(2, 6, eps=1e-05, affine=True)"
+    assert repr(gn) == "GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)"
     assert list(nn.GroupNorm(3, 6, affine=False).state_dict()) == []
+    no_shift = nn.GroupNorm(3, 6, bias=False)
+    assert list(no_shift.state_dict()) == ["weight"] and repr(no_shift).endswith("bias=False)")
+    assert no_shift(ag.randn(2, 6, 3)).shape == (2, 6, 3)
     with pytest.raises(ValueError, match="divisible by num_groups"):
         nn.GroupNorm(4, 6)
     with pytest.raises(ValueError, match=r"\(N, 6, \*\)"):
@@ -135,7 +138,34 @@ def test_instance_norm_running_stats_and_eval():
     with pytest.raises(ValueError, match="3-D"):
         nn.InstanceNorm2d(3)(ag.ones(3, 5))
     assert repr(nn.InstanceNorm2d(3)) == \
-        "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)"
+        "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)"
+    assert list(nn.InstanceNorm1d(3, affine=True, bias=False).state_dict()) == ["weight"]
+
+
+# -- RMSNorm ------------------------------------------------------------------------------------
+@given(lead=st.lists(st.integers(1, 3), max_size=2).map(tuple), norm=st.lists(st.integers(1, 3), min_size=1,
+       max_size=2).map(tuple), affine=st.booleans(), eps=st.sampled_from([None, 1e-3]), seed=st.integers(0, 999))
+def test_rms_norm_values_and_gradcheck(lead, norm, affine, eps, seed):
+    layer = nn.RMSNorm(norm, eps=eps, elementwise_affine=affine, dtype=F64)
+    if affine:
+        layer.weight._data[...] = np.random.default_rng(seed).normal(1, 0.5, norm)
+    x = rand(lead + norm, seed)
+    axes = tuple(range(len(lead), len(lead) + len(norm)))
+    e = np.finfo(F64).eps if eps is None else eps
+    ref = x._data / np.sqrt((x._data ** 2).mean(axis=axes, keepdims=True) + e)
+    if affine:
+        ref = ref * layer.weight._data
+    np.testing.assert_allclose(layer(x)._data, ref, rtol=1e-12)
+    assert gradcheck(lambda x, *ps: layer(x), (x,) + tuple(layer.parameters()))
+
+
+def test_rms_norm_module_and_errors():
+    m = nn.RMSNorm(4)
+    assert list(m.state_dict()) == ["weight"] and (m.weight._data == 1).all()
+    assert repr(m) == "RMSNorm((4,), eps=None, elementwise_affine=True)"
+    assert list(nn.RMSNorm(4, elementwise_affine=False).state_dict()) == []
+    with pytest.raises(ValueError, match="trailing dims"):
+        m(ag.ones(4, 3))
 
 
 # -- PixelShuffle -------------------------------------------------------------------------------
@@ -195,6 +225,10 @@ def _parity(tm, om, x, torch):
     (lambda M, **k: M.InstanceNorm1d(3, affine=True, **k), (3, 5)),
     (lambda M, **k: M.InstanceNorm2d(3, affine=True, track_running_stats=True, **k), (2, 3, 4, 3)),
     (lambda M, **k: M.InstanceNorm3d(2, affine=True, **k), (2, 2, 2, 3, 2)),
+    (lambda M, **k: M.GroupNorm(2, 4, bias=False, **k), (2, 4, 3)),
+    (lambda M, **k: M.InstanceNorm1d(3, affine=True, bias=False, **k), (2, 3, 5)),
+    (lambda M, **k: M.RMSNorm((3, 2), **k), (2, 3, 2)),
+    (lambda M, **k: M.RMSNorm(4, eps=1e-2, **k), (5, 4)),
     (lambda M, **k: M.PixelShuffle(2), (2, 8, 3, 2)),
     (lambda M, **k: M.PixelUnshuffle(2), (1, 2, 4, 6)),
 ])

@@ -87,7 +87,8 @@ def test_last_output_is_final_state(mode):
 
 def test_rnn_relu_and_argument_order():
     m = nn.RNN(2, 3, 1, "relu", dtype=F64)  # PyTorch's positional order: nonlinearity is 4th
-    assert m.nonlinearity == "relu" and "nonlinearity='relu'" in repr(m)
+    assert m.nonlinearity == "relu" and repr(m) == "RNN(2, 3)"  # PyTorch's repr leaves it out
+    assert repr(nn.RNNCell(2, 3, nonlinearity="relu")) == "RNNCell(2, 3, nonlinearity=relu)"
     y, _ = m(rand((4, 2, 2), requires_grad=False))
     assert (y._data >= 0).all() and (y._data == 0).any()
     with pytest.raises(ValueError, match="nonlinearity"):
