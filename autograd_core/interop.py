@@ -12,8 +12,10 @@
   ``t.numpy()`` (or ``t.detach().numpy()``) instead: a NumPy result would silently drop the tape.
   ``np.add.reduce`` / ``multiply`` / ``maximum`` / ``minimum`` / ``logical_and`` / ``logical_or``
   ``.reduce`` are sums, products, max, min, all and any.
-* ``np.asarray(t)`` and ``np.array(t)`` still give the array (that is ``__array__``, not these
-  protocols).
+* ``np.shape``, ``np.ndim``, ``np.size``, ``np.shares_memory`` and ``np.may_share_memory`` answer
+  from the tensor's array (they compute no values). ``np.asarray(t)`` and ``np.array(t)`` still give
+  the array (that is ``__array__``, not these protocols), so libraries that convert first (matplotlib,
+  scikit-learn) take Tensors as before.
 * DLPack: ``torch.from_dlpack(t)`` and ``np.from_dlpack(t)`` share ``t``'s memory, and
   ``ag.from_dlpack(x)`` shares the memory of any DLPack producer (a torch tensor, a NumPy array, a
   legacy DLPack capsule). As in PyTorch, a tensor that requires grad is not exported (detach it
@@ -26,15 +28,14 @@
     >>> y.backward()
     >>> x.grad
     tensor([ 2.7183,  0.0000, 20.0855])
-    >>> np.median(x)
+    >>> np.median(x)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: numpy.median is not supported on autograd_core Tensors (no taped op); call it on t.numpy() (or t.detach().numpy()) instead
+    TypeError: numpy.median is not supported on autograd_core Tensors (no taped op); call it on t.numpy() ...
 """
 from __future__ import annotations
 
 import builtins
-import operator
 
 import numpy as np
 
@@ -50,6 +51,7 @@ __all__ = ["from_dlpack"]
 _NG = object()  # "not given", for NumPy's keywords whose default is its private ``np._NoValue``
 _NOVALUE = getattr(np, "_NoValue", _NG)
 _OK_OPERANDS = (Tensor, np.ndarray, np.generic, int, float, builtins.bool, list, tuple)
+_OK_TYPES = (Tensor, np.ndarray)
 _ADVICE = "call it on t.numpy() (or t.detach().numpy()) instead"
 
 
@@ -119,12 +121,15 @@ def _ufunc_reduce(ufunc, x, axis=0, dtype=None, out=None, keepdims=False, initia
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """NumPy ufuncs on Tensors: ``np.exp(t)``, ``a * t``, ``np.maximum(t, 0)``, ``np.add.reduce(t)``
     run the taped op, so the result is a Tensor on the tape. Other ufuncs and methods raise."""
-    if not builtins.all(isinstance(x, _OK_OPERANDS) for x in inputs):
-        return NotImplemented  # another array type: let it (or NumPy's error) decide
+    for x in inputs:
+        if not isinstance(x, _OK_OPERANDS):
+            return NotImplemented  # another array type: let it (or NumPy's error) decide
+    op = _UFUNCS.get(ufunc)
+    if op is not None and method == "__call__" and not kwargs:
+        return op(*inputs)  # the common case: `a * t`, `np.exp(t)`
     name = ufunc.__name__
     if method == "reduce" and ufunc in _REDUCERS and len(inputs) == 1:
         return _ufunc_reduce(ufunc, inputs[0], **kwargs)
-    op = _UFUNCS.get(ufunc)
     if method != "__call__" or op is None:
         raise _unsupported(name if method == "__call__" else f"{name}.{method}")
     out = kwargs.pop("out", None)
@@ -398,6 +403,18 @@ def _size(a, axis=None):
     return a.numel() if axis is None else a.shape[axis]
 
 
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _memory_query(fn):
+    """Questions about memory (no values, no tape) are answered on the tensors' arrays."""
+    def f(a, b, /, max_work=None):
+        return fn(_raw(a), _raw(b), max_work=max_work)
+    f.__name__ = fn.__name__
+    return f
+
+
 _FUNCTIONS = {
     np.sum: _sum, np.mean: _mean, np.prod: _prod,
     np.max: _extreme(R.amax, "max"), np.amax: _extreme(R.amax, "amax"),
@@ -411,6 +428,7 @@ _FUNCTIONS = {
     np.dot: _dot, np.outer: _outer, np.einsum: _einsum, np.tile: _tile, np.flip: _flip, np.pad: _pad,
     np.take_along_axis: _take_along_axis, np.round: _round, np.around: _round, np.copy: _copy,
     np.shape: _shape, np.ndim: _ndim, np.size: _size,
+    np.shares_memory: _memory_query(np.shares_memory), np.may_share_memory: _memory_query(np.may_share_memory),
 }
 
 
@@ -424,8 +442,9 @@ def _qualname(func):
 def _array_function(self, func, types, args, kwargs):
     """NumPy functions on Tensors: those with a taped op (``np.sum``, ``np.concatenate``, ``np.where``,
     ...) run it, so the result is a Tensor on the tape; any other raises a TypeError."""
-    if not builtins.all(issubclass(t, (Tensor, np.ndarray)) for t in types):
-        return NotImplemented  # another array type: let it (or NumPy's error) decide
+    for t in types:
+        if not issubclass(t, _OK_TYPES):
+            return NotImplemented  # another array type: let it (or NumPy's error) decide
     impl = _FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported(_qualname(func))

@@ -301,6 +301,15 @@ def test_shape_ndim_size_give_plain_values():
     assert np.size(t) == 6 and np.size(t, 1) == 3 and np.size(t, axis=0) == 2
 
 
+def test_memory_queries_are_answered_on_the_arrays():
+    a = np.arange(6.0)
+    t = ag.from_numpy(a)
+    assert np.shares_memory(t, a) and np.shares_memory(a, t) and not np.shares_memory(t, a.copy())
+    evens, odds = ag.from_numpy(a[::2]), a[1::2]
+    assert np.may_share_memory(evens, odds)  # a bounds check by default, as numpy
+    assert not np.shares_memory(evens, odds) and not np.may_share_memory(evens, odds, max_work=-1)
+
+
 def test_numpy_keywords_map_to_ours():
     a = normal((3, 4))
     t = ag.tensor(a)
@@ -424,6 +433,13 @@ def test_asarray_and_array_still_give_the_array():
     assert type(arr) is np.ndarray and np.shares_memory(arr, t._data)
     assert type(np.array(t)) is np.ndarray and not np.shares_memory(np.array(t), t._data)
     np.testing.assert_allclose(t, [1.0, 2.0])  # numpy.testing converts with asarray
+
+
+def test_libraries_that_convert_with_asarray_still_take_tensors():
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    a = normal((5, 2))
+    got = preprocessing.StandardScaler().fit_transform(ag.tensor(a))  # asks np.may_share_memory on the way
+    np.testing.assert_allclose(got, preprocessing.StandardScaler().fit_transform(a))
 
 
 class _Foreign:
@@ -551,4 +567,5 @@ def test_dlpack_torch_refusals_and_capsules():
 
 
 def test_module_doctests():
-    assert doctest.testmod(interop, optionflags=doctest.ELLIPSIS).failed == 0
+    result = doctest.testmod(interop)
+    assert result.attempted >= 5 and result.failed == 0
