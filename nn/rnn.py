@@ -177,6 +177,9 @@ class RNNBase(Module):
         shape = (self.num_layers * (2 if self.bidirectional else 1), N, self.hidden_size)
         if h is None:
             return ag.zeros(*shape, dtype=dtype)
+        if isinstance(h, (tuple, list)):
+            raise TypeError(f"{self._name()}: {what} must be one tensor {shape}, got a {type(h).__name__} (a pair "
+                            "(h_0, c_0) is LSTM's state)")
         h = F._t(h)
         if batched and h.ndim != 3:
             raise RuntimeError(f"{self._name()}: for batched 3-D input, {what} should also be 3-D but got a "

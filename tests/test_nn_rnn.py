@@ -203,6 +203,8 @@ def test_errors_are_clear():
         m(ag.zeros(4, 3, dtype=F64), (ag.zeros(2, 1, 4, dtype=F64), ag.zeros(2, 1, 4, dtype=F64)))
     with pytest.raises(TypeError, match=r"tuple \(h_0, c_0\)"):
         m(ag.zeros(4, 2, 3, dtype=F64), ag.zeros(2, 2, 4, dtype=F64))
+    with pytest.raises(TypeError, match="LSTM's state"):
+        make("GRU", 3, 4)(ag.zeros(4, 2, 3, dtype=F64), (ag.zeros(1, 2, 4, dtype=F64), ag.zeros(1, 2, 4, dtype=F64)))
     with pytest.raises(NotImplementedError, match="proj_size"):
         nn.LSTM(3, 4, proj_size=2)
     with pytest.raises(ValueError, match="only supported for LSTM"):
