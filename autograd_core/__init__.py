@@ -31,7 +31,7 @@ from .ops.norm import batch_norm, layer_norm, dropout
 from .functional import grad, value_and_grad, vjp, jacobian, hessian
 from . import kernels
 from .kernels import set_num_threads, get_num_threads
-from .inspect import trace, draw, profile, explain_backward, Tape  # see inside the tape (issue 7)
+from .inspect import trace, draw, profile, explain_backward, Tape
 
 bool = bool_  # noqa: A001  (torch.bool)
 double = float64
@@ -50,7 +50,7 @@ from .devices import (device, cuda, cpu, accelerator, backends, set_default_devi
 from . import amp
 from .amp import autocast
 from .dtypes import (half, short, int16, int, uint16, uint32, uint64, bfloat16, cfloat, cdouble, chalf, complex32,
-                     complex64, complex128, finfo, iinfo, is_floating_point, is_complex)
+                     complex64, complex128)
 from .creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                        ByteTensor, BoolTensor, empty_like, randint_like)
 from . import random
@@ -60,7 +60,7 @@ from .ops.pointwise import log10, log2, exp2, isclose, allclose, equal
 from .ops.sort import sort, argsort, msort, topk, kthvalue, unique, bincount, histc, histogram
 from .ops.triangular import tril, triu
 from .ops.linalg import mm, bmm, norm
-from .ops.aliases import t, numel, is_tensor, cumprod
+from .ops.aliases import t, numel, is_tensor, cumprod, finfo, iinfo, is_floating_point, is_complex
 from . import autograd
 
 __version__ = "0.1.0"

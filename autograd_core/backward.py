@@ -22,6 +22,7 @@ from .node import Node, _seq, unbroadcast as _unbroadcast
 __all__ = ["backward", "autograd_grad", "run_backward"]
 
 mode = modes.state
+ndarray = np.ndarray
 flags = _node_mod.flags
 
 
@@ -199,7 +200,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
         g = grads.pop(node, None)
         if g is None:
             continue  # nothing flows back through this node
-        if type(g) is np.generic or isinstance(g, np.generic):
+        if type(g) is not ndarray and isinstance(g, np.generic):
             g = np.asarray(g)  # a numpy scalar from a rule on 0-d arrays: rules index and copy g
         if special:
             if node_hooks:
