@@ -31,6 +31,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from autograd_core.tensor import Tensor
+
 from . import checkpoint_structure as cs
 from .checkpoint_structure import Refused
 
@@ -152,7 +154,6 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
-    from autograd_core.tensor import Tensor
     if not isinstance(data, Tensor) or not isinstance(requires_grad, bool):
         raise Refused("a Parameter is rebuilt from something that is not a tensor")
     _empty_hooks(backward_hooks, "a Parameter")
@@ -452,7 +453,6 @@ class _Machine:
 def _check_result(obj):
     """Refuse cycles, nesting deeper than ``MAX_DEPTH`` and leftover machine objects (a bare storage
     or function); shared sub-objects are checked once."""
-    from autograd_core.tensor import Tensor
     done = set()
     active = set()
 

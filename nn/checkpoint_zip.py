@@ -115,7 +115,7 @@ class ZipMembers:
         size = self.infos[name].file_size
         if size > limit:
             raise Refused(f"its member {name!r} is {size} bytes (at most {limit} are read)")
-        buf = bytearray(size)
+        buf = bytearray(self.member_size(name))  # the size, checked against the file
         return bytes(self.read_into(name, buf))
 
     def check_crc(self, name, crc):
