@@ -12,6 +12,7 @@ from .. import modes
 from ..node import bump
 from ..tensor import Tensor, make
 from .registry import defop, method, xp
+from ..kernels import index as _kidx
 from .inplace import inplace_update
 
 
@@ -45,7 +46,8 @@ def _scatter(g, idx, shape, adv):
     """zeros(shape) with g added at idx (repeated integer indices add up)."""
     z = np.zeros(shape, dtype=g.dtype)
     if adv:
-        np.add.at(z, idx, g)
+        if not (len(idx) == 1 and isinstance(idx[0], np.ndarray) and _kidx.add_rows(z, idx[0], g)):
+            np.add.at(z, idx, g)
     else:
         z[idx] = g
     return z
