@@ -350,3 +350,24 @@ def test_a_cast_that_fails_in_load_state_dict_changes_nothing(tmp_path):
         with pytest.raises(RuntimeError, match="num_batches_tracked"):
             m.load_state_dict(nn.load(tmp_path / "nan.safetensors"))
     _assert_unchanged(m, before)
+
+
+def test_interrupted_safetensors_save_leaves_old_file_intact(tmp_path, monkeypatch):
+    st = pytest.importorskip("safetensors.numpy")
+    path = tmp_path / "ckpt.safetensors"
+    nn.save({"w": np.arange(5.0)}, path)
+    before = path.read_bytes()
+    real = st.save_file
+
+    def crash_midway(tensors, filename, metadata=None):
+        real(tensors, filename, metadata=metadata)
+        with open(filename, "r+b") as f:
+            f.truncate(20)
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(st, "save_file", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        nn.save({"w": np.zeros(1000)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.safetensors"]
