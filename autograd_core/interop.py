@@ -19,7 +19,8 @@
 * DLPack: ``torch.from_dlpack(t)`` and ``np.from_dlpack(t)`` share ``t``'s memory, and
   ``ag.from_dlpack(x)`` shares the memory of any DLPack producer (a torch tensor, a NumPy array, a
   legacy DLPack capsule). As in PyTorch, a tensor that requires grad is not exported (detach it
-  first), and writes made through the other library do not bump the tensor's version counter.
+  first), and writes made through the other library do not bump the tensor's version counter. A
+  flipped view (negative strides) is exported as a copy.
 
     >>> import numpy as np
     >>> import autograd_core as ag
@@ -455,18 +456,23 @@ def _array_function(self, func, types, args, kwargs):
 def _dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
     """Export this tensor's array through DLPack (``torch.from_dlpack(t)``, ``np.from_dlpack(t)``):
     the consumer shares the memory. A tensor that requires grad is refused, as PyTorch does
-    (export ``t.detach()``): writes through the other library would bypass the tape."""
+    (export ``t.detach()``): writes through the other library would bypass the tape.
+
+    Two layouts are exported as a copy (refused with ``copy=False``): an array with negative
+    strides (a flipped view; PyTorch has no such tensors and aborts the process on one), and a
+    read-only array (a broadcast view) asked for by a consumer older than DLPack 1.0, which has no
+    read-only flag."""
     if self.requires_grad:
         raise BufferError("__dlpack__: can't export a tensor that requires grad (the other library could "
                           "change it behind the tape's back); export t.detach() instead")
     arr = self._data
-    if not arr.flags.writeable and (max_version is None or tuple(max_version) < (1, 0)) and not copy:
-        # A read-only array (e.g. a broadcast view) can only be marked read-only in DLPack 1.0; an older
-        # consumer gets a copy unless it asked for no copy.
+    legacy = max_version is None or tuple(max_version) < (1, 0)
+    if builtins.any(s < 0 for s in arr.strides) or (legacy and not arr.flags.writeable):
         if copy is False:
-            raise BufferError("__dlpack__: this tensor's array is read-only (a broadcast view?) and the "
-                              "consumer's DLPack version can't mark it so; export t.clone() or allow a copy")
-        arr = arr.copy()
+            raise BufferError(f"__dlpack__: this tensor's array (strides {arr.strides}, "
+                              f"{'read-only' if not arr.flags.writeable else 'writeable'}) can't be shared "
+                              f"through DLPack without a copy; allow a copy or export t.clone()")
+        copy = True
     return arr.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
 
 

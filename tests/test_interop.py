@@ -521,6 +521,17 @@ def test_dlpack_read_only_arrays():
         b.__dlpack__(copy=False)
 
 
+def test_dlpack_exports_negative_strides_as_a_copy():
+    m = ag.tensor(np.arange(12.0).reshape(3, 4))
+    v = ag.flip(m, 0)[:, 1:3]
+    assert min(v._data.strides) < 0
+    n = np.from_dlpack(v)
+    assert min(n.strides) >= 0 and not np.shares_memory(n, m._data)
+    np.testing.assert_array_equal(n, v._data)
+    with pytest.raises(BufferError, match="without a copy"):
+        np.from_dlpack(v, copy=False)
+
+
 def test_from_dlpack_errors():
     with pytest.raises(TypeError, match="from_dlpack: expected an object with __dlpack__"):
         ag.from_dlpack([1.0, 2.0])
@@ -543,6 +554,10 @@ def test_dlpack_torch_both_ways_share_memory():
     assert u._data[0, 0] == -1.0
     u._data[2, 1] = 9.0
     assert src[2, 1].item() == 9.0
+
+    flipped = ag.flip(ag.tensor([1.0, 2.0, 3.0]))
+    assert min(np.from_dlpack(flipped).strides) >= 0  # else torch would abort the process below
+    np.testing.assert_array_equal(torch.from_dlpack(flipped).numpy(), flipped._data)
 
     for dt in (torch.int64, torch.bool, torch.float16, torch.uint8):
         v = ag.from_dlpack(torch.zeros(2, dtype=dt))
