@@ -130,6 +130,8 @@ def _read_any(f, size):
     if head.startswith(checkpoint_torch.LEGACY_MAGIC):
         raise Refused("it is a legacy (pre-1.6, non-zip) PyTorch checkpoint, which nn.load does not read; "
                       "re-save it with a recent PyTorch: torch.save(torch.load(path, weights_only=True), path)")
+    if checkpoint_safetensors.looks_like(head) and struct.unpack("<Q", head[:8])[0] <= size - 8:
+        return checkpoint_safetensors.read(f, size)  # before the pickle test: a length can start with 0x80
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
         raise Refused("it is a pickle file; nn.load never unpickles arbitrary files (it reads safetensors, "
                       "PyTorch zip checkpoints and nn.save .npz files)")

@@ -279,6 +279,16 @@ def test_messages_say_what_is_wrong(tmp_path):
             nn.load(path)
 
 
+@pytest.mark.parametrize("n", [0x0080, 0x0280, 0x0380, 0x0580])
+def test_header_lengths_that_look_like_a_pickle_opcode(tmp_path, n):
+    # the length's first byte is 0x80 (pickle's PROTO) and its second a protocol number
+    text = json.dumps({"w": W}).encode()
+    path = tmp_path / "w.safetensors"
+    path.write_bytes(raw_file(text + b" " * (n - len(text)), np.array([1.5, -2], "<f4").tobytes()))
+    assert path.read_bytes()[:1] == b"\x80"
+    assert nn.load(path)["w"]._data.tolist() == [1.5, -2.0]
+
+
 def test_bool_bytes_other_than_0_and_1_read_as_true(tmp_path):
     path = tmp_path / "b.safetensors"
     path.write_bytes(raw_file({"b": {"dtype": "BOOL", "shape": [3], "data_offsets": [0, 3]}}, b"\x00\x02\xff"))
