@@ -118,6 +118,10 @@ def _read_any(f, size):
     f.seek(0)
     if not head:
         raise Refused("the file is empty")
+    # first: a safetensors length can begin like a zip or a pickle ("PK\x03\x04", 0x80 0x02), while no zip,
+    # pickle or .npy file has both a "{" at byte 8 and a first 8 bytes that read as a length that fits
+    if checkpoint_safetensors.looks_like(head) and struct.unpack("<Q", head[:8])[0] <= size - 8:
+        return checkpoint_safetensors.read(f, size)
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         members = ZipMembers(f, size)
         if checkpoint_npz.looks_like(members):
@@ -130,8 +134,6 @@ def _read_any(f, size):
     if head.startswith(checkpoint_torch.LEGACY_MAGIC):
         raise Refused("it is a legacy (pre-1.6, non-zip) PyTorch checkpoint, which nn.load does not read; "
                       "re-save it with a recent PyTorch: torch.save(torch.load(path, weights_only=True), path)")
-    if checkpoint_safetensors.looks_like(head) and struct.unpack("<Q", head[:8])[0] <= size - 8:
-        return checkpoint_safetensors.read(f, size)  # before the pickle test: a length can start with 0x80
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
         raise Refused("it is a pickle file; nn.load never unpickles arbitrary files (it reads safetensors, "
                       "PyTorch zip checkpoints and nn.save .npz files)")
