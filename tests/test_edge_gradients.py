@@ -1,0 +1,429 @@
+"""PyTorch's conventions where the math leaves a choice: gradients at 0, at +-inf and NaN, at ties
+and at the bounds of clamp, and a set of regression tests for in-place changes, views and nested
+function transforms.
+
+The tables (unary and binary elementwise ops, reductions, each at a list of special points)
+compare our forward values and gradients with PyTorch's in float64, elementwise, NaN positions
+included; they are skipped without torch. The regression tests below them run with or without
+torch: with it they compare with PyTorch, without it they check PyTorch's answer written out.
+"""
+import math
+import threading
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    torch = F = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the oracle of these tables (optional)")
+
+nan, inf = math.nan, math.inf
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, inf, -inf, nan]
+
+
+def _pointwise(ours, theirs, labels, what):
+    """Equal NaN positions and equal values elsewhere (+-inf included); name every point that differs."""
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} (autograd_core) vs {theirs.shape} (torch)"
+    bad = (np.isnan(ours) != np.isnan(theirs)) | ~np.isclose(ours, theirs, rtol=1e-10, atol=1e-12,
+                                                                equal_nan=True)
+    if bad.any():
+        where = [f"{labels(i)}: ours {ours[i]!r}, torch {theirs[i]!r}" for i in np.ndindex(bad.shape) if bad[i]]
+        raise AssertionError(f"{what} differs from torch at {len(where)} point(s): " + "; ".join(where))
+    # the same check in numpy's words (NaN masks, then values with NaN == NaN)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
+def _first(out):
+    """The differentiable output of an op (``max(dim)`` gives (values, indices))."""
+    return out[0] if isinstance(out, tuple) else out
+
+
+def compare_at(ours_fn, theirs_fn, arrays, labels, cotangent="ones"):
+    """Forward and VJP of ours vs torch at ``arrays`` (float64); ``labels(index)`` names a point."""
+    xs = [ag.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    ts = [torch.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    with np.errstate(all="ignore"):
+        out_a = ours_fn(*xs)
+    out_t = theirs_fn(*ts)
+    if isinstance(out_t, tuple):   # (values, indices): the indices must agree too
+        np.testing.assert_array_equal(np.asarray(out_a[1]._data), out_t[1].numpy(), err_msg="indices")
+    oa, ot = _first(out_a), _first(out_t)
+    _pointwise(oa._data, ot.detach().numpy(), labels, "forward value")
+    if cotangent == "ones":
+        v = np.ones(ot.shape)
+    else:
+        v = np.random.default_rng(0).uniform(0.5, 1.5, size=ot.shape)
+    with np.errstate(all="ignore"):
+        ga = ag.autograd_grad(oa, xs, grad_outputs=ag.tensor(v), allow_unused=True)
+    gt = torch.autograd.grad(ot, ts, grad_outputs=torch.tensor(v), allow_unused=True)
+    for i, (a, t) in enumerate(zip(ga, gt)):
+        a = np.zeros(xs[i].shape) if a is None else a._data
+        t = np.zeros(xs[i].shape) if t is None else t.numpy(force=True)
+        _pointwise(a, t, labels, f"gradient of input {i}")
+
+
+# -- elementwise ops at special points -----------------------------------------------------------
+def _t_where_sqrt(x):
+    return torch.where(x > 0, x.sqrt(), x * 0)
+
+
+def _t_where_log(x):
+    return torch.where(x > 0, x, x.log())
+
+
+UNARY = {
+    # name: (ours, torch, extra points)
+    "neg": (lambda x: -x, lambda x: -x, []),
+    "abs": (ag.abs, lambda x: torch.abs(x), []),
+    "exp": (ag.exp, lambda x: torch.exp(x), [710.0, -746.0]),
+    "log": (ag.log, lambda x: torch.log(x), [1e-300]),
+    "log1p": (ag.log1p, lambda x: torch.log1p(x), [-0.5]),
+    "expm1": (ag.expm1, lambda x: torch.expm1(x), [710.0]),
+    "sqrt": (ag.sqrt, lambda x: torch.sqrt(x), [1e-300]),
+    "rsqrt": (ag.rsqrt, lambda x: torch.rsqrt(x), []),
+    "sin": (ag.sin, lambda x: torch.sin(x), []),
+    "cos": (ag.cos, lambda x: torch.cos(x), []),
+    "tanh": (ag.tanh, lambda x: torch.tanh(x), [20.0, -20.0, 400.0]),
+    "sigmoid": (ag.sigmoid, lambda x: torch.sigmoid(x), [40.0, -40.0, 800.0, -800.0]),
+    "erf": (ag.erf, lambda x: torch.erf(x), [6.0, -30.0]),
+    "relu": (ag.relu, lambda x: torch.relu(x), []),
+    "leaky_relu": (lambda x: ag.leaky_relu(x, negative_slope=0.2), lambda x: F.leaky_relu(x, 0.2), []),
+    "elu": (ag.elu, lambda x: F.elu(x), [-800.0]),
+    "elu_alpha": (lambda x: ag.elu(x, alpha=0.7), lambda x: F.elu(x, alpha=0.7), []),
+    "gelu": (ag.gelu, lambda x: F.gelu(x), [-40.0, 40.0]),
+    "gelu_tanh": (lambda x: ag.gelu(x, approximate="tanh"), lambda x: F.gelu(x, approximate="tanh"), [-40.0]),
+    "softplus": (ag.softplus, lambda x: F.softplus(x), [20.0, 20.5, 19.5, 30.0, 1000.0, -1000.0, -40.0]),
+    "softplus_beta": (lambda x: ag.softplus(x, beta=2.0, threshold=5.0), lambda x: F.softplus(x, 2.0, 5.0),
+                      [2.5, 2.4, 2.6, 1000.0]),
+    "clamp": (lambda x: ag.clamp(x, -1.0, 1.0), lambda x: torch.clamp(x, -1.0, 1.0), [1.5, -1.5]),
+    "clamp_min": (lambda x: ag.clamp(x, min=0.0), lambda x: torch.clamp(x, min=0.0), []),
+    "clamp_max": (lambda x: ag.clamp(x, max=1.0), lambda x: torch.clamp(x, max=1.0), []),
+    "pow_0": (lambda x: x ** 0, lambda x: x ** 0, []),
+    "pow_0.0": (lambda x: x ** 0.0, lambda x: x ** 0.0, []),
+    "pow_1": (lambda x: x ** 1, lambda x: x ** 1, []),
+    "pow_2": (lambda x: x ** 2, lambda x: x ** 2, []),
+    "pow_3": (lambda x: x ** 3, lambda x: x ** 3, []),
+    "pow_0.5": (lambda x: x ** 0.5, lambda x: x ** 0.5, []),
+    "pow_1.5": (lambda x: x ** 1.5, lambda x: x ** 1.5, []),
+    "pow_-1": (lambda x: x ** -1, lambda x: x ** -1, []),
+    "pow_-0.5": (lambda x: x ** -0.5, lambda x: x ** -0.5, []),
+    "pow_-2": (lambda x: x ** -2.0, lambda x: x ** -2.0, []),
+    "rpow_2": (lambda y: 2.0 ** y, lambda y: 2.0 ** y, [1100.0]),
+    "rpow_0": (lambda y: 0.0 ** y, lambda y: 0.0 ** y, []),       # d(0**y)/dy at y > 0, y = 0, y < 0
+    "rpow_1": (lambda y: 1.0 ** y, lambda y: 1.0 ** y, []),
+    "rpow_-2": (lambda y: (-2.0) ** y, lambda y: (-2.0) ** y, [2.0]),
+    "rsub": (lambda x: 1.0 - x, lambda x: 1.0 - x, []),
+    "rdiv": (lambda x: 1.0 / x, lambda x: 1.0 / x, []),
+    "maximum_self": (lambda x: ag.maximum(x, x), lambda x: torch.maximum(x, x), []),
+    "minimum_self": (lambda x: ag.minimum(x, x), lambda x: torch.minimum(x, x), []),
+    "where_nan_unselected_sqrt": (lambda x: ag.where(x > 0, x.sqrt(), x * 0), _t_where_sqrt, []),
+    "where_nan_unselected_log": (lambda x: ag.where(x > 0, x, x.log()), _t_where_log, []),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary_at_special_points(name):
+    ours, theirs, extra = UNARY[name]
+    points = SPECIAL + extra
+    compare_at(ours, theirs, [points], lambda i: f"x={points[i[0]]!r}")
+
+
+BINARY = {
+    "add": (lambda a, b: a + b, lambda a, b: a + b),
+    "sub": (lambda a, b: a - b, lambda a, b: a - b),
+    "mul": (lambda a, b: a * b, lambda a, b: a * b),
+    "div": (lambda a, b: a / b, lambda a, b: a / b),
+    "pow": (lambda a, b: a ** b, lambda a, b: a ** b),
+    "maximum": (ag.maximum, lambda a, b: torch.maximum(a, b)),
+    "minimum": (ag.minimum, lambda a, b: torch.minimum(a, b)),
+}
+PAIRS = [(a, b) for a in SPECIAL for b in SPECIAL]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_at_special_points(name):
+    ours, theirs = BINARY[name]
+    xs, ys = [p[0] for p in PAIRS], [p[1] for p in PAIRS]
+    compare_at(ours, theirs, [xs, ys], lambda i: f"(x, y)=({xs[i[0]]!r}, {ys[i[0]]!r})")
+
+
+# -- reductions at ties, zeros, inf and NaN ------------------------------------------------------
+REDUCTIONS = {
+    "sum": (lambda x: x.sum(dim=-1), lambda x: x.sum(dim=-1)),
+    "mean": (lambda x: x.mean(dim=-1), lambda x: x.mean(dim=-1)),
+    "prod": (lambda x: x.prod(dim=-1), lambda x: x.prod(dim=-1)),
+    "prod_all": (lambda x: x.prod(), lambda x: x.prod()),
+    "amax": (lambda x: x.amax(dim=-1), lambda x: x.amax(dim=-1)),
+    "amin": (lambda x: x.amin(dim=-1), lambda x: x.amin(dim=-1)),
+    "max_all": (lambda x: x.max(), lambda x: x.max()),          # ties share evenly
+    "min_all": (lambda x: x.min(), lambda x: x.min()),
+    "max_dim": (lambda x: ag.max(x, dim=-1), lambda x: tuple(torch.max(x, dim=-1))),   # to the index
+    "min_dim": (lambda x: ag.min(x, dim=-1), lambda x: tuple(torch.min(x, dim=-1))),
+    "logsumexp": (lambda x: x.logsumexp(dim=-1), lambda x: x.logsumexp(dim=-1)),
+    "softmax": (lambda x: ag.softmax(x, dim=-1), lambda x: torch.softmax(x, dim=-1)),
+    "log_softmax": (lambda x: ag.log_softmax(x, dim=-1), lambda x: torch.log_softmax(x, dim=-1)),
+    "var": (lambda x: x.var(dim=-1), lambda x: x.var(dim=-1)),
+    "std": (lambda x: x.std(dim=-1), lambda x: x.std(dim=-1)),
+    "cumsum": (lambda x: ag.cumsum(x, dim=-1), lambda x: torch.cumsum(x, dim=-1)),
+}
+REDUCTION_INPUTS = {
+    "ties": [1.0, 3.0, 3.0],
+    "all_equal": [[2.0, 2.0], [-1.0, -1.0]],
+    "three_way_tie": [0.5, 0.5, 0.5, -1.0],
+    "nan": [1.0, nan, 3.0],
+    "nan_nan": [nan, 2.0, nan],
+    "inf": [inf, 1.0, -inf],
+    "two_inf": [inf, inf, 0.0],
+    "neg_inf": [-inf, -inf, 0.0],
+    "all_neg_inf": [-inf, -inf],
+    "zero": [0.0, 2.0, 3.0],
+    "zeros": [0.0, 0.0, 2.0],
+    "signed_zeros": [-0.0, 0.0],
+    "single": [[1.5], [-0.0]],
+}
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore::UserWarning")   # torch: var/std of one element
+@pytest.mark.parametrize("case", list(REDUCTION_INPUTS))
+@pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_reduction_at_special_points(name, case):
+    ours, theirs = REDUCTIONS[name]
+    x = np.array(REDUCTION_INPUTS[case])
+    compare_at(ours, theirs, [x], lambda i: f"element {i} (input {x.tolist()})", cotangent="random")
+
+
+# -- regression tests (PyTorch's answer is written out for runs without torch) ------------------
+def _modules():
+    """``ag`` always, ``torch`` when installed: the scenarios below run on both."""
+    return [ag] if torch is None else [ag, torch]
+
+
+INPLACE_ERROR = r"modified by an in-?place operation"
+
+
+def _x_w(M):
+    x = M.tensor([[1.0, 2.0]], dtype=M.float64, requires_grad=True)
+    w = M.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=M.float64, requires_grad=True)
+    return x, w
+
+
+@pytest.mark.parametrize("through", ["itself", "reshape", "slice"])
+def test_changing_a_saved_leaf_under_no_grad_is_caught_by_backward(through):
+    """``w -= 0.1`` under no_grad after w was saved by matmul: backward must refuse (as PyTorch)."""
+    for M in _modules():
+        x, w = _x_w(M)
+        loss = ((x @ w.T) ** 2).sum()
+        with M.no_grad():
+            if through == "itself":
+                w -= 0.1
+            elif through == "reshape":
+                v = w.reshape(4)
+                v -= 0.1
+            else:
+                v = w[0:2]
+                v -= 0.1
+        with pytest.raises(RuntimeError, match=INPLACE_ERROR):
+            loss.backward()
+
+
+def test_changing_a_saved_output_through_a_view_under_no_grad_is_caught_by_backward():
+    """``s = x.exp()[0:1]``, then ``s += 10`` under no_grad: exp's saved output changed; backward
+    through exp must refuse, also when only the view is still referenced."""
+    for M in _modules():
+        x, _ = _x_w(M)
+        s = x.exp()[0:1]
+        loss = s.sum()
+        with M.no_grad():
+            s += 10
+        with pytest.raises(RuntimeError, match=INPLACE_ERROR):
+            loss.backward()
+
+
+@pytest.mark.parametrize("grad_mode", [True, False], ids=["grad_on", "no_grad"])
+@pytest.mark.parametrize("base", ["plain", "non_leaf"])
+def test_a_view_shows_later_in_place_changes_of_its_base(grad_mode, base):
+    """``y = b[0]; b += 1`` -> y shows the new values (y is a view, as in PyTorch)."""
+    for M in _modules():
+        x = M.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=M.float64, requires_grad=base == "non_leaf")
+        b = x * 1.0 if base == "non_leaf" else x
+        y = b[0]
+        with M.set_grad_enabled(grad_mode):
+            b += 1
+        np.testing.assert_array_equal(y.detach().numpy(), [2.0, 3.0], err_msg=M.__name__)
+
+
+def _elu(M, x):
+    return ag.elu(x) if M is ag else F.elu(x)
+
+
+OUTPUT_NOT_SAVED = {
+    # x, how to make y from x, and PyTorch's gradient of y.sum() (the op doesn't save y)
+    "pow_2.5": ([1.0, 2.0, 0.5], lambda M, x: x ** 2.5, lambda x: 2.5 * x ** 1.5),
+    "elu": ([1.0, 2.0, -0.5], lambda M, x: _elu(M, x), lambda x: np.where(x > 0, 1.0, np.exp(x))),
+    "max_dim_values": ([[1.0, 2.0], [3.0, -0.5]], lambda M, x: x.max(dim=-1).values,
+                       lambda x: np.array([[0.0, 1.0], [1.0, 0.0]])),
+}
+
+
+@pytest.mark.parametrize("name", list(OUTPUT_NOT_SAVED))
+def test_changing_an_output_its_op_does_not_save_is_allowed(name):
+    """``y = f(x); z = y.sum(); y[0] = 3.; z.backward()`` works when f's backward doesn't read y
+    (PyTorch saves the input of pow and elu, the indices of max(dim))."""
+    data, make, expected = OUTPUT_NOT_SAVED[name]
+    grads = {}
+    for M in _modules():
+        x = M.tensor(data, dtype=M.float64, requires_grad=True)
+        y = make(M, x)
+        z = y.sum()
+        y[0] = 3.0
+        z.backward()
+        grads[M.__name__] = x.grad.detach().numpy().copy()
+    want = expected(np.array(data))
+    for mod, g in grads.items():
+        np.testing.assert_allclose(g, want, rtol=1e-12, err_msg=mod)
+
+
+def test_changing_the_input_of_a_scalar_product_is_allowed():
+    """``y = t * 2.0`` doesn't save t: changing t afterwards leaves backward working (x.grad = 2)."""
+    for M in _modules():
+        x = M.tensor([[1.0, 2.0]], dtype=M.float64, requires_grad=True)
+        t = x.clone()
+        y = t * 2.0
+        z = y.sum()
+        t[0, 0] = 3.0
+        z.backward()
+        np.testing.assert_allclose(x.grad.numpy(), [[2.0, 2.0]], err_msg=M.__name__)
+
+
+def test_overwriting_every_element_cuts_the_gradient():
+    """``y = x * 1.0; y[...] = 2.0; (y * 3).backward()`` -> x.grad == 0 (0-d x), a tensor, not None."""
+    for M in _modules():
+        x = M.tensor(1.5, dtype=M.float64, requires_grad=True)
+        y = x * 1.0
+        y[...] = 2.0
+        (y * 3).backward()
+        assert x.grad is not None, M.__name__
+        assert float(x.grad) == 0.0, M.__name__
+
+
+# -- nested function transforms --------------------------------------------------------------
+def _grad_fn(M):
+    return ag.grad if M is ag else torch.func.grad
+
+
+def _scalar(M, v):
+    return M.tensor(v, dtype=M.float64)
+
+
+def test_nested_grad_of_a_product_is_one():
+    """d/dx [d/dy (x y)] = 1."""
+    for M in _modules():
+        grad = _grad_fn(M)
+        y0 = _scalar(M, 3.0)
+        assert float(grad(lambda x: grad(lambda y: x * y)(y0))(_scalar(M, 2.0))) == 1.0, M.__name__
+
+
+def test_nested_grad_closing_over_the_outer_variable():
+    """f(x) = x * d/dy (x y^2) = 2 x^2 y; df/dx at (x, y) = (2, 3) is 4 x y = 24."""
+    for M in _modules():
+        grad = _grad_fn(M)
+        y0 = _scalar(M, 3.0)
+        out = grad(lambda x: x * grad(lambda y: x * y * y)(y0))(_scalar(M, 2.0))
+        assert float(out) == 24.0, M.__name__
+
+
+def test_nested_grad_does_not_confuse_perturbations():
+    """d/dx [x * d/dy (x + y) at y = x]: the inner derivative is 1 whatever y is evaluated at, so
+    the answer is 1 (torch.func's); a tape that mixes the two variables gives 2."""
+    want = 1.0
+    if torch is not None:
+        g = torch.func.grad
+        want = float(g(lambda x: x * g(lambda y: x + y)(x))(_scalar(torch, 2.0)))
+        assert want == 1.0
+    out = ag.grad(lambda x: x * ag.grad(lambda y: x + y)(x))(_scalar(ag, 2.0))
+    assert float(out) == want
+
+
+def test_grad_of_a_parameter_is_a_plain_tensor():
+    """``ag.grad(f)(p)`` for a parameter (a leaf that requires grad, not an outer transform's
+    variable): the value of f'(p), cut from any tape. (torch.func.grad gives the same value but
+    leaves it attached to p's graph; here the transform is not nested, so nothing is recorded.)"""
+    import nn
+    p = nn.Parameter(ag.tensor([1.0, 2.0], dtype=ag.float64))
+    g = ag.grad(lambda p: (p * p).sum())(p)
+    np.testing.assert_allclose(g.detach().numpy(), [2.0, 4.0])
+    if torch is not None:
+        tp = torch.nn.Parameter(torch.tensor([1.0, 2.0], dtype=torch.float64))
+        np.testing.assert_allclose(g.detach().numpy(),
+                                   torch.func.grad(lambda p: (p * p).sum())(tp).detach().numpy())
+    assert g.requires_grad is False
+    assert g.grad_fn is None
+
+
+# -- in-place on a view of a non-leaf ------------------------------------------------------------
+def test_in_place_on_a_view_of_a_non_leaf_reaches_the_base_and_sibling_views():
+    """``a = x.clone(); s = a[:2]; v = a[1:]; v.mul_(3)``: a and the sibling view s show the change;
+    d(a.sum())/dx = [1, 3, 3] and d(s.sum())/dx = [1, 3, 0] (PyTorch)."""
+    results = {}
+    for M in _modules():
+        x = M.tensor([1.0, 2.0, 3.0], dtype=M.float64, requires_grad=True)
+        a = x.clone()
+        s = a[:2]
+        v = a[1:]
+        v.mul_(3)
+        a.sum().backward(retain_graph=True)
+        ga = x.grad.detach().numpy().copy()
+        x.grad = None
+        s.sum().backward()
+        gs = x.grad.detach().numpy().copy()
+        results[M.__name__] = (a.detach().numpy().copy(), s.detach().numpy().copy(), ga, gs)
+    want = ([1.0, 6.0, 9.0], [1.0, 6.0], [1.0, 3.0, 3.0], [1.0, 3.0, 0.0])
+    for mod, got in results.items():
+        for g, w, what in zip(got, want, ["base", "sibling view", "grad of base", "grad of sibling view"]):
+            np.testing.assert_allclose(g, w, err_msg=f"{mod}: {what}")
+
+
+# -- thread-local modes ----------------------------------------------------------------------
+def test_detect_anomaly_in_another_thread_leaves_a_trace_here_running():
+    """A ``detect_anomaly()`` block entered and left in another thread while ``ag.trace`` records in
+    this one must not switch the trace's recording off."""
+    def other_thread():
+        with ag.detect_anomaly():
+            pass
+
+    def f(x):
+        y = x * 2.0
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join()
+        return y.exp().sum()
+
+    tape = ag.trace(f, ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True))
+    assert [e.name for e in tape.entries] == ["mul", "exp", "sum"]
+
+
+def test_a_trace_in_another_thread_leaves_detect_anomaly_here_on():
+    """The mirror case: a trace opened and closed in another thread must not switch this thread's
+    anomaly mode off (backward still names the op that made the NaN)."""
+    def other_thread():
+        ag.trace(lambda v: v * 2.0, ag.tensor([1.0], dtype=ag.float64, requires_grad=True))
+
+    x = ag.tensor([0.0, 1.0], dtype=ag.float64, requires_grad=True)
+    with ag.detect_anomaly():
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join()
+        y = x.sqrt() * 0
+        with pytest.raises(RuntimeError, match="Sqrt"):
+            y.sum().backward()
