@@ -7,6 +7,8 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autograd_core as ag
 import nn
@@ -371,3 +373,45 @@ def test_interrupted_safetensors_save_leaves_old_file_intact(tmp_path, monkeypat
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["ckpt.safetensors"]
+
+
+# -- any nest of the supported types round-trips exactly in both formats -------------------------------
+def _trees():
+    shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
+    arrays = st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.int32, np.int64, np.uint8,
+                              np.bool_]).flatmap(lambda dt: hnp.arrays(dt, shapes))
+    tensors = hnp.arrays(np.float32, shapes).map(ag.Tensor)
+    leaves = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 100, 2 ** 100), st.floats(), st.text(max_size=4),
+                       arrays, tensors, arrays.filter(lambda a: a.ndim == 0).map(lambda a: a[()]))
+    return st.recursive(leaves, lambda ch: st.one_of(
+        st.lists(ch, max_size=3), st.lists(ch, max_size=3).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=4), st.integers(-3, 3)), ch, max_size=3)), max_leaves=12)
+
+
+def _same(a, b):
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, ag.Tensor):
+        assert a.requires_grad == b.requires_grad
+        a, b = a._data, b._data
+    if isinstance(a, (np.ndarray, np.generic)):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    elif isinstance(a, float):
+        assert a.hex() == b.hex() if a == a else b != b
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+    else:
+        assert a == b
+
+
+@given(obj=_trees(), fmt=st.sampled_from(["safetensors", "npz"]))
+def test_any_nest_roundtrips_in_both_formats(obj, fmt):
+    buf = io.BytesIO()
+    nn.save(obj, buf, format=fmt)
+    buf.seek(0)
+    _same(obj, nn.load(buf))
