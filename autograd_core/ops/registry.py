@@ -17,6 +17,7 @@ arrays and ``create_graph=True`` on Tensors (grad of grad).
 from __future__ import annotations
 
 import inspect
+import sys
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class OpDef:
     """A registered op: its name, forward, VJP rule(s), and what the rules read."""
 
     __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "reads", "backward_name", "differentiable",
-                 "fn", "doc", "same_shape", "residuals", "view", "options", "hidden")
+                 "fn", "doc", "same_shape", "residuals", "view", "options", "open_kw", "hidden")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -61,15 +62,50 @@ def wrap_const(v):
     return _to_array(v)
 
 
-def _option_names(forward, nargs):
-    """The forward's keyword options, in order (what positional extras after the inputs mean)."""
+def _option_params(forward, nargs):
+    """The forward's keyword options (inspect.Parameters, in order), and whether it takes ``**kw``.
+
+    A NumPy ufunc used as a forward has no options: its own keywords (``out=``, ``where=``) would
+    write into arrays behind the tape's back, so they are refused."""
+    if isinstance(forward, np.ufunc):
+        return (), False
     try:
         params = list(inspect.signature(forward).parameters.values())
     except (TypeError, ValueError):
-        return ()
+        return (), True
+    var_kw = any(p.kind == p.VAR_KEYWORD for p in params)
     if nargs is None or any(p.kind == p.VAR_POSITIONAL for p in params[:nargs]):
-        return ()
-    return tuple(p.name for p in params[nargs:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        return tuple(p for p in params if p.kind == p.KEYWORD_ONLY), var_kw or True
+    return tuple(p for p in params[nargs:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)), var_kw
+
+
+def _check_kw(op, kw):
+    bad = [k for k in kw if k not in op.options]
+    if bad:
+        if op.options:
+            takes = "its options are " + ", ".join(op.options)
+        else:
+            takes = "it takes no options"
+        raise TypeError(f"{op.name}() got an unexpected keyword argument {bad[0]!r} ({takes}); "
+                        f"NumPy's out=/where= are not supported: use the returned tensor")
+    return kw
+
+
+def _signature(op, nargs, params):
+    names = ("input",) if nargs == 1 else ("input", "other") if nargs == 2 else ()
+    ps = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    if nargs is None:
+        ps.append(inspect.Parameter("inputs", inspect.Parameter.VAR_POSITIONAL))
+    for p in params:
+        kind = inspect.Parameter.KEYWORD_ONLY if nargs is None else inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ps.append(inspect.Parameter(p.name, kind, default=p.default))
+    return inspect.Signature(ps)
+
+
+def _caller_module():
+    """The module that called defop (so help() and the reference show the op where it is defined)."""
+    f = sys._getframe(2)
+    return f.f_globals.get("__name__", __name__)
 
 
 def _bind(op, opts, kw):
@@ -87,7 +123,8 @@ def _bind(op, opts, kw):
 
 
 def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, reads=None, nargs=None,
-          differentiable=True, xp_name=None, same_shape=False, residuals=False, view=False, hidden=()):
+          differentiable=True, xp_name=None, same_shape=False, residuals=False, view=False, hidden=(),
+          doc=None):
     """Register op ``name`` and return its public function (Tensors in, Tensor out).
 
     ``reads``: per input's rule, what that rule reads: a tuple of input indices and ``"ans"`` (the
@@ -103,6 +140,8 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     ``view``: the result may share the input's storage (reshape, slicing, permute, ...); it then shares
     its version counter and records how to rebuild it from its base.
     ``hidden``: option names that a tape listing does not show (internal or derived values).
+    ``doc``: the public function's docstring (default: the forward's, never a NumPy ufunc's).
+    Keywords that the forward does not take raise a TypeError naming the op.
     """
     op = OpDef()
     op.name = name
@@ -120,10 +159,16 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     op.differentiable = differentiable and (vjps is not None or vjp is not None)
     if nargs is None:
         nargs = len(vjps) if vjps is not None else None
-    op.options = _option_names(forward, nargs)
+    params, open_kw = _option_params(forward, nargs)
+    op.options = tuple(p.name for p in params) + (("res",) if residuals else ())
+    op.open_kw = open_kw
     fn = _make_apply(op, nargs)
-    fn.__name__ = name
-    fn.__doc__ = forward.__doc__
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = _caller_module()
+    fn.__signature__ = _signature(op, nargs, params)
+    if doc is None and not isinstance(forward, np.ufunc):
+        doc = forward.__doc__
+    fn.__doc__ = doc or f"The ``{name}`` op (taped; see its VJP rules next to its definition)."
     op.fn = fn
     OPS[name] = op
     setattr(xp, xp_name or name, _make_dispatch(op, fn, nargs))
@@ -197,11 +242,14 @@ def _make_apply(op, nargs):
     ndarray = np.ndarray
     general = _apply_general
     is_view = op.view
+    open_kw = op.open_kw
 
     if nargs == 1 and not op.residuals:
         def apply(x, *opts, **kw):
             if opts:
                 kw = _bind(op, opts, kw)
+            if kw and not open_kw:
+                _check_kw(op, kw)
             if modes.listening:
                 return _apply_observed(op, (x,), kw)
             if not isinstance(x, Tensor):
@@ -223,6 +271,8 @@ def _make_apply(op, nargs):
         def apply(a, b, *opts, **kw):
             if opts:
                 kw = _bind(op, opts, kw)
+            if kw and not open_kw:
+                _check_kw(op, kw)
             if modes.listening or not isinstance(a, Tensor) or not isinstance(b, Tensor):
                 # a constant operand (or listeners): the general path handles the dtype rules
                 return _apply_observed(op, (a, b), kw) if modes.listening else general(op, (a, b), kw)
@@ -245,6 +295,8 @@ def _make_apply(op, nargs):
         if nargs is not None and len(args) > nargs:
             kw = _bind(op, args[nargs:], kw)
             args = args[:nargs]
+        if kw and not open_kw:
+            _check_kw(op, kw)
         if modes.listening:
             return _apply_observed(op, args, kw)
         return general(op, args, kw)
