@@ -78,16 +78,25 @@ def _bump(t):
 
 class Parameter(Tensor):
     """A Tensor that is a module parameter: it requires grad, and assigning it to a Module
-    attribute registers it. ``Parameter(t)`` shares ``t``'s array, as in PyTorch."""
+    attribute registers it. ``Parameter(t)`` shares ``t``'s storage and version counter, as in PyTorch.
+
+    >>> import autograd_core as ag, nn
+    >>> p = nn.Parameter(ag.zeros(2))
+    >>> p.requires_grad, p.is_leaf
+    (True, True)
+    """
 
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.empty((0,), ag.get_default_dtype())
-        if isinstance(data, Tensor):
+        src = data if isinstance(data, Tensor) else None
+        if src is not None:
             data = data._data
         Tensor.__init__(self, data, requires_grad=requires_grad)
+        if src is not None:
+            self._vc = ag.graph.counter(src)   # same storage, same version counter (as PyTorch)
 
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)
