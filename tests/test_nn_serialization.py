@@ -415,3 +415,39 @@ def test_any_nest_roundtrips_in_both_formats(obj, fmt):
     nn.save(obj, buf, format=fmt)
     buf.seek(0)
     _same(obj, nn.load(buf))
+
+
+# -- damaged files of every format: a ValueError naming the file, or the file's object; nothing else ------
+def _valid_files():
+    m = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    out = {}
+    for fmt in ("safetensors", "npz"):
+        buf = io.BytesIO()
+        nn.save({"m": m.state_dict(), "o": {"step": 3, "lr": 0.1, "betas": (0.9, 0.99)}}, buf, format=fmt)
+        out[fmt] = buf.getvalue()
+    with open(os.path.join(os.path.dirname(__file__), "fixtures", "torch_linear_bn.pt"), "rb") as f:
+        out["torch"] = f.read()
+    return out
+
+
+VALID = _valid_files()
+
+
+@given(fmt=st.sampled_from(sorted(VALID)), data=st.data())
+def test_damaged_files_raise_only_value_errors(fmt, data):
+    blob = bytearray(VALID[fmt])
+    for _ in range(data.draw(st.integers(1, 6))):
+        p = data.draw(st.integers(0, len(blob) - 1))
+        how = data.draw(st.sampled_from(["set", "cut", "insert"]))
+        if how == "set":
+            blob[p] = data.draw(st.integers(0, 255))
+        elif how == "cut":
+            del blob[p:p + data.draw(st.integers(1, 8))]
+        else:
+            blob[p:p] = data.draw(st.binary(min_size=1, max_size=8))
+    f = io.BytesIO(bytes(blob))
+    f.name = "damaged.bin"
+    try:
+        nn.load(f)
+    except ValueError as e:
+        assert type(e) is ValueError and "nn.load: 'damaged.bin'" in str(e)
