@@ -17,8 +17,9 @@ renamed over the target, so an interrupted save leaves the previous file intact.
 - the npz format of ``nn.save``.
 
 Every refusal (truncated, corrupted, foreign or hostile file) is a ValueError that names the
-file; memory stays within a small multiple of the tensors the file really holds, because every
-declared size is checked against the bytes present before anything is allocated.
+file. Every declared size is checked against the bytes really present before anything is
+allocated, so tensors take what the file holds; the key map and a PyTorch pickle are bounded
+too (see ``checkpoint_structure`` and ``checkpoint_torch``).
 """
 from __future__ import annotations
 
