@@ -19,11 +19,13 @@ Worker processes (``multiprocessing``, one index queue and one result pipe per w
   a few seconds and terminated if it doesn't; ``persistent_workers=True`` keeps them for the next
   epoch instead.
 
-Batches travel as pickles (Tensors pickle as their arrays). A result that can't be pickled comes back
-as an error naming the worker rather than getting lost.
+Batches travel as pickles; a Tensor travels as its array and ``requires_grad`` (a view or a leaf alike;
+a non-leaf that requires grad is refused, as in PyTorch). A result that can't be pickled comes back as an
+error naming the worker rather than getting lost.
 """
 from __future__ import annotations
 
+import io
 import itertools
 import multiprocessing
 import multiprocessing.connection as mp_connection
@@ -37,6 +39,8 @@ import time
 import traceback
 
 import numpy as np
+
+from autograd_core.tensor import Tensor
 
 from .collate import default_collate
 from .dataset import _collated_batch, _has_batched
@@ -169,8 +173,30 @@ class _ExceptionWrapper:
         raise exc
 
 
+def _rebuild_tensor(arr, requires_grad):
+    t = Tensor(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+class _BatchPickler(pickle.Pickler):
+    """Sends a Tensor as its array and ``requires_grad`` only: what a batch needs, whatever the tensor's
+    place on the tape (a view's bookkeeping doesn't pickle, and a graph shouldn't cross processes)."""
+
+    def reducer_override(self, obj):
+        if type(obj) is Tensor:
+            if obj.requires_grad and obj._node is not None:
+                raise pickle.PicklingError("a Tensor that requires grad and is not a leaf can't be sent between "
+                                           "processes; detach it in the data set")
+            return _rebuild_tensor, (obj._data, obj.requires_grad)
+        return NotImplemented
+
+
 def _dumps(obj):
-    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    buf = io.BytesIO()
+    _BatchPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getbuffer()
 
 
 # -- the worker process --------------------------------------------------------------------------
@@ -182,27 +208,36 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
-def _worker_loop(iterable, dataset, index_queue, result_conn, stop, auto_collation, collate_fn, drop_last,
-                 base_seed, init_fn, worker_id, num_workers, default_dtype):
+def _worker_loop(iterable, spec, index_queue, result_conn, stop, auto_collation, drop_last, base_seed, worker_id,
+                 num_workers, default_dtype):
     """Runs in the worker process: take ``("task", epoch, idx, index)`` from ``index_queue``, send
     ``(epoch, idx, payload)`` back through ``result_conn``; ``("reset", epoch)`` restarts an iterable data
     set, ``None`` or a set ``stop`` flag ends the loop. ``payload`` is ``("ok", batch)``, ``("err", wrapper)``
-    or ``("end",)``."""
+    or ``("end",)``. ``spec`` is ``(dataset, collate_fn, worker_init_fn)``, pickled unless the worker was
+    forked: unpickling it here turns a class the worker can't import into an error the main process raises."""
     global _worker_info
     try:
         # Ctrl-C reaches the whole process group; only the main process should act on it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _tensor_mod.set_default_dtype(default_dtype)
         seed = _seed_worker(base_seed, worker_id)
-        _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         where = f"in DataLoader worker process {worker_id}"
-        init_error, fetcher = None, None
+        init_error, fetcher, dataset, stage = None, None, None, ""
         try:
+            if isinstance(spec, (bytes, bytearray)):
+                stage = (" while unpickling the data set, collate_fn and worker_init_fn (their classes must be "
+                         "importable in the worker: defined at module level, not under `if __name__ == "
+                         "'__main__':`)")
+                spec = pickle.loads(spec)
+            dataset, collate_fn, init_fn = spec
+            _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
+            stage = " (in worker_init_fn)"
             if init_fn is not None:
                 init_fn(worker_id)
+            stage = " (while starting to read the data set)"
             fetcher = make_fetcher(iterable, dataset, auto_collation, collate_fn, drop_last)
         except Exception:
-            init_error = _ExceptionWrapper(where + " (in worker_init_fn or while starting to read the data set)")
+            init_error = _ExceptionWrapper(where + stage)
         parent = multiprocessing.parent_process()
         ppid = os.getppid()
         while True:
@@ -284,6 +319,14 @@ class MultiProcessIter:
         ctx = loader.multiprocessing_context or _default_context()
         self._method = ctx.get_start_method()
         base_seed = _base_seed(loader.generator)
+        spec = (loader.dataset, loader.collate_fn, loader.worker_init_fn)
+        if self._method != "fork":  # pickled here, so that what can't be pickled is reported here, clearly
+            try:
+                spec = bytes(_dumps(spec))
+            except Exception as e:
+                raise TypeError(f"DataLoader: can't start worker processes with the {self._method!r} start method: "
+                                f"the data set, collate_fn and worker_init_fn must be picklable there ({e}). Define "
+                                "them at module level, or pass multiprocessing_context='fork' where available.") from e
         self._workers, self._queues, self._conns = [], [], []
         # The stop flag is plain shared memory: setting it takes no lock a killed worker could hold, and
         # it still works when garbage collection has already closed an index queue's feeder thread.
@@ -294,9 +337,8 @@ class MultiProcessIter:
                 q = ctx.Queue()
                 reader, writer = ctx.Pipe(duplex=False)
                 p = ctx.Process(target=_worker_loop, name=f"DataLoader-worker-{wid}", daemon=True,
-                                args=(self._iterable, loader.dataset, q, writer, self._stop, loader._auto_collation,
-                                      loader.collate_fn, loader.drop_last, base_seed, loader.worker_init_fn, wid, n,
-                                      _tensor_mod.get_default_dtype()))
+                                args=(self._iterable, spec, q, writer, self._stop, loader._auto_collation,
+                                      loader.drop_last, base_seed, wid, n, _tensor_mod.get_default_dtype()))
                 self._queues.append(q)
                 self._conns.append(reader)
                 try:
@@ -304,11 +346,6 @@ class MultiProcessIter:
                 finally:
                     writer.close()  # the worker has its own copy; ours would hide the worker's exit from us
                 self._workers.append(p)
-        except (pickle.PicklingError, AttributeError, TypeError) as e:
-            self._shutdown_workers()
-            raise TypeError(f"DataLoader: can't start worker processes with the {self._method!r} start method: the "
-                            f"data set, collate_fn and worker_init_fn must be picklable there ({e}). Define them at "
-                            "module level, or pass multiprocessing_context='fork' where available.") from e
         except BaseException:
             self._shutdown_workers()
             raise
@@ -448,10 +485,6 @@ class MultiProcessIter:
             hint = (" Under the 'fork' start method a worker can't run parallel (Numba/OpenMP) kernels once the "
                     "main process has used them: do tensor work in the main process, or pass "
                     "multiprocessing_context='spawn' or 'forkserver'.")
-        elif self._method != "fork" and self._epoch == 0 and self._rcvd_idx == 0:
-            hint = (f" Under the {self._method!r} start method a worker first unpickles the data set, collate_fn "
-                    "and worker_init_fn: their classes must be importable there (defined at module level, not "
-                    "under `if __name__ == '__main__':`). Its own error output is above.")
         else:
             hint = " Its own error output, if any, is above."
         raise RuntimeError(f"DataLoader worker {wid} (pid {p.pid}) exited unexpectedly ({how}).{hint}")

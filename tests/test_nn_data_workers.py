@@ -307,3 +307,47 @@ def test_spawn_start_method():
 
     with pytest.raises(TypeError, match="must be picklable.*Local"):
         list(DataLoader(Local(), num_workers=1, multiprocessing_context="spawn", timeout=T))
+    # pickles here but can't be rebuilt in the worker: the worker's error is raised here, not a bare exit
+    with pytest.raises(ImportError, match=r"(?s)while unpickling the data set.*no module for this class"):
+        list(DataLoader(Unloadable(), num_workers=1, multiprocessing_context="spawn", timeout=T))
+
+
+def _fail_to_rebuild():
+    raise ImportError("no module for this class in the worker")
+
+
+class Unloadable(Items):
+    def __init__(self):
+        super().__init__(3)
+
+    def __reduce__(self):
+        return _fail_to_rebuild, ()
+
+
+BASE = ag.arange(12.0).reshape(4, 3)
+
+
+class Views(Dataset):
+    """Samples are views of one tensor, sent unbatched: each crosses the process boundary as it is."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return {"row": BASE[i], "leaf": ag.tensor([float(i)], requires_grad=True)}
+
+
+class NonLeaf(Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return ag.tensor([1.0], requires_grad=True) * 2
+
+
+def test_tensors_cross_processes_as_arrays():
+    got = list(DataLoader(Views(), batch_size=None, num_workers=2, timeout=T))
+    assert [b["row"].tolist() for b in got] == BASE.tolist()
+    assert all(b["leaf"].requires_grad and b["leaf"].grad_fn is None for b in got)
+    with pytest.raises(Exception, match="requires grad and is not a leaf"):
+        list(DataLoader(NonLeaf(), batch_size=None, num_workers=1, timeout=T))
