@@ -43,7 +43,7 @@ from .interop import from_dlpack
 
 # PyTorch's API around the engine: devices, dtypes, legacy constructors, sampling, ordering,
 # torch.autograd, AMP (see devices.py, dtypes.py, creation.py, random.py, ops/sort.py, autograd/)
-from .graph import inference_mode, set_detect_anomaly, is_anomaly_enabled
+from .graph import inference_mode, is_anomaly_enabled
 from .devices import (device, cuda, cpu, accelerator, backends, set_default_device, get_default_device,
                       set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
                       are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)

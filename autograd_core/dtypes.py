@@ -16,16 +16,16 @@ torch.float16``) runs, while making a tensor of one raises a TypeError that says
     Traceback (most recent call last):
     ...
     TypeError: bfloat16: NumPy has no bfloat16, so tensors here can't hold it; use float32 (or float16 to save memory)
-    >>> ag.finfo(ag.float32).eps == float(np.finfo(np.float32).eps)
-    True
 """
 from __future__ import annotations
+
+import builtins
 
 import numpy as np
 
 __all__ = ["half", "short", "int16", "int", "uint16", "uint32", "uint64", "cfloat", "cdouble", "chalf",
-           "complex32", "complex64", "complex128", "bfloat16", "finfo", "iinfo", "is_floating_point",
-           "is_complex", "UnsupportedDtype"]
+           "complex32", "complex64", "complex128", "bfloat16", "UnsupportedDtype", "type_name", "as_dtype",
+           "parse_to"]
 
 half = np.dtype(np.float16)
 short = int16 = np.dtype(np.int16)
@@ -65,36 +65,6 @@ _COMPLEX = "this engine doesn't compute with complex numbers; use two real tenso
 chalf = complex32 = UnsupportedDtype("complex32", 4, False, True, _COMPLEX)
 cfloat = complex64 = UnsupportedDtype("complex64", 8, False, True, _COMPLEX)
 cdouble = complex128 = UnsupportedDtype("complex128", 16, False, True, _COMPLEX)
-
-
-def finfo(dtype=None):
-    """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``; the default dtype
-    if none is given), as ``torch.finfo``; NumPy's ``finfo`` object."""
-    if dtype is None:
-        from .tensor import get_default_dtype
-        dtype = get_default_dtype()
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise TypeError(f"finfo: expected a floating dtype, got {dt}; use iinfo for integer dtypes")
-    return np.finfo(dt)
-
-
-def iinfo(dtype):
-    """Machine limits of an integer dtype (``min``, ``max``, ``bits``), as ``torch.iinfo``."""
-    dt = np.dtype(dtype)
-    if dt.kind not in "iu":
-        raise TypeError(f"iinfo: expected an integer dtype, got {dt}; use finfo for floating dtypes")
-    return np.iinfo(dt)
-
-
-def is_floating_point(input):  # noqa: A002  (PyTorch's argument name)
-    """True if the tensor's dtype is a floating dtype (float16/32/64)."""
-    return np.dtype(input.dtype).kind == "f"
-
-
-def is_complex(input):  # noqa: A002
-    """Always False: tensors here are never complex."""
-    return False
 
 
 # -- PyTorch's tensor type names ('torch.FloatTensor') ------------------------------------------------
@@ -141,20 +111,20 @@ def as_dtype(obj, where="dtype"):
                         f"({e})") from None
 
 
-def parse_to(args, device=None, dtype=None, non_blocking=False, copy=False, where="to"):
+def parse_to(args, device=None, dtype=None, non_blocking=False, copy=False, where="to", tensor_type=None):
     """Read PyTorch's ``to`` arguments: ``(dtype)``, ``(device)``, ``(device, dtype)``, ``(tensor)`` with
     optional positional ``non_blocking, copy`` after them, or keywords. Checks the device (only the
-    CPU) and returns ``(dtype or None, copy)``."""
+    CPU) and returns ``(dtype or None, copy)``. ``tensor_type``: the Tensor class (an argument of that
+    type gives its dtype)."""
     from .devices import check_device, is_device
-    from .tensor import Tensor
     flags = []
     for a in args:
         if isinstance(a, bool):
             flags.append(a)
-        elif isinstance(a, Tensor):
+        elif tensor_type is not None and isinstance(a, tensor_type):
             dtype = a.dtype
-        elif is_device(a):
-            device = a
+        elif is_device(a) or isinstance(a, (builtins.int, np.integer)):
+            device = a  # a bare int is a CUDA ordinal, as in PyTorch
         elif a is None:
             continue
         else:

@@ -335,7 +335,7 @@ class Tensor:
         tensor([1., 2.], dtype=float64)
         """
         from .dtypes import parse_to
-        dt, copy = parse_to(args, device, dtype, non_blocking, copy, "to")
+        dt, copy = parse_to(args, device, dtype, non_blocking, copy, "to", Tensor)
         out = self if dt is None or dt == self._data.dtype else self.astype(dt)
         return out.clone() if copy and out is self else out
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import autograd_grad as _autograd_grad, backward as _backward
-from ..anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from ..anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly as _set_detect_anomaly
 from ..modes import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ..tensor import Tensor, make, tensor
 from ..testing import gradcheck, gradgradcheck
@@ -77,6 +77,22 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if len(grads) != len(roots):
         raise ValueError(f"backward: got {len(grads)} grad_tensors for {len(roots)} tensors")
     _backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+
+class set_detect_anomaly:
+    """``set_detect_anomaly(mode, check_nan=True)``: turn anomaly detection on or off (this thread); as a
+    context manager it restores the previous setting on exit (PyTorch's ``torch.autograd.set_detect_anomaly``)."""
+
+    def __init__(self, mode, check_nan=True):
+        self._prev = is_anomaly_enabled()
+        _set_detect_anomaly(bool(mode) and bool(check_nan))
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        _set_detect_anomaly(self._prev)
+        return False
 
 
 def Variable(data, requires_grad=False, volatile=False):  # noqa: N802  (PyTorch's name)

@@ -300,7 +300,7 @@ def _rule(g, ans, *inputs, needs, _packed, _spec):
 def _op_of(cls):
     if cls.__dict__.get("_op") is None:
         name = f"autograd.Function:{cls.__module__}.{cls.__qualname__}"
-        cls._op = defop(name, _forward, vjp=_rule, uses=(), shown=())
+        cls._op = defop(name, _forward, vjp=_rule, uses=(), hidden=("_packed", "_spec"))
         OPS[name].backward_name = f"{cls.__name__}Backward"
     return cls._op
 

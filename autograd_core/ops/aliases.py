@@ -1,7 +1,10 @@
 """PyTorch's spellings of what the engine already has: ``t.t()``, ``t.nelement()``,
 ``t.element_size()``, ``t.stride()``, ``t.storage_offset()``, ``t.data_ptr()``,
 ``t.is_contiguous()``, ``t.split``/``t.chunk``, ``t.type_as``, ``t.sum(dtype=...)``, and the
-functions ``numel``, ``is_tensor``, ``t`` and ``cumprod``.
+functions ``numel``, ``is_tensor``, ``t``, ``cumprod``, ``finfo``, ``iinfo``, ``is_floating_point``.
+
+    >>> ag.finfo(ag.float32).bits, ag.iinfo(ag.int8).max
+    (32, 127)
 
 Memory-layout answers describe the NumPy array under the tensor, in elements (as PyTorch counts).
 """
@@ -11,12 +14,12 @@ import inspect
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, get_default_dtype
 from . import reduce as _reduce
 from . import shape as _shape
 from .registry import method
 
-__all__ = ["t", "numel", "is_tensor", "cumprod"]
+__all__ = ["t", "numel", "is_tensor", "cumprod", "finfo", "iinfo", "is_floating_point", "is_complex"]
 
 
 def t(input):  # noqa: A002  (PyTorch's argument name)
@@ -71,6 +74,35 @@ def cumprod(input, dim, *, dtype=None):  # noqa: A002
     for i in range(1, n):
         parts.append(parts[-1] * x[lead + (slice(i, i + 1),)])
     return _shape.cat(parts, axis) if n > 1 else parts[0].clone()
+
+
+def finfo(dtype=None):
+    """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``; the default dtype
+    if none is given), as ``torch.finfo``; NumPy's ``finfo`` object."""
+    if dtype is None:
+        dtype = get_default_dtype()
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"finfo: expected a floating dtype, got {dt}; use iinfo for integer dtypes")
+    return np.finfo(dt)
+
+
+def iinfo(dtype):
+    """Machine limits of an integer dtype (``min``, ``max``, ``bits``), as ``torch.iinfo``."""
+    dt = np.dtype(dtype)
+    if dt.kind not in "iu":
+        raise TypeError(f"iinfo: expected an integer dtype, got {dt}; use finfo for floating dtypes")
+    return np.iinfo(dt)
+
+
+def is_floating_point(input):  # noqa: A002  (PyTorch's argument name)
+    """True if the tensor's dtype is a floating dtype (float16/32/64)."""
+    return np.dtype(input.dtype).kind == "f"
+
+
+def is_complex(input):  # noqa: A002
+    """Always False: tensors here are never complex."""
+    return False
 
 
 # -- Tensor methods ---------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     each value occurs (all int64), as PyTorch. No gradient.
 
     >>> ag.unique(ag.tensor([3, 1, 1, 2]), return_counts=True)
-    (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    (tensor([1, 2, 3]), tensor([2, 1, 1]))
     """
     x = _as_tensor(input, "unique")
     a = x._data
@@ -219,7 +219,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
     probability density. Float results in the input's dtype, as PyTorch. No gradient.
 
     >>> ag.histogram(ag.tensor([1.0, 2.0, 1.0]), bins=4, range=(0.0, 3.0))
-    histogram(hist=tensor([0., 2., 0., 1.]), bin_edges=tensor([0.0000, 0.7500, 1.5000, 2.2500, 3.0000]))
+    histogram(hist=tensor([0., 2., 1., 0.]), bin_edges=tensor([0.0000, 0.7500, 1.5000, 2.2500, 3.0000]))
     """
     x = _as_tensor(input, "histogram")
     a = _float_input(x, "histogram")
