@@ -120,6 +120,7 @@ def measure(steps_by_name, steps, warmup):
         t = _clock()
         loss0 = step()
         res[name] = dict(first_ms=(_clock() - t) * 1e3, loss0=loss0)
+    harness.settle()   # our kernels compile in the background during the first steps
     for _ in range(warmup):
         for step in steps_by_name.values():
             step()
@@ -158,7 +159,8 @@ def worker(threads, steps, warmup, lib):
     if torch is not None:
         step, topt, tparams = theirs(x, y)
         steps_by_name["torch"] = step
-    res = {"threads": threads, "numba": HAVE_NUMBA, **measure(steps_by_name, steps, warmup)}
+    res = {"threads": threads, "numba": HAVE_NUMBA, "machine": harness.machine(),
+           **measure(steps_by_name, steps, warmup)}
     grads = [np.random.default_rng(i).standard_normal(p.shape).astype(np.float32) for i, p in
              enumerate(init_params())]
     for fused in ([True, False] if HAVE_NUMBA else [False]) if "ours" in steps_by_name else []:
@@ -212,9 +214,12 @@ def main():
         return
     print(f"MLP {'-'.join(map(str, SIZES))} (ReLU, cross-entropy, Adam) training step, batch {BATCH}, float32; "
           f"median of {a.steps} steps after {a.warmup} warm-up steps")
+    results = {}
     for n in a.threads:
-        res = harness.run_workers(os.path.abspath(__file__), n, a)
+        res = results[n] = harness.run_workers(os.path.abspath(__file__), n, a)
         o = res["ours"]
+        if n == a.threads[0]:
+            print(res["machine"] + ("; with one busy neighbour process" if a.neighbour else ""))
         print(f"\n{n} thread(s) (numba: {res['numba']})")
         print(f"  autograd_core: {o['median_ms']:6.2f} ms/step (min {o['min_ms']:.2f})   [{_phases(o)}]   "
               f"first step {o['first_ms']:.0f} ms   loss0 {o['loss0']:.5f}")
@@ -228,6 +233,7 @@ def main():
             print(f"  ours/PyTorch:  {o['median_ms'] / t['median_ms']:.2f}")
         else:
             print("  (PyTorch not installed: no comparison)")
+    harness.dump(a, results)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=300)
     p.add_argument("--rounds", type=int, default=5, help="alternate ours/torch this many times")
+    p.add_argument("--json", help="also write the figures (us per op) to this file")
     a = p.parse_args(argv)
     try:
         import torch  # noqa: F401
@@ -94,6 +95,10 @@ def main(argv=None):
         print(f"ratio ours/pytorch: {us_ours / us_torch:.2f}  (target <= 0.6)")
     else:
         print("pytorch not installed: no ratio")
+    if a.json:
+        import json
+        with open(a.json, "w") as f:
+            json.dump({"ours_us": us_ours, "torch_us": us_torch if have_torch else None}, f)
 
 
 if __name__ == "__main__":

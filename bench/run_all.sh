@@ -1,16 +1,54 @@
 #!/usr/bin/env bash
-# Run every benchmark, pinned to two cores (CORES="2,3" by default) so that 1 and 2 threads mean
-# what they say on a bigger machine. Output also goes to $OUT/ when OUT is set.
-set -u
+# Run every benchmark (overhead, mlp, lenet5, gpt; 1 and 2 threads) and print one table of ours vs PyTorch
+# with the CPU model and SIMD level. Fails (non-zero exit, the failing output shown) when a benchmark fails.
+#
+#   bench/run_all.sh                    # the project's venv (or $PYTHON, or python3)
+#   NEIGHBOUR=1 bench/run_all.sh        # with one busy process beside the benchmarks
+#   ISA=avx2 bench/run_all.sh           # Numba, OpenBLAS and PyTorch limited to AVX2
+#   CORES=0,1 OUT=/tmp/b bench/run_all.sh
+#
+# On a machine with more than two CPUs the runs are pinned to two of them (the last two this process may
+# use, or $CORES) so that 1 and 2 threads mean what they say; with two or fewer nothing is pinned.
+set -euo pipefail
 cd "$(dirname "$0")/.."
-export PYTHONPATH=$PWD
-CORES=${CORES:-2,3}
+ROOT=$PWD
+export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
+if [ -n "${PYTHON:-}" ]; then PY=$PYTHON
+elif [ -x "$ROOT/.venv/bin/python" ]; then PY=$ROOT/.venv/bin/python
+else PY=$(command -v python3)
+fi
+"$PY" -c "import autograd_core" || { echo "run_all.sh: $PY cannot import autograd_core (set PYTHON=...)" >&2; exit 1; }
 OUT=${OUT:-/tmp/bench-out}
 mkdir -p "$OUT"
-python3 -c "import numpy, numba, sys; print('python', sys.version.split()[0], 'numpy', numpy.__version__, 'numba', numba.__version__)"
-python3 -c "import torch; print('torch', torch.__version__)" 2>/dev/null || echo "torch not installed"
-lscpu 2>/dev/null | grep -E "Model name" || true
-for b in overhead mlp lenet5; do
-  echo "== bench/$b.py (cores $CORES)"
-  taskset -c "$CORES" python3 "bench/$b.py" 2>&1 | tee "$OUT/$b.txt"
-done
+CORES=${CORES:-$("$PY" -c "import os; c = sorted(os.sched_getaffinity(0)); print(','.join(map(str, c[-2:])) if len(c) > 2 else '')")}
+PIN=()
+if [ -n "$CORES" ]; then
+  if command -v taskset >/dev/null; then PIN=(taskset -c "$CORES"); else echo "(taskset not found: not pinned)"; fi
+fi
+EXTRA=()
+[ "${NEIGHBOUR:-0}" = 1 ] && EXTRA+=(--neighbour)
+[ -n "${ISA:-}" ] && EXTRA+=(--isa "$ISA")
+"$PY" -c "import numpy, sys; print('python', sys.version.split()[0], 'numpy', numpy.__version__)"
+"$PY" -c "import numba; print('numba', numba.__version__)" 2>/dev/null || echo "numba not installed"
+"$PY" -c "import torch; print('torch', torch.__version__)" 2>/dev/null || echo "torch not installed"
+echo "cores: ${CORES:-all} (${PIN[*]:-not pinned})"
+run() {
+  local name=$1; shift
+  echo "== bench/$name.py $*"
+  if ! "${PIN[@]}" "$PY" "bench/$name.py" "$@" --json "$OUT/$name.json" > "$OUT/$name.txt" 2>&1; then
+    cat "$OUT/$name.txt"
+    echo "run_all.sh: bench/$name.py failed" >&2
+    exit 1
+  fi
+  cat "$OUT/$name.txt"
+}
+rm -f "$OUT"/*.json
+if [ "${NEIGHBOUR:-0}" = 1 ] || [ -n "${ISA:-}" ]; then
+  echo "(overhead.py runs on its own: no --neighbour/--isa there)"
+fi
+run overhead
+run mlp "${EXTRA[@]}" ${MLP_ARGS:-}
+run lenet5 "${EXTRA[@]}" ${LENET_ARGS:-}
+run gpt "${EXTRA[@]}" ${GPT_ARGS:-}
+echo
+"$PY" bench/table.py "$OUT" | tee "$OUT/table.md"

@@ -1,20 +1,32 @@
 """The Numba kernels against their pure-numpy fallbacks (both paths must agree), the fallback-only
-run (AUTOGRAD_CORE_NO_NUMBA=1) end to end, and the scratch-buffer pool."""
+run (AUTOGRAD_CORE_NO_NUMBA=1) end to end, the scratch-buffer pool, lazy compilation (background,
+warnings, a read-only install), and the batched BLAS matmul."""
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
+from autograd_core import kernels
 from autograd_core.kernels import HAVE_NUMBA, scratch
+from autograd_core.kernels import index as kindex
 from autograd_core.kernels import activation as kact
 from autograd_core.kernels import blas as kblas
 from autograd_core.kernels import conv as kconv
 from autograd_core.kernels import pool as kpool
 
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
+
+
+@pytest.fixture
+def numba_now():
+    """The Numba backend, each kernel compiled on the calling thread when first needed (so it runs)."""
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    with kernels.use("numba", background=False):
+        yield
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -64,22 +76,6 @@ def test_im2col_numpy_matches_loop_and_col2im_is_its_adjoint(g):
     assert np.isclose((cols * c).sum(), (x * back).sum())
 
 
-@needs_numba
-@settings(max_examples=30)
-@given(geometries())
-def test_im2col_col2im_numba_match_numpy(g):
-    rng = np.random.default_rng(g["seed"])
-    x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"])).astype(g["dtype"])
-    for knl in (False, True):
-        np.testing.assert_array_equal(kconv.im2col_numba(x, *args(g), knl=knl),
-                                      kconv.im2col_numpy(x, *args(g), knl=knl))
-    c = rng.standard_normal((g["N"], g["C"] * g["kh"] * g["kw"], g["OH"] * g["OW"])).astype(g["dtype"])
-    a = kconv.col2im_numba(c, g["C"], g["H"], g["W"], *args(g))
-    b = kconv.col2im_numpy(c, g["C"], g["H"], g["W"], *args(g))
-    assert a.dtype == b.dtype == g["dtype"]
-    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
-
-
 @st.composite
 def pool_geometries(draw):
     g = draw(geometries())
@@ -107,10 +103,9 @@ def pool_input(g):
     return x
 
 
-@needs_numba
-@settings(max_examples=40)
-@given(pool_geometries())
-def test_maxpool_numba_matches_numpy(g):
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(g=pool_geometries())
+def test_maxpool_numba_matches_numpy(numba_now, g):
     x = pool_input(g)
     geo = (g["kh"], g["kw"], g["sh"], g["sw"], g["pt"], g["pl"], g["dh"], g["dw"], g["OH"], g["OW"])
     o1, i1 = kpool.maxpool2d_numba(x, *geo)
@@ -129,8 +124,8 @@ def test_fallback_only_run_end_to_end():
     """With AUTOGRAD_CORE_NO_NUMBA=1 the numpy fallbacks serve conv, pooling and their gradients."""
     code = r"""
 import numpy as np, autograd_core as ag
-from autograd_core.kernels import HAVE_NUMBA, conv, pool
-assert not HAVE_NUMBA and conv.im2col is conv.im2col_numpy and pool.maxpool2d is pool.maxpool2d_numpy
+from autograd_core import kernels
+assert not kernels.HAVE_NUMBA and kernels.backend() == "numpy"
 rng = np.random.default_rng(0)
 x = ag.tensor(rng.standard_normal((2, 3, 9, 8)), requires_grad=True)
 w = ag.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
@@ -145,9 +140,9 @@ print(repr(float(y._data.sum())), repr(float(x.grad._data.sum())), repr(float(w.
     if not HAVE_NUMBA:
         return
     env["AUTOGRAD_CORE_NO_NUMBA"] = "0"
-    normal = subprocess.run([sys.executable, "-c", code.replace("assert not HAVE_NUMBA", "assert HAVE_NUMBA")
-                             .replace(" and conv.im2col is conv.im2col_numpy and pool.maxpool2d is "
-                                      "pool.maxpool2d_numpy", "")],
+    normal = subprocess.run([sys.executable, "-c", code.replace(
+        'assert not kernels.HAVE_NUMBA and kernels.backend() == "numpy"',
+        'assert kernels.HAVE_NUMBA and kernels.backend() == "numba"; kernels.use("numba", background=False)')],
                             env=env, capture_output=True, text=True, timeout=300)
     assert normal.returncode == 0, normal.stderr
     np.testing.assert_allclose([float(v) for v in fallback.stdout.split()],
@@ -174,9 +169,17 @@ def test_scratch_pool_reuses_buffers():
     scratch.clear()
 
 
-def test_training_steps_reuse_scratch_and_do_not_grow():
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_training_steps_reuse_scratch_and_do_not_grow(backend):
     """After a warm-up step, repeated conv forward/backward take every column buffer from the pool."""
     import autograd_core as ag
+    if backend == "numba" and not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    with kernels.use(backend, background=False):
+        _steps_reuse_scratch(ag)
+
+
+def _steps_reuse_scratch(ag):
     rng = np.random.default_rng(0)
     x = ag.tensor(rng.standard_normal((16, 3, 20, 20)).astype(np.float32))
     w = ag.tensor(rng.standard_normal((8, 3, 5, 5)).astype(np.float32), requires_grad=True)
@@ -194,10 +197,9 @@ def test_training_steps_reuse_scratch_and_do_not_grow():
     assert {k: len(v) for k, v in scratch._free.items()} == sizes
 
 
-@needs_numba
 @pytest.mark.parametrize("special", ["none", "ties", "nan", "-inf"])
 @pytest.mark.parametrize("s, H, W", [((2, 2), 8, 9), ((1, 1), 5, 4), ((2, 1), 7, 6), ((3, 2), 2, 5)])
-def test_maxpool_2x2_fast_path_matches_numpy(special, s, H, W):
+def test_maxpool_2x2_fast_path_matches_numpy(numba_now, special, s, H, W):
     g = dict(N=2, C=3, H=H, W=W, dtype=np.float32, seed=1, special=special)
     x = pool_input(g)
     OH, OW = (H - 2) // s[0] + 1, (W - 2) // s[1] + 1
@@ -208,124 +210,151 @@ def test_maxpool_2x2_fast_path_matches_numpy(special, s, H, W):
     np.testing.assert_array_equal(i1, i2)
 
 
-# -- 2-D matmul in blocks over Numba's threads --------------------------------------------------------
-@pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
-@settings(max_examples=40, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.booleans(), st.booleans(),
-       st.sampled_from(["c", "t", "strided", "rowpad"]), st.sampled_from([np.float32, np.float64]),
-       st.sampled_from([1, 64, 5000]), st.booleans(), st.integers(0, 2 ** 16))
-def test_blocked_matmul_matches_numpy(n, k, m, ta, tb, layout, dtype, limit, control, seed):
-    """Any operand layout (C, transposed, strided, rows padded), split into one block per thread (BLAS set to
-    one thread) or, without that control, into blocks of at most ``limit`` multiply-adds, gives numpy's
-    product."""
-    rng = np.random.default_rng(seed)
+# -- matmul on the thread pool (kernels.blas) -----------------------------------------------------------
+def _operand(rng, shape, layout, dtype):
+    """An array of ``shape`` in a given memory layout: C order, last two dims transposed in memory,
+    strided (every other element), rows padded, or broadcast (a batch dim of stride 0)."""
+    if layout == "t":
+        a = np.ascontiguousarray(rng.standard_normal(shape).swapaxes(-1, -2)).swapaxes(-1, -2)
+    elif layout == "strided":
+        a = rng.standard_normal(shape[:-2] + (2 * shape[-2], 3 * shape[-1]))[..., ::2, ::3]
+    elif layout == "rowpad":
+        a = rng.standard_normal(shape[:-1] + (shape[-1] + 3,))[..., :shape[-1]]
+    elif layout == "bcast" and len(shape) > 2:
+        a = np.broadcast_to(rng.standard_normal((1,) + shape[1:]), shape)
+    else:
+        a = rng.standard_normal(shape)
+    return a.astype(dtype, copy=False) if a.dtype != dtype else a
 
-    def operand(r, c, t):
-        if layout == "strided":
-            a = rng.standard_normal((2 * r, 3 * c))[::2, ::3]
-        elif layout == "rowpad":
-            a = rng.standard_normal((r, c + 3))[:, :c]
-        else:
-            a = rng.standard_normal((c, r)).T if t else rng.standard_normal((r, c))
-        if layout in ("strided", "rowpad"):
-            return a.astype(dtype, copy=False)
-        return np.ascontiguousarray(a.T, dtype=dtype).T if t else a.astype(dtype)
-    a, b = operand(n, k, ta), operand(k, m, tb)
-    old_limit, old_threads = kblas.MAX_SINGLE_THREAD_WORK, kblas.numba.get_num_threads()
-    old_control = kblas._CONTROL
-    kblas.MAX_SINGLE_THREAD_WORK = limit
-    kblas._CONTROL = old_control if control else None
-    kblas.numba.set_num_threads(min(2, kblas.numba.config.NUMBA_NUM_THREADS))
+
+@pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 70), st.integers(1, 70), st.integers(1, 70),
+       st.sampled_from(["c", "t", "strided", "rowpad", "bcast"]), st.sampled_from(["c", "t", "strided", "bcast"]),
+       st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]), st.booleans(), st.integers(0, 2 ** 16))
+def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, seed):
+    """Any batch shape (none, broadcast), operand layout and thread count gives numpy's product; the size
+    threshold is lowered so that small draws take the pool path too."""
+    rng = np.random.default_rng(seed)
+    a = _operand(rng, tuple(batch) + (n, k), la, dtype)
+    b = _operand(rng, (k, m) if b2d else tuple(batch) + (k, m), lb, dtype)
+    old_t, old_min = kernels.get_num_threads(), kblas.MIN_WORK
+    kernels.set_num_threads(threads)
+    kblas.MIN_WORK = 1
     try:
         got = kblas.matmul(a, b)
     finally:
-        kblas.MAX_SINGLE_THREAD_WORK = old_limit
-        kblas._CONTROL = old_control
-        kblas.numba.set_num_threads(old_threads)
+        kernels.set_num_threads(old_t)
+        kblas.MIN_WORK = old_min
     want = np.matmul(a, b)
-    assert got.dtype == want.dtype and got.shape == want.shape == (n, m)
-    tol = 1e-5 if dtype == np.float32 else 1e-13
+    assert got.dtype == want.dtype and got.shape == want.shape
+    tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()) * k)
 
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
-def test_blocked_matmul_serves_matmul_and_linear_ops(monkeypatch):
-    """ag.matmul / ag.linear on 2-D operands (and their gradients) go through the blocked product."""
+def test_pool_matmul_serves_matmul_linear_and_attention(numba_now, monkeypatch):
+    """ag.matmul (batched, transposed views), ag.linear on 3-D input and their gradients run the pool kernel."""
     import autograd_core as ag
     calls = []
-    real = kblas._gemm_blocks
+    real = kblas._gemm_batch_k
 
-    def spy(*args):
-        calls.append(args[8:11])      # n, m, k
-        return real(*args)
-    monkeypatch.setattr(kblas, "_gemm_blocks", spy)
-    monkeypatch.setattr(kblas, "MAX_SINGLE_THREAD_WORK", 100)
-    old = kblas.numba.get_num_threads()
-    kblas.numba.set_num_threads(min(2, kblas.numba.config.NUMBA_NUM_THREADS))
-    try:
-        rng = np.random.default_rng(0)
-        x = ag.tensor(rng.standard_normal((7, 5)), requires_grad=True)
-        w = ag.tensor(rng.standard_normal((4, 5)), requires_grad=True)
-        y = ag.linear(x, w) + x @ w.T
-        y.sum().backward()
-    finally:
-        kblas.numba.set_num_threads(old)
-    if kblas.numba.config.NUMBA_NUM_THREADS >= 2:
-        assert (7, 4, 5) in calls and len(calls) >= 4
-    np.testing.assert_allclose(y._data, 2 * x._data @ w._data.T, rtol=1e-12)
-    np.testing.assert_allclose(x.grad._data, 2 * np.ones((7, 4)) @ w._data, rtol=1e-12)
-    np.testing.assert_allclose(w.grad._data, 2 * np.ones((7, 4)).T @ x._data, rtol=1e-12)
+    class Spy:
+        def get(self, key, args):
+            calls.append(args[3:6])      # m, n, k
+            return real.get(key, args)
+    monkeypatch.setattr(kblas, "_gemm_batch_k", Spy())
+    monkeypatch.setattr(kblas, "MIN_WORK", 1)
+    rng = np.random.default_rng(0)
+    x = ag.tensor(rng.standard_normal((2, 7, 5)), requires_grad=True)
+    w = ag.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    q = ag.tensor(rng.standard_normal((2, 3, 6, 4)), requires_grad=True)
+    y = ag.linear(x, w)
+    att = q @ q.transpose(-2, -1)
+    (y.sum() + att.sum()).backward()
+    assert (14, 4, 5) in calls and (6, 6, 4) in calls and len(calls) >= 5
+    np.testing.assert_allclose(y._data, x._data @ w._data.T, rtol=1e-12)
+    np.testing.assert_allclose(w.grad._data, np.ones((14, 4)).T @ x._data.reshape(14, 5), rtol=1e-12)
+    qd = q._data
+    np.testing.assert_allclose(q.grad._data, 2 * np.ones((2, 3, 6, 6)) @ qd, rtol=1e-12)
 
 
-# -- ReLU kernels -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("size", [kact.MIN_SIZE - 1, kact.MIN_SIZE, 3 * kact.MIN_SIZE + 7])
-def test_relu_kernels_match_numpy(dtype, size):
-    """One-pass ReLU and ReLU-gradient kernels (above MIN_SIZE) give numpy's values, NaN and +-0 included."""
-    rng = np.random.default_rng(size)
-    x = rng.standard_normal(size).astype(dtype)
+# -- elementwise kernels ----------------------------------------------------------------------------
+def _specials(x):
     x[::97] = np.nan
     x[1::101] = 0.0
     x[2::103] = -0.0
     x[3::107] = np.inf
     x[4::109] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [kact.RELU_MIN_SIZE - 1, 3 * kact.RELU_MIN_SIZE + 7])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_relu_kernels_match_numpy(numba_now, dtype, size, threads):
+    """One-pass ReLU and ReLU-gradient kernels give the numpy formulas' values, NaN and +-0 included, at any
+    thread count."""
+    rng = np.random.default_rng(size)
+    x = _specials(rng.standard_normal(size).astype(dtype))
     g = rng.standard_normal(size).astype(dtype)
-    old = kact.numba.get_num_threads() if HAVE_NUMBA else None
-    for threads in ([1, min(2, kact.numba.config.NUMBA_NUM_THREADS)] if HAVE_NUMBA else [None]):
-        if threads:
-            kact.numba.set_num_threads(threads)
+    old = kernels.get_num_threads()
+    kernels.set_num_threads(threads)
+    try:
         y, gx = kact.relu(x), kact.relu_grad(g, x)
-        np.testing.assert_array_equal(y, np.maximum(x, 0))
-        np.testing.assert_array_equal(gx, g * (x > 0))
-        assert y.dtype == gx.dtype == dtype
-    if old:
-        kact.numba.set_num_threads(old)
-    # other layouts and shapes fall back to numpy
-    x2 = rng.standard_normal((4, size // 2 + 1)).astype(dtype)[:, ::2]
+    finally:
+        kernels.set_num_threads(old)
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    np.testing.assert_array_equal(gx, np.where(x <= 0, 0, g))     # at NaN the gradient passes, as PyTorch
+    assert y.dtype == gx.dtype == dtype
+    x2 = rng.standard_normal((4, size // 2 + 1)).astype(dtype)[:, ::2]     # other layouts: numpy
     np.testing.assert_array_equal(kact.relu(x2), np.maximum(x2, 0))
-    np.testing.assert_array_equal(kact.relu_grad(x2 * 2, x2), 2 * x2 * (x2 > 0))
 
 
-def test_relu_op_on_a_big_array_uses_the_kernels_and_is_right(monkeypatch):
-    import autograd_core as ag
-    calls = []
-    if HAVE_NUMBA:
-        for name in ("_relu_nb", "_relu_grad_nb"):
-            real = getattr(kact, name)
-            monkeypatch.setattr(kact, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
-    rng = np.random.default_rng(1)
-    x = ag.tensor(rng.standard_normal((4, 8, 48, 48)).astype(np.float32), requires_grad=True)
-    assert x.size >= kact.MIN_SIZE
-    g = rng.standard_normal(x.shape).astype(np.float32)
-    y = ag.relu(x)
-    y.backward(g)
-    np.testing.assert_array_equal(y._data, np.maximum(x._data, 0))
-    np.testing.assert_array_equal(x.grad._data, np.where(x._data > 0, g, 0))
-    assert calls == (["_relu_nb", "_relu_grad_nb"] if HAVE_NUMBA else [])
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 4e-7), (np.float64, 1e-15)])
+def test_gelu_and_erf_kernels_match_the_exact_values(numba_now, dtype, tol):
+    """GELU, its gradient and erf from the kernels are within ``tol`` (absolute, scaled by |x| and |g|) of
+    scipy's float64 erf, over the whole range, signed zeros, infinities and NaN included."""
+    from scipy.special import erf
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(50_000) * 4).astype(dtype)
+    x[:8] = [0.0, -0.0, 1e-30, -1e-30, 30.0, -30.0, 1e4, -1e4]
+    x = _specials(x)
+    g = rng.standard_normal(x.size).astype(dtype)
+    xd = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        cdf = 0.5 * (1 + erf(xd / np.sqrt(2)))
+        pdf = np.exp(-0.5 * xd * xd) / np.sqrt(2 * np.pi)
+        want_y = xd * cdf
+        want_g = g * (cdf + xd * pdf)
+    y, gx, e = kact.gelu(x), kact.gelu_grad(g, x), kact.erf(x)
+    assert y.dtype == gx.dtype == e.dtype == dtype
+    fin = np.isfinite(xd)
+    scale = np.maximum(1.0, np.abs(xd))
+    assert np.all(np.abs(y - want_y)[fin] <= tol * scale[fin])
+    assert np.all(np.abs(gx - want_g)[fin] <= tol * (scale * np.maximum(1.0, np.abs(g)))[fin])
+    np.testing.assert_allclose(e, erf(xd).astype(dtype), rtol=0, atol=1e-6 if dtype == np.float32 else 1e-15)
+    assert np.all(np.isnan(y[np.isnan(xd)])) and np.all(np.isfinite(y[fin])) and np.all(y[x == np.inf] == np.inf)
 
 
-@pytest.mark.skipif(kblas._CONTROL is None, reason="no thread control for this BLAS")
+def test_add_rows_matches_add_at(numba_now):
+    """The embedding gradient's row scatter-add equals np.add.at, repeats and negative ids included."""
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):
+        ids = rng.integers(-9, 9, (6, 7))
+        g = rng.standard_normal((6, 7, 4, 3)).astype(dtype)
+        z = np.zeros((9, 4, 3), dtype)
+        assert kindex.add_rows(z, ids, g)
+        want = np.zeros_like(z)
+        np.add.at(want, ids, g)
+        np.testing.assert_allclose(z, want, rtol=1e-6)
+    assert not kindex.add_rows(np.zeros((3, 2)), np.array([3]), np.ones((1, 2)))   # out of range: numpy raises
+
+
+@needs_numba
 def test_single_threaded_blocks_nest_and_restore_the_blas_thread_count():
+    if kblas._CONTROL is None:
+        pytest.skip("no thread control for this BLAS")
     get, set_ = kblas._CONTROL
     before = get()
     try:
@@ -342,3 +371,84 @@ def test_single_threaded_blocks_nest_and_restore_the_blas_thread_count():
         assert get() == 3
     finally:
         set_(before)
+
+
+# -- lazy compilation -----------------------------------------------------------------------------------
+def _run(code, **env_changes):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for k, v in env_changes.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+
+
+@needs_numba
+def test_background_compile_serves_numpy_first_then_the_kernel(tmp_path):
+    """With an empty cache the first call runs numpy (no waiting), the kernel compiles meanwhile, a compile
+    over a second warns once per kernel, and after ``wait()`` the kernel serves the op (same values)."""
+    code = r"""
+import time, warnings, numpy as np
+warnings.simplefilter("always")
+from autograd_core import kernels
+from autograd_core.kernels import activation as kact
+kernels.compile.ANNOUNCE_AFTER_S = 0.0
+x = np.linspace(-3, 3, 5000).astype(np.float64)
+t = time.perf_counter()
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    y0 = kact.gelu(x)
+    first = time.perf_counter() - t
+    assert not kact._gelu_k.ready, "compiled already?"
+    assert kernels.wait(300)
+    y1 = kact.gelu(x); y2 = kact.gelu(x)
+    time.sleep(0.1)
+msgs = [str(m.message) for m in w if issubclass(m.category, kernels.KernelCompileWarning)]
+assert len(msgs) == 1 and "'gelu'" in msgs[0] and "float64" in msgs[0], msgs
+assert "d" in kact._gelu_k.ready, kact._gelu_k
+np.testing.assert_allclose(y0, y1, rtol=1e-12)
+assert first < 1.0, first
+print("ok")
+"""
+    r = _run(code, NUMBA_CACHE_DIR=str(tmp_path))
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
+
+
+@needs_numba
+def test_read_only_install_imports_and_runs_a_conv_step(tmp_path):
+    """The package copied to a read-only folder, with no writable home and no NUMBA_CACHE_DIR: import works
+    and a conv training step runs its kernels, compiled in memory."""
+    import shutil
+    import stat
+    site = tmp_path / "site"
+    shutil.copytree(os.path.join(ROOT, "autograd_core"), site / "autograd_core",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    home = tmp_path / "home"
+    home.mkdir()
+    for p in [site, home, *site.rglob("*")]:
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    code = r"""
+import os, numpy as np
+import autograd_core as ag
+assert os.path.dirname(ag.__file__).startswith(os.environ["SITE"]), ag.__file__
+ag.kernels.use("numba", background=False)
+rng = np.random.default_rng(0)
+x = ag.tensor(rng.standard_normal((2, 3, 8, 8)).astype(np.float32))
+w = ag.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
+ag.max_pool2d(ag.relu(ag.conv2d(x, w)), 2).sum().backward()
+from autograd_core.kernels import conv
+assert conv._conv_images.ready and conv._conv_t_images.ready or conv._conv_images.ready, conv._conv_images
+print(float(w.grad.sum()))
+"""
+    try:
+        env = dict(os.environ, PYTHONPATH=str(site), HOME=str(home), SITE=str(site), PYTHONDONTWRITEBYTECODE="1")
+        env.pop("NUMBA_CACHE_DIR", None)
+        env.pop("XDG_CACHE_HOME", None)
+        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
+                           cwd=str(home))
+    finally:
+        for p in [site, home, *site.rglob("*")]:
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert np.isfinite(float(r.stdout.split()[-1]))

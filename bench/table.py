@@ -1,0 +1,43 @@
+"""Print one table from the JSON files that bench/run_all.sh collected: ours vs PyTorch per benchmark and
+thread count, with the machine line.
+
+    python bench/table.py OUTDIR
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+ROWS = [("mlp", "MLP 784-256-128-10, Adam, batch 128"), ("lenet5", "LeNet-5, SGD+momentum, batch 64"),
+        ("gpt", "char GPT (2x128, ctx 64, batch 16), AdamW")]
+
+
+def main(out):
+    machine = None
+    lines = ["| benchmark | threads | ours | PyTorch | ours / PyTorch |", "|---|---|---|---|---|"]
+    path = os.path.join(out, "overhead.json")
+    if os.path.exists(path):
+        o = json.load(open(path))
+        ratio = f"**{o['ours_us'] / o['torch_us']:.2f}**" if o.get("torch_us") else "-"
+        torch_us = f"{o['torch_us']:.2f} us/op" if o.get("torch_us") else "-"
+        lines.append(f"| overhead: 100-op chain on 4 elements | 1 | {o['ours_us']:.2f} us/op | {torch_us} | {ratio} |")
+    for name, desc in ROWS:
+        path = os.path.join(out, f"{name}.json")
+        if not os.path.exists(path):
+            continue
+        for n, res in json.load(open(path)).items():
+            machine = machine or res.get("machine")
+            o, t = res["ours"], res.get("torch")
+            first = f" (first step {o['first_ms'] / 1e3:.1f} s)" if o.get("first_ms", 0) > 1000 else ""
+            if t:
+                lines.append(f"| {desc} | {n} | {o['median_ms']:.2f} ms{first} | {t['median_ms']:.2f} ms | "
+                             f"**{o['median_ms'] / t['median_ms']:.2f}** |")
+            else:
+                lines.append(f"| {desc} | {n} | {o['median_ms']:.2f} ms{first} | - | - |")
+    print(machine or "(machine unknown)")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/bench-out")
