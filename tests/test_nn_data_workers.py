@@ -68,7 +68,7 @@ class Slow(Dataset):
         return 4
 
     def __getitem__(self, i):
-        time.sleep(1.5 if i == 2 else 0)
+        time.sleep(2.5 if i == 2 else 0)
         return i
 
 
@@ -238,9 +238,9 @@ def test_dead_worker_raises_instead_of_hanging():
 
 
 def test_timeout():
-    it = iter(DataLoader(Slow(), batch_size=1, num_workers=1, timeout=0.3))
+    it = iter(DataLoader(Slow(), batch_size=1, num_workers=1, timeout=1.0))
     assert next(it).tolist() == [0] and next(it).tolist() == [1]
-    with pytest.raises(RuntimeError, match="timed out after 0.3 seconds"):
+    with pytest.raises(RuntimeError, match="timed out after 1.0 seconds"):
         next(it)
     assert all(not p.is_alive() for p in it._workers)
 
