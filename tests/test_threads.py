@@ -1,0 +1,135 @@
+"""The kernels' thread pool (kernels.threads) and thread control (ag.set_num_threads / get_num_threads),
+and that importing the package changes no environment variable and no other library's thread count."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from autograd_core.kernels import threads
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def n_threads():
+    old = ag.get_num_threads()
+    yield
+    ag.set_num_threads(old)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+@pytest.mark.parametrize("chunks", [0, 1, 2, 7, 40])
+def test_parallel_for_runs_every_chunk_once_on_distinct_thread_ids(n_threads, n, chunks):
+    ag.set_num_threads(n)
+    seen = []
+    lock = threading.Lock()
+
+    def fn(i, tid, out):
+        with lock:
+            seen.append((i, tid, threading.get_ident()))
+        out[i] += 1
+    out = np.zeros(chunks, int)
+    threads.parallel_for(fn, chunks, out)
+    assert out.tolist() == [1] * chunks
+    T = threads.team_size(chunks)
+    assert T == max(1, min(n, chunks))
+    assert all(0 <= tid < T for _, tid, _ in seen)
+    by_tid = {}
+    for _, tid, ident in seen:     # one OS thread per tid
+        by_tid.setdefault(tid, set()).add(ident)
+    assert all(len(v) == 1 for v in by_tid.values())
+    assert 0 not in by_tid or by_tid[0] == {threading.get_ident()}   # tid 0 is the caller
+
+
+def test_parallel_for_raises_a_chunks_error_and_keeps_working(n_threads):
+    ag.set_num_threads(2)
+
+    def fn(i, tid):
+        if i == 3:
+            raise KeyError("chunk 3")
+    with pytest.raises(KeyError, match="chunk 3"):
+        threads.parallel_for(fn, 8)
+    out = np.zeros(6, int)
+    threads.parallel_for(lambda i, tid, o: o.__setitem__(i, i), 6, out)
+    assert out.tolist() == list(range(6))
+
+
+def test_nested_and_concurrent_calls_run_on_their_own_thread(n_threads):
+    """A parallel_for from inside a chunk, or from another thread while the pool is busy, runs serially
+    (tid 0) and completes: no deadlock, every chunk once."""
+    ag.set_num_threads(2)
+    inner = []
+
+    def outer(i, tid):
+        res = []
+        threads.parallel_for(lambda j, t: res.append((j, t)), 3)
+        inner.append(sorted(res))
+    threads.parallel_for(outer, 4)
+    assert inner == [[(0, 0), (1, 0), (2, 0)]] * 4
+    done = []
+
+    def user_thread():
+        out = np.zeros(10, int)
+        for _ in range(50):
+            threads.parallel_for(lambda i, t, o: o.__setitem__(i, o[i] + 1), 10, out)
+        done.append(out.tolist())
+    ts = [threading.Thread(target=user_thread) for _ in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    assert done == [[50] * 10] * 3
+
+
+def test_set_num_threads_checks_its_argument(n_threads):
+    for bad in (0, -1, 1.5, "2", True):
+        with pytest.raises(ValueError, match="set_num_threads"):
+            ag.set_num_threads(bad)
+    ag.set_num_threads(3)
+    assert ag.get_num_threads() == 3
+
+
+def _run(code, **env):
+    e = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    e.update(env, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout.strip()
+
+
+def test_default_thread_count_honours_omp_then_numba_env():
+    code = "import autograd_core as ag; print(ag.get_num_threads())"
+    assert _run(code, OMP_NUM_THREADS="3") == "3"
+    assert _run(code, NUMBA_NUM_THREADS="5") == "5"
+    assert _run(code, OMP_NUM_THREADS="2", NUMBA_NUM_THREADS="5") == "2"
+    assert _run(code) == str(len(os.sched_getaffinity(0)))
+
+
+def test_import_changes_no_environment_variable_and_no_blas_thread_count():
+    """Importing autograd_core (and running a conv step and a big matmul) leaves os.environ and every BLAS /
+    OpenMP pool's thread count as they were."""
+    code = r"""
+import os, json
+before = dict(os.environ)
+from threadpoolctl import threadpool_info
+import numpy as np, scipy.linalg
+pools = lambda: sorted((d["filepath"], d["num_threads"]) for d in threadpool_info())
+p0 = pools()
+import autograd_core as ag
+ag.kernels.use("numba", background=False)
+x = ag.tensor(np.ones((4, 3, 12, 12), np.float32))
+w = ag.tensor(np.ones((5, 3, 3, 3), np.float32), requires_grad=True)
+ag.conv2d(x, w).sum().backward()
+a = ag.tensor(np.ones((300, 300), np.float32), requires_grad=True)
+(a @ a).sum().backward()
+assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())
+assert pools() == p0, (pools(), p0)
+print("ok")
+"""
+    pytest.importorskip("threadpoolctl")
+    pytest.importorskip("numba")
+    assert _run(code) == "ok"
