@@ -325,7 +325,7 @@ class Tensor:
         from .ops import shape
         return shape.astype(self, dtype)
 
-    def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False, memory_format=None):
+    def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False, memory_format=None, other=None):
         """PyTorch's ``to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (``other``'s
         dtype) or keywords. Returns ``self`` when nothing changes (a copy with ``copy=True``); a cast
         to a float dtype stays on the tape. The only device is the CPU: ``'cuda'``, ``'mps'``, ...
@@ -335,7 +335,8 @@ class Tensor:
         tensor([1., 2.], dtype=float64)
         """
         from .dtypes import parse_to
-        dt, copy = parse_to(args, device, dtype, non_blocking, copy, "to", Tensor)
+        dt, copy = parse_to(args + ((other,) if other is not None else ()), device, dtype, non_blocking, copy, "to",
+                            Tensor)
         out = self if dt is None or dt == self._data.dtype else self.astype(dt)
         return out.clone() if copy and out is self else out
 
@@ -485,7 +486,7 @@ _node.make = make
 # -- construction --------------------------------------------------------------------------
 # Every constructor takes PyTorch's ``device=`` keyword: None, "cpu" or a device object; any other
 # device raises the CPU-only error (devices.check_device).
-from .devices import _CPU, check_device as _check_device  # noqa: E402
+from .devices import _CPU, check_device as _check_device, device as _device  # noqa: E402
 
 _tensor_init = Tensor.__init__
 
@@ -598,11 +599,36 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
 
 # -- random numbers -------------------------------------------------------------------------
 class Generator:
-    """A seedable random source (wraps ``np.random.Generator``), like ``torch.Generator``."""
+    """A seedable random source (wraps ``np.random.Generator``), like ``torch.Generator``.
 
-    def __init__(self, seed=None):
+    ``Generator(seed)`` seeds it at once; ``Generator(device="cpu")`` / ``Generator("cpu")`` is PyTorch's
+    form (then ``.manual_seed(s)``). The only device is the CPU.
+    """
+
+    def __init__(self, seed=None, device=None):
+        if isinstance(seed, (str, _device)):
+            seed, device = None, seed  # Generator("cpu"), as torch
+        _check_device(device, "Generator")
         self.np = np.random.default_rng(seed)
         self._seed = seed
+
+    @property
+    def device(self):
+        return _CPU
+
+    def seed(self):
+        """Reseed from fresh OS entropy; returns the new seed."""
+        s = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self.manual_seed(s)
+        return s
+
+    def get_state(self):
+        """The NumPy bit generator's state (a dict; PyTorch gives a ByteTensor)."""
+        return self.np.bit_generator.state
+
+    def set_state(self, new_state):
+        self.np.bit_generator.state = new_state
+        return self
 
     def manual_seed(self, seed):
         self.np = np.random.default_rng(seed)

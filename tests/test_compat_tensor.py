@@ -247,3 +247,18 @@ def test_copy_and_clamp_in_place_match_torch(shape, seed):
     ours.clamp_(-0.5, 0.5).exp_().log10_()
     theirs.clamp_(-0.5, 0.5).exp_().log10_()
     np.testing.assert_allclose(ours._data, theirs.numpy(), rtol=1e-12)
+
+
+def test_generator_torch_forms():
+    g = ag.Generator(device="cpu").manual_seed(3)
+    assert g.device == "cpu" and g.initial_seed() == 3
+    assert ag.Generator("cpu").device == ag.device("cpu") and ag.Generator(ag.device("cpu")).device == "cpu"
+    state = g.get_state()
+    a = ag.rand(3, generator=g)
+    g.set_state(state)
+    np.testing.assert_array_equal(ag.rand(3, generator=g)._data, a._data)
+    s = g.seed()
+    assert g.initial_seed() == s
+    with pytest.raises(RuntimeError, match="CPU only"):
+        ag.Generator(device="cuda")
+    assert ag.ones(2).to(other=ag.zeros(1, dtype=ag.float64)).dtype == np.float64
