@@ -6,9 +6,19 @@ from hypothesis import given, settings, strategies as st
 
 import autograd_core as ag
 from autograd_core.kernels import conv as kconv
-from autograd_core.kernels import numba as _numba
 from autograd_core.ops import conv as conv_mod
+from autograd_core import kernels
 from autograd_core.testing import gradcheck, gradgradcheck
+
+
+@pytest.fixture(autouse=True, params=["numba", "numpy"])
+def backend(request):
+    """Every test here runs on both kernel backends: the Numba kernels (compiled before their first use)
+    and the numpy fallbacks."""
+    if request.param == "numba" and not kernels.HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    with kernels.use(request.param, background=False):
+        yield request.param
 
 
 # -- direct loop implementations (the specification) -------------------------------------------
@@ -280,26 +290,25 @@ def _conv_both_ways(cfg, dtype, transpose):
 @given(st.one_of(conv_configs(), transpose_configs()), st.sampled_from([np.float32, np.float64]),
        st.sampled_from([1, 2]), st.sampled_from([None, 1, 40]))
 def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit):
-    """The Numba+BLAS per-image kernels (wide columns at stride 1, plain ones otherwise, one run of images
-    per thread; each gemm cut into calls of at most ``limit`` multiply-adds when given) against
+    """The Numba+BLAS per-image kernels (wide columns at stride 1, plain ones otherwise, runs of images
+    on the thread pool; each gemm cut into calls of at most ``limit`` multiply-adds when given) against
     im2col + np.matmul: forward and all gradients, conv2d and conv_transpose2d."""
+    if kernels.backend() != "numba":
+        pytest.skip("compares the two backends")
     transpose = "op" in cfg
     if transpose and min(t_size(cfg)) < 1:
         return
-    old, old_limit = _numba.get_num_threads(), kconv.gemm_limit
-    _numba.set_num_threads(min(threads, _numba.config.NUMBA_NUM_THREADS))
+    old, old_limit = ag.get_num_threads(), kconv.gemm_limit
+    ag.set_num_threads(threads)
     if limit:
         kconv.gemm_limit = lambda: limit
     try:
         fused = _conv_both_ways(cfg, dtype, transpose)
     finally:
-        _numba.set_num_threads(old)
+        ag.set_num_threads(old)
         kconv.gemm_limit = old_limit
-    kconv.FUSED = False
-    try:
+    with kernels.use("numpy"):
         ref = _conv_both_ways(cfg, dtype, transpose)
-    finally:
-        kconv.FUSED = True
     tol = 1e-4 if dtype == np.float32 else 1e-11
     for a, r in zip(fused, ref):
         assert a.dtype == r.dtype == dtype and a.shape == r.shape
@@ -315,12 +324,11 @@ def test_fused_kernels_with_many_output_channels(cout, groups, s, p, transpose):
                bias=True, seed=3)
     if transpose:
         cfg.update(cin=cout, cout=2 * groups, op=(0, 0))
+    if kernels.backend() != "numba":
+        pytest.skip("compares the two backends")
     fused = _conv_both_ways(cfg, np.float64, transpose)
-    kconv.FUSED = False
-    try:
+    with kernels.use("numpy"):
         ref = _conv_both_ways(cfg, np.float64, transpose)
-    finally:
-        kconv.FUSED = True
     for a, r in zip(fused, ref):
         np.testing.assert_allclose(a, r, rtol=1e-11, atol=1e-11 * max(1.0, np.abs(r).max()))
 

@@ -5,7 +5,18 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 import autograd_core as ag
+from autograd_core import kernels
 from autograd_core.testing import gradcheck, gradgradcheck
+
+
+@pytest.fixture(autouse=True, params=["numba", "numpy"])
+def backend(request):
+    """Every test here runs on both kernel backends: the Numba kernels (compiled before their first use)
+    and the numpy fallbacks."""
+    if request.param == "numba" and not kernels.HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    with kernels.use(request.param, background=False):
+        yield request.param
 
 
 def out_len(n, k, s, p, d, ceil):

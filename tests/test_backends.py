@@ -1,0 +1,173 @@
+"""The kernel backend as an object (kernels.use / backend / wait), and representative gradchecks and PyTorch
+parity checks for activations, softmax, embedding gradients, matmul and optimizers under each backend.
+
+(conv, pooling and normalization run their whole suites on both backends: see the ``backend`` fixture in
+tests/test_conv.py, test_pool.py, test_norm.py.) The kernels' size thresholds are lowered here so that
+the small tensors of a gradcheck take the kernel path under the Numba backend.
+"""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import autograd_core as ag
+from autograd_core import kernels
+from autograd_core.kernels import activation as kact
+from autograd_core.kernels import blas as kblas
+from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
+
+BACKENDS = ["numba", "numpy"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, monkeypatch):
+    if request.param == "numba" and not kernels.HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kact, "MIN_SIZE", 1)
+    monkeypatch.setattr(kact, "RELU_MIN_SIZE", 1)
+    monkeypatch.setattr(kblas, "MIN_WORK", 1)
+    with kernels.use(request.param, background=False):
+        yield request.param
+
+
+# -- the backend object ----------------------------------------------------------------------------------
+def test_use_selects_and_restores_the_backend():
+    start = kernels.backend()
+    with kernels.use("numpy") as u:
+        assert kernels.backend() == "numpy" and "numpy" in repr(u)
+        if kernels.HAVE_NUMBA:
+            with kernels.use("numba"):
+                assert kernels.backend() == "numba"
+            assert kernels.backend() == "numpy"
+    assert kernels.backend() == start
+    with pytest.raises(ValueError, match="'numba' or 'numpy'"):
+        kernels.use("cuda")
+
+
+def test_use_numba_without_numba_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(kernels.compile, "HAVE_NUMBA", False)
+    with pytest.raises(RuntimeError, match="pip install numba"):
+        kernels.use("numba")
+
+
+def test_numpy_backend_runs_no_kernel(monkeypatch):
+    """Under use('numpy') no kernel is asked for (none compiles, none runs)."""
+    asked = []
+    for k in (kact._relu_k, kact._gelu_k, kact._gelu32_k):
+        monkeypatch.setattr(type(k), "get", lambda self, key, args: asked.append(self.name))
+    x = ag.tensor(np.linspace(-2, 2, 70_000).astype(np.float32), requires_grad=True)
+    with kernels.use("numpy"):
+        (ag.relu(x) + ag.gelu(x)).sum().backward()
+    assert asked == []
+
+
+def test_wait_returns_when_nothing_is_compiling():
+    assert kernels.wait(timeout=60) is True
+
+
+# -- activations and softmax -------------------------------------------------------------------------------
+ACTIVATIONS = {
+    "relu": (ag.relu, "relu"),
+    "gelu": (ag.gelu, "gelu"),
+    "gelu_tanh": (lambda t: ag.gelu(t, approximate="tanh"), None),
+    "erf": (ag.erf, "erf"),
+    "softmax": (lambda t: ag.softmax(t, axis=-1), "softmax"),
+    "log_softmax": (lambda t: ag.log_softmax(t, axis=-1), "log_softmax"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(x=tensors(shapes(min_dims=1, max_dims=3), elements=st.floats(-3, 3).filter(lambda v: abs(v) > 1e-3)))
+def test_activation_gradcheck_and_gradgradcheck(backend, name, x):
+    fn = ACTIVATIONS[name][0]
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_matches_torch(backend, name, dtype):
+    torch = pytest.importorskip("torch")
+    tf = {"relu": torch.relu, "gelu": torch.nn.functional.gelu, "erf": torch.erf,
+          "gelu_tanh": lambda t: torch.nn.functional.gelu(t, approximate="tanh"),
+          "softmax": lambda t: torch.softmax(t, -1), "log_softmax": lambda t: torch.log_softmax(t, -1)}[name]
+    rng = np.random.default_rng(7)
+    xv = (rng.standard_normal((6, 33, 17)) * 3).astype(dtype)
+    gv = rng.standard_normal(xv.shape).astype(dtype)
+    x = ag.tensor(xv, requires_grad=True)
+    y = ACTIVATIONS[name][0](x)
+    y.backward(ag.tensor(gv))
+    tx = torch.tensor(xv, requires_grad=True)
+    ty = tf(tx)
+    ty.backward(torch.tensor(gv))
+    tol = 2e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=tol, atol=tol * 10)
+
+
+def test_big_activations_run_the_kernels_under_numba(backend, monkeypatch):
+    """On the Numba backend the ReLU/GELU ops run their kernels (and on numpy they do not)."""
+    ran = []
+    for k in (kact._relu_k, kact._relu_grad_k, kact._gelu32_k, kact._gelu_grad32_k):
+        real = k.get
+        monkeypatch.setattr(type(k), "get", lambda self, key, args, _real=type(k).get: (ran.append(self.name),
+                                                                                      _real(self, key, args))[1])
+    x = ag.tensor(np.linspace(-2, 2, 5000).astype(np.float32), requires_grad=True)
+    (ag.relu(x) * ag.gelu(x)).sum().backward()
+    if backend == "numba":
+        assert set(ran) == {"relu", "relu_grad", "gelu_float32", "gelu_grad_float32"}
+    else:
+        assert ran == []
+
+
+# -- embedding gradient and matmul ------------------------------------------------------------------------
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 999))
+def test_embedding_lookup_gradcheck(backend, rows, cols, seed):
+    rng = np.random.default_rng(seed)
+    table = ag.tensor(rng.standard_normal((rows, cols)), requires_grad=True)
+    ids = rng.integers(-rows, rows, (3, 4))
+    assert gradcheck(lambda t: t[ids] * 2.0, (table,))
+    assert gradgradcheck(lambda t: t[ids] * t[ids], (table,))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.integers(0, 999))
+def test_batched_and_transposed_matmul_gradcheck(backend, b, n, k, m, seed):
+    rng = np.random.default_rng(seed)
+    a = ag.tensor(rng.standard_normal((b, 2, n, k)), requires_grad=True)
+    c = ag.tensor(rng.standard_normal((b, 2, m, k)), requires_grad=True)
+    assert gradcheck(lambda x, y: x @ y.transpose(-2, -1), (a, c))
+    assert gradgradcheck(lambda x, y: x @ y.transpose(-2, -1), (a, c))
+
+
+# -- optimizers -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_optimizer_steps_match_torch(backend, name):
+    """A few steps of a small conv + GELU model train to PyTorch's parameters under either backend."""
+    torch = pytest.importorskip("torch")
+    import nn.functional as F
+    import optim
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal((4, 2, 3, 3)) * 0.3
+    l0 = rng.standard_normal((3, 4 * 3 * 3)) * 0.3
+    xv = rng.standard_normal((5, 2, 5, 5))
+    kw = dict(SGD=dict(lr=0.1, momentum=0.9), Adam=dict(lr=0.01), AdamW=dict(lr=0.01, weight_decay=0.1))[name]
+    w, lw = ag.tensor(w0, requires_grad=True), ag.tensor(l0, requires_grad=True)
+    opt = getattr(optim, name)([w, lw], **kw)
+    tw, tl = torch.tensor(w0, requires_grad=True), torch.tensor(l0, requires_grad=True)
+    topt = getattr(torch.optim, name)([tw, tl], **kw)
+    x, tx = ag.tensor(xv), torch.tensor(xv)
+    for _ in range(3):
+        loss = (F.linear(F.gelu(F.max_pool2d(F.conv2d(x, w), 1)).reshape(5, -1), lw) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        tloss = (torch.nn.functional.linear(torch.nn.functional.gelu(torch.nn.functional.max_pool2d(
+            torch.nn.functional.conv2d(tx, tw), 1)).reshape(5, -1), tl) ** 2).mean()
+        topt.zero_grad()
+        tloss.backward()
+        topt.step()
+        np.testing.assert_allclose(float(loss.item()), float(tloss.item()), rtol=1e-10)
+    np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(lw.numpy(), tl.detach().numpy(), rtol=1e-9, atol=1e-12)
