@@ -364,11 +364,11 @@ def _check_versions(node):
     if _reads_output(node):
         ref = getattr(node, "out_ref", None)
         out = ref() if ref is not None else None
-        vc = getattr(out, "_vc", None) if out is not None else None
+        vc = getattr(node, "out_vc", None) or (getattr(out, "_vc", None) if out is not None else None)
         if vc is not None and vc.mod > node.seq:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
-                f"operation: the output of {node.name()} (shape {tuple(out.shape)}, now at version {out._version}) "
+                f"operation: the output of {node.name()} (shape {tuple(np.shape(node.ans))}, now at version {vc.version}) "
                 f"was changed in place after it was saved (directly or through a view). Clone it first "
                 f"(y = y.clone()).")
 

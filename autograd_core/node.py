@@ -60,6 +60,9 @@ def counter(t):
     vc = getattr(t, "_vc", None)
     if vc is None:
         vc = t._vc = VersionCounter()
+        n = t._node
+        if n is not None and n.ans is not None and n.ans is t._data:
+            n.out_vc = vc   # the node saved this storage as its output: it checks it even once t is gone
     return vc
 
 
@@ -89,7 +92,7 @@ class Node:
 
     # out_ref (a weakref to the output, for ops whose rules read it), hooks, retain_ref and trace are
     # set only when used; read them with getattr(node, name, None).
-    __slots__ = ("op", "inputs", "arrays", "parents", "ans", "kwargs", "seq", "out_ref", "hooks",
+    __slots__ = ("op", "inputs", "arrays", "parents", "ans", "kwargs", "seq", "out_ref", "out_vc", "hooks",
                  "retain_ref", "trace", "__weakref__")
 
     def name(self):

@@ -70,7 +70,7 @@ def _pow_base(g, ans, x, y):
             return g
         if y == 2:
             return g * 2 * x
-        return g * y * x ** (y - 1)
+        return g * y * xp.pow(x, y - 1)
     # Un-masked, y * x**(y-1) keeps its own derivative in y right at y == 0 (1/x, for grad of grad);
     # the guards only keep 0 * 0**-1 and 0 * nan**-1 from giving nan there.
     y0 = y == 0
@@ -82,12 +82,32 @@ def _pow_exp(g, ans, x, y):
     # d/dy x**y = x**y * log(x), set to 0 where x == 0 and y >= 0 (PyTorch's convention; for y < 0
     # at x == 0 it stays inf * -inf = -inf, as in PyTorch).
     if isinstance(x, (int, float)):
-        return g * ans * math.log(x) if x > 0 else (g * 0 if x == 0 else g * ans * float("nan"))
+        if x == 0:
+            return xp.where(y >= 0, g * 0, g * ans * -math.inf)
+        return g * ans * math.log(x) if x > 0 else g * ans * math.nan
     return xp.where(xp.logical_and(x == 0, y >= 0), g * 0, g * ans * xp.log(x))
 
 
 # the base's rule reads x and y; the exponent's reads x and the output
-pow = defop("pow", _nowarn(np.power), (_pow_base, _pow_exp), reads=((0, 1), (0, "ans")))
+def _power(x, y):
+    """x ** y. A Python-number exponent of 0.5, -0.5, -1, 2 or 3 is computed as sqrt, 1/sqrt, 1/x,
+    x*x and x*x*x, as PyTorch does (so -0.0 ** 0.5 is -0.0 and the gradients at 0, -0.0 and inf match)."""
+    with np.errstate(all="ignore"):
+        if type(y) in (int, float) and isinstance(x, np.ndarray) and x.dtype.kind == "f":
+            if y == 0.5:
+                return np.sqrt(x)
+            if y == -0.5:
+                return 1 / np.sqrt(x)
+            if y == -1:
+                return 1 / x
+            if y == 2:
+                return x * x
+            if y == 3:
+                return x * x * x
+        return np.power(x, y)
+
+
+pow = defop("pow", _power, (_pow_base, _pow_exp), reads=((0, 1), (0, "ans")))
 
 
 def maximum_(x, y):
@@ -151,7 +171,8 @@ sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (1 - ans),), u
 # d/dg relu_grad(g, x) is relu_grad itself, and x gets no gradient (the mask is piecewise constant).
 relu_grad = defop("relu_grad", _kact.relu_grad,
                   (lambda gg, ans, g, x: xp.relu_grad(gg, x), lambda gg, ans, g, x: gg * 0), reads=((1,), ()))
-relu = defop("relu", _kact.relu, (lambda g, ans, x: xp.relu_grad(g, x),))
+# relu's rule reads its output, as PyTorch's does (ans > 0 exactly where x > 0; NaN where x is NaN)
+relu = defop("relu", _kact.relu, (lambda g, ans, x: xp.relu_grad(g, ans),), uses=(), uses_ans=True, same_shape=True)
 relu.__doc__ = "max(x, 0); the gradient at 0 is 0, as PyTorch."
 
 

@@ -95,6 +95,15 @@ _index_put_op = defop("index_put", _index_put,
                       (lambda g, ans, x, v, idx: xp.index_fill_zero(g, idx=idx), _index_put_value_vjp), uses=())
 
 
+def _drop_leading_ones(value, target):
+    """A value with extra leading size-1 dims fits a smaller region (PyTorch allows ``v[0] = t[None]``)."""
+    vshape = np.shape(value._data if isinstance(value, Tensor) else value)
+    extra = len(vshape) - np.ndim(target)
+    if extra > 0 and all(d == 1 for d in vshape[:extra]):
+        return value.reshape(vshape[extra:]) if isinstance(value, Tensor) else np.reshape(value, vshape[extra:])
+    return value
+
+
 def setitem(x, idx, value):
     """``x[idx] = value``, in place: written into x's storage (every alias sees it); on the tape,
     x takes an ``index_put`` node as its new history (a view rebases its base)."""
@@ -102,6 +111,7 @@ def setitem(x, idx, value):
     vt = isinstance(value, Tensor)
     v_rg = vt and value.requires_grad
     try:
+        value = _drop_leading_ones(value, x._data[idx])
         if modes.state.enabled and (x.requires_grad or v_rg):
             v = value if vt else np.asarray(value, dtype=x.dtype)
             inplace_update(x, lambda old: _index_put_op(old, v, idx=idx), "setitem", v_rg)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import modes
-from ..node import bump, check_inplace, views_with_history, view_chain
+from ..node import bump, check_inplace, counter, views_with_history, view_chain
 from ..tensor import Tensor, make
 from .registry import defop, xp
 
@@ -91,6 +91,8 @@ def write_inplace(t, new, opname):
         return t
     check_inplace(t, opname)
     base = getattr(t, "_base", None)
+    # the counter first, while t._node is still the node that may have saved t's storage as its output
+    counter(t if base is None else base)
     if base is None:
         _store(t, new._data, opname)
         t._node, t.requires_grad = new._node, new.requires_grad

@@ -83,7 +83,11 @@ expand_dims = unsqueeze
 # -- broadcasting ------------------------------------------------------------------------------
 def _broadcast_to(x, shape):
     try:
-        return np.broadcast_to(x, shape)
+        out = np.broadcast_to(x, shape)
+        if x.flags.writeable and all(st != 0 or n <= 1 for st, n in zip(out.strides, out.shape)):
+            # no two elements share memory (only size-1 dims were added): writable, as in PyTorch
+            out = np.lib.stride_tricks.as_strided(x, shape=out.shape, strides=out.strides, writeable=True)
+        return out
     except ValueError:
         raise ValueError(f"broadcast_to: shape {tuple(np.shape(x))} can't be broadcast to {tuple(shape)}") from None
 
