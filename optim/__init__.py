@@ -1,15 +1,23 @@
-"""Optimizers, learning-rate schedulers, as ``torch.optim``.
+"""Optimizers and learning-rate schedulers, as ``torch.optim``.
 
-    >>> opt = optim.Adam(model.parameters(), lr=1e-3)
-    >>> sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
-    >>> for x, y in data:
-    ...     opt.zero_grad()
-    ...     loss_fn(model(x), y).backward()
-    ...     opt.step()
-    ...     sched.step()
+``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``NAdam`` and ``Lion`` take
+PyTorch's arguments and defaults, parameter groups and state dicts; ``lr_scheduler`` holds the
+schedulers. Each optimizer's docstring gives its update rule; ``_update`` in its file is that rule,
+applied in place to the parameter's array. Gradient clipping lives in ``nn.utils``.
 
-Each optimizer's docstring gives its update rule; ``_update`` in its file is that rule, applied
-in place to the parameter's array. Gradient clipping lives in ``nn.utils``.
+>>> model = nn.Linear(3, 1)
+>>> X, y = ag.randn(32, 3), ag.randn(32, 1)
+>>> opt = optim.Adam(model.parameters(), lr=0.05)
+>>> sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
+>>> first = F.mse_loss(model(X), y).item()
+>>> for epoch in range(100):
+...     opt.zero_grad()
+...     loss = F.mse_loss(model(X), y)
+...     loss.backward()
+...     opt.step()
+...     sched.step()
+>>> loss.item() < first, sched.get_last_lr()
+(True, [0.0])
 """
 from .optimizer import Optimizer, required
 from .sgd import SGD

@@ -8,18 +8,20 @@ same rule and are tested against each other.
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
 
 from autograd_core.kernels import HAVE_NUMBA, numba
 
-from .optimizer import Optimizer, _betas, _nonneg
+from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg
 
 __all__ = ["Adam", "AdamW"]
 
 
 class Adam(Optimizer):
-    r"""Adam: adaptive moment estimation, with bias correction.
+    r"""Adam: adaptive moment estimation, with bias correction (``torch.optim.Adam``, same arguments
+    and defaults).
 
     With g = grad + weight_decay * p (negated first if ``maximize``; with
     ``decoupled_weight_decay`` the decay is instead p <- p * (1 - lr * weight_decay)), step t does
@@ -31,22 +33,35 @@ class Adam(Optimizer):
 
     ``fused``: None uses the fused Numba kernel when Numba is available, True requires Numba, False
     always uses numpy. Parameters that aren't contiguous float32/float64 arrays take the numpy path.
+    Parameters of any shape; the state holds ``step`` and ``exp_avg`` (m), ``exp_avg_sq`` (v) and,
+    with amsgrad, ``max_exp_avg_sq`` (v_max), each of the parameter's shape.
+
+    The first step moves every element by about lr, whatever the gradient's scale:
+
+    >>> w = ag.tensor([1.0, -200.0], requires_grad=True)
+    >>> opt = optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([   0.9000, -199.9000], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, fused=None, decoupled_weight_decay=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         if fused and not HAVE_NUMBA:
             raise ValueError(f"{type(self).__name__}: fused=True needs Numba, which is not available")
         super().__init__(params, dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _check(self, group):
+    def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "eps", "weight_decay")
         _betas(self._name, group)
 
-    def _update(self, p, g, state, lr, betas, eps, weight_decay, amsgrad, maximize, fused,
-                decoupled_weight_decay):
+    def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, betas: Tuple[float, float], eps: float,
+                weight_decay: float, amsgrad: bool, maximize: bool, fused: bool | None,
+                decoupled_weight_decay: bool) -> None:
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(p)
@@ -88,17 +103,31 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    r"""Adam with decoupled weight decay: p <- p * (1 - lr * weight_decay), then the Adam step
-    on the plain gradient (see ``Adam``). The default weight_decay is 1e-2, as PyTorch."""
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``.
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, fused=None):
+    Each step first shrinks the parameter, p <- p * (1 - lr * weight_decay), then takes the Adam
+    step on the plain gradient (see ``Adam``), so the decay is not rescaled by Adam's
+    denominator. The default weight_decay is 1e-2, as PyTorch. ``Adam(...,
+    decoupled_weight_decay=True)`` is the same optimizer.
+
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = optim.AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * w).sum().backward()
+    >>> opt.step()                        # p * (1 - 0.1 * 0.5) - 0.1
+    >>> w
+    tensor([0.8500, 1.8000], requires_grad=True)
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 fused: bool | None = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, fused=fused,
                          decoupled_weight_decay=True)
 
 
-def _adam_loop(p, g, m, v, vmax, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, weight_decay, decay,
-               step_size, bc2_sqrt, amsgrad, maximize, decoupled):
+def _adam_loop(p: Array, g: Array, m: Array, v: Array, vmax: Array, beta1: Any, beta2: Any, one_minus_beta1: Any,
+               one_minus_beta2: Any, eps: Any, weight_decay: Any, decay: Any, step_size: Any, bc2_sqrt: Any,
+               amsgrad: bool, maximize: bool, decoupled: bool) -> None:
     """The Adam rule one element at a time (compiled by Numba; ``decay`` = 1 - lr * weight_decay,
     ``step_size`` = lr / (1 - beta1^t), ``bc2_sqrt`` = sqrt(1 - beta2^t); scalars have p's dtype)."""
     for i in range(p.size):
@@ -118,15 +147,15 @@ def _adam_loop(p, g, m, v, vmax, beta1, beta2, one_minus_beta1, one_minus_beta2,
         p[i] -= step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps)
 
 
-_compiled = None
+_compiled: Callable[..., None] | None = None
 
 
-def _fusable(p, g):
-    return (HAVE_NUMBA and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)
+def _fusable(p: Array, g: Array) -> bool:
+    return bool(HAVE_NUMBA and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)
             and p.flags.c_contiguous and g.flags.c_contiguous)
 
 
-def _kernel():
+def _kernel() -> Callable[..., None]:
     global _compiled
     if _compiled is None:
         # error_model="numpy": no zero-division checks in the loop, so LLVM can vectorize it

@@ -6,6 +6,17 @@ step 0, so the first learning rate is in place before training starts. ``get_lr`
 PyTorch's recursive ("chainable") formulas, so schedulers can be stacked on one optimizer and
 the sequences agree with PyTorch's to the last bit; ``step(epoch)`` (deprecated in PyTorch
 too) uses the closed form where there is one.
+
+>>> w = ag.zeros(2, requires_grad=True)
+>>> opt = optim.SGD([w], lr=1.0)
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+>>> lrs = []
+>>> for epoch in range(6):
+...     lrs.append(sched.get_last_lr()[0])
+...     opt.step()                        # (a real loop: a pass over the data here)
+...     sched.step()
+>>> lrs
+[1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
 """
 from __future__ import annotations
 
@@ -14,6 +25,7 @@ import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
+from typing import Any, Callable, Dict, List, Sequence, Union, cast
 
 from .optimizer import Optimizer
 
@@ -24,22 +36,41 @@ _EPOCH_DEPRECATION = ("The epoch parameter in `scheduler.step()` is deprecated (
                       "`scheduler.step()` once per epoch without it.")
 
 
-def _check_optimizer(optimizer, who):
+def _check_optimizer(optimizer: Any, who: str) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{who}: {type(optimizer).__name__} is not an Optimizer")
 
 
-def _positive_int(who, name, v):
+def _positive_int(who: str, name: str, v: Any) -> None:
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
         raise ValueError(f"{who}: {name} must be a positive integer, got {v!r}")
 
 
 class LRScheduler:
-    """Base class. Subclasses define ``get_lr()``: the new lr of every group at ``self.last_epoch``."""
+    """Base class of the schedulers (``torch.optim.lr_scheduler.LRScheduler``).
+
+    A subclass defines ``get_lr()``: the new lr of every parameter group at ``self.last_epoch``.
+    ``last_epoch=-1`` starts a new schedule (each group's current lr becomes its ``initial_lr``,
+    the ``base_lrs``); a value >= 0 resumes one, and needs the groups' ``initial_lr`` (load the
+    optimizer's state dict first).
+
+    Attributes: ``optimizer``, ``base_lrs`` (one per group), ``last_epoch`` (the number of
+    ``step()`` calls so far).
+
+    >>> class Halving(optim.lr_scheduler.LRScheduler):
+    ...     def get_lr(self):
+    ...         return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = Halving(opt)
+    >>> opt.step(); sched.step(); opt.step(); sched.step()
+    >>> sched.get_last_lr(), sched.last_epoch
+    ([0.25], 2)
+    """
 
     _is_initial = False
+    _last_lr: List[float]
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, type(self).__name__)
         self.optimizer = optimizer
         if last_epoch == -1:
@@ -54,7 +85,7 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self._initial_step()
 
-    def _initial_step(self):
+    def _initial_step(self) -> None:
         self._step_count = 0
         self._is_initial = True
         try:
@@ -62,15 +93,52 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def get_lr(self):
-        raise NotImplementedError
+    def get_lr(self) -> List[float]:
+        """The learning rate of each parameter group at ``self.last_epoch``: what a subclass defines,
+        and ``step()`` calls (after advancing ``last_epoch``) and writes into the groups.
 
-    def get_last_lr(self):
-        """The learning rates set by the last ``step()``, one per parameter group."""
+        Read the current rates with ``get_last_lr()``; this computes the next ones, and the
+        built-in schedulers compute them from the current rates (PyTorch's chainable form), so a
+        call outside ``step()`` gives a value no step will set.
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        >>> sched.get_lr()                    # the lr after one more step
+        [0.5]
+        >>> sched.get_last_lr()               # the lr in use now
+        [1.0]
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define get_lr()")
+
+    def get_last_lr(self) -> List[float]:
+        """The learning rates set by the last ``step()`` (the ones in use), one per parameter group.
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = optim.lr_scheduler.MultiStepLR(opt, milestones=[1], gamma=0.1)
+        >>> opt.step(); sched.step()
+        >>> sched.get_last_lr()
+        [0.010000000000000002]
+        """
         return self._last_lr
 
-    def step(self, epoch=None):
-        """Advance one epoch (or jump to ``epoch``, deprecated) and write the new lrs into the groups."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advance the schedule by one epoch and write the new learning rates into the
+        optimizer's parameter groups. Call it after ``optimizer.step()`` (a warning says when the
+        order is reversed), once per epoch, or once per batch for per-batch schedules (OneCycleLR).
+
+        ``epoch`` jumps to that epoch using the closed form, where there is one (deprecated, as in
+        PyTorch: it warns).
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)
+        >>> for _ in range(3):
+        ...     opt.step()
+        ...     sched.step()
+        ...     print(opt.param_groups[0]["lr"])
+        0.75
+        1.0
+        1.0
+        """
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them in the "
                           "opposite order, or the first value of the schedule is skipped (as in PyTorch).",
@@ -87,43 +155,101 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def state_dict(self):
-        """Everything but the optimizer (as PyTorch)."""
+    def state_dict(self) -> Dict[str, Any]:
+        """The scheduler's state: every attribute but the optimizer (as PyTorch), e.g.
+        ``last_epoch``, ``base_lrs`` and its own settings. Save it with the optimizer's.
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        >>> opt.step(); sched.step()
+        >>> sd = sched.state_dict()
+        >>> sd["last_epoch"], sd["base_lrs"], sd["step_size"], sd["gamma"]
+        (1, [1.0], 1, 0.5)
+        """
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Restore a state made by ``state_dict`` (to resume training: load the optimizer's state
+        dict too, which holds the current learning rates).
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        >>> opt.step(); sched.step()
+        >>> resumed = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        >>> resumed.load_state_dict(sched.state_dict())
+        >>> opt.step(); resumed.step()
+        >>> resumed.last_epoch, resumed.get_last_lr()
+        (2, [0.25])
+        """
         self.__dict__.update(state_dict)
 
-    def _lrs(self):
+    def _lrs(self) -> List[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
 class LambdaLR(LRScheduler):
-    """lr = base_lr * lr_lambda(epoch); ``lr_lambda`` is a function or one function per group."""
+    """lr = base_lr * lr_lambda(epoch) (``torch.optim.lr_scheduler.LambdaLR``).
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    ``lr_lambda``: a function of the epoch (an int), or a list with one function per parameter
+    group. A warm-up, for example:
+
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+    >>> sched = optim.lr_scheduler.LambdaLR(opt, lambda epoch: min(1.0, (epoch + 1) / 3))
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [0.0333, 0.0667, 0.1, 0.1]
+    """
+
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Union[Callable[[int], float], Sequence[Callable[[int], float]]],
+                 last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "LambdaLR")
         self.optimizer = optimizer
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
                 raise ValueError(f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas (one per parameter "
                                  f"group), got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+            self.lr_lambdas: List[Callable[[int], float]] = list(lr_lambda)
+        else:  # one function for every group (a non-callable is refused just below)
+            self.lr_lambdas = [cast(Callable[[int], float], lr_lambda)] * len(optimizer.param_groups)
         for f in self.lr_lambdas:
             if not callable(f):
                 raise TypeError(f"LambdaLR: lr_lambda must be callable, got {type(f).__name__}")
         super().__init__(optimizer, last_epoch)
 
-    def state_dict(self):
-        """As the base, with each lambda replaced by None, or by its ``__dict__`` if it is a callable object."""
+    def state_dict(self) -> Dict[str, Any]:
+        """As the base, with each lambda replaced by None, or by its ``__dict__`` if it is a callable
+        object (plain functions can't be saved: the new scheduler brings its own).
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = optim.lr_scheduler.LambdaLR(opt, lambda epoch: 0.9 ** epoch)
+        >>> sched.state_dict()["lr_lambdas"]
+        [None]
+        """
         sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         sd["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__)
                             for f in self.lr_lambdas]
         return sd
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """As the base; a callable object's saved ``__dict__`` is restored into this scheduler's
+        object, and plain functions are kept.
+
+        >>> class Decay:
+        ...     def __init__(self, rate):
+        ...         self.rate = rate
+        ...     def __call__(self, epoch):
+        ...         return self.rate ** epoch
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+        >>> saved = optim.lr_scheduler.LambdaLR(opt, Decay(0.5)).state_dict()
+        >>> sched = optim.lr_scheduler.LambdaLR(opt, Decay(0.9))
+        >>> sched.load_state_dict(saved)
+        >>> sched.lr_lambdas[0].rate
+        0.5
+        """
         state_dict = dict(state_dict)
         lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -131,32 +257,55 @@ class LambdaLR(LRScheduler):
             if saved is not None:
                 f.__dict__.update(saved)
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** (epoch // step_size)."""
+    """lr = base_lr * gamma ** (epoch // step_size): decay by ``gamma`` every ``step_size`` epochs
+    (``torch.optim.lr_scheduler.StepLR``).
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [1.0, 1.0, 0.1, 0.1, 0.010000000000000002]
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         _positive_int("StepLR", "step_size", step_size)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> List[float]:
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
-    """lr = base_lr * gamma ** (number of milestones <= epoch)."""
+    """lr = base_lr * gamma ** (number of milestones <= epoch): decay by ``gamma`` at each
+    milestone (``torch.optim.lr_scheduler.MultiStepLR``; a milestone given twice decays twice).
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         milestones = list(milestones)
         for m in milestones:
             if isinstance(m, bool) or not isinstance(m, int):
@@ -165,48 +314,79 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """As the base; milestones saved as a plain dict (with str keys, through JSON) are read back.
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 4])
+        >>> sd = sched.state_dict()
+        >>> sd["milestones"] = {"2": 1, "4": 1}
+        >>> sched.load_state_dict(sd)
+        >>> sorted(sched.milestones.elements())
+        [2, 4]
+        """
         super().load_state_dict(state_dict)
         # a save/load round trip may turn the Counter into a plain dict (with str keys, in JSON)
         self.milestones = Counter({int(k): int(v) for k, v in dict(self.milestones).items()})
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         if self.last_epoch not in self.milestones:
             return self._lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> List[float]:
         milestones = sorted(self.milestones.elements())
         return [base * self.gamma ** bisect_right(milestones, self.last_epoch) for base in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
-    """lr = base_lr * gamma ** epoch."""
+    """lr = base_lr * gamma ** epoch (``torch.optim.lr_scheduler.ExponentialLR``).
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [1.0, 0.5, 0.25, 0.125]
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         if self._is_initial:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> List[float]:
         return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (SGDR without restarts;
-    past T_max the cosine continues, rising again, as in PyTorch)."""
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2: half a cosine from
+    base_lr down to ``eta_min`` over ``T_max`` epochs (``torch.optim.lr_scheduler.CosineAnnealingLR``,
+    SGDR without restarts; past T_max the cosine continues, rising again, as in PyTorch).
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [1.0, 0.8536, 0.5, 0.1464, 0.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         _positive_int("CosineAnnealingLR", "T_max", T_max)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         e, T, lo = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._lrs()
@@ -217,16 +397,28 @@ class CosineAnnealingLR(LRScheduler):
         return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (lr - lo) + lo
                 for lr in self._lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> List[float]:
         return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
-    """lr = base_lr * factor, the factor going linearly from start_factor to end_factor over
-    total_iters epochs, then staying at end_factor."""
+    """lr = base_lr * factor, the factor going linearly from ``start_factor`` to ``end_factor``
+    over ``total_iters`` epochs, then staying at end_factor (``torch.optim.lr_scheduler.LinearLR``;
+    a linear warm-up with the defaults).
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = optim.lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
         if not 0 < start_factor <= 1:
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
         if not 0 <= end_factor <= 1:
@@ -237,7 +429,7 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._lrs()]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -245,13 +437,13 @@ class LinearLR(LRScheduler):
         a, b = self.start_factor, self.end_factor
         return [lr * (1.0 + (b - a) / (self.total_iters * a + (self.last_epoch - 1) * (b - a))) for lr in self._lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> List[float]:
         a, b = self.start_factor, self.end_factor
         return [base * (a + (b - a) * min(self.total_iters, self.last_epoch) / self.total_iters)
                 for base in self.base_lrs]
 
 
-def _per_group(name, optimizer, value):
+def _per_group(name: str, optimizer: Optimizer, value: Any) -> List[Any]:
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
             raise ValueError(f"OneCycleLR: expected {len(optimizer.param_groups)} values for {name} (one per "
@@ -261,16 +453,32 @@ def _per_group(name, optimizer, value):
 
 
 class OneCycleLR(LRScheduler):
-    """The 1cycle policy (Smith & Topin, 2017), stepped once per batch: lr rises from
-    max_lr / div_factor to max_lr over the first pct_start of total_steps, then anneals to
-    max_lr / (div_factor * final_div_factor); momentum (or Adam's beta1) cycles the other way
-    between max_momentum and base_momentum. ``three_phase`` adds a symmetric fall before the
-    final annealing. ``anneal_strategy``: 'cos' or 'linear'.
+    """The 1cycle policy (Smith & Topin, 2017; ``torch.optim.lr_scheduler.OneCycleLR``), stepped
+    once per batch: lr rises from max_lr / div_factor to max_lr over the first pct_start of
+    total_steps, then anneals to max_lr / (div_factor * final_div_factor); momentum (or Adam's
+    beta1) cycles the other way between max_momentum and base_momentum. ``three_phase`` adds a
+    symmetric fall before the final annealing. ``anneal_strategy``: 'cos' or 'linear'.
+    ``total_steps`` or ``epochs`` * ``steps_per_epoch`` gives the length; stepping past it is an
+    error. ``max_lr``, ``base_momentum`` and ``max_momentum`` take one value or one per group.
+
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5, anneal_strategy="linear")
+    >>> for _ in range(4):
+    ...     lr, mom = opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]
+    ...     print(f"lr {lr:.4f}  momentum {mom:.4f}")
+    ...     opt.step(); sched.step()
+    lr 0.0400  momentum 0.9500
+    lr 0.8571  momentum 0.8643
+    lr 0.5714  momentum 0.8929
+    lr 0.2857  momentum 0.9214
     """
 
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
-                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
-                 div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float], total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.85, max_momentum: float | Sequence[float] = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "OneCycleLR")
         self.optimizer = optimizer
         if total_steps is not None:
@@ -288,6 +496,7 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self._anneal_func_type = anneal_strategy
         up = float(pct_start * self.total_steps) - 1
+        self._schedule_phases: List[Dict[str, Any]]
         if three_phase:
             self._schedule_phases = [
                 dict(end_step=up, start_lr="initial_lr", end_lr="max_lr",
@@ -328,12 +537,12 @@ class OneCycleLR(LRScheduler):
                     group["base_momentum"] = lo
         super().__init__(optimizer, last_epoch)
 
-    def _anneal(self, start, end, pct):
+    def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"OneCycleLR: tried to step {step} times; total_steps is {self.total_steps}")
@@ -360,11 +569,25 @@ class OneCycleLR(LRScheduler):
 
 class ReduceLROnPlateau(LRScheduler):
     """Multiply the lr by ``factor`` when ``step(metric)`` has not improved for more than
-    ``patience`` calls (improved: below best * (1 - threshold) in 'min'/'rel' mode, and so on),
-    then wait ``cooldown`` calls; never go below ``min_lr`` or change by less than ``eps``."""
+    ``patience`` calls, then wait ``cooldown`` calls before counting again; never go below
+    ``min_lr`` (one value, or one per group) or change by less than ``eps``
+    (``torch.optim.lr_scheduler.ReduceLROnPlateau``).
 
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
-                 cooldown=0, min_lr=0, eps=1e-8):
+    Improved means, in ``mode`` 'min' (a loss; 'max' for an accuracy) with ``threshold_mode``
+    'rel': below best * (1 - threshold); with 'abs': below best - threshold.
+
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    >>> for val_loss in [3.0, 2.0, 2.0, 2.0, 2.0, 2.0]:
+    ...     opt.step()
+    ...     sched.step(val_loss)
+    ...     print(sched.get_last_lr()[0], end=" ")
+    1.0 1.0 1.0 0.5 0.5 0.25
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: float | Sequence[float] = 0, eps: float = 1e-8) -> None:
         if not factor < 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor!r}")
         _check_optimizer(optimizer, "ReduceLROnPlateau")
@@ -374,11 +597,11 @@ class ReduceLROnPlateau(LRScheduler):
             if len(min_lr) != len(optimizer.param_groups):
                 raise ValueError(f"ReduceLROnPlateau: expected {len(optimizer.param_groups)} min_lrs, "
                                  f"got {len(min_lr)}")
-            self.default_min_lr = None
-            self.min_lrs = list(min_lr)
-        else:
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * len(optimizer.param_groups)
+            self.default_min_lr: float | None = None
+            self.min_lrs: List[float] = list(min_lr)
+        else:  # one value for every group
+            self.default_min_lr = cast(float, min_lr)
+            self.min_lrs = [self.default_min_lr] * len(optimizer.param_groups)
         self.patience = patience
         self.cooldown = cooldown
         self.eps = eps
@@ -387,13 +610,22 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(mode, threshold, threshold_mode)
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = self.mode_worse
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics, epoch=None):
-        """Record one value of the monitored metric (a float or one-element tensor)."""
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Record one value of the monitored metric (a float or a one-element tensor, such as the
+        validation loss) and lower the lr if it has stopped improving. (Unlike the other
+        schedulers' ``step()``, this one takes the metric: PyTorch's signature.)
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", patience=0)
+        >>> opt.step(); sched.step(ag.tensor(0.5)); sched.step(ag.tensor(0.5))
+        >>> sched.get_last_lr(), sched.num_bad_epochs
+        ([0.1], 0)
+        """
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -414,7 +646,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.num_bad_epochs = 0
         self._last_lr = self._lrs()
 
-    def _reduce_lr(self):
+    def _reduce_lr(self) -> None:
         if len(self.optimizer.param_groups) != len(self.min_lrs):
             if self.default_min_lr is None:
                 raise RuntimeError(f"ReduceLROnPlateau: the optimizer has {len(self.optimizer.param_groups)} "
@@ -427,10 +659,11 @@ class ReduceLROnPlateau(LRScheduler):
                 group["lr"] = new
 
     @property
-    def in_cooldown(self):
+    def in_cooldown(self) -> bool:
+        """Whether the scheduler is waiting out ``cooldown`` steps after a reduction."""
         return self.cooldown_counter > 0
 
-    def _is_better(self, a, best):
+    def _is_better(self, a: float, best: float) -> bool:
         if self.mode == "min" and self.threshold_mode == "rel":
             return a < best * (1.0 - self.threshold)
         if self.mode == "min":
@@ -439,7 +672,7 @@ class ReduceLROnPlateau(LRScheduler):
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def _init_is_better(self, mode, threshold, threshold_mode):
+    def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -449,6 +682,16 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold = threshold
         self.threshold_mode = threshold_mode
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """As the base, and the mode and threshold are checked again.
+
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max")
+        >>> sched.step(0.9)
+        >>> fresh = optim.lr_scheduler.ReduceLROnPlateau(opt)
+        >>> fresh.load_state_dict(sched.state_dict())
+        >>> fresh.mode, fresh.best
+        ('max', 0.9)
+        """
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

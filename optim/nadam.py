@@ -1,15 +1,18 @@
 """NAdam: Adam with Nesterov momentum (Dozat, 2016), as ``torch.optim.NAdam``."""
 from __future__ import annotations
 
+from typing import Any, Dict, Tuple
+
 import numpy as np
 
-from .optimizer import Optimizer, _betas, _nonneg
+from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg
 
 __all__ = ["NAdam"]
 
 
 class NAdam(Optimizer):
-    r"""NAdam: Adam whose first moment looks one step ahead, with a warming momentum schedule.
+    r"""NAdam: Adam whose first moment looks one step ahead, with a warming momentum schedule
+    (``torch.optim.NAdam``, same arguments and defaults).
 
     With g = grad + weight_decay * p (negated first if ``maximize``; with
     ``decoupled_weight_decay`` the decay is instead p <- p * (1 - lr * weight_decay)), step t does
@@ -19,22 +22,33 @@ class NAdam(Optimizer):
         v <- beta2 * v + (1 - beta2) * g^2
         p <- p - lr * [(1 - mu_t) / (1 - P_t) * g + mu_{t+1} / (1 - P_t * mu_{t+1}) * m]
                     / (sqrt(v / (1 - beta2^t)) + eps)
+
+    Parameters of any shape; the state holds ``step``, ``mu_product`` (P_t) and ``exp_avg`` (m),
+    ``exp_avg_sq`` (v) of the parameter's shape.
+
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = optim.NAdam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()                        # a bit more than lr: the look-ahead adds the momentum term
+    >>> w
+    tensor([0.8944, 1.8944], requires_grad=True)
     """
 
     _scalar_state = ("step", "mu_product")
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
-    def _check(self, group):
+    def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "eps", "weight_decay", "momentum_decay")
         _betas(self._name, group)
 
-    def _update(self, p, g, state, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay,
-                maximize):
+    def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, betas: Tuple[float, float], eps: float,
+                weight_decay: float, momentum_decay: float, decoupled_weight_decay: bool, maximize: bool) -> None:
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0

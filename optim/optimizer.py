@@ -1,6 +1,8 @@
 """The optimizer base class: parameter groups, per-parameter state, step / zero_grad, state dicts.
 
-A subclass gives its defaults and two small methods:
+``Optimizer`` is ``torch.optim.Optimizer``: the same constructor, parameter groups, ``step``,
+``zero_grad``, ``state_dict`` layout and ``add_param_group``. A subclass gives its defaults and
+two small methods:
 
 * ``_check(group)`` raises ``ValueError`` for a bad hyperparameter (run for every group, also
   for groups added later and for groups loaded from a state dict);
@@ -17,37 +19,76 @@ from __future__ import annotations
 
 import numbers
 from collections import defaultdict
+from typing import Any, Callable, Dict, Iterable, List, Tuple, Union, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from autograd_core import Tensor, enable_grad, no_grad
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "ParamsT", "StateDict"]
+
+Array = NDArray[Any]
+"""A parameter's (or its gradient's, or a state entry's) raw array, updated in place by ``_update``."""
+
+ParamsT = Union[Iterable[Tensor], Iterable[Tuple[str, Tensor]], Iterable[Dict[str, Any]], Dict[str, Any]]
+"""What an optimizer accepts as ``params``: Tensors, ``(name, Tensor)`` pairs (``model.named_parameters()``),
+or parameter groups (dicts with a ``'params'`` entry), as ``torch.optim.optimizer.ParamsT``."""
+
+StateDict = Dict[str, Any]
+"""``{'state': {index: {name: value}}, 'param_groups': [{hyperparameter: value, 'params': [index, ...]}]}``."""
 
 
 class _Required:
     """Marks a hyperparameter that has no default (PyTorch's ``optim.optimizer.required``)."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<required parameter>"
 
 
 required = _Required()
+"""The default of a hyperparameter that every parameter group must give (``torch.optim.optimizer.required``)."""
 
 
 class Optimizer:
-    """Base class of all optimizers.
+    """Base class of all optimizers (``torch.optim.Optimizer``).
 
-    ``params``: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts (parameter
-    groups) with a ``'params'`` entry and per-group hyperparameters that override ``defaults``.
+    ``params``: an iterable of Tensors, of ``(name, Tensor)`` pairs (``model.named_parameters()``),
+    or of dicts (parameter groups) with a ``'params'`` entry and per-group hyperparameters that
+    override ``defaults``. Parameters must be floating-point leaf Tensors; each appears once.
+
+    Attributes: ``defaults`` (the constructor's hyperparameters), ``param_groups`` (a list of dicts,
+    each with ``'params'`` and every hyperparameter; a scheduler rewrites their ``'lr'``) and
+    ``state`` (per parameter, a dict of arrays of the parameter's shape and scalars such as
+    ``'step'``; empty until the first step).
+
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> b = ag.tensor([0.5], requires_grad=True)
+    >>> opt = optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.01}], lr=0.1, momentum=0.9)
+    >>> [(g["lr"], g["momentum"]) for g in opt.param_groups]
+    [(0.1, 0.9), (0.01, 0.9)]
+
+    A new optimizer gives its defaults to ``__init__`` and its rule as ``_update``, which changes
+    the parameter's array ``p`` in place from the gradient's array ``g``:
+
+    >>> class SignSGD(optim.Optimizer):
+    ...     def __init__(self, params, lr=0.01):
+    ...         super().__init__(params, dict(lr=lr))
+    ...     def _update(self, p, g, state, lr):
+    ...         p -= lr * np.sign(g)
+    >>> opt = SignSGD([w], lr=0.5)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0.5000, 1.5000], requires_grad=True)
     """
 
-    _scalar_state = ("step",)  # state entries that are Python scalars; all others are parameter-shaped arrays
+    _scalar_state: Tuple[str, ...] = ("step",)  # state entries that are Python scalars; all others are parameter-shaped arrays
 
-    def __init__(self, params, defaults):
-        self.defaults = dict(defaults)
-        self.state = defaultdict(dict)
-        self.param_groups = []
+    def __init__(self, params: ParamsT, defaults: Dict[str, Any]) -> None:
+        self.defaults: Dict[str, Any] = dict(defaults)
+        self.state: defaultdict[Tensor, Dict[str, Any]] = defaultdict(dict)
+        self.param_groups: List[Dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, got a single Tensor; "
                             "wrap it in a list")
@@ -56,7 +97,7 @@ class Optimizer:
                             "between runs); pass a list")
         if isinstance(params, dict):
             params = [params]
-        groups = list(params)
+        groups: List[Any] = list(params)
         if not groups:
             raise ValueError(f"{self._name}: got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -65,12 +106,23 @@ class Optimizer:
             self.add_param_group(group)
 
     @property
-    def _name(self):
+    def _name(self) -> str:
         return type(self).__name__
 
     # -- groups ------------------------------------------------------------------------------
-    def add_param_group(self, param_group):
-        """Add a dict ``{'params': [...], <hyperparameter>: value, ...}``; missing options take the defaults."""
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        """Add a parameter group: a dict ``{'params': [...], <hyperparameter>: value, ...}``.
+
+        Hyperparameters it doesn't give take the optimizer's defaults; the group is checked as the
+        constructor's are. Use it to start training a layer later (fine-tuning, a growing network).
+
+        >>> w = ag.tensor([1.0], requires_grad=True)
+        >>> b = ag.tensor([0.0], requires_grad=True)
+        >>> opt = optim.Adam([w], lr=1e-3)
+        >>> opt.add_param_group({"params": [b], "lr": 1e-2})
+        >>> [(g["lr"], g["betas"]) for g in opt.param_groups]
+        [(0.001, (0.9, 0.999)), (0.01, (0.9, 0.999))]
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"{self._name}: a parameter group must be a dict, got {type(param_group).__name__}")
         group = dict(param_group)
@@ -95,7 +147,7 @@ class Optimizer:
                                  f"optimization parameter {name}")
             group.setdefault(name, default)
         self._check(group)
-        seen = set()
+        seen: set[int] = set()
         for g in self.param_groups:
             seen.update(id(p) for p in g["params"])
         if len({id(p) for p in params}) != len(params) or any(id(p) in seen for p in params):
@@ -103,14 +155,34 @@ class Optimizer:
                              "more than one parameter group)")
         self.param_groups.append(group)
 
-    def _check(self, group):
+    def _check(self, group: Dict[str, Any]) -> None:
         """Raise ValueError for an invalid hyperparameter of ``group`` (subclasses extend)."""
         _nonneg(self._name, group, "lr")
 
     # -- step ----------------------------------------------------------------------------------
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; return ``closure()`` if given (it is called
-        first, with grad enabled, to recompute the loss and the gradients)."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place, by the optimizer's rule.
+
+        Parameters whose ``.grad`` is None are skipped. ``closure``, if given, is called first with
+        grad enabled (it should zero the gradients, recompute the loss, call ``backward`` and return
+        the loss), and its result is returned; without it ``step`` returns None. The update runs
+        under ``no_grad`` and bumps each updated parameter's version counter, so a graph that saved
+        the old value refuses to run backward.
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()          # grad = 2 w
+        >>> opt.step()
+        >>> w
+        tensor([0.8000, 1.6000], requires_grad=True)
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = (w * w).sum()
+        ...     loss.backward()
+        ...     return loss
+        >>> opt.step(closure)                 # the loss before this step
+        tensor(3.2000, grad_fn=<SumBackward>)
+        """
         self._opt_called = True  # lets a scheduler warn if it is stepped before the optimizer
         loss = None
         if closure is not None:
@@ -131,11 +203,27 @@ class Optimizer:
                     p._version += 1
         return loss
 
-    def _update(self, p, g, state, **hyper):
-        raise NotImplementedError
+    def _update(self, p: Array, g: Array, state: Dict[str, Any], *args: Any, **hyper: Any) -> None:
+        """The update rule: change ``p`` in place (``hyper``: the group's hyperparameters)."""
+        raise NotImplementedError(f"{self._name} does not define _update(p, g, state, **hyperparameters)")
 
-    def zero_grad(self, set_to_none=True):
-        """Reset the gradients: to None (the default, as PyTorch), or fill them with zeros in place."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters: to None (the default, as PyTorch), or, with
+        ``set_to_none=False``, fill them with zeros in place.
+
+        Call it before each ``backward``: gradients accumulate.
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.zero_grad()
+        >>> print(w.grad)
+        None
+        >>> (w * w).sum().backward()
+        >>> opt.zero_grad(set_to_none=False)
+        >>> w.grad
+        tensor([0., 0.])
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -149,30 +237,51 @@ class Optimizer:
                     p.grad._data[...] = 0
 
     # -- state dicts ---------------------------------------------------------------------------
-    def state_dict(self):
-        """``{'state': {index: {name: array or scalar}}, 'param_groups': [{..., 'params': [index, ...]}]}``.
+    def state_dict(self) -> StateDict:
+        """The optimizer's state as a dict, in PyTorch's layout:
+        ``{'state': {index: {name: array or scalar}}, 'param_groups': [{..., 'params': [index, ...]}]}``.
 
         Parameters are numbered in the order of the groups; arrays are copies, so the dict is a
-        snapshot that later steps don't change.
+        snapshot that later steps don't change. ``nn.save`` writes it to a file.
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> sd = opt.state_dict()
+        >>> sd["state"]
+        {0: {'momentum_buffer': array([2., 4.], dtype=float32)}}
+        >>> sd["param_groups"][0]["lr"], sd["param_groups"][0]["params"]
+        (0.1, [0])
         """
-        index = {}
+        index: Dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {}
+        state: Dict[int, Dict[str, Any]] = {}
         for p, s in self.state.items():
             if id(p) in index and s:
                 state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: StateDict) -> None:
         """Load a dict made by ``state_dict`` (of an optimizer of the same kind over the same parameters).
 
         Everything is checked first: groups and sizes must match, every state entry must name a
         parameter and have its shape, and the loaded hyperparameters must be valid. On a mismatch
-        one ValueError lists the problems and nothing is changed.
+        one ValueError lists the problems and nothing is changed. The hyperparameters (``lr``
+        included) come from the dict; the arrays are copied into the parameters' dtype.
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> resumed = optim.SGD([w], lr=0.5, momentum=0.9)
+        >>> resumed.load_state_dict(opt.state_dict())
+        >>> resumed.param_groups[0]["lr"], resumed.state[w]["momentum_buffer"]
+        (0.1, array([2., 4.], dtype=float32))
         """
         name = f"{self._name}.load_state_dict"
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
@@ -181,8 +290,8 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter group(s) but the optimizer "
                              f"has {len(self.param_groups)}")
-        problems = []
-        id_map = {}
+        problems: List[str] = []
+        id_map: Dict[int | None, Tensor] = {}
         new_groups = []
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             saved_ids = list(saved.get("params", ()))
@@ -201,7 +310,7 @@ class Optimizer:
             except ValueError as e:
                 problems.append(f"group {i}: {e}")
             new_groups.append(new)
-        new_state = defaultdict(dict)
+        new_state: defaultdict[Tensor, Dict[str, Any]] = defaultdict(dict)
         for k, entries in state_dict["state"].items():
             p = id_map.get(_as_int(k))
             if p is None:
@@ -226,7 +335,7 @@ class Optimizer:
             group.update(new)
         self.state = new_state
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{self._name} ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
@@ -237,7 +346,7 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _check_param(opt, i, p):
+def _check_param(opt: str, i: int, p: Any) -> None:
     if not isinstance(p, Tensor):
         raise TypeError(f"{opt}: can only optimize Tensors, but parameter {i} is a {type(p).__name__}")
     if not p.is_leaf:
@@ -248,14 +357,14 @@ def _check_param(opt, i, p):
                          f"{p._data.dtype}")
 
 
-def _as_int(k):
+def _as_int(k: Any) -> int | None:
     try:
         return int(k)
     except (TypeError, ValueError):
         return None
 
 
-def _restore_value(v, like):
+def _restore_value(v: Any, like: Any) -> Any:
     """Undo what a save/load round trip may do to a hyperparameter: 0-d arrays and numpy scalars
     become Python scalars, and a list becomes a tuple where the optimizer holds a tuple (``betas``)."""
     if isinstance(v, (np.ndarray, np.generic)) and np.ndim(v) == 0:
@@ -266,13 +375,14 @@ def _restore_value(v, like):
 
 
 # -- hyperparameter checks, shared by the optimizers -------------------------------------------
-def _real(opt, name, v):
+def _real(opt: str, name: str, v: Any) -> float:
+    """``v``, if it is a real number (a Python or NumPy int or float, a Fraction, ...), else ValueError."""
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise ValueError(f"{opt}: {name} must be a real number, got {v!r}")
-    return v
+    return cast(float, v)  # any numbers.Real, returned as it is: it compares and computes as a float
 
 
-def _nonneg(opt, group, *names):
+def _nonneg(opt: str, group: Dict[str, Any], *names: str) -> None:
     """Each named hyperparameter must be a real number >= 0 (NaN fails too)."""
     for name in names:
         v = _real(opt, name, group[name])
@@ -280,14 +390,14 @@ def _nonneg(opt, group, *names):
             raise ValueError(f"{opt}: invalid {name} {v!r}: must be >= 0")
 
 
-def _unit(opt, group, name, closed=False):
+def _unit(opt: str, group: Dict[str, Any], name: str, closed: bool = False) -> None:
     """``group[name]`` must lie in [0, 1) (or [0, 1] with ``closed``)."""
     v = _real(opt, name, group[name])
     if not (0 <= v <= 1 if closed else 0 <= v < 1):
         raise ValueError(f"{opt}: invalid {name} {v!r}: must be in [0, 1{']' if closed else ')'}")
 
 
-def _betas(opt, group):
+def _betas(opt: str, group: Dict[str, Any]) -> None:
     b = group["betas"]
     if not isinstance(b, (tuple, list)) or len(b) != 2:
         raise ValueError(f"{opt}: betas must be a pair (beta1, beta2), got {b!r}")

@@ -1,15 +1,18 @@
 """RMSprop (Hinton, 2012), as ``torch.optim.RMSprop``."""
 from __future__ import annotations
 
+from typing import Any, Dict
+
 import numpy as np
 
-from .optimizer import Optimizer, _nonneg, _unit
+from .optimizer import Array, Optimizer, ParamsT, _nonneg, _unit
 
 __all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
-    r"""RMSprop: divide the gradient by a running root mean square of recent gradients.
+    r"""RMSprop: divide the gradient by a running root mean square of recent gradients
+    (``torch.optim.RMSprop``, same arguments and defaults).
 
     With g = grad + weight_decay * p (negated first if ``maximize``), each step does
 
@@ -18,18 +21,30 @@ class RMSprop(Optimizer):
              sqrt(v) + eps                                                      otherwise
         b <- momentum * b + g / s,  p <- p - lr * b     if momentum > 0,
         p <- p - lr * g / s                             otherwise
+
+    Parameters of any shape; the state holds ``step``, ``square_avg`` (v) and, when used,
+    ``momentum_buffer`` (b) and ``grad_avg`` (gbar), each of the parameter's shape.
+
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = optim.RMSprop([w], lr=0.01)
+    >>> (w * w).sum().backward()
+    >>> opt.step()                        # g / sqrt(0.01 g^2) = 10: a first step of 10 lr
+    >>> w
+    tensor([0.9000, 1.9000], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize))
 
-    def _check(self, group):
+    def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "eps", "weight_decay", "momentum")
         _unit(self._name, group, "alpha", closed=True)
 
-    def _update(self, p, g, state, lr, alpha, eps, weight_decay, momentum, centered, maximize):
+    def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, alpha: float, eps: float,
+                weight_decay: float, momentum: float, centered: bool, maximize: bool) -> None:
         if not state:
             state["step"] = 0
             state["square_avg"] = np.zeros_like(p)

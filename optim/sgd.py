@@ -1,13 +1,16 @@
 """Stochastic gradient descent with optional (Nesterov) momentum, as ``torch.optim.SGD``."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _nonneg, _real
+from typing import Any, Dict
+
+from .optimizer import Array, Optimizer, ParamsT, _nonneg, _real
 
 __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent.
+    r"""Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay
+    (``torch.optim.SGD``, same arguments and defaults).
 
     With g = grad + weight_decay * p (negated first if ``maximize``), each step does
 
@@ -15,22 +18,34 @@ class SGD(Optimizer):
         d  = g + momentum * b  if nesterov,  else b  (d = g when momentum == 0)
         p <- p - lr * d
 
-    The learning rate multiplies the update exactly once.
+    The learning rate multiplies the update exactly once. Parameters of any shape; the state holds
+    ``momentum_buffer`` (b, the parameter's shape) when momentum is on. Nesterov needs
+    ``momentum > 0`` and ``dampening == 0``.
+
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad()
+    ...     (w * w).sum().backward()      # grad = 2 w
+    ...     opt.step()
+    >>> w
+    tensor([0.4600, 0.9200], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 
-    def _check(self, group):
+    def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "momentum", "weight_decay")
         _real(self._name, "dampening", group["dampening"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov momentum needs momentum > 0 and dampening == 0, got "
                              f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
-    def _update(self, p, g, state, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, momentum: float, dampening: float,
+                weight_decay: float, nesterov: bool, maximize: bool) -> None:
         if maximize:
             g = -g
         if weight_decay != 0:
