@@ -54,9 +54,9 @@ def compare_at(ours_fn, theirs_fn, arrays, labels, cotangent="ones"):
         out_a = ours_fn(*xs)
     out_t = theirs_fn(*ts)
     if isinstance(out_t, tuple):   # (values, indices): the indices must agree too
-        np.testing.assert_array_equal(np.asarray(out_a[1]._data), out_t[1].numpy(), err_msg="indices")
+        np.testing.assert_array_equal(out_a[1].numpy(), out_t[1].numpy(), err_msg="indices")
     oa, ot = _first(out_a), _first(out_t)
-    _pointwise(oa._data, ot.detach().numpy(), labels, "forward value")
+    _pointwise(oa.detach().numpy(), ot.detach().numpy(), labels, "forward value")
     if cotangent == "ones":
         v = np.ones(ot.shape)
     else:
@@ -65,7 +65,7 @@ def compare_at(ours_fn, theirs_fn, arrays, labels, cotangent="ones"):
         ga = ag.autograd_grad(oa, xs, grad_outputs=ag.tensor(v), allow_unused=True)
     gt = torch.autograd.grad(ot, ts, grad_outputs=torch.tensor(v), allow_unused=True)
     for i, (a, t) in enumerate(zip(ga, gt)):
-        a = np.zeros(xs[i].shape) if a is None else a._data
+        a = np.zeros(xs[i].shape) if a is None else a.detach().numpy()
         t = np.zeros(xs[i].shape) if t is None else t.numpy(force=True)
         _pointwise(a, t, labels, f"gradient of input {i}")
 
@@ -201,6 +201,68 @@ def test_reduction_at_special_points(name, case):
     ours, theirs = REDUCTIONS[name]
     x = np.array(REDUCTION_INPUTS[case])
     compare_at(ours, theirs, [x], lambda i: f"element {i} (input {x.tolist()})", cotangent="random")
+
+
+# -- the headline conventions, written out (these run without torch too) -----------------------
+def _grad_at(f, *points):
+    xs = [ag.tensor(np.array(p, dtype=np.float64), requires_grad=True) for p in points]
+    with np.errstate(all="ignore"):
+        out = f(*xs)
+        gs = ag.autograd_grad(out.sum(), xs, allow_unused=True)
+    return [np.zeros(x.shape) if g is None else g.detach().numpy() for g, x in zip(gs, xs)]
+
+
+STATED = {
+    # name: (ours, torch's, points, PyTorch's gradients of out.sum())
+    "relu'(nan) = 1": (ag.relu, lambda x: torch.relu(x), [[nan, 0.0]], [[1.0, 0.0]]),
+    "abs'(nan) = 0": (ag.abs, lambda x: torch.abs(x), [[nan, 0.0]], [[0.0, 0.0]]),
+    "elu'(nan) = 1": (ag.elu, lambda x: F.elu(x), [[nan, 0.0]], [[1.0, 1.0]]),
+    "maximum with a NaN: both inputs get the gradient": (
+        ag.maximum, lambda a, b: torch.maximum(a, b), [[nan, 1.0, 2.0], [1.0, nan, 2.0]],
+        [[1.0, 1.0, 0.5], [1.0, 1.0, 0.5]]),
+    "max(dim) sends the gradient to the returned index": (
+        lambda x: ag.max(x, dim=0).values, lambda x: torch.max(x, dim=0).values, [[1.0, 3.0, 3.0]],
+        [[0.0, 1.0, 0.0]]),
+    "max(dim) with a NaN: to the NaN": (
+        lambda x: ag.max(x, dim=0).values, lambda x: torch.max(x, dim=0).values, [[1.0, nan, 3.0]],
+        [[0.0, 1.0, 0.0]]),
+    "min(dim) ties: to the returned index": (
+        lambda x: ag.min(x, dim=0).values, lambda x: torch.min(x, dim=0).values, [[2.0, 1.0, 1.0]],
+        [[0.0, 1.0, 0.0]]),
+    "max() splits ties evenly": (lambda x: x.max(), lambda x: x.max(), [[1.0, 3.0, 3.0]], [[0.0, 0.5, 0.5]]),
+    "amax(dim) splits ties evenly": (lambda x: x.amax(dim=0), lambda x: x.amax(dim=0), [[1.0, 3.0, 3.0]],
+                                     [[0.0, 0.5, 0.5]]),
+    "d(0**y)/dy at y = 2, 0, -1, 0.5": (lambda y: 0.0 ** y, lambda y: 0.0 ** y, [[2.0, 0.0, -1.0, 0.5]],
+                                        [[0.0, 0.0, -inf, 0.0]]),
+    "sqrt'(0) = inf": (ag.sqrt, lambda x: torch.sqrt(x), [[0.0]], [[inf]]),
+    "(x**0.5)'(0) = inf": (lambda x: x ** 0.5, lambda x: x ** 0.5, [[0.0]], [[inf]]),
+    "d(x**0)/dx = 0, also at 0, nan, inf": (lambda x: x ** 0, lambda x: x ** 0, [[0.0, nan, inf]],
+                                           [[0.0, 0.0, 0.0]]),
+    "clamp passes the gradient at its bounds": (
+        lambda x: ag.clamp(x, -1.0, 1.0), lambda x: torch.clamp(x, -1.0, 1.0), [[-1.0, 1.0, 1.5]],
+        [[1.0, 1.0, 0.0]]),
+    "where: the unselected branch's NaN gradient leaks (0 * inf)": (
+        lambda x: ag.where(x > 0, x.sqrt(), x * 0), _t_where_sqrt, [[-1.0, 0.0, 4.0]], [[nan, nan, 0.25]]),
+}
+
+
+@pytest.mark.parametrize("name", list(STATED))
+def test_stated_pytorch_convention(name):
+    ours, _, points, want = STATED[name]
+    for g, w in zip(_grad_at(ours, *points), want):
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w), err_msg=name)
+        np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True, err_msg=name)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(STATED))
+def test_stated_convention_is_pytorchs(name):
+    """The answers written out above are PyTorch's (they stay honest when torch is absent)."""
+    _, theirs, points, want = STATED[name]
+    ts = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in points]
+    gs = torch.autograd.grad(theirs(*ts).sum(), ts, allow_unused=True)
+    for g, w in zip(gs, want):
+        np.testing.assert_allclose(g.numpy(), w, rtol=1e-12, equal_nan=True, err_msg=name)
 
 
 # -- regression tests (PyTorch's answer is written out for runs without torch) ------------------
