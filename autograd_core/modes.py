@@ -56,8 +56,19 @@ def is_grad_enabled():
 
 
 class _GradModeContext:
-    """Base of no_grad/enable_grad: a context manager and a decorator."""
+    """Base of no_grad/enable_grad: a context manager and a decorator (``@no_grad()`` or ``@no_grad``)."""
     _target = True
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool) \
+                and cls in (no_grad, enable_grad, inference_mode):
+            return object.__new__(cls)._bare(args[0])   # used as a bare decorator: @no_grad
+        return object.__new__(cls)
+
+    def _bare(self, fn):
+        if isinstance(self, inference_mode):
+            self._target = False
+        return self(fn)
 
     def __enter__(self):
         self._prev = state.enabled
@@ -102,7 +113,7 @@ class inference_mode(_GradModeContext):
     """
 
     def __init__(self, mode=True):
-        self._target = not mode
+        self._target = not mode if isinstance(mode, bool) else False
 
     def _args(self):
         return (not self._target,)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import devices as _devices
+from . import dtypes as _dtypes
 from . import graph
 from . import node as _node
 
@@ -321,10 +323,6 @@ class Tensor:
         self[...] = src
         return self
 
-    def astype(self, dtype):
-        from .ops import shape
-        return shape.astype(self, dtype)
-
     def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False, memory_format=None, other=None):
         """PyTorch's ``to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (``other``'s
         dtype) or keywords. Returns ``self`` when nothing changes (a copy with ``copy=True``); a cast
@@ -334,8 +332,7 @@ class Tensor:
         >>> ag.tensor([1, 2]).to("cpu", ag.float64)
         tensor([1., 2.], dtype=float64)
         """
-        from .dtypes import parse_to
-        dt, copy = parse_to(args + ((other,) if other is not None else ()), device, dtype, non_blocking, copy, "to",
+        dt, copy = _dtypes.parse_to(args + ((other,) if other is not None else ()), device, dtype, non_blocking, copy, "to",
                             Tensor)
         out = self if dt is None or dt == self._data.dtype else self.astype(dt)
         return out.clone() if copy and out is self else out
@@ -361,17 +358,9 @@ class Tensor:
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """``t.type()`` is PyTorch's type name (``'torch.FloatTensor'`` for float32); ``t.type(dtype)``
         casts to a dtype, a type name (``'torch.DoubleTensor'``) or a tensor type (``ag.DoubleTensor``)."""
-        from .dtypes import as_dtype, type_name
         if dtype is None:
-            return type_name(self._data.dtype)
-        return self.to(as_dtype(dtype, "type"))
-
-    def clone(self):
-        from .ops import shape
-        return shape.clone(self)
-
-    def contiguous(self):
-        return self
+            return _dtypes.type_name(self._data.dtype)
+        return self.to(_dtypes.as_dtype(dtype, "type"))
 
     def cpu(self, memory_format=None):
         """Already on the CPU: returns self."""
@@ -379,8 +368,7 @@ class Tensor:
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         """Refused with a RuntimeError: this engine runs on the CPU only (use ``to('cpu')`` or nothing)."""
-        from .devices import check_device
-        check_device(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"), "Tensor.cuda")
+        _devices.check_device(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"), "Tensor.cuda")
 
     is_cuda = False  # PyTorch's attributes for where the data lives
     is_cpu = True
@@ -402,6 +390,11 @@ class Tensor:
         except ValueError:
             raise TypeError(f"unsupported format string {spec!r} for a tensor of shape {tuple(self.shape)}: only "
                             "one-element tensors format as numbers; use t.item() or t.tolist()") from None
+
+    def __reduce_ex__(self, protocol):
+        """Pickling keeps the class, the values and a leaf's ``requires_grad`` (never the history), so
+        views and tensors on the tape pickle too (DataLoader workers, multiprocessing)."""
+        return (_rebuild, (type(self), np.array(self._data), self.requires_grad and self._node is None))
 
     # -- printing --------------------------------------------------------------------
     def __repr__(self):
@@ -465,6 +458,13 @@ class _HookHandle:
             self._hooks.remove(self._fn)
         except ValueError:
             pass
+
+
+def _rebuild(cls, data, requires_grad):
+    t = cls.__new__(cls)
+    Tensor.__init__(t, data)
+    t.requires_grad = bool(requires_grad)
+    return t
 
 
 def make(data, requires_grad=False, node=None):

@@ -392,3 +392,13 @@ method("mT", property(_mT))
 method("expand_as", lambda self, other: broadcast_to(self, other.shape))
 method("view_as", lambda self, other: reshape(self, other.shape))
 method("reshape_as", lambda self, other: reshape(self, other.shape))
+
+
+def contiguous(x, memory_format=None):
+    """``x`` itself when its values are laid out in C order, else a C-ordered copy (on the tape)."""
+    return x if x._data.flags.c_contiguous else clone(x)
+
+
+method("astype", astype)
+method("clone", clone)
+method("contiguous", contiguous)
