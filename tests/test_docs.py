@@ -82,9 +82,13 @@ def _adopted() -> dict[str, tuple]:
     modules = [importlib.import_module(n) for n in _module_names()]
     modules.sort(key=lambda m: (hasattr(m, "__path__"), m.__name__))
 
-    def adopt(mod, qualname, fn):
+    def adopt(mod, qualname, fn, in_class=False):
         fn = getattr(fn, "__func__", fn)
-        if not inspect.isfunction(fn) or id(fn) in seen or _is_module_level(fn) or not _ours(fn):
+        if not inspect.isfunction(fn) or id(fn) in seen or not _ours(fn):
+            return
+        # the finder sees a function bound by its name in the module whose globals it has, and a
+        # method that has its class's module's globals
+        if _is_module_level(fn) or (in_class and fn.__globals__ is vars(mod)):
             return
         if ">>>" not in (fn.__doc__ or ""):
             return
@@ -95,7 +99,7 @@ def _adopted() -> dict[str, tuple]:
         for name, val in sorted(vars(mod).items()):
             if inspect.isclass(val) and val.__module__ == mod.__name__:
                 for attr, member in sorted(vars(val).items()):
-                    adopt(mod, f"{val.__qualname__}.{attr}", member)
+                    adopt(mod, f"{val.__qualname__}.{attr}", member, in_class=True)
             elif not name.startswith("_"):
                 adopt(mod, name, val)
     return {k: tuple(v) for k, v in out.items()}
@@ -210,7 +214,8 @@ def test_markdown_python_blocks_run(path, tmp_path):
            "MPLBACKEND": "Agg"}
     proc = subprocess.run([sys.executable, "-c", _BLOCK_RUNNER], input=json.dumps([path.name, blocks]),
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    if proc.returncode:
+        pytest.fail(proc.stdout[-3000:] + proc.stderr[-6000:], pytrace=False)
 
 
 # -- (c) docstring and example coverage -----------------------------------------------------------
@@ -507,7 +512,9 @@ def test_mypy_passes_on_the_public_packages():
     pytest.importorskip("mypy")
     proc = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(ROOT / "mypy.ini")],
                           capture_output=True, text=True, cwd=ROOT, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
+    if proc.returncode:
+        pytest.fail("mypy (config: mypy.ini) found problems:\n" + proc.stdout[-8000:] + proc.stderr[-2000:],
+                    pytrace=False)
 
 
 def test_py_typed_markers_ship_with_the_packages():
