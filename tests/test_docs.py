@@ -448,16 +448,24 @@ def test_help_of_an_op_shows_its_own_text():
     "x.add(1, where=mask)",
     "x.log(where=mask)",
     "x.pow(2, out=y)",
+    "ag.log1p(x, where=mask)",
+    "ag.round(x, out=y)",
+    "x.sqrt(out=y)",
+    "x.log1p(out=y)",
+    "ag.exp(x, out=t)",
+    "ag.log(x, out=t)",
+    "x.sqrt(out=t)",
 ])
 def test_numpy_only_keywords_raise_a_typeerror_naming_the_op(call):
     """out= and where= would make NumPy write into (or skip) memory the tape knows nothing of: refused."""
     import autograd_core as ag
     x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = ag.zeros(3)
+    y = np.zeros(3, np.float32)  # an array NumPy would write into
+    t = ag.zeros(3)
     mask = np.array([True, False, True])
     op = re.search(r"(?:ag\.|x\.)(\w+)\(", call).group(1)
     with pytest.raises(TypeError, match=rf"\b{op}\b"):
-        eval(call, {"ag": ag, "x": x, "y": y, "mask": mask})
+        eval(call, {"ag": ag, "x": x, "y": y, "t": t, "mask": mask})
 
 
 # -- (d) the API reference ------------------------------------------------------------------------
