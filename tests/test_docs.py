@@ -142,7 +142,9 @@ def test_doctests(modname, tmp_path, monkeypatch):
         with np.printoptions(**_NUMPY_PRINT_DEFAULTS), ag.enable_grad():
             runner.run(test, out=report.append)
     result = runner.summarize(verbose=False)
-    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {modname}:\n" + "".join(report)
+    if result.failed:
+        pytest.fail(f"{result.failed} of {result.attempted} examples failed in {modname}:\n" + "".join(report),
+                    pytrace=False)
 
 
 _NUMPY_PRINT_DEFAULTS = dict(precision=8, threshold=1000, edgeitems=3, linewidth=75, suppress=False,
