@@ -4,7 +4,8 @@ Hypothesis draws a small program (a list of instructions over a growing list of 
 float64 leaves of broadcastable shapes: arithmetic, unary math, activations, matmul, reductions
 with drawn axes, softmax, ``max(dim)``, views (slicing, transpose, permute, (un)squeeze, expand,
 reshape), ``clone()`` and in-place changes of non-leaf tensors and of views of them (``+=``,
-``*=``, ``mul_``, ``t[idx] = v``). The program ends in a weighted sum of its last value and of
+``*=``, ``mul_``, ``t[idx] = v``), and ``+=`` under ``no_grad()`` on any tensor, leaves included
+(as an optimizer step). The program ends in a weighted sum of its last value and of
 every value it changed in place. One interpreter runs it twice, once with each library as the
 backend, and the test compares every value at the end of the program (views must show in-place
 changes made through their base or a sibling view), the loss, the gradients of the leaves (the
@@ -174,6 +175,7 @@ OPS = {
     "iadd_c": Op("{a0} += {c}", lambda B, a, c: a.__iadd__(c), inplace=True),
     "setitem": Op("{a0}[{idx}] = {a1}", lambda B, a, b, idx: a.__setitem__(idx, b), inplace=True),
     "setitem_c": Op("{a0}[{idx}] = {c}", lambda B, a, c, idx: a.__setitem__(idx, c), inplace=True),
+    "iadd_nograd": Op("with M.no_grad(): {a0} += {c}", lambda B, a, c: B.iadd_no_grad(a, c), inplace=True),
 }
 
 CATEGORIES = {
@@ -182,7 +184,7 @@ CATEGORIES = {
     "reduce": ["sum", "mean", "amax", "logsumexp", "softmax", "max_dim"],
     "view": ["getitem", "transpose", "permute", "unsqueeze", "squeeze", "expand", "reshape"],
     "clone": ["clone"],
-    "inplace": ["iadd", "imul", "mul_", "iadd_c", "setitem", "setitem_c"],
+    "inplace": ["iadd", "imul", "mul_", "iadd_c", "setitem", "setitem_c", "iadd_nograd"],
 }
 assert sorted(sum(CATEGORIES.values(), [])) == sorted(OPS)
 
@@ -219,6 +221,12 @@ class AgBackend:
     def grad(outputs, inputs, create_graph=False):
         return ag.autograd_grad(outputs, inputs, create_graph=create_graph, allow_unused=True)
 
+    @staticmethod
+    def iadd_no_grad(a, c):
+        with ag.no_grad():
+            a += c
+        return a
+
 
 class TorchBackend:
     name = "torch"
@@ -254,6 +262,12 @@ class TorchBackend:
     @staticmethod
     def grad(outputs, inputs, create_graph=False):
         return torch.autograd.grad(outputs, inputs, create_graph=create_graph, allow_unused=True)
+
+    @staticmethod
+    def iadd_no_grad(a, c):
+        with torch.no_grad():
+            a += c
+        return a
 
 
 # Ops whose result or gradient depends on exact comparisons (ties, signs): their inputs are kept,
@@ -314,8 +328,9 @@ def _fits(shape):
 
 
 class Builder:
-    def __init__(self, data, leaves, inplace):
+    def __init__(self, data, leaves, inplace, nograd_on_leaves=True):
         self.data = data
+        self.nograd_on_leaves = nograd_on_leaves
         self.meta = []
         self.instrs = []
         self.inplace_targets = []
@@ -634,6 +649,16 @@ class Builder:
 
     gen_setitem_c = gen_setitem
 
+    def gen_iadd_nograd(self, name):
+        # as an optimizer step does: any storage (a leaf's too, unless the program is checked by
+        # finite differences, whose repeated calls would see the leaf drift)
+        t = self._source(None, lambda m: not _overlaps_itself(m.sim) and (self.nograd_on_leaves or not m.leafy))
+        if t is None:
+            return False
+        self.emit(name, (t,), dict(c=self.draw(st.sampled_from([-0.25, 1.0]))), [])
+        self.inplace_targets.append(t)
+        return True
+
     def program(self, leaves, seed):
         # the last value, every value changed in place, and the storage it was changed in
         last = max(self.floats())
@@ -644,8 +669,9 @@ class Builder:
 
 @st.composite
 def programs(draw, inplace=False, leaf_values="hypothesis", max_side=4):
-    """A random program. ``inplace``: with clone() and in-place changes; ``leaf_values``: 'hypothesis' (shrinkable, with the repeated and round values hypothesis
-    likes: ties and zeros) or 'random' (seeded uniform floats: no exact ties, for finite differences)."""
+    """A random program. ``inplace``: with clone() and in-place changes; ``leaf_values``:
+    'hypothesis' (shrinkable, with the repeated and round values hypothesis likes: ties and zeros)
+    or 'random' (seeded uniform floats: no exact ties, for finite differences)."""
     s0 = draw(shapes(max_dims=3, max_side=max_side))
     n = draw(st.integers(1, 3))
     leaf_shapes = [s0] + [draw(broadcastable_shapes(s0, max_dims=3, max_side=max_side)) for _ in range(n - 1)]
@@ -661,7 +687,7 @@ def programs(draw, inplace=False, leaf_values="hypothesis", max_side=4):
         def draw(strategy):
             return draw(strategy)
 
-    b = Builder(_Data, leaves, inplace)
+    b = Builder(_Data, leaves, inplace, nograd_on_leaves=leaf_values != "random")
     for _ in range(draw(st.sampled_from(range(1, MAX_INSTRS + 1)))):
         b.step()
     return b.program(leaves, seed)
