@@ -487,8 +487,6 @@ KNOWN_REFERENCE_PROBLEMS = {
     "Error parsing source code: expected an indented block after 'for' statement",
     "Error parsing source code: cannot assign to lambda",
     "Error parsing source code: invalid syntax (<unknown>, line 1) (source: multinomial=lambda",
-    # a logger's name in backticks reads as a module (autograd_core/inspect: write ``"autograd_core.explain"``)
-    "autograd_core.explain_backward: the docstring refers to `autograd_core.explain`",
 }
 
 

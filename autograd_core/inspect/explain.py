@@ -43,7 +43,7 @@ class ExplainLogger:
     """Explains backward passes: writes each VJP to a stream or a logger, and keeps them in ``steps``.
 
     ``stream``: anything with ``write``; ``logger``: a ``logging.Logger`` (INFO level). With
-    neither, it logs to the ``autograd_core.explain`` logger, or to stderr when logging is not
+    neither, it logs to the ``"autograd_core.explain"`` logger, or to stderr when logging is not
     set up to show INFO messages of that logger.
 
     ``steps``: one dict per VJP: ``op``, ``node`` (label), ``grad_in`` (shape, norm) and
@@ -230,7 +230,7 @@ class explain_backward:
     """``with explain_backward(loss) as ex: loss.backward()`` explains the backward passes run
     inside the block (only those from ``loss`` when it is given; all of them with ``loss=None``).
 
-    Writes to ``stream`` or ``logger`` (default: the ``autograd_core.explain`` logger, see
+    Writes to ``stream`` or ``logger`` (default: the ``"autograd_core.explain"`` logger, see
     ExplainLogger); ``ex`` is the ExplainLogger, whose ``steps`` hold every VJP's numbers.
     """
 

@@ -29,12 +29,14 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _nowarn(f):
-    def wrapped(*a, **k):
+def _nowarn(ufunc):
+    """A one-argument NumPy ufunc that leaves inf/nan in its result without a RuntimeWarning (those
+    values are the op's answer at its singular points, and anomaly mode reports them)."""
+    def forward(x):
         with np.errstate(all="ignore"):
-            return f(*a, **k)
-    wrapped.__doc__ = f.__doc__
-    return wrapped
+            return ufunc(x)
+    forward.__name__ = ufunc.__name__
+    return forward
 
 
 # -- arithmetic --------------------------------------------------------------------------------
@@ -310,7 +312,12 @@ sign = defop("sign", np.sign, differentiable=False, nargs=1)
 sgn = defop("sgn", _sgn, differentiable=False, nargs=1)
 floor = defop("floor", np.floor, differentiable=False, nargs=1)
 ceil = defop("ceil", np.ceil, differentiable=False, nargs=1)
-round = defop("round", np.round, differentiable=False, nargs=1)
+def _round(x, decimals=0):
+    """Round half to even to ``decimals`` places (PyTorch's ``round``); no gradient."""
+    return np.round(x, decimals)
+
+
+round = defop("round", _round, differentiable=False, nargs=1)
 isnan = defop("isnan", np.isnan, differentiable=False, nargs=1)
 isinf = defop("isinf", np.isinf, differentiable=False, nargs=1)
 isfinite = defop("isfinite", np.isfinite, differentiable=False, nargs=1)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -36,6 +37,11 @@ class _XP:
 
     def __repr__(self):
         return f"<xp namespace: {', '.join(sorted(k for k in vars(self)))}>"
+
+    if TYPE_CHECKING:  # defop adds one function per op at import: a type checker can't list them
+        def __getattr__(self, name: str) -> Callable[..., Any]: ...
+
+        def __setattr__(self, name: str, value: Callable[..., Any]) -> None: ...
 
 
 xp = _XP()
