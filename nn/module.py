@@ -11,6 +11,7 @@ import io
 import itertools
 import operator
 from collections import OrderedDict, namedtuple
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping, TypeVar, overload
 
 import numpy as np
 
@@ -18,6 +19,9 @@ import autograd_core as ag
 from autograd_core.tensor import Tensor
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "summary"]
+
+_M = TypeVar("_M", bound="Module")
+_S = TypeVar("_S", bound="_ModuleSeq")
 
 
 _DEVICE_TYPES = ("cpu", "cuda", "mps", "meta", "xpu", "xla", "hip", "hpu", "ipu", "mtia", "vulkan", "opengl",
@@ -78,22 +82,26 @@ def _bump(t):
 
 class Parameter(Tensor):
     """A Tensor that is a module parameter: it requires grad, and assigning it to a Module
-    attribute registers it. ``Parameter(t)`` shares ``t``'s storage and version counter, as in PyTorch.
+    attribute registers it. ``Parameter(t)`` shares ``t``'s storage and version counter, as in PyTorch;
+    ``Parameter()`` is an empty (0,) tensor of the default dtype.
 
     >>> import autograd_core as ag, nn
     >>> p = nn.Parameter(ag.zeros(2))
     >>> p.requires_grad, p.is_leaf
     (True, True)
+    >>> p
+    Parameter containing:
+    tensor([0., 0.], requires_grad=True)
     """
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Tensor | np.ndarray | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), ag.get_default_dtype())
         src = data if isinstance(data, Tensor) else None
         if src is not None:
-            data = data._data
+            data = src._data
         Tensor.__init__(self, data, requires_grad=requires_grad)
         if src is not None:
             self._vc = ag.graph.counter(src)   # same storage, same version counter (as PyTorch)
@@ -134,12 +142,34 @@ def _addindent(s, n):
 
 
 class Module:
-    """Base class of every layer and model. Subclasses set attributes in ``__init__`` (after
-    ``super().__init__()``) and define ``forward``; calling the module calls ``forward``."""
+    """Base class of every layer and model, as ``torch.nn.Module``. Subclasses set attributes in
+    ``__init__`` (after ``super().__init__()``) and define ``forward``; calling the module runs the
+    forward pre-hooks, ``forward`` and the forward hooks.
+
+    Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, so ``parameters()``,
+    ``state_dict()``, ``to()``, ``train()``/``eval()`` and ``repr`` see it under the attribute's name.
+
+    >>> import autograd_core as ag, nn
+    >>> class Net(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc = nn.Linear(3, 2)
+    ...     def forward(self, x):
+    ...         return ag.relu(self.fc(x))
+    >>> net = Net()
+    >>> net(ag.ones(4, 3)).shape
+    (4, 2)
+    >>> [name for name, _ in net.named_parameters()]
+    ['fc.weight', 'fc.bias']
+    >>> net
+    Net(
+      (fc): Linear(in_features=3, out_features=2, bias=True)
+    )
+    """
 
     training: bool
 
-    def __init__(self):
+    def __init__(self) -> None:
         d = self.__dict__
         d["training"] = True
         d["_parameters"] = OrderedDict()
@@ -149,11 +179,19 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; subclasses define it. Call the module (``module(x)``) rather than
+        ``forward`` directly, so that its hooks run. (A layer's shapes are in its class docstring.)
+
+        >>> import autograd_core as ag, nn
+        >>> layer = nn.Linear(3, 2)
+        >>> layer.forward(ag.ones(1, 3)).shape == layer(ag.ones(1, 3)).shape
+        True
+        """
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the "
                                   "subclass")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not (self._forward_hooks or self._forward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
@@ -167,14 +205,32 @@ class Module:
                 out = r
         return out
 
-    def register_forward_hook(self, hook):
-        """``hook(module, inputs, output)`` runs after each forward; a non-None return replaces the output."""
+    def register_forward_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """``hook(module, inputs, output)`` runs after each forward; a non-None return replaces the output.
+        Returns a handle whose ``remove()`` unregisters the hook (it is also a context manager).
+
+        >>> import autograd_core as ag, nn
+        >>> layer = nn.Linear(3, 2)
+        >>> shapes = []
+        >>> handle = layer.register_forward_hook(lambda mod, inputs, out: shapes.append(out.shape))
+        >>> _ = layer(ag.ones(4, 3)); shapes
+        [(4, 2)]
+        >>> handle.remove()
+        """
         h = _RemovableHandle(self._forward_hooks)
         self._forward_hooks[h.id] = hook
         return h
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, inputs)`` runs before each forward; a non-None return replaces the inputs."""
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """``hook(module, inputs)`` runs before each forward with the positional inputs as a tuple; a
+        non-None return (a tuple, or one value) replaces them. Returns a handle with ``remove()``.
+
+        >>> import autograd_core as ag, nn
+        >>> relu = nn.ReLU()
+        >>> with relu.register_forward_pre_hook(lambda mod, inputs: (-inputs[0],)):
+        ...     relu(ag.tensor([1.0, -2.0]))
+        tensor([0., 2.])
+        """
         h = _RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[h.id] = hook
         return h
@@ -192,8 +248,16 @@ class Module:
         if "." in name or name == "":
             raise KeyError(f"{kind} name can't contain '.' or be empty, got {name!r}")
 
-    def register_parameter(self, name, param):
-        """Add ``param`` (a Parameter, or None for an absent one such as ``bias=False``) as ``name``."""
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` (a Parameter, or None for an absent one such as ``bias=False``) as ``name``;
+        the same as assigning it to the attribute.
+
+        >>> import autograd_core as ag, nn
+        >>> m = nn.Module()
+        >>> m.register_parameter("scale", nn.Parameter(ag.ones(1)))
+        >>> [name for name, _ in m.named_parameters()]
+        ['scale']
+        """
         self._check_init("parameters")
         self._check_name(name, "parameter")
         if hasattr(type(self), name) or (name in self.__dict__ and name not in self._parameters):
@@ -203,9 +267,17 @@ class Module:
                             "(nn.Parameter or None expected)")
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | np.ndarray | None, persistent: bool = True) -> None:
         """Add a non-trainable tensor (running statistics, say) that is saved in the state dict
-        unless ``persistent=False``, and converted by ``.to(dtype)``."""
+        unless ``persistent=False``, and converted by ``.to(dtype)``. An ndarray is wrapped as a Tensor.
+
+        >>> import autograd_core as ag, nn
+        >>> m = nn.Module()
+        >>> m.register_buffer("count", ag.zeros(1))
+        >>> m.register_buffer("cache", ag.zeros(2), persistent=False)
+        >>> list(m.state_dict()), [name for name, _ in m.named_buffers()]
+        (['count'], ['count', 'cache'])
+        """
         self._check_init("buffers")
         self._check_name(name, "buffer")
         if hasattr(type(self), name) or (name in self.__dict__ and name not in self._buffers):
@@ -222,8 +294,18 @@ class Module:
         else:
             self._non_persistent.add(name)
 
-    def add_module(self, name, module):
-        """Add a child module as ``name`` (None is allowed as a placeholder)."""
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module as ``name`` (None is allowed as a placeholder); the same as assigning it
+        to the attribute. ``register_module`` is another name for it.
+
+        >>> import nn
+        >>> m = nn.Module()
+        >>> m.add_module("act", nn.ReLU())
+        >>> m
+        Module(
+          (act): ReLU()
+        )
+        """
         self._check_init("child modules")
         self._check_name(name, "module")
         if module is not None and not isinstance(module, Module):
@@ -288,8 +370,16 @@ class Module:
         return sorted(set(object.__dir__(self)) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     # -- traversal --------------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        """(dotted name, module) for this module and every submodule, depth first, each once."""
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module (name ``prefix``, '' by default) and every submodule,
+        depth first, each once (``remove_duplicate=False``: a shared module under each of its names).
+
+        >>> import nn
+        >>> model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU()))
+        >>> [name for name, _ in model.named_modules()]
+        ['', '0', '1', '1.0']
+        """
         if memo is None:
             memo = set()
         if remove_duplicate:
@@ -302,18 +392,36 @@ class Module:
                 continue
             yield from m.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
+        """This module and every submodule, depth first, each once (``named_modules`` without names).
+
+        >>> import nn
+        >>> [type(m).__name__ for m in nn.Sequential(nn.Linear(2, 2), nn.ReLU()).modules()]
+        ['Sequential', 'Linear', 'ReLU']
+        """
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) of the direct submodules, in registration order, each once.
+
+        >>> import nn
+        >>> [name for name, _ in nn.Sequential(nn.Linear(2, 2), nn.ReLU()).named_children()]
+        ['0', '1']
+        """
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
                 seen.add(id(m))
                 yield name, m
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
+        """The direct submodules, in registration order, each once.
+
+        >>> import nn
+        >>> list(nn.Sequential(nn.Linear(2, 2), nn.ReLU()).children())
+        [Linear(in_features=2, out_features=2, bias=True), ReLU()]
+        """
         for _, m in self.named_children():
             yield m
 
@@ -330,23 +438,55 @@ class Module:
                     seen.add(id(t))
                 yield mprefix + ("." if mprefix else "") + name, t
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
-        """(dotted name, Parameter) pairs; a parameter shared by two layers is listed once."""
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter) pairs, submodules' too unless ``recurse=False``; a parameter shared
+        by two layers is listed once (``remove_duplicate=False``: under each name).
+
+        >>> import nn
+        >>> [(name, p.shape) for name, p in nn.Linear(3, 2).named_parameters()]
+        [('weight', (2, 3)), ('bias', (2,))]
+        """
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every Parameter (submodules' too unless ``recurse=False``), each once: what an optimizer takes.
+
+        >>> import nn
+        >>> sum(p.numel() for p in nn.Linear(3, 2).parameters())
+        8
+        """
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, tensor) of every buffer (non-persistent ones too), submodules' too unless
+        ``recurse=False``.
+
+        >>> import nn
+        >>> [name for name, _ in nn.Sequential(nn.BatchNorm1d(2)).named_buffers()]
+        ['0.running_mean', '0.running_var', '0.num_batches_tracked']
+        """
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer tensor (running statistics, say), submodules' too unless ``recurse=False``.
+
+        >>> import nn
+        >>> [b.shape for b in nn.BatchNorm1d(2).buffers()]
+        [(2,), (2,), ()]
+        """
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def get_submodule(self, target):
-        """The submodule at dotted path ``target`` ('' is self)."""
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` ('' is self); AttributeError if there is none.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Sequential(nn.ReLU(), nn.Tanh())).get_submodule("0.1")
+        Tanh()
+        """
         m = self
         if target == "":
             return m
@@ -357,7 +497,13 @@ class Module:
             m = sub
         return m
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (``"0.weight"``); AttributeError if there is none.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Linear(3, 2)).get_parameter("0.weight").shape
+        (2, 3)
+        """
         mod, _, name = target.rpartition(".")
         m = self.get_submodule(mod)
         if name not in m._parameters:
@@ -365,10 +511,16 @@ class Module:
         return m._parameters[name]
 
     # -- modes and gradients ----------------------------------------------------------------
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) here, then call each
         child's own ``train(mode)``, as PyTorch does, so a subclass that overrides ``train`` (a
-        BatchNorm kept frozen while fine-tuning, say) is obeyed. Returns self."""
+        BatchNorm kept frozen while fine-tuning, say) is obeyed. Returns self.
+
+        >>> import nn
+        >>> model = nn.Sequential(nn.Dropout(0.5)).train()
+        >>> model.training, model[0].training
+        (True, True)
+        """
         if not isinstance(mode, bool):
             raise ValueError(f"train(mode): mode is expected to be a bool, got {type(mode).__name__}")
         self.__dict__["training"] = mode
@@ -376,17 +528,40 @@ class Module:
             m.train(mode)
         return self
 
-    def eval(self):
-        """Evaluation mode: ``train(False)``."""
+    def eval(self: _M) -> _M:
+        """Evaluation mode: ``train(False)`` (Dropout is the identity, BatchNorm uses its running
+        statistics). Returns self.
+
+        >>> import nn
+        >>> model = nn.Sequential(nn.Dropout(0.5)).eval()
+        >>> model.training, model[0].training
+        (False, False)
+        """
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
+        """Set ``requires_grad`` of every parameter (False freezes the module); returns self.
+
+        >>> import nn
+        >>> layer = nn.Linear(3, 2).requires_grad_(False)
+        >>> [p.requires_grad for p in layer.parameters()]
+        [False, False]
+        """
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
-        """Drop every parameter's gradient (``set_to_none=True``) or fill it with zeros."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (``set_to_none=True``) or fill it with zeros.
+
+        >>> import autograd_core as ag, nn
+        >>> layer = nn.Linear(3, 2)
+        >>> layer(ag.ones(1, 3)).sum().backward()
+        >>> layer.zero_grad(set_to_none=False); layer.bias.grad
+        tensor([0., 0.])
+        >>> layer.zero_grad(); layer.bias.grad is None
+        True
+        """
         for p in self.parameters():
             if p.grad is None:
                 continue
@@ -398,8 +573,20 @@ class Module:
                 p.grad._data[...] = 0
                 _bump(p.grad)
 
-    def apply(self, fn):
-        """Call ``fn(m)`` on every submodule (children first) and on self; returns self."""
+    def apply(self: _M, fn: Callable[[Module], object]) -> _M:
+        """Call ``fn(m)`` on every submodule (children first) and on self; returns self. The usual
+        way to re-initialize a model.
+
+        >>> import nn
+        >>> def init_weights(m):
+        ...     if isinstance(m, nn.Linear):
+        ...         nn.init.zeros_(m.weight)
+        >>> model = nn.Sequential(nn.Linear(2, 2), nn.ReLU()).apply(init_weights)
+        >>> model[0].weight
+        Parameter containing:
+        tensor([[0., 0.],
+                [0., 0.]], requires_grad=True)
+        """
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -421,7 +608,8 @@ class Module:
                     b._data = convert(b._data)
         return self
 
-    def to(self, *args, device=None, dtype=None, non_blocking=False, memory_format=None):
+    def to(self: _M, *args: Any, device: Any = None, dtype: Any = None, non_blocking: bool = False,
+           memory_format: Any = None) -> _M:
         """Convert in place and return self, as ``torch.nn.Module.to``: ``to(dtype)``, ``to(device)``,
         ``to(device, dtype)``, ``to(tensor)`` (its dtype) or keywords.
 
@@ -436,10 +624,10 @@ class Module:
         >>> lin.weight.dtype
         dtype('float64')
         """
-        args = list(args)
-        if len(args) > 1 and isinstance(args[-1], bool):
-            args.pop()  # non_blocking, given positionally: nothing to wait for on the CPU
-        for a in args:
+        given = list(args)
+        if len(given) > 1 and isinstance(given[-1], bool):
+            given.pop()  # non_blocking, given positionally: nothing to wait for on the CPU
+        for a in given:
             if isinstance(a, Tensor):
                 dtype = a.dtype
                 continue
@@ -458,42 +646,88 @@ class Module:
             raise TypeError(f"Module.to: only floating dtypes are accepted, got {dtype!r}")
         return self._apply_arrays(lambda a: a.astype(dt) if a.dtype.kind == "f" and a.dtype != dt else a)
 
-    def type(self, dst_type):
-        """Cast every floating parameter and buffer to ``dst_type``; returns self."""
+    def type(self: _M, dst_type: Any) -> _M:
+        """Cast every floating parameter and buffer to ``dst_type`` (a floating dtype); returns self.
+
+        >>> import numpy as np, nn
+        >>> nn.Linear(2, 1).type(np.float64).weight.dtype
+        dtype('float64')
+        """
         return self.to(dst_type)
 
-    def double(self):
-        """Floating parameters and buffers to float64; returns self."""
+    def double(self: _M) -> _M:
+        """Floating parameters and buffers to float64; returns self.
+
+        >>> import nn
+        >>> nn.Linear(2, 1).double().bias.dtype
+        dtype('float64')
+        """
         return self.to(np.float64)
 
-    def float(self):
-        """Floating parameters and buffers to float32; returns self."""
+    def float(self: _M) -> _M:
+        """Floating parameters and buffers to float32; returns self.
+
+        >>> import nn
+        >>> nn.Linear(2, 1).double().float().bias.dtype
+        dtype('float32')
+        """
         return self.to(np.float32)
 
-    def half(self):
-        """Floating parameters and buffers to float16; returns self."""
+    def half(self: _M) -> _M:
+        """Floating parameters and buffers to float16; returns self.
+
+        >>> import nn
+        >>> nn.Linear(2, 1).half().bias.dtype
+        dtype('float16')
+        """
         return self.to(np.float16)
 
-    def cpu(self):
-        """Everything already lives on the CPU: returns self."""
+    def cpu(self: _M) -> _M:
+        """Everything already lives on the CPU: returns self.
+
+        >>> import nn
+        >>> layer = nn.Linear(2, 1)
+        >>> layer.cpu() is layer
+        True
+        """
         return self
 
-    def cuda(self, device=None):
-        """Refused: this engine runs on the CPU only (see ``to``)."""
+    def cuda(self: _M, device: Any = None) -> _M:
+        """Refused: this engine runs on the CPU only (see ``to``).
+
+        >>> import nn
+        >>> nn.Linear(2, 1).cuda()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Module.cuda: this engine runs on the CPU only (NumPy arrays), so there is no 'cuda' device. ...
+        """
         _check_device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device,
                       "Module.cuda")
         return self
 
-    def share_memory(self):
-        """A no-op here (there is one process and NumPy arrays); returns self, as PyTorch."""
+    def share_memory(self: _M) -> _M:
+        """A no-op here (there is one process and NumPy arrays); returns self, as PyTorch.
+
+        >>> import nn
+        >>> layer = nn.Linear(2, 1)
+        >>> layer.share_memory() is layer
+        True
+        """
         return self
 
     # -- state dict -------------------------------------------------------------------------
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """Ordered dict of dotted name -> tensor for every parameter and persistent buffer.
+    def state_dict(self, destination: dict[str, Tensor] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Tensor]:
+        """Ordered dict of dotted name -> tensor for every parameter and persistent buffer (names
+        start with ``prefix``; ``destination``: fill this dict instead of a new OrderedDict).
 
         Values are detached Tensors sharing memory with the module (``keep_vars=True`` gives the
         Parameters themselves), as in PyTorch; copy them if the module will keep training.
+
+        >>> import nn
+        >>> sd = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)).state_dict()
+        >>> [(name, t.shape) for name, t in sd.items()]
+        [('0.weight', (2, 3)), ('0.bias', (2,)), ('1.weight', (2,)), ('1.bias', (2,)), ('1.running_mean', (2,)), ('1.running_var', (2,)), ('1.num_batches_tracked', ())]
         """
         if destination is None:
             destination = OrderedDict()
@@ -520,12 +754,22 @@ class Module:
                     out[pre + name] = b
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
-        """Copy values from ``state_dict`` (name -> Tensor or ndarray) into the parameters and buffers.
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
+        """Copy values from ``state_dict`` (name -> Tensor or ndarray) into the parameters and buffers,
+        in place (an optimizer built before keeps working).
 
         Everything is checked first: a shape mismatch, or with ``strict=True`` a missing or unexpected
         key, raises one RuntimeError listing all problems, and nothing is changed. Values are cast to
         each parameter's dtype. Returns ``(missing_keys, unexpected_keys)``.
+
+        >>> import nn
+        >>> src, dst = nn.Linear(3, 2), nn.Linear(3, 2)
+        >>> dst.load_state_dict(src.state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> bool((dst.weight == src.weight).all())
+        True
+        >>> dst.load_state_dict({"weight": src.weight}, strict=False).missing_keys
+        ['bias']
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"load_state_dict: expected a dict of name -> tensor, got {type(state_dict).__name__}")
@@ -576,8 +820,13 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     # -- printing ---------------------------------------------------------------------------
-    def extra_repr(self):
-        """The arguments shown inside this layer's parentheses in ``repr``."""
+    def extra_repr(self) -> str:
+        """The arguments shown inside this layer's parentheses in ``repr``; override it in a subclass.
+
+        >>> import nn
+        >>> nn.Linear(3, 2).extra_repr()
+        'in_features=3, out_features=2, bias=True'
+        """
         return ""
 
     def _get_name(self):
@@ -616,26 +865,43 @@ class _ModuleSeq(Module):
         for i, m in enumerate(items):
             self.add_module(str(i), m)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module):
-        """Add ``module`` at the end; returns self."""
+    def append(self: _S, module: Module) -> _S:
+        """Add ``module`` at the end; returns self.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Linear(2, 2)).append(nn.ReLU())
+        Sequential(
+          (0): Linear(in_features=2, out_features=2, bias=True)
+          (1): ReLU()
+        )
+        """
         self.add_module(str(len(self)), module)
         return self
 
 
 class Sequential(_ModuleSeq):
-    """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+    """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``; the submodules are named
+    '0', '1', ...
 
     Also ``Sequential(OrderedDict(name=module, ...))``. Indexing (negative too) gives a module, a
-    slice gives a new Sequential sharing the modules; ``len``, iteration and ``append`` work.
+    slice gives a new Sequential sharing the modules; ``len``, iteration, ``append``, ``extend``,
+    ``insert``, ``del`` and ``+`` work.
+
+    >>> import autograd_core as ag, nn
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    >>> model(ag.ones(2, 4)).shape
+    (2, 1)
+    >>> len(model), model[-1]
+    (3, Linear(in_features=8, out_features=1, bias=True))
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], (dict, OrderedDict)):
             for name, m in args[0].items():
@@ -643,6 +909,11 @@ class Sequential(_ModuleSeq):
         else:
             for i, m in enumerate(args):
                 self.add_module(str(i), m)
+
+    @overload
+    def __getitem__(self, idx: slice) -> Sequential: ...
+    @overload
+    def __getitem__(self, idx: int) -> Module: ...
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -667,12 +938,29 @@ class Sequential(_ModuleSeq):
             raise TypeError(f"can only add Sequential to Sequential, got {type(other).__name__}")
         return Sequential(*self, *other)
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each of ``modules`` in order; returns self.
+
+        >>> import nn
+        >>> len(nn.Sequential(nn.Linear(2, 2)).extend([nn.ReLU(), nn.Linear(2, 1)]))
+        3
+        """
         for m in modules:
             self.append(m)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` before position ``index`` (negative counts from the end) and renumber;
+        returns self.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1)).insert(1, nn.ReLU())
+        Sequential(
+          (0): Linear(in_features=2, out_features=2, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=2, out_features=1, bias=True)
+        )
+        """
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"insert: index {index} is out of range for Sequential of length {n}")
@@ -682,19 +970,40 @@ class Sequential(_ModuleSeq):
         self._renumber(items)
         return self
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
+        """Feed ``x`` through the modules in order; each one's output is the next one's input.
+
+        >>> import autograd_core as ag, nn
+        >>> nn.Sequential(nn.ReLU(), nn.Tanh()).forward(ag.tensor([-1.0, 0.0]))
+        tensor([0., 0.])
+        """
         for m in self._modules.values():
             x = m(x)
         return x
 
 
 class ModuleList(_ModuleSeq):
-    """A list of modules whose parameters are registered (a plain list would hide them)."""
+    """A list of modules whose parameters are registered (a plain list would hide them), named
+    '0', '1', ... It has no ``forward``: iterate over it in your own.
 
-    def __init__(self, modules=None):
+    >>> import autograd_core as ag, nn
+    >>> layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+    >>> x = ag.ones(2, 4)
+    >>> for layer in layers:
+    ...     x = ag.relu(layer(x))
+    >>> x.shape, len(list(layers.parameters()))
+    ((2, 4), 6)
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
+
+    @overload
+    def __getitem__(self, idx: slice) -> ModuleList: ...
+    @overload
+    def __getitem__(self, idx: int) -> Module: ...
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -718,7 +1027,13 @@ class ModuleList(_ModuleSeq):
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append each of ``modules`` in order; returns self (``+=`` does the same).
+
+        >>> import nn
+        >>> len(nn.ModuleList([nn.ReLU()]).extend([nn.Tanh(), nn.Sigmoid()]))
+        3
+        """
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
             raise TypeError("ModuleList.extend should be called with an iterable of modules, got a single "
                             f"{type(modules).__name__}")
@@ -726,19 +1041,37 @@ class ModuleList(_ModuleSeq):
             self.append(m)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index`` (as ``list.insert``) and renumber.
+
+        >>> import nn
+        >>> layers = nn.ModuleList([nn.ReLU(), nn.Sigmoid()])
+        >>> layers.insert(1, nn.Tanh())
+        >>> [type(m).__name__ for m in layers]
+        ['ReLU', 'Tanh', 'Sigmoid']
+        """
         items = list(self._modules.values())
         items.insert(index, module)
         self._renumber(items)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused: a ModuleList has no forward (NotImplementedError); iterate over it in your own."""
         raise NotImplementedError("ModuleList has no forward(); iterate over it in your own forward()")
 
 
 class ModuleDict(Module):
-    """A dict of modules (insertion-ordered) whose parameters are registered."""
+    """A dict of modules (insertion-ordered) whose parameters are registered under their keys.
+    It has no ``forward``: index it in your own.
 
-    def __init__(self, modules=None):
+    >>> import autograd_core as ag, nn
+    >>> heads = nn.ModuleDict({"cls": nn.Linear(4, 3), "box": nn.Linear(4, 2)})
+    >>> heads["box"](ag.ones(1, 4)).shape
+    (1, 2)
+    >>> list(heads.keys()), [name for name, _ in heads.named_parameters()][:2]
+    (['cls', 'box'], ['cls.weight', 'cls.bias'])
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -763,29 +1096,70 @@ class ModuleDict(Module):
     def __contains__(self, key):
         return key in self._modules
 
-    def keys(self):
+    def keys(self) -> Any:
+        """The keys, in insertion order.
+
+        >>> import nn
+        >>> list(nn.ModuleDict({"a": nn.ReLU(), "b": nn.Tanh()}).keys())
+        ['a', 'b']
+        """
         return self._modules.keys()
 
-    def values(self):
+    def values(self) -> Any:
+        """The modules, in insertion order.
+
+        >>> import nn
+        >>> list(nn.ModuleDict({"a": nn.ReLU(), "b": nn.Tanh()}).values())
+        [ReLU(), Tanh()]
+        """
         return self._modules.values()
 
-    def items(self):
+    def items(self) -> Any:
+        """(key, module) pairs, in insertion order.
+
+        >>> import nn
+        >>> list(nn.ModuleDict({"a": nn.ReLU()}).items())
+        [('a', ReLU())]
+        """
         return self._modules.items()
 
-    def pop(self, key):
+    def pop(self, key: str) -> Module:
+        """Remove the module at ``key`` and return it (KeyError naming the keys if there is none).
+
+        >>> import nn
+        >>> d = nn.ModuleDict({"a": nn.ReLU(), "b": nn.Tanh()})
+        >>> d.pop("a"), list(d.keys())
+        (ReLU(), ['b'])
+        """
         m = self[key]
         del self._modules[key]
         return m
 
-    def clear(self):
+    def clear(self) -> None:
+        """Remove every module.
+
+        >>> import nn
+        >>> d = nn.ModuleDict({"a": nn.ReLU()})
+        >>> d.clear(); len(d)
+        0
+        """
         self._modules.clear()
 
-    def update(self, modules):
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add (or replace) the modules of a mapping or of an iterable of (key, module) pairs.
+
+        >>> import nn
+        >>> d = nn.ModuleDict({"a": nn.ReLU()})
+        >>> d.update([("b", nn.Tanh()), ("a", nn.Sigmoid())])
+        >>> list(d.items())
+        [('a', Sigmoid()), ('b', Tanh())]
+        """
         items = modules.items() if hasattr(modules, "items") else modules
         for k, m in items:
             self.add_module(k, m)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused: a ModuleDict has no forward (NotImplementedError); index it in your own."""
         raise NotImplementedError("ModuleDict has no forward(); index it in your own forward()")
 
 
@@ -809,7 +1183,8 @@ class _Table(str):
         return str(self)
 
 
-def summary(model, input_shape, dtype=None, file=None):
+def summary(model: Module, input_shape: tuple[int, ...] | list[Any], dtype: Any = None,
+            file: IO[str] | None = None) -> str:
     """A table of each submodule's output shape and parameter count, from one forward pass on
     zeros of ``input_shape`` (batch dimension included, as torchinfo) in eval mode without recording.
     Several inputs: a list of shapes.
@@ -820,9 +1195,18 @@ def summary(model, input_shape, dtype=None, file=None):
     so the rows add up to the total.
 
     >>> import nn
-    >>> table = nn.summary(nn.Sequential(nn.Linear(4, 2), nn.ReLU()), (1, 4))
-    >>> "Total params: 10" in table
-    True
+    >>> print(nn.summary(nn.Sequential(nn.Linear(4, 2), nn.ReLU()), (1, 4)))
+    =====================================
+    Layer (type)  Output Shape    Param #
+    =====================================
+    0 (Linear)    [1, 2]               10
+    1 (ReLU)      [1, 2]                0
+    =====================================
+    Total params: 10
+    Trainable params: 10
+    Non-trainable params: 0
+    =====================================
+    <BLANKLINE>
     """
     if not isinstance(model, Module):
         raise TypeError(f"summary: expected a Module, got {type(model).__name__}")
