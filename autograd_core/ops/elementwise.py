@@ -41,17 +41,54 @@ def _nowarn(ufunc):
 
 # -- arithmetic --------------------------------------------------------------------------------
 add = defop("add", np.add, (lambda g, ans, x, y: g,
-                            lambda g, ans, x, y: g), uses=())
+                            lambda g, ans, x, y: g), uses=(),
+            doc="""Elementwise sum ``x + y``; the inputs broadcast, the result has the broadcast shape.
+
+            d/dx = d/dy = 1 (each gradient summed back to its input's shape). PyTorch: ``torch.add``
+            (without ``alpha``; ``t.add_(y, alpha=a)`` has it). Also ``x + y``.
+
+            >>> import autograd_core as ag
+            >>> ag.add(ag.tensor([1.0, 2.0]), ag.tensor([[10.0], [20.0]]))
+            tensor([[11., 12.],
+                    [21., 22.]])
+            """)
 sub = defop("sub", np.subtract, (lambda g, ans, x, y: g,
-                                 lambda g, ans, x, y: -g), uses=())
+                                 lambda g, ans, x, y: -g), uses=(),
+            doc="""Elementwise difference ``x - y``; the inputs broadcast, the result has the broadcast shape.
+
+            d/dx = 1, d/dy = -1. PyTorch: ``torch.sub`` (without ``alpha``). Also ``x - y``.
+
+            >>> import autograd_core as ag
+            >>> ag.sub(ag.tensor([5.0, 7.0]), 2.0)
+            tensor([3., 5.])
+            """)
 mul = defop("mul", np.multiply, (lambda g, ans, x, y: g * y,
-                                 lambda g, ans, x, y: g * x), reads=((1,), (0,)))
+                                 lambda g, ans, x, y: g * x), reads=((1,), (0,)),
+            doc="""Elementwise product ``x * y``; the inputs broadcast, the result has the broadcast shape.
+
+            d/dx = y, d/dy = x. PyTorch: ``torch.mul``. Also ``x * y``.
+
+            >>> import autograd_core as ag
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = ag.mul(x, ag.tensor([3.0, 4.0]))
+            >>> y.sum().backward()
+            >>> y, x.grad
+            (tensor([3., 8.], grad_fn=<MulBackward>), tensor([3., 4.]))
+            """)
 def _int_like(v):
     return isinstance(v, (int, np.integer)) or (isinstance(v, np.ndarray) and v.dtype.kind in "biu")
 
 
 def _true_divide(x, y):
-    """x / y. Integer / integer gives the default float dtype (float32) as in PyTorch, not numpy's float64."""
+    """Elementwise true division ``x / y``; the inputs broadcast, the result has the broadcast shape.
+
+    d/dx = 1 / y, d/dy = -x / y**2. Integer / integer gives the default float dtype (float32), as in
+    PyTorch, not NumPy's float64. PyTorch: ``torch.div`` (without ``rounding_mode``). Also ``x / y``.
+
+    >>> import autograd_core as ag
+    >>> ag.div(ag.tensor([1, 3]), 2)
+    tensor([0.5000, 1.5000])
+    """
     out = np.true_divide(x, y)
     if out.dtype.char == "d" and _int_like(x) and _int_like(y):
         out = out.astype(get_default_dtype())
@@ -60,7 +97,15 @@ def _true_divide(x, y):
 
 div = defop("div", _true_divide, (lambda g, ans, x, y: g / y,
                                     lambda g, ans, x, y: -g * x / (y * y)), reads=((1,), (0, 1)))
-neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=(), same_shape=True)
+neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=(), same_shape=True,
+            doc="""Elementwise negation ``-x``; same shape as ``x``.
+
+            d/dx (-x) = -1. PyTorch: ``torch.neg``. Also ``-x``.
+
+            >>> import autograd_core as ag
+            >>> ag.neg(ag.tensor([1.0, -2.0]))
+            tensor([-1.,  2.])
+            """)
 
 
 def _pow_base(g, ans, x, y):
@@ -92,8 +137,21 @@ def _pow_exp(g, ans, x, y):
 
 # the base's rule reads x and y; the exponent's reads x and the output
 def _power(x, y):
-    """x ** y. A Python-number exponent of 0.5, -0.5, -1, 2 or 3 is computed as sqrt, 1/sqrt, 1/x,
-    x*x and x*x*x, as PyTorch does (so -0.0 ** 0.5 is -0.0 and the gradients at 0, -0.0 and inf match)."""
+    """Elementwise power ``x ** y``; the inputs broadcast, the result has the broadcast shape.
+
+    d/dx = y * x**(y-1) (0 where y == 0), d/dy = x**y * log(x) (0 where x == 0 and y >= 0), as in
+    PyTorch. A Python-number exponent of 0.5, -0.5, -1, 2 or 3 is computed as sqrt, 1/sqrt, 1/x, x*x
+    and x*x*x, as PyTorch does (so ``(-0.0) ** 0.5`` is -0.0 and the gradients at 0, -0.0 and inf
+    match). PyTorch: ``torch.pow``. Also ``x ** y``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> ag.pow(x, 2).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    >>> ag.pow(2.0, ag.tensor([0.0, 3.0]))
+    tensor([1., 8.])
+    """
     with np.errstate(all="ignore"):
         if type(y) in (int, float) and isinstance(x, np.ndarray) and x.dtype.kind == "f":
             if y == 0.5:
@@ -113,12 +171,30 @@ pow = defop("pow", _power, (_pow_base, _pow_exp), reads=((0, 1), (0, "ans")))
 
 
 def maximum_(x, y):
-    """Elementwise max; ties split the gradient equally (as PyTorch's ``maximum``)."""
+    """Elementwise maximum of ``x`` and ``y``; the inputs broadcast, the result has the broadcast shape.
+
+    The gradient goes to the larger input; at a tie each gets half (as PyTorch); a NaN propagates.
+    PyTorch: ``torch.maximum``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 5.0, 3.0], requires_grad=True)
+    >>> ag.maximum(x, ag.tensor([2.0, 2.0, 3.0])).sum().backward()
+    >>> x.grad
+    tensor([0.0000, 1.0000, 0.5000])
+    """
     return np.maximum(x, y)
 
 
 def minimum_(x, y):
-    """Elementwise min; ties split the gradient equally (as PyTorch's ``minimum``)."""
+    """Elementwise minimum of ``x`` and ``y``; the inputs broadcast, the result has the broadcast shape.
+
+    The gradient goes to the smaller input; at a tie each gets half (as PyTorch); a NaN propagates.
+    PyTorch: ``torch.minimum``.
+
+    >>> import autograd_core as ag
+    >>> ag.minimum(ag.tensor([1.0, 5.0]), ag.tensor([2.0, 2.0]))
+    tensor([1., 2.])
+    """
     return np.minimum(x, y)
 
 
@@ -139,29 +215,125 @@ def _sgn(x):
     return np.where(np.isnan(x), 0, np.sign(x)) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.sign(x)
 
 
-abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sgn(x),), same_shape=True)
-exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True, same_shape=True)
-log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,), same_shape=True)
-log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),), same_shape=True)
-expm1 = defop("expm1", np.expm1, (lambda g, ans, x: g * (ans + 1),), uses=(), uses_ans=True, same_shape=True)
-sqrt = defop("sqrt", _nowarn(np.sqrt), (lambda g, ans, x: g * 0.5 / ans,), uses=(), uses_ans=True, same_shape=True)
+abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sgn(x),), same_shape=True,
+            doc="""Elementwise absolute value ``|x|``; same shape as ``x``.
+
+            d/dx |x| = sign(x) (0 at x == 0 and at NaN, as PyTorch). PyTorch: ``torch.abs``. Also ``abs(x)``.
+
+            >>> import autograd_core as ag
+            >>> ag.abs(ag.tensor([-1.5, 0.0, 2.0]))
+            tensor([1.5000, 0.0000, 2.0000])
+            """)
+exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True, same_shape=True,
+            doc="""Elementwise exponential ``e ** x``; same shape as ``x``.
+
+            d/dx exp(x) = exp(x). PyTorch: ``torch.exp``.
+
+            >>> import autograd_core as ag
+            >>> ag.exp(ag.tensor([0.0, 1.0]))
+            tensor([1.0000, 2.7183])
+            """)
+log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,), same_shape=True,
+            doc="""Elementwise natural logarithm ``ln(x)``; same shape as ``x`` (-inf at 0, NaN below 0, no warning).
+
+            d/dx log(x) = 1 / x. PyTorch: ``torch.log``.
+
+            >>> import autograd_core as ag
+            >>> ag.log(ag.tensor([1.0, 0.0]))
+            tensor([  0., -inf])
+            """)
+log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),), same_shape=True,
+              doc="""Elementwise ``log(1 + x)``, accurate for small ``x``; same shape as ``x``.
+
+              d/dx log1p(x) = 1 / (1 + x). PyTorch: ``torch.log1p``.
+
+              >>> import autograd_core as ag
+              >>> ag.log1p(ag.tensor([0.0, 1e-8], dtype=ag.float64))
+              tensor([0.0000e+00, 1.0000e-08], dtype=float64)
+              """)
+expm1 = defop("expm1", np.expm1, (lambda g, ans, x: g * (ans + 1),), uses=(), uses_ans=True, same_shape=True,
+              doc="""Elementwise ``exp(x) - 1``, accurate for small ``x``; same shape as ``x``.
+
+              d/dx expm1(x) = exp(x). PyTorch: ``torch.expm1``.
+
+              >>> import autograd_core as ag
+              >>> ag.expm1(ag.tensor([0.0, 1e-10], dtype=ag.float64))
+              tensor([0.0000e+00, 1.0000e-10], dtype=float64)
+              """)
+sqrt = defop("sqrt", _nowarn(np.sqrt), (lambda g, ans, x: g * 0.5 / ans,), uses=(), uses_ans=True, same_shape=True,
+             doc="""Elementwise square root; same shape as ``x`` (NaN below 0, no warning).
+
+             d/dx sqrt(x) = 1 / (2 sqrt(x)) (inf at 0, as PyTorch). PyTorch: ``torch.sqrt``.
+
+             >>> import autograd_core as ag
+             >>> ag.sqrt(ag.tensor([4.0, 9.0]))
+             tensor([2., 3.])
+             """)
 
 
 def _rsqrt(x):
-    """1 / sqrt(x)."""
+    """Elementwise reciprocal square root ``1 / sqrt(x)``; same shape as ``x``.
+
+    d/dx x**-0.5 = -0.5 x**-1.5. PyTorch: ``torch.rsqrt``.
+
+    >>> import autograd_core as ag
+    >>> ag.rsqrt(ag.tensor([4.0, 0.25]))
+    tensor([0.5000, 2.0000])
+    """
     with np.errstate(all="ignore"):
         return 1.0 / np.sqrt(x)
 
 
 rsqrt = defop("rsqrt", _rsqrt, (lambda g, ans, x: g * -0.5 * ans * ans * ans,), uses=(), uses_ans=True, same_shape=True)
-sin = defop("sin", np.sin, (lambda g, ans, x: g * xp.cos(x),), same_shape=True)
-cos = defop("cos", np.cos, (lambda g, ans, x: -g * xp.sin(x),), same_shape=True)
-tanh = defop("tanh", np.tanh, (lambda g, ans, x: g * (1 - ans * ans),), uses=(), uses_ans=True, same_shape=True)
-erf = defop("erf", _erf_kernel, (lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * xp.exp(-(x * x)),), same_shape=True)
+sin = defop("sin", np.sin, (lambda g, ans, x: g * xp.cos(x),), same_shape=True,
+            doc="""Elementwise sine (radians); same shape as ``x``.
+
+            d/dx sin(x) = cos(x). PyTorch: ``torch.sin``.
+
+            >>> import autograd_core as ag
+            >>> ag.sin(ag.tensor([0.0, 1.0]))
+            tensor([0.0000, 0.8415])
+            """)
+cos = defop("cos", np.cos, (lambda g, ans, x: -g * xp.sin(x),), same_shape=True,
+            doc="""Elementwise cosine (radians); same shape as ``x``.
+
+            d/dx cos(x) = -sin(x). PyTorch: ``torch.cos``.
+
+            >>> import autograd_core as ag
+            >>> ag.cos(ag.tensor([0.0, 1.0]))
+            tensor([1.0000, 0.5403])
+            """)
+tanh = defop("tanh", np.tanh, (lambda g, ans, x: g * (1 - ans * ans),), uses=(), uses_ans=True, same_shape=True,
+             doc="""Elementwise hyperbolic tangent; same shape as ``x``.
+
+             d/dx tanh(x) = 1 - tanh(x)**2. PyTorch: ``torch.tanh``.
+
+             >>> import autograd_core as ag
+             >>> ag.tanh(ag.tensor([0.0, 1.0]))
+             tensor([0.0000, 0.7616])
+             """)
+erf = defop("erf", _erf_kernel, (lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * xp.exp(-(x * x)),), same_shape=True,
+            doc="""Elementwise error function ``erf(x) = 2/sqrt(pi) * integral_0^x exp(-t**2) dt``; same shape and
+            float dtype as ``x``.
+
+            d/dx erf(x) = 2/sqrt(pi) * exp(-x**2). PyTorch: ``torch.erf``.
+
+            >>> import autograd_core as ag
+            >>> ag.erf(ag.tensor([0.0, 1.0]))
+            tensor([0.0000, 0.8427])
+            """)
 
 
 def sigmoid_(x):
-    """1 / (1 + exp(-x)), without overflow for large |x|."""
+    """Elementwise logistic sigmoid ``1 / (1 + exp(-x))``, without overflow for large ``|x|``; same shape
+    as ``x``.
+
+    d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x)). PyTorch: ``torch.sigmoid``.
+
+    >>> import autograd_core as ag
+    >>> ag.sigmoid(ag.tensor([0.0, 2.0]))
+    tensor([0.5000, 0.8808])
+    """
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -175,11 +347,27 @@ relu_grad = defop("relu_grad", _kact.relu_grad,
                   (lambda gg, ans, g, x: xp.relu_grad(gg, x), lambda gg, ans, g, x: gg * 0), reads=((1,), ()))
 # relu's rule reads its output, as PyTorch's does (ans > 0 exactly where x > 0; NaN where x is NaN)
 relu = defop("relu", _kact.relu, (lambda g, ans, x: xp.relu_grad(g, ans),), uses=(), uses_ans=True, same_shape=True)
-relu.__doc__ = "max(x, 0); the gradient at 0 is 0, as PyTorch."
+relu.__doc__ = """Elementwise rectified linear unit ``max(x, 0)``; same shape as ``x``.
+
+    d/dx relu(x) = 1 where x > 0, else 0 (0 at x == 0, as PyTorch). PyTorch: ``torch.relu``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> ag.relu(x).sum().backward()
+    >>> x.grad
+    tensor([0., 0., 1.])
+    """
 
 
 def _leaky(x, negative_slope=0.01):
-    """x if x > 0 else negative_slope * x."""
+    """Elementwise leaky ReLU: ``x`` where x > 0, else ``negative_slope * x``; same shape as ``x``.
+
+    d/dx = 1 where x > 0, else ``negative_slope``. PyTorch: ``torch.nn.functional.leaky_relu``.
+
+    >>> import autograd_core as ag
+    >>> ag.leaky_relu(ag.tensor([-2.0, 3.0]), 0.5)
+    tensor([-1.,  3.])
+    """
     return np.where(x > 0, x, x * negative_slope)
 
 
@@ -188,7 +376,14 @@ leaky_relu = defop("leaky_relu", _leaky,
 
 
 def _elu(x, alpha=1.0):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+    """Elementwise ELU: ``x`` where x > 0, else ``alpha * (exp(x) - 1)``; same shape as ``x``.
+
+    d/dx = 1 where x > 0, else ``alpha * exp(x)``. PyTorch: ``torch.nn.functional.elu``.
+
+    >>> import autograd_core as ag
+    >>> ag.elu(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.6321,  0.0000,  2.0000])
+    """
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
@@ -197,7 +392,17 @@ elu = defop("elu", _elu, (lambda g, ans, x, alpha=1.0: xp.where(x <= 0, g * alph
 
 
 def _gelu(x, approximate="none"):
-    """x * Phi(x) (``approximate='none'``, exact erf) or the tanh approximation (``'tanh'``)."""
+    """Elementwise GELU ``x * Phi(x)`` (Phi: the standard normal CDF, exact through erf), or with
+    ``approximate='tanh'`` ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))``; same shape as ``x``.
+
+    d/dx = Phi(x) + x phi(x) (exact form). PyTorch: ``torch.nn.functional.gelu``.
+
+    >>> import autograd_core as ag
+    >>> ag.gelu(ag.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    >>> ag.gelu(ag.tensor([1.0]), approximate="tanh")
+    tensor([0.8412])
+    """
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
     if approximate != "none":
@@ -228,7 +433,15 @@ _gelu_backward_op = defop(
 
 
 def _softplus(x, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta x)) / beta, linear where beta x > threshold (as PyTorch); stable for any x."""
+    """Elementwise softplus ``log(1 + exp(beta x)) / beta``, the identity where ``beta x > threshold``
+    (as PyTorch); stable for any ``x``; same shape as ``x``.
+
+    d/dx = sigmoid(beta x) (1 above the threshold). PyTorch: ``torch.nn.functional.softplus``.
+
+    >>> import autograd_core as ag
+    >>> ag.softplus(ag.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.0000])
+    """
     bx = x * beta
     return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta)
 
@@ -265,10 +478,18 @@ _clamp_op = defop("clamp", _clamp, (_clamp_vjp,))
 
 
 def clamp(x, min=None, max=None):
-    """Clip x to [min, max] (either may be None; positional as in ``torch.clamp(x, min, max)``).
+    """Clip ``x`` elementwise to ``[min, max]`` (either bound may be None; positional as in
+    ``torch.clamp(x, min, max)``); numbers or tensors that broadcast against ``x``.
 
-    The gradient passes where min <= x <= max. Tensor bounds that require grad get the gradient
-    where they are the result (x < min, or x > max)."""
+    d/dx = 1 where min <= x <= max, else 0; tensor bounds that require grad get the gradient where
+    they are the result (x < min, or x > max). PyTorch: ``torch.clamp``.
+
+    >>> import autograd_core as ag
+    >>> ag.clamp(ag.tensor([-2.0, 0.5, 3.0]), -1.0, 1.0)
+    tensor([-1.0000,  0.5000,  1.0000])
+    >>> ag.tensor([-2.0, 0.5, 3.0]).clamp(min=0.0)
+    tensor([0.0000, 0.5000, 3.0000])
+    """
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
@@ -282,12 +503,28 @@ def clamp(x, min=None, max=None):
 
 
 def clip(x, min=None, max=None):
-    """numpy name of ``clamp``."""
+    """``clamp`` under NumPy's (and PyTorch's alias) name: clip ``x`` elementwise to ``[min, max]``.
+
+    PyTorch: ``torch.clip``.
+
+    >>> import autograd_core as ag
+    >>> ag.clip(ag.tensor([-2.0, 0.5, 3.0]), 0.0, 1.0)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
     return clamp(x, min, max)
 
 
 def where(cond, x, y):
-    """x where cond else y (cond is not differentiated)."""
+    """Elementwise select: ``x`` where ``cond`` is True, else ``y``; all three broadcast together.
+
+    d/dx = cond, d/dy = not cond (``cond``, a bool tensor or array, gets no gradient). PyTorch:
+    ``torch.where(cond, x, y)``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, -2.0, 3.0])
+    >>> ag.where(x > 0, x, 0.0)
+    tensor([1., 0., 3.])
+    """
     c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
     return _where(x, y, cond=c)
 
@@ -308,28 +545,158 @@ def _xp_where(cond, x, y):
 xp.where = _xp_where
 
 # -- not differentiable ------------------------------------------------------------------------
-sign = defop("sign", np.sign, differentiable=False, nargs=1)
+sign = defop("sign", np.sign, differentiable=False, nargs=1,
+             doc="""Elementwise sign: -1, 0 or 1 (NaN stays NaN), in ``x``'s dtype; same shape as ``x``.
+
+             Not differentiable (no gradient flows back). PyTorch: ``torch.sign``.
+
+             >>> import autograd_core as ag
+             >>> ag.sign(ag.tensor([-2.0, 0.0, 3.0]))
+             tensor([-1.,  0.,  1.])
+             """)
 sgn = defop("sgn", _sgn, differentiable=False, nargs=1)
-floor = defop("floor", np.floor, differentiable=False, nargs=1)
-ceil = defop("ceil", np.ceil, differentiable=False, nargs=1)
+floor = defop("floor", np.floor, differentiable=False, nargs=1,
+              doc="""Elementwise floor (largest integer <= x), in ``x``'s dtype; same shape as ``x``.
+
+              Not differentiable (no gradient flows back). PyTorch: ``torch.floor``.
+
+              >>> import autograd_core as ag
+              >>> ag.floor(ag.tensor([-1.5, 2.5]))
+              tensor([-2.,  2.])
+              """)
+ceil = defop("ceil", np.ceil, differentiable=False, nargs=1,
+             doc="""Elementwise ceiling (smallest integer >= x), in ``x``'s dtype; same shape as ``x``.
+
+             Not differentiable (no gradient flows back). PyTorch: ``torch.ceil``.
+
+             >>> import autograd_core as ag
+             >>> ag.ceil(ag.tensor([-1.5, 2.5]))
+             tensor([-1.,  3.])
+             """)
 def _round(x, decimals=0):
-    """Round half to even to ``decimals`` places (PyTorch's ``round``); no gradient."""
+    """Elementwise rounding to ``decimals`` places, halves to even (as PyTorch), in ``x``'s dtype; same
+    shape as ``x``.
+
+    Not differentiable (no gradient flows back). PyTorch: ``torch.round``.
+
+    >>> import autograd_core as ag
+    >>> ag.round(ag.tensor([0.5, 1.5, 2.7]))
+    tensor([0., 2., 3.])
+    >>> ag.round(ag.tensor([1.25]), decimals=1)
+    tensor([1.2000])
+    """
     return np.round(x, decimals)
 
 
 round = defop("round", _round, differentiable=False, nargs=1)
-isnan = defop("isnan", np.isnan, differentiable=False, nargs=1)
-isinf = defop("isinf", np.isinf, differentiable=False, nargs=1)
-isfinite = defop("isfinite", np.isfinite, differentiable=False, nargs=1)
-eq = defop("eq", np.equal, differentiable=False, nargs=2)
-ne = defop("ne", np.not_equal, differentiable=False, nargs=2)
-lt = defop("lt", np.less, differentiable=False, nargs=2)
-le = defop("le", np.less_equal, differentiable=False, nargs=2)
-gt = defop("gt", np.greater, differentiable=False, nargs=2)
-ge = defop("ge", np.greater_equal, differentiable=False, nargs=2)
-logical_and = defop("logical_and", np.logical_and, differentiable=False, nargs=2)
-logical_or = defop("logical_or", np.logical_or, differentiable=False, nargs=2)
-logical_not = defop("logical_not", np.logical_not, differentiable=False, nargs=1)
+isnan = defop("isnan", np.isnan, differentiable=False, nargs=1,
+              doc="""Elementwise test for NaN: a bool tensor of ``x``'s shape.
+
+              PyTorch: ``torch.isnan``.
+
+              >>> import autograd_core as ag
+              >>> ag.isnan(ag.tensor([1.0, float("nan")]))
+              tensor([False,  True])
+              """)
+isinf = defop("isinf", np.isinf, differentiable=False, nargs=1,
+              doc="""Elementwise test for +inf or -inf: a bool tensor of ``x``'s shape.
+
+              PyTorch: ``torch.isinf``.
+
+              >>> import autograd_core as ag
+              >>> ag.isinf(ag.tensor([1.0, float("inf"), -float("inf")]))
+              tensor([False,  True,  True])
+              """)
+isfinite = defop("isfinite", np.isfinite, differentiable=False, nargs=1,
+                 doc="""Elementwise test for a finite value (not inf, not NaN): a bool tensor of ``x``'s shape.
+
+                 PyTorch: ``torch.isfinite``.
+
+                 >>> import autograd_core as ag
+                 >>> ag.isfinite(ag.tensor([1.0, float("inf"), float("nan")]))
+                 tensor([ True, False, False])
+                 """)
+eq = defop("eq", np.equal, differentiable=False, nargs=2,
+           doc="""Elementwise ``x == y``: a bool tensor of the broadcast shape.
+
+           PyTorch: ``torch.eq``. Also ``x == y`` (``ag.equal`` compares whole tensors).
+
+           >>> import autograd_core as ag
+           >>> ag.eq(ag.tensor([1, 2, 3]), 2)
+           tensor([False,  True, False])
+           """)
+ne = defop("ne", np.not_equal, differentiable=False, nargs=2,
+           doc="""Elementwise ``x != y``: a bool tensor of the broadcast shape.
+
+           PyTorch: ``torch.ne``. Also ``x != y``.
+
+           >>> import autograd_core as ag
+           >>> ag.ne(ag.tensor([1, 2, 3]), 2)
+           tensor([ True, False,  True])
+           """)
+lt = defop("lt", np.less, differentiable=False, nargs=2,
+           doc="""Elementwise ``x < y``: a bool tensor of the broadcast shape.
+
+           PyTorch: ``torch.lt``. Also ``x < y``.
+
+           >>> import autograd_core as ag
+           >>> ag.lt(ag.tensor([1, 2, 3]), 2)
+           tensor([ True, False, False])
+           """)
+le = defop("le", np.less_equal, differentiable=False, nargs=2,
+           doc="""Elementwise ``x <= y``: a bool tensor of the broadcast shape.
+
+           PyTorch: ``torch.le``. Also ``x <= y``.
+
+           >>> import autograd_core as ag
+           >>> ag.le(ag.tensor([1, 2, 3]), 2)
+           tensor([ True,  True, False])
+           """)
+gt = defop("gt", np.greater, differentiable=False, nargs=2,
+           doc="""Elementwise ``x > y``: a bool tensor of the broadcast shape.
+
+           PyTorch: ``torch.gt``. Also ``x > y``.
+
+           >>> import autograd_core as ag
+           >>> ag.gt(ag.tensor([1, 2, 3]), 2)
+           tensor([False, False,  True])
+           """)
+ge = defop("ge", np.greater_equal, differentiable=False, nargs=2,
+           doc="""Elementwise ``x >= y``: a bool tensor of the broadcast shape.
+
+           PyTorch: ``torch.ge``. Also ``x >= y``.
+
+           >>> import autograd_core as ag
+           >>> ag.ge(ag.tensor([1, 2, 3]), 2)
+           tensor([False,  True,  True])
+           """)
+logical_and = defop("logical_and", np.logical_and, differentiable=False, nargs=2,
+                    doc="""Elementwise logical and (nonzero is True): a bool tensor of the broadcast shape.
+
+                    PyTorch: ``torch.logical_and``. Also ``x & y``.
+
+                    >>> import autograd_core as ag
+                    >>> ag.logical_and(ag.tensor([True, True, False]), ag.tensor([True, False, False]))
+                    tensor([ True, False, False])
+                    """)
+logical_or = defop("logical_or", np.logical_or, differentiable=False, nargs=2,
+                   doc="""Elementwise logical or (nonzero is True): a bool tensor of the broadcast shape.
+
+                   PyTorch: ``torch.logical_or``. Also ``x | y``.
+
+                   >>> import autograd_core as ag
+                   >>> ag.logical_or(ag.tensor([True, True, False]), ag.tensor([True, False, False]))
+                   tensor([ True,  True, False])
+                   """)
+logical_not = defop("logical_not", np.logical_not, differentiable=False, nargs=1,
+                    doc="""Elementwise logical not (nonzero is True): a bool tensor of ``x``'s shape.
+
+                    PyTorch: ``torch.logical_not``. Also ``~x``.
+
+                    >>> import autograd_core as ag
+                    >>> ag.logical_not(ag.tensor([True, False]))
+                    tensor([False,  True])
+                    """)
 
 
 # -- in-place arithmetic -----------------------------------------------------------------------
@@ -395,7 +762,70 @@ method("__iadd__", _inplace(add, "add"))
 method("__isub__", _inplace(sub, "sub"))
 method("__imul__", _inplace(mul, "mul"))
 method("__itruediv__", _inplace(div, "div"))
-method("add_", lambda self, other, alpha=1: self.__iadd__(other * alpha if alpha != 1 else other))
-method("sub_", lambda self, other, alpha=1: self.__isub__(other * alpha if alpha != 1 else other))
-method("mul_", lambda self, other: self.__imul__(other))
-method("div_", lambda self, other: self.__itruediv__(other))
+
+
+def _add_(self, other, alpha=1):
+    """In place: ``self += alpha * other`` (``other`` broadcasts to ``self``'s shape); returns ``self``.
+
+    Recorded on the tape like PyTorch's in-place ops. PyTorch: ``Tensor.add_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.tensor([1.0, 2.0])
+    >>> t.add_(ag.tensor([10.0, 20.0]), alpha=0.5)
+    tensor([ 6., 12.])
+    >>> t
+    tensor([ 6., 12.])
+    """
+    return self.__iadd__(other * alpha if alpha != 1 else other)
+
+
+method("add_", _add_)
+
+
+def _sub_(self, other, alpha=1):
+    """In place: ``self -= alpha * other`` (``other`` broadcasts to ``self``'s shape); returns ``self``.
+
+    Recorded on the tape like PyTorch's in-place ops. PyTorch: ``Tensor.sub_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.tensor([1.0, 2.0])
+    >>> t.sub_(1.0)
+    tensor([0., 1.])
+    """
+    return self.__isub__(other * alpha if alpha != 1 else other)
+
+
+method("sub_", _sub_)
+
+
+def _mul_(self, other):
+    """In place: ``self *= other`` (``other`` broadcasts to ``self``'s shape); returns ``self``.
+
+    Recorded on the tape like PyTorch's in-place ops. PyTorch: ``Tensor.mul_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.tensor([1.0, 2.0])
+    >>> t.mul_(3)
+    tensor([3., 6.])
+    """
+    return self.__imul__(other)
+
+
+method("mul_", _mul_)
+
+
+def _div_(self, other):
+    """In place: ``self /= other`` (``other`` broadcasts to ``self``'s shape); returns ``self``. An
+    integer tensor can't hold the float result (a TypeError, as PyTorch refuses).
+
+    Recorded on the tape like PyTorch's in-place ops. PyTorch: ``Tensor.div_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.tensor([1.0, 2.0])
+    >>> t.div_(4)
+    tensor([0.2500, 0.5000])
+    """
+    return self.__itruediv__(other)
+
+
+method("div_", _div_)
