@@ -303,11 +303,68 @@ def _reducer(op, name, doc):
     return reduce
 
 
-sum = _reducer(_sum, "sum", "Sum over ``axis`` (all if None). (..., n, ...) -> (..., ...)")
-mean = _reducer(_mean, "mean", "Mean over ``axis``.")
-prod = _reducer(_prod, "prod", "Product over ``axis``; the gradient is exact with zeros.")
-amax = _reducer(_amax_op, "amax", "Max over ``axis`` (values only); ties share the gradient (PyTorch's amax).")
-amin = _reducer(_amin_op, "amin", "Min over ``axis`` (values only); ties share the gradient (PyTorch's amin).")
+sum = _reducer(_sum, "sum",
+               doc="""Sum over ``dim`` (an int or a tuple; all elements if None): the reduced dims are dropped, or kept
+               as size 1 with ``keepdim=True``.
+
+               d/dx sum(x) = 1 for every element. PyTorch: ``torch.sum``; NumPy's ``axis``/``keepdims`` work too.
+
+               >>> import autograd_core as ag
+               >>> x = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+               >>> x.sum(), x.sum(0), x.sum(dim=1, keepdim=True)
+               (tensor(10.), tensor([4., 6.]), tensor([[3.],
+                       [7.]]))
+               """)
+mean = _reducer(_mean, "mean",
+                doc="""Mean over ``dim`` (an int or a tuple; all elements if None): the reduced dims are dropped,
+                or kept as size 1 with ``keepdim=True``.
+
+                d/dx mean(x) = 1 / n for each of the n reduced elements. PyTorch: ``torch.mean``.
+
+                >>> import autograd_core as ag
+                >>> x = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+                >>> x.mean(), ag.mean(x, dim=0)
+                (tensor(2.5000), tensor([2., 3.]))
+                """)
+prod = _reducer(_prod, "prod",
+                doc="""Product over ``dim`` (an int or a tuple; all elements if None): the reduced dims are dropped, or
+                kept as size 1 with ``keepdim=True``.
+
+                d/dx_i prod(x) = the product of the other elements (exact where x has zeros). PyTorch:
+                ``torch.prod``.
+
+                >>> import autograd_core as ag
+                >>> x = ag.tensor([2.0, 0.0, 3.0], requires_grad=True)
+                >>> p = ag.prod(x)
+                >>> p.backward()
+                >>> p, x.grad
+                (tensor(0., grad_fn=<ProdBackward>), tensor([0., 6., 0.]))
+                """)
+amax = _reducer(_amax_op, "amax",
+                doc="""Maximum over ``dim`` (an int or a tuple; all elements if None), values only: the reduced dims are
+                dropped, or kept as size 1 with ``keepdim=True``.
+
+                The gradient is shared evenly among the maxima (ties). PyTorch: ``torch.amax``.
+
+                >>> import autograd_core as ag
+                >>> x = ag.tensor([[1.0, 3.0], [3.0, 2.0]], requires_grad=True)
+                >>> ag.amax(x, dim=1)
+                tensor([3., 3.], grad_fn=<AmaxBackward>)
+                >>> ag.amax(x).backward()
+                >>> x.grad
+                tensor([[0.0000, 0.5000],
+                        [0.5000, 0.0000]])
+                """)
+amin = _reducer(_amin_op, "amin",
+                doc="""Minimum over ``dim`` (an int or a tuple; all elements if None), values only: the reduced dims are
+                dropped, or kept as size 1 with ``keepdim=True``.
+
+                The gradient is shared evenly among the minima (ties). PyTorch: ``torch.amin``.
+
+                >>> import autograd_core as ag
+                >>> ag.amin(ag.tensor([[1.0, 3.0], [0.0, 2.0]]), dim=0)
+                tensor([0., 2.])
+                """)
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
 MaxMin.__doc__ = "(values, indices) of ``max(x, dim)`` / ``min(x, dim)``, as torch.return_types.max."
@@ -352,9 +409,40 @@ def _extreme(name, all_op, dim_op, amaxmin, pairwise):
     return f
 
 
-logsumexp = _reducer(_lse, "logsumexp", "log(sum(exp(x))) over ``axis``, stable.")
-any = _reducer(_any, "any", "Logical or over ``axis`` (no gradient).")
-all = _reducer(_all, "all", "Logical and over ``axis`` (no gradient).")
+logsumexp = _reducer(_lse, "logsumexp",
+                     doc="""``log(sum(exp(x)))`` over ``dim`` (an int or a tuple; all if None), computed stably
+                     (shifted by the max); the reduced dims are dropped, or kept with ``keepdim=True``.
+
+                     d/dx logsumexp(x) = softmax(x). PyTorch: ``torch.logsumexp``.
+
+                     >>> import autograd_core as ag
+                     >>> ag.logsumexp(ag.tensor([0.0, 0.0]), dim=0)
+                     tensor(0.6931)
+                     >>> ag.logsumexp(ag.tensor([1000.0, 1000.0]), dim=0)
+                     tensor(1000.6932)
+                     """)
+any = _reducer(_any, "any",
+               doc="""Whether any element is nonzero, over ``dim`` (all elements if None): a bool tensor with the
+               reduced dims dropped (or kept with ``keepdim=True``).
+
+               Not differentiable. PyTorch: ``torch.any``.
+
+               >>> import autograd_core as ag
+               >>> x = ag.tensor([[0, 1], [0, 0]])
+               >>> x.any(), x.any(dim=1)
+               (tensor(True), tensor([ True, False]))
+               """)
+all = _reducer(_all, "all",
+               doc="""Whether every element is nonzero, over ``dim`` (all elements if None): a bool tensor with the
+               reduced dims dropped (or kept with ``keepdim=True``).
+
+               Not differentiable. PyTorch: ``torch.all``.
+
+               >>> import autograd_core as ag
+               >>> x = ag.tensor([[1, 1], [0, 1]])
+               >>> x.all(), x.all(dim=1)
+               (tensor(False), tensor([ True, False]))
+               """)
 
 
 def _single_axis(x, axis, dim, name):
@@ -382,7 +470,27 @@ def _arg(op, name):
 
 
 argmax = _arg(_argmax, "argmax")
+argmax.__doc__ = """Index of the maximum along ``dim`` (an int64 tensor, the dim dropped or kept with ``keepdim=True``),
+    or of the flattened tensor if ``dim`` is None (a 0-d tensor). The first maximum wins a tie.
+
+    Not differentiable. PyTorch: ``torch.argmax``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1.0, 5.0, 5.0], [7.0, 0.0, 2.0]])
+    >>> ag.argmax(x), x.argmax(dim=1)
+    (tensor(3), tensor([1, 0]))
+    """
 argmin = _arg(_argmin, "argmin")
+argmin.__doc__ = """Index of the minimum along ``dim`` (an int64 tensor, the dim dropped or kept with ``keepdim=True``),
+    or of the flattened tensor if ``dim`` is None (a 0-d tensor). The first minimum wins a tie.
+
+    Not differentiable. PyTorch: ``torch.argmin``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1.0, 0.0, 0.0], [7.0, 9.0, 2.0]])
+    >>> ag.argmin(x), x.argmin(dim=1)
+    (tensor(1), tensor([1, 2]))
+    """
 
 
 def _pairwise(which):
@@ -397,7 +505,17 @@ min = _extreme("min", _min_all_op, _min_dim_op, _amin_op, _pairwise("minimum"))
 
 
 def var(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
-    """Variance over ``axis`` with ``correction`` (1 = unbiased, PyTorch's default; ``ddof`` is numpy's name)."""
+    """Variance over ``dim`` (an int or a tuple; all elements if None): ``sum((x - mean)**2) / (n -
+    correction)``; ``correction=1`` (the default, as PyTorch) is unbiased, ``unbiased=False`` or
+    ``correction=0`` the population variance (``ddof`` is NumPy's name for it).
+
+    d/dx var = 2 (x - mean) / (n - correction). PyTorch: ``torch.var``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0, 3.0, 4.0])
+    >>> ag.var(x), x.var(correction=0)
+    (tensor(1.6667), tensor(1.2500))
+    """
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if unbiased is not None:
@@ -409,7 +527,16 @@ def var(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, u
 
 
 def std(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
-    """Standard deviation over ``axis`` with ``correction`` (see ``var``)."""
+    """Standard deviation over ``dim`` (an int or a tuple; all elements if None): ``sqrt(var(x, dim,
+    correction))``; ``correction=1`` (the default, as PyTorch) is the unbiased estimate (see ``var``).
+
+    d/dx std = (x - mean) / ((n - correction) std). PyTorch: ``torch.std``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1.0, 3.0], [2.0, 2.0]])
+    >>> ag.std(x, dim=1)
+    tensor([1.4142, 0.0000])
+    """
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if unbiased is not None:
@@ -421,21 +548,46 @@ def std(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, u
 
 
 def softmax(x, axis=-1, *, dim=None):
-    """softmax along ``axis`` (stable). Same shape as x."""
+    """Softmax along ``dim`` (default: the last): ``exp(x) / sum(exp(x))``, shifted by the max for
+    stability; same shape as ``x``, and each slice along ``dim`` sums to 1.
+
+    d/dx: s * (g - sum(g * s)) for s = softmax(x) and upstream gradient g. PyTorch: ``torch.softmax``.
+
+    >>> import autograd_core as ag
+    >>> ag.softmax(ag.tensor([[0.0, 0.0], [0.0, 1.0]]), dim=1)
+    tensor([[0.5000, 0.5000],
+            [0.2689, 0.7311]])
+    """
     if not isinstance(x, Tensor):
         x = Tensor(x)
     return _softmax_op(x, axis=_single_axis(x, axis, dim, "softmax"))
 
 
 def log_softmax(x, axis=-1, *, dim=None):
-    """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) (stable)."""
+    """Log-softmax along ``dim`` (default: the last): ``x - logsumexp(x)``, stable for large ``|x|``;
+    same shape as ``x``.
+
+    d/dx: g - softmax(x) * sum(g) for upstream gradient g. PyTorch: ``torch.log_softmax``.
+
+    >>> import autograd_core as ag
+    >>> ag.log_softmax(ag.tensor([0.0, 0.0]), dim=0)
+    tensor([-0.6931, -0.6931])
+    """
     if not isinstance(x, Tensor):
         x = Tensor(x)
     return _log_softmax_op(x, axis=_single_axis(x, axis, dim, "log_softmax"))
 
 
 def cumsum(x, axis=0, *, dim=None):
-    """Cumulative sum along ``axis``."""
+    """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; same shape as ``x``.
+
+    d/dx: the reversed cumulative sum of the upstream gradient. PyTorch: ``torch.cumsum``.
+
+    >>> import autograd_core as ag
+    >>> ag.cumsum(ag.tensor([[1, 2, 3], [4, 5, 6]]), dim=1)
+    tensor([[ 1,  3,  6],
+            [ 4,  9, 15]])
+    """
     if not isinstance(x, Tensor):
         x = Tensor(x)
     ax = _single_axis(x, axis, dim, "cumsum")
