@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 import autograd_core as ag
 from autograd_core.tensor import Tensor
@@ -57,22 +59,38 @@ def _positive(v, name, what):
 
 
 class Identity(Module):
-    """Returns its input; arguments are ignored (a placeholder, as in PyTorch)."""
+    """y = x: returns its input, any shape; constructor arguments are ignored (a placeholder for a
+    layer that is switched off, as in PyTorch).
 
-    def __init__(self, *args, **kwargs):
+    >>> import autograd_core as ag, nn
+    >>> x = ag.ones(2, 3)
+    >>> nn.Identity(54, unused="argument")(x) is x
+    True
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
 class Linear(Module):
-    """y = x W^T + b. Input (*, in_features), output (*, out_features).
+    """y = x W^T + b, applied to the last dim: (*, in_features) -> (*, out_features).
 
-    ``weight`` (out, in) and ``bias`` (out,) start as U(-1/sqrt(in), 1/sqrt(in)) (PyTorch's
-    kaiming_uniform_(a=sqrt(5)) and bias rule)."""
+    ``weight`` (out_features, in_features) and ``bias`` (out_features,) start as
+    U(-1/sqrt(in_features), 1/sqrt(in_features)), as in PyTorch (its ``kaiming_uniform_(a=sqrt(5))``
+    and bias rule); ``bias=False`` leaves the bias out.
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    >>> import autograd_core as ag, nn
+    >>> layer = nn.Linear(3, 2)
+    >>> layer(ag.ones(4, 3)).shape
+    (4, 2)
+    >>> layer.weight.shape, layer.bias.shape
+    ((2, 3), (2,))
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: DTypeLike = None) -> None:
         super().__init__()
         self.in_features = _positive(in_features, "Linear", "in_features")
         self.out_features = _positive(out_features, "Linear", "out_features")
@@ -80,14 +98,23 @@ class Linear(Module):
         self.bias = _empty((out_features,), dtype) if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Draw new ``weight`` and ``bias`` from U(-1/sqrt(in_features), 1/sqrt(in_features)), in place.
+
+        >>> import nn
+        >>> layer = nn.Linear(4, 2)
+        >>> _ = nn.init.zeros_(layer.weight)
+        >>> layer.reset_parameters()
+        >>> bool((layer.weight.abs() <= 0.5).all()), bool((layer.weight != 0).all())
+        (True, True)
+        """
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
@@ -131,7 +158,15 @@ class _ConvNd(Module):
         self.bias = _empty((out_channels,), dtype) if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Draw new ``weight`` and ``bias`` from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), in place.
+
+        >>> import nn
+        >>> conv = nn.Conv2d(1, 2, 2)
+        >>> conv.reset_parameters()
+        >>> bool((conv.weight.abs() <= 0.5).all())
+        True
+        """
         # PyTorch: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)), bias the same bound
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -163,18 +198,33 @@ class _ConvNd(Module):
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution (cross-correlation) over (N, C_in, H, W) -> (N, C_out, H', W').
+    """2-D convolution (cross-correlation) over (N, C_in, H, W) -> (N, C_out, H', W'):
 
+        out[n, o] = bias[o] + sum_c weight[o, c] (star) x[n, c]   (over the channels of o's group)
+        H' = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1, W' likewise
+
+    ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or pairs; ``padding`` may also be
+    'valid' (0) or 'same' (stride 1 only). ``groups`` splits the channels into independent groups.
     ``weight`` (C_out, C_in / groups, kH, kW) and ``bias`` (C_out,) start as U(-1/sqrt(fan_in), ...),
-    fan_in = C_in / groups * kH * kW, as PyTorch."""
+    fan_in = C_in / groups * kH * kW, as PyTorch. Only ``padding_mode='zeros'``.
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=None):
+    >>> import autograd_core as ag, nn
+    >>> conv = nn.Conv2d(3, 8, kernel_size=3, padding=1)
+    >>> conv(ag.zeros(2, 3, 16, 16)).shape
+    (2, 8, 16, 16)
+    >>> nn.Conv2d(3, 8, kernel_size=3, stride=2)(ag.zeros(2, 3, 16, 16)).shape
+    (2, 8, 7, 7)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
+                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: DTypeLike = None) -> None:
         super().__init__()
         self._setup("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                     padding_mode, False, 0, dtype)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         x = F._t(input)
         self._check_input(x, "Conv2d")
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -182,13 +232,24 @@ class Conv2d(_ConvNd):
 
 class ConvTranspose2d(_ConvNd):
     """Transposed convolution (the gradient of Conv2d w.r.t. its input), (N, C_in, H, W) -> (N, C_out, H', W')
-    with H' = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
+    with H' = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1 (W' likewise).
 
     ``weight`` is (C_in, C_out / groups, kH, kW); PyTorch's init uses fan_in = C_out / groups * kH * kW.
-    ``forward(x, output_size)`` picks output_padding to reach that size."""
+    ``forward(x, output_size)`` picks output_padding to reach that size (an H' or (H', W'), or a full
+    shape whose last two entries are used).
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", dtype=None):
+    >>> import autograd_core as ag, nn
+    >>> up = nn.ConvTranspose2d(8, 3, kernel_size=2, stride=2)
+    >>> up(ag.zeros(1, 8, 5, 5)).shape
+    (1, 3, 10, 10)
+    >>> up(ag.zeros(1, 8, 5, 5), output_size=(11, 11)).shape
+    (1, 3, 11, 11)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                 output_padding: int | tuple[int, int] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | tuple[int, int] = 1, padding_mode: str = "zeros", dtype: DTypeLike = None) -> None:
         super().__init__()
         self._setup("ConvTranspose2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                     bias, padding_mode, True, output_padding, dtype)
@@ -213,7 +274,7 @@ class ConvTranspose2d(_ConvNd):
             out.append(extra)
         return tuple(out)
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         x = F._t(input)
         self._check_input(x, "ConvTranspose2d")
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
@@ -221,9 +282,21 @@ class ConvTranspose2d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """Max over kernel_size windows of (N, C, H, W); ``stride`` defaults to ``kernel_size``."""
+    """Max over ``kernel_size`` windows of (N, C, H, W) or (C, H, W): out = max of each window, with
+    H' = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1 (ceil with ``ceil_mode``); padded
+    positions never win. ``stride`` defaults to ``kernel_size``. ``return_indices=True`` also returns
+    the flat index (in H * W) of each maximum.
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+    >>> import autograd_core as ag, nn
+    >>> x = ag.arange(16.0).reshape(1, 1, 4, 4)
+    >>> nn.MaxPool2d(2)(x)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
+
+    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -232,7 +305,7 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Any:
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
@@ -242,9 +315,18 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """Mean over kernel_size windows of (N, C, H, W); ``stride`` defaults to ``kernel_size``."""
+    """Mean over ``kernel_size`` windows of (N, C, H, W) or (C, H, W), output size as ``MaxPool2d``;
+    ``stride`` defaults to ``kernel_size``. Zero padding counts in the mean unless
+    ``count_include_pad=False``.
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    >>> import autograd_core as ag, nn
+    >>> nn.AvgPool2d(2)(ag.arange(16.0).reshape(1, 1, 4, 4))
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
+    """
+
+    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -252,7 +334,7 @@ class AvgPool2d(Module):
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
@@ -261,13 +343,22 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
-    """Average pooling to ``output_size`` (an int or a pair); 1 is global average pooling."""
+    """Average pooling of (N, C, H, W) or (C, H, W) to (..., oH, oW) = ``output_size`` (an int or a
+    pair; None keeps that dim): output cell i averages input rows floor(i H / oH) to
+    ceil((i + 1) H / oH) - 1, as PyTorch. ``output_size=1`` is global average pooling.
 
-    def __init__(self, output_size):
+    >>> import autograd_core as ag, nn
+    >>> nn.AdaptiveAvgPool2d(1)(ag.arange(16.0).reshape(1, 1, 4, 4))
+    tensor([[[[7.5000]]]])
+    >>> nn.AdaptiveAvgPool2d((2, 3))(ag.zeros(1, 3, 7, 7)).shape
+    (1, 3, 2, 3)
+    """
+
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self):
@@ -277,8 +368,8 @@ class AdaptiveAvgPool2d(Module):
 class _BatchNorm(Module):
     _expected = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None, *,
-                 bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, dtype: DTypeLike = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = _positive(num_features, type(self).__name__, "num_features")
         self.eps = eps
@@ -303,7 +394,16 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
+        """Set ``running_mean`` to zeros, ``running_var`` to ones and ``num_batches_tracked`` to 0, in
+        place (nothing without ``track_running_stats``).
+
+        >>> import autograd_core as ag, nn
+        >>> bn = nn.BatchNorm1d(2)
+        >>> _ = bn(ag.tensor([[1.0, 2.0], [3.0, 6.0]]))
+        >>> bn.reset_running_stats(); bn.running_mean, bn.num_batches_tracked
+        (tensor([0., 0.]), tensor(0))
+        """
         if self.track_running_stats:
             self.running_mean._data[...] = 0
             self.running_var._data[...] = 1
@@ -311,7 +411,16 @@ class _BatchNorm(Module):
             for b in (self.running_mean, self.running_var, self.num_batches_tracked):
                 b._version += 1
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """``reset_running_stats()``, then ``weight`` to ones and ``bias`` to zeros, in place.
+
+        >>> import nn
+        >>> bn = nn.BatchNorm1d(2)
+        >>> _ = nn.init.constant_(bn.weight, 3.0)
+        >>> bn.reset_parameters(); bn.weight
+        Parameter containing:
+        tensor([1., 1.], requires_grad=True)
+        """
         self.reset_running_stats()
         if self.weight is not None:
             init.ones_(self.weight)
@@ -327,7 +436,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected {self.num_features} features/channels in dim 1, got input shape "
                              f"{tuple(x.shape)}")
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         x = F._t(input)
         self._check_input(x)
         use_batch = self.training or self.running_mean is None
@@ -351,21 +460,55 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalization over (N, C) or (N, C, L), per feature C. Running statistics are buffers:
-    ``running_mean`` (zeros), ``running_var`` (ones), ``num_batches_tracked``; ``momentum=None`` uses
-    the cumulative average. ``weight`` starts at ones, ``bias`` at zeros (``bias=False``: no shift)."""
+    """Batch normalization of (N, C) or (N, C, L), per feature C:
+
+        y = (x - mean) / sqrt(var + eps) * weight + bias
+
+    In training, mean and (biased) var are the batch's, over N (and L), and the running statistics
+    are updated as r = (1 - momentum) r + momentum s (with the unbiased variance); in eval the
+    running statistics are used. Running statistics are buffers: ``running_mean`` (zeros),
+    ``running_var`` (ones), ``num_batches_tracked``; ``momentum=None`` uses the cumulative average;
+    ``track_running_stats=False`` always uses the batch's. ``weight`` starts at ones, ``bias`` at
+    zeros (``affine=False``: neither; ``bias=False``: no shift).
+
+    >>> import autograd_core as ag, nn
+    >>> bn = nn.BatchNorm1d(2)
+    >>> bn(ag.tensor([[1.0, 10.0], [3.0, 30.0]]))
+    tensor([[-1.0000, -1.0000],
+            [ 1.0000,  1.0000]], grad_fn=<BatchNormBackward>)
+    >>> bn.running_mean, bn.running_var
+    (tensor([0.2000, 2.0000]), tensor([ 1.1000, 20.9000]))
+    """
     _expected = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalization over (N, C, H, W), per channel C (see BatchNorm1d for the buffers)."""
+    """Batch normalization of (N, C, H, W), per channel C, over N, H and W (the formula, buffers and
+    options as ``BatchNorm1d``).
+
+    >>> import autograd_core as ag, nn
+    >>> bn = nn.BatchNorm2d(3)
+    >>> bn(ag.randn(4, 3, 5, 5)).shape, bn.running_mean.shape
+    ((4, 3, 5, 5), (3,))
+    """
     _expected = (4,)
 
 
 class LayerNorm(Module):
-    """Normalize over the last dims ``normalized_shape``; ``weight`` (ones) and ``bias`` (zeros) of that shape."""
+    """Normalize each sample over its last dims ``normalized_shape`` (an int or a tuple), any leading dims:
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+        y = (x - mean) / sqrt(var + eps) * weight + bias      (biased var, over those dims)
+
+    ``weight`` (ones) and ``bias`` (zeros) have shape ``normalized_shape`` (``elementwise_affine=False``:
+    neither; ``bias=False``: no shift).
+
+    >>> import autograd_core as ag, nn
+    >>> nn.LayerNorm(3)(ag.tensor([[1.0, 2.0, 3.0]]))
+    tensor([[-1.2247,  0.0000,  1.2247]], grad_fn=<LayerNormBackward>)
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype: DTypeLike = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (normalized_shape,)
@@ -380,13 +523,22 @@ class LayerNorm(Module):
             self.weight = None
             self.bias = None
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """``weight`` to ones and ``bias`` to zeros, in place.
+
+        >>> import nn
+        >>> ln = nn.LayerNorm(2)
+        >>> _ = nn.init.zeros_(ln.weight)
+        >>> ln.reset_parameters(); ln.weight
+        Parameter containing:
+        tensor([1., 1.], requires_grad=True)
+        """
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -397,9 +549,15 @@ class LayerNorm(Module):
 class RMSNorm(Module):
     """Root-mean-square normalization over the last dims ``normalized_shape`` (Zhang & Sennrich, 2019):
     y = x / sqrt(mean(x^2) + eps) * weight, ``weight`` (ones) of that shape unless
-    ``elementwise_affine=False``; ``eps=None`` is the machine epsilon of the input's dtype (PyTorch)."""
+    ``elementwise_affine=False``; ``eps=None`` is the machine epsilon of the input's dtype (PyTorch).
 
-    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+    >>> import autograd_core as ag, nn
+    >>> nn.RMSNorm(2)(ag.tensor([[3.0, 4.0]]))          # rms = sqrt(12.5)
+    tensor([[0.8485, 1.1314]], grad_fn=<MulBackward>)
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float | None = None,
+                 elementwise_affine: bool = True, device: Any = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         _check_device(device, "RMSNorm")
         if isinstance(normalized_shape, (int, np.integer)):
@@ -412,21 +570,41 @@ class RMSNorm(Module):
         else:
             self.register_parameter("weight", None)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """``weight`` to ones, in place.
+
+        >>> import nn
+        >>> norm = nn.RMSNorm(2)
+        >>> _ = nn.init.zeros_(norm.weight)
+        >>> norm.reset_parameters(); norm.weight
+        Parameter containing:
+        tensor([1., 1.], requires_grad=True)
+        """
         if self.weight is not None:
             init.ones_(self.weight)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 class Dropout(Module):
-    """In training, zero each element with probability p and scale the rest by 1/(1-p); identity in eval.
-    Randomness comes from ``generator`` (default: the global one that ``manual_seed`` reseeds)."""
+    """In training, zero each element with probability p and scale the rest by 1/(1-p), so the
+    expected value is unchanged; identity in eval. Any shape. Randomness comes from ``generator``
+    (default: the global one that ``manual_seed`` reseeds). ``inplace`` is accepted and shown in
+    ``repr``; the result is always a new tensor.
 
-    def __init__(self, p=0.5, inplace=False, generator=None):
+    >>> import autograd_core as ag, nn
+    >>> _ = ag.manual_seed(1)
+    >>> drop = nn.Dropout(p=0.5)
+    >>> drop(ag.ones(8))
+    tensor([0., 2., 2., 2., 0., 0., 2., 2.])
+    >>> drop.eval()(ag.ones(3))
+    tensor([1., 1., 1.])
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
@@ -434,7 +612,7 @@ class Dropout(Module):
         self.inplace = inplace
         self.generator = generator
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
@@ -442,9 +620,9 @@ class Dropout(Module):
 
 
 class _DropoutNd(Module):
-    _fn = None
+    _fn: Any = None
 
-    def __init__(self, p=0.5, inplace=False, generator=None):
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"{type(self).__name__}: probability has to be between 0 and 1, but got {p}")
@@ -452,7 +630,7 @@ class _DropoutNd(Module):
         self.inplace = inplace
         self.generator = generator
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return type(self)._fn(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
@@ -462,27 +640,59 @@ class _DropoutNd(Module):
 class Dropout1d(_DropoutNd):
     """In training, zero whole channels of (N, C, L) or (C, L) with probability p and scale the rest by
     1/(1-p); identity in eval. (For features that are correlated along L, where element dropout
-    would not regularize.)"""
+    would not regularize.)
+
+    >>> import autograd_core as ag, nn
+    >>> _ = ag.manual_seed(1)
+    >>> nn.Dropout1d(0.5)(ag.ones(1, 4, 3))            # each channel kept (x 2) or zeroed whole
+    tensor([[[2., 2., 2.],
+             [2., 2., 2.],
+             [0., 0., 0.],
+             [2., 2., 2.]]])
+    """
     _fn = staticmethod(F.dropout1d)
 
 
 class Dropout2d(_DropoutNd):
     """In training, zero whole channels of (N, C, H, W) with probability p and scale the rest by 1/(1-p);
-    identity in eval. A 3-D input is read as (N, C, L), with PyTorch's warning."""
+    identity in eval. A 3-D input is read as (N, C, L), with PyTorch's warning.
+
+    >>> import autograd_core as ag, nn
+    >>> _ = ag.manual_seed(1)
+    >>> nn.Dropout2d(0.5)(ag.ones(1, 4, 2, 2)).sum(dim=(2, 3))   # per channel: 0 or 4 * 2
+    tensor([[8., 8., 0., 8.]])
+    """
     _fn = staticmethod(F.dropout2d)
 
 
 class Dropout3d(_DropoutNd):
-    """In training, zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p; identity in eval."""
+    """In training, zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p and scale
+    the rest by 1/(1-p); identity in eval.
+
+    >>> import autograd_core as ag, nn
+    >>> _ = ag.manual_seed(1)
+    >>> nn.Dropout3d(0.5)(ag.ones(1, 4, 2, 2, 2)).sum(dim=(2, 3, 4))   # per channel: 0 or 8 * 2
+    tensor([[16., 16.,  0., 16.]])
+    """
     _fn = staticmethod(F.dropout3d)
 
 
 class GroupNorm(Module):
     """Group normalization of (N, C, *): the C channels are split into ``num_groups`` groups, each group of
     each sample is normalized over its channels and positions, then ``weight`` (ones) and ``bias``
-    (zeros), both (C,), scale and shift each channel (``affine=False``: none)."""
+    (zeros), both (C,), scale and shift each channel (``affine=False``: none):
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        y = (x - mean_g) / sqrt(var_g + eps) * weight[c] + bias[c]     (biased var per sample and group)
+
+    >>> import autograd_core as ag, nn
+    >>> gn = nn.GroupNorm(2, 4)
+    >>> y = gn(ag.randn(3, 4, 5))
+    >>> y.shape, round(float(y[0, :2].mean()), 4)
+    ((3, 4, 5), 0.0)
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: Any = None, dtype: DTypeLike = None, *, bias: bool = True) -> None:
         super().__init__()
         _check_device(device, "GroupNorm")
         self.num_groups = _positive(num_groups, "GroupNorm", "num_groups")
@@ -499,13 +709,22 @@ class GroupNorm(Module):
             self.weight = None
             self.bias = None
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """``weight`` to ones and ``bias`` to zeros, in place.
+
+        >>> import nn
+        >>> gn = nn.GroupNorm(1, 2)
+        >>> _ = nn.init.zeros_(gn.weight)
+        >>> gn.reset_parameters(); gn.weight
+        Parameter containing:
+        tensor([1., 1.], requires_grad=True)
+        """
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         x = F._t(input)
         if x.ndim < 2 or x.shape[1] != self.num_channels:
             raise ValueError(f"GroupNorm: expected an input (N, {self.num_channels}, *), got shape {tuple(x.shape)}")
@@ -519,8 +738,9 @@ class GroupNorm(Module):
 class _InstanceNorm(Module):
     _spatial = 0
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
-                 dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device: Any = None, dtype: DTypeLike = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
         _check_device(device, name)
@@ -545,20 +765,38 @@ class _InstanceNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
+        """With ``track_running_stats``: ``running_mean`` to zeros, ``running_var`` to ones and
+        ``num_batches_tracked`` to 0, in place.
+
+        >>> import autograd_core as ag, nn
+        >>> norm = nn.InstanceNorm1d(2, track_running_stats=True)
+        >>> _ = norm(ag.randn(1, 2, 5))
+        >>> norm.reset_running_stats(); norm.running_var
+        tensor([1., 1.])
+        """
         if self.track_running_stats:
             for b, v in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
                 b._data[...] = v
                 b._version += 1
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """``reset_running_stats()``, then (with ``affine``) ``weight`` to ones and ``bias`` to zeros.
+
+        >>> import nn
+        >>> norm = nn.InstanceNorm1d(2, affine=True)
+        >>> _ = nn.init.zeros_(norm.weight)
+        >>> norm.reset_parameters(); norm.weight
+        Parameter containing:
+        tensor([1., 1.], requires_grad=True)
+        """
         self.reset_running_stats()
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
         x = F._t(input)
         d = self._spatial
@@ -585,31 +823,59 @@ class _InstanceNorm(Module):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Instance normalization of (N, C, L) or (C, L): each channel of each sample is normalized over L.
+    """Instance normalization of (N, C, L) or (C, L): each channel of each sample is normalized over L,
+    y = (x - mean) / sqrt(var + eps) (biased var), then scaled and shifted per channel if ``affine``.
     Defaults as PyTorch: no affine parameters and no running statistics (``affine=True``: ``weight``
-    ones and ``bias`` zeros, (C,); ``track_running_stats=True``: buffers used in eval)."""
+    ones and ``bias`` zeros, (C,); ``track_running_stats=True``: buffers updated in training as
+    BatchNorm's and used in eval).
+
+    >>> import autograd_core as ag, nn
+    >>> nn.InstanceNorm1d(2)(ag.tensor([[[1.0, 3.0], [0.0, 10.0]]]))
+    tensor([[[-1.0000,  1.0000],
+             [-1.0000,  1.0000]]])
+    """
     _spatial = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
     """Instance normalization of (N, C, H, W) or (C, H, W): each channel of each sample is normalized
-    over H and W (see InstanceNorm1d for the options)."""
+    over H and W (the formula and options as ``InstanceNorm1d``).
+
+    >>> import autograd_core as ag, nn
+    >>> nn.InstanceNorm2d(3, affine=True)(ag.randn(2, 3, 4, 4)).shape
+    (2, 3, 4, 4)
+    """
     _spatial = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
-    """Instance normalization of (N, C, D, H, W) or (C, D, H, W) (see InstanceNorm1d)."""
+    """Instance normalization of (N, C, D, H, W) or (C, D, H, W): each channel of each sample is
+    normalized over D, H and W (the formula and options as ``InstanceNorm1d``).
+
+    >>> import autograd_core as ag, nn
+    >>> nn.InstanceNorm3d(3)(ag.randn(3, 2, 4, 4)).shape        # unbatched (C, D, H, W)
+    (3, 2, 4, 4)
+    """
     _spatial = 3
 
 
 class PixelShuffle(Module):
-    """(*, C r^2, H, W) -> (*, C, H r, W r) with r = ``upscale_factor`` (sub-pixel convolution's rearrangement)."""
+    """(*, C r^2, H, W) -> (*, C, H r, W r) with r = ``upscale_factor`` (sub-pixel convolution's
+    rearrangement): out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w].
 
-    def __init__(self, upscale_factor):
+    >>> import autograd_core as ag, nn
+    >>> nn.PixelShuffle(2)(ag.zeros(1, 8, 3, 3)).shape
+    (1, 2, 6, 6)
+    >>> nn.PixelShuffle(2)(ag.arange(4.0).reshape(4, 1, 1))
+    tensor([[[0., 1.],
+             [2., 3.]]])
+    """
+
+    def __init__(self, upscale_factor: int) -> None:
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self):
@@ -617,13 +883,20 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
-    """(*, C, H r, W r) -> (*, C r^2, H, W) with r = ``downscale_factor`` (the inverse of PixelShuffle)."""
+    """(*, C, H r, W r) -> (*, C r^2, H, W) with r = ``downscale_factor`` (the inverse of PixelShuffle).
 
-    def __init__(self, downscale_factor):
+    >>> import autograd_core as ag, nn
+    >>> x = ag.randn(1, 2, 6, 6)
+    >>> y = nn.PixelUnshuffle(2)(x)
+    >>> y.shape, bool((nn.PixelShuffle(2)(y) == x).all())
+    ((1, 8, 3, 3), True)
+    """
+
+    def __init__(self, downscale_factor: int) -> None:
         super().__init__()
         self.downscale_factor = downscale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self):
@@ -631,14 +904,21 @@ class PixelUnshuffle(Module):
 
 
 class Flatten(Module):
-    """Merge dims start_dim..end_dim: (N, C, H, W) -> (N, C*H*W) by default."""
+    """Merge dims ``start_dim`` .. ``end_dim`` into one: (N, C, H, W) -> (N, C*H*W) by default.
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    >>> import autograd_core as ag, nn
+    >>> nn.Flatten()(ag.zeros(2, 3, 4, 5)).shape
+    (2, 60)
+    >>> nn.Flatten(0, 1)(ag.zeros(2, 3, 4)).shape
+    (6, 4)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return ag.flatten(F._t(input), self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -646,14 +926,20 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split dim ``dim`` into ``unflattened_size``: Unflatten(1, (C, H, W)) turns (N, C*H*W) into (N, C, H, W)."""
+    """Split dim ``dim`` into ``unflattened_size`` (one entry may be -1): Unflatten(1, (C, H, W)) turns
+    (N, C*H*W) into (N, C, H, W).
 
-    def __init__(self, dim, unflattened_size):
+    >>> import autograd_core as ag, nn
+    >>> nn.Unflatten(1, (3, 4))(ag.zeros(2, 12)).shape
+    (2, 3, 4)
+    """
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]) -> None:
         super().__init__()
         self.dim = dim
         self.unflattened_size = tuple(unflattened_size)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         x = F._t(input)
         d = self.dim % x.ndim
         new = self.unflattened_size
@@ -668,10 +954,23 @@ class Unflatten(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling of (N, C, H, W) to ``size`` or by ``scale_factor`` (PyTorch's argument order)."""
+    """Nearest-neighbour resizing of (N, C, H, W) to ``size`` or by ``scale_factor`` (give one; PyTorch's
+    argument order): out[i, j] = in[floor(i H / H'), floor(j W / W')] (see ``F.interpolate``).
+    Only ``mode='nearest'``.
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                 recompute_scale_factor=None):
+    >>> import autograd_core as ag, nn
+    >>> nn.Upsample(scale_factor=2)(ag.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]))
+    tensor([[[[1., 1., 2., 2.],
+              [1., 1., 2., 2.],
+              [3., 3., 4., 4.],
+              [3., 3., 4., 4.]]]])
+    >>> nn.Upsample(size=(3, 5))(ag.zeros(1, 1, 2, 2)).shape
+    (1, 1, 3, 5)
+    """
+
+    def __init__(self, size: int | tuple[int, int] | None = None, scale_factor: float | tuple[float, float] | None = None,
+                 mode: str = "nearest", align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
         if mode != "nearest":
             raise ValueError(f"Upsample: only mode='nearest' is supported, got {mode!r}")
@@ -683,7 +982,7 @@ class Upsample(Module):
         self.align_corners = align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              self.recompute_scale_factor)
 
@@ -695,13 +994,19 @@ class Upsample(Module):
 
 # -- activations --------------------------------------------------------------------------------
 class ReLU(Module):
-    """max(x, 0). ``inplace`` is kept for compatibility (shown in repr); the result is a new tensor."""
+    """relu(x) = max(x, 0), elementwise, any shape; the gradient at 0 is 0. ``inplace`` is kept for
+    compatibility (shown in repr); the result is a new tensor.
 
-    def __init__(self, inplace=False):
+    >>> import autograd_core as ag, nn
+    >>> nn.ReLU()(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([0., 0., 2.])
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.relu(input)
 
     def extra_repr(self):
@@ -709,14 +1014,19 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x, elementwise, any shape.
 
-    def __init__(self, negative_slope=0.01, inplace=False):
+    >>> import autograd_core as ag, nn
+    >>> nn.LeakyReLU(0.1)(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.1000,  0.0000,  2.0000])
+    """
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self):
@@ -724,14 +1034,19 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """x if x > 0 else alpha (exp(x) - 1)."""
+    """x if x > 0 else alpha (exp(x) - 1), elementwise, any shape.
 
-    def __init__(self, alpha=1.0, inplace=False):
+    >>> import autograd_core as ag, nn
+    >>> nn.ELU()(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.6321,  0.0000,  2.0000])
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.elu(input, self.alpha)
 
     def extra_repr(self):
@@ -739,15 +1054,21 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """x Phi(x); ``approximate='tanh'`` for the tanh form."""
+    """x Phi(x), Phi the standard normal CDF (exact, through erf), elementwise, any shape;
+    ``approximate='tanh'``: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
 
-    def __init__(self, approximate="none"):
+    >>> import autograd_core as ag, nn
+    >>> nn.GELU()(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.1587,  0.0000,  1.9545])
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.gelu(input, self.approximate)
 
     def extra_repr(self):
@@ -755,37 +1076,59 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x)."""
+    """x * sigmoid(x) (also called swish), elementwise, any shape.
 
-    def __init__(self, inplace=False):
+    >>> import autograd_core as ag, nn
+    >>> nn.SiLU()(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.2689,  0.0000,  1.7616])
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.silu(input)
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x))."""
+    """1 / (1 + exp(-x)), elementwise, any shape.
 
-    def forward(self, input):
+    >>> import autograd_core as ag, nn
+    >>> nn.Sigmoid()(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.2689, 0.5000, 0.8808])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
 class Tanh(Module):
-    def forward(self, input):
+    """tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)), elementwise, any shape.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.Tanh()(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.7616,  0.0000,  0.9640])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class Softplus(Module):
-    """log(1 + exp(beta x)) / beta, linear above ``threshold``."""
+    """log(1 + exp(beta x)) / beta, elementwise, any shape; x itself where beta x > ``threshold``.
 
-    def __init__(self, beta=1.0, threshold=20.0):
+    >>> import autograd_core as ag, nn
+    >>> nn.Softplus()(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.3133, 0.6931, 2.1269])
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta = beta
         self.threshold = threshold
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
@@ -793,13 +1136,19 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """softmax along ``dim``."""
+    """softmax(x)_i = exp(x_i) / sum_j exp(x_j) along ``dim`` (computed stably), any shape. ``dim=None``
+    picks one with PyTorch's deprecation warning: give it.
 
-    def __init__(self, dim=None):
+    >>> import autograd_core as ag, nn
+    >>> nn.Softmax(dim=-1)(ag.tensor([1.0, 2.0, 3.0]))
+    tensor([0.0900, 0.2447, 0.6652])
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
 
     def extra_repr(self):
@@ -807,13 +1156,18 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """log_softmax along ``dim``."""
+    """log softmax(x) = x - logsumexp(x) along ``dim`` (stable for any logits), any shape.
 
-    def __init__(self, dim=None):
+    >>> import autograd_core as ag, nn
+    >>> nn.LogSoftmax(dim=-1)(ag.tensor([1.0, 2.0, 3.0]))
+    tensor([-2.4076, -1.4076, -0.4076])
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
 
     def extra_repr(self):
@@ -822,95 +1176,149 @@ class LogSoftmax(Module):
 
 # -- losses -------------------------------------------------------------------------------------
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         F._check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, reduction="mean"):
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         # a buffer, as in PyTorch: it is saved in the state dict and converted by .to(dtype)
         self.register_buffer("weight", None if weight is None else F._t(weight))
 
 
 class MSELoss(_Loss):
-    """Mean squared error (see ``F.mse_loss``)."""
+    """Mean squared error: (x - y)^2 per element, then ``reduction`` 'mean' (default), 'sum' or 'none'
+    (the elementwise losses). Input and target of the same shape (see ``F.mse_loss``).
 
-    def forward(self, input, target):
+    >>> import autograd_core as ag, nn
+    >>> x, y = ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0])
+    >>> nn.MSELoss()(x, y), nn.MSELoss(reduction="none")(x, y)
+    (tensor(1.6667), tensor([0., 1., 4.]))
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """Mean absolute error (see ``F.l1_loss``)."""
+    """Mean absolute error: |x - y| per element, then ``reduction`` (see ``F.l1_loss``).
 
-    def forward(self, input, target):
+    >>> import autograd_core as ag, nn
+    >>> nn.L1Loss()(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]))
+    tensor(1.)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic below ``beta``, linear above (see ``F.smooth_l1_loss``)."""
+    """With d = |x - y|: 0.5 d^2 / beta where d < ``beta``, else d - 0.5 beta; then ``reduction``
+    (see ``F.smooth_l1_loss``). ``beta=0`` is ``L1Loss``.
 
-    def __init__(self, reduction="mean", beta=1.0):
+    >>> import autograd_core as ag, nn
+    >>> nn.SmoothL1Loss()(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]))   # (0 + 0.5 + 1.5) / 3
+    tensor(0.6667)
+    """
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
         self.beta = beta
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
-    """Quadratic below ``delta``, linear with slope delta above (see ``F.huber_loss``)."""
+    """With d = |x - y|: 0.5 d^2 where d < ``delta``, else delta (d - 0.5 delta); then ``reduction``
+    (see ``F.huber_loss``). ``delta`` times ``SmoothL1Loss(beta=delta)``.
 
-    def __init__(self, reduction="mean", delta=1.0):
+    >>> import autograd_core as ag, nn
+    >>> nn.HuberLoss(delta=0.5)(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]))
+    tensor(0.4167)
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
         self.delta = delta
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Softmax cross-entropy of logits with class-index or class-probability targets
-    (see ``F.cross_entropy`` for ``weight``, ``ignore_index`` and ``label_smoothing``)."""
+    """Softmax cross-entropy of logits: -log softmax(x)[y] per sample, for logits (N, C), (N, C, d1, ...)
+    or (C,) and integer class targets (N, d1, ...), or class-probability targets of the input's shape;
+    then ``reduction`` (see ``F.cross_entropy`` for ``weight`` (C,), ``ignore_index`` and
+    ``label_smoothing``). ``weight`` is kept as a buffer.
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    >>> import autograd_core as ag, nn
+    >>> logits = ag.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> nn.CrossEntropyLoss()(logits, ag.tensor([0, 2]))      # (log(1 + 2 e^-2) + log 3) / 2
+    tensor(0.6691)
+    """
+
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
         super().__init__(weight, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of log-probabilities (see ``F.nll_loss``)."""
+    """Negative log-likelihood: -weight[y] x[y] for log-probabilities x (N, C, ...) or (C,) and integer
+    targets y (N, ...); then ``reduction`` ('mean' divides by the summed weights; see ``F.nll_loss``).
+    ``LogSoftmax`` followed by ``NLLLoss`` is ``CrossEntropyLoss``.
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+    >>> import autograd_core as ag, nn
+    >>> nn.NLLLoss()(ag.log(ag.tensor([[0.5, 0.25, 0.25]])), ag.tensor([1]))    # -log 0.25
+    tensor(1.3863)
+    """
+
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(weight, reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy of probabilities (see ``F.binary_cross_entropy``)."""
+    """Binary cross-entropy of probabilities p in [0, 1]: -w [y log p + (1 - y) log(1 - p)] per element
+    (each log clamped at -100), then ``reduction``; input and target of the same shape (see
+    ``F.binary_cross_entropy``). For logits use ``BCEWithLogitsLoss``.
 
-    def forward(self, input, target):
+    >>> import autograd_core as ag, nn
+    >>> nn.BCELoss()(ag.tensor([0.5, 0.9]), ag.tensor([1.0, 1.0]))     # (log 2 - log 0.9) / 2
+    tensor(0.3993)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
-    """Binary cross-entropy of logits, stable for any logit (see ``F.binary_cross_entropy_with_logits``)."""
+    """Binary cross-entropy of logits x: w [pw y softplus(-x) + (1 - y) softplus(x)] per element,
+    stable for any logit, then ``reduction`` (see ``F.binary_cross_entropy_with_logits``).
+    ``pos_weight`` (pw) weighs the positive term, broadcast along the last (class) dim.
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+    >>> import autograd_core as ag, nn
+    >>> nn.BCEWithLogitsLoss()(ag.tensor([0.0, 2.0]), ag.tensor([1.0, 0.0]))   # (log 2 + softplus(2)) / 2
+    tensor(1.4100)
+    """
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
         super().__init__(weight, reduction)
         self.register_buffer("pos_weight", None if pos_weight is None else F._t(pos_weight))
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
