@@ -42,13 +42,35 @@ _reshape_op = defop("reshape", _reshape, (lambda g, ans, x, shape: g.reshape(x.s
 
 
 def reshape(x, *shape):
-    """View ``x`` with a new shape (one entry may be -1)."""
+    """``x`` with a new shape of the same number of elements (one entry may be -1: inferred); a view
+    sharing ``x``'s storage where NumPy can make one, else a copy.
+
+    The gradient is reshaped back. PyTorch: ``torch.reshape`` / ``Tensor.view`` (both names work).
+
+    >>> import autograd_core as ag
+    >>> x = ag.arange(6)
+    >>> x.reshape(2, 3)
+    tensor([[0, 1, 2],
+            [3, 4, 5]])
+    >>> ag.reshape(x, (3, -1)).shape
+    (3, 2)
+    """
     shape = _shape_arg(shape, "reshape")
     return _reshape_op(x, shape=shape)   # a new tensor even for the same shape, as PyTorch
 
 
 def flatten(x, start_dim=0, end_dim=-1):
-    """Merge dims start_dim..end_dim into one."""
+    """Merge dims ``start_dim`` .. ``end_dim`` (inclusive) into one: (2, 3, 4) with ``start_dim=1`` ->
+    (2, 12); a 0-d tensor becomes shape (1,).
+
+    The gradient is reshaped back. PyTorch: ``torch.flatten``.
+
+    >>> import autograd_core as ag
+    >>> ag.flatten(ag.zeros(2, 3, 4), 1).shape
+    (2, 12)
+    >>> ag.flatten(ag.zeros(2, 3, 4)).shape
+    (24,)
+    """
     nd = x.ndim
     if nd == 0:
         return reshape(x, 1)
@@ -59,7 +81,16 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def squeeze(x, dim=None, axis=None):
-    """Drop size-1 dims (all, or only ``dim``)."""
+    """Drop the size-1 dims (all of them, or only those among ``dim``, an int or a tuple; a named dim
+    that is not of size 1 stays).
+
+    The gradient is reshaped back. PyTorch: ``torch.squeeze``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.zeros(1, 3, 1)
+    >>> ag.squeeze(x).shape, x.squeeze(0).shape, x.squeeze(1).shape
+    ((3,), (3, 1), (1, 3, 1))
+    """
     dim = axis if dim is None else dim
     if dim is None:
         return reshape(x, tuple(s for s in x.shape if s != 1))
@@ -69,7 +100,16 @@ def squeeze(x, dim=None, axis=None):
 
 
 def unsqueeze(x, dim):
-    """Insert a size-1 dim at ``dim`` (negative counts from the end of the result)."""
+    """Insert a size-1 dim at position ``dim`` of the result (negative counts from the result's end).
+
+    The gradient is reshaped back. PyTorch: ``torch.unsqueeze``; NumPy's name ``expand_dims`` is the
+    same function.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0])
+    >>> x.unsqueeze(0).shape, ag.unsqueeze(x, -1).shape
+    ((1, 2), (2, 1))
+    """
     nd = x.ndim + 1
     if not -nd <= dim < nd:
         raise IndexError(f"unsqueeze: dim {dim} is out of range for a result of {nd} dimensions")
@@ -97,6 +137,16 @@ _broadcast_op = defop("broadcast_to", _broadcast_to, (lambda g, ans, x, shape: g
 
 
 def broadcast_to(x, *shape):
+    """``x`` broadcast to ``shape`` (NumPy's rules: size-1 dims repeat, new dims are added in front); a
+    read-only view where elements repeat. ``x`` itself when the shape is already ``shape``.
+
+    The gradient is summed back over the broadcast dims. PyTorch: ``torch.broadcast_to``.
+
+    >>> import autograd_core as ag
+    >>> ag.broadcast_to(ag.tensor([1, 2, 3]), (2, 3))
+    tensor([[1, 2, 3],
+            [1, 2, 3]])
+    """
     shape = _shape_arg(shape, "broadcast_to")
     if shape == x.shape:
         return x
@@ -119,7 +169,16 @@ xp.broadcast_to = _xp_broadcast_to
 
 
 def expand(x, *sizes):
-    """PyTorch's expand: broadcast to ``sizes``; -1 keeps a dim."""
+    """Broadcast to ``sizes`` (a -1 keeps that dim's size; new dims are added in front): ``broadcast_to``
+    with PyTorch's -1.
+
+    The gradient is summed back over the broadcast dims. PyTorch: ``Tensor.expand``.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([[1], [2]]).expand(-1, 3)
+    tensor([[1, 1, 1],
+            [2, 2, 2]])
+    """
     sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - x.ndim
     if lead < 0:
@@ -129,6 +188,15 @@ def expand(x, *sizes):
 
 
 def broadcast_tensors(*tensors):
+    """The tensors broadcast to their common shape, as a tuple (see ``broadcast_to``).
+
+    PyTorch: ``torch.broadcast_tensors``.
+
+    >>> import autograd_core as ag
+    >>> a, b = ag.broadcast_tensors(ag.tensor([1, 2]), ag.tensor([[10], [20]]))
+    >>> a.shape, b.shape
+    ((2, 2), (2, 2))
+    """
     shape = np.broadcast_shapes(*[t.shape for t in tensors])
     return tuple(broadcast_to(t, shape) for t in tensors)
 
@@ -140,7 +208,15 @@ xp.permute = lambda g, axes: permute(g, axes) if isinstance(g, Tensor) else np.t
 
 
 def permute(x, *dims):
-    """Reorder dims: the result's dim i is x's dim ``dims[i]``."""
+    """Reorder the dims: the result's dim i is ``x``'s dim ``dims[i]`` (``dims`` a permutation, as
+    separate ints or one tuple); a view.
+
+    The gradient is permuted back. PyTorch: ``torch.permute``.
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(2, 3, 4).permute(2, 0, 1).shape
+    (4, 2, 3)
+    """
     dims = _shape_arg(dims, "permute")
     if len(dims) != x.ndim or builtins.any(not -x.ndim <= d < x.ndim for d in dims) or \
             sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
@@ -152,7 +228,16 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0=None, dim1=None):
-    """``transpose(x, d0, d1)`` swaps two dims (PyTorch); ``transpose(x)`` reverses them (numpy)."""
+    """``transpose(x, dim0, dim1)`` swaps two dims (PyTorch); ``transpose(x)`` reverses all dims and
+    ``transpose(x, axes)`` permutes them (NumPy); a view.
+
+    The gradient is transposed back. PyTorch: ``torch.transpose``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.zeros(2, 3, 4)
+    >>> x.transpose(0, 2).shape, ag.transpose(x).shape
+    ((4, 3, 2), (4, 3, 2))
+    """
     if dim0 is None and dim1 is None:
         return permute(x, tuple(range(x.ndim))[::-1])
     if dim1 is None:
@@ -161,6 +246,14 @@ def transpose(x, dim0=None, dim1=None):
 
 
 def swapaxes(x, axis0, axis1):
+    """Swap dims ``axis0`` and ``axis1``; a view.
+
+    The gradient is swapped back. PyTorch: ``torch.swapaxes`` (= ``transpose(x, axis0, axis1)``).
+
+    >>> import autograd_core as ag
+    >>> ag.swapaxes(ag.zeros(2, 3), 0, 1).shape
+    (3, 2)
+    """
     a, b = _dim(axis0, x.ndim, "swapaxes"), _dim(axis1, x.ndim, "swapaxes")
     if x.ndim == 0:
         return x
@@ -170,10 +263,24 @@ def swapaxes(x, axis0, axis1):
 
 
 def _T(self):
+    """The tensor with its dims reversed (a matrix's transpose); a view. PyTorch: ``Tensor.T``.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([[1, 2, 3], [4, 5, 6]]).T
+    tensor([[1, 4],
+            [2, 5],
+            [3, 6]])
+    """
     return permute(self, tuple(range(self.ndim))[::-1])
 
 
 def _mT(self):
+    """The last two dims swapped (a batch of matrices, each transposed); a view. PyTorch: ``Tensor.mT``.
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(5, 2, 3).mT.shape
+    (5, 3, 2)
+    """
     return swapaxes(self, -1, -2)
 
 
@@ -209,7 +316,17 @@ def _check_same(tensors, op, axis, skip_axis):
 
 
 def concatenate(tensors, axis=0, *, dim=None):
-    """Join tensors along an existing ``axis``."""
+    """Join tensors (shapes equal except along ``dim``) along the existing dim ``dim`` (``axis`` is
+    NumPy's name).
+
+    Each input gets its slice of the gradient. PyTorch: ``torch.cat``; ``concatenate`` is the same.
+
+    >>> import autograd_core as ag
+    >>> ag.cat([ag.tensor([[1, 2]]), ag.tensor([[3, 4], [5, 6]])], dim=0)
+    tensor([[1, 2],
+            [3, 4],
+            [5, 6]])
+    """
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: expected a non-empty list of tensors")
@@ -236,7 +353,16 @@ _stack_op = defop("stack", _stack, vjp=_stack_vjp, uses=())
 
 
 def stack(tensors, axis=0, *, dim=None):
-    """Join tensors along a new ``axis``."""
+    """Stack tensors of one shape along a new dim ``dim`` (``axis`` is NumPy's name): n tensors of shape
+    S give shape S with n inserted at ``dim``.
+
+    Each input gets its slice of the gradient. PyTorch: ``torch.stack``.
+
+    >>> import autograd_core as ag
+    >>> ag.stack([ag.tensor([1, 2]), ag.tensor([3, 4])], dim=1)
+    tensor([[1, 3],
+            [2, 4]])
+    """
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
@@ -247,7 +373,18 @@ def stack(tensors, axis=0, *, dim=None):
 
 
 def split(x, split_size_or_sections, dim=0):
-    """PyTorch's split: an int is the size of each chunk (the last may be smaller); a list gives sizes."""
+    """Split ``x`` along ``dim`` into a tuple of views: an int is each piece's size (the last may be
+    smaller), a list gives the sizes (they must add up to the dim's size).
+
+    PyTorch: ``torch.split`` (NumPy's ``split`` takes a count or split points instead).
+
+    >>> import autograd_core as ag
+    >>> x = ag.arange(5)
+    >>> ag.split(x, 2)
+    (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    >>> x.split([1, 4])
+    (tensor([0]), tensor([1, 2, 3, 4]))
+    """
     dim = _dim(dim, x.ndim, "split")
     n = x.shape[dim]
     if isinstance(split_size_or_sections, int):
@@ -267,7 +404,15 @@ def split(x, split_size_or_sections, dim=0):
 
 
 def chunk(x, chunks, dim=0):
-    """Split into ``chunks`` pieces of size ceil(n / chunks) (the last may be smaller)."""
+    """Split ``x`` along ``dim`` into at most ``chunks`` views of size ceil(n / chunks) (the last may be
+    smaller, and there may be fewer pieces), as a tuple.
+
+    PyTorch: ``torch.chunk``.
+
+    >>> import autograd_core as ag
+    >>> ag.chunk(ag.arange(5), 3)
+    (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    """
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[_dim(dim, x.ndim, "chunk")]
@@ -285,8 +430,17 @@ _pad_op = defop("pad", _pad,
 
 
 def pad(x, pad, value=0.0, mode="constant"):
-    """Constant padding. ``pad`` is PyTorch's flat tuple ``(left, right, top, bottom, ...)`` starting at the
-    last dim, or numpy's ``((before, after), ...)`` per dim. Negative values are not supported."""
+    """Pad ``x`` with the constant ``value``. ``pad`` is PyTorch's flat tuple ``(left, right, top,
+    bottom, ...)`` starting at the last dim, or NumPy's ``((before, after), ...)`` with one pair per
+    dim. Only ``mode='constant'`` and non-negative widths are supported.
+
+    The gradient is the unpadded slice. PyTorch: ``torch.nn.functional.pad``.
+
+    >>> import autograd_core as ag
+    >>> ag.pad(ag.tensor([[1, 2]]), (1, 0, 0, 1))
+    tensor([[0, 1, 2],
+            [0, 0, 0]])
+    """
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
     if builtins.any(isinstance(p, (tuple, list)) for p in pad):
@@ -312,7 +466,15 @@ _flip_op = defop("flip", _flip, (lambda g, ans, x, axis: xp.flip(g, axis=axis),)
 
 
 def flip(x, dims=None, axis=None):
-    """Reverse the order of elements along ``dims`` (all dims if None)."""
+    """Reverse the order of elements along ``dims`` (an int or a tuple; all dims if None).
+
+    The gradient is flipped back. PyTorch: ``torch.flip`` (there ``dims`` is required).
+
+    >>> import autograd_core as ag
+    >>> ag.flip(ag.tensor([[1, 2], [3, 4]]), 1)
+    tensor([[2, 1],
+            [4, 3]])
+    """
     dims = axis if dims is None else dims
     if dims is None:
         dims = tuple(range(x.ndim))
@@ -340,14 +502,34 @@ _tile_op = defop("tile", lambda x, reps: np.tile(x, reps), (_tile_vjp,), uses=()
 
 
 def tile(x, reps):
-    """Repeat the whole tensor ``reps[i]`` times along dim i (numpy's tile)."""
+    """Repeat the whole tensor ``reps[i]`` times along dim i (``reps`` shorter than ``x.ndim`` is padded
+    with 1s in front; longer adds dims in front).
+
+    The gradient sums the copies. PyTorch: ``torch.tile`` (NumPy's ``tile``).
+
+    >>> import autograd_core as ag
+    >>> ag.tile(ag.tensor([1, 2]), 2)
+    tensor([1, 2, 1, 2])
+    >>> ag.tile(ag.tensor([[1, 2]]), (2, 1))
+    tensor([[1, 2],
+            [1, 2]])
+    """
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
     reps = (1,) * (x.ndim - len(reps)) + reps
     return _tile_op(x, reps=reps)
 
 
 def repeat(x, *sizes):
-    """PyTorch's ``Tensor.repeat``: the same as numpy's tile."""
+    """Repeat the whole tensor ``sizes[i]`` times along dim i (at least ``x.ndim`` sizes; extra ones add
+    dims in front): NumPy's ``tile``, not NumPy's ``repeat``.
+
+    The gradient sums the copies. PyTorch: ``Tensor.repeat``.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([1, 2]).repeat(2, 2)
+    tensor([[1, 2, 1, 2],
+            [1, 2, 1, 2]])
+    """
     sizes = _shape_arg(sizes, "repeat")
     if len(sizes) < x.ndim:
         raise ValueError(f"repeat: got {len(sizes)} sizes for a tensor of {x.ndim} dims")
@@ -365,7 +547,17 @@ xp.astype = lambda x, dtype: x.astype(dtype)
 
 
 def astype(x, dtype):
-    """Cast to ``dtype``; casting to a non-float dtype cuts the gradient."""
+    """``x`` cast to ``dtype`` (``x`` itself when it has that dtype already); a cast to a floating
+    dtype stays on the tape (the gradient is cast back), a cast to an integer or bool dtype cuts it.
+
+    PyTorch: ``Tensor.to(dtype)`` (NumPy: ``astype``).
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([1.5, -2.5]).astype(ag.int64)
+    tensor([ 1, -2])
+    >>> ag.astype(ag.tensor([1, 2]), ag.float64)
+    tensor([1., 2.], dtype=float64)
+    """
     dt = np.dtype(dtype)
     _check_dtype(dt, "astype")
     if dt == x.dtype:
@@ -379,7 +571,16 @@ _clone_op = defop("clone", lambda x: x.copy(), (lambda g, ans, x: g,), uses=())
 
 
 def clone(x):
-    """A copy that stays on the tape."""
+    """A copy of ``x`` with its own storage that stays on the tape (the gradient passes through).
+
+    PyTorch: ``torch.clone``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.clone()
+    >>> y
+    tensor([1., 2.], grad_fn=<CloneBackward>)
+    """
     return _clone_op(x)
 
 
@@ -389,13 +590,58 @@ for _n, _f in dict(reshape=reshape, view=reshape, flatten=flatten, squeeze=squee
     method(_n, _f)
 method("T", property(_T))
 method("mT", property(_mT))
-method("expand_as", lambda self, other: broadcast_to(self, other.shape))
-method("view_as", lambda self, other: reshape(self, other.shape))
-method("reshape_as", lambda self, other: reshape(self, other.shape))
+
+
+def _expand_as(self, other):
+    """This tensor broadcast to ``other``'s shape (``self.expand(other.shape)``). PyTorch:
+    ``Tensor.expand_as``.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([1, 2]).expand_as(ag.zeros(2, 2))
+    tensor([[1, 2],
+            [1, 2]])
+    """
+    return broadcast_to(self, other.shape)
+
+
+def _view_as(self, other):
+    """This tensor reshaped to ``other``'s shape (``self.view(other.shape)``). PyTorch: ``Tensor.view_as``.
+
+    >>> import autograd_core as ag
+    >>> ag.arange(4).view_as(ag.zeros(2, 2))
+    tensor([[0, 1],
+            [2, 3]])
+    """
+    return reshape(self, other.shape)
+
+
+def _reshape_as(self, other):
+    """This tensor reshaped to ``other``'s shape (``self.reshape(other.shape)``). PyTorch:
+    ``Tensor.reshape_as``.
+
+    >>> import autograd_core as ag
+    >>> ag.arange(4).reshape_as(ag.zeros(2, 2))
+    tensor([[0, 1],
+            [2, 3]])
+    """
+    return reshape(self, other.shape)
+
+
+method("expand_as", _expand_as)
+method("view_as", _view_as)
+method("reshape_as", _reshape_as)
 
 
 def contiguous(x, memory_format=None):
-    """``x`` itself when its values are laid out in C order, else a C-ordered copy (on the tape)."""
+    """``x`` itself when its values are laid out in C order, else a C-ordered copy (on the tape).
+
+    PyTorch: ``Tensor.contiguous``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.zeros(2, 3)
+    >>> x.contiguous() is x, x.T.is_contiguous(), x.T.contiguous().is_contiguous()
+    (True, False, True)
+    """
     return x if x._data.flags.c_contiguous else clone(x)
 
 
