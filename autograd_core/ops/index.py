@@ -61,7 +61,22 @@ _scatter_op = defop("index_scatter", _scatter,
 
 
 def getitem(x, idx):
-    """``x[idx]`` with ints, slices, None, Ellipsis, negative steps, integer arrays and boolean masks."""
+    """``x[idx]``: ints, slices (negative steps too), None, Ellipsis, integer arrays / tensors / lists
+    and boolean masks, as in NumPy. Basic indexing gives a view of ``x``; advanced indexing a copy.
+
+    The gradient is scattered back into zeros of ``x``'s shape (repeated indices add up). PyTorch:
+    ``Tensor.__getitem__``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1, 2, 3], [4, 5, 6]])
+    >>> x[0], x[x > 3]
+    (tensor([1, 2, 3]), tensor([4, 5, 6]))
+    >>> x[:, ::-1]
+    tensor([[3, 2, 1],
+            [6, 5, 4]])
+    >>> ag.getitem(x, (1, [0, 2]))
+    tensor([4, 6])
+    """
     idx, adv = norm_index(idx)
     try:
         return _getitem_op(x, idx=idx, adv=adv)
@@ -105,8 +120,21 @@ def _drop_leading_ones(value, target):
 
 
 def setitem(x, idx, value):
-    """``x[idx] = value``, in place: written into x's storage (every alias sees it); on the tape,
-    x takes an ``index_put`` node as its new history (a view rebases its base)."""
+    """``x[idx] = value`` in place (``value`` broadcasts to the selected region): written into ``x``'s
+    storage, so every alias sees it; on the tape, ``x`` takes an ``index_put`` node as its new
+    history (a view rebases its base). Returns None.
+
+    The overwritten elements get no gradient from ``x``'s old history; ``value`` gets the gradient of
+    its region. PyTorch: ``Tensor.__setitem__``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.zeros(2, 3)
+    >>> ag.setitem(x, (0, slice(1, None)), 7.0)
+    >>> x[1] = ag.tensor([1.0, 2.0, 3.0])
+    >>> x
+    tensor([[0., 7., 7.],
+            [1., 2., 3.]])
+    """
     idx, _ = norm_index(idx)
     vt = isinstance(value, Tensor)
     v_rg = vt and value.requires_grad
@@ -157,7 +185,18 @@ _scatter_add_op = defop("scatter_add", _scatter_add,
 
 
 def gather(x, dim, index):
-    """PyTorch's gather: ``out[i][j] = x[index[i][j]][j]`` for dim=0. ``index`` has x's number of dims."""
+    """Pick elements along ``dim`` by ``index`` (an integer tensor with ``x``'s number of dims, no larger
+    than ``x`` in the other dims): ``out[i][j] = x[index[i][j]][j]`` for dim=0, ``x[i][index[i][j]]``
+    for dim=1; the result has ``index``'s shape.
+
+    The gradient is scatter-added back (repeated indices add up). PyTorch: ``torch.gather``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1, 2], [3, 4]])
+    >>> ag.gather(x, 1, ag.tensor([[0, 0], [1, 0]]))
+    tensor([[1, 1],
+            [4, 3]])
+    """
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
     if index.ndim != x.ndim:
         raise ValueError(f"gather: index has {index.ndim} dims but the input has {x.ndim} (shape {tuple(x.shape)})")
@@ -171,7 +210,18 @@ def gather(x, dim, index):
 
 
 def take_along_axis(x, indices, axis):
-    """numpy's take_along_axis (indices broadcast against x outside ``axis``)."""
+    """Pick elements along ``axis`` by ``indices`` (``gather`` with NumPy's broadcasting of ``indices``
+    against ``x`` outside ``axis``); the result has the broadcast shape.
+
+    The gradient is scatter-added back. NumPy: ``np.take_along_axis`` (PyTorch:
+    ``torch.take_along_dim``).
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[10.0, 30.0, 20.0], [60.0, 40.0, 50.0]])
+    >>> ag.take_along_axis(x, x.argmax(dim=1, keepdim=True), 1)
+    tensor([[30.],
+            [60.]])
+    """
     indices = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     axis = axis % x.ndim
     shape = list(np.broadcast_shapes(tuple(1 if d == axis else s for d, s in enumerate(x.shape)),
@@ -184,13 +234,31 @@ def take_along_axis(x, indices, axis):
 
 
 def index_select(x, dim, index):
-    """Pick whole slices along ``dim`` by an integer index vector."""
+    """Pick whole slices along ``dim`` by a 1-D integer ``index``: the result has ``len(index)`` at
+    ``dim`` and ``x``'s other sizes.
+
+    The gradient is scatter-added back. PyTorch: ``torch.index_select``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1, 2, 3], [4, 5, 6]])
+    >>> ag.index_select(x, 1, ag.tensor([2, 0]))
+    tensor([[3, 1],
+            [6, 4]])
+    """
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
     return getitem(x, (slice(None),) * (dim % x.ndim) + (index,))
 
 
 def masked_fill(x, mask, value):
-    """``value`` where mask is True, else x."""
+    """``value`` where ``mask`` (a bool tensor that broadcasts to ``x``) is True, else ``x``; a new tensor.
+
+    The gradient passes to ``x`` where ``mask`` is False. PyTorch: ``torch.masked_fill``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0, 3.0])
+    >>> x.masked_fill(x > 1.5, 0.0)
+    tensor([1., 0., 0.])
+    """
     from .elementwise import where
     return where(mask, value, x)
 
