@@ -10,7 +10,12 @@ to the scores.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
+
+from autograd_core.tensor import Tensor
 
 from . import functional as F
 from . import init
@@ -48,8 +53,10 @@ class MultiheadAttention(Module):
     ((3, 5, 8), (3, 5, 5))
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
-                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, device: Any = None,
+                 dtype: DTypeLike | None = None) -> None:
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")
@@ -91,7 +98,18 @@ class MultiheadAttention(Module):
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
-    def _reset_parameters(self):
+    def _reset_parameters(self) -> None:
+        """Initialize as PyTorch: the input projections Xavier-uniform, ``in_proj_bias`` and
+        ``out_proj.bias`` zeros, ``bias_k`` / ``bias_v`` Xavier-normal; in place.
+        (``out_proj.weight`` keeps its Linear init.)
+
+        >>> import nn
+        >>> mha = nn.MultiheadAttention(4, 2)
+        >>> mha.reset_parameters()
+        >>> mha.in_proj_bias
+        Parameter containing:
+        tensor([0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.], requires_grad=True)
+        """
         if self._qkv_same_embed_dim:
             init.xavier_uniform_(self.in_proj_weight)
         else:
@@ -107,8 +125,9 @@ class MultiheadAttention(Module):
 
     reset_parameters = _reset_parameters
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-                average_attn_weights=True, is_causal=False):
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
+                need_weights: bool = True, attn_mask: Any = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         q_in = F._t(query)
         k_in = q_in if key is query else F._t(key)
         value = k_in if value is key else q_in if value is query else F._t(value)
@@ -121,12 +140,13 @@ class MultiheadAttention(Module):
             # keep "key is value" / "query is key": they choose the packed self-attention projection
             if key is value:
                 if query is key:
-                    query = key = value = query.swapaxes(0, 1)
+                    query = key = value = query.swapaxes(0, 1)  # type: ignore[attr-defined]
                 else:
-                    query, key = query.swapaxes(0, 1), key.swapaxes(0, 1)
+                    query, key = query.swapaxes(0, 1), key.swapaxes(0, 1)  # type: ignore[attr-defined]
                     value = key
             else:
-                query, key, value = query.swapaxes(0, 1), key.swapaxes(0, 1), value.swapaxes(0, 1)
+                query, key, value = (query.swapaxes(0, 1), key.swapaxes(0, 1),  # type: ignore[attr-defined]
+                                     value.swapaxes(0, 1))  # type: ignore[attr-defined]
         kw = dict(training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
                   attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal)
         if not self._qkv_same_embed_dim:

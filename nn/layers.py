@@ -90,7 +90,7 @@ class Linear(Module):
     ((2, 3), (2,))
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: DTypeLike = None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.in_features = _positive(in_features, "Linear", "in_features")
         self.out_features = _positive(out_features, "Linear", "out_features")
@@ -219,7 +219,7 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
                  dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: DTypeLike = None) -> None:
+                 padding_mode: str = "zeros", dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self._setup("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                     padding_mode, False, 0, dtype)
@@ -249,7 +249,8 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
                  output_padding: int | tuple[int, int] = 0, groups: int = 1, bias: bool = True,
-                 dilation: int | tuple[int, int] = 1, padding_mode: str = "zeros", dtype: DTypeLike = None) -> None:
+                 dilation: int | tuple[int, int] = 1, padding_mode: str = "zeros",
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self._setup("ConvTranspose2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                     bias, padding_mode, True, output_padding, dtype)
@@ -369,7 +370,7 @@ class _BatchNorm(Module):
     _expected = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: DTypeLike = None, *, bias: bool = True) -> None:
+                 track_running_stats: bool = True, dtype: DTypeLike | None = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = _positive(num_features, type(self).__name__, "num_features")
         self.eps = eps
@@ -508,7 +509,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype: DTypeLike = None) -> None:
+                 bias: bool = True, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (normalized_shape,)
@@ -557,7 +558,7 @@ class RMSNorm(Module):
     """
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float | None = None,
-                 elementwise_affine: bool = True, device: Any = None, dtype: DTypeLike = None) -> None:
+                 elementwise_affine: bool = True, device: Any = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         _check_device(device, "RMSNorm")
         if isinstance(normalized_shape, (int, np.integer)):
@@ -692,7 +693,7 @@ class GroupNorm(Module):
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device: Any = None, dtype: DTypeLike = None, *, bias: bool = True) -> None:
+                 device: Any = None, dtype: DTypeLike | None = None, *, bias: bool = True) -> None:
         super().__init__()
         _check_device(device, "GroupNorm")
         self.num_groups = _positive(num_groups, "GroupNorm", "num_groups")
@@ -739,7 +740,7 @@ class _InstanceNorm(Module):
     _spatial = 0
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, device: Any = None, dtype: DTypeLike = None, *,
+                 track_running_stats: bool = False, device: Any = None, dtype: DTypeLike | None = None, *,
                  bias: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
@@ -968,7 +969,8 @@ class Upsample(Module):
     (1, 1, 3, 5)
     """
 
-    def __init__(self, size: int | tuple[int, int] | None = None, scale_factor: float | tuple[float, float] | None = None,
+    def __init__(self, size: int | tuple[int, int] | None = None,
+                 scale_factor: float | tuple[float, float] | None = None,
                  mode: str = "nearest", align_corners: bool | None = None,
                  recompute_scale_factor: bool | None = None) -> None:
         super().__init__()

@@ -726,8 +726,10 @@ class Module:
 
         >>> import nn
         >>> sd = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)).state_dict()
-        >>> [(name, t.shape) for name, t in sd.items()]
-        [('0.weight', (2, 3)), ('0.bias', (2,)), ('1.weight', (2,)), ('1.bias', (2,)), ('1.running_mean', (2,)), ('1.running_var', (2,)), ('1.num_batches_tracked', ())]
+        >>> list(sd)
+        ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']
+        >>> sd["0.weight"].shape
+        (2, 3)
         """
         if destination is None:
             destination = OrderedDict()

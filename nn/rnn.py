@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 import autograd_core as ag
+
+from autograd_core.tensor import Tensor
 
 from . import functional as F
 from . import init
@@ -76,11 +80,20 @@ class RNNBase(Module):
     Parameters per layer k and direction (suffix ``_reverse`` for the backward one), as PyTorch:
     ``weight_ih_l{k}`` (G H, I_k), ``weight_hh_l{k}`` (G H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (G H,),
     with G = 1, 4, 3 gates for RNN, LSTM, GRU and I_k = input_size for k = 0 else H * directions;
-    all start as U(-1/sqrt(H), 1/sqrt(H)).
+    all start as U(-1/sqrt(H), 1/sqrt(H)). ``mode`` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU';
+    build the subclasses rather than this.
+
+    >>> import nn
+    >>> lstm = nn.LSTM(3, 5, num_layers=2)
+    >>> isinstance(lstm, nn.RNNBase), lstm.mode
+    (True, 'LSTM')
+    >>> [(name, p.shape) for name, p in lstm.named_parameters()][:4]
+    [('weight_ih_l0', (20, 3)), ('weight_hh_l0', (20, 5)), ('bias_ih_l0', (20,)), ('bias_hh_l0', (20,))]
     """
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: Any = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         who = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
         if mode not in _GATES:
@@ -113,13 +126,14 @@ class RNNBase(Module):
         dt = _dtype(dtype)
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
-        self._flat_weights_names = []
-        self._all_weights = []
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * directions
             for direction in range(directions):
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, hidden_size))]
+                shapes: list[tuple[str, tuple[int, ...]]] = [("weight_ih", (gate_size, layer_input)),
+                                                             ("weight_hh", (gate_size, hidden_size))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 names = []
@@ -131,16 +145,28 @@ class RNNBase(Module):
                 self._all_weights.append(names)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Draw every weight and bias anew from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in place.
+
+        >>> import nn
+        >>> gru = nn.GRU(2, 4)
+        >>> gru.reset_parameters()
+        >>> all(bool((p.abs() <= 0.5).all()) for p in gru.parameters())
+        True
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
 
-    def flatten_parameters(self):
-        """A no-op (PyTorch packs the weights for cuDNN here); kept so scripts that call it run."""
+    def flatten_parameters(self) -> None:
+        """A no-op (PyTorch packs the weights for cuDNN here); kept so scripts that call it run.
+
+        >>> import nn
+        >>> nn.LSTM(2, 3).flatten_parameters()
+        """
 
     @property
-    def all_weights(self):
+    def all_weights(self) -> list[list[Parameter]]:
         """The parameters, one list per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
@@ -257,7 +283,7 @@ class RNN(RNNBase):
     ((7, 4, 5), (2, 4, 5))
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if len(args) > 3:
@@ -270,7 +296,7 @@ class RNN(RNNBase):
         self.__dict__["nonlinearity"] = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         x, batched, N, L = self._prepare(input)
         h0 = self._state(hx, batched, N, x.dtype)
         out, (h_n,) = self._run(x, N, L, [h0])
@@ -295,12 +321,14 @@ class LSTM(RNNBase):
     ((4, 7, 10), (2, 4, 5), (2, 4, 5))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: Any = None, dtype: DTypeLike | None = None) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor,
+                hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         x, batched, N, L = self._prepare(input)
         if hx is None:
             h0 = c0 = None
@@ -330,8 +358,9 @@ class GRU(RNNBase):
     ((7, 5), (1, 5))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None, **kwargs):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
+                 dtype: DTypeLike | None = None, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if kwargs:
@@ -339,7 +368,7 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
                          device, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         x, batched, N, L = self._prepare(input)
         h0 = self._state(hx, batched, N, x.dtype)
         out, (h_n,) = self._run(x, N, L, [h0])
@@ -351,9 +380,17 @@ class GRU(RNNBase):
 # -- single steps -------------------------------------------------------------------------------
 class RNNCellBase(Module):
     """What the cells share: ``weight_ih`` (G H, I), ``weight_hh`` (G H, H), ``bias_ih``, ``bias_hh`` (G H,),
-    all U(-1/sqrt(H), 1/sqrt(H)), as PyTorch."""
+    all U(-1/sqrt(H), 1/sqrt(H)), as PyTorch; G = ``num_chunks`` = 1, 4, 3 gates for RNNCell,
+    LSTMCell, GRUCell (build those rather than this).
 
-    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+    >>> import nn
+    >>> cell = nn.LSTMCell(3, 5)
+    >>> isinstance(cell, nn.RNNCellBase), cell.weight_ih.shape, cell.weight_hh.shape
+    (True, (20, 3), (20, 5))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: Any = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         who = type(self).__name__
         _check_device(device, who)
@@ -371,7 +408,15 @@ class RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Draw every weight and bias anew from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in place.
+
+        >>> import nn
+        >>> cell = nn.GRUCell(2, 4)
+        >>> cell.reset_parameters()
+        >>> all(bool((p.abs() <= 0.5).all()) for p in cell.parameters())
+        True
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
@@ -426,13 +471,14 @@ class RNNCell(RNNCellBase):
     (4, 5)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: Any = None, dtype: DTypeLike | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, batched, st = self._prepare(input, hx)
         h = self._zeros(x) if st is None else st[0]
         h = _rnn_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
@@ -449,10 +495,11 @@ class LSTMCell(RNNCellBase):
     ((4, 5), (4, 5))
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTMCell: hx must be a tuple (h, c), got {type(hx).__name__}")
         x, batched, st = self._prepare(input, hx)
@@ -470,10 +517,11 @@ class GRUCell(RNNCellBase):
     (5,)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, batched, st = self._prepare(input, hx)
         h = self._zeros(x) if st is None else st[0]
         h = _gru_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)

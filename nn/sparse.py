@@ -6,7 +6,10 @@ table's rows; see ``nn.functional.embedding`` for ``padding_idx``, ``max_norm`` 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from autograd_core.tensor import Tensor
 
@@ -32,10 +35,14 @@ class Embedding(Module):
     >>> emb = nn.Embedding(10, 3, padding_idx=0)
     >>> emb(ag.tensor([[1, 0, 4]])).shape
     (1, 3, 3)
+    >>> emb.weight[0].tolist()
+    [0.0, 0.0, 0.0]
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Tensor | np.ndarray | None = None, _freeze: bool = False,
+                 device: Any = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         _check_device(device, "Embedding")
         self.num_embeddings = _positive(num_embeddings, "Embedding", "num_embeddings")
@@ -67,7 +74,15 @@ class Embedding(Module):
                 raise TypeError(f"Embedding: the table must be floating point, got dtype {w.dtype}")
             self.weight = Parameter(w, requires_grad=not _freeze)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Draw the table anew from N(0, 1), in place, with the ``padding_idx`` row (if any) zeros.
+
+        >>> import nn
+        >>> emb = nn.Embedding(4, 2, padding_idx=1)
+        >>> emb.reset_parameters()
+        >>> emb.weight[1].tolist()
+        [0.0, 0.0]
+        """
         init.normal_(self.weight)
         self._fill_padding_idx_with_zero()
 
@@ -76,7 +91,7 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0
             self.weight._version += 1
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 
@@ -95,8 +110,9 @@ class Embedding(Module):
         return s
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
-                        scale_grad_by_freq=False, sparse=False):
+    def from_pretrained(cls, embeddings: Tensor | np.ndarray, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
         """An Embedding whose table is ``embeddings`` (2-D; a Tensor's memory is shared, as PyTorch).
         ``freeze=True`` keeps it fixed (``weight.requires_grad`` is False). The ``padding_idx`` row is
         not zeroed here (only its gradient is).
