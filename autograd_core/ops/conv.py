@@ -342,12 +342,19 @@ def _bias_args(bias, n, op):
 
 @_unbatched
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
+    """2-D cross-correlation (a convolution layer's op), as ``torch.nn.functional.conv2d``.
 
     x (N, C, H, W) or (C, H, W); weight (O, C/groups, kh, kw); bias (O,) or None.
     ``y[n, o, oy, ox] = b[o] + sum_{c,i,j} w[o, c, i, j] x[n, c', oy*s - p + i*d, ox*s - p + j*d]``,
     OH = (H + 2p - d (kh - 1) - 1) // s + 1. ``padding``: int, pair, ``'valid'`` (0) or ``'same'``
     (output size = input size, stride 1 only; an odd total pads one more at the bottom/right).
+
+    >>> import autograd_core as ag
+    >>> x = ag.ones(1, 1, 4, 4)
+    >>> w = ag.ones(2, 1, 3, 3)
+    >>> y = ag.conv2d(x, w, padding=1)
+    >>> y.shape, y[0, 0, 0].tolist()
+    ((1, 2, 4, 4), [4.0, 6.0, 6.0, 4.0])
     """
     op = "conv2d"
     weight = _as_tensor(weight)
@@ -393,6 +400,11 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
 
     x (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, kh, kw); bias (C_out,) or None.
     H_out = (H - 1) s - 2p + d (kh - 1) + output_padding + 1; output_padding < stride or < dilation.
+
+    >>> import autograd_core as ag
+    >>> x = ag.ones(1, 1, 2, 2)
+    >>> ag.conv_transpose2d(x, ag.ones(1, 1, 2, 2), stride=2).shape
+    (1, 1, 4, 4)
     """
     op = "conv_transpose2d"
     weight = _as_tensor(weight)

@@ -9,7 +9,20 @@ from .registry import defop, method, xp
 
 
 def _matmul(a, b):
-    """numpy matmul: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D operands are promoted then squeezed."""
+    """Matrix product with NumPy's/PyTorch's rules: (..., n, k) @ (..., k, m) -> (..., n, m), the batch dims
+    broadcast; a 1-D operand is promoted to a matrix (a row on the left, a column on the right) and that
+    dim is dropped from the result.
+
+    d/dA = G B^T, d/dB = A^T G (summed over broadcast batch dims). PyTorch: ``torch.matmul``; also
+    ``a @ b``.
+
+    >>> import autograd_core as ag
+    >>> a = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> ag.matmul(a, ag.tensor([1.0, 1.0]))
+    tensor([3., 7.])
+    >>> (a @ a).shape, ag.matmul(ag.ones(5, 2, 3), ag.ones(3, 4)).shape
+    ((2, 2), (5, 2, 4))
+    """
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {np.shape(a)} and {np.shape(b)}")
     ka = a.shape[-1]
@@ -62,7 +75,14 @@ matmul = defop("matmul", _matmul, (_matmul_vjp_a, _matmul_vjp_b))
 
 
 def dot(a, b):
-    """Inner product of two 1-D tensors (PyTorch's dot)."""
+    """Inner product ``sum(a * b)`` of two 1-D tensors of one length: a 0-d tensor.
+
+    d/da = b, d/db = a. PyTorch: ``torch.dot``.
+
+    >>> import autograd_core as ag
+    >>> ag.dot(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([4.0, 5.0, 6.0]))
+    tensor(32.)
+    """
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"dot: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     if a.shape != b.shape:
@@ -71,7 +91,15 @@ def dot(a, b):
 
 
 def outer(a, b):
-    """a (n,) , b (m,) -> (n, m) with a[i] * b[j]."""
+    """Outer product of 1-D tensors: a (n,), b (m,) -> (n, m) with ``out[i, j] = a[i] * b[j]``.
+
+    d/da = G b, d/db = G^T a. PyTorch: ``torch.outer``.
+
+    >>> import autograd_core as ag
+    >>> ag.outer(ag.tensor([1, 2]), ag.tensor([1, 10, 100]))
+    tensor([[  1,  10, 100],
+            [  2,  20, 200]])
+    """
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"outer: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return a.reshape(-1, 1) * b.reshape(1, -1)
@@ -103,7 +131,17 @@ _linear_op = defop("linear", _linear, vjp=_linear_vjp)
 
 
 def linear(x, weight, bias=None):
-    """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out) (PyTorch's F.linear)."""
+    """Affine map ``y = x W^T + b``: x (*, in), W (out, in), b (out,) or None -> (*, out).
+
+    d/dx = G W, d/dW = G^T x, d/db = G summed over the leading dims. PyTorch:
+    ``torch.nn.functional.linear``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1.0, 2.0]])
+    >>> w = ag.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]])
+    >>> ag.linear(x, w, ag.tensor([0.0, 0.0, 1.0]))
+    tensor([[1., 3., 5.]])
+    """
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
@@ -166,7 +204,19 @@ _einsum_op = defop("einsum", _einsum, vjp=_einsum_vjp)
 
 
 def einsum(subscripts, *operands):
-    """numpy's einsum on tensors (explicit or implicit output, no ellipsis)."""
+    """Einstein summation over tensors with NumPy's subscripts (``"ij,jk->ik"``; explicit or implicit
+    output, no ellipsis); the operands may also come as one list.
+
+    Each operand's gradient is the einsum of the upstream gradient with the other operands. PyTorch:
+    ``torch.einsum``.
+
+    >>> import autograd_core as ag
+    >>> a = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> ag.einsum("ij,j->i", a, ag.tensor([1.0, 1.0]))
+    tensor([3., 7.])
+    >>> ag.einsum("ii", a)
+    tensor(5.)
+    """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ins, _ = _parse(subscripts, len(operands))

@@ -133,6 +133,15 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     Training: normalize with the batch mean and biased variance per channel, and (if given) update
     ``running_mean`` / ``running_var`` in place: ``r = (1 - momentum) r + momentum * stat`` with the
     unbiased variance. Eval: normalize with the running statistics. weight, bias: (C,) or None.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1.0, 10.0], [3.0, 30.0]])
+    >>> rm, rv = ag.zeros(2), ag.ones(2)
+    >>> ag.batch_norm(x, rm, rv, training=True)
+    tensor([[-1.0000, -1.0000],
+            [ 1.0000,  1.0000]])
+    >>> rm
+    tensor([0.2000, 2.0000])
     """
     op = "batch_norm"
     x = _as_tensor(x)
@@ -179,6 +188,10 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalization over the trailing ``normalized_shape`` dims, as ``torch.nn.functional.layer_norm``.
 
     x (..., *normalized_shape); weight, bias: normalized_shape or None. Biased variance.
+
+    >>> import autograd_core as ag
+    >>> ag.layer_norm(ag.tensor([[1.0, 2.0, 3.0]]), (3,))
+    tensor([[-1.2247,  0.0000,  1.2247]])
     """
     op = "layer_norm"
     x = _as_tensor(x)
@@ -199,6 +212,13 @@ def dropout(x, p=0.5, training=True, generator=None):
 
     Identity when not training or p == 0. ``generator``: an ``autograd_core.Generator`` (default: the
     global one seeded by ``manual_seed``).
+
+    >>> import autograd_core as ag
+    >>> y = ag.dropout(ag.ones(8), p=0.5, generator=ag.Generator(0))
+    >>> sorted(set(y.tolist()))
+    [0.0, 2.0]
+    >>> ag.dropout(ag.ones(3), p=0.5, training=False)
+    tensor([1., 1., 1.])
     """
     x = _as_tensor(x)
     if not 0.0 <= p <= 1.0:

@@ -96,6 +96,12 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     ``ceil_mode``); stride defaults to kernel_size; padding reads as -inf. The gradient goes to the
     first max of each window. ``return_indices=True`` also returns the int64 flat positions
     ``iy * W + ix`` of the maxima (PyTorch's indices).
+
+    >>> import autograd_core as ag
+    >>> x = ag.arange(16.0).reshape(1, 1, 4, 4)
+    >>> ag.max_pool2d(x, 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
     """
     k, s, p, d, o = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     if x.dtype.kind != "f":
@@ -182,6 +188,12 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 
     x (N, C, H, W) or (C, H, W) -> (N, C, OH, OW). Padding counts as zeros; the divisor is the window
     size clipped to the padded input (``count_include_pad=True``) or to the input.
+
+    >>> import autograd_core as ag
+    >>> x = ag.arange(16.0).reshape(1, 1, 4, 4)
+    >>> ag.avg_pool2d(x, 2)
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
     """
     k, s, p, _, o = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if x.dtype.kind != "f":
@@ -201,9 +213,17 @@ def _bins(n, o, dtype):
 
 @_unbatched
 def adaptive_avg_pool2d(x, output_size):
-    """Average over PyTorch's adaptive bins so that the output is (N, C, *output_size).
+    """Average over PyTorch's adaptive bins so that the output is (N, C, *output_size), as
+    ``torch.nn.functional.adaptive_avg_pool2d``.
 
     ``output_size``: int or pair; None in a pair keeps that input size. 1 is global average pooling.
+
+    >>> import autograd_core as ag
+    >>> x = ag.arange(16.0).reshape(1, 1, 4, 4)
+    >>> ag.adaptive_avg_pool2d(x, 1)
+    tensor([[[[7.5000]]]])
+    >>> ag.adaptive_avg_pool2d(x, (2, 1)).shape
+    (1, 1, 2, 1)
     """
     op = "adaptive_avg_pool2d"
     if x.ndim != 4:
@@ -246,7 +266,17 @@ _upsample_op = defop("upsample_nearest2d", _upsample, (_upsample_vjp,), uses=())
 
 @_unbatched
 def upsample_nearest2d(x, scale_factor):
-    """Nearest-neighbour upsampling by integer factors (int or pair): (N, C, H, W) -> (N, C, H sh, W sw)."""
+    """Nearest-neighbour upsampling by integer factors (int or pair): (N, C, H, W) -> (N, C, H sh, W sw)
+    (or the same without N).
+
+    The gradient sums each output block back into its source pixel. PyTorch:
+    ``torch.nn.functional.interpolate(x, scale_factor=s, mode='nearest')``.
+
+    >>> import autograd_core as ag
+    >>> ag.upsample_nearest2d(ag.tensor([[[[1.0, 2.0]]]]), 2)
+    tensor([[[[1., 1., 2., 2.],
+              [1., 1., 2., 2.]]]])
+    """
     op = "upsample_nearest2d"
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
