@@ -192,7 +192,7 @@ assert sorted(sum(CATEGORIES.values(), [])) == sorted(OPS)
 
 # -- two backends, one interpreter -------------------------------------------------------------
 class AgBackend:
-    name = "autograd_core"
+    """The few calls that aren't Tensor methods, as autograd_core spells them."""
 
     @staticmethod
     def leaf(a):
@@ -230,7 +230,7 @@ class AgBackend:
 
 
 class TorchBackend:
-    name = "torch"
+    """The same calls in PyTorch."""
 
     @staticmethod
     def leaf(a):
@@ -329,6 +329,11 @@ def _fits(shape):
 
 
 class Builder:
+    """Draws a program one instruction at a time, keeping for every value what the generator must
+    know (``Meta``) so that each drawn instruction is valid in both libraries: shapes fit, reshape
+    views only contiguous values, in-place changes never write into a leaf's storage (except under
+    no_grad), into memory that overlaps itself, or from memory that overlaps the part written."""
+
     def __init__(self, data, leaves, inplace, nograd_on_leaves=True):
         self.data = data
         self.nograd_on_leaves = nograd_on_leaves
