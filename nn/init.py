@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from autograd_core.tensor import Tensor
+from autograd_core.tensor import Generator, Tensor
 
 _tensor_mod = sys.modules["autograd_core.tensor"]  # the module itself (ag.tensor is the function)
 
@@ -38,9 +38,14 @@ def _write(tensor, values):
     return tensor
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for ``nonlinearity``: 1 for linear/conv/sigmoid, 5/3 for tanh,
-    sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope ``param``, default 0.01), 3/4 for selu."""
+    sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope ``param``, default 0.01), 3/4 for selu.
+
+    >>> import nn
+    >>> nn.init.calculate_gain("relu"), nn.init.calculate_gain("leaky_relu", 0.2)
+    (1.4142135623730951, 1.3867504905630728)
+    """
     linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
     if nonlinearity in linear or nonlinearity == "sigmoid":
         return 1.0
@@ -80,24 +85,46 @@ def _fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with U(a, b)."""
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` with draws from U(a, b), in place; returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> _ = ag.manual_seed(0)
+    >>> nn.init.uniform_(ag.empty(2, 3), -1.0, 1.0)
+    tensor([[ 0.2739, -0.4604, -0.9181],
+            [-0.9669,  0.6265,  0.8255]])
+    """
     _check(tensor, "uniform_")
     if not a <= b:
         raise ValueError(f"init.uniform_: expected a <= b, got a={a}, b={b}")
     return _write(tensor, _rng(generator).uniform(a, b, tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with N(mean, std^2)."""
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` with draws from N(mean, std^2), in place; returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> _ = ag.manual_seed(0)
+    >>> nn.init.normal_(ag.empty(2, 3), std=0.1)
+    tensor([[ 0.0126, -0.0132,  0.0640],
+            [ 0.0105, -0.0536,  0.0362]])
+    """
     _check(tensor, "normal_")
     if std < 0:
         raise ValueError(f"init.normal_: std must be non-negative, got {std}")
     return _write(tensor, _rng(generator).normal(mean, std, tensor.shape))
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std^2) restricted to [a, b] (out-of-range draws are redrawn)."""
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` with N(mean, std^2) restricted to [a, b] (out-of-range draws are redrawn), in
+    place; returns it. ``a`` and ``b`` are absolute bounds, as in PyTorch (not in units of std).
+
+    >>> import autograd_core as ag, nn
+    >>> w = nn.init.trunc_normal_(ag.empty(100, 100), std=1.0, a=-0.5, b=0.5)
+    >>> bool(w.min() >= -0.5), bool(w.max() <= 0.5)
+    (True, True)
+    """
     _check(tensor, "trunc_normal_")
     if not a < b:
         raise ValueError(f"init.trunc_normal_: expected a < b, got a={a}, b={b}")
@@ -116,38 +143,77 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     return _write(tensor, out)
 
 
-def constant_(tensor, val):
-    """Fill with ``val``."""
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill ``tensor`` with ``val``, in place; returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.init.constant_(ag.empty(2), 0.3)
+    tensor([0.3000, 0.3000])
+    """
     _check(tensor, "constant_")
     return _write(tensor, val)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with zeros, in place; returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.init.zeros_(ag.empty(2))
+    tensor([0., 0.])
+    """
     return constant_(tensor, 0.0)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with ones, in place; returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.init.ones_(ag.empty(2))
+    tensor([1., 1.])
+    """
     return constant_(tensor, 1.0)
 
 
-def eye_(tensor):
-    """Fill a 2-D tensor with the identity (ones on the diagonal)."""
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal, zeros elsewhere; non-square too),
+    in place; returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.init.eye_(ag.empty(2, 3))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
     _check(tensor, "eye_")
     if tensor.ndim != 2:
         raise ValueError(f"init.eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
     return _write(tensor, np.eye(*tensor.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
-    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` (at least 2-D) with U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot &
+    Bengio, 2010), in place; returns it. fan_in = shape[1] * receptive field, fan_out = shape[0] *
+    receptive field (the product of the dims after the first two), as PyTorch.
+
+    >>> import autograd_core as ag, nn
+    >>> w = nn.init.xavier_uniform_(ag.empty(300, 200))
+    >>> round(float(w.abs().max()), 3)                    # sqrt(6 / 500)
+    0.11
+    """
     _check(tensor, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
     return _write(tensor, _rng(generator).uniform(-a, a, tensor.shape))
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
-    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` (at least 2-D) with N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)) (fans
+    as ``xavier_uniform_``), in place; returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> w = nn.init.xavier_normal_(ag.empty(300, 200))
+    >>> round(float(w.std()), 2)                          # sqrt(2 / 500)
+    0.06
+    """
     _check(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -161,24 +227,48 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is the leaky_relu slope.
-    Linear and Conv layers use ``a=sqrt(5)``, which gives b = 1 / sqrt(fan_in), as PyTorch."""
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` (at least 2-D) with U(-b, b), b = gain * sqrt(3 / fan) (He et al., 2015), in place;
+    returns it. gain = ``calculate_gain(nonlinearity, a)`` (``a`` is the leaky_relu slope), fan is
+    fan_in or fan_out by ``mode``. Linear and Conv layers use ``a=sqrt(5)``, which gives
+    b = 1 / sqrt(fan_in), as PyTorch.
+
+    >>> import autograd_core as ag, nn
+    >>> w = nn.init.kaiming_uniform_(ag.empty(300, 200), nonlinearity="relu")
+    >>> round(float(w.abs().max()), 2)                    # sqrt(2) sqrt(3 / 200)
+    0.17
+    """
     _check(tensor, "kaiming_uniform_")
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return _write(tensor, _rng(generator).uniform(-bound, bound, tensor.shape))
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """N(0, std^2) with std = gain / sqrt(fan)."""
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` (at least 2-D) with N(0, std^2), std = gain / sqrt(fan) (gain and fan as
+    ``kaiming_uniform_``), in place; returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> w = nn.init.kaiming_normal_(ag.empty(300, 200), nonlinearity="relu")
+    >>> round(float(w.std()), 2)                          # sqrt(2 / 200)
+    0.1
+    """
     _check(tensor, "kaiming_normal_")
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     return _write(tensor, _rng(generator).normal(0.0, std, tensor.shape))
 
 
-def orthogonal_(tensor, gain=1.0, generator=None):
-    """A (semi-)orthogonal matrix (Saxe et al., 2013), from the QR decomposition of a Gaussian matrix;
-    dims after the first are flattened."""
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` (at least 2-D) with ``gain`` times a (semi-)orthogonal matrix (Saxe et al., 2013),
+    from the QR decomposition of a Gaussian matrix, in place; returns it. Dims after the first are
+    flattened: rows are orthonormal if there are fewer rows than columns, else the columns are.
+
+    >>> import autograd_core as ag, nn
+    >>> q = nn.init.orthogonal_(ag.empty(3, 3))
+    >>> bool(ag.allclose(q @ q.T, ag.eye(3), atol=1e-6))
+    True
+    """
     _check(tensor, "orthogonal_")
     if tensor.ndim < 2:
         raise ValueError(f"init.orthogonal_: only tensors with 2 or more dimensions are supported, "

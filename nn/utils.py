@@ -1,17 +1,21 @@
-"""Gradient clipping, as ``torch.nn.utils``: ``clip_grad_norm_`` and ``clip_grad_value_``.
+"""Gradient clipping, as ``torch.nn.utils``: ``clip_grad_norm_``, ``clip_grad_value_``, and the two
+halves of the first, ``get_total_norm`` and ``clip_grads_with_norm_``.
 
-Both change the ``.grad`` arrays in place and skip parameters whose ``.grad`` is None.
+The clipping functions change the ``.grad`` arrays in place and skip parameters whose ``.grad`` is None.
 """
 from __future__ import annotations
 
 import math
 import numbers
+from typing import Iterable, Union
 
 import numpy as np
 
 from autograd_core import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
+
+_Tensors = Union[Tensor, Iterable[Tensor]]
 
 
 def _as_list(parameters):
@@ -40,9 +44,17 @@ def _norm_type(who, v):
         raise ValueError(f"{who}: norm_type must be a real number or 'inf', got {v!r}") from None
 
 
-def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
+def get_total_norm(tensors: _Tensors, norm_type: float | str = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """The p-norm of the per-tensor p-norms of ``tensors`` (for p > 0 that is the p-norm of all their
-    elements together), as a 0-d Tensor in their common dtype; 0.0 for no tensors."""
+    elements together), as a 0-d Tensor in their common dtype; 0.0 for no tensors. p = ``norm_type``
+    (``inf`` or ``'inf'``: the largest absolute value). None entries are skipped.
+    ``error_if_nonfinite``: RuntimeError if the result is NaN or infinite.
+
+    >>> import autograd_core as ag, nn
+    >>> grads = [ag.tensor([3.0]), ag.tensor([4.0])]
+    >>> nn.utils.get_total_norm(grads), nn.utils.get_total_norm(grads, "inf")
+    (tensor(5.), tensor(4.))
+    """
     tensors = [t for t in _as_list(tensors) if t is not None]
     p = _norm_type("get_total_norm", norm_type)
     if not tensors:
@@ -56,8 +68,17 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     return Tensor(np.asarray(total, dtype=dtype))
 
 
-def clip_grads_with_norm_(parameters, max_norm, total_norm):
-    """Scale every ``.grad`` by min(1, max_norm / (total_norm + 1e-6)), in place."""
+def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Tensor | float) -> None:
+    """Scale every ``.grad`` by min(1, max_norm / (total_norm + 1e-6)), in place: the second half of
+    ``clip_grad_norm_``, for a ``total_norm`` computed elsewhere (by ``get_total_norm``, say).
+
+    >>> import autograd_core as ag, nn
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> w.grad = ag.tensor([3.0, 4.0])
+    >>> nn.utils.clip_grads_with_norm_([w], max_norm=1.0, total_norm=ag.tensor(10.0))
+    >>> w.grad
+    tensor([0.3000, 0.4000])
+    """
     max_norm = _number("clip_grads_with_norm_", "max_norm", max_norm)
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
@@ -72,12 +93,23 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm):
             g._version += 1
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
-    """Rescale the gradients so that their joint ``norm_type``-norm is at most ``max_norm``.
+def clip_grad_norm_(parameters: _Tensors, max_norm: float, norm_type: float | str = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Rescale the gradients of ``parameters`` (a tensor or an iterable of them, as
+    ``model.parameters()``) so that their joint ``norm_type``-norm is at most ``max_norm``, in place:
 
-    total = || (||g_1||_p, ..., ||g_n||_p) ||_p,   g_i <- g_i * min(1, max_norm / (total + 1e-6)).
+        total = || (||g_1||_p, ..., ||g_n||_p) ||_p,   g_i <- g_i * min(1, max_norm / (total + 1e-6))
+
     Returns ``total`` (the norm before clipping) as a 0-d Tensor. ``error_if_nonfinite``: raise
     RuntimeError instead of scaling when the total is NaN or infinite.
+
+    >>> import autograd_core as ag, nn
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> w.grad = ag.tensor([3.0, 4.0])
+    >>> nn.utils.clip_grad_norm_([w], max_norm=1.0)
+    tensor(5.)
+    >>> w.grad
+    tensor([0.6000, 0.8000])
     """
     parameters = _as_list(parameters)
     max_norm = _number("clip_grad_norm_", "max_norm", max_norm)
@@ -90,8 +122,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total
 
 
-def clip_grad_value_(parameters, clip_value):
-    """Clamp every gradient element to [-clip_value, clip_value], in place."""
+def clip_grad_value_(parameters: _Tensors, clip_value: float) -> None:
+    """Clamp every gradient element of ``parameters`` to [-clip_value, clip_value], in place.
+
+    >>> import autograd_core as ag, nn
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> w.grad = ag.tensor([3.0, -0.5])
+    >>> nn.utils.clip_grad_value_([w], clip_value=1.0)
+    >>> w.grad
+    tensor([ 1.0000, -0.5000])
+    """
     clip_value = _number("clip_grad_value_", "clip_value", clip_value)
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
