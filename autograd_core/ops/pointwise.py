@@ -78,12 +78,48 @@ def equal(input, other):  # noqa: A002
 
 
 # -- in-place math ---------------------------------------------------------------------------------
+# each in-place method's example: (the tensor's values, the call's arguments, the tensor after it)
+_INPLACE_EXAMPLES = {
+    "exp_": ("[0.0, 1.0]", "", "tensor([1.0000, 2.7183])"),
+    "log_": ("[1.0, 4.0]", "", "tensor([0.0000, 1.3863])"),
+    "log1p_": ("[0.0, 3.0]", "", "tensor([0.0000, 1.3863])"),
+    "expm1_": ("[0.0, 1.0]", "", "tensor([0.0000, 1.7183])"),
+    "sqrt_": ("[4.0, 9.0]", "", "tensor([2., 3.])"),
+    "rsqrt_": ("[4.0, 0.25]", "", "tensor([0.5000, 2.0000])"),
+    "abs_": ("[-1.0, 2.0]", "", "tensor([1., 2.])"),
+    "neg_": ("[-1.0, 2.0]", "", "tensor([ 1., -2.])"),
+    "sin_": ("[0.0, 1.0]", "", "tensor([0.0000, 0.8415])"),
+    "cos_": ("[0.0, 1.0]", "", "tensor([1.0000, 0.5403])"),
+    "tanh_": ("[0.0, 1.0]", "", "tensor([0.0000, 0.7616])"),
+    "sigmoid_": ("[0.0, 2.0]", "", "tensor([0.5000, 0.8808])"),
+    "relu_": ("[-1.0, 2.0]", "", "tensor([0., 2.])"),
+    "sign_": ("[-3.0, 0.0, 2.0]", "", "tensor([-1.,  0.,  1.])"),
+    "floor_": ("[-1.5, 2.5]", "", "tensor([-2.,  2.])"),
+    "ceil_": ("[-1.5, 2.5]", "", "tensor([-1.,  3.])"),
+    "round_": ("[0.5, 1.5, 2.7]", "", "tensor([0., 2., 3.])"),
+    "clamp_": ("[-2.0, 0.5, 3.0]", "-1.0, 1.0", "tensor([-1.0000,  0.5000,  1.0000])"),
+    "clip_": ("[-2.0, 0.5, 3.0]", "0.0, 1.0", "tensor([0.0000, 0.5000, 1.0000])"),
+    "pow_": ("[2.0, 3.0]", "2", "tensor([4., 9.])"),
+    "log10_": ("[1.0, 2.0]", "", "tensor([0.0000, 0.3010])"),
+    "log2_": ("[1.0, 3.0]", "", "tensor([0.0000, 1.5850])"),
+    "exp2_": ("[0.0, 0.5]", "", "tensor([1.0000, 1.4142])"),
+    "masked_fill_": ("[1.0, 2.0, 3.0]", "ag.tensor([True, False, True]), 0.0", "tensor([0., 2., 0.])"),
+}
+
+
+def _inplace_doc(name):
+    values, args, after = _INPLACE_EXAMPLES[name]
+    return (f"In place: ``t.{name}(...)`` is ``t.copy_(t.{name[:-1]}(...))``; returns ``t``.\n\n"
+            f"Recorded on the tape like PyTorch's in-place ops. PyTorch: ``Tensor.{name}``.\n\n"
+            f">>> import autograd_core as ag\n>>> t = ag.tensor({values})\n>>> t.{name}({args})\n{after}\n")
+
+
 def _inplace(name, outofplace):
     def op_(self, *args, **kwargs):
         others = any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values()))
         return inplace_update(self, lambda old: outofplace(old, *args, **kwargs), name, others)
     op_.__name__ = name
-    op_.__doc__ = f"In place: ``t.{name}(...)`` is ``t.copy_(t.{name[:-1]}(...))``; returns ``t``."
+    op_.__doc__ = _inplace_doc(name)
     return op_
 
 

@@ -418,8 +418,8 @@ logsumexp = _reducer(_lse, "logsumexp",
                      >>> import autograd_core as ag
                      >>> ag.logsumexp(ag.tensor([0.0, 0.0]), dim=0)
                      tensor(0.6931)
-                     >>> ag.logsumexp(ag.tensor([1000.0, 1000.0]), dim=0)
-                     tensor(1000.6932)
+                     >>> ag.logsumexp(ag.tensor([1000.0, 1000.0], dtype=ag.float64), dim=0)
+                     tensor(1000.6931, dtype=float64)
                      """)
 any = _reducer(_any, "any",
                doc="""Whether any element is nonzero, over ``dim`` (all elements if None): a bool tensor with the
