@@ -44,7 +44,12 @@ def numel(input):  # noqa: A002
 
 
 def is_tensor(obj):
-    """True if ``obj`` is a Tensor (a Parameter included)."""
+    """True if ``obj`` is a Tensor (a Parameter included), as ``torch.is_tensor``.
+
+    >>> import autograd_core as ag
+    >>> ag.is_tensor(ag.zeros(2)), ag.is_tensor([0.0, 0.0])
+    (True, False)
+    """
     return isinstance(obj, Tensor)
 
 
@@ -78,7 +83,12 @@ def cumprod(input, dim, *, dtype=None):  # noqa: A002
 
 def finfo(dtype=None):
     """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``; the default dtype
-    if none is given), as ``torch.finfo``; NumPy's ``finfo`` object."""
+    if none is given), as ``torch.finfo``; NumPy's ``finfo`` object.
+
+    >>> import autograd_core as ag
+    >>> float(ag.finfo(ag.float32).eps), float(ag.finfo(ag.float16).max), ag.finfo().bits
+    (1.1920928955078125e-07, 65504.0, 32)
+    """
     if dtype is None:
         dtype = get_default_dtype()
     dt = np.dtype(dtype)
@@ -88,7 +98,12 @@ def finfo(dtype=None):
 
 
 def iinfo(dtype):
-    """Machine limits of an integer dtype (``min``, ``max``, ``bits``), as ``torch.iinfo``."""
+    """Machine limits of an integer dtype (``min``, ``max``, ``bits``), as ``torch.iinfo``.
+
+    >>> import autograd_core as ag
+    >>> ag.iinfo(ag.int8).min, ag.iinfo(ag.uint8).max
+    (-128, 255)
+    """
     dt = np.dtype(dtype)
     if dt.kind not in "iu":
         raise TypeError(f"iinfo: expected an integer dtype, got {dt}; use finfo for floating dtypes")
@@ -96,12 +111,22 @@ def iinfo(dtype):
 
 
 def is_floating_point(input):  # noqa: A002  (PyTorch's argument name)
-    """True if the tensor's dtype is a floating dtype (float16/32/64)."""
+    """True if the tensor's dtype is a floating dtype (float16/32/64), as ``torch.is_floating_point``.
+
+    >>> import autograd_core as ag
+    >>> ag.is_floating_point(ag.tensor([1.0])), ag.is_floating_point(ag.tensor([1]))
+    (True, False)
+    """
     return np.dtype(input.dtype).kind == "f"
 
 
 def is_complex(input):  # noqa: A002
-    """Always False: tensors here are never complex."""
+    """Always False: tensors here are never complex (PyTorch's ``is_complex``).
+
+    >>> import autograd_core as ag
+    >>> ag.is_complex(ag.tensor([1.0]))
+    False
+    """
     return False
 
 
@@ -113,29 +138,62 @@ def _root(a):
 
 
 def _stride(self, dim=None):
-    """Steps in elements between neighbours along each dim (``t.stride()``), or along ``dim``."""
+    """Steps in elements between neighbours along each dim (``t.stride()``), or along ``dim``, as
+    ``Tensor.stride``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.zeros(2, 3)
+    >>> x.stride(), x.T.stride(), x.stride(1)
+    ((3, 1), (1, 3), 1)
+    """
     a = self._data
     st = tuple(s // a.itemsize for s in a.strides)
     return st if dim is None else st[dim]
 
 
 def _storage_offset(self):
-    """Where this tensor's first element sits in its storage, in elements (non-zero for views)."""
+    """Where this tensor's first element sits in its storage, in elements (non-zero for views), as
+    ``Tensor.storage_offset``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.arange(6).reshape(2, 3)
+    >>> x.storage_offset(), x[1].storage_offset(), x[1, 2:].storage_offset()
+    (0, 3, 5)
+    """
     a = self._data
     root = _root(a)
     return (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // a.itemsize
 
 
 def _split(self, split_size_or_sections, dim=0):
+    """Split along ``dim`` into a tuple of views: an int is each piece's size (the last may be smaller), a
+    list gives the sizes; see ``autograd_core.split``. PyTorch: ``Tensor.split``.
+
+    >>> import autograd_core as ag
+    >>> ag.arange(5).split(2)
+    (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    """
     return _shape.split(self, split_size_or_sections, dim)
 
 
 def _chunk(self, chunks, dim=0):
+    """Split along ``dim`` into at most ``chunks`` views of size ceil(n / chunks); see
+    ``autograd_core.chunk``. PyTorch: ``Tensor.chunk``.
+
+    >>> import autograd_core as ag
+    >>> ag.arange(6).chunk(3)
+    (tensor([0, 1]), tensor([2, 3]), tensor([4, 5]))
+    """
     return _shape.chunk(self, chunks, dim)
 
 
 def _type_as(self, other):
-    """This tensor cast to ``other``'s dtype."""
+    """This tensor cast to ``other``'s dtype (``self.to(other.dtype)``), as ``Tensor.type_as``.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([1, 2]).type_as(ag.zeros(1, dtype=ag.float64))
+    tensor([1., 2.], dtype=float64)
+    """
     return self.to(other.dtype)
 
 
@@ -154,12 +212,83 @@ def _attach(name, fn):
         method(name, fn)
 
 
-for _name, _f in dict(t=t, nelement=lambda self: self._data.size, element_size=lambda self: self._data.itemsize,
-                      stride=_stride, storage_offset=_storage_offset,
-                      data_ptr=lambda self: self._data.__array_interface__["data"][0],
-                      is_contiguous=lambda self, memory_format=None: bool(self._data.flags.c_contiguous),
-                      is_floating_point=lambda self: self._data.dtype.kind == "f",
-                      is_complex=lambda self: False, ndimension=lambda self: self._data.ndim,
+def _nelement(self):
+    """The number of elements (``t.numel()``), as ``Tensor.nelement``.
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(2, 3).nelement()
+    6
+    """
+    return self._data.size
+
+
+def _element_size(self):
+    """The size of one element in bytes, as ``Tensor.element_size``.
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(2).element_size(), ag.zeros(2, dtype=ag.float64).element_size()
+    (4, 8)
+    """
+    return self._data.itemsize
+
+
+def _data_ptr(self):
+    """The address of the tensor's first element (an int), as ``Tensor.data_ptr``; views of one storage
+    differ by their offsets.
+
+    >>> import autograd_core as ag
+    >>> x = ag.zeros(4)
+    >>> x[1:].data_ptr() - x.data_ptr() == x.element_size()
+    True
+    """
+    return self._data.__array_interface__["data"][0]
+
+
+def _is_contiguous(self, memory_format=None):
+    """True if the elements are laid out in C (row-major) order without gaps, as ``Tensor.is_contiguous``
+    (``memory_format`` is accepted and ignored).
+
+    >>> import autograd_core as ag
+    >>> x = ag.zeros(2, 3)
+    >>> x.is_contiguous(), x.T.is_contiguous()
+    (True, False)
+    """
+    return bool(self._data.flags.c_contiguous)
+
+
+def _is_floating_point(self):
+    """True if the dtype is a floating dtype (float16/32/64), as ``Tensor.is_floating_point``.
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(1).is_floating_point(), ag.zeros(1, dtype=ag.int64).is_floating_point()
+    (True, False)
+    """
+    return self._data.dtype.kind == "f"
+
+
+def _is_complex(self):
+    """Always False: tensors here are never complex (``Tensor.is_complex``).
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(1).is_complex()
+    False
+    """
+    return False
+
+
+def _ndimension(self):
+    """The number of dims (``t.dim()``, ``t.ndim``), as ``Tensor.ndimension``.
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(2, 3).ndimension()
+    2
+    """
+    return self._data.ndim
+
+
+for _name, _f in dict(t=t, nelement=_nelement, element_size=_element_size, stride=_stride,
+                      storage_offset=_storage_offset, data_ptr=_data_ptr, is_contiguous=_is_contiguous,
+                      is_floating_point=_is_floating_point, is_complex=_is_complex, ndimension=_ndimension,
                       split=_split, chunk=_chunk, type_as=_type_as, cumprod=cumprod).items():
     _attach(_name, _f)
 
