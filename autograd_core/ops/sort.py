@@ -87,7 +87,13 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
 
 
 def msort(input):  # noqa: A002
-    """``sort(input, dim=0).values``."""
+    """Sort along the first dim: ``sort(input, dim=0).values``, as ``torch.msort``.
+
+    >>> import autograd_core as ag
+    >>> ag.msort(ag.tensor([[3, 1], [2, 4]]))
+    tensor([[2, 1],
+            [3, 4]])
+    """
     return sort(input, dim=0).values
 
 
