@@ -30,7 +30,15 @@ _ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, float
 
 
 def set_default_dtype(dtype):
-    """Set the dtype that Python floats and float lists become (float32 or float64)."""
+    """Set the dtype that Python floats and float lists become, and that ``zeros``/``rand``/... make
+    (float32, the initial default, or float64; float16 too), as ``torch.set_default_dtype``.
+
+    >>> import autograd_core as ag
+    >>> ag.set_default_dtype(ag.float64)
+    >>> ag.tensor([1.5]).dtype
+    dtype('float64')
+    >>> ag.set_default_dtype(ag.float32)
+    """
     global _default_dtype
     dt = np.dtype(dtype)
     if dt.kind != "f":
@@ -39,6 +47,13 @@ def set_default_dtype(dtype):
 
 
 def get_default_dtype():
+    """The dtype Python floats become and float constructors make (float32 unless changed by
+    ``set_default_dtype``), as ``torch.get_default_dtype``.
+
+    >>> import autograd_core as ag
+    >>> ag.get_default_dtype()
+    dtype('float32')
+    """
     return _default_dtype
 
 
@@ -91,11 +106,25 @@ def _tensor_free(seq):
 
 
 class Tensor:
-    """An n-dimensional array that records the ops applied to it.
+    """An n-dimensional array that records the ops applied to it (PyTorch's ``torch.Tensor``).
 
-    ``data`` is the ndarray; ``grad`` the accumulated gradient (an ndarray, or a
-    Tensor after ``backward(create_graph=True)``); ``_node`` the tape node that
-    produced it (``grad_fn``), None for leaves.
+    Its values are a NumPy array (``t.numpy()``; ``t.data`` is a Tensor alias of them cut from the
+    tape, as in PyTorch). ``requires_grad`` marks a tensor whose gradient is wanted; ``grad`` is the
+    accumulated gradient, a Tensor (or None before any ``backward``); ``grad_fn`` the tape node that
+    produced it, None for leaves. ``Tensor(data)`` wraps ``data`` (sharing an ndarray's memory); prefer
+    ``ag.tensor(data)``, which copies.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y
+    tensor(30., grad_fn=<SumBackward>)
+    >>> y.backward()
+    >>> x.grad
+    tensor([[2., 4.],
+            [6., 8.]])
+    >>> x.shape, x.dtype, x.is_leaf, y.is_leaf
+    ((2, 2), dtype('float32'), True, False)
     """
 
     # Only data, requires_grad and _node are set on every op result; the rest are read through
@@ -118,7 +147,18 @@ class Tensor:
 
     @property
     def grad(self):
-        """The accumulated gradient (a Tensor), or None."""
+        """The accumulated gradient: a Tensor of this tensor's shape, or None before any ``backward``.
+        Each ``backward`` adds to it (``optimizer.zero_grad()`` or ``t.grad = None`` resets it).
+        PyTorch: ``Tensor.grad``.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> x.grad is None
+        True
+        >>> (3 * x).sum().backward()
+        >>> x.grad
+        tensor([3., 3.])
+        """
         try:
             return self._grad
         except AttributeError:
@@ -174,10 +214,22 @@ class Tensor:
     # -- metadata -------------------------------------------------------------------
     @property
     def shape(self):
+        """The tensor's shape, a tuple of ints (PyTorch's ``Tensor.shape``; ``t.size()`` gives the same).
+
+        >>> import autograd_core as ag
+        >>> ag.zeros(2, 3).shape
+        (2, 3)
+        """
         return self._data.shape
 
     @property
     def ndim(self):
+        """The number of dims (PyTorch's ``Tensor.ndim``; ``t.dim()`` is the same).
+
+        >>> import autograd_core as ag
+        >>> ag.zeros(2, 3).ndim
+        2
+        """
         return self._data.ndim
 
     @property
@@ -187,21 +239,56 @@ class Tensor:
         return _Size(self._data.size, self._data.shape)
 
     def numel(self):
+        """The number of elements, as ``Tensor.numel``.
+
+        >>> import autograd_core as ag
+        >>> ag.zeros(2, 3).numel()
+        6
+        """
         return self._data.size
 
     def dim(self):
+        """The number of dims, as ``Tensor.dim``.
+
+        >>> import autograd_core as ag
+        >>> ag.zeros(2, 3).dim()
+        2
+        """
         return self._data.ndim
 
     @property
     def dtype(self):
+        """The element type, a NumPy dtype (``ag.float32`` is ``np.dtype('float32')``); PyTorch's
+        ``Tensor.dtype``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([1.0]).dtype, ag.tensor([1]).dtype
+        (dtype('float32'), dtype('int64'))
+        """
         return self._data.dtype
 
     @property
     def grad_fn(self):
+        """The tape node that produced this tensor (shown as ``<MulBackward>``, ...), or None for a leaf, as
+        ``Tensor.grad_fn``.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0], requires_grad=True)
+        >>> x.grad_fn is None, (x * 2).grad_fn
+        (True, <MulBackward object>)
+        """
         return self._node
 
     @property
     def is_leaf(self):
+        """True for a tensor no recorded op produced (made by the user, or cut by ``detach``); only leaves
+        get ``.grad`` by default. PyTorch: ``Tensor.is_leaf``.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0], requires_grad=True)
+        >>> x.is_leaf, (x * 2).is_leaf
+        (True, False)
+        """
         return self._node is None
 
     @property
@@ -245,25 +332,62 @@ class Tensor:
 
     # -- conversion ------------------------------------------------------------------
     def item(self):
+        """The value of a one-element tensor as a Python number, as ``Tensor.item``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([2.5]).item(), ag.tensor(3).item()
+        (2.5, 3)
+        """
         if self._data.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
                              f"got shape {self._data.shape}")
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The values as (nested) Python lists of Python numbers, as ``Tensor.tolist``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([[1, 2], [3, 4]]).tolist()
+        [[1, 2], [3, 4]]
+        """
         return self._data.tolist()
 
     def numpy(self):
-        """The underlying ndarray (shared memory, like ``torch.Tensor.numpy``)."""
+        """The NumPy array under the tensor (shared memory, like ``torch.Tensor.numpy``). A non-leaf that
+        requires grad is refused (use ``t.detach().numpy()``).
+
+        >>> import autograd_core as ag
+        >>> t = ag.tensor([1.0, 2.0])
+        >>> a = t.numpy()
+        >>> a[0] = 5.0
+        >>> t
+        tensor([5., 2.])
+        """
         if self.requires_grad and graph.is_grad_enabled() and not self.is_leaf:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use t.detach().numpy() instead.")
         return self._data
 
     def detach(self):
-        """A new leaf sharing the same data, cut from the tape."""
+        """A new leaf that shares this tensor's storage but is cut from the tape (no ``requires_grad``), as
+        ``Tensor.detach``.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0], requires_grad=True)
+        >>> y = (x * 2).detach()
+        >>> y, y.requires_grad, y.is_leaf
+        (tensor([2.]), False, True)
+        """
         return graph.alias(self)
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place and return this tensor, as ``Tensor.requires_grad_``. Only
+        floating tensors can require grad; only a leaf's flag can be switched off.
+
+        >>> import autograd_core as ag
+        >>> w = ag.zeros(2).requires_grad_()
+        >>> w.requires_grad
+        True
+        """
         if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(f"only floating point tensors can require gradients, got dtype {self._data.dtype}; "
                             "convert with .float() or .double() first")
@@ -273,14 +397,34 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        """Keep ``.grad`` on this non-leaf tensor after backward (a leaf keeps it anyway); returns this
+        tensor. PyTorch: ``Tensor.retain_grad``.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * 3
+        >>> _ = y.retain_grad()
+        >>> y.sum().backward()
+        >>> y.grad
+        tensor([1., 1.])
+        """
         if self._node is not None:
             graph.hooks_used()
             self._node.retain_ref = _weakref(self)
         return self
 
     def register_hook(self, fn):
-        """Call ``fn(grad)`` when this tensor's gradient is computed; a non-None return replaces it."""
+        """Call ``fn(grad)`` when this tensor's gradient is computed; a non-None return replaces the
+        gradient. Returns a handle whose ``remove()`` unregisters it. PyTorch: ``Tensor.register_hook``.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> x.sum().backward()
+        >>> x.grad
+        tensor([10., 10.])
+        >>> h.remove()
+        """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._node is not None:
@@ -296,26 +440,54 @@ class Tensor:
         return _HookHandle(hooks, fn)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, explain=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (PyTorch's ``Tensor.backward``).
 
-        ``gradient`` is the upstream gradient (required unless self has one element).
-        ``explain=True`` (or a stream/logger) logs each VJP as it runs.
+        ``gradient`` is the upstream gradient (self's shape; required unless self has one element).
+        ``retain_graph=True`` keeps the tape for another backward; ``create_graph=True`` records the
+        backward itself so the gradients can be differentiated again; ``inputs`` limits which leaves get
+        ``.grad``. ``explain=True`` (or a stream/logger) logs each VJP as it runs.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * x
+        >>> y.backward(ag.tensor([1.0, 0.5]))
+        >>> x.grad
+        tensor([2., 2.])
         """
         graph.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                        inputs=inputs, explain=explain)
 
     def zero_(self):
-        """Fill with zeros in place (recorded like PyTorch: the old values get no gradient)."""
+        """Fill with zeros in place and return this tensor (recorded like PyTorch: the old values get no
+        gradient). PyTorch: ``Tensor.zero_``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([1.0, 2.0]).zero_()
+        tensor([0., 0.])
+        """
         return self.fill_(0)
 
     def fill_(self, value):
-        """Fill with ``value`` in place (a number, or a one-element tensor that may require grad)."""
+        """Fill with ``value`` in place (a number, or a one-element tensor that may require grad) and return
+        this tensor. PyTorch: ``Tensor.fill_``.
+
+        >>> import autograd_core as ag
+        >>> ag.zeros(3).fill_(2.5)
+        tensor([2.5000, 2.5000, 2.5000])
+        """
         self[...] = value
         return self
 
     def copy_(self, src, non_blocking=False):
-        """Copy ``src``'s values into this tensor in place (broadcast to its shape; gradients flow to
-        ``src``)."""
+        """Copy ``src``'s values into this tensor in place (broadcast to its shape, cast to its dtype) and
+        return it; gradients flow to ``src``. PyTorch: ``Tensor.copy_``.
+
+        >>> import autograd_core as ag
+        >>> t = ag.zeros(2, 2)
+        >>> t.copy_(ag.tensor([1.0, 2.0]))
+        tensor([[1., 2.],
+                [1., 2.]])
+        """
         if isinstance(src, Tensor):
             src = src if src.shape == self.shape else src.broadcast_to(self.shape)
         else:
@@ -338,36 +510,97 @@ class Tensor:
         return out.clone() if copy and out is self else out
 
     def float(self):
+        """This tensor cast to float32 (``self.to(ag.float32)``; itself if it is float32
+        already); the cast stays on the tape. PyTorch: ``Tensor.float``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([1, 2]).float()
+        tensor([1., 2.])
+        """
         return self.astype(float32)
 
     def double(self):
+        """This tensor cast to float64 (``self.to(ag.float64)``; itself if it is float64
+        already); the cast stays on the tape. PyTorch: ``Tensor.double``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([1, 2]).double()
+        tensor([1., 2.], dtype=float64)
+        """
         return self.astype(float64)
 
     def half(self):
+        """This tensor cast to float16 (``self.to(ag.float16)``; itself if it is float16
+        already); the cast stays on the tape. PyTorch: ``Tensor.half``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([1, 2]).half()
+        tensor([1., 2.], dtype=float16)
+        """
         return self.astype(float16)
 
     def long(self):
+        """This tensor cast to int64 (``self.to(ag.int64)``; itself if it is int64
+        already); the cast cuts the gradient. PyTorch: ``Tensor.long``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([1.7, -1.7]).long()
+        tensor([ 1, -1])
+        """
         return self.astype(int64)
 
     def int(self):
+        """This tensor cast to int32 (``self.to(ag.int32)``; itself if it is int32
+        already); the cast cuts the gradient. PyTorch: ``Tensor.int``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([1.7, -1.7]).int()
+        tensor([ 1, -1], dtype=int32)
+        """
         return self.astype(int32)
 
     def bool(self):
+        """This tensor cast to bool (``self.to(ag.bool_)``; itself if it is bool
+        already); the cast cuts the gradient. PyTorch: ``Tensor.bool``.
+
+        >>> import autograd_core as ag
+        >>> ag.tensor([0.0, 2.0]).bool()
+        tensor([False,  True])
+        """
         return self.astype(bool_)
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """``t.type()`` is PyTorch's type name (``'torch.FloatTensor'`` for float32); ``t.type(dtype)``
-        casts to a dtype, a type name (``'torch.DoubleTensor'``) or a tensor type (``ag.DoubleTensor``)."""
+        casts to a dtype, a type name (``'torch.DoubleTensor'``) or a tensor type (``ag.DoubleTensor``).
+
+        >>> import autograd_core as ag
+        >>> t = ag.tensor([1.0])
+        >>> t.type(), t.type("torch.DoubleTensor").dtype
+        ('torch.FloatTensor', dtype('float64'))
+        """
         if dtype is None:
             return _dtypes.type_name(self._data.dtype)
         return self.to(_dtypes.as_dtype(dtype, "type"))
 
     def cpu(self, memory_format=None):
-        """Already on the CPU: returns self."""
+        """This tensor itself: it is on the CPU already (PyTorch's ``Tensor.cpu``).
+
+        >>> import autograd_core as ag
+        >>> t = ag.zeros(2)
+        >>> t.cpu() is t
+        True
+        """
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        """Refused with a RuntimeError: this engine runs on the CPU only (use ``to('cpu')`` or nothing)."""
+        """Refused with a RuntimeError: this engine runs on the CPU only (use ``to('cpu')`` or nothing).
+
+        >>> import autograd_core as ag
+        >>> ag.zeros(2).cuda()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        RuntimeError: Tensor.cuda: this engine runs on the CPU only ...
+        """
         _devices.check_device(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"), "Tensor.cuda")
 
     is_cuda = False  # PyTorch's attributes for where the data lives
@@ -375,7 +608,12 @@ class Tensor:
     is_meta = False
 
     def get_device(self):
-        """-1: PyTorch's device ordinal of a CPU tensor."""
+        """-1: PyTorch's device ordinal of a CPU tensor (``Tensor.get_device``).
+
+        >>> import autograd_core as ag
+        >>> ag.zeros(1).get_device()
+        -1
+        """
         return -1
 
     def __format__(self, spec):
@@ -506,7 +744,20 @@ Tensor.__init__ = _init
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """Copy ``data`` into a new leaf tensor. Python floats become the default dtype (float32)."""
+    """Copy ``data`` (a number, a nested list, an ndarray or a tensor) into a new leaf tensor, as
+    ``torch.tensor``. Python floats become the default dtype (float32), Python ints int64 and bools
+    bool, unless ``dtype`` is given; ``requires_grad`` marks the leaf for gradients. ``device`` may
+    only be the CPU.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([[1, 2], [3, 4]])
+    tensor([[1, 2],
+            [3, 4]])
+    >>> ag.tensor([0.5, 1.5], requires_grad=True)
+    tensor([0.5000, 1.5000], requires_grad=True)
+    >>> ag.tensor(2.0, dtype=ag.float64)
+    tensor(2., dtype=float64)
+    """
     _check_device(device, "tensor")
     arr = _to_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and (arr is data or (isinstance(data, Tensor) and arr is data._data)):
@@ -515,6 +766,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 
 def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor without a copy where possible (a tensor of the wanted dtype is returned as
+    it is; an ndarray's memory is shared), as ``torch.as_tensor``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.tensor([1.0])
+    >>> ag.as_tensor(t) is t, ag.as_tensor([1, 2], dtype=ag.float32)
+    (True, tensor([1., 2.]))
+    """
     _check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
@@ -522,7 +781,17 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def from_numpy(arr):
-    """A tensor sharing memory with ``arr`` (keeps its dtype)."""
+    """A tensor sharing memory with the ndarray ``arr`` (keeps its dtype: float64 stays float64), as
+    ``torch.from_numpy``.
+
+    >>> import numpy as np
+    >>> import autograd_core as ag
+    >>> a = np.array([1.0, 2.0])
+    >>> t = ag.from_numpy(a)
+    >>> a[0] = 7.0
+    >>> t
+    tensor([7., 2.], dtype=float64)
+    """
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(arr).__name__}")
     return Tensor(arr)
@@ -539,21 +808,56 @@ def _dt(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros of shape ``size`` (``size`` is ints or one tuple), in the default dtype unless ``dtype``
+    is given, as ``torch.zeros``.
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(2, 3)
+    tensor([[0., 0., 0.],
+            [0., 0., 0.]])
+    >>> ag.zeros((2,), dtype=ag.int64)
+    tensor([0, 0])
+    """
     _check_device(device, "zeros")
     return Tensor(np.zeros(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones of shape ``size`` (``size`` is ints or one tuple), in the default dtype unless ``dtype``
+    is given, as ``torch.ones``.
+
+    >>> import autograd_core as ag
+    >>> ag.ones(2, 2)
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
     _check_device(device, "ones")
     return Tensor(np.ones(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of shape ``size`` (ints or one tuple; its values are whatever the memory
+    held), in the default dtype unless ``dtype`` is given, as ``torch.empty``.
+
+    >>> import autograd_core as ag
+    >>> ag.empty(2, 3).shape
+    (2, 3)
+    """
     _check_device(device, "empty")
     return Tensor(np.empty(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape ``size`` filled with ``fill_value``, as ``torch.full``; the dtype follows the
+    value (a float gives the default dtype, an int int64, a bool bool) unless ``dtype`` is given.
+
+    >>> import autograd_core as ag
+    >>> ag.full((2, 2), 7.0)
+    tensor([[7., 7.],
+            [7., 7.]])
+    >>> ag.full(3, 1).dtype
+    dtype('int64')
+    """
     _check_device(device, "full")
     if dtype is None:
         dtype = _default_dtype if isinstance(fill_value, float) else np.asarray(fill_value).dtype
@@ -564,6 +868,13 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (excluded) by ``step``; ``arange(n)`` is 0 .. n-1, as
+    ``torch.arange``. int64 for integer arguments, the default float dtype if any is a float.
+
+    >>> import autograd_core as ag
+    >>> ag.arange(4), ag.arange(1, 2, 0.25)
+    (tensor([0, 1, 2, 3]), tensor([1.0000, 1.2500, 1.5000, 1.7500]))
+    """
     _check_device(device, "arange")
     if end is None:
         start, end = 0, start
@@ -573,26 +884,62 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included), in the default dtype
+    unless ``dtype`` is given, as ``torch.linspace``.
+
+    >>> import autograd_core as ag
+    >>> ag.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     _check_device(device, "linspace")
     return Tensor(np.linspace(start, end, int(steps), dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The identity matrix of shape (n, m) (m = n if not given): ones on the diagonal, in the default
+    dtype unless ``dtype`` is given, as ``torch.eye``.
+
+    >>> import autograd_core as ag
+    >>> ag.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    >>> ag.eye(2, 3).shape
+    (2, 3)
+    """
     _check_device(device, "eye")
     return Tensor(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros with ``t``'s shape and dtype (or ``dtype``), as ``torch.zeros_like``.
+
+    >>> import autograd_core as ag
+    >>> ag.zeros_like(ag.tensor([[1, 2]]))
+    tensor([[0, 0]])
+    """
     _check_device(device, "zeros_like")
     return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones with ``t``'s shape and dtype (or ``dtype``), as ``torch.ones_like``.
+
+    >>> import autograd_core as ag
+    >>> ag.ones_like(ag.tensor([1.5, 2.5]))
+    tensor([1., 1.])
+    """
     _check_device(device, "ones_like")
     return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``t``'s shape and dtype (or ``dtype``) filled with ``fill_value``, as
+    ``torch.full_like``.
+
+    >>> import autograd_core as ag
+    >>> ag.full_like(ag.tensor([1, 2]), 9)
+    tensor([9, 9])
+    """
     _check_device(device, "full_like")
     return Tensor(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad=requires_grad)
 
@@ -603,6 +950,13 @@ class Generator:
 
     ``Generator(seed)`` seeds it at once; ``Generator(device="cpu")`` / ``Generator("cpu")`` is PyTorch's
     form (then ``.manual_seed(s)``). The only device is the CPU.
+
+    >>> import autograd_core as ag
+    >>> g = ag.Generator().manual_seed(42)
+    >>> a = ag.rand(3, generator=g)
+    >>> b = ag.rand(3, generator=ag.Generator(42))
+    >>> ag.equal(a, b), g.initial_seed()
+    (True, 42)
     """
 
     def __init__(self, seed=None, device=None):
@@ -614,28 +968,71 @@ class Generator:
 
     @property
     def device(self):
+        """The device the generator makes numbers for: always ``device('cpu')``.
+
+        >>> import autograd_core as ag
+        >>> ag.Generator().device
+        device(type='cpu')
+        """
         return _CPU
 
     def seed(self):
-        """Reseed from fresh OS entropy; returns the new seed."""
+        """Reseed from fresh OS entropy; returns the new seed.
+
+        >>> import autograd_core as ag
+        >>> g = ag.Generator()
+        >>> s = g.seed()
+        >>> g.initial_seed() == s
+        True
+        """
         s = int(np.random.SeedSequence().entropy % (2 ** 63))
         self.manual_seed(s)
         return s
 
     def get_state(self):
-        """The NumPy bit generator's state (a dict; PyTorch gives a ByteTensor)."""
+        """The NumPy bit generator's state (a dict; PyTorch gives a ByteTensor).
+
+        >>> import autograd_core as ag
+        >>> g = ag.Generator(0)
+        >>> state = g.get_state()
+        >>> a = ag.rand(2, generator=g)
+        >>> ag.equal(ag.rand(2, generator=g.set_state(state)), a)
+        True
+        """
         return self.np.bit_generator.state
 
     def set_state(self, new_state):
+        """Restore a state from ``get_state``; returns the generator (PyTorch's ``Generator.set_state``).
+
+        >>> import autograd_core as ag
+        >>> g = ag.Generator(0)
+        >>> state = g.get_state()
+        >>> a = ag.randn(2, generator=g)
+        >>> ag.equal(ag.randn(2, generator=g.set_state(state)), a)
+        True
+        """
         self.np.bit_generator.state = new_state
         return self
 
     def manual_seed(self, seed):
+        """Seed the generator with ``seed`` (an int) and return it, as ``Generator.manual_seed``.
+
+        >>> import autograd_core as ag
+        >>> g = ag.Generator()
+        >>> g.manual_seed(3) is g, g.initial_seed()
+        (True, 3)
+        """
         self.np = np.random.default_rng(seed)
         self._seed = seed
         return self
 
     def initial_seed(self):
+        """The seed this generator was last seeded with (None if it took OS entropy at creation).
+
+        >>> import autograd_core as ag
+        >>> ag.Generator(7).initial_seed()
+        7
+        """
         return self._seed
 
 
@@ -643,7 +1040,16 @@ default_generator = Generator(0)
 
 
 def manual_seed(seed):
-    """Seed the global generator used by rand/randn/init/dropout/DataLoader shuffling."""
+    """Seed the global generator used by rand/randn/init/dropout/DataLoader shuffling; returns it, as
+    ``torch.manual_seed``.
+
+    >>> import autograd_core as ag
+    >>> _ = ag.manual_seed(0)
+    >>> a = ag.rand(3)
+    >>> _ = ag.manual_seed(0)
+    >>> ag.equal(a, ag.rand(3))
+    True
+    """
     default_generator.manual_seed(seed)
     return default_generator
 
@@ -653,14 +1059,28 @@ def _gen(generator):
 
 
 def rand(*size, dtype=None, generator=None, device=None, requires_grad=False):
-    """Uniform samples in [0, 1) of shape ``size``, from ``generator`` (default: the global one)."""
+    """Uniform samples in [0, 1) of shape ``size`` (ints or one tuple), from ``generator`` (default: the
+    global one, see ``manual_seed``), in the default dtype unless ``dtype`` is given, as ``torch.rand``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.rand(2, 3)
+    >>> x.shape, x.dtype, bool(((x >= 0) & (x < 1)).all())
+    ((2, 3), dtype('float32'), True)
+    """
     _check_device(device, "rand")
     dt = _dt(dtype)
     return Tensor(_gen(generator).random(_shape(size)).astype(dt, copy=False), requires_grad=requires_grad)
 
 
 def randn(*size, dtype=None, generator=None, device=None, requires_grad=False):
-    """Standard normal samples of shape ``size``, from ``generator`` (default: the global one)."""
+    """Standard normal samples (mean 0, std 1) of shape ``size`` (ints or one tuple), from ``generator``
+    (default: the global one, see ``manual_seed``), in the default dtype unless ``dtype`` is given, as
+    ``torch.randn``.
+
+    >>> import autograd_core as ag
+    >>> ag.randn(2, 3).shape, ag.randn(4, dtype=ag.float64).dtype
+    ((2, 3), dtype('float64'))
+    """
     _check_device(device, "randn")
     dt = _dt(dtype)
     return Tensor(_gen(generator).standard_normal(_shape(size)).astype(dt, copy=False),
@@ -687,9 +1107,21 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None, 
 
 
 def rand_like(t, dtype=None, generator=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1) with ``t``'s shape and dtype (or ``dtype``), as ``torch.rand_like``.
+
+    >>> import autograd_core as ag
+    >>> ag.rand_like(ag.zeros(2, 2, dtype=ag.float64)).dtype
+    dtype('float64')
+    """
     return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device, requires_grad=requires_grad)
 
 
 def randn_like(t, dtype=None, generator=None, device=None, requires_grad=False):
+    """Standard normal samples with ``t``'s shape and dtype (or ``dtype``), as ``torch.randn_like``.
+
+    >>> import autograd_core as ag
+    >>> ag.randn_like(ag.zeros(2, 3)).shape
+    (2, 3)
+    """
     return randn(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device,
                  requires_grad=requires_grad)
