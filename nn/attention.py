@@ -152,6 +152,7 @@ class MultiheadAttention(Module):
         if not self._qkv_same_embed_dim:
             kw.update(use_separate_proj_weight=True, q_proj_weight=self.q_proj_weight,
                       k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight)
+        out: Any  # Tensor's methods (swapaxes, ...) are attached at import, unseen by mypy
         out, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
             self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,

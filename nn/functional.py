@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 import sys
 import warnings
+from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 import autograd_core as ag
-from autograd_core.tensor import Tensor
+from autograd_core.tensor import Generator, Tensor
 
 _tensor_mod = sys.modules["autograd_core.tensor"]  # the module itself (ag.tensor is the function)
 
@@ -43,8 +45,14 @@ def _arr(x):
 
 
 # -- layers -------------------------------------------------------------------------------------
-def linear(input, weight, bias=None):
-    """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out). One tape node (autograd_core.linear)."""
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out). One tape node (``autograd_core.linear``).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.linear(ag.ones(2, 3), ag.ones(4, 3), ag.zeros(4))
+    tensor([[3., 3., 3., 3.],
+            [3., 3., 3., 3.]])
+    """
     return ag.linear(_t(input), weight, bias)
 
 
@@ -65,9 +73,19 @@ batch_norm = ag.batch_norm
 layer_norm = ag.layer_norm
 
 
-def dropout(input, p=0.5, training=True, inplace=False, generator=None):
-    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
-    ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor."""
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator: Generator | None = None) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only; with
+    ``training=False`` the input is returned). Randomness from ``generator`` or the global one.
+    ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> _ = ag.manual_seed(1)
+    >>> F.dropout(ag.ones(8), p=0.5)
+    tensor([0., 2., 2., 2., 0., 0., 2., 2.])
+    >>> F.dropout(ag.ones(3), p=0.5, training=False)
+    tensor([1., 1., 1.])
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
     x = _t(input)
@@ -90,10 +108,20 @@ def _nearest_index(in_size, out_size, scale):
     return np.minimum(src, in_size - 1)
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None):
-    """Resize (N, C, H, W) by nearest neighbour to ``size`` or by ``scale_factor`` (PyTorch's index rule).
-    Integer scale factors use the ``upsample_nearest2d`` op; other sizes pick rows and columns by index."""
+def interpolate(input: Tensor, size: int | tuple[int, int] | None = None,
+                scale_factor: float | tuple[float, float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> Tensor:
+    """Resize (N, C, H, W) by nearest neighbour to ``size`` or by ``scale_factor`` (give one), with
+    PyTorch's index rule: out[i] = in[min(floor(i * s), H - 1)], s = H / H' (or 1 / scale_factor
+    unless ``recompute_scale_factor``). Integer scale factors use the ``upsample_nearest2d`` op; other
+    sizes pick rows and columns by index. Only ``mode='nearest'``. ``upsample`` is the same function.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.interpolate(ag.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), size=(3, 3))
+    tensor([[[[1., 1., 2.],
+              [1., 1., 2.],
+              [3., 3., 4.]]]])
+    """
     if mode != "nearest":
         raise ValueError(f"interpolate: only mode='nearest' is supported, got {mode!r}")
     if align_corners is not None:
@@ -129,14 +157,32 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 upsample = interpolate
 
 
-def upsample_nearest(input, size=None, scale_factor=None):
+def upsample_nearest(input: Tensor, size: int | tuple[int, int] | None = None,
+                     scale_factor: float | tuple[float, float] | None = None) -> Tensor:
+    """``interpolate(input, size, scale_factor, mode='nearest')`` (PyTorch's deprecated name).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.upsample_nearest(ag.tensor([[[[1.0, 2.0]]]]), scale_factor=2)
+    tensor([[[[1., 1., 2., 2.],
+              [1., 1., 2., 2.]]]])
+    """
     return interpolate(input, size=size, scale_factor=scale_factor, mode="nearest")
 
 
-def pad(input, pad, mode="constant", value=None):
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad)//2 dims; ``pad = (left, right, top, bottom, ...)`` starts at the last dim (PyTorch).
-    Modes: 'constant' (negative widths crop), 'reflect' (mirror without the edge), 'replicate' (repeat the
-    edge), 'circular' (wrap around)."""
+    Modes: 'constant' (``value``, default 0; negative widths crop), 'reflect' (mirror without the edge),
+    'replicate' (repeat the edge), 'circular' (wrap around).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> x = ag.tensor([[1.0, 2.0, 3.0]])
+    >>> F.pad(x, (1, 2)), F.pad(x, (2, 1), mode="reflect")
+    (tensor([[0., 1., 2., 3., 0., 0.]]), tensor([[3., 2., 1., 2., 3., 2.]]))
+    >>> F.pad(x, (1, 1), mode="replicate"), F.pad(x, (1, 1), mode="circular")
+    (tensor([[1., 1., 2., 3., 3.]]), tensor([[3., 1., 2., 3., 1.]]))
+    >>> F.pad(ag.zeros(1, 2, 3, 3), (1, 1, 2, 2)).shape          # W by 1 + 1, H by 2 + 2
+    (1, 2, 7, 5)
+    """
     x = _t(input)
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -183,8 +229,18 @@ def pad(input, pad, mode="constant", value=None):
     return x
 
 
-def one_hot(tensor, num_classes=-1):
-    """Integer classes (*) -> int64 one-hot (*, num_classes); ``num_classes=-1`` uses max + 1."""
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer classes (*) -> int64 one-hot (*, num_classes): out[..., c] = 1 where tensor == c;
+    ``num_classes=-1`` uses max + 1. Not differentiable (integer output).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.one_hot(ag.tensor([0, 2, 1]))
+    tensor([[1, 0, 0],
+            [0, 0, 1],
+            [0, 1, 0]])
+    >>> F.one_hot(ag.tensor([1]), num_classes=4)
+    tensor([[0, 1, 0, 0]])
+    """
     a = _arr(tensor)
     if a.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {a.dtype}")
@@ -200,45 +256,88 @@ def one_hot(tensor, num_classes=-1):
 
 
 # -- activations --------------------------------------------------------------------------------
-def relu(input, inplace=False):
-    """max(x, 0). (``inplace`` is accepted for compatibility; a new tensor is returned.)"""
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0), elementwise; gradient 0 at 0. (``inplace`` is accepted for compatibility; a new
+    tensor is returned.)
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.relu(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([0., 0., 2.])
+    """
     return ag.relu(_t(input))
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x if x > 0 else negative_slope * x."""
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x, elementwise.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.leaky_relu(ag.tensor([-1.0, 0.0, 2.0]), 0.1)
+    tensor([-0.1000,  0.0000,  2.0000])
+    """
     return ag.leaky_relu(_t(input), negative_slope=negative_slope)
 
 
-def elu(input, alpha=1.0, inplace=False):
-    """x if x > 0 else alpha (exp(x) - 1)."""
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha (exp(x) - 1), elementwise.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.elu(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.6321,  0.0000,  2.0000])
+    """
     return ag.elu(_t(input), alpha=alpha)
 
 
-def gelu(input, approximate="none"):
-    """x Phi(x) (exact erf form), or the tanh approximation with ``approximate='tanh'``."""
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x), Phi the standard normal CDF (exact erf form), elementwise, or with
+    ``approximate='tanh'`` 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.gelu(ag.tensor([-1.0, 0.0, 2.0])), F.gelu(ag.tensor([-1.0, 0.0, 2.0]), approximate="tanh")
+    (tensor([-0.1587,  0.0000,  1.9545]), tensor([-0.1588,  0.0000,  1.9546]))
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return ag.gelu(_t(input), approximate=approximate)
 
 
-def sigmoid(input):
-    """1 / (1 + exp(-x))."""
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), elementwise.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.sigmoid(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.2689, 0.5000, 0.8808])
+    """
     return ag.sigmoid(_t(input))
 
 
-def tanh(input):
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x), elementwise; the derivative is 1 - tanh(x)^2.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.tanh(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.7616,  0.0000,  0.9640])
+    """
     return ag.tanh(_t(input))
 
 
-def silu(input, inplace=False):
-    """x * sigmoid(x) (also called swish)."""
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish), elementwise.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.silu(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.2689,  0.0000,  1.7616])
+    """
     x = _t(input)
     return x * ag.sigmoid(x)
 
 
-def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, elementwise, and x itself where beta x > threshold.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.softplus(ag.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.3133, 0.6931, 2.1269])
+    """
     return ag.softplus(_t(input), beta=beta, threshold=threshold)
 
 
@@ -248,8 +347,14 @@ def _softmax_dim(ndim, name):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input, dim=None, dtype=None):
-    """exp(x) / sum(exp(x)) along ``dim`` (stable). ``dtype`` casts the input first."""
+def softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (stable: the max is subtracted first). ``dtype`` casts the
+    input first. ``dim=None`` picks one with PyTorch's deprecation warning: give it.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.softmax(ag.tensor([[1.0, 2.0, 3.0]]), dim=1)
+    tensor([[0.0900, 0.2447, 0.6652]])
+    """
     x = _t(input)
     if dtype is not None:
         x = x.astype(dtype)
@@ -258,8 +363,13 @@ def softmax(input, dim=None, dtype=None):
     return ag.softmax(x, axis=dim)
 
 
-def log_softmax(input, dim=None, dtype=None):
-    """x - logsumexp(x) along ``dim`` (stable)."""
+def log_softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (stable for any logits; ``dtype`` and ``dim=None`` as ``softmax``).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.log_softmax(ag.tensor([[1.0, 2.0, 3.0]]), dim=1)
+    tensor([[-2.4076, -1.4076, -0.4076]])
+    """
     x = _t(input)
     if dtype is not None:
         x = x.astype(dtype)
@@ -297,21 +407,37 @@ def _pointwise_args(input, target, reduction, name):
     return x, y
 
 
-def mse_loss(input, target, reduction="mean"):
-    """(x - y)^2, reduced."""
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """(x - y)^2 per element, then ``reduction``: 'mean' (default), 'sum' or 'none'. Shapes that
+    differ but broadcast give PyTorch's warning.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.mse_loss(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]))
+    tensor(1.6667)
+    """
     x, y = _pointwise_args(input, target, reduction, "mse_loss")
     d = x - y
     return _reduce(d * d, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
-    """|x - y|, reduced (gradient 0 where x == y)."""
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """|x - y| per element, then ``reduction`` (gradient 0 where x == y).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.l1_loss(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]), reduction="sum")
+    tensor(3.)
+    """
     x, y = _pointwise_args(input, target, reduction, "l1_loss")
     return _reduce(ag.abs(x - y), reduction)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
-    """0.5 d^2 / beta where d = |x - y| < beta, else d - 0.5 beta (beta = 0 is l1_loss)."""
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where d = |x - y| < beta, else d - 0.5 beta, then ``reduction`` (beta = 0 is l1_loss).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.smooth_l1_loss(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]), reduction="none")
+    tensor([0.0000, 0.5000, 1.5000])
+    """
     x, y = _pointwise_args(input, target, reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -321,8 +447,14 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     return _reduce(ag.where(d.data < beta, (0.5 / beta) * (d * d), d - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
-    """0.5 d^2 where d = |x - y| < delta, else delta (d - 0.5 delta). (smooth_l1 with beta=delta, times delta.)"""
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where d = |x - y| < delta, else delta (d - 0.5 delta), then ``reduction``.
+    (smooth_l1 with beta=delta, times delta.)
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.huber_loss(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]), reduction="none", delta=0.5)
+    tensor([0.0000, 0.3750, 0.8750])
+    """
     x, y = _pointwise_args(input, target, reduction, "huber_loss")
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
@@ -389,14 +521,24 @@ def _nll(logp, target, w, ignore_index, reduction, label_smoothing, name):
     return total * (1.0 / denom)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits (N, C), (N, C, d1, ...) or (C,).
 
     ``target`` is either integer class indices of shape (N, d1, ...) (``ignore_index`` entries don't count),
     or class probabilities of the input's shape (a float tensor). ``weight`` (C,) rescales each class;
     with class indices 'mean' divides by the total weight of the counted targets, with probabilities by
     the number of elements, exactly as PyTorch. ``label_smoothing`` eps mixes the target with the uniform
-    distribution: (1 - eps) target + eps / C.
+    distribution: (1 - eps) target + eps / C. Per sample: -sum_c target_c log softmax(x)_c.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> logits = ag.tensor([[2.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    >>> F.cross_entropy(logits, ag.tensor([0, 2]), reduction="none")      # log(1 + 2 e^-2), log 3
+    tensor([0.2395, 1.0986])
+    >>> F.cross_entropy(logits, ag.tensor([0, -100]))                     # the second is ignored
+    tensor(0.2395)
+    >>> F.cross_entropy(logits[:1], ag.tensor([[1.0, 0.0, 0.0]]))         # probabilities
+    tensor(0.2395)
     """
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -431,9 +573,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         return _nll(logp, tgt_arr, w, ignore_index, reduction, label_smoothing, "cross_entropy")
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C, ...) or (C,) at integer ``target`` (N, ...):
-    -weight[y] input[y], with PyTorch's weighted mean and ``ignore_index``."""
+    -weight[y] input[y], with PyTorch's weighted mean (divided by the sum of weight[y]) and
+    ``ignore_index``.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> logp = ag.log(ag.tensor([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]))
+    >>> F.nll_loss(logp, ag.tensor([1, 2]), reduction="none")             # -log 0.25, -log 0.8
+    tensor([1.3863, 0.2231])
+    """
     _check_reduction(reduction, "nll_loss")
     x = _t(input)
     if x.ndim == 0:
@@ -446,10 +596,17 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         return _nll(x, tgt, w, ignore_index, reduction, 0.0, "nll_loss")
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
-    """-w [y log(p) + (1 - y) log(1 - p)] for probabilities p in [0, 1]; each log is clamped at -100, as
-    PyTorch, so p = 0 or 1 gives a finite loss. Where p (or 1 - p) is below the dtype's smallest normal
-    number the log has zero gradient (PyTorch instead divides by max(p (1 - p), 1e-12))."""
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """-w [y log(p) + (1 - y) log(1 - p)] for probabilities p in [0, 1], then ``reduction``; each log is
+    clamped at -100, as PyTorch, so p = 0 or 1 gives a finite loss. Where p (or 1 - p) is below the
+    dtype's smallest normal number the log has zero gradient (PyTorch instead divides by
+    max(p (1 - p), 1e-12)). Input and target of the same shape; ``weight`` broadcasts against them.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.binary_cross_entropy(ag.tensor([0.5, 0.9]), ag.tensor([1.0, 0.0]), reduction="none")   # log 2, -log 0.1
+    tensor([0.6931, 2.3026])
+    """
     _check_reduction(reduction, "binary_cross_entropy")
     p, y = _t(input), _t(target)
     if p.shape != y.shape:
@@ -477,9 +634,17 @@ def _clamped_log(p):
     return out
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """-w [pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = w [pw y softplus(-x) + (1 - y) softplus(x)],
-    stable for any logit. ``pos_weight`` broadcasts along the last (class) dim; ``weight`` against the input."""
+    stable for any logit, then ``reduction``. ``pos_weight`` broadcasts along the last (class) dim;
+    ``weight`` against the input.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> x, y = ag.tensor([0.0, 2.0, -100.0]), ag.tensor([1.0, 0.0, 1.0])
+    >>> F.binary_cross_entropy_with_logits(x, y, reduction="none")   # log 2, softplus(2), 100 (no overflow)
+    tensor([  0.6931,   2.1269, 100.0000])
+    """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, y = _t(input), _t(target)
     if x.shape != y.shape:
@@ -539,8 +704,8 @@ def _embedding_renorm_(weight, idx, max_norm, norm_type):
         weight._version += 1
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-              sparse=False):
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of ``weight`` (V, D) at integer ``input`` (*): output (*, D) = ``weight[input]``.
 
     The gradient is a scatter-add of the output gradient into the rows. ``padding_idx``: positions
@@ -602,9 +767,19 @@ def _check_p(p, name):
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def dropout1d(input, p=0.5, training=True, inplace=False, generator=None):
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator: Generator | None = None) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) with probability p, scale the rest by 1/(1-p)
-    (training only). ``inplace`` is accepted for compatibility; a new tensor is returned."""
+    (training only). ``inplace`` is accepted for compatibility; a new tensor is returned.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> _ = ag.manual_seed(1)
+    >>> F.dropout1d(ag.ones(4, 3))                       # (C, L): each row kept (x 2) or zeroed whole
+    tensor([[2., 2., 2.],
+            [2., 2., 2.],
+            [0., 0., 0.],
+            [2., 2., 2.]])
+    """
     _check_p(p, "dropout1d")
     x = _t(input)
     if x.ndim not in (2, 3):
@@ -616,11 +791,18 @@ def dropout1d(input, p=0.5, training=True, inplace=False, generator=None):
     return _feature_dropout(x, p, generator)
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator: Generator | None = None) -> Tensor:
     """Zero whole channels of (N, C, H, W) with probability p, scale the rest by 1/(1-p) (training only).
 
     As PyTorch, a 3-D input is read as (N, C, L) (channel-wise 1-D dropout) with a warning; use
-    ``dropout1d`` for that, or add the batch dim to a (C, H, W) input."""
+    ``dropout1d`` for that, or add the batch dim to a (C, H, W) input.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> _ = ag.manual_seed(1)
+    >>> F.dropout2d(ag.ones(1, 4, 2, 2)).sum(dim=(2, 3))     # per channel: 0 or 4 * 2
+    tensor([[8., 8., 0., 8.]])
+    """
     _check_p(p, "dropout2d")
     x = _t(input)
     if x.ndim not in (3, 4):
@@ -639,8 +821,16 @@ def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
     return _feature_dropout(x, p, generator)
 
 
-def dropout3d(input, p=0.5, training=True, inplace=False, generator=None):
-    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p (training only)."""
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator: Generator | None = None) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p, scale the rest by
+    1/(1-p) (training only).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> _ = ag.manual_seed(1)
+    >>> F.dropout3d(ag.ones(4, 1, 2, 2)).sum(dim=(1, 2, 3))  # (C, D, H, W); per channel: 0 or 4 * 2
+    tensor([8., 8., 0., 8.])
+    """
     _check_p(p, "dropout3d")
     x = _t(input)
     if x.ndim not in (4, 5):
@@ -666,10 +856,19 @@ def _channel_affine(y, weight, bias, C, name):
     return y
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
     """Normalize (N, C, *) over each group of C / num_groups channels and all spatial positions
-    (mean and biased variance per sample and group), then scale and shift per channel:
-    y = (x - mean) / sqrt(var + eps) * weight + bias."""
+    (mean and biased variance per sample and group), then scale and shift per channel with
+    ``weight`` and ``bias`` (C,): y = (x - mean) / sqrt(var + eps) * weight + bias.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.group_norm(ag.tensor([[[1.0], [3.0], [5.0], [9.0]]]), 2)      # groups {1, 3} and {5, 9}
+    tensor([[[-1.0000],
+             [ 1.0000],
+             [-1.0000],
+             [ 1.0000]]])
+    """
     x = _t(input)
     if x.ndim < 2:
         raise ValueError(f"group_norm: expected an input of shape (N, C, *), got {tuple(x.shape)}")
@@ -682,12 +881,20 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _channel_affine(y, weight, bias, C, "group_norm")
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
-                  momentum=0.1, eps=1e-5):
-    """Normalize each channel of each sample of (N, C, *) over its spatial positions, then scale and
-    shift per channel. With ``use_input_stats=False`` the running statistics are used instead. Given
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of each sample of (N, C, *) over its spatial positions,
+    y = (x - mean) / sqrt(var + eps) (biased var), then scale and shift per channel with ``weight`` and
+    ``bias`` (C,). With ``use_input_stats=False`` the running statistics are used instead. Given
     running statistics are updated in place when using the input's: r = (1 - momentum) r + momentum s,
-    s averaged over the batch (unbiased variance), as PyTorch."""
+    s averaged over the batch (unbiased variance), as PyTorch.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.instance_norm(ag.tensor([[[1.0, 3.0], [0.0, 10.0]]]))
+    tensor([[[-1.0000,  1.0000],
+             [-1.0000,  1.0000]]])
+    """
     x = _t(input)
     if x.ndim < 3:
         raise ValueError(f"instance_norm: expected an input of shape (N, C, *spatial), got {tuple(x.shape)}")
@@ -712,9 +919,15 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return _channel_affine(y, weight, bias, C, "instance_norm")
 
 
-def rms_norm(input, normalized_shape, weight=None, eps=None):
+def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) * weight over the trailing ``normalized_shape`` dims; ``eps=None`` is
-    the machine epsilon of x's dtype, as PyTorch."""
+    the machine epsilon of x's dtype, as PyTorch.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.rms_norm(ag.tensor([[3.0, 4.0]]), (2,))               # rms = sqrt(12.5)
+    tensor([[0.8485, 1.1314]])
+    """
     x = _t(input)
     ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
         tuple(int(s) for s in normalized_shape)
@@ -735,8 +948,17 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         y = y * w
     return y
 
-def pixel_shuffle(input, upscale_factor):
-    """Rearrange (*, C r^2, H, W) into (*, C, H r, W r): out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w]."""
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """Rearrange (*, C r^2, H, W) into (*, C, H r, W r): out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w].
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.pixel_shuffle(ag.arange(8.0).reshape(1, 8, 1, 1), 2)
+    tensor([[[[0., 1.],
+              [2., 3.]],
+    <BLANKLINE>
+             [[4., 5.],
+              [6., 7.]]]])
+    """
     x = _t(input)
     r = int(upscale_factor)
     if x.ndim < 3 or r <= 0 or x.shape[-3] % (r * r):
@@ -749,8 +971,19 @@ def pixel_shuffle(input, upscale_factor):
     return y.reshape(b + (oc, h * r, w * r))
 
 
-def pixel_unshuffle(input, downscale_factor):
-    """The inverse of ``pixel_shuffle``: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """The inverse of ``pixel_shuffle``: (*, C, H r, W r) -> (*, C r^2, H, W).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.pixel_unshuffle(ag.arange(4.0).reshape(1, 2, 2), 2)
+    tensor([[[0.]],
+    <BLANKLINE>
+            [[1.]],
+    <BLANKLINE>
+            [[2.]],
+    <BLANKLINE>
+            [[3.]]])
+    """
     x = _t(input)
     r = int(downscale_factor)
     if x.ndim < 3 or r <= 0 or x.shape[-1] % r or x.shape[-2] % r:
@@ -772,8 +1005,9 @@ def _safe_softmax(s):
     return ag.where(dead, 0.0, ag.softmax(ag.where(dead, 0.0, s), axis=-1))
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                                 enable_gqa=False):
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """softmax(Q K^T * scale + mask) V for query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev).
 
     ``scale`` defaults to 1 / sqrt(E). ``attn_mask`` broadcasts to (..., L, S): a bool mask says which
@@ -899,12 +1133,16 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                      f"{query.ndim}-D query tensor")
 
 
-def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
-                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
-                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
-                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
-                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False):
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int,
+                                 num_heads: int, in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
+                                 bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
+                                 dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None,
+                                 training: bool = True, key_padding_mask: Any = None, need_weights: bool = True,
+                                 attn_mask: Any = None, use_separate_proj_weight: bool = False,
+                                 q_proj_weight: Tensor | None = None, k_proj_weight: Tensor | None = None,
+                                 v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
+                                 static_v: Tensor | None = None, average_attn_weights: bool = True,
+                                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
     """Multi-head attention on (L, N, E) query and (S, N, E_k), (S, N, E_v) key and value (or unbatched
     (L, E), ...), PyTorch's ``F.multi_head_attention_forward``: returns (output (L, N, E), weights)
     with weights (N, L, S) averaged over heads, (N, num_heads, L, S) with
@@ -912,6 +1150,16 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     With ``need_weights`` a row whose keys are all masked gives NaN, as PyTorch; without, it gives
     zeros (that path goes through ``F.scaled_dot_product_attention``, again as PyTorch).
+    The parameters are ``nn.MultiheadAttention``'s (see there for the masks); ``static_k`` /
+    ``static_v`` are not supported.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> E, heads, x = 4, 2, ag.randn(3, 1, 4)                   # (L, N, E)
+    >>> out, w = F.multi_head_attention_forward(
+    ...     x, x, x, E, heads, ag.randn(3 * E, E), ag.zeros(3 * E), None, None, False, 0.0,
+    ...     ag.randn(E, E), ag.zeros(E))
+    >>> out.shape, w.shape, bool(ag.allclose(w.sum(-1), ag.ones(1, 3)))
+    ((3, 1, 4), (1, 3, 3), True)
     """
     if static_k is not None or static_v is not None:
         raise NotImplementedError("multi_head_attention_forward: static_k / static_v are not supported")
@@ -926,7 +1174,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     same = query is key and key is value
     if not is_batched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)  # type: ignore[attr-defined]
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask[None]
     tgt_len, bsz, embed_dim = query.shape
@@ -958,13 +1206,14 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     # in-projection
     E = embed_dim
-    b = [None] * 3 if in_proj_bias is None else [in_proj_bias[i * E:(i + 1) * E] for i in range(3)]
+    b = ([None] * 3 if in_proj_bias is None
+         else [in_proj_bias[i * E:(i + 1) * E] for i in range(3)])  # type: ignore[index]
     if not use_separate_proj_weight:
         if same:  # self-attention: one product, then the three parts
             proj = ag.linear(query, in_proj_weight, in_proj_bias)
             q, k, v = proj[..., :E], proj[..., E:2 * E], proj[..., 2 * E:]
         else:
-            w = [in_proj_weight[i * E:(i + 1) * E] for i in range(3)]
+            w = [in_proj_weight[i * E:(i + 1) * E] for i in range(3)]  # type: ignore[index]
             q, k, v = ag.linear(query, w[0], b[0]), ag.linear(key, w[1], b[1]), ag.linear(value, w[2], b[2])
     else:
         q = ag.linear(query, q_proj_weight, b[0])
@@ -982,8 +1231,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                              f"should be {(bsz * num_heads, tgt_len, src_len)}.")
 
     if bias_k is not None and bias_v is not None:
-        k = ag.cat([k, ag.broadcast_to(bias_k.reshape(1, 1, E), (1, bsz, E))], 0)
-        v = ag.cat([v, ag.broadcast_to(bias_v.reshape(1, 1, E), (1, bsz, E))], 0)
+        k = ag.cat([k, ag.broadcast_to(bias_k.reshape(1, 1, E), (1, bsz, E))], 0)  # type: ignore[attr-defined]
+        v = ag.cat([v, ag.broadcast_to(bias_v.reshape(1, 1, E), (1, bsz, E))], 0)  # type: ignore[attr-defined]
         if attn_mask is not None:
             attn_mask = _mha_pad_last(attn_mask)
         if key_padding_mask is not None:
@@ -1019,6 +1268,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not training:
         dropout_p = 0.0
 
+    out: Any  # Tensor's methods (permute, reshape, ...) are attached at import, unseen by mypy
     if need_weights:
         scores = ag.matmul(q * math.sqrt(1.0 / head_dim), k.swapaxes(-1, -2))
         if attn_mask is not None:

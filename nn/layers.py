@@ -813,7 +813,7 @@ class _InstanceNorm(Module):
             warnings.warn(msg + "; num_features is not used because affine=False", stacklevel=2)
         if not batched:
             x = x.unsqueeze(0)
-        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+        y: Any = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training or not self.track_running_stats,
                             self.momentum if self.momentum is not None else 0.0, self.eps)
         return y if batched else y.squeeze(0)
