@@ -29,7 +29,15 @@ def _is_size(args):
 
 class TensorType:
     """A PyTorch legacy tensor type such as ``FloatTensor``: ``T(*sizes)`` is an uninitialised tensor of
-    that shape, ``T(data)`` a copy of ``data`` in its dtype, ``T()`` an empty one."""
+    that shape, ``T(data)`` a copy of ``data`` in its dtype, ``T()`` an empty one; ``isinstance(t, T)``
+    checks a tensor's dtype. The ``ag.cuda`` twins raise the CPU-only error.
+
+    >>> import autograd_core as ag
+    >>> ag.FloatTensor(2, 3).shape, ag.LongTensor([1.5, 2.5])
+    ((2, 3), tensor([1, 2]))
+    >>> isinstance(ag.zeros(1, dtype=ag.int64), ag.LongTensor), ag.DoubleTensor
+    (True, <class 'torch.DoubleTensor'>)
+    """
 
     __slots__ = ("_name", "_dtype", "_cuda")
 
@@ -73,14 +81,26 @@ for _name, _dt in _TYPES.items():
 
 
 def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
-    """An uninitialised tensor with ``input``'s shape and dtype (or ``dtype``)."""
+    """An uninitialised tensor with ``input``'s shape and dtype (or ``dtype``), as ``torch.empty_like``.
+
+    >>> import autograd_core as ag
+    >>> ag.empty_like(ag.zeros(2, 3, dtype=ag.int64)).shape
+    (2, 3)
+    """
     _check_device(device, "empty_like")
     return Tensor(np.empty(input.shape, dtype or input.dtype), requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, dtype=None, device=None, generator=None, requires_grad=False):  # noqa: A002
     """Integers uniform in [low, high) with ``input``'s shape: ``randint_like(x, high)`` or
-    ``randint_like(x, low, high)``; ``input``'s dtype unless ``dtype`` is given."""
+    ``randint_like(x, low, high)``; ``input``'s dtype unless ``dtype`` is given. PyTorch:
+    ``torch.randint_like``.
+
+    >>> import autograd_core as ag
+    >>> r = ag.randint_like(ag.zeros(2, 3), 5, 10)
+    >>> r.shape, r.dtype, bool(((r >= 5) & (r < 10)).all())
+    ((2, 3), dtype('float32'), True)
+    """
     if high is None:
         low, high = 0, low
     out = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator, device=device)
@@ -94,31 +114,56 @@ def _sizes(size):
     return tuple(int(s) for s in size)
 
 
+# the examples of t.new_zeros / new_ones / new_empty (t an int64 tensor)
+_NEW_EXAMPLES = {"zeros": "tensor([[0, 0],\n        [0, 0]])", "ones": "tensor([[1, 1],\n        [1, 1]])",
+                 "empty": "((2, 2), dtype('int64'))"}
+
+
 def _new(fill):
     def new(self, *size, dtype=None, device=None, requires_grad=False):
         _check_device(device, f"new_{fill}")
         arr = getattr(np, fill)(_sizes(size), dtype or self.dtype)
         return Tensor(arr, requires_grad=requires_grad)
     new.__name__ = f"new_{fill}"
-    new.__doc__ = (f"A new tensor of ``size`` filled by ``np.{fill}``, in this tensor's dtype unless ``dtype`` "
-                   "is given (PyTorch's ``new_" + fill + "``).")
+    example = (f">>> t.new_{fill}(2, 2)\n{_NEW_EXAMPLES[fill]}" if fill != "empty" else
+               f">>> t.new_{fill}(2, 2).shape, t.new_{fill}(2, 2).dtype\n{_NEW_EXAMPLES[fill]}")
+    new.__doc__ = (f"A new tensor of ``size`` (ints or one tuple) filled by ``np.{fill}``, in this tensor's dtype "
+                   f"unless ``dtype`` is given (PyTorch's ``Tensor.new_{fill}``).\n\n"
+                   f">>> import autograd_core as ag\n>>> t = ag.tensor([1, 2])\n{example}\n")
     return new
 
 
 def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    """A new tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given."""
+    """A new tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given
+    (PyTorch's ``Tensor.new_full``).
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([1.0]).new_full((2,), 7)
+    tensor([7., 7.])
+    """
     _check_device(device, "new_full")
     return Tensor(np.full(_sizes((size,)), fill_value, dtype or self.dtype), requires_grad=requires_grad)
 
 
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    """A copy of ``data`` in this tensor's dtype unless ``dtype`` is given (PyTorch's ``new_tensor``)."""
+    """A copy of ``data`` in this tensor's dtype unless ``dtype`` is given (PyTorch's ``new_tensor``).
+
+    >>> import autograd_core as ag
+    >>> ag.zeros(1, dtype=ag.float64).new_tensor([1, 2])
+    tensor([1., 2.], dtype=float64)
+    """
     _check_device(device, "new_tensor")
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
 def _new_legacy(self, *args):
-    """``t.new(2, 3)`` (uninitialised, t's dtype) or ``t.new(data)``: PyTorch's legacy ``new``."""
+    """``t.new(2, 3)`` (uninitialised, t's dtype) or ``t.new(data)``: PyTorch's legacy ``new``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.tensor([1, 2])
+    >>> t.new(2, 3).shape, t.new([5, 6])
+    ((2, 3), tensor([5, 6]))
+    """
     if not args or _is_size(args):
         return Tensor(np.empty(tuple(int(a) for a in args) if args else (0,), self.dtype))
     return tensor(args[0], dtype=self.dtype)
