@@ -143,7 +143,14 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
 
 
 def poisson(input, generator=None):  # noqa: A002
-    """Poisson samples with rates ``input`` (elementwise), in its dtype."""
+    """Poisson samples with rates ``input`` (elementwise, non-negative), in ``input``'s dtype, as
+    ``torch.poisson``; not differentiable.
+
+    >>> import autograd_core as ag
+    >>> s = ag.poisson(ag.tensor([0.0, 4.0]))
+    >>> s.shape, s[0].item()
+    ((2,), 0.0)
+    """
     lam = _array(input, "poisson")
     if np.any(lam < 0):
         raise ValueError("poisson: rates must be non-negative")
@@ -152,24 +159,53 @@ def poisson(input, generator=None):  # noqa: A002
 
 # -- seeds ----------------------------------------------------------------------------------------
 def seed():
-    """Seed the global generator from fresh OS entropy and return that seed (PyTorch's ``seed``)."""
+    """Seed the global generator from fresh OS entropy and return that seed (PyTorch's ``seed``).
+
+    >>> import autograd_core as ag
+    >>> s = ag.seed()
+    >>> ag.initial_seed() == s
+    True
+    """
     s = int(np.random.SeedSequence().entropy % (2 ** 63))
     manual_seed(s)
     return s
 
 
 def initial_seed():
-    """The seed the global generator was last seeded with."""
+    """The seed the global generator was last seeded with, as ``torch.initial_seed``.
+
+    >>> import autograd_core as ag
+    >>> _ = ag.manual_seed(5)
+    >>> ag.initial_seed()
+    5
+    """
     return default_generator.initial_seed()
 
 
 def get_rng_state():
-    """The global generator's state (NumPy's bit-generator state dict; PyTorch gives a ByteTensor)."""
+    """The global generator's state, to restore with ``set_rng_state`` (NumPy's bit-generator state dict;
+    PyTorch's ``torch.get_rng_state`` gives a ByteTensor).
+
+    >>> import autograd_core as ag
+    >>> state = ag.get_rng_state()
+    >>> a = ag.rand(2)
+    >>> ag.set_rng_state(state)
+    >>> ag.equal(ag.rand(2), a)
+    True
+    """
     return default_generator.np.bit_generator.state
 
 
 def set_rng_state(new_state):
-    """Restore a state from ``get_rng_state``."""
+    """Restore the global generator's state from ``get_rng_state``, as ``torch.set_rng_state``.
+
+    >>> import autograd_core as ag
+    >>> state = ag.get_rng_state()
+    >>> a = ag.randn(3)
+    >>> ag.set_rng_state(state)
+    >>> ag.equal(ag.randn(3), a)
+    True
+    """
     if not isinstance(new_state, dict):
         raise TypeError("set_rng_state: expected the dict that get_rng_state returned (this engine's generator is "
                         f"NumPy's), got {type(new_state).__name__}")
@@ -195,20 +231,41 @@ def _fill_random(t, name, draw, floating=True):
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None, **kw):
-    """Fill with samples uniform in [a, b) (keywords ``from``/``to`` as in PyTorch also work)."""
+    """Fill in place with samples uniform in [a, b) (keywords ``from``/``to`` as in PyTorch also work),
+    from ``generator`` (default: the global one); returns this tensor. PyTorch: ``Tensor.uniform_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.empty(1000).uniform_(-2.0, 2.0)
+    >>> bool(((t >= -2) & (t < 2)).all())
+    True
+    """
     a, b = kw.pop("from", a), kw.pop("to", b)
     _no_extra(kw, "uniform_")
     return _fill_random(self, "uniform_", lambda r, s: r.uniform(a, b, s))(generator)
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    """Fill with normal samples of ``mean`` and ``std``."""
+    """Fill in place with normal samples of ``mean`` and ``std``; returns this tensor. PyTorch:
+    ``Tensor.normal_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.empty(10000, dtype=ag.float64).normal_(3.0, 0.5)
+    >>> round(t.mean().item(), 1), round(t.std().item(), 1)
+    (3.0, 0.5)
+    """
     return _fill_random(self, "normal_", lambda r, s: mean + std * r.standard_normal(s))(generator)
 
 
 def _random_(self, *args, generator=None, **kw):
-    """``random_(to)``: integers in [0, to); ``random_(from, to)``: in [from, to); ``random_()``: in
-    [0, 2^mantissa] for floats (PyTorch's range) or [0, max] for ints."""
+    """Fill in place with random integers (in this tensor's dtype) and return it: ``random_(to)`` in
+    [0, to); ``random_(from, to)`` in [from, to); ``random_()`` in [0, 2^mantissa] for floats
+    (PyTorch's range) or [0, max] for ints. PyTorch: ``Tensor.random_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.empty(100, dtype=ag.int64).random_(3, 6)
+    >>> sorted(set(t.tolist()))
+    [3, 4, 5]
+    """
     lo, hi = kw.pop("from", None), kw.pop("to", None)
     _no_extra(kw, "random_")
     if len(args) > 2:
@@ -233,28 +290,62 @@ def _random_(self, *args, generator=None, **kw):
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    """Fill with 0/1 samples, 1 with probability ``p`` (a number or a tensor that broadcasts)."""
+    """Fill in place with 0/1 samples, 1 with probability ``p`` (a number or a tensor that broadcasts);
+    returns this tensor. PyTorch: ``Tensor.bernoulli_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.empty(4).bernoulli_(ag.tensor([0.0, 1.0, 0.0, 1.0]))
+    >>> t
+    tensor([0., 1., 0., 1.])
+    """
     probs = _array(p, "bernoulli_")
     return _fill_random(self, "bernoulli_", lambda r, s: r.random(s) < probs, floating=False)(generator)
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
-    """Fill with exponential samples of rate ``lambd``."""
+    """Fill in place with exponential samples of rate ``lambd`` (mean 1 / lambd); returns this tensor.
+    PyTorch: ``Tensor.exponential_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.empty(1000).exponential_(2.0)
+    >>> bool((t >= 0).all())
+    True
+    """
     return _fill_random(self, "exponential_", lambda r, s: r.standard_exponential(s) / lambd)(generator)
 
 
 def _geometric_(self, p, *, generator=None):
-    """Fill with geometric samples (trials until the first success, from 1) of success probability ``p``."""
+    """Fill in place with geometric samples (the number of trials until the first success, from 1) of
+    success probability ``p``; returns this tensor. PyTorch: ``Tensor.geometric_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.empty(1000).geometric_(0.5)
+    >>> bool((t >= 1).all())
+    True
+    """
     return _fill_random(self, "geometric_", lambda r, s: r.geometric(p, s), floating=False)(generator)
 
 
 def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    """Fill with samples of exp(N(mean, std))."""
+    """Fill in place with samples of exp(N(mean, std)); returns this tensor. PyTorch:
+    ``Tensor.log_normal_``.
+
+    >>> import autograd_core as ag
+    >>> t = ag.empty(1000).log_normal_(0.0, 1.0)
+    >>> bool((t > 0).all())
+    True
+    """
     return _fill_random(self, "log_normal_", lambda r, s: r.lognormal(mean, std, s))(generator)
 
 
 def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    """Fill with Cauchy samples of ``median`` and scale ``sigma``."""
+    """Fill in place with Cauchy samples of ``median`` and scale ``sigma``; returns this tensor. PyTorch:
+    ``Tensor.cauchy_``.
+
+    >>> import autograd_core as ag
+    >>> ag.empty(2, 3).cauchy_().shape
+    (2, 3)
+    """
     return _fill_random(self, "cauchy_", lambda r, s: median + sigma * r.standard_cauchy(s))(generator)
 
 
@@ -263,14 +354,31 @@ def _no_extra(kw, name):
         raise TypeError(f"{name}: unexpected keyword argument(s) {', '.join(map(repr, kw))}")
 
 
+def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
+    """``num_samples`` indices drawn with the weights in this tensor (1-D, or one row per draw in 2-D),
+    without replacement unless ``replacement=True``, as ``Tensor.multinomial`` (see
+    ``ag.multinomial``).
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([0.0, 0.0, 1.0]).multinomial(2, replacement=True)
+    tensor([2, 2])
+    """
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
 def _bernoulli_method(self, p=None, *, generator=None):
+    """0/1 samples of this tensor's shape: 1 with probability ``self`` (or ``p`` if given), as
+    ``Tensor.bernoulli`` (see ``ag.bernoulli``).
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([0.0, 1.0, 1.0]).bernoulli()
+    tensor([0., 1., 1.])
+    """
     return bernoulli(self, p, generator=generator)
 
 
 for _name, _f in dict(uniform_=_uniform_, normal_=_normal_, random_=_random_, bernoulli_=_bernoulli_,
                       exponential_=_exponential_, geometric_=_geometric_, log_normal_=_log_normal_,
-                      cauchy_=_cauchy_, bernoulli=_bernoulli_method,
-                      multinomial=lambda self, num_samples, replacement=False, *, generator=None:
-                      multinomial(self, num_samples, replacement, generator=generator)).items():
+                      cauchy_=_cauchy_, bernoulli=_bernoulli_method, multinomial=_multinomial_method).items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _f)
