@@ -52,6 +52,12 @@ class autocast:
     Ops inside it compute in their inputs' dtype, as with ``enabled=False`` in PyTorch. ``device_type``
     must be a device type name (``'cpu'``, ``'cuda'``, ...); ``'cuda'`` and other GPU types warn once
     that there is no such device, as PyTorch does when CUDA is missing.
+
+    >>> import autograd_core as ag
+    >>> with ag.autocast("cpu", dtype=ag.bfloat16):
+    ...     y = ag.ones(2, 2) @ ag.ones(2, 2)
+    >>> y.dtype
+    dtype('float32')
     """
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
@@ -82,19 +88,39 @@ class autocast:
 
 
 def is_autocast_available(device_type):
-    """True for ``'cpu'`` (where ``autocast`` is accepted and does nothing), False for other devices."""
+    """True for ``'cpu'`` (where ``autocast`` is accepted and does nothing), False for other devices
+    (PyTorch's ``torch.amp.is_autocast_available``).
+
+    >>> import autograd_core as ag
+    >>> ag.amp.is_autocast_available("cpu"), ag.amp.is_autocast_available("cuda")
+    (True, False)
+    """
     return device_type == "cpu"
 
 
 def custom_fwd(fwd=None, *, device_type="cuda", cast_inputs=None):
-    """Decorator for a custom Function's forward (PyTorch's ``torch.amp.custom_fwd``): returns it unchanged."""
+    """Decorator for a custom Function's forward (PyTorch's ``torch.amp.custom_fwd``): returns it unchanged.
+
+    >>> import autograd_core as ag
+    >>> def forward(ctx, x):
+    ...     return x * 2
+    >>> ag.amp.custom_fwd(forward) is forward, ag.amp.custom_fwd(device_type="cuda")(forward) is forward
+    (True, True)
+    """
     if fwd is None:
         return lambda f: f
     return fwd
 
 
 def custom_bwd(bwd=None, *, device_type="cuda"):
-    """Decorator for a custom Function's backward (PyTorch's ``torch.amp.custom_bwd``): returns it unchanged."""
+    """Decorator for a custom Function's backward (PyTorch's ``torch.amp.custom_bwd``): returns it unchanged.
+
+    >>> import autograd_core as ag
+    >>> def backward(ctx, g):
+    ...     return g * 2
+    >>> ag.amp.custom_bwd(backward) is backward, ag.amp.custom_bwd(device_type="cuda")(backward) is backward
+    (True, True)
+    """
     if bwd is None:
         return lambda f: f
     return bwd
@@ -106,6 +132,12 @@ class GradScaler:
     ``GradScaler(device="cuda", init_scale=65536.0, growth_factor=2.0, backoff_factor=0.5,
     growth_interval=2000, enabled=True)``. With ``enabled=True`` it warns once that scaling is
     turned off (as PyTorch does when CUDA is missing) and then acts as a disabled scaler.
+
+    >>> import autograd_core as ag
+    >>> scaler = ag.amp.GradScaler("cpu", enabled=False)
+    >>> loss = ag.tensor(2.0)
+    >>> scaler.scale(loss) is loss, scaler.get_scale(), scaler.is_enabled()
+    (True, 1.0, False)
     """
 
     def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
@@ -122,6 +154,12 @@ class GradScaler:
         self._enabled = False
 
     def is_enabled(self):
+        """False: the scaler is always disabled here (PyTorch's ``GradScaler.is_enabled``).
+
+        >>> import autograd_core as ag
+        >>> ag.amp.GradScaler(enabled=False).is_enabled()
+        False
+        """
         return self._enabled
 
     def scale(self, outputs):
@@ -145,21 +183,63 @@ class GradScaler:
         return 1.0
 
     def get_growth_factor(self):
+        """The growth factor given to the constructor or ``set_growth_factor`` (unused: the scaler is disabled).
+
+        >>> import autograd_core as ag
+        >>> ag.amp.GradScaler(enabled=False).get_growth_factor()
+        2.0
+        """
         return self._growth_factor
 
     def set_growth_factor(self, new_factor):
+        """Set the growth factor (kept for ``get_growth_factor``; unused: the scaler is disabled).
+
+        >>> import autograd_core as ag
+        >>> s = ag.amp.GradScaler(enabled=False)
+        >>> s.set_growth_factor(4.0)
+        >>> s.get_growth_factor()
+        4.0
+        """
         self._growth_factor = float(new_factor)
 
     def get_backoff_factor(self):
+        """The backoff factor given to the constructor or ``set_backoff_factor`` (unused: the scaler is disabled).
+
+        >>> import autograd_core as ag
+        >>> ag.amp.GradScaler(enabled=False).get_backoff_factor()
+        0.5
+        """
         return self._backoff_factor
 
     def set_backoff_factor(self, new_factor):
+        """Set the backoff factor (kept for ``get_backoff_factor``; unused: the scaler is disabled).
+
+        >>> import autograd_core as ag
+        >>> s = ag.amp.GradScaler(enabled=False)
+        >>> s.set_backoff_factor(0.25)
+        >>> s.get_backoff_factor()
+        0.25
+        """
         self._backoff_factor = float(new_factor)
 
     def get_growth_interval(self):
+        """The growth interval given to the constructor or ``set_growth_interval`` (unused: the scaler is disabled).
+
+        >>> import autograd_core as ag
+        >>> ag.amp.GradScaler(enabled=False).get_growth_interval()
+        2000
+        """
         return self._growth_interval
 
     def set_growth_interval(self, new_interval):
+        """Set the growth interval (kept for ``get_growth_interval``; unused: the scaler is disabled).
+
+        >>> import autograd_core as ag
+        >>> s = ag.amp.GradScaler(enabled=False)
+        >>> s.set_growth_interval(100)
+        >>> s.get_growth_interval()
+        100
+        """
         self._growth_interval = int(new_interval)
 
     def state_dict(self):
