@@ -489,3 +489,19 @@ def test_a_trace_in_another_thread_leaves_detect_anomaly_here_on():
         y = x.sqrt() * 0
         with pytest.raises(RuntimeError, match="Sqrt"):
             y.sum().backward()
+
+
+def test_in_place_on_a_part_of_an_expanded_view_that_does_not_overlap_itself():
+    """``e = b.expand(2, 3)``: the row ``e[0]`` holds each element of b once, so PyTorch lets it be
+    changed in place (b shows the change, the gradient passes); only a write into memory that
+    overlaps itself (all of e) is refused."""
+    for M in _modules():
+        x = M.tensor([1.0, 2.0, 3.0], dtype=M.float64, requires_grad=True)
+        b = x * 1.0
+        row = b.expand(2, 3)[0]
+        row *= 2.0
+        np.testing.assert_array_equal(b.detach().numpy(), [2.0, 4.0, 6.0], err_msg=M.__name__)
+        b.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0], err_msg=M.__name__)
+        with pytest.raises(RuntimeError, match="memory location"):
+            b.detach().expand(2, 3).mul_(2.0)
