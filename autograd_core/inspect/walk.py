@@ -1,12 +1,17 @@
 """Walking ``t.grad_fn`` through ``next_functions``, as in PyTorch, and printing it as a tree.
 
+    >>> import autograd_core as ag
+    >>> from autograd_core.inspect import format_grad_fn
+    >>> w = ag.ones(2, 2, requires_grad=True); b = ag.zeros(2, requires_grad=True)
+    >>> loss = ((ag.ones(1, 2) @ w).relu() + b).sum()
     >>> print(format_grad_fn(loss))
-    SumBackward  %10 [] float32
-    └─ AddBackward  %9
-       ├─ MatmulBackward  %8
-       │  ├─ ReluBackward  %7
-       ...
-       └─ AccumulateGrad  %b2 [2]
+    SumBackward  -> [] float32
+    └─ AddBackward
+       ├─ ReluBackward
+       │  └─ MatmulBackward
+       │     ├─ None  ([1,2]: no grad)
+       │     └─ AccumulateGrad  [2,2] float32
+       └─ AccumulateGrad  [2] float32
 
 A leaf that requires grad appears as ``AccumulateGrad`` (its ``.variable`` is the leaf); an input
 that needs no gradient as ``None``. A node reached a second time is shown once, then ``(above)``.
