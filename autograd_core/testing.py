@@ -43,12 +43,18 @@ def _check_inputs(inputs, name):
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0, raise_exception=True):
-    """Check d fn / d inputs against central differences.
+    """Check d fn / d inputs against central differences (as ``torch.autograd.gradcheck``).
 
     ``inputs``: a Tensor or tuple of Tensors (those with ``requires_grad`` are checked, in float64).
     For each of ``n_cotangents`` random cotangents v, compares the engine's v^T J with
     v^T (f(x + eps e_k) - f(x - eps e_k)) / (2 eps) for every input element k.
     Returns True, or raises ``GradcheckError`` naming the input and the worst element.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.testing import gradcheck
+    >>> x = ag.tensor([0.5, -1.5], dtype=ag.float64, requires_grad=True)
+    >>> gradcheck(lambda t: (t.sin() * t).sum(), x)
+    True
     """
     inputs = _as_tuple(inputs)
     _check_inputs(inputs, "gradcheck")
@@ -107,7 +113,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exception=True):
-    """Check second derivatives: gradcheck of (inputs, v) -> v^T J(inputs), with the VJP built on the tape."""
+    """Check second derivatives: gradcheck of (inputs, v) -> v^T J(inputs), with the VJP built on the
+    tape (as ``torch.autograd.gradgradcheck``). Returns True, or raises ``GradcheckError``.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.testing import gradgradcheck
+    >>> x = ag.tensor([0.5, -1.5], dtype=ag.float64, requires_grad=True)
+    >>> gradgradcheck(lambda t: t.tanh() * t, x)
+    True
+    """
     inputs = _as_tuple(inputs)
     _check_inputs(inputs, "gradgradcheck")
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]

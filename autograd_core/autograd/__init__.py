@@ -41,6 +41,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     cotangent of each output (None for a one-element output). An input the outputs don't depend on
     raises unless ``allow_unused=True`` (its gradient is then None) or ``materialize_grads=True``
     (zeros). ``create_graph=True`` records the backward pass so the result can be differentiated.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = ag.tensor(3.0, requires_grad=True)
+    >>> ag.autograd.grad((x * y).sum(), (x, y))
+    (tensor([3., 3.]), tensor(3.))
+    >>> x.grad is None
+    True
     """
     if is_grads_batched:
         raise NotImplementedError("grad: is_grads_batched=True (vmap over cotangents) is not supported here; "
@@ -69,7 +77,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves' ``.grad``
-    (PyTorch's ``torch.autograd.backward``; ``t.backward()`` for several roots at once)."""
+    (PyTorch's ``torch.autograd.backward``; ``t.backward()`` for several roots at once).
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> ag.autograd.backward([x.sum(), (x * x).sum()])
+    >>> x.grad
+    tensor([3., 5.])
+    """
     if grad_tensors is None:
         grad_tensors = grad_variables
     roots = _seq(tensors)
@@ -81,7 +96,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 class set_detect_anomaly:
     """``set_detect_anomaly(mode, check_nan=True)``: turn anomaly detection on or off (this thread); as a
-    context manager it restores the previous setting on exit (PyTorch's ``torch.autograd.set_detect_anomaly``)."""
+    context manager it restores the previous setting on exit (PyTorch's ``torch.autograd.set_detect_anomaly``).
+
+    >>> import autograd_core as ag
+    >>> with ag.autograd.set_detect_anomaly(True):
+    ...     ag.is_anomaly_enabled()
+    True
+    >>> ag.is_anomaly_enabled()
+    False
+    """
 
     def __init__(self, mode, check_nan=True):
         self._prev = is_anomaly_enabled()
@@ -97,7 +120,14 @@ class set_detect_anomaly:
 
 def Variable(data, requires_grad=False, volatile=False):  # noqa: N802  (PyTorch's name)
     """PyTorch's old ``Variable``: a tensor now. ``Variable(t)`` is ``t``; ``Variable(t, requires_grad=True)`` a
-    leaf on ``t``'s storage that requires grad; other data is copied into a new tensor."""
+    leaf on ``t``'s storage that requires grad; other data is copied into a new tensor.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.autograd import Variable
+    >>> v = Variable(ag.tensor([1.0, 2.0]), requires_grad=True)
+    >>> v.requires_grad, v.is_leaf
+    (True, True)
+    """
     t = data if isinstance(data, Tensor) else tensor(data)
     if requires_grad and not t.requires_grad:
         t = t.detach().requires_grad_(True)

@@ -49,7 +49,25 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction", 
 
 
 class FunctionCtx:
-    """The ``ctx`` object a custom Function's ``forward`` and ``backward`` share."""
+    """The ``ctx`` object a custom Function's ``forward`` and ``backward`` share (PyTorch's
+    ``torch.autograd.function.FunctionCtx``): ``save_for_backward`` / ``saved_tensors``,
+    ``needs_input_grad``, ``mark_non_differentiable``, ``set_materialize_grads``, and any attribute
+    set on it.
+
+    >>> import autograd_core as ag
+    >>> class Scale(ag.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x, factor):
+    ...         ctx.factor = factor                       # any attribute passes a value to backward
+    ...         return x * factor
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         return grad * ctx.factor, None            # no gradient for the number
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> Scale.apply(x, 3.0).sum().backward()
+    >>> x.grad
+    tensor([3., 3.])
+    """
 
     def __init__(self):
         self._to_save = None
@@ -96,6 +114,15 @@ class FunctionCtx:
         self._non_differentiable = tuple(self._non_differentiable) + outputs
 
     def mark_dirty(self, *tensors):
+        """Not supported: PyTorch's way to declare inputs changed in place by ``forward``; raises
+        NotImplementedError (return a new tensor instead: change a ``clone()`` of the input).
+
+        >>> import autograd_core as ag
+        >>> ag.autograd.FunctionCtx().mark_dirty(ag.zeros(1))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        NotImplementedError: mark_dirty: custom Functions that change their inputs in place are ...
+        """
         raise NotImplementedError("mark_dirty: custom Functions that change their inputs in place are not "
                                   "supported here; return a new tensor instead (x.clone() and change the clone)")
 
@@ -116,15 +143,66 @@ class _FunctionMeta(type):
 
 
 class Function(metaclass=_FunctionMeta):
-    """Base class of custom differentiable functions (see the module docstring). Call ``apply``;
-    don't instantiate it."""
+    """Base class of custom differentiable functions (PyTorch's ``torch.autograd.Function``; see the
+    module docstring). Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx,
+    *grad_outputs)`` and call ``apply``; don't instantiate it.
+
+    >>> import autograd_core as ag
+    >>> class Exp(ag.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         y = x.exp()
+    ...         ctx.save_for_backward(y)
+    ...         return y
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         y, = ctx.saved_tensors
+    ...         return grad * y
+    >>> x = ag.tensor([0.0, 1.0], requires_grad=True)
+    >>> Exp.apply(x).sum().backward()
+    >>> x.grad
+    tensor([1.0000, 2.7183])
+    """
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """Compute the outputs (a tensor or a tuple) from the arguments given to ``apply``; runs with grad
+        mode off. Subclasses define it as a @staticmethod ``forward(ctx, *args)``.
+
+        >>> import autograd_core as ag
+        >>> class Double(ag.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         return grad * 2
+        >>> Double.apply(ag.tensor([1.0, 2.0]))
+        tensor([2., 4.])
+        """
         raise NotImplementedError("a custom Function must define forward(ctx, *args) as a @staticmethod")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """The gradients of the forward's arguments (one per argument, None for those that need none) from
+        the gradients of its outputs. Subclasses define it as a @staticmethod ``backward(ctx,
+        *grad_outputs)``; ``vjp`` is the same method.
+
+        >>> import autograd_core as ag
+        >>> class Square(ag.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         x, = ctx.saved_tensors
+        ...         return 2 * x * grad
+        >>> x = ag.tensor([3.0], requires_grad=True)
+        >>> Square.apply(x).backward()
+        >>> x.grad
+        tensor([6.])
+        """
         raise NotImplementedError("a custom Function must define backward(ctx, *grad_outputs) as a @staticmethod "
                                   "to be differentiated")
 
@@ -137,6 +215,14 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
+        """Forward-mode differentiation (PyTorch's ``Function.jvp``): not supported here; raises NotImplementedError.
+
+        >>> import autograd_core as ag
+        >>> ag.autograd.Function.jvp(None)
+        Traceback (most recent call last):
+            ...
+        NotImplementedError: custom Functions have no forward-mode (jvp) here
+        """
         raise NotImplementedError("custom Functions have no forward-mode (jvp) here")
 
     def __call__(self, *args, **kwargs):
@@ -307,7 +393,25 @@ def _op_of(cls):
 
 def once_differentiable(fn):
     """Decorator for a custom Function's ``backward`` that is not itself differentiable: it runs with grad
-    mode off, so a second derivative through it is zero rather than recorded."""
+    mode off, so a second derivative through it is zero rather than recorded (PyTorch's
+    ``torch.autograd.function.once_differentiable``).
+
+    >>> import autograd_core as ag
+    >>> class Relu(ag.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x.clamp(min=0.0)
+    ...     @staticmethod
+    ...     @ag.autograd.once_differentiable
+    ...     def backward(ctx, grad):
+    ...         x, = ctx.saved_tensors
+    ...         return grad * (x > 0)
+    >>> x = ag.tensor([-1.0, 2.0], requires_grad=True)
+    >>> Relu.apply(x).sum().backward()
+    >>> x.grad
+    tensor([0., 1.])
+    """
     @functools.wraps(fn)
     def wrapper(ctx, *args):
         with _grad_off():
@@ -316,11 +420,23 @@ def once_differentiable(fn):
 
 
 class InplaceFunction(Function):
-    """PyTorch's base for Functions with an ``inplace`` flag (kept for old code; same as ``Function``)."""
+    """PyTorch's base for Functions with an ``inplace`` flag (kept for old code; same as ``Function``).
+
+    >>> import autograd_core as ag
+    >>> issubclass(ag.autograd.InplaceFunction, ag.autograd.Function)
+    True
+    """
 
 
 class NestedIOFunction(Function):
-    """Kept for old code: not supported here."""
+    """PyTorch's legacy ``NestedIOFunction``, kept for old code: not supported here (``apply`` raises).
+
+    >>> import autograd_core as ag
+    >>> ag.autograd.NestedIOFunction.apply(ag.zeros(1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    NotImplementedError: NestedIOFunction is a legacy PyTorch API and is not supported here; ...
+    """
 
     @classmethod
     def apply(cls, *args, **kwargs):

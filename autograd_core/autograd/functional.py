@@ -95,7 +95,18 @@ def _cotangent(v, outputs, fn):
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
-    """The Jacobian of ``func`` at ``inputs`` (see the module docstring for the structure)."""
+    """The Jacobian of ``func`` at ``inputs``: shape ``out.shape + in.shape`` for one input and one
+    output, tuples over the inputs and/or outputs otherwise (see the module docstring). PyTorch:
+    ``torch.autograd.functional.jacobian``.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.autograd.functional import jacobian
+    >>> jacobian(lambda x: x.sum() * x, ag.tensor([1.0, 2.0]))
+    tensor([[4., 1.],
+            [2., 5.]])
+    >>> [j.shape for j in jacobian(lambda a, b: a @ b, (ag.ones(2, 3), ag.ones(3)))]
+    [(2, 2, 3), (2, 3)]
+    """
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
     in_tuple, ins = _as_tuple(inputs, "inputs", "jacobian")
@@ -126,7 +137,15 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """The Hessian of a scalar-valued ``func`` at ``inputs``: a tensor of shape ``x.shape + x.shape`` for
-    one input, a tuple of tuples ``[i][j]`` (shape ``x_i.shape + x_j.shape``) for a tuple of inputs."""
+    one input, a tuple of tuples ``[i][j]`` (shape ``x_i.shape + x_j.shape``) for a tuple of inputs.
+    PyTorch: ``torch.autograd.functional.hessian``.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.autograd.functional import hessian
+    >>> hessian(lambda x: (x ** 3).sum(), ag.tensor([1.0, 2.0]))
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
+    """
     in_tuple, ins = _as_tuple(inputs, "inputs", "hessian")
 
     def grad_func(*xs):
@@ -141,7 +160,15 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    """``(func(inputs), v^T J)``: the outputs and the vector-Jacobian product, shaped like the inputs."""
+    """``(func(inputs), v^T J)``: the outputs and the vector-Jacobian product, shaped like the inputs
+    (``v`` is shaped like the outputs; it may be left out for a one-element output). PyTorch:
+    ``torch.autograd.functional.vjp``.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.autograd.functional import vjp
+    >>> vjp(lambda x: x ** 2, ag.tensor([1.0, 2.0]), ag.tensor([1.0, 10.0]))
+    (tensor([1., 4.]), tensor([ 2., 40.]))
+    """
     in_tuple, ins = _as_tuple(inputs, "inputs", "vjp")
     ins = _prepare(ins, create_graph)
     out_tuple, outs = _call(func, ins, "vjp")
@@ -152,8 +179,15 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """``(func(inputs), J v)``: the outputs and the Jacobian-vector product, shaped like the outputs.
-    Computed with two reverse passes (the double-backward trick), as PyTorch does."""
+    """``(func(inputs), J v)``: the outputs and the Jacobian-vector product, shaped like the outputs
+    (``v`` is shaped like the inputs). Computed with two reverse passes (the double-backward trick), as
+    PyTorch does. PyTorch: ``torch.autograd.functional.jvp``.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.autograd.functional import jvp
+    >>> jvp(lambda x: x ** 2, ag.tensor([1.0, 2.0]), ag.tensor([1.0, 10.0]))
+    (tensor([1., 4.]), tensor([ 2., 40.]))
+    """
     in_tuple, ins = _as_tuple(inputs, "inputs", "jvp")
     ins = _prepare(ins, create_graph)
     if v is None:
@@ -180,7 +214,14 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
-    """``(func(inputs), v^T H)`` for a scalar-valued ``func``: the output and the vector-Hessian product."""
+    """``(func(inputs), v^T H)`` for a scalar-valued ``func``: the output and the vector-Hessian product,
+    shaped like the inputs. PyTorch: ``torch.autograd.functional.vhp``.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.autograd.functional import vhp
+    >>> vhp(lambda x: (x ** 3).sum(), ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0]))
+    (tensor(9.), tensor([ 6., 12.]))
+    """
     in_tuple, ins = _as_tuple(inputs, "inputs", "vhp")
     ins = _prepare(ins, create_graph)
     out_tuple, outs = _call(func, ins, "vhp")
@@ -202,5 +243,12 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for a scalar-valued ``func``. The Hessian of a twice continuously
-    differentiable function is symmetric, so this equals ``vhp``, which it computes."""
+    differentiable function is symmetric, so this equals ``vhp``, which it computes. PyTorch:
+    ``torch.autograd.functional.hvp``.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.autograd.functional import hvp
+    >>> hvp(lambda x: (x[0] * x[1]) ** 2, ag.tensor([1.0, 2.0]), ag.tensor([1.0, 0.0]))
+    (tensor(4.), tensor([8., 8.]))
+    """
     return vhp(func, inputs, v, create_graph, strict)
