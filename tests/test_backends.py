@@ -13,6 +13,7 @@ import autograd_core as ag
 from autograd_core import kernels
 from autograd_core.kernels import activation as kact
 from autograd_core.kernels import blas as kblas
+from autograd_core.kernels import rows as krows
 from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
 
 BACKENDS = ["numba", "numpy"]
@@ -25,6 +26,7 @@ def backend(request, monkeypatch):
     monkeypatch.setattr(kact, "MIN_SIZE", 1)
     monkeypatch.setattr(kact, "RELU_MIN_SIZE", 1)
     monkeypatch.setattr(kblas, "MIN_WORK", 1)
+    monkeypatch.setattr(krows, "MIN_SIZE", 1)
     with kernels.use(request.param, background=False):
         yield request.param
 
@@ -118,6 +120,42 @@ def test_big_activations_run_the_kernels_under_numba(backend, monkeypatch):
         assert set(ran) == {"relu", "relu_grad", "gelu_float32", "gelu_grad_float32"}
     else:
         assert ran == []
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(x=tensors(shapes(min_dims=1, max_dims=3, min_side=2)), affine=st.booleans())
+def test_layer_norm_gradcheck(backend, x, affine):
+    n = x.shape[-1]
+    w = ag.tensor(np.linspace(0.5, 1.5, n), requires_grad=True) if affine else None
+    b = ag.tensor(np.linspace(-1, 1, n), requires_grad=True) if affine else None
+    ins = (x, w, b) if affine else (x,)
+    fn = (lambda t, w_, b_: ag.layer_norm(t, (n,), w_, b_)) if affine else (lambda t: ag.layer_norm(t, (n,)))
+    assert gradcheck(fn, ins, atol=1e-4)
+    assert gradgradcheck(fn, ins, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_kernels_match_numpy(backend, dtype):
+    """softmax, log_softmax and layer_norm over the last axis: the kernels' values are numpy's, with rows of
+    -inf (NaN, as numpy's formula) and infinities inside rows."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((5, 7, 33)) * 4).astype(dtype)
+    x[0, 0, :] = -np.inf
+    x[0, 1, :3] = -np.inf
+    x[0, 2, 5] = np.inf
+    with np.errstate(all="ignore"):
+        sh = x - x.max(-1, keepdims=True)
+        sm = np.exp(sh) / np.exp(sh).sum(-1, keepdims=True)
+        lsm = sh - np.log(np.exp(sh).sum(-1, keepdims=True))
+    tol = 2e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(ag.softmax(ag.tensor(x), axis=-1).numpy(), sm, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ag.log_softmax(ag.tensor(x), axis=-1).numpy(), lsm, rtol=tol, atol=tol * 10)
+    y = x[1:]
+    w, b = rng.standard_normal(33).astype(dtype), rng.standard_normal(33).astype(dtype)
+    mu = y.mean(-1, keepdims=True)
+    ln = (y - mu) / np.sqrt(((y - mu) ** 2).mean(-1, keepdims=True) + 1e-5) * w + b
+    got = ag.layer_norm(ag.tensor(y), (33,), ag.tensor(w), ag.tensor(b)).numpy()
+    np.testing.assert_allclose(got, ln, rtol=tol * 10, atol=tol * 10)
 
 
 # -- embedding gradient and matmul ------------------------------------------------------------------------

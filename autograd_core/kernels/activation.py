@@ -66,9 +66,9 @@ _F = np.float32
 @jit(inline="always", error_model="numpy")
 def _erf_exp32(z):
     """(erf(z), exp(-z*z)) for float32 z >= 0."""
-    y = max(-z * z * _F(1.4426950408889634), _F(-126.0))
-    n = math.floor(y + _F(0.5))
-    f = y - n
+    u = min(z * z * _F(1.4426950408889634), _F(126.0))   # exp(-z^2) = 2^-u = 2^-m 2^f
+    m = np.int32(u + _F(0.5))                              # round(u): truncation vectorizes, floor() is a call
+    f = _F(m) - u
     p = _F(1.535336188319500e-4)
     p = p * f + _F(1.339887440266574e-3)
     p = p * f + _F(9.618437357674640e-3)
@@ -76,7 +76,6 @@ def _erf_exp32(z):
     p = p * f + _F(2.402264791363012e-1)
     p = p * f + _F(6.931472028550421e-1)
     p = p * f + _F(1.0)
-    m = np.int32(-n)
     s = _F(1.0)
     s = s * (_F(0.5) if m & 1 else _F(1.0))
     s = s * (_F(0.25) if m & 2 else _F(1.0))

@@ -206,8 +206,15 @@ class Kernel:
         if not _state.numba:
             return None
         d = self.ready.get(key)
-        if d is not None or key in self.pending or key in self.failed:
+        if d is not None or key in self.failed:
             return d
+        if key in self.pending:
+            if _state.background:
+                return None
+            with _cv:              # compiling on the background thread: wait for it (as asked)
+                while key in self.pending:
+                    _cv.wait(0.05)
+            return self.ready.get(key)
         self.pending.add(key)
         sig = tuple(numba.typeof(a) for a in args)
         if _state.background:

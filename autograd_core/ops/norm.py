@@ -20,6 +20,7 @@ import numpy as np
 from ..tensor import Tensor, _gen
 from .elementwise import mul
 from .registry import defop, xp
+from ..kernels import rows as _krows
 
 __all__ = ["batch_norm", "layer_norm", "dropout"]
 
@@ -36,6 +37,11 @@ def _normalize(x, *wb, axes, pshape, paxes, eps, has_weight, has_bias, stats=Non
     when the caller computed them already), or fixed ``stats=(mean, invstd)`` (residual None)."""
     if x.dtype.kind != "f":
         raise TypeError(f"normalization: expected a floating point input, got dtype {x.dtype}")
+    if stats is None and batch is None and axes == (x.ndim - 1,) and tuple(pshape) == x.shape[-1:]:
+        # layer_norm over the last axis: one pass per row (kernels.rows), where the kernel serves
+        r = _krows.layer_norm(x, wb[0] if has_weight else None, wb[-1] if has_bias else None, eps)
+        if r is not None:
+            return r[0], (r[1], r[2])
     if stats is not None:
         mean, invstd = stats
         res = None

@@ -16,6 +16,7 @@ import numpy as np
 from ..modes import no_grad
 from ..tensor import Tensor
 from .registry import defop, method, xp
+from ..kernels import rows as _krows
 
 
 def norm_axis(axis, ndim, op="reduce"):
@@ -245,6 +246,10 @@ _lse = defop("logsumexp", _logsumexp,
 
 def _softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along ``axis``, shifted by the max for stability."""
+    if axis == -1 or axis == x.ndim - 1:
+        out = _krows.softmax(x)    # one pass per row (kernels.rows), None where it does not serve
+        if out is not None:
+            return out
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
@@ -252,6 +257,10 @@ def _softmax(x, axis=-1):
 
 def _log_softmax(x, axis=-1):
     """x - logsumexp(x) along ``axis``."""
+    if axis == -1 or axis == x.ndim - 1:
+        out = _krows.log_softmax(x)
+        if out is not None:
+            return out
     s = x - np.max(x, axis=axis, keepdims=True)
     return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
