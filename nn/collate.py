@@ -20,6 +20,7 @@ import collections.abc
 import copy
 import re
 import sys
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def _is_numpy_value(x):
     return t.__module__ == "numpy" and t.__name__ not in ("str_", "string_", "bytes_")
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into one batch (dim 0 indexes the samples), recursing into containers.
 
     The rules are ``torch.utils.data.default_collate``'s; see the module docstring.
@@ -71,6 +72,7 @@ def default_collate(batch):
     if len(batch) == 0:
         raise ValueError("default_collate: the batch is empty; a batch needs at least one sample")
     elem = batch[0]
+    clone: Any  # a copy of a mapping or of a sequence, as the sample is
     if isinstance(elem, Tensor):
         return _stack_tensors(batch)
     if isinstance(elem, np.ndarray):
@@ -92,7 +94,7 @@ def default_collate(batch):
                 clone = copy.copy(elem)
                 clone.update(collated)
                 return clone
-            return type(elem)(collated)
+            return type(elem)(collated)  # type: ignore[call-arg]  # a concrete mapping type
         except TypeError:
             return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
@@ -110,13 +112,13 @@ def default_collate(batch):
                 for i, f in enumerate(fields):
                     clone[i] = f
                 return clone
-            return type(elem)(fields)
+            return type(elem)(fields)  # type: ignore[call-arg]  # a concrete sequence type
         except TypeError:
             return fields
     raise TypeError(_ERR.format(type(elem)))
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """Convert one sample without batching: NumPy arrays and scalars become Tensors, containers are
     converted recursively (tuples become lists), everything else is returned unchanged. The collate
     function of a ``DataLoader`` with ``batch_size=None`` (PyTorch's ``default_convert``).
@@ -126,6 +128,8 @@ def default_convert(data):
     >>> default_convert(3)
     3
     """
+    clone: Any  # a copy of a mapping or of a sequence, as the sample is
+    converted: Any
     if isinstance(data, Tensor):
         return data
     if _is_numpy_value(data):
@@ -139,7 +143,7 @@ def default_convert(data):
                 clone = copy.copy(data)
                 clone.update(converted)
                 return clone
-            return type(data)(converted)
+            return type(data)(converted)  # type: ignore[call-arg]  # a concrete container type
         except TypeError:
             return converted
     if isinstance(data, tuple) and hasattr(data, "_fields"):
@@ -154,7 +158,7 @@ def default_convert(data):
                 for i, d in enumerate(converted):
                     clone[i] = d
                 return clone
-            return type(data)(converted)
+            return type(data)(converted)  # type: ignore[call-arg]  # a concrete container type
         except TypeError:
             return converted
     return data

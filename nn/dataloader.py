@@ -7,13 +7,16 @@ import math
 import multiprocessing
 import os
 import warnings
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
+
+from autograd_core.tensor import Generator
 
 from .collate import default_collate, default_convert
 from .dataloader_workers import MultiProcessIter, make_fetcher
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler, _InfiniteConstantSampler
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _InfiniteConstantSampler
 
 __all__ = ["DataLoader"]
 
@@ -77,11 +80,16 @@ class DataLoader:
     """
 
     _frozen_after_init = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
+    _mp_context: Any
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
-                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
-                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
-                 pin_memory_device="", in_order=True):
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Sampler | Iterable[Any] | None = None,
+                 batch_sampler: Sampler | Iterable[Sequence[Any]] | None = None, num_workers: int = 0,
+                 collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False, drop_last: bool = False,
+                 timeout: float = 0, worker_init_fn: Callable[[int], None] | None = None,
+                 multiprocessing_context: Any = None, generator: Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True) -> None:
         object.__setattr__(self, "_initialized", False)
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
             raise ValueError("num_workers option should be a non-negative int; use num_workers=0 to disable "
@@ -157,15 +165,18 @@ class DataLoader:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
         self.persistent_workers = persistent_workers
-        self._iterator = None
+        self._iterator: Any = None
         self._initialized = True
 
     @property
-    def multiprocessing_context(self):
+    def multiprocessing_context(self) -> Any:
+        """The ``multiprocessing`` context the workers start from (None: the platform's default start
+        method). Set it to a context or a start method name ('fork', 'spawn', 'forkserver'); only
+        with ``num_workers > 0``."""
         return self._mp_context
 
     @multiprocessing_context.setter
-    def multiprocessing_context(self, context):
+    def multiprocessing_context(self, context: Any) -> None:
         if context is not None:
             if self.num_workers == 0:
                 raise ValueError("multiprocessing_context can only be used with multi-process loading "
@@ -200,7 +211,7 @@ class DataLoader:
         _warn_if_too_many_workers(self.num_workers)
         return MultiProcessIter(self)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         if self.persistent_workers and self.num_workers > 0:
             if self._iterator is None or self._iterator._shut:
                 self._iterator = self._get_iterator()
@@ -209,7 +220,7 @@ class DataLoader:
             return self._iterator
         return self._get_iterator()
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._is_iterable:
             n = len(self.dataset)
             if self.batch_size is not None:

@@ -38,6 +38,8 @@ import sys
 import time
 import traceback
 
+from typing import Any
+
 import numpy as np
 
 from autograd_core.tensor import Tensor
@@ -58,11 +60,21 @@ _worker_info = None
 class WorkerInfo:
     """What a worker process knows about itself: ``id`` (0 .. ``num_workers``-1), ``num_workers``,
     ``seed`` (its ``random``/``numpy``/``ag`` seed) and ``dataset`` (its own copy of the data set).
-    Read-only."""
+    Read-only. A ``DataLoader`` makes one in each worker; ``get_worker_info()`` returns it there.
+
+    >>> from nn.data import WorkerInfo
+    >>> info = WorkerInfo(id=0, num_workers=2, seed=123, dataset=None)
+    >>> info.id, info.num_workers
+    (0, 2)
+    >>> info.id = 1
+    Traceback (most recent call last):
+    ...
+    RuntimeError: WorkerInfo is read-only: can't set 'id'
+    """
 
     __slots__ = ("id", "num_workers", "seed", "dataset", "_frozen")
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         for k, v in kwargs.items():
             object.__setattr__(self, k, v)
         object.__setattr__(self, "_frozen", True)
@@ -74,10 +86,12 @@ class WorkerInfo:
         return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, dataset={self.dataset!r})"
 
 
-def get_worker_info():
+def get_worker_info() -> WorkerInfo | None:
     """In a ``DataLoader`` worker process, its ``WorkerInfo``; in the main process, None. An
-    ``IterableDataset`` uses it in ``__iter__`` to give each worker its own share of the stream.
+    ``IterableDataset`` uses it in ``__iter__`` to give each worker its own share of the stream,
+    e.g. ``iter(range(info.id, n, info.num_workers))``.
 
+    >>> from nn.data import get_worker_info
     >>> get_worker_info() is None
     True
     """

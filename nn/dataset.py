@@ -9,10 +9,11 @@ import itertools
 import math
 import sys
 import warnings
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from autograd_core.tensor import Tensor
+from autograd_core.tensor import Generator, Tensor
 
 _tensor_mod = sys.modules["autograd_core.tensor"]
 
@@ -24,24 +25,50 @@ class Dataset:
     """A map-style data set: ``ds[i]`` is sample ``i`` and ``len(ds)`` their number. Subclasses define
     ``__getitem__`` (and usually ``__len__``); they may define ``__getitems__(indices)`` returning a
     list of samples, which a ``DataLoader`` then calls once per batch. Any object with ``__getitem__``
-    and ``__len__`` works as a data set; this base class adds ``a + b`` (a ``ConcatDataset``)."""
+    and ``__len__`` works as a data set; this base class adds ``a + b`` (a ``ConcatDataset``).
+    (``torch.utils.data.Dataset``.)
 
-    def __getitem__(self, index):
+    >>> from nn.data import DataLoader, Dataset
+    >>> class Squares(Dataset):
+    ...     def __len__(self):
+    ...         return 5
+    ...     def __getitem__(self, i):
+    ...         return i * i
+    >>> ds = Squares()
+    >>> len(ds), ds[3], len(ds + ds)
+    (5, 9, 10)
+    >>> [b.tolist() for b in DataLoader(ds, batch_size=2)]
+    [[0, 1], [4, 9], [16]]
+    """
+
+    def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Dataset must define __getitem__")
 
-    def __add__(self, other):
+    def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
 
 
 class IterableDataset(Dataset):
     """A stream of samples: subclasses define ``__iter__``. With ``num_workers > 0`` every worker
     process iterates its own copy; use ``get_worker_info()`` in ``__iter__`` to give each worker its
-    share, or every sample arrives ``num_workers`` times (as in PyTorch). ``a + b`` chains two streams."""
+    share, or every sample arrives ``num_workers`` times (as in PyTorch). ``a + b`` chains two streams.
 
-    def __iter__(self):
+    >>> from nn.data import DataLoader, IterableDataset
+    >>> class Count(IterableDataset):
+    ...     def __init__(self, n):
+    ...         self.n = n
+    ...     def __iter__(self):
+    ...         return iter(range(self.n))
+    >>> [b.tolist() for b in DataLoader(Count(5), batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    >>> list(Count(2) + Count(3))
+    [0, 1, 0, 1, 2]
+    """
+
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of IterableDataset must define __iter__")
 
-    def __add__(self, other):
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
 
 
@@ -55,7 +82,7 @@ class TensorDataset(Dataset):
     (3, [2, 3], 1)
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Tensor | np.ndarray) -> None:
         if not tensors:
             raise ValueError("TensorDataset: give at least one tensor")
         ts = tuple(t if isinstance(t, Tensor) else Tensor(np.asarray(t)) for t in tensors)
@@ -67,10 +94,10 @@ class TensorDataset(Dataset):
             raise ValueError(f"TensorDataset: size mismatch between tensors: first dimensions are {sizes}")
         self.tensors = ts
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         return tuple(Tensor(t._data[index]) for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
     def _collated_batch(self, indices):
@@ -97,9 +124,16 @@ def _collated_batch(ds, indices):
 
 class StackDataset(Dataset):
     """Zip data sets of equal length: ``StackDataset(a, b)[i] == (a[i], b[i])`` and
-    ``StackDataset(x=a, y=b)[i] == {"x": a[i], "y": b[i]}``."""
+    ``StackDataset(x=a, y=b)[i] == {"x": a[i], "y": b[i]}``.
 
-    def __init__(self, *args, **kwargs):
+    >>> from nn.data import StackDataset
+    >>> StackDataset(range(3), "abc")[1]
+    (1, 'b')
+    >>> StackDataset(x=range(3), y="abc")[2]
+    {'x': 2, 'y': 'c'}
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args and kwargs:
             raise ValueError("StackDataset: give the data sets either positionally (samples are tuples) or by "
                              "keyword (samples are dicts), not both")
@@ -130,7 +164,7 @@ class ConcatDataset(Dataset):
     (5, 10, 11)
     """
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
@@ -156,9 +190,20 @@ class ConcatDataset(Dataset):
 
 
 class ChainDataset(IterableDataset):
-    """Several iterable data sets one after the other, chained lazily."""
+    """Several iterable data sets one after the other, chained lazily (``a + b`` of two
+    ``IterableDataset`` s makes one). ``len`` is the sum of the parts' lengths, if they have one.
 
-    def __init__(self, datasets):
+    >>> from nn.data import ChainDataset, IterableDataset
+    >>> class Count(IterableDataset):
+    ...     def __init__(self, n):
+    ...         self.n = n
+    ...     def __iter__(self):
+    ...         return iter(range(self.n))
+    >>> list(ChainDataset([Count(2), Count(3)]))
+    [0, 1, 0, 1, 2]
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = datasets
 
     def __iter__(self):
@@ -177,9 +222,15 @@ class ChainDataset(IterableDataset):
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``, in that order: ``Subset(ds, idx)[i] == ds[idx[i]]``."""
+    """The samples of ``dataset`` at ``indices``, in that order: ``Subset(ds, idx)[i] == ds[idx[i]]``.
 
-    def __init__(self, dataset, indices):
+    >>> from nn.data import Subset
+    >>> sub = Subset(range(10, 20), [3, 0, 7])
+    >>> len(sub), [sub[i] for i in range(len(sub))]
+    (3, [13, 10, 17])
+    """
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
 
@@ -198,7 +249,7 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Generator | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random ``Subset`` s of the given ``lengths``.
 
     ``lengths`` are counts that add up to ``len(dataset)``, or fractions that add up to 1: each split
@@ -239,5 +290,5 @@ def random_split(dataset, lengths, generator=None):
     out, offset = [], 0
     for length in lengths:
         out.append(Subset(dataset, perm[offset:offset + length]))
-        offset += length
+        offset += length  # type: ignore[assignment]  # (ints by now: checked above)
     return out

@@ -171,14 +171,38 @@ def _mnist_file(root, prefix, part, idx):
                             f"{names[1]})")
 
 
-def load_mnist(root, train=True, kind=None):
-    """Read MNIST or Fashion-MNIST from IDX files in ``root`` (never downloads).
+def load_mnist(root: str | os.PathLike[str], train: bool = True,
+               kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read MNIST or Fashion-MNIST from IDX files in ``root`` (never downloads; torchvision's
+    ``datasets.MNIST`` without the download and the transforms).
 
     Files: ``train-images-idx3-ubyte`` / ``train-labels-idx1-ubyte`` (``train=True``) or ``t10k-...``,
     raw or gzip (with or without ``.gz``; ``kind='train'`` or ``'t10k'``/``'test'`` overrides ``train``).
-    Returns ``(images, labels)``: NumPy float32 (N, 1, rows, cols) scaled to [0, 1], and int64 (N,).
-    Both headers are checked (magic numbers, dims against the files' sizes, equal counts) before any
-    data is read; see the module docstring for what a hostile file gets."""
+    Returns ``(images, labels)``: NumPy float32 (N, 1, rows, cols) scaled to [0, 1] (pixel / 255), and
+    int64 (N,). Both headers are checked (magic numbers, dims against the files' sizes, equal counts)
+    before any data is read; see the module docstring for what a hostile file gets.
+
+    A two-image file written here, then read (``nn.data.TensorDataset(ag.tensor(images),
+    ag.tensor(labels))`` makes it a data set):
+
+    >>> import os, struct, tempfile, nn
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> with open(os.path.join(tmp.name, "train-images-idx3-ubyte"), "wb") as f:
+    ...     _ = f.write(struct.pack(">IIII", 2051, 2, 2, 2) + bytes([0, 255, 51, 102, 255, 0, 0, 255]))
+    >>> with open(os.path.join(tmp.name, "train-labels-idx1-ubyte"), "wb") as f:
+    ...     _ = f.write(struct.pack(">II", 2049, 2) + bytes([7, 3]))
+    >>> images, labels = nn.load_mnist(tmp.name)
+    >>> images.shape, images.dtype, labels
+    ((2, 1, 2, 2), dtype('float32'), array([7, 3]))
+    >>> images[0, 0]
+    array([[0. , 1. ],
+           [0.2, 0.4]], dtype=float32)
+    >>> nn.load_mnist(tmp.name, train=False)
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: load_mnist: no t10k images file in '...' (looked for t10k-images-idx3-ubyte and ...)
+    >>> tmp.cleanup()
+    """
     if kind is None:
         prefix = "train" if train else "t10k"
     elif kind in ("train", "t10k", "test"):
@@ -285,14 +309,27 @@ def _read_cifar_py(path):
     return data, labels
 
 
-def load_cifar10(root, train=True):
-    """Read CIFAR-10 from ``root`` (never downloads): the binary version (``data_batch_1.bin`` ...
-    ``data_batch_5.bin``, ``test_batch.bin``) in ``root/cifar-10-batches-bin/`` or ``root`` itself, else
-    the python version (``data_batch_1`` ... ``test_batch``) in ``root/cifar-10-batches-py/`` or ``root``.
+def load_cifar10(root: str | os.PathLike[str], train: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Read CIFAR-10 from ``root`` (never downloads; torchvision's ``datasets.CIFAR10`` without the
+    download and the transforms): the binary version (``data_batch_1.bin`` ... ``data_batch_5.bin``,
+    ``test_batch.bin``) in ``root/cifar-10-batches-bin/`` or ``root`` itself, else the python version
+    (``data_batch_1`` ... ``test_batch``) in ``root/cifar-10-batches-py/`` or ``root``.
 
     Returns ``(images, labels)``: NumPy float32 (N, 3, 32, 32) scaled to [0, 1], and int64 (N,) in 0..9.
     Binary batches are size-checked before they are read and read in chunks; python batches are
-    unpickled by ``nn.safe_pickle`` (no code runs). See the module docstring for the guarantees."""
+    unpickled by ``nn.safe_pickle`` (no code runs). See the module docstring for the guarantees.
+
+    A binary test batch of two records (label byte, then 3 * 32 * 32 pixel bytes), written here:
+
+    >>> import os, tempfile, nn
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> with open(os.path.join(tmp.name, "test_batch.bin"), "wb") as f:
+    ...     _ = f.write(bytes([3]) + bytes(3072) + bytes([9]) + bytes([255] * 3072))
+    >>> images, labels = nn.load_cifar10(tmp.name, train=False)
+    >>> images.shape, labels, float(images[0].max()), float(images[1].min())
+    ((2, 3, 32, 32), array([3, 9]), 0.0, 1.0)
+    >>> tmp.cleanup()
+    """
     root = os.fspath(root)
     stems = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
     candidates = [(os.path.join(root, "cifar-10-batches-bin"), ".bin", True),

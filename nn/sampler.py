@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import itertools
 import sys
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
+
+from autograd_core.tensor import Generator
 
 _tensor_mod = sys.modules["autograd_core.tensor"]
 
@@ -30,12 +33,25 @@ def _is_int(x):
 
 class Sampler:
     """Base class: a sampler is an iterable of indices (or of lists of indices, for batch samplers);
-    ``__len__`` is optional. ``data_source`` is accepted for PyTorch compatibility and ignored."""
+    ``__len__`` is optional. ``data_source`` is accepted for PyTorch compatibility and ignored.
+    Subclasses define ``__iter__``; pass one to ``DataLoader(sampler=...)``.
 
-    def __init__(self, data_source=None):
+    >>> from nn.data import DataLoader, Sampler
+    >>> class Reverse(Sampler):
+    ...     def __init__(self, n):
+    ...         self.n = n
+    ...     def __iter__(self):
+    ...         return iter(range(self.n - 1, -1, -1))
+    ...     def __len__(self):
+    ...         return self.n
+    >>> [b.tolist() for b in DataLoader([10, 11, 12, 13, 14], batch_size=2, sampler=Reverse(5))]
+    [[14, 13], [12, 11], [10]]
+    """
+
+    def __init__(self, data_source: Any = None) -> None:
         pass
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Sampler must define __iter__")
 
 
@@ -46,13 +62,13 @@ class SequentialSampler(Sampler):
     [0, 1, 2, 3]
     """
 
-    def __init__(self, data_source):
+    def __init__(self, data_source: Any) -> None:
         self.data_source = data_source
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data_source)
 
 
@@ -66,7 +82,8 @@ class RandomSampler(Sampler):
     [0, 1, 2, 3, 4]
     """
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+    def __init__(self, data_source: Any, replacement: bool = False, num_samples: int | None = None,
+                 generator: Generator | None = None) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -77,7 +94,8 @@ class RandomSampler(Sampler):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
 
     @property
-    def num_samples(self):
+    def num_samples(self) -> int:
+        """How many indices an epoch yields: the ``num_samples`` given, else ``len(data_source)``."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
@@ -112,7 +130,7 @@ class SubsetRandomSampler(Sampler):
     [3, 7, 9]
     """
 
-    def __init__(self, indices, generator=None):
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
         self.generator = generator
 
@@ -133,7 +151,8 @@ class WeightedRandomSampler(Sampler):
     True
     """
 
-    def __init__(self, weights, num_samples, replacement=True, generator=None):
+    def __init__(self, weights: Any, num_samples: int, replacement: bool = True,
+                 generator: Generator | None = None) -> None:
         if not _is_int(num_samples) or num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
@@ -174,7 +193,7 @@ class BatchSampler(Sampler):
     [[0, 1, 2], [3, 4, 5], [6]]
     """
 
-    def __init__(self, sampler, batch_size, drop_last):
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
         if not _is_int(batch_size) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
         if not isinstance(drop_last, bool):

@@ -28,12 +28,15 @@ import os
 import struct
 import tempfile
 import zipfile
+from typing import IO, Any, Union
 
 from . import checkpoint_npz, checkpoint_safetensors, checkpoint_torch
 from .checkpoint_structure import Refused
 from .checkpoint_zip import ZipMembers
 
 __all__ = ["save", "load"]
+
+_PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 
 _FORMATS = ("safetensors", "npz")
 
@@ -55,7 +58,7 @@ def _format_for(path, format):
     return "safetensors"
 
 
-def save(obj, path, format=None):
+def save(obj: Any, path: _PathOrFile, format: str | None = None) -> None:
     """Save ``obj`` (a state dict, an optimizer state dict, or any nest of the supported types) to ``path``.
 
     The format is safetensors unless ``path`` ends in ``.npz`` or ``format="npz"`` is given; a
@@ -146,7 +149,7 @@ def _read_any(f, size):
                   ".npz)")
 
 
-def load(f, map_location=None, *, weights_only=True):
+def load(f: _PathOrFile, map_location: Any = None, *, weights_only: bool = True) -> Any:
     """Load a checkpoint: safetensors, a PyTorch zip checkpoint (``.pt``/``.pth``/``.bin``) or an
     nn.save ``.npz``, told apart by content, not by name. ``f`` is a path or a seekable binary
     file object.
