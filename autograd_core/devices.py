@@ -191,12 +191,24 @@ _default_device = _CPU
 
 
 def set_default_device(dev):
-    """PyTorch's ``set_default_device``: only the CPU (or None) is accepted."""
+    """PyTorch's ``torch.set_default_device``: only the CPU (or None) is accepted; any other device raises
+    the CPU-only RuntimeError.
+
+    >>> import autograd_core as ag
+    >>> ag.set_default_device("cpu")
+    >>> ag.get_default_device()
+    device(type='cpu')
+    """
     check_device(dev, "set_default_device")
 
 
 def get_default_device():
-    """The device new tensors are made on: always ``device('cpu')``."""
+    """The device new tensors are made on: always ``device('cpu')`` (PyTorch's ``torch.get_default_device``).
+
+    >>> import autograd_core as ag
+    >>> ag.get_default_device()
+    device(type='cpu')
+    """
     return _default_device
 
 
@@ -212,12 +224,16 @@ def _module(name, doc):
 
 
 def _const(mod, name, value, doc):
-    """Put a function ``name(*args, **kwargs) -> value`` on module ``mod``."""
+    """Put a function ``name(*args, **kwargs) -> value`` on module ``mod``. ``doc`` starts with the
+    value it returns (``"False: ..."``), which its example shows, or says what it does."""
     def f(*args, **kwargs):
         return value
     f.__name__ = f.__qualname__ = name
     f.__module__ = mod.__name__
-    f.__doc__ = doc
+    head = doc.split(" ", 1)[0]
+    shown = head[:-1] if head.endswith(":") and head != "None:" else ""
+    f.__doc__ = (f"{doc}\n\n>>> import autograd_core as ag\n>>> ag.{mod.__name__.partition('.')[2]}.{name}()\n"
+                 + (f"{shown}\n" if shown else ""))
     setattr(mod, name, f)
     return f
 
@@ -229,7 +245,11 @@ def _refuse(mod, name):
                            "with it")
     f.__name__ = f.__qualname__ = name
     f.__module__ = mod.__name__
-    f.__doc__ = f"Refused: there is no CUDA device here (PyTorch's ``{name}``)."
+    call = f"{mod.__name__.rpartition('.')[2]}.{name}"
+    f.__doc__ = (f"Refused: there is no CUDA device here (PyTorch's ``torch.{call}``).\n\n"
+                 f">>> import autograd_core as ag\n>>> ag.{call}()  # doctest: +ELLIPSIS\n"
+                 f"Traceback (most recent call last):\n    ...\n"
+                 f"RuntimeError: {call}: this engine runs on the CPU only (NumPy arrays) and has no CUDA device; ...\n")
     setattr(mod, name, f)
     return f
 
@@ -303,6 +323,10 @@ _const(accelerator, "current_accelerator", None, "None: there is no accelerator 
 _const(accelerator, "device_count", 0, "0: there is no accelerator here.")
 _const(accelerator, "synchronize", None, "Does nothing here.")
 
+# The doctest finder doesn't look inside the namespace modules made here: hand it their functions.
+__test__ = {f"{_m.__name__}.{_n}": _f for _m in (cuda, _cudnn, _bcuda, _mps, _mkldnn, cpu, accelerator)
+            for _n, _f in vars(_m).items() if isinstance(_f, types.FunctionType)}
+
 
 # -- process-wide numeric settings PyTorch scripts set --------------------------------------------
 _matmul_precision = "highest"
@@ -310,8 +334,16 @@ _deterministic = [False, False]  # (enabled, warn_only)
 
 
 def set_float32_matmul_precision(precision):
-    """Accepts ``'highest'``, ``'high'`` or ``'medium'`` (PyTorch's TF32/bfloat16 matmul switch); float32
-    products here are always computed in float32 by BLAS, so the setting is only remembered."""
+    """Accepts ``'highest'``, ``'high'`` or ``'medium'`` (PyTorch's TF32/bfloat16 matmul switch,
+    ``torch.set_float32_matmul_precision``); float32
+    products here are always computed in float32 by BLAS, so the setting is only remembered.
+
+    >>> import autograd_core as ag
+    >>> ag.set_float32_matmul_precision("high")
+    >>> ag.get_float32_matmul_precision()
+    'high'
+    >>> ag.set_float32_matmul_precision("highest")
+    """
     if precision not in ("highest", "high", "medium"):
         raise ValueError(f"set_float32_matmul_precision: expected 'highest', 'high' or 'medium', got {precision!r}")
     global _matmul_precision
@@ -319,17 +351,46 @@ def set_float32_matmul_precision(precision):
 
 
 def get_float32_matmul_precision():
+    """The last value given to ``set_float32_matmul_precision`` (``'highest'`` at first), as
+    ``torch.get_float32_matmul_precision``; it changes nothing here.
+
+    >>> import autograd_core as ag
+    >>> ag.get_float32_matmul_precision()
+    'highest'
+    """
     return _matmul_precision
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
-    """Remembered only: every op here is deterministic already (given the seed)."""
+    """PyTorch's ``torch.use_deterministic_algorithms``: remembered only, since every op here is
+    deterministic already (given the seed).
+
+    >>> import autograd_core as ag
+    >>> ag.use_deterministic_algorithms(True, warn_only=True)
+    >>> ag.are_deterministic_algorithms_enabled(), ag.is_deterministic_algorithms_warn_only_enabled()
+    (True, True)
+    >>> ag.use_deterministic_algorithms(False)
+    """
     _deterministic[:] = [bool(mode), bool(warn_only)]
 
 
 def are_deterministic_algorithms_enabled():
+    """The ``mode`` last given to ``use_deterministic_algorithms`` (False at first), as
+    ``torch.are_deterministic_algorithms_enabled``.
+
+    >>> import autograd_core as ag
+    >>> ag.are_deterministic_algorithms_enabled()
+    False
+    """
     return _deterministic[0]
 
 
 def is_deterministic_algorithms_warn_only_enabled():
+    """The ``warn_only`` last given to ``use_deterministic_algorithms`` (False at first), as
+    ``torch.is_deterministic_algorithms_warn_only_enabled``.
+
+    >>> import autograd_core as ag
+    >>> ag.is_deterministic_algorithms_warn_only_enabled()
+    False
+    """
     return _deterministic[1]
