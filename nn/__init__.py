@@ -1,8 +1,11 @@
 """nn: modules, layers, losses, init, checkpoints and data loading on top of ``autograd_core``.
 
-    >>> import nn, nn.functional as F
+    >>> import autograd_core as ag, nn, nn.functional as F
     >>> model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    >>> x, y = ag.randn(4, 2), ag.zeros(4, 1)
     >>> loss = F.mse_loss(model(x), y); loss.backward()
+    >>> model[0].weight.grad.shape
+    (8, 2)
 
 No gradient is written here: every layer's forward is ``autograd_core`` tensor ops and the tape
 differentiates it. Names, argument orders and default initializations follow PyTorch.

@@ -1057,7 +1057,14 @@ class ModuleList(_ModuleSeq):
         self._renumber(items)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        """Refused: a ModuleList has no forward (NotImplementedError); iterate over it in your own."""
+        """Refused: a ModuleList has no forward (NotImplementedError); iterate over it in your own.
+
+        >>> import nn
+        >>> nn.ModuleList([nn.ReLU()])(1.0)
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: ModuleList has no forward(); iterate over it in your own forward()
+        """
         raise NotImplementedError("ModuleList has no forward(); iterate over it in your own forward()")
 
 
@@ -1161,7 +1168,14 @@ class ModuleDict(Module):
             self.add_module(k, m)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        """Refused: a ModuleDict has no forward (NotImplementedError); index it in your own."""
+        """Refused: a ModuleDict has no forward (NotImplementedError); index it in your own.
+
+        >>> import nn
+        >>> nn.ModuleDict({"act": nn.ReLU()})(1.0)
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: ModuleDict has no forward(); index it in your own forward()
+        """
         raise NotImplementedError("ModuleDict has no forward(); index it in your own forward()")
 
 
