@@ -83,5 +83,13 @@ def set_detect_anomaly(flag):
 
 
 def is_anomaly_enabled():
-    """True inside ``detect_anomaly()`` (this thread)."""
+    """True inside ``detect_anomaly()`` (this thread), as ``torch.is_anomaly_enabled``.
+
+    >>> import autograd_core as ag
+    >>> with ag.detect_anomaly():
+    ...     ag.is_anomaly_enabled()
+    True
+    >>> ag.is_anomaly_enabled()
+    False
+    """
     return modes.state.anomaly is not None

@@ -51,7 +51,16 @@ def _as_grad_array(g, like):
 
 
 def backward(root, gradient=None, retain_graph=None, create_graph=False, inputs=None, explain=False):
-    """``root.backward(gradient)``: accumulate gradients into the ``.grad`` of leaves."""
+    """``root.backward(gradient)``: accumulate d(root)/d(leaf) into the ``.grad`` of every leaf (``root``
+    may be a list of roots, ``gradient`` then a list of their upstream gradients). PyTorch:
+    ``torch.autograd.backward``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> ag.backward((x * x).sum())
+    >>> x.grad
+    tensor([2., 4.])
+    """
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     grads = list(gradient) if isinstance(gradient, (list, tuple)) else [gradient] * len(roots)
     if inputs is not None:
@@ -63,7 +72,15 @@ def backward(root, gradient=None, retain_graph=None, create_graph=False, inputs=
 
 def autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
                   allow_unused=False):
-    """Like ``torch.autograd.grad``: d(outputs)/d(inputs) as a tuple, without touching ``.grad``."""
+    """Like ``torch.autograd.grad``: d(outputs)/d(inputs) as a tuple, without touching ``.grad``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> ag.autograd_grad((x ** 3).sum(), [x])
+    (tensor([ 3., 12.]),)
+    >>> x.grad is None
+    True
+    """
     outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     single = not isinstance(inputs, (list, tuple))
     inputs = [inputs] if single else list(inputs)

@@ -51,7 +51,15 @@ def _remove_listener(listener):
 
 
 def is_grad_enabled():
-    """True when ops are recorded on the tape (this thread)."""
+    """True when ops are recorded on the tape (this thread), as ``torch.is_grad_enabled``.
+
+    >>> import autograd_core as ag
+    >>> ag.is_grad_enabled()
+    True
+    >>> with ag.no_grad():
+    ...     ag.is_grad_enabled()
+    False
+    """
     return state.enabled
 
 

@@ -104,7 +104,13 @@ def set_num_threads(n):
 
 
 def get_num_threads():
-    """The number of threads the parallel kernels use (``set_num_threads``; default: see the module)."""
+    """The number of threads the parallel kernels use (``set_num_threads``; default: see the module), as
+    ``torch.get_num_threads``.
+
+    >>> import autograd_core as ag
+    >>> ag.get_num_threads() >= 1
+    True
+    """
     return _pool.n
 
 
