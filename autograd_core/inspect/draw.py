@@ -277,6 +277,14 @@ def draw(obj, path, group_modules=False, names=None, title=None, dpi=100, show_g
     ``group_modules``: True groups ops by module (innermost module path); an int n groups by the
     first n parts of the path (``2``: ``features.0``). ``names``: labels for tensors
     (``model.named_parameters()``). ``show_grads``: label arrows with gradient norms when known.
+
+    >>> import os, tempfile
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> tape = ag.trace(lambda x: (x * x).sum(), x)
+    >>> path = ag.draw(tape, os.path.join(tempfile.mkdtemp(), "graph.svg"))
+    >>> path.suffix, path.stat().st_size > 0
+    ('.svg', True)
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")

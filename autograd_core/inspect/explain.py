@@ -232,6 +232,25 @@ class explain_backward:
 
     Writes to ``stream`` or ``logger`` (default: the ``"autograd_core.explain"`` logger, see
     ExplainLogger); ``ex`` is the ExplainLogger, whose ``steps`` hold every VJP's numbers.
+
+    >>> import sys
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> loss = (x * x).sum()
+    >>> with ag.explain_backward(loss, stream=sys.stdout) as ex:
+    ...     loss.backward()
+    backward #1 from %2 []
+    step 1  SumBackward  %2 = sum(%1)
+        grad of %2  []   |g| = 1
+        -> %1       [2]  |g| = 1.414
+    step 2  MulBackward  %1 = mul(%0[2], %0[2])
+        grad of %1  [2]  |g| = 1.414
+        -> %0       [2]  |g| = 2.236
+        -> %0       [2]  |g| = 2.236
+    leaf gradients from this backward (added to .grad):
+        %0  [2]  |grad| = 4.472
+    >>> len(ex.steps)
+    2
     """
 
     def __init__(self, loss=None, stream=None, logger=None):

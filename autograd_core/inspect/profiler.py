@@ -152,10 +152,18 @@ class EventList(list):
 
 
 class profile:
-    """Context manager that times each op's forward and backward (see the module docstring).
+    """Context manager that times each op's forward and backward (see the module docstring); PyTorch's
+    ``torch.profiler.profile`` in spirit.
 
     ``record_shapes``: separate rows per input shapes. ``stream``: write the table there when the block ends.
     ``prof.total_time``: the block's wall time; ``prof.self_time``: the time inside ops.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ag.profile() as prof:
+    ...     (x * x).sum().backward()
+    >>> sorted((e.name, e.fwd_calls, e.bwd_calls) for e in prof.key_averages())
+    [('mul', 1, 1), ('sum', 1, 1)]
     """
 
     def __init__(self, record_shapes=False, stream=None, sort_by="total", row_limit=None):
@@ -205,9 +213,29 @@ class profile:
         return sum(s.total_time for s in self.stats.values())
 
     def key_averages(self):
+        """The per-op statistics collected so far, as an ``EventList`` of one row per op (and input shapes,
+        with ``record_shapes=True``): calls and times forward and backward. PyTorch:
+        ``prof.key_averages()``.
+
+        >>> import autograd_core as ag
+        >>> with ag.profile() as prof:
+        ...     y = ag.ones(3).exp() + ag.ones(3).exp()
+        >>> sorted((e.name, e.fwd_calls) for e in prof.key_averages())
+        [('add', 1), ('exp', 2)]
+        """
         return EventList(self.stats.values(), wall_time=self.total_time)
 
     def table(self, sort_by=None, row_limit=None):
+        """The statistics as a text table (name, calls, forward / backward / total time, share), sorted by
+        ``sort_by`` (``'total'``, ...) and cut to ``row_limit`` rows (defaults: the constructor's).
+
+        >>> import autograd_core as ag
+        >>> with ag.profile() as prof:
+        ...     y = ag.ones(3).exp()
+        >>> lines = prof.table().splitlines()
+        >>> lines[1].split()[:3], lines[3].split()[:2]
+        (['Name', 'Fwd', 'calls'], ['exp', '1'])
+        """
         return self.key_averages().table(sort_by=sort_by or self.sort_by,
                                          row_limit=row_limit if row_limit is not None else self.row_limit)
 

@@ -114,6 +114,17 @@ class Tape:
     ``entries``: the ``TapeEntry`` list; ``inputs``/``outputs``: the example inputs and what the
     function returned; ``label(t)``: how a tensor is shown (``%x``, ``%3``); ``backward()``
     runs backward from the (single) output and keeps every value's gradient norm for ``draw``.
+
+    >>> import autograd_core as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> tape = ag.trace(lambda x: (x * x).sum(), x)
+    >>> print(tape)
+    trace of <lambda>: 1 input, 2 ops
+      %1 = mul(%x[2], %x[2])  -> [2] float32
+      %2 = sum(%1)            -> []
+      return %2
+    >>> len(tape.entries), tape.label(x)
+    (2, '%x')
     """
 
     def __init__(self, fn_name, inputs, input_labels, entries, result, names, scope_kinds):
@@ -188,6 +199,15 @@ class Tape:
         return self._kind.get(id(t), "op" if self.label(t) is not None else None)
 
     def index(self, t):
+        """The value number of tensor ``t`` on this tape (the N of ``%N``: inputs first, then each op's
+        output in order), or None for a tensor the tape didn't see.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: x.exp().sum(), x)
+        >>> tape.index(x), tape.index(tape.output), tape.index(ag.zeros(1))
+        (0, 2, None)
+        """
         return self._index.get(id(t)) if self._objs.get(id(t)) is t else None
 
     def grad_norm(self, t):
@@ -201,6 +221,14 @@ class Tape:
 
     @property
     def output(self):
+        """The traced function's one output tensor (a ValueError if it returned several: use
+        ``tape.outputs``).
+
+        >>> import autograd_core as ag
+        >>> tape = ag.trace(lambda x: x * 2, ag.tensor([1.0, 2.0]))
+        >>> tape.output
+        tensor([2., 4.])
+        """
         if len(self.outputs) != 1:
             raise ValueError(f"Tape.output: the traced function returned {len(self.outputs)} tensors; "
                              "use tape.outputs")
@@ -436,6 +464,18 @@ def trace(fn, *example_inputs, names=None, module=None, **kwargs):
     grad are recorded too (marked for the call only; afterwards they and the values computed
     from them alone don't require grad again, exactly as without the trace). Ops run under
     ``no_grad()`` are not recorded, so they are not on the tape.
+
+    >>> import autograd_core as ag
+    >>> w = ag.tensor([[1.0, 2.0]], requires_grad=True)
+    >>> tape = ag.trace(lambda x: (x @ w.T).relu().sum(), ag.tensor([[3.0, 4.0]]), names={"w": w})
+    >>> print(tape)
+    trace of <lambda>: 1 input, 4 ops
+      params: %w[1,2]
+      %2 = permute(%w[1,2], axes=(1, 0))  -> [2,1] float32
+      %3 = matmul(%x[1,2], %2)            -> [1,1]
+      %4 = relu(%3)                       -> [1,1]
+      %5 = sum(%4)                        -> []
+      return %5
     """
     if not callable(fn):
         raise TypeError(f"trace: fn must be callable, got {type(fn).__name__}")
