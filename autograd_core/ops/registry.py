@@ -148,6 +148,16 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     ``hidden``: option names that a tape listing does not show (internal or derived values).
     ``doc``: the public function's docstring (default: the forward's, never a NumPy ufunc's).
     Keywords that the forward does not take raise a TypeError naming the op.
+
+    >>> import autograd_core as ag
+    >>> cube = ag.defop("doc_example_cube", lambda x: x ** 3, (lambda g, ans, x: g * 3 * x * x,))
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = cube(x)
+    >>> y
+    tensor([1., 8.], grad_fn=<DocExampleCubeBackward>)
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([ 3., 12.])
     """
     op = OpDef()
     op.name = name
