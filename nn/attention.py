@@ -140,13 +140,14 @@ class MultiheadAttention(Module):
             # keep "key is value" / "query is key": they choose the packed self-attention projection
             if key is value:
                 if query is key:
-                    query = key = value = query.swapaxes(0, 1)  # type: ignore[attr-defined]
+                    query = key = value = query.swapaxes(0, 1)  # type: ignore[attr-defined, unused-ignore]
                 else:
-                    query, key = query.swapaxes(0, 1), key.swapaxes(0, 1)  # type: ignore[attr-defined]
+                    query, key = query.swapaxes(0, 1), key.swapaxes(0, 1)  # type: ignore[attr-defined, unused-ignore]
                     value = key
             else:
-                query, key, value = (query.swapaxes(0, 1), key.swapaxes(0, 1),  # type: ignore[attr-defined]
-                                     value.swapaxes(0, 1))  # type: ignore[attr-defined]
+                query, key, value = (query.swapaxes(0, 1),  # type: ignore[attr-defined, unused-ignore]
+                                     key.swapaxes(0, 1),  # type: ignore[attr-defined, unused-ignore]
+                                     value.swapaxes(0, 1))  # type: ignore[attr-defined, unused-ignore]
         kw = dict(training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
                   attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal)
         if not self._qkv_same_embed_dim:

@@ -1174,7 +1174,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     same = query is key and key is value
     if not is_batched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)  # type: ignore[attr-defined]
+        query, key, value = (query.unsqueeze(1), key.unsqueeze(1),  # type: ignore[attr-defined, unused-ignore]
+                             value.unsqueeze(1))  # type: ignore[attr-defined, unused-ignore]
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask[None]
     tgt_len, bsz, embed_dim = query.shape
@@ -1207,7 +1208,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     # in-projection
     E = embed_dim
     b = ([None] * 3 if in_proj_bias is None
-         else [in_proj_bias[i * E:(i + 1) * E] for i in range(3)])  # type: ignore[index]
+         else [in_proj_bias[i * E:(i + 1) * E] for i in range(3)])  # type: ignore[index, unused-ignore]
     if not use_separate_proj_weight:
         if same:  # self-attention: one product, then the three parts
             proj = ag.linear(query, in_proj_weight, in_proj_bias)
@@ -1231,8 +1232,10 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
                              f"should be {(bsz * num_heads, tgt_len, src_len)}.")
 
     if bias_k is not None and bias_v is not None:
-        k = ag.cat([k, ag.broadcast_to(bias_k.reshape(1, 1, E), (1, bsz, E))], 0)  # type: ignore[attr-defined]
-        v = ag.cat([v, ag.broadcast_to(bias_v.reshape(1, 1, E), (1, bsz, E))], 0)  # type: ignore[attr-defined]
+        k = ag.cat([k, ag.broadcast_to(bias_k.reshape(1, 1, E),  # type: ignore[attr-defined, unused-ignore]
+                                       (1, bsz, E))], 0)
+        v = ag.cat([v, ag.broadcast_to(bias_v.reshape(1, 1, E),  # type: ignore[attr-defined, unused-ignore]
+                                       (1, bsz, E))], 0)
         if attn_mask is not None:
             attn_mask = _mha_pad_last(attn_mask)
         if key_padding_mask is not None:
