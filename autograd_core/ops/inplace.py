@@ -29,17 +29,34 @@ def _region(a, chain):
     return a
 
 
+def _overlaps_itself(a):
+    """True when two elements of ``a`` share memory (a dim of stride 0 and size > 1)."""
+    return any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+
+
+def _writable(region, owner):
+    """``region`` (a view into ``owner``'s memory) as a writable array: a row of an expanded view is
+    read-only in NumPy but doesn't overlap itself, so it may be written, as in PyTorch."""
+    if region.flags.writeable:
+        return region
+    if not owner.flags.writeable or not owner.flags.c_contiguous or _overlaps_itself(region):
+        return region   # the write below raises; callers check for overlap first
+    flat = owner.reshape(-1)
+    off = (region.__array_interface__["data"][0] - owner.__array_interface__["data"][0]) // owner.itemsize
+    return np.lib.stride_tricks.as_strided(flat[off:], region.shape, region.strides, writeable=True)
+
+
 def _copy_slices(base, v, chain):
     """base with the view region replaced by v."""
-    out = base.copy(order="K")
-    _region(out, chain)[...] = v
+    out = np.array(base, order="C")   # a C-ordered copy (ascontiguousarray would make 0-d 1-d)
+    _writable(_region(out, chain), out)[...] = v
     return out
 
 
 def _zero_region(g, chain):
     """g with the view region set to 0."""
-    out = g.copy(order="K")
-    _region(out, chain)[...] = 0
+    out = np.array(g, order="C")
+    _writable(_region(out, chain), out)[...] = 0
     return out
 
 
@@ -75,7 +92,12 @@ def _store(t, arr, opname):
         raise TypeError(f"{opname} (in place): the result dtype {arr.dtype} can't be stored in a tensor of dtype "
                         f"{dst.dtype}")
     if not dst.flags.writeable:
-        raise _readonly_error(opname, t)
+        base = getattr(t, "_base", None)
+        if _overlaps_itself(dst) or base is None:
+            raise _readonly_error(opname, t)
+        dst = _writable(dst, base._data)
+        if not dst.flags.writeable:
+            raise _readonly_error(opname, t)
     np.copyto(dst, arr, casting="unsafe")
 
 
@@ -103,7 +125,7 @@ def write_inplace(t, new, opname):
     chain = view_chain(t)
     if new._data.dtype != t._data.dtype:
         new = new.astype(t._data.dtype)
-    if not t._data.flags.writeable:
+    if _overlaps_itself(t._data):
         raise _readonly_error(opname, t)
     old_base = make(base._data, base.requires_grad, base._node)  # its values are not read by the rules
     nb = _copy_slices_op(old_base, new, chain=chain)
