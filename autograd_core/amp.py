@@ -163,7 +163,13 @@ class GradScaler:
         return self._enabled
 
     def scale(self, outputs):
-        """Returns ``outputs`` unchanged (a tensor, or an iterable of them)."""
+        """Returns ``outputs`` unchanged (a tensor, or an iterable of them).
+
+        >>> import autograd_core as ag
+        >>> loss = ag.tensor(1.5)
+        >>> ag.amp.GradScaler(enabled=False).scale(loss) is loss
+        True
+        """
         return outputs
 
     def unscale_(self, optimizer):
@@ -171,7 +177,15 @@ class GradScaler:
         return None
 
     def step(self, optimizer, *args, **kwargs):
-        """``optimizer.step(*args, **kwargs)``, and its return value."""
+        """``optimizer.step(*args, **kwargs)``, and its return value.
+
+        >>> import autograd_core as ag
+        >>> class Opt:
+        ...     def step(self):
+        ...         return "stepped"
+        >>> ag.amp.GradScaler(enabled=False).step(Opt())
+        'stepped'
+        """
         return optimizer.step(*args, **kwargs)
 
     def update(self, new_scale=None):
@@ -179,7 +193,12 @@ class GradScaler:
         return None
 
     def get_scale(self):
-        """1.0 (a disabled scaler's scale, as in PyTorch)."""
+        """1.0 (a disabled scaler's scale, as in PyTorch).
+
+        >>> import autograd_core as ag
+        >>> ag.amp.GradScaler(enabled=False).get_scale()
+        1.0
+        """
         return 1.0
 
     def get_growth_factor(self):
@@ -243,7 +262,14 @@ class GradScaler:
         self._growth_interval = int(new_interval)
 
     def state_dict(self):
-        """``{}``, as a disabled PyTorch scaler returns."""
+        """``{}``, as a disabled PyTorch scaler returns.
+
+        >>> import autograd_core as ag
+        >>> s = ag.amp.GradScaler(enabled=False)
+        >>> s.state_dict()
+        {}
+        >>> s.load_state_dict({"scale": 1024.0})
+        """
         return {}
 
     def load_state_dict(self, state_dict):

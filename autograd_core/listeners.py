@@ -35,38 +35,86 @@ __all__ = ["Listener", "add_listener", "remove_listener", "listening"]
 
 
 class Listener:
-    """Base class: every event is a no-op; override the ones you need."""
+    """Base class of the engine's observers: every event (``on_op_begin``, ``on_op``, ``on_vjp_begin``,
+    ``on_vjp``, ``on_backward_end``; see the module docstring) is a no-op; override the ones you need.
+
+    >>> import autograd_core as ag
+    >>> class Names(ag.listeners.Listener):
+    ...     def __init__(self):
+    ...         self.ops = []
+    ...     def on_op(self, op, inputs, out, node):
+    ...         self.ops.append(op.name)
+    >>> with ag.listeners.listening(Names()) as lst:
+    ...     y = ag.ones(2).exp().sum()
+    >>> lst.ops
+    ['exp', 'sum']
+    """
 
     def on_op_begin(self, op):
-        pass
+        """An op's forward is about to run (``op`` is its registry entry: ``op.name``)."""
 
     def on_op(self, op, inputs, out, node):
-        pass
+        """An op ran: its inputs, its output (None if the forward raised) and the recorded
+        ``Node`` (None when nothing was recorded).
+        """
 
     def on_vjp_begin(self, node):
-        pass
+        """Backward is about to run ``node``'s VJP rules."""
 
     def on_vjp(self, node, grad, grads, inputs):
-        pass
+        """Backward ran ``node``'s rules: ``grad`` is the upstream gradient, ``grads`` the rules'
+        raw outputs per input (None where no gradient was needed), before un-broadcasting.
+        """
 
     def on_backward_end(self, roots):
-        pass
+        """A backward pass from ``roots`` finished."""
 
 
 def add_listener(listener):
-    """Start sending this thread's engine events to ``listener``."""
+    """Start sending this thread's engine events to ``listener``; returns it.
+
+    >>> import autograd_core as ag
+    >>> class Count(ag.listeners.Listener):
+    ...     n = 0
+    ...     def on_op(self, op, inputs, out, node):
+    ...         self.n += 1
+    >>> c = ag.listeners.add_listener(Count())
+    >>> y = ag.ones(2) + 1
+    >>> ag.listeners.remove_listener(c)
+    >>> z = ag.ones(2) + 1
+    >>> c.n
+    1
+    """
     modes._add_listener(listener)
     return listener
 
 
 def remove_listener(listener):
-    """Stop sending events to ``listener`` (no error if it isn't registered)."""
+    """Stop sending events to ``listener`` (no error if it isn't registered).
+
+    >>> import autograd_core as ag
+    >>> lst = ag.listeners.add_listener(ag.listeners.Listener())
+    >>> ag.listeners.remove_listener(lst)
+    >>> ag.listeners.remove_listener(lst)
+    """
     modes._remove_listener(listener)
 
 
 @contextlib.contextmanager
 def listening(listener):
-    """``with listening(l): ...`` registers ``l`` for the block (this thread)."""
+    """``with listening(l) as l: ...`` registers the listener ``l`` for the block (this thread).
+
+    >>> import autograd_core as ag
+    >>> class Vjps(ag.listeners.Listener):
+    ...     names = []
+    ...     def on_vjp(self, node, grad, grads, inputs):
+    ...         self.names.append(node.name())
+    >>> x = ag.tensor([1.0], requires_grad=True)
+    >>> with ag.listeners.listening(Vjps()) as v:
+    ...     (x * 2).sum().backward()
+    >>> v.names
+    ['SumBackward', 'MulBackward']
+    """
     add_listener(listener)
     try:
         yield listener

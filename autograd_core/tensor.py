@@ -174,7 +174,14 @@ class Tensor:
     def data(self):
         """This tensor's values as a tensor cut from the tape (an alias: same storage, same version
         counter). ``p.data -= lr * p.grad`` changes ``p`` in place; assigning ``p.data = t`` makes
-        ``p`` use ``t``'s values. ``.numpy()`` gives the NumPy array."""
+        ``p`` use ``t``'s values. ``.numpy()`` gives the NumPy array.
+
+        >>> import autograd_core as ag
+        >>> p = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> p.data -= 0.5
+        >>> p, p.data.requires_grad
+        (tensor([0.5000, 1.5000], requires_grad=True), False)
+        """
         return graph.alias(self)
 
     @data.setter
@@ -190,7 +197,16 @@ class Tensor:
 
     @property
     def name(self):
-        """An optional label (parameters get their dotted name), shown by ``inspect``."""
+        """An optional label (parameters get their dotted name), shown by ``inspect``.
+
+        >>> import autograd_core as ag
+        >>> t = ag.zeros(2)
+        >>> t.name is None
+        True
+        >>> t.name = "bias"
+        >>> t.name
+        'bias'
+        """
         try:
             return self._name
         except AttributeError:
@@ -235,7 +251,13 @@ class Tensor:
     @property
     def size(self):
         """Number of elements, as numpy's ``size``; calling it, ``t.size()`` / ``t.size(dim)``, gives
-        PyTorch's shape / dim length."""
+        PyTorch's shape / dim length.
+
+        >>> import autograd_core as ag
+        >>> t = ag.zeros(2, 3)
+        >>> t.size, t.size(), t.size(1)
+        (6, (2, 3), 3)
+        """
         return _Size(self._data.size, self._data.shape)
 
     def numel(self):
@@ -293,7 +315,12 @@ class Tensor:
 
     @property
     def device(self):
-        """The device this tensor lives on: always ``device('cpu')`` (it compares equal to ``'cpu'``)."""
+        """The device this tensor lives on: always ``device('cpu')`` (it compares equal to ``'cpu'``).
+
+        >>> import autograd_core as ag
+        >>> ag.zeros(1).device, ag.zeros(1).device == "cpu"
+        (device(type='cpu'), True)
+        """
         return _CPU
 
     def __len__(self):

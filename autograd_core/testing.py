@@ -21,7 +21,25 @@ __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "tensors", "broadcast
 
 
 class GradcheckError(AssertionError):
-    """Analytic and numeric gradients differ."""
+    """Raised by ``gradcheck`` / ``gradgradcheck`` when the analytic and numeric gradients differ (an
+    AssertionError, so pytest shows it as a failed check).
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.testing import gradcheck, GradcheckError
+    >>> x = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+    >>> class WrongGrad(ag.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, t):
+    ...         return t * 2
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         return g * 3
+    >>> try:
+    ...     gradcheck(WrongGrad.apply, x)
+    ... except GradcheckError:
+    ...     print("caught")
+    caught
+    """
 
 
 def _as_tuple(x):
@@ -157,20 +175,50 @@ def _hyp():
 
 
 def elements(min_value=-3.0, max_value=3.0):
-    """Finite floats in [min_value, max_value], no subnormals."""
+    """Finite float64 values in [min_value, max_value], no subnormals: a hypothesis strategy (the default
+    elements of ``tensors``).
+
+    >>> from hypothesis import given, settings
+    >>> from autograd_core.testing import elements
+    >>> @settings(max_examples=20, database=None)
+    ... @given(elements(-1.0, 1.0))
+    ... def check(v):
+    ...     assert -1.0 <= v <= 1.0
+    >>> check()
+    """
     st, _ = _hyp()
     return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, allow_subnormal=False,
                      width=64)
 
 
 def shapes(min_dims=0, max_dims=4, min_side=1, max_side=5):
-    """Array shapes, including 0-d and size-1 dims."""
+    """Array shapes (tuples), including 0-d and size-1 dims: a hypothesis strategy.
+
+    >>> from hypothesis import given, settings
+    >>> from autograd_core.testing import shapes
+    >>> @settings(max_examples=20, database=None)
+    ... @given(shapes(min_dims=1, max_dims=3, max_side=4))
+    ... def check(shape):
+    ...     assert 1 <= len(shape) <= 3 and all(1 <= s <= 4 for s in shape)
+    >>> check()
+    """
     _, hnp = _hyp()
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
 def broadcastable_shapes(shape, min_dims=0, max_dims=None, min_side=1, max_side=5):
-    """Shapes that broadcast against ``shape`` (with size-1 dims and fewer/more leading dims)."""
+    """Shapes that broadcast against ``shape`` (with size-1 dims and fewer/more leading dims): a hypothesis
+    strategy.
+
+    >>> import numpy as np
+    >>> from hypothesis import given, settings
+    >>> from autograd_core.testing import broadcastable_shapes
+    >>> @settings(max_examples=20, database=None)
+    ... @given(broadcastable_shapes((2, 3)))
+    ... def check(shape):
+    ...     assert np.broadcast_shapes(shape, (2, 3))[-2:] == (2, 3)
+    >>> check()
+    """
     _, hnp = _hyp()
     if max_dims is None:
         max_dims = max(len(shape), 1) + 1
@@ -179,7 +227,20 @@ def broadcastable_shapes(shape, min_dims=0, max_dims=None, min_side=1, max_side=
 
 
 def tensors(shape=None, dtype=np.float64, elements=None, requires_grad=True, unique=False):
-    """Tensors of ``shape`` (a tuple or a strategy; default: any small shape) drawn by hypothesis."""
+    """Tensors of ``shape`` (a tuple or a strategy; default: any small shape) drawn by hypothesis, in
+    ``dtype`` (float64) with ``elements`` (default: ``elements()``), requiring grad unless
+    ``requires_grad=False``.
+
+    >>> import autograd_core as ag
+    >>> from hypothesis import given, settings
+    >>> from autograd_core.testing import tensors, gradcheck
+    >>> @settings(max_examples=10, database=None, deadline=None)
+    ... @given(tensors((2, 3)))
+    ... def check_tanh(x):
+    ...     assert x.shape == (2, 3) and x.dtype == ag.float64 and x.requires_grad
+    ...     assert gradcheck(lambda t: t.tanh(), x)
+    >>> check_tanh()
+    """
     st, hnp = _hyp()
     if shape is None:
         shape = shapes()
@@ -190,7 +251,16 @@ def tensors(shape=None, dtype=np.float64, elements=None, requires_grad=True, uni
 
 
 def axes(ndim, min_size=0, max_size=None, negative=True):
-    """A reduction axis argument for ``ndim`` dims: None, an int, or a tuple (negative ints included)."""
+    """A reduction axis argument for ``ndim`` dims: None, an int, or a tuple (negative ints included).
+
+    >>> from hypothesis import given, settings
+    >>> from autograd_core.testing import axes
+    >>> @settings(max_examples=20, database=None)
+    ... @given(axes(3))
+    ... def check(axis):
+    ...     assert axis is None or isinstance(axis, (int, tuple))
+    >>> check()
+    """
     st, hnp = _hyp()
     if ndim == 0:
         return st.just(None)

@@ -78,7 +78,23 @@ class FunctionCtx:
         self._fn_name = "Function"
 
     def save_for_backward(self, *tensors):
-        """Keep tensors (or None) for ``backward``; read them back with ``ctx.saved_tensors``."""
+        """Keep tensors (or None) for ``backward``; read them back with ``ctx.saved_tensors``.
+
+        >>> import autograd_core as ag
+        >>> class Mul(ag.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, a, b):
+        ...         ctx.save_for_backward(a, b)
+        ...         return a * b
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         a, b = ctx.saved_tensors
+        ...         return g * b, g * a
+        >>> a = ag.tensor([2.0], requires_grad=True)
+        >>> Mul.apply(a, ag.tensor([5.0])).backward()
+        >>> a.grad
+        tensor([5.])
+        """
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward can only save tensors (or None), but argument {i} is of type "
@@ -110,7 +126,23 @@ class FunctionCtx:
     saved_variables = saved_tensors  # PyTorch's older name
 
     def mark_non_differentiable(self, *outputs):
-        """These outputs get no gradient (they come back with ``requires_grad=False``)."""
+        """These outputs get no gradient (they come back with ``requires_grad=False``).
+
+        >>> import autograd_core as ag
+        >>> class SortValues(ag.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         idx = x.argsort()
+        ...         flags = x > 0
+        ...         ctx.mark_non_differentiable(flags)
+        ...         return x[idx], flags
+        ...     @staticmethod
+        ...     def backward(ctx, g, g_flags):
+        ...         return g
+        >>> values, flags = SortValues.apply(ag.tensor([2.0, -1.0], requires_grad=True))
+        >>> values.requires_grad, flags.requires_grad
+        (True, False)
+        """
         self._non_differentiable = tuple(self._non_differentiable) + outputs
 
     def mark_dirty(self, *tensors):
@@ -231,7 +263,19 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run ``forward`` (grad mode off) and record one node whose VJP is ``backward``."""
+        """Run ``forward`` (grad mode off) and record one node whose VJP is ``backward``.
+
+        >>> import autograd_core as ag
+        >>> class Twice(ag.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         return g * 2
+        >>> Twice.apply(ag.tensor([1.0], requires_grad=True))
+        tensor([2.], grad_fn=<TwiceBackward>)
+        """
         ctx = FunctionCtx()
         ctx._fn_name = cls.__name__
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)

@@ -50,13 +50,24 @@ _erf_frompy = np.frompyfunc(math.erf, 1, 1)
 
 
 def erf_numpy(x):
-    """erf with math.erf per element (exact, slow): the fallback."""
+    """erf with ``math.erf`` per element (exact, slow): the kernels' fallback; an ndarray in x's float dtype.
+
+    >>> from autograd_core import kernels
+    >>> kernels.erf_numpy([0.0, 1.0])
+    array([0.        , 0.84270079])
+    """
     x = np.asarray(x)
     return _erf_frompy(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def erf(x):
-    """Elementwise error function in x's float dtype (float64 for other dtypes)."""
+    """Elementwise error function of an array, in its float dtype (float64 for other dtypes); the kernel
+    behind ``ag.erf``.
+
+    >>> from autograd_core import kernels
+    >>> kernels.erf([0.0, 1.0]).round(4)
+    array([0.    , 0.8427])
+    """
     from . import activation
     x = np.asarray(x)
     if x.dtype.kind != "f":

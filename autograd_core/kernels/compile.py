@@ -30,7 +30,13 @@ ANNOUNCE_AFTER_S = 1.0
 
 class KernelCompileWarning(UserWarning):
     """A Numba kernel is being compiled (a one-time cost per install and dtype, or per process when the
-    compiled code cannot be cached)."""
+    compiled code cannot be cached).
+
+    >>> import warnings
+    >>> from autograd_core import kernels
+    >>> issubclass(kernels.KernelCompileWarning, UserWarning)
+    True
+    """
 
 
 class _State:
@@ -56,7 +62,13 @@ def backend():
 
 
 def numba_active():
-    """Whether the Numba backend is selected (the ops' fast check)."""
+    """Whether the Numba backend is selected (the ops' fast check).
+
+    >>> from autograd_core import kernels
+    >>> with kernels.use("numpy"):
+    ...     kernels.numba_active()
+    False
+    """
     return _state.numba
 
 
@@ -66,6 +78,14 @@ class use:
     Also a context manager: ``with use("numpy"): ...`` restores the previous backend on exit.
     ``background=False`` compiles each Numba kernel on the calling thread when first needed (the op
     then always runs the kernel) instead of running numpy code until a background compile is done.
+
+    >>> from autograd_core import kernels
+    >>> before = kernels.backend()
+    >>> with kernels.use("numpy"):
+    ...     kernels.backend()
+    'numpy'
+    >>> kernels.backend() == before
+    True
     """
     __slots__ = ("saved",)
 
@@ -100,7 +120,15 @@ def _njit(fn, opts):
 
 
 def jit(fn=None, **opts):
-    """``numba.njit(nogil=True, cache=<where possible>, **opts)``; ``fn`` itself without Numba."""
+    """``numba.njit(nogil=True, cache=<where possible>, **opts)``; ``fn`` itself without Numba.
+
+    >>> from autograd_core import kernels
+    >>> @kernels.jit
+    ... def add_one(a):
+    ...     return a + 1
+    >>> callable(add_one)
+    True
+    """
     def deco(f):
         if not HAVE_NUMBA:
             return f
@@ -177,7 +205,12 @@ def _submit(k, key, sig):
 
 
 def wait(timeout=None):
-    """Block until every kernel compile requested so far has finished; False if ``timeout`` ran out."""
+    """Block until every kernel compile requested so far has finished; False if ``timeout`` ran out.
+
+    >>> from autograd_core import kernels
+    >>> kernels.wait(timeout=60)
+    True
+    """
     end = None if timeout is None else time.monotonic() + timeout
     with _cv:
         while _busy[0]:
@@ -189,7 +222,15 @@ def wait(timeout=None):
 
 
 class Kernel:
-    """A Numba kernel compiled on demand, per argument-type ``key`` (see the module docstring)."""
+    """A Numba kernel compiled on demand, per argument-type ``key`` (see the module docstring).
+
+    >>> import numpy as np
+    >>> from autograd_core import kernels
+    >>> k = kernels.Kernel("doc_example_neg", lambda a: -a, {})
+    >>> with kernels.use("numpy"):
+    ...     k.get("f8", (np.zeros(2),)) is None
+    True
+    """
     __slots__ = ("name", "disp", "ready", "pending", "failed", "seconds", "__weakref__")
 
     def __init__(self, name, fn, opts):
@@ -202,7 +243,17 @@ class Kernel:
 
     def get(self, key, args):
         """The compiled kernel for ``args`` (whose types ``key`` names), or None: the numpy backend is
-        selected, or the kernel is still compiling (requested now if it was not yet), or it failed."""
+        selected, or the kernel is still compiling (requested now if it was not yet), or it failed.
+
+        >>> import numpy as np
+        >>> from autograd_core import kernels
+        >>> k = kernels.Kernel("doc_example_sq", lambda a: a * a, {})
+        >>> with kernels.use("numpy"):
+        ...     k.get("f8", (np.zeros(2),))
+        >>> with kernels.use("numpy"):
+        ...     k.get("f8", (np.zeros(2),)) is None
+        True
+        """
         if not _state.numba:
             return None
         d = self.ready.get(key)
@@ -234,7 +285,19 @@ class Kernel:
 
 
 def kernel(name, **opts):
-    """Decorator: the function as a ``Kernel`` named ``name`` (``opts`` go to ``numba.njit``)."""
+    """Decorator: the function as a ``Kernel`` named ``name`` (``opts`` go to ``numba.njit``).
+
+    >>> import numpy as np
+    >>> from autograd_core import kernels
+    >>> @kernels.kernel("doc_example_double")
+    ... def double(a):
+    ...     return a * 2
+    >>> double.name
+    'doc_example_double'
+    >>> with kernels.use("numpy"):
+    ...     double.get("f8", (np.zeros(1),)) is None
+    True
+    """
     def deco(fn):
         return Kernel(name, fn, opts)
     return deco

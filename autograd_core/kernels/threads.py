@@ -122,7 +122,16 @@ def team_size(n_chunks):
 
 def parallel_for(fn, n, *args):
     """``fn(i, tid, *args)`` for every chunk i < n, on up to ``team_size(n)`` threads; returns when all are
-    done (an exception from any chunk is raised here)."""
+    done (an exception from any chunk is raised here).
+
+    >>> from autograd_core import kernels
+    >>> out = [0] * 4
+    >>> def chunk(i, tid, scale):
+    ...     out[i] = i * scale
+    >>> kernels.parallel_for(chunk, 4, 10)
+    >>> out
+    [0, 10, 20, 30]
+    """
     T = min(_pool.n, n)
     if T <= 1 or not _pool.busy.acquire(blocking=False):
         for i in range(n):
