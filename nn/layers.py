@@ -235,8 +235,8 @@ class ConvTranspose2d(_ConvNd):
     with H' = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1 (W' likewise).
 
     ``weight`` is (C_in, C_out / groups, kH, kW); PyTorch's init uses fan_in = C_out / groups * kH * kW.
-    ``forward(x, output_size)`` picks output_padding to reach that size (an H' or (H', W'), or a full
-    shape whose last two entries are used).
+    ``forward(x, output_size)`` picks output_padding to reach that size ((H', W'), or a full shape
+    whose last two entries are used).
 
     >>> import autograd_core as ag, nn
     >>> up = nn.ConvTranspose2d(8, 3, kernel_size=2, stride=2)
