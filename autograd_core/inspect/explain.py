@@ -49,6 +49,15 @@ class ExplainLogger:
     ``steps``: one dict per VJP: ``op``, ``node`` (label), ``grad_in`` (shape, norm) and
     ``grads_out`` (a list of dicts: ``to``, ``input``, ``shape``, ``norm``, ``summed_from``,
     ``leaf``). ``leaf_grads``: label -> norm of each leaf's total gradient of the last pass.
+
+    >>> import io
+    >>> import autograd_core as ag
+    >>> from autograd_core.inspect import ExplainLogger
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> log = ExplainLogger(stream=io.StringIO())
+    >>> (x * 3).sum().backward(explain=log)
+    >>> [s["backward"] for s in log.steps], log.passes
+    (['SumBackward', 'MulBackward'], 1)
     """
 
     def __init__(self, stream=None, logger=None, silent=False):
@@ -85,7 +94,13 @@ class ExplainLogger:
     @classmethod
     def make(cls, explain):
         """An ExplainLogger for ``explain`` (True, a stream, a Logger, an ExplainLogger; False: a
-        silent one that only keeps the numbers)."""
+        silent one that only keeps the numbers).
+
+        >>> from autograd_core.inspect import ExplainLogger
+        >>> log = ExplainLogger.make(False)
+        >>> isinstance(log, ExplainLogger), ExplainLogger.make(log) is log
+        (True, True)
+        """
         if isinstance(explain, ExplainLogger):
             return explain
         if explain is None or explain is False:

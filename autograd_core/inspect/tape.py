@@ -38,7 +38,17 @@ _scopes = _Scopes()
 class scope:
     """``with scope("block1"): ...`` labels the ops recorded inside, for ``draw(group_modules=True)``
     and the listing. Nested scopes join with dots (``block1.attn``); ``trace(module=...)`` opens
-    one per submodule call automatically."""
+    one per submodule call automatically.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.inspect import scope
+    >>> def f(x):
+    ...     with scope("block1"):
+    ...         return (x * 2).sum()
+    >>> tape = ag.trace(f, ag.tensor([1.0, 2.0]))
+    >>> [e.scope for e in tape.entries]
+    ['block1', 'block1']
+    """
 
     def __init__(self, name):
         self.name = str(name)
@@ -69,6 +79,13 @@ class TapeEntry:
     ``inputs`` are the op's positional arguments (Tensors or constants), ``parents`` what the
     backward follows from each (the producing Node, a leaf Tensor, or None), ``scope`` the
     module path (or ``scope()`` name) the op ran in.
+
+    >>> import autograd_core as ag
+    >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+    >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+    >>> e = tape.entries[0]
+    >>> e, e.name, e.index
+    (<TapeEntry %2 = mul>, 'mul', 2)
     """
 
     __slots__ = ("index", "op", "node", "inputs", "sources", "parents", "kwargs", "output", "scope")
@@ -87,6 +104,7 @@ class TapeEntry:
 
     @property
     def name(self):
+        """The op's name (``'mul'``, ``'relu'``, ...)."""
         return self.op.name
 
     def __repr__(self):
@@ -191,11 +209,25 @@ class Tape:
             _fmt.register_tensor(t, self._labels[id(t)])
 
     def label(self, t):
-        """``%name`` or ``%N`` for a tensor seen by this tape, else None."""
+        """``%name`` or ``%N`` for a tensor seen by this tape, else None.
+
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+        >>> tape.label(w), tape.label(tape.output), tape.label(ag.zeros(1))
+        ('%w', '%4', None)
+        """
         return self._labels.get(id(t)) if self._objs.get(id(t)) is t else None
 
     def kind(self, t):
-        """'input', 'param' or 'const' for a leaf of this tape, 'op' for an op's output."""
+        """'input', 'param' or 'const' for a leaf of this tape, 'op' for an op's output.
+
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+        >>> tape.kind(w), tape.kind(tape.inputs[0]), tape.kind(tape.output)
+        ('param', 'input', 'op')
+        """
         return self._kind.get(id(t), "op" if self.label(t) is not None else None)
 
     def index(self, t):
@@ -211,7 +243,15 @@ class Tape:
         return self._index.get(id(t)) if self._objs.get(id(t)) is t else None
 
     def grad_norm(self, t):
-        """|dL/dt| from the last ``tape.backward()`` (leaves: the norm of ``t.grad``)."""
+        """|dL/dt| from the last ``tape.backward()`` (leaves: the norm of ``t.grad``).
+
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+        >>> tape.backward()
+        >>> tape.grad_norm(w), tape.grad_norm(tape.output)
+        (3.0, 1.0)
+        """
         i = self.index(t)
         if i is None:
             return None
@@ -236,14 +276,29 @@ class Tape:
 
     @property
     def params(self):
-        """The leaves that require grad (parameters), as (label without %, tensor) pairs."""
+        """The leaves that require grad (parameters), as (label without %, tensor) pairs.
+
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+        >>> tape.params
+        [('w', tensor([ 1., -2.], requires_grad=True))]
+        """
         return [(self._labels[id(t)][1:], t) for t in self.leaves if self._kind[id(t)] == "param"]
 
     def backward(self, gradient=None, retain_graph=None, explain=False):
         """Backward from the traced output (``gradient`` needed unless it has one element), keeping
         every value's gradient norm for ``draw(tape)`` and ``grad_norm``. ``explain`` as in
         ``Tensor.backward`` (True, a stream, a logging.Logger). Returns None (so a REPL echoes
-        nothing); the ExplainLogger with every step's numbers is ``tape.explained``."""
+        nothing); the ExplainLogger with every step's numbers is ``tape.explained``.
+
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+        >>> tape.backward()
+        >>> w.grad
+        tensor([3., 0.])
+        """
         lg = ExplainLogger.make(explain)   # silent when explain is False: it only keeps the norms
         self.output.backward(gradient, retain_graph=retain_graph, explain=lg)
         self._grad_norms = {}
@@ -254,7 +309,15 @@ class Tape:
         self.explained = lg
 
     def draw(self, path, **kw):
-        """``draw(self, path, **kw)``: the graph as a picture (see ``inspect.draw``)."""
+        """``draw(self, path, **kw)``: the graph as a picture (see ``inspect.draw``).
+
+        >>> import os, tempfile
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+        >>> tape.draw(os.path.join(tempfile.mkdtemp(), "tape.svg")).suffix
+        '.svg'
+        """
         from .draw import draw
         return draw(self, path, **kw)
 
@@ -282,7 +345,15 @@ class Tape:
 
     # -- the listing ---------------------------------------------------------------------
     def input_label(self, e, i):
-        """Label of input ``i`` of entry ``e`` (the value it got from an earlier op, or a leaf)."""
+        """Label of input ``i`` of entry ``e`` (the value it got from an earlier op, or a leaf).
+
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+        >>> e = tape.entries[0]
+        >>> tape.input_label(e, 0), tape.input_label(e, 1)
+        ('%x', '%w')
+        """
         src = e.sources[i]
         if src is not None and id(src) in self._node_lab:
             return self._node_lab[id(src)]
@@ -297,7 +368,16 @@ class Tape:
         return fmt_value(x)
 
     def lines(self):
-        """The listing as a list of lines (without the header)."""
+        r"""The listing as a list of lines (without the header).
+
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> tape = ag.trace(lambda x: (x * w).relu().sum(), ag.tensor([3.0, 4.0]), names={"w": w})
+        >>> print("\n".join(tape.lines()))
+        %2 = mul(%x[2], %w[2])  -> [2] float32
+        %3 = relu(%2)           -> [2]
+        %4 = sum(%3)            -> []
+        """
         rows = []
         prev_dt = None
         for e in self.entries:

@@ -63,7 +63,14 @@ def _start(t):
 
 def walk(t):
     """Yield ``(fn, depth)`` for every function reachable from ``t.grad_fn`` through
-    ``next_functions``, depth-first, each once (``fn`` is a Node or an ``AccumulateGrad``)."""
+    ``next_functions``, depth-first, each once (``fn`` is a Node or an ``AccumulateGrad``).
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.inspect import walk
+    >>> x = ag.tensor([1.0], requires_grad=True)
+    >>> [(fn.name(), depth) for fn, depth in walk((x.exp() * 2).sum())]
+    [('SumBackward', 0), ('MulBackward', 1), ('ExpBackward', 2), ('AccumulateGrad', 3)]
+    """
     root = _start(t)
     seen = set()
     stack = [(root, 0)]
@@ -107,7 +114,16 @@ class _NoGrad:
 
 
 def format_grad_fn(t, max_depth=None):
-    """The backward graph of ``t`` as an indented tree (see the module docstring)."""
+    """The backward graph of ``t`` as an indented tree (see the module docstring).
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.inspect import format_grad_fn
+    >>> x = ag.tensor([1.0], requires_grad=True)
+    >>> print(format_grad_fn(x.exp().sum()))
+    SumBackward  -> [] float32
+    └─ ExpBackward
+       └─ AccumulateGrad  [1] float32
+    """
     root = _start(t)
     head = _describe(root)
     if isinstance(t, Tensor):
