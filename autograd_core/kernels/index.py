@@ -28,8 +28,8 @@ def add_rows(z, ids, g):
     dtypes or shapes)."""
     if (not numba_active() or type(g) is not np.ndarray or g.dtype != z.dtype or z.dtype.char not in "fd"
             or ids.dtype.kind not in "iu" or g.shape != ids.shape + z.shape[1:] or not z.flags.c_contiguous
-            or z.ndim < 1 or z.shape[0] == 0):
-        return False
+            or z.ndim < 1 or z.shape[0] == 0 or ids.size == 0):
+        return False   # (no ids: nothing to add; numpy's path handles the empty shapes)
     n0 = z.shape[0]
     flat = ids.reshape(-1).astype(np.int64)
     if flat.size and (flat.min() < -n0 or flat.max() >= n0):
