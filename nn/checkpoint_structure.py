@@ -101,6 +101,8 @@ class Encoder:
     def encode(self, obj, where="obj", path=()):
         if obj is None:
             return {"t": "none"}
+        if isinstance(obj, np.generic):   # before int/float: np.float64 is a float subclass
+            return {"t": "scalar", "k": self._array(np.asarray(obj), where, path)}
         if isinstance(obj, bool):
             return {"t": "bool", "v": obj}
         if isinstance(obj, int):
@@ -118,8 +120,6 @@ class Encoder:
                     "rg": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             return {"t": "array", "k": self._array(obj, where, path)}
-        if isinstance(obj, np.generic):
-            return {"t": "scalar", "k": self._array(np.asarray(obj), where, path)}
         if len(path) >= MAX_DEPTH:
             raise ValueError(f"nn.save: {where} is nested more than {MAX_DEPTH} levels deep")
         if isinstance(obj, dict):
