@@ -15,6 +15,9 @@ from . import dtypes as _dtypes
 from . import graph
 from . import node as _node
 
+if TYPE_CHECKING:
+    from .typing import DTypeLike, Number, ShapeLike, TensorLike
+
 __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
     "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",
@@ -31,7 +34,7 @@ _default_dtype = float32
 _ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, float
 
 
-def set_default_dtype(dtype):
+def set_default_dtype(dtype: DTypeLike) -> None:
     """Set the dtype that Python floats and float lists become, and that ``zeros``/``rand``/... make
     (float32, the initial default, or float64; float16 too), as ``torch.set_default_dtype``.
 
@@ -48,7 +51,7 @@ def set_default_dtype(dtype):
     _default_dtype = dt
 
 
-def get_default_dtype():
+def get_default_dtype() -> np.dtype:
     """The dtype Python floats become and float constructors make (float32 unless changed by
     ``set_default_dtype``), as ``torch.get_default_dtype``.
 
@@ -808,7 +811,8 @@ _init.__doc__ = (_tensor_init.__doc__ or "") + _init.__doc__
 Tensor.__init__ = _init
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(data: TensorLike, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
     """Copy ``data`` (a number, a nested list, an ndarray or a tensor) into a new leaf tensor, as
     ``torch.tensor``. Python floats become the default dtype (float32), Python ints int64 and bools
     bool, unless ``dtype`` is given; ``requires_grad`` marks the leaf for gradients. ``device`` may
@@ -830,7 +834,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: TensorLike, dtype: DTypeLike = None, device: Any = None) -> Tensor:
     """``data`` as a tensor without a copy where possible (a tensor of the wanted dtype is returned as
     it is; an ndarray's memory is shared), as ``torch.as_tensor``.
 
@@ -845,7 +849,7 @@ def as_tensor(data, dtype=None, device=None):
     return Tensor(_to_array(data, dtype))
 
 
-def from_numpy(arr):
+def from_numpy(arr: np.ndarray) -> Tensor:
     """A tensor sharing memory with the ndarray ``arr`` (keeps its dtype: float64 stays float64), as
     ``torch.from_numpy``.
 
@@ -872,7 +876,7 @@ def _dt(dtype):
     return _default_dtype if dtype is None else np.dtype(dtype)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of shape ``size`` (``size`` is ints or one tuple), in the default dtype unless ``dtype``
     is given, as ``torch.zeros``.
 
@@ -887,7 +891,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
     return Tensor(np.zeros(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of shape ``size`` (``size`` is ints or one tuple), in the default dtype unless ``dtype``
     is given, as ``torch.ones``.
 
@@ -900,7 +904,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
     return Tensor(np.ones(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor of shape ``size`` (ints or one tuple; its values are whatever the memory
     held), in the default dtype unless ``dtype`` is given, as ``torch.empty``.
 
@@ -912,7 +916,8 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
     return Tensor(np.empty(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size: ShapeLike, fill_value: Number, dtype: DTypeLike = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``, as ``torch.full``; the dtype follows the
     value (a float gives the default dtype, an int int64, a bool bool) unless ``dtype`` is given.
 
@@ -932,7 +937,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return Tensor(np.full(size, fill_value, np.dtype(dtype)), requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DTypeLike = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (excluded) by ``step``; ``arange(n)`` is 0 .. n-1, as
     ``torch.arange``. int64 for integer arguments, the default float dtype if any is a float.
 
@@ -948,7 +954,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return Tensor(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def linspace(start: Number, end: Number, steps: int, dtype: DTypeLike = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included), in the default dtype
     unless ``dtype`` is given, as ``torch.linspace``.
 
@@ -960,7 +967,8 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return Tensor(np.linspace(start, end, int(steps), dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
     """The identity matrix of shape (n, m) (m = n if not given): ones on the diagonal, in the default
     dtype unless ``dtype`` is given, as ``torch.eye``.
 
@@ -975,7 +983,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return Tensor(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False):
+def zeros_like(t: Tensor, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros with ``t``'s shape and dtype (or ``dtype``), as ``torch.zeros_like``.
 
     >>> import autograd_core as ag
@@ -986,7 +994,7 @@ def zeros_like(t, dtype=None, device=None, requires_grad=False):
     return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False):
+def ones_like(t: Tensor, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones with ``t``'s shape and dtype (or ``dtype``), as ``torch.ones_like``.
 
     >>> import autograd_core as ag
@@ -997,7 +1005,8 @@ def ones_like(t, dtype=None, device=None, requires_grad=False):
     return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
     """A tensor of ``t``'s shape and dtype (or ``dtype``) filled with ``fill_value``, as
     ``torch.full_like``.
 
@@ -1104,7 +1113,7 @@ class Generator:
 default_generator = Generator(0)
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> Generator:
     """Seed the global generator used by rand/randn/init/dropout/DataLoader shuffling; returns it, as
     ``torch.manual_seed``.
 
@@ -1123,7 +1132,8 @@ def _gen(generator):
     return (generator or default_generator).np
 
 
-def rand(*size, dtype=None, generator=None, device=None, requires_grad=False):
+def rand(*size: Any, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) of shape ``size`` (ints or one tuple), from ``generator`` (default: the
     global one, see ``manual_seed``), in the default dtype unless ``dtype`` is given, as ``torch.rand``.
 
@@ -1137,7 +1147,8 @@ def rand(*size, dtype=None, generator=None, device=None, requires_grad=False):
     return Tensor(_gen(generator).random(_shape(size)).astype(dt, copy=False), requires_grad=requires_grad)
 
 
-def randn(*size, dtype=None, generator=None, device=None, requires_grad=False):
+def randn(*size: Any, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal samples (mean 0, std 1) of shape ``size`` (ints or one tuple), from ``generator``
     (default: the global one, see ``manual_seed``), in the default dtype unless ``dtype`` is given, as
     ``torch.randn``.
@@ -1171,7 +1182,8 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None, 
     return Tensor(_gen(generator).integers(low, high, size=size).astype(dt), requires_grad=requires_grad)
 
 
-def rand_like(t, dtype=None, generator=None, device=None, requires_grad=False):
+def rand_like(t: Tensor, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) with ``t``'s shape and dtype (or ``dtype``), as ``torch.rand_like``.
 
     >>> import autograd_core as ag
@@ -1181,7 +1193,8 @@ def rand_like(t, dtype=None, generator=None, device=None, requires_grad=False):
     return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device, requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, generator=None, device=None, requires_grad=False):
+def randn_like(t: Tensor, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
     """Standard normal samples with ``t``'s shape and dtype (or ``dtype``), as ``torch.randn_like``.
 
     >>> import autograd_core as ag
