@@ -13,11 +13,17 @@ casts. Their CUDA twins (``ag.cuda.FloatTensor``) raise the CPU-only error.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from . import devices
 from .dtypes import type_name
 from .tensor import Tensor, _check_device, randint, tensor
+
+if TYPE_CHECKING:
+    from .tensor import Generator
+    from .typing import DTypeLike
 
 __all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
            "ByteTensor", "BoolTensor", "empty_like", "randint_like"]
@@ -80,7 +86,8 @@ for _name, _dt in _TYPES.items():
     setattr(devices.cuda, _name, TensorType(_name, _dt, cuda=True))
 
 
-def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def empty_like(input: Tensor, dtype: DTypeLike = None, device: Any = None,  # noqa: A002
+               requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor with ``input``'s shape and dtype (or ``dtype``), as ``torch.empty_like``.
 
     >>> import autograd_core as ag
@@ -91,7 +98,8 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A0
     return Tensor(np.empty(input.shape, dtype or input.dtype), requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, dtype=None, device=None, generator=None, requires_grad=False):  # noqa: A002
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: DTypeLike = None,  # noqa: A002
+                 device: Any = None, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform in [low, high) with ``input``'s shape: ``randint_like(x, high)`` or
     ``randint_like(x, low, high)``; ``input``'s dtype unless ``dtype`` is given. PyTorch:
     ``torch.randint_like``.

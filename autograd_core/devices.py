@@ -20,6 +20,8 @@ as cudnn``), as their PyTorch counterparts are.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sys
 import types
 
@@ -190,7 +192,7 @@ def check_device(dev, where="tensor"):
 _default_device = _CPU
 
 
-def set_default_device(dev):
+def set_default_device(dev: Any) -> None:
     """PyTorch's ``torch.set_default_device``: only the CPU (or None) is accepted; any other device raises
     the CPU-only RuntimeError.
 
@@ -333,7 +335,7 @@ _matmul_precision = "highest"
 _deterministic = [False, False]  # (enabled, warn_only)
 
 
-def set_float32_matmul_precision(precision):
+def set_float32_matmul_precision(precision: str) -> None:
     """Accepts ``'highest'``, ``'high'`` or ``'medium'`` (PyTorch's TF32/bfloat16 matmul switch,
     ``torch.set_float32_matmul_precision``); float32
     products here are always computed in float32 by BLAS, so the setting is only remembered.
@@ -350,7 +352,7 @@ def set_float32_matmul_precision(precision):
     _matmul_precision = precision
 
 
-def get_float32_matmul_precision():
+def get_float32_matmul_precision() -> str:
     """The last value given to ``set_float32_matmul_precision`` (``'highest'`` at first), as
     ``torch.get_float32_matmul_precision``; it changes nothing here.
 
@@ -361,7 +363,7 @@ def get_float32_matmul_precision():
     return _matmul_precision
 
 
-def use_deterministic_algorithms(mode, *, warn_only=False):
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     """PyTorch's ``torch.use_deterministic_algorithms``: remembered only, since every op here is
     deterministic already (given the seed).
 
@@ -374,7 +376,7 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     _deterministic[:] = [bool(mode), bool(warn_only)]
 
 
-def are_deterministic_algorithms_enabled():
+def are_deterministic_algorithms_enabled() -> bool:
     """The ``mode`` last given to ``use_deterministic_algorithms`` (False at first), as
     ``torch.are_deterministic_algorithms_enabled``.
 
@@ -385,7 +387,7 @@ def are_deterministic_algorithms_enabled():
     return _deterministic[0]
 
 
-def is_deterministic_algorithms_warn_only_enabled():
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
     """The ``warn_only`` last given to ``use_deterministic_algorithms`` (False at first), as
     ``torch.is_deterministic_algorithms_warn_only_enabled``.
 

@@ -18,17 +18,24 @@ mode is on (as in PyTorch: initialise under ``no_grad()``).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .ops import elementwise as _E
 from .ops.inplace import inplace_update
 from .tensor import Tensor, _check_device, _gen, default_generator, make, manual_seed
 
+if TYPE_CHECKING:
+    from .tensor import Generator
+    from .typing import DTypeLike, ShapeLike, TensorLike
+
 __all__ = ["randperm", "multinomial", "bernoulli", "normal", "poisson", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "manual_seed"]
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
     """A random permutation of 0, ..., n-1 (int64 unless ``dtype`` says otherwise).
 
     >>> sorted(ag.randperm(3, generator=ag.Generator(1)).tolist())
@@ -50,7 +57,8 @@ def _array(x, name):
         raise TypeError(f"{name}: expected a tensor, got {type(x).__name__}") from None
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):  # noqa: A002
+def multinomial(input: TensorLike, num_samples: int, replacement: bool = False, *,  # noqa: A002
+                generator: Generator | None = None) -> Tensor:
     """Draw ``num_samples`` category indices from the weights in ``input`` (1-D: one distribution,
     (n, k): one per row), as PyTorch's ``multinomial``; int64 of shape (num_samples,) or
     (n, num_samples).
@@ -101,7 +109,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
     return Tensor(out.reshape(num_samples) if p.ndim == 1 else out)
 
 
-def bernoulli(input, p=None, *, generator=None):  # noqa: A002
+def bernoulli(input: TensorLike, p: TensorLike | None = None, *,  # noqa: A002
+              generator: Generator | None = None) -> Tensor:
     """0/1 samples, 1 with probability ``input`` (elementwise), or with probability ``p`` when it is given;
     in ``input``'s float dtype.
 
@@ -118,7 +127,9 @@ def bernoulli(input, p=None, *, generator=None):  # noqa: A002
     return Tensor((_gen(generator).random(probs.shape) < probs).astype(probs.dtype))
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def normal(mean: TensorLike, std: TensorLike = 1.0, size: ShapeLike | None = None, *,
+           generator: Generator | None = None, dtype: DTypeLike = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
     """Normal samples: ``normal(mean, std)`` elementwise for tensors (they broadcast), or
     ``normal(mean, std, size)`` for numbers, as PyTorch. No gradient flows to ``mean``/``std``.
 
@@ -142,7 +153,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     return Tensor(np.asarray(out).astype(dt), requires_grad=requires_grad)
 
 
-def poisson(input, generator=None):  # noqa: A002
+def poisson(input: TensorLike, generator: Generator | None = None) -> Tensor:  # noqa: A002
     """Poisson samples with rates ``input`` (elementwise, non-negative), in ``input``'s dtype, as
     ``torch.poisson``; not differentiable.
 
@@ -171,7 +182,7 @@ def seed():
     return s
 
 
-def initial_seed():
+def initial_seed() -> int | None:
     """The seed the global generator was last seeded with, as ``torch.initial_seed``.
 
     >>> import autograd_core as ag
@@ -182,7 +193,7 @@ def initial_seed():
     return default_generator.initial_seed()
 
 
-def get_rng_state():
+def get_rng_state() -> dict[str, Any]:
     """The global generator's state, to restore with ``set_rng_state`` (NumPy's bit-generator state dict;
     PyTorch's ``torch.get_rng_state`` gives a ByteTensor).
 
@@ -196,7 +207,7 @@ def get_rng_state():
     return default_generator.np.bit_generator.state
 
 
-def set_rng_state(new_state):
+def set_rng_state(new_state: dict[str, Any]) -> None:
     """Restore the global generator's state from ``get_rng_state``, as ``torch.set_rng_state``.
 
     >>> import autograd_core as ag

@@ -10,6 +10,8 @@ Memory-layout answers describe the NumPy array under the tensor, in elements (as
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import inspect
 
 import numpy as np
@@ -19,10 +21,13 @@ from . import reduce as _reduce
 from . import shape as _shape
 from .registry import method
 
+if TYPE_CHECKING:
+    from ..typing import DTypeLike, TensorLike
+
 __all__ = ["t", "numel", "is_tensor", "cumprod", "finfo", "iinfo", "is_floating_point", "is_complex"]
 
 
-def t(input):  # noqa: A002  (PyTorch's argument name)
+def t(input: Tensor) -> Tensor:  # noqa: A002  (PyTorch's argument name)
     """Transpose a 2-D tensor (a 0-d or 1-D one is returned as it is), as PyTorch's ``t``.
 
     >>> ag.ones(2, 3).t().shape
@@ -34,7 +39,7 @@ def t(input):  # noqa: A002  (PyTorch's argument name)
     return input if input.ndim < 2 else _shape.transpose(input, 0, 1)
 
 
-def numel(input):  # noqa: A002
+def numel(input: TensorLike) -> int:  # noqa: A002
     """The number of elements of a tensor.
 
     >>> ag.numel(ag.zeros(2, 3))
@@ -43,7 +48,7 @@ def numel(input):  # noqa: A002
     return int(np.size(input._data if isinstance(input, Tensor) else input))
 
 
-def is_tensor(obj):
+def is_tensor(obj: Any) -> bool:
     """True if ``obj`` is a Tensor (a Parameter included), as ``torch.is_tensor``.
 
     >>> import autograd_core as ag
@@ -53,7 +58,7 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def cumprod(input, dim, *, dtype=None):  # noqa: A002
+def cumprod(input: TensorLike, dim: int, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """Cumulative product along ``dim``: out[i] = x[0] * ... * x[i].
 
     Built from one taped product per position along ``dim`` (so the gradient is exact where x has
@@ -81,7 +86,7 @@ def cumprod(input, dim, *, dtype=None):  # noqa: A002
     return _shape.cat(parts, axis) if n > 1 else parts[0].clone()
 
 
-def finfo(dtype=None):
+def finfo(dtype: DTypeLike = None) -> np.finfo:
     """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``; the default dtype
     if none is given), as ``torch.finfo``; NumPy's ``finfo`` object.
 
@@ -97,7 +102,7 @@ def finfo(dtype=None):
     return np.finfo(dt)
 
 
-def iinfo(dtype):
+def iinfo(dtype: DTypeLike) -> np.iinfo:
     """Machine limits of an integer dtype (``min``, ``max``, ``bits``), as ``torch.iinfo``.
 
     >>> import autograd_core as ag
@@ -110,7 +115,7 @@ def iinfo(dtype):
     return np.iinfo(dt)
 
 
-def is_floating_point(input):  # noqa: A002  (PyTorch's argument name)
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002  (PyTorch's argument name)
     """True if the tensor's dtype is a floating dtype (float16/32/64), as ``torch.is_floating_point``.
 
     >>> import autograd_core as ag
@@ -120,7 +125,7 @@ def is_floating_point(input):  # noqa: A002  (PyTorch's argument name)
     return np.dtype(input.dtype).kind == "f"
 
 
-def is_complex(input):  # noqa: A002
+def is_complex(input: Tensor) -> bool:  # noqa: A002
     """Always False: tensors here are never complex (PyTorch's ``is_complex``).
 
     >>> import autograd_core as ag
