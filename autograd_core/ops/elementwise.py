@@ -211,7 +211,15 @@ minimum = defop("minimum", minimum_, (lambda g, ans, x, y: _tie(g, x, y, lambda 
 
 # -- unary math --------------------------------------------------------------------------------
 def _sgn(x):
-    """sign(x), with 0 at NaN (PyTorch's abs'(nan) is 0)."""
+    """Elementwise sign: -1, 0 or 1, and 0 at NaN (``sign`` keeps NaN), in ``x``'s dtype; the derivative of
+    ``abs`` uses it (PyTorch's abs'(nan) is 0).
+
+    Not differentiable. PyTorch: ``torch.sgn`` (for real inputs; NaN gives 0 here).
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([-2.0, 0.0, float("nan"), 3.0]).sgn()
+    tensor([-1.,  0.,  0.,  1.])
+    """
     return np.where(np.isnan(x), 0, np.sign(x)) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.sign(x)
 
 
