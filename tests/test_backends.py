@@ -111,7 +111,6 @@ def test_big_activations_run_the_kernels_under_numba(backend, monkeypatch):
     """On the Numba backend the ReLU/GELU ops run their kernels (and on numpy they do not)."""
     ran = []
     for k in (kact._relu_k, kact._relu_grad_k, kact._gelu32_k, kact._gelu_grad32_k):
-        real = k.get
         monkeypatch.setattr(type(k), "get", lambda self, key, args, _real=type(k).get: (ran.append(self.name),
                                                                                       _real(self, key, args))[1])
     x = ag.tensor(np.linspace(-2, 2, 5000).astype(np.float32), requires_grad=True)

@@ -1,21 +1,22 @@
-"""im2col and col2im for 2-D convolution (NCHW), as Numba kernels with pure-numpy fallbacks.
+"""2-D convolution (NCHW) kernels: numpy im2col/col2im for the numpy backend, and Numba kernels that do a
+whole convolution on the thread pool.
 
 Geometry (per spatial dim): an output position ``o`` and a kernel tap ``i`` read the input at
 ``o * stride - pad_before + i * dilation``; positions outside the input read as zero.
 
-* ``im2col(x, ...)``: x (N, C, H, W) -> cols (N, C*kh*kw, OH*OW), with
+* ``im2col(x, ...)`` (numpy): x (N, C, H, W) -> cols (N, C*kh*kw, OH*OW), with
   ``cols[n, (c, i, j), (oy, ox)] = x[n, c, oy*sh - pt + i*dh, ox*sw - pl + j*dw]``.
   This layout makes ``weight (O, C*kh*kw) @ cols[n]`` come out as (O, OH*OW), which is NCHW: no
   transposes on the forward path. With ``knl=True`` the same numbers are laid out
   (C*kh*kw, N, OH*OW), so that the weight gradient can be one matmul over all images.
-* ``col2im(cols, ...)``: the adjoint, a scatter-add of cols back into (N, C, H, W).
-
-``*_numpy`` are the fallbacks (a strided view + one copy; one strided add per kernel tap); the
-dispatching ``im2col`` / ``col2im`` use Numba when it is available.
-
+* ``col2im(cols, ...)`` (numpy): the adjoint, a scatter-add of cols back into (N, C, H, W).
 * ``conv_fused`` / ``conv_transpose_fused``: whole convolutions (forward, weight gradient, input
-  gradient) as one parallel Numba kernel each, calling BLAS per image from inside (``kernels.blas``).
-  ``FUSED`` says whether they are available (Numba and SciPy).
+  gradient) as Numba kernels over runs of images, one run per chunk of the thread pool. Up to
+  ``DIRECT_MAX_O`` output channels at stride 1 (one group) they are direct convolutions (no BLAS);
+  otherwise each image's columns are built in cache and multiplied by BLAS called from inside the
+  kernel (``kernels.blas``). They return None while their kernel is still compiling (the caller then
+  runs the numpy path). ``FUSED`` says whether they exist (Numba and SciPy); ``fused_ready(dtype)``
+  whether they may serve now (Numba backend, float32/float64).
 """
 from __future__ import annotations
 
