@@ -16,7 +16,7 @@ from . import ops
 from .ops.registry import OPS, defop, xp
 from .ops.elementwise import (add, sub, mul, div, neg, pow, abs, exp, log, log1p, expm1, sqrt, rsqrt, sin, cos,
                               tanh, sigmoid, relu, leaky_relu, elu, gelu, softplus, clamp, clip, maximum,
-                              minimum, where, sign, erf, floor, ceil, round, isnan, isinf, isfinite, eq, ne, lt,
+                              minimum, where, sign, sgn, erf, floor, ceil, round, isnan, isinf, isfinite, eq, ne, lt,
                               le, gt, ge, logical_and, logical_or, logical_not)
 from .ops.reduce import (sum, mean, prod, max, min, amax, amin, var, std, logsumexp, argmax, argmin, any, all,
                          softmax, log_softmax, cumsum)
@@ -59,9 +59,32 @@ from .random import (randperm, multinomial, bernoulli, normal, poisson, seed, in
 from .ops.pointwise import log10, log2, exp2, isclose, allclose, equal
 from .ops.sort import sort, argsort, msort, topk, kthvalue, unique, bincount, histc, histogram
 from .ops.triangular import tril, triu
-from .ops.linalg import mm, bmm, norm
+from .ops.linalg import (mm, bmm, norm, mv, inner, vdot, ger, addmm, addmv, addr, baddbmm, addbmm, tensordot, kron,
+                         cross, cdist, dist, chain_matmul)
 from .ops.aliases import t, numel, is_tensor, cumprod, finfo, iinfo, is_floating_point, is_complex
 from . import autograd
+from . import linalg
+from .linalg import det, slogdet, logdet, matrix_power, inv as inverse, pinv as pinverse
+from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
+                     get_num_interop_threads, set_num_interop_threads)
+from .ops.mathops import (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, arcsin, arccos, arctan, arcsinh,
+                          arccosh, arctanh, atan2, arctan2, erfc, erfinv, lgamma, digamma, polygamma, logit, fmod,
+                          remainder, logaddexp, xlogy, copysign, nan_to_num, square, reciprocal, frac, hypot, lerp,
+                          addcmul, addcdiv, clamp_min, clamp_max, rad2deg, deg2rad, rsub, subtract, divide,
+                          float_power, trunc, fix, floor_divide, bitwise_and, bitwise_or, bitwise_xor, bitwise_not,
+                          logical_xor, isin, heaviside, signbit, isposinf, isneginf, isreal, multiply, true_divide,
+                          negative, positive, absolute, greater, less, greater_equal, less_equal, not_equal, fmax,
+                          fmin, sinc)
+from .ops.rearrange import (roll, rot90, movedim, moveaxis, swapdims, unflatten, ravel, narrow, select, unbind,
+                            tensor_split, hsplit, vsplit, dsplit, repeat_interleave, fliplr, flipud, atleast_1d,
+                            atleast_2d, atleast_3d, hstack, vstack, dstack, column_stack, row_stack, concat, meshgrid,
+                            cartesian_prod, combinations, block_diag, diag, diagonal, diag_embed, diagflat,
+                            tril_indices, triu_indices, broadcast_shapes, logspace, scalar_tensor, diff, Size)
+from .ops.scatter import (scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill, index_put,
+                          masked_scatter, masked_select, take, take_along_dim, nonzero, argwhere, count_nonzero)
+from .ops.stats import (median, nanmedian, mode, quantile, nanquantile, var_mean, std_mean, nansum, nanmean, aminmax,
+                        cummax, cummin, logcumsumexp, searchsorted, bucketize, unique_consecutive, cov, corrcoef,
+                        trapezoid, trapz, cumulative_trapezoid)
 
 __version__ = "0.1.0"
 
@@ -73,4 +96,4 @@ import types as _types  # noqa: E402
 __all__ = sorted(_n for _n, _v in list(globals().items())
                  if not _n.startswith("_") and not hasattr(_builtins, _n)
                  and (not isinstance(_v, _types.ModuleType)
-                      or _n in ("autograd", "amp", "cuda", "cpu", "backends", "accelerator", "functional")))
+                      or _n in ("autograd", "amp", "cuda", "cpu", "backends", "accelerator", "functional", "linalg")))

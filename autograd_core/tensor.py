@@ -465,13 +465,13 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        """Keep ``.grad`` on this non-leaf tensor after backward (a leaf keeps it anyway); returns this
-        tensor. PyTorch: ``Tensor.retain_grad``.
+        """Keep ``.grad`` on this non-leaf tensor after backward (a leaf keeps it anyway); returns None,
+        as ``torch.Tensor.retain_grad``.
 
         >>> import autograd_core as ag
         >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
         >>> y = x * 3
-        >>> _ = y.retain_grad()
+        >>> y.retain_grad()
         >>> y.sum().backward()
         >>> y.grad
         tensor([1., 1.])
@@ -479,7 +479,6 @@ class Tensor:
         if self._node is not None:
             graph.hooks_used()
             self._node.retain_ref = _weakref(self)
-        return self
 
     def register_hook(self, fn):
         """Call ``fn(grad)`` when this tensor's gradient is computed; a non-None return replaces the
@@ -1037,6 +1036,8 @@ class Generator:
         if isinstance(seed, (str, _device)):
             seed, device = None, seed  # Generator("cpu"), as torch
         _check_device(device, "Generator")
+        if seed is None:   # PyTorch's fresh generator starts from this fixed default seed too
+            seed = 67280421310721
         self.np = np.random.default_rng(seed)
         self._seed = seed
 

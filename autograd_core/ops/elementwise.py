@@ -210,20 +210,15 @@ minimum = defop("minimum", minimum_, (lambda g, ans, x, y: _tie(g, x, y, lambda 
                                       lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a > b)))
 
 # -- unary math --------------------------------------------------------------------------------
-def _sgn(x):
-    """Elementwise sign: -1, 0 or 1, and 0 at NaN (``sign`` keeps NaN), in ``x``'s dtype; the derivative of
-    ``abs`` uses it (PyTorch's abs'(nan) is 0).
-
-    Not differentiable. PyTorch: ``torch.sgn`` (for real inputs; NaN gives 0 here).
-
-    >>> import autograd_core as ag
-    >>> ag.tensor([-2.0, 0.0, float("nan"), 3.0]).sgn()
-    tensor([-1.,  0.,  0.,  1.])
-    """
+def _sign_nan0(x):
+    """sign(x) with 0 at NaN: the derivative of ``abs`` (PyTorch's abs'(nan) is 0)."""
     return np.where(np.isnan(x), 0, np.sign(x)) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.sign(x)
 
 
-abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sgn(x),), same_shape=True,
+_sign_nan0_op = defop("sign_nan0", _sign_nan0, differentiable=False, nargs=1)
+
+
+abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sign_nan0(x),), same_shape=True,
             doc="""Elementwise absolute value ``|x|``; same shape as ``x``.
 
             d/dx |x| = sign(x) (0 at x == 0 and at NaN, as PyTorch). PyTorch: ``torch.abs``. Also ``abs(x)``.
@@ -562,7 +557,13 @@ sign = defop("sign", np.sign, differentiable=False, nargs=1,
              >>> ag.sign(ag.tensor([-2.0, 0.0, 3.0]))
              tensor([-1.,  0.,  1.])
              """)
-sgn = defop("sgn", _sgn, differentiable=False, nargs=1)
+sgn = defop("sgn", np.sign, differentiable=False, nargs=1, doc="""Elementwise sign: -1, 0 or 1 (NaN stays NaN),
+in ``x``'s dtype. Not differentiable. PyTorch: ``torch.sgn`` (the same as ``sign`` for real inputs).
+
+>>> import autograd_core as ag
+>>> ag.sgn(ag.tensor([-2.0, 0.0, 3.0]))
+tensor([-1.,  0.,  1.])
+""")
 floor = defop("floor", np.floor, differentiable=False, nargs=1,
               doc="""Elementwise floor (largest integer <= x), in ``x``'s dtype; same shape as ``x``.
 

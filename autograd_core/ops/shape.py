@@ -459,7 +459,7 @@ def pad(x, pad, value=0.0, mode="constant"):
 
 
 def _flip(x, axis):
-    return np.flip(x, axis=axis)
+    return np.flip(x, axis=axis).copy()   # a copy, as PyTorch's flip (NumPy's is a view)
 
 
 _flip_op = defop("flip", _flip, (lambda g, ans, x, axis: xp.flip(g, axis=axis),), uses=())
