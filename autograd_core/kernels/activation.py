@@ -18,7 +18,7 @@ import numpy as np
 from .compile import jit, kernel, numba_active
 from .threads import parallel_for
 
-__all__ = ["relu", "relu_grad", "gelu", "gelu_grad", "erf", "RELU_MIN_SIZE", "MIN_SIZE", "CHUNK"]
+__all__ = ["relu", "relu_grad", "gelu", "gelu_grad", "erf", "expneg32", "RELU_MIN_SIZE", "MIN_SIZE", "CHUNK"]
 
 RELU_MIN_SIZE = 1 << 16   # below this np.maximum is as fast (one pass, one thread)
 MIN_SIZE = 1 << 10        # GELU/erf: below this the kernel call costs more than numpy's passes
@@ -63,11 +63,24 @@ def _relu_grad_k(g, x, out, lo, hi):
 _F = np.float32
 
 
-@jit(inline="always", error_model="numpy")
+@jit(inline="always", error_model="numpy", fastmath={"contract"})
 def _erf_exp32(z):
     """(erf(z), exp(-z*z)) for float32 z >= 0."""
-    u = min(z * z * _F(1.4426950408889634), _F(126.0))   # exp(-z^2) = 2^-u = 2^-m 2^f
-    m = np.int32(u + _F(0.5))                              # round(u): truncation vectorizes, floor() is a call
+    e = expneg32(z * z)
+    t = _F(1.0) / (_F(1.0) + _F(0.3275911) * z)
+    q = _F(1.061405429)
+    q = q * t + _F(-1.453152027)
+    q = q * t + _F(1.421413741)
+    q = q * t + _F(-0.284496736)
+    q = q * t + _F(0.254829592)
+    return _F(1.0) - q * t * e, e
+
+
+@jit(inline="always", error_model="numpy", fastmath={"contract"})
+def expneg32(v):
+    """exp(-v) for float32 v >= 0 (NaN for NaN, 0 from v > 104), in operations LLVM vectorizes."""
+    u = min(v * _F(1.4426950408889634), _F(126.0))   # exp(-v) = 2^-u = 2^-m 2^f
+    m = np.int32(u + _F(0.5))                          # round(u): truncation vectorizes, floor() is a call
     f = _F(m) - u
     p = _F(1.535336188319500e-4)
     p = p * f + _F(1.339887440266574e-3)
@@ -85,16 +98,11 @@ def _erf_exp32(z):
     s = s * (_F(2.3283064365386963e-10) if m & 32 else _F(1.0))
     s = s * (_F(5.421010862427522e-20) if m & 64 else _F(1.0))
     e = p * s
-    t = _F(1.0) / (_F(1.0) + _F(0.3275911) * z)
-    q = _F(1.061405429)
-    q = q * t + _F(-1.453152027)
-    q = q * t + _F(1.421413741)
-    q = q * t + _F(-0.284496736)
-    q = q * t + _F(0.254829592)
-    return _F(1.0) - q * t * e, e
+    e = e if v < _F(104.0) else _F(0.0)
+    return e if v == v else v
 
 
-@kernel("gelu_float32", error_model="numpy")
+@kernel("gelu_float32", error_model="numpy", fastmath={"contract"})
 def _gelu32_k(x, out, lo, hi):
     for i in range(_U(lo), _U(hi)):
         v = x[i]
@@ -103,7 +111,7 @@ def _gelu32_k(x, out, lo, hi):
         out[i] = _F(0.5) * v * (_F(1.0) + er)
 
 
-@kernel("gelu_grad_float32", error_model="numpy")
+@kernel("gelu_grad_float32", error_model="numpy", fastmath={"contract"})
 def _gelu_grad32_k(g, x, out, lo, hi):
     for i in range(_U(lo), _U(hi)):
         v = x[i]

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .activation import expneg32
 from .compile import kernel, numba_active
 from .threads import parallel_for
 
@@ -23,7 +24,7 @@ MIN_SIZE = 1 << 12      # elements; below this numpy's passes are as fast as a k
 _CHUNK = 1 << 15        # elements per parallel chunk (whole rows)
 
 
-@kernel("softmax_rows", error_model="numpy", fastmath={"contract"})
+@kernel("softmax_rows", error_model="numpy", fastmath={"contract", "reassoc"})
 def _softmax_k(x, out, log, z, r0, r1):
     n = x.shape[1]
     for r in range(r0, r1):
@@ -50,7 +51,34 @@ def _softmax_k(x, out, log, z, r0, r1):
                 out[r, j] *= inv
 
 
-@kernel("layer_norm_rows", error_model="numpy", fastmath={"contract"})
+@kernel("softmax_rows_float32", error_model="numpy", fastmath={"contract", "reassoc"})
+def _softmax32_k(x, out, log, z, r0, r1):
+    """float32 rows: exp by ``activation.expneg32`` (vectorized; libm's expf is one call per element)."""
+    n = x.shape[1]
+    for r in range(r0, r1):
+        m = x[r, 0]
+        for j in range(1, n):
+            v = x[r, j]
+            if v > m or v != v:
+                m = v
+        s = z
+        if log:
+            for j in range(n):
+                s += expneg32(m - x[r, j])
+            ls = np.float32(math.log(s))
+            for j in range(n):
+                out[r, j] = x[r, j] - m - ls
+        else:
+            for j in range(n):
+                e = expneg32(m - x[r, j])
+                out[r, j] = e
+                s += e
+            inv = np.float32(1) / s
+            for j in range(n):
+                out[r, j] *= inv
+
+
+@kernel("layer_norm_rows", error_model="numpy", fastmath={"contract", "reassoc"})
 def _layer_norm_k(x, w, b, out, mean, invstd, eps, z, r0, r1):
     n = x.shape[1]
     hw, hb = w.shape[0] > 0, b.shape[0] > 0
@@ -97,7 +125,7 @@ def _softmax(x, log):
         return None
     out = np.empty_like(x2)
     args = (x2, out, log, x.dtype.type(0))
-    k = _softmax_k.get(x.dtype.char, args + (0, 0))
+    k = (_softmax32_k if x.dtype == np.float32 else _softmax_k).get(x.dtype.char, args + (0, 0))
     if k is None:
         return None
     _run(k, x2.shape[0], x2.shape[1], args)
