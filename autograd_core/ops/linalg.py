@@ -368,3 +368,204 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
 method("mm", mm)
 method("bmm", bmm)
 method("norm", norm)
+
+
+# -- more products under PyTorch's names (compositions of matmul, so the gradients are matmul's) -------
+def mv(input, vec):  # noqa: A002
+    """Matrix-vector product: (n, m) @ (m,) -> (n,).
+
+    >>> ag.mv(ag.tensor([[1.0, 2.0], [3.0, 4.0]]), ag.tensor([1.0, 1.0]))
+    tensor([3., 7.])
+    """
+    if input.ndim != 2 or vec.ndim != 1:
+        raise ValueError(f"mv: expects a matrix and a vector, got shapes {tuple(input.shape)} and {tuple(vec.shape)}")
+    return matmul(input, vec)
+
+
+def inner(input, other):  # noqa: A002
+    """The sum of products over the last dims (a dot product for 1-D inputs); a number operand scales.
+
+    >>> ag.inner(ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0]))
+    tensor(11.)
+    """
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor) or input.ndim == 0 or other.ndim == 0:
+        return input * other
+    return tensordot(input, other, dims=([input.ndim - 1], [other.ndim - 1]))
+
+
+def vdot(input, other):  # noqa: A002
+    """The dot product of two 1-D tensors (no conjugation here: there are no complex tensors).
+
+    >>> ag.vdot(ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0]))
+    tensor(11.)
+    """
+    return dot(input, other)
+
+
+def ger(input, vec2):  # noqa: A002
+    """The outer product (PyTorch's old name for ``outer``).
+
+    >>> ag.ger(ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0]))
+    tensor([[3., 4.],
+            [6., 8.]])
+    """
+    return outer(input, vec2)
+
+
+def _scaled_sum(input, prod, beta, alpha):
+    prod = prod if alpha == 1 else prod * alpha
+    if beta == 0:
+        return prod  # as PyTorch: input is ignored (its NaN and inf don't propagate)
+    return (input if beta == 1 else input * beta) + prod
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * (mat1 @ mat2), ``input`` broadcast to the product's shape.
+
+    >>> ag.addmm(ag.ones(2, 2), ag.eye(2), ag.tensor([[1.0, 2.0], [3.0, 4.0]]), alpha=2)
+    tensor([[3., 5.],
+            [7., 9.]])
+    """
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * (mat @ vec).
+
+    >>> ag.addmv(ag.ones(2), ag.eye(2), ag.tensor([1.0, 2.0]))
+    tensor([2., 3.])
+    """
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * outer(vec1, vec2).
+
+    >>> ag.addr(ag.zeros(2, 2), ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0]))
+    tensor([[1., 1.],
+            [2., 2.]])
+    """
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * (batch1 @ batch2) for batches of matrices (b, n, m) @ (b, m, p).
+
+    >>> ag.baddbmm(ag.zeros(1, 2, 2), ag.ones(1, 2, 3), ag.ones(1, 3, 2)).shape
+    (1, 2, 2)
+    """
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * the sum over the batch of batch1[i] @ batch2[i].
+
+    >>> ag.addbmm(ag.zeros(2, 2), ag.ones(3, 2, 1), ag.ones(3, 1, 2))
+    tensor([[3., 3.],
+            [3., 3.]])
+    """
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def tensordot(a, b, dims=2):
+    """Sum of products over the last ``dims`` dims of ``a`` and the first of ``b`` (an int), or over the
+    listed dims (a pair of lists); the result has ``a``'s remaining dims then ``b``'s.
+
+    >>> ag.tensordot(ag.ones(2, 3), ag.ones(3, 4), dims=1).shape
+    (2, 4)
+    >>> ag.tensordot(ag.ones(2, 3), ag.ones(4, 3), dims=([1], [1])).shape
+    (2, 4)
+    """
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        da, db = list(range(a.ndim - int(dims), a.ndim)), list(range(int(dims)))
+    else:
+        da, db = ([int(d) % a.ndim for d in (dims[0] if isinstance(dims[0], (list, tuple)) else [dims[0]])],
+                  [int(d) % b.ndim for d in (dims[1] if isinstance(dims[1], (list, tuple)) else [dims[1]])])
+    if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
+        raise ValueError(f"tensordot: can't contract dims {da} of shape {tuple(a.shape)} with dims {db} of shape "
+                         f"{tuple(b.shape)}")
+    ka = [d for d in range(a.ndim) if d not in da]
+    kb = [d for d in range(b.ndim) if d not in db]
+    n = int(np.prod([a.shape[d] for d in da]))
+    am = a.permute(*(ka + da)).reshape(int(np.prod([a.shape[d] for d in ka])), n)
+    bm = b.permute(*(db + kb)).reshape(n, int(np.prod([b.shape[d] for d in kb])))
+    return matmul(am, bm).reshape(tuple(a.shape[d] for d in ka) + tuple(b.shape[d] for d in kb))
+
+
+def kron(input, other):  # noqa: A002
+    """The Kronecker product: block (i, j) is input[i, j] * other (any number of dims).
+
+    >>> ag.kron(ag.tensor([[1, 2]]), ag.tensor([[1], [10]]))
+    tensor([[ 1,  2],
+            [10, 20]])
+    """
+    nd = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
+    a2 = a.reshape(tuple(s for d in a.shape for s in (d, 1)))
+    b2 = b.reshape(tuple(s for d in b.shape for s in (1, d)))
+    return (a2 * b2).reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def cross(input, other, dim=None):  # noqa: A002
+    """The 3-D cross product along ``dim`` (default: the first dim of size 3).
+
+    >>> ag.cross(ag.tensor([1.0, 0.0, 0.0]), ag.tensor([0.0, 1.0, 0.0]))
+    tensor([0., 0., 1.])
+    """
+    if dim is None:
+        dim = next((d for d, s in enumerate(input.shape) if s == 3), None)
+        if dim is None:
+            raise ValueError(f"cross: no dim of size 3 in shape {tuple(input.shape)}")
+    d = dim % input.ndim
+    if input.shape[d] != 3:
+        raise ValueError(f"cross: dim {dim} must have size 3, got shape {tuple(input.shape)}")
+
+    def comp(t, i):
+        return t[(slice(None),) * d + (i,)]
+    a0, a1, a2 = (comp(input, i) for i in range(3))
+    b0, b1, b2 = (comp(other, i) for i in range(3))
+    from .shape import stack
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim=d)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """The p-norm distances between each row of ``x1`` (..., P, M) and each row of ``x2`` (..., R, M):
+    (..., P, R). The gradient is 0 where a distance is 0 (as PyTorch).
+
+    >>> ag.cdist(ag.tensor([[0.0, 0.0]]), ag.tensor([[3.0, 4.0], [0.0, 1.0]]))
+    tensor([[5., 1.]])
+    """
+    diff = x1.reshape(tuple(x1.shape[:-1]) + (1, x1.shape[-1])) - x2.reshape(
+        tuple(x2.shape[:-2]) + (1,) + tuple(x2.shape[-2:]))
+    return norm(diff, p=p, dim=-1)
+
+
+def dist(input, other, p=2):  # noqa: A002
+    """The p-norm of ``input - other``.
+
+    >>> ag.dist(ag.tensor([0.0, 0.0]), ag.tensor([3.0, 4.0]))
+    tensor(5.)
+    """
+    return norm(input - other, p=p)
+
+
+def chain_matmul(*matrices):
+    """The product of the matrices, left to right (``linalg.multi_dot``).
+
+    >>> ag.chain_matmul(ag.eye(2), ag.ones(2, 3), ag.ones(3, 1))
+    tensor([[3.],
+            [3.]])
+    """
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = matmul(out, m)
+    return out
+
+
+for _name, _fn in dict(mv=mv, inner=inner, vdot=vdot, ger=ger, addmm=addmm, addmv=addmv, addr=addr, baddbmm=baddbmm,
+                       addbmm=addbmm, kron=kron, cross=cross, dist=dist).items():
+    if not hasattr(Tensor, _name):
+        method(_name, _fn)

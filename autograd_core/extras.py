@@ -1,0 +1,208 @@
+"""PyTorch's small top-level names that scripts use in passing: the constants ``pi``, ``e``, ``inf``,
+``nan``, ``newaxis``; the type rules ``result_type``, ``promote_types``, ``can_cast``, ``typename``;
+``compile`` (returns the model unchanged: there is no compiler here); the inter-op thread count; and
+the Tensor methods ``short``, ``byte``, ``char``, ``is_signed``, ``is_nonzero``, ``is_same_size``,
+``is_pinned``, ``share_memory_`` and the properties ``itemsize``, ``nbytes``, ``is_sparse``,
+``is_quantized``, ``is_meta``.
+
+    >>> ag.result_type(ag.tensor([1, 2]), 1.5), ag.promote_types(ag.int32, ag.float32)
+    (dtype('float32'), dtype('float64'))
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .ops.registry import method
+from .tensor import Tensor, get_default_dtype
+
+__all__ = ["pi", "e", "inf", "nan", "newaxis", "result_type", "promote_types", "can_cast", "typename", "compile",
+           "get_num_interop_threads", "set_num_interop_threads"]
+
+pi = math.pi
+e = math.e
+inf = math.inf
+nan = math.nan
+newaxis = None
+
+
+def _dt(v):
+    if isinstance(v, Tensor):
+        return v._data
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v  # a Python number is weak (NumPy 2 / PyTorch promotion)
+    return np.asarray(v)
+
+
+def result_type(tensor1, tensor2):
+    """The dtype that an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or numbers) gives here; a
+    Python float with an integer tensor gives the default float dtype, as PyTorch.
+
+    >>> ag.result_type(ag.tensor([1, 2]), 2), ag.result_type(ag.tensor([1.0]), ag.tensor([1], dtype=ag.float64))
+    (dtype('int64'), dtype('float64'))
+    """
+    a, b = _dt(tensor1), _dt(tensor2)
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, np.ndarray) and x.dtype.kind in "biu" and isinstance(y, float):
+            return np.dtype(get_default_dtype())
+    return np.result_type(a, b)
+
+
+def promote_types(type1, type2):
+    """The smallest dtype that both dtypes convert to without losing values (NumPy's promotion, so int64
+    with float32 is float64 here, where PyTorch gives float32).
+
+    >>> ag.promote_types(ag.int64, ag.float64)
+    dtype('float64')
+    """
+    return np.promote_types(type1, type2)
+
+
+def can_cast(from_, to):
+    """Whether PyTorch's casting rule allows ``from_`` -> ``to``: within a kind or upward (bool < int <
+    float), never float to int.
+
+    >>> ag.can_cast(ag.float64, ag.float32), ag.can_cast(ag.float32, ag.int32)
+    (True, False)
+    """
+    return bool(np.can_cast(from_, to, casting="same_kind"))
+
+
+def typename(obj):
+    """The PyTorch type name of a tensor (``'torch.FloatTensor'``, ...), else the object's type name.
+
+    >>> ag.typename(ag.zeros(2)), ag.typename(3)
+    ('torch.FloatTensor', 'int')
+    """
+    if isinstance(obj, Tensor):
+        return obj.type()
+    return type(obj).__qualname__
+
+
+def compile(model=None, **kwargs):  # noqa: A001  (PyTorch's name)
+    """``torch.compile``: returns ``model`` (a module or a function) unchanged, as there is no compiler
+    here; used as a decorator (``@compile`` or ``@compile(mode=...)``) it returns the function.
+
+    >>> f = ag.compile(lambda x: x * 2)
+    >>> f(ag.tensor([1.0]))
+    tensor([2.])
+    """
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+def get_num_interop_threads():
+    """1: there is no separate inter-op thread pool here (see ``get_num_threads``).
+
+    >>> ag.get_num_interop_threads()
+    1
+    """
+    return 1
+
+
+def set_num_interop_threads(n):
+    """Accepted and ignored: there is no separate inter-op thread pool here.
+
+    >>> ag.set_num_interop_threads(4)
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_interop_threads: expected a positive int, got {n!r}")
+
+
+def _cast(dtype, name):
+    def to(self, memory_format=None):
+        return self.to(dtype)
+    to.__name__ = name
+    to.__doc__ = (f"``self.to({np.dtype(dtype).name})`` (PyTorch's ``Tensor.{name}``).\n\n"
+                  f"    >>> ag.tensor([1.7, -2.0]).{name}().dtype\n    dtype('{np.dtype(dtype).name}')\n")
+    return to
+
+
+def _is_signed(self):
+    """True for a signed dtype (signed ints and floats).
+
+    >>> ag.tensor([1]).is_signed(), ag.tensor([1], dtype=ag.uint8).is_signed()
+    (True, False)
+    """
+    return self._data.dtype.kind in "if"
+
+
+def _is_nonzero(self):
+    """The truth value of a one-element tensor (an error for more elements).
+
+    >>> ag.tensor([0.5]).is_nonzero()
+    True
+    """
+    if self._data.size != 1:
+        raise RuntimeError(f"is_nonzero: a tensor with {self._data.size} elements has no single truth value")
+    return bool(self._data.reshape(-1)[0])
+
+
+def _is_same_size(self, other):
+    """Whether ``other`` has this tensor's shape.
+
+    >>> ag.zeros(2, 3).is_same_size(ag.ones(2, 3))
+    True
+    """
+    return tuple(self.shape) == tuple(other.shape)
+
+
+def _is_pinned(self, device=None):
+    """False: there is no pinned (page-locked) memory here.
+
+    >>> ag.zeros(2).is_pinned()
+    False
+    """
+    return False
+
+
+def _share_memory_(self):
+    """Returns the tensor: DataLoader workers receive tensors by pickling here (see ``nn.data``).
+
+    >>> t = ag.zeros(2)
+    >>> t.share_memory_() is t
+    True
+    """
+    return self
+
+
+def _itemsize(self):
+    """The size of one element in bytes.
+
+    >>> ag.zeros(2).itemsize
+    4
+    """
+    return self._data.dtype.itemsize
+
+
+def _nbytes(self):
+    """The size of the elements in bytes.
+
+    >>> ag.zeros(2, 3).nbytes
+    24
+    """
+    return int(self._data.size * self._data.dtype.itemsize)
+
+
+def _false(name):
+    def prop(self):
+        return False
+    prop.__doc__ = f"False: there are no {name} tensors here.\n\n    >>> ag.zeros(1).is_{name}\n    False\n"
+    return property(prop)
+
+
+for _name, _dtype in (("short", np.int16), ("byte", np.uint8), ("char", np.int8)):
+    if not hasattr(Tensor, _name):
+        method(_name, _cast(_dtype, _name))
+for _name, _fn in dict(is_signed=_is_signed, is_nonzero=_is_nonzero, is_same_size=_is_same_size,
+                       is_pinned=_is_pinned, share_memory_=_share_memory_).items():
+    if not hasattr(Tensor, _name):
+        method(_name, _fn)
+for _name, _prop in dict(itemsize=property(_itemsize), nbytes=property(_nbytes), is_sparse=_false("sparse"),
+                         is_quantized=_false("quantized"), is_meta=_false("meta")).items():
+    if not hasattr(Tensor, _name):
+        method(_name, _prop)

@@ -1,0 +1,408 @@
+"""``torch.linalg``: norms, inverse, determinant, solve and Cholesky with their gradients (each a taped op
+whose VJP uses the taped ops, so grad of grad works), and the decompositions ``qr``, ``svd``,
+``svdvals``, ``eigh``, ``eigvalsh``, ``pinv``, ``matrix_rank``, ``lstsq`` for values (a gradient through
+them raises a clear error: it is not implemented here).
+
+    >>> A = ag.tensor([[2.0, 0.0], [0.0, 4.0]])
+    >>> ag.linalg.inv(A), ag.linalg.det(A)
+    (tensor([[0.5000, 0.0000],
+            [0.0000, 0.2500]]), tensor(8.))
+"""
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops.registry import defop, xp
+from .ops import triangular as _triangular  # noqa: F401  (the tril op, xp.tril, used by the Cholesky rule)
+from .tensor import Tensor
+
+__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "svdvals",
+           "eigh", "eigvalsh", "pinv", "matrix_rank", "lstsq", "matrix_power", "multi_dot", "cross", "vecdot",
+           "matmul", "diagonal"]
+
+SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+QRResult = collections.namedtuple("qr", ["Q", "R"])
+SVDResult = collections.namedtuple("svd", ["U", "S", "Vh"])
+EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+LstsqResult = collections.namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _mT(a):
+    return a.swapaxes(-1, -2)
+
+
+def _square(a, name):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"linalg.{name}: expected a square matrix (or a batch of them), got shape {tuple(a.shape)}")
+
+
+def _solve_arrays(a, b):
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg: the matrix is singular (not invertible)") from None
+
+
+def _inv(a):
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.inv: the matrix is singular (not invertible)") from None
+
+
+_inv_op = defop("linalg_inv", _inv, (lambda g, ans, a: -(_mT(ans) @ g @ _mT(ans)),), uses=(), uses_ans=True)
+_det_op = defop("linalg_det", np.linalg.det,
+                (lambda g, ans, a: (g * ans).reshape(tuple(a.shape[:-2]) + (1, 1)) * _mT(xp.linalg_inv(a)),),
+                uses_ans=True)
+
+
+def _logabsdet(a):
+    return np.linalg.slogdet(a)[1].astype(a.dtype)
+
+
+_logabsdet_op = defop("linalg_logabsdet", _logabsdet,
+                      (lambda g, ans, a: g.reshape(tuple(a.shape[:-2]) + (1, 1)) * _mT(xp.linalg_inv(a)),))
+
+
+def _solve(a, b, vector=False):
+    if vector:
+        return _solve_arrays(a, b[..., None])[..., 0]
+    return _solve_arrays(a, b)
+
+
+def _solve_vjp(g, ans, a, b, *, needs, vector=False):
+    gb = xp.linalg_solve(_mT(a), g, vector=vector)
+    ga = None
+    if needs[0]:
+        if vector:
+            ga = -(gb.reshape(tuple(gb.shape) + (1,)) * ans.reshape(tuple(ans.shape[:-1]) + (1, ans.shape[-1])))
+        else:
+            ga = -(gb @ _mT(ans))
+    return ga, gb if needs[1] else None
+
+
+_solve_op = defop("linalg_solve", _solve, vjp=_solve_vjp, uses_ans=True)
+
+
+def _cholesky(a, upper=False):
+    try:
+        c = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.cholesky: the matrix is not positive-definite") from None
+    return np.swapaxes(c, -1, -2) if upper else c
+
+
+def _cholesky_vjp(g, ans, a, upper=False):
+    lo = _mT(ans) if upper else ans
+    gl = _mT(g) if upper else g
+    n = lo.shape[-1]
+    p = xp.tril(_mT(lo) @ gl, diagonal=0) - 0.5 * (_mT(lo) @ gl) * np.eye(n, dtype=lo.dtype)
+    li = xp.linalg_inv(lo)
+    s = _mT(li) @ p @ li
+    return 0.5 * (s + _mT(s))
+
+
+_cholesky_op = defop("linalg_cholesky", _cholesky, (_cholesky_vjp,), uses=(), uses_ans=True)
+
+
+def _no_grad_rule(name):
+    def rule(g, ans, *args, **kw):
+        raise NotImplementedError(f"linalg.{name}: its gradient is not implemented here; compute it under no_grad() "
+                                  "or detach its input")
+    return rule
+
+
+def _values_op(name, forward):
+    return defop(f"linalg_{name}", forward, (_no_grad_rule(name),), uses=())
+
+
+_qr_q = _values_op("qr_Q", lambda a, mode="reduced": np.linalg.qr(a, mode=mode)[0])
+_qr_r = _values_op("qr_R", lambda a, mode="reduced": np.linalg.qr(a, mode=mode)[1])
+_svd_u = _values_op("svd_U", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[0])
+_svd_s = _values_op("svd_S", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[1])
+_svd_vh = _values_op("svd_Vh", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[2])
+_eigh_w = _values_op("eigh_values", lambda a, UPLO="L": np.linalg.eigh(a, UPLO=UPLO)[0])
+_eigh_v = _values_op("eigh_vectors", lambda a, UPLO="L": np.linalg.eigh(a, UPLO=UPLO)[1])
+_pinv = _values_op("pinv", lambda a, rcond=None, hermitian=False:
+                   np.linalg.pinv(a, hermitian=hermitian) if rcond is None else np.linalg.pinv(a, rcond, hermitian))
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """A vector norm (``ord`` a number; all elements flattened when ``dim`` is None and ``ord`` None) or,
+    with a 2-tuple ``dim`` or a matrix and ``ord`` 'fro' / 'nuc' / ±1 / ±2 / ±inf, a matrix norm.
+
+    >>> ag.linalg.norm(ag.tensor([3.0, 4.0])), ag.linalg.norm(ag.tensor([[1.0, 2.0], [3.0, 4.0]]), "fro")
+    (tensor(5.), tensor(5.4772))
+    """
+    A = _t(A)
+    if isinstance(ord, str) or (ord is not None and A.ndim == 2 and dim is None) or \
+            (isinstance(dim, (tuple, list)) and len(dim) == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, dim if dim is not None else (-2, -1), keepdim,
+                           dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """The ``ord``-norm of all elements (or over ``dim``): (sum |x|^ord)^(1/ord); inf / -inf are max / min
+    |x|, 0 counts the non-zeros. The gradient is 0 where the norm is 0.
+
+    >>> ag.linalg.vector_norm(ag.tensor([[3.0, 4.0], [6.0, 8.0]]), dim=1)
+    tensor([ 5., 10.])
+    """
+    return L.norm(_t(x), p=float(ord), dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
+    """A matrix norm over the two dims ``dim``: 'fro' (Frobenius), 1 / -1 (max / min column sum of |A|),
+    inf / -inf (max / min row sum), 2 / -2 and 'nuc' (from the singular values; values only).
+
+    >>> ag.linalg.matrix_norm(ag.tensor([[1.0, -2.0], [3.0, 4.0]]), 1)
+    tensor(6.)
+    """
+    A = _t(A)
+    if dtype is not None:
+        A = A.to(dtype)
+    d0, d1 = (d % A.ndim for d in dim)
+    if ord == "fro":
+        return L.norm(A, p=2.0, dim=(d0, d1), keepdim=keepdim)
+    if ord in (1, -1, np.inf, -np.inf):
+        over, keep = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = E.abs(A).sum(over, keepdim=True)
+        red = sums.amax(keep, keepdim=True) if ord > 0 else sums.amin(keep, keepdim=True)
+        return red if keepdim else red.squeeze((d0, d1))
+    if ord in (2, -2, "nuc"):
+        s = svdvals(A.movedim((d0, d1), (-2, -1)))
+        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        return out.reshape(tuple(1 if i in (d0, d1) else n for i, n in enumerate(A.shape))) if keepdim else out
+    raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', ±1, ±2 or ±inf, got {ord!r}")
+
+
+def inv(A):
+    """The inverse of a square matrix (or of each in a batch); d(A⁻¹) = -A⁻¹ dA A⁻¹.
+
+    >>> ag.linalg.inv(ag.tensor([[4.0, 0.0], [0.0, 2.0]]))
+    tensor([[0.2500, 0.0000],
+            [0.0000, 0.5000]])
+    """
+    A = _t(A)
+    _square(A, "inv")
+    return _inv_op(A)
+
+
+def det(A):
+    """The determinant (of each matrix in a batch); d det / dA = det · A⁻ᵀ (A must be invertible for the
+    gradient).
+
+    >>> ag.linalg.det(ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor(-2.)
+    """
+    A = _t(A)
+    _square(A, "det")
+    return _det_op(A)
+
+
+def slogdet(A):
+    """The named tuple ``(sign, logabsdet)`` of the determinant; the gradient flows through ``logabsdet``.
+
+    >>> ag.linalg.slogdet(ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    slogdet(sign=tensor(-1.), logabsdet=tensor(0.6931))
+    """
+    A = _t(A)
+    _square(A, "slogdet")
+    sign = Tensor(np.linalg.slogdet(A._data)[0].astype(A._data.dtype))
+    return SlogdetResult(sign, _logabsdet_op(A))
+
+
+def solve(A, B, *, left=True):
+    """X with A X = B (``B`` a matrix, a batch of them, or a vector); ``left=False`` solves X A = B.
+    Gradients: dB = A⁻ᵀ g, dA = -dB Xᵀ.
+
+    >>> ag.linalg.solve(ag.tensor([[2.0, 0.0], [0.0, 4.0]]), ag.tensor([2.0, 2.0]))
+    tensor([1.0000, 0.5000])
+    """
+    A, B = _t(A), _t(B)
+    _square(A, "solve")
+    if not left:
+        return _mT(solve(_mT(A), _mT(B)))
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    return _solve_op(A, B, vector=vector)
+
+
+def cholesky(A, *, upper=False):
+    """The Cholesky factor L (lower triangular, A = L Lᵀ) of a symmetric positive-definite matrix, or Lᵀ
+    with ``upper=True``; differentiable.
+
+    >>> ag.linalg.cholesky(ag.tensor([[4.0, 2.0], [2.0, 2.0]]))
+    tensor([[2., 0.],
+            [1., 1.]])
+    """
+    A = _t(A)
+    _square(A, "cholesky")
+    return _cholesky_op(A, upper=upper)
+
+
+def qr(A, mode="reduced"):
+    """The named tuple ``(Q, R)`` with A = Q R (values only; no gradient here).
+
+    >>> Q, R = ag.linalg.qr(ag.tensor([[1.0, 0.0], [0.0, 2.0]]))
+    >>> (Q @ R).round()
+    tensor([[1., 0.],
+            [0., 2.]])
+    """
+    A = _t(A)
+    return QRResult(_qr_q(A, mode=mode), _qr_r(A, mode=mode))
+
+
+def svd(A, full_matrices=True):
+    """The named tuple ``(U, S, Vh)`` with A = U diag(S) Vh (values only; no gradient here).
+
+    >>> ag.linalg.svd(ag.tensor([[3.0, 0.0], [0.0, 2.0]])).S
+    tensor([3., 2.])
+    """
+    A = _t(A)
+    return SVDResult(_svd_u(A, full_matrices=full_matrices), _svd_s(A, full_matrices=full_matrices),
+                     _svd_vh(A, full_matrices=full_matrices))
+
+
+def svdvals(A):
+    """The singular values, largest first (values only).
+
+    >>> ag.linalg.svdvals(ag.tensor([[0.0, 2.0], [3.0, 0.0]]))
+    tensor([3., 2.])
+    """
+    return _svd_s(_t(A), full_matrices=False)
+
+
+def eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, as ``(eigenvalues, eigenvectors)``
+    (values only; no gradient here).
+
+    >>> ag.linalg.eigh(ag.tensor([[2.0, 0.0], [0.0, 1.0]])).eigenvalues
+    tensor([1., 2.])
+    """
+    A = _t(A)
+    return EighResult(_eigh_w(A, UPLO=UPLO), _eigh_v(A, UPLO=UPLO))
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues (ascending) of a symmetric matrix (values only).
+
+    >>> ag.linalg.eigvalsh(ag.tensor([[2.0, 1.0], [1.0, 2.0]]))
+    tensor([1., 3.])
+    """
+    return _eigh_w(_t(A), UPLO=UPLO)
+
+
+def pinv(A, *, rcond=None, hermitian=False):
+    """The Moore-Penrose pseudo-inverse (values only).
+
+    >>> ag.linalg.pinv(ag.tensor([[2.0, 0.0], [0.0, 0.0]]))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.0000]])
+    """
+    return _pinv(_t(A), rcond=rcond, hermitian=hermitian)
+
+
+def matrix_rank(A, *, tol=None, hermitian=False):
+    """The rank (the number of singular values above the tolerance), an int64 tensor.
+
+    >>> ag.linalg.matrix_rank(ag.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    tensor(1)
+    """
+    return Tensor(np.asarray(np.linalg.matrix_rank(_t(A)._data, tol=tol, hermitian=hermitian), dtype=np.int64))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of A X = B, as ``(solution, residuals, rank, singular_values)`` (values only).
+
+    >>> ag.linalg.lstsq(ag.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), ag.tensor([[1.0], [2.0], [3.0]])).solution
+    tensor([[1.],
+            [2.]])
+    """
+    a, b = _t(A)._data, _t(B)._data
+    sol, res, rank, sv = np.linalg.lstsq(a, b, rcond=rcond)
+    return LstsqResult(Tensor(sol.astype(a.dtype)), Tensor(np.asarray(res, a.dtype)), Tensor(np.asarray(rank)),
+                       Tensor(sv.astype(a.dtype)))
+
+
+def matrix_power(A, n):
+    """A multiplied by itself ``n`` times (the identity for n = 0; the inverse's power for n < 0).
+
+    >>> ag.linalg.matrix_power(ag.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
+    A = _t(A)
+    _square(A, "matrix_power")
+    if n == 0:
+        return Tensor(np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A.shape).copy())
+    if n < 0:
+        A, n = inv(A), -n
+    out = A
+    for _ in range(int(n) - 1):
+        out = out @ A
+    return out
+
+
+def multi_dot(tensors):
+    """The product of a list of matrices, left to right (a 1-D first or last operand is a row or column).
+
+    >>> ag.linalg.multi_dot([ag.eye(2), ag.ones(2, 3), ag.ones(3)])
+    tensor([3., 3.])
+    """
+    return L.chain_matmul(*tensors)
+
+
+def cross(input, other, *, dim=-1):  # noqa: A002
+    """The 3-D cross product along ``dim`` (default the last).
+
+    >>> ag.linalg.cross(ag.tensor([0.0, 1.0, 0.0]), ag.tensor([0.0, 0.0, 1.0]))
+    tensor([1., 0., 0.])
+    """
+    return L.cross(_t(input), _t(other), dim=dim)
+
+
+def vecdot(x, y, *, dim=-1):
+    """The dot product along ``dim``: sum(x * y, dim).
+
+    >>> ag.linalg.vecdot(ag.tensor([[1.0, 2.0]]), ag.tensor([[3.0, 4.0]]))
+    tensor([11.])
+    """
+    return (_t(x) * _t(y)).sum(dim)
+
+
+def matmul(input, other):  # noqa: A002
+    """``input @ other`` (as ``autograd_core.matmul``).
+
+    >>> ag.linalg.matmul(ag.eye(2), ag.tensor([1.0, 2.0]))
+    tensor([1., 2.])
+    """
+    return L.matmul(input, other)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of the matrices in the last two dims (as ``autograd_core.diagonal`` with other defaults).
+
+    >>> ag.linalg.diagonal(ag.tensor([[1, 2], [3, 4]]))
+    tensor([1, 4])
+    """
+    from .ops.rearrange import diagonal as _diagonal
+    return _diagonal(_t(A), offset=offset, dim1=dim1, dim2=dim2)
+
+
+def logdet(A):
+    """log(det(A)) (NaN where the determinant is negative, -inf where it is 0), as ``torch.logdet``.
+
+    >>> ag.logdet(ag.tensor([[2.0, 0.0], [0.0, 3.0]]))
+    tensor(1.7918)
+    """
+    sign, logabs = slogdet(A)
+    return E.where(sign == 0, float("-inf"), E.where(sign > 0, logabs, float("nan")))

@@ -1,0 +1,663 @@
+"""More elementwise math under PyTorch's names, each a function and a Tensor method:
+
+* taped ops with their VJPs: ``tan``, ``sinh``, ``cosh``, ``asin``, ``acos``, ``atan``, ``asinh``,
+  ``acosh``, ``atanh`` (and the ``arcsin``-style aliases), ``atan2``, ``erfc``, ``erfinv``, ``lgamma``,
+  ``digamma``, ``polygamma``, ``logit``, ``fmod``, ``remainder``, ``logaddexp``, ``xlogy``,
+  ``copysign``, ``nan_to_num``;
+* compositions of taped ops: ``square``, ``reciprocal``, ``frac``, ``hypot``, ``lerp``, ``addcmul``,
+  ``addcdiv``, ``clamp_min``, ``clamp_max``, ``rad2deg``, ``deg2rad``, ``rsub``, ``subtract``,
+  ``divide`` (with ``rounding_mode``), ``float_power``;
+* without gradient: ``trunc`` (``fix``), ``floor_divide``, the bitwise ops (``&``, ``|``, ``^``, ``~``
+  are bitwise on integers and logical on bools, as in PyTorch), ``logical_xor``, ``isin``,
+  ``heaviside``, ``signbit``, ``isposinf``, ``isneginf``, ``isreal``;
+* PyTorch's spellings of existing ops: ``multiply``, ``true_divide``, ``negative``, ``positive``,
+  ``absolute``, ``greater``, ``less``, ``greater_equal``, ``less_equal``, ``not_equal``.
+
+Every Tensor method here also has an in-place form (``t.tan_()``, ``t.lerp_(end, w)``, ``t.gt_(0)``):
+the op computed out of place and written into the tensor (recorded on the tape like PyTorch's).
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import scipy.special as _sp
+
+from ..tensor import Tensor, get_default_dtype
+from . import elementwise as E
+from .inplace import inplace_update
+from .registry import defop, method, xp
+
+__all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
+           "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "erfc", "erfinv", "lgamma", "digamma", "polygamma",
+           "logit", "fmod", "remainder", "logaddexp", "xlogy", "copysign", "nan_to_num", "square", "reciprocal",
+           "frac", "hypot", "lerp", "addcmul", "addcdiv", "clamp_min", "clamp_max", "rad2deg", "deg2rad", "rsub",
+           "subtract", "divide", "float_power", "trunc", "fix", "floor_divide", "bitwise_and", "bitwise_or",
+           "bitwise_xor", "bitwise_not", "logical_xor", "isin", "heaviside", "signbit", "isposinf", "isneginf",
+           "isreal", "multiply", "true_divide", "negative", "positive", "absolute", "greater", "less",
+           "greater_equal", "less_equal", "not_equal", "fmax", "fmin", "sinc"]
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
+
+
+def _quiet(f):
+    """``f`` with NumPy's invalid/divide warnings off: inf and NaN are the answers at singular points.
+    A ufunc gets a one- or two-argument forward (its own keywords, ``out=``/``where=``, are not options)."""
+    if isinstance(f, np.ufunc):
+        if f.nin == 1:
+            def forward1(x):
+                with np.errstate(all="ignore"):
+                    return f(x)
+            return forward1
+
+        def forward2(x, y):
+            with np.errstate(all="ignore"):
+                return f(x, y)
+        return forward2
+
+    @functools.wraps(f)
+    def forward(*args, **kw):
+        with np.errstate(all="ignore"):
+            return f(*args, **kw)
+    return forward
+
+
+def _same_float(f):
+    """The one-argument SciPy ufunc ``f`` whose result keeps a float input's dtype (SciPy may compute
+    float32 in float64)."""
+    def forward(x):
+        out = np.asarray(f(x))
+        if x.dtype.kind == "f" and out.dtype != x.dtype:
+            out = out.astype(x.dtype)
+        return out
+    return forward
+
+
+def _unary(name, forward, rule, doc, uses_ans=False):
+    return defop(name, _quiet(forward), (rule,), uses=() if uses_ans else None, uses_ans=uses_ans,
+                 same_shape=True, doc=doc)
+
+
+# -- trigonometric and hyperbolic ------------------------------------------------------------------
+tan = _unary("tan", np.tan, lambda g, ans, x: g * (1 + ans * ans), """Elementwise tangent; d/dx tan x = 1 + tan² x.
+
+    >>> ag.tan(ag.tensor([0.0, 0.5]))
+    tensor([0.0000, 0.5463])
+    """, uses_ans=True)
+sinh = _unary("sinh", np.sinh, lambda g, ans, x: g * xp.cosh(x), """Elementwise hyperbolic sine; d/dx sinh x = cosh x.
+
+    >>> ag.sinh(ag.tensor([0.0, 1.0]))
+    tensor([0.0000, 1.1752])
+    """)
+cosh = _unary("cosh", np.cosh, lambda g, ans, x: g * xp.sinh(x), """Elementwise hyperbolic cosine; d/dx cosh x = sinh x.
+
+    >>> ag.cosh(ag.tensor([0.0, 1.0]))
+    tensor([1.0000, 1.5431])
+    """)
+asin = _unary("asin", np.arcsin, lambda g, ans, x: g / xp.sqrt(1 - x * x), """Elementwise arcsine (NaN outside
+    [-1, 1]); d/dx = 1 / sqrt(1 - x²). PyTorch: ``torch.asin`` / ``torch.arcsin``.
+
+    >>> ag.asin(ag.tensor([0.0, 0.5]))
+    tensor([0.0000, 0.5236])
+    """)
+acos = _unary("acos", np.arccos, lambda g, ans, x: -g / xp.sqrt(1 - x * x), """Elementwise arccosine (NaN outside
+    [-1, 1]); d/dx = -1 / sqrt(1 - x²). PyTorch: ``torch.acos`` / ``torch.arccos``.
+
+    >>> ag.acos(ag.tensor([1.0, 0.5]))
+    tensor([0.0000, 1.0472])
+    """)
+atan = _unary("atan", np.arctan, lambda g, ans, x: g / (1 + x * x), """Elementwise arctangent; d/dx = 1 / (1 + x²).
+    PyTorch: ``torch.atan`` / ``torch.arctan``.
+
+    >>> ag.atan(ag.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7854])
+    """)
+asinh = _unary("asinh", np.arcsinh, lambda g, ans, x: g / xp.sqrt(x * x + 1), """Elementwise inverse hyperbolic
+    sine; d/dx = 1 / sqrt(x² + 1).
+
+    >>> ag.asinh(ag.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.8814])
+    """)
+acosh = _unary("acosh", np.arccosh, lambda g, ans, x: g / xp.sqrt((x - 1) * (x + 1)), """Elementwise inverse
+    hyperbolic cosine (NaN below 1); d/dx = 1 / sqrt(x² - 1).
+
+    >>> ag.acosh(ag.tensor([1.0, 2.0]))
+    tensor([0.0000, 1.3170])
+    """)
+atanh = _unary("atanh", np.arctanh, lambda g, ans, x: g / (1 - x * x), """Elementwise inverse hyperbolic tangent
+    (±inf at ±1, NaN outside); d/dx = 1 / (1 - x²).
+
+    >>> ag.atanh(ag.tensor([0.0, 0.5]))
+    tensor([0.0000, 0.5493])
+    """)
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+atan2 = defop("atan2", _quiet(np.arctan2),
+              (lambda g, ans, y, x: g * x / (x * x + y * y),
+               lambda g, ans, y, x: -g * y / (x * x + y * y)),
+              doc="""The angle of the point (other, input) in (-pi, pi]: ``atan2(input, other)`` = atan(input / other)
+              with the quadrant from both signs; d/dinput = other / r², d/dother = -input / r² (r² = input² +
+              other²). PyTorch: ``torch.atan2`` / ``torch.arctan2``.
+
+              >>> ag.atan2(ag.tensor([1.0, 1.0]), ag.tensor([1.0, -1.0]))
+              tensor([0.7854, 2.3562])
+              """)
+arctan2 = atan2
+
+
+# -- special functions -----------------------------------------------------------------------------
+erfc = _unary("erfc", _same_float(_sp.erfc), lambda g, ans, x: -g * _TWO_OVER_SQRT_PI * xp.exp(-(x * x)),
+              """Complementary error function 1 - erf(x), accurate for large x; d/dx = -2/sqrt(pi) exp(-x²).
+
+    >>> ag.erfc(ag.tensor([0.0, 2.0]))
+    tensor([1.0000, 0.0047])
+    """)
+erfinv = _unary("erfinv", _same_float(_sp.erfinv), lambda g, ans, x: g * _SQRT_PI_OVER_2 * xp.exp(ans * ans),
+                """Inverse error function on (-1, 1) (±inf at ±1); d/dx = sqrt(pi)/2 exp(erfinv(x)²).
+
+    >>> ag.erfinv(ag.tensor([0.0, 0.5]))
+    tensor([0.0000, 0.4769])
+    """, uses_ans=True)
+
+
+def _polygamma(x, n=0):
+    out = _sp.polygamma(n, x) if n else _sp.psi(x)
+    return np.asarray(out).astype(x.dtype) if x.dtype.kind == "f" else np.asarray(out)
+
+
+_polygamma_op = defop("polygamma", _quiet(_polygamma), (lambda g, ans, x, n=0: g * xp.polygamma(x, n=n + 1),),
+                      same_shape=True)
+lgamma = _unary("lgamma", _same_float(_sp.gammaln), lambda g, ans, x: g * xp.polygamma(x, n=0),
+                """log |Gamma(x)| elementwise (inf at 0, -1, -2, ...); d/dx = digamma(x).
+
+    >>> ag.lgamma(ag.tensor([1.0, 3.0, 0.5]))
+    tensor([0.0000, 0.6931, 0.5724])
+    """)
+
+
+def digamma(input):  # noqa: A002  (PyTorch's argument names)
+    """The digamma function psi(x) = d/dx lgamma(x), elementwise; its derivative is ``polygamma(1, x)``.
+
+    >>> ag.digamma(ag.tensor([1.0, 2.0]))
+    tensor([-0.5772,  0.4228])
+    """
+    return _polygamma_op(input, n=0)
+
+
+def polygamma(n, input):  # noqa: A002
+    """The n-th derivative of the digamma function, elementwise (``polygamma(0, x)`` is ``digamma(x)``);
+    its derivative is ``polygamma(n + 1, x)``.
+
+    >>> ag.polygamma(1, ag.tensor([1.0, 2.0]))
+    tensor([1.6449, 0.6449])
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
+    return _polygamma_op(input, n=int(n))
+
+
+def _logit(x, eps=None):
+    if eps is not None:
+        x = np.clip(x, eps, 1.0 - eps)
+    return np.log(x / (1 - x))
+
+
+def _logit_vjp(g, ans, x, eps=None):
+    d = g / (x * (1 - x))
+    if eps is None:
+        return d
+    return xp.where((x < eps) | (x > 1.0 - eps), d * 0, d)
+
+
+_logit_op = defop("logit", _quiet(_logit), (_logit_vjp,))
+
+
+def logit(input, eps=None):  # noqa: A002
+    """log(x / (1 - x)), the inverse of ``sigmoid``; with ``eps``, x is first clamped to [eps, 1 - eps]
+    (and gets no gradient outside). d/dx = 1 / (x (1 - x)).
+
+    >>> ag.logit(ag.tensor([0.5, 0.75]))
+    tensor([0.0000, 1.0986])
+    """
+    return _logit_op(input, eps=eps)
+
+
+# -- binary ops ------------------------------------------------------------------------------------
+fmod = defop("fmod", _quiet(np.fmod), (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.trunc(x / y)),
+             doc="""The remainder of ``input / other`` with the sign of ``input`` (C's fmod): input - trunc(input /
+             other) * other. d/dinput = 1, d/dother = -trunc(input / other).
+
+             >>> ag.fmod(ag.tensor([-3.0, 3.0]), 2.0)
+             tensor([-1.,  1.])
+             """)
+remainder = defop("remainder", _quiet(np.mod), (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.floor(x / y)),
+                  doc="""The remainder of ``input / other`` with the sign of ``other`` (Python's %): input - floor(input
+                  / other) * other. d/dinput = 1, d/dother = -floor(input / other).
+
+                  >>> ag.remainder(ag.tensor([-3.0, 3.0]), 2.0)
+                  tensor([1., 1.])
+                  """)
+logaddexp = defop("logaddexp", np.logaddexp,
+                  (lambda g, ans, x, y: g * xp.exp(x - ans), lambda g, ans, x, y: g * xp.exp(y - ans)), uses_ans=True,
+                  doc="""log(exp(input) + exp(other)) without overflow; the gradients are the softmax weights
+                  exp(input - out), exp(other - out).
+
+                  >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))
+                  tensor([  0.6931, 100.6931])
+                  """)
+
+
+def _xlogy(x, y):
+    out = _sp.xlogy(x, y)
+    dt = np.result_type(x, y)
+    return np.asarray(out).astype(dt) if dt.kind == "f" else np.asarray(out)
+
+
+xlogy = defop("xlogy", _quiet(_xlogy),
+              (lambda g, ans, x, y: xp.where(x == 0, g * 0, g * xp.log(y)), lambda g, ans, x, y: g * x / y),
+              doc="""input * log(other), and 0 where input is 0 (even where other is 0 or NaN). d/dinput = log(other)
+              (0 where input is 0), d/dother = input / other.
+
+              >>> ag.xlogy(ag.tensor([0.0, 2.0]), ag.tensor([0.0, 3.0]))
+              tensor([0.0000, 2.1972])
+              """)
+copysign = defop("copysign", np.copysign,
+                 (lambda g, ans, x, y: xp.where(x == 0, g * 0, g * ans / x), lambda g, ans, x, y: g * 0), uses_ans=True,
+                 doc="""|input| with the sign of ``other``; d/dinput = ±1 (0 at 0), no gradient to ``other``.
+
+                 >>> ag.copysign(ag.tensor([1.0, -2.0]), ag.tensor([-1.0, 1.0]))
+                 tensor([-1.,  2.])
+                 """)
+
+
+def _nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+_nan_to_num_op = defop("nan_to_num", _nan_to_num,
+                       (lambda g, ans, x, nan=0.0, posinf=None, neginf=None: xp.where(xp.isfinite(x), g, g * 0),),
+                       same_shape=True)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
+    """NaN -> ``nan``, +inf -> ``posinf``, -inf -> ``neginf`` (the infinities default to the dtype's largest and
+    smallest finite values); the gradient passes where ``input`` is finite.
+
+    >>> ag.nan_to_num(ag.tensor([float("nan"), 1.0, float("-inf")]), nan=0.0, neginf=-9.0)
+    tensor([ 0.,  1., -9.])
+    """
+    return _nan_to_num_op(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+fmax = defop("fmax", np.fmax,
+             (lambda g, ans, x, y: xp.where((x >= y) | (y != y), g, g * 0),
+              lambda g, ans, x, y: xp.where((x >= y) | (y != y), g * 0, g)),
+             doc="""Elementwise maximum that ignores NaN (NaN only where both are NaN); the gradient goes to the
+             chosen input (to ``input`` on ties).
+
+             >>> ag.fmax(ag.tensor([1.0, float("nan")]), ag.tensor([2.0, 3.0]))
+             tensor([2., 3.])
+             """)
+fmin = defop("fmin", np.fmin,
+             (lambda g, ans, x, y: xp.where((x <= y) | (y != y), g, g * 0),
+              lambda g, ans, x, y: xp.where((x <= y) | (y != y), g * 0, g)),
+             doc="""Elementwise minimum that ignores NaN; the gradient goes to the chosen input (to ``input`` on ties).
+
+             >>> ag.fmin(ag.tensor([1.0, float("nan")]), ag.tensor([2.0, 3.0]))
+             tensor([1., 3.])
+             """)
+
+
+def _sinc_vjp(g, ans, x):
+    px = x * math.pi
+    safe = xp.where(x == 0, 1.0, x)
+    return xp.where(x == 0, g * 0, g * (xp.cos(px) - ans) / safe)
+
+
+sinc = defop("sinc", _quiet(np.sinc), (_sinc_vjp,), uses_ans=True, same_shape=True,
+             doc="""The normalized sinc sin(pi x) / (pi x), 1 at 0; d/dx = (cos(pi x) - sinc(x)) / x (0 at 0).
+
+             >>> ag.sinc(ag.tensor([0.0, 0.5]))
+             tensor([1.0000, 0.6366])
+             """)
+
+
+# -- without gradient ------------------------------------------------------------------------------
+trunc = defop("trunc", np.trunc, differentiable=False, nargs=1,
+              doc="""Round toward zero, elementwise (no gradient, as ``floor``). PyTorch: ``torch.trunc`` / ``fix``.
+
+              >>> ag.trunc(ag.tensor([-1.7, 1.7]))
+              tensor([-1.,  1.])
+              """)
+fix = trunc
+floor_divide = defop("floor_divide", _quiet(np.floor_divide), differentiable=False, nargs=2,
+                     doc="""floor(input / other) elementwise (no gradient). Also ``input // other``.
+
+                     >>> ag.floor_divide(ag.tensor([7, -7]), 2)
+                     tensor([ 3, -4])
+                     """)
+
+
+def _bitwise(name, ufunc, example, result):
+    return defop(name, ufunc, differentiable=False, nargs=2 if name != "bitwise_not" else 1,
+                 doc=f"""Elementwise ``{name}``: bitwise on integer tensors, logical on bool tensors (PyTorch's rule
+                 for ``&``, ``|``, ``^``, ``~``); no gradient.
+
+                 >>> {example}
+                 {result}
+                 """)
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and, "ag.bitwise_and(ag.tensor([12, 10]), ag.tensor([10, 6]))",
+                       "tensor([8, 2])")
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or, "ag.tensor([12, 10]) | ag.tensor([10, 6])", "tensor([14, 14])")
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, "ag.tensor([True, False]) ^ ag.tensor([True, True])",
+                       "tensor([False,  True])")
+bitwise_not = _bitwise("bitwise_not", np.invert, "~ag.tensor([0, 5]), ~ag.tensor([True, False])",
+                       "(tensor([-1, -6]), tensor([False,  True]))")
+logical_xor = defop("logical_xor", np.logical_xor, differentiable=False, nargs=2,
+                    doc="""Elementwise logical exclusive or of the truth values (a bool tensor).
+
+                    >>> ag.logical_xor(ag.tensor([True, False, True]), ag.tensor([True, True, False]))
+                    tensor([False,  True,  True])
+                    """)
+heaviside = defop("heaviside", np.heaviside, differentiable=False, nargs=2,
+                  doc="""Step function: 0 where input < 0, 1 where input > 0, ``values`` where input == 0.
+
+                  >>> ag.heaviside(ag.tensor([-1.0, 0.0, 2.0]), ag.tensor(0.5))
+                  tensor([0.0000, 0.5000, 1.0000])
+                  """)
+signbit = defop("signbit", np.signbit, differentiable=False, nargs=1,
+                doc="""True where the sign bit is set (negative numbers and -0.0).
+
+                >>> ag.signbit(ag.tensor([-1.0, -0.0, 2.0]))
+                tensor([ True,  True, False])
+                """)
+isposinf = defop("isposinf", np.isposinf, differentiable=False, nargs=1,
+                 doc="""True where the element is +inf.
+
+                 >>> ag.isposinf(ag.tensor([float("inf"), float("-inf"), 1.0]))
+                 tensor([ True, False, False])
+                 """)
+isneginf = defop("isneginf", np.isneginf, differentiable=False, nargs=1,
+                 doc="""True where the element is -inf.
+
+                 >>> ag.isneginf(ag.tensor([float("inf"), float("-inf"), 1.0]))
+                 tensor([False,  True, False])
+                 """)
+
+
+def isreal(input):  # noqa: A002
+    """True for every element of a real tensor (there are no complex tensors here).
+
+    >>> ag.isreal(ag.tensor([1.0, 2.0]))
+    tensor([ True,  True])
+    """
+    return Tensor(np.isreal(_arr(input)))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """True where an element of ``elements`` is in ``test_elements`` (a tensor or a number); no gradient.
+
+    >>> ag.isin(ag.tensor([1, 2, 3, 4]), ag.tensor([2, 4]))
+    tensor([False,  True, False,  True])
+    """
+    return Tensor(np.isin(_arr(elements), _arr(test_elements), assume_unique=assume_unique, invert=invert))
+
+
+def _arr(v):
+    return v._data if isinstance(v, Tensor) else np.asarray(v)
+
+
+# -- compositions ----------------------------------------------------------------------------------
+def square(input):  # noqa: A002
+    """input * input (the ``mul`` op, so d/dx = 2x).
+
+    >>> ag.square(ag.tensor([-2.0, 3.0]))
+    tensor([4., 9.])
+    """
+    return E.mul(input, input)
+
+
+def reciprocal(input):  # noqa: A002
+    """1 / input (a float tensor even for integer input, as PyTorch); d/dx = -1 / x².
+
+    >>> ag.reciprocal(ag.tensor([2.0, 4.0]))
+    tensor([0.5000, 0.2500])
+    """
+    return E.div(1.0, input)
+
+
+def frac(input):  # noqa: A002
+    """The fractional part input - trunc(input), with the sign of input; d/dx = 1.
+
+    >>> ag.frac(ag.tensor([-1.25, 2.5]))
+    tensor([-0.2500,  0.5000])
+    """
+    return input - trunc(input)
+
+
+def hypot(input, other):  # noqa: A002
+    """sqrt(input² + other²) elementwise.
+
+    >>> ag.hypot(ag.tensor([3.0, 5.0]), ag.tensor([4.0, 12.0]))
+    tensor([ 5., 13.])
+    """
+    return E.sqrt(input * input + other * other)
+
+
+def lerp(input, end, weight):  # noqa: A002
+    """Linear interpolation input + weight * (end - input); ``weight`` is a number or a tensor.
+
+    >>> ag.lerp(ag.tensor([0.0, 10.0]), ag.tensor([10.0, 20.0]), 0.25)
+    tensor([ 2.5000, 12.5000])
+    """
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    """input + value * tensor1 * tensor2.
+
+    >>> ag.addcmul(ag.tensor([1.0, 1.0]), ag.tensor([2.0, 3.0]), ag.tensor([4.0, 5.0]), value=0.5)
+    tensor([5.0000, 8.5000])
+    """
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    """input + value * tensor1 / tensor2.
+
+    >>> ag.addcdiv(ag.tensor([1.0, 1.0]), ag.tensor([2.0, 3.0]), ag.tensor([4.0, 6.0]), value=2)
+    tensor([2., 2.])
+    """
+    return input + value * tensor1 / tensor2
+
+
+def clamp_min(input, min):  # noqa: A002
+    """``clamp(input, min=min)``: max(input, min) elementwise.
+
+    >>> ag.clamp_min(ag.tensor([-1.0, 2.0]), 0.0)
+    tensor([0., 2.])
+    """
+    return E.clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    """``clamp(input, max=max)``: min(input, max) elementwise.
+
+    >>> ag.clamp_max(ag.tensor([-1.0, 2.0]), 0.0)
+    tensor([-1.,  0.])
+    """
+    return E.clamp(input, max=max)
+
+
+def rad2deg(input):  # noqa: A002
+    """Radians to degrees: input * 180 / pi.
+
+    >>> ag.rad2deg(ag.tensor([math.pi, 0.5 * math.pi]))
+    tensor([180.,  90.])
+    """
+    return input * (180.0 / math.pi)
+
+
+def deg2rad(input):  # noqa: A002
+    """Degrees to radians: input * pi / 180.
+
+    >>> ag.deg2rad(ag.tensor([180.0, 90.0]))
+    tensor([3.1416, 1.5708])
+    """
+    return input * (math.pi / 180.0)
+
+
+def rsub(input, other, *, alpha=1):  # noqa: A002
+    """other - alpha * input (the reversed ``sub``).
+
+    >>> ag.rsub(ag.tensor([1.0, 2.0]), 10.0)
+    tensor([9., 8.])
+    """
+    return other - (input * alpha if alpha != 1 else input)
+
+
+def subtract(input, other, *, alpha=1):  # noqa: A002
+    """input - alpha * other. PyTorch: ``torch.subtract`` / ``torch.sub`` with ``alpha``.
+
+    >>> ag.subtract(ag.tensor([10.0, 20.0]), ag.tensor([1.0, 2.0]), alpha=2)
+    tensor([ 8., 16.])
+    """
+    return E.sub(input, other * alpha if alpha != 1 else other)
+
+
+def divide(input, other, *, rounding_mode=None):  # noqa: A002
+    """input / other; ``rounding_mode`` None (true division), 'trunc' (toward zero) or 'floor'. Integer
+    inputs stay integers with a rounding mode, as in PyTorch; a rounded result has no gradient.
+
+    >>> x = ag.tensor([-7.0, 7.0])
+    >>> ag.divide(x, 2), ag.divide(x, 2, rounding_mode="trunc"), ag.divide(x, 2, rounding_mode="floor")
+    (tensor([-3.5000,  3.5000]), tensor([-3.,  3.]), tensor([-4.,  3.]))
+    """
+    if rounding_mode is None:
+        return E.div(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"divide: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    a = _arr(input)
+    b = other._data if isinstance(other, Tensor) else other  # a Python number stays weak (NumPy 2 promotion)
+    with np.errstate(all="ignore"):
+        if a.dtype.kind in "biu" and np.asarray(b).dtype.kind in "biu":
+            q = np.floor_divide(a, b)
+            if rounding_mode == "trunc":
+                q = np.where((q < 0) & (q * b != a), q + 1, q)
+            return Tensor(q)
+        q = np.true_divide(a, b)
+        if q.dtype.kind != "f":
+            q = q.astype(get_default_dtype())
+        return Tensor(np.trunc(q) if rounding_mode == "trunc" else np.floor(q))
+
+
+def float_power(input, exponent):  # noqa: A002
+    """input ** exponent computed in float64 (the result is float64, as PyTorch).
+
+    >>> ag.float_power(ag.tensor([2, 3]), 2)
+    tensor([4., 9.], dtype=float64)
+    """
+    x = input.astype(np.float64) if isinstance(input, Tensor) else Tensor(np.asarray(input, np.float64))
+    e = exponent.astype(np.float64) if isinstance(exponent, Tensor) else exponent
+    return E.pow(x, e)
+
+
+# -- PyTorch's other spellings ---------------------------------------------------------------------
+multiply, true_divide, negative, absolute = E.mul, E.div, E.neg, E.abs
+greater, less, greater_equal, less_equal, not_equal = E.gt, E.lt, E.ge, E.le, E.ne
+
+
+def positive(input):  # noqa: A002
+    """``input`` itself (PyTorch's unary plus).
+
+    >>> ag.positive(ag.tensor([-1.0]))
+    tensor([-1.])
+    """
+    return input
+
+
+# -- Tensor methods --------------------------------------------------------------------------------
+def _where_method(self, condition, other):
+    """``self`` where ``condition`` is True, else ``other``: ``torch.where(condition, self, other)``.
+
+    >>> x = ag.tensor([1.0, -2.0])
+    >>> x.where(x > 0, 0.0)
+    tensor([1., 0.])
+    """
+    return E.where(condition, self, other)
+
+
+def _polygamma_method(self, n):
+    """``polygamma(n, self)``.
+
+    >>> ag.tensor([1.0]).polygamma(1)
+    tensor([1.6449])
+    """
+    return polygamma(n, self)
+
+
+def _inplace_doc(name, call):
+    return (f"In place: ``t.{name}({call})`` is ``t.copy_(t.{name[:-1]}({call}))``; returns ``t``. Recorded on "
+            f"the tape like PyTorch's in-place ops.\n\n"
+            f"    >>> t = ag.tensor([0.25, 0.5]); u = t.{name[:-1]}({call})\n"
+            f"    >>> t.{name}({call}) is t, ag.allclose(t, u.to(t.dtype), equal_nan=True)\n"
+            f"    (True, True)\n")
+
+
+def _inplace(name, outofplace, call):
+    def op_(self, *args, **kwargs):
+        others = any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values()))
+        return inplace_update(self, lambda old: outofplace(old, *args, **kwargs), name, others)
+    op_.__name__ = name
+    op_.__doc__ = _inplace_doc(name, call)
+    return op_
+
+
+_METHODS = dict(tan=tan, sinh=sinh, cosh=cosh, asin=asin, acos=acos, atan=atan, asinh=asinh, acosh=acosh,
+                atanh=atanh, arcsin=arcsin, arccos=arccos, arctan=arctan, arcsinh=arcsinh, arccosh=arccosh,
+                arctanh=arctanh, atan2=atan2, arctan2=arctan2, erfc=erfc, erfinv=erfinv, lgamma=lgamma,
+                digamma=digamma, logit=logit, fmod=fmod, remainder=remainder, logaddexp=logaddexp, xlogy=xlogy,
+                copysign=copysign, nan_to_num=nan_to_num, square=square, reciprocal=reciprocal, frac=frac,
+                hypot=hypot, lerp=lerp, addcmul=addcmul, addcdiv=addcdiv, clamp_min=clamp_min, clamp_max=clamp_max,
+                rad2deg=rad2deg, deg2rad=deg2rad, subtract=subtract, divide=divide, float_power=float_power,
+                trunc=trunc, fix=fix, floor_divide=floor_divide, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
+                bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, logical_xor=logical_xor, heaviside=heaviside,
+                signbit=signbit, isposinf=isposinf, isneginf=isneginf, isreal=isreal, multiply=multiply,
+                true_divide=true_divide, negative=negative, positive=positive, absolute=absolute, greater=greater,
+                less=less, greater_equal=greater_equal, less_equal=less_equal, not_equal=not_equal,
+                logical_and=E.logical_and, logical_or=E.logical_or, logical_not=E.logical_not, sgn=E.sgn,
+                erf=E.erf, where=_where_method, polygamma=_polygamma_method, fmax=fmax, fmin=fmin, sinc=sinc)
+for _name, _fn in _METHODS.items():
+    if not hasattr(Tensor, _name):
+        method(_name, _fn)
+
+# in-place forms: (name, the call's arguments in the generated example)
+_INPLACE = dict(tan="", sinh="", cosh="", asin="", acos="", atan="", asinh="", acosh="", atanh="", arcsin="",
+                arccos="", arctan="", arcsinh="", arccosh="", arctanh="", atan2="t", arctan2="t", erfc="", erfinv="",
+                lgamma="", digamma="", logit="", fmod="0.2", remainder="0.2", logaddexp="t", xlogy="t",
+                copysign="-t", nan_to_num="", square="", reciprocal="", frac="", hypot="t", lerp="t * 2, 0.5",
+                addcmul="t, t", addcdiv="t, t", clamp_min="0.3", clamp_max="0.3", rad2deg="", deg2rad="",
+                subtract="t", divide="2.0", float_power="2", trunc="", fix="", floor_divide="0.2", multiply="t",
+                true_divide="t", negative="", absolute="", greater="0.3", less="0.3", greater_equal="0.3",
+                less_equal="0.3", not_equal="0.25", eq="0.25", ne="0.25", lt="0.3", le="0.3", gt="0.3", ge="0.3",
+                erf="", sgn="", heaviside="t", polygamma="1", logical_not="", logical_and="t", logical_or="t",
+                logical_xor="t", sinc="", tril="", triu="1")
+for _name, _call in _INPLACE.items():
+    if not hasattr(Tensor, _name + "_"):
+        method(_name + "_", _inplace(_name + "_", getattr(Tensor, _name), _call))
+
+# ``&``, ``|``, ``^``, ``~``: bitwise on integers, logical on bools (PyTorch's rule; the logical ops would
+# turn two int tensors into a bool tensor)
+method("__and__", bitwise_and)
+method("__rand__", lambda self, other: bitwise_and(other, self))
+method("__or__", bitwise_or)
+method("__ror__", lambda self, other: bitwise_or(other, self))
+method("__xor__", bitwise_xor)
+method("__rxor__", lambda self, other: bitwise_xor(other, self))
+method("__invert__", bitwise_not)
+method("__rfloordiv__", lambda self, other: floor_divide(other, self))
+method("__rmod__", lambda self, other: Tensor(np.mod(_arr(other), self._data)))

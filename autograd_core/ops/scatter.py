@@ -1,0 +1,365 @@
+"""Scatter and index-write ops under PyTorch's names, built on the taped index ops of ``ops.index``
+(``index_put`` writes values at an index: its gradient is the gradient with those places zeroed for
+the target, and the gradient read at the index for the values; ``index_scatter`` and
+``scatter_add`` add at an index: their gradients are reads):
+
+``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill``,
+``index_put``, ``masked_scatter``, ``masked_select``, ``take``, ``take_along_dim``, ``nonzero``,
+``argwhere``, ``count_nonzero``, and the in-place methods ``scatter_``, ``scatter_add_``,
+``scatter_reduce_``, ``index_add_``, ``index_copy_``, ``index_fill_``, ``index_put_``,
+``masked_scatter_``, ``fill_diagonal_``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .index import _full_index, _index_put_op, _scatter_add_op, _scatter_op, getitem, norm_index
+from .inplace import inplace_update
+from .registry import method
+
+__all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put",
+           "masked_scatter", "masked_select", "take", "take_along_dim", "nonzero", "argwhere", "count_nonzero"]
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _index_array(index, name):
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
+    return idx.astype(np.int64, copy=False)
+
+
+def _dim(dim, ndim, name):
+    n = max(ndim, 1)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -n <= dim < n:
+        raise IndexError(f"{name}: dim {dim!r} is out of range for a tensor with {ndim} dims")
+    return int(dim) % n
+
+
+def _scatter_index(x, dim, index, name):
+    """``index`` checked against ``x`` as PyTorch's scatter does; the fancy index it selects in ``x``."""
+    idx = _index_array(index, name)
+    if idx.ndim != x.ndim:
+        raise ValueError(f"{name}: index has {idx.ndim} dims but self has {x.ndim} (shape {tuple(x.shape)})")
+    for d in range(x.ndim):
+        if d != dim and idx.shape[d] > x.shape[d]:
+            raise ValueError(f"{name}: index shape {idx.shape} is larger than self's shape {tuple(x.shape)} at dim {d}")
+    if idx.size and (idx.min() < -x.shape[dim] or idx.max() >= x.shape[dim]):
+        raise IndexError(f"{name}: index out of range for dim {dim} of size {x.shape[dim]}")
+    return idx, _full_index(idx % x.shape[dim] if idx.size else idx, dim)
+
+
+def _src_part(src, idx):
+    """The part of ``src`` that a scatter reads: its leading ``idx.shape`` block (or a number)."""
+    if not isinstance(src, Tensor):
+        return np.broadcast_to(np.asarray(src), idx.shape)
+    if tuple(src.shape) == tuple(idx.shape):
+        return src
+    for d in range(idx.ndim):
+        if idx.shape[d] > src.shape[d]:
+            raise ValueError(f"scatter: src shape {tuple(src.shape)} is smaller than index shape {idx.shape}")
+    return getitem(src, tuple(slice(0, n) for n in idx.shape))
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002  (PyTorch's names)
+    """A copy of ``input`` with ``src[i][j]`` written at row ``index[i][j]`` (dim=0; column for dim=1),
+    or the number ``value``. ``reduce='add' | 'multiply'`` combines instead of writing. Where an index
+    repeats, which write wins is unspecified (as in PyTorch). Gradients: the overwritten places of
+    ``input`` get none; ``src`` gets the gradient read at the index.
+
+    >>> ag.scatter(ag.zeros(2, 3), 1, ag.tensor([[2], [0]]), 1.0)
+    tensor([[0., 0., 1.],
+            [1., 0., 0.]])
+    """
+    x = _t(input)
+    if src is None:
+        if value is None:
+            raise TypeError("scatter: give src (a tensor) or value (a number)")
+        src = value
+    d = _dim(dim, x.ndim, "scatter")
+    idx, fancy = _scatter_index(x, d, index, "scatter")
+    part = _src_part(src, idx)
+    if reduce is not None:
+        if reduce == "add":
+            return scatter_add(x, d, index, part if isinstance(part, Tensor) else Tensor(np.array(part, x._data.dtype)))
+        if reduce == "multiply":
+            out = x._data.copy()
+            np.multiply.at(out, fancy, part._data if isinstance(part, Tensor) else part)
+            return Tensor(out)
+        raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    if not isinstance(part, Tensor):
+        part = np.asarray(part, dtype=x._data.dtype)
+    return _index_put_op(x, part, idx=fancy)
+
+
+def scatter_add(input, dim, index, src):  # noqa: A002
+    """A copy of ``input`` with ``src[i][j]`` added at row ``index[i][j]`` (dim=0; column for dim=1);
+    repeated indices add up. Gradients: ``input`` gets the gradient, ``src`` the gradient read at the index.
+
+    >>> ag.scatter_add(ag.zeros(3), 0, ag.tensor([0, 2, 0]), ag.tensor([1.0, 2.0, 3.0]))
+    tensor([4., 0., 2.])
+    """
+    x = _t(input)
+    d = _dim(dim, x.ndim, "scatter_add")
+    idx, _ = _scatter_index(x, d, index, "scatter_add")
+    part = _src_part(_t(src), idx)
+    return x + _scatter_add_op(part, index=idx % x.shape[d] if idx.size else idx, axis=d, shape=tuple(x.shape))
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noqa: A002
+    """Combine the ``src`` elements that ``index`` sends to each place of ``input`` with ``reduce``:
+    'sum', 'mean', 'prod', 'amax' or 'amin' (``include_self=False`` leaves ``input``'s own value out
+    where something arrives). 'sum' and 'mean' are differentiable; the others give values only.
+
+    >>> ag.scatter_reduce(ag.zeros(2), 0, ag.tensor([0, 0, 1]), ag.tensor([1.0, 3.0, 5.0]), "amax")
+    tensor([3., 5.])
+    >>> ag.scatter_reduce(ag.ones(2), 0, ag.tensor([0, 0, 1]), ag.tensor([1.0, 3.0, 5.0]), "mean")
+    tensor([1.6667, 3.0000])
+    """
+    x = _t(input)
+    d = _dim(dim, x.ndim, "scatter_reduce")
+    idx, fancy = _scatter_index(x, d, index, "scatter_reduce")
+    part = _src_part(_t(src), idx)
+    hit = np.zeros(x.shape, np.int64)
+    np.add.at(hit, fancy, 1)
+    if reduce in ("sum", "mean"):
+        base = x if include_self else x.masked_fill(Tensor(hit > 0), 0)
+        total = base + _scatter_add_op(part, index=idx % x.shape[d] if idx.size else idx, axis=d, shape=tuple(x.shape))
+        if reduce == "sum":
+            return total
+        count = hit + (1 if include_self else 0)
+        return total / Tensor(np.maximum(count, 1).astype(x._data.dtype if x._data.dtype.kind == "f" else np.float64))
+    ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}.get(reduce)
+    if ufunc is None:
+        raise ValueError(f"scatter_reduce: reduce must be 'sum', 'mean', 'prod', 'amax' or 'amin', got {reduce!r}")
+    if (x.requires_grad or part.requires_grad) and reduce:
+        from .. import modes
+        if modes.state.enabled:
+            raise NotImplementedError(f"scatter_reduce: reduce={reduce!r} has no gradient here (only 'sum' and "
+                                      "'mean' do); compute it under no_grad() or use 'sum'/'mean'")
+    out = x._data.copy()
+    if not include_self:
+        ident = {"prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
+        out[hit > 0] = ident
+    ufunc.at(out, fancy, part._data)
+    return Tensor(out)
+
+
+def _along(dim, index, ndim):
+    return (slice(None),) * dim + (index,) + (slice(None),) * (ndim - dim - 1)
+
+
+def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
+    """A copy of ``input`` with ``alpha * source``'s slices added at positions ``index`` along ``dim``
+    (repeated indices add up).
+
+    >>> ag.index_add(ag.zeros(3, 2), 0, ag.tensor([0, 2, 0]), ag.ones(3, 2))
+    tensor([[2., 2.],
+            [0., 0.],
+            [1., 1.]])
+    """
+    x = _t(input)
+    d = _dim(dim, x.ndim, "index_add")
+    idx = _index_array(index, "index_add").reshape(-1)
+    src = _t(source)
+    if alpha != 1:
+        src = src * alpha
+    return x + _scatter_op(src, idx=_along(d, idx, x.ndim), shape=tuple(x.shape), adv=True)
+
+
+def index_copy(input, dim, index, source):  # noqa: A002
+    """A copy of ``input`` with ``source``'s slices written at positions ``index`` along ``dim``.
+
+    >>> ag.index_copy(ag.zeros(3, 2), 0, ag.tensor([2, 0]), ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([[3., 4.],
+            [0., 0.],
+            [1., 2.]])
+    """
+    x = _t(input)
+    d = _dim(dim, x.ndim, "index_copy")
+    idx = _index_array(index, "index_copy").reshape(-1)
+    return _index_put_op(x, _t(source), idx=_along(d, idx, x.ndim))
+
+
+def index_fill(input, dim, index, value):  # noqa: A002
+    """A copy of ``input`` with the slices at positions ``index`` along ``dim`` set to ``value``.
+
+    >>> ag.index_fill(ag.ones(2, 3), 1, ag.tensor([0, 2]), -1.0)
+    tensor([[-1.,  1., -1.],
+            [-1.,  1., -1.]])
+    """
+    x = _t(input)
+    d = _dim(dim, x.ndim, "index_fill")
+    idx = _index_array(index, "index_fill").reshape(-1)
+    v = value if isinstance(value, Tensor) else np.asarray(value, dtype=x._data.dtype)
+    return _index_put_op(x, v, idx=_along(d, idx, x.ndim))
+
+
+def index_put(input, indices, values, accumulate=False):  # noqa: A002
+    """A copy of ``input`` with ``values`` written (or with ``accumulate=True`` added; repeats add up) at
+    ``input[indices]``, ``indices`` a tuple of index tensors.
+
+    >>> ag.index_put(ag.zeros(2, 2), (ag.tensor([0, 1]), ag.tensor([1, 0])), ag.tensor(5.0))
+    tensor([[0., 5.],
+            [5., 0.]])
+    """
+    x = _t(input)
+    idx, adv = norm_index(tuple(indices))
+    v = values if isinstance(values, Tensor) else np.asarray(values, dtype=x._data.dtype)
+    if accumulate:
+        region = x._data[idx].shape
+        v = _t(v)
+        if tuple(v.shape) != tuple(region):
+            v = v.broadcast_to(region)
+        return x + _scatter_op(v, idx=idx, shape=tuple(x.shape), adv=True)
+    return _index_put_op(x, v, idx=idx)
+
+
+def masked_scatter(input, mask, source):  # noqa: A002
+    """A copy of ``input`` whose places where ``mask`` (broadcast to it) is True take ``source``'s
+    elements in order.
+
+    >>> ag.masked_scatter(ag.zeros(4), ag.tensor([True, False, True, False]), ag.tensor([1.0, 2.0, 3.0]))
+    tensor([1., 0., 2., 0.])
+    """
+    x = _t(input)
+    m = np.broadcast_to(mask._data if isinstance(mask, Tensor) else np.asarray(mask), x.shape)
+    n = int(m.sum())
+    src = _t(source).reshape(-1)
+    if src.shape[0] < n:
+        raise ValueError(f"masked_scatter: the mask selects {n} places but source has {src.shape[0]} elements")
+    return _index_put_op(x, getitem(src, (slice(0, n),)), idx=(m,))
+
+
+def masked_select(input, mask):  # noqa: A002
+    """The elements of ``input`` where ``mask`` is True (both broadcast together), as a 1-D tensor.
+
+    >>> ag.masked_select(ag.tensor([[1, 2], [3, 4]]), ag.tensor([[True, False], [False, True]]))
+    tensor([1, 4])
+    """
+    x = _t(input)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    shape = np.broadcast_shapes(tuple(x.shape), m.shape)
+    if tuple(x.shape) != shape:
+        x = x.broadcast_to(shape)
+    return getitem(x, (np.broadcast_to(m, shape),))
+
+
+def take(input, index):  # noqa: A002
+    """The elements of the flattened ``input`` at ``index``; the result has ``index``'s shape.
+
+    >>> ag.take(ag.tensor([[1, 2], [3, 4]]), ag.tensor([0, 3]))
+    tensor([1, 4])
+    """
+    return getitem(_t(input).reshape(-1), (_index_array(index, "take"),))
+
+
+def take_along_dim(input, indices, dim=None):  # noqa: A002
+    """Pick values along ``dim`` at ``indices`` (``gather`` that broadcasts ``indices``); with
+    ``dim=None`` the input is flattened first.
+
+    >>> x = ag.tensor([[10, 30], [40, 20]])
+    >>> ag.take_along_dim(x, x.argmax(dim=1, keepdim=True), dim=1)
+    tensor([[30],
+            [40]])
+    """
+    from .index import take_along_axis
+    x = _t(input)
+    if dim is None:
+        return take_along_axis(x.reshape(-1), _index_array(indices, "take_along_dim").reshape(-1), 0)
+    return take_along_axis(x, _index_array(indices, "take_along_dim"), _dim(dim, x.ndim, "take_along_dim"))
+
+
+def nonzero(input, *, as_tuple=False):  # noqa: A002
+    """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple=True`` one
+    1-D tensor per dim (``torch.where(condition)``).
+
+    >>> ag.nonzero(ag.tensor([[0, 1], [2, 0]]))
+    tensor([[0, 1],
+            [1, 0]])
+    >>> ag.nonzero(ag.tensor([0, 3, 4]), as_tuple=True)
+    (tensor([1, 2]),)
+    """
+    a = _t(input)._data
+    if as_tuple:
+        return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(a)))
+    return Tensor(np.argwhere(a).astype(np.int64))
+
+
+def argwhere(input):  # noqa: A002
+    """``nonzero(input)``: the (n, ndim) indices of the non-zero elements.
+
+    >>> ag.argwhere(ag.tensor([0, 5, 0, 7]))
+    tensor([[1],
+            [3]])
+    """
+    return nonzero(input)
+
+
+def count_nonzero(input, dim=None):  # noqa: A002
+    """The number of non-zero elements (along ``dim``, an int or a tuple), as an int64 tensor.
+
+    >>> ag.count_nonzero(ag.tensor([[0, 1], [2, 3]])), ag.count_nonzero(ag.tensor([[0, 1], [2, 3]]), dim=0)
+    (tensor(3), tensor([1, 2]))
+    """
+    a = _t(input)._data
+    axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+    return Tensor(np.asarray(np.count_nonzero(a, axis=axis), dtype=np.int64))
+
+
+# -- in-place forms --------------------------------------------------------------------------------
+def _inplace(name, outofplace, example, result):
+    def op_(self, *args, **kwargs):
+        others = any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values()))
+        return inplace_update(self, lambda old: outofplace(old, *args, **kwargs), name, others)
+    op_.__name__ = name
+    op_.__doc__ = (f"In place: ``t.{name}(...)`` is ``t.copy_(t.{name[:-1]}(...))``; returns ``t``. Recorded on the "
+                   f"tape like PyTorch's in-place ops.\n\n    >>> t = ag.zeros(2, 3)\n    >>> {example}\n    {result}\n")
+    return op_
+
+
+def _fill_diagonal(x, fill_value, wrap=False):
+    if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
+        raise ValueError(f"fill_diagonal_: expected a 2-D tensor or one whose dims all have the same size, got "
+                         f"shape {tuple(x.shape)}")
+    if x.ndim == 2:
+        rows, cols = x.shape
+        end = rows * cols if wrap else min(rows * cols, cols * cols)  # NumPy's and PyTorch's rule
+        idx = np.unravel_index(np.arange(0, end, cols + 1), x.shape)
+    else:
+        idx = (np.arange(x.shape[0]),) * x.ndim
+    return _index_put_op(x, np.asarray(fill_value, x._data.dtype), idx=idx)
+
+
+for _name, _fn in dict(scatter=scatter, scatter_add=scatter_add, scatter_reduce=scatter_reduce, index_add=index_add,
+                       index_copy=index_copy, index_fill=index_fill, index_put=index_put,
+                       masked_scatter=masked_scatter, masked_select=masked_select, take=take,
+                       take_along_dim=take_along_dim, nonzero=nonzero, argwhere=argwhere,
+                       count_nonzero=count_nonzero).items():
+    if not hasattr(Tensor, _name):
+        method(_name, _fn)
+for _name, _fn, _ex, _res in (
+        ("scatter_", scatter, "t.scatter_(1, ag.tensor([[2], [0]]), 1.0)",
+         "tensor([[0., 0., 1.],\n            [1., 0., 0.]])"),
+        ("scatter_add_", scatter_add, "t.scatter_add_(0, ag.tensor([[1, 1, 1]]), ag.ones(1, 3))",
+         "tensor([[0., 0., 0.],\n            [1., 1., 1.]])"),
+        ("scatter_reduce_", scatter_reduce, "t.scatter_reduce_(0, ag.tensor([[1, 1, 1]]), ag.ones(1, 3), 'sum')",
+         "tensor([[0., 0., 0.],\n            [1., 1., 1.]])"),
+        ("index_add_", index_add, "t.index_add_(1, ag.tensor([0, 0]), ag.ones(2, 2))",
+         "tensor([[2., 0., 0.],\n            [2., 0., 0.]])"),
+        ("index_copy_", index_copy, "t.index_copy_(0, ag.tensor([1]), ag.ones(1, 3))",
+         "tensor([[0., 0., 0.],\n            [1., 1., 1.]])"),
+        ("index_fill_", index_fill, "t.index_fill_(1, ag.tensor([1]), 2.0)",
+         "tensor([[0., 2., 0.],\n            [0., 2., 0.]])"),
+        ("index_put_", index_put, "t.index_put_((ag.tensor([0]), ag.tensor([2])), ag.tensor(7.0))",
+         "tensor([[0., 0., 7.],\n            [0., 0., 0.]])"),
+        ("masked_scatter_", masked_scatter, "t.masked_scatter_(ag.tensor([True, False, True]), ag.arange(4.0))",
+         "tensor([[0., 0., 1.],\n            [2., 0., 3.]])"),
+        ("fill_diagonal_", _fill_diagonal, "t.fill_diagonal_(5.0)",
+         "tensor([[5., 0., 0.],\n            [0., 5., 0.]])")):
+    if not hasattr(Tensor, _name):
+        method(_name, _inplace(_name, _fn, _ex, _res))

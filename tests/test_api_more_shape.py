@@ -1,0 +1,291 @@
+"""Shape, index-write, statistics and linear-algebra functions under PyTorch's names (autograd_core.ops.rearrange,
+.scatter, .stats, .linalg, autograd_core.linalg): each call is evaluated with our modules and, when torch is
+installed, with PyTorch on the same float64 inputs, comparing values and the gradients of a weighted sum;
+gradcheck (and gradgradcheck) over hypothesis shapes for the differentiable ones."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import autograd_core as ag
+from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _inputs(lib, requires_grad):
+    rng = np.random.default_rng(0)
+    arrays = dict(x=rng.standard_normal((3, 4)), y=rng.standard_normal((3, 4)), v=rng.standard_normal(4),
+                  b=rng.standard_normal((2, 3, 4)), sq=rng.standard_normal((3, 3)) + 3 * np.eye(3),
+                  pd=(lambda m: m @ m.T + np.eye(3))(rng.standard_normal((3, 3))),
+                  bsq=rng.standard_normal((2, 3, 3)) + 3 * np.eye(3), m2=rng.standard_normal((4, 2)))
+    if lib == "torch":
+        import torch
+        ns = {k: torch.tensor(a, requires_grad=requires_grad) for k, a in arrays.items()}
+        ns.update(torch=torch, idx=torch.tensor([2, 0, 2]), mask=torch.tensor([[True, False, True, False]] * 3),
+                  ii=torch.tensor([[0, 2, 1, 0]]), jj=torch.tensor([[1], [3], [0]]))
+    else:
+        ns = {k: ag.tensor(a, requires_grad=requires_grad) for k, a in arrays.items()}
+        ns.update(torch=ag, idx=ag.tensor([2, 0, 2]), mask=ag.tensor([[True, False, True, False]] * 3),
+                  ii=ag.tensor([[0, 2, 1, 0]]), jj=ag.tensor([[1], [3], [0]]))
+    return ns
+
+
+DIFFERENTIABLE = [
+    # rearrange
+    "torch.roll(x, 1)", "torch.roll(x, shifts=(1, -1), dims=(0, 1))", "x.roll(2, 1)", "torch.rot90(x)",
+    "torch.rot90(x, 2)", "torch.rot90(x, -1, (0, 1))", "torch.movedim(b, 0, -1)", "b.movedim((0, 1), (2, 0))",
+    "x.moveaxis(0, 1)", "torch.swapdims(b, 0, 2)", "x.unflatten(1, (2, 2))", "torch.ravel(x)",
+    "torch.narrow(x, 1, 1, 2)", "x.narrow(0, -2, 2)", "torch.select(x, 1, 2)", "torch.unbind(x, 1)",
+    "torch.tensor_split(x, 3, dim=1)", "torch.tensor_split(x, [1, 3], dim=1)", "torch.hsplit(x, 2)",
+    "torch.vsplit(b, [1])", "torch.dsplit(b, 2)", "torch.repeat_interleave(x, 2, dim=0)",
+    "x.repeat_interleave(torch.tensor([1, 0, 2]), dim=0)", "torch.repeat_interleave(v, 2)", "torch.fliplr(x)",
+    "torch.flipud(x)", "x.unfold(1, 2, 1)", "b.unfold(2, 3, 1)", "torch.atleast_2d(v)", "torch.atleast_3d(x)",
+    "torch.hstack([x, y])", "torch.vstack([v, v])", "torch.dstack([x, y])", "torch.column_stack([v, v])",
+    "torch.concat([x, y], dim=1)", "torch.meshgrid(v, v[:2], indexing='ij')", "torch.meshgrid(v, v[:2], indexing='xy')",
+    "torch.cartesian_prod(v[:2], v[2:])", "torch.combinations(v, 2)", "torch.combinations(v, 2, with_replacement=True)",
+    "torch.block_diag(x, v)", "torch.diag(v)", "torch.diag(v, -1)", "torch.diag(x)", "torch.diag(x, 1)",
+    "torch.diagonal(b, 0, 1, 2)", "torch.diagonal(x, -1)", "torch.diag_embed(x)", "torch.diag_embed(x, 1)",
+    "torch.diagflat(v)", "torch.diff(x)", "torch.diff(x, n=2, dim=0)",
+    "torch.diff(v, prepend=torch.tensor([1.0], dtype=torch.float64))",
+    # index writes
+    # (a src larger than the index is read in its leading block; PyTorch 2.13's backward refuses that shape)
+    "torch.scatter(x, 1, torch.tensor([[0], [2], [1]]), y[:, :1])", "x.scatter(0, ii, 2.0)",
+    "torch.scatter_add(x, 1, torch.tensor([[0, 0], [1, 1], [3, 3]]), y[:, :2])", "x.scatter_add(0, ii, y[:1])",
+    "torch.scatter_reduce(x, 0, ii, y[:1], 'sum')", "torch.scatter_reduce(x, 0, ii, y[:1], 'mean')",
+    "torch.scatter_reduce(x, 0, ii, y[:1], 'sum', include_self=False)",
+    "torch.scatter_reduce(x, 0, ii, y[:1], 'mean', include_self=False)",
+    "torch.index_add(x, 0, idx, y)", "x.index_add(1, torch.tensor([3, 3, 0, 1]), y, alpha=2)",
+    "torch.index_copy(x, 0, torch.tensor([2, 0]), y[:2])", "x.index_fill(1, torch.tensor([0, 3]), -1.0)",
+    "torch.index_put(x, (torch.tensor([0, 2]), torch.tensor([1, 3])), v[:2])",
+    "x.index_put((torch.tensor([0, 0]),), y[:2], accumulate=True)",
+    "torch.masked_scatter(x, mask, y)", "torch.masked_select(x, mask)", "x.masked_select(v > 0)",
+    "torch.take(x, torch.tensor([0, 5, 11]))", "torch.take_along_dim(x, jj, dim=1)",
+    "torch.take_along_dim(x, torch.tensor([3, 0]))",
+    # statistics
+    "torch.median(x)", "torch.median(x, 1)", "x.median(0, keepdim=True)", "torch.nanmedian(x)",
+    "torch.quantile(x, 0.3)", "torch.quantile(x, torch.tensor([0.2, 0.9], dtype=torch.float64), dim=1)",
+    "x.quantile(0.5, dim=0, keepdim=True)", "torch.quantile(x, 0.4, dim=1, interpolation='lower')",
+    "torch.quantile(x, 0.4, dim=1, interpolation='higher')", "torch.quantile(x, 0.4, dim=1, interpolation='midpoint')",
+    "torch.var_mean(x, 1)", "torch.std_mean(x, dim=0, correction=0)", "torch.var_mean(x, 1, unbiased=False)",
+    "torch.nansum(x)", "x.nansum(1)", "torch.nanmean(x, 0)", "torch.aminmax(x, dim=1)", "x.aminmax()",
+    "torch.cummax(x, 1)", "torch.cummin(x, 0)", "torch.logcumsumexp(x, 1)", "x.logcumsumexp(0)",
+    "torch.cov(x)", "torch.cov(x, correction=0)", "torch.corrcoef(x)", "torch.trapezoid(x)",
+    "torch.trapezoid(x, dx=0.5, dim=0)", "torch.trapezoid(x, v)", "torch.cumulative_trapezoid(x)",
+    # products
+    "torch.mv(x, v)", "x.mv(v)", "torch.inner(x, y)", "torch.inner(v, v)", "torch.vdot(v, v)", "torch.ger(v, v)",
+    "torch.addmm(sq, x, y.T)", "torch.addmm(v[:3], x, y.T, beta=0.5, alpha=2)", "torch.addmm(sq, x, y.T, beta=0)",
+    "torch.addmv(v[:3], x, v)", "torch.addr(x, v[:3], v)", "torch.baddbmm(bsq, b, b.transpose(1, 2))",
+    "torch.addbmm(sq, b, b.transpose(1, 2), alpha=0.5)", "torch.tensordot(x, y, dims=([1], [1]))",
+    "torch.tensordot(b, m2, dims=1)", "torch.tensordot(b, x, dims=2)", "torch.kron(x, sq)", "torch.kron(v, v)",
+    "torch.cross(x[:, :3], y[:, :3], dim=1)", "torch.cdist(x, y)", "torch.cdist(x, y, p=1)", "torch.dist(x, y)",
+    "torch.dist(x, y, 3)", "torch.chain_matmul(x, m2, m2.T)",
+    # linalg
+    "torch.linalg.norm(x)", "torch.linalg.norm(v, 3)", "torch.linalg.norm(x, 'fro')", "torch.linalg.norm(x, dim=1)",
+    "torch.linalg.vector_norm(x, 1, dim=0)", "torch.linalg.matrix_norm(x)", "torch.linalg.matrix_norm(x, 1)",
+    "torch.linalg.matrix_norm(x, float('inf'))", "torch.linalg.matrix_norm(x, -1)", "torch.linalg.inv(sq)",
+    "torch.linalg.inv(bsq)", "torch.inverse(sq)", "torch.linalg.det(sq)", "torch.det(bsq)",
+    "torch.linalg.slogdet(sq)", "torch.logdet(pd)", "torch.linalg.solve(sq, x[:, :2])", "torch.linalg.solve(sq, v[:3])",
+    "torch.linalg.solve(bsq, b)", "torch.linalg.solve(sq, x.T[:2], left=False)", "torch.linalg.cholesky(pd)",
+    "torch.linalg.cholesky(pd, upper=True)", "torch.linalg.matrix_power(sq, 3)", "torch.matrix_power(sq, -2)",
+    "torch.linalg.multi_dot([x, m2, m2.T])", "torch.linalg.cross(x[:, :3], y[:, :3])", "torch.linalg.vecdot(x, y)",
+]
+
+VALUES_ONLY = [
+    "torch.tril_indices(3, 4)", "torch.triu_indices(4, 3, -1)", "torch.broadcast_shapes((3, 1), (1, 4))",
+    "torch.logspace(0, 2, 5)", "torch.logspace(0, 3, 4, base=2)", "torch.scalar_tensor(3)",
+    "torch.nonzero(x > 0)", "torch.nonzero(x > 0, as_tuple=True)", "torch.argwhere(x > 0.5)",
+    "torch.count_nonzero(x > 0, dim=1)", "torch.median(x, 1).indices", "torch.mode(torch.tensor([[1, 3, 3, 2], [5, 5, 1, 1]]))",
+    "torch.searchsorted(torch.tensor([1, 3, 5, 7]), torch.tensor([[3, 6], [0, 9]]))",
+    "torch.searchsorted(torch.tensor([[1, 3, 5, 7], [2, 4, 6, 8]]), torch.tensor([[3, 6], [4, 4]]), right=True)",
+    "torch.bucketize(torch.tensor([0.5, 1.0, 2.5, 3.0]), torch.tensor([1.0, 2.0, 3.0]))",
+    "torch.bucketize(torch.tensor([0.5, 1.0, 2.5, 3.0]), torch.tensor([1.0, 2.0, 3.0]), right=True)",
+    "torch.unique_consecutive(torch.tensor([1, 1, 2, 2, 3, 1, 1]), return_inverse=True, return_counts=True)",
+    "torch.unique_consecutive(torch.tensor([[1, 1], [1, 1], [2, 3]]), dim=0)",
+    "torch.cummax(torch.tensor([1.0, 3.0, 3.0, 2.0, 5.0]), 0).indices",
+    "torch.scatter(x, 1, torch.tensor([[0], [2], [1]]), 2.0, reduce='multiply')",
+    "torch.scatter_reduce(x, 0, ii, y, 'amax')", "torch.scatter_reduce(x, 0, ii, y, 'amin', include_self=False)",
+    "torch.scatter_reduce(x, 0, ii, y, 'prod')", "x.clone().fill_diagonal_(5.0)",
+    "torch.zeros(5, 3, dtype=torch.float64).fill_diagonal_(2.0, wrap=True)",
+    "torch.linalg.matrix_rank(x)", "torch.linalg.svdvals(x)", "torch.linalg.eigvalsh(pd)",
+    "torch.linalg.pinv(x)", "torch.linalg.matrix_norm(x, 2)", "torch.linalg.matrix_norm(x, 'nuc')",
+    "torch.median(torch.tensor([1.0, float('nan'), 3.0]))", "torch.nanmedian(torch.tensor([1.0, float('nan'), 3.0]))",
+    "torch.nanquantile(torch.tensor([1.0, float('nan'), 3.0, 4.0]), 0.5)",
+]
+
+
+def _flat(out):
+    if isinstance(out, (tuple, list)):
+        return [a for o in out for a in _flat(o)]
+    if hasattr(out, "detach"):
+        return [out]
+    return [out]
+
+
+def _np(t):
+    if hasattr(t, "detach"):
+        d = t.detach()
+        return d._data if hasattr(d, "_data") else d.numpy()
+    return np.asarray(t)
+
+
+def _run(lib, call, backward):
+    ns = _inputs(lib, requires_grad=backward)
+    out = eval(call, ns)
+    outs = _flat(out)
+    if backward:
+        rng = np.random.default_rng(5)
+        total = None
+        for o in outs:
+            if not hasattr(o, "shape") or _np(o).dtype.kind != "f":
+                continue
+            w = rng.standard_normal(tuple(o.shape))  # drawn for every float output, so both runs weigh alike
+            if getattr(o, "requires_grad", False):
+                term = (o * (ns["torch"].tensor(w))).sum()
+                total = term if total is None else total + term
+        if total is not None:
+            total.backward()
+    grads = {k: (None if getattr(v, "grad", None) is None else _np(v.grad)) for k, v in ns.items()
+             if k in ("x", "y", "v", "b", "sq", "pd", "bsq", "m2")}
+    return [_np(o) for o in outs], grads
+
+
+@pytest.mark.parametrize("call", DIFFERENTIABLE)
+def test_matches_torch_values_and_gradients(call):
+    _torch()
+    ours, ours_g = _run("ours", call, True)
+    theirs, theirs_g = _run("torch", call, True)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert np.shape(a) == np.shape(b), (np.shape(a), np.shape(b))
+        np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-9, atol=1e-10)
+    for k in ours_g:
+        if theirs_g[k] is None or ours_g[k] is None:  # no gradient and a zero gradient are the same answer
+            other = ours_g[k] if theirs_g[k] is None else theirs_g[k]
+            assert other is None or not np.any(other), k
+        else:
+            np.testing.assert_allclose(ours_g[k], theirs_g[k], rtol=1e-8, atol=1e-9, err_msg=k)
+
+
+@pytest.mark.parametrize("call", VALUES_ONLY)
+def test_matches_torch_values(call):
+    _torch()
+    ours, _ = _run("ours", call, False)
+    theirs, _ = _run("torch", call, False)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.shape == b.shape, (a.shape, b.shape)
+        np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-7, atol=1e-9)
+
+
+def test_values_without_torch():
+    """A few results written out, so the suite checks values where torch is not installed."""
+    t = ag.tensor([[1, 2, 3], [4, 5, 6]])
+    assert ag.roll(t, 1, 1).tolist() == [[3, 1, 2], [6, 4, 5]]
+    assert ag.rot90(t).tolist() == [[3, 6], [2, 5], [1, 4]]
+    assert ag.movedim(ag.zeros(2, 3, 4), (0, 1), (2, 0)).shape == (3, 4, 2)
+    assert [p.tolist() for p in ag.tensor_split(ag.arange(5), 2)] == [[0, 1, 2], [3, 4]]
+    assert ag.arange(6).unfold(0, 3, 2).tolist() == [[0, 1, 2], [2, 3, 4]]
+    assert ag.diag(ag.tensor([[1, 2], [3, 4]]), 1).tolist() == [2]
+    assert ag.scatter_add(ag.zeros(3), 0, ag.tensor([1, 1]), ag.tensor([2.0, 3.0])).tolist() == [0.0, 5.0, 0.0]
+    assert ag.index_add(ag.zeros(2, 2), 1, ag.tensor([1, 1]), ag.ones(2, 2)).tolist() == [[0.0, 2.0], [0.0, 2.0]]
+    assert ag.median(ag.tensor([4.0, 1.0, 3.0, 2.0])).item() == 2.0
+    assert ag.quantile(ag.tensor([0.0, 10.0]), 0.25).item() == 2.5
+    assert ag.searchsorted(ag.tensor([1, 3, 5]), ag.tensor([3]), right=True).tolist() == [2]
+    assert ag.tensordot(ag.ones(2, 3), ag.ones(3, 4), 1).tolist() == [[3.0] * 4] * 2
+    np.testing.assert_allclose(ag.linalg.inv(ag.tensor([[2.0, 0.0], [0.0, 4.0]]))._data, [[0.5, 0], [0, 0.25]])
+
+
+def _gc(fn, *xs, second=True):
+    assert gradcheck(fn, xs)
+    if second:
+        assert gradgradcheck(fn, xs)
+
+
+@settings(max_examples=10)
+@given(x=tensors(shape=shapes(min_dims=1, max_dims=3, max_side=4)), data=st.data())
+def test_rearrange_gradcheck(x, data):
+    d = data.draw(st.integers(0, x.ndim - 1))
+    k = data.draw(st.integers(-3, 3))
+    parts = data.draw(st.integers(1, 3))
+    offset = data.draw(st.integers(-1, 1))
+    _gc(lambda t: ag.roll(t, k, d) * t, x)  # (times t: a second derivative that is not zero)
+    _gc(lambda t: ag.movedim(t, d, -1), x, second=False)
+    _gc(lambda t: ag.tensor_split(t, parts, d)[0], x, second=False)
+    _gc(lambda t: ag.repeat_interleave(t, 2, dim=d), x, second=False)
+    if x.shape[d] >= 2:
+        _gc(lambda t: t.unfold(d, 2, 1), x, second=False)
+        _gc(lambda t: ag.diff(t * t, dim=d), x)
+    if x.ndim >= 2:
+        _gc(lambda t: ag.rot90(t, k, (0, 1)), x, second=False)
+        _gc(lambda t: ag.diagonal(t, offset, 0, 1), x, second=False)
+        _gc(lambda t: ag.diag_embed(t), x, second=False)
+
+
+@settings(max_examples=10)
+@given(x=tensors(shape=shapes(min_dims=2, max_dims=2, min_side=2, max_side=4)), data=st.data())
+def test_index_write_gradcheck(x, data):
+    rows, cols = x.shape
+    src = data.draw(tensors(shape=st.just((rows, cols))))
+    index = ag.tensor(np.array(data.draw(st.lists(st.integers(0, rows - 1), min_size=cols, max_size=cols)))[None])
+    _gc(lambda t, s: ag.scatter_add(t, 0, index, s[:1]) * t, x, src)
+    _gc(lambda t, s: ag.scatter_reduce(t, 0, index, s[:1], "mean"), x, src, second=False)
+    _gc(lambda t, s: ag.index_add(t, 1, ag.tensor(np.arange(cols)[::-1].copy()), s) * s, x, src)
+    unique = ag.tensor(np.arange(cols)[None] % rows)
+    _gc(lambda t, s: ag.scatter(t, 0, unique, s[:1]), x, src, second=False)
+    mask = ag.tensor(np.arange(rows * cols).reshape(rows, cols) % 2 == 0)
+    _gc(lambda t, s: ag.masked_scatter(t, mask, s), x, src, second=False)
+    _gc(lambda t: ag.masked_select(t, mask), x, second=False)
+
+
+@settings(max_examples=10)
+@given(x=tensors(shape=shapes(min_dims=1, max_dims=3, max_side=4), unique=True,
+                 elements=st.integers(-40, 40).map(lambda i: i / 10)), data=st.data())
+def test_stats_gradcheck(x, data):
+    # (elements on a grid of 0.1, all different: no ties for the order statistics within finite differences)
+    d = data.draw(st.integers(0, x.ndim - 1))
+    _gc(lambda t: ag.median(t, d).values, x, second=False)
+    _gc(lambda t: ag.quantile(t, 0.3, dim=d), x, second=False)
+    _gc(lambda t: ag.cummax(t, d).values, x, second=False)
+    _gc(lambda t: ag.logcumsumexp(t, d), x)
+    _gc(lambda t: ag.var_mean(t, d, correction=0)[0] + ag.nanmean(t, d), x)
+
+
+@settings(max_examples=10)
+@given(n=st.integers(1, 4), data=st.data())
+def test_linalg_gradcheck(n, data):
+    m = data.draw(tensors(shape=st.just((n, n))))
+    b = data.draw(tensors(shape=st.just((n, 2))))
+    eye4 = ag.tensor(4.0 * np.eye(n))
+    _gc(lambda t: ag.linalg.inv(t + eye4), m)
+    _gc(lambda t: ag.linalg.det(t + eye4), m)
+    _gc(lambda t, u: ag.linalg.solve(t + eye4, u), m, b)
+    # Cholesky of a symmetric positive-definite function of m (the factor reads one triangle only)
+    _gc(lambda t: ag.linalg.cholesky(t @ t.T + ag.tensor(np.eye(n))), m)
+
+
+def test_decompositions_refuse_a_gradient_clearly():
+    x = ag.tensor(np.eye(2), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="gradient is not implemented"):
+        ag.linalg.svdvals(x).sum().backward()
+    with ag.no_grad():
+        assert ag.linalg.svdvals(x).tolist() == [1.0, 1.0]
+
+
+def test_inplace_shape_methods():
+    t = ag.zeros(2, 3)
+    assert t.unsqueeze_(0) is t and t.shape == (1, 2, 3)
+    assert t.squeeze_().shape == (2, 3) and t.t_().shape == (3, 2) and t.transpose_(0, 1).shape == (2, 3)
+    y = ag.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="requires grad"):
+        y.unsqueeze_(0)
+    assert y.detach_() is y and not y.requires_grad and y.grad_fn is None
+    s = ag.zeros(2, 3)
+    assert s.scatter_(1, ag.tensor([[2], [0]]), 1.0) is s and s.tolist() == [[0, 0, 1], [1, 0, 0]]
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    u = ag.zeros(3, 2)
+    u.index_add_(0, ag.tensor([1]), w.reshape(1, 2))
+    u.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0]
