@@ -366,16 +366,18 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class _BatchNorm(Module):
-    _expected = ()
+class _NormBase(Module):
+    """What BatchNorm and InstanceNorm share (as PyTorch's ``_NormBase``): the optional affine
+    ``weight``/``bias`` (ones and zeros, (C,)) and the optional running statistics buffers."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: DTypeLike | None = None, *, bias: bool = True) -> None:
+                 track_running_stats: bool = True, device: Any = None, dtype: DTypeLike | None = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
-        self.num_features = _positive(num_features, type(self).__name__, "num_features")
+        name = type(self).__name__
+        _check_device(device, name)
+        self.num_features = _positive(num_features, name, "num_features")
         self.eps = eps
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got {momentum}")
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
@@ -428,6 +430,21 @@ class _BatchNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    _expected = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None, dtype: DTypeLike | None = None, *,
+                 bias: bool = True) -> None:
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got {momentum}")
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
     def _check_input(self, x):
         name = type(self).__name__
         if x.ndim not in self._expected:
@@ -454,10 +471,6 @@ class _BatchNorm(Module):
         track = not self.training or self.track_running_stats
         return F.batch_norm(x, self.running_mean if track else None, self.running_var if track else None,
                             self.weight, self.bias, use_batch, factor, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -736,66 +749,13 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     _spatial = 0
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device: Any = None, dtype: DTypeLike | None = None, *,
                  bias: bool = True) -> None:
-        super().__init__()
-        name = type(self).__name__
-        _check_device(device, name)
-        self.num_features = _positive(num_features, name, "num_features")
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        dt = _dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dt))
-            self.bias = Parameter(np.zeros(num_features, dt)) if bias else None
-        else:
-            self.weight = None
-            self.bias = None
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dt)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dt)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        """With ``track_running_stats``: ``running_mean`` to zeros, ``running_var`` to ones and
-        ``num_batches_tracked`` to 0, in place.
-
-        >>> import autograd_core as ag, nn
-        >>> norm = nn.InstanceNorm1d(2, track_running_stats=True)
-        >>> _ = norm(ag.randn(1, 2, 5))
-        >>> norm.reset_running_stats(); norm.running_var
-        tensor([1., 1.])
-        """
-        if self.track_running_stats:
-            for b, v in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
-                b._data[...] = v
-                b._version += 1
-
-    def reset_parameters(self) -> None:
-        """``reset_running_stats()``, then (with ``affine``) ``weight`` to ones and ``bias`` to zeros.
-
-        >>> import nn
-        >>> norm = nn.InstanceNorm1d(2, affine=True)
-        >>> _ = nn.init.zeros_(norm.weight)
-        >>> norm.reset_parameters(); norm.weight
-        Parameter containing:
-        tensor([1., 1.], requires_grad=True)
-        """
-        self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
@@ -817,10 +777,6 @@ class _InstanceNorm(Module):
                             self.training or not self.track_running_stats,
                             self.momentum if self.momentum is not None else 0.0, self.eps)
         return y if batched else y.squeeze(0)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):
