@@ -25,6 +25,24 @@ from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, summa
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .serialization import load, save
+from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6,
+                         RReLU, Softmax2d, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+from .container import ParameterDict, ParameterList
+from .conv1d import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, Conv1d, ConvTranspose1d,
+                     LPPool1d, LPPool2d, MaxPool1d)
+from .distance import CosineSimilarity, PairwiseDistance
+from .layers import UpsamplingBilinear2d, UpsamplingNearest2d
+from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, KLDivLoss, MarginRankingLoss,
+                   MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
+from .more_layers import (AlphaDropout, BatchNorm3d, Bilinear, ChannelShuffle, FeatureAlphaDropout, Fold,
+                          LocalResponseNorm, Unfold)
+from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+                      ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                      ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+                          TransformerEncoderLayer)
+from . import parameter  # noqa: E402  (torch.nn.parameter)
+from . import torch_namespace  # noqa: F401,E402  (torch.nn, torch.utils.data, torch.save/load for ported scripts)
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "summary", "save", "load", "manual_seed",
@@ -36,4 +54,16 @@ __all__ = [
     "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "PixelShuffle", "PixelUnshuffle", "Embedding", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell",
     "LSTMCell", "GRUCell", "MultiheadAttention", "RMSNorm",
+    "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "SELU", "CELU", "Mish", "Softsign", "Softshrink", "Hardshrink",
+    "Tanhshrink", "Threshold", "LogSigmoid", "PReLU", "RReLU", "GLU", "Softmin", "Softmax2d",
+    "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
+    "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "TripletMarginLoss",
+    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
+    "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d", "Conv1d", "ConvTranspose1d", "MaxPool1d", "AvgPool1d",
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "CosineSimilarity",
+    "PairwiseDistance", "ParameterList", "ParameterDict", "Bilinear", "Unfold", "Fold", "AlphaDropout",
+    "FeatureAlphaDropout", "LocalResponseNorm", "BatchNorm3d", "ChannelShuffle", "UpsamplingNearest2d",
+    "UpsamplingBilinear2d", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "TransformerDecoder", "Transformer", "parameter",
 ]

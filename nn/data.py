@@ -29,6 +29,16 @@ from .datasets import load_cifar10, load_mnist
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                       WeightedRandomSampler)
 
+import sys as _sys  # noqa: E402
+
+from . import dataloader as _dataloader, dataset as _dataset, sampler as _sampler  # noqa: E402
+
+# torch.utils.data's submodules under their PyTorch names, so that `from nn.data.dataloader import DataLoader`
+# (from `torch.utils.data.dataloader`) and `nn.data.sampler.RandomSampler` work as they do in PyTorch
+for _name, _mod in (("dataloader", _dataloader), ("dataset", _dataset), ("sampler", _sampler)):
+    globals()[_name] = _mod
+    _sys.modules.setdefault(f"{__name__}.{_name}", _mod)
+
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset", "ChainDataset", "Subset",
     "random_split", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",

@@ -33,6 +33,15 @@ __all__ = [
     # losses
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    # more layers, activations and losses
+    "relu_", "relu6", "hardtanh", "hardsigmoid", "hardswish", "selu", "celu", "mish", "softsign", "softshrink",
+    "hardshrink", "tanhshrink", "threshold", "logsigmoid", "prelu", "rrelu", "glu", "softmin", "gumbel_softmax",
+    "normalize", "cosine_similarity", "pairwise_distance", "pdist", "bilinear", "conv1d", "conv_transpose1d",
+    "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "max_pool2d_with_indices", "lp_pool1d", "lp_pool2d", "alpha_dropout", "feature_alpha_dropout",
+    "local_response_norm", "unfold", "fold", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+    "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "multi_margin_loss", "triplet_margin_loss",
 ]
 
 
@@ -108,24 +117,101 @@ def _nearest_index(in_size, out_size, scale):
     return np.minimum(src, in_size - 1)
 
 
-def interpolate(input: Tensor, size: int | tuple[int, int] | None = None,
-                scale_factor: float | tuple[float, float] | None = None, mode: str = "nearest",
-                align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> Tensor:
-    """Resize (N, C, H, W) by nearest neighbour to ``size`` or by ``scale_factor`` (give one), with
-    PyTorch's index rule: out[i] = in[min(floor(i * s), H - 1)], s = H / H' (or 1 / scale_factor
-    unless ``recompute_scale_factor``). Integer scale factors use the ``upsample_nearest2d`` op; other
-    sizes pick rows and columns by index. Only ``mode='nearest'``. ``upsample`` is the same function.
+def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
+                scale_factor: float | tuple[float, ...] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by
+    ``scale_factor`` (give one). Modes:
+
+    * 'nearest' (3-D and 4-D input), with PyTorch's index rule out[i] = in[min(floor(i * s), H - 1)],
+      s = H / H' (or 1 / scale_factor unless ``recompute_scale_factor``);
+    * 'linear' (3-D), 'bilinear' (4-D), 'trilinear' (5-D): separable linear interpolation; source position
+      (i + 0.5) s - 0.5 (clamped at 0), or i (H - 1) / (H' - 1) with ``align_corners=True``;
+    * 'area' (3-D and 4-D): adaptive average pooling to the output size.
+
+    ``upsample`` is the same function. ('bicubic' and ``antialias`` are not available.)
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.interpolate(ag.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), size=(3, 3))
     tensor([[[[1., 1., 2.],
               [1., 1., 2.],
               [3., 3., 4.]]]])
+    >>> F.interpolate(ag.tensor([[[1.0, 3.0]]]), scale_factor=2, mode="linear")
+    tensor([[[1.0000, 1.5000, 2.5000, 3.0000]]])
+    >>> F.interpolate(ag.tensor([[[1.0, 3.0]]]), size=3, mode="linear", align_corners=True)
+    tensor([[[1., 2., 3.]]])
     """
-    if mode != "nearest":
-        raise ValueError(f"interpolate: only mode='nearest' is supported, got {mode!r}")
+    x = _t(input)
+    if antialias:
+        raise ValueError("interpolate: antialias=True is not supported here")
+    if mode in ("linear", "bilinear", "trilinear"):
+        return _interpolate_linear(x, size, scale_factor, mode, align_corners, recompute_scale_factor)
     if align_corners is not None:
-        raise ValueError("interpolate: align_corners only applies to linear modes, not 'nearest'")
+        raise ValueError(f"interpolate: align_corners only applies to linear modes, not {mode!r}")
+    if mode == "area":
+        if x.ndim not in (3, 4):
+            raise ValueError(f"interpolate: mode='area' expects a 3-D or 4-D input, got shape {tuple(x.shape)}")
+        out_size = _output_size(x, size, scale_factor, "interpolate")[0]
+        if x.ndim == 3:
+            return adaptive_avg_pool1d(x, out_size[0])
+        return ag.adaptive_avg_pool2d(x, tuple(out_size))
+    if mode == "nearest" and x.ndim == 3:
+        sz = None if size is None else (1, size[0] if isinstance(size, (tuple, list)) else size)
+        sf = None if scale_factor is None else (1.0, scale_factor[0] if isinstance(scale_factor, (tuple, list))
+                                                else scale_factor)
+        return interpolate(x.unsqueeze(2), size=sz, scale_factor=sf, mode="nearest",
+                           recompute_scale_factor=recompute_scale_factor).squeeze(2)
+    return _interpolate_nearest2d(x, size, scale_factor, mode, align_corners, recompute_scale_factor)
+
+
+def _output_size(x: Tensor, size: Any, scale_factor: Any, name: str) -> tuple[list[int], list[float | None]]:
+    """The output sizes of the spatial dims, and the given scale factors (None where a size was given)."""
+    nd = x.ndim - 2
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{name}: give exactly one of size and scale_factor")
+    if size is not None:
+        sizes = list(size) if isinstance(size, (tuple, list)) else [size] * nd
+        if len(sizes) != nd or any(int(v) <= 0 for v in sizes):
+            raise ValueError(f"{name}: size {size!r} must give {nd} positive sizes for input shape {tuple(x.shape)}")
+        return [int(v) for v in sizes], [None] * nd
+    factors = list(scale_factor) if isinstance(scale_factor, (tuple, list)) else [scale_factor] * nd
+    if len(factors) != nd or any(float(f) <= 0 for f in factors):
+        raise ValueError(f"{name}: scale_factor {scale_factor!r} must give {nd} positive factors for input shape "
+                         f"{tuple(x.shape)}")
+    return [int(math.floor(x.shape[2 + i] * float(f))) for i, f in enumerate(factors)], [float(f) for f in factors]
+
+
+def _interpolate_linear(x: Tensor, size: Any, scale_factor: Any, mode: str, align_corners: bool | None,
+                        recompute_scale_factor: bool | None) -> Tensor:
+    want = {"linear": 3, "bilinear": 4, "trilinear": 5}[mode]
+    if x.ndim != want:
+        raise ValueError(f"interpolate: mode={mode!r} expects a {want}-D input, got shape {tuple(x.shape)}")
+    out_sizes, factors = _output_size(x, size, scale_factor, "interpolate")
+    for i, (n_out, f) in enumerate(zip(out_sizes, factors)):
+        axis = 2 + i
+        n_in = x.shape[axis]
+        dst = np.arange(n_out, dtype=np.float64)
+        if align_corners:
+            src = dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+        else:
+            scale = 1.0 / f if (f is not None and not recompute_scale_factor) else n_in / n_out
+            src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        w1 = (src - i0).astype(x._data.dtype)
+        shape = (1,) * axis + (n_out,) + (1,) * (x.ndim - axis - 1)
+        lo = x[(slice(None),) * axis + (i0,)]
+        hi = x[(slice(None),) * axis + (i1,)]
+        x = lo + (hi - lo) * ag.tensor(w1.reshape(shape))
+    return x
+
+
+def _interpolate_nearest2d(input: Tensor, size: Any, scale_factor: Any, mode: str, align_corners: Any,
+                           recompute_scale_factor: Any) -> Tensor:
+    if mode != "nearest":
+        raise ValueError(f"interpolate: mode must be 'nearest', 'linear', 'bilinear', 'trilinear' or 'area', got "
+                         f"{mode!r} ('bicubic' is not available here)")
     x = _t(input)
     if x.ndim != 4:
         raise ValueError(f"interpolate: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
@@ -1301,3 +1387,795 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     if not is_batched:
         out = out.squeeze(1)
     return out, None
+
+
+# -- more activations ---------------------------------------------------------------------------------
+def relu_(input: Tensor) -> Tensor:
+    """In place: ``input`` becomes ``relu(input)``; returns it (recorded on the tape like PyTorch's).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> t = ag.tensor([-1.0, 2.0])
+    >>> F.relu_(t) is t, t
+    (True, tensor([0., 2.]))
+    """
+    return input.relu_()
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6), elementwise.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.relu6(ag.tensor([-1.0, 3.0, 8.0]))
+    tensor([0., 3., 6.])
+    """
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]; gradient 1 inside, 0 outside.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.hardtanh(ag.tensor([-2.0, 0.5, 2.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} must not be greater than max_val {max_val}")
+    return ag.clamp(_t(input), min_val, max_val)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.hardsigmoid(ag.tensor([-4.0, 0.0, 1.5]))
+    tensor([0.0000, 0.5000, 0.7500])
+    """
+    return ag.clamp(_t(input) / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * hardsigmoid(x) (MobileNetV3).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.hardswish(ag.tensor([-4.0, 1.0, 4.0]))
+    tensor([-0.0000,  0.6667,  4.0000])
+    """
+    x = _t(input)
+    return x * hardsigmoid(x)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with SELU's fixed alpha = 1.6733 and scale = 1.0507.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.selu(ag.tensor([-1.0, 0.0, 1.0]))
+    tensor([-1.1113,  0.0000,  1.0507])
+    """
+    return ag.elu(_t(input), alpha=_SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.celu(ag.tensor([-1.0, 2.0]), alpha=2.0)
+    tensor([-0.7869,  2.0000])
+    """
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return ag.elu(_t(input) / alpha, alpha=1.0) * alpha
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.mish(ag.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.3034,  0.0000,  0.8651])
+    """
+    x = _t(input)
+    return x * ag.tanh(ag.softplus(x))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.softsign(ag.tensor([-1.0, 3.0]))
+    tensor([-0.5000,  0.7500])
+    """
+    x = _t(input)
+    return x / (1 + ag.abs(x))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.softshrink(ag.tensor([-2.0, 0.2, 1.0]))
+    tensor([-1.5000,  0.0000,  0.5000])
+    """
+    x = _t(input)
+    return ag.where(x > lambd, x - lambd, ag.where(x < -lambd, x + lambd, x * 0))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.hardshrink(ag.tensor([-2.0, 0.2, 1.0]))
+    tensor([-2.,  0.,  1.])
+    """
+    x = _t(input)
+    return ag.where((x > lambd) | (x < -lambd), x, x * 0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.tanhshrink(ag.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.2384])
+    """
+    x = _t(input)
+    return x - ag.tanh(x)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value``.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.threshold(ag.tensor([0.5, 2.0]), 1.0, -9.0)
+    tensor([-9.,  2.])
+    """
+    x = _t(input)
+    return ag.where(x > threshold, x, value)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), computed without overflow.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.logsigmoid(ag.tensor([-100.0, 0.0]))
+    tensor([-100.0000,   -0.6931])
+    """
+    return -ag.softplus(-_t(input))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x >= 0, else weight * x, ``weight`` one slope or one per channel (dim 1).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.prelu(ag.tensor([[-1.0, 2.0]]), ag.tensor([0.25]))
+    tensor([[-0.2500,  2.0000]])
+    """
+    x, w = _t(input), _t(weight)
+    if w.numel() > 1:
+        if x.ndim < 2 or x.shape[1] != w.numel():
+            raise ValueError(f"prelu: {w.numel()} slopes don't match the channels (dim 1) of input shape "
+                             f"{tuple(x.shape)}")
+        w = w.reshape((1, -1) + (1,) * (x.ndim - 2))
+    return ag.where(x >= 0, x, w * x)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: in training the negative slope of each element is drawn from U(lower, upper);
+    otherwise it is (lower + upper) / 2.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.rrelu(ag.tensor([-3.0, 1.0]), 0.1, 0.3)
+    tensor([-0.6000,  1.0000])
+    """
+    x = _t(input)
+    if not training:
+        return ag.leaky_relu(x, negative_slope=(lower + upper) / 2)
+    slope = ag.tensor(ag.default_generator.np.uniform(lower, upper, size=x.shape).astype(x._data.dtype))
+    return ag.where(x >= 0, x, slope * x)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), with a and b the two halves of ``input`` along ``dim``.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.glu(ag.tensor([[1.0, 2.0, 0.0, 100.0]]))
+    tensor([[0.5000, 2.0000]])
+    """
+    x = _t(input)
+    if x.shape[dim] % 2:
+        raise ValueError(f"glu: dim {dim} of size {x.shape[dim]} must be even")
+    a, b = x.chunk(2, dim)
+    return a * ag.sigmoid(b)
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Tensor:
+    """softmax(-x) along ``dim``.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.softmin(ag.tensor([[1.0, 2.0]]), dim=1)
+    tensor([[0.7311, 0.2689]])
+    """
+    x = _t(input)
+    if dim is None:
+        dim = _softmax_dim(x.ndim, "softmin")
+    return softmax(-x, dim=dim, dtype=dtype)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with Gumbel(0, 1) noise g from the global generator; ``hard=True``
+    returns the one-hot of the argmax in the forward pass and the soft sample's gradient (straight-through).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> y = F.gumbel_softmax(ag.zeros(2, 3), hard=True)
+    >>> y.sum(1), sorted(set(y.reshape(-1).tolist()))
+    (tensor([1., 1.]), [0.0, 1.0])
+    """
+    x = _t(logits)
+    u = ag.default_generator.np.random(x.shape)
+    g = ag.tensor((-np.log(-np.log(u + eps) + eps)).astype(x._data.dtype))
+    y = softmax((x + g) / tau, dim=dim)
+    if not hard:
+        return y
+    idx = y._data.argmax(axis=dim)
+    onehot = np.zeros(y.shape, y._data.dtype)
+    np.put_along_axis(onehot, np.expand_dims(idx, dim), 1, axis=dim)
+    return y - y.detach() + ag.tensor(onehot)
+
+
+# -- distances and normalization -------------------------------------------------------------------
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
+    """x / max(||x||_p, eps) along ``dim``.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.normalize(ag.tensor([[3.0, 4.0]]))
+    tensor([[0.6000, 0.8000]])
+    """
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    x = _t(input)
+    n = ag.norm(x, p=p, dim=dim, keepdim=True)
+    return x / ag.clamp(n, min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """<x1, x2> / max(||x1|| ||x2||, eps) along ``dim`` (the inputs broadcast).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.cosine_similarity(ag.tensor([[1.0, 0.0]]), ag.tensor([[1.0, 1.0]]))
+    tensor([0.7071])
+    """
+    a, b = _t(x1), _t(x2)
+    num = (a * b).sum(dim)
+    na = ag.norm(a, dim=dim)
+    nb = ag.norm(b, dim=dim)
+    return num / ag.clamp(na * nb, min=eps)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dim.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.pairwise_distance(ag.tensor([[0.0, 0.0]]), ag.tensor([[3.0, 4.0]]), eps=0.0)
+    tensor([5.])
+    """
+    return ag.norm(_t(x1) - _t(x2) + eps, p=p, dim=-1, keepdim=keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between all pairs of rows i < j of an (N, M) input, in row-major order.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.pdist(ag.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
+    tensor([5.0000, 1.0000, 4.2426])
+    """
+    x = _t(input)
+    i, j = np.triu_indices(x.shape[0], 1)
+    return ag.norm(x[i] - x[j], p=p, dim=-1)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y[..., k] = x1 W[k] x2 + b[k]: weight (out, in1, in2), bias (out,).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.bilinear(ag.ones(1, 2), ag.ones(1, 3), ag.ones(4, 2, 3)).shape
+    (1, 4)
+    """
+    a, b, w = _t(input1), _t(input2), _t(weight)
+    y = ag.einsum("bi,kij,bj->bk", a.reshape(-1, a.shape[-1]), w, b.reshape(-1, b.shape[-1]))
+    if bias is not None:
+        y = y + bias
+    return y.reshape(tuple(a.shape[:-1]) + (w.shape[0],))
+
+
+# -- 1-D convolution and pooling (the 2-D ops on a height of 1) -------------------------------------
+def _one(v: Any, name: str, what: str) -> int:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{name}: {what} must be an int or a 1-tuple, got {v!r}")
+        v = v[0]
+    return int(v)
+
+
+def _as_2d(x: Tensor, name: str) -> tuple[Tensor, bool]:
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{name}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(x.shape)}")
+    return (x.unsqueeze(-2), x.ndim == 2)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation: (N, C_in, L) or (C_in, L), weight (C_out, C_in / groups, k) -> (N, C_out, L')
+    with L' = floor((L + 2 padding - dilation (k - 1) - 1) / stride) + 1; ``padding`` may be 'valid' or
+    'same'. Computed by ``conv2d`` on a height of 1.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.conv1d(ag.ones(1, 1, 5), ag.ones(2, 1, 3), padding=1)
+    tensor([[[2., 3., 3., 3., 2.],
+             [2., 3., 3., 3., 2.]]])
+    """
+    x = _t(input)
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d: weight must be 3-D (C_out, C_in / groups, k), got shape {tuple(weight.shape)}")
+    x4, _ = _as_2d(x, "conv1d")
+    pad = padding if isinstance(padding, str) else (0, _one(padding, "conv1d", "padding"))
+    y = ag.conv2d(x4, weight.unsqueeze(2), bias, (1, _one(stride, "conv1d", "stride")), pad,
+                  (1, _one(dilation, "conv1d", "dilation")), groups)
+    return y.squeeze(-2)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """1-D transposed convolution: weight (C_in, C_out / groups, k); L' = (L - 1) stride - 2 padding +
+    dilation (k - 1) + output_padding + 1.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.conv_transpose1d(ag.ones(1, 1, 3), ag.ones(1, 1, 2), stride=2)
+    tensor([[[1., 1., 1., 1., 1., 1.]]])
+    """
+    x4, _ = _as_2d(_t(input), "conv_transpose1d")
+    y = ag.conv_transpose2d(x4, weight.unsqueeze(2), bias, (1, _one(stride, "conv_transpose1d", "stride")),
+                            (0, _one(padding, "conv_transpose1d", "padding")),
+                            (0, _one(output_padding, "conv_transpose1d", "output_padding")), groups,
+                            (1, _one(dilation, "conv_transpose1d", "dilation")))
+    return y.squeeze(-2)
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over windows of ``kernel_size`` along the last dim of (N, C, L) or (C, L); ``stride`` defaults
+    to ``kernel_size``; ``return_indices`` also gives each maximum's position in L.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.max_pool1d(ag.tensor([[[1.0, 3.0, 2.0, 5.0]]]), 2)
+    tensor([[[3., 5.]]])
+    """
+    x4, _ = _as_2d(_t(input), "max_pool1d")
+    k = _one(kernel_size, "max_pool1d", "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _one(stride, "max_pool1d",
+                                                                                            "stride")
+    out = ag.max_pool2d(x4, (1, k), (1, s), (0, _one(padding, "max_pool1d", "padding")),
+                        (1, _one(dilation, "max_pool1d", "dilation")), ceil_mode=ceil_mode,
+                        return_indices=return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over windows of ``kernel_size`` along the last dim of (N, C, L) or (C, L).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.avg_pool1d(ag.tensor([[[1.0, 3.0, 2.0, 6.0]]]), 2)
+    tensor([[[2., 4.]]])
+    """
+    x4, _ = _as_2d(_t(input), "avg_pool1d")
+    k = _one(kernel_size, "avg_pool1d", "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _one(stride, "avg_pool1d",
+                                                                                            "stride")
+    return ag.avg_pool2d(x4, (1, k), (1, s), (0, _one(padding, "avg_pool1d", "padding")), ceil_mode,
+                         count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over PyTorch's adaptive bins along the last dim of (N, C, L) or (C, L) to ``output_size``.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.adaptive_avg_pool1d(ag.tensor([[[1.0, 2.0, 3.0, 4.0]]]), 2)
+    tensor([[[1.5000, 3.5000]]])
+    """
+    x4, _ = _as_2d(_t(input), "adaptive_avg_pool1d")
+    return ag.adaptive_avg_pool2d(x4, (1, _one(output_size, "adaptive_avg_pool1d", "output_size"))).squeeze(-2)
+
+
+def _adaptive_bins(n: int, m: int) -> list[tuple[int, int]]:
+    return [(i * n // m, -((-(i + 1) * n) // m)) for i in range(m)]
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over PyTorch's adaptive bins of (N, C, H, W) or (C, H, W) so that the output is ``output_size``
+    (an int or a pair; None keeps that size): output cell i takes rows floor(i H / oH) to
+    ceil((i + 1) H / oH) - 1. ``return_indices`` also gives the flat positions iy * W + ix.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.adaptive_max_pool2d(ag.arange(16.0).reshape(1, 1, 4, 4), (2, 1))
+    tensor([[[[ 7.],
+              [15.]]]])
+    """
+    x = _t(input)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"adaptive_max_pool2d: expected a 3-D or 4-D input, got shape {tuple(x.shape)}")
+    h, w = x.shape[-2], x.shape[-1]
+    oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
+    rows, cols = _adaptive_bins(h, oh), _adaptive_bins(w, ow)
+    # each cell's window, flattened: an index array (oh, ow, kh_max * kw_max) padded by repeating a member
+    kh = max(b - a for a, b in rows)
+    kw = max(b - a for a, b in cols)
+    idx = np.empty((oh, ow, kh * kw), np.int64)
+    for i, (r0, r1) in enumerate(rows):
+        for j, (c0, c1) in enumerate(cols):
+            cells = [(r * w + c) for r in range(r0, r1) for c in range(c0, c1)]
+            idx[i, j] = (cells * (kh * kw // len(cells) + 1))[:kh * kw]
+    flat = x.reshape(tuple(x.shape[:-2]) + (h * w,))
+    windows = flat[(Ellipsis, idx)]
+    values = windows.amax(-1)
+    if not return_indices:
+        return values
+    arg = windows._data.argmax(-1)
+    return values, ag.tensor(np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0])
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over PyTorch's adaptive bins along the last dim of (N, C, L) or (C, L).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.adaptive_max_pool1d(ag.tensor([[[1.0, 5.0, 2.0, 4.0]]]), 2)
+    tensor([[[5., 4.]]])
+    """
+    x4, _ = _as_2d(_t(input), "adaptive_max_pool1d")
+    out = adaptive_max_pool2d(x4, (1, _one(output_size, "adaptive_max_pool1d", "output_size")), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = True) -> Any:
+    """``max_pool2d(..., return_indices=True)``: the maxima and their flat positions iy * W + ix.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.max_pool2d_with_indices(ag.arange(4.0).reshape(1, 1, 2, 2), 2)[1]
+    tensor([[[[3]]]])
+    """
+    return ag.max_pool2d(_t(input), kernel_size, stride, padding, dilation, ceil_mode=ceil_mode, return_indices=True)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """(sum over each window of x^p)^(1/p): ``avg_pool2d`` of x^p times the window size, to the 1/p.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.lp_pool2d(ag.ones(1, 1, 2, 2), 2, 2)
+    tensor([[[[2.]]]])
+    """
+    kh, kw = _pair(kernel_size, "lp_pool2d", "kernel_size")
+    x = _t(input)
+    out = ag.avg_pool2d(x ** norm_type, (kh, kw), stride, 0, ceil_mode)
+    return (ag.sign(out) * ag.relu(ag.abs(out)) * (kh * kw)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """(sum over each window of x^p)^(1/p) along the last dim.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.lp_pool1d(ag.ones(1, 1, 4), 1, 2)
+    tensor([[[2., 2.]]])
+    """
+    x = _t(input)
+    out = avg_pool1d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return (ag.sign(out) * ag.relu(ag.abs(out)) * kernel_size) ** (1.0 / norm_type)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout that keeps SELU's mean and variance: dropped elements take SELU's negative saturation value,
+    then an affine map restores the statistics (training only).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.alpha_dropout(ag.ones(3), 0.5, training=False)
+    tensor([1., 1., 1.])
+    """
+    _check_p(p, "alpha_dropout")
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    alpha_p = -_SELU_ALPHA * _SELU_SCALE
+    keep = ag.tensor((ag.default_generator.np.random(x.shape) >= p).astype(x._data.dtype))
+    a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5
+    b = -a * alpha_p * p
+    return (x * keep + alpha_p * (1 - keep)) * a + b
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """``alpha_dropout`` with one draw per channel (dims 0 and 1) instead of per element.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.feature_alpha_dropout(ag.ones(1, 2, 3), 0.5, training=False).shape
+    (1, 2, 3)
+    """
+    _check_p(p, "feature_alpha_dropout")
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    alpha_p = -_SELU_ALPHA * _SELU_SCALE
+    shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
+    keep = ag.tensor((ag.default_generator.np.random(shape) >= p).astype(x._data.dtype))
+    a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5
+    b = -a * alpha_p * p
+    return (x * keep + alpha_p * (1 - keep)) * a + b
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """x / (k + alpha / size * sum of x² over ``size`` neighbouring channels)^beta, as PyTorch (AlexNet).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.local_response_norm(ag.ones(1, 3, 1, 1), 2, alpha=1.0, beta=1.0).reshape(-1)
+    tensor([0.6667, 0.5000, 0.5000])
+    """
+    x = _t(input)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: expected 3 or more dims (N, C, ...), got shape {tuple(x.shape)}")
+    sq = (x * x).reshape(x.shape[0], 1, x.shape[1], -1)
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    div = ag.avg_pool2d(sq, (size, 1), (1, 1)).reshape(x.shape)
+    return x / (div * alpha + k) ** beta
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """im2col: the sliding (kh, kw) blocks of (N, C, H, W) as columns, (N, C * kh * kw, L) with L the
+    number of blocks (channel-major within a column, as PyTorch).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.unfold(ag.arange(9.0).reshape(1, 1, 3, 3), 2)
+    tensor([[[0., 1., 3., 4.],
+             [1., 2., 4., 5.],
+             [3., 4., 6., 7.],
+             [4., 5., 7., 8.]]])
+    """
+    x = _t(input)
+    batched = x.ndim == 4
+    if not batched:
+        x = x.unsqueeze(0)
+    kh, kw = _pair(kernel_size, "unfold", "kernel_size")
+    dh, dw = _pair(dilation, "unfold", "dilation")
+    ph, pw = _pair(padding, "unfold", "padding")
+    sh, sw = _pair(stride, "unfold", "stride")
+    x = pad(x, (pw, pw, ph, ph)) if ph or pw else x
+    n, c, h, w = x.shape
+    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    rows = (np.arange(kh)[:, None] * dh + np.arange(oh)[None, :] * sh)  # (kh, oh)
+    cols = (np.arange(kw)[:, None] * dw + np.arange(ow)[None, :] * sw)  # (kw, ow)
+    r = rows[:, None, :, None]
+    q = cols[None, :, None, :]
+    blocks = x[:, :, r, q]  # (n, c, kh, kw, oh, ow)
+    out = blocks.reshape(n, c * kh * kw, oh * ow)
+    return out if batched else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> Tensor:
+    """col2im, the adjoint of ``unfold``: columns (N, C * kh * kw, L) summed back into (N, C, H, W)
+    (overlapping blocks add up).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.fold(ag.ones(1, 4, 4), (3, 3), 2)
+    tensor([[[[1., 2., 1.],
+              [2., 4., 2.],
+              [1., 2., 1.]]]])
+    """
+    cols_in = _t(input)
+    batched = cols_in.ndim == 3
+    if not batched:
+        cols_in = cols_in.unsqueeze(0)
+    H, W = _pair(output_size, "fold", "output_size")
+    kh, kw = _pair(kernel_size, "fold", "kernel_size")
+    dh, dw = _pair(dilation, "fold", "dilation")
+    ph, pw = _pair(padding, "fold", "padding")
+    sh, sw = _pair(stride, "fold", "stride")
+    h, w = H + 2 * ph, W + 2 * pw
+    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    n = cols_in.shape[0]
+    c = cols_in.shape[1] // (kh * kw)
+    if c * kh * kw != cols_in.shape[1] or oh * ow != cols_in.shape[2]:
+        raise ValueError(f"fold: input shape {tuple(cols_in.shape)} doesn't match {c} channels of {kh}x{kw} blocks "
+                         f"at {oh * ow} positions for output_size {(H, W)}")
+    rows = (np.arange(kh)[:, None] * dh + np.arange(oh)[None, :] * sh)
+    cols = (np.arange(kw)[:, None] * dw + np.arange(ow)[None, :] * sw)
+    flat = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(-1)  # (kh*kw*oh*ow,)
+    v = cols_in.reshape(n, c, kh * kw * oh * ow)
+    zeros = ag.zeros(n, c, h * w, dtype=v.dtype)
+    out = ag.index_add(zeros, 2, ag.tensor(flat), v).reshape(n, c, h, w)
+    if ph or pw:
+        out = out[:, :, ph:ph + H, pw:pw + W]
+    return out if batched else out.squeeze(0)
+
+
+# -- more losses ---------------------------------------------------------------------------------------
+def _loss_reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    _check_reduction(reduction, name)
+    return _reduce(loss, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL divergence with ``input`` the log-probabilities of the model: target * (log target - input) per
+    element (0 where target is 0), or exp(target) * (target - input) with ``log_target``. ``reduction``:
+    'mean' (over all elements, PyTorch's default), 'batchmean' (the sum divided by the batch size: the
+    true KL divergence), 'sum' or 'none'.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.kl_div(ag.log(ag.tensor([[0.5, 0.5]])), ag.tensor([[0.9, 0.1]]), reduction="batchmean")
+    tensor(0.3681)
+    """
+    x, y = _t(input), _t(target)
+    if log_target:
+        loss = ag.exp(y) * (y - x)
+    else:
+        loss = ag.xlogy(y, y) - y * x
+    if reduction == "batchmean":
+        return loss.sum() / (x.shape[0] if x.ndim else 1)
+    return _loss_reduce(loss, reduction, "kl_div")
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """Poisson negative log likelihood: exp(input) - target * input (``log_input``), or input - target *
+    log(input + eps); ``full`` adds Stirling's approximation of log(target!) where target > 1.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.poisson_nll_loss(ag.tensor([0.0, 1.0]), ag.tensor([1.0, 2.0]))
+    tensor(0.8591)
+    """
+    x, y = _t(input), _t(target)
+    loss = ag.exp(x) - y * x if log_input else x - y * ag.log(x + eps)
+    if full:
+        stirling = y * ag.log(ag.where(y > 1, y, 1.0)) - y + 0.5 * ag.log(ag.where(y > 1, y, 1.0) * (2 * math.pi))
+        loss = loss + ag.where(y > 1, stirling, 0.0)
+    return _loss_reduce(loss, reduction, "poisson_nll_loss")
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """0.5 (log max(var, eps) + (input - target)² / max(var, eps)), plus 0.5 log(2 pi) with ``full``;
+    ``var`` is a tensor (one per element, or broadcastable) or a number.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.gaussian_nll_loss(ag.tensor([1.0]), ag.tensor([3.0]), ag.tensor([4.0]))
+    tensor(1.1931)
+    """
+    x, y = _t(input), _t(target)
+    v = _t(var) if not isinstance(var, (int, float)) else ag.full(tuple(x.shape), float(var), dtype=x.dtype)
+    if v.ndim == x.ndim - 1:
+        v = v.unsqueeze(-1)
+    v = ag.clamp(v, min=eps) if not v.requires_grad else ag.where(v < eps, eps, v)
+    loss = 0.5 * (ag.log(v) + (x - y) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _loss_reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (cos along the last dim).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.cosine_embedding_loss(ag.tensor([[1.0, 0.0]]), ag.tensor([[0.0, 1.0]]), ag.tensor([1]))
+    tensor(1.)
+    """
+    a, b, t = _t(input1), _t(input2), _t(target)
+    eps = 1e-12
+    cos = (a * b).sum(-1) / ag.sqrt(((a * a).sum(-1) + eps) * ((b * b).sum(-1) + eps))
+    loss = ag.where(t == 1, 1 - cos, ag.relu(cos - margin))
+    return _loss_reduce(loss, reduction, "cosine_embedding_loss")
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """max(0, -target (x1 - x2) + margin), target ±1.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.margin_ranking_loss(ag.tensor([1.0, 1.0]), ag.tensor([2.0, 0.0]), ag.tensor([1, 1]))
+    tensor(0.5000)
+    """
+    d = _t(input1) - _t(input2)
+    loss = ag.relu(-_t(target).astype(d.dtype) * d + margin)
+    return _loss_reduce(loss, reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """x where target is 1, max(0, margin - x) where target is -1.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.hinge_embedding_loss(ag.tensor([0.3, 0.3]), ag.tensor([1, -1]))
+    tensor(0.5000)
+    """
+    x, t = _t(input), _t(target)
+    loss = ag.where(t == 1, x, 0.0) + ag.where(t == -1, ag.relu(margin - x), 0.0)
+    return _loss_reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target x)), target ±1 (computed as softplus).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.soft_margin_loss(ag.tensor([0.0]), ag.tensor([1.0]))
+    tensor(0.6931)
+    """
+    x = _t(input)
+    loss = ag.softplus(-_t(target).astype(x.dtype) * x)
+    return _loss_reduce(loss, reduction, "soft_margin_loss")
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """The mean over classes of the binary cross entropy of sigmoid(x) with 0/1 targets, per sample.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.multilabel_soft_margin_loss(ag.tensor([[0.0, 0.0]]), ag.tensor([[1.0, 0.0]]))
+    tensor(0.6931)
+    """
+    x, y = _t(input), _t(target)
+    loss = y * ag.softplus(-x) + (1 - y) * ag.softplus(x)
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.mean(-1)
+    return _loss_reduce(loss, reduction, "multilabel_soft_margin_loss")
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss: the mean over classes i != y of max(0, margin - x[y] + x[i])^p (times
+    weight[y]), per sample.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.multi_margin_loss(ag.tensor([[0.1, 0.2, 0.4, 0.8]]), ag.tensor([3]))
+    tensor(0.3250)
+    """
+    x, y = _t(input), _arr(target).astype(np.int64)
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    if x.ndim == 1:
+        x, y = x.unsqueeze(0), y.reshape(1)
+    rows = np.arange(x.shape[0])
+    xy = x[rows, y].unsqueeze(1)
+    h = ag.relu(margin - xy + x)
+    if p == 2:
+        h = h * h
+    if weight is not None:
+        h = h * _t(weight)[y].unsqueeze(1)
+    mask = np.ones(x.shape, bool)
+    mask[rows, y] = False
+    loss = (h * ag.tensor(mask.astype(x._data.dtype))).sum(1) / x.shape[1]
+    return _loss_reduce(loss, reduction, "multi_margin_loss")
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
+                        eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) with d the ``pairwise_distance``; ``swap`` uses min(d(a, n), d(p, n)).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.triplet_margin_loss(ag.tensor([[0.0]]), ag.tensor([[1.0]]), ag.tensor([[3.0]]), eps=0.0)
+    tensor(0.)
+    """
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_an = ag.minimum(d_an, pairwise_distance(positive, negative, p, eps))
+    return _loss_reduce(ag.relu(d_ap - d_an + margin), reduction, "triplet_margin_loss")

@@ -24,7 +24,7 @@ __all__ = [
     "Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Flatten", "Unflatten", "Upsample",
     "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-    "PixelShuffle", "PixelUnshuffle", "RMSNorm",
+    "PixelShuffle", "PixelUnshuffle", "RMSNorm", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss",
@@ -144,9 +144,12 @@ class _ConvNd(Module):
             self.padding = _pair(padding, name, "padding")
         self.dilation = _pair(dilation, name, "dilation")
         self.output_padding = _pair(output_padding, name, "output_padding")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}; "
-                             "pad with nn.functional.pad first for other modes")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got "
+                             f"{padding_mode!r}")
+        if padding_mode != "zeros" and transposed:
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported for transposed convolutions (as in "
+                             f"PyTorch), got {padding_mode!r}")
         self.padding_mode = padding_mode
         self.transposed = transposed
         kh, kw = self.kernel_size
@@ -187,6 +190,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
     def _check_input(self, x, name):
@@ -206,7 +211,8 @@ class Conv2d(_ConvNd):
     ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or pairs; ``padding`` may also be
     'valid' (0) or 'same' (stride 1 only). ``groups`` splits the channels into independent groups.
     ``weight`` (C_out, C_in / groups, kH, kW) and ``bias`` (C_out,) start as U(-1/sqrt(fan_in), ...),
-    fan_in = C_in / groups * kH * kW, as PyTorch. Only ``padding_mode='zeros'``.
+    fan_in = C_in / groups * kH * kW, as PyTorch. ``padding_mode`` 'zeros' (default), 'reflect', 'replicate'
+    or 'circular' (the input is padded with ``F.pad`` in that mode first).
 
     >>> import autograd_core as ag, nn
     >>> conv = nn.Conv2d(3, 8, kernel_size=3, padding=1)
@@ -227,7 +233,23 @@ class Conv2d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:
         x = F._t(input)
         self._check_input(x, "Conv2d")
+        if self.padding_mode != "zeros":
+            return F.conv2d(F.pad(x, self._padding_widths(), mode=self.padding_mode), self.weight, self.bias,
+                            self.stride, 0, self.dilation, self.groups)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def _padding_widths(self):
+        """F.pad's (left, right, top, bottom) for this layer's padding (PyTorch's split for 'same')."""
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        if self.padding == "same":
+            out = []
+            for d, k in zip(reversed(self.dilation), reversed(self.kernel_size)):
+                total = d * (k - 1)
+                out += [total // 2, total - total // 2]
+            return tuple(out)
+        ph, pw = self.padding
+        return (pw, pw, ph, ph)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -911,9 +933,9 @@ class Unflatten(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour resizing of (N, C, H, W) to ``size`` or by ``scale_factor`` (give one; PyTorch's
-    argument order): out[i, j] = in[floor(i H / H'), floor(j W / W')] (see ``F.interpolate``).
-    Only ``mode='nearest'``.
+    """Resizing of (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor`` (give one;
+    PyTorch's argument order) with ``F.interpolate``'s modes: 'nearest' (out[i, j] = in[floor(i H / H'),
+    floor(j W / W')]), 'linear', 'bilinear', 'trilinear' (with ``align_corners``) and 'area'.
 
     >>> import autograd_core as ag, nn
     >>> nn.Upsample(scale_factor=2)(ag.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]))
@@ -930,8 +952,9 @@ class Upsample(Module):
                  mode: str = "nearest", align_corners: bool | None = None,
                  recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
-        if mode != "nearest":
-            raise ValueError(f"Upsample: only mode='nearest' is supported, got {mode!r}")
+        if mode not in ("nearest", "linear", "bilinear", "trilinear", "area"):
+            raise ValueError(f"Upsample: mode must be 'nearest', 'linear', 'bilinear', 'trilinear' or 'area', got "
+                             f"{mode!r}")
         if (size is None) == (scale_factor is None):
             raise ValueError("Upsample: give exactly one of size and scale_factor")
         self.size = size
@@ -948,6 +971,34 @@ class Upsample(Module):
         if self.scale_factor is not None:
             return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
         return f"size={self.size}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode='nearest')`` (PyTorch's older name).
+
+    >>> import autograd_core as ag, nn
+    >>> nn.UpsamplingNearest2d(scale_factor=2)(ag.zeros(1, 1, 2, 2)).shape
+    (1, 1, 4, 4)
+    """
+
+    def __init__(self, size: int | tuple[int, int] | None = None,
+                 scale_factor: float | tuple[float, float] | None = None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode='bilinear', align_corners=True)`` (PyTorch's older name).
+
+    >>> import autograd_core as ag, nn
+    >>> nn.UpsamplingBilinear2d(size=3)(ag.tensor([[[[0.0, 2.0], [2.0, 4.0]]]]))
+    tensor([[[[0., 1., 2.],
+              [1., 2., 3.],
+              [2., 3., 4.]]]])
+    """
+
+    def __init__(self, size: int | tuple[int, int] | None = None,
+                 scale_factor: float | tuple[float, float] | None = None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # -- activations --------------------------------------------------------------------------------

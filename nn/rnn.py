@@ -30,6 +30,7 @@ from autograd_core.tensor import Tensor
 from . import functional as F
 from . import init
 from .layers import _dtype
+from .rnn_utils import PackedSequence, pack_padded_sequence, pad_packed_sequence
 from .module import Module, Parameter, _check_device
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -198,6 +199,20 @@ class RNNBase(Module):
             raise ValueError(f"{self._name()}: the input sequence is empty (input shape {tuple(input.shape)})")
         return x, batched, N, L
 
+    def _unpack(self, input):
+        """(padded input, lengths or None, the packed input or None) for a plain or packed input."""
+        if isinstance(input, PackedSequence):
+            padded, lengths = pad_packed_sequence(input, batch_first=self.batch_first)
+            return padded, lengths._data, input
+        return input, None, None
+
+    def _repack(self, out, lengths, packed):
+        """The output packed like the input (or as it is, for a plain input)."""
+        if packed is None:
+            return out
+        return pack_padded_sequence(out, lengths, batch_first=self.batch_first,
+                                    enforce_sorted=packed.sorted_indices is None)
+
     def _state(self, h, batched, N, dtype, what="hx", expected_name="hidden size"):
         """An initial state (layers * directions, N, H): zeros for None, else checked (and given a batch dim)."""
         shape = (self.num_layers * (2 if self.bidirectional else 1), N, self.hidden_size)
@@ -219,10 +234,13 @@ class RNNBase(Module):
             raise RuntimeError(f"{self._name()}: Expected {expected_name} {shape}, got {list(h.shape)}")
         return h
 
-    def _run(self, x, N, L, states):
+    def _run(self, x, N, L, states, lengths=None):
         """The layer/direction loop. ``states``: the initial states, (h0,) or (h0, c0), each
-        (layers * directions, N, H). Returns (output (L, N, D H) or batch-first, final states)."""
+        (layers * directions, N, H). Returns (output (L, N, D H) or batch-first, final states).
+        ``lengths`` (a packed input's, one per sequence): a sequence's state stops changing after its
+        last step (and a reversed direction starts there)."""
         mode = self.mode
+        live = None if lengths is None else [ag.tensor((lengths > t).reshape(-1, 1)) for t in range(L)]
         D = 2 if self.bidirectional else 1
         steps = [x[:, t] for t in range(L)] if self.batch_first else [x[t] for t in range(L)]
         finals = [[] for _ in states]
@@ -236,11 +254,12 @@ class RNNBase(Module):
                 outs = [None] * L
                 for t in (range(L) if d == 0 else range(L - 1, -1, -1)):
                     if mode == "LSTM":
-                        st = list(_lstm_step(steps[t], st[0], st[1], w_ih, w_hh, b_ih, b_hh))
+                        new = list(_lstm_step(steps[t], st[0], st[1], w_ih, w_hh, b_ih, b_hh))
                     elif mode == "GRU":
-                        st = [_gru_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh)]
+                        new = [_gru_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh)]
                     else:
-                        st = [_rnn_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh, relu=mode == "RNN_RELU")]
+                        new = [_rnn_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh, relu=mode == "RNN_RELU")]
+                    st = new if live is None else [ag.where(live[t], a, b) for a, b in zip(new, st)]
                     outs[t] = st[0]
                 per_dir.append(outs)
                 for f, s in zip(finals, st):
@@ -296,13 +315,14 @@ class RNN(RNNBase):
         self.__dict__["nonlinearity"] = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:
+        input, lengths, packed = self._unpack(input)
         x, batched, N, L = self._prepare(input)
         h0 = self._state(hx, batched, N, x.dtype)
-        out, (h_n,) = self._run(x, N, L, [h0])
+        out, (h_n,) = self._run(x, N, L, [h0], lengths)
         if not batched:
             return out.squeeze(0 if self.batch_first else 1), h_n.squeeze(1)
-        return out, h_n
+        return self._repack(out, lengths, packed), h_n
 
 
 class LSTM(RNNBase):
@@ -327,8 +347,9 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype)
 
-    def forward(self, input: Tensor,
-                hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, input: Any,
+                hx: tuple[Tensor, Tensor] | None = None) -> tuple[Any, tuple[Tensor, Tensor]]:
+        input, lengths, packed = self._unpack(input)
         x, batched, N, L = self._prepare(input)
         if hx is None:
             h0 = c0 = None
@@ -338,10 +359,10 @@ class LSTM(RNNBase):
             h0, c0 = hx
         h0 = self._state(h0, batched, N, x.dtype, "hx", "hidden size")
         c0 = self._state(c0, batched, N, x.dtype, "cx", "hidden[1] size")
-        out, (h_n, c_n) = self._run(x, N, L, [h0, c0])
+        out, (h_n, c_n) = self._run(x, N, L, [h0, c0], lengths)
         if not batched:
             return out.squeeze(0 if self.batch_first else 1), (h_n.squeeze(1), c_n.squeeze(1))
-        return out, (h_n, c_n)
+        return self._repack(out, lengths, packed), (h_n, c_n)
 
 
 class GRU(RNNBase):
@@ -368,13 +389,14 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
                          device, dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:
+        input, lengths, packed = self._unpack(input)
         x, batched, N, L = self._prepare(input)
         h0 = self._state(hx, batched, N, x.dtype)
-        out, (h_n,) = self._run(x, N, L, [h0])
+        out, (h_n,) = self._run(x, N, L, [h0], lengths)
         if not batched:
             return out.squeeze(0 if self.batch_first else 1), h_n.squeeze(1)
-        return out, h_n
+        return self._repack(out, lengths, packed), h_n
 
 
 # -- single steps -------------------------------------------------------------------------------

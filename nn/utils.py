@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
+import warnings
 from typing import Iterable, Union
 
 import numpy as np
 
+import autograd_core as ag
 from autograd_core import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_", "clip_grad_norm",
+           "parameters_to_vector", "vector_to_parameters"]
 
 _Tensors = Union[Tensor, Iterable[Tensor]]
 
@@ -139,3 +143,56 @@ def clip_grad_value_(parameters: _Tensors, clip_value: float) -> None:
         if p.grad is not None:
             np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
             p.grad._version += 1
+
+
+def clip_grad_norm(parameters: _Tensors, max_norm: float, norm_type: float | str = 2.0,
+                   error_if_nonfinite: bool = False) -> Tensor:
+    """``clip_grad_norm_`` under its old name (deprecated in PyTorch, with a FutureWarning there too).
+
+    >>> import warnings, autograd_core as ag, nn
+    >>> w = ag.tensor([3.0, 4.0], requires_grad=True); w.grad = ag.tensor([3.0, 4.0])
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     nn.utils.clip_grad_norm([w], 1.0)
+    tensor(5.)
+    """
+    warnings.warn("`nn.utils.clip_grad_norm` is now deprecated in favor of `nn.utils.clip_grad_norm_`.",
+                  FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """The parameters flattened and joined into one 1-D tensor (on the tape, so it is differentiable).
+
+    >>> import autograd_core as ag, nn
+    >>> nn.utils.parameters_to_vector([ag.ones(2, 2), ag.zeros(1)])
+    tensor([1., 1., 1., 1., 0.])
+    """
+    return ag.cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters' values, in place (as PyTorch, the
+    parameters' data change; no gradient is recorded).
+
+    >>> import autograd_core as ag, nn
+    >>> lin = nn.Linear(2, 1)
+    >>> nn.utils.vector_to_parameters(ag.tensor([1.0, 2.0, 3.0]), lin.parameters())
+    >>> lin.weight.tolist(), lin.bias.tolist()
+    ([[1.0, 2.0]], [3.0])
+    """
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise TypeError(f"vector_to_parameters: expected a 1-D Tensor, got {type(vec).__name__}")
+    offset = 0
+    flat = vec._data
+    for p in parameters:
+        n = p._data.size
+        p._data[...] = flat[offset:offset + n].reshape(p._data.shape)
+        p._version += 1
+        offset += n
+
+
+# ``nn.utils.rnn`` (torch.nn.utils.rnn): the sequence packing helpers, importable by that name too
+from . import rnn_utils as rnn  # noqa: E402
+
+sys.modules.setdefault(f"{__name__}.rnn", rnn)

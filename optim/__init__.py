@@ -29,5 +29,12 @@ from .nadam import NAdam
 from .lion import Lion
 from . import lr_scheduler
 
+import sys as _sys  # noqa: E402
+
+import autograd_core as _ag  # noqa: E402
+
+if not hasattr(_ag, "optim"):  # torch.optim, for scripts ported with `import autograd_core as torch`
+    setattr(_ag, "optim", _sys.modules[__name__])
+
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "Lion",
            "lr_scheduler"]

@@ -106,7 +106,7 @@ def test_conv_errors_name_the_layer():
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="padding_mode"):
-        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")  # reflect, replicate, circular are supported
     with pytest.raises(ValueError, match="kernel_size must be an int or a pair"):
         nn.Conv2d(3, 4, (1, 2, 3))
     with pytest.raises(ValueError, match="output_padding"):

@@ -1,0 +1,10 @@
+"""``torch.nn.parameter``: ``Parameter`` (defined in ``nn.module``), importable under PyTorch's module name.
+
+    >>> from nn.parameter import Parameter
+    >>> import nn
+    >>> Parameter is nn.Parameter
+    True
+"""
+from .module import Parameter
+
+__all__ = ["Parameter"]

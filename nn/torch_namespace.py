@@ -1,0 +1,49 @@
+"""PyTorch's namespaces under ``autograd_core``, for scripts ported by changing their import lines.
+
+A PyTorch script ported with ``import autograd_core as torch`` and ``import nn`` still writes
+``torch.nn.functional.relu(x)``, ``torch.nn.utils.clip_grad_norm_(...)``,
+``torch.utils.data.DataLoader(...)`` or ``torch.save(model.state_dict(), path)``. Importing ``nn``
+makes those names reach this package from ``autograd_core``:
+
+* ``autograd_core.nn`` is ``nn``;
+* ``autograd_core.utils.data`` is ``nn.data`` (``torch.utils.data``);
+* ``autograd_core.save`` / ``autograd_core.load`` are ``nn.save`` / ``nn.load``;
+* ``autograd_core.optim`` is ``optim`` (which registers itself the same way when imported first):
+  ``import torch`` imports ``torch.optim`` too, so scripts use ``torch.optim.AdamW`` without importing it.
+
+The engine never imports ``nn`` or ``optim``: the names are added from this side, and a name
+``autograd_core`` already has is left alone.
+
+    >>> import autograd_core as torch
+    >>> import nn
+    >>> torch.nn is nn, torch.utils.data.DataLoader is nn.data.DataLoader, torch.optim.SGD.__module__
+    (True, True, 'optim.sgd')
+"""
+from __future__ import annotations
+
+import sys
+import types
+
+import autograd_core
+import optim
+
+from . import data
+from .serialization import load, save
+
+__all__ = ["register"]
+
+
+def register(package: types.ModuleType) -> None:
+    """Attach ``package`` (``nn``), ``utils.data``, ``save``, ``load`` and ``optim`` to ``autograd_core``."""
+    utils = getattr(autograd_core, "utils", None)
+    if utils is None:
+        utils = types.ModuleType("autograd_core.utils", "PyTorch's ``torch.utils``: ``data`` is ``nn.data``.")
+        setattr(autograd_core, "utils", utils)
+    if not hasattr(utils, "data"):
+        setattr(utils, "data", data)
+    for name, value in (("nn", package), ("save", save), ("load", load), ("optim", optim)):
+        if not hasattr(autograd_core, name):
+            setattr(autograd_core, name, value)
+
+
+register(sys.modules[__name__.rpartition(".")[0]])
