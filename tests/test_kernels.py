@@ -257,13 +257,17 @@ def test_pool_matmul_serves_matmul_linear_and_attention(numba_now, monkeypatch):
     """ag.matmul (batched, transposed views), ag.linear on 3-D input and their gradients run the pool kernel."""
     import autograd_core as ag
     calls = []
-    real = kblas._gemm_batch_k
+    real = kblas.parallel_for
 
-    class Spy:
-        def get(self, key, args):
-            calls.append(args[3:6])      # m, n, k
-            return real.get(key, args)
-    monkeypatch.setattr(kblas, "_gemm_batch_k", Spy())
+    def spy(fn, n, *args):
+        if fn is kblas._np_chunk:          # (a, b, out, ...): numpy's BLAS per chunk
+            a, b = args[0], args[1]
+        else:                              # the Numba gemm kernel: (k, f, ta, tb, m, n, k, ...)
+            calls.append(tuple(args[4:7]))
+            return real(fn, n, *args)
+        calls.append((a.shape[-2], b.shape[-1], a.shape[-1]))
+        return real(fn, n, *args)
+    monkeypatch.setattr(kblas, "parallel_for", spy)
     monkeypatch.setattr(kblas, "MIN_WORK", 1)
     monkeypatch.setattr(kernels.threads._pool, "n", 2)    # one thread runs numpy's matmul
     rng = np.random.default_rng(0)

@@ -23,6 +23,7 @@ __all__ = ["relu", "relu_grad", "gelu", "gelu_grad", "erf", "expneg32", "RELU_MI
 RELU_MIN_SIZE = 1 << 16   # below this np.maximum is as fast (one pass, one thread)
 MIN_SIZE = 1 << 10        # GELU/erf: below this the kernel call costs more than numpy's passes
 CHUNK = 1 << 15           # elements per parallel chunk
+PAR_MIN = 1 << 17         # below this the calling thread does it all (a worker's wake-up costs more)
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -165,7 +166,10 @@ def _run(kern, first, *rest, min_size):
     if k is None:
         return None
     n = first.size
-    parallel_for(_chunk, -(-n // CHUNK), k, args, n)
+    if n < PAR_MIN:
+        k(*args, 0, n)       # too little work to be worth waking another thread
+    else:
+        parallel_for(_chunk, -(-n // CHUNK), k, args, n)
     return out
 
 

@@ -5,9 +5,10 @@ argument, so the compiled code can still be cached). ``HAVE_BLAS`` is False with
 
 ``matmul(a, b)`` is numpy's matmul (2-D, batched, broadcast batch dims, any strides BLAS can read) for
 float32/float64. Small products go to ``np.matmul`` on the calling thread. Bigger ones run as
-single-threaded gemm calls on our thread pool (``threads``), one block of rows or a run of batch items
-per chunk, inside ``single_threaded()``: SciPy's OpenBLAS is set to one thread around our calls and
-restored after. Why: numpy's matmul hands a big product to OpenBLAS's own thread pool, whose threads
+single-threaded BLAS calls on our thread pool (``threads``), one block of rows or a run of batch items
+per chunk: ``np.matmul`` on slices with numpy's bundled OpenBLAS set to one thread for the call (and
+restored after), or, where that control is missing, SciPy's gemm from a Numba kernel inside
+``single_threaded()``. Why: numpy's matmul hands a big product to OpenBLAS's own thread pool, whose threads
 spin after each call on the very cores our next kernel needs (a 3-D ``Linear`` ran ~9x slower at
 2 threads than with OpenBLAS on one), and it ignores ``set_num_threads``. Stacked products whose items
 numpy cannot hand to BLAS (attention's transposed views) would also run numpy's slow non-BLAS loop.
@@ -216,6 +217,14 @@ def _chunk(i, tid, k, f, ta, tb, m, n, kk, a, lda, sa, b, ldb, sb, c, ldc, sc, b
         k(f, ta, tb, m, n, kk, a, lda, sa, b, ldb, sb, c, ldc, sc, bshape, i0, min(nb, i0 + per), 0, m)
 
 
+def _np_chunk(i, tid, a, b, out, per, lead, rows):
+    s = slice(i * per, min(lead, (i + 1) * per))
+    if rows:
+        np.matmul(a[s], b, out=out[s])
+    else:
+        np.matmul(a[s], b[s], out=out[s])
+
+
 def _as_operand(x):
     op = blas_operand(x)
     return op if op is not None else blas_operand(np.ascontiguousarray(x))
@@ -263,6 +272,22 @@ def matmul(a, b):
     nd = len(bshape)
     a = np.broadcast_to(a, bshape + (m, kk)) if a.shape[:-2] != bshape else a
     b = np.broadcast_to(b, bshape + (kk, n)) if b.shape[:-2] != bshape else b
+    if _NP_CONTROL is not None and (nd == 0 or bshape[0] > 1):
+        # numpy's own OpenBLAS, one thread per call, a block of rows (or of the first batch dim) per chunk
+        out = np.empty(bshape + (m, n), a.dtype)
+        lead = m if nd == 0 else bshape[0]
+        chunks = min(lead, T if nd == 0 else 4 * T)
+        per = -(-lead // chunks)
+        get, set_ = _NP_CONTROL
+        saved = get()
+        if saved != 1:
+            set_(1)
+        try:
+            parallel_for(_np_chunk, -(-lead // per), a, b, out, per, lead, nd == 0)
+        finally:
+            if saved != 1:
+                set_(saved)
+        return out
     fa, ta, lda, sa = _as_operand(a)
     fb, tb, ldb, sb = _as_operand(b)
     out = np.empty(bshape + (m, n), a.dtype)

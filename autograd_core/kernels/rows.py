@@ -22,6 +22,7 @@ __all__ = ["softmax", "log_softmax", "layer_norm", "MIN_SIZE"]
 
 MIN_SIZE = 1 << 12      # elements; below this numpy's passes are as fast as a kernel call
 _CHUNK = 1 << 15        # elements per parallel chunk (whole rows)
+_PAR_MIN = 1 << 17      # below this the calling thread does it all
 
 
 @kernel("softmax_rows", error_model="numpy", fastmath={"contract", "reassoc"})
@@ -115,6 +116,9 @@ def _rows(x):
 
 
 def _run(k, rows, n, args):
+    if rows * n < _PAR_MIN:
+        k(*args, 0, rows)     # too little work to be worth waking another thread
+        return
     per = max(1, _CHUNK // max(n, 1))
     parallel_for(_chunk, -(-rows // per), k, per, rows, args)
 
