@@ -1,0 +1,1 @@
+"""PyTorch example scripts ported by changing their import lines (see ``harness``)."""
