@@ -64,6 +64,8 @@ from .ops.linalg import (mm, bmm, norm, mv, inner, vdot, ger, addmm, addmv, addr
 from .ops.aliases import t, numel, is_tensor, cumprod, finfo, iinfo, is_floating_point, is_complex
 from . import autograd
 from . import linalg
+from . import distributions
+from . import special
 from .linalg import det, slogdet, logdet, matrix_power, inv as inverse, pinv as pinverse
 from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
                      get_num_interop_threads, set_num_interop_threads)
@@ -96,4 +98,5 @@ import types as _types  # noqa: E402
 __all__ = sorted(_n for _n, _v in list(globals().items())
                  if not _n.startswith("_") and not hasattr(_builtins, _n)
                  and (not isinstance(_v, _types.ModuleType)
-                      or _n in ("autograd", "amp", "cuda", "cpu", "backends", "accelerator", "functional", "linalg")))
+                      or _n in ("autograd", "amp", "cuda", "cpu", "backends", "accelerator", "functional", "linalg",
+                                "distributions", "special")))

@@ -1,0 +1,121 @@
+"""``torch.special``: PyTorch's names for special functions, all taped (differentiable) compositions of the
+engine's ops.
+
+    >>> ag.special.expit(ag.tensor([0.0])), ag.special.ndtr(ag.tensor([0.0]))
+    (tensor([0.5000]), tensor([0.5000]))
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .ops import elementwise as E
+from .ops import mathops as M
+from .ops import pointwise as P
+from .ops import reduce as R
+from .tensor import Tensor
+
+__all__ = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
+           "xlogy", "xlog1py", "entr", "ndtr", "log_ndtr", "log_softmax", "softmax", "logsumexp", "sinc", "exp2",
+           "expm1", "log1p", "round"]
+
+erf, erfc, erfinv, digamma, polygamma, xlogy, sinc = E.erf, M.erfc, M.erfinv, M.digamma, M.polygamma, M.xlogy, M.sinc
+exp2, expm1, log1p, round = P.exp2, E.expm1, E.log1p, E.round  # noqa: A001  (PyTorch's name)
+gammaln = M.lgamma
+psi = M.digamma
+
+
+def expit(input: Tensor) -> Tensor:  # noqa: A002
+    """The logistic sigmoid 1 / (1 + exp(-x)).
+
+    >>> ag.special.expit(ag.tensor([0.0, 2.0]))
+    tensor([0.5000, 0.8808])
+    """
+    return E.sigmoid(input)
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
+    """log(x / (1 - x)) (x clamped to [eps, 1 - eps] with ``eps``).
+
+    >>> ag.special.logit(ag.tensor([0.5]))
+    tensor([0.])
+    """
+    return M.logit(input, eps)
+
+
+def xlog1py(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """input * log1p(other), and 0 where input is 0.
+
+    >>> ag.special.xlog1py(ag.tensor([0.0, 2.0]), ag.tensor([-1.0, 0.0]))
+    tensor([0., 0.])
+    """
+    return E.where(input == 0, input * 0, input * E.log1p(other))
+
+
+def entr(input: Tensor) -> Tensor:  # noqa: A002
+    """-x log(x) elementwise (0 at 0, -inf below 0).
+
+    >>> ag.special.entr(ag.tensor([0.0, 0.5]))
+    tensor([0.0000, 0.3466])
+    """
+    safe = E.where(input > 0, input, 1.0)
+    return E.where(input < 0, float("-inf"), input * -E.log(safe) + 0.0)  # (+ 0.0: no -0.0 at 0)
+
+
+def ndtr(input: Tensor) -> Tensor:  # noqa: A002
+    """The standard normal CDF: (1 + erf(x / sqrt 2)) / 2.
+
+    >>> ag.special.ndtr(ag.tensor([0.0, 1.0]))
+    tensor([0.5000, 0.8413])
+    """
+    return 0.5 * M.erfc(-input / math.sqrt(2))
+
+
+def log_ndtr(input: Tensor) -> Tensor:  # noqa: A002
+    """log of the standard normal CDF.
+
+    >>> ag.special.log_ndtr(ag.tensor([0.0]))
+    tensor([-0.6931])
+    """
+    return E.log(ndtr(input))
+
+
+def multigammaln(input: Tensor, p: int) -> Tensor:  # noqa: A002
+    """The multivariate log-gamma function of dimension ``p``.
+
+    >>> ag.special.multigammaln(ag.tensor([2.0]), 1)
+    tensor([0.])
+    """
+    out = M.lgamma(input) * 0 + p * (p - 1) / 4 * math.log(math.pi)
+    for j in range(p):
+        out = out + M.lgamma(input - j / 2)
+    return out
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """x - logsumexp(x) along ``dim``.
+
+    >>> ag.special.log_softmax(ag.tensor([0.0, 0.0]), 0)
+    tensor([-0.6931, -0.6931])
+    """
+    x = input.astype(dtype) if dtype is not None else input
+    return R.log_softmax(x, axis=dim)
+
+
+def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """exp(x) / sum(exp(x)) along ``dim``.
+
+    >>> ag.special.softmax(ag.tensor([0.0, 0.0]), 0)
+    tensor([0.5000, 0.5000])
+    """
+    x = input.astype(dtype) if dtype is not None else input
+    return R.softmax(x, axis=dim)
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """log(sum(exp(x))) over ``dim``, without overflow.
+
+    >>> ag.special.logsumexp(ag.tensor([0.0, 0.0]), 0)
+    tensor(0.6931)
+    """
+    return R.logsumexp(input, axis=dim, keepdims=keepdim)
