@@ -27,6 +27,7 @@ import io
 import os
 import struct
 import tempfile
+import warnings
 import zipfile
 from typing import IO, Any, Union
 
@@ -52,9 +53,12 @@ def _format_for(path, format):
     if ext == ".npz":
         return "npz"
     if ext in (".pt", ".pth"):
-        raise ValueError(f"nn.save: {os.fspath(path)!r} has a PyTorch pickle extension, but nn.save never writes "
-                         "pickles; use a .safetensors name (PyTorch reads it with safetensors.torch.load_file), "
-                         "or pass format='safetensors' to keep the name")
+        # a ported script's torch.save(model.state_dict(), "model.pt") must run: the file is safetensors
+        # under that name (nn.load reads it by its content), and the warning says what PyTorch needs
+        warnings.warn(f"nn.save: {os.fspath(path)!r} has PyTorch's pickle extension, but nn.save writes no pickles: "
+                      "the file is safetensors (nn.load reads it; in PyTorch read it with "
+                      "safetensors.torch.load_file, not torch.load). Pass format='safetensors' to say so and "
+                      "silence this warning", UserWarning, stacklevel=3)
     return "safetensors"
 
 
@@ -62,7 +66,9 @@ def save(obj: Any, path: _PathOrFile, format: str | None = None) -> None:
     """Save ``obj`` (a state dict, an optimizer state dict, or any nest of the supported types) to ``path``.
 
     The format is safetensors unless ``path`` ends in ``.npz`` or ``format="npz"`` is given; a
-    ``.pt``/``.pth`` name is refused (nn.save writes no pickles). Tensors are stored under their
+    ``.pt``/``.pth`` name (a PyTorch script's ``torch.save(model.state_dict(), "model.pt")``) gets
+    safetensors too, with a warning that PyTorch reads it with ``safetensors.torch.load_file``, not
+    ``torch.load`` (nn.save writes no pickles). Tensors are stored under their
     dotted path (``"0.weight"``), so ``safetensors.torch.load_file(path)`` gives PyTorch a state
     dict; non-tensor entries (an optimizer's step count, hyper-parameters) and the exact nesting
     go into the safetensors metadata. ``path`` is used as given. The write is atomic: the old

@@ -3,6 +3,7 @@ clear errors on bad files. Format-specific readers: tests/test_checkpoint_*.py."
 import io
 import json
 import os
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -247,13 +248,18 @@ def test_safetensors_is_the_default_and_npz_is_kept(tmp_path):
         nn.save(sd, tmp_path / "c", format="pickle")
 
 
-def test_save_refuses_pytorch_pickle_names(tmp_path):
+def test_save_to_pytorch_pickle_names_writes_safetensors_with_a_warning(tmp_path):
+    # a ported script's torch.save(model.state_dict(), "model.pt") runs: safetensors under that name
     for name in ("model.pt", "model.PTH"):
-        with pytest.raises(ValueError, match="never writes pickles"):
+        with pytest.warns(UserWarning, match="writes no pickles"):
             nn.save({"w": ag.ones(2)}, tmp_path / name)
-    nn.save({"w": ag.ones(2)}, tmp_path / "model.pt", format="safetensors")  # explicit: allowed
+        assert _kind(tmp_path / name) == "safetensors"
+        np.testing.assert_array_equal(nn.load(tmp_path / name)["w"]._data, np.ones(2, np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.save({"w": ag.ones(2)}, tmp_path / "model.pt", format="safetensors")  # explicit: no warning
     np.testing.assert_array_equal(nn.load(tmp_path / "model.pt")["w"]._data, np.ones(2, np.float32))
-    assert sorted(os.listdir(tmp_path)) == ["model.pt"]
+    assert sorted(os.listdir(tmp_path)) == ["model.PTH", "model.pt"]
 
 
 @pytest.mark.parametrize("fmt", ["safetensors", "npz"])
