@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
 
-from autograd_core.kernels import HAVE_NUMBA, numba
+from autograd_core.kernels import HAVE_NUMBA, jit, numba_active
 
 from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg
 
@@ -151,13 +151,14 @@ _compiled: Callable[..., None] | None = None
 
 
 def _fusable(p: Array, g: Array) -> bool:
-    return bool(HAVE_NUMBA and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)
+    return bool(numba_active() and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)
             and p.flags.c_contiguous and g.flags.c_contiguous)
 
 
 def _kernel() -> Callable[..., None]:
     global _compiled
     if _compiled is None:
-        # error_model="numpy": no zero-division checks in the loop, so LLVM can vectorize it
-        _compiled = numba.njit(cache=True, error_model="numpy")(_adam_loop)
+        # error_model="numpy": no zero-division checks in the loop, so LLVM can vectorize it; kernels.jit
+        # caches on disk where it can and compiles in memory on a read-only install
+        _compiled = jit(error_model="numpy")(_adam_loop)
     return _compiled
