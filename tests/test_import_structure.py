@@ -36,12 +36,30 @@ def _resolve(name, mods):
     return None
 
 
+def _is_type_checking(test):
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _runtime_nodes(tree):
+    """Every node except those under ``if TYPE_CHECKING:`` (imports a type checker reads, never run)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
 def _edges(mods):
     edges = {m: set() for m in mods}
     for mod, (path, is_pkg) in mods.items():
         pkg = mod if is_pkg else mod.rpartition(".")[0]
         tree = ast.parse(path.read_text(), str(path))
-        for node in ast.walk(tree):
+        for node in _runtime_nodes(tree):
             targets = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
@@ -95,6 +113,12 @@ def test_the_packages_have_no_import_cycle():
     mods = _modules()
     cycle = _cycle(_edges(mods))
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_imports_for_type_checkers_only_are_not_edges():
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\nelse:\n    import b\n")
+    names = {a.name for n in _runtime_nodes(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert names == {"b"}
 
 
 def test_the_cycle_finder_finds_a_cycle():

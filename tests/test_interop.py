@@ -523,7 +523,7 @@ def test_dlpack_read_only_arrays():
 
 def test_dlpack_exports_negative_strides_as_a_copy():
     m = ag.tensor(np.arange(12.0).reshape(3, 4))
-    v = ag.flip(m, 0)[:, 1:3]
+    v = ag.from_numpy(m._data[::-1])[:, 1:3]     # a view with a negative stride (flip itself copies)
     assert min(v._data.strides) < 0
     n = np.from_dlpack(v)
     assert min(n.strides) >= 0 and not np.shares_memory(n, m._data)

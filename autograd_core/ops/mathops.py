@@ -603,7 +603,7 @@ def _polygamma_method(self, n):
 def _inplace_doc(name, call):
     return (f"In place: ``t.{name}({call})`` is ``t.copy_(t.{name[:-1]}({call}))``; returns ``t``. Recorded on "
             f"the tape like PyTorch's in-place ops.\n\n"
-            f"    >>> t = ag.tensor([0.25, 0.5]); u = t.{name[:-1]}({call})\n"
+            f"    >>> t = ag.tensor([[0.25, 0.5], [0.75, 0.125]]); u = t.{name[:-1]}({call})\n"
             f"    >>> t.{name}({call}) is t, ag.allclose(t, u.to(t.dtype), equal_nan=True)\n"
             f"    (True, True)\n")
 
