@@ -1,9 +1,10 @@
 """Optimizers and learning-rate schedulers, as ``torch.optim``.
 
-``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``NAdam`` and ``Lion`` take
-PyTorch's arguments and defaults, parameter groups and state dicts; ``lr_scheduler`` holds the
-schedulers. Each optimizer's docstring gives its update rule; ``_update`` in its file is that rule,
-applied in place to the parameter's array. Gradient clipping lives in ``nn.utils``.
+``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``NAdam``, ``Lion``, ``Adamax``,
+``RAdam``, ``Rprop`` and ``LBFGS`` take PyTorch's arguments and defaults, parameter groups and state
+dicts; ``lr_scheduler`` holds the schedulers. Each optimizer's docstring gives its update rule;
+``_update`` in its file is that rule, applied in place to the parameter's array (``LBFGS`` runs its
+iterations in ``step``). Gradient clipping lives in ``nn.utils``.
 
 >>> model = nn.Linear(3, 1)
 >>> X, y = ag.randn(32, 3), ag.randn(32, 1)
@@ -27,6 +28,10 @@ from .adagrad import Adagrad
 from .adadelta import Adadelta
 from .nadam import NAdam
 from .lion import Lion
+from .adamax import Adamax
+from .radam import RAdam
+from .rprop import Rprop
+from .lbfgs import LBFGS
 from . import lr_scheduler
 
 import sys as _sys  # noqa: E402
@@ -37,4 +42,4 @@ if not hasattr(_ag, "optim"):  # torch.optim, for scripts ported with `import au
     setattr(_ag, "optim", _sys.modules[__name__])
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "Lion",
-           "lr_scheduler"]
+           "Adamax", "RAdam", "Rprop", "LBFGS", "lr_scheduler"]
