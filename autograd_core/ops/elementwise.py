@@ -517,8 +517,9 @@ def clip(x, min=None, max=None):
     return clamp(x, min, max)
 
 
-def where(cond, x, y):
+def where(cond, x=None, y=None):
     """Elementwise select: ``x`` where ``cond`` is True, else ``y``; all three broadcast together.
+    ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``: a tuple of index tensors, one per dim.
 
     d/dx = cond, d/dy = not cond (``cond``, a bool tensor or array, gets no gradient). PyTorch:
     ``torch.where(cond, x, y)``.
@@ -527,8 +528,14 @@ def where(cond, x, y):
     >>> x = ag.tensor([1.0, -2.0, 3.0])
     >>> ag.where(x > 0, x, 0.0)
     tensor([1., 0., 3.])
+    >>> ag.where(x > 0)
+    (tensor([0, 2]),)
     """
     c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    if x is None and y is None:
+        return tuple(make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(c)))
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither (where(cond) is nonzero(cond, as_tuple=True))")
     return _where(x, y, cond=c)
 
 
