@@ -3,7 +3,7 @@
 Each script runs with our modules; when PyTorch is installed the same text runs with PyTorch too (the
 harness turns the import lines back), from the same initial weights and with the same random draws, and
 the losses of every step and the printed output are compared. The scripts: the MNIST CNN and the VAE of
-pytorch/examples, the LSTM tagger of the PyTorch tutorials, the word-level language model of
+pytorch/examples, the LSTM tagger and the character-level RNN name classifier of the PyTorch tutorials, the word-level language model of
 pytorch/examples (LSTM, GRU, RNN), Karpathy's makemore (character-level: transformer, RNN, GRU, bag of words,
 MLP, bigram) and his lecture GPT. Sizes, data and step counts are shrunk (each script's header says how).
 """
@@ -34,6 +34,13 @@ the early bird catches the worm
 actions speak louder than words
 """
 MAKEMORE_FILES = {"names.txt": "\n".join(NAMES) + "\n"}
+SURNAMES = {"English": "Smith Jones Taylor Brown Williams Wilson Johnson Davies Robinson Wright Thompson Evans Walker "
+                       "White Roberts Green Hall Wood Jackson Clarke",
+            "Italian": "Rossi Russo Ferrari Esposito Bianchi Romano Colombo Ricci Marino Greco Bruno Gallo Conti "
+                       "DeLuca Mancini Costa Giordano Rizzo Lombardi Moretti",
+            "Japanese": "Sato Suzuki Takahashi Tanaka Watanabe Ito Yamamoto Nakamura Kobayashi Kato Yoshida Yamada "
+                        "Sasaki Yamaguchi Matsumoto Inoue Kimura Hayashi Shimizu Yamazaki"}
+NAMES_FILES = {f"data/names/{lang}.txt": "\n".join(v.split()) for lang, v in SURNAMES.items()}
 WLM_FILES = {"data/train.txt": CORPUS * 6, "data/valid.txt": CORPUS, "data/test.txt": CORPUS}
 
 # name -> (script, argv, data files, rtol of the losses after the first, whether the printing must match)
@@ -41,6 +48,8 @@ CASES = {
     "mnist_cnn": ("mnist_cnn", [], None, 3e-3, True),
     "vae": ("vae", [], None, 1e-4, True),
     "lstm_tagger": ("lstm_tagger", [], None, 1e-5, True),
+    # (its printed one-hot tensors wrap at other widths than PyTorch's: the line count is compared)
+    "char_rnn_classification": ("char_rnn_classification", [], NAMES_FILES, 1e-5, False),
     "gpt": ("gpt", [], None, 1e-4, False),
     **{f"makemore-{t}": ("makemore", ["--max-steps", "5", "--type", t], MAKEMORE_FILES, 1e-4, False)
        for t in ("transformer", "bigram", "mlp", "rnn", "gru", "bow")},
@@ -91,6 +100,9 @@ def test_script_trains_with_our_modules(case, tmp_path):
         assert state and all(np.isfinite(np.asarray(v)).all() for v in state.values())
     if script == "lstm_tagger":
         assert "{'The': 0, 'dog': 1" in run.stdout
+    if script == "char_rnn_classification":
+        confusion = run.namespace["confusion"]
+        assert confusion.shape == (3, 3) and np.isfinite(confusion.numpy()).all()
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -244,11 +244,17 @@ def _patch_library(P, L, rng, script_path):
 def _patch_recorders(P, L, run, states):
     """Record losses; record (PyTorch) or load (ours, from ``states``) each model's first state."""
     orig_backward = L.tensor_cls.backward
+    inside = [0]
 
     def backward(self, *args, **kwargs):
-        if int(np.prod(tuple(self.shape))) == 1:
+        # (PyTorch re-enters Tensor.backward through a torch-function mode, e.g. after set_default_device)
+        if inside[0] == 0 and int(np.prod(tuple(self.shape))) == 1:
             run.losses.append(float(L.to_numpy(self).reshape(-1)[0]))
-        return orig_backward(self, *args, **kwargs)
+        inside[0] += 1
+        try:
+            return orig_backward(self, *args, **kwargs)
+        finally:
+            inside[0] -= 1
     P.set(L.tensor_cls, "backward", backward)
 
     orig_call = L.module_cls.__call__
@@ -299,6 +305,7 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
     main = types.ModuleType("__main__")
     main.__dict__.update(__file__=path, __builtins__=builtins)
     old_main, old_argv, old_cwd = sys.modules.get("__main__"), sys.argv, os.getcwd()
+    old_device = L.top.get_default_device()
     out = io.StringIO()
     try:
         if share_randomness:
@@ -318,6 +325,8 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
                 run.error = e
     finally:
         P.undo()
+        # a script may set it (torch.set_default_device); None removes PyTorch's device mode again
+        L.top.set_default_device(None if str(old_device) == "cpu" else old_device)
         os.chdir(old_cwd)
         sys.argv = old_argv
         if old_main is not None:
