@@ -147,6 +147,9 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
         raise ValueError("interpolate: antialias=True is not supported here")
     if mode in ("linear", "bilinear", "trilinear"):
         return _interpolate_linear(x, size, scale_factor, mode, align_corners, recompute_scale_factor)
+    if mode not in ("nearest", "area"):
+        raise ValueError(f"interpolate: mode must be 'nearest', 'linear', 'bilinear', 'trilinear' or 'area', got "
+                         f"{mode!r} ('bicubic' and 'nearest-exact' are not available here)")
     if align_corners is not None:
         raise ValueError(f"interpolate: align_corners only applies to linear modes, not {mode!r}")
     if mode == "area":
