@@ -47,7 +47,7 @@ DIFFERENTIABLE = [
     "torch.cartesian_prod(v[:2], v[2:])", "torch.combinations(v, 2)", "torch.combinations(v, 2, with_replacement=True)",
     "torch.block_diag(x, v)", "torch.diag(v)", "torch.diag(v, -1)", "torch.diag(x)", "torch.diag(x, 1)",
     "torch.diagonal(b, 0, 1, 2)", "torch.diagonal(x, -1)", "torch.diag_embed(x)", "torch.diag_embed(x, 1)",
-    "torch.diagflat(v)", "torch.diff(x)", "torch.diff(x, n=2, dim=0)",
+    "torch.diagflat(v)", "sq.trace()", "torch.diff(x)", "torch.diff(x, n=2, dim=0)",
     "torch.diff(v, prepend=torch.tensor([1.0], dtype=torch.float64))",
     # index writes
     # (a src larger than the index is read in its leading block; PyTorch 2.13's backward refuses that shape)

@@ -682,6 +682,18 @@ def _metadata_inplace(name, outofplace, example, result):
     return op_
 
 
+def _trace(self):
+    """The sum of the main diagonal of a 2-D tensor (``torch.trace(x)``; here ``ag.trace`` is the tape tracer,
+    so write ``x.trace()``).
+
+    >>> ag.tensor([[1.0, 2.0], [3.0, 4.0]]).trace()
+    tensor(5.)
+    """
+    if self.ndim != 2:
+        raise ValueError(f"trace: expected a 2-D tensor, got shape {tuple(self.shape)}")
+    return diagonal(self).sum()
+
+
 def _detach_(self):
     """In place: make this tensor a leaf that does not require grad (cut from its history); returns it.
 
@@ -716,7 +728,7 @@ for _name, _fn in dict(roll=roll, rot90=rot90, movedim=movedim, moveaxis=moveaxi
                        unflatten=unflatten, ravel=ravel, narrow=narrow, select=select, unbind=unbind,
                        tensor_split=tensor_split, hsplit=hsplit, vsplit=vsplit, dsplit=dsplit,
                        repeat_interleave=repeat_interleave, fliplr=fliplr, flipud=flipud, unfold=_unfold,
-                       diag=diag, diagonal=diagonal, diag_embed=diag_embed, diff=diff, detach_=_detach_,
+                       diag=diag, diagonal=diagonal, diag_embed=diag_embed, diff=diff, detach_=_detach_, trace=_trace,
                        resize_=_resize_).items():
     if not hasattr(Tensor, _name):
         method(_name, _fn)
