@@ -14,7 +14,7 @@ from .graph import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, det
                     backward)
 from . import ops
 from .ops.registry import OPS, defop, xp
-from .ops.elementwise import (add, sub, mul, div, neg, pow, abs, exp, log, log1p, expm1, sqrt, rsqrt, sin, cos,
+from .ops.elementwise import (mul, neg, pow, abs, exp, log, log1p, expm1, sqrt, rsqrt, sin, cos,
                               tanh, sigmoid, relu, leaky_relu, elu, gelu, softplus, clamp, clip, maximum,
                               minimum, where, sign, sgn, erf, floor, ceil, round, isnan, isinf, isfinite, eq, ne, lt,
                               le, gt, ge, logical_and, logical_or, logical_not)
@@ -57,6 +57,7 @@ from . import random
 from .random import (randperm, multinomial, bernoulli, normal, poisson, seed, initial_seed, get_rng_state,
                      set_rng_state)
 from .ops.pointwise import log10, log2, exp2, isclose, allclose, equal
+from .ops.mathops import add, sub, div
 from .ops.sort import sort, argsort, msort, topk, kthvalue, unique, bincount, histc, histogram
 from .ops.triangular import tril, triu
 from .ops.linalg import (mm, bmm, norm, mv, inner, vdot, ger, addmm, addmv, addr, baddbmm, addbmm, tensordot, kron,

@@ -661,3 +661,73 @@ method("__rxor__", lambda self, other: bitwise_xor(other, self))
 method("__invert__", bitwise_not)
 method("__rfloordiv__", lambda self, other: floor_divide(other, self))
 method("__rmod__", lambda self, other: Tensor(np.mod(_arr(other), self._data)))
+
+
+# PyTorch's keyword forms of the arithmetic methods (the operators keep calling the ops directly)
+def _no_numpy_keywords(op, kw):
+    if kw:
+        raise TypeError(f"{op}() got an unexpected keyword argument {next(iter(kw))!r}; NumPy's out=/where= "
+                        "are not supported: use the returned tensor")
+
+
+def _add_method(self, other, *, alpha=1, **kw):
+    """``t.add(other, alpha=1)``: t + alpha * other (PyTorch's ``Tensor.add``).
+
+    >>> ag.tensor([1.0, 2.0]).add(ag.tensor([1.0, 1.0]), alpha=10)
+    tensor([11., 12.])
+    """
+    _no_numpy_keywords("add", kw)
+    return E.add(self, other * alpha if alpha != 1 else other)
+
+
+def _sub_method(self, other, *, alpha=1, **kw):
+    """``t.sub(other, alpha=1)``: t - alpha * other (PyTorch's ``Tensor.sub``).
+
+    >>> ag.tensor([10.0, 20.0]).sub(ag.tensor([1.0, 2.0]), alpha=2)
+    tensor([ 8., 16.])
+    """
+    _no_numpy_keywords("sub", kw)
+    return subtract(self, other, alpha=alpha)
+
+
+def _div_method(self, other, *, rounding_mode=None, **kw):
+    """``t.div(other, rounding_mode=None)``: true division, or rounded ('trunc' / 'floor') as PyTorch's
+    ``Tensor.div``.
+
+    >>> ag.tensor([-7.0, 7.0]).div(2, rounding_mode="floor")
+    tensor([-4.,  3.])
+    """
+    _no_numpy_keywords("div", kw)
+    return divide(self, other, rounding_mode=rounding_mode)
+
+
+def add(input, other, *, alpha=1, **kw):  # noqa: A002
+    """input + alpha * other (PyTorch's ``torch.add``); gradients flow to both.
+
+    >>> ag.add(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0]), alpha=10)
+    tensor([11., 12.])
+    """
+    return _add_method(input if isinstance(input, Tensor) else Tensor(input), other, alpha=alpha, **kw)
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002
+    """input - alpha * other (PyTorch's ``torch.sub``).
+
+    >>> ag.sub(ag.tensor([10.0, 20.0]), ag.tensor([1.0, 2.0]), alpha=2)
+    tensor([ 8., 16.])
+    """
+    return subtract(input, other, alpha=alpha)
+
+
+def div(input, other, *, rounding_mode=None):  # noqa: A002
+    """input / other, or rounded ('trunc' / 'floor'), as PyTorch's ``torch.div``.
+
+    >>> ag.div(ag.tensor([-7.0, 7.0]), 2, rounding_mode="trunc")
+    tensor([-3.,  3.])
+    """
+    return divide(input, other, rounding_mode=rounding_mode)
+
+
+method("add", _add_method)
+method("sub", _sub_method)
+method("div", _div_method)
