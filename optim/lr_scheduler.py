@@ -976,6 +976,33 @@ class CyclicLR(LRScheduler):
         return sd
 
 
+def _composed_state_dict(self: Any) -> Dict[str, Any]:
+    """The state of a scheduler made of others (``self._schedulers``), with each one's state inside.
+
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = optim.lr_scheduler.ChainedScheduler([optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)])
+    >>> len(sched.state_dict()["_schedulers"])
+    1
+    """
+    sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+    sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
+    return sd
+
+
+def _composed_load_state_dict(self: Any, state_dict: Dict[str, Any]) -> None:
+    """Restore a ``state_dict()`` of a scheduler made of others, each inner part into its scheduler.
+
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = optim.lr_scheduler.ChainedScheduler([optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)])
+    >>> sched.load_state_dict(sched.state_dict())
+    """
+    state_dict = dict(state_dict)
+    saved = state_dict.pop("_schedulers")
+    self.__dict__.update(state_dict)
+    for s, sd in zip(self._schedulers, saved):
+        s.load_state_dict(sd)
+
+
 class SequentialLR(LRScheduler):
     """Run ``schedulers`` one after another, switching at the ``milestones`` (epochs)
     (``torch.optim.lr_scheduler.SequentialLR``); a warm-up then a decay, for example.
@@ -1033,17 +1060,6 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> Dict[str, Any]:
-        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return sd
-
-    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        saved = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, saved):
-            s.load_state_dict(sd)
 
 
 class ChainedScheduler(LRScheduler):
@@ -1082,14 +1098,8 @@ class ChainedScheduler(LRScheduler):
             s.step()
         self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
 
-    def state_dict(self) -> Dict[str, Any]:
-        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return sd
 
-    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        saved = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, saved):
-            s.load_state_dict(sd)
+# SequentialLR and ChainedScheduler keep their inner schedulers' states inside their own
+for _cls in (SequentialLR, ChainedScheduler):
+    _cls.state_dict = _composed_state_dict  # type: ignore[method-assign]
+    _cls.load_state_dict = _composed_load_state_dict  # type: ignore[method-assign]
