@@ -97,23 +97,6 @@ def autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_
     return tuple(res)
 
 
-def _unbroadcast(g, shape):
-    """Sum ``g`` down to ``shape`` (undo numpy broadcasting). Works on arrays and Tensors."""
-    gshape = g.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    if axes:
-        g = g.sum(axis=axes)
-    if g.shape != shape:
-        g = g.reshape(shape)
-    return g
-
-
-unbroadcast = _unbroadcast
-
-
 def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targets=None,
                  accumulate=True, explain=False):
     if retain_graph is None:

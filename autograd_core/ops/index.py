@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import modes
 from ..node import bump
-from ..tensor import Tensor, make
+from ..tensor import Tensor
 from .registry import defop, method, xp
 from ..kernels import index as _kidx
 from .inplace import inplace_update
