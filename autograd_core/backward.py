@@ -17,6 +17,7 @@ import numpy as np
 from . import listeners as _listeners
 from . import modes
 from . import node as _node_mod
+from .kernels.scratch import _primed, prime_allocator as _prime_allocator
 from .node import Node, _seq, unbroadcast as _unbroadcast
 
 __all__ = ["backward", "autograd_grad", "run_backward"]
@@ -99,6 +100,8 @@ def autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_
 
 def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targets=None,
                  accumulate=True, explain=False):
+    if not _primed[0]:
+        _prime_allocator()
     if retain_graph is None:
         retain_graph = create_graph
     # Seed gradients ------------------------------------------------------------------

@@ -14,6 +14,9 @@ from autograd_core import kernels
 from autograd_core.kernels import activation as kact
 from autograd_core.kernels import blas as kblas
 from autograd_core.kernels import rows as krows
+from autograd_core.kernels import select as ksel
+from autograd_core.ops.norm import xp_norm_input_grad
+from autograd_core.ops.reduce import _softmax_grad_op
 from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
 
 BACKENDS = ["numba", "numpy"]
@@ -26,7 +29,9 @@ def backend(request, monkeypatch):
     monkeypatch.setattr(kact, "MIN_SIZE", 1)
     monkeypatch.setattr(kact, "RELU_MIN_SIZE", 1)
     monkeypatch.setattr(kblas, "MIN_WORK", 1)
+    monkeypatch.setattr(kblas, "PAR_WORK", 1)
     monkeypatch.setattr(krows, "MIN_SIZE", 1)
+    monkeypatch.setattr(ksel, "MIN_SIZE", 1)
     with kernels.use(request.param, background=False):
         yield request.param
 
@@ -131,6 +136,55 @@ def test_layer_norm_gradcheck(backend, x, affine):
     fn = (lambda t, w_, b_: ag.layer_norm(t, (n,), w_, b_)) if affine else (lambda t: ag.layer_norm(t, (n,)))
     assert gradcheck(fn, ins, atol=1e-4)
     assert gradgradcheck(fn, ins, atol=1e-4)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=shapes(min_dims=1, max_dims=3, min_side=1), last=st.booleans(), seed=st.integers(0, 999))
+def test_softmax_and_norm_gradient_ops_gradcheck(backend, shape, last, seed):
+    """The ops that softmax's and layer_norm's rules call (kernels over the last axis, numpy over other
+    axes) have exact first derivatives, so the second derivatives of softmax and layer_norm are right."""
+    rng = np.random.default_rng(seed)
+    axis = len(shape) - 1 if last else 0
+    keep = tuple(1 if i == axis else n for i, n in enumerate(shape))
+    g, y, xh = (ag.tensor(rng.standard_normal(shape), requires_grad=True) for _ in range(3))
+    inv = ag.tensor(rng.uniform(0.5, 2.0, keep), requires_grad=True)
+    assert gradcheck(lambda a, b: _softmax_grad_op(a, b, axis=axis), (g, y))
+    assert gradcheck(lambda a, b, c: xp_norm_input_grad(a, b, c, axes=(axis,)), (g, xh, inv))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_gradient_kernels_match_numpy(backend, dtype):
+    rng = np.random.default_rng(5)
+    g, y = (rng.standard_normal((4, 6, 19)).astype(dtype) for _ in range(2))
+    inv = rng.uniform(0.5, 2, (4, 6, 1)).astype(dtype)
+    tol = 2e-6 if dtype == np.float32 else 1e-13
+    want = y * (g - (g * y).sum(-1, keepdims=True))
+    np.testing.assert_allclose(_softmax_grad_op(ag.tensor(g), ag.tensor(y), axis=-1).numpy(), want, rtol=tol,
+                               atol=tol * 10)
+    want = inv * (g - g.mean(-1, keepdims=True) - y * (g * y).mean(-1, keepdims=True))
+    got = xp_norm_input_grad(ag.tensor(g), ag.tensor(y), ag.tensor(inv), axes=(2,)).numpy()
+    np.testing.assert_allclose(got, want, rtol=tol * 10, atol=tol * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_where_kernel_matches_numpy(backend, dtype):
+    """where with a mask over the trailing dims (or the whole shape), scalar or array branches, NaN and inf
+    in the branches, and a mask of leading 1s: numpy's values and dtype; the gradient is PyTorch's
+    where(cond, g, 0), so an inf in g stays out of the masked places."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 4, 6, 6)).astype(dtype)
+    x[0, 0, 0, :2] = [np.nan, np.inf]
+    causal = np.triu(np.ones((6, 6), bool), 1)
+    for cond in (causal, causal[None, None], x > 0, np.ones((6,), bool)):
+        for a, b in ((x, -np.inf), (0.0, x), (x, x[::-1].copy()), (dtype(2.5), x)):
+            got = ag.where(ag.tensor(cond), a if np.ndim(a) == 0 else ag.tensor(a),
+                           b if np.ndim(b) == 0 else ag.tensor(b)).numpy()
+            want = np.where(cond, a, b)
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+    t = ag.tensor(x, requires_grad=True)
+    t.masked_fill(ag.tensor(causal), float("-inf")).backward(ag.tensor(np.full(x.shape, np.inf, dtype)))
+    np.testing.assert_array_equal(t.grad.numpy(), np.broadcast_to(np.where(causal, 0, np.inf).astype(dtype), x.shape))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -28,7 +28,7 @@ from .compile import jit, kernel, numba_active
 from .threads import get_num_threads, parallel_for
 
 __all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "blas_operand",
-           "MAX_SINGLE_THREAD_WORK", "MIN_WORK"]
+           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
 # (4 by default; interface/gemm.c). Where ``single_threaded()`` cannot set the BLAS to one thread,
@@ -37,6 +37,9 @@ MAX_SINGLE_THREAD_WORK = 1 << 18
 # Products smaller than this (multiply-adds) go to np.matmul: below it numpy's OpenBLAS stays on the
 # calling thread anyway and our dispatch (~15 us) would cost more than it saves.
 MIN_WORK = 1 << 17
+# Products smaller than this run on the calling thread alone: handing a share to another thread costs
+# two GIL hand-overs (~10 us each on a virtual machine), as much as a 4M multiply-add product saves.
+PAR_WORK = 1 << 23
 
 _FNS = {}
 
@@ -256,7 +259,7 @@ def matmul(a, b):
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
-    T = get_num_threads()
+    T = get_num_threads() if work >= PAR_WORK else 1
     if T == 1 and _NP_CONTROL is not None:
         # One thread: numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these
         # shapes), held to the calling thread for this call.

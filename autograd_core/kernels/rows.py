@@ -1,4 +1,4 @@
-"""Row-wise kernels over the last axis: softmax, log_softmax and layer normalization's forward.
+"""Row-wise kernels over the last axis: softmax, log_softmax, layer normalization, and their gradients.
 
 Why: numpy makes one pass (and one temporary) per operation, 4 for softmax and about 9 for a layer
 norm; for a small GPT's attention scores and activations those passes were ~15 % of a training step.
@@ -18,7 +18,7 @@ from .activation import expneg32
 from .compile import kernel, numba_active
 from .threads import parallel_for
 
-__all__ = ["softmax", "log_softmax", "layer_norm", "MIN_SIZE"]
+__all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "MIN_SIZE"]
 
 MIN_SIZE = 1 << 12      # elements; below this numpy's passes are as fast as a kernel call
 _CHUNK = 1 << 15        # elements per parallel chunk (whole rows)
@@ -104,6 +104,36 @@ def _layer_norm_k(x, w, b, out, mean, invstd, eps, z, r0, r1):
             out[r, j] = v
 
 
+@kernel("softmax_grad_rows", error_model="numpy", fastmath={"contract", "reassoc"})
+def _softmax_grad_k(g, y, out, z, r0, r1):
+    """y (g - sum(g y)) per row."""
+    n = g.shape[1]
+    for r in range(r0, r1):
+        s = z
+        for j in range(n):
+            s += g[r, j] * y[r, j]
+        for j in range(n):
+            out[r, j] = y[r, j] * (g[r, j] - s)
+
+
+@kernel("norm_input_grad_rows", error_model="numpy", fastmath={"contract", "reassoc"})
+def _norm_input_grad_k(gh, xhat, invstd, out, z, r0, r1):
+    """invstd (gh - mean(gh) - xhat mean(gh xhat)) per row."""
+    n = gh.shape[1]
+    for r in range(r0, r1):
+        s1 = z
+        s2 = z
+        for j in range(n):
+            v = gh[r, j]
+            s1 += v
+            s2 += v * xhat[r, j]
+        m1 = s1 / n
+        m2 = s2 / n
+        inv = invstd[r]
+        for j in range(n):
+            out[r, j] = inv * (gh[r, j] - m1 - xhat[r, j] * m2)
+
+
 def _chunk(i, tid, k, per, rows, args):
     k(*args, i * per, min(rows, (i + 1) * per))
 
@@ -173,3 +203,45 @@ def layer_norm(x, w, b, eps):
     _run(k, rows, n, args)
     kept = x.shape[:-1] + (1,)
     return out.reshape(x.shape), mean.reshape(kept), invstd.reshape(kept)
+
+
+def _same_rows(x, *others):
+    x2 = _rows(x)
+    if x2 is None:
+        return None
+    out = [x2]
+    for a in others:
+        if type(a) is not np.ndarray or a.shape != x.shape or a.dtype != x.dtype or not a.flags.c_contiguous:
+            return None
+        out.append(a.reshape(x2.shape))
+    return out
+
+
+def softmax_grad(g, y):
+    """y (g - sum(g y)) over the last axis (softmax's VJP, y its output), or None."""
+    r = _same_rows(g, y)
+    if r is None:
+        return None
+    out = np.empty_like(r[0])
+    args = (r[0], r[1], out, g.dtype.type(0))
+    k = _softmax_grad_k.get(g.dtype.char, args + (0, 0))
+    if k is None:
+        return None
+    _run(k, out.shape[0], out.shape[1], args)
+    return out.reshape(g.shape)
+
+
+def norm_input_grad(gh, xhat, invstd):
+    """invstd (gh - mean(gh) - xhat mean(gh xhat)) over the last axis (a normalization's input gradient;
+    ``invstd`` has the rows' shape with a kept last dim), or None."""
+    r = _same_rows(gh, xhat)
+    if r is None or type(invstd) is not np.ndarray or invstd.dtype != gh.dtype or \
+            invstd.shape != gh.shape[:-1] + (1,):
+        return None
+    out = np.empty_like(r[0])
+    args = (r[0], r[1], np.ascontiguousarray(invstd).reshape(-1), out, gh.dtype.type(0))
+    k = _norm_input_grad_k.get(gh.dtype.char, args + (0, 0))
+    if k is None:
+        return None
+    _run(k, out.shape[0], out.shape[1], args)
+    return out.reshape(gh.shape)

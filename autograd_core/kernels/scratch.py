@@ -13,13 +13,36 @@ import weakref
 
 import numpy as np
 
-__all__ = ["take", "give", "give_when_freed", "clear", "MAX_IDLE_BYTES"]
+__all__ = ["take", "give", "give_when_freed", "clear", "prime_allocator", "MAX_IDLE_BYTES", "PRIME_BYTES"]
 
 MAX_IDLE_BYTES = 256 << 20
 
 _lock = threading.Lock()
 _free = {}      # nbytes -> [uint8 buffers]
 _idle = [0]
+
+
+# glibc serves a block of at least its mmap threshold (128 KiB at start) with a fresh mmap, and gives
+# the top of the heap back to the OS once more than twice that is free there. Both thresholds rise,
+# once for the process, the first time a block that was mmapped is freed (mallopt(3), "dynamic mmap
+# threshold"), up to 32 MiB. Until then every training step page-faults its activations in again:
+# ~3000 faults and a third of a small GPT's step. PyTorch's steps avoid this in the same way.
+PRIME_BYTES = (32 << 20) - (64 << 10)
+_primed = [False]
+
+
+def prime_allocator():
+    """Allocate and free one ``PRIME_BYTES`` block, once per process (the engine calls it on the first
+    backward), so that glibc keeps freed arrays of up to that size for reuse instead of unmapping them.
+    Nothing else changes: no setting is made, and other allocators ignore it.
+
+    >>> from autograd_core.kernels import scratch
+    >>> scratch.prime_allocator()
+    """
+    if _primed[0]:
+        return
+    _primed[0] = True
+    np.empty(PRIME_BYTES, np.uint8)     # uninitialized and never touched: no page is faulted in
 
 
 def take(shape, dtype):

@@ -13,6 +13,7 @@ from ..tensor import Tensor, get_default_dtype, make
 from .registry import defop, method, xp
 from .inplace import inplace_update
 from ..kernels import activation as _kact
+from ..kernels import select as _ksel
 from ..kernels import erf as _erf_any
 
 
@@ -539,9 +540,15 @@ def where(cond, x=None, y=None):
     return _where(x, y, cond=c)
 
 
-_where = defop("where", lambda x, y, cond: np.where(cond, x, y),
-               (lambda g, ans, x, y, cond: xp.where(cond, g, g * 0),
-                lambda g, ans, x, y, cond: xp.where(cond, g * 0, g)), uses=())
+def _where_fwd(x, y, cond):
+    out = _ksel.where(cond, x, y)
+    return np.where(cond, x, y) if out is None else out
+
+
+# PyTorch's rules: where(cond, g, 0) and where(cond, 0, g); an inf or NaN in g stays out of the zeros
+_where = defop("where", _where_fwd,
+               (lambda g, ans, x, y, cond: xp.where(cond, g, 0),
+                lambda g, ans, x, y, cond: xp.where(cond, 0, g)), uses=())
 
 
 def _xp_where(cond, x, y):
@@ -549,7 +556,7 @@ def _xp_where(cond, x, y):
         cond = cond._data
     if isinstance(x, Tensor) or isinstance(y, Tensor):
         return _where(x, y, cond=cond)
-    return np.where(cond, x, y)
+    return _where_fwd(x, y, cond)
 
 
 xp.where = _xp_where

@@ -75,8 +75,7 @@ def _normalize_vjp(g, ans, x, *wb, needs, res, axes, pshape, paxes, eps, has_wei
     grads = [None] * len(needs)
     if needs[0]:
         if stats is None:
-            grads[0] = invstd * (gh - gh.mean(axis=axes, keepdims=True)
-                                 - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
+            grads[0] = xp.norm_input_grad(gh, xhat, invstd, axes=axes)
         else:
             grads[0] = gh * invstd
     if has_weight and needs[1]:
@@ -115,6 +114,35 @@ xp_norm_invstd = defop(
      g * (ans * ans * ans) * (xp.norm_mean(x, axes=axes) - x) * (1.0 / _count(x, axes)),),
     uses_ans=True)
 
+
+def _norm_input_grad(gh, xhat, invstd, *, axes):
+    """A normalization's input gradient: ``invstd (gh - mean(gh) - xhat mean(gh xhat))``, the means over
+    ``axes`` (kept dims); gh = g w, xhat = (x - mean) invstd, invstd with kept dims."""
+    if axes == (gh.ndim - 1,):
+        out = _krows.norm_input_grad(gh, xhat, invstd)   # one pass per row, None where it does not serve
+        if out is not None:
+            return out
+    return invstd * (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
+
+
+def _norm_input_grad_gh(G, ans, gh, xhat, invstd, *, axes):
+    # linear in gh and self-adjoint there (means are), with invstd constant along axes
+    return xp.norm_input_grad(G, xhat, invstd, axes=axes)
+
+
+def _norm_input_grad_xhat(G, ans, gh, xhat, invstd, *, axes):
+    a = G * invstd
+    return -(a * (gh * xhat).mean(axis=axes, keepdims=True) + gh * (a * xhat).mean(axis=axes, keepdims=True))
+
+
+def _norm_input_grad_invstd(G, ans, gh, xhat, invstd, *, axes):
+    return (G * (gh - gh.mean(axis=axes, keepdims=True)
+                 - xhat * (gh * xhat).mean(axis=axes, keepdims=True))).sum(axis=axes, keepdims=True)
+
+
+xp_norm_input_grad = defop("norm_input_grad", _norm_input_grad,
+                           (_norm_input_grad_gh, _norm_input_grad_xhat, _norm_input_grad_invstd),
+                           reads=((1, 2), (0, 1, 2), (0, 1)))
 
 _batch_norm_op = defop("batch_norm", _normalize, vjp=_normalize_vjp, uses=(0, 1), residuals=True)
 _layer_norm_op = defop("layer_norm", _normalize, vjp=_normalize_vjp, uses=(0, 1), residuals=True)

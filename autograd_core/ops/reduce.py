@@ -265,8 +265,25 @@ def _log_softmax(x, axis=-1):
     return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
 
+def _softmax_grad(g, y, axis=-1):
+    """Softmax's VJP: ``y (g - sum(g y))`` along ``axis`` (y the softmax's output; g, y same shape)."""
+    if axis == -1 or axis == g.ndim - 1:
+        out = _krows.softmax_grad(g, y)    # one pass per row, None where it does not serve
+        if out is not None:
+            return out
+    return y * (g - (g * y).sum(axis=axis, keepdims=True))
+
+
+# f(g, y) = y (g - s), s = sum(g y): linear in g and self-adjoint there, so d/dg is f itself;
+# d/dy = G (g - s) - g sum(G y).
+_softmax_grad_op = defop(
+    "softmax_grad", _softmax_grad,
+    (lambda G, ans, g, y, axis=-1: xp.softmax_grad(G, y, axis=axis),
+     lambda G, ans, g, y, axis=-1: G * (g - (g * y).sum(axis=axis, keepdims=True)) - g * (G * y).sum(axis=axis, keepdims=True)),
+    reads=((1,), (0, 1)))
+
 _softmax_op = defop("softmax", _softmax,
-                    (lambda g, ans, x, axis=-1: ans * (g - (g * ans).sum(axis=axis, keepdims=True)),),
+                    (lambda g, ans, x, axis=-1: xp.softmax_grad(g, ans, axis=axis),),
                     uses=(), uses_ans=True)
 _log_softmax_op = defop("log_softmax", _log_softmax,
                         (lambda g, ans, x, axis=-1: g - xp.exp(ans) * g.sum(axis=axis, keepdims=True),),
