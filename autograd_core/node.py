@@ -19,7 +19,10 @@ import itertools
 import operator
 import weakref
 
+import numpy as np
+
 from . import modes
+from .kernels.rows import sum_leading as _sum_leading
 
 __all__ = ["Node", "AccumulateGrad", "VersionCounter", "counter", "bump", "alias", "record", "edge",
            "check_inplace", "mark_view", "view_chain", "views_with_history", "unbroadcast"]
@@ -266,7 +269,8 @@ def unbroadcast(g, shape):
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
     if axes:
-        g = g.sum(axis=axes)
+        s = _sum_leading(g, lead) if lead and len(axes) == lead and type(g) is np.ndarray else None
+        g = g.sum(axis=axes) if s is None else s    # the kernel: a bias's gradient in one pass
     if g.shape != shape:
         g = g.reshape(shape)
     return g

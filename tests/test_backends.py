@@ -167,6 +167,23 @@ def test_row_gradient_kernels_match_numpy(backend, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,k", [((40, 3), 1), ((9, 5, 7), 2), ((3, 300, 2), 1), ((70000, 4), 1)])
+def test_sum_over_leading_axes_matches_numpy(backend, dtype, shape, k, monkeypatch):
+    """sum over the leading axes (the kernel adds whole rows; big arrays in blocks over the threads) is
+    numpy's sum, through the op, keepdim, and the un-broadcast of a bias's gradient."""
+    monkeypatch.setattr(krows, "_PAR_MIN", 1 << 10)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    axes = tuple(range(k))
+    np.testing.assert_allclose(ag.tensor(x).sum(dim=axes).numpy(), x.sum(axis=axes), rtol=tol, atol=tol * 10)
+    assert ag.tensor(x).sum(dim=axes, keepdim=True).shape == x.sum(axis=axes, keepdims=True).shape
+    b = ag.tensor(np.zeros(shape[k:], dtype), requires_grad=True)
+    (ag.tensor(x) + b).backward(ag.tensor(x))
+    np.testing.assert_allclose(b.grad.numpy(), x.sum(axis=axes), rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_where_kernel_matches_numpy(backend, dtype):
     """where with a mask over the trailing dims (or the whole shape), scalar or array branches, NaN and inf
     in the branches, and a mask of leading 1s: numpy's values and dtype; the gradient is PyTorch's

@@ -41,22 +41,25 @@ def _normalize(x, *wb, axes, pshape, paxes, eps, has_weight, has_bias, stats=Non
         # layer_norm over the last axis: one pass per row (kernels.rows), where the kernel serves
         r = _krows.layer_norm(x, wb[0] if has_weight else None, wb[-1] if has_bias else None, eps)
         if r is not None:
-            return r[0], (r[1], r[2])
+            return r[0], (r[1], r[2], r[3])
     if stats is not None:
         mean, invstd = stats
-        res = None
     else:
         if batch is None:
             mean, var = _moments(x, axes)
             invstd = 1.0 / np.sqrt(var + eps)
         else:
             mean, invstd = batch
-        res = (mean, invstd)
-    out = x - mean
-    out *= invstd
-    if has_weight:
-        out *= wb[0].reshape(pshape)
-    if has_bias:
+    xhat = x - mean
+    xhat *= invstd
+    if stats is not None:
+        res = None
+    else:
+        res = (mean, invstd, xhat)   # xhat: the rules' input, cheaper to keep than to recompute
+    if not (has_weight or has_bias):
+        return xhat.copy(), res      # a copy: an in-place change of the output must not reach the rules
+    out = xhat * wb[0].reshape(pshape) if has_weight else xhat + wb[-1].reshape(pshape)
+    if has_weight and has_bias:
         out += wb[-1].reshape(pshape)
     return out, res
 
@@ -70,7 +73,7 @@ def _normalize_vjp(g, ans, x, *wb, needs, res, axes, pshape, paxes, eps, has_wei
         # (grad of grad) they are differentiated as the mean and 1/sqrt(var + eps) of x.
         mean = xp.norm_mean(x, axes=axes, saved=res[0])
         invstd = xp.norm_invstd(x, axes=axes, eps=eps, saved=res[1])
-    xhat = (x - mean) * invstd
+    xhat = xp.norm_xhat(x, mean, invstd, saved=None if stats is not None else res[2])
     gh = g * wb[0].reshape(pshape) if has_weight else g
     grads = [None] * len(needs)
     if needs[0]:
@@ -79,9 +82,9 @@ def _normalize_vjp(g, ans, x, *wb, needs, res, axes, pshape, paxes, eps, has_wei
         else:
             grads[0] = gh * invstd
     if has_weight and needs[1]:
-        grads[1] = (g * xhat).sum(axis=paxes)
+        grads[1] = xp.sum(g * xhat, axis=paxes)
     if has_bias and needs[-1]:
-        grads[-1] = g.sum(axis=paxes)
+        grads[-1] = xp.sum(g, axis=paxes)
     return grads
 
 
@@ -113,6 +116,18 @@ xp_norm_invstd = defop(
     (lambda g, ans, x, axes, eps, saved=None:
      g * (ans * ans * ans) * (xp.norm_mean(x, axes=axes) - x) * (1.0 / _count(x, axes)),),
     uses_ans=True)
+
+
+def _norm_xhat(x, mean, invstd, *, saved=None):
+    """(x - mean) invstd, mean and invstd with kept dims; ``saved``: the same value, computed by the forward."""
+    return saved if saved is not None else (x - mean) * invstd
+
+
+xp_norm_xhat = defop("norm_xhat", _norm_xhat,
+                     (lambda g, ans, x, mean, invstd, saved=None: g * invstd,
+                      lambda g, ans, x, mean, invstd, saved=None: -(g * invstd),
+                      lambda g, ans, x, mean, invstd, saved=None: g * (x - mean)),
+                     reads=((2,), (2,), (0, 1)))
 
 
 def _norm_input_grad(gh, xhat, invstd, *, axes):

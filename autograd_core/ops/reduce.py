@@ -63,7 +63,16 @@ def _keep(ans, shape, axis, keepdims):
 
 
 # -- sum / mean / prod -------------------------------------------------------------------------
-_sum = defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+def _sum_fwd(x, axis=None, keepdims=False):
+    lead = (axis,) if axis == 0 and type(axis) is int else axis
+    if type(lead) is tuple and lead == tuple(range(len(lead))) and type(x) is np.ndarray:
+        out = _krows.sum_leading(x, len(lead))    # over leading axes in one pass, None where it does not serve
+        if out is not None:
+            return out.reshape((1,) * len(lead) + out.shape) if keepdims else out
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+_sum = defop("sum", _sum_fwd,
              (lambda g, ans, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims),), uses=())
 
 _mean = defop("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
