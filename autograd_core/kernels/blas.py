@@ -28,7 +28,7 @@ from .compile import jit, kernel, numba_active
 from .threads import get_num_threads, parallel_for
 
 __all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "blas_operand",
-           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK"]
+           "matmul_pair", "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "PAIR_WORK"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
 # (4 by default; interface/gemm.c). Where ``single_threaded()`` cannot set the BLAS to one thread,
@@ -37,6 +37,9 @@ MAX_SINGLE_THREAD_WORK = 1 << 18
 # Products smaller than this (multiply-adds) go to np.matmul: below it numpy's OpenBLAS stays on the
 # calling thread anyway and our dispatch (~15 us) would cost more than it saves.
 MIN_WORK = 1 << 17
+# Two independent products of at least this much each (a Linear's two gradients) run at once, one per
+# thread, by ``matmul_pair``: each at one thread's full speed, with no split and no repeated packing.
+PAIR_WORK = 1 << 21
 # Products smaller than this run on the calling thread alone: handing a share to another thread costs
 # two GIL hand-overs (~10 us each on a virtual machine), as much as a 4M multiply-add product saves.
 PAR_WORK = 1 << 23
@@ -314,3 +317,32 @@ def matmul(a, b):
     with single_threaded():
         parallel_for(_chunk, chunks, k, *args, nb, per, rows)
     return out
+
+
+def _pair_task(i, tid, pairs, out):
+    a, b = pairs[i]
+    out[i] = np.matmul(a, b)
+
+
+def matmul_pair(a1, b1, a2, b2):
+    """``(a1 @ b1, a2 @ b2)`` for 2-D float arrays: at once on two threads of our pool (numpy's OpenBLAS
+    held to one thread each) when both are big enough and two threads are allowed, else one after the
+    other through ``matmul``."""
+    ok = (HAVE_BLAS and _NP_CONTROL is not None and numba_active() and get_num_threads() >= 2
+          and all(type(x) is np.ndarray and x.ndim == 2 and x.dtype.char in "fd" for x in (a1, b1, a2, b2))
+          and a1.dtype == b1.dtype == a2.dtype == b2.dtype
+          and a1.shape[1] == b1.shape[0] and a2.shape[1] == b2.shape[0]
+          and min(a1.shape[0] * a1.shape[1] * b1.shape[1], a2.shape[0] * a2.shape[1] * b2.shape[1]) >= PAIR_WORK)
+    if not ok:
+        return matmul(a1, b1), matmul(a2, b2)
+    out = [None, None]
+    get, set_ = _NP_CONTROL
+    saved = get()
+    if saved != 1:
+        set_(1)
+    try:
+        parallel_for(_pair_task, 2, ((a1, b1), (a2, b2)), out)
+    finally:
+        if saved != 1:
+            set_(saved)
+    return out[0], out[1]
