@@ -17,13 +17,13 @@ import numpy as np
 
 from . import HAVE_NUMBA
 from .compile import jit, kernel, numba_active
-from .threads import parallel_for
+from .threads import parallel_for, split
 
 __all__ = ["relu", "relu_grad", "gelu", "gelu_grad", "erf", "expneg32", "RELU_MIN_SIZE", "MIN_SIZE", "CHUNK"]
 
 RELU_MIN_SIZE = 1 << 16   # below this np.maximum is as fast (one pass, one thread); the gradient is not
 MIN_SIZE = 1 << 10        # GELU/erf: below this the kernel call costs more than numpy's passes
-CHUNK = 1 << 15           # elements per parallel chunk
+CHUNK = 1 << 15           # elements per parallel chunk, at least
 PAR_MIN = 1 << 17         # below this the calling thread does it all (a worker's wake-up costs more)
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -162,8 +162,8 @@ def _ok(a, *others, min_size):
     return True
 
 
-def _chunk(i, tid, k, arrays, n):
-    k(*arrays, i * CHUNK, min(n, (i + 1) * CHUNK))
+def _chunk(i, tid, k, arrays, n, per):
+    k(*arrays, i * per, min(n, (i + 1) * per))
 
 
 def _run(kern, first, *rest, min_size):
@@ -180,7 +180,8 @@ def _run(kern, first, *rest, min_size):
     if n < PAR_MIN:
         k(*args, 0, n)       # too little work to be worth waking another thread
     else:
-        parallel_for(_chunk, -(-n // CHUNK), k, args, n)
+        per, chunks = split(n, CHUNK)
+        parallel_for(_chunk, chunks, k, args, n, per)
     return out
 
 

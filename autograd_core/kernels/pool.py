@@ -13,7 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .compile import jit, kernel, numba_active
-from .threads import parallel_for
+from .threads import parallel_for, split
 
 __all__ = ["maxpool2d", "maxpool2d_scatter", "maxpool2d_numpy", "maxpool2d_scatter_numpy",
            "maxpool2d_numba", "maxpool2d_scatter_numba"]
@@ -154,12 +154,12 @@ def _maxpool_scatter_k(g, idx, out, p0, p1):
             out[p, _U(idx[p, t])] += g[p, t]
 
 
-_CHUNK_ELEMS = 1 << 15   # input elements per parallel chunk
+_CHUNK_ELEMS = 1 << 15   # input elements per parallel chunk, at least
 
 
 def _planes_chunks(P, plane):
-    per = max(1, _CHUNK_ELEMS // max(plane, 1))
-    return -(-P // per), per
+    per, chunks = split(P, max(1, _CHUNK_ELEMS // max(plane, 1)))
+    return chunks, per
 
 
 def _pool_chunk(i, tid, k, per, P, args):

@@ -16,12 +16,12 @@ import numpy as np
 
 from .activation import expneg32
 from .compile import kernel, numba_active
-from .threads import parallel_for
+from .threads import parallel_for, split
 
 __all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "sum_leading", "MIN_SIZE"]
 
 MIN_SIZE = 1 << 12      # elements; below this numpy's passes are as fast as a kernel call
-_CHUNK = 1 << 15        # elements per parallel chunk (whole rows)
+_CHUNK = 1 << 15        # elements per parallel chunk (whole rows), at least
 _PAR_MIN = 1 << 17      # below this the calling thread does it all
 # Loop indices are uint64: numba checks signed indices for negative wraparound, and that check blocks
 # vectorization (these kernels ran 3x slower).
@@ -176,8 +176,8 @@ def _run(k, rows, n, args):
     if rows * n < _PAR_MIN:
         k(*args, 0, rows)     # too little work to be worth waking another thread
         return
-    per = max(1, _CHUNK // max(n, 1))
-    parallel_for(_chunk, -(-rows // per), k, per, rows, args)
+    per, chunks = split(rows, max(1, _CHUNK // max(n, 1)))
+    parallel_for(_chunk, chunks, k, per, rows, args)
 
 
 def _softmax(x, log):

@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import kernel, numba_active
-from .threads import parallel_for
+from .threads import parallel_for, split
 
 __all__ = ["where", "MIN_SIZE"]
 
 MIN_SIZE = 1 << 12      # elements; below this np.where is as fast as a kernel call
-_CHUNK = 1 << 16        # elements per parallel chunk (whole rows)
+_CHUNK = 1 << 16        # elements per parallel chunk (whole rows), at least
 _PAR_MIN = 1 << 18      # below this the calling thread does it all
 _U = np.uint64
 
@@ -102,6 +102,6 @@ def where(cond, a, b):
     if size < _PAR_MIN or rows < 2:
         k(*args, 0, rows)
     else:
-        per = max(1, _CHUNK // n)
-        parallel_for(_chunk, -(-rows // per), k, per, rows, args)
+        per, chunks = split(rows, max(1, _CHUNK // n))
+        parallel_for(_chunk, chunks, k, per, rows, args)
     return out

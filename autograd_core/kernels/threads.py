@@ -22,7 +22,7 @@ import itertools
 import os
 import threading
 
-__all__ = ["set_num_threads", "get_num_threads", "parallel_for", "team_size"]
+__all__ = ["set_num_threads", "get_num_threads", "parallel_for", "team_size", "split"]
 
 
 def _default_threads():
@@ -118,6 +118,23 @@ def team_size(n_chunks):
     """How many threads (tids 0..k-1) a ``parallel_for`` over ``n_chunks`` chunks may use: size per-thread
     scratch with it."""
     return max(1, min(_pool.n, n_chunks))
+
+
+def split(n, min_per, per_thread=2):
+    """(per, chunks): ``n`` items in ``chunks`` equal runs of ``per`` (the last may be shorter), each of at
+    least ``min_per`` items, and at most ``per_thread`` runs per thread. Why few: a worker takes the GIL
+    for every run it claims, and when the other thread holds it that wait is a sleep (~10 us on a
+    virtual machine); two per thread still let a fast thread take over a slow one's second run.
+
+    >>> from autograd_core import kernels
+    >>> old = kernels.get_num_threads(); kernels.set_num_threads(2)
+    >>> kernels.threads.split(1000, 100), kernels.threads.split(150, 100)
+    ((250, 4), (150, 1))
+    >>> kernels.set_num_threads(old)
+    """
+    chunks = max(1, min(-(-n // max(min_per, 1)), per_thread * _pool.n))
+    per = -(-n // chunks)
+    return per, -(-n // per)
 
 
 def parallel_for(fn, n, *args):
