@@ -238,14 +238,14 @@ def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, thr
     rng = np.random.default_rng(seed)
     a = _operand(rng, tuple(batch) + (n, k), la, dtype)
     b = _operand(rng, (k, m) if b2d else tuple(batch) + (k, m), lb, dtype)
-    old_t, old_min, old_par = kernels.get_num_threads(), kblas.MIN_WORK, kblas.PAR_WORK
+    old_t, old = kernels.get_num_threads(), (kblas.MIN_WORK, kblas.PAR_WORK, kblas.MIN_ROWS)
     kernels.set_num_threads(threads)
-    kblas.MIN_WORK = kblas.PAR_WORK = 1
+    kblas.MIN_WORK = kblas.PAR_WORK = kblas.MIN_ROWS = 1
     try:
         got = kblas.matmul(a, b)
     finally:
         kernels.set_num_threads(old_t)
-        kblas.MIN_WORK, kblas.PAR_WORK = old_min, old_par
+        kblas.MIN_WORK, kblas.PAR_WORK, kblas.MIN_ROWS = old
     want = np.matmul(a, b)
     assert got.dtype == want.dtype and got.shape == want.shape
     tol = 1e-5 if dtype == np.float32 else 1e-12
@@ -270,6 +270,7 @@ def test_pool_matmul_serves_matmul_linear_and_attention(numba_now, monkeypatch):
     monkeypatch.setattr(kblas, "parallel_for", spy)
     monkeypatch.setattr(kblas, "MIN_WORK", 1)
     monkeypatch.setattr(kblas, "PAR_WORK", 1)
+    monkeypatch.setattr(kblas, "MIN_ROWS", 1)
     monkeypatch.setattr(kernels.threads._pool, "n", 2)    # one thread runs numpy's matmul
     rng = np.random.default_rng(0)
     x = ag.tensor(rng.standard_normal((2, 7, 5)), requires_grad=True)

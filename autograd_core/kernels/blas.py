@@ -28,7 +28,7 @@ from .compile import jit, kernel, numba_active
 from .threads import get_num_threads, parallel_for
 
 __all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "blas_operand",
-           "matmul_pair", "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "PAIR_WORK"]
+           "matmul_pair", "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "PAIR_WORK", "MIN_ROWS"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
 # (4 by default; interface/gemm.c). Where ``single_threaded()`` cannot set the BLAS to one thread,
@@ -37,6 +37,9 @@ MAX_SINGLE_THREAD_WORK = 1 << 18
 # Products smaller than this (multiply-adds) go to np.matmul: below it numpy's OpenBLAS stays on the
 # calling thread anyway and our dispatch (~15 us) would cost more than it saves.
 MIN_WORK = 1 << 17
+# One product is split over the threads by rows only when each thread gets at least this many: a
+# (128, 784) @ (784, 256) product took as long on two threads as on one.
+MIN_ROWS = 128
 # Two independent products of at least this much each (a Linear's two gradients) run at once, one per
 # thread, by ``matmul_pair``: each at one thread's full speed, with no split and no repeated packing.
 PAIR_WORK = 1 << 21
@@ -263,6 +266,8 @@ def matmul(a, b):
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
     T = get_num_threads() if work >= PAR_WORK else 1
+    if T > 1 and a.ndim == 2 and b.ndim == 2 and m < MIN_ROWS * T:
+        T = 1   # a few rows per thread: each thread packing all of B costs what the split saves
     if T == 1 and _NP_CONTROL is not None:
         # One thread: numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these
         # shapes), held to the calling thread for this call.
