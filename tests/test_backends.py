@@ -30,7 +30,6 @@ def backend(request, monkeypatch):
     monkeypatch.setattr(kact, "RELU_MIN_SIZE", 1)
     monkeypatch.setattr(kblas, "MIN_WORK", 1)
     monkeypatch.setattr(kblas, "PAR_WORK", 1)
-    monkeypatch.setattr(kblas, "MIN_ROWS", 1)
     monkeypatch.setattr(krows, "MIN_SIZE", 1)
     monkeypatch.setattr(ksel, "MIN_SIZE", 1)
     with kernels.use(request.param, background=False):

@@ -231,21 +231,24 @@ def _operand(rng, shape, layout, dtype):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 70), st.integers(1, 70), st.integers(1, 70),
        st.sampled_from(["c", "t", "strided", "rowpad", "bcast"]), st.sampled_from(["c", "t", "strided", "bcast"]),
-       st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]), st.booleans(), st.integers(0, 2 ** 16))
-def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, seed):
+       st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]), st.booleans(), st.integers(0, 2 ** 16),
+       st.booleans())
+def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, seed, own):
     """Any batch shape (none, broadcast), operand layout and thread count gives numpy's product; the size
-    threshold is lowered so that small draws take the pool path too."""
+    threshold is lowered so that small draws take the pool path too (one 2-D product: on OpenBLAS's
+    threads, or in row blocks on the pool)."""
     rng = np.random.default_rng(seed)
     a = _operand(rng, tuple(batch) + (n, k), la, dtype)
     b = _operand(rng, (k, m) if b2d else tuple(batch) + (k, m), lb, dtype)
-    old_t, old = kernels.get_num_threads(), (kblas.MIN_WORK, kblas.PAR_WORK, kblas.MIN_ROWS)
+    old_t, old = kernels.get_num_threads(), (kblas.MIN_WORK, kblas.PAR_WORK, kblas._OWN_THREADS_2D)
     kernels.set_num_threads(threads)
-    kblas.MIN_WORK = kblas.PAR_WORK = kblas.MIN_ROWS = 1
+    kblas.MIN_WORK = kblas.PAR_WORK = 1
+    kblas._OWN_THREADS_2D = own
     try:
         got = kblas.matmul(a, b)
     finally:
         kernels.set_num_threads(old_t)
-        kblas.MIN_WORK, kblas.PAR_WORK, kblas.MIN_ROWS = old
+        kblas.MIN_WORK, kblas.PAR_WORK, kblas._OWN_THREADS_2D = old
     want = np.matmul(a, b)
     assert got.dtype == want.dtype and got.shape == want.shape
     tol = 1e-5 if dtype == np.float32 else 1e-12
@@ -270,7 +273,7 @@ def test_pool_matmul_serves_matmul_linear_and_attention(numba_now, monkeypatch):
     monkeypatch.setattr(kblas, "parallel_for", spy)
     monkeypatch.setattr(kblas, "MIN_WORK", 1)
     monkeypatch.setattr(kblas, "PAR_WORK", 1)
-    monkeypatch.setattr(kblas, "MIN_ROWS", 1)
+    monkeypatch.setattr(kblas, "_OWN_THREADS_2D", False)   # 2-D products in row blocks on the pool too
     monkeypatch.setattr(kernels.threads._pool, "n", 2)    # one thread runs numpy's matmul
     rng = np.random.default_rng(0)
     x = ag.tensor(rng.standard_normal((2, 7, 5)), requires_grad=True)

@@ -4,14 +4,16 @@
 argument, so the compiled code can still be cached). ``HAVE_BLAS`` is False without SciPy or Numba.
 
 ``matmul(a, b)`` is numpy's matmul (2-D, batched, broadcast batch dims, any strides BLAS can read) for
-float32/float64. Small products go to ``np.matmul`` on the calling thread. Bigger ones run as
-single-threaded BLAS calls on our thread pool (``threads``), one block of rows or a run of batch items
-per chunk: ``np.matmul`` on slices with numpy's bundled OpenBLAS set to one thread for the call (and
-restored after), or, where that control is missing, SciPy's gemm from a Numba kernel inside
-``single_threaded()``. Why: numpy's matmul hands a big product to OpenBLAS's own thread pool, whose threads
-spin after each call on the very cores our next kernel needs (a 3-D ``Linear`` ran ~9x slower at
-2 threads than with OpenBLAS on one), and it ignores ``set_num_threads``. Stacked products whose items
-numpy cannot hand to BLAS (attention's transposed views) would also run numpy's slow non-BLAS loop.
+float32/float64, on ``get_num_threads()`` threads. Small products (under ``PAR_WORK`` multiply-adds) run
+on the calling thread, numpy's bundled OpenBLAS held to one thread for the call. One bigger 2-D product
+runs on that OpenBLAS's own threads, set to ``get_num_threads()`` for the call: they share the packed
+operands and need no GIL, which made a (128, 784) @ (784, 256) product ~25 % faster on two threads than
+splitting it into blocks of rows on our pool. A stack of products runs on our pool, a run of batch items
+per chunk (``np.matmul`` on slices, OpenBLAS on one thread), or, where numpy's OpenBLAS cannot be
+controlled, by SciPy's gemm from a Numba kernel inside ``single_threaded()``. The user's OpenBLAS setting
+is restored after every call, so numpy's own products elsewhere are left as they were. (Stacked products
+whose items numpy cannot hand to BLAS, attention's transposed views, would otherwise run numpy's slow
+non-BLAS loop.)
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from .compile import jit, kernel, numba_active
 from .threads import get_num_threads, parallel_for
 
 __all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "blas_operand",
-           "matmul_pair", "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "PAIR_WORK", "MIN_ROWS"]
+           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
 # (4 by default; interface/gemm.c). Where ``single_threaded()`` cannot set the BLAS to one thread,
@@ -37,12 +39,9 @@ MAX_SINGLE_THREAD_WORK = 1 << 18
 # Products smaller than this (multiply-adds) go to np.matmul: below it numpy's OpenBLAS stays on the
 # calling thread anyway and our dispatch (~15 us) would cost more than it saves.
 MIN_WORK = 1 << 17
-# One product is split over the threads by rows only when each thread gets at least this many: a
-# (128, 784) @ (784, 256) product took as long on two threads as on one.
-MIN_ROWS = 128
-# Two independent products of at least this much each (a Linear's two gradients) run at once, one per
-# thread, by ``matmul_pair``: each at one thread's full speed, with no split and no repeated packing.
-PAIR_WORK = 1 << 21
+# One 2-D product on several threads runs on numpy's OpenBLAS's own threads (set for the call); False:
+# in row blocks on our pool instead.
+_OWN_THREADS_2D = True
 # Products smaller than this run on the calling thread alone: handing a share to another thread costs
 # two GIL hand-overs (~10 us each on a virtual machine), as much as a 4M multiply-add product saves.
 PAR_WORK = 1 << 23
@@ -266,16 +265,15 @@ def matmul(a, b):
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
     T = get_num_threads() if work >= PAR_WORK else 1
-    if T > 1 and a.ndim == 2 and b.ndim == 2 and m < MIN_ROWS * T:
-        T = 1   # a few rows per thread: each thread packing all of B costs what the split saves
-    if T == 1 and _NP_CONTROL is not None:
-        # One thread: numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these
-        # shapes), held to the calling thread for this call.
+    if _NP_CONTROL is not None and (T == 1 or (a.ndim == 2 and b.ndim == 2 and _OWN_THREADS_2D)):
+        # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes) with T
+        # threads for this call, the user's setting restored after. For one product its own threads beat
+        # our row blocks: they share the packed operands, and need no GIL.
         get, set_ = _NP_CONTROL
         saved = get()
-        if saved == 1:
+        if saved == T:
             return np.matmul(a, b)
-        set_(1)
+        set_(T)
         try:
             return np.matmul(a, b)
         finally:
@@ -322,32 +320,3 @@ def matmul(a, b):
     with single_threaded():
         parallel_for(_chunk, chunks, k, *args, nb, per, rows)
     return out
-
-
-def _pair_task(i, tid, pairs, out):
-    a, b = pairs[i]
-    out[i] = np.matmul(a, b)
-
-
-def matmul_pair(a1, b1, a2, b2):
-    """``(a1 @ b1, a2 @ b2)`` for 2-D float arrays: at once on two threads of our pool (numpy's OpenBLAS
-    held to one thread each) when both are big enough and two threads are allowed, else one after the
-    other through ``matmul``."""
-    ok = (HAVE_BLAS and _NP_CONTROL is not None and numba_active() and get_num_threads() >= 2
-          and all(type(x) is np.ndarray and x.ndim == 2 and x.dtype.char in "fd" for x in (a1, b1, a2, b2))
-          and a1.dtype == b1.dtype == a2.dtype == b2.dtype
-          and a1.shape[1] == b1.shape[0] and a2.shape[1] == b2.shape[0]
-          and min(a1.shape[0] * a1.shape[1] * b1.shape[1], a2.shape[0] * a2.shape[1] * b2.shape[1]) >= PAIR_WORK)
-    if not ok:
-        return matmul(a1, b1), matmul(a2, b2)
-    out = [None, None]
-    get, set_ = _NP_CONTROL
-    saved = get()
-    if saved != 1:
-        set_(1)
-    try:
-        parallel_for(_pair_task, 2, ((a1, b1), (a2, b2)), out)
-    finally:
-        if saved != 1:
-            set_(saved)
-    return out[0], out[1]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import blas as _kblas
 from ..kernels.blas import matmul as _matmul2d
 from ..tensor import Tensor
 from .registry import defop, method, xp
@@ -119,22 +118,10 @@ def _flat2(t):
     return t.reshape(-1, t.shape[-1])
 
 
-def _matmul_pair(a1, b1, a2, b2):
-    """(a1 @ b1, a2 @ b2): on arrays, at once on two threads (kernels.blas.matmul_pair); on Tensors, taped."""
-    if all(isinstance(t, np.ndarray) for t in (a1, b1, a2, b2)):
-        return _kblas.matmul_pair(a1, b1, a2, b2)
-    return xp.matmul(a1, b1), xp.matmul(a2, b2)
-
-
 def _linear_vjp(g, ans, x, w, b=None, *, needs):
     # One node instead of permute + matmul + add, and a contiguous weight gradient g^T x.
-    if needs[0] and needs[1]:
-        g2 = _flat2(g)
-        gx, gw = _matmul_pair(g2, w, g2.swapaxes(0, 1), _flat2(x))
-        gx = gx.reshape(g.shape[:-1] + (w.shape[1],))
-    else:
-        gx = xp.matmul(g, w) if needs[0] else None
-        gw = xp.matmul(_flat2(g).swapaxes(0, 1), _flat2(x)) if needs[1] else None
+    gx = xp.matmul(g, w) if needs[0] else None
+    gw = xp.matmul(_flat2(g).swapaxes(0, 1), _flat2(x)) if needs[1] else None
     if len(needs) > 2:
         return gx, gw, (xp.sum(_flat2(g), axis=0) if needs[2] else None)
     return gx, gw
