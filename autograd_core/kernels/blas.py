@@ -21,13 +21,14 @@ import ctypes
 import glob
 import os
 import threading
+import time
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import HAVE_NUMBA
 from .compile import jit, kernel, numba_active
-from .threads import get_num_threads, parallel_for
+from .threads import parallel_for, threads_now
 
 __all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "blas_operand",
            "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK"]
@@ -264,21 +265,81 @@ def matmul(a, b):
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
-    T = get_num_threads() if work >= PAR_WORK else 1
-    if _NP_CONTROL is not None and (T == 1 or (a.ndim == 2 and b.ndim == 2 and _OWN_THREADS_2D)):
-        # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes) with T
-        # threads for this call, the user's setting restored after. For one product its own threads beat
-        # our row blocks: they share the packed operands, and need no GIL.
-        get, set_ = _NP_CONTROL
-        saved = get()
-        if saved == T:
-            return np.matmul(a, b)
-        set_(T)
-        try:
-            return np.matmul(a, b)
-        finally:
-            set_(saved)
+    T = threads_now() if work >= PAR_WORK else 1
+    if T > 1 and a.ndim == 2 and b.ndim == 2 and _OWN_THREADS_2D and _NP_CONTROL is not None:
+        # one 2-D product: OpenBLAS's own threads or row blocks on our pool, whichever was faster lately
+        if _two_ways.pick() == 0:
+            return _two_ways.timed(0, work, _own_threads_matmul, a, b, T)
+        return _two_ways.timed(1, work, _pool_matmul, a, b, bshape, m, n, kk, T)
+    if T == 1 and _NP_CONTROL is not None:
+        # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes), held to
+        # the calling thread for this call
+        return _own_threads_matmul(a, b, 1)
+    return _pool_matmul(a, b, bshape, m, n, kk, T)
+
+
+def _own_threads_matmul(a, b, T):
+    """np.matmul with numpy's OpenBLAS on T threads for the call."""
+    get, set_ = _NP_CONTROL
+    saved = get()
+    if saved == T:
+        return np.matmul(a, b)
+    set_(T)
+    try:
+        return np.matmul(a, b)
+    finally:
+        set_(saved)
+
+
+class _TwoWays:
+    """Which way one big 2-D product runs fastest on several threads, measured as the steps go:
+    OpenBLAS's own threads (way 0: shared packing, no GIL) or row blocks on our pool (way 1). Each
+    keeps a moving average of seconds per multiply-add; the faster is used, and the other is tried
+    again every ``every`` calls so that its figure stays current (16, doubling up to 1024 while it
+    keeps losing by half or more). Why: OpenBLAS's threads are ~25 % faster on a quiet machine, but
+    spin after each call, and beside one busy process a small GPT step took 90 ms with them and 50
+    with the pool's sleeping workers."""
+    __slots__ = ("cost", "calls", "every", "probing")
+
+    def __init__(self):
+        self.cost = [0.0, 0.0]
+        self.calls = 0
+        self.every = 16
+        self.probing = False
+
+    def pick(self):
+        self.calls += 1
+        c0, c1 = self.cost
+        if not c0:
+            return 0
+        if not c1:
+            return 1
+        best = 0 if c0 <= c1 else 1
+        self.probing = self.calls % self.every == 0
+        return 1 - best if self.probing else best
+
+    def timed(self, way, work, fn, *args):
+        t = time.perf_counter()
+        out = fn(*args)
+        per = (time.perf_counter() - t) / work
+        c = self.cost[way]
+        self.cost[way] = per if not c else c + 0.25 * (per - c)
+        if self.probing:
+            self.probing = False
+            other = self.cost[1 - way]
+            self.every = min(2 * self.every, 1024) if other and per > 1.5 * other else 16
+        return out
+
+
+_two_ways = _TwoWays()
+
+
+def _pool_matmul(a, b, bshape, m, n, kk, T):
+    """a @ b (batch shape ``bshape``) as single-threaded BLAS calls on our pool, T threads."""
     nd = len(bshape)
+    nb = 1
+    for d in bshape:
+        nb *= d
     a = np.broadcast_to(a, bshape + (m, kk)) if a.shape[:-2] != bshape else a
     b = np.broadcast_to(b, bshape + (kk, n)) if b.shape[:-2] != bshape else b
     if _NP_CONTROL is not None and (nd == 0 or bshape[0] > 1):

@@ -497,8 +497,8 @@ def _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW):
 def _chunks(N, per_image_work):
     """(chunks, images per chunk): a few chunks per thread so that a thread slowed by another process does
     fewer, but none so small that the call overhead (~10 us) shows."""
-    from .threads import get_num_threads
-    T = get_num_threads()
+    from .threads import threads_now
+    T = threads_now()
     if T <= 1:
         return 1, N
     want = min(N, 4 * T, max(1, (N * per_image_work) // 200_000))

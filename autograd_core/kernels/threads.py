@@ -12,6 +12,12 @@ one busy process); and a ``parallel=True`` kernel takes ~20 s to compile. Here a
 on a lock (it sleeps, the OS gives its core away), and the calling thread never waits for a worker
 that has not started: it runs the chunks itself and returns.
 
+A thread of ours that another process has pushed off its core holds up every parallel call until the
+OS runs it again (a time slice, milliseconds). So when the calling thread, done with its own chunks,
+waits long for a worker's (``BACKOFF_WAIT_S``, and longer than it worked itself), the kernels run on
+the calling thread alone for a while (``threads_now()`` is 1: 10 ms, doubling at each repeat up to a
+second), then try again.
+
 ``set_num_threads(n)`` / ``get_num_threads()`` as in PyTorch; the default is ``OMP_NUM_THREADS``,
 else ``NUMBA_NUM_THREADS``, else the CPUs this process may run on. A call made while the pool is busy
 (from inside a chunk, or from another thread) runs on its own thread.
@@ -21,8 +27,10 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import time
 
-__all__ = ["set_num_threads", "get_num_threads", "parallel_for", "team_size", "split"]
+__all__ = ["set_num_threads", "get_num_threads", "threads_now", "parallel_for", "team_size", "split",
+           "BACKOFF_WAIT_S"]
 
 
 def _default_threads():
@@ -79,12 +87,18 @@ class _Worker:
                 job.work(self.tid)
 
 
+BACKOFF_WAIT_S = 5e-4      # a wait for a worker this long (and longer than the caller's own work) backs off
+_BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.01, 1.0
+
+
 class _Pool:
     def __init__(self):
         self.n = _default_threads()
         self.workers = []
         self.busy = threading.Lock()
         self.job = None
+        self.alone_until = 0.0    # perf_counter() before which the kernels use the calling thread alone
+        self.backoff = 0.0
 
 
 _pool = _Pool()
@@ -114,10 +128,23 @@ def get_num_threads():
     return _pool.n
 
 
+def threads_now():
+    """The threads a parallel kernel may use now: ``get_num_threads()``, or 1 while the pool backs off
+    because a worker was kept off its core (see the module docstring).
+
+    >>> from autograd_core import kernels
+    >>> 1 <= kernels.threads.threads_now() <= kernels.get_num_threads()
+    True
+    """
+    if _pool.alone_until and time.perf_counter() < _pool.alone_until:
+        return 1
+    return _pool.n
+
+
 def team_size(n_chunks):
     """How many threads (tids 0..k-1) a ``parallel_for`` over ``n_chunks`` chunks may use: size per-thread
     scratch with it."""
-    return max(1, min(_pool.n, n_chunks))
+    return max(1, min(threads_now(), n_chunks))
 
 
 def split(n, min_per, per_thread=2):
@@ -149,7 +176,7 @@ def parallel_for(fn, n, *args):
     >>> out
     [0, 10, 20, 30]
     """
-    T = min(_pool.n, n)
+    T = min(threads_now(), n)
     if T <= 1 or not _pool.busy.acquire(blocking=False):
         for i in range(n):
             fn(i, 0, *args)
@@ -162,8 +189,16 @@ def parallel_for(fn, n, *args):
         for w in _pool.workers[:T - 1]:
             if w.wake.locked():     # else it has a wake-up it has not used yet: it will see this job
                 w.wake.release()
+        t0 = time.perf_counter()
         job.work(0)
+        t1 = time.perf_counter()
         job.done.acquire()          # only waits for chunks a worker has claimed and not finished
+        waited = time.perf_counter() - t1
+        if waited > BACKOFF_WAIT_S and waited > t1 - t0:
+            _pool.backoff = min(max(2 * _pool.backoff, _BACKOFF_FIRST_S), _BACKOFF_MAX_S)
+            _pool.alone_until = t1 + waited + _pool.backoff
+        else:
+            _pool.backoff = 0.0
         _pool.job = None
         if job.error is not None:
             raise job.error
