@@ -159,7 +159,7 @@ def split(n, min_per, per_thread=2):
     ((250, 4), (150, 1))
     >>> kernels.set_num_threads(old)
     """
-    chunks = max(1, min(-(-n // max(min_per, 1)), per_thread * _pool.n))
+    chunks = max(1, min(n // max(min_per, 1), per_thread * _pool.n))
     per = -(-n // chunks)
     return per, -(-n // per)
 
