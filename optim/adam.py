@@ -12,7 +12,8 @@ from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
 
-from autograd_core.kernels import HAVE_NUMBA, jit, numba_active
+from autograd_core.kernels import HAVE_NUMBA, jit, numba_active, parallel_for
+from autograd_core.kernels.threads import split
 
 from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg
 
@@ -77,11 +78,18 @@ class Adam(Optimizer):
         bc1, bc2 = 1 - beta1 ** t, 1 - beta2 ** t
         if fused is not False and _fusable(p, g):
             f = p.dtype.type  # scalars in the parameter's precision, as PyTorch computes
-            _kernel()(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
-                      (state["max_exp_avg_sq"] if amsgrad else v).reshape(-1),
-                      f(beta1), f(beta2), f(1 - beta1), f(1 - beta2), f(eps), f(weight_decay),
-                      f(1 - lr * weight_decay), f(lr / bc1), f(math.sqrt(bc2)),
-                      bool(amsgrad), bool(maximize), bool(decoupled_weight_decay))
+            arrays = (p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                      (state["max_exp_avg_sq"] if amsgrad else v).reshape(-1))
+            scalars = (f(beta1), f(beta2), f(1 - beta1), f(1 - beta2), f(eps), f(weight_decay),
+                       f(1 - lr * weight_decay), f(lr / bc1), f(math.sqrt(bc2)),
+                       bool(amsgrad), bool(maximize), bool(decoupled_weight_decay))
+            # the update is memory-bound: a big parameter in runs over the threads (each reads its own
+            # share of the five arrays), a small one on the calling thread
+            per, chunks = split(p.size, _PAR_CHUNK)
+            if chunks == 1:
+                _kernel()(*arrays, *scalars)
+            else:
+                parallel_for(_adam_chunk, chunks, _kernel(), arrays, scalars, per, p.size)
             return
         if maximize:
             g = -g
@@ -148,6 +156,13 @@ def _adam_loop(p: Array, g: Array, m: Array, v: Array, vmax: Array, beta1: Any, 
 
 
 _compiled: Callable[..., None] | None = None
+_PAR_CHUNK = 1 << 15    # elements per run over the threads, at least
+
+
+def _adam_chunk(i: int, tid: int, k: Callable[..., None], arrays: Tuple[Array, ...], scalars: Tuple[Any, ...],
+                per: int, n: int) -> None:
+    s = slice(i * per, min(n, (i + 1) * per))
+    k(*(a[s] for a in arrays), *scalars)
 
 
 def _fusable(p: Array, g: Array) -> bool:

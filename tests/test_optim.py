@@ -217,6 +217,32 @@ def test_trajectory_matches_update_rule(cls, ref, kw):
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="needs numba")
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_adam_fused_big_parameter_over_threads_matches_numpy_path(threads, monkeypatch):
+    """A parameter big enough to be updated in runs over the threads (the last run shorter) gets the same
+    values as the numpy path."""
+    from optim import adam
+    monkeypatch.setattr(adam, "_PAR_CHUNK", 1000)
+    old = ag.get_num_threads()
+    ag.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(threads)
+        p0 = rng.standard_normal(6007).astype(np.float32)
+        grads = [rng.standard_normal(6007).astype(np.float32) for _ in range(3)]
+        out = []
+        for fused in (False, True):
+            p = ag.tensor(p0.copy(), requires_grad=True)
+            opt = optim.AdamW([p], lr=0.01, amsgrad=True, fused=fused)
+            for g in grads:
+                p.grad = ag.tensor(g)
+                opt.step()
+            out.append(p._data.copy())
+        np.testing.assert_allclose(out[0], out[1], rtol=1e-5, atol=1e-6)
+    finally:
+        ag.set_num_threads(old)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="needs numba")
 @given(shape=shapes(min_dims=0, max_dims=3, max_side=7), dtype=st.sampled_from([np.float32, np.float64]),
        amsgrad=st.booleans(), maximize=st.booleans(), decoupled=st.booleans(),
        weight_decay=st.sampled_from([0.0, 0.1]), seed=st.integers(0, 2 ** 16))
