@@ -20,7 +20,7 @@ from .threads import parallel_for, split
 
 __all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "sum_leading", "MIN_SIZE"]
 
-MIN_SIZE = 1 << 12      # elements; below this numpy's passes are as fast as a kernel call
+MIN_SIZE = 1 << 9       # elements; below this numpy's passes are as fast as a kernel call
 _CHUNK = 1 << 15        # elements per parallel chunk (whole rows), at least
 _PAR_MIN = 1 << 17      # below this the calling thread does it all
 # Loop indices are uint64: numba checks signed indices for negative wraparound, and that check blocks

@@ -71,7 +71,25 @@ def _matmul_vjp_b(g, ans, a, b):
     return xp.matmul(a.swapaxes(-1, -2), g)
 
 
-matmul = defop("matmul", _matmul, (_matmul_vjp_a, _matmul_vjp_b))
+_matmul_op = defop("matmul", _matmul, (_matmul_vjp_a, _matmul_vjp_b))
+
+
+def _stacked_copy(x):
+    """x cloned (on the tape) when it is a stack of matrices over an expanded batch dim (stride 0, size > 1):
+    PyTorch's matmul folds the batch dims into one, which copies such a tensor, so its backward keeps
+    the copy and an in-place change of the expanded tensor's base afterwards is no error there."""
+    if isinstance(x, Tensor) and x.ndim >= 3 and x.requires_grad:
+        d = x._data
+        if any(st == 0 and n > 1 for st, n in zip(d.strides[:-2], d.shape[:-2])):
+            return x.clone()
+    return x
+
+
+def matmul(input, other):  # noqa: A002  (PyTorch's argument names)
+    return _matmul_op(_stacked_copy(input), _stacked_copy(other))
+
+
+matmul.__doc__ = _matmul_op.__doc__
 
 
 def dot(a, b):
