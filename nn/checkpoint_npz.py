@@ -71,7 +71,7 @@ def _read_npy(members, name, what, max_bytes=None):
     arr = buf.view(dtype)
     arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
     if dtype.kind == "b":
-        return arr.view(np.uint8) != 0  # a stored byte other than 0/1 must not make an odd bool
+        return np.asarray(arr.view(np.uint8) != 0)  # a stored byte other than 0/1 must not make an odd bool
     return arr if dtype == native else arr.astype(native)
 
 
