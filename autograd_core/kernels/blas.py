@@ -346,7 +346,7 @@ def _pool_matmul(a, b, bshape, m, n, kk, T):
         # numpy's own OpenBLAS, one thread per call, a block of rows (or of the first batch dim) per chunk
         out = np.empty(bshape + (m, n), a.dtype)
         lead = m if nd == 0 else bshape[0]
-        chunks = min(lead, T if nd == 0 else 4 * T)
+        chunks = min(lead, T if nd == 0 else 2 * T)
         per = -(-lead // chunks)
         get, set_ = _NP_CONTROL
         saved = get()
@@ -376,7 +376,7 @@ def _pool_matmul(a, b, bshape, m, n, kk, T):
         per = -(-m // T)
         chunks = -(-m // per)
     else:           # runs of batch items, a few per thread (a slow thread then does fewer)
-        per = -(-nb // min(nb, 4 * T)) if T > 1 else nb
+        per = -(-nb // min(nb, 2 * T)) if T > 1 else nb
         chunks = -(-nb // per)
     with single_threaded():
         parallel_for(_chunk, chunks, k, *args, nb, per, rows)
