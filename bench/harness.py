@@ -6,7 +6,8 @@ both see the same load on a shared machine) and each keeps its best median.
 
 ``--neighbour`` starts one busy process (a pure-Python loop) for the whole run, as another user's job
 on a small machine would be. ``--isa avx2`` runs both libraries as on a CPU without AVX-512: Numba
-compiles for Haswell, OpenBLAS uses its Haswell kernels, PyTorch's ATen and oneDNN stop at AVX2.
+compiles for Haswell, OpenBLAS uses its Haswell kernels, PyTorch's ATen, oneDNN and MKL (its matrix
+products) stop at AVX2.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Only for the benchmark's own worker processes; what a CPU without AVX-512 would give each library.
 _AVX2_ENV = {"NUMBA_CPU_NAME": "haswell", "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
-             "ONEDNN_MAX_CPU_ISA": "AVX2"}
+             "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 
 
 def add_arguments(ap, steps, warmup):
