@@ -17,8 +17,46 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.fixture
 def n_threads():
     old = ag.get_num_threads()
+    threads._pool.alone_until = threads._pool.backoff = 0.0   # no back-off left by an earlier test
     yield
     ag.set_num_threads(old)
+    threads._pool.alone_until = threads._pool.backoff = 0.0
+
+
+def test_a_worker_kept_from_its_core_makes_the_pool_back_off_then_retry(n_threads, monkeypatch):
+    """When the calling thread waits long for a worker's chunk (here the worker's chunk sleeps, as a thread
+    that another process pushed off its core), kernels use the calling thread alone for a while: every
+    chunk then runs on tid 0; once that while is over, two threads are used again. A wait that is short,
+    or no longer than the caller's own work, changes nothing."""
+    import time
+    ag.set_num_threads(2)
+    monkeypatch.setattr(threads, "_BACKOFF_FIRST_S", 0.05)
+    slow_tids = []
+
+    def fn(i, tid):
+        if tid == 1:
+            slow_tids.append(tid)
+            time.sleep(0.02)
+        else:
+            time.sleep(0.002)      # long enough for the worker to wake and claim the other chunk
+    for _ in range(20):            # the worker must claim a chunk at least once
+        threads.parallel_for(fn, 2)
+        if slow_tids:
+            break
+    assert slow_tids, "the worker never took a chunk"
+    assert threads.threads_now() == 1 and threads.team_size(8) == 1
+    tids = []
+    threads.parallel_for(lambda i, tid: tids.append(tid), 8)
+    assert tids == [0] * 8
+    time.sleep(threads._pool.alone_until - time.perf_counter() + 0.01)
+    assert threads.threads_now() == 2
+    threads._pool.alone_until = threads._pool.backoff = 0.0
+
+    def even(i, tid):          # both threads work about as long: no back-off
+        time.sleep(0.002)
+    for _ in range(5):
+        threads.parallel_for(even, 2)
+    assert threads.threads_now() == 2
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5])

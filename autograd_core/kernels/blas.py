@@ -6,9 +6,10 @@ argument, so the compiled code can still be cached). ``HAVE_BLAS`` is False with
 ``matmul(a, b)`` is numpy's matmul (2-D, batched, broadcast batch dims, any strides BLAS can read) for
 float32/float64, on ``get_num_threads()`` threads. Small products (under ``PAR_WORK`` multiply-adds) run
 on the calling thread, numpy's bundled OpenBLAS held to one thread for the call. One bigger 2-D product
-runs on that OpenBLAS's own threads, set to ``get_num_threads()`` for the call: they share the packed
-operands and need no GIL, which made a (128, 784) @ (784, 256) product ~25 % faster on two threads than
-splitting it into blocks of rows on our pool. A stack of products runs on our pool, a run of batch items
+runs either on that OpenBLAS's own threads, set to ``get_num_threads()`` for the call, or in blocks of
+rows on our pool, whichever has been faster lately (``_TwoWays``): OpenBLAS's threads share the packed
+operands and need no GIL (a (128, 784) @ (784, 256) product ~25 % faster on two threads), but spin
+after each call, which hurts beside a busy process. A stack of products runs on our pool, a run of batch items
 per chunk (``np.matmul`` on slices, OpenBLAS on one thread), or, where numpy's OpenBLAS cannot be
 controlled, by SciPy's gemm from a Numba kernel inside ``single_threaded()``. The user's OpenBLAS setting
 is restored after every call, so numpy's own products elsewhere are left as they were. (Stacked products
