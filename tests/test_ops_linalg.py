@@ -2,7 +2,7 @@
 einsum. Values against numpy, gradcheck and gradgradcheck in float64; error messages."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import autograd_core as ag
 from autograd_core.testing import broadcastable_shapes, gradcheck, gradgradcheck, shapes, tensors
@@ -163,3 +163,18 @@ def test_einsum_repeated_index_forward_and_clear_gradient_error():
     np.testing.assert_array_equal(d._data, [0.0, 4.0, 8.0])
     with pytest.raises(NotImplementedError, match="einsum: the gradient of an operand with a repeated index"):
         d.sum().backward()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 4), st.integers(1, 4), st.booleans(),
+       st.integers(0, 2 ** 16))
+def test_linear_gradcheck_and_gradgradcheck(lead, fin, fout, bias, seed):
+    """linear (one op with a closed-form VJP: G W, G^T x and the bias's sum over the leading dims), on 1-D,
+    2-D and stacked input, differentiated once and twice."""
+    rng = np.random.default_rng(seed)
+    x = ag.tensor(rng.standard_normal(tuple(lead) + (fin,)), requires_grad=True)
+    w = ag.tensor(rng.standard_normal((fout, fin)), requires_grad=True)
+    ins = (x, w, ag.tensor(rng.standard_normal(fout), requires_grad=True)) if bias else (x, w)
+    fn = ag.linear
+    assert gradcheck(fn, ins)
+    assert gradgradcheck(fn, ins)

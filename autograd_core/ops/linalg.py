@@ -141,7 +141,7 @@ def _linear_vjp(g, ans, x, w, b=None, *, needs):
     gx = xp.matmul(g, w) if needs[0] else None
     gw = xp.matmul(_flat2(g).swapaxes(0, 1), _flat2(x)) if needs[1] else None
     if len(needs) > 2:
-        return gx, gw, (xp.sum(_flat2(g), axis=0) if needs[2] else None)
+        return gx, gw, (xp.sum(_flat2(g), axis=(0,)) if needs[2] else None)
     return gx, gw
 
 
