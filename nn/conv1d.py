@@ -5,7 +5,6 @@ a height of 1 (see ``F.conv1d``).
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -14,8 +13,7 @@ from numpy.typing import DTypeLike
 from autograd_core.tensor import Tensor
 
 from . import functional as F
-from . import init
-from .layers import _empty, _positive
+from .layers import _empty, _positive, _reset_conv
 from .module import Module
 
 __all__ = ["Conv1d", "ConvTranspose1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
@@ -75,12 +73,7 @@ class _Conv1dBase(Module):
         >>> bool((conv.weight.abs() <= 3 ** -0.5).all())
         True
         """
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _reset_conv(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -38,6 +38,17 @@ def _dtype(dtype):
     return dt
 
 
+def _reset_conv(weight, bias):
+    """PyTorch's default init of a convolution: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) for the weight, the same bound for the bias (left as it is when fan_in is 0)."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        if fan_in != 0:
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(bias, -bound, bound)
+
+
 def _empty(shape, dtype):
     return Parameter(np.zeros(shape, _dtype(dtype)))
 
@@ -170,13 +181,7 @@ class _ConvNd(Module):
         >>> bool((conv.weight.abs() <= 0.5).all())
         True
         """
-        # PyTorch: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)), bias the same bound
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _reset_conv(self.weight, self.bias)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
