@@ -15,7 +15,7 @@ import numpy as np
 from autograd_core.kernels import HAVE_NUMBA, jit, numba_active, parallel_for
 from autograd_core.kernels.threads import split
 
-from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg
+from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg, _signed_decayed
 
 __all__ = ["Adam", "AdamW"]
 
@@ -91,13 +91,7 @@ class Adam(Optimizer):
             else:
                 parallel_for(_adam_chunk, chunks, _kernel(), arrays, scalars, per, p.size)
             return
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
+        g = _signed_decayed(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
         m *= beta1
         m += (1 - beta1) * g
         v *= beta2

@@ -5,7 +5,7 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg
+from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg, _signed_decayed
 
 __all__ = ["NAdam"]
 
@@ -57,13 +57,7 @@ class NAdam(Optimizer):
         state["step"] += 1
         t = state["step"]
         beta1, beta2 = betas
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
+        g = _signed_decayed(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
         mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
         state["mu_product"] *= mu

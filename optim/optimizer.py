@@ -405,3 +405,17 @@ def _betas(opt: str, group: Dict[str, Any]) -> None:
         _real(opt, f"betas[{i}]", v)
         if not 0 <= v < 1:
             raise ValueError(f"{opt}: invalid betas[{i}] {v!r}: must be in [0, 1)")
+
+
+def _signed_decayed(p: Array, g: Array, lr: float, weight_decay: float, decoupled: bool, maximize: bool) -> Array:
+    """The gradient an Adam-family rule steps on: negated with ``maximize``; with ``weight_decay``, either
+    p shrunk in place by ``1 - lr * weight_decay`` (``decoupled``, AdamW's) or ``weight_decay * p`` added
+    to the gradient (L2). ``g`` itself is never changed."""
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * p
+    return g

@@ -6,7 +6,7 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg
+from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg, _signed_decayed
 
 __all__ = ["RAdam"]
 
@@ -54,13 +54,7 @@ class RAdam(Optimizer):
         state["step"] += 1
         t = state["step"]
         beta1, beta2 = betas
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
+        g = _signed_decayed(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m += (g - m) * (1 - beta1)
         v *= beta2
