@@ -147,18 +147,20 @@ def _norm_input_grad_k(gh, xhat, invstd, out, z, inv_n, r0, r1):
 
 
 @kernel("sum_leading_rows", error_model="numpy", fastmath={"contract", "reassoc"})
-def _colsum_k(a, out, z, r0, r1):
-    """out = the sum of rows r0..r1 of a (rows in order, as numpy sums over a leading axis)."""
-    n = a.shape[1]
-    for j in range(_U(n)):
-        out[j] = z
-    for r in range(_U(r0), _U(r1)):
+def _colsum_k(a, parts, per, z, b0, b1):
+    """parts[b] = the sum of rows b*per..(b+1)*per-1 of a (rows in order, as numpy sums over a leading
+    axis), for blocks b0..b1-1."""
+    rows, n = a.shape[0], a.shape[1]
+    for b in range(b0, b1):
         for j in range(_U(n)):
-            out[j] += a[r, j]
+            parts[b, j] = z
+        for r in range(_U(b * per), _U(min(rows, (b + 1) * per))):
+            for j in range(_U(n)):
+                parts[b, j] += a[r, j]
 
 
-def _colsum_chunk(i, tid, k, a, parts, per, rows):
-    k(a, parts[i], parts.dtype.type(0), i * per, min(rows, (i + 1) * per))
+def _colsum_chunk(i, tid, k, a, parts, per, blocks, bper):
+    k(a, parts, per, parts.dtype.type(0), i * bper, min(blocks, (i + 1) * bper))
 
 
 def _chunk(i, tid, k, per, rows, args):
@@ -292,17 +294,20 @@ def sum_leading(a, k):
     if rows < 8:
         return None
     a2 = a.reshape(rows, n)
-    out = np.empty(n, a.dtype)
-    k_ = _colsum_k.get(a.dtype.char, (a2, out, a.dtype.type(0), 0, 0))
+    if a.size < _PAR_MIN:
+        per, blocks = rows, 1
+    else:
+        # partial sums over fixed blocks of rows (the same blocks whatever the thread count, so the sum
+        # is too), added after; a run of blocks per kernel call
+        per = max(8, _CHUNK // n)
+        blocks = -(-rows // per)
+    parts = np.empty((blocks, n), a.dtype)
+    k_ = _colsum_k.get(a.dtype.char, (a2, parts, per, a.dtype.type(0), 0, 0))
     if k_ is None:
         return None
-    if a.size < _PAR_MIN:
-        k_(a2, out, a.dtype.type(0), 0, rows)
-    else:
-        # partial sums over fixed blocks of rows (the same blocks whatever the thread count), added after
-        per = max(8, _CHUNK // n)
-        chunks = -(-rows // per)
-        parts = np.empty((chunks, n), a.dtype)
-        parallel_for(_colsum_chunk, chunks, k_, a2, parts, per, rows)
-        out = parts.sum(axis=0)
-    return out.reshape(a.shape[k:])
+    if blocks == 1:
+        k_(a2, parts, per, a.dtype.type(0), 0, 1)
+        return parts[0].reshape(a.shape[k:])
+    bper, chunks = split(blocks, 1)
+    parallel_for(_colsum_chunk, chunks, k_, a2, parts, per, blocks, bper)
+    return parts.sum(axis=0).reshape(a.shape[k:])
