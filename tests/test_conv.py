@@ -316,6 +316,27 @@ def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit):
 
 
 @pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
+@pytest.mark.parametrize("cout", [1, 2, 3, 5, 16])
+@pytest.mark.parametrize("cin, k", [(1, (1, 1)), (1, (1, 2)), (3, (1, 1)), (2, (3, 3)), (3, (5, 5))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_direct_kernels_at_every_channel_and_tap_remainder(cout, cin, k, dtype):
+    """The direct kernels (stride 1, up to 16 output channels) work on pairs of output channels and runs
+    of four taps; an odd channel count and 1-3 taps left over take their remainder paths. Forward and
+    all gradients against im2col + np.matmul, with padding and dilation."""
+    if kernels.backend() != "numba":
+        pytest.skip("compares the two backends")
+    assert kconv._direct_ok(cout, 1, 1, 1)
+    cfg = dict(n=3, cin=cin, cout=cout, k=k, d=(2, 1), s=(1, 1), p=(1, 2), size=(9, 8), groups=1, bias=True,
+               seed=cout * 31 + cin)
+    fused = _conv_both_ways(cfg, dtype, False)
+    with kernels.use("numpy"):
+        ref = _conv_both_ways(cfg, dtype, False)
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for a, r in zip(fused, ref):
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))
+
+
+@pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
 @pytest.mark.parametrize("cout, groups, s, p, transpose", [(32, 1, (1, 1), (1, 2), False), (32, 2, (2, 1), (0, 1), False),
                                                            (16, 1, (1, 1), (0, 0), True), (48, 3, (2, 2), (1, 1), True)])
 def test_fused_kernels_with_many_output_channels(cout, groups, s, p, transpose):
