@@ -414,6 +414,17 @@ if HAVE_NUMBA and HAVE_BLAS:
                     for q in range(_U(OW)):
                         out[n, o, oy, q] = wo[src + q]
 
+    @jit(inline="always")
+    def _add_taps(gw, o, k, k1, k2, k3, a0, a1, a2, a3):
+        """gw[o, k..k3] += a0..a3, each tap once (past the last tap, k1..k3 repeat it)."""
+        gw[o, k] += a0
+        if k1 > k:
+            gw[o, k1] += a1
+        if k2 > k1:
+            gw[o, k2] += a2
+        if k3 > k2:
+            gw[o, k3] += a3
+
     @kernel("conv2d_direct_weight", error_model="numpy", fastmath={"contract", "reassoc"})
     def _conv_direct_weight(x, g, gw, P, gwide, z, kh, kw, pt, pl, dh, dw, n0, n1):
         """gw (O, K) += sum over images n0..n1-1 of wide g[n] (O, Lc) @ wide columns of x[n]^T."""
@@ -449,21 +460,9 @@ if HAVE_NUMBA and HAVE_BLAS:
                         b1 += v * p1
                         b2 += v * p2
                         b3 += v * p3
-                    gw[o, k] += a0
-                    if k1 > k:
-                        gw[o, k1] += a1
-                    if k2 > k1:
-                        gw[o, k2] += a2
-                    if k3 > k2:
-                        gw[o, k3] += a3
+                    _add_taps(gw, o, k, k1, k2, k3, a0, a1, a2, a3)
                     if o1 > o:
-                        gw[o1, k] += b0
-                        if k1 > k:
-                            gw[o1, k1] += b1
-                        if k2 > k1:
-                            gw[o1, k2] += b2
-                        if k3 > k2:
-                            gw[o1, k3] += b3
+                        _add_taps(gw, o1, k, k1, k2, k3, b0, b1, b2, b3)
                     k += 4
                 o += 2
 
