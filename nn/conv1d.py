@@ -13,7 +13,7 @@ from numpy.typing import DTypeLike
 from autograd_core.tensor import Tensor
 
 from . import functional as F
-from .layers import _empty, _positive, _reset_conv
+from .layers import _conv_extra_repr, _empty, _positive, _reset_conv
 from .module import Module
 
 __all__ = ["Conv1d", "ConvTranspose1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
@@ -76,20 +76,7 @@ class _Conv1dBase(Module):
         _reset_conv(self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1,):
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,):
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return _conv_extra_repr(self)
 
     def _check(self, x: Tensor, name: str) -> None:
         if x.ndim not in (2, 3) or x.shape[-2] != self.in_channels:

@@ -38,6 +38,26 @@ def _dtype(dtype):
     return dt
 
 
+def _conv_extra_repr(m):
+    """A convolution's repr arguments as PyTorch prints them: the defaults (no padding or dilation, one group,
+    a bias, zero padding) left out. ``m``: a Conv1d or Conv2d (or its transposed form)."""
+    nd = len(m.kernel_size)
+    s = f"{m.in_channels}, {m.out_channels}, kernel_size={m.kernel_size}, stride={m.stride}"
+    if m.padding != (0,) * nd:
+        s += f", padding={m.padding!r}" if isinstance(m.padding, str) else f", padding={m.padding}"
+    if m.dilation != (1,) * nd:
+        s += f", dilation={m.dilation}"
+    if m.output_padding != (0,) * nd:
+        s += f", output_padding={m.output_padding}"
+    if m.groups != 1:
+        s += f", groups={m.groups}"
+    if m.bias is None:
+        s += ", bias=False"
+    if m.padding_mode != "zeros":
+        s += f", padding_mode={m.padding_mode}"
+    return s
+
+
 def _reset_conv(weight, bias):
     """PyTorch's default init of a convolution: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in),
     1/sqrt(fan_in)) for the weight, the same bound for the bias (left as it is when fan_in is 0)."""
@@ -184,20 +204,7 @@ class _ConvNd(Module):
         _reset_conv(self.weight, self.bias)
 
     def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return _conv_extra_repr(self)
 
     def _check_input(self, x, name):
         if x.ndim != 4:
