@@ -184,6 +184,29 @@ def test_sum_over_leading_axes_matches_numpy(backend, dtype, shape, k, monkeypat
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("xshape", [(700,), (3, 700), (4, 50, 33)])
+def test_linear_bias_add_matches_numpy(backend, dtype, xshape):
+    """linear's forward adds the bias row by row in one kernel: x W^T + b as numpy computes it, NaN and inf
+    included, for 1-D, 2-D and 3-D input; the kernel refuses a bias of another dtype or a strided one."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(xshape).astype(dtype)
+    w = rng.standard_normal((xshape[-1] // 2 + 1, xshape[-1])).astype(dtype)
+    b = rng.standard_normal(w.shape[0]).astype(dtype)
+    b[:2] = [np.nan, np.inf]
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    got = ag.linear(ag.tensor(x), ag.tensor(w), ag.tensor(b)).numpy()
+    want = x @ w.T + b
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * 10)
+    y = np.zeros((3, 400), dtype)
+    assert krows.add_rows(y, np.ones(400, np.float16)) is None
+    assert krows.add_rows(y, np.ones(800, dtype)[::2]) is None
+    if backend == "numba":
+        assert krows.add_rows(y, np.arange(400, dtype=dtype)) is y
+        np.testing.assert_array_equal(y, np.broadcast_to(np.arange(400, dtype=dtype), (3, 400)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_where_kernel_matches_numpy(backend, dtype):
     """where with a mask over the trailing dims (or the whole shape), scalar or array branches, NaN and inf
     in the branches, and a mask of leading 1s: numpy's values and dtype; the gradient is PyTorch's

@@ -18,7 +18,8 @@ from .activation import expneg32
 from .compile import kernel, numba_active
 from .threads import parallel_for, split
 
-__all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "sum_leading", "MIN_SIZE"]
+__all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "sum_leading", "add_rows",
+           "MIN_SIZE"]
 
 MIN_SIZE = 1 << 9       # elements; below this numpy's passes are as fast as a kernel call
 _CHUNK = 1 << 15        # elements per parallel chunk (whole rows), at least
@@ -146,6 +147,15 @@ def _norm_input_grad_k(gh, xhat, invstd, out, z, inv_n, r0, r1):
         inv = invstd[r]
         for j in range(_U(n)):
             out[r, j] = inv * (gh[r, j] - m1 - xhat[r, j] * m2)
+
+
+@kernel("add_rows", error_model="numpy")
+def _add_rows_k(y, b, r0, r1):
+    """y[r] += b for rows r0..r1-1."""
+    n = y.shape[1]
+    for r in range(_U(r0), _U(r1)):
+        for j in range(_U(n)):
+            y[r, j] += b[j]
 
 
 @kernel("sum_leading_rows", error_model="numpy", fastmath={"contract", "reassoc"})
@@ -313,3 +323,19 @@ def sum_leading(a, k):
     bper, chunks = split(blocks, 1)
     parallel_for(_colsum_chunk, chunks, k_, a2, parts, per, blocks, bper)
     return parts.sum(axis=0).reshape(a.shape[k:])
+
+
+def add_rows(y, b):
+    """``y += b`` in place over the last axis of a C-contiguous float array (b: 1-D, same dtype); returns y, or
+    None where the kernel does not serve (the caller adds with numpy). Why: numpy's broadcast add ran 2-3x
+    slower than one loop (a (1024, 512) bias: 150 vs 65 us).
+    """
+    y2 = _rows(y)
+    if (y2 is None or type(b) is not np.ndarray or b.dtype != y.dtype or b.shape != y.shape[-1:]
+            or not b.flags.c_contiguous):
+        return None
+    k = _add_rows_k.get(y.dtype.char, (y2, b, 0, 0))
+    if k is None:
+        return None
+    k(y2, b, 0, y2.shape[0])
+    return y

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import rows as _krows
 from ..kernels.blas import matmul as _matmul2d
 from ..tensor import Tensor
 from .registry import defop, method, xp
@@ -127,7 +128,7 @@ def outer(a, b):
 def _linear(x, w, b=None):
     """y = x W^T + b: x (*, in), W (out, in), b (out,) -> (*, out)."""
     y = _matmul2d(x, w.T) if x.ndim >= 2 else x @ w.T   # (B, T, C) input: one (B T, C) product
-    if b is not None:
+    if b is not None and _krows.add_rows(y, b) is None:
         y += b  # y is a fresh array
     return y
 
