@@ -1747,6 +1747,13 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     return y.squeeze(-2)
 
 
+def _pool1d_stride(stride, k, op):
+    """A 1-D pool's stride: ``kernel_size`` when None or empty (PyTorch's default), else one int."""
+    if stride is None or (isinstance(stride, (list, tuple)) and not stride):
+        return k
+    return _one(stride, op, "stride")
+
+
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over windows of ``kernel_size`` along the last dim of (N, C, L) or (C, L); ``stride`` defaults
@@ -1758,8 +1765,7 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """
     x4, _ = _as_2d(_t(input), "max_pool1d")
     k = _one(kernel_size, "max_pool1d", "kernel_size")
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _one(stride, "max_pool1d",
-                                                                                            "stride")
+    s = _pool1d_stride(stride, k, "max_pool1d")
     out = ag.max_pool2d(x4, (1, k), (1, s), (0, _one(padding, "max_pool1d", "padding")),
                         (1, _one(dilation, "max_pool1d", "dilation")), ceil_mode=ceil_mode,
                         return_indices=return_indices)
@@ -1778,8 +1784,7 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """
     x4, _ = _as_2d(_t(input), "avg_pool1d")
     k = _one(kernel_size, "avg_pool1d", "kernel_size")
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _one(stride, "avg_pool1d",
-                                                                                            "stride")
+    s = _pool1d_stride(stride, k, "avg_pool1d")
     return ag.avg_pool2d(x4, (1, k), (1, s), (0, _one(padding, "avg_pool1d", "padding")), ceil_mode,
                          count_include_pad).squeeze(-2)
 
