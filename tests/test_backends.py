@@ -251,6 +251,32 @@ def test_row_kernels_match_numpy(backend, dtype):
     np.testing.assert_allclose(got, ln, rtol=tol * 10, atol=tol * 10)
 
 
+@pytest.mark.parametrize("n", list(range(1, 20)) + [31, 63, 64, 65])
+def test_softmax_rows_at_every_lane_remainder(backend, n):
+    """The float32 row max runs in 8 lanes plus a tail: at every row width the values are numpy's, and a
+    NaN anywhere in a row (first element, inside the lanes, in the tail) makes the whole row NaN, as in
+    PyTorch, while +inf in a row gives NaN and a row of -inf gives NaN (numpy's formula)."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((96, n)) * 5).astype(np.float32)     # >= the kernels' minimum size
+    x[0, :] = -np.inf
+    x[1, -1] = -np.inf
+    for row, col in ((2, 0), (3, n - 1), (4, n // 2), (5, min(8, n - 1))):
+        x[row, col] = np.nan
+    x[6, n // 3] = np.inf
+    x[7, :] = x[7, ::-1] + 40.0                                    # a large max in another lane
+    with np.errstate(all="ignore"):
+        x64 = x.astype(np.float64)
+        sh = x64 - x64.max(-1, keepdims=True)
+        want = np.exp(sh) / np.exp(sh).sum(-1, keepdims=True)
+        want_log = sh - np.log(np.exp(sh).sum(-1, keepdims=True))
+    got = ag.softmax(ag.tensor(x), axis=-1).numpy()
+    got_log = ag.log_softmax(ag.tensor(x), axis=-1).numpy()
+    for g, w in ((got, want), (got_log, want_log)):
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        assert np.isnan(g[2:6]).all() and np.isnan(g[:1]).all() and np.isnan(g[6]).all()
+        np.testing.assert_allclose(g[~np.isnan(w)], w[~np.isnan(w)], rtol=2e-6, atol=2e-6)
+
+
 # -- embedding gradient and matmul ------------------------------------------------------------------------
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 999))
