@@ -131,14 +131,16 @@ def _adam_loop(p: Array, g: Array, m: Array, v: Array, vmax: Array, beta1: Any, 
                one_minus_beta2: Any, eps: Any, weight_decay: Any, decay: Any, step_size: Any, bc2_sqrt: Any,
                amsgrad: bool, maximize: bool, decoupled: bool) -> None:
     """The Adam rule one element at a time (compiled by Numba; ``decay`` = 1 - lr * weight_decay,
-    ``step_size`` = lr / (1 - beta1^t), ``bc2_sqrt`` = sqrt(1 - beta2^t); scalars have p's dtype)."""
+    ``step_size`` = lr / (1 - beta1^t), ``bc2_sqrt`` = sqrt(1 - beta2^t); scalars have p's dtype).
+
+    p[i] is read once and written once, the weight decay chosen by selects: a conditional write of p
+    before its update kept LLVM from vectorizing the loop, and AdamW ran 4.5x slower than Adam."""
+    shrink = weight_decay != 0 and decoupled
+    l2 = weight_decay != 0 and not decoupled
     for i in range(p.size):
         gi = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            if decoupled:
-                p[i] *= decay
-            else:
-                gi += weight_decay * p[i]
+        pi = p[i] * decay if shrink else p[i]
+        gi = gi + weight_decay * pi if l2 else gi
         mi = beta1 * m[i] + one_minus_beta1 * gi
         vi = beta2 * v[i] + one_minus_beta2 * gi * gi
         m[i] = mi
@@ -146,7 +148,7 @@ def _adam_loop(p: Array, g: Array, m: Array, v: Array, vmax: Array, beta1: Any, 
         if amsgrad:
             vi = max(vmax[i], vi)
             vmax[i] = vi
-        p[i] -= step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps)
+        p[i] = pi - step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps)
 
 
 _compiled: Callable[..., None] | None = None
