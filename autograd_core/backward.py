@@ -4,7 +4,10 @@
 limit), runs them in reverse creation order (a node is always made after its inputs, so that is a
 reverse topological order), un-broadcasts and casts each rule's output to its input's shape and
 dtype (once, here, never in a rule), accumulates ``.grad`` on leaves and frees what the nodes
-saved unless ``retain_graph=True``. With ``create_graph=True`` the rules run on Tensors, so the
+saved unless ``retain_graph=True``. A slice's gradient (ops made with ``region_grad``: ``x[idx]``,
+``split``, ``chunk``, ``unbind``) is kept as the slice's g and its index until the whole array is needed,
+so that the pieces of one tensor (q, k and v from one projection) add into one buffer instead of each
+making zeros of the whole shape and the pass adding those up. With ``create_graph=True`` the rules run on Tensors, so the
 backward pass is itself recorded and can be differentiated again.
 
 Listeners (``listeners.py``) see each VJP and the end of each pass; the engine calls them only
@@ -151,6 +154,45 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, targe
     return res
 
 
+class _Region:
+    """zeros(shape) with ``g`` written at the basic index ``idx``, not made yet (see the module docstring)."""
+    __slots__ = ("g", "idx", "shape")
+
+    def __init__(self, g, idx, shape):
+        self.g, self.idx, self.shape = g, idx, shape
+
+    def full(self):
+        z = np.zeros(self.shape, self.g.dtype)
+        z[self.idx] = self.g
+        return z
+
+
+def _add(prev, gi, key, own):
+    """The sum of a gradient slot's ``prev`` and a new ``gi`` (either may be a ``_Region``). ``own``: the
+    slots whose array this pass made, so nothing else refers to it and it may be added into in place."""
+    if type(gi) is _Region:
+        if type(prev) is _Region:
+            buf = prev.full()
+        elif key in own and type(prev) is ndarray and prev.dtype == gi.g.dtype:
+            buf = prev
+        else:
+            buf = np.array(prev, dtype=np.result_type(prev, gi.g))
+        buf[gi.idx] += gi.g
+    elif type(prev) is _Region:
+        buf = np.array(gi, dtype=np.result_type(gi, prev.g))
+        buf[prev.idx] += prev.g
+    elif key in own and type(prev) is ndarray and type(gi) is ndarray and gi.dtype == prev.dtype \
+            and gi.shape == prev.shape:
+        prev += gi
+        return prev
+    else:
+        buf = prev + gi
+        if type(buf) is not ndarray:
+            return buf      # 0-d operands give a numpy scalar: nothing to add into later
+    own.add(key)
+    return buf
+
+
 def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     grads = {}        # node or leaf tensor -> accumulated gradient
     start = []
@@ -194,6 +236,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             used_ids.add(id(leaf_grads[k]))
     watched = mode.listeners if modes.listening else ()
     slow = bool(create_graph or logger is not None or watched)
+    own = set()     # slots (nodes, leaves) holding an array made by ``_add``: safe to add into in place
 
     # 2. One reverse pass.
     node_hooks = flags.node_hooks
@@ -203,6 +246,9 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
         g = grads.pop(node, None)
         if g is None:
             continue  # nothing flows back through this node
+        own.discard(node)
+        if type(g) is _Region:
+            g = g.full()
         if type(g) is not ndarray and isinstance(g, np.generic):
             g = np.asarray(g)  # a numpy scalar from a rule on 0-d arrays: rules index and copy g
         if special:
@@ -221,20 +267,24 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             args = node.arrays
             ans = node.ans
             same = op.same_shape
+            region = op.region_grad and not kw.get("adv") and type(g) is ndarray and g.dtype == args[0].dtype
             for i, p in enumerate(parents):
                 if p is None:
                     continue
-                gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
-                if not same:
-                    like = args[i]
-                    if gi.shape != like.shape or gi.dtype != like.dtype:
-                        gi = _fit(gi, like)
+                if region:
+                    gi = _Region(g, kw["idx"], args[0].shape)
+                else:
+                    gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
+                    if not same:
+                        like = args[i]
+                        if gi.shape != like.shape or gi.dtype != like.dtype:
+                            gi = _fit(gi, like)
                 if type(p) is Node:
                     prev = grads.get(p)
-                    grads[p] = gi if prev is None else prev + gi
+                    grads[p] = gi if prev is None else _add(prev, gi, p, own)
                 else:
                     prev = leaf_grads.get(p)
-                    leaf_grads[p] = gi if prev is None else prev + gi
+                    leaf_grads[p] = gi if prev is None else _add(prev, gi, p, own)
         else:
             in_grads = _input_grads(node, g, create_graph, logger, watched)
             for i, p in enumerate(parents):
@@ -243,13 +293,17 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                     continue
                 if type(p) is Node:
                     prev = grads.get(p)
-                    grads[p] = gi if prev is None else prev + gi
+                    grads[p] = gi if prev is None else _add(prev, gi, p, own)
                 else:
                     prev = leaf_grads.get(p)
-                    leaf_grads[p] = gi if prev is None else prev + gi
+                    leaf_grads[p] = gi if prev is None else _add(prev, gi, p, own)
         if not retain_graph:
             node.inputs = node.arrays = node.parents = node.ans = None
             node.kwargs = _EMPTY
+
+    for leaf, g in leaf_grads.items():
+        if type(g) is _Region:
+            leaf_grads[leaf] = g.full()
 
     # 3. Leaves: hooks, then accumulate into .grad (or collect for targets).
     results = None

@@ -96,6 +96,93 @@ def test_reused_input_accumulates_property(x, uses):
     np.testing.assert_allclose(x.grad._data, np.full(x.shape, uses * (uses + 1) / 2))
 
 
+@st.composite
+def _basic_index(draw, shape):
+    """A basic index for ``shape``: per dim a slice (any step, negative too) or an int, with None and
+    Ellipsis sometimes mixed in."""
+    parts = []
+    for n in shape:
+        if draw(st.booleans()) and n > 0:
+            parts.append(draw(st.integers(-n, n - 1)))
+        else:
+            parts.append(slice(draw(st.none() | st.integers(-n - 1, n + 1)), draw(st.none() | st.integers(-n - 1, n + 1)),
+                               draw(st.sampled_from([None, 1, 2, -1, -2]))))
+        if draw(st.integers(0, 5)) == 0:
+            parts.append(None)
+    if parts and draw(st.integers(0, 4)) == 0:
+        parts[draw(st.integers(0, len(parts) - 1))] = Ellipsis
+    return tuple(parts)
+
+
+@given(data=st.data(), shape=shapes(min_dims=0, max_dims=3, max_side=4), through=st.booleans(),
+       dense=st.lists(st.integers(0, 4), max_size=3))
+def test_slices_of_one_tensor_add_up(data, shape, through, dense):
+    """Gradients of several basic slices of one tensor (overlapping, strided, reversed, mixed with
+    dense uses before, between and after them) add up exactly as zeros with each slice's gradient
+    written in: the pass keeps each slice's gradient as a region and adds the regions into one buffer.
+    A hook on a slice sees its own gradient, and another leaf that shares a dense use (``base + other``,
+    whose rule hands the same gradient to both) keeps its own: additions into the buffer never write
+    into an array that something else holds."""
+    x = ag.tensor(data.draw(tensors(shape=shape, requires_grad=False))._data, requires_grad=True)
+    base = x * 1.0 if through else x         # through: the slices come off a non-leaf
+    if through:
+        base.retain_grad()
+    idxs = data.draw(st.lists(_basic_index(shape), min_size=1, max_size=4))
+    other = ag.tensor(np.zeros(shape), requires_grad=True)
+    want = np.zeros(shape)
+    want_other = np.zeros(shape)
+    seen = []
+    loss = ag.tensor(0.0)
+    for k, idx in enumerate(idxs):
+        for d in dense:
+            if d == k:   # a dense use between the slices
+                loss = loss + ((base + other) * (k + 0.5)).sum()
+                want += k + 0.5
+                want_other += k + 0.5
+        piece = base[idx]
+        w = np.arange(1.0, piece.size + 1).reshape(piece.shape) * (k + 1)
+        if k == 0 and piece.requires_grad:
+            piece.register_hook(lambda g: seen.append(g))
+        loss = loss + (piece * ag.tensor(w)).sum()
+        region = want[idx]
+        if isinstance(region, np.ndarray):
+            region += w      # a view: basic indices never repeat an element
+        else:
+            want[idx] = region + w
+    for d in dense:
+        if d >= len(idxs):
+            loss = loss + ((base + other) * 3.0).sum()
+            want += 3.0
+            want_other += 3.0
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), want)
+    if dense:
+        np.testing.assert_array_equal(other.grad.numpy(), want_other)
+    if through:
+        np.testing.assert_array_equal(base.grad.numpy(), want)
+    if seen:
+        first = np.arange(1.0, seen[0].size + 1).reshape(seen[0].shape)
+        np.testing.assert_array_equal(seen[0].numpy(), first)
+
+
+def test_qkv_style_split_gradient_matches_torch():
+    """Attention's q, k, v taken from one projection by ``split``: the gradient of the projection is
+    the three pieces' gradients side by side, as PyTorch computes it (float64)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    xv = rng.standard_normal((2, 5, 12))
+    gv = [rng.standard_normal((2, 5, 4)) for _ in range(3)]
+    x = ag.tensor(xv, requires_grad=True)
+    tx = torch.tensor(xv, requires_grad=True)
+    for lib, t in ((ag, x), (torch, tx)):
+        h = t * 2.0
+        q, k, v = h.split(4, dim=2)
+        out = (q * lib.tensor(gv[0])).sum() + (k * lib.tensor(gv[1])).sum() + (v * lib.tensor(gv[2])).sum() \
+            + (h[:, 1:3] ** 2).sum()
+        out.backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-14, atol=1e-14)
+
+
 FUNCS = {
     "tanh_matmul": lambda x: (x @ ag.tensor(np.linspace(-1, 1, 12).reshape(3, 4))).tanh(),
     "softmax_mix": lambda x: x.softmax(axis=-1) * x.sum(axis=-1, keepdims=True),

@@ -55,7 +55,7 @@ def _scatter(g, idx, shape, adv):
 
 _getitem_op = defop("getitem", _getitem,
                     (lambda g, ans, x, idx, adv=False: xp.index_scatter(g, idx=idx, shape=x.shape, adv=adv),),
-                    uses=(), view=True, hidden=("adv",))
+                    uses=(), view=True, hidden=("adv",), region_grad=True)
 _scatter_op = defop("index_scatter", _scatter,
                     (lambda g, ans, gin, idx, shape, adv: g[idx],), uses=(), hidden=("adv",))
 

@@ -51,7 +51,7 @@ class OpDef:
     """A registered op: its name, forward, VJP rule(s), and what the rules read."""
 
     __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "reads", "backward_name", "differentiable",
-                 "fn", "doc", "same_shape", "residuals", "view", "options", "open_kw", "hidden")
+                 "fn", "doc", "same_shape", "residuals", "view", "options", "open_kw", "hidden", "region_grad")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -130,7 +130,7 @@ def _bind(op, opts, kw):
 
 def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, reads=None, nargs=None,
           differentiable=True, xp_name=None, same_shape=False, residuals=False, view=False, hidden=(),
-          doc=None):
+          region_grad=False, doc=None):
     """Register op ``name`` and return its public function (Tensors in, Tensor out).
 
     ``reads``: per input's rule, what that rule reads: a tuple of input indices and ``"ans"`` (the
@@ -146,6 +146,9 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     ``view``: the result may share the input's storage (reshape, slicing, permute, ...); it then shares
     its version counter and records how to rebuild it from its base.
     ``hidden``: option names that a tape listing does not show (internal or derived values).
+    ``region_grad``: the rule of the one input writes g into zeros of the input's shape at the basic
+    index ``kw["idx"]`` (when ``kw.get("adv")`` is false); backward may then add g into that region of
+    the input's gradient instead of running the rule (see ``backward``).
     ``doc``: the public function's docstring (default: the forward's, never a NumPy ufunc's).
     Keywords that the forward does not take raise a TypeError naming the op.
 
@@ -172,6 +175,7 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     op.residuals = residuals
     op.view = view
     op.hidden = tuple(hidden)
+    op.region_grad = region_grad
     op.differentiable = differentiable and (vjps is not None or vjp is not None)
     if nargs is None:
         nargs = len(vjps) if vjps is not None else None
