@@ -181,14 +181,12 @@ def _add(prev, gi, key, own):
     elif type(prev) is _Region:
         buf = np.array(gi, dtype=np.result_type(gi, prev.g))
         buf[prev.idx] += prev.g
-    elif key in own and type(prev) is ndarray and type(gi) is ndarray and gi.dtype == prev.dtype \
-            and gi.shape == prev.shape:
+    elif key in own and type(gi) is ndarray and gi.dtype == prev.dtype and gi.shape == prev.shape:
         prev += gi
         return prev
     else:
-        buf = prev + gi
-        if type(buf) is not ndarray:
-            return buf      # 0-d operands give a numpy scalar: nothing to add into later
+        own.discard(key)
+        return prev + gi
     own.add(key)
     return buf
 
@@ -237,6 +235,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     watched = mode.listeners if modes.listening else ()
     slow = bool(create_graph or logger is not None or watched)
     own = set()     # slots (nodes, leaves) holding an array made by ``_add``: safe to add into in place
+    lazy = False    # a region was made: slots may hold regions, or arrays in ``own``
 
     # 2. One reverse pass.
     node_hooks = flags.node_hooks
@@ -246,11 +245,13 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
         g = grads.pop(node, None)
         if g is None:
             continue  # nothing flows back through this node
-        own.discard(node)
-        if type(g) is _Region:
-            g = g.full()
-        if type(g) is not ndarray and isinstance(g, np.generic):
-            g = np.asarray(g)  # a numpy scalar from a rule on 0-d arrays: rules index and copy g
+        if lazy:
+            own.discard(node)
+        if type(g) is not ndarray:
+            if type(g) is _Region:
+                g = g.full()
+            elif isinstance(g, np.generic):
+                g = np.asarray(g)  # a numpy scalar from a rule on 0-d arrays: rules index and copy g
         if special:
             if node_hooks:
                 g = _node_hooks(node, g, create_graph)
@@ -273,6 +274,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                     continue
                 if region:
                     gi = _Region(g, kw["idx"], args[0].shape)
+                    lazy = True
                 else:
                     gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
                     if not same:
@@ -281,29 +283,42 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                             gi = _fit(gi, like)
                 if type(p) is Node:
                     prev = grads.get(p)
-                    grads[p] = gi if prev is None else _add(prev, gi, p, own)
+                    if prev is None:
+                        grads[p] = gi
+                    elif lazy:
+                        grads[p] = _add(prev, gi, p, own)
+                    else:
+                        grads[p] = prev + gi
                 else:
                     prev = leaf_grads.get(p)
-                    leaf_grads[p] = gi if prev is None else _add(prev, gi, p, own)
+                    if prev is None:
+                        leaf_grads[p] = gi
+                    elif lazy:
+                        leaf_grads[p] = _add(prev, gi, p, own)
+                    else:
+                        leaf_grads[p] = prev + gi
         else:
             in_grads = _input_grads(node, g, create_graph, logger, watched)
             for i, p in enumerate(parents):
                 gi = in_grads[i]
                 if p is None or gi is None:
                     continue
-                if type(p) is Node:
-                    prev = grads.get(p)
-                    grads[p] = gi if prev is None else _add(prev, gi, p, own)
+                slots = grads if type(p) is Node else leaf_grads
+                prev = slots.get(p)
+                if prev is None:
+                    slots[p] = gi
+                elif lazy:
+                    slots[p] = _add(prev, gi, p, own)
                 else:
-                    prev = leaf_grads.get(p)
-                    leaf_grads[p] = gi if prev is None else _add(prev, gi, p, own)
+                    slots[p] = prev + gi
         if not retain_graph:
             node.inputs = node.arrays = node.parents = node.ans = None
             node.kwargs = _EMPTY
 
-    for leaf, g in leaf_grads.items():
-        if type(g) is _Region:
-            leaf_grads[leaf] = g.full()
+    if lazy:
+        for leaf, g in leaf_grads.items():
+            if type(g) is _Region:
+                leaf_grads[leaf] = g.full()
 
     # 3. Leaves: hooks, then accumulate into .grad (or collect for targets).
     results = None
