@@ -170,11 +170,15 @@ def test_scratch_pool_reuses_buffers():
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
-def test_training_steps_reuse_scratch_and_do_not_grow(backend):
-    """After a warm-up step, repeated conv forward/backward take every column buffer from the pool."""
+def test_training_steps_reuse_scratch_and_do_not_grow(backend, monkeypatch):
+    """After a warm-up step, repeated conv forward/backward take every column buffer from the pool.
+    The pool's back-off is held off: when a busy machine keeps a worker waiting, the kernels run on
+    one thread for a while, which changes how many per-thread buffers a step takes."""
     import autograd_core as ag
     if backend == "numba" and not HAVE_NUMBA:
         pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernels.threads, "BACKOFF_WAIT_S", float("inf"))
+    monkeypatch.setattr(kernels.threads._pool, "alone_until", 0.0)
     with kernels.use(backend, background=False):
         _steps_reuse_scratch(ag)
 
