@@ -312,6 +312,45 @@ def test_clone_is_a_copy_on_the_tape():
     np.testing.assert_array_equal(x.grad._data, [3.0, 3.0])
 
 
+CLONE_CASES = {
+    "permuted": lambda x: x.permute(2, 0, 1),
+    "transposed column": lambda x: x[:, :, 1].transpose(0, 1),
+    "permuted then strided": lambda x: x.permute(1, 2, 0)[:, ::2],
+    "strided": lambda x: x[:, ::2],
+    "expanded": lambda x: x[:1, :1, :].expand(3, 2, 4),
+    "expanded then transposed": lambda x: x[0, :, :1].expand(3, 4).transpose(0, 1),
+    "size-1 axes": lambda x: x[:, :1, :1].permute(2, 1, 0),
+    "unsqueezed": lambda x: x.permute(2, 0, 1).unsqueeze(1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLONE_CASES))
+def test_clone_lays_out_memory_as_pytorch(case):
+    """clone keeps the layout as PyTorch's ``preserve_format`` does (a permuted tensor gives a permuted
+    copy, a broadcast one a C-ordered copy): the strides (in elements) and values are PyTorch's, so a
+    later reshape views or copies where PyTorch's does."""
+    torch = pytest.importorskip("torch")
+    base = np.arange(24.0).reshape(2, 3, 4)
+    ours = CLONE_CASES[case](ag.tensor(base)).clone()
+    theirs = CLONE_CASES[case](torch.tensor(base)).clone()
+    assert tuple(s // 8 for s in ours._data.strides) == theirs.stride()
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_reshape_of_a_transposed_clone_copies_and_writes_do_not_reach_it():
+    """A clone of a transposed tensor is transposed, so reshaping it to 1-D copies (as in PyTorch): an
+    in-place change of the reshaped tensor leaves the clone as it was, and the gradients follow."""
+    x = ag.tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    c = x.T.clone()
+    assert not c.is_contiguous() and c.contiguous().is_contiguous()
+    flat = c.reshape(4)
+    assert not np.shares_memory(flat._data, c._data)
+    flat += flat
+    np.testing.assert_array_equal(c.detach().numpy(), [[0.0, 2.0], [1.0, 3.0]])
+    (flat * ag.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 6.0], [4.0, 8.0]])
+
+
 def test_reshape_error_names_op_and_shapes():
     with pytest.raises(ValueError, match=r"reshape: shape \(2, 3\) \(6 elements\) can't be reshaped to \(4,\)"):
         ag.ones(2, 3).reshape(4)

@@ -567,11 +567,59 @@ def astype(x, dtype):
     return _astype_op(x, dtype=dt)
 
 
-_clone_op = defop("clone", lambda x: x.copy(), (lambda g, ans, x: g,), uses=())
+def _preserved_strides(shape, strides, itemsize):
+    """PyTorch's strides for a copy of a tensor with ``preserve_format`` (c10's ``infer_dense_strides``):
+    dense strides whose order of axes follows the input's strides, innermost the smallest; an axis with
+    stride 0 (broadcast) or a tie keeps its place in C order."""
+    n = len(shape)
+    perm = list(range(n - 1, -1, -1))       # innermost first
+
+    def should_swap(d0, d1):
+        s0, s1 = abs(strides[d0]), abs(strides[d1])
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return 1 if s0 > s1 else -1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out = [0] * n
+    cur = itemsize
+    for d in perm:
+        out[d] = cur
+        cur *= max(shape[d], 1)
+    return tuple(out)
+
+
+def _clone(x, c_order=False):
+    """A copy of x: in C order, or (by default) laid out as PyTorch's ``preserve_format`` lays it out, so
+    that a clone of a transposed tensor is transposed too and a later ``reshape`` or ``view`` copies or
+    fails where PyTorch's does."""
+    if c_order or x.ndim < 2 or x.flags.c_contiguous:
+        return np.array(x, order="C", copy=True)
+    strides = _preserved_strides(x.shape, x.strides, x.itemsize)
+    if strides == _preserved_strides(x.shape, (0,) * x.ndim, x.itemsize):     # C order after all
+        return np.array(x, order="C", copy=True)
+    out = np.lib.stride_tricks.as_strided(np.empty(x.size, x.dtype), x.shape, strides)
+    np.copyto(out, x)
+    return out
+
+
+_clone_op = defop("clone", _clone, (lambda g, ans, x, c_order=False: g,), uses=(), hidden=("c_order",))
 
 
 def clone(x):
-    """A copy of ``x`` with its own storage that stays on the tape (the gradient passes through).
+    """A copy of ``x`` with its own storage that stays on the tape (the gradient passes through). The
+    copy keeps x's memory layout when x is dense (a transposed or permuted tensor gives a transposed
+    or permuted copy), else it is C-contiguous, as PyTorch's default ``preserve_format``.
 
     PyTorch: ``torch.clone``.
 
@@ -642,7 +690,7 @@ def contiguous(x, memory_format=None):
     >>> x.contiguous() is x, x.T.is_contiguous(), x.T.contiguous().is_contiguous()
     (True, False, True)
     """
-    return x if x._data.flags.c_contiguous else clone(x)
+    return x if x._data.flags.c_contiguous else _clone_op(x, c_order=True)
 
 
 method("astype", astype)
