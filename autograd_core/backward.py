@@ -281,28 +281,22 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                         like = args[i]
                         if gi.shape != like.shape or gi.dtype != like.dtype:
                             gi = _fit(gi, like)
-                if type(p) is Node:
-                    prev = grads.get(p)
-                    if prev is None:
-                        grads[p] = gi
-                    elif lazy:
-                        grads[p] = _add(prev, gi, p, own)
-                    else:
-                        grads[p] = prev + gi
+                slots = grads if type(p) is Node else leaf_grads
+                prev = slots.get(p)
+                if prev is None:
+                    slots[p] = gi
+                elif lazy:
+                    slots[p] = _add(prev, gi, p, own)
                 else:
-                    prev = leaf_grads.get(p)
-                    if prev is None:
-                        leaf_grads[p] = gi
-                    elif lazy:
-                        leaf_grads[p] = _add(prev, gi, p, own)
-                    else:
-                        leaf_grads[p] = prev + gi
+                    slots[p] = prev + gi
         else:
             in_grads = _input_grads(node, g, create_graph, logger, watched)
             for i, p in enumerate(parents):
                 gi = in_grads[i]
                 if p is None or gi is None:
                     continue
+                # the fast path's accumulation, written out in both loops: a call per edge would cost
+                # the per-op overhead a few percent
                 slots = grads if type(p) is Node else leaf_grads
                 prev = slots.get(p)
                 if prev is None:
