@@ -5,10 +5,10 @@ limit), runs them in reverse creation order (a node is always made after its inp
 reverse topological order), un-broadcasts and casts each rule's output to its input's shape and
 dtype (once, here, never in a rule), accumulates ``.grad`` on leaves and frees what the nodes
 saved unless ``retain_graph=True``. A slice's gradient (ops made with ``region_grad``: ``x[idx]``,
-``split``, ``chunk``, ``unbind``) is kept as the slice's g and its index until the whole array is needed,
-so that the pieces of one tensor (q, k and v from one projection) add into one buffer instead of each
-making zeros of the whole shape and the pass adding those up. With ``create_graph=True`` the rules run on Tensors, so the
-backward pass is itself recorded and can be differentiated again.
+``split``, ``chunk``, ``unbind``) is kept as the slice's g and its index until the whole array is
+needed, so that the pieces of one tensor (q, k and v from one projection) add into one buffer instead
+of each making zeros of the whole shape and the pass adding those up. With ``create_graph=True`` the
+rules run on Tensors, so the backward pass is itself recorded and can be differentiated again.
 
 Listeners (``listeners.py``) see each VJP and the end of each pass; the engine calls them only
 while one is open.

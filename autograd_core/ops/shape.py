@@ -618,8 +618,9 @@ _clone_op = defop("clone", _clone, (lambda g, ans, x, c_order=False: g,), uses=(
 
 def clone(x):
     """A copy of ``x`` with its own storage that stays on the tape (the gradient passes through). The
-    copy keeps x's memory layout when x is dense (a transposed or permuted tensor gives a transposed
-    or permuted copy), else it is C-contiguous, as PyTorch's default ``preserve_format``.
+    copy is laid out as PyTorch's default ``preserve_format`` lays it out: dense, its axes in the order
+    of x's strides (a transposed or permuted tensor gives a transposed or permuted copy, a broadcast
+    one a C-ordered copy).
 
     PyTorch: ``torch.clone``.
 
