@@ -265,46 +265,37 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
         vjps = op.vjps
         if vjps is not None and not slow:
             # Fast path: the rules run on raw arrays, one per input that needs a gradient.
+            in_grads = None
             args = node.arrays
             ans = node.ans
             same = op.same_shape
             region = op.region_grad and not kw.get("adv") and type(g) is ndarray and g.dtype == args[0].dtype
-            for i, p in enumerate(parents):
-                if p is None:
-                    continue
-                if region:
-                    gi = _Region(g, kw["idx"], args[0].shape)
-                    lazy = True
-                else:
-                    gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
-                    if not same:
-                        like = args[i]
-                        if gi.shape != like.shape or gi.dtype != like.dtype:
-                            gi = _fit(gi, like)
-                slots = grads if type(p) is Node else leaf_grads
-                prev = slots.get(p)
-                if prev is None:
-                    slots[p] = gi
-                elif lazy:
-                    slots[p] = _add(prev, gi, p, own)
-                else:
-                    slots[p] = prev + gi
         else:
             in_grads = _input_grads(node, g, create_graph, logger, watched)
-            for i, p in enumerate(parents):
+        for i, p in enumerate(parents):
+            if p is None:
+                continue
+            if in_grads is not None:
                 gi = in_grads[i]
-                if p is None or gi is None:
+                if gi is None:
                     continue
-                # the fast path's accumulation, written out in both loops: a call per edge would cost
-                # the per-op overhead a few percent
-                slots = grads if type(p) is Node else leaf_grads
-                prev = slots.get(p)
-                if prev is None:
-                    slots[p] = gi
-                elif lazy:
-                    slots[p] = _add(prev, gi, p, own)
-                else:
-                    slots[p] = prev + gi
+            elif region:
+                gi = _Region(g, kw["idx"], args[0].shape)
+                lazy = True
+            else:
+                gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
+                if not same:
+                    like = args[i]
+                    if gi.shape != like.shape or gi.dtype != like.dtype:
+                        gi = _fit(gi, like)
+            slots = grads if type(p) is Node else leaf_grads
+            prev = slots.get(p)
+            if prev is None:
+                slots[p] = gi
+            elif lazy:
+                slots[p] = _add(prev, gi, p, own)
+            else:
+                slots[p] = prev + gi
         if not retain_graph:
             node.inputs = node.arrays = node.parents = node.ans = None
             node.kwargs = _EMPTY
