@@ -3,7 +3,10 @@
 The update of one parameter runs either as a handful of in-place numpy operations or, when
 Numba is available (``fused=None`` or ``True``), as one fused loop over the elements, which
 reads and writes each array once (about 3x faster on an MLP's parameters). Both follow the
-same rule and are tested against each other.
+same rule and are tested against each other. The loop compiles at the first step (under a second
+with an empty Numba cache), not in the background as the ops' kernels do: a compile holds the GIL for
+most of that time, and the script's next lines ran slowly beside it (a Hypothesis test right after
+training failed its health check).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
 
-from autograd_core.kernels import HAVE_NUMBA, jit, numba_active, parallel_for
+from autograd_core.kernels import HAVE_NUMBA, kernel, numba_active, parallel_for
 from autograd_core.kernels.threads import split
 
 from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg, _signed_decayed
@@ -83,14 +86,16 @@ class Adam(Optimizer):
             scalars = (f(beta1), f(beta2), f(1 - beta1), f(1 - beta2), f(eps), f(weight_decay),
                        f(1 - lr * weight_decay), f(lr / bc1), f(math.sqrt(bc2)),
                        bool(amsgrad), bool(maximize), bool(decoupled_weight_decay))
-            # the update is memory-bound: a big parameter in runs over the threads (each reads its own
-            # share of the five arrays), a small one on the calling thread
-            per, chunks = split(p.size, _PAR_CHUNK)
-            if chunks == 1:
-                _kernel()(*arrays, *scalars)
-            else:
-                parallel_for(_adam_chunk, chunks, _kernel(), arrays, scalars, per, p.size)
-            return
+            k = _ADAM.get(p.dtype.char, arrays + scalars, wait=True)
+            if k is not None:
+                # the update is memory-bound: a big parameter in runs over the threads (each reads its
+                # own share of the five arrays), a small one on the calling thread
+                per, chunks = split(p.size, _PAR_CHUNK)
+                if chunks == 1:
+                    k(*arrays, *scalars)
+                else:
+                    parallel_for(_adam_chunk, chunks, k, arrays, scalars, per, p.size)
+                return
         g = _signed_decayed(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
         m *= beta1
         m += (1 - beta1) * g
@@ -151,7 +156,8 @@ def _adam_loop(p: Array, g: Array, m: Array, v: Array, vmax: Array, beta1: Any, 
         p[i] = pi - step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps)
 
 
-_compiled: Callable[..., None] | None = None
+# error_model="numpy": no zero-division checks in the loop, so LLVM can vectorize it
+_ADAM = kernel("adam_step", error_model="numpy")(_adam_loop)
 _PAR_CHUNK = 1 << 17    # elements per run over the threads, at least (smaller runs gained nothing)
 
 
@@ -164,12 +170,3 @@ def _adam_chunk(i: int, tid: int, k: Callable[..., None], arrays: Tuple[Array, .
 def _fusable(p: Array, g: Array) -> bool:
     return bool(numba_active() and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)
             and p.flags.c_contiguous and g.flags.c_contiguous)
-
-
-def _kernel() -> Callable[..., None]:
-    global _compiled
-    if _compiled is None:
-        # error_model="numpy": no zero-division checks in the loop, so LLVM can vectorize it; kernels.jit
-        # caches on disk where it can and compiles in memory on a read-only install
-        _compiled = jit(error_model="numpy")(_adam_loop)
-    return _compiled

@@ -241,9 +241,10 @@ class Kernel:
         self.failed = {}
         self.seconds = {}
 
-    def get(self, key, args):
+    def get(self, key, args, wait=False):
         """The compiled kernel for ``args`` (whose types ``key`` names), or None: the numpy backend is
         selected, or the kernel is still compiling (requested now if it was not yet), or it failed.
+        ``wait=True``: compile now (or wait for the background compile), as with ``background=False``.
 
         >>> import numpy as np
         >>> from autograd_core import kernels
@@ -259,8 +260,9 @@ class Kernel:
         d = self.ready.get(key)
         if d is not None or key in self.failed:
             return d
+        background = _state.background and not wait
         if key in self.pending:
-            if _state.background:
+            if background:
                 return None
             with _cv:              # compiling on the background thread: wait for it (as asked)
                 while key in self.pending:
@@ -268,7 +270,7 @@ class Kernel:
             return self.ready.get(key)
         self.pending.add(key)
         sig = tuple(numba.typeof(a) for a in args)
-        if _state.background:
+        if background:
             _submit(self, key, sig)
             return None
         _compile(self, key, sig, False)
