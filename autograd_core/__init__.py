@@ -47,6 +47,8 @@ from .graph import inference_mode, is_anomaly_enabled
 from .devices import (device, cuda, cpu, accelerator, backends, set_default_device, get_default_device,
                       set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
                       are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)
+from . import layouts
+from .layouts import memory_format, contiguous_format, preserve_format, channels_last, channels_last_3d
 from . import amp
 from .amp import autocast
 from .dtypes import (half, short, int16, int, uint16, uint32, uint64, bfloat16, cfloat, cdouble, chalf, complex32,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import devices
 from .dtypes import type_name
-from .tensor import Tensor, _check_device, randint, tensor
+from .tensor import Tensor, _check_device, _like, randint, tensor
 
 if TYPE_CHECKING:
     from .tensor import Generator
@@ -87,19 +87,21 @@ for _name, _dt in _TYPES.items():
 
 
 def empty_like(input: Tensor, dtype: DTypeLike = None, device: Any = None,  # noqa: A002
-               requires_grad: bool = False) -> Tensor:
-    """An uninitialised tensor with ``input``'s shape and dtype (or ``dtype``), as ``torch.empty_like``.
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """An uninitialised tensor with ``input``'s shape and dtype (or ``dtype``), as ``torch.empty_like``; laid
+    out as ``input`` unless ``memory_format`` says otherwise (see ``autograd_core.layouts``).
 
     >>> import autograd_core as ag
     >>> ag.empty_like(ag.zeros(2, 3, dtype=ag.int64)).shape
     (2, 3)
     """
     _check_device(device, "empty_like")
-    return Tensor(np.empty(input.shape, dtype or input.dtype), requires_grad=requires_grad)
+    return Tensor(_like(input, dtype, memory_format, None, "empty_like"), requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: DTypeLike = None,  # noqa: A002
-                 device: Any = None, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
+                 device: Any = None, generator: Generator | None = None, requires_grad: bool = False,
+                 memory_format: Any = None) -> Tensor:
     """Integers uniform in [low, high) with ``input``'s shape: ``randint_like(x, high)`` or
     ``randint_like(x, low, high)``; ``input``'s dtype unless ``dtype`` is given. PyTorch:
     ``torch.randint_like``.
@@ -112,7 +114,8 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: DT
     if high is None:
         low, high = 0, low
     out = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator, device=device)
-    return out.requires_grad_(True) if requires_grad else out
+    dest = _like(input, out.dtype, memory_format, out._data, "randint_like")
+    return Tensor(dest, requires_grad=requires_grad)
 
 
 # -- t.new_*: same dtype as t unless told ----------------------------------------------------------

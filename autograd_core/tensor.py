@@ -13,6 +13,7 @@ import numpy as np
 from . import devices as _devices
 from . import dtypes as _dtypes
 from . import graph
+from . import layouts as _layouts
 from . import node as _node
 
 if TYPE_CHECKING:
@@ -566,15 +567,23 @@ class Tensor:
         """PyTorch's ``to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (``other``'s
         dtype) or keywords. Returns ``self`` when nothing changes (a copy with ``copy=True``); a cast
         to a float dtype stays on the tape. The only device is the CPU: ``'cuda'``, ``'mps'``, ...
-        raise a RuntimeError. ``non_blocking`` and ``memory_format`` change nothing here.
+        raise a RuntimeError. ``memory_format`` (``ag.channels_last``, ...: see ``autograd_core.layouts``)
+        lays the result out in that format; ``non_blocking`` changes nothing here.
 
         >>> ag.tensor([1, 2]).to("cpu", ag.float64)
         tensor([1., 2.], dtype=float64)
         """
         dt, copy = _dtypes.parse_to(args + ((other,) if other is not None else ()), device, dtype, non_blocking, copy, "to",
                             Tensor)
+        fmt = _layouts.check(memory_format, self._data.ndim, "to")
         out = self if dt is None or dt == self._data.dtype else self.astype(dt)
-        return out.clone() if copy and out is self else out
+        if copy and out is self:
+            return out.clone(memory_format=fmt)
+        if fmt is _layouts.preserve_format:
+            return out
+        if out is self:     # PyTorch's to() copies only when the strides follow another format's order
+            return self if _layouts.suggested(self._data) is fmt else self.clone(memory_format=fmt)
+        return out.contiguous(memory_format=fmt)
 
     def float(self):
         """This tensor cast to float32 (``self.to(ag.float32)``; itself if it is float32
@@ -903,16 +912,22 @@ def ones(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad:
     return Tensor(np.ones(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False,
+          memory_format: Any = None) -> Tensor:
     """An uninitialised tensor of shape ``size`` (ints or one tuple; its values are whatever the memory
-    held), in the default dtype unless ``dtype`` is given, as ``torch.empty``.
+    held), in the default dtype unless ``dtype`` is given, as ``torch.empty``; in C order unless
+    ``memory_format`` is ``ag.channels_last`` (4-D) or ``ag.channels_last_3d`` (5-D).
 
     >>> import autograd_core as ag
     >>> ag.empty(2, 3).shape
     (2, 3)
     """
     _check_device(device, "empty")
-    return Tensor(np.empty(_shape(size), _dt(dtype)), requires_grad=requires_grad)
+    shape = _shape(size)
+    fmt = _layouts.check(memory_format, len(shape), "empty")
+    if fmt is _layouts.preserve_format:
+        fmt = _layouts.contiguous_format
+    return Tensor(_layouts.empty_in(shape, _dt(dtype), fmt), requires_grad=requires_grad)
 
 
 def full(size: ShapeLike, fill_value: Number, dtype: DTypeLike = None, device: Any = None,
@@ -982,39 +997,54 @@ def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: Any = Non
     return Tensor(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
-def zeros_like(t: Tensor, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros with ``t``'s shape and dtype (or ``dtype``), as ``torch.zeros_like``.
+def _like(t: Any, dtype: DTypeLike, memory_format: Any, fill: Any, op: str) -> np.ndarray:
+    """An array of t's shape in dtype (else t's), laid out in ``memory_format`` (default: as t is, PyTorch's
+    ``preserve_format``), filled with ``fill`` unless it is None."""
+    data = t._data if isinstance(t, Tensor) else np.asarray(t)
+    fmt = _layouts.check(memory_format, data.ndim, op)
+    out = _layouts.empty_in(data.shape, dtype or data.dtype, fmt, like=data)
+    if fill is not None:
+        out[...] = fill
+    return out
+
+
+def zeros_like(t: Tensor, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
+    """A tensor of zeros with ``t``'s shape and dtype (or ``dtype``), as ``torch.zeros_like``; laid out as
+    ``t`` unless ``memory_format`` says otherwise (see ``autograd_core.layouts``).
 
     >>> import autograd_core as ag
     >>> ag.zeros_like(ag.tensor([[1, 2]]))
     tensor([[0, 0]])
     """
     _check_device(device, "zeros_like")
-    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+    return Tensor(_like(t, dtype, memory_format, 0, "zeros_like"), requires_grad=requires_grad)
 
 
-def ones_like(t: Tensor, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones with ``t``'s shape and dtype (or ``dtype``), as ``torch.ones_like``.
+def ones_like(t: Tensor, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False,
+              memory_format: Any = None) -> Tensor:
+    """A tensor of ones with ``t``'s shape and dtype (or ``dtype``), as ``torch.ones_like``; laid out as ``t``
+    unless ``memory_format`` says otherwise.
 
     >>> import autograd_core as ag
     >>> ag.ones_like(ag.tensor([1.5, 2.5]))
     tensor([1., 1.])
     """
     _check_device(device, "ones_like")
-    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+    return Tensor(_like(t, dtype, memory_format, 1, "ones_like"), requires_grad=requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Number, dtype: DTypeLike = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """A tensor of ``t``'s shape and dtype (or ``dtype``) filled with ``fill_value``, as
-    ``torch.full_like``.
+    ``torch.full_like``; laid out as ``t`` unless ``memory_format`` says otherwise.
 
     >>> import autograd_core as ag
     >>> ag.full_like(ag.tensor([1, 2]), 9)
     tensor([9, 9])
     """
     _check_device(device, "full_like")
-    return Tensor(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad=requires_grad)
+    return Tensor(_like(t, dtype, memory_format, fill_value, "full_like"), requires_grad=requires_grad)
 
 
 # -- random numbers -------------------------------------------------------------------------
@@ -1184,23 +1214,26 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None, 
 
 
 def rand_like(t: Tensor, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) with ``t``'s shape and dtype (or ``dtype``), as ``torch.rand_like``.
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Uniform samples in [0, 1) with ``t``'s shape and dtype (or ``dtype``), as ``torch.rand_like``; laid
+    out as ``t`` unless ``memory_format`` says otherwise.
 
     >>> import autograd_core as ag
     >>> ag.rand_like(ag.zeros(2, 2, dtype=ag.float64)).dtype
     dtype('float64')
     """
-    return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device, requires_grad=requires_grad)
+    out = rand(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device)
+    return Tensor(_like(t, out.dtype, memory_format, out._data, "rand_like"), requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
-    """Standard normal samples with ``t``'s shape and dtype (or ``dtype``), as ``torch.randn_like``.
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Standard normal samples with ``t``'s shape and dtype (or ``dtype``), as ``torch.randn_like``; laid
+    out as ``t`` unless ``memory_format`` says otherwise.
 
     >>> import autograd_core as ag
     >>> ag.randn_like(ag.zeros(2, 3)).shape
     (2, 3)
     """
-    return randn(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device,
-                 requires_grad=requires_grad)
+    out = randn(*t.shape, dtype=dtype or t.dtype, generator=generator, device=device)
+    return Tensor(_like(t, out.dtype, memory_format, out._data, "randn_like"), requires_grad=requires_grad)

@@ -16,6 +16,7 @@ import inspect
 
 import numpy as np
 
+from .. import layouts as _layouts
 from ..tensor import Tensor, get_default_dtype
 from . import reduce as _reduce
 from . import shape as _shape
@@ -250,15 +251,18 @@ def _data_ptr(self):
 
 
 def _is_contiguous(self, memory_format=None):
-    """True if the elements are laid out in C (row-major) order without gaps, as ``Tensor.is_contiguous``
-    (``memory_format`` is accepted and ignored).
+    """True if the elements are laid out in C (row-major) order without gaps, as ``Tensor.is_contiguous``;
+    ``memory_format=ag.channels_last`` (or ``channels_last_3d``) asks about that layout instead (False
+    for a tensor of another rank).
 
     >>> import autograd_core as ag
     >>> x = ag.zeros(2, 3)
-    >>> x.is_contiguous(), x.T.is_contiguous()
-    (True, False)
+    >>> x.is_contiguous(), x.T.is_contiguous(), x.is_contiguous(memory_format=ag.channels_last)
+    (True, False, False)
     """
-    return bool(self._data.flags.c_contiguous)
+    if memory_format is None:
+        return bool(self._data.flags.c_contiguous)
+    return _layouts.is_contiguous_in(self._data, _layouts.check(memory_format, None, "is_contiguous"))
 
 
 def _is_floating_point(self):

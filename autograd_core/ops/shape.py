@@ -8,6 +8,7 @@ import builtins
 
 import numpy as np
 
+from .. import layouts as _layouts
 from ..tensor import Tensor, _check_dtype
 from .registry import defop, method, xp
 
@@ -567,60 +568,24 @@ def astype(x, dtype):
     return _astype_op(x, dtype=dt)
 
 
-def _preserved_strides(shape, strides, itemsize):
-    """PyTorch's strides for a copy of a tensor with ``preserve_format`` (c10's ``infer_dense_strides``):
-    dense strides whose order of axes follows the input's strides, innermost the smallest; an axis with
-    stride 0 (broadcast) or a tie keeps its place in C order."""
-    n = len(shape)
-    perm = list(range(n - 1, -1, -1))       # innermost first
-
-    def should_swap(d0, d1):
-        s0, s1 = abs(strides[d0]), abs(strides[d1])
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 != s1:
-            return 1 if s0 > s1 else -1
-        return 1 if shape[d0] > shape[d1] else 0
-
-    for i in range(1, n):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    out = [0] * n
-    cur = itemsize
-    for d in perm:
-        out[d] = cur
-        cur *= max(shape[d], 1)
-    return tuple(out)
-
-
-def _clone(x, c_order=False):
-    """A copy of x: in C order, or (by default) laid out as PyTorch's ``preserve_format`` lays it out, so
-    that a clone of a transposed tensor is transposed too and a later ``reshape`` or ``view`` copies or
-    fails where PyTorch's does."""
-    if c_order or x.ndim < 2 or x.flags.c_contiguous:
-        return np.array(x, order="C", copy=True)
-    strides = _preserved_strides(x.shape, x.strides, x.itemsize)
-    if strides == _preserved_strides(x.shape, (0,) * x.ndim, x.itemsize):     # C order after all
-        return np.array(x, order="C", copy=True)
-    out = np.lib.stride_tricks.as_strided(np.empty(x.size, x.dtype), x.shape, strides)
+def _clone(x, layout=None):
+    """A copy of x laid out in the memory format ``layout`` (a ``layouts`` constant), or (None, the default)
+    as PyTorch's ``preserve_format`` lays it out, so that a clone of a transposed tensor is transposed too
+    and a later ``reshape`` or ``view`` copies or fails where PyTorch's does."""
+    out = _layouts.empty_in(x.shape, x.dtype, layout or _layouts.preserve_format, like=x)
     np.copyto(out, x)
     return out
 
 
-_clone_op = defop("clone", _clone, (lambda g, ans, x, c_order=False: g,), uses=(), hidden=("c_order",))
+_clone_op = defop("clone", _clone, (lambda g, ans, x, layout=None: g,), uses=(), hidden=("layout",))
 
 
-def clone(x):
+def clone(x, memory_format=None):
     """A copy of ``x`` with its own storage that stays on the tape (the gradient passes through). The
     copy is laid out as PyTorch's default ``preserve_format`` lays it out: dense, its axes in the order
     of x's strides (a transposed or permuted tensor gives a transposed or permuted copy, a broadcast
-    one a C-ordered copy).
+    one a C-ordered copy). ``memory_format``: ``ag.contiguous_format``, ``ag.channels_last`` (4-D) or
+    ``ag.channels_last_3d`` (5-D) lay the copy out that way instead (see ``autograd_core.layouts``).
 
     PyTorch: ``torch.clone``.
 
@@ -629,8 +594,11 @@ def clone(x):
     >>> y = x.clone()
     >>> y
     tensor([1., 2.], grad_fn=<CloneBackward>)
+    >>> ag.zeros(3, 2).T.clone().stride(), ag.zeros(3, 2).T.clone(memory_format=ag.contiguous_format).stride()
+    ((1, 2), (3, 1))
     """
-    return _clone_op(x)
+    fmt = _layouts.check(memory_format, x.ndim, "clone")
+    return _clone_op(x) if fmt is _layouts.preserve_format else _clone_op(x, layout=fmt)
 
 
 for _n, _f in dict(reshape=reshape, view=reshape, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
@@ -683,6 +651,8 @@ method("reshape_as", _reshape_as)
 
 def contiguous(x, memory_format=None):
     """``x`` itself when its values are laid out in C order, else a C-ordered copy (on the tape).
+    ``memory_format=ag.channels_last`` (4-D) or ``ag.channels_last_3d`` (5-D) asks for that layout
+    instead (see ``autograd_core.layouts``).
 
     PyTorch: ``Tensor.contiguous``.
 
@@ -691,7 +661,10 @@ def contiguous(x, memory_format=None):
     >>> x.contiguous() is x, x.T.is_contiguous(), x.T.contiguous().is_contiguous()
     (True, False, True)
     """
-    return x if x._data.flags.c_contiguous else _clone_op(x, c_order=True)
+    fmt = _layouts.check(memory_format, x.ndim, "contiguous")
+    if fmt is _layouts.preserve_format:
+        fmt = _layouts.contiguous_format
+    return x if _layouts.is_contiguous_in(x._data, fmt) else _clone_op(x, layout=fmt)
 
 
 method("astype", astype)
