@@ -9,6 +9,7 @@
 from .tensor import (Tensor, tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, linspace, eye,
                      rand, randn, randint, zeros_like, ones_like, full_like, rand_like, randn_like,
                      set_default_dtype, get_default_dtype, manual_seed, default_generator, Generator,
+                     set_printoptions, get_printoptions,
                      float16, float32, float64, int8, uint8, int32, int64, bool_)
 from .graph import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly, autograd_grad,
                     backward)

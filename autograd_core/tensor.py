@@ -6,7 +6,8 @@ holds the data model, construction and dtype rules.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import TYPE_CHECKING, Any, Dict
 
 import numpy as np
 
@@ -718,8 +719,16 @@ class Tensor:
         if data.dtype.kind == "f":
             finite = data[np.isfinite(data)]
             fixed = bool(np.any(finite != np.round(finite)))
-        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="fixed" if fixed else "maxprec_equal", threshold=1000, edgeitems=3)
+        o = _print_options
+        opts = dict(precision=o["precision"], threshold=o["threshold"], edgeitems=o["edgeitems"],
+                    max_line_width=o["linewidth"])
+        if o["sci_mode"] is True and data.dtype.kind == "f":
+            p, sign = o["precision"], " " if bool(np.any(data < 0)) else ""   # a column for the minus signs
+            opts["formatter"] = {"float_kind": lambda v: f"{v:{sign}.{p}e}"}
+        elif o["sci_mode"] is False:
+            opts["suppress_small"] = True
+        body = np.array2string(data, separator=", ", prefix="tensor(",
+                               floatmode="fixed" if fixed else "maxprec_equal", **opts)
         extras = []
         dt = self._data.dtype
         default_int = dt == int64
@@ -735,6 +744,49 @@ class Tensor:
         return f"tensor({body})"
 
     __str__ = __repr__
+
+
+_PRINT_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+                   "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+                   "full": dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80)}
+_print_options: Dict[str, Any] = dict(_PRINT_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision: int | None = None, threshold: int | None = None, edgeitems: int | None = None,
+                     linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as ``torch.set_printoptions``: ``precision`` digits after the point (4),
+    ``threshold`` elements before the middle is summarised with "..." (1000), ``edgeitems`` kept at each
+    end then (3), ``linewidth`` characters per line (80); ``profile`` "default", "short" or "full" sets
+    those four first; ``sci_mode`` True / False forces / forbids scientific notation (None: NumPy's
+    choice, and reset by every call, as in PyTorch). Other options not given keep their values.
+
+    >>> import autograd_core as ag
+    >>> ag.set_printoptions(precision=2)
+    >>> ag.tensor([1.2345, 2.0])
+    tensor([1.23, 2.00])
+    >>> ag.set_printoptions(profile="default")
+    """
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        _print_options.update(_PRINT_PROFILES[profile])
+    for name, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                    ("linewidth", linewidth)):
+        if v is not None:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"set_printoptions: {name} must be a non-negative int, got {v!r}")
+            _print_options[name] = int(v)
+    _print_options["sci_mode"] = None if sci_mode is None else bool(sci_mode)    # as PyTorch: every call sets it
+
+
+def get_printoptions() -> Dict[str, Any]:
+    """The current print options (see ``set_printoptions``), as ``torch._tensor_str.get_printoptions``.
+
+    >>> import autograd_core as ag
+    >>> ag.get_printoptions()["precision"]
+    4
+    """
+    return dict(_print_options)
 
 
 class _Size(int):

@@ -262,3 +262,36 @@ def test_generator_torch_forms():
     with pytest.raises(RuntimeError, match="CPU only"):
         ag.Generator(device="cuda")
     assert ag.ones(2).to(other=ag.zeros(1, dtype=ag.float64)).dtype == np.float64
+
+
+@pytest.fixture
+def default_print_options():
+    yield
+    ag.set_printoptions(profile="default")
+
+
+@pytest.mark.parametrize("kw", [dict(precision=2), dict(sci_mode=True), dict(profile="short"),
+                                dict(sci_mode=False, precision=6), dict(profile="full"), dict(linewidth=40)])
+def test_set_printoptions_prints_as_pytorch(kw, default_print_options):
+    torch = pytest.importorskip("torch")
+    data = [[1.23456789, 2e-5, 300.5, -7.0], [4.0, 5.0, 6.0, 0.125]]
+    try:
+        torch.set_printoptions(**kw)
+        ag.set_printoptions(**kw)
+        assert repr(ag.tensor(data)) == repr(torch.tensor(data, dtype=torch.float32))
+        assert repr(ag.arange(12.0)) == repr(torch.arange(12.0))
+    finally:
+        torch.set_printoptions(profile="default")
+
+
+def test_set_printoptions_changes_and_restores_the_repr(default_print_options):
+    x = ag.tensor([1.23456, 2.5])
+    before = repr(x)
+    ag.set_printoptions(precision=1)
+    assert repr(x) == "tensor([1.2, 2.5])" and ag.get_printoptions()["precision"] == 1
+    ag.set_printoptions(threshold=3, edgeitems=1)
+    assert "..." in repr(ag.arange(10.0))
+    ag.set_printoptions(profile="default")
+    assert repr(x) == before
+    with pytest.raises(ValueError, match="set_printoptions: precision must be a non-negative int"):
+        ag.set_printoptions(precision=-1)
