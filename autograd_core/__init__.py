@@ -71,6 +71,7 @@ from . import linalg
 from . import distributions
 from . import special
 from .linalg import det, slogdet, logdet, matrix_power, inv as inverse, pinv as pinverse
+from .linalg import svd_torch as svd, qr_torch as qr, cholesky_torch as cholesky
 from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
                      get_num_interop_threads, set_num_interop_threads)
 from .ops.mathops import (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, arcsin, arccos, arctan, arcsinh,

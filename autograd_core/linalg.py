@@ -16,7 +16,7 @@ import numpy as np
 
 from .ops import elementwise as E
 from .ops import linalg as L
-from .ops.registry import defop, xp
+from .ops.registry import defop, method as _method, xp
 from .ops import triangular as _triangular  # noqa: F401  (the tril op, xp.tril, used by the Cholesky rule)
 from .tensor import Tensor
 
@@ -406,3 +406,60 @@ def logdet(A):
     """
     sign, logabs = slogdet(A)
     return E.where(sign == 0, float("-inf"), E.where(sign > 0, logabs, float("nan")))
+
+
+# -- PyTorch's older forms: torch.svd / torch.qr / torch.cholesky, and the Tensor methods ----------
+SVDTorchResult = collections.namedtuple("svd", ["U", "S", "V"])
+
+
+def svd_torch(A, some=True, compute_uv=True):
+    """``torch.svd``: the named tuple ``(U, S, V)`` with A = U diag(S) Vᵀ (V, not ``linalg.svd``'s Vh);
+    ``some=True`` the reduced factors; ``compute_uv=False`` gives zero-filled U and V. Values only.
+
+    >>> U, S, V = ag.svd(ag.tensor([[3.0, 0.0], [0.0, 2.0]]))
+    >>> S, bool(ag.allclose(U @ ag.diag(S) @ V.T, ag.tensor([[3.0, 0.0], [0.0, 2.0]])))
+    (tensor([3., 2.]), True)
+    """
+    if not compute_uv:      # PyTorch's zero factors have the complete shapes
+        A = _t(A)
+        m, n = A.shape[-2:]
+        batch, dt = tuple(A.shape[:-2]), A._data.dtype
+        return SVDTorchResult(Tensor(np.zeros(batch + (m, m), dt)), svdvals(A), Tensor(np.zeros(batch + (n, n), dt)))
+    U, S, Vh = svd(A, full_matrices=not some)
+    return SVDTorchResult(U, S, _mT(Vh))
+
+
+def qr_torch(A, some=True):
+    """``torch.qr``: the named tuple ``(Q, R)``, reduced with ``some=True`` (``linalg.qr``'s "reduced"), else
+    complete. Values only.
+
+    >>> ag.qr(ag.tensor([[1.0, 0.0], [0.0, 2.0]])).R.shape
+    (2, 2)
+    """
+    return qr(A, mode="reduced" if some else "complete")
+
+
+def cholesky_torch(A, upper=False):
+    """``torch.cholesky``: the lower factor L (A = L Lᵀ), or Lᵀ with ``upper=True``; differentiable.
+
+    >>> ag.cholesky(ag.tensor([[4.0, 0.0], [0.0, 9.0]]))
+    tensor([[2., 0.],
+            [0., 3.]])
+    """
+    return cholesky(A, upper=upper)
+
+
+def _pinverse(self, rcond=1e-15):
+    """The Moore-Penrose pseudo-inverse, as ``Tensor.pinverse`` (singular values under ``rcond`` times the
+    largest count as zero). Values only.
+
+    >>> ag.tensor([[2.0, 0.0], [0.0, 0.0]]).pinverse()
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.0000]])
+    """
+    return pinv(self, rcond=rcond)
+
+
+for _name, _fn in dict(det=det, logdet=logdet, slogdet=slogdet, inverse=inv, pinverse=_pinverse,
+                       matrix_power=matrix_power, cholesky=cholesky_torch, qr=qr_torch, svd=svd_torch).items():
+    _method(_name, _fn)

@@ -134,6 +134,79 @@ class _RemovableHandle:
         self.remove()
 
 
+class _HookedInputs(ag.autograd.Function):
+    """Identity on a module's tensor inputs, so that one backward node receives all their gradients at
+    once and hands them to the module's backward hooks."""
+
+    @staticmethod
+    def forward(ctx, call, *xs):
+        ctx.call = call
+        return tuple(x.view(x.shape) for x in xs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None,) + tuple(ctx.call.input_grads(grads))
+
+
+class _BackwardHooks:
+    """One call of a module with backward hooks: its inputs go through ``_HookedInputs`` and its outputs
+    get tensor hooks that collect their gradients (and run the pre-hooks)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.grad_outputs = []
+        self.pending = 0          # output gradients still to come
+        self.has_inputs = False
+
+    def wrap_inputs(self, args):
+        pos = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        if not pos:
+            return args
+        self.has_inputs = True
+        outs = _HookedInputs.apply(self, *(args[i] for i in pos))
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        args = list(args)
+        for i, t in zip(pos, outs):
+            args[i] = t
+        return tuple(args)
+
+    def watch_outputs(self, out):
+        outs = out if isinstance(out, tuple) else (out,)
+        watched = [t for t in outs if isinstance(t, Tensor) and t.requires_grad]
+        self.grad_outputs = [None] * len(outs)
+        if self.module.__dict__.get("_backward_pre_hooks") and len(watched) > 1:
+            raise NotImplementedError(f"{type(self.module).__name__}: register_full_backward_pre_hook supports "
+                                      f"modules with one tensor output here, got {len(watched)}; use "
+                                      "register_full_backward_hook, or a hook on each output tensor")
+        self.pending = len(watched)
+        for k, t in enumerate(outs):
+            if isinstance(t, Tensor) and t.requires_grad:
+                t.register_hook(lambda g, k=k: self.output_grad(k, g))
+
+    def output_grad(self, k, g):
+        for hook in list(self.module.__dict__.get("_backward_pre_hooks", {}).values()):
+            r = hook(self.module, (g,))
+            if r is not None:
+                g = r[0] if isinstance(r, (tuple, list)) else r
+        self.grad_outputs[k] = g
+        self.pending -= 1
+        if self.pending == 0 and not self.has_inputs:
+            self.input_grads((None,))       # no input needs a gradient: PyTorch still calls the hooks
+        return g
+
+    def input_grads(self, grads):
+        grads = tuple(grads)
+        for hook in list(self.module.__dict__.get("_backward_hooks", {}).values()):
+            r = hook(self.module, grads, tuple(self.grad_outputs))
+            if r is not None:
+                r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+                if len(r) != len(grads):
+                    raise ValueError(f"{type(self.module).__name__} backward hook: returned {len(r)} gradients "
+                                     f"for {len(grads)} inputs; return a tuple with one per input (or None)")
+                grads = r
+        return grads
+
+
 def _addindent(s, n):
     lines = s.split("\n")
     if len(lines) == 1:
@@ -178,6 +251,8 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The module's computation; subclasses define it. Call the module (``module(x)``) rather than
@@ -192,18 +267,69 @@ class Module:
                                   "subclass")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_hooks or self._forward_pre_hooks):
+        d = self.__dict__
+        backward = d.get("_backward_hooks") or d.get("_backward_pre_hooks")
+        if not (self._forward_hooks or self._forward_pre_hooks or backward):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             r = hook(self, args)
             if r is not None:
                 args = r if isinstance(r, tuple) else (r,)
+        call = _BackwardHooks(self) if backward and ag.is_grad_enabled() else None
+        if call is not None:
+            args = call.wrap_inputs(args)
         out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             r = hook(self, args, out)
             if r is not None:
                 out = r
+        if call is not None:
+            call.watch_outputs(out)
         return out
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs in backward once the gradients with respect to the
+        module's positional tensor inputs are computed: tuples, None for an input (or output) that gets
+        none. A non-None return (a tuple) replaces ``grad_input``. As ``torch.nn.Module``'s; the hook must
+        not change its arguments in place. Returns a handle with ``remove()``.
+
+        >>> import autograd_core as ag, nn
+        >>> layer = nn.Linear(2, 1)
+        >>> seen = []
+        >>> h = layer.register_full_backward_hook(lambda m, gi, go: seen.append((gi[0].shape, go[0].shape)))
+        >>> layer(ag.ones(3, 2, requires_grad=True)).sum().backward()
+        >>> seen
+        [((3, 2), (3, 1))]
+        """
+        h = _RemovableHandle(self.__dict__.setdefault("_backward_hooks", OrderedDict()))
+        self._backward_hooks[h.id] = hook
+        return h
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """PyTorch's older name: registers ``hook`` as ``register_full_backward_hook`` does (PyTorch's old
+        hook saw the last op's inputs instead of the module's, which it documents as a bug).
+
+        >>> import nn
+        >>> nn.ReLU().register_backward_hook(lambda m, gi, go: None).remove()
+        """
+        return self.register_full_backward_hook(hook)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """``hook(module, grad_output)`` runs in backward when the gradient with respect to the module's
+        output is computed, before the gradients of its inputs; a non-None return (a tuple) replaces
+        ``grad_output``. As ``torch.nn.Module``'s, for modules with one tensor output. Returns a handle.
+
+        >>> import autograd_core as ag, nn
+        >>> layer = nn.Linear(2, 1)
+        >>> x = ag.ones(1, 2, requires_grad=True)
+        >>> h = layer.register_full_backward_pre_hook(lambda m, go: (go[0] * 10,))
+        >>> layer(x).sum().backward()
+        >>> bool(ag.allclose(x.grad, 10 * layer.weight.detach()))
+        True
+        """
+        h = _RemovableHandle(self.__dict__.setdefault("_backward_pre_hooks", OrderedDict()))
+        self._backward_pre_hooks[h.id] = hook
+        return h
 
     def register_forward_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
         """``hook(module, inputs, output)`` runs after each forward; a non-None return replaces the output.

@@ -380,3 +380,66 @@ def test_get_submodule_and_parameter():
     assert m.get_parameter("block.0.weight") is m.block[0].weight
     with pytest.raises(AttributeError, match="no submodule 'nope'"):
         m.get_submodule("block.nope")
+
+
+# -- backward hooks ---------------------------------------------------------------------------------
+def _hooked_linear_run(lib, nnm, case):
+    """A Linear with a full backward hook (and a pre-hook for "pre"); returns what the hook saw and the
+    gradients, rounded, so both libraries' runs compare with ==."""
+    rng = np.random.default_rng(0)
+    w, b, xv = rng.standard_normal((3, 2)), rng.standard_normal(3), rng.standard_normal((4, 2))
+    lin = nnm.Linear(2, 3)
+    with lib.no_grad():
+        lin.weight.copy_(lib.tensor(w, dtype=lib.float64))
+        lin.bias.copy_(lib.tensor(b, dtype=lib.float64))
+    x = lib.tensor(xv, dtype=lib.float64, requires_grad=case != "input without grad")
+    log = []
+
+    def arr(g):
+        return None if g is None else np.round(g.detach().numpy(), 8).tolist()
+
+    def hook(m, gi, go):
+        log.append((tuple(arr(g) for g in gi), tuple(arr(g) for g in go)))
+        if case == "replace grad_input":
+            return (gi[0] * 3,)
+    lin.register_full_backward_hook(hook)
+    if case == "pre-hook":
+        lin.register_full_backward_pre_hook(lambda m, go: (go[0] * 2,))
+    y = lin(x)
+    (y * y).sum().backward()
+    if case == "two calls":
+        lin(x * 2).sum().backward()
+    return log, arr(x.grad), arr(lin.weight.grad)
+
+
+@pytest.mark.parametrize("case", ["plain", "input without grad", "replace grad_input", "pre-hook", "two calls"])
+def test_full_backward_hooks_match_torch(case):
+    torch = pytest.importorskip("torch")
+    torch.set_default_dtype(torch.float64)
+    ag.set_default_dtype(ag.float64)
+    try:
+        ours = _hooked_linear_run(ag, nn, case)
+        theirs = _hooked_linear_run(torch, torch.nn, case)
+    finally:
+        torch.set_default_dtype(torch.float32)
+        ag.set_default_dtype(ag.float32)
+    assert ours == theirs
+
+
+def test_full_backward_hook_sees_and_replaces_input_gradients():
+    layer = nn.Linear(2, 1)
+    x = ag.ones(3, 2, requires_grad=True)
+    seen = []
+
+    def hook(m, gi, go):
+        seen.append((gi[0].shape, go[0].shape))
+        return (ag.zeros_like(gi[0]),)
+    h = layer.register_full_backward_hook(hook)
+    layer(x).sum().backward()
+    assert seen == [((3, 2), (3, 1))]
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 2)))
+    assert layer.weight.grad is not None and np.abs(layer.weight.grad.numpy()).sum() > 0
+    h.remove()
+    x.grad = None
+    layer(x).sum().backward()
+    assert len(seen) == 1 and np.abs(x.grad.numpy()).sum() > 0

@@ -178,3 +178,42 @@ def test_linear_gradcheck_and_gradgradcheck(lead, fin, fout, bias, seed):
     fn = ag.linear
     assert gradcheck(fn, ins)
     assert gradgradcheck(fn, ins)
+
+
+@pytest.mark.parametrize("name,kw", [("det", {}), ("logdet", {}), ("inverse", {}), ("pinverse", {}),
+                                     ("matrix_power", dict(n=3)), ("cholesky", {}), ("cholesky", dict(upper=True))])
+def test_linalg_tensor_methods_match_torch(name, kw):
+    """Tensor.det / logdet / inverse / pinverse / matrix_power / cholesky give PyTorch's values (float64,
+    a batch of symmetric positive-definite matrices), and the differentiable ones its gradients."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 4, 3))
+    spd = a.swapaxes(-1, -2) @ a + np.eye(3)
+    x, tx = ag.tensor(spd, requires_grad=True), torch.tensor(spd, requires_grad=True)
+    ours, theirs = getattr(x, name)(**kw), getattr(tx, name)(**kw)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    if name != "pinverse":      # pinv has no gradient here (see the README's limits)
+        (ours * ours).sum().backward()
+        (theirs * theirs).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("some", [True, False])
+def test_torch_svd_and_qr_forms_match_torch(some):
+    """torch.svd returns V (not Vh) and torch.qr takes ``some``: shapes as PyTorch's, and the factors
+    rebuild the matrix."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(2).standard_normal((5, 3))
+    U, S, V = ag.svd(ag.tensor(a), some=some)
+    tU, tS, tV = torch.svd(torch.tensor(a), some=some)
+    assert (U.shape, S.shape, V.shape) == (tuple(tU.shape), tuple(tS.shape), tuple(tV.shape))
+    np.testing.assert_allclose(S.numpy(), tS.numpy(), rtol=1e-12)
+    k = S.shape[0]
+    np.testing.assert_allclose((U.numpy()[:, :k] * S.numpy()) @ V.numpy()[:, :k].T, a, atol=1e-12)
+    Q, R = ag.tensor(a).qr(some=some)
+    tQ, tR = torch.tensor(a).qr(some=some)
+    assert (Q.shape, R.shape) == (tuple(tQ.shape), tuple(tR.shape))
+    np.testing.assert_allclose(Q.numpy() @ R.numpy(), a, atol=1e-12)
+    U0, S0, V0 = ag.tensor(a).svd(compute_uv=False)
+    tU0, _, tV0 = torch.svd(torch.tensor(a), compute_uv=False)
+    assert (U0.shape, V0.shape) == (tuple(tU0.shape), tuple(tV0.shape)) and not U0.numpy().any()
