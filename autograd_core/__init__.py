@@ -49,6 +49,7 @@ from .devices import (device, cuda, cpu, accelerator, backends, set_default_devi
                       set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
                       are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)
 from . import layouts
+from . import jit
 from .layouts import memory_format, contiguous_format, preserve_format, channels_last, channels_last_3d
 from . import amp
 from .amp import autocast
@@ -73,7 +74,7 @@ from . import special
 from .linalg import det, slogdet, logdet, matrix_power, inv as inverse, pinv as pinverse
 from .linalg import svd_torch as svd, qr_torch as qr, cholesky_torch as cholesky
 from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
-                     get_num_interop_threads, set_num_interop_threads)
+                     get_num_interop_threads, set_num_interop_threads, is_nonzero)
 from .ops.mathops import (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, arcsin, arccos, arctan, arcsinh,
                           arccosh, arctanh, atan2, arctan2, erfc, erfinv, lgamma, digamma, polygamma, logit, fmod,
                           remainder, logaddexp, xlogy, copysign, nan_to_num, square, reciprocal, frac, hypot, lerp,

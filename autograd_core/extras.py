@@ -14,11 +14,13 @@ import math
 
 import numpy as np
 
+from .ops.inplace import inplace_update
+from .ops.linalg import addmm
 from .ops.registry import method
 from .tensor import Tensor, get_default_dtype
 
 __all__ = ["pi", "e", "inf", "nan", "newaxis", "result_type", "promote_types", "can_cast", "typename", "compile",
-           "get_num_interop_threads", "set_num_interop_threads"]
+           "get_num_interop_threads", "set_num_interop_threads", "is_nonzero"]
 
 pi = math.pi
 e = math.e
@@ -160,6 +162,57 @@ def _is_pinned(self, device=None):
     return False
 
 
+def _pin_memory(self, device=None):
+    """The tensor itself: CPU memory is all there is here (``is_pinned()`` stays False).
+
+    >>> t = ag.zeros(2)
+    >>> t.pin_memory() is t
+    True
+    """
+    return self
+
+
+def _H(self):
+    """The conjugate transpose of a matrix: its transpose here (real dtypes only). PyTorch: ``Tensor.H``.
+
+    >>> ag.tensor([[1, 2]]).H.shape
+    (2, 1)
+    """
+    if self.ndim not in (0, 2):
+        raise RuntimeError(f"Tensor.H: expected a matrix or a scalar, got {self.ndim} dims; use .mH for a batch")
+    return self.T
+
+
+def _mH(self):
+    """The conjugate transpose of each matrix in a batch: ``mT`` here (real dtypes only).
+
+    >>> ag.zeros(4, 2, 3).mH.shape
+    (4, 3, 2)
+    """
+    return self.mT
+
+
+def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+    """In place: ``t = beta * t + alpha * (mat1 @ mat2)``, as ``Tensor.addmm_``; returns ``t`` (on the tape).
+
+    >>> t = ag.ones(2, 2)
+    >>> t.addmm_(ag.eye(2), ag.eye(2) * 3) is t, t
+    (True, tensor([[4., 1.],
+            [1., 4.]]))
+    """
+    others = any(isinstance(a, Tensor) and a.requires_grad for a in (mat1, mat2))
+    return inplace_update(self, lambda old: addmm(old, mat1, mat2, beta=beta, alpha=alpha), "addmm_", others)
+
+
+def is_nonzero(input):  # noqa: A002
+    """The truth value of a one-element tensor, as ``torch.is_nonzero`` (an error for other sizes).
+
+    >>> ag.is_nonzero(ag.tensor([1.5])), ag.is_nonzero(ag.tensor(0))
+    (True, False)
+    """
+    return _is_nonzero(input)
+
+
 def _share_memory_(self):
     """Returns the tensor: DataLoader workers receive tensors by pickling here (see ``nn.data``).
 
@@ -199,10 +252,12 @@ for _name, _dtype in (("short", np.int16), ("byte", np.uint8), ("char", np.int8)
     if not hasattr(Tensor, _name):
         method(_name, _cast(_dtype, _name))
 for _name, _fn in dict(is_signed=_is_signed, is_nonzero=_is_nonzero, is_same_size=_is_same_size,
-                       is_pinned=_is_pinned, share_memory_=_share_memory_).items():
+                       is_pinned=_is_pinned, share_memory_=_share_memory_, pin_memory=_pin_memory,
+                       addmm_=_addmm_).items():
     if not hasattr(Tensor, _name):
         method(_name, _fn)
 for _name, _prop in dict(itemsize=property(_itemsize), nbytes=property(_nbytes), is_sparse=_false("sparse"),
-                         is_quantized=_false("quantized"), is_meta=_false("meta")).items():
+                         is_quantized=_false("quantized"), is_meta=_false("meta"), H=property(_H),
+                         mH=property(_mH)).items():
     if not hasattr(Tensor, _name):
         method(_name, _prop)

@@ -17,7 +17,7 @@ from .graph import autograd_grad, enable_grad, no_grad
 from .tensor import Tensor
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "tensors", "broadcastable_shapes", "shapes",
-           "axes", "elements"]
+           "axes", "elements", "assert_close"]
 
 
 class GradcheckError(AssertionError):
@@ -267,3 +267,93 @@ def axes(ndim, min_size=0, max_size=None, negative=True):
     one = st.integers(-ndim if negative else 0, ndim - 1)
     many = hnp.valid_tuple_axes(ndim, min_size=max(min_size, 1), max_size=max_size)
     return st.one_of(st.none(), one, many)
+
+
+# -- assert_close (torch.testing's) ----------------------------------------------------------------------
+# PyTorch's default (rtol, atol) per dtype; other dtypes compare exactly
+_CLOSE_TOL = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6, 1e-5),
+              np.dtype(np.float64): (1e-7, 1e-7)}
+
+
+def _close_array(x, name):
+    if isinstance(x, Tensor):
+        return x.detach()._data
+    if isinstance(x, (bool, int, float, complex, np.number, np.ndarray)):
+        return np.asarray(x)
+    raise TypeError(f"assert_close: {name} must be a tensor, a NumPy array or a number (or a list, tuple or dict "
+                    f"of them), got {type(x).__name__}")
+
+
+def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, check_dtype=True, msg=None, **_):
+    """Raise an AssertionError unless ``|actual - expected| <= atol + rtol * |expected|`` everywhere, as
+    ``torch.testing.assert_close``: shapes must match, and dtypes unless ``check_dtype=False``; the
+    default tolerances follow the dtype (float32: rtol 1.3e-6, atol 1e-5; float64: 1e-7 each; integers
+    exactly); give both ``rtol`` and ``atol`` or neither. Lists, tuples and dicts compare item by item.
+    Other keywords of PyTorch's (``check_device``, ``check_layout``, ...) are accepted.
+
+    >>> import autograd_core as ag
+    >>> ag.testing.assert_close(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 2.000001]))
+    >>> ag.testing.assert_close(ag.tensor([1.0, 2.0], dtype=ag.float64), ag.tensor([1.0, 1.5], dtype=ag.float64))
+    Traceback (most recent call last):
+    ...
+    AssertionError: Tensor-likes are not close!
+    <BLANKLINE>
+    Mismatched elements: 1 / 2 (50.0%)
+    Greatest absolute difference: 0.5 at index (1,) (up to 1e-07 allowed)
+    Greatest relative difference: 0.3333333333333333 at index (1,) (up to 1e-07 allowed)
+    """
+    if (rtol is None) != (atol is None):
+        raise ValueError(f"assert_close: give both rtol and atol or neither, got rtol={rtol}, atol={atol}")
+    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
+        if len(actual) != len(expected):
+            raise AssertionError(msg or f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
+        for a, e in zip(actual, expected):
+            assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype, msg=msg)
+        return
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        if set(actual) != set(expected):
+            raise AssertionError(msg or f"The keys of the mappings do not match: {sorted(map(str, actual))} != "
+                                        f"{sorted(map(str, expected))}")
+        for k in actual:
+            assert_close(actual[k], expected[k], rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype,
+                         msg=msg)
+        return
+    a, e = _close_array(actual, "actual"), _close_array(expected, "expected")
+    if a.shape != e.shape:
+        raise AssertionError(msg or f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}.")
+    if check_dtype and a.dtype != e.dtype and not (np.ndim(actual) == 0 and not isinstance(actual, (Tensor, np.ndarray))):
+        raise AssertionError(msg or f"The values for attribute 'dtype' do not match: {a.dtype} != {e.dtype}.")
+    if rtol is None:
+        rtol, atol = max(_CLOSE_TOL.get(a.dtype, (0.0, 0.0)), _CLOSE_TOL.get(e.dtype, (0.0, 0.0)))
+    if a.dtype.kind == "b" or e.dtype.kind == "b":
+        bad = a != e
+        diff = bad.astype(np.float64)
+    else:
+        af, ef = a.astype(np.float64), e.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(af - ef)
+            ok = diff <= atol + rtol * np.abs(ef)
+            ok |= af == ef                                  # equal infinities
+            if equal_nan:
+                ok |= np.isnan(af) & np.isnan(ef)
+        bad = ~ok
+    if not bad.any():
+        return
+    if msg is not None:
+        raise AssertionError(msg)
+    n, total = int(bad.sum()), bad.size
+    kind = "Scalars" if a.ndim == 0 else "Tensor-likes"
+    exact = rtol == 0 and atol == 0
+    lines = [f"{kind} are not {'equal' if exact else 'close'}!", "",
+             f"Mismatched elements: {n} / {total} ({100.0 * n / total:.1f}%)"]
+    if a.dtype.kind != "b" and e.dtype.kind != "b":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = diff / np.abs(ef)
+        d = np.where(bad, np.nan_to_num(diff, nan=np.inf), -1.0)
+        r = np.where(bad, np.nan_to_num(rel, nan=np.inf), -1.0)
+        i, j = np.unravel_index(int(np.argmax(d)), a.shape), np.unravel_index(int(np.argmax(r)), a.shape)
+        for what, v, at, tol in (("absolute", diff[i], i, atol), ("relative", rel[j], j, rtol)):
+            v = int(v) if what == "absolute" and a.dtype.kind in "iu" and e.dtype.kind in "iu" else v
+            lines.append(f"Greatest {what} difference: {v} at index {tuple(int(k) for k in at)}"
+                         + ("" if exact else f" (up to {tol} allowed)"))
+    raise AssertionError("\n".join(lines))

@@ -436,9 +436,10 @@ def _softmax_dim(ndim, name):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: DTypeLike | None = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim`` (stable: the max is subtracted first). ``dtype`` casts the
-    input first. ``dim=None`` picks one with PyTorch's deprecation warning: give it.
+    input first. ``dim=None`` picks one with PyTorch's deprecation warning: give it. ``_stacklevel`` is
+    PyTorch's warning depth, accepted for its signature.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.softmax(ag.tensor([[1.0, 2.0, 3.0]]), dim=1)
@@ -452,7 +453,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = Non
     return ag.softmax(x, axis=dim)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: DTypeLike | None = None) -> Tensor:
     """x - logsumexp(x) along ``dim`` (stable for any logits; ``dtype`` and ``dim=None`` as ``softmax``).
 
     >>> import autograd_core as ag, nn.functional as F

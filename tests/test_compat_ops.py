@@ -398,3 +398,75 @@ def test_inplace_math_methods(name, args):
     ref = ag.tensor(data, requires_grad=True)
     getattr(ref * 1.0, name[:-1])(*args).sum().backward()
     np.testing.assert_allclose(leaf.grad._data, ref.grad._data)
+
+
+def test_softmax_dtype_and_stacklevel_keywords():
+    import nn.functional as F
+    x = ag.tensor([[1.0, 2.0, 3.0]])
+    for y in (ag.softmax(x, dim=-1, dtype=ag.float64), x.softmax(-1, dtype=ag.float64),
+              F.softmax(x, dim=1, _stacklevel=5, dtype=ag.float64)):
+        assert y.dtype == np.float64
+        np.testing.assert_allclose(y.numpy(), np.exp([[1, 2, 3]]) / np.exp([1, 2, 3]).sum(), rtol=1e-12)
+    assert x.log_softmax(1, dtype=ag.float64).dtype == np.float64
+
+
+@pytest.mark.parametrize("a,b,kw", [([1.0, 2.0], [1.0, 2.5], {}), ([1.0, 2.0], [1.0, 2.000001], {}),
+                                    ([1, 2], [1, 3], {}), ([1.0, float("nan")], [1.0, float("nan")], {}),
+                                    ([1.0, float("nan")], [1.0, float("nan")], dict(equal_nan=True)),
+                                    ([1.0, 2.0], [1.1, 2.0], dict(rtol=0.2, atol=0.0))])
+def test_assert_close_passes_and_fails_as_torch(a, b, kw):
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for f, mk in ((ag.testing.assert_close, ag.tensor), (torch.testing.assert_close, torch.tensor)):
+        try:
+            f(mk(a), mk(b), **kw)
+            outcomes.append(None)
+        except AssertionError as e:
+            outcomes.append(str(e).splitlines()[0])
+    assert outcomes[0] == outcomes[1]
+
+
+def test_assert_close_reports_what_differs():
+    with pytest.raises(AssertionError, match=r"Mismatched elements: 1 / 2 \(50.0%\)\nGreatest absolute difference: 0.5"):
+        ag.testing.assert_close(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 2.5]))
+    with pytest.raises(AssertionError, match="'dtype' do not match"):
+        ag.testing.assert_close(ag.tensor([1.0]), ag.tensor([1.0], dtype=ag.float64))
+    with pytest.raises(AssertionError, match="'shape' do not match"):
+        ag.testing.assert_close(ag.zeros(2), ag.zeros(3))
+    ag.testing.assert_close({"a": [ag.tensor(1.0)]}, {"a": [ag.tensor(1.0)]})
+
+
+def test_addmm_inplace_matches_torch_with_gradients():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    t0, a0, b0 = rng.standard_normal((2, 2)), rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
+    res = []
+    for lib in (ag, torch):
+        t, a = lib.tensor(t0, requires_grad=True), lib.tensor(a0, requires_grad=True)
+        u = t * 1
+        u.addmm_(a, lib.tensor(b0), beta=0.5, alpha=2)
+        (u * u).sum().backward()
+        res.append([u.detach().numpy(), t.grad.numpy(), a.grad.numpy()])
+    for x, y in zip(*res):
+        np.testing.assert_allclose(x, y, rtol=1e-12)
+
+
+def test_jit_decorators_leave_code_as_python():
+    @ag.jit.script
+    def f(x):
+        return x * 2
+    assert f(ag.tensor([1.0])).tolist() == [2.0]
+    assert ag.jit.trace(f, ag.zeros(1)) is f and ag.jit.ignore(f) is f and ag.jit.ignore(drop=True)(f) is f
+    assert not ag.jit.is_scripting() and not ag.jit.is_tracing()
+    with pytest.raises(RuntimeError, match="jit.save: there is no TorchScript here; save the weights with nn.save"):
+        ag.jit.save(f, "x.pt")
+
+
+def test_small_tensor_methods():
+    x = ag.arange(6.0).reshape(2, 3)
+    assert x.H.shape == (3, 2) and ag.zeros(4, 2, 3).mH.shape == (4, 3, 2)
+    np.testing.assert_array_equal(x.H.numpy(), x.numpy().T)
+    assert x.pin_memory() is x and not x.is_pinned()
+    assert ag.is_nonzero(ag.tensor([3])) and not ag.is_nonzero(ag.tensor(0.0))
+    with pytest.raises(RuntimeError, match="is_nonzero: a tensor with 2 elements"):
+        ag.is_nonzero(ag.zeros(2))

@@ -582,11 +582,12 @@ def std(x, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, u
     return _stdop(x, axis=ax, keepdims=kd, correction=correction)
 
 
-def softmax(x, axis=-1, *, dim=None):
+def softmax(x, axis=-1, *, dim=None, dtype=None):
     """Softmax along ``dim`` (default: the last): ``exp(x) / sum(exp(x))``, shifted by the max for
     stability; same shape as ``x``, and each slice along ``dim`` sums to 1.
 
-    d/dx: s * (g - sum(g * s)) for s = softmax(x) and upstream gradient g. PyTorch: ``torch.softmax``.
+    ``dtype`` casts x first. d/dx: s * (g - sum(g * s)) for s = softmax(x) and upstream gradient g.
+    PyTorch: ``torch.softmax``.
 
     >>> import autograd_core as ag
     >>> ag.softmax(ag.tensor([[0.0, 0.0], [0.0, 1.0]]), dim=1)
@@ -595,14 +596,17 @@ def softmax(x, axis=-1, *, dim=None):
     """
     if not isinstance(x, Tensor):
         x = Tensor(x)
+    if dtype is not None:
+        x = x.astype(dtype)
     return _softmax_op(x, axis=_single_axis(x, axis, dim, "softmax"))
 
 
-def log_softmax(x, axis=-1, *, dim=None):
+def log_softmax(x, axis=-1, *, dim=None, dtype=None):
     """Log-softmax along ``dim`` (default: the last): ``x - logsumexp(x)``, stable for large ``|x|``;
     same shape as ``x``.
 
-    d/dx: g - softmax(x) * sum(g) for upstream gradient g. PyTorch: ``torch.log_softmax``.
+    ``dtype`` casts x first. d/dx: g - softmax(x) * sum(g) for upstream gradient g. PyTorch:
+    ``torch.log_softmax``.
 
     >>> import autograd_core as ag
     >>> ag.log_softmax(ag.tensor([0.0, 0.0]), dim=0)
@@ -610,6 +614,8 @@ def log_softmax(x, axis=-1, *, dim=None):
     """
     if not isinstance(x, Tensor):
         x = Tensor(x)
+    if dtype is not None:
+        x = x.astype(dtype)
     return _log_softmax_op(x, axis=_single_axis(x, axis, dim, "log_softmax"))
 
 
