@@ -1,4 +1,4 @@
-"""Adamax, RAdam, Rprop and LBFGS: trajectories on a small least-squares problem compared with PyTorch's step
+"""Adamax, RAdam, Rprop, ASGD and LBFGS: trajectories on a small least-squares problem compared with PyTorch's step
 by step (float64) when it is installed, and each update rule written out independently here either way."""
 import math
 
@@ -14,6 +14,8 @@ CONFIGS = [
     ("RAdam", {"lr": 0.05}), ("RAdam", {"lr": 0.05, "weight_decay": 0.1}),
     ("RAdam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
     ("Rprop", {"lr": 0.05}), ("Rprop", {"lr": 0.02, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.5)}),
+    ("ASGD", {"lr": 0.05}), ("ASGD", {"lr": 0.05, "t0": 5, "lambd": 0.01, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.02, "t0": 3, "alpha": 0.5, "maximize": True}),
 ]
 
 
@@ -111,6 +113,20 @@ def test_rules_written_out():
         w.grad = ag.tensor([g], dtype=ag.float64)
         opt.step()
         assert w._data[0] == pytest.approx(expect)
+    # ASGD with t0 = 2: p <- p (1 - lambd eta) - eta g; the average copies p until step t0 + 1, then
+    # moves by mu = 1 / (t - t0) towards it; eta decays as lr / (1 + lambd lr t)^alpha
+    w = ag.tensor([1.0], dtype=ag.float64, requires_grad=True)
+    opt = optim.ASGD([w], lr=0.1, lambd=0.5, alpha=1.0, t0=2)
+    p, ax, eta, mu = 1.0, 0.0, float(np.float32(0.1)), 1.0   # eta kept in float32, as PyTorch keeps it
+    for t in range(1, 6):
+        w.grad = ag.tensor([2.0 * w._data[0]], dtype=ag.float64)
+        opt.step()
+        p = p * (1 - 0.5 * eta) - eta * 2.0 * p        # the gradient 2 p is taken before the update
+        ax = p if mu == 1 else ax + mu * (p - ax)
+        eta = float(np.float32(0.1 / (1 + 0.5 * 0.1 * t)))
+        mu = 1 / max(1, t - 2)
+        assert w._data[0] == pytest.approx(p, rel=1e-12)
+        assert opt.state[w]["ax"][0] == pytest.approx(ax, rel=1e-12)
 
 
 def test_lbfgs_minimizes_a_quadratic_and_refuses_what_it_lacks():
