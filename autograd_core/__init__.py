@@ -50,6 +50,7 @@ from .devices import (device, cuda, cpu, accelerator, backends, set_default_devi
                       are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)
 from . import layouts
 from . import jit
+from . import utils
 from .layouts import memory_format, contiguous_format, preserve_format, channels_last, channels_last_3d
 from . import amp
 from .amp import autocast
