@@ -217,3 +217,46 @@ def test_torch_svd_and_qr_forms_match_torch(some):
     U0, S0, V0 = ag.tensor(a).svd(compute_uv=False)
     tU0, _, tV0 = torch.svd(torch.tensor(a), compute_uv=False)
     assert (U0.shape, V0.shape) == (tuple(tU0.shape), tuple(tV0.shape)) and not U0.numpy().any()
+
+
+ELLIPSIS_CASES = [("...ij,...jk->...ik", [(2, 3, 4, 5), (2, 3, 5, 6)]), ("...ij,...jk", [(3, 4, 5), (5, 2)]),
+                  ("b...d,bd->b...", [(2, 3, 4, 5), (2, 5)]), ("...i,...i->...", [(4, 1, 3), (5, 3)]),
+                  ("...", [(2, 3)]), ("i...->...", [(3, 2, 2)]), ("...qd,...kd->...qk", [(2, 2, 3, 4), (2, 2, 5, 4)]),
+                  ("ij...,jk...->ik...", [(2, 3, 4), (3, 5, 1)]), ("...ij->...ji", [(3, 4)])]
+
+
+@pytest.mark.parametrize("spec,shapes", ELLIPSIS_CASES, ids=[c[0] for c in ELLIPSIS_CASES])
+def test_einsum_ellipsis_matches_torch(spec, shapes):
+    """'...' broadcasts the unnamed dims, aligned from the right (size 1 against n, missing leading dims):
+    values and gradients as PyTorch's, in float64."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrs = [rng.standard_normal(s) for s in shapes]
+    ours = [ag.tensor(a, requires_grad=True) for a in arrs]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrs]
+    o, t = ag.einsum(spec, *ours), torch.einsum(spec, *theirs)
+    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    (o * o).sum().backward()
+    (t * t).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@given(batch=shapes(max_dims=2, max_side=3), m=st.integers(1, 3), k=st.integers(1, 3), data=st.data())
+@settings(max_examples=25, deadline=None)
+def test_einsum_ellipsis_gradcheck(batch, m, k, data):
+    """A batched product written with '...', one operand's batch dims possibly size 1 or missing."""
+    other = data.draw(st.sampled_from([batch, tuple(1 for _ in batch), batch[1:]]))
+    a = ag.tensor(np.random.default_rng(1).standard_normal(batch + (m, k)), requires_grad=True)
+    b = ag.tensor(np.random.default_rng(2).standard_normal(other + (k, 2)), requires_grad=True)
+    assert gradcheck(lambda x, y: ag.einsum("...ij,...jk->...ik", x, y), (a, b))
+    assert gradcheck(lambda x: ag.einsum("...ij->...", x), (a,))
+
+
+def test_einsum_ellipsis_errors_name_the_problem():
+    with pytest.raises(ValueError, match="the dims that '...' stands for don't broadcast: 3 against 4"):
+        ag.einsum("...i,...i->...", ag.ones(3, 2), ag.ones(4, 2))
+    with pytest.raises(ValueError, match="names more dims than its operand has"):
+        ag.einsum("...ijk", ag.ones(2, 2))
+    with pytest.raises(ValueError, match="an ellipsis is three dots"):
+        ag.einsum("..i", ag.ones(2, 2))

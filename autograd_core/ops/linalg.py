@@ -6,6 +6,7 @@ import numpy as np
 from ..kernels import rows as _krows
 from ..kernels.blas import matmul as _matmul2d
 from ..tensor import Tensor
+from . import shape as _shape_ops
 from .registry import defop, method, xp
 
 
@@ -191,6 +192,56 @@ def _parse(subscripts, n):
     return ins, out
 
 
+def _spell_out_ellipsis(subscripts, operands):
+    """(subscripts with each "..." replaced by letters of their own, the operands with size-1 ellipsis dims
+    expanded to the broadcast size): the einsum op only sees named dims."""
+    s = subscripts.replace(" ", "")
+    lhs, arrow, out = s.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum: {len(ins)} operand subscripts for {len(operands)} operands in {subscripts!r}")
+    for sub in ins + ([out] if arrow else []):
+        if sub.replace("...", "").count(".") or sub.count("...") > 1:
+            raise ValueError(f"einsum: {sub!r} in {subscripts!r}: an ellipsis is three dots, at most once per operand")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in s]
+    counts = []
+    for sub, o in zip(ins, operands):
+        k = np.ndim(o) - len(sub.replace("...", "")) if "..." in sub else 0
+        if k < 0:
+            raise ValueError(f"einsum: subscript {sub!r} names more dims than its operand has (shape "
+                             f"{tuple(np.shape(o))})")
+        counts.append(k)
+    E = max(counts)
+    ell = "".join(free[:E])
+    size = {}
+    for sub, o, k in zip(ins, operands, counts):
+        at = sub.index("...") if "..." in sub else 0
+        for j, c in enumerate(ell[E - k:]):
+            n = np.shape(o)[at + j]
+            if n != 1 and size.get(c, 1) not in (1, n):
+                raise ValueError(f"einsum: the dims that '...' stands for don't broadcast: {size[c]} against {n} "
+                                 f"in {subscripts!r} with shapes {[tuple(np.shape(x)) for x in operands]}")
+            size[c] = n if n != 1 else size.get(c, 1)
+    new_ins, new_ops = [], []
+    for sub, o, k in zip(ins, operands, counts):
+        if "..." in sub:
+            at = sub.index("...")
+            letters = ell[E - k:]
+            shape = tuple(np.shape(o))
+            want = shape[:at] + tuple(size[c] for c in letters) + shape[at + k:]
+            if want != shape:
+                o = _shape_ops.broadcast_to(o if isinstance(o, Tensor) else Tensor(np.asarray(o)), want)
+            sub = sub.replace("...", letters)
+        new_ins.append(sub)
+        new_ops.append(o)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        named = "".join(new_ins).replace(",", "")
+        out = ell + "".join(sorted(c for c in set(named) if named.count(c) == 1 and c not in ell))
+    return ",".join(new_ins) + "->" + out, tuple(new_ops)
+
+
 def _einsum(*ops, subscripts):
     return np.einsum(subscripts, *ops, optimize=len(ops) > 2)
 
@@ -224,7 +275,8 @@ _einsum_op = defop("einsum", _einsum, vjp=_einsum_vjp)
 
 def einsum(subscripts, *operands):
     """Einstein summation over tensors with NumPy's subscripts (``"ij,jk->ik"``; explicit or implicit
-    output, no ellipsis); the operands may also come as one list.
+    output; ``"..."`` stands for the dims not named, which broadcast across operands, aligned from the
+    right, as in PyTorch); the operands may also come as one list.
 
     Each operand's gradient is the einsum of the upstream gradient with the other operands. PyTorch:
     ``torch.einsum``.
@@ -238,6 +290,8 @@ def einsum(subscripts, *operands):
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if "." in subscripts:
+        subscripts, operands = _spell_out_ellipsis(subscripts, operands)
     ins, _ = _parse(subscripts, len(operands))
     for sub, o in zip(ins, operands):
         if len(sub) != np.ndim(o):
