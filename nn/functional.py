@@ -42,6 +42,8 @@ __all__ = [
     "local_response_norm", "unfold", "fold", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "multi_margin_loss", "triplet_margin_loss",
+    # spatial transformers
+    "affine_grid", "grid_sample",
 ]
 
 
@@ -2188,3 +2190,6 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     if swap:
         d_an = ag.minimum(d_an, pairwise_distance(positive, negative, p, eps))
     return _loss_reduce(ag.relu(d_ap - d_an + margin), reduction, "triplet_margin_loss")
+
+
+from .grid import affine_grid, grid_sample  # noqa: E402  (spatial transformers: nn/grid.py)
