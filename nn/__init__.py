@@ -39,6 +39,7 @@ from .more_layers import (AlphaDropout, BatchNorm3d, Bilinear, ChannelShuffle, F
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
                       ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                       ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from .unpool import MaxUnpool1d, MaxUnpool2d
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                           TransformerEncoderLayer)
 from . import parameter  # noqa: E402  (torch.nn.parameter)
@@ -65,5 +66,5 @@ __all__ = [
     "PairwiseDistance", "ParameterList", "ParameterDict", "Bilinear", "Unfold", "Fold", "AlphaDropout",
     "FeatureAlphaDropout", "LocalResponseNorm", "BatchNorm3d", "ChannelShuffle", "UpsamplingNearest2d",
     "UpsamplingBilinear2d", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
-    "TransformerDecoder", "Transformer", "parameter",
+    "TransformerDecoder", "Transformer", "parameter", "MaxUnpool1d", "MaxUnpool2d",
 ]

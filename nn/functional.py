@@ -42,8 +42,8 @@ __all__ = [
     "local_response_norm", "unfold", "fold", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "multi_margin_loss", "triplet_margin_loss",
-    # spatial transformers
-    "affine_grid", "grid_sample",
+    # spatial transformers, unpooling
+    "affine_grid", "grid_sample", "max_unpool1d", "max_unpool2d",
 ]
 
 
@@ -2193,3 +2193,4 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
 
 
 from .grid import affine_grid, grid_sample  # noqa: E402  (spatial transformers: nn/grid.py)
+from .unpool import max_unpool1d, max_unpool2d  # noqa: E402  (nn/unpool.py)
