@@ -15,7 +15,7 @@ from autograd_core.kernels import activation as kact
 from autograd_core.kernels import blas as kblas
 from autograd_core.kernels import rows as krows
 from autograd_core.kernels import select as ksel
-from autograd_core.ops.norm import xp_norm_input_grad
+from autograd_core.ops.norm import xp_norm_input_grad, xp_norm_param_grads
 from autograd_core.ops.reduce import _softmax_grad_op
 from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
 
@@ -150,13 +150,18 @@ def test_softmax_and_norm_gradient_ops_gradcheck(backend, shape, last, seed):
     inv = ag.tensor(rng.uniform(0.5, 2.0, keep), requires_grad=True)
     assert gradcheck(lambda a, b: _softmax_grad_op(a, b, axis=axis), (g, y))
     assert gradcheck(lambda a, b, c: xp_norm_input_grad(a, b, c, axes=(axis,)), (g, xh, inv))
+    w = ag.tensor(rng.standard_normal(shape[-1:] if last else (shape[0],) + (1,) * (len(shape) - 1)),
+                  requires_grad=True)
+    assert gradcheck(lambda a, b, c, d: xp_norm_input_grad(a, b, c, d, axes=(axis,)), (g, xh, inv, w))
+    lead = tuple(range(len(shape) - 1)) if len(shape) > 1 else (0,)
+    assert gradcheck(lambda a, b: xp_norm_param_grads(a, b, axes=lead), (g, xh))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_row_gradient_kernels_match_numpy(backend, dtype):
     rng = np.random.default_rng(5)
-    g, y = (rng.standard_normal((4, 6, 19)).astype(dtype) for _ in range(2))
-    inv = rng.uniform(0.5, 2, (4, 6, 1)).astype(dtype)
+    g, y = (rng.standard_normal((4, 16, 19)).astype(dtype) for _ in range(2))    # over MIN_SIZE: the kernels
+    inv = rng.uniform(0.5, 2, (4, 16, 1)).astype(dtype)
     tol = 2e-6 if dtype == np.float32 else 1e-13
     want = y * (g - (g * y).sum(-1, keepdims=True))
     np.testing.assert_allclose(_softmax_grad_op(ag.tensor(g), ag.tensor(y), axis=-1).numpy(), want, rtol=tol,
@@ -164,6 +169,35 @@ def test_row_gradient_kernels_match_numpy(backend, dtype):
     want = inv * (g - g.mean(-1, keepdims=True) - y * (g * y).mean(-1, keepdims=True))
     got = xp_norm_input_grad(ag.tensor(g), ag.tensor(y), ag.tensor(inv), axes=(2,)).numpy()
     np.testing.assert_allclose(got, want, rtol=tol * 10, atol=tol * 10)
+    w = rng.standard_normal(19).astype(dtype)
+    gh = g * w
+    want = inv * (gh - gh.mean(-1, keepdims=True) - y * (gh * y).mean(-1, keepdims=True))
+    got = xp_norm_input_grad(ag.tensor(g), ag.tensor(y), ag.tensor(inv), ag.tensor(w), axes=(2,)).numpy()
+    np.testing.assert_allclose(got, want, rtol=tol * 10, atol=tol * 10)
+    got = xp_norm_param_grads(ag.tensor(g), ag.tensor(y), axes=(0, 1)).numpy()
+    np.testing.assert_allclose(got, np.stack([(g * y).sum((0, 1)), g.sum((0, 1))]), rtol=tol * 10, atol=tol * 100)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [8, 9, 300, 70000])
+def test_norm_param_grads_over_blocks_match_numpy(backend, dtype, rows, monkeypatch):
+    """The weight and bias gradients' one-pass sums (in fixed blocks of rows over the threads when big) are
+    numpy's sums, whatever the thread count."""
+    monkeypatch.setattr(krows, "_PAR_MIN", 1 << 10)
+    rng = np.random.default_rng(rows)
+    g, y = (rng.standard_normal((rows, 5)).astype(dtype) for _ in range(2))
+    want = np.stack([(g.astype(np.float64) * y).sum(0), g.astype(np.float64).sum(0)])
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    outs = []
+    for threads in (1, 2):
+        old = ag.get_num_threads()
+        ag.set_num_threads(threads)
+        try:
+            outs.append(xp_norm_param_grads(ag.tensor(g), ag.tensor(y), axes=(0,)).numpy())
+        finally:
+            ag.set_num_threads(old)
+    np.testing.assert_allclose(outs[0], want, rtol=tol, atol=tol * np.sqrt(rows))
+    np.testing.assert_array_equal(outs[0], outs[1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

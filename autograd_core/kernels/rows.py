@@ -18,8 +18,8 @@ from .activation import expneg32
 from .compile import kernel, numba_active
 from .threads import parallel_for, split
 
-__all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "sum_leading", "add_rows",
-           "MIN_SIZE"]
+__all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "norm_param_grads",
+           "sum_leading", "add_rows", "MIN_SIZE"]
 
 MIN_SIZE = 1 << 9       # elements; below this numpy's passes are as fast as a kernel call
 _CHUNK = 1 << 15        # elements per parallel chunk (whole rows), at least
@@ -153,21 +153,49 @@ def _softmax_grad_k(g, y, out, z, r0, r1):
 
 
 @kernel("norm_input_grad_rows", error_model="numpy", fastmath={"contract", "reassoc"})
-def _norm_input_grad_k(gh, xhat, invstd, out, z, inv_n, r0, r1):
-    """invstd (gh - mean(gh) - xhat mean(gh xhat)) per row; ``inv_n``: 1/n in the arrays' dtype."""
-    n = gh.shape[1]
+def _norm_input_grad_k(g, xhat, invstd, w, out, z, inv_n, r0, r1):
+    """invstd (gh - mean(gh) - xhat mean(gh xhat)) per row with gh = g w (g itself when ``w`` is empty);
+    ``inv_n``: 1/n in the arrays' dtype. gh is formed in the loops, never stored."""
+    n = g.shape[1]
+    hw = w.shape[0] > 0
     for r in range(_U(r0), _U(r1)):
         s1 = z
         s2 = z
-        for j in range(_U(n)):
-            v = gh[r, j]
-            s1 += v
-            s2 += v * xhat[r, j]
+        if hw:
+            for j in range(_U(n)):
+                v = g[r, j] * w[j]
+                s1 += v
+                s2 += v * xhat[r, j]
+        else:
+            for j in range(_U(n)):
+                v = g[r, j]
+                s1 += v
+                s2 += v * xhat[r, j]
         m1 = s1 * inv_n
         m2 = s2 * inv_n
         inv = invstd[r]
+        if hw:
+            for j in range(_U(n)):
+                out[r, j] = inv * (g[r, j] * w[j] - m1 - xhat[r, j] * m2)
+        else:
+            for j in range(_U(n)):
+                out[r, j] = inv * (g[r, j] - m1 - xhat[r, j] * m2)
+
+
+@kernel("norm_param_grads_rows", error_model="numpy", fastmath={"contract", "reassoc"})
+def _norm_param_k(g, xhat, parts, per, z, b0, b1):
+    """parts[b, 0] = sum of g xhat and parts[b, 1] = sum of g over rows b*per..(b+1)*per-1 (in order), for
+    blocks b0..b1-1."""
+    rows, n = g.shape[0], g.shape[1]
+    for b in range(b0, b1):
         for j in range(_U(n)):
-            out[r, j] = inv * (gh[r, j] - m1 - xhat[r, j] * m2)
+            parts[b, 0, j] = z
+            parts[b, 1, j] = z
+        for r in range(_U(b * per), _U(min(rows, (b + 1) * per))):
+            for j in range(_U(n)):
+                v = g[r, j]
+                parts[b, 0, j] += v * xhat[r, j]
+                parts[b, 1, j] += v
 
 
 @kernel("add_rows", error_model="numpy")
@@ -294,21 +322,64 @@ def softmax_grad(g, y):
     return out.reshape(g.shape)
 
 
-def norm_input_grad(gh, xhat, invstd):
-    """invstd (gh - mean(gh) - xhat mean(gh xhat)) over the last axis (a normalization's input gradient;
-    ``invstd`` has the rows' shape with a kept last dim), or None."""
-    r = _same_rows(gh, xhat)
-    if r is None or type(invstd) is not np.ndarray or invstd.dtype != gh.dtype or \
-            invstd.shape != gh.shape[:-1] + (1,):
+def norm_input_grad(g, xhat, invstd, w=None):
+    """invstd (gh - mean(gh) - xhat mean(gh xhat)) over the last axis with gh = g w (a normalization's input
+    gradient; ``invstd`` has the rows' shape with a kept last dim; ``w``: None or 1-D of the last axis's
+    size), or None."""
+    r = _same_rows(g, xhat)
+    if r is None or type(invstd) is not np.ndarray or invstd.dtype != g.dtype or \
+            invstd.shape != g.shape[:-1] + (1,):
+        return None
+    n = r[0].shape[1]
+    if w is None:
+        w = np.empty(0, g.dtype)
+    elif type(w) is not np.ndarray or w.dtype != g.dtype or w.shape != (n,):
         return None
     out = np.empty_like(r[0])
-    args = (r[0], r[1], np.ascontiguousarray(invstd).reshape(-1), out, gh.dtype.type(0),
-            gh.dtype.type(1 / r[0].shape[1]))
-    k = _norm_input_grad_k.get(gh.dtype.char, args + (0, 0))
+    args = (r[0], r[1], np.ascontiguousarray(invstd).reshape(-1), np.ascontiguousarray(w), out, g.dtype.type(0),
+            g.dtype.type(1 / n))
+    k = _norm_input_grad_k.get(g.dtype.char, args + (0, 0))
     if k is None:
         return None
-    _run(k, out.shape[0], out.shape[1], args)
-    return out.reshape(gh.shape)
+    _run(k, out.shape[0], n, args)
+    return out.reshape(g.shape)
+
+
+def _param_chunk(i, tid, k, g, xhat, parts, per, blocks, bper):
+    k(g, xhat, parts, per, parts.dtype.type(0), i * bper, min(blocks, (i + 1) * bper))
+
+
+def norm_param_grads(g, xhat, k):
+    """(2, *g.shape[k:]): the sums of g xhat and of g over the first ``k`` axes (a normalization's weight and
+    bias gradients) in one pass, or None (see ``sum_leading``: the same fixed blocks of rows, so the sums
+    do not depend on the thread count)."""
+    x2 = _same_rows(g, xhat)
+    if x2 is None or not 0 < k < g.ndim:
+        return None
+    n = 1
+    for d in g.shape[k:]:
+        n *= d
+    rows = g.size // n
+    if rows < 8:
+        return None
+    g2, h2 = g.reshape(rows, n), xhat.reshape(rows, n)
+    if g.size < _PAR_MIN:
+        per, blocks = rows, 1
+    else:
+        per = max(8, _CHUNK // n)
+        blocks = -(-rows // per)
+    parts = np.empty((blocks, 2, n), g.dtype)
+    kk = _norm_param_k.get(g.dtype.char, (g2, h2, parts, per, g.dtype.type(0), 0, 0))
+    if kk is None:
+        return None
+    if blocks == 1:
+        kk(g2, h2, parts, per, g.dtype.type(0), 0, 1)
+        out = parts[0]
+    else:
+        bper, chunks = split(blocks, 1)
+        parallel_for(_param_chunk, chunks, kk, g2, h2, parts, per, blocks, bper)
+        out = parts.sum(axis=0)
+    return out.reshape((2,) + g.shape[k:])
 
 
 def sum_leading(a, k):

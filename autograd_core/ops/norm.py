@@ -74,17 +74,19 @@ def _normalize_vjp(g, ans, x, *wb, needs, res, axes, pshape, paxes, eps, has_wei
         mean = xp.norm_mean(x, axes=axes, saved=res[0])
         invstd = xp.norm_invstd(x, axes=axes, eps=eps, saved=res[1])
     xhat = xp.norm_xhat(x, mean, invstd, saved=None if stats is not None else res[2])
-    gh = g * wb[0].reshape(pshape) if has_weight else g
+    w = (wb[0].reshape(pshape),) if has_weight else ()
     grads = [None] * len(needs)
     if needs[0]:
         if stats is None:
-            grads[0] = xp.norm_input_grad(gh, xhat, invstd, axes=axes)
+            grads[0] = xp.norm_input_grad(g, xhat, invstd, *w, axes=axes)
         else:
-            grads[0] = gh * invstd
-    if has_weight and needs[1]:
-        grads[1] = xp.sum(g * xhat, axis=paxes)
-    if has_bias and needs[-1]:
-        grads[-1] = xp.sum(g, axis=paxes)
+            grads[0] = (g * w[0] if w else g) * invstd
+    if (has_weight and needs[1]) or (has_bias and needs[-1]):
+        dwb = xp.norm_param_grads(g, xhat, axes=paxes)      # (2, *param shape): sum(g xhat), sum(g)
+        if has_weight and needs[1]:
+            grads[1] = dwb[0]
+        if has_bias and needs[-1]:
+            grads[-1] = dwb[1]
     return grads
 
 
@@ -130,34 +132,67 @@ xp_norm_xhat = defop("norm_xhat", _norm_xhat,
                      reads=((2,), (2,), (0, 1)))
 
 
-def _norm_input_grad(gh, xhat, invstd, *, axes):
-    """A normalization's input gradient: ``invstd (gh - mean(gh) - xhat mean(gh xhat))``, the means over
-    ``axes`` (kept dims); gh = g w, xhat = (x - mean) invstd, invstd with kept dims."""
-    if axes == (gh.ndim - 1,):
-        out = _krows.norm_input_grad(gh, xhat, invstd)   # one pass per row, None where it does not serve
+def _norm_input_grad(g, xhat, invstd, w=None, *, axes):
+    """A normalization's input gradient: ``invstd (gh - mean(gh) - xhat mean(gh xhat))`` with gh = g w (g
+    without ``w``), the means over ``axes`` (kept dims); xhat = (x - mean) invstd, invstd with kept dims,
+    w broadcasting against g."""
+    if axes == (g.ndim - 1,) and (w is None or w.ndim == 1):
+        out = _krows.norm_input_grad(g, xhat, invstd, w)   # one pass per row, None where it does not serve
         if out is not None:
             return out
+    gh = g * w if w is not None else g
     return invstd * (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
 
 
-def _norm_input_grad_gh(G, ans, gh, xhat, invstd, *, axes):
-    # linear in gh and self-adjoint there (means are), with invstd constant along axes
-    return xp.norm_input_grad(G, xhat, invstd, axes=axes)
+def _norm_input_grad_vjp(G, ans, g, xhat, invstd, w=None, *, needs, axes):
+    # The map gh -> out is linear and self-adjoint (the means are, and invstd is constant along axes), so
+    # with A = norm_input_grad(., xhat, invstd): d/dg = w A(G), d/dw = g A(G) (the engine sums it down to
+    # w's shape); xhat and invstd enter as in the formula above, with gh = g w.
+    gh = g * w if w is not None else g
+    a = xp.norm_input_grad(G, xhat, invstd, axes=axes) if needs[0] or (w is not None and needs[3]) else None
+    grads = [None] * len(needs)
+    if needs[0]:
+        grads[0] = a * w if w is not None else a
+    if needs[1]:
+        b = G * invstd
+        grads[1] = -(b * (gh * xhat).mean(axis=axes, keepdims=True) + gh * (b * xhat).mean(axis=axes, keepdims=True))
+    if needs[2]:
+        grads[2] = (G * (gh - gh.mean(axis=axes, keepdims=True)
+                         - xhat * (gh * xhat).mean(axis=axes, keepdims=True))).sum(axis=axes, keepdims=True)
+    if w is not None and needs[3]:
+        grads[3] = g * a
+    return grads
 
 
-def _norm_input_grad_xhat(G, ans, gh, xhat, invstd, *, axes):
-    a = G * invstd
-    return -(a * (gh * xhat).mean(axis=axes, keepdims=True) + gh * (a * xhat).mean(axis=axes, keepdims=True))
+xp_norm_input_grad = defop("norm_input_grad", _norm_input_grad, vjp=_norm_input_grad_vjp)
 
 
-def _norm_input_grad_invstd(G, ans, gh, xhat, invstd, *, axes):
-    return (G * (gh - gh.mean(axis=axes, keepdims=True)
-                 - xhat * (gh * xhat).mean(axis=axes, keepdims=True))).sum(axis=axes, keepdims=True)
+def _kept_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-xp_norm_input_grad = defop("norm_input_grad", _norm_input_grad,
-                           (_norm_input_grad_gh, _norm_input_grad_xhat, _norm_input_grad_invstd),
-                           reads=((1, 2), (0, 1, 2), (0, 1)))
+def _norm_param_grads(g, xhat, *, axes):
+    """A normalization's weight and bias gradients stacked: (2, *g's shape without ``axes``) holding
+    sum(g xhat) and sum(g) over ``axes``; one pass over g and xhat where the kernel serves (``axes`` the
+    leading ones)."""
+    if axes == tuple(range(len(axes))):
+        out = _krows.norm_param_grads(g, xhat, len(axes))
+        if out is not None:
+            return out
+    return np.stack([(g * xhat).sum(axis=axes), g.sum(axis=axes)])
+
+
+def _norm_param_grads_g(G, ans, g, xhat, *, axes):
+    kept = _kept_shape(g.shape, axes)
+    return G[0].reshape(kept) * xhat + G[1].reshape(kept)
+
+
+def _norm_param_grads_xhat(G, ans, g, xhat, *, axes):
+    return G[0].reshape(_kept_shape(g.shape, axes)) * g
+
+
+xp_norm_param_grads = defop("norm_param_grads", _norm_param_grads, (_norm_param_grads_g, _norm_param_grads_xhat),
+                            reads=((1,), (0,)))
 
 _batch_norm_op = defop("batch_norm", _normalize, vjp=_normalize_vjp, uses=(0, 1), residuals=True)
 _layer_norm_op = defop("layer_norm", _normalize, vjp=_normalize_vjp, uses=(0, 1), residuals=True)
