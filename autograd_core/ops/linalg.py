@@ -139,12 +139,13 @@ def _flat2(t):
 
 
 def _linear_vjp(g, ans, x, w, b=None, *, needs):
-    # One node instead of permute + matmul + add, and a contiguous weight gradient g^T x.
+    # One node instead of permute + matmul + add, and a contiguous weight gradient g^T x. The bias
+    # gradient first, while more of g is still in cache than after the two products (a small GPT
+    # step's bias sums: 187 against 203 us each).
+    gb = xp.sum(_flat2(g), axis=(0,)) if len(needs) > 2 and needs[2] else None
     gx = xp.matmul(g, w) if needs[0] else None
     gw = xp.matmul(_flat2(g).swapaxes(0, 1), _flat2(x)) if needs[1] else None
-    if len(needs) > 2:
-        return gx, gw, (xp.sum(_flat2(g), axis=(0,)) if needs[2] else None)
-    return gx, gw
+    return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
 
 
 _linear_op = defop("linear", _linear, vjp=_linear_vjp)
