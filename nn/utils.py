@@ -1,5 +1,6 @@
 """Gradient clipping, as ``torch.nn.utils``: ``clip_grad_norm_``, ``clip_grad_value_``, and the two
-halves of the first, ``get_total_norm`` and ``clip_grads_with_norm_``.
+halves of the first, ``get_total_norm`` and ``clip_grads_with_norm_``; also the weight
+reparametrizations ``weight_norm`` and ``spectral_norm`` (``nn/norm_reparam.py``).
 
 The clipping functions change the ``.grad`` arrays in place and skip parameters whose ``.grad`` is None.
 """
@@ -17,7 +18,8 @@ import autograd_core as ag
 from autograd_core import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_", "clip_grad_norm",
-           "parameters_to_vector", "vector_to_parameters"]
+           "parameters_to_vector", "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm",
+           "remove_spectral_norm"]
 
 _Tensors = Union[Tensor, Iterable[Tensor]]
 
@@ -196,3 +198,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
 from . import rnn_utils as rnn  # noqa: E402
 
 sys.modules.setdefault(f"{__name__}.rnn", rnn)
+
+from .norm_reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: E402
