@@ -1,8 +1,8 @@
 """The reverse pass: ``backward`` and ``autograd_grad`` (PyTorch's ``torch.autograd.grad``).
 
-``backward`` collects the nodes reachable from the roots with an iterative DFS (no recursion
-limit), runs them in reverse creation order (a node is always made after its inputs, so that is a
-reverse topological order), un-broadcasts and casts each rule's output to its input's shape and
+``backward`` runs the nodes that a gradient reaches in reverse creation order (a node is always made
+after its inputs, so that is a reverse topological order), taking them from a heap as their first
+gradient arrives (no recursion, no separate search of the graph), un-broadcasts and casts each rule's output to its input's shape and
 dtype (once, here, never in a rule), accumulates ``.grad`` on leaves and frees what the nodes
 saved unless ``retain_graph=True``. A slice's gradient (ops made with ``region_grad``: ``x[idx]``,
 ``split``, ``chunk``, ``unbind``) is kept as the slice's g and its index until the whole array is
@@ -15,13 +15,15 @@ while one is open.
 """
 from __future__ import annotations
 
+from heapq import heapify, heappop, heappush
+
 import numpy as np
 
 from . import listeners as _listeners
 from . import modes
 from . import node as _node_mod
 from .kernels.scratch import _primed, prime_allocator as _prime_allocator
-from .node import Node, _seq, unbroadcast as _unbroadcast
+from .node import Node, unbroadcast as _unbroadcast
 
 __all__ = ["backward", "autograd_grad", "run_backward"]
 
@@ -202,21 +204,13 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             grads[key] = g
             start.append(key)
 
-    # 1. Collect the reachable nodes (iterative DFS: no recursion limit). A node is always
-    #    created after its inputs, so descending creation order (``seq``) is a reverse
-    #    topological order: every consumer runs before the node it feeds.
-    stack = [k for k in start if type(k) is Node]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        parents = node.parents
-        if parents is None:
-            raise RuntimeError(_FREED)
-        for p in parents:
-            if type(p) is Node and p not in seen:
-                seen.add(p)
-                stack.append(p)
-    order = sorted(seen, key=_seq, reverse=True)
+    # 1. The nodes to run, latest first: a node is always created after its inputs, so descending
+    #    creation order (``seq``) is a reverse topological order. A node joins the heap when it first
+    #    receives a gradient, from a consumer (created later, so run earlier); when it is popped, every
+    #    node created after it that a gradient reaches has run, and its gradient is complete. One pass,
+    #    no separate search of the graph (iterative: no recursion limit).
+    heap = [(-k.seq, k) for k in start if type(k) is Node]
+    heapify(heap)
 
     target_keys = None
     target_grads = {}
@@ -241,10 +235,9 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     node_hooks = flags.node_hooks
     special = node_hooks or target_keys is not None
     clock = _node_mod.clock.last
-    for node in order:
-        g = grads.pop(node, None)
-        if g is None:
-            continue  # nothing flows back through this node
+    while heap:
+        node = heappop(heap)[1]
+        g = grads.pop(node)
         if lazy:
             own.discard(node)
         if type(g) is not ndarray:
@@ -259,6 +252,8 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                 target_grads[node] = g
         op = node.op
         parents = node.parents
+        if parents is None:
+            raise RuntimeError(_FREED)
         if node.seq < clock:
             _check_versions(node)
         kw = node.kwargs
@@ -288,8 +283,14 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
                     like = args[i]
                     if gi.shape != like.shape or gi.dtype != like.dtype:
                         gi = _fit(gi, like)
-            slots = grads if type(p) is Node else leaf_grads
-            prev = slots.get(p)
+            if type(p) is Node:
+                slots = grads
+                prev = grads.get(p)
+                if prev is None:
+                    heappush(heap, (-p.seq, p))
+            else:
+                slots = leaf_grads
+                prev = leaf_grads.get(p)
             if prev is None:
                 slots[p] = gi
             elif lazy:
