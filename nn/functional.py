@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import autograd_core as ag
+from autograd_core.ops.losses import cross_entropy_rows as _cross_entropy_rows
 from autograd_core.tensor import Generator, Tensor
 
 _tensor_mod = sys.modules["autograd_core.tensor"]  # the module itself (ag.tensor is the function)
@@ -643,9 +644,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     cdim = 0 if x.ndim == 1 else 1
     n_classes = x.shape[cdim]
     w = _class_weight(weight, n_classes, x.dtype, "cross_entropy")
-    logp = ag.log_softmax(x, axis=cdim)
     tgt_arr = _arr(target)
     if tgt_arr.dtype.kind == "f":
+        logp = ag.log_softmax(x, axis=cdim)
         if tgt_arr.shape != x.shape:
             raise ValueError(f"cross_entropy: probability targets must have the input's shape {tuple(x.shape)}, "
                              f"got {tgt_arr.shape}")
@@ -661,8 +662,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     if tgt_arr.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: target must be integer class indices or float probabilities, "
                         f"got dtype {tgt_arr.dtype}")
+    if (x.ndim == 2 and w is None and label_smoothing == 0 and tgt_arr.shape == (x.shape[0],) and x.shape[0] > 0
+            and tgt_arr.min() >= 0 and tgt_arr.max() < n_classes and ignore_index not in range(n_classes)):
+        # the common case (every target counts): one op instead of log_softmax, gather, neg, sum, scale
+        return _cross_entropy_rows(x, tgt_arr, reduction)
     with np.errstate(invalid="ignore"):
-        return _nll(logp, tgt_arr, w, ignore_index, reduction, label_smoothing, "cross_entropy")
+        return _nll(ag.log_softmax(x, axis=cdim), tgt_arr, w, ignore_index, reduction, label_smoothing,
+                    "cross_entropy")
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
