@@ -3,7 +3,7 @@
 The update of one parameter runs either as a handful of in-place numpy operations or, when
 Numba is available (``fused=None`` or ``True``), as one fused loop over the elements, which
 reads and writes each array once (about 3x faster on an MLP's parameters). Both follow the
-same rule and are tested against each other. The loop compiles at the first step (under a second
+same rule and are tested against each other. The loop compiles at the first step (about a second
 with an empty Numba cache), not in the background as the ops' kernels do: a compile holds the GIL for
 most of that time, and the script's next lines ran slowly beside it (a Hypothesis test right after
 training failed its health check).
