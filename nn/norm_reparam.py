@@ -47,8 +47,29 @@ class _WeightNorm:
         g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
         return v * (g / _norm_except_dim(v, self.dim))
 
+    def final(self, module: Module) -> Tensor:
+        return self.compute(module)
+
     def __call__(self, module: Module, inputs: Any) -> None:
         object.__setattr__(module, self.name, self.compute(module))
+
+
+def _remove(module: Module, name: str, kind: type, params: tuple[str, ...], buffers: tuple[str, ...],
+            who: str) -> Module:
+    """Drop the ``kind`` hook of ``name`` and the parameters and buffers it made; ``name`` becomes a plain
+    parameter holding the weight's current value."""
+    for key, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, kind) and hook.name == name:
+            w = hook.final(module).detach()
+            del module._forward_pre_hooks[key]
+            for p in params:
+                del module._parameters[name + p]
+            for b in buffers:
+                del module._buffers[name + b]
+            module.__dict__.pop(name, None)
+            module.register_parameter(name, Parameter(w))
+            return module
+    raise ValueError(f"{who}: {who[len('remove_'):]} of {name!r} not found in {type(module).__name__}")
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
@@ -83,16 +104,7 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     >>> sorted(name for name, _ in layer.named_parameters())
     ['bias', 'weight']
     """
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, _WeightNorm) and hook.name == name:
-            w = hook.compute(module).detach()
-            del module._forward_pre_hooks[key]
-            del module._parameters[name + "_g"]
-            del module._parameters[name + "_v"]
-            module.__dict__.pop(name, None)
-            module.register_parameter(name, Parameter(w))
-            return module
-    raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in {type(module).__name__}")
+    return _remove(module, name, _WeightNorm, ("_g", "_v"), (), "remove_weight_norm")
 
 
 def _normalize(a: np.ndarray, eps: float) -> np.ndarray:
@@ -123,6 +135,9 @@ class _SpectralNorm:
         uc, vc = ag.tensor(u._data.copy()), ag.tensor(v._data.copy())   # constants for this forward's tape
         sigma = (uc * (mat @ vc)).sum()
         return w / sigma
+
+    def final(self, module: Module) -> Tensor:
+        return self.compute(module, False)
 
     def __call__(self, module: Module, inputs: Any) -> None:
         object.__setattr__(module, self.name, self.compute(module, module.training))
@@ -170,14 +185,4 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     >>> sorted(name for name, _ in layer.named_parameters())
     ['bias', 'weight']
     """
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, _SpectralNorm) and hook.name == name:
-            w = hook.compute(module, False).detach()
-            del module._forward_pre_hooks[key]
-            del module._parameters[name + "_orig"]
-            del module._buffers[name + "_u"]
-            del module._buffers[name + "_v"]
-            module.__dict__.pop(name, None)
-            module.register_parameter(name, Parameter(w))
-            return module
-    raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in {type(module).__name__}")
+    return _remove(module, name, _SpectralNorm, ("_orig",), ("_u", "_v"), "remove_spectral_norm")

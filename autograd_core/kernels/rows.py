@@ -345,6 +345,23 @@ def norm_input_grad(g, xhat, invstd, w=None):
     return out.reshape(g.shape)
 
 
+def _row_blocks(a, k):
+    """(rows, n, per, blocks): a's first ``k`` axes as ``rows`` rows of ``n`` elements, summed in ``blocks``
+    fixed blocks of ``per`` rows (one block when small), or None for under 8 rows. Partial sums over
+    blocks that do not depend on the thread count keep a sum the same whatever the thread count; each
+    kernel call takes a run of blocks."""
+    n = 1
+    for d in a.shape[k:]:
+        n *= d
+    rows = a.size // n
+    if rows < 8:
+        return None
+    if a.size < _PAR_MIN:
+        return rows, n, rows, 1
+    per = max(8, _CHUNK // n)
+    return rows, n, per, -(-rows // per)
+
+
 def _param_chunk(i, tid, k, g, xhat, parts, per, blocks, bper):
     k(g, xhat, parts, per, parts.dtype.type(0), i * bper, min(blocks, (i + 1) * bper))
 
@@ -354,20 +371,11 @@ def norm_param_grads(g, xhat, k):
     bias gradients) in one pass, or None (see ``sum_leading``: the same fixed blocks of rows, so the sums
     do not depend on the thread count)."""
     x2 = _same_rows(g, xhat)
-    if x2 is None or not 0 < k < g.ndim:
+    b = _row_blocks(g, k) if x2 is not None and 0 < k < g.ndim else None
+    if b is None:
         return None
-    n = 1
-    for d in g.shape[k:]:
-        n *= d
-    rows = g.size // n
-    if rows < 8:
-        return None
+    rows, n, per, blocks = b
     g2, h2 = g.reshape(rows, n), xhat.reshape(rows, n)
-    if g.size < _PAR_MIN:
-        per, blocks = rows, 1
-    else:
-        per = max(8, _CHUNK // n)
-        blocks = -(-rows // per)
     parts = np.empty((blocks, 2, n), g.dtype)
     kk = _norm_param_k.get(g.dtype.char, (g2, h2, parts, per, g.dtype.type(0), 0, 0))
     if kk is None:
@@ -391,20 +399,11 @@ def sum_leading(a, k):
     if (not numba_active() or type(a) is not np.ndarray or a.dtype.char not in "fd" or a.size < MIN_SIZE
             or not 0 < k < a.ndim or not a.flags.c_contiguous):
         return None
-    n = 1
-    for d in a.shape[k:]:
-        n *= d
-    rows = a.size // n
-    if rows < 8:
+    b = _row_blocks(a, k)
+    if b is None:
         return None
+    rows, n, per, blocks = b
     a2 = a.reshape(rows, n)
-    if a.size < _PAR_MIN:
-        per, blocks = rows, 1
-    else:
-        # partial sums over fixed blocks of rows (the same blocks whatever the thread count, so the sum
-        # is too), added after; a run of blocks per kernel call
-        per = max(8, _CHUNK // n)
-        blocks = -(-rows // per)
     parts = np.empty((blocks, n), a.dtype)
     k_ = _colsum_k.get(a.dtype.char, (a2, parts, per, a.dtype.type(0), 0, 0))
     if k_ is None:
