@@ -2,8 +2,8 @@
 
 ``backward`` runs the nodes that a gradient reaches in reverse creation order (a node is always made
 after its inputs, so that is a reverse topological order), taking them from a heap as their first
-gradient arrives (no recursion, no separate search of the graph), un-broadcasts and casts each rule's output to its input's shape and
-dtype (once, here, never in a rule), accumulates ``.grad`` on leaves and frees what the nodes
+gradient arrives (no recursion, no separate search of the graph), un-broadcasts and casts each rule's
+output to its input's shape and dtype (once, here, never in a rule), accumulates ``.grad`` on leaves and frees what the nodes
 saved unless ``retain_graph=True``. A slice's gradient (ops made with ``region_grad``: ``x[idx]``,
 ``split``, ``chunk``, ``unbind``) is kept as the slice's g and its index until the whole array is
 needed, so that the pieces of one tensor (q, k and v from one projection) add into one buffer instead
