@@ -54,7 +54,7 @@ class _WeightNorm:
         object.__setattr__(module, self.name, self.compute(module))
 
 
-def _remove(module: Module, name: str, kind: type, params: tuple[str, ...], buffers: tuple[str, ...],
+def _remove(module: Module, name: str, kind: Any, params: tuple[str, ...], buffers: tuple[str, ...],
             who: str) -> Module:
     """Drop the ``kind`` hook of ``name`` and the parameters and buffers it made; ``name`` becomes a plain
     parameter holding the weight's current value."""
