@@ -114,10 +114,11 @@ def _pair(v, name, what):
     return (v, v)
 
 
-def _nearest_index(in_size, out_size, scale):
-    # PyTorch's nearest: src = min(floor(dst * scale), in - 1), computed in float32
-    src = np.floor(np.arange(out_size, dtype=np.float32) * np.float32(scale)).astype(np.int64)
-    return np.minimum(src, in_size - 1)
+def _nearest_index(in_size, out_size, scale, exact=False):
+    # PyTorch's nearest: src = min(floor(dst * scale), in - 1); nearest-exact: floor((dst + 0.5) * scale);
+    # computed in float32, as PyTorch does
+    dst = np.arange(out_size, dtype=np.float32) + (np.float32(0.5) if exact else np.float32(0))
+    return np.minimum(np.floor(dst * np.float32(scale)).astype(np.int64), in_size - 1)
 
 
 def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
@@ -128,7 +129,8 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
     ``scale_factor`` (give one). Modes:
 
     * 'nearest' (3-D and 4-D input), with PyTorch's index rule out[i] = in[min(floor(i * s), H - 1)],
-      s = H / H' (or 1 / scale_factor unless ``recompute_scale_factor``);
+      s = H / H' (or 1 / scale_factor unless ``recompute_scale_factor``); 'nearest-exact' takes the
+      pixel whose centre is nearest, in[min(floor((i + 0.5) s), H - 1)];
     * 'linear' (3-D), 'bilinear' (4-D), 'trilinear' (5-D): separable linear interpolation; source position
       (i + 0.5) s - 0.5 (clamped at 0), or i (H - 1) / (H' - 1) with ``align_corners=True``;
     * 'area' (3-D and 4-D): adaptive average pooling to the output size.
@@ -150,9 +152,9 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
         raise ValueError("interpolate: antialias=True is not supported here")
     if mode in ("linear", "bilinear", "trilinear"):
         return _interpolate_linear(x, size, scale_factor, mode, align_corners, recompute_scale_factor)
-    if mode not in ("nearest", "area"):
-        raise ValueError(f"interpolate: mode must be 'nearest', 'linear', 'bilinear', 'trilinear' or 'area', got "
-                         f"{mode!r} ('bicubic' and 'nearest-exact' are not available here)")
+    if mode not in ("nearest", "nearest-exact", "area"):
+        raise ValueError(f"interpolate: mode must be 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' "
+                         f"or 'area', got {mode!r} ('bicubic' is not available here)")
     if align_corners is not None:
         raise ValueError(f"interpolate: align_corners only applies to linear modes, not {mode!r}")
     if mode == "area":
@@ -162,11 +164,11 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
         if x.ndim == 3:
             return adaptive_avg_pool1d(x, out_size[0])
         return ag.adaptive_avg_pool2d(x, tuple(out_size))
-    if mode == "nearest" and x.ndim == 3:
+    if mode != "area" and x.ndim == 3:
         sz = None if size is None else (1, size[0] if isinstance(size, (tuple, list)) else size)
         sf = None if scale_factor is None else (1.0, scale_factor[0] if isinstance(scale_factor, (tuple, list))
                                                 else scale_factor)
-        return interpolate(x.unsqueeze(2), size=sz, scale_factor=sf, mode="nearest",
+        return interpolate(x.unsqueeze(2), size=sz, scale_factor=sf, mode=mode,
                            recompute_scale_factor=recompute_scale_factor).squeeze(2)
     return _interpolate_nearest2d(x, size, scale_factor, mode, align_corners, recompute_scale_factor)
 
@@ -215,9 +217,10 @@ def _interpolate_linear(x: Tensor, size: Any, scale_factor: Any, mode: str, alig
 
 def _interpolate_nearest2d(input: Tensor, size: Any, scale_factor: Any, mode: str, align_corners: Any,
                            recompute_scale_factor: Any) -> Tensor:
-    if mode != "nearest":
-        raise ValueError(f"interpolate: mode must be 'nearest', 'linear', 'bilinear', 'trilinear' or 'area', got "
-                         f"{mode!r} ('bicubic' is not available here)")
+    if mode not in ("nearest", "nearest-exact"):
+        raise ValueError(f"interpolate: mode must be 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' "
+                         f"or 'area', got {mode!r} ('bicubic' is not available here)")
+    exact = mode == "nearest-exact"
     x = _t(input)
     if x.ndim != 4:
         raise ValueError(f"interpolate: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
@@ -242,7 +245,7 @@ def _interpolate_nearest2d(input: Tensor, size: Any, scale_factor: Any, mode: st
             sh, sw = 1.0 / fh, 1.0 / fw
     if oh % h == 0 and ow % w == 0:
         return ag.upsample_nearest2d(x, (oh // h, ow // w))
-    ih, iw = _nearest_index(h, oh, sh), _nearest_index(w, ow, sw)
+    ih, iw = _nearest_index(h, oh, sh, exact), _nearest_index(w, ow, sw, exact)
     return x[:, :, ih][:, :, :, iw]
 
 

@@ -427,3 +427,24 @@ def test_functional_reexports_core_ops():
     x = ag.randn(2, 3, requires_grad=True)
     F.linear(x, ag.randn(4, 3), ag.zeros(4)).sum().backward()
     assert x.grad.shape == (2, 3)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("shape,kw", [((1, 2, 5, 7), dict(scale_factor=0.5)), ((1, 2, 5, 7), dict(scale_factor=1.7)),
+                                      ((2, 1, 6, 4), dict(size=(3, 5))), ((2, 1, 6, 4), dict(size=(9, 11))),
+                                      ((1, 2, 5, 7), dict(scale_factor=0.6, recompute_scale_factor=True)),
+                                      ((2, 3, 7), dict(size=4)), ((2, 3, 7), dict(scale_factor=2))])
+def test_interpolate_nearest_modes_match_torch(mode, shape, kw):
+    """'nearest' (floor(i s)) and 'nearest-exact' (floor((i + 0.5) s)) pick PyTorch's pixels, so values and
+    the gradient's scatter back agree (float64)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal(shape)
+    x, tx = ag.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    a = F.interpolate(x, mode=mode, **kw)
+    b = torch.nn.functional.interpolate(tx, mode=mode, **kw)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    w = rng.standard_normal(tuple(b.shape))
+    (a * ag.tensor(w)).sum().backward()
+    (b * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
