@@ -947,7 +947,8 @@ class Unflatten(Module):
 class Upsample(Module):
     """Resizing of (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor`` (give one;
     PyTorch's argument order) with ``F.interpolate``'s modes: 'nearest' (out[i, j] = in[floor(i H / H'),
-    floor(j W / W')]), 'linear', 'bilinear', 'trilinear' (with ``align_corners``) and 'area'.
+    floor(j W / W')]), 'nearest-exact' (the pixel whose centre is nearest), 'linear', 'bilinear',
+    'trilinear' (with ``align_corners``) and 'area'.
 
     >>> import autograd_core as ag, nn
     >>> nn.Upsample(scale_factor=2)(ag.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]))
@@ -964,9 +965,9 @@ class Upsample(Module):
                  mode: str = "nearest", align_corners: bool | None = None,
                  recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
-        if mode not in ("nearest", "linear", "bilinear", "trilinear", "area"):
-            raise ValueError(f"Upsample: mode must be 'nearest', 'linear', 'bilinear', 'trilinear' or 'area', got "
-                             f"{mode!r}")
+        if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"):
+            raise ValueError(f"Upsample: mode must be 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' "
+                             f"or 'area', got {mode!r}")
         if (size is None) == (scale_factor is None):
             raise ValueError("Upsample: give exactly one of size and scale_factor")
         self.size = size
