@@ -6,7 +6,6 @@ from hypothesis import given, settings, strategies as st
 
 import autograd_core as ag
 import nn
-import nn.functional as F
 from autograd_core.utils.checkpoint import checkpoint, checkpoint_sequential
 
 
@@ -108,5 +107,8 @@ def test_checkpoint_refuses_changed_inputs_and_second_derivatives():
 
 
 def test_torch_utils_checkpoint_path_for_ported_scripts():
+    """``torch.utils.checkpoint.checkpoint(...)`` in a ported script reaches this module, also through the
+    namespace that importing ``nn`` fills in (``torch.utils.data``)."""
     assert ag.utils.checkpoint.checkpoint is checkpoint
-    assert F is not None
+    assert ag.utils.checkpoint.checkpoint_sequential is checkpoint_sequential
+    assert ag.utils.data is nn.data
