@@ -126,6 +126,11 @@ UNARY = {
     "minimum_self": (lambda x: ag.minimum(x, x), lambda x: torch.minimum(x, x), []),
     "where_nan_unselected_sqrt": (lambda x: ag.where(x > 0, x.sqrt(), x * 0), _t_where_sqrt, []),
     "where_nan_unselected_log": (lambda x: ag.where(x > 0, x, x.log()), _t_where_log, []),
+    "floor": (ag.floor, lambda x: torch.floor(x), [2.5, -0.5]),
+    "ceil": (ag.ceil, lambda x: torch.ceil(x), [2.5, -0.5]),
+    "round": (ag.round, lambda x: torch.round(x), [2.5, -0.5, 1.5]),
+    "trunc": (ag.trunc, lambda x: torch.trunc(x), [2.5, -0.5]),
+    "lgamma": (ag.lgamma, lambda x: torch.lgamma(x), [-3.0, 1e-300]),
 }
 
 
@@ -145,6 +150,12 @@ BINARY = {
     "pow": (lambda a, b: a ** b, lambda a, b: a ** b),
     "maximum": (ag.maximum, lambda a, b: torch.maximum(a, b)),
     "minimum": (ag.minimum, lambda a, b: torch.minimum(a, b)),
+    "atan2": (ag.atan2, lambda a, b: torch.atan2(a, b)),
+    "hypot": (ag.hypot, lambda a, b: torch.hypot(a, b)),
+    "xlogy": (ag.xlogy, lambda a, b: torch.xlogy(a, b)),
+    "logaddexp": (ag.logaddexp, lambda a, b: torch.logaddexp(a, b)),
+    "clamp_min_tensor": (lambda a, b: ag.clamp(a, min=b), lambda a, b: torch.clamp(a, min=b)),
+    "clamp_max_tensor": (lambda a, b: ag.clamp(a, max=b), lambda a, b: torch.clamp(a, max=b)),
 }
 PAIRS = [(a, b) for a in SPECIAL for b in SPECIAL]
 
@@ -175,6 +186,9 @@ REDUCTIONS = {
     "var": (lambda x: x.var(dim=-1), lambda x: x.var(dim=-1)),
     "std": (lambda x: x.std(dim=-1), lambda x: x.std(dim=-1)),
     "cumsum": (lambda x: ag.cumsum(x, dim=-1), lambda x: torch.cumsum(x, dim=-1)),
+    "median_all": (lambda x: x.median(), lambda x: x.median()),        # ties share evenly
+    "nanmedian_all": (lambda x: x.nanmedian(), lambda x: x.nanmedian()),
+    "median_dim": (lambda x: ag.median(x, dim=-1), lambda x: tuple(torch.median(x, dim=-1))),
 }
 REDUCTION_INPUTS = {
     "ties": [1.0, 3.0, 3.0],
@@ -241,6 +255,28 @@ STATED = {
     "clamp passes the gradient at its bounds": (
         lambda x: ag.clamp(x, -1.0, 1.0), lambda x: torch.clamp(x, -1.0, 1.0), [[-1.0, 1.0, 1.5]],
         [[1.0, 1.0, 0.0]]),
+    "median() splits ties evenly (a NaN median: among the NaNs)": (
+        lambda x: x.median(), lambda x: x.median(), [[1.0, 3.0, 3.0, 3.0, 0.0, nan, nan]], [[0, 0, 0, 0, 0, 0.5, 0.5]]),
+    "median() of finite ties": (lambda x: x.median(), lambda x: x.median(), [[0.0, 2.0, 0.0, 5.0]],
+                                [[0.5, 0.0, 0.5, 0.0]]),
+    "xlogy: d/dx at x = 0 is log(y) for y > 0, else 0": (
+        ag.xlogy, lambda a, b: torch.xlogy(a, b), [[0.0, 0.0, 0.0], [math.e, 0.0, -1.0]], [[1.0, 0.0, 0.0], [0.0, nan, 0.0]]),
+    # (PyTorch's own logit gradient at -0.0 and, with eps, at NaN differs between its vectorized and
+    # scalar loops, so those points are left out)
+    "logit: NaN gradient outside [0, 1]": (ag.logit, lambda x: torch.logit(x), [[-0.5, 1.5, 0.25]],
+                                           [[nan, nan, 1 / 0.1875]]),
+    "logit(eps): zero gradient outside [eps, 1 - eps], not at the bounds": (
+        lambda x: ag.logit(x, eps=0.1), lambda x: torch.logit(x, eps=0.1), [[0.05, 0.95, 0.1, 0.5, -1.0, 2.0]],
+        [[0.0, 0.0, 1 / 0.09, 4.0, 0.0, 0.0]]),
+    "atan2 at the origin: 0": (ag.atan2, lambda a, b: torch.atan2(a, b), [[0.0], [0.0]], [[0.0], [0.0]]),
+    "clamp with a NaN tensor bound: NaN, and no gradient to either": (
+        lambda a, b: ag.clamp(a, min=b), lambda a, b: torch.clamp(a, min=b), [[1.0, nan, -1.0], [nan, 0.0, 0.0]],
+        [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+    "floor and round have a zero gradient": (lambda x: ag.floor(x) + ag.round(x) * x.detach(),
+                                            lambda x: torch.floor(x) + torch.round(x) * x.detach(),
+                                            [[1.5, -2.5, nan]], [[0.0, 0.0, 0.0]]),
+    "div: d/dy as (x / y) / y where y² underflows": (
+        lambda a, b: a / b, lambda a, b: a / b, [[1e-300, 0.0], [1e-300, 1e-300]], [[1e300, 1e300], [-1e300, -0.0]]),
     "where: the unselected branch's NaN gradient leaks (0 * inf)": (
         lambda x: ag.where(x > 0, x.sqrt(), x * 0), _t_where_sqrt, [[-1.0, 0.0, 4.0]], [[nan, nan, 0.25]]),
 }

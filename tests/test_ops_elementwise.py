@@ -382,7 +382,7 @@ def test_where_gradient_values_and_scalar_branch():
     np.testing.assert_array_equal(out._data, [-1.0, 2.0, -1.0])
 
 
-# -- not differentiable: sign, comparisons, rounding -------------------------------------------
+# -- not differentiable: sign, comparisons; zero gradient: rounding --------------------------------
 def test_sign_has_no_gradient():
     x = ag.tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
     s = ag.sign(x)
@@ -390,9 +390,24 @@ def test_sign_has_no_gradient():
     assert not s.requires_grad and s.grad_fn is None
     with pytest.raises(RuntimeError, match="does not require grad"):
         s.sum().backward()
-    for f in (ag.floor, ag.ceil, ag.round):
-        r = f(x * 1.3)
-        assert not r.requires_grad
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])
+def test_piecewise_constant_ops_have_zero_gradient(name):
+    # As PyTorch: the result requires grad and backward gives zeros (not an error), also through inf
+    # upstream gradients and at NaN.
+    x = ag.tensor(np.array([-2.5, 0.0, 3.7, np.nan, np.inf]), requires_grad=True)
+    y = getattr(ag, name)(x)
+    assert y.requires_grad and y.grad_fn is not None
+    (y * ag.tensor([1.0, 2.0, np.inf, 1.0, 1.0], dtype=ag.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad._data, np.zeros(5))
+
+
+def test_sign_is_zero_at_nan_as_pytorch():
+    x = ag.tensor(np.array([-2.0, 0.0, 3.0, np.nan, -np.inf]))
+    np.testing.assert_array_equal(ag.sign(x)._data, [-1.0, 0.0, 1.0, 0.0, -1.0])
+    np.testing.assert_array_equal(x.sgn()._data, [-1.0, 0.0, 1.0, 0.0, -1.0])
+    assert ag.sign(ag.tensor([-3, 0, 2])).dtype == ag.int64
 
 
 COMPARISONS = {

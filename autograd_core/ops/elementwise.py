@@ -96,8 +96,9 @@ def _true_divide(x, y):
     return out
 
 
+# d/dy as (x / y) / y, not x / y²: y² underflows to 0 for tiny y where the quotient does not (PyTorch's form)
 div = defop("div", _true_divide, (lambda g, ans, x, y: g / y,
-                                    lambda g, ans, x, y: -g * x / (y * y)), reads=((1,), (0, 1)))
+                                    lambda g, ans, x, y: -g * (x / y) / y), reads=((1,), (0, 1)))
 neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=(), same_shape=True,
             doc="""Elementwise negation ``-x``; same shape as ``x``.
 
@@ -499,11 +500,19 @@ def clamp(x, min=None, max=None):
             raise ValueError("clamp: at least one of min and max must be given")
         out = x
         if min is not None:
-            out = where(out >= min, out, min)
+            out = _clamp_min_t(out, min)
         if max is not None:
-            out = where(out <= max, out, max)
+            out = _clamp_max_t(out, max)
         return out
     return _clamp_op(x, min=min, max=max)
+
+
+# Tensor bounds: NaN in x or in a bound gives NaN, and no gradient to either there (PyTorch's clamp); at a tie
+# the gradient goes to x.
+_clamp_min_t = defop("clamp_min_tensor", np.maximum,
+                     (lambda g, ans, x, lo: g * (x >= lo), lambda g, ans, x, lo: g * (x < lo)))
+_clamp_max_t = defop("clamp_max_tensor", np.minimum,
+                     (lambda g, ans, x, hi: g * (x <= hi), lambda g, ans, x, hi: g * (x > hi)))
 
 
 def clip(x, min=None, max=None):
@@ -561,36 +570,50 @@ def _xp_where(cond, x, y):
 
 xp.where = _xp_where
 
-# -- not differentiable ------------------------------------------------------------------------
-sign = defop("sign", np.sign, differentiable=False, nargs=1,
-             doc="""Elementwise sign: -1, 0 or 1 (NaN stays NaN), in ``x``'s dtype; same shape as ``x``.
+# -- sign (no gradient) and rounding (a zero gradient, as PyTorch's: the result requires grad, and
+# backward through it gives zeros rather than an error) ----------------------------------------
+def _zero_slope(g, ans, x, **kw):
+    return np.zeros_like(g) if isinstance(g, np.ndarray) else g * 0
 
-             Not differentiable (no gradient flows back). PyTorch: ``torch.sign``.
+
+def _sign(x):
+    """sign(x), 0 at NaN (PyTorch's sign: it tests x > 0 and x < 0, both false for NaN)."""
+    out = np.sign(x)
+    if out.dtype.kind == "f":
+        out = np.where(np.isnan(out), out.dtype.type(0), out)
+    return out
+
+
+sign = defop("sign", _sign, differentiable=False, nargs=1,
+             doc="""Elementwise sign: -1, 0 or 1, and 0 at NaN (as PyTorch), in ``x``'s dtype; same shape as ``x``.
+
+             Not differentiable: the result does not require grad (PyTorch's requires grad, with a zero
+             gradient). PyTorch: ``torch.sign``.
 
              >>> import autograd_core as ag
              >>> ag.sign(ag.tensor([-2.0, 0.0, 3.0]))
              tensor([-1.,  0.,  1.])
              """)
-sgn = defop("sgn", np.sign, differentiable=False, nargs=1, doc="""Elementwise sign: -1, 0 or 1 (NaN stays NaN),
-in ``x``'s dtype. Not differentiable. PyTorch: ``torch.sgn`` (the same as ``sign`` for real inputs).
+sgn = defop("sgn", _sign, differentiable=False, nargs=1, doc="""Elementwise sign: -1, 0 or 1 (0 at NaN),
+in ``x``'s dtype. Not differentiable, as ``sign``. PyTorch: ``torch.sgn`` (the same as ``sign`` for real inputs).
 
 >>> import autograd_core as ag
 >>> ag.sgn(ag.tensor([-2.0, 0.0, 3.0]))
 tensor([-1.,  0.,  1.])
 """)
-floor = defop("floor", np.floor, differentiable=False, nargs=1,
+floor = defop("floor", np.floor, (_zero_slope,), same_shape=True,
               doc="""Elementwise floor (largest integer <= x), in ``x``'s dtype; same shape as ``x``.
 
-              Not differentiable (no gradient flows back). PyTorch: ``torch.floor``.
+              The gradient is 0 everywhere. PyTorch: ``torch.floor``.
 
               >>> import autograd_core as ag
               >>> ag.floor(ag.tensor([-1.5, 2.5]))
               tensor([-2.,  2.])
               """)
-ceil = defop("ceil", np.ceil, differentiable=False, nargs=1,
+ceil = defop("ceil", np.ceil, (_zero_slope,), same_shape=True,
              doc="""Elementwise ceiling (smallest integer >= x), in ``x``'s dtype; same shape as ``x``.
 
-             Not differentiable (no gradient flows back). PyTorch: ``torch.ceil``.
+             The gradient is 0 everywhere. PyTorch: ``torch.ceil``.
 
              >>> import autograd_core as ag
              >>> ag.ceil(ag.tensor([-1.5, 2.5]))
@@ -600,7 +623,7 @@ def _round(x, decimals=0):
     """Elementwise rounding to ``decimals`` places, halves to even (as PyTorch), in ``x``'s dtype; same
     shape as ``x``.
 
-    Not differentiable (no gradient flows back). PyTorch: ``torch.round``.
+    The gradient is 0 everywhere. PyTorch: ``torch.round``.
 
     >>> import autograd_core as ag
     >>> ag.round(ag.tensor([0.5, 1.5, 2.7]))
@@ -611,7 +634,7 @@ def _round(x, decimals=0):
     return np.round(x, decimals)
 
 
-round = defop("round", _round, differentiable=False, nargs=1)
+round = defop("round", _round, (_zero_slope,), same_shape=True)
 isnan = defop("isnan", np.isnan, differentiable=False, nargs=1,
               doc="""Elementwise test for NaN: a bool tensor of ``x``'s shape.
 

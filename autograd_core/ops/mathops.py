@@ -134,9 +134,15 @@ atanh = _unary("atanh", np.arctanh, lambda g, ans, x: g / (1 - x * x), """Elemen
     """)
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
-atan2 = defop("atan2", _quiet(np.arctan2),
-              (lambda g, ans, y, x: g * x / (x * x + y * y),
-               lambda g, ans, y, x: -g * y / (x * x + y * y)),
+def _atan2_vjp(which):
+    def vjp(g, ans, y, x):
+        r2 = x * x + y * y
+        d = g * x / r2 if which == 0 else -g * y / r2
+        return xp.where(r2 == 0, g * 0, d)    # 0 at the origin, as PyTorch
+    return vjp
+
+
+atan2 = defop("atan2", _quiet(np.arctan2), (_atan2_vjp(0), _atan2_vjp(1)),
               doc="""The angle of the point (other, input) in (-pi, pi]: ``atan2(input, other)`` = atan(input / other)
               with the quadrant from both signs; d/dinput = other / r², d/dother = -input / r² (r² = input² +
               other²). PyTorch: ``torch.atan2`` / ``torch.arctan2``.
@@ -169,7 +175,12 @@ def _polygamma(x, n=0):
 
 _polygamma_op = defop("polygamma", _quiet(_polygamma), (lambda g, ans, x, n=0: g * xp.polygamma(x, n=n + 1),),
                       same_shape=True)
-lgamma = _unary("lgamma", _same_float(_sp.gammaln), lambda g, ans, x: g * xp.polygamma(x, n=0),
+def _gammaln(x):
+    out = _sp.gammaln(x)
+    return np.where(x == -np.inf, np.inf, out) if np.any(np.isneginf(x)) else out   # |Gamma(-inf)|: PyTorch's inf
+
+
+lgamma = _unary("lgamma", _same_float(_gammaln), lambda g, ans, x: g * xp.polygamma(x, n=0),
                 """log |Gamma(x)| elementwise (inf at 0, -1, -2, ...); d/dx = digamma(x).
 
     >>> ag.lgamma(ag.tensor([1.0, 3.0, 0.5]))
@@ -207,8 +218,8 @@ def _logit(x, eps=None):
 def _logit_vjp(g, ans, x, eps=None):
     d = g / (x * (1 - x))
     if eps is None:
-        return d
-    return xp.where((x < eps) | (x > 1.0 - eps), d * 0, d)
+        return xp.where((x < 0) | (x > 1), math.nan, d)    # NaN outside [0, 1], as PyTorch
+    return xp.where((x < eps) | (x > 1.0 - eps), g * 0, d)
 
 
 _logit_op = defop("logit", _quiet(_logit), (_logit_vjp,))
@@ -240,9 +251,10 @@ remainder = defop("remainder", _quiet(np.mod), (lambda g, ans, x, y: g, lambda g
                   tensor([1., 1.])
                   """)
 logaddexp = defop("logaddexp", np.logaddexp,
-                  (lambda g, ans, x, y: g * xp.exp(x - ans), lambda g, ans, x, y: g * xp.exp(y - ans)), uses_ans=True,
+                  # the weights as 1 / (1 + exp(other - input)): finite where an input is infinite (not inf - inf)
+                  (lambda g, ans, x, y: g / (1 + xp.exp(y - x)), lambda g, ans, x, y: g / (1 + xp.exp(x - y))),
                   doc="""log(exp(input) + exp(other)) without overflow; the gradients are the softmax weights
-                  exp(input - out), exp(other - out).
+                  1 / (1 + exp(other - input)) and 1 / (1 + exp(input - other)).
 
                   >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))
                   tensor([  0.6931, 100.6931])
@@ -256,9 +268,12 @@ def _xlogy(x, y):
 
 
 xlogy = defop("xlogy", _quiet(_xlogy),
-              (lambda g, ans, x, y: xp.where(x == 0, g * 0, g * xp.log(y)), lambda g, ans, x, y: g * x / y),
+              # d/dinput at input == 0 is log(other) where other > 0 (the slope along other = const) and 0
+              # where other <= 0, as PyTorch
+              (lambda g, ans, x, y: xp.where((x == 0) & (y <= 0), g * 0, xp.xlogy(g, y)),
+               lambda g, ans, x, y: g * x / y),
               doc="""input * log(other), and 0 where input is 0 (even where other is 0 or NaN). d/dinput = log(other)
-              (0 where input is 0), d/dother = input / other.
+              (0 where input is 0 and other <= 0), d/dother = input / other.
 
               >>> ag.xlogy(ag.tensor([0.0, 2.0]), ag.tensor([0.0, 3.0]))
               tensor([0.0000, 2.1972])
@@ -325,8 +340,8 @@ sinc = defop("sinc", _quiet(np.sinc), (_sinc_vjp,), uses_ans=True, same_shape=Tr
 
 
 # -- without gradient ------------------------------------------------------------------------------
-trunc = defop("trunc", np.trunc, differentiable=False, nargs=1,
-              doc="""Round toward zero, elementwise (no gradient, as ``floor``). PyTorch: ``torch.trunc`` / ``fix``.
+trunc = defop("trunc", np.trunc, (E._zero_slope,), same_shape=True,
+              doc="""Round toward zero, elementwise (a zero gradient, as ``floor``). PyTorch: ``torch.trunc`` / ``fix``.
 
               >>> ag.trunc(ag.tensor([-1.7, 1.7]))
               tensor([-1.,  1.])
@@ -439,22 +454,29 @@ def frac(input):  # noqa: A002
     return input - trunc(input)
 
 
-def hypot(input, other):  # noqa: A002
-    """sqrt(input² + other²) elementwise.
+hypot = defop("hypot", _quiet(np.hypot),
+              (lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans), uses_ans=True,
+              doc="""sqrt(input² + other²) elementwise, without overflow or underflow in the squares (inf if either
+              is inf, even beside NaN); d/dinput = input / out, d/dother = other / out.
 
-    >>> ag.hypot(ag.tensor([3.0, 5.0]), ag.tensor([4.0, 12.0]))
-    tensor([ 5., 13.])
-    """
-    return E.sqrt(input * input + other * other)
+              >>> ag.hypot(ag.tensor([3.0, 5.0]), ag.tensor([4.0, 12.0]))
+              tensor([ 5., 13.])
+              """)
 
 
 def lerp(input, end, weight):  # noqa: A002
-    """Linear interpolation input + weight * (end - input); ``weight`` is a number or a tensor.
+    """Linear interpolation input + weight * (end - input); ``weight`` is a number or a tensor. Computed as
+    PyTorch does: from ``input`` where weight < 0.5, else as end - (end - input) (1 - weight), so weight 1
+    gives ``end`` exactly.
 
     >>> ag.lerp(ag.tensor([0.0, 10.0]), ag.tensor([10.0, 20.0]), 0.25)
     tensor([ 2.5000, 12.5000])
     """
-    return input + weight * (end - input)
+    if isinstance(weight, Tensor):
+        return E.where(weight < 0.5, input + weight * (end - input), end - (end - input) * (1 - weight))
+    if weight < 0.5:
+        return input + weight * (end - input)
+    return end - (end - input) * (1 - weight)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002

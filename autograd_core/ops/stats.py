@@ -56,14 +56,27 @@ def _lower_median_index(a, axis, ignore_nan):
     return idx.astype(np.int64)
 
 
+def _median_all(x, ignore_nan=False):
+    flat = x.reshape(-1)
+    if flat.size == 0:
+        return np.array(np.nan, dtype=x.dtype)
+    return flat[_lower_median_index(flat, 0, ignore_nan)[0]].copy()
+
+
+def _median_all_vjp(g, ans, x, ignore_nan=False):
+    # Shared evenly among the elements equal to the median (the NaNs, if it is NaN), as PyTorch's
+    # evenly_distribute_backward: which of equal elements is "the" median is an accident of the sort.
+    hit = (x == ans) | (xp.isnan(x) & xp.isnan(ans))
+    return xp.where(hit, g / hit.sum(), g * 0)
+
+
+_median_all_op = defop("median", _median_all, (_median_all_vjp,), uses_ans=True)
+
+
 def _median(input, dim, keepdim, name, ignore_nan):  # noqa: A002
     x = _t(input)
     if dim is None:
-        flat = x.reshape(-1)
-        if flat.shape[0] == 0:
-            return Tensor(np.array(np.nan, dtype=x._data.dtype))
-        idx = _lower_median_index(flat._data, 0, ignore_nan)
-        return take_along_axis(flat, idx, 0).reshape(())
+        return _median_all_op(x, ignore_nan=ignore_nan)
     if x.ndim == 0:
         return MedianResult(x.clone(), Tensor(np.zeros((), np.int64)))
     axis = _axis(x, dim, name)
