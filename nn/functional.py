@@ -537,10 +537,14 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     x, y = _pointwise_args(input, target, reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    d = ag.abs(x - y)
     if beta == 0:
-        return _reduce(d, reduction)
-    return _reduce(ag.where(d.data < beta, (0.5 / beta) * (d * d), d - 0.5 * beta), reduction)
+        return _reduce(ag.abs(x - y), reduction)
+    r = x - y
+    # the square sees 0 where |r| >= beta (inf included) so that no 0 * inf enters its gradient; a NaN
+    # r stays on the square's side, whose gradient r / beta is NaN, as PyTorch's
+    far = np.abs(r._data) >= beta
+    rs = ag.where(far, 0.0, r)
+    return _reduce(ag.where(far, ag.abs(r) - 0.5 * beta, (0.5 / beta) * (rs * rs)), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -554,8 +558,11 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     x, y = _pointwise_args(input, target, reduction, "huber_loss")
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    d = ag.abs(x - y)
-    return _reduce(ag.where(d.data < delta, 0.5 * (d * d), delta * (d - 0.5 * delta)), reduction)
+    r = x - y
+    # as in smooth_l1_loss: no 0 * inf in the square's gradient, a NaN r on the square's side
+    far = np.abs(r._data) >= delta
+    rs = ag.where(far, 0.0, r)
+    return _reduce(ag.where(far, delta * (ag.abs(r) - 0.5 * delta), 0.5 * (rs * rs)), reduction)
 
 
 def _class_weight(weight, n_classes, dtype, name):
@@ -1417,7 +1424,7 @@ def relu_(input: Tensor) -> Tensor:
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """min(max(x, 0), 6), elementwise.
+    """min(max(x, 0), 6), elementwise: ``hardtanh(x, 0, 6)``, so no gradient at x = 0 or x = 6.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.relu6(ag.tensor([-1.0, 3.0, 8.0]))
@@ -1427,7 +1434,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """x clamped to [min_val, max_val]; gradient 1 inside, 0 outside.
+    """x clamped to [min_val, max_val]; gradient 1 strictly inside, 0 outside and at the bounds
+    themselves (PyTorch's rule: x <= min_val or x >= max_val gets none, a NaN gets g).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.hardtanh(ag.tensor([-2.0, 0.5, 2.0]))
@@ -1435,28 +1443,43 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not be greater than max_val {max_val}")
-    return ag.clamp(_t(input), min_val, max_val)
+    x = _t(input)
+    xd = x._data
+    if xd.dtype.kind != "f":
+        return ag.clamp(x, min_val, max_val)
+    # ``clamp`` passes g at the bounds; this takes the clipped value (a constant) on and beyond them
+    # instead, and x elsewhere, where clipping changes nothing (NaN included)
+    return ag.where((xd <= min_val) | (xd >= max_val), np.clip(xd, min_val, max_val), x)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between.
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between. Gradient 1/6 only where -3 < x < 3
+    (PyTorch's rule: none at x = ±3 nor at NaN).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.hardsigmoid(ag.tensor([-4.0, 0.0, 1.5]))
     tensor([0.0000, 0.5000, 0.7500])
     """
-    return ag.clamp(_t(input) / 6.0 + 0.5, 0.0, 1.0)
+    x = _t(input)
+    xd = x._data
+    h = (x + 3.0) / 6.0
+    return ag.where((xd > -3.0) & (xd < 3.0), h, np.clip(h._data, 0.0, 1.0))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * hardsigmoid(x) (MobileNetV3).
+    """x * relu6(x + 3) / 6 (MobileNetV3). The gradient is PyTorch's (CPU): 0 where x <= -3,
+    (2x + 3) / 6 where -3 < x < 3, and g where x >= 3, at inf and at NaN.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.hardswish(ag.tensor([-4.0, 1.0, 4.0]))
     tensor([-0.0000,  0.6667,  4.0000])
     """
     x = _t(input)
-    return x * hardsigmoid(x)
+    below = x._data < 3.0
+    # x >= 3, inf and NaN take x itself; the product sees 0 there instead, so that no inf or NaN
+    # enters its gradient (0 * inf would be NaN)
+    xs = ag.where(below, x, 0.0)
+    return ag.where(below, xs * hardtanh(xs + 3.0, 0.0, 6.0) / 6.0, x)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -1508,25 +1531,28 @@ def softsign(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x - lambd above lambd, x + lambd below -lambd, 0 between.
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (bounds included; a NaN stays NaN
+    and gets g, as PyTorch's -lambd <= x <= lambd test is false for it).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.softshrink(ag.tensor([-2.0, 0.2, 1.0]))
     tensor([-1.5000,  0.0000,  0.5000])
     """
     x = _t(input)
-    return ag.where(x > lambd, x - lambd, ag.where(x < -lambd, x + lambd, x * 0))
+    xd = x._data
+    return ag.where((xd >= -lambd) & (xd <= lambd), 0.0, x - lambd * np.sign(xd))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x where |x| > lambd, else 0.
+    """0 where -lambd <= x <= lambd, else x (a NaN stays NaN and gets g, as in PyTorch).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.hardshrink(ag.tensor([-2.0, 0.2, 1.0]))
     tensor([-2.,  0.,  1.])
     """
     x = _t(input)
-    return ag.where((x > lambd) | (x < -lambd), x, x * 0)
+    xd = x._data
+    return ag.where((xd >= -lambd) & (xd <= lambd), 0.0, x)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -1541,14 +1567,14 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, else ``value``.
+    """``value`` where x <= threshold, else x (so a NaN stays NaN and gets g, as in PyTorch).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.threshold(ag.tensor([0.5, 2.0]), 1.0, -9.0)
     tensor([-9.,  2.])
     """
     x = _t(input)
-    return ag.where(x > threshold, x, value)
+    return ag.where(x._data <= threshold, value, x)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -1562,7 +1588,8 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """x where x >= 0, else weight * x, ``weight`` one slope or one per channel (dim 1).
+    """x where x > 0, else weight * x, ``weight`` one slope or one per channel (dim 1). As in PyTorch,
+    x = 0 takes the slope's side: its gradient is weight * g, and the weight's is x * g = 0.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.prelu(ag.tensor([[-1.0, 2.0]]), ag.tensor([0.25]))
@@ -1574,7 +1601,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             raise ValueError(f"prelu: {w.numel()} slopes don't match the channels (dim 1) of input shape "
                              f"{tuple(x.shape)}")
         w = w.reshape((1, -1) + (1,) * (x.ndim - 2))
-    return ag.where(x >= 0, x, w * x)
+    pos = x._data > 0
+    # the slope multiplies 0 where x > 0, so an inf there leaves no NaN in the weight's gradient
+    return ag.where(pos, x, w * ag.where(pos, 0.0, x))
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
@@ -1656,18 +1685,26 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     return x / ag.clamp(n, min=eps)
 
 
+def _floored_norm(x: Tensor, dim: int, eps: float) -> Tensor:
+    # ||x|| along dim (kept) raised to at least eps in value only: PyTorch clamps the norm in place
+    # under no_grad, so the gradient is the norm's own (0 for an all-zero vector), never the clamp's
+    n = ag.norm(x, dim=dim, keepdim=True)
+    return ag.where(n._data < eps, n - n.detach() + eps, n)
+
+
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """<x1, x2> / max(||x1|| ||x2||, eps) along ``dim`` (the inputs broadcast).
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along ``dim`` (the inputs broadcast), as
+    PyTorch computes it: each input is normalized first, and the floor at eps passes no gradient of
+    its own (so an all-zero x1 gives x2 the gradient 0, and x1 the gradient g x2 / (eps ||x2||)).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.cosine_similarity(ag.tensor([[1.0, 0.0]]), ag.tensor([[1.0, 1.0]]))
     tensor([0.7071])
     """
     a, b = _t(x1), _t(x2)
-    num = (a * b).sum(dim)
-    na = ag.norm(a, dim=dim)
-    nb = ag.norm(b, dim=dim)
-    return num / ag.clamp(na * nb, min=eps)
+    if a.shape != b.shape:
+        a, b = ag.broadcast_tensors(a, b)
+    return ((a / _floored_norm(a, dim, eps)) * (b / _floored_norm(b, dim, eps))).sum(dim)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
@@ -1821,6 +1858,9 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     (an int or a pair; None keeps that size): output cell i takes rows floor(i H / oH) to
     ceil((i + 1) H / oH) - 1. ``return_indices`` also gives the flat positions iy * W + ix.
 
+    Each cell takes one element of its window, PyTorch's: the first maximum in row-major order, or
+    the last NaN if there is one; the gradient goes to that element alone.
+
     >>> import autograd_core as ag, nn.functional as F
     >>> F.adaptive_max_pool2d(ag.arange(16.0).reshape(1, 1, 4, 4), (2, 1))
     tensor([[[[ 7.],
@@ -1833,21 +1873,30 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
     rows, cols = _adaptive_bins(h, oh), _adaptive_bins(w, ow)
-    # each cell's window, flattened: an index array (oh, ow, kh_max * kw_max) padded by repeating a member
+    # each cell's window, flattened: an index array (oh, ow, kh_max * kw_max) padded by repeating its
+    # first members, which a first-maximum search never prefers; ``real`` marks the unpadded slots
     kh = max(b - a for a, b in rows)
     kw = max(b - a for a, b in cols)
-    idx = np.empty((oh, ow, kh * kw), np.int64)
+    k = kh * kw
+    idx = np.empty((oh, ow, k), np.int64)
+    real = np.zeros((oh, ow, k), bool)
     for i, (r0, r1) in enumerate(rows):
         for j, (c0, c1) in enumerate(cols):
             cells = [(r * w + c) for r in range(r0, r1) for c in range(c0, c1)]
-            idx[i, j] = (cells * (kh * kw // len(cells) + 1))[:kh * kw]
+            idx[i, j] = (cells * (k // len(cells) + 1))[:k]
+            real[i, j, :len(cells)] = True
     flat = x.reshape(tuple(x.shape[:-2]) + (h * w,))
-    windows = flat[(Ellipsis, idx)]
-    values = windows.amax(-1)
+    windows = flat._data[..., idx]
+    arg = windows.argmax(-1)
+    if windows.dtype.kind in "fc":
+        nan = np.isnan(windows) & real
+        arg = np.where(nan.any(-1), k - 1 - nan[..., ::-1].argmax(-1), arg)
+    pos = np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0]
+    lead = tuple(x.shape[:-2])
+    values = flat.gather(-1, ag.tensor(pos.reshape(lead + (oh * ow,)))).reshape(lead + (oh, ow))
     if not return_indices:
         return values
-    arg = windows._data.argmax(-1)
-    return values, ag.tensor(np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0])
+    return values, ag.tensor(pos)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
@@ -2090,7 +2139,12 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
-    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (cos along the last dim).
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1, 0 for any other
+    target (cos along the last dim).
+
+    PyTorch's formula: cos = <x1, x2> / sqrt((||x1||² + 1e-12) (||x2||² + 1e-12)), and the -1 branch is
+    ``clamp_min(cos - margin, 0)``, which passes the gradient where cos == margin (an all-zero row
+    against margin 0 included).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.cosine_embedding_loss(ag.tensor([[1.0, 0.0]]), ag.tensor([[0.0, 1.0]]), ag.tensor([1]))
@@ -2099,33 +2153,38 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     a, b, t = _t(input1), _t(input2), _t(target)
     eps = 1e-12
     cos = (a * b).sum(-1) / ag.sqrt(((a * a).sum(-1) + eps) * ((b * b).sum(-1) + eps))
-    loss = ag.where(t == 1, 1 - cos, ag.relu(cos - margin))
+    td = t._data
+    loss = ag.where(td == 1, 1 - cos, 0.0) + ag.where(td == -1, ag.clamp(cos - margin, min=0.0), 0.0)
     return _loss_reduce(loss, reduction, "cosine_embedding_loss")
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
-    """max(0, -target (x1 - x2) + margin), target ±1.
+    """max(0, -target (x1 - x2) + margin), target ±1. Written as PyTorch's ``clamp_min(..., 0)``: the
+    gradient passes where the hinge is exactly 0, and not where it is NaN.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.margin_ranking_loss(ag.tensor([1.0, 1.0]), ag.tensor([2.0, 0.0]), ag.tensor([1, 1]))
     tensor(0.5000)
     """
     d = _t(input1) - _t(input2)
-    loss = ag.relu(-_t(target).astype(d.dtype) * d + margin)
+    loss = ag.clamp(-_t(target).astype(d.dtype) * d + margin, min=0.0)
     return _loss_reduce(loss, reduction, "margin_ranking_loss")
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
-    """x where target is 1, max(0, margin - x) where target is -1.
+    """x where target is 1, max(0, margin - x) where target is -1 (PyTorch's formula: the first term
+    where target != -1, the second where target != 1). The hinge is ``clamp_min(margin - x, 0)``:
+    its gradient passes at x == margin, and not at a NaN.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.hinge_embedding_loss(ag.tensor([0.3, 0.3]), ag.tensor([1, -1]))
     tensor(0.5000)
     """
     x, t = _t(input), _t(target)
-    loss = ag.where(t == 1, x, 0.0) + ag.where(t == -1, ag.relu(margin - x), 0.0)
+    td = t._data
+    loss = ag.where(td != -1, x, 0.0) + ag.where(td != 1, ag.clamp(margin - x, min=0.0), 0.0)
     return _loss_reduce(loss, reduction, "hinge_embedding_loss")
 
 
@@ -2174,14 +2233,17 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         x, y = x.unsqueeze(0), y.reshape(1)
     rows = np.arange(x.shape[0])
     xy = x[rows, y].unsqueeze(1)
-    h = ag.relu(margin - xy + x)
+    z = margin - xy + x
+    # PyTorch sums the terms with z > 0 over the classes other than y: a NaN z is left out of the
+    # value and the gradient, and the others never meet a 0 * inf
+    keep = z._data > 0
+    keep[rows, y] = False
+    h = ag.where(keep, z, 0.0)
     if p == 2:
         h = h * h
     if weight is not None:
         h = h * _t(weight)[y].unsqueeze(1)
-    mask = np.ones(x.shape, bool)
-    mask[rows, y] = False
-    loss = (h * ag.tensor(mask.astype(x._data.dtype))).sum(1) / x.shape[1]
+    loss = h.sum(1) / x.shape[1]
     return _loss_reduce(loss, reduction, "multi_margin_loss")
 
 
@@ -2198,7 +2260,8 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_an = ag.minimum(d_an, pairwise_distance(positive, negative, p, eps))
-    return _loss_reduce(ag.relu(d_ap - d_an + margin), reduction, "triplet_margin_loss")
+    # PyTorch's clamp_min(margin + d_ap - d_an, 0): gradient at 0, none at NaN
+    return _loss_reduce(ag.clamp(margin + d_ap - d_an, min=0.0), reduction, "triplet_margin_loss")
 
 
 from .grid import affine_grid, grid_sample  # noqa: E402  (spatial transformers: nn/grid.py)
