@@ -28,7 +28,7 @@ __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
     "layer_norm", "dropout", "interpolate", "upsample", "upsample_nearest", "pad", "one_hot",
     "embedding", "dropout1d", "dropout2d", "dropout3d", "group_norm", "instance_norm", "pixel_shuffle",
-    "pixel_unshuffle", "rms_norm", "scaled_dot_product_attention", "multi_head_attention_forward",
+    "pixel_unshuffle", "channel_shuffle", "rms_norm", "scaled_dot_product_attention", "multi_head_attention_forward",
     # activations
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "silu",
     # losses
@@ -1102,6 +1102,25 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     y = x.reshape(b + (c, h // r, r, w // r, r))
     y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
     return y.reshape(b + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """ShuffleNet's channel shuffle: (N, g k, *) -> (N, k g, *), channel i k + j moving to j g + i.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.channel_shuffle(ag.arange(6.0).reshape(1, 6, 1), 2).flatten()
+    tensor([0., 3., 1., 4., 2., 5.])
+    """
+    x = _t(input)
+    g = groups
+    if isinstance(g, bool) or not isinstance(g, (int, np.integer)) or g <= 0:
+        raise ValueError(f"channel_shuffle: groups must be a positive int, got {groups!r}")
+    if x.ndim < 3 or x.shape[1] % g:
+        raise ValueError(f"channel_shuffle: expected an input (N, C, *) with C divisible by groups = {g}, got "
+                         f"shape {tuple(x.shape)}")
+    n, c, *rest = x.shape
+    y = x.reshape((n, int(g), c // g) + tuple(rest)).transpose(1, 2)
+    return y.reshape((n, c) + tuple(rest))
 
 
 # -- attention ----------------------------------------------------------------------------------

@@ -175,12 +175,7 @@ class ChannelShuffle(Module):
         self.groups = groups
 
     def forward(self, input: Tensor) -> Tensor:
-        x = F._t(input)
-        n, c = x.shape[0], x.shape[1]
-        if c % self.groups:
-            raise ValueError(f"ChannelShuffle: {c} channels don't split into {self.groups} groups")
-        rest = tuple(x.shape[2:])
-        return x.reshape((n, self.groups, c // self.groups) + rest).transpose(1, 2).reshape((n, c) + rest)
+        return F.channel_shuffle(input, self.groups)
 
     def extra_repr(self) -> str:
         return f"groups={self.groups}"

@@ -48,6 +48,7 @@ BINARY = {
     "fmod": (ag.fmod, "fmod", ((0.1, 0.9), (1.2, 2.0)), True),
     "remainder": (ag.remainder, "remainder", ((0.1, 0.9), (1.2, 2.0)), True),
     "logaddexp": (ag.logaddexp, "logaddexp", ((-3.0, 3.0), (-3.0, 3.0)), True),
+    "logaddexp2": (ag.logaddexp2, "logaddexp2", ((-3.0, 3.0), (-3.0, 3.0)), True),
     "xlogy": (ag.xlogy, "xlogy", ((0.5, 3.0), (0.5, 3.0)), True),
     "hypot": (ag.hypot, "hypot", ((0.5, 3.0), (0.5, 3.0)), True),
     "fmax": (ag.fmax, "fmax", ((-3.0, -1.0), (1.0, 3.0)), True),
@@ -124,7 +125,8 @@ def test_binary_torch_parity(name):
 @pytest.mark.parametrize("call", [
     "lerp(x, y, 0.3)", "lerp(x, y, w)", "addcmul(x, x, y, value=0.5)", "addcdiv(x, x, y.abs() + 1, value=2)",
     "clamp_min(x, 0.1)", "clamp_max(x, 0.1)", "polygamma(1, x.abs() + 0.5)", "polygamma(2, x.abs() + 0.5)",
-    "logit(x.sigmoid(), eps=0.3)", "rsub(x, 2.0)", "subtract(x, y, alpha=2)", "float_power(x.abs() + 0.5, 1.5)",
+    "logit(x.sigmoid(), eps=0.3)", "rsub(x, 2.0)", "renorm(x, 2, 0, 1.5)", "renorm(x, 1, 1, 1.0)",
+    "renorm(x, 3, 0, 0.1)", "renorm(x, 2, -1, 100.0)", "lerp(x, y, w * 2 - 0.5)", "subtract(x, y, alpha=2)", "float_power(x.abs() + 0.5, 1.5)",
 ])
 def test_compositions_match_torch(call):
     torch = _torch()
@@ -150,7 +152,8 @@ def test_composition_gradcheck(data):
     sb = data.draw(broadcastable_shapes(sa, max_dims=3, max_side=3))
     x = data.draw(tensors(shape=st.just(sa), elements=_floats(0.5, 2.0)))
     y = data.draw(tensors(shape=st.just(sb), elements=_floats(0.5, 2.0)))
-    for fn in (lambda a, b: ag.lerp(a, b, 0.3), lambda a, b: ag.addcmul(a, a, b, value=0.5),
+    for fn in (lambda a, b: ag.lerp(a, b, 0.3), lambda a, b: ag.lerp(a, b, 0.7),
+               lambda a, b: ag.renorm((a * b).reshape(1, -1), 2, 1, 0.1), lambda a, b: ag.addcmul(a, a, b, value=0.5),
                lambda a, b: ag.addcdiv(a, a, b, value=2.0), lambda a, b: ag.polygamma(1, a) * b):
         assert gradcheck(fn, (x, y))
         assert gradgradcheck(fn, (x, y))

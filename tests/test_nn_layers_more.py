@@ -265,3 +265,17 @@ def test_channel_dropout_matches_torch_in_distribution_and_eval():
             kept = (y != 0).all(-1)
             assert ((y == 0).all(-1) | kept).all()
             np.testing.assert_allclose(y[kept], x[kept] / 0.6, rtol=1e-12)
+
+
+def test_channel_shuffle_moves_channel_i_k_plus_j_to_j_g_plus_i():
+    import nn.functional as F
+    x = ag.tensor(np.arange(2 * 6 * 2, dtype=np.float64).reshape(2, 6, 2), requires_grad=True)
+    y = F.channel_shuffle(x, 2)                       # g = 2 groups of k = 3
+    want = x._data[:, [0, 3, 1, 4, 2, 5]]
+    np.testing.assert_array_equal(y._data, want)
+    np.testing.assert_array_equal(nn.ChannelShuffle(2)(x)._data, want)
+    w = np.random.default_rng(0).standard_normal(y.shape)
+    (y * ag.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad._data[:, [0, 3, 1, 4, 2, 5]], w)   # the same permutation, backwards
+    with pytest.raises(ValueError, match="divisible by groups = 4"):
+        F.channel_shuffle(x, 4)

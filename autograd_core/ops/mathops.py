@@ -31,7 +31,7 @@ from .registry import defop, method, xp
 
 __all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
            "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "erfc", "erfinv", "lgamma", "digamma", "polygamma",
-           "logit", "fmod", "remainder", "logaddexp", "xlogy", "copysign", "nan_to_num", "square", "reciprocal",
+           "logit", "fmod", "remainder", "logaddexp", "logaddexp2", "renorm", "xlogy", "copysign", "nan_to_num", "square", "reciprocal",
            "frac", "hypot", "lerp", "addcmul", "addcdiv", "clamp_min", "clamp_max", "rad2deg", "deg2rad", "rsub",
            "subtract", "divide", "float_power", "trunc", "fix", "floor_divide", "bitwise_and", "bitwise_or",
            "bitwise_xor", "bitwise_not", "logical_xor", "isin", "heaviside", "signbit", "isposinf", "isneginf",
@@ -259,6 +259,40 @@ logaddexp = defop("logaddexp", np.logaddexp,
                   >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))
                   tensor([  0.6931, 100.6931])
                   """)
+
+logaddexp2 = defop("logaddexp2", np.logaddexp2,
+                   (lambda g, ans, x, y: g / (1 + xp.exp2(y - x)), lambda g, ans, x, y: g / (1 + xp.exp2(x - y))),
+                   doc="""log2(2**input + 2**other) without overflow; the gradients are 1 / (1 + 2**(other - input))
+                   and 1 / (1 + 2**(input - other)). PyTorch: ``torch.logaddexp2``.
+
+                   >>> ag.logaddexp2(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))
+                   tensor([  1., 101.])
+                   """)
+
+
+def renorm(input, p, dim, maxnorm):  # noqa: A002
+    """Each slice ``input.select(dim, i)`` whose p-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``
+    (by maxnorm / (norm + 1e-7), as PyTorch); the others unchanged. The gradient flows through the norm.
+
+    >>> ag.renorm(ag.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0)
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"renorm: input needs at least 2 dims (slices along dim, each renormed), got shape "
+                         f"{tuple(x.shape)}; reshape it to (n, -1)")
+    if not -x.ndim <= dim < x.ndim:
+        raise IndexError(f"renorm: dim {dim!r} is out of range for a tensor with {x.ndim} dims")
+    if not p > 0:
+        raise ValueError(f"renorm: p must be positive, got {p!r}")
+    if maxnorm < 0:
+        raise ValueError(f"renorm: maxnorm must be non-negative, got {maxnorm!r}")
+    dim %= x.ndim
+    from .linalg import norm as _norm
+    n = _norm(x, p=p, dim=tuple(d for d in range(x.ndim) if d != dim), keepdim=True)
+    big = n._data > maxnorm
+    return x * E.where(big, maxnorm / (E.where(big, n, 1.0) + 1e-7), 1.0)
 
 
 def _xlogy(x, y):
@@ -643,6 +677,7 @@ _METHODS = dict(tan=tan, sinh=sinh, cosh=cosh, asin=asin, acos=acos, atan=atan, 
                 atanh=atanh, arcsin=arcsin, arccos=arccos, arctan=arctan, arcsinh=arcsinh, arccosh=arccosh,
                 arctanh=arctanh, atan2=atan2, arctan2=arctan2, erfc=erfc, erfinv=erfinv, lgamma=lgamma,
                 digamma=digamma, logit=logit, fmod=fmod, remainder=remainder, logaddexp=logaddexp, xlogy=xlogy,
+                logaddexp2=logaddexp2, renorm=renorm,
                 copysign=copysign, nan_to_num=nan_to_num, square=square, reciprocal=reciprocal, frac=frac,
                 hypot=hypot, lerp=lerp, addcmul=addcmul, addcdiv=addcdiv, clamp_min=clamp_min, clamp_max=clamp_max,
                 rad2deg=rad2deg, deg2rad=deg2rad, subtract=subtract, divide=divide, float_power=float_power,
@@ -660,7 +695,8 @@ for _name, _fn in _METHODS.items():
 # in-place forms: (name, the call's arguments in the generated example)
 _INPLACE = dict(tan="", sinh="", cosh="", asin="", acos="", atan="", asinh="", acosh="", atanh="", arcsin="",
                 arccos="", arctan="", arcsinh="", arccosh="", arctanh="", atan2="t", arctan2="t", erfc="", erfinv="",
-                lgamma="", digamma="", logit="", fmod="0.2", remainder="0.2", logaddexp="t", xlogy="t",
+                lgamma="", digamma="", logit="", fmod="0.2", remainder="0.2", logaddexp="t", xlogy="t", logaddexp2="t",
+                renorm="2, 0, 0.5",
                 copysign="-t", nan_to_num="", square="", reciprocal="", frac="", hypot="t", lerp="t * 2, 0.5",
                 addcmul="t, t", addcdiv="t, t", clamp_min="0.3", clamp_max="0.3", rad2deg="", deg2rad="",
                 subtract="t", divide="2.0", float_power="2", trunc="", fix="", floor_divide="0.2", multiply="t",
