@@ -189,6 +189,8 @@ REDUCTIONS = {
     "median_all": (lambda x: x.median(), lambda x: x.median()),        # ties share evenly
     "nanmedian_all": (lambda x: x.nanmedian(), lambda x: x.nanmedian()),
     "median_dim": (lambda x: ag.median(x, dim=-1), lambda x: tuple(torch.median(x, dim=-1))),
+    "cummax": (lambda x: ag.cummax(x, -1), lambda x: tuple(torch.cummax(x, -1))),
+    "cummin": (lambda x: ag.cummin(x, -1), lambda x: tuple(torch.cummin(x, -1))),
 }
 REDUCTION_INPUTS = {
     "ties": [1.0, 3.0, 3.0],
@@ -196,6 +198,7 @@ REDUCTION_INPUTS = {
     "three_way_tie": [0.5, 0.5, 0.5, -1.0],
     "nan": [1.0, nan, 3.0],
     "nan_nan": [nan, 2.0, nan],
+    "nan_first_then_nan": [nan, 1.0, 3.0, nan, 2.0],
     "inf": [inf, 1.0, -inf],
     "two_inf": [inf, inf, 0.0],
     "neg_inf": [-inf, -inf, 0.0],

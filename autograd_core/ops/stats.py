@@ -271,9 +271,8 @@ def _cum_extreme(input, dim, better, result, name):  # noqa: A002
     best = a[..., 0].copy()
     for i in range(1, a.shape[-1]):
         v = a[..., i]
+        # PyTorch's rule: a NaN always takes over (so after one, the index follows each later NaN)
         take = better(v, best) | (v == best) | np.isnan(v)
-        if a.dtype.kind == "f":
-            take &= ~np.isnan(best)
         best = np.where(take, v, best)
         idx[..., i] = np.where(take, i, idx[..., i - 1])
     idx = np.moveaxis(idx, -1, axis)
@@ -281,8 +280,9 @@ def _cum_extreme(input, dim, better, result, name):  # noqa: A002
 
 
 def cummax(input, dim):  # noqa: A002
-    """Running maximum along ``dim`` and the index where it was reached (the latest of equal values), as
-    the named tuple ``(values, indices)``; the gradient flows to the element each running max picks.
+    """Running maximum along ``dim`` and the index where it was reached (the latest of equal values; from
+    a NaN on, the latest NaN), as the named tuple ``(values, indices)``; the gradient flows to the element
+    each running max picks.
 
     >>> ag.cummax(ag.tensor([1.0, 3.0, 3.0, 2.0, 5.0]), 0)
     cummax(values=tensor([1., 3., 3., 3., 5.]), indices=tensor([0, 1, 2, 2, 4]))
