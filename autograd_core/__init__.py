@@ -66,7 +66,7 @@ from .ops.mathops import add, sub, div
 from .ops.sort import sort, argsort, msort, topk, kthvalue, unique, bincount, histc, histogram
 from .ops.triangular import tril, triu
 from .ops.linalg import (mm, bmm, norm, mv, inner, vdot, ger, addmm, addmv, addr, baddbmm, addbmm, tensordot, kron,
-                         cross, cdist, dist, chain_matmul)
+                         cross, cdist, pdist, dist, chain_matmul)
 from .ops.aliases import t, numel, is_tensor, cumprod, finfo, iinfo, is_floating_point, is_complex
 from . import autograd
 from . import linalg

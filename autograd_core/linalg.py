@@ -59,9 +59,35 @@ def _inv(a):
 
 
 _inv_op = defop("linalg_inv", _inv, (lambda g, ans, a: -(_mT(ans) @ g @ _mT(ans)),), uses=(), uses_ans=True)
-_det_op = defop("linalg_det", np.linalg.det,
-                (lambda g, ans, a: (g * ans).reshape(tuple(a.shape[:-2]) + (1, 1)) * _mT(xp.linalg_inv(a)),),
-                uses_ans=True)
+def _cofactor(a):
+    """The cofactor matrix det(A) A⁻ᵀ of each matrix, also where A is singular: from A = U S Vᵀ it is
+    det(U) det(V) U diag(prod_{j != i} s_j) Vᵀ (nonzero where the rank is n - 1)."""
+    u, s, vh = np.linalg.svd(a)
+    n = s.shape[-1]
+    others = np.prod(np.where(np.eye(n, dtype=bool), 1.0, s[..., None, :]), axis=-1)
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return (sign[..., None, None] * (u * others[..., None, :])) @ vh
+
+
+def _det_vjp(g, ans, a):
+    g = g.reshape(tuple(a.shape[:-2]) + (1, 1))
+    d = ans.reshape(tuple(a.shape[:-2]) + (1, 1))
+    if isinstance(a, np.ndarray):
+        if np.all(ans != 0):
+            try:
+                return g * d * _mT(np.linalg.inv(a))
+            except np.linalg.LinAlgError:
+                pass
+        return g * _cofactor(a).astype(a.dtype, copy=False)
+    if not np.all(ans._data != 0):
+        raise NotImplementedError("linalg.det: a second derivative at a singular matrix is not available here "
+                                  f"(input shape {tuple(a.shape)}); the first derivative is (use create_graph=False)")
+    return g * d * _mT(xp.linalg_inv(a))
+
+
+# the gradient is the cofactor matrix, det(A) A⁻ᵀ where A is invertible (PyTorch's formula with
+# create_graph; without it PyTorch gives 0 at a singular A of rank n - 1, where the cofactors are not 0)
+_det_op = defop("linalg_det", np.linalg.det, (_det_vjp,), uses_ans=True)
 
 
 def _logabsdet(a):
@@ -198,8 +224,8 @@ def inv(A):
 
 
 def det(A):
-    """The determinant (of each matrix in a batch); d det / dA = det · A⁻ᵀ (A must be invertible for the
-    gradient).
+    """The determinant (of each matrix in a batch); d det / dA is the cofactor matrix, det · A⁻ᵀ where A
+    is invertible (also defined where it is not).
 
     >>> ag.linalg.det(ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor(-2.)

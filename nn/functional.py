@@ -1743,9 +1743,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     >>> F.pdist(ag.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
     tensor([5.0000, 1.0000, 4.2426])
     """
-    x = _t(input)
-    i, j = np.triu_indices(x.shape[0], 1)
-    return ag.norm(x[i] - x[j], p=p, dim=-1)
+    return ag.pdist(_t(input), p)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

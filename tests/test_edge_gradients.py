@@ -271,6 +271,9 @@ STATED = {
     "logit(eps): zero gradient outside [eps, 1 - eps], not at the bounds": (
         lambda x: ag.logit(x, eps=0.1), lambda x: torch.logit(x, eps=0.1), [[0.05, 0.95, 0.1, 0.5, -1.0, 2.0]],
         [[0.0, 0.0, 1 / 0.09, 4.0, 0.0, 0.0]]),
+    "cdist(p=inf): every coordinate at the maximum gets the whole gradient": (
+        lambda a, b: ag.cdist(a, b, p=math.inf), lambda a, b: torch.cdist(a, b, p=math.inf),
+        [[[0.0, 0.5]], [[-1.0, -0.5], [1.0, 0.0]]], [[[0.0, 1.0]], [[-1.0, -1.0], [1.0, 0.0]]]),
     "atan2 at the origin: 0": (ag.atan2, lambda a, b: torch.atan2(a, b), [[0.0], [0.0]], [[0.0], [0.0]]),
     "clamp with a NaN tensor bound: NaN, and no gradient to either": (
         lambda a, b: ag.clamp(a, min=b), lambda a, b: torch.clamp(a, min=b), [[1.0, nan, -1.0], [nan, 0.0, 0.0]],
@@ -544,3 +547,27 @@ def test_in_place_on_a_part_of_an_expanded_view_that_does_not_overlap_itself():
         np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0], err_msg=M.__name__)
         with pytest.raises(RuntimeError, match="memory location"):
             b.detach().expand(2, 3).mul_(2.0)
+
+
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
+    # det is a polynomial: its gradient is the cofactor matrix everywhere, nonzero at rank n - 1.
+    # PyTorch gives this with create_graph=True; its plain backward gives 0 there.
+    cases = {((1.0, 2.0), (2.0, 4.0)): [[4.0, -2.0], [-2.0, 1.0]],
+             ((1.0, 0.0, 0.0), (0.0, 2.0, 0.0), (0.0, 0.0, 0.0)): np.diag([0.0, 0.0, 2.0]),
+             ((0.0,),): [[1.0]],
+             ((1.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)): np.zeros((3, 3)),
+             ((1.0, 2.0), (3.0, 4.0)): [[4.0, -3.0], [-2.0, 1.0]]}
+    for m, want in cases.items():
+        a = ag.tensor(np.array(m), requires_grad=True)
+        ag.linalg.det(a).backward()
+        np.testing.assert_allclose(a.grad._data, want, atol=1e-12, err_msg=str(m))
+        if torch is not None:
+            t = torch.tensor(np.array(m), requires_grad=True)
+            g, = torch.autograd.grad(torch.linalg.det(t), t, create_graph=True)
+            np.testing.assert_allclose(g.detach().numpy(), want, atol=1e-12, err_msg=str(m))
+    batch = ag.tensor(np.array([[[1.0, 2.0], [2.0, 4.0]], [[1.0, 2.0], [3.0, 4.0]]]), requires_grad=True)
+    ag.linalg.det(batch).sum().backward()
+    np.testing.assert_allclose(batch.grad._data, [[[4, -2], [-2, 1]], [[4, -3], [-2, 1]]], atol=1e-12)
+    s = ag.tensor(np.array([[1.0, 2.0], [2.0, 4.0]]), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="second derivative at a singular matrix"):
+        ag.autograd_grad(ag.linalg.det(s), [s], create_graph=True)

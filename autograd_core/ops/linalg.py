@@ -1,6 +1,8 @@
 """Linear algebra: matmul (batched, broadcast, 1-D as numpy), dot, outer, einsum."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..kernels import rows as _krows
@@ -605,16 +607,48 @@ def cross(input, other, dim=None):  # noqa: A002
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim=d)
 
 
+def _max_abs(d):
+    return np.abs(d).max(axis=-1) if d.shape[-1] else np.zeros(d.shape[:-1], d.dtype)
+
+
+# max |d| over the last dim, each tied coordinate taking the whole gradient (times its sign): the rule of
+# PyTorch's cdist and pdist for p = inf (its norm(p=inf) shares ties instead)
+_max_abs_op = defop("max_abs_distance", _max_abs,
+                    (lambda g, ans, d: g.reshape(tuple(g.shape) + (1,)) * xp.sign(d)
+                     * (xp.abs(d) == ans.reshape(tuple(ans.shape) + (1,))),), uses_ans=True)
+
+
+def _distances(diff, p):
+    return _max_abs_op(diff) if p == math.inf else norm(diff, p=p, dim=-1)
+
+
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """The p-norm distances between each row of ``x1`` (..., P, M) and each row of ``x2`` (..., R, M):
-    (..., P, R). The gradient is 0 where a distance is 0 (as PyTorch).
+    (..., P, R). The gradient is 0 where a distance is 0; for p = inf every coordinate that reaches the
+    maximum gets the whole gradient (as PyTorch).
 
     >>> ag.cdist(ag.tensor([[0.0, 0.0]]), ag.tensor([[3.0, 4.0], [0.0, 1.0]]))
     tensor([[5., 1.]])
     """
     diff = x1.reshape(tuple(x1.shape[:-1]) + (1, x1.shape[-1])) - x2.reshape(
         tuple(x2.shape[:-2]) + (1,) + tuple(x2.shape[-2:]))
-    return norm(diff, p=p, dim=-1)
+    return _distances(diff, p)
+
+
+def pdist(input, p=2.0):  # noqa: A002
+    """The p-norm distances between all pairs of rows i < j of an (N, M) input, in row-major order: an
+    (N (N - 1) / 2,) tensor, with ``cdist``'s gradient rules. PyTorch: ``torch.pdist``.
+
+    >>> ag.pdist(ag.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
+    tensor([5.0000, 1.0000, 4.2426])
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {tuple(x.shape)}")
+    if not p >= 0:
+        raise ValueError(f"pdist: p must be non-negative, got {p!r}")
+    i, j = np.triu_indices(x.shape[0], 1)
+    return _distances(x[i] - x[j], p)
 
 
 def dist(input, other, p=2):  # noqa: A002
