@@ -72,6 +72,9 @@ DIFFERENTIABLE = [
     "torch.nansum(x)", "x.nansum(1)", "torch.nanmean(x, 0)", "torch.aminmax(x, dim=1)", "x.aminmax()",
     "torch.cummax(x, 1)", "torch.cummin(x, 0)", "torch.logcumsumexp(x, 1)", "x.logcumsumexp(0)",
     "torch.cov(x)", "torch.cov(x, correction=0)", "torch.corrcoef(x)", "torch.trapezoid(x)",
+    "torch.cov(x, fweights=torch.tensor([1, 2, 1, 3]))", "torch.cov(x, aweights=v.abs() + 0.1)",
+    "torch.cov(x, correction=2, fweights=torch.tensor([1, 2, 1, 3]), aweights=v.abs() + 0.1)",
+    "torch.cov(x[:1])", "torch.corrcoef(x[:1])", "torch.cov(v)",
     "torch.trapezoid(x, dx=0.5, dim=0)", "torch.trapezoid(x, v)", "torch.cumulative_trapezoid(x)",
     # products
     "torch.mv(x, v)", "x.mv(v)", "torch.inner(x, y)", "torch.inner(v, v)", "torch.vdot(v, v)", "torch.ger(v, v)",
@@ -80,7 +83,9 @@ DIFFERENTIABLE = [
     "torch.addbmm(sq, b, b.transpose(1, 2), alpha=0.5)", "torch.tensordot(x, y, dims=([1], [1]))",
     "torch.tensordot(b, m2, dims=1)", "torch.tensordot(b, x, dims=2)", "torch.kron(x, sq)", "torch.kron(v, v)",
     "torch.cross(x[:, :3], y[:, :3], dim=1)", "torch.cdist(x, y)", "torch.cdist(x, y, p=1)", "torch.dist(x, y)",
-    "torch.dist(x, y, 3)", "torch.chain_matmul(x, m2, m2.T)",
+    "torch.dist(x, y, 3)", "torch.chain_matmul(x, m2, m2.T)", "torch.cdist(x, y, p=float('inf'))",
+    "torch.pdist(x)", "torch.pdist(x, p=1)", "torch.pdist(x, p=float('inf'))", "torch.logaddexp2(x, y)",
+    "torch.renorm(x, 2, 0, 1.0)", "x.renorm(1, 1, 0.5)",
     # linalg
     "torch.linalg.norm(x)", "torch.linalg.norm(v, 3)", "torch.linalg.norm(x, 'fro')", "torch.linalg.norm(x, dim=1)",
     "torch.linalg.vector_norm(x, 1, dim=0)", "torch.linalg.matrix_norm(x)", "torch.linalg.matrix_norm(x, 1)",

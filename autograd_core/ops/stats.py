@@ -401,22 +401,54 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 
 def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
-    """The covariance matrix of the variables in the rows of ``input`` (observations in the columns),
-    divided by N - ``correction``. (Frequency and analytic weights are not supported here.)
+    """The covariance matrix of the variables in the rows of ``input`` (V, N) (observations in the
+    columns; a 1-D input or a single row is one variable and gives a 0-d result), as PyTorch/NumPy:
+    with weights w = fweights * aweights (each optional, (N,)), the mean is the w-weighted one and the
+    sums are divided by sum(w) - correction * sum(w * aweights) / sum(w) (by N - correction unweighted).
 
     >>> ag.cov(ag.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
     tensor([[ 1., -1.],
             [-1.,  1.]])
+    >>> ag.cov(ag.tensor([0.0, 1.0, 4.0]), fweights=ag.tensor([1, 2, 1]))
+    tensor(3.)
     """
-    if fweights is not None or aweights is not None:
-        raise NotImplementedError("cov: fweights and aweights are not supported here")
     x = _t(input)
+    if x.ndim > 2:
+        raise ValueError(f"cov: expected a 1-D or 2-D input (variables, observations), got shape {tuple(x.shape)}")
     if x.ndim < 2:
         x = x.reshape(1, -1)
     n = x.shape[1]
-    xc = x - R.mean(x, dim=1, keepdim=True)
-    c = xc @ S.transpose(xc, 0, 1) / builtins.max(n - correction, 0)
-    return c.reshape(()) if _t(input).ndim < 2 else c
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        wt = _t(wt)
+        if wt.ndim != 1 or wt.shape[0] != n:
+            raise ValueError(f"cov: {name} must be 1-D with one weight per observation ({n}), got shape "
+                             f"{tuple(wt.shape)}")
+        if name == "fweights" and wt.dtype.kind not in "iub":
+            raise ValueError(f"cov: fweights must be integers, got dtype {wt.dtype}")
+        if bool(np.any(wt._data < 0)):
+            raise ValueError(f"cov: {name} must be non-negative")
+        w = wt if w is None else w * wt
+    if w is None:
+        xc = x - R.mean(x, dim=1, keepdim=True)
+        c = xc @ S.transpose(xc, 0, 1) / builtins.max(n - correction, 0)
+    else:
+        w = w.astype(x.dtype) if w.dtype != x.dtype else w
+        w_sum = R.sum(w)
+        if not float(w_sum._data) > 0:
+            raise ValueError("cov: the weights sum to zero, so there is no weighted mean; give some "
+                             "observation a positive weight")
+        xc = x - R.sum(x * w, dim=1, keepdim=True) / w_sum
+        if correction == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - correction
+        else:
+            fact = w_sum - correction * R.sum(w * _t(aweights).astype(x.dtype)) / w_sum
+        c = xc @ S.transpose(xc * w, 0, 1) / E.clamp(fact, min=0.0)
+    return c.reshape(()) if c.shape[0] == 1 else c
 
 
 def corrcoef(input):  # noqa: A002
