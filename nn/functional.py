@@ -42,7 +42,7 @@ __all__ = [
     "max_pool2d_with_indices", "lp_pool1d", "lp_pool2d", "alpha_dropout", "feature_alpha_dropout",
     "local_response_norm", "unfold", "fold", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
-    "multilabel_soft_margin_loss", "multi_margin_loss", "triplet_margin_loss",
+    "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss", "triplet_margin_loss",
     # spatial transformers, unpooling
     "affine_grid", "grid_sample", "max_unpool1d", "max_unpool2d",
 ]
@@ -2232,6 +2232,43 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
         loss = loss * weight
     loss = loss.mean(-1)
     return _loss_reduce(loss, reduction, "multilabel_soft_margin_loss")
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                           reduction: str = "mean") -> Tensor:
+    """Multi-label hinge loss: for each sample, the sum over its labels j and the non-labels i of
+    max(0, 1 - (x[j] - x[i])), divided by the C classes. ``target`` (C,) or (N, C) holds class indices,
+    the labels being those before the first -1.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.multilabel_margin_loss(ag.tensor([[0.1, 0.2, 0.4, 0.8]]), ag.tensor([[3, 0, -1, 1]]))
+    tensor(0.8500)
+    """
+    x, y = _t(input), _t(target)
+    if x.ndim not in (1, 2) or tuple(y.shape) != tuple(x.shape) or y.dtype.kind not in "iu":
+        raise ValueError(f"multilabel_margin_loss: expected an input (C,) or (N, C) and integer class indices of the "
+                         f"same shape, got input {tuple(x.shape)} and target {tuple(y.shape)} ({y.dtype})")
+    one = x.ndim == 1
+    if one:
+        x, y = x.unsqueeze(0), y.unsqueeze(0)
+    n, c = x.shape
+    yd = y._data
+    if yd.size and (yd.max() >= c or yd.min() < -1):
+        raise ValueError(f"multilabel_margin_loss: target indices must be in [-1, {c - 1}] (-1 ends the labels)")
+    # count[s, j]: how often class j is among sample s's labels (the indices before its first -1; a
+    # repeated label counts again, as in PyTorch)
+    valid = np.cumprod(yd != -1, axis=1).astype(bool)
+    count = np.zeros((n, c), x._data.dtype)
+    rows = np.repeat(np.arange(n), c)[valid.reshape(-1)]
+    np.add.at(count, (rows, yd[valid]), 1)
+    # pairs (s, j, i) with j a label and i not: hinge on 1 - x[s, j] + x[s, i]
+    pair = (count > 0)[:, :, None] & (count == 0)[:, None, :]
+    z = 1 - x.unsqueeze(2) + x.unsqueeze(1)
+    keep = pair & (z._data > 0)
+    loss = (ag.where(keep, z, 0.0) * count[:, :, None]).sum((1, 2)) / c
+    if one:
+        loss = loss.reshape(())
+    return _loss_reduce(loss, reduction, "multilabel_margin_loss")
 
 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,

@@ -73,6 +73,9 @@ FUNCTIONAL = [
     "F.margin_ranking_loss(x[:, 0], y[:, 0], pm, margin=0.1)", "F.hinge_embedding_loss(x, pm[:, None].expand(3, 4).double())",
     "F.soft_margin_loss(x, (y > 0).double() * 2 - 1)", "F.multilabel_soft_margin_loss(x, (y > 0).double())",
     "F.multi_margin_loss(x, lab)", "F.multi_margin_loss(x, lab, p=2, margin=0.5, weight=pos[0].detach())",
+    "F.multilabel_margin_loss(x, torch.tensor([[3, 0, -1, 1], [1, 1, 2, -1], [-1, 0, 0, 0]]))",
+    "F.multilabel_margin_loss(x * 0.1, torch.tensor([[3, 0, -1, 1], [2, 2, 2, 2], [0, 1, 2, 3]]), reduction='none')",
+    "F.multilabel_margin_loss(x[0], torch.tensor([1, 3, -1, 0]))",
     "F.triplet_margin_loss(x, y, -x)", "F.triplet_margin_loss(x, y, p, swap=True, margin=0.5)",
 ]
 

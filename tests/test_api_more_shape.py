@@ -85,7 +85,8 @@ DIFFERENTIABLE = [
     "torch.cross(x[:, :3], y[:, :3], dim=1)", "torch.cdist(x, y)", "torch.cdist(x, y, p=1)", "torch.dist(x, y)",
     "torch.dist(x, y, 3)", "torch.chain_matmul(x, m2, m2.T)", "torch.cdist(x, y, p=float('inf'))",
     "torch.pdist(x)", "torch.pdist(x, p=1)", "torch.pdist(x, p=float('inf'))", "torch.logaddexp2(x, y)",
-    "torch.renorm(x, 2, 0, 1.0)", "x.renorm(1, 1, 0.5)",
+    "torch.renorm(x, 2, 0, 1.0)", "x.renorm(1, 1, 0.5)", "x.sum_to_size(1, 4)", "x.sum_to_size(3, 1)",
+    "b.sum_to_size(4)",
     # linalg
     "torch.linalg.norm(x)", "torch.linalg.norm(v, 3)", "torch.linalg.norm(x, 'fro')", "torch.linalg.norm(x, dim=1)",
     "torch.linalg.vector_norm(x, 1, dim=0)", "torch.linalg.matrix_norm(x)", "torch.linalg.matrix_norm(x, 1)",

@@ -641,3 +641,27 @@ for _n, _f in dict(sum=sum, mean=mean, prod=prod, max=max, min=min, amax=amax, a
                    logsumexp=logsumexp, argmax=argmax, argmin=argmin, any=any, all=all, softmax=softmax,
                    log_softmax=log_softmax, cumsum=cumsum).items():
     method(_n, _f)
+
+
+def _sum_to_size(self, *size):
+    """This tensor summed down to ``size``, a shape it broadcasts to (the adjoint of ``expand``: dims that
+    ``size`` lacks or has as 1 are summed). PyTorch: ``Tensor.sum_to_size``.
+
+    >>> import autograd_core as ag
+    >>> ag.ones(2, 3).sum_to_size(1, 3)
+    tensor([[2., 2., 2.]])
+    """
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    size = tuple(int(s) for s in size)
+    shape = tuple(self.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or builtins.any(s != 1 and s != d for s, d in zip(size, shape[lead:])):
+        raise ValueError(f"sum_to_size: size {size} is not expandable to the tensor's shape {shape}: each of its "
+                         "dims must be 1 or equal to the tensor's (aligned from the right)")
+    out = sum(self, axis=tuple(range(lead))) if lead else self
+    keep = tuple(i for i, (s, d) in enumerate(zip(size, shape[lead:])) if s == 1 and d != 1)
+    return sum(out, axis=keep, keepdims=True) if keep else out
+
+
+method("sum_to_size", _sum_to_size)
