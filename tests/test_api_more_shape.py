@@ -61,7 +61,8 @@ DIFFERENTIABLE = [
     "torch.index_put(x, (torch.tensor([0, 2]), torch.tensor([1, 3])), v[:2])",
     "x.index_put((torch.tensor([0, 0]),), y[:2], accumulate=True)",
     "torch.masked_scatter(x, mask, y)", "torch.masked_select(x, mask)", "x.masked_select(v > 0)",
-    "torch.take(x, torch.tensor([0, 5, 11]))", "torch.take_along_dim(x, jj, dim=1)",
+    "torch.take(x, torch.tensor([0, 5, 11]))", "torch.put(x, torch.tensor([0, -1, 5]), v[:3])",
+    "x.put(torch.tensor([1, 1, 2]), v[:3], accumulate=True)", "torch.take_along_dim(x, jj, dim=1)",
     "torch.take_along_dim(x, torch.tensor([3, 0]))",
     # statistics
     "torch.median(x)", "torch.median(x, 1)", "x.median(0, keepdim=True)", "torch.nanmedian(x)",

@@ -5,8 +5,8 @@ the target, and the gradient read at the index for the values; ``index_scatter``
 
 ``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill``,
 ``index_put``, ``masked_scatter``, ``masked_select``, ``take``, ``take_along_dim``, ``nonzero``,
-``argwhere``, ``count_nonzero``, and the in-place methods ``scatter_``, ``scatter_add_``,
-``scatter_reduce_``, ``index_add_``, ``index_copy_``, ``index_fill_``, ``index_put_``,
+``argwhere``, ``count_nonzero``, ``put``, and the in-place methods ``scatter_``, ``scatter_add_``,
+``scatter_reduce_``, ``index_add_``, ``index_copy_``, ``index_fill_``, ``index_put_``, ``put_``,
 ``masked_scatter_``, ``fill_diagonal_``.
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .index import _full_index, _index_put_op, _scatter_add_op, _scatter_op, getitem, norm_index
+from .index import _full_index, _gather, _index_put_op, _scatter_add, _scatter_add_op, _scatter_op, getitem, norm_index
 from .inplace import inplace_update
-from .registry import method
+from .registry import defop, method, xp
 
 __all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put",
-           "masked_scatter", "masked_select", "take", "take_along_dim", "nonzero", "argwhere", "count_nonzero"]
+           "masked_scatter", "masked_select", "take", "take_along_dim", "nonzero", "argwhere", "count_nonzero", "put"]
 
 
 def _t(x):
@@ -110,43 +110,162 @@ def scatter_add(input, dim, index, src):  # noqa: A002
     return x + _scatter_add_op(part, index=idx % x.shape[d] if idx.size else idx, axis=d, shape=tuple(x.shape))
 
 
+# -- scatter_reduce ---------------------------------------------------------------------------------
+# 'sum' and 'mean' are built from taped adds (their gradients are reads). 'prod', 'amax' and 'amin' are
+# one op whose rule is PyTorch's scatter_reduce_backward, written with xp so that it runs on the tape
+# under create_graph=True: the masks and counts it reads from the data are constants, and the products
+# of the other elements that 'prod' needs come from this op again, so its own rule handles their zeros.
+_REDUCERS = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+
+
+def _raw(a):
+    return a._data if isinstance(a, Tensor) else np.asarray(a)
+
+
+def _hit(index, axis, shape):
+    """The places of the input that ``index`` sends something to (a constant bool mask)."""
+    hit = np.zeros(shape, bool)
+    hit[_full_index(index, axis)] = True
+    return hit
+
+
+def _identity(reduce, dtype):
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+def _scatter_reduce_fwd(x, src, index, axis, reduce, include_self=True):
+    """``x`` (any shape) with the elements of ``src`` (``index``'s shape; ``index`` already wrapped into
+    ``[0, x.shape[axis])``) combined into the places that ``index`` sends them to along ``axis``, with
+    ``reduce`` 'prod', 'amax' or 'amin'; ``include_self=False`` starts those places from the reduction's
+    identity instead of ``x``'s value. Places that receive nothing keep ``x``.
+
+    Gradients (PyTorch's): for 'amax'/'amin' the gradient of each place is split evenly among the
+    elements equal to its result (``x``'s own element is counted when it equals the result, even with
+    ``include_self=False``); for 'prod' each element gets ``g * result / value``, the product of the
+    others where it is the only zero of its place, and 0 where its place has two or more zeros.
+    """
+    out = np.array(x, copy=True)
+    if not include_self:
+        out[_hit(index, axis, out.shape)] = _identity(reduce, out.dtype)
+    with np.errstate(invalid="ignore"):  # a NaN propagates quietly, as in PyTorch
+        _REDUCERS[reduce].at(out, _full_index(index, axis), src)
+    return out
+
+
+def _refused_vjp(g, ans, a, why):
+    raise NotImplementedError(why)
+
+
+# The rule of 'prod' passes its src gradient through this op where a place has two or more zeros in
+# src: the gradient is right there (0), but its own derivative is not, so a second derivative through
+# it raises instead of returning a wrong number (PyTorch raises there too).
+_no_second_derivative = defop("scatter_reduce_prod_src_grad", lambda a, why: np.array(a, copy=True),
+                              (_refused_vjp,), uses=(), hidden=("why",))
+
+
+def _extreme_vjp(g, ans, x, src, index, axis, include_self, needs):
+    xr, sr, ar = _raw(x), _raw(src), _raw(ans)
+    dt = ar.dtype
+    self_is = xr == ar
+    src_is = sr == _gather(ar, index, axis)
+    count = self_is.astype(dt) + _scatter_add(src_is.astype(dt), index, axis, ar.shape)
+    # PyTorch divides by the count even where it is 0 (a NaN result: nothing equals it) and multiplies
+    # by the 0/1 mask, which gives NaN there: a NaN weight does the same without 0 * inf warnings
+    share = g / np.where(count == 0, 1, count).astype(dt)
+    weight = np.where(count == 0, np.nan, self_is).astype(dt)
+    grad_self = grad_src = None
+    if needs[0]:
+        grad_self = share * weight
+        if not include_self:
+            grad_self = xp.where(_hit(index, axis, ar.shape), 0, grad_self)
+    if needs[1]:
+        grad_src = xp.gather(share, index=index, axis=axis) * np.where(_gather(count, index, axis) == 0, np.nan,
+                                                                      src_is).astype(dt)
+    return grad_self, grad_src
+
+
+def _prod_vjp(g, ans, x, src, index, axis, include_self, needs):
+    xr, sr = _raw(x), _raw(src)
+    kw = dict(index=index, axis=axis, reduce="prod", include_self=include_self)
+    grad_self = grad_src = None
+    if needs[0]:
+        # x's zeros replaced by 1: the result then holds, at each zero of x, the product of the others
+        masked_self = xp.where(xr == 0, 1, x)
+        grad_self = g * xp.scatter_reduce(masked_self, src, **kw) / masked_self
+        if not include_self:
+            grad_self = xp.where(_hit(index, axis, xr.shape), 0, grad_self)
+    if needs[1]:
+        src_zero = sr == 0
+        zeros_there = _gather(_scatter_add(src_zero.astype(xr.dtype), index, axis, xr.shape), index, axis)
+        single_zero = src_zero & (zeros_there == 1)
+        # result / src would be 0 / 0 at a lone zero: take the product of the others, src's zero set to 1
+        others = xp.scatter_reduce(x, xp.where(single_zero, 1, src), **kw)
+        grad_src = xp.where(single_zero, xp.gather(g * others, index=index, axis=axis),
+                            xp.gather(g * ans, index=index, axis=axis) / xp.where(src_zero, 1, src))
+        if isinstance(grad_src, Tensor) and grad_src.requires_grad and np.any(zeros_there > 1):
+            grad_src = _no_second_derivative(grad_src, why=(
+                f"scatter_reduce: the second derivative of reduce='prod' with respect to src (shape "
+                f"{tuple(sr.shape)}, into a tensor of shape {tuple(xr.shape)}) is not supported where two or "
+                "more zeros of src go to the same place; compute it without create_graph=True, or with "
+                "src values that are not 0 there"))
+    return grad_self, grad_src
+
+
+def _scatter_reduce_vjp(g, ans, x, src, index, axis, reduce, include_self=True, needs=(True, True)):
+    rule = _prod_vjp if reduce == "prod" else _extreme_vjp
+    return rule(g, ans, x, src, index, axis, include_self, needs)
+
+
+_scatter_reduce_op = defop("scatter_reduce", _scatter_reduce_fwd, vjp=_scatter_reduce_vjp, nargs=2, uses_ans=True,
+                           hidden=("index",))
+
+
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noqa: A002
     """Combine the ``src`` elements that ``index`` sends to each place of ``input`` with ``reduce``:
     'sum', 'mean', 'prod', 'amax' or 'amin' (``include_self=False`` leaves ``input``'s own value out
-    where something arrives). 'sum' and 'mean' are differentiable; the others give values only.
+    where something arrives; places that receive nothing keep ``input``). ``index`` has ``input``'s number
+    of dims and is no larger than ``src``, nor than ``input`` outside ``dim``; the result has ``input``'s
+    shape, and for dim=0 ``src[i][j]`` goes to ``out[index[i][j]][j]``.
+
+    Gradients are PyTorch's, for ``input`` and ``src``: 'amax'/'amin' split each place's gradient evenly
+    among the elements equal to its result (``input``'s element counts in the split whenever it equals
+    the result, even with ``include_self=False``, where its own share is then dropped); 'prod' gives each
+    element ``g * result / value`` (the product of the others at a lone zero, 0 where a place has two or
+    more zeros; a second derivative there raises).
 
     >>> ag.scatter_reduce(ag.zeros(2), 0, ag.tensor([0, 0, 1]), ag.tensor([1.0, 3.0, 5.0]), "amax")
     tensor([3., 5.])
     >>> ag.scatter_reduce(ag.ones(2), 0, ag.tensor([0, 0, 1]), ag.tensor([1.0, 3.0, 5.0]), "mean")
     tensor([1.6667, 3.0000])
+    >>> src = ag.tensor([3.0, 3.0, 2.0], requires_grad=True)
+    >>> ag.scatter_reduce(ag.zeros(2), 0, ag.tensor([0, 0, 1]), src, "amax").sum().backward()
+    >>> src.grad
+    tensor([0.5000, 0.5000, 1.0000])
     """
     x = _t(input)
     d = _dim(dim, x.ndim, "scatter_reduce")
     idx, fancy = _scatter_index(x, d, index, "scatter_reduce")
     part = _src_part(_t(src), idx)
-    hit = np.zeros(x.shape, np.int64)
-    np.add.at(hit, fancy, 1)
     if reduce in ("sum", "mean"):
+        hit = np.zeros(x.shape, np.int64)
+        np.add.at(hit, fancy, 1)
         base = x if include_self else x.masked_fill(Tensor(hit > 0), 0)
         total = base + _scatter_add_op(part, index=idx % x.shape[d] if idx.size else idx, axis=d, shape=tuple(x.shape))
         if reduce == "sum":
             return total
         count = hit + (1 if include_self else 0)
         return total / Tensor(np.maximum(count, 1).astype(x._data.dtype if x._data.dtype.kind == "f" else np.float64))
-    ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}.get(reduce)
-    if ufunc is None:
+    if reduce not in _REDUCERS:
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'mean', 'prod', 'amax' or 'amin', got {reduce!r}")
-    if (x.requires_grad or part.requires_grad) and reduce:
-        from .. import modes
-        if modes.state.enabled:
-            raise NotImplementedError(f"scatter_reduce: reduce={reduce!r} has no gradient here (only 'sum' and "
-                                      "'mean' do); compute it under no_grad() or use 'sum'/'mean'")
-    out = x._data.copy()
-    if not include_self:
-        ident = {"prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
-        out[hit > 0] = ident
-    ufunc.at(out, fancy, part._data)
-    return Tensor(out)
+    return _scatter_reduce_op(x, part, index=idx % x.shape[d] if idx.size else idx, axis=d, reduce=reduce,
+                              include_self=bool(include_self))
 
 
 def _along(dim, index, ndim):
@@ -217,6 +336,30 @@ def index_put(input, indices, values, accumulate=False):  # noqa: A002
             v = v.broadcast_to(region)
         return x + _scatter_op(v, idx=idx, shape=tuple(x.shape), adv=True)
     return _index_put_op(x, v, idx=idx)
+
+
+def put(input, index, source, accumulate=False):  # noqa: A002
+    """A copy of ``input`` with ``source``'s elements written (or with ``accumulate=True`` added) at the
+    flat positions ``index`` (row-major, as if ``input`` were 1-D; negative ones count from the end).
+    ``index`` and ``source`` have the same number of elements. PyTorch: ``torch.put`` / ``Tensor.put``.
+
+    >>> ag.put(ag.zeros(2, 2), ag.tensor([3, 0]), ag.tensor([5.0, 7.0]))
+    tensor([[7., 0.],
+            [0., 5.]])
+    """
+    x = _t(input)
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    src = _t(source)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"put: index must hold integers, got dtype {idx.dtype}")
+    if idx.size != src.numel():
+        raise ValueError(f"put: index ({idx.size} elements) and source ({src.numel()} elements) must have the same "
+                         "number of elements")
+    n = x.numel()
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError(f"put: an index is out of range for a tensor of {n} elements (shape {tuple(x.shape)})")
+    flat = index_put(x.reshape(-1), (Tensor(idx.reshape(-1) % max(n, 1)),), src.reshape(-1), accumulate)
+    return flat.reshape(tuple(x.shape))
 
 
 def masked_scatter(input, mask, source):  # noqa: A002
@@ -338,7 +481,7 @@ def _fill_diagonal(x, fill_value, wrap=False):
 for _name, _fn in dict(scatter=scatter, scatter_add=scatter_add, scatter_reduce=scatter_reduce, index_add=index_add,
                        index_copy=index_copy, index_fill=index_fill, index_put=index_put,
                        masked_scatter=masked_scatter, masked_select=masked_select, take=take,
-                       take_along_dim=take_along_dim, nonzero=nonzero, argwhere=argwhere,
+                       take_along_dim=take_along_dim, nonzero=nonzero, argwhere=argwhere, put=put,
                        count_nonzero=count_nonzero).items():
     if not hasattr(Tensor, _name):
         method(_name, _fn)
@@ -357,6 +500,8 @@ for _name, _fn, _ex, _res in (
          "tensor([[0., 2., 0.],\n            [0., 2., 0.]])"),
         ("index_put_", index_put, "t.index_put_((ag.tensor([0]), ag.tensor([2])), ag.tensor(7.0))",
          "tensor([[0., 0., 7.],\n            [0., 0., 0.]])"),
+        ("put_", put, "t.put_(ag.tensor([0, 5]), ag.tensor([1.0, 2.0]))",
+         "tensor([[1., 0., 0.],\n            [0., 0., 2.]])"),
         ("masked_scatter_", masked_scatter, "t.masked_scatter_(ag.tensor([True, False, True]), ag.arange(4.0))",
          "tensor([[0., 0., 1.],\n            [2., 0., 3.]])"),
         ("fill_diagonal_", _fill_diagonal, "t.fill_diagonal_(5.0)",
