@@ -72,14 +72,16 @@ from . import autograd
 from . import linalg
 from . import distributions
 from . import special
+from . import sparse
+from .sparse import sparse_coo_tensor, spmm
 from .linalg import det, slogdet, logdet, matrix_power, inv as inverse, pinv as pinverse
 from .linalg import svd_torch as svd, qr_torch as qr, cholesky_torch as cholesky
 from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
                      get_num_interop_threads, set_num_interop_threads, is_nonzero)
 from .ops.mathops import (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, arcsin, arccos, arctan, arcsinh,
                           arccosh, arctanh, atan2, arctan2, erfc, erfinv, lgamma, digamma, polygamma, logit, fmod,
-                          remainder, logaddexp, logaddexp2, renorm, xlogy, copysign, nan_to_num, square, reciprocal, frac, hypot, lerp,
-                          addcmul, addcdiv, clamp_min, clamp_max, rad2deg, deg2rad, rsub, subtract, divide,
+                          remainder, logaddexp, logaddexp2, renorm, xlogy, copysign, nan_to_num, square, reciprocal,
+                          frac, hypot, lerp, addcmul, addcdiv, clamp_min, clamp_max, rad2deg, deg2rad, rsub, subtract, divide,
                           float_power, trunc, fix, floor_divide, bitwise_and, bitwise_or, bitwise_xor, bitwise_not,
                           logical_xor, isin, heaviside, signbit, isposinf, isneginf, isreal, multiply, true_divide,
                           negative, positive, absolute, greater, less, greater_equal, less_equal, not_equal, fmax,
@@ -106,4 +108,4 @@ __all__ = sorted(_n for _n, _v in list(globals().items())
                  if not _n.startswith("_") and not hasattr(_builtins, _n)
                  and (not isinstance(_v, _types.ModuleType)
                       or _n in ("autograd", "amp", "cuda", "cpu", "backends", "accelerator", "functional", "linalg",
-                                "distributions", "special")))
+                                "distributions", "special", "sparse")))

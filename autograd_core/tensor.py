@@ -926,7 +926,11 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return Tensor(arr)
 
 
-def _shape(size):
+def _shape(size, kw=None):
+    if kw is not None:          # PyTorch's keyword form: zeros(size=(2, 3))
+        if size:
+            raise TypeError("give the size either positionally or as size=, not both")
+        size = (kw,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         return tuple(size[0])
     return tuple(int(s) for s in size)
@@ -936,7 +940,7 @@ def _dt(dtype):
     return _default_dtype if dtype is None else np.dtype(dtype)
 
 
-def zeros(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*sizes: Any, size: Any = None, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of shape ``size`` (``size`` is ints or one tuple), in the default dtype unless ``dtype``
     is given, as ``torch.zeros``.
 
@@ -948,10 +952,10 @@ def zeros(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad
     tensor([0, 0])
     """
     _check_device(device, "zeros")
-    return Tensor(np.zeros(_shape(size), _dt(dtype)), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape(sizes, size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def ones(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes: Any, size: Any = None, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of shape ``size`` (``size`` is ints or one tuple), in the default dtype unless ``dtype``
     is given, as ``torch.ones``.
 
@@ -961,10 +965,10 @@ def ones(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad:
             [1., 1.]])
     """
     _check_device(device, "ones")
-    return Tensor(np.ones(_shape(size), _dt(dtype)), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape(sizes, size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False,
+def empty(*sizes: Any, size: Any = None, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False,
           memory_format: Any = None) -> Tensor:
     """An uninitialised tensor of shape ``size`` (ints or one tuple; its values are whatever the memory
     held), in the default dtype unless ``dtype`` is given, as ``torch.empty``; in C order unless
@@ -975,7 +979,7 @@ def empty(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad
     (2, 3)
     """
     _check_device(device, "empty")
-    shape = _shape(size)
+    shape = _shape(sizes, size)
     fmt = _layouts.check(memory_format, len(shape), "empty")
     if fmt is _layouts.preserve_format:
         fmt = _layouts.contiguous_format
@@ -1215,7 +1219,7 @@ def _gen(generator):
     return (generator or default_generator).np
 
 
-def rand(*size: Any, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
+def rand(*sizes: Any, size: Any = None, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) of shape ``size`` (ints or one tuple), from ``generator`` (default: the
     global one, see ``manual_seed``), in the default dtype unless ``dtype`` is given, as ``torch.rand``.
@@ -1227,10 +1231,10 @@ def rand(*size: Any, dtype: DTypeLike = None, generator: Generator | None = None
     """
     _check_device(device, "rand")
     dt = _dt(dtype)
-    return Tensor(_gen(generator).random(_shape(size)).astype(dt, copy=False), requires_grad=requires_grad)
+    return Tensor(_gen(generator).random(_shape(sizes, size)).astype(dt, copy=False), requires_grad=requires_grad)
 
 
-def randn(*size: Any, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
+def randn(*sizes: Any, size: Any = None, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples (mean 0, std 1) of shape ``size`` (ints or one tuple), from ``generator``
     (default: the global one, see ``manual_seed``), in the default dtype unless ``dtype`` is given, as
@@ -1242,7 +1246,7 @@ def randn(*size: Any, dtype: DTypeLike = None, generator: Generator | None = Non
     """
     _check_device(device, "randn")
     dt = _dt(dtype)
-    return Tensor(_gen(generator).standard_normal(_shape(size)).astype(dt, copy=False),
+    return Tensor(_gen(generator).standard_normal(_shape(sizes, size)).astype(dt, copy=False),
                   requires_grad=requires_grad)
 
 

@@ -90,7 +90,11 @@ def _true_divide(x, y):
     >>> ag.div(ag.tensor([1, 3]), 2)
     tensor([0.5000, 1.5000])
     """
-    out = np.true_divide(x, y)
+    if type(y) is float and y != 0.0:
+        out = np.true_divide(x, y)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):   # x / 0 is ±inf or NaN without a warning, as PyTorch
+            out = np.true_divide(x, y)
     if out.dtype.char == "d" and _int_like(x) and _int_like(y):
         out = out.astype(get_default_dtype())
     return out

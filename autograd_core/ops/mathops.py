@@ -31,7 +31,8 @@ from .registry import defop, method, xp
 
 __all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
            "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "erfc", "erfinv", "lgamma", "digamma", "polygamma",
-           "logit", "fmod", "remainder", "logaddexp", "logaddexp2", "renorm", "xlogy", "copysign", "nan_to_num", "square", "reciprocal",
+           "logit", "fmod", "remainder", "logaddexp", "logaddexp2", "renorm", "xlogy", "copysign", "nan_to_num",
+           "square", "reciprocal",
            "frac", "hypot", "lerp", "addcmul", "addcdiv", "clamp_min", "clamp_max", "rad2deg", "deg2rad", "rsub",
            "subtract", "divide", "float_power", "trunc", "fix", "floor_divide", "bitwise_and", "bitwise_or",
            "bitwise_xor", "bitwise_not", "logical_xor", "isin", "heaviside", "signbit", "isposinf", "isneginf",
