@@ -77,7 +77,7 @@ from .sparse import sparse_coo_tensor, spmm
 from .linalg import det, slogdet, logdet, matrix_power, inv as inverse, pinv as pinverse
 from .linalg import svd_torch as svd, qr_torch as qr, cholesky_torch as cholesky
 from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
-                     get_num_interop_threads, set_num_interop_threads, is_nonzero)
+                     get_num_interop_threads, set_num_interop_threads, is_nonzero, save, load)
 from .ops.mathops import (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, arcsin, arccos, arctan, arcsinh,
                           arccosh, arctanh, atan2, arctan2, erfc, erfinv, lgamma, digamma, polygamma, logit, fmod,
                           remainder, logaddexp, logaddexp2, renorm, xlogy, copysign, nan_to_num, square, reciprocal,

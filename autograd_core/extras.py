@@ -20,7 +20,7 @@ from .ops.registry import method
 from .tensor import Tensor, get_default_dtype
 
 __all__ = ["pi", "e", "inf", "nan", "newaxis", "result_type", "promote_types", "can_cast", "typename", "compile",
-           "get_num_interop_threads", "set_num_interop_threads", "is_nonzero"]
+           "get_num_interop_threads", "set_num_interop_threads", "is_nonzero", "save", "load"]
 
 pi = math.pi
 e = math.e
@@ -261,3 +261,20 @@ for _name, _prop in dict(itemsize=property(_itemsize), nbytes=property(_nbytes),
                          mH=property(_mH)).items():
     if not hasattr(Tensor, _name):
         method(_name, _prop)
+
+
+def _needs_nn(name):
+    def stand_in(*args, **kwargs):
+        raise RuntimeError(f"torch.{name} lives in the nn package here (nn.{name}: safetensors, and PyTorch's "
+                           f"checkpoints for load): add `import nn` to the script, after which "
+                           f"autograd_core.{name} is nn.{name}")
+    stand_in.__name__ = stand_in.__qualname__ = name
+    stand_in.__doc__ = (f"Stands in for ``torch.{name}`` until ``nn`` is imported, which replaces it with "
+                        f"``nn.{name}`` (the engine does not import ``nn``); until then it raises, saying so.\n\n"
+                        f"    >>> import autograd_core as ag, nn\n    >>> ag.{name} is nn.{name}\n    True\n")
+    stand_in.stands_in_for_nn = True
+    return stand_in
+
+
+save = _needs_nn("save")
+load = _needs_nn("load")

@@ -12,7 +12,8 @@ makes those names reach this package from ``autograd_core``:
   ``import torch`` imports ``torch.optim`` too, so scripts use ``torch.optim.AdamW`` without importing it.
 
 The engine never imports ``nn`` or ``optim``: the names are added from this side, and a name
-``autograd_core`` already has is left alone.
+``autograd_core`` already has is left alone (but for its ``save``/``load`` stand-ins, which raise an
+error that says to import ``nn``).
 
     >>> import autograd_core as torch
     >>> import nn
@@ -42,7 +43,8 @@ def register(package: types.ModuleType) -> None:
     if not hasattr(utils, "data"):
         setattr(utils, "data", data)
     for name, value in (("nn", package), ("save", save), ("load", load), ("optim", optim)):
-        if not hasattr(autograd_core, name):
+        current = getattr(autograd_core, name, None)
+        if current is None or getattr(current, "stands_in_for_nn", False):
             setattr(autograd_core, name, value)
 
 

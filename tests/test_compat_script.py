@@ -121,3 +121,15 @@ def test_script_device_idioms():
         x.cuda()
     with pytest.raises(RuntimeError, match="CPU only"):
         x.to("cuda")
+
+
+def test_torch_save_before_nn_is_imported_says_to_import_nn():
+    # The engine does not import nn; until nn is imported its save/load stand-ins say what to do.
+    import subprocess
+    import sys
+    code = ("import autograd_core as torch\n"
+            "try:\n    torch.save({'a': 1}, 'x.pt')\nexcept RuntimeError as e:\n    print(e)\n"
+            "import nn\nprint(torch.save is nn.save, torch.load is nn.load)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert "add `import nn`" in out.stdout and out.stdout.strip().endswith("True True"), out.stdout + out.stderr
