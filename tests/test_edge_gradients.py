@@ -571,3 +571,30 @@ def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
     s = ag.tensor(np.array([[1.0, 2.0], [2.0, 4.0]]), requires_grad=True)
     with pytest.raises(NotImplementedError, match="second derivative at a singular matrix"):
         ag.autograd_grad(ag.linalg.det(s), [s], create_graph=True)
+
+
+def test_second_derivatives_of_std_and_var_where_they_are_degenerate():
+    # std of a constant slice: the gradient is a masked 0, so its derivative is 0 too (not the
+    # derivative of (x - mean) / (dof * 1)); var over all of one element: g times NaN, whose derivative
+    # (through x) is nothing. Both as PyTorch.
+    def second(M, f, a):
+        x = M.tensor(np.array(a), requires_grad=True)
+        grad = ag.autograd_grad if M is ag else torch.autograd.grad
+        g, = grad(f(x), [x], create_graph=True)
+        if not g.requires_grad:
+            return np.zeros(x.shape), np.array(g.detach().numpy())
+        g2, = grad((g * M.tensor(np.linspace(0.3, 0.9, g.numel()).reshape(g.shape))).sum(), [x], allow_unused=True)
+        return (np.zeros(x.shape) if g2 is None else np.array(g2.numpy())), np.array(g.detach().numpy())
+    cases = [(lambda x: x.std(dim=1).sum(), [[2.0, 2.0], [1.0, 3.0]]),
+             (lambda x: x.var(), [0.5])]
+    # (the second row's std is |x1 - x2| / sqrt(2), linear near (1, 3): its second derivative is 0 as well)
+    want = [([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [-0.7071067811865476, 0.7071067811865476]]),
+            ([0.0], [nan])]
+    for (f, a), (w2, w1) in zip(cases, want):
+        g2, g1 = second(ag, f, a)
+        np.testing.assert_allclose(g1, w1, atol=1e-12)
+        np.testing.assert_allclose(g2, w2, atol=1e-12)
+        if torch is not None:
+            t2, t1 = second(torch, f, a)
+            np.testing.assert_allclose(g1, t1, atol=1e-12)
+            np.testing.assert_allclose(g2, t2, atol=1e-12)

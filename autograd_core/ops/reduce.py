@@ -214,9 +214,18 @@ def _var(x, axis=None, keepdims=False, correction=1):
 
 def _var_vjp(g, ans, x, axis=None, keepdims=False, correction=1):
     dof = _dof(x.shape, axis, correction)
+    gk = _keep(g, x.shape, axis, keepdims)
+    if dof <= 0 and (axis is None or x.ndim == 0):
+        # n - correction <= 0 over all elements: PyTorch's gradient is g times a constant, NaN where x
+        # equals its mean and inf elsewhere, so it depends on x through g only (over given dims it is
+        # (2 / 0) g (x - mean), whose second derivative is NaN)
+        xd = x if isinstance(x, np.ndarray) else x._data
+        with np.errstate(all="ignore"):
+            factor = np.where(xd == xd.mean(), np.nan, np.inf).astype(xd.dtype if xd.dtype.kind == "f" else np.float64)
+        return gk * (factor if isinstance(x, np.ndarray) else Tensor(factor))
     scale = 2.0 / dof if dof else math.inf
     with np.errstate(all="ignore"):
-        return _keep(g, x.shape, axis, keepdims) * scale * (x - x.mean(axis=axis, keepdims=True))
+        return gk * scale * (x - x.mean(axis=axis, keepdims=True))
 
 
 def _std(x, axis=None, keepdims=False, correction=1):
@@ -226,11 +235,14 @@ def _std(x, axis=None, keepdims=False, correction=1):
 def _std_vjp(g, ans, x, axis=None, keepdims=False, correction=1):
     dof = _dof(x.shape, axis, correction)
     s = _keep(ans, x.shape, axis, keepdims)
-    # Where std is 0 every x - mean is 0 too: a denominator of 1 there gives PyTorch's 0 gradient
-    # without a 0/0 (which a where() after the division would still leak into grad-of-grad).
-    s = xp.where(s == 0, 1.0, s)
+    # Where std is 0 the gradient is 0, as a constant (PyTorch masks it), so that its own derivative
+    # is 0 there too; the denominator of 1 keeps a 0/0 out of the unselected branch, whose gradient
+    # the where() would otherwise turn into NaN.
+    zero = s == 0
+    s = xp.where(zero, 1.0, s)
     with np.errstate(all="ignore"):
-        return (_keep(g, x.shape, axis, keepdims) / (s * dof)) * (x - x.mean(axis=axis, keepdims=True))
+        d = (_keep(g, x.shape, axis, keepdims) / (s * dof)) * (x - x.mean(axis=axis, keepdims=True))
+    return xp.where(zero, 0.0, d)
 
 
 _varop = defop("var", _var, (_var_vjp,))
