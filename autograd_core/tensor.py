@@ -926,10 +926,10 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return Tensor(arr)
 
 
-def _shape(size, kw=None):
+def _shape(size, kw=None, name="tensor"):
     if kw is not None:          # PyTorch's keyword form: zeros(size=(2, 3))
         if size:
-            raise TypeError("give the size either positionally or as size=, not both")
+            raise TypeError(f"{name}: give the size either positionally or as size=, not both")
         size = (kw,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         return tuple(size[0])
@@ -952,7 +952,7 @@ def zeros(*sizes: Any, size: Any = None, dtype: DTypeLike = None, device: Any = 
     tensor([0, 0])
     """
     _check_device(device, "zeros")
-    return Tensor(np.zeros(_shape(sizes, size), _dt(dtype)), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape(sizes, size, "zeros"), _dt(dtype)), requires_grad=requires_grad)
 
 
 def ones(*sizes: Any, size: Any = None, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -965,7 +965,7 @@ def ones(*sizes: Any, size: Any = None, dtype: DTypeLike = None, device: Any = N
             [1., 1.]])
     """
     _check_device(device, "ones")
-    return Tensor(np.ones(_shape(sizes, size), _dt(dtype)), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape(sizes, size, "ones"), _dt(dtype)), requires_grad=requires_grad)
 
 
 def empty(*sizes: Any, size: Any = None, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False,
@@ -979,7 +979,7 @@ def empty(*sizes: Any, size: Any = None, dtype: DTypeLike = None, device: Any = 
     (2, 3)
     """
     _check_device(device, "empty")
-    shape = _shape(sizes, size)
+    shape = _shape(sizes, size, "empty")
     fmt = _layouts.check(memory_format, len(shape), "empty")
     if fmt is _layouts.preserve_format:
         fmt = _layouts.contiguous_format
@@ -1231,7 +1231,8 @@ def rand(*sizes: Any, size: Any = None, dtype: DTypeLike = None, generator: Gene
     """
     _check_device(device, "rand")
     dt = _dt(dtype)
-    return Tensor(_gen(generator).random(_shape(sizes, size)).astype(dt, copy=False), requires_grad=requires_grad)
+    return Tensor(_gen(generator).random(_shape(sizes, size, "rand")).astype(dt, copy=False),
+                  requires_grad=requires_grad)
 
 
 def randn(*sizes: Any, size: Any = None, dtype: DTypeLike = None, generator: Generator | None = None, device: Any = None,
@@ -1246,7 +1247,7 @@ def randn(*sizes: Any, size: Any = None, dtype: DTypeLike = None, generator: Gen
     """
     _check_device(device, "randn")
     dt = _dt(dtype)
-    return Tensor(_gen(generator).standard_normal(_shape(sizes, size)).astype(dt, copy=False),
+    return Tensor(_gen(generator).standard_normal(_shape(sizes, size, "randn")).astype(dt, copy=False),
                   requires_grad=requires_grad)
 
 

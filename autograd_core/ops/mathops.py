@@ -27,6 +27,7 @@ import scipy.special as _sp
 from ..tensor import Tensor, get_default_dtype
 from . import elementwise as E
 from .inplace import inplace_update
+from .linalg import norm as _norm
 from .registry import defop, method, xp
 
 __all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
@@ -290,7 +291,6 @@ def renorm(input, p, dim, maxnorm):  # noqa: A002
     if maxnorm < 0:
         raise ValueError(f"renorm: maxnorm must be non-negative, got {maxnorm!r}")
     dim %= x.ndim
-    from .linalg import norm as _norm
     n = _norm(x, p=p, dim=tuple(d for d in range(x.ndim) if d != dim), keepdim=True)
     big = n._data > maxnorm
     return x * E.where(big, maxnorm / (E.where(big, n, 1.0) + 1e-7), 1.0)
