@@ -283,6 +283,13 @@ STATED = {
                                             [[1.5, -2.5, nan]], [[0.0, 0.0, 0.0]]),
     "div: d/dy as (x / y) / y where y² underflows": (
         lambda a, b: a / b, lambda a, b: a / b, [[1e-300, 0.0], [1e-300, 1e-300]], [[1e300, 1e300], [-1e300, -0.0]]),
+    "acosh: slope +inf at 1 and at -1 (NaN value there)": (
+        ag.acosh, lambda x: torch.acosh(x), [[-1.0, 1.0, 2.0]], [[inf, inf, 1 / math.sqrt(3.0)]]),
+    # row 0's norm is NaN, so it is left as it is, gradient included; row 1 (norm 5) is scaled by
+    # c = 1 / (5 + 1e-7): d/dx_j sum(c x) = c - sum(x) c² x_j / 5
+    "renorm: a slice left as it is passes its gradient, even with a NaN norm": (
+        lambda x: ag.renorm(x, 2, 0, 1.0), lambda x: torch.renorm(x, 2, 0, 1.0), [[[0.0, nan, 1.0], [3.0, 4.0, 0.0]]],
+        [[[1.0, 1.0, 1.0], [1 / (5 + 1e-7) - 7 / (5 + 1e-7) ** 2 * xj / 5 for xj in (3.0, 4.0, 0.0)]]]),
     "where: the unselected branch's NaN gradient leaks (0 * inf)": (
         lambda x: ag.where(x > 0, x.sqrt(), x * 0), _t_where_sqrt, [[-1.0, 0.0, 4.0]], [[nan, nan, 0.25]]),
 }

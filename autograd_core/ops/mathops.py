@@ -122,7 +122,9 @@ asinh = _unary("asinh", np.arcsinh, lambda g, ans, x: g / xp.sqrt(x * x + 1), ""
     >>> ag.asinh(ag.tensor([0.0, 1.0]))
     tensor([0.0000, 0.8814])
     """)
-acosh = _unary("acosh", np.arccosh, lambda g, ans, x: g / xp.sqrt((x - 1) * (x + 1)), """Elementwise inverse
+# (x - 1)(x + 1) keeps precision near 1; + 0.0 turns its -0.0 at x = -1 into +0.0, so the slope there is
+# +inf, as PyTorch's rsqrt(x² - 1)
+acosh = _unary("acosh", np.arccosh, lambda g, ans, x: g / xp.sqrt((x - 1) * (x + 1) + 0.0), """Elementwise inverse
     hyperbolic cosine (NaN below 1); d/dx = 1 / sqrt(x² - 1).
 
     >>> ag.acosh(ag.tensor([1.0, 2.0]))
@@ -291,9 +293,12 @@ def renorm(input, p, dim, maxnorm):  # noqa: A002
     if maxnorm < 0:
         raise ValueError(f"renorm: maxnorm must be non-negative, got {maxnorm!r}")
     dim %= x.ndim
-    n = _norm(x, p=p, dim=tuple(d for d in range(x.ndim) if d != dim), keepdim=True)
-    big = n._data > maxnorm
-    return x * E.where(big, maxnorm / (E.where(big, n, 1.0) + 1e-7), 1.0)
+    dims = tuple(d for d in range(x.ndim) if d != dim)
+    big = _norm(x.detach(), p=p, dim=dims, keepdim=True)._data > maxnorm
+    # the norm of the scaled slices only: a slice left as it is (its norm NaN or small) then sends no
+    # NaN back through the norm's gradient, as PyTorch's where(norm > maxnorm, ..., grad)
+    n = _norm(E.where(big, x, 0.0), p=p, dim=dims, keepdim=True)
+    return x * E.where(big, maxnorm / (n + 1e-7), 1.0)
 
 
 def _xlogy(x, y):
