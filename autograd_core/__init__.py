@@ -68,6 +68,8 @@ from .ops.triangular import tril, triu
 from .ops.linalg import (mm, bmm, norm, mv, inner, vdot, ger, addmm, addmv, addr, baddbmm, addbmm, tensordot, kron,
                          cross, cdist, pdist, dist, chain_matmul)
 from .ops.aliases import t, numel, is_tensor, cumprod, finfo, iinfo, is_floating_point, is_complex
+from .ops.complexnum import (conj, conj_physical, resolve_conj, resolve_neg, real, imag, angle, complex, polar,
+                              view_as_complex, view_as_real)
 from . import autograd
 from . import linalg
 from . import distributions

@@ -11,8 +11,9 @@ Where to find an op's gradient:
   sort.py         sort/argsort/topk/kthvalue, unique, bincount, histc/histogram
   triangular.py   tril, triu
   aliases.py      PyTorch's spellings of what exists (t(), nelement, stride, split/chunk methods, cumprod)
+  complexnum.py   conj/real/angle of real tensors; complex/polar/view_as_complex raise (no complex dtype)
 """
 from . import registry, elementwise, reduce, shape, index, linalg  # noqa: F401
 from . import conv, pool, norm  # noqa: F401
-from . import pointwise, sort, triangular, aliases  # noqa: F401
+from . import pointwise, sort, triangular, aliases, complexnum  # noqa: F401
 from .registry import OPS, defop, xp  # noqa: F401
