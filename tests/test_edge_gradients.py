@@ -283,6 +283,11 @@ STATED = {
                                             [[1.5, -2.5, nan]], [[0.0, 0.0, 0.0]]),
     "div: d/dy as (x / y) / y where y² underflows": (
         lambda a, b: a / b, lambda a, b: a / b, [[1e-300, 0.0], [1e-300, 1e-300]], [[1e300, 1e300], [-1e300, -0.0]]),
+    "norm(p=inf) of a vector holding NaN: NaN, with a zero gradient": (
+        lambda x: ag.linalg.vector_norm(x, ord=inf), lambda x: torch.linalg.vector_norm(x, ord=inf),
+        [[-1.0, nan, 3.0, -3.0]], [[0.0, 0.0, 0.0, 0.0]]),
+    "norm(p=inf): ties share the gradient": (lambda x: x.norm(p=inf), lambda x: x.norm(p=inf),
+                                            [[-1.0, 3.0, -3.0]], [[0.0, 0.5, -0.5]]),
     "acosh: slope +inf at 1 and at -1 (NaN value there)": (
         ag.acosh, lambda x: torch.acosh(x), [[-1.0, 1.0, 2.0]], [[inf, inf, 1 / math.sqrt(3.0)]]),
     # row 0's norm is NaN, so it is left as it is, gradient included; row 1 (norm 5) is scaled by

@@ -378,7 +378,8 @@ def _vector_norm_vjp(g, ans, x, ord=2.0, axis=None, keepdims=False):
     if ord == 0:
         return xp.broadcast_to(g * 0, x.shape)
     if ord in (np.inf, -np.inf):
-        hit = xp.abs(x) == n               # ties share the gradient, as in PyTorch
+        # ties share the gradient, as in PyTorch; so do NaNs (their sign is 0: a NaN norm has a zero gradient)
+        hit = (xp.abs(x) == n) | xp.isnan(x)
         count = hit.sum(axis=axis, keepdims=True) if axis is not None else hit.sum().reshape((1,) * x.ndim)
         return g * xp.sign(x) * hit / count
     if ord == 1:
