@@ -152,7 +152,7 @@ def test_composition_gradcheck(data):
     sb = data.draw(broadcastable_shapes(sa, max_dims=3, max_side=3))
     x = data.draw(tensors(shape=st.just(sa), elements=_floats(0.5, 2.0)))
     y = data.draw(tensors(shape=st.just(sb), elements=_floats(0.5, 2.0)))
-    for fn in (lambda a, b: ag.lerp(a, b, 0.3), lambda a, b: ag.lerp(a, b, 0.7),
+    for fn in (lambda a, b: ag.lerp(a, b, 0.3), lambda a, b: ag.lerp(a, b, 0.7), lambda a, b: ag.lerp(a, b, b * 0.5),
                lambda a, b: ag.renorm((a * b).reshape(1, -1), 2, 1, 0.1), lambda a, b: ag.addcmul(a, a, b, value=0.5),
                lambda a, b: ag.addcdiv(a, a, b, value=2.0), lambda a, b: ag.polygamma(1, a) * b):
         assert gradcheck(fn, (x, y))

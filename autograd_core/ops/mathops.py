@@ -504,6 +504,18 @@ hypot = defop("hypot", _quiet(np.hypot),
               """)
 
 
+def _lerp_fwd(a, b, w):
+    with np.errstate(all="ignore"):
+        return np.where(w < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+
+# one op with PyTorch's rules, not a where() of the two branches: the unselected branch's rule would
+# multiply its zero gradient by an infinite weight or difference (NaN)
+_lerp_tensor = defop("lerp", _lerp_fwd, (lambda g, ans, a, b, w: g * (1 - w), lambda g, ans, a, b, w: g * w,
+                                         lambda g, ans, a, b, w: g * (b - a)),
+                     reads=((2,), (2,), (0, 1)), nargs=3)
+
+
 def lerp(input, end, weight):  # noqa: A002
     """Linear interpolation input + weight * (end - input); ``weight`` is a number or a tensor. Computed as
     PyTorch does: from ``input`` where weight < 0.5, else as end - (end - input) (1 - weight), so weight 1
@@ -513,7 +525,7 @@ def lerp(input, end, weight):  # noqa: A002
     tensor([ 2.5000, 12.5000])
     """
     if isinstance(weight, Tensor):
-        return E.where(weight < 0.5, input + weight * (end - input), end - (end - input) * (1 - weight))
+        return _lerp_tensor(input, end, weight)
     if weight < 0.5:
         return input + weight * (end - input)
     return end - (end - input) * (1 - weight)
