@@ -207,11 +207,13 @@ def _interpolate_linear(x: Tensor, size: Any, scale_factor: Any, mode: str, alig
             src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
         i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
         i1 = np.minimum(i0 + 1, n_in - 1)
-        w1 = (src - i0).astype(x._data.dtype)
+        w1 = src - i0
         shape = (1,) * axis + (n_out,) + (1,) * (x.ndim - axis - 1)
         lo = x[(slice(None),) * axis + (i0,)]
         hi = x[(slice(None),) * axis + (i1,)]
-        x = lo + (hi - lo) * ag.tensor(w1.reshape(shape))
+        # PyTorch's weighted sum (not lo + (hi - lo) w1, which is NaN between two equal infinities)
+        x = (lo * ag.tensor((1 - w1).astype(x._data.dtype).reshape(shape))
+             + hi * ag.tensor(w1.astype(x._data.dtype).reshape(shape)))
     return x
 
 

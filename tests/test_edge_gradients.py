@@ -291,6 +291,11 @@ STATED = {
     "lerp with a tensor weight: PyTorch's rules, no NaN from the other branch at inf": (
         ag.lerp, lambda a, b, w: torch.lerp(a, b, w), [[-1.0, 0.0], [inf, 1.0], [inf, 0.25]],
         [[-inf, 0.75], [inf, 0.25], [inf, 1.0]]),
+    "quantile of a slice holding NaN: NaN, and the gradient goes to the NaN (sorted last)": (
+        lambda x: ag.quantile(x, 0.3), lambda x: torch.quantile(x, 0.3), [[1.0, nan, 3.0]], [[0.0, 1.0, 0.0]]),
+    "quantile 'lower' is the order statistic itself, -inf included": (
+        lambda x: ag.quantile(x, 0.25, interpolation="lower"),
+        lambda x: torch.quantile(x, 0.25, interpolation="lower"), [[1.0, -inf, 0.0]], [[0.0, 1.0, 0.0]]),
     "acosh: slope +inf at 1 and at -1 (NaN value there)": (
         ag.acosh, lambda x: torch.acosh(x), [[-1.0, 1.0, 2.0]], [[inf, inf, 1 / math.sqrt(3.0)]]),
     # row 0's norm is NaN, so it is left as it is, gradient included; row 1 (norm 5) is scaled by

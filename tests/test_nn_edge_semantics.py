@@ -349,3 +349,19 @@ def test_multi_margin_loss_by_hand():
     assert loss.item() == pytest.approx(0.5 / 4)
     (g,) = _grad(lambda a: F.multi_margin_loss(a, ag.tensor([0]), reduction="sum"), x)
     np.testing.assert_array_equal(g, [[-0.25, 0, 0, 0.25]])
+
+
+@pytest.mark.parametrize("mode,shape", [("linear", (1, 2, 3)), ("bilinear", (1, 1, 2, 3))])
+def test_linear_interpolation_between_infinities_matches_torch(mode, shape):
+    torch = pytest.importorskip("torch")
+    x = np.array([-INF, -INF, INF, 0.0, 1.0, 2.0]).reshape(shape)
+    for align in (False, True):
+        _match_torch(lambda a: F.interpolate(a, scale_factor=2, mode=mode, align_corners=align),
+                     lambda a: torch.nn.functional.interpolate(a, scale_factor=2, mode=mode, align_corners=align), x)
+
+
+def test_linear_interpolation_between_equal_infinities_by_hand():
+    # w0 lo + w1 hi, as PyTorch: -inf between two -infs; 0 * inf (a weight of 0) is NaN
+    y = F.interpolate(t64([[[-INF, -INF]]], requires_grad=False), scale_factor=2, mode="linear").numpy()
+    assert math.isnan(y[0, 0, 0])
+    np.testing.assert_array_equal(y[0, 0, 1:], [-INF, -INF, -INF])

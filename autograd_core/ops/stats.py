@@ -17,6 +17,7 @@ from . import elementwise as E
 from . import reduce as R
 from . import shape as S
 from .index import getitem, take_along_axis
+from .mathops import lerp
 from .registry import defop, method, xp
 
 __all__ = ["median", "nanmedian", "mode", "quantile", "nanquantile", "var_mean", "std_mean", "nansum", "nanmean",
@@ -150,30 +151,27 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):  # noqa:
     a = x._data
     order = np.argsort(a, axis=axis, kind="stable")
     srt = take_along_axis(x, order, axis)
-    nan = np.isnan(a).sum(axis=axis, keepdims=True) if a.dtype.kind == "f" else np.zeros_like(order[:1])
+    nan = (np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)).sum(axis=axis, keepdims=True)
     n = a.shape[axis] - nan if ignore_nan else np.full_like(nan, a.shape[axis])
     outs = []
     for qv in qs:
-        pos = qv * (n - 1).astype(np.float64)
-        lo = np.clip(np.floor(pos), 0, None).astype(np.int64)
-        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
-        frac = pos - lo
-        if interpolation == "lower":
-            hi, frac = lo, frac * 0
-        elif interpolation == "higher":
-            lo, frac = np.ceil(pos).astype(np.int64), frac * 0
-            hi = lo
-        elif interpolation == "nearest":
-            lo = np.round(pos).astype(np.int64)  # round half to even, as PyTorch
-            hi, frac = lo, frac * 0
-        elif interpolation == "midpoint":
-            frac = np.where(hi > lo, 0.5, 0.0)
-        vlo, vhi = take_along_axis(srt, lo, axis), take_along_axis(srt, hi, axis)
-        val = vlo + (vhi - vlo) * Tensor(frac.astype(a.dtype if a.dtype.kind == "f" else get_default_dtype()))
-        if not ignore_nan and a.dtype.kind == "f" and nan.any():
-            val = E.where(Tensor(nan > 0), float("nan"), val)
-        if ignore_nan and a.dtype.kind == "f" and (n == 0).any():
-            val = E.where(Tensor(n == 0), float("nan"), val)
+        pos = np.maximum(qv * (n - 1).astype(np.float64), 0.0)
+        if not ignore_nan:
+            # a slice holding NaN takes its last order statistic (a NaN, sorted last) and passes it the
+            # gradient, as PyTorch's quantile does
+            pos = np.where(nan > 0, float(a.shape[axis] - 1), pos)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.ceil(pos).astype(np.int64)
+        if interpolation in ("lower", "higher", "nearest"):
+            # round half to even for 'nearest', as PyTorch
+            pick = lo if interpolation == "lower" else hi if interpolation == "higher" else np.round(pos)
+            val = take_along_axis(srt, pick.astype(np.int64), axis)
+        else:
+            # PyTorch's lerp between the order statistics below and above (weight 0.5 for 'midpoint'), so
+            # infinities give what PyTorch's do
+            w = pos - lo if interpolation == "linear" else np.full_like(pos, 0.5)
+            val = lerp(take_along_axis(srt, lo, axis), take_along_axis(srt, hi, axis),
+                       Tensor(w.astype(a.dtype if a.dtype.kind == "f" else get_default_dtype())))
         if not keepdim:
             val = val.squeeze(axis)
         elif dim is None:
