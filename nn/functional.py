@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 import warnings
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -43,6 +43,7 @@ __all__ = [
     "local_response_norm", "unfold", "fold", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     # spatial transformers, unpooling
     "affine_grid", "grid_sample", "max_unpool1d", "max_unpool2d",
 ]
@@ -133,9 +134,13 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
       pixel whose centre is nearest, in[min(floor((i + 0.5) s), H - 1)];
     * 'linear' (3-D), 'bilinear' (4-D), 'trilinear' (5-D): separable linear interpolation; source position
       (i + 0.5) s - 0.5 (clamped at 0), or i (H - 1) / (H' - 1) with ``align_corners=True``;
+    * 'bicubic' (4-D): separable cubic convolution (A = -0.75) over the 4 nearest pixels, source
+      position (i + 0.5) s - 0.5 (not clamped; the pixels read are clamped to the border), or
+      i (H - 1) / (H' - 1) with ``align_corners=True``; values may overshoot the input's range, as
+      PyTorch's do;
     * 'area' (3-D and 4-D): adaptive average pooling to the output size.
 
-    ``upsample`` is the same function. ('bicubic' and ``antialias`` are not available.)
+    ``upsample`` is the same function. (``antialias`` is not available.)
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.interpolate(ag.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), size=(3, 3))
@@ -150,11 +155,11 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
     x = _t(input)
     if antialias:
         raise ValueError("interpolate: antialias=True is not supported here")
-    if mode in ("linear", "bilinear", "trilinear"):
+    if mode in ("linear", "bilinear", "trilinear", "bicubic"):
         return _interpolate_linear(x, size, scale_factor, mode, align_corners, recompute_scale_factor)
     if mode not in ("nearest", "nearest-exact", "area"):
-        raise ValueError(f"interpolate: mode must be 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' "
-                         f"or 'area', got {mode!r} ('bicubic' is not available here)")
+        raise ValueError(f"interpolate: mode must be 'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', "
+                         f"'trilinear' or 'area', got {mode!r}")
     if align_corners is not None:
         raise ValueError(f"interpolate: align_corners only applies to linear modes, not {mode!r}")
     if mode == "area":
@@ -187,12 +192,29 @@ def _output_size(x: Tensor, size: Any, scale_factor: Any, name: str) -> tuple[li
     if len(factors) != nd or any(float(f) <= 0 for f in factors):
         raise ValueError(f"{name}: scale_factor {scale_factor!r} must give {nd} positive factors for input shape "
                          f"{tuple(x.shape)}")
-    return [int(math.floor(x.shape[2 + i] * float(f))) for i, f in enumerate(factors)], [float(f) for f in factors]
+    sizes = [int(math.floor(x.shape[2 + i] * float(f))) for i, f in enumerate(factors)]
+    if min(sizes) <= 0:
+        raise ValueError(f"{name}: scale_factor {scale_factor!r} turns the spatial size {tuple(x.shape[2:])} into "
+                         f"{tuple(sizes)}; every output size must be positive (give a larger scale_factor, or size)")
+    return sizes, [float(f) for f in factors]
+
+
+def _cubic_weights(t: np.ndarray) -> list[np.ndarray]:
+    """PyTorch's cubic convolution weights (A = -0.75) of the pixels at -1, 0, 1, 2 from the floor, for
+    the fractional offsets t."""
+    a = -0.75
+
+    def near(d):    # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):     # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def _interpolate_linear(x: Tensor, size: Any, scale_factor: Any, mode: str, align_corners: bool | None,
                         recompute_scale_factor: bool | None) -> Tensor:
-    want = {"linear": 3, "bilinear": 4, "trilinear": 5}[mode]
+    want = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}[mode]
     if x.ndim != want:
         raise ValueError(f"interpolate: mode={mode!r} expects a {want}-D input, got shape {tuple(x.shape)}")
     out_sizes, factors = _output_size(x, size, scale_factor, "interpolate")
@@ -204,11 +226,20 @@ def _interpolate_linear(x: Tensor, size: Any, scale_factor: Any, mode: str, alig
             src = dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
         else:
             scale = 1.0 / f if (f is not None and not recompute_scale_factor) else n_in / n_out
-            src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+            src = (dst + 0.5) * scale - 0.5
+            if mode != "bicubic":
+                src = np.maximum(src, 0.0)
+        shape = (1,) * axis + (n_out,) + (1,) * (x.ndim - axis - 1)
+        if mode == "bicubic":
+            base = np.floor(src).astype(np.int64)
+            terms = [x[(slice(None),) * axis + (np.clip(base - 1 + k, 0, n_in - 1),)]
+                     * ag.tensor(w.astype(x._data.dtype).reshape(shape))
+                     for k, w in enumerate(_cubic_weights(src - base))]
+            x = terms[0] + terms[1] + terms[2] + terms[3]
+            continue
         i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
         i1 = np.minimum(i0 + 1, n_in - 1)
         w1 = src - i0
-        shape = (1,) * axis + (n_out,) + (1,) * (x.ndim - axis - 1)
         lo = x[(slice(None),) * axis + (i0,)]
         hi = x[(slice(None),) * axis + (i1,)]
         # PyTorch's weighted sum (not lo + (hi - lo) w1, which is NaN between two equal infinities)
@@ -2318,6 +2349,32 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
         d_an = ag.minimum(d_an, pairwise_distance(positive, negative, p, eps))
     # PyTorch's clamp_min(margin + d_ap - d_an, 0): gradient at 0, none at NaN
     return _loss_reduce(ag.clamp(margin + d_ap - d_an, min=0.0), reduction, "triplet_margin_loss")
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+                                      margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) with any distance ``d`` (``distance_function``, default
+    ``pairwise_distance``); ``swap`` uses min(d(a, n), d(p, n)). Shapes: whatever ``d`` takes, (N, D) for
+    the default; the loss per triplet is reduced by ``reduction``.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.triplet_margin_with_distance_loss(ag.tensor([[0.0]]), ag.tensor([[1.0]]), ag.tensor([[3.0]]),
+    ...                                    distance_function=lambda a, b: (a - b).abs().sum(-1))
+    tensor(0.)
+    """
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: expected margin to be greater than 0, got {margin}")
+    if not (anchor.ndim == positive.ndim == negative.ndim):
+        raise ValueError(f"triplet_margin_with_distance_loss: anchor, positive and negative need the same number "
+                         f"of dims, got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and "
+                         f"{tuple(negative.shape)}")
+    d = pairwise_distance if distance_function is None else distance_function
+    d_ap = d(anchor, positive)
+    d_an = d(anchor, negative)
+    if swap:
+        d_an = ag.minimum(d_an, d(positive, negative))
+    return _loss_reduce(ag.clamp(margin + d_ap - d_an, min=0.0), reduction, "triplet_margin_with_distance_loss")
 
 
 from .grid import affine_grid, grid_sample  # noqa: E402  (spatial transformers: nn/grid.py)

@@ -1,7 +1,8 @@
 """More loss modules, as ``torch.nn``: ``KLDivLoss``, ``PoissonNLLLoss``, ``GaussianNLLLoss``,
 ``CosineEmbeddingLoss``, ``MarginRankingLoss``, ``HingeEmbeddingLoss``, ``SoftMarginLoss``,
-``MultiLabelSoftMarginLoss``, ``MultiMarginLoss``, ``TripletMarginLoss``. Each calls the
-``nn.functional`` form of the same name with its ``reduction`` ('mean', 'sum' or 'none').
+``MultiLabelSoftMarginLoss``, ``MultiMarginLoss``, ``TripletMarginLoss``,
+``TripletMarginWithDistanceLoss``. Each calls the ``nn.functional`` form of the same name with its
+``reduction`` ('mean', 'sum' or 'none').
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from . import functional as F
 from .layers import _Loss, _WeightedLoss
 
 __all__ = ["KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
-           "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "TripletMarginLoss"]
+           "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "TripletMarginLoss",
+           "TripletMarginWithDistanceLoss"]
 
 
 class KLDivLoss(_Loss):
@@ -201,3 +203,23 @@ class TripletMarginLoss(_Loss):
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
                                      reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(d(a, p) - d(a, n) + margin, 0) with any distance ``d`` (``distance_function``, default the
+    pairwise Euclidean distance); see ``F.triplet_margin_with_distance_loss``.
+
+    >>> import autograd_core as ag, nn
+    >>> loss = nn.TripletMarginWithDistanceLoss(distance_function=nn.PairwiseDistance(eps=0.0))
+    >>> loss(ag.tensor([[0.0]]), ag.tensor([[1.0]]), ag.tensor([[1.5]]))
+    tensor(0.5000)
+    """
+
+    def __init__(self, *, distance_function: Any = None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
+                                                   margin=self.margin, swap=self.swap, reduction=self.reduction)

@@ -297,6 +297,50 @@ def test_interpolate_matches_torch(kw):
     np.testing.assert_array_equal(ours, ref)
 
 
+@given(h=st.integers(1, 4), w=st.integers(1, 4), oh=st.integers(1, 6), ow=st.integers(1, 6),
+       align=st.sampled_from([False, True]), seed=st.integers(0, 1000))
+def test_bicubic_gradcheck(h, w, oh, ow, align, seed):
+    x = rand_input((1, 2, h, w), seed)
+    assert gradcheck(lambda t: F.interpolate(t, size=(oh, ow), mode="bicubic", align_corners=align), (x,))
+
+
+@pytest.mark.parametrize("kw", [dict(scale_factor=2), dict(scale_factor=1.5), dict(scale_factor=(0.5, 3)),
+                                dict(size=(7, 3)), dict(size=(1, 1))])
+@pytest.mark.parametrize("align", [False, True])
+def test_bicubic_matches_torch(kw, align):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 5))
+    v = np.random.default_rng(1).normal(size=torch.nn.functional.interpolate(
+        torch.tensor(x), mode="bicubic", align_corners=align, **kw).shape)
+    a, t = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya = F.interpolate(a, mode="bicubic", align_corners=align, **kw)
+    yt = torch.nn.functional.interpolate(t, mode="bicubic", align_corners=align, **kw)
+    np.testing.assert_allclose(ya._data, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    (ya * ag.tensor(v)).sum().backward()
+    (yt * torch.tensor(v)).sum().backward()
+    np.testing.assert_allclose(a.grad._data, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_bicubic_by_hand():
+    # a ramp is reproduced away from the border (the cubic kernel is exact on lines); at 0.5 the pixel
+    # left of 0 repeats pixel 0, so the weights w(1.5), w(0.5), w(0.5), w(1.5) = -3/32, 19/32, 19/32,
+    # -3/32 meet the values 0, 0, 1, 2: 19/32 - 6/32 = 13/32; it overshoots at a step
+    ramp = ag.tensor(np.arange(4.0).reshape(1, 1, 1, 4))
+    y = F.interpolate(ramp, size=(1, 7), mode="bicubic", align_corners=True)._data.ravel()
+    np.testing.assert_allclose(y, [0.0, 13 / 32, 1.0, 1.5, 2.0, 3 - 13 / 32, 3.0], atol=1e-12)
+    step = ag.tensor(np.array([0.0, 0.0, 1.0, 1.0]).reshape(1, 1, 1, 4))
+    y = F.interpolate(step, scale_factor=(1, 2), mode="bicubic")._data.ravel()
+    assert y.min() < 0.0 and y.max() > 1.0
+    np.testing.assert_allclose(y[[0, -1]], [0.0, 1.0], atol=0.05)
+    with pytest.raises(ValueError, match="4-D"):
+        F.interpolate(ag.zeros(1, 1, 4), scale_factor=2, mode="bicubic")
+
+
+def test_interpolate_to_an_empty_size_is_refused():
+    with pytest.raises(ValueError, match="every output size must be positive"):
+        F.interpolate(ag.zeros(1, 1, 1, 7), scale_factor=(0.5, 2.5), mode="bilinear")
+
+
 # -- activations ----------------------------------------------------------------------------------
 ACTIVATIONS = [nn.ReLU(), nn.LeakyReLU(0.2), nn.ELU(0.7), nn.GELU(), nn.GELU("tanh"), nn.SiLU(), nn.Sigmoid(),
                nn.Tanh(), nn.Softplus(beta=2.0, threshold=5.0), nn.Softmax(dim=1), nn.LogSoftmax(dim=-1)]

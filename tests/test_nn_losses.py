@@ -334,3 +334,37 @@ def test_cross_entropy_fused_rows_gradcheck_and_torch(n, c, reduction, seed):
     (out * ag.tensor(w)).sum().backward()
     (tout * torch.tensor(w)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@given(n=st.integers(1, 4), d=st.integers(1, 4), swap=st.booleans(), seed=st.integers(0, 1000))
+def test_triplet_margin_with_distance_loss_gradcheck(n, d, swap, seed):
+    rng = np.random.default_rng(seed)
+    a, p, q = (ag.tensor(rng.standard_normal((n, d)), requires_grad=True) for _ in range(3))
+    assert gradcheck(lambda x, y, z: F.triplet_margin_with_distance_loss(x, y, z, swap=swap, margin=0.5), (a, p, q))
+    dist = lambda x, y: ((x - y) ** 2).sum(-1)   # noqa: E731
+    assert gradcheck(lambda x, y, z: F.triplet_margin_with_distance_loss(
+        x, y, z, distance_function=dist, swap=swap, reduction="sum"), (a, p, q))
+
+
+def test_triplet_margin_with_distance_loss_by_hand_and_against_torch():
+    a, p, q = ag.tensor([[0.0], [0.0]]), ag.tensor([[1.0], [2.0]]), ag.tensor([[3.0], [0.5]])
+    absd = lambda x, y: (x - y).abs().sum(-1)   # noqa: E731
+    # per triplet max(|a - p| - |a - n| + 1, 0): max(1 - 3 + 1, 0) = 0, max(2 - 0.5 + 1, 0) = 2.5
+    np.testing.assert_allclose(F.triplet_margin_with_distance_loss(a, p, q, distance_function=absd,
+                                                                   reduction="none")._data, [0.0, 2.5])
+    # swap: d(a, n) becomes min(d(a, n), d(p, n)) = min(0.5, 1.5) = 0.5 in the second, min(3, 2) = 2 in the first
+    np.testing.assert_allclose(nn.TripletMarginWithDistanceLoss(distance_function=absd, swap=True,
+                                                                reduction="none")(a, p, q)._data, [0.0, 2.5])
+    with pytest.raises(ValueError, match="margin to be greater than 0"):
+        F.triplet_margin_with_distance_loss(a, p, q, margin=0.0)
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((5, 3)) for _ in range(3)]
+    for swap in (False, True):
+        ours = [ag.tensor(v, requires_grad=True) for v in arrays]
+        theirs = [torch.tensor(v, requires_grad=True) for v in arrays]
+        lo = F.triplet_margin_with_distance_loss(*ours, swap=swap, margin=2.0)
+        lt = torch.nn.functional.triplet_margin_with_distance_loss(*theirs, swap=swap, margin=2.0)
+        np.testing.assert_allclose(lo.item(), lt.item(), rtol=1e-12)
+        for g, tg in zip(ag.autograd_grad(lo, ours), torch.autograd.grad(lt, theirs)):
+            np.testing.assert_allclose(g._data, tg.numpy(), rtol=1e-10, atol=1e-12)
