@@ -71,6 +71,8 @@ from .ops.aliases import t, numel, is_tensor, cumprod, finfo, iinfo, is_floating
 from .ops.complexnum import (conj, conj_physical, resolve_conj, resolve_neg, real, imag, angle, complex, polar,
                               view_as_complex, view_as_real)
 from . import autograd
+from . import func
+from .func import vmap
 from . import linalg
 from . import distributions
 from . import special
@@ -110,4 +112,4 @@ __all__ = sorted(_n for _n, _v in list(globals().items())
                  if not _n.startswith("_") and not hasattr(_builtins, _n)
                  and (not isinstance(_v, _types.ModuleType)
                       or _n in ("autograd", "amp", "cuda", "cpu", "backends", "accelerator", "functional", "linalg",
-                                "distributions", "special", "sparse")))
+                                "distributions", "special", "sparse", "func")))

@@ -8,12 +8,13 @@ makes those names reach this package from ``autograd_core``:
 * ``autograd_core.nn`` is ``nn``;
 * ``autograd_core.utils.data`` is ``nn.data`` (``torch.utils.data``);
 * ``autograd_core.save`` / ``autograd_core.load`` are ``nn.save`` / ``nn.load``;
+* ``autograd_core.func.functional_call`` is ``nn.stateless.functional_call``;
 * ``autograd_core.optim`` is ``optim`` (which registers itself the same way when imported first):
   ``import torch`` imports ``torch.optim`` too, so scripts use ``torch.optim.AdamW`` without importing it.
 
 The engine never imports ``nn`` or ``optim``: the names are added from this side, and a name
-``autograd_core`` already has is left alone (but for its ``save``/``load`` stand-ins, which raise an
-error that says to import ``nn``).
+``autograd_core`` already has is left alone (but for its stand-ins for ``save``, ``load`` and
+``func.functional_call``, which raise an error that says to import ``nn``).
 
     >>> import autograd_core as torch
     >>> import nn
@@ -30,6 +31,7 @@ import optim
 
 from . import data
 from .serialization import load, save
+from .stateless import functional_call
 
 __all__ = ["register"]
 
@@ -46,6 +48,8 @@ def register(package: types.ModuleType) -> None:
         current = getattr(autograd_core, name, None)
         if current is None or getattr(current, "stands_in_for_nn", False):
             setattr(autograd_core, name, value)
+    if getattr(autograd_core.func.functional_call, "stands_in_for_nn", False):
+        autograd_core.func.functional_call = functional_call
 
 
 register(sys.modules[__name__.rpartition(".")[0]])

@@ -200,3 +200,7 @@ from . import rnn_utils as rnn  # noqa: E402
 sys.modules.setdefault(f"{__name__}.rnn", rnn)
 
 from .norm_reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: E402
+
+from . import stateless  # noqa: E402  (torch.nn.utils.stateless.functional_call)
+
+sys.modules.setdefault(f"{__name__}.stateless", stateless)
