@@ -16,8 +16,8 @@ from autograd_core.tensor import Generator, Tensor
 
 _tensor_mod = sys.modules["autograd_core.tensor"]  # the module itself (ag.tensor is the function)
 
-__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_"]
+__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_", "dirac_",
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_"]
 
 
 def _rng(generator):
@@ -187,6 +187,32 @@ def eye_(tensor: Tensor) -> Tensor:
     if tensor.ndim != 2:
         raise ValueError(f"init.eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
     return _write(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight (out, in, *k) with the Dirac delta, in place: out channel
+    d of each of ``groups`` groups has a 1 at input channel d and the kernel's centre, zeros elsewhere,
+    so the convolution passes its first min(out / groups, in) input channels through. Returns it.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.init.dirac_(ag.empty(2, 1, 3))
+    tensor([[[0., 1., 0.]],
+    <BLANKLINE>
+            [[0., 0., 0.]]])
+    """
+    _check(tensor, "dirac_")
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"init.dirac_: only 3-, 4- and 5-D tensors are supported, got shape {tuple(tensor.shape)}")
+    shape = tuple(tensor.shape)
+    if groups < 1 or shape[0] % groups:
+        raise ValueError(f"init.dirac_: dim 0 ({shape[0]}) must be divisible by groups ({groups})")
+    per = shape[0] // groups
+    out = np.zeros(shape)
+    centre = tuple(k // 2 for k in shape[2:])
+    for g in range(groups):
+        for d in range(min(per, shape[1])):
+            out[(g * per + d, d) + centre] = 1.0
+    return _write(tensor, out)
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:

@@ -130,3 +130,27 @@ def test_init_errors():
         init.kaiming_uniform_(big(2, 2), mode="fan")
     with pytest.raises(ValueError, match="a <= b"):
         init.uniform_(big(2), 1, 0)
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 1, 3), 1), ((4, 2, 3, 3), 2), ((3, 5, 3, 3), 1), ((6, 3, 2, 3, 3), 3)])
+def test_dirac_passes_channels_through(shape, groups):
+    w = init.dirac_(ag.empty(*shape), groups)
+    per = shape[0] // groups
+    centre = tuple(k // 2 for k in shape[2:])
+    want = np.zeros(shape)
+    for g in range(groups):
+        for d in range(min(per, shape[1])):
+            want[(g * per + d, d) + centre] = 1
+    np.testing.assert_array_equal(w._data, want)
+    if len(shape) == 4 and groups == 1:
+        # a same-padded convolution with it copies the first channels
+        x = ag.tensor(np.random.default_rng(0).standard_normal((1, shape[1], 5, 5)))
+        y = ag.conv2d(x, w.to(ag.float64), padding=1)
+        np.testing.assert_allclose(y._data[:, :min(shape[0], shape[1])], x._data[:, :min(shape[0], shape[1])])
+    with pytest.raises(ValueError, match="divisible by groups"):
+        init.dirac_(ag.empty(3, 1, 3), 2)
+    try:
+        import torch
+    except ImportError:
+        return
+    np.testing.assert_array_equal(w._data, torch.nn.init.dirac_(torch.empty(*shape), groups).numpy())
