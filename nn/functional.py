@@ -43,7 +43,7 @@ __all__ = [
     "local_response_norm", "unfold", "fold", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss", "triplet_margin_loss",
-    "triplet_margin_with_distance_loss",
+    "triplet_margin_with_distance_loss", "embedding_bag",
     # spatial transformers, unpooling
     "affine_grid", "grid_sample", "max_unpool1d", "max_unpool2d",
 ]
@@ -884,6 +884,110 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         pad = idx == pad_i
         if pad.any():
             out = ag.where(pad[..., None], w._data[idx], out)
+    return out
+
+
+def _bags(input, offsets, include_last_offset, name):
+    """(flat indices (L,), bag of each index (L,), number of bags) from 2-D input (one bag per row) or
+    1-D input cut at ``offsets``."""
+    idx = np.asarray(_arr(input))
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{name}: offsets must be None for 2-D input (each row is a bag), got offsets")
+        b, n = idx.shape
+        return idx.reshape(-1), np.repeat(np.arange(b), n), b
+    if idx.ndim != 1:
+        raise ValueError(f"{name}: input must be 1-D (with offsets) or 2-D (bags of equal size), got shape "
+                         f"{idx.shape}")
+    if offsets is None:
+        raise ValueError(f"{name}: 1-D input needs offsets (the start of each bag in input)")
+    off = np.asarray(_arr(offsets))
+    if off.ndim != 1 or off.dtype.kind not in "iu":
+        raise ValueError(f"{name}: offsets must be a 1-D integer tensor, got shape {off.shape} and dtype {off.dtype}")
+    off = off.astype(np.int64)
+    if off.size and off[0] != 0:
+        raise ValueError(f"{name}: offsets[0] must be 0 (the first bag starts at the first index), got {int(off[0])}")
+    if (np.diff(off) < 0).any() or (off.size and off[-1] > idx.size):
+        raise ValueError(f"{name}: offsets must be non-decreasing and at most len(input) = {idx.size}, got "
+                         f"{off.tolist()}")
+    ends = np.append(off[1:], idx.size) if not include_last_offset else off[1:]
+    starts = off if not include_last_offset else off[:-1]
+    if include_last_offset and off.size == 0:
+        raise ValueError(f"{name}: include_last_offset=True needs at least one offset")
+    bags = np.repeat(np.arange(starts.size), ends - starts)
+    return idx[:bags.size] if include_last_offset else idx, bags, starts.size
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
+                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of rows of ``weight`` (V, D), without making the (L, D) lookups a
+    layer of their own: output (B, D). Bags are the rows of a 2-D ``input`` (B, N), or the runs of a 1-D
+    ``input`` that start at ``offsets`` (B,) (with ``include_last_offset``, offsets (B + 1,) and the last
+    is the end). ``mode``: 'sum', 'mean' or 'max' (per dim; the gradient goes to the first maximum).
+    ``per_sample_weights`` (like ``input``, 'sum' only) scales each row. Indices equal to ``padding_idx``
+    are left out of their bag; an empty bag gives zeros. ``max_norm``/``norm_type``/
+    ``scale_grad_by_freq`` as in ``embedding``. PyTorch: ``torch.nn.functional.embedding_bag``.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> w = ag.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]])
+    >>> F.embedding_bag(ag.tensor([0, 1, 2, 2]), w, ag.tensor([0, 2]), mode="sum")
+    tensor([[1., 2.],
+            [6., 6.]])
+    """
+    name = "embedding_bag"
+    if sparse:
+        raise ValueError(f"{name}: sparse=True (sparse gradients) is not supported; use sparse=False, which gives "
+                         "the same values and a dense gradient that every optimizer here accepts")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{name}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    w = _t(weight)
+    if w.ndim != 2:
+        raise ValueError(f"{name}: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(w.shape)}")
+    idx, bags, nb = _bags(input, offsets, include_last_offset, name)
+    idx = _indices(idx, w.shape[0], name)
+    psw = None
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise ValueError(f"{name}: per_sample_weights is only supported with mode='sum', got mode={mode!r}")
+        psw = _t(per_sample_weights)
+        if tuple(psw.shape) != tuple(np.shape(_arr(input))):
+            raise ValueError(f"{name}: per_sample_weights must have the shape of input {np.shape(_arr(input))}, got "
+                             f"{tuple(psw.shape)}")
+        psw = psw.reshape(-1)[:idx.size]
+    pad_i = _padding_index(padding_idx, w.shape[0], name)
+    if pad_i is not None:
+        keep = idx != pad_i
+        idx, bags = idx[keep], bags[keep]
+        if psw is not None:
+            psw = psw[ag.tensor(np.flatnonzero(keep))]
+    d = w.shape[1]
+    rows = embedding(ag.tensor(idx), w, max_norm=max_norm, norm_type=norm_type,
+                     scale_grad_by_freq=scale_grad_by_freq)
+    if psw is not None:
+        rows = rows * psw.to(rows.dtype).unsqueeze(1)
+    count = np.bincount(bags, minlength=nb)
+    if mode == "max":
+        if idx.size == 0:
+            return ag.zeros(nb, d, dtype=w.dtype) + rows.sum() * 0
+        # the first maximum of each bag and dim (PyTorch's max_indices): order by bag, then value
+        # descending, then position, and take each bag's first
+        vals = rows._data
+        pos = np.arange(idx.size)
+        first = np.empty((nb, d), np.int64)
+        for j in range(d):
+            order = np.lexsort((pos, -vals[:, j], bags))
+            head = np.ones(order.size, bool)
+            head[1:] = bags[order][1:] != bags[order][:-1]
+            first[bags[order][head], j] = order[head]
+        filled = count > 0
+        first[~filled] = 0
+        out = rows.gather(0, ag.tensor(first))
+        return ag.where(ag.tensor(filled[:, None]), out, ag.zeros((), dtype=out.dtype)) if not filled.all() else out
+    out = ag.zeros(nb, d, dtype=rows.dtype).index_add(0, ag.tensor(bags), rows)
+    if mode == "mean":
+        out = out / ag.tensor(np.maximum(count, 1).astype(out._data.dtype)[:, None])
     return out
 
 

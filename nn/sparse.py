@@ -1,4 +1,5 @@
-"""``Embedding``: a lookup table of learned vectors, as ``torch.nn.Embedding``.
+"""``Embedding``: a lookup table of learned vectors, as ``torch.nn.Embedding``; ``EmbeddingBag``: sums,
+means or maxima of bags of its rows, as ``torch.nn.EmbeddingBag``.
 
 The lookup is ``weight[indices]``, an integer-array read whose gradient is a scatter-add into the
 table's rows; see ``nn.functional.embedding`` for ``padding_idx``, ``max_norm`` and
@@ -18,7 +19,7 @@ from . import init
 from .layers import _dtype, _positive
 from .module import Module, Parameter, _check_device
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
 
 
 class Embedding(Module):
@@ -129,3 +130,60 @@ class Embedding(Module):
         rows, cols = w.shape
         return cls(rows, cols, _weight=w, _freeze=freeze, padding_idx=padding_idx, max_norm=max_norm,
                    norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+class EmbeddingBag(Embedding):
+    """Sums, means or maxima of bags of table rows, as ``torch.nn.EmbeddingBag``: ``forward(input,
+    offsets=None, per_sample_weights=None)`` -> (B, embedding_dim), with bags the rows of a 2-D input
+    or the runs of a 1-D input that start at ``offsets`` (see ``F.embedding_bag``). ``mode``: 'sum',
+    'mean' (the default) or 'max'. The table starts as N(0, 1) with the ``padding_idx`` row zeros;
+    indices equal to ``padding_idx`` are left out of their bags.
+
+    >>> import autograd_core as ag, nn
+    >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
+    >>> bag(ag.tensor([1, 2, 4, 5, 4]), ag.tensor([0, 2])).shape
+    (2, 3)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight: Tensor | np.ndarray | None = None, include_last_offset: bool = False,
+                 padding_idx: int | None = None, device: Any = None, dtype: DTypeLike | None = None) -> None:
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        super().__init__(num_embeddings, embedding_dim, padding_idx=padding_idx, max_norm=max_norm,
+                         norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=_weight,
+                         device=device, dtype=dtype)
+        self.mode = mode
+        self.include_last_offset = include_last_offset
+
+    def forward(self, input: Tensor, offsets: Tensor | None = None,
+                per_sample_weights: Tensor | None = None) -> Tensor:
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", mode={self.mode!r}" + (
+            ", include_last_offset=True" if self.include_last_offset else "")
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor | np.ndarray, freeze: bool = True,  # type: ignore[override]
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        mode: str = "mean", sparse: bool = False, include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> EmbeddingBag:
+        """An EmbeddingBag whose table is ``embeddings`` (2-D, memory shared); ``freeze=True`` keeps it fixed.
+
+        >>> import autograd_core as ag, nn
+        >>> bag = nn.EmbeddingBag.from_pretrained(ag.tensor([[1.0, 2.0], [3.0, 4.0]]), mode="sum")
+        >>> bag(ag.tensor([[0, 1]]))
+        tensor([[4., 6.]])
+        """
+        w = embeddings if isinstance(embeddings, Tensor) else Tensor(np.asarray(embeddings))
+        if w.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D (num_embeddings, embedding_dim), "
+                             f"got shape {tuple(w.shape)}")
+        bag = cls(w.shape[0], w.shape[1], max_norm=max_norm, norm_type=norm_type,
+                  scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse, _weight=w,
+                  include_last_offset=include_last_offset, padding_idx=padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag

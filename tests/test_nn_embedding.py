@@ -127,3 +127,67 @@ def test_parity_with_torch(kw):
     (t_out * torch.tensor(g)).sum().backward()
     (o_out * g).sum().backward()
     np.testing.assert_allclose(om.weight.grad._data, tm.weight.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+# -- EmbeddingBag -------------------------------------------------------------------------------------
+@given(n_bags=st.integers(1, 4), dim=st.integers(1, 3), mode=st.sampled_from(["sum", "mean", "max"]),
+       weighted=st.booleans(), seed=st.integers(0, 1000))
+def test_embedding_bag_gradcheck(n_bags, dim, mode, weighted, seed):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(0 if mode != "max" else 1, 4, n_bags)
+    idx = rng.integers(0, 5, int(lengths.sum()))
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    w = ag.tensor(rng.standard_normal((5, dim)), requires_grad=True)
+    psw = ag.tensor(rng.uniform(0.5, 1.5, idx.size), requires_grad=True) if weighted and mode == "sum" else None
+    args = (w,) if psw is None else (w, psw)
+
+    def f(w, p=None):
+        return F.embedding_bag(ag.tensor(idx), w, ag.tensor(offsets), mode=mode, per_sample_weights=p)
+    assert gradcheck(f, args)
+
+
+def test_embedding_bag_by_hand():
+    w = ag.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, -3.0], [5.0, 5.0]], requires_grad=True)
+    idx, off = ag.tensor([0, 1, 2, 2, 3]), ag.tensor([0, 2, 2])   # bags [0, 1], [], [2, 2, 3]
+    np.testing.assert_allclose(F.embedding_bag(idx, w, off, mode="sum")._data, [[1, 2], [0, 0], [11, -1]])
+    np.testing.assert_allclose(F.embedding_bag(idx, w, off, mode="mean")._data, [[0.5, 1], [0, 0], [11 / 3, -1 / 3]])
+    out = F.embedding_bag(idx, w, off, mode="max")
+    np.testing.assert_allclose(out._data, [[1, 2], [0, 0], [5, 5]])
+    out.sum().backward()
+    np.testing.assert_allclose(w.grad._data, [[1, 0], [0, 1], [0, 0], [1, 1]])
+    # padding_idx leaves the index out of its bag (and out of the mean's count)
+    np.testing.assert_allclose(F.embedding_bag(ag.tensor([[0, 3, 3]]), w, mode="mean", padding_idx=3)._data, [[1, 0]])
+    # include_last_offset: the last offset is the end of the last bag
+    np.testing.assert_allclose(F.embedding_bag(idx, w, ag.tensor([0, 2, 4]), mode="sum",
+                                               include_last_offset=True)._data, [[1, 2], [6, -6]])
+    bag = nn.EmbeddingBag(4, 2, mode="sum")
+    assert bag(ag.tensor([[1, 2], [3, 0]])).shape == (2, 2)
+    with pytest.raises(ValueError, match="offsets"):
+        F.embedding_bag(ag.tensor([0, 1]), w)
+    with pytest.raises(ValueError, match="offsets\\[0\\] must be 0"):
+        F.embedding_bag(ag.tensor([0, 1]), w, ag.tensor([1]))
+    with pytest.raises(ValueError, match="only supported with mode='sum'"):
+        F.embedding_bag(ag.tensor([[0, 1]]), w, mode="mean", per_sample_weights=ag.ones(1, 2))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_matches_torch(mode, padding_idx):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((7, 3))
+    idx, off = np.array([0, 1, 2, 2, 5, 6, 1, 3, 3]), np.array([0, 2, 2, 5])
+    for ilo in (False, True):
+        o = off if not ilo else np.append(off, idx.size)
+        psw = rng.uniform(0.5, 2, idx.size) if mode == "sum" else None
+        wa, wt = ag.tensor(table, requires_grad=True), torch.tensor(table, requires_grad=True)
+        ya = F.embedding_bag(ag.tensor(idx), wa, ag.tensor(o), mode=mode, padding_idx=padding_idx,
+                             include_last_offset=ilo, per_sample_weights=None if psw is None else ag.tensor(psw))
+        yt = torch.nn.functional.embedding_bag(torch.tensor(idx), wt, torch.tensor(o), mode=mode,
+                                               padding_idx=padding_idx, include_last_offset=ilo,
+                                               per_sample_weights=None if psw is None else torch.tensor(psw))
+        v = rng.standard_normal(tuple(yt.shape))
+        (ya * ag.tensor(v)).sum().backward()
+        (yt * torch.tensor(v)).sum().backward()
+        np.testing.assert_allclose(ya._data, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(wa.grad._data, wt.grad.numpy(), rtol=1e-12, atol=1e-12)
