@@ -1,7 +1,7 @@
-"""``torch.linalg``: norms, inverse, determinant, solve and Cholesky with their gradients (each a taped op
-whose VJP uses the taped ops, so grad of grad works), and the decompositions ``qr``, ``svd``,
-``svdvals``, ``eigh``, ``eigvalsh``, ``pinv``, ``matrix_rank``, ``lstsq`` for values (a gradient through
-them raises a clear error: it is not implemented here).
+"""``torch.linalg``: norms, inverse, determinant, solve, Cholesky, ``eigh``/``eigvalsh``, ``svd``/``svdvals``
+and ``pinv`` with their gradients (each a taped op whose VJP uses the taped ops, so grad of grad
+works), and ``qr``, ``matrix_rank``, ``lstsq`` for values (a gradient through ``qr`` raises a clear
+error: it is not implemented here).
 
     >>> A = ag.tensor([[2.0, 0.0], [0.0, 4.0]])
     >>> ag.linalg.inv(A), ag.linalg.det(A)
@@ -21,7 +21,7 @@ from .ops import triangular as _triangular  # noqa: F401  (the tril op, xp.tril,
 from .tensor import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "svdvals",
-           "eigh", "eigvalsh", "pinv", "matrix_rank", "lstsq", "matrix_power", "multi_dot", "cross", "vecdot",
+           "eigh", "eigvalsh", "pinv", "cond", "matrix_rank", "lstsq", "matrix_power", "multi_dot", "cross", "vecdot",
            "matmul", "diagonal"]
 
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
@@ -152,13 +152,110 @@ def _values_op(name, forward):
 
 _qr_q = _values_op("qr_Q", lambda a, mode="reduced": np.linalg.qr(a, mode=mode)[0])
 _qr_r = _values_op("qr_R", lambda a, mode="reduced": np.linalg.qr(a, mode=mode)[1])
-_svd_u = _values_op("svd_U", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[0])
-_svd_s = _values_op("svd_S", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[1])
-_svd_vh = _values_op("svd_Vh", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[2])
-_eigh_w = _values_op("eigh_values", lambda a, UPLO="L": np.linalg.eigh(a, UPLO=UPLO)[0])
-_eigh_v = _values_op("eigh_vectors", lambda a, UPLO="L": np.linalg.eigh(a, UPLO=UPLO)[1])
-_pinv = _values_op("pinv", lambda a, rcond=None, hermitian=False:
-                   np.linalg.pinv(a, hermitian=hermitian) if rcond is None else np.linalg.pinv(a, rcond, hermitian))
+
+
+# -- eigh: A = V diag(w) Vᵀ. PyTorch's rule (linalg_eig_backward, Hermitian case), split over the two
+# outputs (it is linear in the two cotangents): gA = V (diag(gw) + skew(Vᵀ gV) / E) Vᵀ, with
+# skew(X) = (X - Xᵀ) / 2 and E_ij = w_j - w_i; a repeated eigenvalue makes the eigenvector part inf/NaN,
+# as in PyTorch. The result is symmetric (the op reads one triangle of a symmetric matrix).
+def _eigh_values_vjp(g, ans, a, UPLO="L"):
+    v = xp.linalg_eigh_vectors(a, UPLO=UPLO)
+    return (v * g.reshape(tuple(g.shape[:-1]) + (1, g.shape[-1]))) @ _mT(v)
+
+
+def _eigh_vectors_vjp(g, ans, a, UPLO="L"):
+    w = xp.linalg_eigh_values(a, UPLO=UPLO)
+    vtg = _mT(ans) @ g
+    n = w.shape[-1]
+    gaps = w.reshape(tuple(w.shape[:-1]) + (1, n)) - w.reshape(tuple(w.shape[:-1]) + (n, 1))
+    gaps = gaps + np.eye(n, dtype=gaps.dtype)          # the diagonal of skew(.) is 0: divide it by 1
+    return ans @ ((0.5 * (vtg - _mT(vtg))) / gaps) @ _mT(ans)
+
+
+_eigh_w = defop("linalg_eigh_values", lambda a, UPLO="L": np.linalg.eigh(a, UPLO=UPLO)[0], (_eigh_values_vjp,))
+_eigh_v = defop("linalg_eigh_vectors", lambda a, UPLO="L": np.linalg.eigh(a, UPLO=UPLO)[1], (_eigh_vectors_vjp,),
+                uses_ans=True)
+
+
+# -- svd: A = U diag(S) Vh with k = min(m, n) singular values. PyTorch's svd_backward, split over the
+# three outputs (linear in the cotangents): gA = U (diag(gS) + (skew(Uᵀ gU) diag(S) + diag(S) skew(Vᵀ gV))
+# / E) Vh, E_ij = S_j² - S_i², skew(X) = X - Xᵀ, plus (I - U Uᵀ) gU diag(1/S) Vh when m > k and U
+# (I - V Vᵀ) gV ... when n > k. With full_matrices=True the columns past k get no gradient, as in
+# PyTorch. A repeated singular value makes the U and V parts inf/NaN, as there.
+def _svd_parts(a):
+    k = min(a.shape[-2], a.shape[-1])
+    u = xp.linalg_svd_U(a, full_matrices=False)
+    s = xp.linalg_svd_S(a, full_matrices=False)
+    vh = xp.linalg_svd_Vh(a, full_matrices=False)
+    return u, s, vh, k
+
+
+def _row(s):
+    return s.reshape(tuple(s.shape[:-1]) + (1, s.shape[-1]))
+
+
+def _col(s):
+    return s.reshape(tuple(s.shape) + (1,))
+
+
+def _gaps(s):
+    s2 = s * s
+    n = s.shape[-1]
+    return _row(s2) - _col(s2) + np.eye(n, dtype=s2.dtype)
+
+
+def _svd_s_vjp(g, ans, a, full_matrices=True):
+    u, s, vh, k = _svd_parts(a)
+    return (u * _row(g)) @ vh
+
+
+def _svd_u_vjp(g, ans, a, full_matrices=True):
+    u, s, vh, k = _svd_parts(a)
+    gu = g[..., :, :k] if g.shape[-1] != k else g
+    utgu = _mT(u) @ gu
+    inner = ((utgu - _mT(utgu)) / _gaps(s)) * _row(s)
+    ga = u @ inner
+    if a.shape[-2] > k:
+        ga = ga + (gu - u @ utgu) / _row(s)
+    return ga @ vh
+
+
+def _svd_vh_vjp(g, ans, a, full_matrices=True):
+    u, s, vh, k = _svd_parts(a)
+    gv = _mT(g[..., :k, :] if g.shape[-2] != k else g)
+    v = _mT(vh)
+    vtgv = _mT(v) @ gv
+    inner = _col(s) * ((vtgv - _mT(vtgv)) / _gaps(s))
+    ga = inner @ vh
+    if a.shape[-1] > k:
+        ga = ga + _mT(gv - v @ vtgv) / _col(s)
+    return u @ ga
+
+
+_svd_u = defop("linalg_svd_U", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[0],
+               (_svd_u_vjp,))
+_svd_s = defop("linalg_svd_S", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[1],
+               (_svd_s_vjp,))
+_svd_vh = defop("linalg_svd_Vh", lambda a, full_matrices=True: np.linalg.svd(a, full_matrices=full_matrices)[2],
+                (_svd_vh_vjp,))
+
+
+# -- pinv: PyTorch's pinv_backward (the derivative of the pseudo-inverse where the rank is constant)
+def _pinv_vjp(g, ans, a, rcond=None, hermitian=False):
+    p, gh = ans, _mT(g)
+    ph = _mT(p)
+    if a.shape[-2] <= a.shape[-1]:
+        k = gh @ p
+        kph = k @ ph
+        return -_mT(p @ k) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
+    k = p @ gh
+    phk = ph @ k
+    return -_mT(k @ p) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
+
+
+_pinv = defop("linalg_pinv", lambda a, rcond=None, hermitian=False:
+              np.linalg.pinv(a, hermitian=hermitian) if rcond is None else np.linalg.pinv(a, rcond, hermitian),
+              (_pinv_vjp,), uses_ans=True)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
@@ -288,7 +385,9 @@ def qr(A, mode="reduced"):
 
 
 def svd(A, full_matrices=True):
-    """The named tuple ``(U, S, Vh)`` with A = U diag(S) Vh (values only; no gradient here).
+    """The named tuple ``(U, S, Vh)`` with A = U diag(S) Vh, singular values largest first. Gradients as
+    PyTorch's (finite where the singular values are distinct and nonzero; with ``full_matrices=True``
+    the columns of U and rows of Vh past min(m, n) get none).
 
     >>> ag.linalg.svd(ag.tensor([[3.0, 0.0], [0.0, 2.0]])).S
     tensor([3., 2.])
@@ -299,7 +398,7 @@ def svd(A, full_matrices=True):
 
 
 def svdvals(A):
-    """The singular values, largest first (values only).
+    """The singular values, largest first; d/dA = U diag(g) Vh.
 
     >>> ag.linalg.svdvals(ag.tensor([[0.0, 2.0], [3.0, 0.0]]))
     tensor([3., 2.])
@@ -308,8 +407,9 @@ def svdvals(A):
 
 
 def eigh(A, UPLO="L"):
-    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, as ``(eigenvalues, eigenvectors)``
-    (values only; no gradient here).
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (one triangle is read, ``UPLO``), as
+    ``(eigenvalues, eigenvectors)``. Gradients as PyTorch's, a symmetric matrix (the eigenvectors' part
+    is finite where the eigenvalues are distinct).
 
     >>> ag.linalg.eigh(ag.tensor([[2.0, 0.0], [0.0, 1.0]])).eigenvalues
     tensor([1., 2.])
@@ -319,7 +419,7 @@ def eigh(A, UPLO="L"):
 
 
 def eigvalsh(A, UPLO="L"):
-    """The eigenvalues (ascending) of a symmetric matrix (values only).
+    """The eigenvalues (ascending) of a symmetric matrix; d/dA = V diag(g) Vᵀ.
 
     >>> ag.linalg.eigvalsh(ag.tensor([[2.0, 1.0], [1.0, 2.0]]))
     tensor([1., 3.])
@@ -328,13 +428,33 @@ def eigvalsh(A, UPLO="L"):
 
 
 def pinv(A, *, rcond=None, hermitian=False):
-    """The Moore-Penrose pseudo-inverse (values only).
+    """The Moore-Penrose pseudo-inverse, with PyTorch's gradient (valid where the rank does not change).
 
     >>> ag.linalg.pinv(ag.tensor([[2.0, 0.0], [0.0, 0.0]]))
     tensor([[0.5000, 0.0000],
             [0.0000, 0.0000]])
     """
     return _pinv(_t(A), rcond=rcond, hermitian=hermitian)
+
+
+def cond(A, p=None):
+    """The condition number: s_max / s_min for ``p`` None or 2 (s_min / s_max for -2), else
+    ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` (p 'fro', 'nuc', inf, -inf, 1, -1; square A).
+    Differentiable where the singular values are distinct (p = ±2) or A is invertible.
+
+    >>> ag.linalg.cond(ag.tensor([[4.0, 0.0], [0.0, 2.0]]))
+    tensor(2.)
+    """
+    A = _t(A)
+    if A.ndim < 2:
+        raise ValueError(f"linalg.cond: expected a matrix (or a batch of them), got shape {tuple(A.shape)}")
+    if p is None or p == 2 or p == -2:
+        s = svdvals(A)
+        return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+    if p not in ("fro", "nuc", np.inf, -np.inf, 1, -1):
+        raise ValueError(f"linalg.cond: p must be None, 2, -2, 'fro', 'nuc', inf, -inf, 1 or -1, got {p!r}")
+    _square(A, "cond")
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
 def matrix_rank(A, *, tol=None, hermitian=False):

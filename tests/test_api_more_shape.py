@@ -273,12 +273,82 @@ def test_linalg_gradcheck(n, data):
     _gc(lambda t: ag.linalg.cholesky(t @ t.T + ag.tensor(np.eye(n))), m)
 
 
-def test_decompositions_refuse_a_gradient_clearly():
+def test_qr_refuses_a_gradient_clearly():
     x = ag.tensor(np.eye(2), requires_grad=True)
     with pytest.raises(NotImplementedError, match="gradient is not implemented"):
-        ag.linalg.svdvals(x).sum().backward()
+        ag.linalg.qr(x).R.sum().backward()
     with ag.no_grad():
-        assert ag.linalg.svdvals(x).tolist() == [1.0, 1.0]
+        assert ag.linalg.qr(x).R.abs().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+def _separated(rng, shape, gap=0.3):
+    """A random matrix whose singular values (and, when square, the eigenvalues of A + Aᵀ) are at least
+    ``gap`` apart: where the decompositions' gradients are finite and finite differences are accurate."""
+    *batch, m, n = shape
+    k = min(m, n)
+    u = np.linalg.qr(rng.standard_normal(tuple(batch) + (m, m)))[0]
+    v = np.linalg.qr(rng.standard_normal(tuple(batch) + (n, n)))[0]
+    s = np.zeros(tuple(batch) + (m, n))
+    idx = np.arange(k)
+    s[..., idx, idx] = 1.0 + gap * np.arange(k)[::-1] * 2 + rng.uniform(0, gap / 2, tuple(batch) + (k,))
+    return u @ s @ v.swapaxes(-1, -2)
+
+
+@settings(max_examples=10, deadline=None)
+@given(batch=st.lists(st.integers(1, 2), max_size=1), m=st.integers(1, 4), n=st.integers(1, 4),
+       seed=st.integers(0, 1000))
+def test_svd_eigh_pinv_gradcheck(batch, m, n, seed):
+    rng = np.random.default_rng(seed)
+    a = ag.tensor(_separated(rng, tuple(batch) + (m, n)), requires_grad=True)
+    # functions of U and V that do not depend on their signs (each singular vector's sign is arbitrary)
+    _gc(lambda t: ag.linalg.svdvals(t), a)
+    _gc(lambda t: (lambda r: (r.U * r.U, r.Vh * r.Vh, r.S))(ag.linalg.svd(t, full_matrices=False)), a, second=False)
+    _gc(lambda t: (lambda r: r.U[..., :min(m, n)] @ r.Vh[..., :min(m, n), :])(ag.linalg.svd(t)), a, second=False)
+    _gc(lambda t: ag.linalg.pinv(t), a)
+    if m == n:
+        sym = ag.tensor(_separated(rng, tuple(batch) + (n, n)), requires_grad=True)
+
+        def eig(t):
+            r = ag.linalg.eigh(t @ t.mT)     # a symmetric function of t, with separated eigenvalues
+            return r.eigenvalues, r.eigenvectors * r.eigenvectors
+        _gc(eig, sym, second=False)
+        _gc(lambda t: ag.linalg.eigvalsh(t + t.mT), sym)
+
+
+def test_decomposition_gradients_by_hand():
+    # d s / dA = u vᵀ for a simple singular value; d λ / dA = v vᵀ for a simple eigenvalue
+    a = ag.tensor([[3.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    (g,) = ag.autograd_grad(ag.linalg.svdvals(a)[0], [a])
+    np.testing.assert_allclose(g._data, [[1.0, 0.0], [0.0, 0.0]], atol=1e-12)
+    (g,) = ag.autograd_grad(ag.linalg.eigvalsh(a)[0], [a])
+    np.testing.assert_allclose(g._data, [[0.0, 0.0], [0.0, 1.0]], atol=1e-12)
+    # pinv of an invertible matrix is its inverse, and so is the gradient: -A⁻ᵀ G A⁻ᵀ
+    (g,) = ag.autograd_grad(ag.linalg.pinv(a).sum(), [a])
+    inv = np.linalg.inv(a._data)
+    np.testing.assert_allclose(g._data, -(inv.T @ np.ones((2, 2)) @ inv.T), atol=1e-12)
+    # a repeated eigenvalue: the eigenvectors' gradient is not finite, as in PyTorch
+    e = ag.tensor(np.eye(2), requires_grad=True)
+    (g,) = ag.autograd_grad(ag.linalg.eigh(e).eigenvectors[0, 1] * 1.0, [e])
+    assert not np.isfinite(g._data).all()
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 3)])
+def test_decomposition_gradients_match_torch(shape):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal(shape)
+
+    def run(M, x):
+        r = M.linalg.svd(x, full_matrices=False)
+        out = ((r.U * r.S.unsqueeze(-2)) @ r.Vh).sum() + (r.U * r.U).sum(-1).mul(M.arange(r.U.shape[-2])).sum()
+        out = out + M.linalg.pinv(x).square().sum() + (r.Vh ** 2)[..., 0, :].sum() + r.S.prod()
+        if shape[-1] == shape[-2]:
+            e = M.linalg.eigh(x + x.mT)
+            out = out + (e.eigenvalues ** 3).sum() + (e.eigenvectors ** 2)[..., 0].mul(e.eigenvalues).sum()
+        return out
+    x, t = ag.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (g,) = ag.autograd_grad(run(ag, x), [x])
+    (gt,) = torch.autograd.grad(run(torch, t), [t])
+    np.testing.assert_allclose(g._data, gt.numpy(), rtol=1e-8, atol=1e-10)
 
 
 def test_inplace_shape_methods():
@@ -296,3 +366,20 @@ def test_inplace_shape_methods():
     u.index_add_(0, ag.tensor([1]), w.reshape(1, 2))
     u.sum().backward()
     assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_linalg_cond():
+    a = ag.tensor([[4.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    assert ag.linalg.cond(a).item() == pytest.approx(2.0)
+    assert ag.linalg.cond(a, -2).item() == pytest.approx(0.5)
+    assert ag.linalg.cond(a, 1).item() == pytest.approx(2.0)       # ||A||_1 ||A⁻¹||_1 = 4 * 0.5
+    (g,) = ag.autograd_grad(ag.linalg.cond(a), [a])                 # d(s1 / s2) = e1 e1ᵀ / s2 - s1 e2 e2ᵀ / s2²
+    np.testing.assert_allclose(g._data, [[0.5, 0.0], [0.0, -1.0]], atol=1e-12)
+    m = ag.tensor(np.random.default_rng(0).standard_normal((3, 3)) + 3 * np.eye(3), requires_grad=True)
+    assert gradcheck(lambda t: ag.linalg.cond(t, "fro"), (m,))
+    with pytest.raises(ValueError, match="p must be"):
+        ag.linalg.cond(a, 3)
+    torch = pytest.importorskip("torch")
+    for p in (None, -2, "fro", "nuc", float("inf"), 1, -1):
+        np.testing.assert_allclose(ag.linalg.cond(m, p).item(), torch.linalg.cond(torch.tensor(m._data), p).item(),
+                                   rtol=1e-10)
