@@ -1,7 +1,6 @@
-"""``torch.linalg``: norms, inverse, determinant, solve, Cholesky, ``eigh``/``eigvalsh``, ``svd``/``svdvals``
-and ``pinv`` with their gradients (each a taped op whose VJP uses the taped ops, so grad of grad
-works), and ``qr``, ``matrix_rank``, ``lstsq`` for values (a gradient through ``qr`` raises a clear
-error: it is not implemented here).
+"""``torch.linalg``: norms, inverse, determinant, solve, Cholesky, ``qr``, ``eigh``/``eigvalsh``,
+``svd``/``svdvals``, ``pinv`` and ``cond`` with their gradients (each a taped op whose VJP uses the taped
+ops, so grad of grad works; PyTorch's rules), and ``matrix_rank`` and ``lstsq`` for values.
 
     >>> A = ag.tensor([[2.0, 0.0], [0.0, 4.0]])
     >>> ag.linalg.inv(A), ag.linalg.det(A)
@@ -16,6 +15,7 @@ import numpy as np
 
 from .ops import elementwise as E
 from .ops import linalg as L
+from .ops.shape import cat as _cat
 from .ops.registry import defop, method as _method, xp
 from .ops import triangular as _triangular  # noqa: F401  (the tril op, xp.tril, used by the Cholesky rule)
 from .tensor import Tensor
@@ -139,19 +139,52 @@ def _cholesky_vjp(g, ans, a, upper=False):
 _cholesky_op = defop("linalg_cholesky", _cholesky, (_cholesky_vjp,), uses=(), uses_ans=True)
 
 
-def _no_grad_rule(name):
-    def rule(g, ans, *args, **kw):
-        raise NotImplementedError(f"linalg.{name}: its gradient is not implemented here; compute it under no_grad() "
-                                  "or detach its input")
-    return rule
+# -- qr: A = Q R. PyTorch's linalg_qr_backward, split over the two outputs (linear in the cotangents).
+# With M = gR Rᵀ - Qᵀ gQ: for m >= n, gA = (gQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = triu(M) + triu(M)ᵀ with
+# the diagonal once; for m < n, gA = [Q tril(Mᵀ - M) R₁⁻ᵀ, 0] + Q gR with R₁ the first m columns of R.
+# 'complete' for m > n leaves part of Q undetermined: no gradient, as in PyTorch.
+def _qr_check(a, mode):
+    if mode == "complete" and a.shape[-2] > a.shape[-1]:
+        raise RuntimeError("linalg.qr: the decomposition is not differentiable with mode='complete' and more rows "
+                           f"than columns (input shape {tuple(a.shape)}); use mode='reduced'")
 
 
-def _values_op(name, forward):
-    return defop(f"linalg_{name}", forward, (_no_grad_rule(name),), uses=())
+def _right_solve_rt(b, r):
+    """b R⁻ᵀ (R upper triangular, invertible): the solution X of X Rᵀ = b."""
+    return _mT(xp.linalg_solve(r, _mT(b)))
 
 
-_qr_q = _values_op("qr_Q", lambda a, mode="reduced": np.linalg.qr(a, mode=mode)[0])
-_qr_r = _values_op("qr_R", lambda a, mode="reduced": np.linalg.qr(a, mode=mode)[1])
+def _qr_grad(a, q, r, m_part, gq=None, gr=None):
+    m, n = a.shape[-2], a.shape[-1]
+    if m >= n:
+        up = xp.triu(m_part)
+        k = r.shape[-1]
+        sym = up + _mT(up) - up * np.eye(k, dtype=a.dtype)
+        ga = q @ sym
+        if gq is not None:
+            ga = ga + gq
+        return _right_solve_rt(ga, r)
+    low = xp.tril(_mT(m_part) - m_part)
+    ga = _right_solve_rt(q @ low, r[..., :, :m])
+    zeros = np.zeros(tuple(a.shape[:-2]) + (m, n - m), a.dtype)
+    ga = np.concatenate([ga, zeros], axis=-1) if isinstance(ga, np.ndarray) else _cat([ga, Tensor(zeros)], dim=-1)
+    return ga + q @ gr if gr is not None else ga
+
+
+def _qr_q_vjp(g, ans, a, mode="reduced"):
+    _qr_check(a, mode)
+    r = xp.linalg_qr_R(a, mode=mode)
+    return _qr_grad(a, ans, r, -(_mT(ans) @ g), gq=g)
+
+
+def _qr_r_vjp(g, ans, a, mode="reduced"):
+    _qr_check(a, mode)
+    q = xp.linalg_qr_Q(a, mode=mode)
+    return _qr_grad(a, q, ans, g @ _mT(ans), gr=g)
+
+
+_qr_q = defop("linalg_qr_Q", lambda a, mode="reduced": np.linalg.qr(a, mode=mode)[0], (_qr_q_vjp,), uses_ans=True)
+_qr_r = defop("linalg_qr_R", lambda a, mode="reduced": np.linalg.qr(a, mode=mode)[1], (_qr_r_vjp,), uses_ans=True)
 
 
 # -- eigh: A = V diag(w) Vᵀ. PyTorch's rule (linalg_eig_backward, Hermitian case), split over the two
@@ -373,7 +406,9 @@ def cholesky(A, *, upper=False):
 
 
 def qr(A, mode="reduced"):
-    """The named tuple ``(Q, R)`` with A = Q R (values only; no gradient here).
+    """The named tuple ``(Q, R)`` with A = Q R, Q with orthonormal columns and R upper triangular
+    (``mode`` 'reduced' or 'complete'). Gradients as PyTorch's (where R is invertible; none for
+    'complete' with more rows than columns).
 
     >>> Q, R = ag.linalg.qr(ag.tensor([[1.0, 0.0], [0.0, 2.0]]))
     >>> (Q @ R).round()

@@ -273,12 +273,13 @@ def test_linalg_gradcheck(n, data):
     _gc(lambda t: ag.linalg.cholesky(t @ t.T + ag.tensor(np.eye(n))), m)
 
 
-def test_qr_refuses_a_gradient_clearly():
-    x = ag.tensor(np.eye(2), requires_grad=True)
-    with pytest.raises(NotImplementedError, match="gradient is not implemented"):
-        ag.linalg.qr(x).R.sum().backward()
+def test_complete_qr_of_a_tall_matrix_refuses_a_gradient_clearly():
+    x = ag.tensor(np.ones((3, 2)) + np.eye(3, 2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable with mode='complete'"):
+        ag.linalg.qr(x, mode="complete").Q.sum().backward()
     with ag.no_grad():
-        assert ag.linalg.qr(x).R.abs().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+        q, r = ag.linalg.qr(x, mode="complete")
+        np.testing.assert_allclose((q @ r)._data, x._data, atol=1e-12)
 
 
 def _separated(rng, shape, gap=0.3):
@@ -305,6 +306,8 @@ def test_svd_eigh_pinv_gradcheck(batch, m, n, seed):
     _gc(lambda t: (lambda r: (r.U * r.U, r.Vh * r.Vh, r.S))(ag.linalg.svd(t, full_matrices=False)), a, second=False)
     _gc(lambda t: (lambda r: r.U[..., :min(m, n)] @ r.Vh[..., :min(m, n), :])(ag.linalg.svd(t)), a, second=False)
     _gc(lambda t: ag.linalg.pinv(t), a)
+    # Q R with R's diagonal made positive: the sign of each column of Q is arbitrary otherwise
+    _gc(lambda t: (lambda r: (r.Q * r.Q, r.R.abs()))(ag.linalg.qr(t)), a, second=False)
     if m == n:
         sym = ag.tensor(_separated(rng, tuple(batch) + (n, n)), requires_grad=True)
 
@@ -341,6 +344,8 @@ def test_decomposition_gradients_match_torch(shape):
         r = M.linalg.svd(x, full_matrices=False)
         out = ((r.U * r.S.unsqueeze(-2)) @ r.Vh).sum() + (r.U * r.U).sum(-1).mul(M.arange(r.U.shape[-2])).sum()
         out = out + M.linalg.pinv(x).square().sum() + (r.Vh ** 2)[..., 0, :].sum() + r.S.prod()
+        q = M.linalg.qr(x)
+        out = out + (q.Q * M.arange(q.Q.shape[-1])).sum() + q.R.square().sum()
         if shape[-1] == shape[-2]:
             e = M.linalg.eigh(x + x.mT)
             out = out + (e.eigenvalues ** 3).sum() + (e.eigenvectors ** 2)[..., 0].mul(e.eigenvalues).sum()
