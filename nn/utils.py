@@ -204,3 +204,8 @@ from .norm_reparam import remove_spectral_norm, remove_weight_norm, spectral_nor
 from . import stateless  # noqa: E402  (torch.nn.utils.stateless.functional_call)
 
 sys.modules.setdefault(f"{__name__}.stateless", stateless)
+
+from . import parametrize, parametrizations  # noqa: E402  (torch.nn.utils.parametrize / .parametrizations)
+
+sys.modules.setdefault(f"{__name__}.parametrize", parametrize)
+sys.modules.setdefault(f"{__name__}.parametrizations", parametrizations)
