@@ -380,3 +380,24 @@ def test_cat_zero_dim_and_chunk_zero():
         ag.cat([ag.tensor(1.0), ag.tensor(2.0)])
     with pytest.raises(ValueError, match="chunk: chunks must be positive"):
         ag.chunk(ag.ones(4), 0)
+
+
+def test_view_as_another_dtype_shares_memory_and_versions():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x.view(ag.int32)
+    np.testing.assert_array_equal(y._data, np.array([1.0, 2.0], np.float32).view(np.int32))
+    assert not y.requires_grad
+    assert ag.zeros(2, 4, dtype=ag.uint8).view(ag.float32).shape == (2, 1)
+    assert ag.zeros(3).view(ag.int16).shape == (6,)
+    # a write through the view changes x, and a graph that saved x notices at backward
+    a = ag.tensor([3.0, 4.0], requires_grad=True)
+    b = a * a
+    a.detach().view(ag.int32)[0] = 0
+    assert a._data[0] == 0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        b.sum().backward()
+    with pytest.raises(ValueError, match="last dim must be contiguous"):
+        ag.zeros(3, 2).T.view(ag.int16)
+    with pytest.raises(ValueError, match="does not split"):
+        ag.zeros(3, dtype=ag.uint8).view(ag.float32)
+    assert x.view(-1, 1).shape == (2, 1) and x.view((2,)).shape == (2,)

@@ -9,6 +9,7 @@ import builtins
 import numpy as np
 
 from .. import layouts as _layouts
+from ..dtypes import as_dtype
 from ..tensor import Tensor, _check_dtype
 from .registry import defop, method, xp
 
@@ -601,7 +602,43 @@ def clone(x, memory_format=None):
     return _clone_op(x) if fmt is _layouts.preserve_format else _clone_op(x, layout=fmt)
 
 
-for _n, _f in dict(reshape=reshape, view=reshape, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
+def _view_dtype_fwd(x, dtype):
+    if x.dtype.itemsize != dtype.itemsize and x.ndim and x.shape[-1] > 1 and x.strides[-1] != x.itemsize:
+        raise ValueError(f"view(dtype): the last dim must be contiguous to reinterpret {x.dtype} as {dtype} "
+                         f"(strides {x.strides}); call .contiguous() first")
+    if x.ndim == 0 and x.dtype.itemsize != dtype.itemsize:
+        raise ValueError(f"view(dtype): a 0-d tensor of {x.dtype} can't be viewed as {dtype} (another element size)")
+    if x.ndim and (x.shape[-1] * x.dtype.itemsize) % dtype.itemsize:
+        raise ValueError(f"view(dtype): the last dim ({x.shape[-1]} x {x.dtype.itemsize} bytes) does not split into "
+                         f"{dtype} elements ({dtype.itemsize} bytes)")
+    return x.view(dtype)
+
+
+_view_dtype_op = defop("view_dtype", _view_dtype_fwd, differentiable=False, nargs=1, view=True)
+
+
+def view(x, *shape):
+    """``x`` with a new shape (as ``reshape``), or, given a dtype, the same memory read as that dtype:
+    ``x.view(ag.int32)`` (the last dim scales by the ratio of element sizes; no gradient, writes go
+    through to ``x``). PyTorch: ``Tensor.view``.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([1.0, 2.0]).view(ag.int32)
+    tensor([1065353216, 1073741824], dtype=int32)
+    >>> ag.arange(6).view(2, 3).shape
+    (2, 3)
+    """
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)) and shape[0] is not None:
+        try:
+            dt = as_dtype(shape[0], "view")
+        except (TypeError, ValueError):
+            dt = None
+        if dt is not None:
+            return _view_dtype_op(x, dtype=dt)
+    return reshape(x, *shape)
+
+
+for _n, _f in dict(reshape=reshape, view=view, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
                    broadcast_to=broadcast_to, expand=expand, permute=permute, transpose=transpose,
                    swapaxes=swapaxes, flip=flip, tile=tile, repeat=repeat).items():
     method(_n, _f)
