@@ -81,7 +81,8 @@ class RNNBase(Module):
     Parameters per layer k and direction (suffix ``_reverse`` for the backward one), as PyTorch:
     ``weight_ih_l{k}`` (G H, I_k), ``weight_hh_l{k}`` (G H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (G H,),
     with G = 1, 4, 3 gates for RNN, LSTM, GRU and I_k = input_size for k = 0 else H * directions;
-    all start as U(-1/sqrt(H), 1/sqrt(H)). ``mode`` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU';
+    an LSTM with ``proj_size`` P also has ``weight_hr_l{k}`` (P, H), and P replaces H in ``weight_hh``'s
+    second dim and in I_k; all start as U(-1/sqrt(H), 1/sqrt(H)). ``mode`` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU';
     build the subclasses rather than this.
 
     >>> import nn
@@ -109,8 +110,10 @@ class RNNBase(Module):
         if proj_size != 0:
             if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)) or proj_size < 0:
                 raise ValueError(f"{who}: proj_size should be a positive integer or zero to disable projections")
-            raise NotImplementedError(f"{who}: proj_size={proj_size} (an LSTM with projections) is not supported "
-                                      "here; only proj_size=0")
+            if mode != "LSTM":
+                raise ValueError(f"{who}: proj_size argument is only supported for LSTM, not RNN or GRU")
+            if proj_size >= hidden_size:
+                raise ValueError(f"{who}: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})")
         self.mode = mode
         self.input_size = _int_arg(input_size, who, "input_size")
         self.hidden_size = _int_arg(hidden_size, who, "hidden_size")
@@ -119,7 +122,7 @@ class RNNBase(Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        self.proj_size = 0
+        self.proj_size = int(proj_size)
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
@@ -129,14 +132,17 @@ class RNNBase(Module):
         directions = 2 if bidirectional else 1
         self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []
+        real_hidden = self.proj_size or hidden_size
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
                 suffix = "_reverse" if direction == 1 else ""
                 shapes: list[tuple[str, tuple[int, ...]]] = [("weight_ih", (gate_size, layer_input)),
-                                                             ("weight_hh", (gate_size, hidden_size))]
+                                                             ("weight_hh", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if self.proj_size:
+                    shapes.append(("weight_hr", (self.proj_size, hidden_size)))
                 names = []
                 for base, shape in shapes:
                     name = f"{base}_l{layer}{suffix}"
@@ -175,7 +181,8 @@ class RNNBase(Module):
         suffix = "_reverse" if direction == 1 else ""
         p = self._parameters
         return (p[f"weight_ih_l{layer}{suffix}"], p[f"weight_hh_l{layer}{suffix}"],
-                p.get(f"bias_ih_l{layer}{suffix}"), p.get(f"bias_hh_l{layer}{suffix}"))
+                p.get(f"bias_ih_l{layer}{suffix}"), p.get(f"bias_hh_l{layer}{suffix}"),
+                p.get(f"weight_hr_l{layer}{suffix}"))
 
     def _name(self):
         return type(self).__name__
@@ -213,9 +220,10 @@ class RNNBase(Module):
         return pack_padded_sequence(out, lengths, batch_first=self.batch_first,
                                     enforce_sorted=packed.sorted_indices is None)
 
-    def _state(self, h, batched, N, dtype, what="hx", expected_name="hidden size"):
-        """An initial state (layers * directions, N, H): zeros for None, else checked (and given a batch dim)."""
-        shape = (self.num_layers * (2 if self.bidirectional else 1), N, self.hidden_size)
+    def _state(self, h, batched, N, dtype, what="hx", expected_name="hidden size", size=None):
+        """An initial state (layers * directions, N, H) (H: ``size``, default hidden_size): zeros for None,
+        else checked (and given a batch dim)."""
+        shape = (self.num_layers * (2 if self.bidirectional else 1), N, size or self.hidden_size)
         if h is None:
             return ag.zeros(*shape, dtype=dtype)
         if isinstance(h, (tuple, list)):
@@ -248,13 +256,15 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             per_dir = []
             for d in range(D):
-                w_ih, w_hh, b_ih, b_hh = self._params(layer, d)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._params(layer, d)
                 k = layer * D + d
                 st = [s[k] for s in states]
                 outs = [None] * L
                 for t in (range(L) if d == 0 else range(L - 1, -1, -1)):
                     if mode == "LSTM":
                         new = list(_lstm_step(steps[t], st[0], st[1], w_ih, w_hh, b_ih, b_hh))
+                        if w_hr is not None:        # projection: h = W_hr (o * tanh(c))
+                            new[0] = new[0] @ w_hr.T
                     elif mode == "GRU":
                         new = [_gru_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh)]
                     else:
@@ -282,6 +292,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional is not False:
             s += f", bidirectional={self.bidirectional}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
@@ -333,7 +345,9 @@ class LSTM(RNNBase):
 
     ``forward(input, hx=None)``, hx = (h_0, c_0), each (D * num_layers, N, H) (zeros if None).
     Returns (output (L, N, D * H), (h_n, c_n)); shapes, ``batch_first``, unbatched input and dropout
-    as ``RNN``. ``proj_size`` must be 0.
+    as ``RNN``. ``proj_size`` > 0 (smaller than H) projects each hidden state, h_t = W_hr (sigmoid(o)
+    tanh(c_t)) with ``weight_hr_l{k}`` (proj_size, H): h_0, h_n and the output then have proj_size
+    features per direction (c stays H).
 
     >>> import autograd_core as ag, nn
     >>> out, (h, c) = nn.LSTM(3, 5, batch_first=True, bidirectional=True)(ag.zeros(4, 7, 3))
@@ -357,7 +371,7 @@ class LSTM(RNNBase):
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
             h0, c0 = hx
-        h0 = self._state(h0, batched, N, x.dtype, "hx", "hidden size")
+        h0 = self._state(h0, batched, N, x.dtype, "hx", "hidden size", self.proj_size or self.hidden_size)
         c0 = self._state(c0, batched, N, x.dtype, "cx", "hidden[1] size")
         out, (h_n, c_n) = self._run(x, N, L, [h0, c0], lengths)
         if not batched:

@@ -205,8 +205,8 @@ def test_errors_are_clear():
         m(ag.zeros(4, 2, 3, dtype=F64), ag.zeros(2, 2, 4, dtype=F64))
     with pytest.raises(TypeError, match="LSTM's state"):
         make("GRU", 3, 4)(ag.zeros(4, 2, 3, dtype=F64), (ag.zeros(1, 2, 4, dtype=F64), ag.zeros(1, 2, 4, dtype=F64)))
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="smaller than hidden_size"):
+        nn.LSTM(3, 4, proj_size=4)
     with pytest.raises(ValueError, match="only supported for LSTM"):
         nn.GRU(3, 4, proj_size=2)
     with pytest.raises(ValueError, match="dropout"):
@@ -341,3 +341,51 @@ def test_cell_parity_with_torch(mode, bias):
     # and without a state: zeros, as PyTorch
     _compare(first(tc(tx)) if mode == "LSTM" else (tc(tx),), first(oc(ox)) if mode == "LSTM" else (oc(ox),),
              [], [])
+
+
+@settings(max_examples=8, deadline=None)
+@given(layers=st.integers(1, 2), bidirectional=st.booleans(), seed=st.integers(0, 1000))
+def test_lstm_with_projections_gradcheck(layers, bidirectional, seed):
+    ag.manual_seed(seed)
+    lstm = nn.LSTM(2, 3, num_layers=layers, bidirectional=bidirectional, proj_size=2).double()
+    names = [n for n, _ in lstm.named_parameters()]
+    assert [n for n in names if n.startswith("weight_hr")] == [
+        f"weight_hr_l{k}{s}" for k in range(layers) for s in ([""] + (["_reverse"] if bidirectional else []))]
+    x = ag.tensor(np.random.default_rng(seed).standard_normal((3, 1, 2)), requires_grad=True)
+
+    def f(inp):
+        out, (h, c) = lstm(inp)
+        return out, h, c
+    out, h, c = f(x)
+    d = 2 if bidirectional else 1
+    assert out.shape == (3, 1, 2 * d) and h.shape == (layers * d, 1, 2) and c.shape == (layers * d, 1, 3)
+    assert gradcheck(f, (x,))
+
+
+def test_lstm_with_projections_by_hand_and_against_torch():
+    # one step, zero state: c = i g, h = W_hr (o tanh(c)); weights set so that every gate sees 0.5
+    lstm = nn.LSTM(1, 2, proj_size=1, bias=False).double()
+    for p in lstm.parameters():
+        p._data[...] = 0.0
+    lstm.weight_ih_l0._data[...] = 1.0
+    lstm.weight_hr_l0._data[...] = [[2.0, -1.0]]
+    out, (h, c) = lstm(ag.tensor([[[0.5]]], dtype=ag.float64))
+    sig, tanh = 1 / (1 + np.exp(-0.5)), np.tanh(0.5)
+    np.testing.assert_allclose(c._data.ravel(), [sig * tanh] * 2)
+    np.testing.assert_allclose(h._data.ravel(), [(2 - 1) * sig * np.tanh(sig * tanh)])
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    mt = torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True, proj_size=2).double()
+    mo = nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True, proj_size=2).double()
+    assert list(mt.state_dict()) == list(mo.state_dict())
+    mo.load_state_dict({k: ag.tensor(v.detach().numpy()) for k, v in mt.state_dict().items()})
+    x, h0, c0 = rng.standard_normal((2, 4, 3)), rng.standard_normal((4, 2, 2)), rng.standard_normal((4, 2, 5))
+    yt, (ht, ct) = mt(torch.tensor(x), (torch.tensor(h0), torch.tensor(c0)))
+    yo, (ho, co) = mo(ag.tensor(x), (ag.tensor(h0), ag.tensor(c0)))
+    (yt.sum() + ht.sum() + ct.square().sum()).backward()
+    (yo.sum() + ho.sum() + co.square().sum()).backward()
+    for a, b in ((yo, yt), (ho, ht), (co, ct)):
+        np.testing.assert_allclose(a._data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+    pt = dict(mt.named_parameters())
+    for k, p in mo.named_parameters():
+        np.testing.assert_allclose(p.grad._data, pt[k].grad.numpy(), rtol=1e-8, atol=1e-12)
