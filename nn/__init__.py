@@ -34,7 +34,7 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .layers import UpsamplingBilinear2d, UpsamplingNearest2d
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, KLDivLoss, MarginRankingLoss,
                    MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss,
-                   TripletMarginLoss, TripletMarginWithDistanceLoss)
+                   TripletMarginLoss, TripletMarginWithDistanceLoss, CTCLoss)
 from .more_layers import (AlphaDropout, BatchNorm3d, Bilinear, ChannelShuffle, FeatureAlphaDropout, Fold,
                           LocalResponseNorm, Unfold)
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
@@ -61,7 +61,8 @@ __all__ = [
     "Tanhshrink", "Threshold", "LogSigmoid", "PReLU", "RReLU", "GLU", "Softmin", "Softmax2d",
     "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
     "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "TripletMarginLoss",
-    "TripletMarginWithDistanceLoss", "Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d",
+    "TripletMarginWithDistanceLoss", "CTCLoss", "Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
+    "AdaptiveAvgPool3d",
     "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
     "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
     "CircularPad1d", "CircularPad2d", "CircularPad3d", "Conv1d", "ConvTranspose1d", "MaxPool1d", "AvgPool1d",

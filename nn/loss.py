@@ -1,8 +1,8 @@
 """More loss modules, as ``torch.nn``: ``KLDivLoss``, ``PoissonNLLLoss``, ``GaussianNLLLoss``,
 ``CosineEmbeddingLoss``, ``MarginRankingLoss``, ``HingeEmbeddingLoss``, ``SoftMarginLoss``,
 ``MultiLabelSoftMarginLoss``, ``MultiMarginLoss``, ``TripletMarginLoss``,
-``TripletMarginWithDistanceLoss``. Each calls the ``nn.functional`` form of the same name with its
-``reduction`` ('mean', 'sum' or 'none').
+``TripletMarginWithDistanceLoss``, ``CTCLoss``. Each calls the ``nn.functional`` form of the same name
+with its ``reduction`` ('mean', 'sum' or 'none').
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .layers import _Loss, _WeightedLoss
 
 __all__ = ["KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
            "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "TripletMarginLoss",
-           "TripletMarginWithDistanceLoss"]
+           "TripletMarginWithDistanceLoss", "CTCLoss"]
 
 
 class KLDivLoss(_Loss):
@@ -204,6 +204,24 @@ class TripletMarginLoss(_Loss):
         return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
                                      reduction=self.reduction)
 
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss; see ``F.ctc_loss``. ``forward(log_probs, targets,
+    input_lengths, target_lengths)``.
+
+    >>> import autograd_core as ag, nn
+    >>> lp = ag.log_softmax(ag.zeros(3, 1, 2), dim=-1)
+    >>> round(nn.CTCLoss(reduction="sum")(lp, ag.tensor([[1]]), [3], [1]).item(), 4)
+    0.2877
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
 
 class TripletMarginWithDistanceLoss(_Loss):
     """max(d(a, p) - d(a, n) + margin, 0) with any distance ``d`` (``distance_function``, default the

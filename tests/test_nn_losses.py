@@ -368,3 +368,77 @@ def test_triplet_margin_with_distance_loss_by_hand_and_against_torch():
         np.testing.assert_allclose(lo.item(), lt.item(), rtol=1e-12)
         for g, tg in zip(ag.autograd_grad(lo, ours), torch.autograd.grad(lt, theirs)):
             np.testing.assert_allclose(g._data, tg.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- CTC ----------------------------------------------------------------------------------------------
+def _brute_force_ctc(lp, target, blank=0):
+    """-log of the summed probability of every alignment of ``target`` (T steps), by enumeration."""
+    import itertools
+    T, C = lp.shape
+    total = 0.0
+    for path in itertools.product(range(C), repeat=T):
+        collapsed = [c for i, c in enumerate(path) if c != blank and (i == 0 or c != path[i - 1])]
+        if collapsed == list(target):
+            total += np.exp(sum(lp[t, c] for t, c in enumerate(path)))
+    return -np.log(total) if total > 0 else np.inf
+
+
+@settings(max_examples=10, deadline=None)
+@given(T=st.integers(1, 4), C=st.integers(2, 3), L=st.integers(0, 2), seed=st.integers(0, 1000))
+def test_ctc_loss_is_the_sum_over_alignments_and_gradchecks(T, C, L, seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal((T, 1, C))
+    target = rng.integers(1, C, L)
+    lp = ag.log_softmax(ag.tensor(logits), -1)
+    want = _brute_force_ctc(lp._data[:, 0], target)
+    got = F.ctc_loss(lp, ag.tensor(target.reshape(1, -1)), [T], [L], reduction="none")._data[0]
+    if np.isinf(want):
+        assert np.isinf(got)
+        return
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    x = ag.tensor(logits, requires_grad=True)
+    assert gradcheck(lambda t: F.ctc_loss(ag.log_softmax(t, -1), ag.tensor(target.reshape(1, -1)), [T], [L],
+                                          reduction="sum"), (x,))
+
+
+def test_ctc_loss_reductions_zero_infinity_and_errors():
+    lp = ag.log_softmax(ag.zeros(3, 2, 3, dtype=ag.float64), dim=-1)
+    per = F.ctc_loss(lp, ag.tensor([[1, 2], [1, 1]]), [3, 3], [2, 2], reduction="none")
+    # [1, 1] needs a blank between the two 1s: 3 frames allow exactly one path, probability 3^-3
+    np.testing.assert_allclose(per._data[1], 3 * np.log(3), rtol=1e-12)
+    np.testing.assert_allclose(F.ctc_loss(lp, ag.tensor([[1, 2], [1, 1]]), [3, 3], [2, 2])._data,
+                               (per._data / 2).mean(), rtol=1e-12)
+    x = ag.zeros(2, 1, 3, requires_grad=True)
+    loss = F.ctc_loss(ag.log_softmax(x, -1), ag.tensor([[1, 1]]), [2], [2], reduction="sum", zero_infinity=True)
+    loss.backward()
+    assert loss.item() == 0 and not x.grad._data.any()
+    assert np.isinf(F.ctc_loss(ag.log_softmax(ag.zeros(2, 1, 3), -1), ag.tensor([[1, 1]]), [2], [2],
+                               reduction="sum").item())
+    with pytest.raises(ValueError, match="other than blank"):
+        F.ctc_loss(lp, ag.tensor([[0, 1], [1, 1]]), [3, 3], [2, 2])
+    with pytest.raises(ValueError, match="input_lengths"):
+        F.ctc_loss(lp, ag.tensor([[1, 2], [1, 1]]), [4, 3], [2, 2])
+    assert nn.CTCLoss(reduction="sum")(lp, ag.tensor([1, 2, 1, 1]), [3, 3], [2, 2]).item() == pytest.approx(
+        float(per._data.sum()))
+
+
+def test_ctc_loss_matches_torch_through_log_softmax():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for trial in range(6):
+        T, N, C = 6, 3, 4
+        tl = rng.integers(0, 3, N)                       # every alignment possible (PyTorch: NaN gradient if not)
+        il = np.array([T, T - 1, T - 2])
+        tg = rng.integers(1, C, (N, 3))
+        if trial % 2:
+            tg[:, 1] = tg[:, 0]                       # repeated labels
+        logits = rng.standard_normal((T, N, C))
+        for red in ("none", "sum", "mean"):
+            xa, xt = ag.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+            la = F.ctc_loss(ag.log_softmax(xa, -1), ag.tensor(tg), ag.tensor(il), ag.tensor(tl), reduction=red)
+            lt = torch.nn.functional.ctc_loss(torch.log_softmax(xt, -1), torch.tensor(tg), torch.tensor(il),
+                                              torch.tensor(tl), reduction=red)
+            np.testing.assert_allclose(la._data, lt.detach().numpy(), rtol=1e-10)
+            la.sum().backward()
+            lt.sum().backward()
+            np.testing.assert_allclose(xa.grad._data, xt.grad.numpy(), rtol=1e-8, atol=1e-10)
