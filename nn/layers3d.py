@@ -22,6 +22,25 @@ __all__ = ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPo
 
 
 class _ConvNd3(Module):
+    def _setup(self, name: str, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, dilation: Any,
+               groups: int, padding_mode: str) -> None:
+        self.in_channels = _positive(in_channels, name, "in_channels")
+        self.out_channels = _positive(out_channels, name, "out_channels")
+        self.groups = _positive(groups, name, "groups")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels={in_channels} and out_channels={out_channels} must both be "
+                             f"divisible by groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported here; only 'zeros'")
+        self.padding_mode = padding_mode
+        self.kernel_size = _triple(kernel_size, name, "kernel_size")
+        self.stride = _triple(stride, name, "stride")
+        self.dilation = _triple(dilation, name, "dilation")
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default init, in place: kaiming uniform (a = sqrt(5)) weight, U(-1/sqrt(fan_in), ...) bias."""
+        _reset_conv(self.weight, self.bias)
+
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0, 0):
@@ -50,27 +69,11 @@ class Conv3d(_ConvNd3):
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device: Any = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
-        name = "Conv3d"
-        self.in_channels = _positive(in_channels, name, "in_channels")
-        self.out_channels = _positive(out_channels, name, "out_channels")
-        self.groups = _positive(groups, name, "groups")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels={in_channels} and out_channels={out_channels} must both be "
-                             f"divisible by groups={groups}")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported here; only 'zeros'")
-        self.padding_mode = padding_mode
-        self.kernel_size = _triple(kernel_size, name, "kernel_size")
-        self.stride = _triple(stride, name, "stride")
-        self.padding: Any = padding if isinstance(padding, str) else _triple(padding, name, "padding")
-        self.dilation = _triple(dilation, name, "dilation")
+        self._setup("Conv3d", in_channels, out_channels, kernel_size, stride, dilation, groups, padding_mode)
+        self.padding: Any = padding if isinstance(padding, str) else _triple(padding, "Conv3d", "padding")
         self.weight = _empty((out_channels, in_channels // groups) + self.kernel_size, dtype)
         self.bias = _empty((out_channels,), dtype) if bias else None
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """PyTorch's default init, in place: kaiming uniform (a = sqrt(5)) weight, U(-1/sqrt(fan_in), ...) bias."""
-        _reset_conv(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -90,27 +93,12 @@ class ConvTranspose3d(_ConvNd3):
                  padding_mode: str = "zeros", device: Any = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         name = "ConvTranspose3d"
-        self.in_channels = _positive(in_channels, name, "in_channels")
-        self.out_channels = _positive(out_channels, name, "out_channels")
-        self.groups = _positive(groups, name, "groups")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels={in_channels} and out_channels={out_channels} must both be "
-                             f"divisible by groups={groups}")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        self.padding_mode = padding_mode
-        self.kernel_size = _triple(kernel_size, name, "kernel_size")
-        self.stride = _triple(stride, name, "stride")
+        self._setup(name, in_channels, out_channels, kernel_size, stride, dilation, groups, padding_mode)
         self.padding = _triple(padding, name, "padding")
         self.output_padding = _triple(output_padding, name, "output_padding")
-        self.dilation = _triple(dilation, name, "dilation")
         self.weight = _empty((in_channels, out_channels // groups) + self.kernel_size, dtype)
         self.bias = _empty((out_channels,), dtype) if bias else None
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """PyTorch's default init, in place: kaiming uniform (a = sqrt(5)) weight, U(-1/sqrt(fan_in), ...) bias."""
-        _reset_conv(self.weight, self.bias)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         op = self.output_padding
