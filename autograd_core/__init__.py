@@ -78,7 +78,7 @@ from . import distributions
 from . import special
 from . import sparse
 from .sparse import sparse_coo_tensor, spmm
-from .linalg import det, slogdet, logdet, matrix_power, inv as inverse, pinv as pinverse
+from .linalg import det, slogdet, logdet, matrix_power, matrix_exp, inv as inverse, pinv as pinverse
 from .linalg import svd_torch as svd, qr_torch as qr, cholesky_torch as cholesky
 from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
                      get_num_interop_threads, set_num_interop_threads, is_nonzero, save, load)

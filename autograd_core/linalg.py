@@ -21,7 +21,7 @@ from .ops import triangular as _triangular  # noqa: F401  (the tril op, xp.tril,
 from .tensor import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "svdvals",
-           "eigh", "eigvalsh", "pinv", "cond", "matrix_rank", "lstsq", "matrix_power", "multi_dot", "cross", "vecdot",
+           "eigh", "eigvalsh", "pinv", "cond", "matrix_exp", "matrix_rank", "lstsq", "matrix_power", "multi_dot", "cross", "vecdot",
            "matmul", "diagonal"]
 
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
@@ -289,6 +289,46 @@ def _pinv_vjp(g, ans, a, rcond=None, hermitian=False):
 _pinv = defop("linalg_pinv", lambda a, rcond=None, hermitian=False:
               np.linalg.pinv(a, hermitian=hermitian) if rcond is None else np.linalg.pinv(a, rcond, hermitian),
               (_pinv_vjp,), uses_ans=True)
+
+
+# -- matrix_exp: the VJP is the adjoint Fréchet derivative, the top-right block of exp([[Aᵀ, G], [0, Aᵀ]])
+# (PyTorch's linalg_matrix_exp_differential), itself a matrix exponential, so grad of grad works
+def _expm(a):
+    import scipy.linalg
+    return scipy.linalg.expm(a).astype(a.dtype, copy=False)
+
+
+def _block_upper(at, g):
+    z = np.zeros(tuple(at.shape), at.dtype if isinstance(at, np.ndarray) else np.dtype(at.dtype))
+    if isinstance(at, np.ndarray) and isinstance(g, np.ndarray):
+        return np.concatenate([np.concatenate([at, g], -1), np.concatenate([z, at], -1)], -2)
+    at = at if isinstance(at, Tensor) else Tensor(at)
+    g = g if isinstance(g, Tensor) else Tensor(g)
+    return _cat([_cat([at, g], dim=-1), _cat([Tensor(z), at], dim=-1)], dim=-2)
+
+
+def _expm_vjp(g, ans, a):
+    n = a.shape[-1]
+    return xp.linalg_matrix_exp(_block_upper(_mT(a), g))[..., :n, n:]
+
+
+_expm_op = defop("linalg_matrix_exp", _expm, (_expm_vjp,))
+
+
+def matrix_exp(A):
+    """The matrix exponential exp(A) = sum_k A^k / k! of a square matrix (or a batch of them), by SciPy's
+    Padé approximation with scaling and squaring. The gradient is PyTorch's (the adjoint Fréchet
+    derivative). PyTorch: ``torch.linalg.matrix_exp`` / ``torch.matrix_exp``.
+
+    >>> ag.linalg.matrix_exp(ag.tensor([[0.0, 1.0], [0.0, 0.0]]))
+    tensor([[1., 1.],
+            [0., 1.]])
+    """
+    A = _t(A)
+    _square(A, "matrix_exp")
+    if A._data.dtype.kind != "f":
+        raise TypeError(f"linalg.matrix_exp: expected a floating point matrix, got dtype {A._data.dtype}")
+    return _expm_op(A)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
@@ -642,5 +682,6 @@ def _pinverse(self, rcond=1e-15):
 
 
 for _name, _fn in dict(det=det, logdet=logdet, slogdet=slogdet, inverse=inv, pinverse=_pinverse,
-                       matrix_power=matrix_power, cholesky=cholesky_torch, qr=qr_torch, svd=svd_torch).items():
+                       matrix_power=matrix_power, matrix_exp=matrix_exp, cholesky=cholesky_torch, qr=qr_torch,
+                       svd=svd_torch).items():
     _method(_name, _fn)

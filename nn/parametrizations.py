@@ -1,4 +1,4 @@
-"""``torch.nn.utils.parametrizations``: ``weight_norm`` and ``spectral_norm`` registered as
+"""``torch.nn.utils.parametrizations``: ``weight_norm``, ``spectral_norm`` and ``orthogonal`` registered as
 parametrizations (``nn.utils.parametrize``), PyTorch's current API for them (the older
 ``nn.utils.weight_norm`` / ``spectral_norm`` hooks are in ``nn/norm_reparam.py``).
 
@@ -14,6 +14,8 @@ parametrizations (``nn.utils.parametrize``), PyTorch's current API for them (the
     ['bias', 'parametrizations.weight.original0', 'parametrizations.weight.original1']
 """
 from __future__ import annotations
+
+import numpy as np
 
 import autograd_core as ag
 from autograd_core import Tensor
@@ -131,15 +133,99 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     return register_parametrization(module, name, _SpectralNorm(w, n_power_iterations, dim, eps))
 
 
+def _make_orthogonal(a: Tensor) -> Tensor:
+    """The Q of A = Q R with R's diagonal made positive (PyTorch's geqrf-based ``_make_orthogonal``)."""
+    q, r = ag.linalg.qr(a)
+    d = r._data.diagonal(axis1=-2, axis2=-1)
+    return q * ag.tensor(np.where(d < 0, -1.0, 1.0).astype(q._data.dtype)[..., None, :])
+
+
+def _is_orthogonal(q: Tensor) -> bool:
+    n, k = q.shape[-2], q.shape[-1]
+    eps = 10.0 * n * float(np.finfo(q._data.dtype).eps)
+    return bool(np.allclose(np.swapaxes(q._data, -1, -2) @ q._data, np.eye(k), atol=eps))
+
+
+class _Orthogonal(Module):
+    def __init__(self, weight: Tensor, orthogonal_map: str, use_trivialization: bool = True) -> None:
+        super().__init__()
+        self.shape = tuple(weight.shape)
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, k = x.shape[-2], x.shape[-1]
+        transposed = n < k
+        if transposed:
+            x = x.mT
+            n, k = k, n
+        x = x.tril()
+        if n != k:
+            x = ag.cat([x, ag.zeros(*x.shape[:-2], n, n - k, dtype=x.dtype)], dim=-1)
+        a = x - x.mT                                     # skew-symmetric
+        if self.orthogonal_map == "matrix_exp":
+            q = ag.linalg.matrix_exp(a)
+        else:                                            # cayley: (I - A/2)⁻¹ (I + A/2)
+            eye = ag.eye(n, dtype=a.dtype)
+            q = ag.linalg.solve(eye - 0.5 * a, eye + 0.5 * a)
+        if n != k:
+            q = q[..., :k]
+        if getattr(self, "base", None) is not None:
+            q = self.base @ q
+        return q.mT if transposed else q
+
+    def right_inverse(self, q: Tensor) -> Tensor:
+        if tuple(q.shape) != self.shape:
+            raise ValueError(f"orthogonal: expected a matrix of shape {self.shape}, got {tuple(q.shape)}")
+        if "base" not in self._buffers:
+            raise NotImplementedError("orthogonal: with use_trivialization=False the matrix_exp and cayley maps "
+                                      "can't be assigned to or registered on an existing weight; use "
+                                      "use_trivialization=True")
+        q_init = q
+        n, k = q.shape[-2], q.shape[-1]
+        if n < k:
+            q = q.mT
+            n, k = k, n
+        if n == k:
+            q = q.clone() if _is_orthogonal(q) else _make_orthogonal(q)
+        else:
+            fill = ag.randn(*q.shape[:-2], n, n - k, dtype=q.dtype)
+            q = _make_orthogonal(ag.cat([q, fill], dim=-1))
+        self.base = q.detach()
+        # -I: its strictly lower part is 0, so the map gives I at first and the weight is base
+        neg_id = np.zeros(tuple(q_init.shape), q_init._data.dtype)
+        idx = np.arange(min(neg_id.shape[-2:]))
+        neg_id[..., idx, idx] = -1.0
+        return ag.tensor(neg_id)
+
+
 def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None, *,
                use_trivialization: bool = True) -> Module:
-    """PyTorch's ``parametrizations.orthogonal``, which is not available here: an error that says so.
+    """Parametrize ``module.<name>`` (a matrix, or a batch of them) as an orthogonal matrix (orthonormal
+    columns, or rows when it is wide): ``base @ map(A)`` with A skew-symmetric from the lower triangle of
+    ``parametrizations.<name>.original`` and ``map`` the matrix exponential (``orthogonal_map=
+    'matrix_exp'``, the default here) or the Cayley transform (``'cayley'``); ``base`` (a buffer) starts
+    as the orthogonalized weight. PyTorch's ``parametrizations.orthogonal`` (whose default for a
+    non-square weight, 'householder', is not available here: pass 'matrix_exp' or 'cayley').
 
-    >>> import nn
-    >>> nn.utils.parametrizations.orthogonal(nn.Linear(2, 2))
-    Traceback (most recent call last):
-    ...
-    NotImplementedError: parametrizations.orthogonal is not available here; register your own map with nn.utils.parametrize.register_parametrization (e.g. Q from ag.linalg.qr of the weight)
+    >>> import autograd_core as ag, nn
+    >>> layer = nn.utils.parametrizations.orthogonal(nn.Linear(3, 3))
+    >>> w = layer.weight.detach()
+    >>> bool(ag.allclose(w @ w.T, ag.eye(3), atol=1e-5))
+    True
     """
-    raise NotImplementedError("parametrizations.orthogonal is not available here; register your own map with "
-                              "nn.utils.parametrize.register_parametrization (e.g. Q from ag.linalg.qr of the weight)")
+    w = getattr(module, name, None)
+    if not isinstance(w, Tensor):
+        raise ValueError(f"orthogonal: {type(module).__name__} has no parameter or buffer named {name!r}")
+    if w.ndim < 2:
+        raise ValueError(f"orthogonal: expected a matrix or a batch of matrices, got a tensor of {w.ndim} dims")
+    if orthogonal_map is None:
+        orthogonal_map = "matrix_exp" if w.shape[-2] == w.shape[-1] else "householder"
+    if orthogonal_map == "householder":
+        raise NotImplementedError("orthogonal: the 'householder' map (PyTorch's default for a non-square weight) "
+                                  "is not available here; pass orthogonal_map='matrix_exp' or 'cayley'")
+    if orthogonal_map not in ("matrix_exp", "cayley"):
+        raise ValueError(f"orthogonal: orthogonal_map must be 'matrix_exp', 'cayley' or 'householder', got "
+                         f"{orthogonal_map!r}")
+    return register_parametrization(module, name, _Orthogonal(w, orthogonal_map, use_trivialization), unsafe=True)

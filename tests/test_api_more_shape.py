@@ -388,3 +388,30 @@ def test_linalg_cond():
     for p in (None, -2, "fro", "nuc", float("inf"), 1, -1):
         np.testing.assert_allclose(ag.linalg.cond(m, p).item(), torch.linalg.cond(torch.tensor(m._data), p).item(),
                                    rtol=1e-10)
+
+
+@settings(max_examples=10, deadline=None)
+@given(batch=st.lists(st.integers(1, 2), max_size=1), n=st.integers(1, 3), seed=st.integers(0, 1000))
+def test_matrix_exp_gradcheck(batch, n, seed):
+    a = ag.tensor(np.random.default_rng(seed).standard_normal(tuple(batch) + (n, n)) * 0.5, requires_grad=True)
+    _gc(ag.linalg.matrix_exp, a)
+
+
+def test_matrix_exp_by_hand_and_against_torch():
+    # a nilpotent matrix: exp(N) = I + N; a diagonal one: the exponentials of the diagonal
+    np.testing.assert_allclose(ag.matrix_exp(ag.tensor([[0.0, 2.0], [0.0, 0.0]]))._data, [[1.0, 2.0], [0.0, 1.0]])
+    np.testing.assert_allclose(ag.tensor(np.diag([0.0, 1.0])).matrix_exp()._data, np.diag([1.0, np.e]))
+    # d/dA sum(exp(A)) at A = 0 is the all-ones matrix
+    z = ag.zeros(2, 2, dtype=ag.float64, requires_grad=True)
+    (g,) = ag.autograd_grad(ag.linalg.matrix_exp(z).sum(), [z])
+    np.testing.assert_allclose(g._data, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="square"):
+        ag.linalg.matrix_exp(ag.ones(2, 3))
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 4, 4))
+    x, t = ag.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    v = np.random.default_rng(1).standard_normal((2, 4, 4))
+    (ag.linalg.matrix_exp(x) * ag.tensor(v)).sum().backward()
+    (torch.linalg.matrix_exp(t) * torch.tensor(v)).sum().backward()
+    np.testing.assert_allclose(ag.linalg.matrix_exp(x)._data, torch.linalg.matrix_exp(t).detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-8, atol=1e-12)

@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 import autograd_core as ag
 import nn
+import optim
 from autograd_core.testing import gradcheck
 
 P = nn.utils.parametrize
@@ -131,3 +132,32 @@ def test_parametrizations_match_torch(kind):
                 np.testing.assert_allclose(po[k].grad._data, pt[k].grad.numpy(), rtol=1e-8, atol=1e-12)
                 pt[k].grad = None
                 po[k].grad = None
+
+
+@pytest.mark.parametrize("shape,orthogonal_map", [((3, 3), None), ((3, 3), "cayley"), ((4, 2), "matrix_exp"),
+                                                  ((2, 4), "cayley")])
+def test_orthogonal_stays_orthogonal_and_matches_torch(shape, orthogonal_map):
+    layer = nn.utils.parametrizations.orthogonal(nn.Linear(shape[1], shape[0]).double(), orthogonal_map=orthogonal_map)
+    assert sorted(layer.state_dict()) == ["bias", "parametrizations.weight.0.base", "parametrizations.weight.original"]
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    x = ag.tensor(np.random.default_rng(0).standard_normal((5, shape[1])))
+    for _ in range(3):                               # training moves the original; the weight stays orthogonal
+        layer(x).square().sum().backward()
+        opt.step()
+        opt.zero_grad()
+    w = layer.weight._data
+    gram = w @ w.T if shape[0] <= shape[1] else w.T @ w
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-10)
+    x0 = ag.tensor(np.random.default_rng(1).standard_normal(shape), requires_grad=True)
+    plist = layer.parametrizations.weight
+    assert gradcheck(lambda o: plist[0](o), (x0,))
+    with pytest.raises(NotImplementedError, match="householder"):
+        nn.utils.parametrizations.orthogonal(nn.Linear(3, 4))
+    torch = pytest.importorskip("torch")
+    from torch.nn.utils import parametrizations as TPS
+    mt = TPS.orthogonal(torch.nn.Linear(shape[1], shape[0]).double(), orthogonal_map=orthogonal_map or "matrix_exp")
+    sd = {k: v.detach().numpy().copy() for k, v in mt.state_dict().items()}
+    sd["parametrizations.weight.original"] += np.random.default_rng(2).standard_normal(shape) * 0.3
+    mt.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})
+    layer.load_state_dict({k: ag.tensor(v) for k, v in sd.items()})
+    np.testing.assert_allclose(layer.weight._data, mt.weight.detach().numpy(), rtol=1e-10, atol=1e-12)
