@@ -974,14 +974,14 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
             return ag.zeros(nb, d, dtype=w.dtype) + rows.sum() * 0
         # the first maximum of each bag and dim (PyTorch's max_indices): order by bag, then value
         # descending, then position, and take each bag's first
-        vals = rows._data
-        pos = np.arange(idx.size)
+        vals = rows._data.T                                  # (D, L): one sort per dim, all at once
+        pos = np.broadcast_to(np.arange(idx.size), vals.shape)
+        order = np.lexsort((pos, -vals, np.broadcast_to(bags, vals.shape)))
+        sorted_bags = bags[order]
+        head = np.ones(order.shape, bool)
+        head[:, 1:] = sorted_bags[:, 1:] != sorted_bags[:, :-1]
         first = np.empty((nb, d), np.int64)
-        for j in range(d):
-            order = np.lexsort((pos, -vals[:, j], bags))
-            head = np.ones(order.size, bool)
-            head[1:] = bags[order][1:] != bags[order][:-1]
-            first[bags[order][head], j] = order[head]
+        first[sorted_bags[head], np.nonzero(head)[0]] = order[head]
         filled = count > 0
         first[~filled] = 0
         out = rows.gather(0, ag.tensor(first))
