@@ -103,6 +103,25 @@ from .ops.stats import (median, nanmedian, mode, quantile, nanquantile, var_mean
 
 __version__ = "0.1.0"
 
+# PyTorch's out= keyword on the functions that take it there (``outargs``).
+from . import outargs as _outargs  # noqa: E402
+
+
+def _add_out(namespace, names):
+    for _n in names:
+        _f = namespace.get(_n) if isinstance(namespace, dict) else getattr(namespace, _n, None)
+        if callable(_f) and not isinstance(_f, type):
+            _w = _outargs.with_out(_n, _f)
+            if isinstance(namespace, dict):
+                namespace[_n] = _w
+            else:
+                setattr(namespace, _n, _w)
+
+
+_add_out(globals(), _outargs.NAMES)
+_add_out(linalg, _outargs.LINALG_NAMES)
+_add_out(special, _outargs.SPECIAL_NAMES)
+
 # Star-imports get the public functions, types and namespaces, but no name that would hide a Python
 # builtin in the importer (sum, max, float, int, bool, ...) and no plain submodule.
 import builtins as _builtins  # noqa: E402
