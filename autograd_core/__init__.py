@@ -45,6 +45,8 @@ from .interop import from_dlpack
 # PyTorch's API around the engine: devices, dtypes, legacy constructors, sampling, ordering,
 # torch.autograd, AMP (see devices.py, dtypes.py, creation.py, random.py, ops/sort.py, autograd/)
 from .graph import inference_mode, is_anomaly_enabled
+from .modes import is_inference_mode_enabled
+from .windows import hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window
 from .devices import (device, cuda, cpu, accelerator, backends, set_default_device, get_default_device,
                       set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
                       are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)
@@ -81,7 +83,8 @@ from .sparse import sparse_coo_tensor, spmm
 from .linalg import det, slogdet, logdet, matrix_power, matrix_exp, inv as inverse, pinv as pinverse
 from .linalg import svd_torch as svd, qr_torch as qr, cholesky_torch as cholesky
 from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
-                     get_num_interop_threads, set_num_interop_threads, is_nonzero, save, load)
+                     get_num_interop_threads, set_num_interop_threads, is_nonzero, save, load, is_same_size, is_signed,
+                     set_default_tensor_type, asarray, range, gcd, lcm, frexp, ldexp)
 from .ops.mathops import (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, arcsin, arccos, arctan, arcsinh,
                           arccosh, arctanh, atan2, arctan2, erfc, erfinv, lgamma, digamma, polygamma, logit, fmod,
                           remainder, logaddexp, logaddexp2, renorm, xlogy, copysign, nan_to_num, square, reciprocal,

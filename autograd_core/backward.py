@@ -341,6 +341,11 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             leaf.grad = _make(leaf.grad._data + g)
         else:
             leaf.grad._data += g
+    for leaf in leaf_grads:
+        ph = getattr(leaf, "_post_hooks", None)
+        if ph and (targets is None or leaf in target_keys):
+            for h in tuple(ph):
+                h(leaf)
     return results
 
 

@@ -3,7 +3,9 @@
 ``compile`` (returns the model unchanged: there is no compiler here); the inter-op thread count; and
 the Tensor methods ``short``, ``byte``, ``char``, ``is_signed``, ``is_nonzero``, ``is_same_size``,
 ``is_pinned``, ``share_memory_`` and the properties ``itemsize``, ``nbytes``, ``is_sparse``,
-``is_quantized``, ``is_meta``.
+``is_quantized``, ``is_meta``; the functions ``is_same_size``, ``is_signed``, the legacy
+``set_default_tensor_type`` and ``range``, ``asarray``, and the integer / float-bits math ``gcd``, ``lcm``,
+``frexp`` and ``ldexp``.
 
     >>> ag.result_type(ag.tensor([1, 2]), 1.5), ag.promote_types(ag.int32, ag.float32)
     (dtype('float32'), dtype('float64'))
@@ -20,7 +22,8 @@ from .ops.registry import method
 from .tensor import Tensor, get_default_dtype
 
 __all__ = ["pi", "e", "inf", "nan", "newaxis", "result_type", "promote_types", "can_cast", "typename", "compile",
-           "get_num_interop_threads", "set_num_interop_threads", "is_nonzero", "save", "load"]
+           "get_num_interop_threads", "set_num_interop_threads", "is_nonzero", "save", "load", "is_same_size", "is_signed",
+           "set_default_tensor_type", "asarray", "range", "gcd", "lcm", "frexp", "ldexp"]
 
 pi = math.pi
 e = math.e
@@ -274,6 +277,173 @@ def _needs_nn(name):
                         f"    >>> import autograd_core as ag, nn\n    >>> ag.{name} is nn.{name}\n    True\n")
     stand_in.stands_in_for_nn = True
     return stand_in
+
+
+def is_same_size(input, other):  # noqa: A002
+    """Whether two tensors have one shape, as ``torch.is_same_size``.
+
+    >>> ag.is_same_size(ag.zeros(2, 3), ag.ones(2, 3))
+    True
+    """
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def is_signed(input):  # noqa: A002
+    """Whether the tensor's dtype is signed (signed integers and floats), as ``torch.is_signed``.
+
+    >>> ag.is_signed(ag.tensor([1])), ag.is_signed(ag.tensor([1], dtype=ag.uint8))
+    (True, False)
+    """
+    return input._data.dtype.kind in "if"
+
+
+_LEGACY_TYPES = {"torch.FloatTensor": np.float32, "torch.DoubleTensor": np.float64, "torch.HalfTensor": np.float16}
+
+
+def set_default_tensor_type(t):
+    """PyTorch's legacy ``set_default_tensor_type``: ``'torch.FloatTensor'`` / ``'torch.DoubleTensor'``
+    (or ``ag.FloatTensor`` / ``ag.DoubleTensor``) set the default float dtype, as
+    ``set_default_dtype`` does; a CUDA type raises the CPU-only error.
+
+    >>> ag.set_default_tensor_type("torch.DoubleTensor")
+    >>> ag.tensor([1.5]).dtype
+    dtype('float64')
+    >>> ag.set_default_tensor_type(ag.FloatTensor)
+    """
+    from . import devices
+    from .tensor import set_default_dtype
+    name = t if isinstance(t, str) else str(getattr(t, "__name__", None) or t)
+    if "cuda" in name:
+        devices.check_device("cuda", "set_default_tensor_type")
+    if isinstance(t, str):
+        if t not in _LEGACY_TYPES:
+            raise TypeError(f"set_default_tensor_type: expected one of {', '.join(_LEGACY_TYPES)}, got {t!r}")
+        dtype = _LEGACY_TYPES[t]
+    else:
+        dtype = getattr(t, "dtype", None)
+        if dtype is None or np.dtype(dtype).kind != "f":
+            raise TypeError(f"set_default_tensor_type: expected a floating tensor type such as ag.FloatTensor, got {t!r}")
+    set_default_dtype(dtype)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a tensor, sharing memory where it can, as ``torch.asarray``: a tensor comes back as it is
+    (or cast, or copied with ``copy=True``), an ndarray is shared unless a cast or ``copy=True`` needs a
+    copy, and anything else (lists, numbers) becomes a new tensor (``copy=False`` then raises).
+
+    >>> import numpy as np
+    >>> a = np.zeros(2)
+    >>> t = ag.asarray(a)
+    >>> a[0] = 5.0
+    >>> t
+    tensor([5., 0.], dtype=float64)
+    """
+    from .devices import check_device
+    from .tensor import tensor as _tensor_from
+    if device is not None:
+        check_device(device, "asarray")
+    if isinstance(obj, Tensor):
+        out = obj if dtype is None or np.dtype(dtype) == obj._data.dtype else obj.to(dtype)
+        if copy and out is obj:
+            out = obj.clone()
+        elif copy is False and out is not obj:
+            raise ValueError(f"asarray: copy=False, but casting {obj._data.dtype.name} to {np.dtype(dtype).name} "
+                             f"needs a copy")
+    elif isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__") or hasattr(obj, "__dlpack__"):
+        arr = np.asarray(obj)
+        want = arr.dtype if dtype is None else np.dtype(dtype)
+        if copy is False and want != arr.dtype:
+            raise ValueError(f"asarray: copy=False, but casting {arr.dtype.name} to {want.name} needs a copy")
+        arr = arr.astype(want, copy=bool(copy))
+        out = Tensor(arr)
+    else:
+        if copy is False:
+            raise ValueError(f"asarray: copy=False, but a {type(obj).__name__} has no memory to share")
+        out = _tensor_from(obj, dtype=dtype)
+    if requires_grad:
+        out = out.detach() if out is obj else out
+        out.requires_grad_(True)
+    return out
+
+
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
+    """PyTorch's deprecated ``range``: ``start`` to ``end`` **included**, by ``step``, in the default
+    float dtype unless ``dtype`` says otherwise (``arange`` excludes ``end``).
+
+    >>> ag.range(1, 4)
+    tensor([1., 2., 3., 4.])
+    """
+    from .devices import check_device
+    if device is not None:
+        check_device(device, "range")
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("range: step must be nonzero")
+    n = int(math.floor((end - start) / step)) + 1
+    if n < 0:
+        raise ValueError(f"range: upper bound and larger bound inconsistent with step sign ({start}, {end}, {step})")
+    dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
+    return Tensor(np.asarray(start + step * np.arange(n), dtype=dt), requires_grad=requires_grad)
+
+
+def _ints(name, a, b):
+    da, db = (x._data if isinstance(x, Tensor) else np.asarray(x) for x in (a, b))
+    if da.dtype.kind not in "iub" or db.dtype.kind not in "iub":
+        raise TypeError(f"{name}: expects integer tensors, got {da.dtype.name} and {db.dtype.name}")
+    return da, db
+
+
+def gcd(input, other):  # noqa: A002
+    """Elementwise greatest common divisor of integer tensors (broadcast), as ``torch.gcd``; no gradient.
+
+    >>> ag.gcd(ag.tensor([12, 7, 0]), ag.tensor([18, 3, 5]))
+    tensor([6, 1, 5])
+    """
+    return Tensor(np.gcd(*_ints("gcd", input, other)))
+
+
+def lcm(input, other):  # noqa: A002
+    """Elementwise least common multiple of integer tensors (broadcast), as ``torch.lcm``; no gradient.
+
+    >>> ag.lcm(ag.tensor([4, 6]), ag.tensor([6, 0]))
+    tensor([12,  0])
+    """
+    return Tensor(np.lcm(*_ints("lcm", input, other)))
+
+
+def frexp(input):  # noqa: A002
+    """(mantissa, exponent) with ``input = mantissa * 2 ** exponent`` and 0.5 <= |mantissa| < 1 (int32
+    exponents), as ``torch.frexp``. The mantissa is ``input / 2 ** exponent`` on the tape: its gradient
+    is g / 2 ** exponent, PyTorch's rule.
+
+    >>> m, e = ag.frexp(ag.tensor([8.0, 0.75]))
+    >>> m, e
+    (tensor([0.5000, 0.7500]), tensor([4, 0], dtype=int32))
+    """
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if input._data.dtype.kind != "f":
+        raise TypeError(f"frexp: expects a floating tensor, got {input._data.dtype.name}")
+    _, ex = np.frexp(input._data)
+    scale = np.ldexp(np.ones((), input._data.dtype), -ex)
+    return input * Tensor(scale.astype(input._data.dtype)), Tensor(ex.astype(np.int32))
+
+
+def ldexp(input, other):  # noqa: A002
+    """``input * 2 ** other`` (broadcast), as ``torch.ldexp``, on the tape (gradients to both, as
+    PyTorch's composite).
+
+    >>> ag.ldexp(ag.tensor([1.0, 3.0]), ag.tensor([2, -1]))
+    tensor([4.0000, 1.5000])
+    """
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if not isinstance(other, Tensor):
+        other = Tensor(other)
+    if other._data.dtype.kind != "f":   # integer exponents: the result keeps input's float dtype, as PyTorch's
+        other = other.to(input._data.dtype if input._data.dtype.kind == "f" else get_default_dtype())
+    return input * other.exp2()
 
 
 save = _needs_nn("save")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "state"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+           "state"]
 
 
 class _State(threading.local):
@@ -21,6 +22,7 @@ class _State(threading.local):
     level = 0             # how many function transforms (grad, vjp, jacobian, ...) are open
     anomaly = None        # the AnomalyListener of an open detect_anomaly(), or None
     explain = None        # an open inspect.explain_backward() block, or None
+    inference = False     # inside inference_mode() (is_inference_mode_enabled)
 
 
 state = _State()
@@ -125,6 +127,28 @@ class inference_mode(_GradModeContext):
 
     def _args(self):
         return (not self._target,)
+
+    def __enter__(self):
+        super().__enter__()
+        self._prev_inference = state.inference
+        state.inference = not self._target
+
+    def __exit__(self, *exc):
+        state.inference = self._prev_inference
+        return super().__exit__(*exc)
+
+
+def is_inference_mode_enabled():
+    """True inside an ``inference_mode()`` block (this thread), as ``torch.is_inference_mode_enabled``.
+
+    >>> import autograd_core as ag
+    >>> with ag.inference_mode():
+    ...     ag.is_inference_mode_enabled()
+    True
+    >>> ag.is_inference_mode_enabled()
+    False
+    """
+    return state.inference
 
 
 class enable_grad(_GradModeContext):

@@ -137,7 +137,7 @@ class Tensor:
     # Only data, requires_grad and _node are set on every op result; the rest are read through
     # defaults (properties / getattr) so that making a tensor costs three stores.
     __slots__ = ("_data", "_grad", "requires_grad", "_node", "_vc", "_base", "_view", "_hooks", "_name",
-                 "__weakref__")
+                 "_post_hooks", "__weakref__")
     __array_priority__ = 1000
 
     if TYPE_CHECKING:
@@ -481,6 +481,46 @@ class Tensor:
         if self._node is not None:
             graph.hooks_used()
             self._node.retain_ref = _weakref(self)
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf tensor whose ``retain_grad()`` was called (its ``.grad`` is kept), False
+        otherwise (leaves included), as ``torch.Tensor.retains_grad``.
+
+        >>> import autograd_core as ag
+        >>> x = ag.tensor([1.0], requires_grad=True)
+        >>> y = x * 2
+        >>> y.retains_grad, (y.retain_grad(), y.retains_grad)[1], x.retains_grad
+        (False, True, False)
+        """
+        node = self._node
+        ref = getattr(node, "retain_ref", None) if node is not None else None
+        return ref is not None and ref() is self
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after backward has accumulated this leaf's ``.grad`` (the hook may, e.g.,
+        step an optimizer for this parameter and clear its grad). Returns a handle with ``remove()``.
+        PyTorch: ``Tensor.register_post_accumulate_grad_hook``.
+
+        >>> import autograd_core as ag
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> seen = []
+        >>> h = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+        >>> (w * 3).sum().backward()
+        >>> seen
+        [[3.0, 3.0]]
+        >>> h.remove()
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors: register "
+                               "them on the leaf (a parameter), or use register_hook on this one")
+        hooks = getattr(self, "_post_hooks", None)
+        if hooks is None:
+            hooks = self._post_hooks = []
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
 
     def register_hook(self, fn):
         """Call ``fn(grad)`` when this tensor's gradient is computed; a non-None return replaces the

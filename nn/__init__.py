@@ -21,7 +21,7 @@ from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, Batch
                      LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, PixelShuffle,
                      PixelUnshuffle, ReLU, RMSNorm, Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Tanh, Unflatten,
                      Upsample)
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, summary
+from .module import Buffer, Module, ModuleDict, ModuleList, Parameter, Sequential, summary
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding, EmbeddingBag
 from .serialization import load, save
@@ -45,10 +45,12 @@ from .layers3d import AdaptiveAvgPool3d, AvgPool3d, Conv3d, ConvTranspose3d, Max
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                           TransformerEncoderLayer)
 from . import parameter  # noqa: E402  (torch.nn.parameter)
+from . import parallel  # noqa: E402  (torch.nn.parallel)
+from .parallel import DataParallel  # noqa: E402
 from . import torch_namespace  # noqa: F401,E402  (torch.nn, torch.utils.data, torch.save/load for ported scripts)
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "summary", "save", "load", "manual_seed",
+    "Module", "Parameter", "Buffer", "DataParallel", "parallel", "Sequential", "ModuleList", "ModuleDict", "summary", "save", "load", "manual_seed",
     "functional", "init", "utils", "data", "Dataset", "TensorDataset", "DataLoader", "load_mnist", "load_cifar10",
     "Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Flatten", "Unflatten", "Upsample",

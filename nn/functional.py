@@ -2482,6 +2482,84 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     return _loss_reduce(ag.clamp(margin + d_ap - d_an, min=0.0), reduction, "triplet_margin_with_distance_loss")
 
 
+# -- PyTorch's other spellings: in-place activations, *_with_indices pools, upsample_bilinear --------------
+def _inplace_activation(name: str, fn: Callable[..., Tensor], example: str, result: str) -> Callable[..., Tensor]:
+    def f(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        from autograd_core.ops.inplace import inplace_update
+        return inplace_update(input, lambda old: fn(old, *args, **kwargs), name)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"In place: ``input`` becomes ``{fn.__name__}(input, ...)`` (same options); returns it, recorded "
+                 f"on the tape like PyTorch's ``F.{name}`` (a leaf that requires grad is refused).\n\n"
+                 f"    >>> import autograd_core as ag, nn.functional as F\n"
+                 f"    >>> t = ag.tensor([-1.0, 0.5, 2.0])\n    >>> {example} is t, t\n    (True, {result})\n")
+    return f
+
+
+elu_ = _inplace_activation("elu_", elu, "F.elu_(t)", "tensor([-0.6321,  0.5000,  2.0000])")
+leaky_relu_ = _inplace_activation("leaky_relu_", leaky_relu, "F.leaky_relu_(t, 0.1)",
+                                  "tensor([-0.1000,  0.5000,  2.0000])")
+hardtanh_ = _inplace_activation("hardtanh_", hardtanh, "F.hardtanh_(t)", "tensor([-1.0000,  0.5000,  1.0000])")
+threshold_ = _inplace_activation("threshold_", threshold, "F.threshold_(t, 1.0, 0.0)",
+                                 "tensor([0., 0., 2.])")
+celu_ = _inplace_activation("celu_", celu, "F.celu_(t)", "tensor([-0.6321,  0.5000,  2.0000])")
+selu_ = _inplace_activation("selu_", selu, "F.selu_(t)", "tensor([-1.1113,  0.5254,  2.1014])")
+rrelu_ = _inplace_activation("rrelu_", rrelu, "F.rrelu_(t, 0.25, 0.25)", "tensor([-0.2500,  0.5000,  2.0000])")
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = True) -> Any:
+    """``max_pool1d(..., return_indices=True)``: (values, indices), PyTorch's name.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.max_pool1d_with_indices(ag.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+    (tensor([[[3., 2.]]]), tensor([[[1, 2]]]))
+    """
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = True) -> Any:
+    """``max_pool3d(..., return_indices=True)``: (values, indices), PyTorch's name.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> v, i = F.max_pool3d_with_indices(ag.arange(8.0).reshape(1, 1, 2, 2, 2), 2)
+    >>> v.flatten(), i.flatten()
+    (tensor([7.]), tensor([7]))
+    """
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:
+    """``adaptive_max_pool1d(..., return_indices=True)``: (values, indices), PyTorch's name.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.adaptive_max_pool1d_with_indices(ag.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 1)
+    (tensor([[[3.]]]), tensor([[[1]]]))
+    """
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:
+    """``adaptive_max_pool2d(..., return_indices=True)``: (values, indices), PyTorch's name.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.adaptive_max_pool2d_with_indices(ag.tensor([[[[1.0, 3.0], [4.0, 2.0]]]]), 1)
+    (tensor([[[[4.]]]]), tensor([[[[2]]]]))
+    """
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """``interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)`` (PyTorch's deprecated
+    name).
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.upsample_bilinear(ag.tensor([[[[0.0, 3.0]]]]), size=(1, 4))
+    tensor([[[[0., 1., 2., 3.]]]])
+    """
+    return interpolate(input, size=size, scale_factor=scale_factor, mode="bilinear", align_corners=True)
+
+
 from .grid import affine_grid, grid_sample  # noqa: E402  (spatial transformers: nn/grid.py)
 from .unpool import max_unpool1d, max_unpool2d  # noqa: E402  (nn/unpool.py)
 from .conv3d import (adaptive_avg_pool3d, avg_pool3d, conv3d, conv_transpose3d,  # noqa: E402  (nn/conv3d.py)

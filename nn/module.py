@@ -112,6 +112,31 @@ class Parameter(Tensor):
     __str__ = __repr__
 
 
+class Buffer(Tensor):
+    """A Tensor that is a module buffer: assigning it to a Module attribute registers it, as
+    ``register_buffer(name, data, persistent)`` would (PyTorch's ``nn.Buffer``). ``Buffer(t)`` shares
+    ``t``'s storage; ``persistent=False`` keeps it out of the state dict.
+
+    >>> import autograd_core as ag, nn
+    >>> m = nn.Module()
+    >>> m.steps = nn.Buffer(ag.zeros(1))
+    >>> list(m.state_dict()), dict(m.named_buffers())["steps"]
+    (['steps'], tensor([0.]))
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Tensor | np.ndarray | None = None, *, persistent: bool = True) -> None:
+        if data is None:
+            data = np.empty((0,), ag.get_default_dtype())
+        src = data if isinstance(data, Tensor) else None
+        Tensor.__init__(self, src._data if src is not None else np.asarray(data),
+                        requires_grad=bool(src is not None and src.requires_grad))
+        if src is not None:
+            self._vc = ag.graph.counter(src)
+        self.persistent = bool(persistent)
+
+
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -453,6 +478,10 @@ class Module:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
                                 "(nn.Parameter or None expected)")
             d["_parameters"][name] = None
+        elif isinstance(value, Buffer):
+            self._check_init("buffers")
+            self._drop(name)
+            self.register_buffer(name, value, persistent=value.persistent)
         elif isinstance(value, Module):
             self._check_init("child modules")
             self._drop(name)

@@ -728,7 +728,7 @@ for _name, _fn in dict(roll=roll, rot90=rot90, movedim=movedim, moveaxis=moveaxi
                        unflatten=unflatten, ravel=ravel, narrow=narrow, select=select, unbind=unbind,
                        tensor_split=tensor_split, hsplit=hsplit, vsplit=vsplit, dsplit=dsplit,
                        repeat_interleave=repeat_interleave, fliplr=fliplr, flipud=flipud, unfold=_unfold,
-                       diag=diag, diagonal=diagonal, diag_embed=diag_embed, diff=diff, detach_=_detach_, trace=_trace,
+                       diag=diag, diagonal=diagonal, diag_embed=diag_embed, diagflat=diagflat, diff=diff, detach_=_detach_, trace=_trace,
                        resize_=_resize_).items():
     if not hasattr(Tensor, _name):
         method(_name, _fn)

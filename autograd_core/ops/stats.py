@@ -513,6 +513,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 for _name, _fn in dict(median=median, nanmedian=nanmedian, mode=mode, quantile=quantile, nanquantile=nanquantile,
                        nansum=nansum, nanmean=nanmean, aminmax=aminmax, cummax=cummax, cummin=cummin,
-                       logcumsumexp=logcumsumexp, unique_consecutive=unique_consecutive).items():
+                       logcumsumexp=logcumsumexp, unique_consecutive=unique_consecutive, cov=cov,
+                       corrcoef=corrcoef).items():
     if not hasattr(Tensor, _name):
         method(_name, _fn)
