@@ -46,11 +46,18 @@ from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLay
                           TransformerEncoderLayer)
 from . import parameter  # noqa: E402  (torch.nn.parameter)
 from . import parallel  # noqa: E402  (torch.nn.parallel)
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,  # noqa: E402
+                   LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+                   LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
+                   UninitializedParameter)
 from .parallel import DataParallel  # noqa: E402
 from . import torch_namespace  # noqa: F401,E402  (torch.nn, torch.utils.data, torch.save/load for ported scripts)
 
 __all__ = [
-    "Module", "Parameter", "Buffer", "DataParallel", "parallel", "Sequential", "ModuleList", "ModuleDict", "summary", "save", "load", "manual_seed",
+    "Module", "Parameter", "Buffer", "DataParallel", "parallel", "LazyLinear", "LazyConv1d", "LazyConv2d",
+    "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d",
+    "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+    "LazyModuleMixin", "UninitializedParameter", "UninitializedBuffer", "Sequential", "ModuleList", "ModuleDict", "summary", "save", "load", "manual_seed",
     "functional", "init", "utils", "data", "Dataset", "TensorDataset", "DataLoader", "load_mnist", "load_cifar10",
     "Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Flatten", "Unflatten", "Upsample",

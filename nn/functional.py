@@ -81,7 +81,49 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 conv2d = ag.conv2d
 conv_transpose2d = ag.conv_transpose2d
 max_pool2d = ag.max_pool2d
-avg_pool2d = ag.avg_pool2d
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over (kH, kW) windows of (N, C, H, W) or (C, H, W), as ``torch.nn.functional.avg_pool2d``
+    (``ag.avg_pool2d``: padding counts as zeros unless ``count_include_pad=False``). With
+    ``divisor_override`` every window's sum is divided by it instead.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> x = ag.arange(16.0).reshape(1, 1, 4, 4)
+    >>> F.avg_pool2d(x, 2), F.avg_pool2d(x, 2, divisor_override=1)
+    (tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]]), tensor([[[[10., 18.],
+              [42., 50.]]]]))
+    """
+    if divisor_override is None:
+        return ag.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0:
+        raise ValueError(f"avg_pool2d: divisor_override must be a nonzero int, got {divisor_override!r}")
+    x = _t(input)
+    squeeze = x.ndim == 3
+    if squeeze:
+        x = x.unsqueeze(0)
+    if x.ndim != 4:
+        raise ValueError(f"avg_pool2d: expected a 3-D or 4-D input, got shape {tuple(x.shape)}")
+    kh, kw = _pair(kernel_size, "avg_pool2d", "kernel_size")
+    sh, sw = _pair(kernel_size if stride is None or stride == [] else stride, "avg_pool2d", "stride")
+    ph, pw = _pair(padding, "avg_pool2d", "padding")
+    extra = []
+    for size, k, s_, p in ((x.shape[2], kh, sh, ph), (x.shape[3], kw, sw, pw)):
+        span = size + 2 * p - k
+        n = (-(-span // s_) if ceil_mode else span // s_) + 1
+        if ceil_mode and (n - 1) * s_ >= size + p:   # the last window must start inside the input or left pad
+            n -= 1
+        extra.append(max(0, (n - 1) * s_ + k - (size + 2 * p)))
+    c = x.shape[1]
+    # window sums as a depthwise convolution with ones: differentiable, and any padding / ceil_mode
+    ones = ag.ones((c, 1, kh, kw), dtype=x.dtype)
+    sums = conv2d(pad(x, (pw, pw + extra[1], ph, ph + extra[0])), ones, None, (sh, sw), 0, 1, c)
+    out = sums / float(divisor_override)
+    return out.squeeze(0) if squeeze else out
+
+
 adaptive_avg_pool2d = ag.adaptive_avg_pool2d
 batch_norm = ag.batch_norm
 layer_norm = ag.layer_norm
@@ -509,6 +551,33 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 
 # -- losses -------------------------------------------------------------------------------------
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """The reduction PyTorch's deprecated ``size_average`` / ``reduce`` pick when either is given (with
+    PyTorch's warning); ``reduction`` otherwise."""
+    if size_average is None and reduce is None:
+        return reduction
+    mean = True if size_average is None else bool(size_average)
+    keep = True if reduce is None else bool(reduce)
+    out = ("mean" if mean else "sum") if keep else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{out}' instead.",
+                  UserWarning, stacklevel=3)
+    return out
+
+
+def _weighted_reduce(loss, weight, reduction, name, by_weight=True):
+    """PyTorch's weighted pointwise loss: ``weight`` (the input's shape) times each element; 'mean' divides
+    by the sum of the weights (mse_loss, l1_loss), or by the element count (``by_weight=False``:
+    huber_loss, as PyTorch's)."""
+    w = _t(weight)
+    if tuple(w.shape) != tuple(loss.shape):
+        raise ValueError(f"{name}: weight has shape {tuple(w.shape)}, but the input's is {tuple(loss.shape)}: "
+                         f"weights and input must have the same size")
+    loss = loss * w
+    if reduction == "mean" and by_weight:
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
+
+
 def _check_reduction(reduction, name):
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -537,37 +606,49 @@ def _pointwise_args(input, target, reduction, name):
     return x, y
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
     """(x - y)^2 per element, then ``reduction``: 'mean' (default), 'sum' or 'none'. Shapes that
-    differ but broadcast give PyTorch's warning.
+    differ but broadcast give PyTorch's warning. ``weight`` (the input's shape) multiplies each
+    element, and 'mean' then divides by its sum; ``size_average`` / ``reduce`` are PyTorch's legacy
+    way to name the reduction.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.mse_loss(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]))
     tensor(1.6667)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _pointwise_args(input, target, reduction, "mse_loss")
     d = x - y
+    if weight is not None:
+        return _weighted_reduce(d * d, weight, reduction, "mse_loss")
     return _reduce(d * d, reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """|x - y| per element, then ``reduction`` (gradient 0 where x == y).
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """|x - y| per element, then ``reduction`` (gradient 0 where x == y); ``weight`` as in ``mse_loss``.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.l1_loss(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]), reduction="sum")
     tensor(3.)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _pointwise_args(input, target, reduction, "l1_loss")
+    if weight is not None:
+        return _weighted_reduce(ag.abs(x - y), weight, reduction, "l1_loss")
     return _reduce(ag.abs(x - y), reduction)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where d = |x - y| < beta, else d - 0.5 beta, then ``reduction`` (beta = 0 is l1_loss).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.smooth_l1_loss(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]), reduction="none")
     tensor([0.0000, 0.5000, 1.5000])
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _pointwise_args(input, target, reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -581,9 +662,11 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     return _reduce(ag.where(far, ag.abs(r) - 0.5 * beta, (0.5 / beta) * (rs * rs)), reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where d = |x - y| < delta, else delta (d - 0.5 delta), then ``reduction``.
-    (smooth_l1 with beta=delta, times delta.)
+    (smooth_l1 with beta=delta, times delta.) ``weight`` multiplies each element; unlike ``mse_loss``'s,
+    'mean' then divides by the element count, as PyTorch's does.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.huber_loss(ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 1.0, 1.0]), reduction="none", delta=0.5)
@@ -596,7 +679,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     # as in smooth_l1_loss: no 0 * inf in the square's gradient, a NaN r on the square's side
     far = np.abs(r._data) >= delta
     rs = ag.where(far, 0.0, r)
-    return _reduce(ag.where(far, delta * (ag.abs(r) - 0.5 * delta), 0.5 * (rs * rs)), reduction)
+    loss = ag.where(far, delta * (ag.abs(r) - 0.5 * delta), 0.5 * (rs * rs))
+    if weight is not None:
+        return _weighted_reduce(loss, weight, reduction, "huber_loss", by_weight=False)
+    return _reduce(loss, reduction)
 
 
 def _class_weight(weight, n_classes, dtype, name):
@@ -658,8 +744,9 @@ def _nll(logp, target, w, ignore_index, reduction, label_smoothing, name):
     return total * (1.0 / denom)
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits (N, C), (N, C, d1, ...) or (C,).
 
     ``target`` is either integer class indices of shape (N, d1, ...) (``ignore_index`` entries don't count),
@@ -677,6 +764,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     >>> F.cross_entropy(logits[:1], ag.tensor([[1.0, 0.0, 0.0]]))         # probabilities
     tensor(0.2395)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
@@ -715,8 +803,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
                     "cross_entropy")
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C, ...) or (C,) at integer ``target`` (N, ...):
     -weight[y] input[y], with PyTorch's weighted mean (divided by the sum of weight[y]) and
     ``ignore_index``.
@@ -726,6 +814,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     >>> F.nll_loss(logp, ag.tensor([1, 2]), reduction="none")             # -log 0.25, -log 0.8
     tensor([1.3863, 0.2231])
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     x = _t(input)
     if x.ndim == 0:
@@ -738,8 +827,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
         return _nll(x, tgt, w, ignore_index, reduction, 0.0, "nll_loss")
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-w [y log(p) + (1 - y) log(1 - p)] for probabilities p in [0, 1], then ``reduction``; each log is
     clamped at -100, as PyTorch, so p = 0 or 1 gives a finite loss. Where p (or 1 - p) is below the
     dtype's smallest normal number the log has zero gradient (PyTorch instead divides by
@@ -749,6 +838,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     >>> F.binary_cross_entropy(ag.tensor([0.5, 0.9]), ag.tensor([1.0, 0.0]), reduction="none")   # log 2, -log 0.1
     tensor([0.6931, 2.3026])
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy")
     p, y = _t(input), _t(target)
     if p.shape != y.shape:
@@ -777,7 +867,8 @@ def _clamped_log(p):
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+                                     size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
     """-w [pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = w [pw y softplus(-x) + (1 - y) softplus(x)],
     stable for any logit, then ``reduction``. ``pos_weight`` broadcasts along the last (class) dim;
     ``weight`` against the input.
@@ -787,6 +878,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     >>> F.binary_cross_entropy_with_logits(x, y, reduction="none")   # log 2, softplus(2), 100 (no overflow)
     tensor([  0.6931,   2.1269, 100.0000])
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, y = _t(input), _t(target)
     if x.shape != y.shape:
@@ -2244,6 +2336,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     >>> F.kl_div(ag.log(ag.tensor([[0.5, 0.5]])), ag.tensor([[0.9, 0.1]]), reduction="batchmean")
     tensor(0.3681)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _t(input), _t(target)
     if log_target:
         loss = ag.exp(y) * (y - x)
@@ -2264,6 +2357,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     >>> F.poisson_nll_loss(ag.tensor([0.0, 1.0]), ag.tensor([1.0, 2.0]))
     tensor(0.8591)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _t(input), _t(target)
     loss = ag.exp(x) - y * x if log_input else x - y * ag.log(x + eps)
     if full:
@@ -2305,6 +2399,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     >>> F.cosine_embedding_loss(ag.tensor([[1.0, 0.0]]), ag.tensor([[0.0, 1.0]]), ag.tensor([1]))
     tensor(1.)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     a, b, t = _t(input1), _t(input2), _t(target)
     eps = 1e-12
     cos = (a * b).sum(-1) / ag.sqrt(((a * a).sum(-1) + eps) * ((b * b).sum(-1) + eps))
@@ -2322,6 +2417,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     >>> F.margin_ranking_loss(ag.tensor([1.0, 1.0]), ag.tensor([2.0, 0.0]), ag.tensor([1, 1]))
     tensor(0.5000)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     d = _t(input1) - _t(input2)
     loss = ag.clamp(-_t(target).astype(d.dtype) * d + margin, min=0.0)
     return _loss_reduce(loss, reduction, "margin_ranking_loss")
@@ -2337,6 +2433,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     >>> F.hinge_embedding_loss(ag.tensor([0.3, 0.3]), ag.tensor([1, -1]))
     tensor(0.5000)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, t = _t(input), _t(target)
     td = t._data
     loss = ag.where(td != -1, x, 0.0) + ag.where(td != 1, ag.clamp(margin - x, min=0.0), 0.0)
@@ -2351,6 +2448,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     >>> F.soft_margin_loss(ag.tensor([0.0]), ag.tensor([1.0]))
     tensor(0.6931)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x = _t(input)
     loss = ag.softplus(-_t(target).astype(x.dtype) * x)
     return _loss_reduce(loss, reduction, "soft_margin_loss")
@@ -2364,6 +2462,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     >>> F.multilabel_soft_margin_loss(ag.tensor([[0.0, 0.0]]), ag.tensor([[1.0, 0.0]]))
     tensor(0.6931)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _t(input), _t(target)
     loss = y * ag.softplus(-x) + (1 - y) * ag.softplus(x)
     if weight is not None:
@@ -2382,6 +2481,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     >>> F.multilabel_margin_loss(ag.tensor([[0.1, 0.2, 0.4, 0.8]]), ag.tensor([[3, 0, -1, 1]]))
     tensor(0.8500)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _t(input), _t(target)
     if x.ndim not in (1, 2) or tuple(y.shape) != tuple(x.shape) or y.dtype.kind not in "iu":
         raise ValueError(f"multilabel_margin_loss: expected an input (C,) or (N, C) and integer class indices of the "
@@ -2418,6 +2518,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     >>> F.multi_margin_loss(ag.tensor([[0.1, 0.2, 0.4, 0.8]]), ag.tensor([3]))
     tensor(0.3250)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _t(input), _arr(target).astype(np.int64)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
@@ -2448,6 +2549,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     >>> F.triplet_margin_loss(ag.tensor([[0.0]]), ag.tensor([[1.0]]), ag.tensor([[3.0]]), eps=0.0)
     tensor(0.)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:

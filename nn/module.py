@@ -930,6 +930,12 @@ class Module:
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"load_state_dict: expected a dict of name -> tensor, got {type(state_dict).__name__}")
+        for name, m in self.named_modules():
+            # a lazy module (nn.lazy) not run yet takes its sizes from the saved weights, as PyTorch's
+            if getattr(m, "has_uninitialized_params", None) is not None and m.has_uninitialized_params():
+                size = m._size_in_state(state_dict, name + "." if name else "")
+                if size is not None:
+                    m.initialize_parameters(size)
         targets = self._state_targets()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
