@@ -23,7 +23,7 @@ from .tensor import Tensor, get_default_dtype
 
 __all__ = ["pi", "e", "inf", "nan", "newaxis", "result_type", "promote_types", "can_cast", "typename", "compile",
            "get_num_interop_threads", "set_num_interop_threads", "is_nonzero", "save", "load", "is_same_size", "is_signed",
-           "set_default_tensor_type", "asarray", "range", "gcd", "lcm", "frexp", "ldexp"]
+           "set_default_tensor_type", "asarray", "range", "gcd", "lcm", "frexp", "ldexp", "vander"]
 
 pi = math.pi
 e = math.e
@@ -446,5 +446,28 @@ def ldexp(input, other):  # noqa: A002
     return input * other.exp2()
 
 
+def vander(x, N=None, increasing=False):  # noqa: N803  (PyTorch's argument name)
+    """The Vandermonde matrix of a 1-D ``x``: columns x ** (N-1) .. x ** 0 (``increasing=True``: x ** 0 ..),
+    N = len(x) by default, as ``torch.vander``.
+
+    >>> ag.vander(ag.tensor([1.0, 2.0, 3.0]))
+    tensor([[1., 1., 1.],
+            [4., 2., 1.],
+            [9., 3., 1.]])
+    """
+    from .linalg import vander as _lvander
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.ndim != 1:
+        raise ValueError(f"vander: x must be a one-dimensional tensor, got shape {tuple(x.shape)}")
+    out = _lvander(x, N=N)
+    return out if increasing else out.flip(-1)
+
+
 save = _needs_nn("save")
 load = _needs_nn("load")
+
+
+for _name, _fn in dict(gcd=gcd, lcm=lcm, frexp=frexp, ldexp=ldexp).items():
+    if not hasattr(Tensor, _name):
+        method(_name, _fn)

@@ -15,20 +15,26 @@ import numpy as np
 
 from .ops import elementwise as E
 from .ops import linalg as L
+from .ops.aliases import cumprod as _cumprod
 from .ops.shape import cat as _cat
+from .ops.shape import stack as _stack
 from .ops.registry import defop, method as _method, xp
 from .ops import triangular as _triangular  # noqa: F401  (the tril op, xp.tril, used by the Cholesky rule)
 from .tensor import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "svdvals",
            "eigh", "eigvalsh", "pinv", "cond", "matrix_exp", "matrix_rank", "lstsq", "matrix_power", "multi_dot", "cross", "vecdot",
-           "matmul", "diagonal"]
+           "matmul", "diagonal", "solve_triangular", "cholesky_ex", "inv_ex", "solve_ex", "vander", "tensorinv",
+           "tensorsolve", "LinAlgError", "cholesky_solve", "cholesky_inverse", "triangular_solve"]
 
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 QRResult = collections.namedtuple("qr", ["Q", "R"])
 SVDResult = collections.namedtuple("svd", ["U", "S", "Vh"])
 EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 LstsqResult = collections.namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+CholeskyExResult = collections.namedtuple("cholesky_ex", ["L", "info"])
+InvExResult = collections.namedtuple("inv_ex", ["inverse", "info"])
+SolveExResult = collections.namedtuple("solve_ex", ["result", "info"])
 
 
 def _t(x):
@@ -44,18 +50,30 @@ def _square(a, name):
         raise ValueError(f"linalg.{name}: expected a square matrix (or a batch of them), got shape {tuple(a.shape)}")
 
 
+class LinAlgError(RuntimeError):
+    """A matrix the operation cannot handle (singular, not positive-definite), as ``torch.linalg.LinAlgError``
+    (a RuntimeError).
+
+    >>> try:
+    ...     ag.linalg.inv(ag.zeros(2, 2))
+    ... except ag.linalg.LinAlgError as e:
+    ...     print(str(e).split(":")[0])
+    linalg.inv
+    """
+
+
 def _solve_arrays(a, b):
     try:
         return np.linalg.solve(a, b)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg: the matrix is singular (not invertible)") from None
+        raise LinAlgError("linalg: the matrix is singular (not invertible)") from None
 
 
 def _inv(a):
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.inv: the matrix is singular (not invertible)") from None
+        raise LinAlgError("linalg.inv: the matrix is singular (not invertible)") from None
 
 
 _inv_op = defop("linalg_inv", _inv, (lambda g, ans, a: -(_mT(ans) @ g @ _mT(ans)),), uses=(), uses_ans=True)
@@ -122,7 +140,7 @@ def _cholesky(a, upper=False):
     try:
         c = np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.cholesky: the matrix is not positive-definite") from None
+        raise LinAlgError("linalg.cholesky: the matrix is not positive-definite") from None
     return np.swapaxes(c, -1, -2) if upper else c
 
 
@@ -137,6 +155,35 @@ def _cholesky_vjp(g, ans, a, upper=False):
 
 
 _cholesky_op = defop("linalg_cholesky", _cholesky, (_cholesky_vjp,), uses=(), uses_ans=True)
+
+
+# -- triangular solve: X = A⁻¹ B with A's triangle only (and a unit diagonal if asked) -------------------------
+def _triangle(a, upper, unitriangular):
+    t = np.triu(a) if upper else np.tril(a)
+    if unitriangular:
+        t = t.copy()
+        idx = np.arange(a.shape[-1])
+        t[..., idx, idx] = 1
+    return t
+
+
+def _solve_tri(a, b, upper=False, unitriangular=False):
+    return _solve_arrays(_triangle(a, upper, unitriangular), b)
+
+
+def _solve_tri_vjp(g, ans, a, b, *, needs, upper=False, unitriangular=False):
+    # X = T⁻¹ B (T the triangle of A): dB = T⁻ᵀ g (a triangular solve with the other triangle), and
+    # dA = -dB Xᵀ on T's free entries only
+    gb = xp.linalg_solve_triangular(_mT(a), g, upper=not upper, unitriangular=unitriangular)
+    ga = None
+    if needs[0]:
+        full = -(gb @ _mT(ans))
+        k = 1 if unitriangular else 0
+        ga = xp.triu(full, diagonal=k) if upper else xp.tril(full, diagonal=-k)
+    return ga, gb if needs[1] else None
+
+
+_solve_tri_op = defop("linalg_solve_triangular", _solve_tri, vjp=_solve_tri_vjp, uses_ans=True)
 
 
 # -- qr: A = Q R. PyTorch's linalg_qr_backward, split over the two outputs (linear in the cotangents).
@@ -432,6 +479,210 @@ def solve(A, B, *, left=True):
     return _solve_op(A, B, vector=vector)
 
 
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B (``left=False``: X A = B) for triangular A: only A's upper (``upper=True``) or lower
+    triangle is read, and its diagonal is taken as ones with ``unitriangular=True``, as
+    ``torch.linalg.solve_triangular``. Gradients: dB = A⁻ᵀ g, dA = -dB Xᵀ on that triangle.
+
+    >>> L = ag.tensor([[2.0, 0.0], [1.0, 1.0]])
+    >>> ag.linalg.solve_triangular(L, ag.tensor([[2.0], [3.0]]), upper=False)
+    tensor([[1.],
+            [2.]])
+    """
+    A, B = _t(A), _t(B)
+    _square(A, "solve_triangular")
+    if B.ndim < 2:
+        raise ValueError(f"linalg.solve_triangular: B must be a matrix (or a batch of them), got shape {tuple(B.shape)}")
+    if not left:
+        return _mT(solve_triangular(_mT(A), _mT(B), upper=not upper, unitriangular=unitriangular))
+    if A.shape[-1] != B.shape[-2]:
+        raise ValueError(f"linalg.solve_triangular: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} "
+                         f"do not match (A's columns must equal B's rows)")
+    shape = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])))
+    if tuple(A.shape[:-2]) != shape:
+        A = A.broadcast_to(shape + tuple(A.shape[-2:]))
+    if tuple(B.shape[:-2]) != shape:
+        B = B.broadcast_to(shape + tuple(B.shape[-2:]))
+    return _solve_tri_op(A, B, upper=upper, unitriangular=unitriangular)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info), as ``torch.linalg.cholesky_ex``: info is 0 where the matrix is positive-definite, else the
+    order of the first minor that is not (and L is NaN there); ``check_errors=True`` raises instead.
+
+    >>> L, info = ag.linalg.cholesky_ex(ag.tensor([[4.0, 2.0], [2.0, 2.0]]))
+    >>> info
+    tensor(0, dtype=int32)
+    """
+    A = _t(A)
+    _square(A, "cholesky_ex")
+    try:
+        return CholeskyExResult(cholesky(A, upper=upper), Tensor(np.zeros(A.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    a = A._data
+    info = np.zeros(a.shape[:-2], np.int32)
+    out = np.full(a.shape, np.nan, a.dtype)
+    for idx in np.ndindex(*a.shape[:-2]):
+        try:
+            c = np.linalg.cholesky(a[idx])
+            out[idx] = np.swapaxes(c, -1, -2) if upper else c
+        except np.linalg.LinAlgError:
+            n = a.shape[-1]
+            info[idx] = next((k for k in range(1, n + 1)
+                              if np.linalg.eigvalsh(a[idx][:k, :k]).min() <= 0), n)
+    return CholeskyExResult(Tensor(out), Tensor(info))
+
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info), as ``torch.linalg.inv_ex``: info is 0 where the matrix is invertible (else 1, and
+    the inverse is NaN there); ``check_errors=True`` raises instead.
+
+    >>> ag.linalg.inv_ex(ag.eye(2)).info
+    tensor(0, dtype=int32)
+    """
+    A = _t(A)
+    _square(A, "inv_ex")
+    try:
+        return InvExResult(inv(A), Tensor(np.zeros(A.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    a = A._data
+    info = np.zeros(a.shape[:-2], np.int32)
+    out = np.full(a.shape, np.nan, a.dtype)
+    for idx in np.ndindex(*a.shape[:-2]):
+        try:
+            out[idx] = np.linalg.inv(a[idx])
+        except np.linalg.LinAlgError:
+            info[idx] = 1
+    return InvExResult(Tensor(out), Tensor(info))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(result, info), as ``torch.linalg.solve_ex``: info is 0 where A is invertible (else 1, and the
+    result is NaN there); ``check_errors=True`` raises instead.
+
+    >>> ag.linalg.solve_ex(ag.eye(2), ag.ones(2)).result
+    tensor([1., 1.])
+    """
+    try:
+        X = solve(A, B, left=left)
+        A = _t(A)
+        return SolveExResult(X, Tensor(np.zeros(A.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    A, B = _t(A), _t(B)
+    Ai, info = inv_ex(A)
+    X = (Ai @ B if B.ndim > 1 and B.ndim == A.ndim else (Ai @ B.unsqueeze(-1)).squeeze(-1)) if left else B @ Ai
+    return SolveExResult(X, info)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix of the last dim of ``x``: column j is x ** j (j = 0 .. N-1, N = len(x) by
+    default), as ``torch.linalg.vander``.
+
+    >>> ag.linalg.vander(ag.tensor([1.0, 2.0, 3.0]))
+    tensor([[1., 1., 1.],
+            [1., 2., 4.],
+            [1., 3., 9.]])
+    """
+    x = _t(x)
+    if x.ndim < 1:
+        raise ValueError("linalg.vander: x must be at least one-dimensional")
+    n = x.shape[-1] if N is None else int(N)
+    if n < 1:
+        raise ValueError(f"linalg.vander: N must be at least 1, got {N}")
+    # as PyTorch: the running product of [1, x, x, ...], so x = 0 has the gradient of the product
+    cols = [x * 0 + 1] + [x] * (n - 1)
+    return _cumprod(_stack(cols, -1), -1)
+
+
+def tensorinv(A, ind=2):
+    """The inverse of ``A`` seen as a map from its last dims to its first ``ind`` dims, as
+    ``torch.linalg.tensorinv``: ``tensordot(tensorinv(A), A, ind)`` is the identity.
+
+    >>> ag.linalg.tensorinv(ag.eye(4).reshape(4, 2, 2), ind=1).shape
+    (2, 2, 4)
+    """
+    A = _t(A)
+    lead, rest = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    m = int(np.prod(lead))
+    if m != int(np.prod(rest)):
+        raise ValueError(f"linalg.tensorinv: the product of the first {ind} dims {lead} must equal that of the rest "
+                         f"{rest}")
+    return inv(A.reshape(m, m)).reshape(rest + lead)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with ``tensordot(A, X, X.ndim) == B``, as ``torch.linalg.tensorsolve``.
+
+    >>> ag.linalg.tensorsolve(ag.eye(4).reshape(2, 2, 4), ag.ones(2, 2)).shape
+    (4,)
+    """
+    A, B = _t(A), _t(B)
+    if dims is not None:
+        nd = A.ndim
+        dims = [d % nd for d in dims]
+        A = A.permute(*[i for i in range(nd) if i not in dims], *dims)
+    bshape = tuple(B.shape)
+    xshape = tuple(A.shape[B.ndim:])
+    m, n = int(np.prod(bshape)), int(np.prod(xshape))
+    if m != n:
+        raise ValueError(f"linalg.tensorsolve: A's shape {tuple(A.shape)} does not give a square system for B's shape "
+                         f"{bshape}")
+    return solve(A.reshape(m, n), B.reshape(m)).reshape(xshape)
+
+
+def cholesky_solve(B, L, upper=False):
+    """X with (L Lᵀ) X = B, from the Cholesky factor ``L`` (Lᵀ with ``upper=True``), as ``torch.cholesky_solve``:
+    two triangular solves, differentiable in both.
+
+    >>> L = ag.tensor([[2.0, 0.0], [1.0, 1.0]])
+    >>> ag.cholesky_solve(ag.tensor([[4.0], [2.0]]), L)
+    tensor([[1.],
+            [0.]])
+    """
+    B, L = _t(B), _t(L)
+    if upper:
+        y = solve_triangular(_mT(L), B, upper=False)
+        return solve_triangular(L, y, upper=True)
+    y = solve_triangular(L, B, upper=False)
+    return solve_triangular(_mT(L), y, upper=True)
+
+
+def cholesky_inverse(L, upper=False):
+    """(L Lᵀ)⁻¹ from the Cholesky factor ``L`` (Lᵀ with ``upper=True``), as ``torch.cholesky_inverse``.
+
+    >>> ag.cholesky_inverse(ag.tensor([[2.0, 0.0], [0.0, 1.0]]))
+    tensor([[0.2500, 0.0000],
+            [0.0000, 1.0000]])
+    """
+    L = _t(L)
+    n = L.shape[-1]
+    eye = Tensor(np.broadcast_to(np.eye(n, dtype=L._data.dtype), tuple(L.shape)).copy())
+    return cholesky_solve(eye, L, upper=upper)
+
+
+TriangularSolveResult = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """PyTorch's deprecated ``triangular_solve(b, A)``: (X, A) with op(A) X = b, op(A) = Aᵀ if ``transpose``
+    (``linalg.solve_triangular`` replaces it).
+
+    >>> ag.triangular_solve(ag.tensor([[2.0], [3.0]]), ag.tensor([[1.0, 1.0], [0.0, 1.0]])).solution
+    tensor([[-1.],
+            [ 3.]])
+    """
+    b, A = _t(b), _t(A)
+    M = _mT(A) if transpose else A
+    X = solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular)
+    return TriangularSolveResult(X, A.clone())
+
+
 def cholesky(A, *, upper=False):
     """The Cholesky factor L (lower triangular, A = L Lᵀ) of a symmetric positive-definite matrix, or Lᵀ
     with ``upper=True``; differentiable.
@@ -683,5 +934,6 @@ def _pinverse(self, rcond=1e-15):
 
 for _name, _fn in dict(det=det, logdet=logdet, slogdet=slogdet, inverse=inv, pinverse=_pinverse,
                        matrix_power=matrix_power, matrix_exp=matrix_exp, cholesky=cholesky_torch, qr=qr_torch,
-                       svd=svd_torch).items():
+                       svd=svd_torch, cholesky_solve=cholesky_solve, cholesky_inverse=cholesky_inverse,
+                       triangular_solve=triangular_solve).items():
     _method(_name, _fn)
