@@ -2,7 +2,7 @@
 
 ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``NAdam``, ``Lion``, ``Adamax``,
 ``RAdam``, ``Rprop``, ``ASGD`` and ``LBFGS`` take PyTorch's arguments and defaults, parameter groups and state
-dicts; ``lr_scheduler`` holds the schedulers. Each optimizer's docstring gives its update rule;
+dicts; ``lr_scheduler`` holds the schedulers, ``swa_utils`` weight averaging (SWA, EMA). Each optimizer's docstring gives its update rule;
 ``_update`` in its file is that rule, applied in place to the parameter's array (``LBFGS`` runs its
 iterations in ``step``). Gradient clipping lives in ``nn.utils``.
 
@@ -34,6 +34,7 @@ from .rprop import Rprop
 from .asgd import ASGD
 from .lbfgs import LBFGS
 from . import lr_scheduler
+from . import swa_utils
 
 import sys as _sys  # noqa: E402
 
@@ -43,4 +44,4 @@ if not hasattr(_ag, "optim"):  # torch.optim, for scripts ported with `import au
     setattr(_ag, "optim", _sys.modules[__name__])
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "Lion",
-           "Adamax", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler"]
+           "Adamax", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "swa_utils"]
