@@ -47,6 +47,7 @@ from .interop import from_dlpack
 from .graph import inference_mode, is_anomaly_enabled
 from .modes import is_inference_mode_enabled
 from .windows import hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window
+from .ops.specialfns import i0, gammainc as igamma, gammaincc as igammac
 from .devices import (device, cuda, cpu, accelerator, backends, set_default_device, get_default_device,
                       set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
                       are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)

@@ -13,16 +13,34 @@ from .ops import elementwise as E
 from .ops import mathops as M
 from .ops import pointwise as P
 from .ops import reduce as R
+from .ops import specialfns as SF
 from .tensor import Tensor
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
            "xlogy", "xlog1py", "entr", "ndtr", "log_ndtr", "log_softmax", "softmax", "logsumexp", "sinc", "exp2",
-           "expm1", "log1p", "round"]
+           "expm1", "log1p", "round", "i0", "i0e", "i1", "i1e", "bessel_j0", "bessel_j1", "ndtri", "erfcx",
+           "gammainc", "gammaincc", "zeta", "spherical_bessel_j0"]
 
 erf, erfc, erfinv, digamma, polygamma, xlogy, sinc = E.erf, M.erfc, M.erfinv, M.digamma, M.polygamma, M.xlogy, M.sinc
 exp2, expm1, log1p, round = P.exp2, E.expm1, E.log1p, E.round  # noqa: A001  (PyTorch's name)
 gammaln = M.lgamma
 psi = M.digamma
+i0, i0e, i1, i1e, ndtri, erfcx = SF.i0, SF.i0e, SF.i1, SF.i1e, SF.ndtri, SF.erfcx
+bessel_j0, bessel_j1, gammainc, gammaincc, zeta = SF.bessel_j0, SF.bessel_j1, SF.gammainc, SF.gammaincc, SF.zeta
+
+
+def spherical_bessel_j0(input: Tensor) -> Tensor:  # noqa: A002
+    """sin(x) / x (1 at 0), elementwise: the spherical Bessel function of the first kind of order 0.
+
+    >>> ag.special.spherical_bessel_j0(ag.tensor([0.0, 1.0]))
+    tensor([1.0000, 0.8415])
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    # near 0 its Taylor polynomial: sin(x) / x cancels catastrophically in the derivatives there
+    small = E.abs(x) < 1e-3
+    safe = E.where(small, 1.0, x)
+    x2 = x * x
+    return E.where(small, 1.0 - x2 / 6 + x2 * x2 / 120, E.sin(safe) / safe)
 
 
 def expit(input: Tensor) -> Tensor:  # noqa: A002
