@@ -143,8 +143,8 @@ def test_lbfgs_minimizes_a_quadratic_and_refuses_what_it_lacks():
     best = np.linalg.lstsq(A._data, b._data, rcond=None)[0]
     # (the fixed step stops within the loss tolerance, as PyTorch's does on this problem)
     np.testing.assert_allclose(w._data, best, rtol=1e-4, atol=1e-4)
-    with pytest.raises(NotImplementedError, match="strong_wolfe"):
-        optim.LBFGS([w], line_search_fn="strong_wolfe")
+    with pytest.raises(ValueError, match="strong_wolfe"):
+        optim.LBFGS([w], line_search_fn="backtracking")
     with pytest.raises(ValueError, match="parameter groups"):
         optim.LBFGS([{"params": [w]}, {"params": [ag.zeros(1, requires_grad=True)]}])
     with pytest.raises(ValueError, match="invalid eta"):
