@@ -25,7 +25,8 @@ from .tensor import Tensor
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "svdvals",
            "eigh", "eigvalsh", "pinv", "cond", "matrix_exp", "matrix_rank", "lstsq", "matrix_power", "multi_dot", "cross", "vecdot",
            "matmul", "diagonal", "solve_triangular", "cholesky_ex", "inv_ex", "solve_ex", "vander", "tensorinv",
-           "tensorsolve", "LinAlgError", "cholesky_solve", "cholesky_inverse", "triangular_solve"]
+           "tensorsolve", "LinAlgError", "cholesky_solve", "cholesky_inverse", "triangular_solve", "householder_product",
+           "geqrf"]
 
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 QRResult = collections.namedtuple("qr", ["Q", "R"])
@@ -35,6 +36,7 @@ LstsqResult = collections.namedtuple("lstsq", ["solution", "residuals", "rank", 
 CholeskyExResult = collections.namedtuple("cholesky_ex", ["L", "info"])
 InvExResult = collections.namedtuple("inv_ex", ["inverse", "info"])
 SolveExResult = collections.namedtuple("solve_ex", ["result", "info"])
+GeqrfResult = collections.namedtuple("geqrf", ["a", "tau"])
 
 
 def _t(x):
@@ -681,6 +683,56 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     M = _mT(A) if transpose else A
     X = solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular)
     return TriangularSolveResult(X, A.clone())
+
+
+def householder_product(A, tau):
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_iᵀ with v_i the i-th column of ``A``
+    (m, n) below the diagonal and 1 on it (LAPACK's orgqr; ``geqrf``'s output gives the Q of a QR), as
+    ``torch.linalg.householder_product`` / ``torch.orgqr``. Built from taped ops: differentiable in A
+    and tau.
+
+    >>> A, tau = ag.geqrf(ag.tensor([[3.0, 1.0], [4.0, 2.0]]))
+    >>> ag.linalg.householder_product(A, tau).abs()
+    tensor([[0.6000, 0.8000],
+            [0.8000, 0.6000]])
+    """
+    A, tau = _t(A), _t(tau)
+    if A.ndim < 2:
+        raise ValueError(f"linalg.householder_product: A must be a matrix (or a batch of them), got shape "
+                         f"{tuple(A.shape)}")
+    m, n = A.shape[-2], A.shape[-1]
+    k = tau.shape[-1]
+    if n > m or k > n:
+        raise ValueError(f"linalg.householder_product: expected A (m, n) with m >= n and tau (k,) with k <= n, got "
+                         f"A {tuple(A.shape)} and tau {tuple(tau.shape)}")
+    batch = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(tau.shape[:-1])))
+    q = Tensor(np.broadcast_to(np.eye(m, n, dtype=A._data.dtype), batch + (m, n)).copy())
+    rows = np.arange(m)
+    for i in range(k - 1, -1, -1):        # Q = H_0 (H_1 (... (H_{k-1} E)))
+        below = Tensor((rows > i).astype(A._data.dtype)[:, None])
+        unit = Tensor((rows == i).astype(A._data.dtype)[:, None])
+        v = A[..., :, i:i + 1] * below + unit                         # (..., m, 1)
+        q = q - tau[..., i:i + 1].unsqueeze(-1) * (v @ (_mT(v) @ q))
+    return q
+
+
+def geqrf(A):
+    """(a, tau): the QR decomposition of ``A`` (m, n) in LAPACK's compact form (R on and above the diagonal,
+    the Householder vectors below it), as ``torch.geqrf``; no gradient (as in PyTorch).
+
+    >>> a, tau = ag.geqrf(ag.tensor([[3.0, 1.0], [4.0, 2.0]]))
+    >>> a.abs()[0]
+    tensor([5.0000, 2.2000])
+    """
+    A = _t(A)
+    a = A._data
+    out = np.empty(a.shape, a.dtype)
+    taus = np.empty(a.shape[:-2] + (min(a.shape[-2:]),), a.dtype)
+    for idx in np.ndindex(*a.shape[:-2]):
+        h, tau = np.linalg.qr(a[idx], mode="raw")
+        out[idx] = h.T
+        taus[idx] = tau
+    return GeqrfResult(Tensor(out), Tensor(taus))
 
 
 def cholesky(A, *, upper=False):

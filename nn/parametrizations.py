@@ -160,17 +160,25 @@ class _Orthogonal(Module):
         if transposed:
             x = x.mT
             n, k = k, n
-        x = x.tril()
-        if n != k:
-            x = ag.cat([x, ag.zeros(*x.shape[:-2], n, n - k, dtype=x.dtype)], dim=-1)
-        a = x - x.mT                                     # skew-symmetric
-        if self.orthogonal_map == "matrix_exp":
-            q = ag.linalg.matrix_exp(a)
-        else:                                            # cayley: (I - A/2)⁻¹ (I + A/2)
-            eye = ag.eye(n, dtype=a.dtype)
-            q = ag.linalg.solve(eye - 0.5 * a, eye + 0.5 * a)
-        if n != k:
-            q = q[..., :k]
+        if self.orthogonal_map == "householder":
+            # Householder vectors below the diagonal, tau = 2 / (1 + |v|²) (each H an exact reflection), and
+            # each column's sign from the diagonal truncated to an integer (no gradient), as PyTorch's
+            a = x.tril(-1)
+            tau = 2.0 / (1.0 + (a * a).sum(dim=-2))
+            q = ag.linalg.householder_product(a, tau)
+            q = q * x.diagonal(0, -2, -1).trunc().unsqueeze(-2)
+        else:
+            x = x.tril()
+            if n != k:
+                x = ag.cat([x, ag.zeros(*x.shape[:-2], n, n - k, dtype=x.dtype)], dim=-1)
+            a = x - x.mT                                     # skew-symmetric
+            if self.orthogonal_map == "matrix_exp":
+                q = ag.linalg.matrix_exp(a)
+            else:                                            # cayley: (I - A/2)⁻¹ (I + A/2)
+                eye = ag.eye(n, dtype=a.dtype)
+                q = ag.linalg.solve(eye - 0.5 * a, eye + 0.5 * a)
+            if n != k:
+                q = q[..., :k]
         if getattr(self, "base", None) is not None:
             q = self.base @ q
         return q.mT if transposed else q
@@ -178,15 +186,26 @@ class _Orthogonal(Module):
     def right_inverse(self, q: Tensor) -> Tensor:
         if tuple(q.shape) != self.shape:
             raise ValueError(f"orthogonal: expected a matrix of shape {self.shape}, got {tuple(q.shape)}")
-        if "base" not in self._buffers:
-            raise NotImplementedError("orthogonal: with use_trivialization=False the matrix_exp and cayley maps "
-                                      "can't be assigned to or registered on an existing weight; use "
-                                      "use_trivialization=True")
         q_init = q
         n, k = q.shape[-2], q.shape[-1]
-        if n < k:
+        transposed = n < k
+        if transposed:
             q = q.mT
             n, k = k, n
+        if "base" not in self._buffers:
+            if self.orthogonal_map != "householder":
+                raise NotImplementedError("orthogonal: with use_trivialization=False the matrix_exp and cayley maps "
+                                          "can't be assigned to or registered on an existing weight; use "
+                                          "use_trivialization=True")
+            # the reflectors of q's QR; the diagonal holds the sign of each column (tau = 0: none to flip)
+            a, tau = ag.geqrf(q)
+            ad = a._data.copy()
+            idx = np.arange(k)
+            diag = np.sign(ad[..., idx, idx])
+            diag = np.where(tau._data == 0.0, -diag, diag)
+            ad[..., idx, idx] = diag
+            out = ag.tensor(ad)
+            return out.mT if transposed else out
         if n == k:
             q = q.clone() if _is_orthogonal(q) else _make_orthogonal(q)
         else:
@@ -205,9 +224,9 @@ def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None 
     """Parametrize ``module.<name>`` (a matrix, or a batch of them) as an orthogonal matrix (orthonormal
     columns, or rows when it is wide): ``base @ map(A)`` with A skew-symmetric from the lower triangle of
     ``parametrizations.<name>.original`` and ``map`` the matrix exponential (``orthogonal_map=
-    'matrix_exp'``, the default here) or the Cayley transform (``'cayley'``); ``base`` (a buffer) starts
-    as the orthogonalized weight. PyTorch's ``parametrizations.orthogonal`` (whose default for a
-    non-square weight, 'householder', is not available here: pass 'matrix_exp' or 'cayley').
+    'matrix_exp'``, the default for a square weight), the Cayley transform (``'cayley'``) or a product of
+    Householder reflections (``'householder'``, the default for a non-square one); ``base`` (a buffer)
+    starts as the orthogonalized weight. PyTorch's ``parametrizations.orthogonal``.
 
     >>> import autograd_core as ag, nn
     >>> layer = nn.utils.parametrizations.orthogonal(nn.Linear(3, 3))
@@ -222,10 +241,7 @@ def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None 
         raise ValueError(f"orthogonal: expected a matrix or a batch of matrices, got a tensor of {w.ndim} dims")
     if orthogonal_map is None:
         orthogonal_map = "matrix_exp" if w.shape[-2] == w.shape[-1] else "householder"
-    if orthogonal_map == "householder":
-        raise NotImplementedError("orthogonal: the 'householder' map (PyTorch's default for a non-square weight) "
-                                  "is not available here; pass orthogonal_map='matrix_exp' or 'cayley'")
-    if orthogonal_map not in ("matrix_exp", "cayley"):
+    if orthogonal_map not in ("matrix_exp", "cayley", "householder"):
         raise ValueError(f"orthogonal: orthogonal_map must be 'matrix_exp', 'cayley' or 'householder', got "
                          f"{orthogonal_map!r}")
     return register_parametrization(module, name, _Orthogonal(w, orthogonal_map, use_trivialization), unsafe=True)

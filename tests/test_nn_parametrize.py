@@ -135,7 +135,8 @@ def test_parametrizations_match_torch(kind):
 
 
 @pytest.mark.parametrize("shape,orthogonal_map", [((3, 3), None), ((3, 3), "cayley"), ((4, 2), "matrix_exp"),
-                                                  ((2, 4), "cayley")])
+                                                  ((2, 4), "cayley"), ((4, 2), None), ((2, 4), "householder"),
+                                                  ((3, 3), "householder")])
 def test_orthogonal_stays_orthogonal_and_matches_torch(shape, orthogonal_map):
     layer = nn.utils.parametrizations.orthogonal(nn.Linear(shape[1], shape[0]).double(), orthogonal_map=orthogonal_map)
     assert sorted(layer.state_dict()) == ["bias", "parametrizations.weight.0.base", "parametrizations.weight.original"]
@@ -151,13 +152,52 @@ def test_orthogonal_stays_orthogonal_and_matches_torch(shape, orthogonal_map):
     x0 = ag.tensor(np.random.default_rng(1).standard_normal(shape), requires_grad=True)
     plist = layer.parametrizations.weight
     assert gradcheck(lambda o: plist[0](o), (x0,))
-    with pytest.raises(NotImplementedError, match="householder"):
-        nn.utils.parametrizations.orthogonal(nn.Linear(3, 4))
     torch = pytest.importorskip("torch")
     from torch.nn.utils import parametrizations as TPS
-    mt = TPS.orthogonal(torch.nn.Linear(shape[1], shape[0]).double(), orthogonal_map=orthogonal_map or "matrix_exp")
+    mt = TPS.orthogonal(torch.nn.Linear(shape[1], shape[0]).double(), orthogonal_map=orthogonal_map)
     sd = {k: v.detach().numpy().copy() for k, v in mt.state_dict().items()}
     sd["parametrizations.weight.original"] += np.random.default_rng(2).standard_normal(shape) * 0.3
     mt.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})
     layer.load_state_dict({k: ag.tensor(v) for k, v in sd.items()})
     np.testing.assert_allclose(layer.weight._data, mt.weight.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+def test_householder_without_trivialization_matches_torch(shape):
+    """use_trivialization=False: the original holds the QR's reflectors (geqrf) and the weight is their
+    product, the same matrix PyTorch gets from the same weight."""
+    torch = pytest.importorskip("torch")
+    from torch.nn.utils import parametrizations as TPS
+    w = np.random.default_rng(3).standard_normal(shape)
+    mo, mt = nn.Linear(shape[1], shape[0]).double(), torch.nn.Linear(shape[1], shape[0]).double()
+    b = np.random.default_rng(5).standard_normal(shape[0])
+    with ag.no_grad():
+        mo.weight.copy_(ag.tensor(w))
+        mo.bias.copy_(ag.tensor(b))
+    with torch.no_grad():
+        mt.weight.copy_(torch.tensor(w))
+        mt.bias.copy_(torch.tensor(b))
+    nn.utils.parametrizations.orthogonal(mo, orthogonal_map="householder", use_trivialization=False)
+    TPS.orthogonal(mt, orthogonal_map="householder", use_trivialization=False)
+    assert sorted(mo.state_dict()) == sorted(mt.state_dict())
+    np.testing.assert_allclose(mo.parametrizations.weight.original.detach().numpy(),
+                               mt.parametrizations.weight.original.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mo.weight.detach().numpy(), mt.weight.detach().numpy(), rtol=1e-10, atol=1e-12)
+    x = np.random.default_rng(4).standard_normal((2, shape[1]))
+    mo(ag.tensor(x)).square().sum().backward()
+    mt(torch.tensor(x)).square().sum().backward()
+    np.testing.assert_allclose(mo.parametrizations.weight.original.grad.numpy(),
+                               mt.parametrizations.weight.original.grad.numpy(), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("m,n,k", [(5, 3, 3), (5, 3, 1), (4, 4, 4), (3, 1, 1)])
+def test_householder_product_gradcheck_and_qr(m, n, k):
+    rng = np.random.default_rng(m * 10 + n + k)
+    A = ag.tensor(rng.standard_normal((2, m, n)), requires_grad=True)
+    tau = ag.tensor(rng.uniform(0.5, 1.5, (2, k)), requires_grad=True)
+    assert gradcheck(lambda a, t: ag.linalg.householder_product(a, t), (A, tau))
+    a = rng.standard_normal((m, n))
+    h, t = ag.geqrf(ag.tensor(a))
+    q = ag.linalg.householder_product(h, t).numpy()
+    np.testing.assert_allclose(q @ np.triu(h.numpy()[:n]), a, atol=1e-10)
+    np.testing.assert_allclose(q.T @ q, np.eye(n), atol=1e-10)
