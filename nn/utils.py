@@ -209,3 +209,7 @@ from . import parametrize, parametrizations  # noqa: E402  (torch.nn.utils.param
 
 sys.modules.setdefault(f"{__name__}.parametrize", parametrize)
 sys.modules.setdefault(f"{__name__}.parametrizations", parametrizations)
+
+from . import prune  # noqa: E402  (torch.nn.utils.prune)
+
+sys.modules.setdefault(f"{__name__}.prune", prune)
