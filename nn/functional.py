@@ -947,16 +947,14 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     read whose ``norm_type``-norm exceeds it are rescaled to that norm, in place in ``weight`` (as
     PyTorch; a graph that already used ``weight`` then can't be backpropagated through).
     ``scale_grad_by_freq``: each row's gradient is divided by how often its index occurs in ``input``.
-    ``sparse=True`` (sparse gradients) is not supported.
+    ``sparse=True`` is accepted: the gradient is the same, stored dense (``optim.SparseAdam`` moves only
+    the rows it touches).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.embedding(ag.tensor([2, 0]), ag.tensor([[0., 1.], [2., 3.], [4., 5.]]))
     tensor([[4., 5.],
             [0., 1.]])
     """
-    if sparse:
-        raise ValueError("embedding: sparse=True (sparse gradients) is not supported; use sparse=False, which gives "
-                         "the same values and a dense gradient that every optimizer here accepts")
     w = _t(weight)
     if w.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(w.shape)}")
@@ -1030,9 +1028,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
             [6., 6.]])
     """
     name = "embedding_bag"
-    if sparse:
-        raise ValueError(f"{name}: sparse=True (sparse gradients) is not supported; use sparse=False, which gives "
-                         "the same values and a dense gradient that every optimizer here accepts")
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"{name}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
     w = _t(weight)

@@ -29,7 +29,7 @@ class Embedding(Module):
     given) set to zeros; that row then gets no gradient, so it stays as it is while training.
     ``max_norm``: rows looked up are first rescaled in place to at most that ``norm_type``-norm.
     ``scale_grad_by_freq``: gradients divided by each index's count in the batch. ``sparse=True`` is
-    not supported (the gradient is dense). ``_weight`` / ``_freeze``: an initial table (used as is,
+    accepted: the gradient is the same, stored dense (``optim.SparseAdam`` moves only the rows it touches). ``_weight`` / ``_freeze``: an initial table (used as is,
     sharing memory) and whether it stays fixed, as PyTorch's ``from_pretrained`` passes them.
 
     >>> import autograd_core as ag, nn
@@ -54,9 +54,6 @@ class Embedding(Module):
                                  f"({num_embeddings})")
             if padding_idx < 0:
                 padding_idx += num_embeddings
-        if sparse:
-            raise ValueError("Embedding: sparse=True (sparse gradients) is not supported; use sparse=False, which "
-                             "gives the same values and a dense gradient that every optimizer here accepts")
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         self.norm_type = norm_type

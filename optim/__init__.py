@@ -1,7 +1,7 @@
 """Optimizers and learning-rate schedulers, as ``torch.optim``.
 
 ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``NAdam``, ``Lion``, ``Adamax``,
-``RAdam``, ``Rprop``, ``ASGD`` and ``LBFGS`` take PyTorch's arguments and defaults, parameter groups and state
+``RAdam``, ``Rprop``, ``ASGD``, ``LBFGS`` and ``SparseAdam`` take PyTorch's arguments and defaults, parameter groups and state
 dicts; ``lr_scheduler`` holds the schedulers, ``swa_utils`` weight averaging (SWA, EMA). Each optimizer's docstring gives its update rule;
 ``_update`` in its file is that rule, applied in place to the parameter's array (``LBFGS`` runs its
 iterations in ``step``). Gradient clipping lives in ``nn.utils``.
@@ -33,6 +33,7 @@ from .radam import RAdam
 from .rprop import Rprop
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .sparse_adam import SparseAdam
 from . import lr_scheduler
 from . import swa_utils
 
@@ -44,4 +45,4 @@ if not hasattr(_ag, "optim"):  # torch.optim, for scripts ported with `import au
     setattr(_ag, "optim", _sys.modules[__name__])
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "Lion",
-           "Adamax", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "swa_utils"]
+           "Adamax", "RAdam", "Rprop", "ASGD", "LBFGS", "SparseAdam", "lr_scheduler", "swa_utils"]

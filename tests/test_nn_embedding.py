@@ -99,8 +99,6 @@ def test_errors_are_clear():
         emb(ag.tensor([-1]))
     with pytest.raises(TypeError, match="integer tensor"):
         emb(ag.tensor([0.0, 1.0]))
-    with pytest.raises(ValueError, match="sparse=True"):
-        nn.Embedding(5, 2, sparse=True)
     with pytest.raises(ValueError, match="padding_idx"):
         nn.Embedding(5, 2, padding_idx=5)
     with pytest.raises(ValueError, match="2-D"):
