@@ -29,9 +29,11 @@ import numpy as np
 from . import functional as _fx
 from .backward import autograd_grad
 from .modes import enable_grad
+from .modes import no_grad as _fx_no_grad
 from .tensor import Tensor, make
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call", "linearize",
+           "functionalize", "stack_module_state", "replace_all_batch_norm_modules_"]
 
 
 # -- argument structures (tensors in dicts, tuples and lists) ---------------------------------------
@@ -220,6 +222,88 @@ def jvp(func: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any,
             jv = _fx._zeros(out) if jv is None else _fx._result(jv, outer)
     res = (_fx._result(out, outer), jv)
     return res + (_detach_tree(aux, outer),) if has_aux else res
+
+
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents)`` the Jacobian-vector product at ``primals``,
+    as ``torch.func.linearize`` (each call of jvp_fn runs ``jvp`` again).
+
+    >>> import autograd_core as ag
+    >>> out, jvp_fn = ag.func.linearize(lambda x: x.sin(), ag.tensor([0.0]))
+    >>> jvp_fn(ag.tensor([2.0]))
+    tensor([2.])
+    """
+    out = func(*primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        return jvp(func, tuple(primals), tuple(tangents))[1]
+    return _detach_tree(out, False), jvp_fn
+
+
+def functionalize(func: Callable[..., Any], *, remove: str = "mutations") -> Callable[..., Any]:
+    """``func`` itself, as ``torch.func.functionalize`` leaves its results: the transform rewrites in-place
+    ops for PyTorch's compilers, and running eagerly gives the same values.
+
+    >>> import autograd_core as ag
+    >>> ag.func.functionalize(lambda x: x + 1)(ag.zeros(1))
+    tensor([1.])
+    """
+    if remove not in ("mutations", "mutations_and_views"):
+        raise ValueError(f"functionalize: remove must be 'mutations' or 'mutations_and_views', got {remove!r}")
+    return func
+
+
+def stack_module_state(models: Any) -> tuple[dict, dict]:
+    """(params, buffers): for each parameter and buffer name of the same-structured ``models``, their
+    values stacked along a new first dim, as ``torch.func.stack_module_state`` (for ``vmap`` over an
+    ensemble with ``functional_call``). The stacked parameters are new leaves that require grad when
+    the models' do.
+
+    >>> import autograd_core as ag, nn
+    >>> params, buffers = ag.func.stack_module_state([nn.Linear(3, 2) for _ in range(4)])
+    >>> params["weight"].shape, params["weight"].is_leaf
+    ((4, 2, 3), True)
+    """
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: expected at least one model, got 0")
+    if len({type(m) for m in models}) != 1 or len({m.training for m in models}) != 1:
+        raise RuntimeError("stack_module_state: expected all models to be of the same class and in the same "
+                           "training mode")
+    from .ops.shape import stack as _stack
+
+    def stacked(named: Callable[[Any], Any], grad: bool) -> dict:
+        names = [n for n, _ in named(models[0])]
+        out = {}
+        for i, name in enumerate(names):
+            ts = [list(named(m))[i][1] for m in models]
+            with _fx_no_grad():
+                st = _stack([t.detach() for t in ts], 0)
+            if grad and ts[0].requires_grad:
+                st.requires_grad_(True)
+            out[name] = st
+        return out
+    return (stacked(lambda m: m.named_parameters(), True), stacked(lambda m: m.named_buffers(), False))
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """Make every batch norm in ``root`` use its batch's statistics only (no running statistics, which
+    ``vmap`` over models could not update), in place; returns ``root``. As
+    ``torch.func.replace_all_batch_norm_modules_``.
+
+    >>> import autograd_core as ag, nn
+    >>> m = ag.func.replace_all_batch_norm_modules_(nn.Sequential(nn.BatchNorm1d(2)))
+    >>> m[0].running_mean is None, m[0].track_running_stats
+    (True, False)
+    """
+    for m in root.modules():
+        if type(m).__name__ in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d") or \
+                any(c.__name__ == "_BatchNorm" for c in type(m).__mro__):
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root
 
 
 def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,

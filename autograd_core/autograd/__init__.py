@@ -1,5 +1,6 @@
 """PyTorch's ``torch.autograd`` namespace: ``grad``, ``backward``, ``Function``, ``functional``
-(``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``vhp``, ``hvp``), ``Variable``, the grad-mode and
+(``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``vhp``, ``hvp``), ``forward_ad`` (dual tensors),
+``Variable``, the grad-mode and
 anomaly switches, and ``gradcheck``/``gradgradcheck``.
 
     >>> import autograd_core as ag
@@ -19,13 +20,13 @@ from ..anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly as 
 from ..modes import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ..tensor import Tensor, make, tensor
 from ..testing import gradcheck, gradgradcheck
-from . import functional
+from . import forward_ad, functional
 from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable", "Variable", "functional",
            "gradcheck", "gradgradcheck", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "InplaceFunction",
-           "NestedIOFunction"]
+           "NestedIOFunction", "forward_ad"]
 
 
 def _seq(x):

@@ -1,0 +1,143 @@
+"""torch.func's stack_module_state / replace_all_batch_norm_modules_ / linearize / functionalize (the
+model-ensembling tutorial's pattern with vmap and functional_call), and torch.autograd.forward_ad's
+dual tensors: values by hand, gradchecked JVPs over hypothesis inputs, and PyTorch parity."""
+import copy
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import autograd_core as ag
+import autograd_core.autograd.forward_ad as fwAD
+import nn
+from autograd_core.func import functional_call, functionalize, linearize, replace_all_batch_norm_modules_, \
+    stack_module_state, vmap
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def test_ensemble_with_stacked_state_and_vmap():
+    models = [nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)) for _ in range(3)]
+    params, buffers = stack_module_state(models)
+    assert params["0.weight"].shape == (3, 8, 4) and params["0.weight"].is_leaf and params["0.weight"].requires_grad
+    base = copy.deepcopy(models[0])
+    x = ag.randn(5, 4)
+
+    def fmodel(p, b, x):
+        return functional_call(base, (p, b), (x,))
+    out = vmap(fmodel, in_dims=(0, 0, None))(params, buffers, x)
+    assert out.shape == (3, 5, 3)
+    for i, m in enumerate(models):
+        np.testing.assert_allclose(out[i].detach().numpy(), m(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    assert params["2.bias"].grad.shape == (3, 3)
+    with pytest.raises(RuntimeError, match="same class"):
+        stack_module_state([nn.Linear(1, 1), nn.ReLU()])
+
+
+def test_replace_all_batch_norm_modules():
+    m = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.Sequential(nn.BatchNorm2d(3)))
+    assert replace_all_batch_norm_modules_(m) is m
+    for bn in (m[1], m[2][0]):
+        assert bn.running_mean is None and bn.running_var is None and not bn.track_running_stats
+    m.eval()
+    x = ag.randn(4, 2)
+    h = m[0](x).detach().numpy()
+    want = (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-5)
+    np.testing.assert_allclose(m[1](m[0](x)).detach().numpy(), want * m[1].weight.detach().numpy()
+                               + m[1].bias.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@given(st.integers(1, 4), st.integers(0, 1000))
+@settings(max_examples=10, deadline=None)
+def test_linearize_is_jvp(n, seed):
+    rng = np.random.default_rng(seed)
+    x = ag.tensor(rng.standard_normal(n))
+    out, jvp_fn = linearize(lambda v: (v.sin() * v).sum(), x)
+    t = rng.standard_normal(n)
+    want = float(((np.cos(x.numpy()) * x.numpy() + np.sin(x.numpy())) * t).sum())
+    assert out.item() == pytest.approx(float((np.sin(x.numpy()) * x.numpy()).sum()))
+    assert jvp_fn(ag.tensor(t)).item() == pytest.approx(want, rel=1e-10, abs=1e-12)
+    assert functionalize(lambda v: v + 1)(x).tolist() == (x + 1).tolist()
+
+
+@given(st.integers(1, 4), st.integers(0, 1000))
+@settings(max_examples=15, deadline=None)
+def test_forward_ad_tangent_is_the_directional_derivative(n, seed):
+    rng = np.random.default_rng(seed)
+    x, t = rng.standard_normal(n), rng.standard_normal(n)
+
+    def f(v):
+        return (v.tanh() * v.exp()).cumsum(0)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(ag.tensor(x), ag.tensor(t))
+        primal, tangent = fwAD.unpack_dual(f(d))
+    np.testing.assert_allclose(primal.numpy(), f(ag.tensor(x)).numpy())
+    eps = 1e-6
+    fd = (f(ag.tensor(x + eps * t)).numpy() - f(ag.tensor(x - eps * t)).numpy()) / (2 * eps)
+    np.testing.assert_allclose(tangent.numpy(), fd, rtol=1e-5, atol=1e-7)
+
+
+def test_forward_ad_levels_and_errors():
+    with pytest.raises(RuntimeError, match="dual level"):
+        fwAD.make_dual(ag.ones(1), ag.ones(1))
+    with fwAD.dual_level():
+        with pytest.raises(ValueError, match="shape"):
+            fwAD.make_dual(ag.ones(2), ag.ones(3))
+        a = fwAD.make_dual(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 0.0]))
+        b = fwAD.make_dual(ag.tensor([3.0]), ag.tensor([2.0]))
+        assert fwAD.unpack_dual((a * b).sum()).tangent.item() == pytest.approx(9.0)   # t_a b + a t_b
+        assert fwAD.unpack_dual(ag.ones(2)).tangent is None
+        assert fwAD.unpack_dual(a).tangent.tolist() == [1.0, 0.0]
+        assert not fwAD.unpack_dual(a * 2).primal.requires_grad
+    assert fwAD.unpack_dual(ag.ones(1)).tangent is None
+
+
+def test_forward_ad_keeps_reverse_mode_when_the_input_requires_grad():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(w, ag.tensor([1.0, 1.0]))
+        y = (d ** 2).sum()
+        primal, tangent = fwAD.unpack_dual(y)
+        assert tangent.item() == pytest.approx(6.0)
+        primal.backward()
+    assert w.grad.tolist() == [2.0, 4.0]
+
+
+def test_forward_ad_matches_torch():
+    torch = _torch()
+    import torch.autograd.forward_ad as tfw
+    rng = np.random.default_rng(0)
+    x, t, W = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal((2, 3))
+    with fwAD.dual_level():
+        d = fwAD.make_dual(ag.tensor(x), ag.tensor(t))
+        po, to = fwAD.unpack_dual(ag.tanh(ag.tensor(W) @ d) ** 2)
+    with tfw.dual_level():
+        d = tfw.make_dual(torch.tensor(x), torch.tensor(t))
+        pt, tt = tfw.unpack_dual(torch.tanh(torch.tensor(W) @ d) ** 2)
+    np.testing.assert_allclose(po.numpy(), pt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to.numpy(), tt.numpy(), rtol=1e-10)
+
+
+def test_stack_module_state_matches_torch_ensembling():
+    torch = _torch()
+    rng = np.random.default_rng(1)
+    ws = [(rng.standard_normal((3, 4)), rng.standard_normal(3)) for _ in range(4)]
+    x = rng.standard_normal((5, 4))
+    outs = []
+    for M, mod, func in ((ag, nn, ag.func), (torch, torch.nn, torch.func)):
+        models = []
+        for w, b in ws:
+            m = mod.Linear(4, 3).double()
+            with M.no_grad():
+                m.weight.copy_(M.tensor(w))
+                m.bias.copy_(M.tensor(b))
+            models.append(m)
+        params, buffers = func.stack_module_state(models)
+        base = copy.deepcopy(models[0])
+        out = func.vmap(lambda p, b, x: func.functional_call(base, (p, b), (x,)), in_dims=(0, 0, None))(
+            params, buffers, M.tensor(x))
+        outs.append(out.detach().numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12)
