@@ -50,7 +50,8 @@ def _norm_type(who, v):
         raise ValueError(f"{who}: norm_type must be a real number or 'inf', got {v!r}") from None
 
 
-def get_total_norm(tensors: _Tensors, norm_type: float | str = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+def get_total_norm(tensors: _Tensors, norm_type: float | str = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
     """The p-norm of the per-tensor p-norms of ``tensors`` (for p > 0 that is the p-norm of all their
     elements together), as a 0-d Tensor in their common dtype; 0.0 for no tensors. p = ``norm_type``
     (``inf`` or ``'inf'``: the largest absolute value). None entries are skipped.
@@ -74,7 +75,8 @@ def get_total_norm(tensors: _Tensors, norm_type: float | str = 2.0, error_if_non
     return Tensor(np.asarray(total, dtype=dtype))
 
 
-def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Tensor | float) -> None:
+def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Tensor | float,
+                          foreach: bool | None = None) -> None:
     """Scale every ``.grad`` by min(1, max_norm / (total_norm + 1e-6)), in place: the second half of
     ``clip_grad_norm_``, for a ``total_norm`` computed elsewhere (by ``get_total_norm``, say).
 
@@ -100,7 +102,7 @@ def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Ten
 
 
 def clip_grad_norm_(parameters: _Tensors, max_norm: float, norm_type: float | str = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Rescale the gradients of ``parameters`` (a tensor or an iterable of them, as
     ``model.parameters()``) so that their joint ``norm_type``-norm is at most ``max_norm``, in place:
 
@@ -128,7 +130,7 @@ def clip_grad_norm_(parameters: _Tensors, max_norm: float, norm_type: float | st
     return total
 
 
-def clip_grad_value_(parameters: _Tensors, clip_value: float) -> None:
+def clip_grad_value_(parameters: _Tensors, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient element of ``parameters`` to [-clip_value, clip_value], in place.
 
     >>> import autograd_core as ag, nn

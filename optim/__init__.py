@@ -1,8 +1,10 @@
 """Optimizers and learning-rate schedulers, as ``torch.optim``.
 
 ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``NAdam``, ``Lion``, ``Adamax``,
-``RAdam``, ``Rprop``, ``ASGD``, ``LBFGS`` and ``SparseAdam`` take PyTorch's arguments and defaults, parameter groups and state
-dicts; ``lr_scheduler`` holds the schedulers, ``swa_utils`` weight averaging (SWA, EMA). Each optimizer's docstring gives its update rule;
+``RAdam``, ``Rprop``, ``ASGD``, ``LBFGS`` and ``SparseAdam`` take PyTorch's arguments and defaults,
+parameter groups and state dicts (``foreach``, ``fused`` and ``capturable`` are accepted and change
+nothing; ``differentiable=True`` raises); ``lr_scheduler`` holds the schedulers, ``swa_utils`` weight
+averaging (SWA, EMA). Each optimizer's docstring gives its update rule;
 ``_update`` in its file is that rule, applied in place to the parameter's array (``LBFGS`` runs its
 iterations in ``step``). Gradient clipping lives in ``nn.utils``.
 

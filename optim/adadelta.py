@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 import numpy as np
 
-from .optimizer import Array, Optimizer, ParamsT, _nonneg, _unit
+from .optimizer import Array, Optimizer, ParamsT, _impl_flags, _nonneg, _unit
 
 __all__ = ["Adadelta"]
 
@@ -33,7 +33,9 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
+        _impl_flags(type(self).__name__, foreach, capturable, differentiable)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
     def _check(self, group: Dict[str, Any]) -> None:

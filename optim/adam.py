@@ -18,7 +18,7 @@ import numpy as np
 from autograd_core.kernels import HAVE_NUMBA, kernel, numba_active, parallel_for
 from autograd_core.kernels.threads import split
 
-from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg, _signed_decayed
+from .optimizer import Array, Optimizer, ParamsT, _impl_flags, _betas, _nonneg, _signed_decayed
 
 __all__ = ["Adam", "AdamW"]
 
@@ -52,7 +52,9 @@ class Adam(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
-                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+                 fused: bool | None = None, decoupled_weight_decay: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
+        _impl_flags(type(self).__name__, foreach, capturable, differentiable)
         if fused and not HAVE_NUMBA:
             raise ValueError(f"{type(self).__name__}: fused=True needs Numba, which is not available")
         super().__init__(params, dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
@@ -127,9 +129,11 @@ class AdamW(Adam):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
-                 fused: bool | None = None) -> None:
+                 fused: bool | None = None, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, fused=fused,
-                         decoupled_weight_decay=True)
+                         decoupled_weight_decay=True, foreach=foreach, capturable=capturable,
+                         differentiable=differentiable)
 
 
 def _adam_loop(p: Array, g: Array, m: Array, v: Array, vmax: Array, beta1: Any, beta2: Any, one_minus_beta1: Any,

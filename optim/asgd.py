@@ -7,7 +7,7 @@ import numpy as np
 
 import autograd_core as ag
 
-from .optimizer import Array, Optimizer, ParamsT, _nonneg
+from .optimizer import Array, Optimizer, ParamsT, _impl_flags, _nonneg
 
 __all__ = ["ASGD"]
 
@@ -37,7 +37,9 @@ class ASGD(Optimizer):
     _scalar_state = ("step", "eta", "mu")
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0, *, maximize: bool = False) -> None:
+                 t0: float = 1e6, weight_decay: float = 0, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
+        _impl_flags(type(self).__name__, foreach, capturable, differentiable)
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                                       maximize=maximize))
 

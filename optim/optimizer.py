@@ -382,6 +382,17 @@ def _real(opt: str, name: str, v: Any) -> float:
     return cast(float, v)  # any numbers.Real, returned as it is: it compares and computes as a float
 
 
+def _impl_flags(opt: str, foreach: Any, capturable: Any, differentiable: Any) -> None:
+    """PyTorch's implementation switches: ``foreach`` / ``fused`` pick its kernels and ``capturable`` its CUDA
+    graphs, and the update is the same either way (here there is one implementation); ``differentiable=True``
+    (a step recorded on the tape, for meta-learning) is not available: the update runs in place, off the
+    tape, and a silently non-differentiable step would give wrong meta-gradients."""
+    if differentiable:
+        raise NotImplementedError(f"{opt}: differentiable=True (an optimizer step recorded on the tape) is not "
+                                  f"available here: the update runs in place off the tape. Write the update with "
+                                  f"tensor ops (p - lr * g) for a differentiable step")
+
+
 def _nonneg(opt: str, group: Dict[str, Any], *names: str) -> None:
     """Each named hyperparameter must be a real number >= 0 (NaN fails too)."""
     for name in names:

@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 import numpy as np
 
-from .optimizer import Array, Optimizer, ParamsT, _nonneg, _unit
+from .optimizer import Array, Optimizer, ParamsT, _impl_flags, _nonneg, _unit
 
 __all__ = ["RMSprop"]
 
@@ -35,7 +35,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
+        _impl_flags(type(self).__name__, foreach, capturable, differentiable)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize))
 

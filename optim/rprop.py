@@ -5,7 +5,7 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from .optimizer import Array, Optimizer, ParamsT, _nonneg
+from .optimizer import Array, Optimizer, ParamsT, _impl_flags, _nonneg
 
 __all__ = ["Rprop"]
 
@@ -28,7 +28,9 @@ class Rprop(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, etas: Tuple[float, float] = (0.5, 1.2),
-                 step_sizes: Tuple[float, float] = (1e-6, 50), *, maximize: bool = False) -> None:
+                 step_sizes: Tuple[float, float] = (1e-6, 50), *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
+        _impl_flags(type(self).__name__, foreach, capturable, differentiable)
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize))
 
     def _check(self, group: Dict[str, Any]) -> None:

@@ -70,3 +70,22 @@ def test_matches_torch_sparse_adam():
             ((e(M.tensor(idx)) - M.tensor(target)) ** 2).sum().backward()
             o.step()
         np.testing.assert_allclose(eo.weight.detach().numpy(), et.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "Adamax",
+                                  "RAdam", "Rprop", "ASGD", "Lion"])
+def test_pytorch_implementation_switches_are_accepted(name):
+    """foreach / capturable (and fused where PyTorch has it) change nothing; differentiable=True raises."""
+    w1 = ag.tensor([1.0, -2.0], requires_grad=True)
+    w2 = ag.tensor([1.0, -2.0], requires_grad=True)
+    extra = {"fused": False} if name in ("SGD", "Adagrad", "Adam", "AdamW") else {}
+    o1 = getattr(optim, name)([w1], lr=0.1)
+    o2 = getattr(optim, name)([w2], lr=0.1, foreach=True, capturable=False, **extra)
+    for w, o in ((w1, o1), (w2, o2)):
+        for _ in range(3):
+            o.zero_grad()
+            (w * w).sum().backward()
+            o.step()
+    np.testing.assert_array_equal(w1.detach().numpy(), w2.detach().numpy())
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        getattr(optim, name)([w1], lr=0.1, differentiable=True)
