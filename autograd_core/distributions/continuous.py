@@ -47,13 +47,9 @@ def _eps(t: Tensor) -> float:
     return float(np.finfo(t._data.dtype).eps)
 
 
-class Normal(Distribution):
-    """N(loc, scale²); the parameters broadcast into ``batch_shape``.
-
-    >>> m = ag.distributions.Normal(ag.tensor([0.0, 1.0]), ag.tensor([1.0, 2.0]))
-    >>> m.log_prob(ag.tensor([0.0, 1.0])), m.entropy()
-    (tensor([-0.9189, -1.6121]), tensor([1.4189, 2.1121]))
-    """
+class _LocScale(Distribution):
+    """What the location-scale families (Normal, Laplace, Cauchy, Gumbel) share: ``loc`` and ``scale``
+    broadcast into ``batch_shape``, real values, a reparameterized sampler, and ``mode`` = loc."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -64,11 +60,20 @@ class Normal(Distribution):
         super().__init__(tuple(self.loc.shape), validate_args=validate_args)
 
     @property
-    def mean(self) -> Tensor:
+    def mode(self) -> Tensor:
         return self.loc
 
+
+class Normal(_LocScale):
+    """N(loc, scale²); the parameters broadcast into ``batch_shape``.
+
+    >>> m = ag.distributions.Normal(ag.tensor([0.0, 1.0]), ag.tensor([1.0, 2.0]))
+    >>> m.log_prob(ag.tensor([0.0, 1.0])), m.entropy()
+    (tensor([-0.9189, -1.6121]), tensor([1.4189, 2.1121]))
+    """
+
     @property
-    def mode(self) -> Tensor:
+    def mean(self) -> Tensor:
         return self.loc
 
     @property
@@ -170,27 +175,15 @@ class Uniform(Distribution):
         return E.log(self.high - self.low)
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale).
 
     >>> ag.distributions.Laplace(0.0, 1.0).log_prob(ag.tensor(1.0))
     tensor(-1.6931)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: Any = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
-
     @property
     def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
         return self.loc
 
     @property
@@ -278,28 +271,16 @@ class Exponential(Distribution):
         return 1.0 - E.log(self.rate)
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale):
     """Cauchy(loc, scale): density 1 / (pi scale (1 + ((x - loc) / scale)²)); no mean (NaN), infinite variance.
 
     >>> ag.distributions.Cauchy(0.0, 1.0).log_prob(ag.tensor(0.0))
     tensor(-1.1447)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: Any = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
-
     @property
     def mean(self) -> Tensor:
         return self.loc * float("nan")
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:
@@ -590,28 +571,16 @@ class StudentT(Distribution):
                 + 0.5 * E.log(df) + lbeta)
 
 
-class Gumbel(Distribution):
+class Gumbel(_LocScale):
     """Gumbel(loc, scale): density exp(-(z + exp(-z))) / scale, z = (x - loc) / scale.
 
     >>> ag.distributions.Gumbel(0.0, 1.0).log_prob(ag.tensor(0.0))
     tensor(-1.)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: Any = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
-
     @property
     def mean(self) -> Tensor:
         return self.loc + self.scale * euler_constant
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:

@@ -526,6 +526,41 @@ class LogNormal(TransformedDistribution):
         return self.base_dist.entropy() + self.loc
 
 
+# |X| for X of a base symmetric about 0 (HalfNormal, HalfCauchy): the density doubles on x >= 0. The two
+# classes share these methods (plain functions, so that each class documents them as its own).
+def _folded_scale(self: Any) -> Tensor:
+    """The scale of the distribution folded here."""
+    return self.base_dist.scale
+
+
+def _folded_mode(self: Any) -> Tensor:
+    """The mode: 0."""
+    return self.scale * 0
+
+
+def _folded_log_prob(self: Any, value: Any) -> Tensor:
+    """log 2 + the base's log density, on x >= 0 (-inf below)."""
+    v = as_tensor(value, self.scale)
+    self._validate_sample(v)
+    lp = self.base_dist.log_prob(v) + math.log(2)
+    return E.where(v >= 0, lp, float("-inf"))
+
+
+def _folded_cdf(self: Any, value: Any) -> Tensor:
+    """2 F(x) - 1, F the base's cdf."""
+    return 2 * self.base_dist.cdf(as_tensor(value, self.scale)) - 1
+
+
+def _folded_icdf(self: Any, value: Any) -> Tensor:
+    """The base's icdf at (p + 1) / 2."""
+    return self.base_dist.icdf((as_tensor(value, self.scale) + 1) / 2)
+
+
+def _folded_entropy(self: Any) -> Tensor:
+    """The base's entropy minus log 2."""
+    return self.base_dist.entropy() - math.log(2)
+
+
 class HalfNormal(TransformedDistribution):
     """|N(0, scale²)| on x >= 0.
 
@@ -536,42 +571,24 @@ class HalfNormal(TransformedDistribution):
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    scale = property(_folded_scale)
+    mode = property(_folded_mode)
+    log_prob = _folded_log_prob
+    cdf = _folded_cdf
+    icdf = _folded_icdf
+    entropy = _folded_entropy
 
     def __init__(self, scale: Any, validate_args: Any = None) -> None:
         (scale,) = broadcast_all(scale)
         super().__init__(Normal(scale * 0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
 
     @property
-    def scale(self) -> Tensor:
-        """The scale of the normal folded here."""
-        return self.base_dist.scale  # type: ignore[attr-defined]
-
-    @property
     def mean(self) -> Tensor:
         return self.scale * math.sqrt(2 / math.pi)
 
     @property
-    def mode(self) -> Tensor:
-        return self.scale * 0
-
-    @property
     def variance(self) -> Tensor:
         return self.scale * self.scale * (1 - 2 / math.pi)
-
-    def log_prob(self, value: Any) -> Tensor:
-        v = as_tensor(value, self.scale)
-        self._validate_sample(v)
-        lp = self.base_dist.log_prob(v) + math.log(2)
-        return E.where(v >= 0, lp, float("-inf"))
-
-    def cdf(self, value: Any) -> Tensor:
-        return 2 * self.base_dist.cdf(as_tensor(value, self.scale)) - 1
-
-    def icdf(self, value: Any) -> Tensor:
-        return self.base_dist.icdf((as_tensor(value, self.scale) + 1) / 2)
-
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)
 
 
 class HalfCauchy(TransformedDistribution):
@@ -584,42 +601,24 @@ class HalfCauchy(TransformedDistribution):
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    scale = property(_folded_scale)
+    mode = property(_folded_mode)
+    log_prob = _folded_log_prob
+    cdf = _folded_cdf
+    icdf = _folded_icdf
+    entropy = _folded_entropy
 
     def __init__(self, scale: Any, validate_args: Any = None) -> None:
         (scale,) = broadcast_all(scale)
         super().__init__(Cauchy(scale * 0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
 
     @property
-    def scale(self) -> Tensor:
-        """The scale of the Cauchy folded here."""
-        return self.base_dist.scale  # type: ignore[attr-defined]
-
-    @property
     def mean(self) -> Tensor:
         return self.scale * float("inf")
 
     @property
-    def mode(self) -> Tensor:
-        return self.scale * 0
-
-    @property
     def variance(self) -> Tensor:
         return self.scale * float("inf")
-
-    def log_prob(self, value: Any) -> Tensor:
-        v = as_tensor(value, self.scale)
-        self._validate_sample(v)
-        lp = self.base_dist.log_prob(v) + math.log(2)
-        return E.where(v >= 0, lp, float("-inf"))
-
-    def cdf(self, value: Any) -> Tensor:
-        return 2 * self.base_dist.cdf(as_tensor(value, self.scale)) - 1
-
-    def icdf(self, value: Any) -> Tensor:
-        return self.base_dist.icdf((as_tensor(value, self.scale) + 1) / 2)
-
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)
 
 
 def _probs_logits(name: str, probs: Any, logits: Any, binary: bool) -> tuple:
