@@ -65,6 +65,34 @@ def _smallest(values: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(values, kind="stable")[:k]
 
 
+def _unstructured_mask(amount: Any, default_mask: Tensor, scores: Any) -> Tensor:
+    """``default_mask`` with its ``amount`` entries of smallest ``scores()`` (a flat array) set to 0."""
+    size = int(default_mask._data.size)
+    _validate_against_size(amount, size)
+    k = _n_to_prune(amount, size)
+    mask = default_mask._data.copy()
+    if k:
+        mask.reshape(-1)[_smallest(scores(), k)] = 0
+    return Tensor(mask)
+
+
+def _structured_mask(amount: Any, default_mask: Tensor, dim: int, scores: Any) -> Tensor:
+    """``default_mask`` with its ``amount`` slices along ``dim`` of smallest ``scores(n)`` (one per slice) zeroed."""
+    m = default_mask._data
+    dim = dim % m.ndim
+    n = m.shape[dim]
+    _validate_against_size(amount, n)
+    k = _n_to_prune(amount, n)
+    keep = np.ones(n, bool)
+    if k:
+        # PyTorch keeps the n - k largest (topk), which prunes the k smallest
+        keep[:] = False
+        keep[np.argsort(-scores(n), kind="stable")[:n - k]] = True
+    shape = [1] * m.ndim
+    shape[dim] = n
+    return Tensor(m * keep.reshape(shape).astype(m.dtype))
+
+
 class BasePruningMethod:
     """A pruning method: ``compute_mask(t, default_mask)`` gives the new mask (an array or tensor of t's
     shape); ``apply`` prunes a module's parameter with it and registers the method as a forward pre-hook
@@ -282,14 +310,7 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        size = int(t._data.size)
-        _validate_against_size(self.amount, size)
-        k = _n_to_prune(self.amount, size)
-        mask = default_mask._data.copy()
-        if k:
-            prob = ag.rand(size)._data
-            mask.reshape(-1)[_smallest(prob, k)] = 0
-        return Tensor(mask)
+        return _unstructured_mask(self.amount, default_mask, lambda: ag.rand(int(t._data.size))._data)
 
 
 class L1Unstructured(BasePruningMethod):
@@ -308,13 +329,7 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        size = int(t._data.size)
-        _validate_against_size(self.amount, size)
-        k = _n_to_prune(self.amount, size)
-        mask = default_mask._data.copy()
-        if k:
-            mask.reshape(-1)[_smallest(np.abs(t._data).reshape(-1), k)] = 0
-        return Tensor(mask)
+        return _unstructured_mask(self.amount, default_mask, lambda: np.abs(t._data).reshape(-1))
 
 
 
@@ -351,16 +366,7 @@ class RandomStructured(BasePruningMethod):
         self.amount, self.dim = amount, dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        dim = self.dim % t.ndim
-        n = t.shape[dim]
-        _validate_against_size(self.amount, n)
-        k = _n_to_prune(self.amount, n)
-        keep = np.ones(n, bool)
-        if k:
-            keep[_smallest(ag.rand(n)._data, k)] = False
-        shape = [1] * t.ndim
-        shape[dim] = n
-        return Tensor(default_mask._data * keep.reshape(shape).astype(default_mask._data.dtype))
+        return _structured_mask(self.amount, default_mask, self.dim, lambda n: ag.rand(n)._data)
 
 
 class LnStructured(BasePruningMethod):
@@ -382,19 +388,8 @@ class LnStructured(BasePruningMethod):
         self.amount, self.n, self.dim = amount, n, dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        dim = self.dim % t.ndim
-        size = t.shape[dim]
-        _validate_against_size(self.amount, size)
-        k = _n_to_prune(self.amount, size)
-        norms = _structured_norm(t._data, self.n, dim)
-        keep = np.ones(size, bool)
-        if k:
-            # PyTorch keeps the size - k largest norms (topk), which prunes the k smallest
-            keep[:] = False
-            keep[np.argsort(-norms, kind="stable")[:size - k]] = True
-        shape = [1] * t.ndim
-        shape[dim] = size
-        return Tensor(default_mask._data * keep.reshape(shape).astype(default_mask._data.dtype))
+        return _structured_mask(self.amount, default_mask, self.dim,
+                                lambda n: _structured_norm(t._data, self.n, self.dim % t.ndim))
 
 
 
