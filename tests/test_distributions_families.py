@@ -387,3 +387,13 @@ def test_categorical_sample_is_vectorized_over_the_batch_and_right():
     assert np.abs(freq - probs).max() < 0.12
     zero = D.Categorical(probs=ag.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])).sample((200,)).numpy()
     assert np.all(zero[:, 0] == 1) and not np.any(zero[:, 1] == 1)
+
+
+def test_only_the_given_parameter_is_checked_as_in_pytorch():
+    """With logits given, the probs derived from them are not checked against the simplex (their sum is 1
+    only to rounding, which for a 50k-word vocabulary in float32 exceeds the check's 1e-6)."""
+    logits = ag.tensor(np.random.default_rng(0).standard_normal((2, 50257)).astype(np.float32) * 3)
+    assert D.Categorical(logits=logits).sample().shape == (2,)
+    assert D.Bernoulli(logits=ag.tensor([50.0, -50.0])).sample().shape == (2,)
+    with pytest.raises(ValueError, match="probs"):
+        D.Categorical(probs=ag.tensor([0.5, -0.1]))

@@ -53,9 +53,11 @@ class Bernoulli(Distribution):
         if probs is not None:
             (self.probs,) = broadcast_all(probs)
             self.logits = probs_to_logits(self.probs, is_binary=True)
+            self._derived = ("logits",)
         else:
             (self.logits,) = broadcast_all(logits)
             self.probs = E.sigmoid(self.logits)
+            self._derived = ("probs",)
         super().__init__(tuple(self.probs.shape), validate_args=validate_args)
 
     def _expand_also(self) -> tuple[str, ...]:
@@ -126,12 +128,14 @@ class Categorical(Distribution):
                 raise ValueError("Categorical: `probs` parameter must be at least one-dimensional.")
             self.probs = p / R.sum(p, axis=-1, keepdims=True)
             self.logits = probs_to_logits(self.probs)
+            self._derived = ("logits",)
         else:
             lg = as_tensor(logits)
             if lg.ndim < 1:
                 raise ValueError("Categorical: `logits` parameter must be at least one-dimensional.")
             self.logits = lg - R.logsumexp(lg, axis=-1, keepdims=True)
             self.probs = logits_to_probs(self.logits)
+            self._derived = ("probs",)
         self._num_events = self.probs.shape[-1]
         super().__init__(tuple(self.probs.shape[:-1]), validate_args=validate_args)
 
@@ -294,10 +298,12 @@ class Binomial(Distribution):
             self.total_count, self.probs = broadcast_all(total_count, probs)
             self.total_count = self.total_count.astype(self.probs._data.dtype)
             self.logits = probs_to_logits(self.probs, is_binary=True)
+            self._derived = ("logits",)
         else:
             self.total_count, self.logits = broadcast_all(total_count, logits)
             self.total_count = self.total_count.astype(self.logits._data.dtype)
             self.probs = E.sigmoid(self.logits)
+            self._derived = ("probs",)
         super().__init__(tuple(self.probs.shape), validate_args=validate_args)
 
     def _expand_also(self) -> tuple[str, ...]:
@@ -405,9 +411,11 @@ class Geometric(Distribution):
         if probs is not None:
             (self.probs,) = broadcast_all(probs)
             self.logits = probs_to_logits(self.probs, is_binary=True)
+            self._derived = ("logits",)
         else:
             (self.logits,) = broadcast_all(logits)
             self.probs = E.sigmoid(self.logits)
+            self._derived = ("probs",)
         super().__init__(tuple(self.probs.shape), validate_args=validate_args)
         if self._validate_args and not np.all(self.probs._data > 0):
             raise ValueError(f"Geometric: expected probs > 0, got {self.probs}")

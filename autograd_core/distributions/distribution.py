@@ -87,6 +87,8 @@ class Distribution:
                     continue
                 if param not in self.__dict__ and isinstance(getattr(type(self), param, None), property):
                     continue    # not given (probs vs logits)
+                if param in getattr(self, "_derived", ()):
+                    continue    # computed from the one given (as PyTorch's lazy probs / logits): not checked
                 value = getattr(self, param)
                 ok = np.asarray(constraint.check(value))
                 if not ok.all():

@@ -644,6 +644,7 @@ class LogitRelaxedBernoulli(Distribution):
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None, validate_args: Any = None) -> None:
         self.probs, self.logits = _probs_logits("LogitRelaxedBernoulli", probs, logits, True)
+        self._derived = ("logits",) if probs is not None else ("probs",)
         self.temperature = as_tensor(temperature, self.probs)
         super().__init__(tuple(self.probs.shape), validate_args=validate_args)
 
