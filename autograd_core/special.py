@@ -19,7 +19,9 @@ from .tensor import Tensor
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
            "xlogy", "xlog1py", "entr", "ndtr", "log_ndtr", "log_softmax", "softmax", "logsumexp", "sinc", "exp2",
            "expm1", "log1p", "round", "i0", "i0e", "i1", "i1e", "bessel_j0", "bessel_j1", "ndtri", "erfcx",
-           "gammainc", "gammaincc", "zeta", "spherical_bessel_j0"]
+           "gammainc", "gammaincc", "zeta", "spherical_bessel_j0", "bessel_y0", "bessel_y1", "airy_ai",
+           "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"]
 
 erf, erfc, erfinv, digamma, polygamma, xlogy, sinc = E.erf, M.erfc, M.erfinv, M.digamma, M.polygamma, M.xlogy, M.sinc
 exp2, expm1, log1p, round = P.exp2, E.expm1, E.log1p, E.round  # noqa: A001  (PyTorch's name)
@@ -27,6 +29,10 @@ gammaln = M.lgamma
 psi = M.digamma
 i0, i0e, i1, i1e, ndtri, erfcx = SF.i0, SF.i0e, SF.i1, SF.i1e, SF.ndtri, SF.erfcx
 bessel_j0, bessel_j1, gammainc, gammaincc, zeta = SF.bessel_j0, SF.bessel_j1, SF.gammainc, SF.gammaincc, SF.zeta
+bessel_y0, bessel_y1, airy_ai = SF.bessel_y0, SF.bessel_y1, SF.airy_ai
+modified_bessel_i0, modified_bessel_i1 = SF.i0, SF.i1
+modified_bessel_k0, modified_bessel_k1 = SF.modified_bessel_k0, SF.modified_bessel_k1
+scaled_modified_bessel_k0, scaled_modified_bessel_k1 = SF.scaled_modified_bessel_k0, SF.scaled_modified_bessel_k1
 
 
 def spherical_bessel_j0(input: Tensor) -> Tensor:  # noqa: A002

@@ -2,7 +2,8 @@
 the family's own ops (so grad of grad works), values from SciPy:
 
 * modified Bessel functions ``i0``, ``i1`` and their scaled forms ``i0e`` = exp(-|x|) i0, ``i1e``;
-* Bessel functions of the first kind ``bessel_j0``, ``bessel_j1``;
+* Bessel functions ``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``, the modified ones of the second
+  kind ``modified_bessel_k0`` / ``k1`` and their scaled forms, and the Airy function ``airy_ai``;
 * ``ndtri`` (the inverse of the normal CDF) and ``erfcx`` (exp(x²) erfc(x));
 * the regularized incomplete gamma functions ``gammainc`` / ``gammaincc`` and the Hurwitz ``zeta``,
   differentiable in their second argument (PyTorch has no gradient for the first one either, and
@@ -23,7 +24,9 @@ from .mathops import _quiet, _same_float, _unary
 from ..tensor import Tensor
 from .registry import defop, method, xp
 
-__all__ = ["i0", "i0e", "i1", "i1e", "bessel_j0", "bessel_j1", "ndtri", "erfcx", "gammainc", "gammaincc", "zeta"]
+__all__ = ["i0", "i0e", "i1", "i1e", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0",
+           "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "airy_ai", "ndtri", "erfcx",
+           "gammainc", "gammaincc", "zeta"]
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -103,6 +106,69 @@ erfcx = _unary_xa("erfcx", _same_float(_sp.erfcx), lambda g, ans, x: g * (2 * x 
 
     >>> ag.special.erfcx(ag.tensor([0.0, 30.0]))
     tensor([1.0000, 0.0188])
+    """)
+
+
+bessel_y0 = _unary("bessel_y0", _same_float(_sp.y0), lambda g, ans, x: -g * xp.bessel_y1(x),
+                   """Bessel function of the second kind of order 0 (x > 0), elementwise; d/dx y0 = -y1.
+    PyTorch: ``torch.special.bessel_y0`` (which has no gradient).
+
+    >>> ag.special.bessel_y0(ag.tensor([1.0]))
+    tensor([0.0883])
+    """)
+bessel_y1 = _unary_xa("bessel_y1", _same_float(_sp.y1), lambda g, ans, x: g * (xp.bessel_y0(x) - ans / x),
+                      """Bessel function of the second kind of order 1 (x > 0), elementwise; d/dx y1 = y0 - y1 / x.
+    PyTorch: ``torch.special.bessel_y1`` (which has no gradient).
+
+    >>> ag.special.bessel_y1(ag.tensor([1.0]))
+    tensor([-0.7812])
+    """)
+modified_bessel_k0 = _unary("modified_bessel_k0", _same_float(_sp.k0),
+                            lambda g, ans, x: -g * xp.modified_bessel_k1(x),
+                            """Modified Bessel function of the second kind of order 0 (x > 0), elementwise;
+    d/dx k0 = -k1. PyTorch: ``torch.special.modified_bessel_k0`` (which has no gradient).
+
+    >>> ag.special.modified_bessel_k0(ag.tensor([1.0]))
+    tensor([0.4210])
+    """)
+modified_bessel_k1 = _unary_xa("modified_bessel_k1", _same_float(_sp.k1),
+                               lambda g, ans, x: -g * (xp.modified_bessel_k0(x) + ans / x),
+                               """Modified Bessel function of the second kind of order 1 (x > 0), elementwise;
+    d/dx k1 = -k0 - k1 / x. PyTorch: ``torch.special.modified_bessel_k1`` (which has no gradient).
+
+    >>> ag.special.modified_bessel_k1(ag.tensor([1.0]))
+    tensor([0.6019])
+    """)
+scaled_modified_bessel_k0 = _unary_xa("scaled_modified_bessel_k0", _same_float(_sp.k0e),
+                                      lambda g, ans, x: g * (ans - xp.scaled_modified_bessel_k1(x)),
+                                      """exp(x) k0(x) (x > 0), elementwise; d/dx = k0e - k1e.
+    PyTorch: ``torch.special.scaled_modified_bessel_k0`` (which has no gradient).
+
+    >>> ag.special.scaled_modified_bessel_k0(ag.tensor([1.0]))
+    tensor([1.1445])
+    """)
+scaled_modified_bessel_k1 = _unary_xa("scaled_modified_bessel_k1", _same_float(_sp.k1e),
+                                      lambda g, ans, x: g * (ans - xp.scaled_modified_bessel_k0(x) - ans / x),
+                                      """exp(x) k1(x) (x > 0), elementwise; d/dx = k1e - k0e - k1e / x.
+    PyTorch: ``torch.special.scaled_modified_bessel_k1`` (which has no gradient).
+
+    >>> ag.special.scaled_modified_bessel_k1(ag.tensor([1.0]))
+    tensor([1.6362])
+    """)
+_airy_ai_prime = _unary_xa("airy_ai_prime", _same_float(lambda x: _sp.airy(x)[1]),
+                           lambda g, ans, x: g * x * xp.airy_ai(x),
+                           """Ai'(x), the derivative of the Airy function Ai (its own derivative is x Ai(x)).
+
+    >>> from autograd_core.ops import specialfns as S
+    >>> S._airy_ai_prime(ag.tensor([0.0]))
+    tensor([-0.2588])
+    """)
+airy_ai = _unary("airy_ai", _same_float(lambda x: _sp.airy(x)[0]), lambda g, ans, x: g * xp.airy_ai_prime(x),
+                 """The Airy function Ai, elementwise; d/dx Ai = Ai'. PyTorch: ``torch.special.airy_ai`` (which has
+    no gradient).
+
+    >>> ag.special.airy_ai(ag.tensor([0.0]))
+    tensor([0.3550])
     """)
 
 
