@@ -48,6 +48,10 @@ def _check_device(device, who):
     kind = _device_type(device)
     if kind == "cpu":
         return
+    if kind == "meta" and who == "Module.to":
+        # a module moved to 'meta' serves as a template whose tensors functional_call replaces (PyTorch's
+        # model-ensembling recipe); here it keeps its CPU tensors, which serve the same purpose
+        return
     if kind is None:
         raise ValueError(f"{who}: {device!r} is not a device name; this engine has one device, 'cpu'")
     name = device if isinstance(device, str) else str(device) if not isinstance(device, int) else f"cuda:{device}"

@@ -22,7 +22,9 @@ def test_ensemble_with_stacked_state_and_vmap():
     models = [nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)) for _ in range(3)]
     params, buffers = stack_module_state(models)
     assert params["0.weight"].shape == (3, 8, 4) and params["0.weight"].is_leaf and params["0.weight"].requires_grad
-    base = copy.deepcopy(models[0])
+    base = copy.deepcopy(models[0]).to("meta")          # the tutorial's template; here it keeps CPU tensors
+    with pytest.raises(RuntimeError, match="CPU only"):
+        ag.ones(2).to("meta")                           # a tensor on 'meta' is still refused
     x = ag.randn(5, 4)
 
     def fmodel(p, b, x):
