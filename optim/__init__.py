@@ -1,10 +1,10 @@
 """Optimizers and learning-rate schedulers, as ``torch.optim``.
 
 ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``NAdam``, ``Lion``, ``Adamax``,
-``RAdam``, ``Rprop``, ``ASGD``, ``LBFGS`` and ``SparseAdam`` take PyTorch's arguments and defaults,
-parameter groups and state dicts (``foreach``, ``fused`` and ``capturable`` are accepted and change
-nothing; ``differentiable=True`` raises); ``lr_scheduler`` holds the schedulers, ``swa_utils`` weight
-averaging (SWA, EMA). Each optimizer's docstring gives its update rule;
+``RAdam``, ``Rprop``, ``ASGD``, ``LBFGS``, ``SparseAdam`` and ``Adafactor`` take PyTorch's arguments and
+defaults, parameter groups and state dicts (``foreach``, ``fused`` and ``capturable`` are accepted and
+change nothing; ``differentiable=True`` raises); ``lr_scheduler`` holds the schedulers, ``swa_utils``
+weight averaging (SWA, EMA). Each optimizer's docstring gives its update rule;
 ``_update`` in its file is that rule, applied in place to the parameter's array (``LBFGS`` runs its
 iterations in ``step``). Gradient clipping lives in ``nn.utils``.
 
@@ -36,6 +36,7 @@ from .rprop import Rprop
 from .asgd import ASGD
 from .lbfgs import LBFGS
 from .sparse_adam import SparseAdam
+from .adafactor import Adafactor
 from . import lr_scheduler
 from . import swa_utils
 
@@ -47,4 +48,5 @@ if not hasattr(_ag, "optim"):  # torch.optim, for scripts ported with `import au
     setattr(_ag, "optim", _sys.modules[__name__])
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "Lion",
-           "Adamax", "RAdam", "Rprop", "ASGD", "LBFGS", "SparseAdam", "lr_scheduler", "swa_utils"]
+           "Adamax", "RAdam", "Rprop", "ASGD", "LBFGS", "SparseAdam", "Adafactor", "lr_scheduler",
+           "swa_utils"]
