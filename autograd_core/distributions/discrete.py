@@ -22,7 +22,7 @@ from ..ops.index import take_along_axis
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import as_tensor, broadcast_all, clamp_probs, logits_to_probs, probs_to_logits, rng, size
+from .utils import as_tensor, binary_params, broadcast_all, clamp_probs, logits_to_probs, probs_to_logits, rng, size
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "Binomial", "Poisson", "Geometric", "Multinomial"]
 
@@ -49,15 +49,7 @@ class Bernoulli(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: Any = None) -> None:
-        _one_of("Bernoulli", probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self.logits = probs_to_logits(self.probs, is_binary=True)
-            self._derived = ("logits",)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self.probs = E.sigmoid(self.logits)
-            self._derived = ("probs",)
+        self.probs, self.logits, self._derived = binary_params("Bernoulli", probs, logits)
         super().__init__(tuple(self.probs.shape), validate_args=validate_args)
 
     def _expand_also(self) -> tuple[str, ...]:
@@ -407,15 +399,7 @@ class Geometric(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: Any = None) -> None:
-        _one_of("Geometric", probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self.logits = probs_to_logits(self.probs, is_binary=True)
-            self._derived = ("logits",)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self.probs = E.sigmoid(self.logits)
-            self._derived = ("probs",)
+        self.probs, self.logits, self._derived = binary_params("Geometric", probs, logits)
         super().__init__(tuple(self.probs.shape), validate_args=validate_args)
         if self._validate_args and not np.all(self.probs._data > 0):
             raise ValueError(f"Geometric: expected probs > 0, got {self.probs}")

@@ -74,8 +74,8 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     fn = _lookup(type(p), type(q))
     if fn is None:
         raise NotImplementedError(f"kl_divergence: no closed form here for {type(p).__name__} and "
-                                  f"{type(q).__name__}; estimate it by sampling: (p.log_prob(x) - q.log_prob(x)).mean() "
-                                  f"over x = p.sample((n,))")
+                                  f"{type(q).__name__}; estimate it by sampling: "
+                                  f"(p.log_prob(x) - q.log_prob(x)).mean() over x = p.sample((n,))")
     return fn(p, q)
 
 

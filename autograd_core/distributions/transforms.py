@@ -27,7 +27,7 @@ from . import constraints
 from .continuous import Cauchy, Normal
 from .discrete import Categorical
 from .distribution import Distribution, inherit_property_docs
-from .utils import as_tensor, broadcast_all, clamp_probs, probs_to_logits, rng, size, sum_rightmost
+from .utils import as_tensor, binary_params, broadcast_all, clamp_probs, rng, size, sum_rightmost
 
 __all__ = ["Transform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform", "PowerTransform",
            "AbsTransform", "SoftmaxTransform", "ComposeTransform", "identity_transform", "TransformedDistribution",
@@ -621,16 +621,6 @@ class HalfCauchy(TransformedDistribution):
         return self.scale * float("inf")
 
 
-def _probs_logits(name: str, probs: Any, logits: Any, binary: bool) -> tuple:
-    if (probs is None) == (logits is None):
-        raise ValueError(f"{name}: either `probs` or `logits` must be specified, but not both")
-    if probs is not None:
-        (p,) = broadcast_all(probs)
-        return p, probs_to_logits(p, is_binary=binary)
-    (lg,) = broadcast_all(logits)
-    return (E.sigmoid(lg) if binary else E.exp(lg - R.logsumexp(lg, axis=-1, keepdims=True))), lg
-
-
 class LogitRelaxedBernoulli(Distribution):
     """The logit of a ``RelaxedBernoulli`` sample (PyTorch's ``LogitRelaxedBernoulli``).
 
@@ -643,8 +633,7 @@ class LogitRelaxedBernoulli(Distribution):
     has_rsample = True
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None, validate_args: Any = None) -> None:
-        self.probs, self.logits = _probs_logits("LogitRelaxedBernoulli", probs, logits, True)
-        self._derived = ("logits",) if probs is not None else ("probs",)
+        self.probs, self.logits, self._derived = binary_params("LogitRelaxedBernoulli", probs, logits)
         self.temperature = as_tensor(temperature, self.probs)
         super().__init__(tuple(self.probs.shape), validate_args=validate_args)
 

@@ -18,7 +18,7 @@ from ..ops import reduce as R
 from ..tensor import Tensor, get_default_dtype
 
 __all__ = ["broadcast_all", "probs_to_logits", "logits_to_probs", "clamp_probs", "euler_constant", "rng",
-           "as_tensor", "size", "sum_rightmost"]
+           "as_tensor", "size", "sum_rightmost", "binary_params"]
 
 euler_constant = 0.57721566490153286060
 
@@ -116,3 +116,21 @@ def sum_rightmost(value: Tensor, dim: int) -> Tensor:
     if dim <= 0:
         return value
     return R.sum(value, axis=tuple(range(-dim, 0)))
+
+
+def binary_params(name: str, probs: Any, logits: Any) -> tuple[Tensor, Tensor, tuple[str, ...]]:
+    """(probs, logits, the derived one's name) of a two-outcome family from exactly one of ``probs`` /
+    ``logits`` (broadcast as ``broadcast_all``); the derived parameter is not checked (PyTorch derives it
+    lazily).
+
+    >>> from autograd_core.distributions.utils import binary_params
+    >>> binary_params("Bernoulli", None, ag.tensor([0.0]))
+    (tensor([0.5000]), tensor([0.]), ('probs',))
+    """
+    if (probs is None) == (logits is None):
+        raise ValueError(f"{name}: either `probs` or `logits` must be specified, but not both")
+    if probs is not None:
+        (p,) = broadcast_all(probs)
+        return p, probs_to_logits(p, is_binary=True), ("logits",)
+    (lg,) = broadcast_all(logits)
+    return E.sigmoid(lg), lg, ("probs",)
