@@ -397,3 +397,11 @@ def test_only_the_given_parameter_is_checked_as_in_pytorch():
     assert D.Bernoulli(logits=ag.tensor([50.0, -50.0])).sample().shape == (2,)
     with pytest.raises(ValueError, match="probs"):
         D.Categorical(probs=ag.tensor([0.5, -0.1]))
+
+
+def test_distributions_wrapping_a_categorical_check_its_arguments():
+    for make in (lambda p: D.OneHotCategorical(probs=p), lambda p: D.Multinomial(3, probs=p),
+                 lambda p: D.RelaxedOneHotCategorical(ag.tensor(0.5), probs=p)):
+        with pytest.raises(ValueError, match="probs"):
+            make(ag.tensor([0.5, -0.1]))
+        assert make(ag.tensor([0.5, -0.1]).abs()) is not None

@@ -214,7 +214,7 @@ class OneHotCategorical(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: Any = None) -> None:
-        self._categorical = Categorical(probs, logits, validate_args=False)
+        self._categorical = Categorical(probs, logits, validate_args=validate_args)
         super().__init__(self._categorical.batch_shape, tuple(self._categorical.param_shape[-1:]),
                          validate_args=validate_args)
 
@@ -455,7 +455,7 @@ class Multinomial(Distribution):
         if not isinstance(total_count, (int, np.integer)):
             raise NotImplementedError("Multinomial: inhomogeneous total_count is not supported")
         self.total_count = int(total_count)
-        self._categorical = Categorical(probs=probs, logits=logits, validate_args=False)
+        self._categorical = Categorical(probs=probs, logits=logits, validate_args=validate_args)
         super().__init__(self._categorical.batch_shape, tuple(self._categorical.param_shape[-1:]),
                          validate_args=validate_args)
 

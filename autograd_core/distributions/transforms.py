@@ -694,7 +694,7 @@ class ExpRelaxedCategorical(Distribution):
     has_rsample = True
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None, validate_args: Any = None) -> None:
-        self._categorical = Categorical(probs, logits, validate_args=False)
+        self._categorical = Categorical(probs, logits, validate_args=validate_args)
         self.temperature = as_tensor(temperature, self._categorical.probs)
         super().__init__(self._categorical.batch_shape, tuple(self._categorical.param_shape[-1:]),
                          validate_args=validate_args)
