@@ -508,6 +508,19 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     return _solve_tri_op(A, B, upper=upper, unitriangular=unitriangular)
 
 
+def _each_matrix_ex(a, fn, info_of):
+    """The ``*_ex`` fallback once the batched call failed: ``fn`` on each matrix of the batch, NaN and
+    ``info_of(matrix)`` where it raises. Returns (out, info) as tensors."""
+    info = np.zeros(a.shape[:-2], np.int32)
+    out = np.full(a.shape, np.nan, a.dtype)
+    for idx in np.ndindex(*a.shape[:-2]):
+        try:
+            out[idx] = fn(a[idx])
+        except np.linalg.LinAlgError:
+            info[idx] = info_of(a[idx])
+    return Tensor(out), Tensor(info)
+
+
 def cholesky_ex(A, *, upper=False, check_errors=False):
     """(L, info), as ``torch.linalg.cholesky_ex``: info is 0 where the matrix is positive-definite, else the
     order of the first minor that is not (and L is NaN there); ``check_errors=True`` raises instead.
@@ -523,18 +536,16 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     except LinAlgError:
         if check_errors:
             raise
-    a = A._data
-    info = np.zeros(a.shape[:-2], np.int32)
-    out = np.full(a.shape, np.nan, a.dtype)
-    for idx in np.ndindex(*a.shape[:-2]):
-        try:
-            c = np.linalg.cholesky(a[idx])
-            out[idx] = np.swapaxes(c, -1, -2) if upper else c
-        except np.linalg.LinAlgError:
-            n = a.shape[-1]
-            info[idx] = next((k for k in range(1, n + 1)
-                              if np.linalg.eigvalsh(a[idx][:k, :k]).min() <= 0), n)
-    return CholeskyExResult(Tensor(out), Tensor(info))
+
+    def first_bad_minor(m):
+        n = m.shape[-1]
+        return next((k for k in range(1, n + 1) if np.linalg.eigvalsh(m[:k, :k]).min() <= 0), n)
+
+    def factor(m):
+        c = np.linalg.cholesky(m)
+        return np.swapaxes(c, -1, -2) if upper else c
+
+    return CholeskyExResult(*_each_matrix_ex(A._data, factor, first_bad_minor))
 
 
 def inv_ex(A, *, check_errors=False):
@@ -551,15 +562,7 @@ def inv_ex(A, *, check_errors=False):
     except LinAlgError:
         if check_errors:
             raise
-    a = A._data
-    info = np.zeros(a.shape[:-2], np.int32)
-    out = np.full(a.shape, np.nan, a.dtype)
-    for idx in np.ndindex(*a.shape[:-2]):
-        try:
-            out[idx] = np.linalg.inv(a[idx])
-        except np.linalg.LinAlgError:
-            info[idx] = 1
-    return InvExResult(Tensor(out), Tensor(info))
+    return InvExResult(*_each_matrix_ex(A._data, np.linalg.inv, lambda m: 1))
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
