@@ -259,6 +259,37 @@ def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, thr
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()) * k)
 
 
+@pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")
+@pytest.mark.parametrize("keep", [True, False])
+def test_openblas_thread_count_changes_only_where_a_gemm_would_be_threaded(numba_now, monkeypatch, keep):
+    """Lowering numpy's OpenBLAS thread count for a call puts its other threads to sleep (the next threaded
+    product waits for them), so products whose gemms OpenBLAS keeps on the calling thread anyway
+    (attention-sized items, small products) leave the count alone; items big enough for OpenBLAS to thread
+    still get one thread per call, and the count is restored. Every product equals numpy's."""
+    get, set_ = kblas._NP_CONTROL
+    sets = []
+    monkeypatch.setattr(kblas, "_NP_CONTROL", (get, lambda n: (sets.append(n), set_(n))))
+    monkeypatch.setattr(kblas, "_KEEP_BLAS_THREADS", keep)
+    monkeypatch.setattr(kernels.threads._pool, "n", 2)
+    monkeypatch.setattr(kernels.threads._pool, "alone_until", 0.0)
+    saved = get()
+    rng = np.random.default_rng(0)
+    qkv = rng.standard_normal((16, 64, 384)).astype(np.float32)
+    q = qkv[:, :, :128].reshape(16, 64, 4, 32).transpose(0, 2, 1, 3)
+    k = qkv[:, :, 128:256].reshape(16, 64, 4, 32).transpose(0, 2, 1, 3)
+    small = [(q, k.transpose(0, 1, 3, 2)),                                     # 64 items of 131k: the pool
+             (rng.standard_normal((8, 40, 50)), rng.standard_normal((8, 50, 60)))]   # one thread, 8 x 120k
+    big = [(rng.standard_normal((4, 300, 200)), rng.standard_normal((4, 200, 100)))]  # items of 6M
+    for a, b in small + big:
+        sets.clear()
+        np.testing.assert_allclose(kblas.matmul(a, b), np.matmul(a, b), rtol=1e-4, atol=1e-4)
+        assert get() == saved
+        if keep and any(a is x for x, _ in small):
+            assert sets == []
+        elif saved != 1:
+            assert sets[0] == 1 and sets[-1] == saved
+
+
 @pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
 def test_pool_matmul_serves_matmul_linear_and_attention(numba_now, monkeypatch):
     """ag.matmul (batched, transposed views), ag.linear on 3-D input and their gradients run the pool kernel."""

@@ -47,6 +47,16 @@ _OWN_THREADS_2D = True
 # Products smaller than this run on the calling thread alone: handing a share to another thread costs
 # two GIL hand-overs (~10 us each on a virtual machine), as much as a 4M multiply-add product saves.
 PAR_WORK = 1 << 23
+# Lowering numpy's OpenBLAS thread count, even for one call, puts its other threads to sleep, and its next
+# multi-threaded product waits to wake them: on a virtual machine a (1024, 128) @ (128, 384) product took
+# ~500 us after a 2 -> 1 -> 2 change against ~400 without. So the count is lowered only where OpenBLAS
+# would otherwise thread a gemm (over MAX_SINGLE_THREAD_WORK), and mid-size 2-D products use its threads.
+_KEEP_BLAS_THREADS = True
+
+
+def _keep_blas_threads(item):
+    """Whether a gemm of ``item`` multiply-adds may run with numpy's OpenBLAS count as it is (one thread)."""
+    return _KEEP_BLAS_THREADS and item <= MAX_SINGLE_THREAD_WORK
 
 _FNS = {}
 
@@ -279,24 +289,34 @@ def matmul(a, b):
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
-    T = threads_now() if work >= PAR_WORK else 1
-    if T > 1 and a.ndim == 2 and b.ndim == 2 and _OWN_THREADS_2D and _NP_CONTROL is not None:
-        # one 2-D product: OpenBLAS's own threads or row blocks on our pool, whichever was faster lately
-        if _two_ways.pick() == 0:
-            return _two_ways.timed(0, work, _own_threads_matmul, a, b, T)
-        return _two_ways.timed(1, work, _pool_matmul, a, b, bshape, m, n, kk, T)
+    now = threads_now()
+    T = now if work >= PAR_WORK else 1
+    if now > 1 and a.ndim == 2 and b.ndim == 2 and _NP_CONTROL is not None:
+        if T > 1 and _OWN_THREADS_2D:
+            # one big 2-D product: OpenBLAS's own threads or row blocks on our pool, whichever was faster lately
+            if _two_ways.pick() == 0:
+                return _two_ways.timed(0, work, _own_threads_matmul, a, b, T)
+            return _two_ways.timed(1, work, _pool_matmul, a, b, bshape, m, n, kk, T)
+        if T == 1 and _KEEP_BLAS_THREADS and _two_ways.own_threads_ok():
+            # a mid-size 2-D product: numpy's OpenBLAS with its thread count left alone when it is ours (it
+            # keeps products under MAX_SINGLE_THREAD_WORK on the calling thread itself, and its own threads
+            # need no GIL: (64, 400) @ (400, 120) took 64 us on two, 70 on one), unless its threads have
+            # lately been slower than our pool's on big products (a busy neighbour process)
+            return _own_threads_matmul(a, b, now)
     if T == 1 and _NP_CONTROL is not None:
         # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes), held to
         # the calling thread for this call
-        return _own_threads_matmul(a, _rows_first(b) if nb > 1 else b, 1)
+        return _own_threads_matmul(a, _rows_first(b) if nb > 1 else b, 1, m * n * kk)
     return _pool_matmul(a, b, bshape, m, n, kk, T)
 
 
-def _own_threads_matmul(a, b, T):
-    """np.matmul with numpy's OpenBLAS on T threads for the call."""
+def _own_threads_matmul(a, b, T, item=None):
+    """np.matmul with numpy's OpenBLAS on T threads for the call. ``item``: the multiply-adds of each gemm
+    it makes; at T = 1, gemms that OpenBLAS runs on the calling thread anyway leave its thread count alone
+    (see ``_keep_blas_threads``)."""
     get, set_ = _NP_CONTROL
     saved = get()
-    if saved == T:
+    if saved == T or (T == 1 and item is not None and _keep_blas_threads(item)):
         return np.matmul(a, b)
     set_(T)
     try:
@@ -332,6 +352,11 @@ class _TwoWays:
         self.probing = self.calls % self.every == 0
         return 1 - best if self.probing else best
 
+    def own_threads_ok(self):
+        """False while OpenBLAS's own threads have lately been slower than the pool (way 0 losing)."""
+        c0, c1 = self.cost
+        return not c0 or not c1 or c0 <= c1
+
     def timed(self, way, work, fn, *args):
         t = time.perf_counter()
         out = fn(*args)
@@ -363,7 +388,7 @@ def _pool_matmul(a, b, bshape, m, n, kk, T):
         chunks = min(lead, T if nd == 0 else 2 * T)
         per = -(-lead // chunks)
         get, set_ = _NP_CONTROL
-        saved = get()
+        saved = 1 if _keep_blas_threads(per * n * kk if nd == 0 else m * n * kk) else get()
         if saved != 1:
             set_(1)
         try:
