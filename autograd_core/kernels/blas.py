@@ -50,7 +50,7 @@ PAR_WORK = 1 << 23
 # Lowering numpy's OpenBLAS thread count, even for one call, puts its other threads to sleep, and its next
 # multi-threaded product waits to wake them: on a virtual machine a (1024, 128) @ (128, 384) product took
 # ~500 us after a 2 -> 1 -> 2 change against ~400 without. So the count is lowered only where OpenBLAS
-# would otherwise thread a gemm (over MAX_SINGLE_THREAD_WORK), and mid-size 2-D products use its threads.
+# would otherwise thread a gemm (over MAX_SINGLE_THREAD_WORK).
 _KEEP_BLAS_THREADS = True
 
 
@@ -289,20 +289,12 @@ def matmul(a, b):
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
-    now = threads_now()
-    T = now if work >= PAR_WORK else 1
-    if now > 1 and a.ndim == 2 and b.ndim == 2 and _NP_CONTROL is not None:
-        if T > 1 and _OWN_THREADS_2D:
-            # one big 2-D product: OpenBLAS's own threads or row blocks on our pool, whichever was faster lately
-            if _two_ways.pick() == 0:
-                return _two_ways.timed(0, work, _own_threads_matmul, a, b, T)
-            return _two_ways.timed(1, work, _pool_matmul, a, b, bshape, m, n, kk, T)
-        if T == 1 and _KEEP_BLAS_THREADS and _two_ways.own_threads_ok():
-            # a mid-size 2-D product: numpy's OpenBLAS with its thread count left alone when it is ours (it
-            # keeps products under MAX_SINGLE_THREAD_WORK on the calling thread itself, and its own threads
-            # need no GIL: (64, 400) @ (400, 120) took 64 us on two, 70 on one), unless its threads have
-            # lately been slower than our pool's on big products (a busy neighbour process)
-            return _own_threads_matmul(a, b, now)
+    T = threads_now() if work >= PAR_WORK else 1
+    if T > 1 and a.ndim == 2 and b.ndim == 2 and _OWN_THREADS_2D and _NP_CONTROL is not None:
+        # one 2-D product: OpenBLAS's own threads or row blocks on our pool, whichever was faster lately
+        if _two_ways.pick() == 0:
+            return _two_ways.timed(0, work, _own_threads_matmul, a, b, T)
+        return _two_ways.timed(1, work, _pool_matmul, a, b, bshape, m, n, kk, T)
     if T == 1 and _NP_CONTROL is not None:
         # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes), held to
         # the calling thread for this call
@@ -351,11 +343,6 @@ class _TwoWays:
         best = 0 if c0 <= c1 else 1
         self.probing = self.calls % self.every == 0
         return 1 - best if self.probing else best
-
-    def own_threads_ok(self):
-        """False while OpenBLAS's own threads have lately been slower than the pool (way 0 losing)."""
-        c0, c1 = self.cost
-        return not c0 or not c1 or c0 <= c1
 
     def timed(self, way, work, fn, *args):
         t = time.perf_counter()
