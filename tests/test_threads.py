@@ -52,8 +52,8 @@ def test_a_worker_kept_from_its_core_makes_the_pool_back_off_then_retry(n_thread
     assert threads.threads_now() == 2
     threads._pool.alone_until = threads._pool.backoff = 0.0
 
-    def even(i, tid):          # both threads work about as long: no back-off
-        time.sleep(0.002)
+    def even(i, tid):          # both threads work about as long (long enough that a late wake-up of the
+        time.sleep(0.02)       # worker on a busy host is still shorter): no back-off
     for _ in range(5):
         threads.parallel_for(even, 2)
     assert threads.threads_now() == 2
