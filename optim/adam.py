@@ -18,7 +18,7 @@ import numpy as np
 from autograd_core.kernels import HAVE_NUMBA, kernel, numba_active, parallel_for
 from autograd_core.kernels.threads import split
 
-from .optimizer import Array, Optimizer, ParamsT, _impl_flags, _betas, _nonneg, _signed_decayed
+from .optimizer import Array, Optimizer, ParamsT, _adam_moments, _impl_flags, _betas, _nonneg, _signed_decayed
 
 __all__ = ["Adam", "AdamW"]
 
@@ -68,17 +68,9 @@ class Adam(Optimizer):
     def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, betas: Tuple[float, float], eps: float,
                 weight_decay: float, amsgrad: bool, maximize: bool, fused: bool | None,
                 decoupled_weight_decay: bool) -> None:
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-            if amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
+        t, m, v = _adam_moments(state, p)
         beta1, beta2 = betas
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        if amsgrad and "max_exp_avg_sq" not in state:  # amsgrad switched on mid-run
+        if amsgrad and "max_exp_avg_sq" not in state:  # first step, or amsgrad switched on mid-run
             state["max_exp_avg_sq"] = v.copy()
         bc1, bc2 = 1 - beta1 ** t, 1 - beta2 ** t
         if fused is not False and _fusable(p, g):

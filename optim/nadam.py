@@ -5,7 +5,7 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from .optimizer import Array, Optimizer, ParamsT, _impl_flags, _betas, _nonneg, _signed_decayed
+from .optimizer import Array, Optimizer, ParamsT, _adam_moments, _impl_flags, _betas, _nonneg, _signed_decayed
 
 __all__ = ["NAdam"]
 
@@ -51,20 +51,13 @@ class NAdam(Optimizer):
 
     def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, betas: Tuple[float, float], eps: float,
                 weight_decay: float, momentum_decay: float, decoupled_weight_decay: bool, maximize: bool) -> None:
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
+        t, m, v = _adam_moments(state, p, mu_product=1.0)
         beta1, beta2 = betas
         g = _signed_decayed(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
         mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
         state["mu_product"] *= mu
         prod = state["mu_product"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
         m += (1 - beta1) * g
         v *= beta2

@@ -418,6 +418,18 @@ def _betas(opt: str, group: Dict[str, Any]) -> None:
             raise ValueError(f"{opt}: invalid betas[{i}] {v!r}: must be in [0, 1)")
 
 
+def _adam_moments(state: Dict[str, Any], p: Array, **extra: Any) -> Tuple[int, Array, Array]:
+    """Count one more step in an Adam-family state and return (step, exp_avg, exp_avg_sq); a fresh state
+    starts at step 0 with zero moments (and ``extra``'s entries, set after ``step`` as PyTorch orders them)."""
+    if not state:
+        state["step"] = 0
+        state.update(extra)
+        state["exp_avg"] = np.zeros_like(p)
+        state["exp_avg_sq"] = np.zeros_like(p)
+    state["step"] += 1
+    return state["step"], state["exp_avg"], state["exp_avg_sq"]
+
+
 def _signed_decayed(p: Array, g: Array, lr: float, weight_decay: float, decoupled: bool, maximize: bool) -> Array:
     """The gradient an Adam-family rule steps on: negated with ``maximize``; with ``weight_decay``, either
     p shrunk in place by ``1 - lr * weight_decay`` (``decoupled``, AdamW's) or ``weight_decay * p`` added

@@ -6,7 +6,7 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from .optimizer import Array, Optimizer, ParamsT, _impl_flags, _betas, _nonneg, _signed_decayed
+from .optimizer import Array, Optimizer, ParamsT, _adam_moments, _impl_flags, _betas, _nonneg, _signed_decayed
 
 __all__ = ["RAdam"]
 
@@ -49,15 +49,9 @@ class RAdam(Optimizer):
 
     def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, betas: Tuple[float, float], eps: float,
                 weight_decay: float, decoupled_weight_decay: bool, maximize: bool) -> None:
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
+        t, m, v = _adam_moments(state, p)
         beta1, beta2 = betas
         g = _signed_decayed(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         m += (g - m) * (1 - beta1)
         v *= beta2
         v += (1 - beta2) * g * g

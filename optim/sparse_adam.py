@@ -5,7 +5,7 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from .optimizer import Array, Optimizer, ParamsT, _betas, _nonneg
+from .optimizer import Array, Optimizer, ParamsT, _adam_moments, _betas, _nonneg
 
 __all__ = ["SparseAdam"]
 
@@ -44,19 +44,13 @@ class SparseAdam(Optimizer):
 
     def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, betas: Tuple[float, float], eps: float,
                 maximize: bool) -> None:
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
+        t, m, v = _adam_moments(state, p)
         if maximize:
             g = -g
         rows = np.any(g != 0, axis=tuple(range(1, g.ndim))) if g.ndim >= 2 else (g != 0)
         if not rows.any():
             return
         b1, b2 = betas
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         gr = g[rows]
         m[rows] += (gr - m[rows]) * (1 - b1)
         v[rows] += (gr * gr - v[rows]) * (1 - b2)
