@@ -201,6 +201,16 @@ class Categorical(Distribution):
         return Tensor(values)
 
 
+def _wrapped_probs(self: Any) -> Tensor:
+    """The normalized probabilities, those of the wrapped ``Categorical``."""
+    return self._categorical.probs
+
+
+def _wrapped_logits(self: Any) -> Tensor:
+    """The normalized log-probabilities, those of the wrapped ``Categorical``."""
+    return self._categorical.logits
+
+
 class OneHotCategorical(Distribution):
     """A categorical distribution whose samples are one-hot vectors (the last dim), as PyTorch's.
 
@@ -218,15 +228,8 @@ class OneHotCategorical(Distribution):
         super().__init__(self._categorical.batch_shape, tuple(self._categorical.param_shape[-1:]),
                          validate_args=validate_args)
 
-    @property
-    def probs(self) -> Tensor:
-        """The normalized probabilities."""
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        """The normalized log-probabilities."""
-        return self._categorical.logits
+    probs = property(_wrapped_probs)
+    logits = property(_wrapped_logits)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         return OneHotCategorical(logits=self.logits.broadcast_to(size(batch_shape) + self.event_shape),
@@ -463,15 +466,8 @@ class Multinomial(Distribution):
     def support(self) -> Any:
         return constraints.multinomial(self.total_count)
 
-    @property
-    def probs(self) -> Tensor:
-        """The normalized probabilities."""
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        """The normalized log-probabilities."""
-        return self._categorical.logits
+    probs = property(_wrapped_probs)
+    logits = property(_wrapped_logits)
 
     @property
     def mean(self) -> Tensor:

@@ -25,7 +25,7 @@ from ..ops import reduce as R
 from ..tensor import Tensor
 from . import constraints
 from .continuous import Cauchy, Normal
-from .discrete import Categorical
+from .discrete import Categorical, _wrapped_logits, _wrapped_probs
 from .distribution import Distribution, inherit_property_docs
 from .utils import as_tensor, binary_params, broadcast_all, clamp_probs, rng, size, sum_rightmost
 
@@ -699,15 +699,8 @@ class ExpRelaxedCategorical(Distribution):
         super().__init__(self._categorical.batch_shape, tuple(self._categorical.param_shape[-1:]),
                          validate_args=validate_args)
 
-    @property
-    def probs(self) -> Tensor:
-        """The category probabilities."""
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        """The normalized log-probabilities."""
-        return self._categorical.logits
+    probs = property(_wrapped_probs)
+    logits = property(_wrapped_logits)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
