@@ -235,24 +235,21 @@ def _operand(rng, shape, layout, dtype):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 70), st.integers(1, 70), st.integers(1, 70),
        st.sampled_from(["c", "t", "strided", "rowpad", "bcast"]), st.sampled_from(["c", "t", "strided", "bcast"]),
-       st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]), st.booleans(), st.integers(0, 2 ** 16),
-       st.booleans())
-def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, seed, own):
+       st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]), st.booleans(), st.integers(0, 2 ** 16))
+def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, seed):
     """Any batch shape (none, broadcast), operand layout and thread count gives numpy's product; the size
-    threshold is lowered so that small draws take the pool path too (one 2-D product: on OpenBLAS's
-    threads, or in row blocks on the pool)."""
+    threshold is lowered so that small draws take the pool path too (one 2-D product in row blocks)."""
     rng = np.random.default_rng(seed)
     a = _operand(rng, tuple(batch) + (n, k), la, dtype)
     b = _operand(rng, (k, m) if b2d else tuple(batch) + (k, m), lb, dtype)
-    old_t, old = kernels.get_num_threads(), (kblas.MIN_WORK, kblas.PAR_WORK, kblas._OWN_THREADS_2D)
+    old_t, old = kernels.get_num_threads(), (kblas.MIN_WORK, kblas.PAR_WORK)
     kernels.set_num_threads(threads)
     kblas.MIN_WORK = kblas.PAR_WORK = 1
-    kblas._OWN_THREADS_2D = own
     try:
         got = kblas.matmul(a, b)
     finally:
         kernels.set_num_threads(old_t)
-        kblas.MIN_WORK, kblas.PAR_WORK, kblas._OWN_THREADS_2D = old
+        kblas.MIN_WORK, kblas.PAR_WORK = old
     want = np.matmul(a, b)
     assert got.dtype == want.dtype and got.shape == want.shape
     tol = 1e-5 if dtype == np.float32 else 1e-12
@@ -279,7 +276,8 @@ def test_openblas_thread_count_changes_only_where_a_gemm_would_be_threaded(numba
     k = qkv[:, :, 128:256].reshape(16, 64, 4, 32).transpose(0, 2, 1, 3)
     small = [(q, k.transpose(0, 1, 3, 2)),                                     # 64 items of 131k: the pool
              (rng.standard_normal((8, 40, 50)), rng.standard_normal((8, 50, 60)))]   # one thread, 8 x 120k
-    big = [(rng.standard_normal((4, 300, 200)), rng.standard_normal((4, 200, 100)))]  # items of 6M
+    big = [(rng.standard_normal((4, 300, 200)), rng.standard_normal((4, 200, 100))),   # items of 6M
+           (rng.standard_normal((600, 300)), rng.standard_normal((300, 200)))]          # one 2-D of 36M
     for a, b in small + big:
         sets.clear()
         np.testing.assert_allclose(kblas.matmul(a, b), np.matmul(a, b), rtol=1e-4, atol=1e-4)
@@ -288,6 +286,99 @@ def test_openblas_thread_count_changes_only_where_a_gemm_would_be_threaded(numba
             assert sets == []
         elif saved != 1:
             assert sets[0] == 1 and sets[-1] == saved
+
+
+@pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")
+def test_no_product_runs_on_openblas_threads(numba_now, monkeypatch):
+    """Every gemm of a parallel product runs with numpy's OpenBLAS at one thread (its own threads spin for
+    ~130 ms after a call and would hold a core our pool needs): the count seen inside the BLAS calls."""
+    get, set_ = kblas._NP_CONTROL
+    seen = []
+    real = np.matmul
+
+    def spy(*args, **kw):
+        seen.append(get())
+        return real(*args, **kw)
+    monkeypatch.setattr(kernels.threads._pool, "n", 2)
+    monkeypatch.setattr(kernels.threads._pool, "alone_until", 0.0)
+    saved = get()
+    set_(2)
+    try:
+        monkeypatch.setattr(kblas.np, "matmul", spy)
+        rng = np.random.default_rng(0)
+        a, b = rng.standard_normal((600, 300)), rng.standard_normal((300, 200))
+        got = kblas.matmul(a, b)
+        got2 = kblas.matmuls((a, b), (a.T, a))
+        monkeypatch.setattr(kblas.np, "matmul", real)
+        assert get() == 2
+    finally:
+        set_(saved)
+    assert seen and set(seen) == {1}
+    np.testing.assert_allclose(got, a @ b, rtol=1e-12)
+    np.testing.assert_allclose(got2[1], a.T @ a, rtol=1e-12)
+
+
+@pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 40), st.integers(1, 40), st.integers(1, 40),
+       st.sampled_from(["c", "t", "strided"]), st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]),
+       st.integers(0, 2 ** 16))
+def test_matmuls_side_by_side_match_numpy(numba_now, lead, n, k, m, lb, dtype, threads, seed):
+    """``matmuls`` of independent products (the first operand 2-D or a stack, the second 2-D in any layout)
+    gives numpy's products, side by side on the pool when the size threshold lets them (lowered here),
+    one after the other otherwise."""
+    rng = np.random.default_rng(seed)
+    a = _operand(rng, tuple(lead) + (n, k), "c", dtype)
+    b = _operand(rng, (k, m), lb, dtype)
+    c = _operand(rng, (k, n), lb, dtype)
+    chunks = []
+    real = kblas.parallel_for
+    old_t, old = kernels.get_num_threads(), kblas.SIDE_BY_SIDE_WORK
+    kernels.set_num_threads(threads)
+    kblas.SIDE_BY_SIDE_WORK = 1
+    kblas.parallel_for = lambda fn, nc, *args: (chunks.append((fn, nc)), real(fn, nc, *args))
+    try:
+        got = kblas.matmuls((a, b), (b.T, c))
+    finally:
+        kblas.parallel_for = real
+        kernels.set_num_threads(old_t)
+        kblas.SIDE_BY_SIDE_WORK = old
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for g, want, kk in ((got[0], np.matmul(a, b), k), (got[1], b.T @ c, k)):
+        assert g.dtype == want.dtype and g.shape == want.shape
+        np.testing.assert_allclose(g, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()) * kk)
+    if threads > 1 and kernels.threads.threads_now() > 1 and kblas._NP_CONTROL is not None:
+        assert (kblas._side_chunk, 2) in chunks
+
+
+@pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
+def test_linear_gradients_run_side_by_side(numba_now, monkeypatch):
+    """A Linear's input and weight gradients are computed side by side (one product per thread) and equal
+    G W and G^T x; with create_graph they stay on the tape (a second derivative through them is right)."""
+    import autograd_core as ag
+    side = []
+    real = kblas.parallel_for
+    monkeypatch.setattr(kblas, "parallel_for", lambda fn, n, *args: (side.append(fn is kblas._side_chunk),
+                                                                      real(fn, n, *args))[1])
+    monkeypatch.setattr(kblas, "SIDE_BY_SIDE_WORK", 1)
+    monkeypatch.setattr(kernels.threads._pool, "n", 2)
+    monkeypatch.setattr(kernels.threads._pool, "alone_until", 0.0)
+    rng = np.random.default_rng(1)
+    x = ag.tensor(rng.standard_normal((2, 7, 5)), requires_grad=True)
+    w = ag.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    b = ag.tensor(rng.standard_normal(4), requires_grad=True)
+    g = rng.standard_normal((2, 7, 4))
+    ag.linear(x, w, b).backward(ag.tensor(g))
+    if kblas._NP_CONTROL is not None:
+        assert any(side)
+    np.testing.assert_allclose(x.grad._data, g @ w._data, rtol=1e-12)
+    np.testing.assert_allclose(w.grad._data, g.reshape(14, 4).T @ x._data.reshape(14, 5), rtol=1e-12)
+    np.testing.assert_allclose(b.grad._data, g.sum(axis=(0, 1)), rtol=1e-12)
+    # d/dw of sum(dL/dx) where L = sum(linear(x, w) * g): dL/dx = g w, so the result is sum over (b, t) of g
+    x.grad = w.grad = None
+    gx, = ag.autograd.grad((ag.linear(x, w) * ag.tensor(g)).sum(), [x], create_graph=True)
+    gw, = ag.autograd.grad(gx.sum(), [w])
+    np.testing.assert_allclose(gw._data, np.broadcast_to(g.sum(axis=(0, 1))[:, None], (4, 5)), rtol=1e-12)
 
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
@@ -308,7 +399,6 @@ def test_pool_matmul_serves_matmul_linear_and_attention(numba_now, monkeypatch):
     monkeypatch.setattr(kblas, "parallel_for", spy)
     monkeypatch.setattr(kblas, "MIN_WORK", 1)
     monkeypatch.setattr(kblas, "PAR_WORK", 1)
-    monkeypatch.setattr(kblas, "_OWN_THREADS_2D", False)   # 2-D products in row blocks on the pool too
     monkeypatch.setattr(kernels.threads._pool, "n", 2)    # one thread runs numpy's matmul
     rng = np.random.default_rng(0)
     x = ag.tensor(rng.standard_normal((2, 7, 5)), requires_grad=True)

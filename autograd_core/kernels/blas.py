@@ -5,16 +5,22 @@ argument, so the compiled code can still be cached). ``HAVE_BLAS`` is False with
 
 ``matmul(a, b)`` is numpy's matmul (2-D, batched, broadcast batch dims, any strides BLAS can read) for
 float32/float64, on ``get_num_threads()`` threads. Small products (under ``PAR_WORK`` multiply-adds) run
-on the calling thread, numpy's bundled OpenBLAS held to one thread for the call. One bigger 2-D product
-runs either on that OpenBLAS's own threads, set to ``get_num_threads()`` for the call, or in blocks of
-rows on our pool, whichever has been faster lately (``_TwoWays``): OpenBLAS's threads share the packed
-operands and need no GIL (a (128, 784) @ (784, 256) product ~25 % faster on two threads), but spin
-after each call, which hurts beside a busy process. A stack of products runs on our pool, a run of batch items
-per chunk (``np.matmul`` on slices, OpenBLAS on one thread), or, where numpy's OpenBLAS cannot be
-controlled, by SciPy's gemm from a Numba kernel inside ``single_threaded()``. The user's OpenBLAS setting
-is restored after every call, so numpy's own products elsewhere are left as they were. (Stacked products
-whose items numpy cannot hand to BLAS, attention's transposed views, would otherwise run numpy's slow
-non-BLAS loop.)
+on the calling thread, numpy's bundled OpenBLAS held to one thread for the call. A bigger product runs on
+our pool: one 2-D product in blocks of rows, a stack of products in runs of batch items per chunk
+(``np.matmul`` on slices, OpenBLAS on one thread), or, where numpy's OpenBLAS cannot be controlled, by
+SciPy's gemm from a Numba kernel inside ``single_threaded()``. ``matmuls`` runs independent products
+side by side, one per thread (a Linear's two gradients). The user's OpenBLAS setting is restored after
+every call, so numpy's own products elsewhere are left as they were. (Stacked products whose items
+numpy cannot hand to BLAS, attention's transposed views, would otherwise run numpy's slow non-BLAS
+loop.)
+
+Why never OpenBLAS's own threads: after each threaded call they spin for about 130 ms (measured:
+a whole core busy while the process sleeps), so in a training step, where products come every few
+milliseconds, one core is never free: our pool's worker, or a neighbour process, gets a share of it.
+On a 2-core virtual machine a small GPT step at 2 threads went from 1.6x PyTorch's time to 1.3x with
+its products on the pool and a Linear's two gradients side by side (LeNet-5 1.12x to 0.99x, an MLP
+1.14x to 1.05x; median ratios of eight to ten runs, each library in its own process), although one
+product alone is up to ~25 % faster on OpenBLAS's threads (they share the packed operands).
 """
 from __future__ import annotations
 
@@ -22,7 +28,6 @@ import ctypes
 import glob
 import os
 import threading
-import time
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -31,8 +36,8 @@ from . import HAVE_NUMBA
 from .compile import jit, kernel, numba_active
 from .threads import parallel_for, threads_now
 
-__all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "blas_operand",
-           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK"]
+__all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "matmuls", "blas_operand",
+           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "SIDE_BY_SIDE_WORK"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
 # (4 by default; interface/gemm.c). Where ``single_threaded()`` cannot set the BLAS to one thread,
@@ -41,16 +46,13 @@ MAX_SINGLE_THREAD_WORK = 1 << 18
 # Products smaller than this (multiply-adds) go to np.matmul: below it numpy's OpenBLAS stays on the
 # calling thread anyway and our dispatch (~15 us) would cost more than it saves.
 MIN_WORK = 1 << 17
-# One 2-D product on several threads runs on numpy's OpenBLAS's own threads (set for the call); False:
-# in row blocks on our pool instead.
-_OWN_THREADS_2D = True
 # Products smaller than this run on the calling thread alone: handing a share to another thread costs
 # two GIL hand-overs (~10 us each on a virtual machine), as much as a 4M multiply-add product saves.
 PAR_WORK = 1 << 23
-# Lowering numpy's OpenBLAS thread count, even for one call, puts its other threads to sleep, and its next
-# multi-threaded product waits to wake them: on a virtual machine a (1024, 128) @ (128, 384) product took
-# ~500 us after a 2 -> 1 -> 2 change against ~400 without. So the count is lowered only where OpenBLAS
-# would otherwise thread a gemm (over MAX_SINGLE_THREAD_WORK).
+# Lowering numpy's OpenBLAS thread count, even for one call, puts its other threads to sleep, and the
+# user's next multi-threaded numpy product waits to wake them: on a virtual machine a (1024, 128) @
+# (128, 384) product took ~500 us after a 2 -> 1 -> 2 change against ~400 without. So the count is
+# lowered only where OpenBLAS would otherwise thread a gemm (over MAX_SINGLE_THREAD_WORK).
 _KEEP_BLAS_THREADS = True
 
 
@@ -290,74 +292,83 @@ def matmul(a, b):
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
     T = threads_now() if work >= PAR_WORK else 1
-    if T > 1 and a.ndim == 2 and b.ndim == 2 and _OWN_THREADS_2D and _NP_CONTROL is not None:
-        # one 2-D product: OpenBLAS's own threads or row blocks on our pool, whichever was faster lately
-        if _two_ways.pick() == 0:
-            return _two_ways.timed(0, work, _own_threads_matmul, a, b, T)
-        return _two_ways.timed(1, work, _pool_matmul, a, b, bshape, m, n, kk, T)
     if T == 1 and _NP_CONTROL is not None:
         # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes), held to
         # the calling thread for this call
-        return _own_threads_matmul(a, _rows_first(b) if nb > 1 else b, 1, m * n * kk)
+        return _one_thread_matmul(a, _rows_first(b) if nb > 1 else b, m * n * kk)
     return _pool_matmul(a, b, bshape, m, n, kk, T)
 
 
-def _own_threads_matmul(a, b, T, item=None):
-    """np.matmul with numpy's OpenBLAS on T threads for the call. ``item``: the multiply-adds of each gemm
-    it makes; at T = 1, gemms that OpenBLAS runs on the calling thread anyway leave its thread count alone
-    (see ``_keep_blas_threads``)."""
+# Independent products at least this big (multiply-adds each; two make PAR_WORK) run side by side, one per
+# thread.
+SIDE_BY_SIDE_WORK = 1 << 22
+
+
+def _flat_operands(a, b):
+    """(a, b) as a 2-D product with the same rows as ``a @ b`` flattened, or None: both float32 or both
+    float64, b 2-D, a 2-D or a C-contiguous stack (a Linear's (B, T, C) input)."""
+    if (not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or b.ndim != 2 or a.ndim < 2
+            or a.dtype != b.dtype or a.dtype.char not in "fd" or a.shape[-1] != b.shape[0]):
+        return None
+    if a.ndim > 2:
+        if not a.flags.c_contiguous:
+            return None
+        a = a.reshape(-1, a.shape[-1])
+    return a, b
+
+
+def _side_chunk(i, tid, flat, outs):
+    a, b = flat[i]
+    outs[i] = np.matmul(a, b)
+
+
+def matmuls(*pairs):
+    """``[a @ b for a, b in pairs]`` (as ``matmul``) for independent products: side by side, each on one
+    thread of our pool with numpy's OpenBLAS held to one thread, when there are threads for them and
+    each is at least ``SIDE_BY_SIDE_WORK`` multiply-adds; else one after the other, each as ``matmul``.
+
+    Why: a Linear's input and weight gradients (G W and G^T x) are two such products of the same size.
+    On two cores they took 1.6 ms side by side against 2.9 ms one after the other (one thread each),
+    where splitting each product into row blocks over the two threads gained ~1.4x (both threads pack
+    the same operand, and each block is smaller).
+
+    >>> import numpy as np
+    >>> from autograd_core import kernels
+    >>> a, b = np.ones((4, 3)), np.ones((3, 2))
+    >>> [p.shape for p in kernels.blas.matmuls((a, b), (b.T, a.T))]
+    [(4, 2), (2, 4)]
+    """
+    flat = [_flat_operands(a, b) for a, b in pairs]
+    T = threads_now()
+    if (T < 2 or len(pairs) < 2 or _NP_CONTROL is None or not HAVE_BLAS or not numba_active()
+            or any(f is None or f[0].shape[0] * f[0].shape[1] * f[1].shape[1] < SIDE_BY_SIDE_WORK for f in flat)):
+        return [matmul(a, b) for a, b in pairs]
+    outs = [None] * len(pairs)
     get, set_ = _NP_CONTROL
     saved = get()
-    if saved == T or (T == 1 and item is not None and _keep_blas_threads(item)):
+    if saved != 1:
+        set_(1)
+    try:
+        parallel_for(_side_chunk, len(flat), flat, outs)
+    finally:
+        if saved != 1:
+            set_(saved)
+    return [o.reshape(a.shape[:-1] + (b.shape[-1],)) for o, (a, b) in zip(outs, pairs)]
+
+
+def _one_thread_matmul(a, b, item):
+    """np.matmul with numpy's OpenBLAS on the calling thread; ``item``: the multiply-adds of each gemm it
+    makes. Gemms that OpenBLAS runs on the calling thread anyway leave its thread count alone (see
+    ``_keep_blas_threads``)."""
+    get, set_ = _NP_CONTROL
+    saved = get()
+    if saved == 1 or _keep_blas_threads(item):
         return np.matmul(a, b)
-    set_(T)
+    set_(1)
     try:
         return np.matmul(a, b)
     finally:
         set_(saved)
-
-
-class _TwoWays:
-    """Which way one big 2-D product runs fastest on several threads, measured as the steps go:
-    OpenBLAS's own threads (way 0: shared packing, no GIL) or row blocks on our pool (way 1). Each
-    keeps a moving average of seconds per multiply-add; the faster is used, and the other is tried
-    again every ``every`` calls so that its figure stays current (16, doubling up to 1024 while it
-    keeps losing by half or more). Why: OpenBLAS's threads are ~25 % faster on a quiet machine, but
-    spin after each call, and beside one busy process a small GPT step took 90 ms with them and 50
-    with the pool's sleeping workers."""
-    __slots__ = ("cost", "calls", "every", "probing")
-
-    def __init__(self):
-        self.cost = [0.0, 0.0]
-        self.calls = 0
-        self.every = 16
-        self.probing = False
-
-    def pick(self):
-        self.calls += 1
-        c0, c1 = self.cost
-        if not c0:
-            return 0
-        if not c1:
-            return 1
-        best = 0 if c0 <= c1 else 1
-        self.probing = self.calls % self.every == 0
-        return 1 - best if self.probing else best
-
-    def timed(self, way, work, fn, *args):
-        t = time.perf_counter()
-        out = fn(*args)
-        per = (time.perf_counter() - t) / work
-        c = self.cost[way]
-        self.cost[way] = per if not c else c + 0.25 * (per - c)
-        if self.probing:
-            self.probing = False
-            other = self.cost[1 - way]
-            self.every = min(2 * self.every, 1024) if other and per > 1.5 * other else 16
-        return out
-
-
-_two_ways = _TwoWays()
 
 
 def _pool_matmul(a, b, bshape, m, n, kk, T):
