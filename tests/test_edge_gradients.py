@@ -593,6 +593,29 @@ def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
         ag.autograd_grad(ag.linalg.det(s), [s], create_graph=True)
 
 
+def test_second_derivative_of_the_2_norm_at_zero_is_nan():
+    # x / ||x|| jumps at x = 0: the first derivative there is PyTorch's masked 0, and its derivative is NaN
+    # (0 / 0), not the derivative of x / 1; away from 0 it is (I - u u^T) / ||x||, u = x / ||x||.
+    for val in ([0.0], [0.0, 0.0], [3.0, -4.0], [0.0, 2.0]):
+        x = ag.tensor(np.array(val), requires_grad=True)
+        w = np.linspace(0.3, 0.9, len(val))
+        g, = ag.autograd_grad(x.norm(), [x], create_graph=True)
+        g2, = ag.autograd_grad((g * ag.tensor(w)).sum(), [x])
+        a = np.array(val)
+        n = np.linalg.norm(a)
+        if n == 0:
+            np.testing.assert_array_equal(g._data, 0.0)
+            assert np.isnan(g2._data).all()
+        else:
+            u = a / n
+            np.testing.assert_allclose(g2._data, (np.eye(len(a)) - np.outer(u, u)) @ w / n, atol=1e-12)
+        if torch is not None:
+            t = torch.tensor(a, requires_grad=True)
+            tg, = torch.autograd.grad(t.norm(), t, create_graph=True)
+            tg2, = torch.autograd.grad((tg * torch.tensor(w)).sum(), t)
+            np.testing.assert_allclose(g2._data, tg2.numpy(), atol=1e-12, equal_nan=True)
+
+
 def test_second_derivatives_of_std_and_var_where_they_are_degenerate():
     # std of a constant slice: the gradient is a masked 0, so its derivative is 0 too (not the
     # derivative of (x - mean) / (dof * 1)); var over all of one element: g times NaN, whose derivative

@@ -396,9 +396,11 @@ def _vector_norm_vjp(g, ans, x, ord=2.0, axis=None, keepdims=False):
         return g * xp.sign(x) * hit / count
     if ord == 1:
         return g * xp.sign(x)
-    n_safe = xp.where(n == 0, 1.0, n)
     if ord == 2:
-        return g * x / n_safe
+        # The zero norm's 0 is selected, not made by a safe divisor, so that the derivative of this rule
+        # there is 0 / 0 (NaN), as PyTorch's masked_fill: x / ||x|| jumps at 0, and no finite value is right.
+        return g * xp.where(n == 0, 0.0, x / n)
+    n_safe = xp.where(n == 0, 1.0, n)
     a_safe = xp.where(x == 0, 1.0, xp.abs(x))
     return g * xp.sign(x) * (a_safe / n_safe) ** (ord - 1)
 
