@@ -318,6 +318,30 @@ def test_no_product_runs_on_openblas_threads(numba_now, monkeypatch):
     np.testing.assert_allclose(got2[1], a.T @ a, rtol=1e-12)
 
 
+@pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")
+@pytest.mark.parametrize("shape, how", [((40, 30, 200), 2), ((200, 30, 40), 1), ((50, 30, 50), 1)])
+def test_one_product_splits_along_its_longer_side(numba_now, monkeypatch, shape, how):
+    """One 2-D product on the pool is split in blocks of columns when it is wider than tall, else of rows;
+    either way it equals numpy's."""
+    hows = []
+    real = kblas.parallel_for
+
+    def spy(fn, n, *args):
+        if fn is kblas._np_chunk:
+            hows.append(args[-1])
+        return real(fn, n, *args)
+    monkeypatch.setattr(kblas, "parallel_for", spy)
+    monkeypatch.setattr(kblas, "MIN_WORK", 1)
+    monkeypatch.setattr(kblas, "PAR_WORK", 1)
+    monkeypatch.setattr(kernels.threads._pool, "n", 2)
+    monkeypatch.setattr(kernels.threads._pool, "alone_until", 0.0)
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    np.testing.assert_allclose(kblas.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+    assert hows == [how]
+
+
 @pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 40), st.integers(1, 40), st.integers(1, 40),

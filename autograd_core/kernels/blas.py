@@ -6,7 +6,7 @@ argument, so the compiled code can still be cached). ``HAVE_BLAS`` is False with
 ``matmul(a, b)`` is numpy's matmul (2-D, batched, broadcast batch dims, any strides BLAS can read) for
 float32/float64, on ``get_num_threads()`` threads. Small products (under ``PAR_WORK`` multiply-adds) run
 on the calling thread, numpy's bundled OpenBLAS held to one thread for the call. A bigger product runs on
-our pool: one 2-D product in blocks of rows, a stack of products in runs of batch items per chunk
+our pool: one 2-D product in blocks of rows (of columns when it is wider than tall), a stack of products in runs of batch items per chunk
 (``np.matmul`` on slices, OpenBLAS on one thread), or, where numpy's OpenBLAS cannot be controlled, by
 SciPy's gemm from a Numba kernel inside ``single_threaded()``. ``matmuls`` runs independent products
 side by side, one per thread (a Linear's two gradients). The user's OpenBLAS setting is restored after
@@ -247,10 +247,13 @@ def _rows_first(b):
     return b
 
 
-def _np_chunk(i, tid, a, b, out, per, lead, rows):
+def _np_chunk(i, tid, a, b, out, per, lead, how):
+    """Chunk i of a @ b: ``how`` 0 a run of batch items, 1 a block of rows, 2 a block of columns."""
     s = slice(i * per, min(lead, (i + 1) * per))
-    if rows:
+    if how == 1:
         np.matmul(a[s], b, out=out[s])
+    elif how == 2:
+        np.matmul(a, b[:, s], out=out[:, s])
     else:
         np.matmul(a[s], _rows_first(b[s]), out=out[s])
 
@@ -380,17 +383,23 @@ def _pool_matmul(a, b, bshape, m, n, kk, T):
     a = np.broadcast_to(a, bshape + (m, kk)) if a.shape[:-2] != bshape else a
     b = np.broadcast_to(b, bshape + (kk, n)) if b.shape[:-2] != bshape else b
     if _NP_CONTROL is not None and (nd == 0 or bshape[0] > 1):
-        # numpy's own OpenBLAS, one thread per call, a block of rows (or of the first batch dim) per chunk
+        # numpy's own OpenBLAS, one thread per call; per chunk a run of the first batch dim, or of one
+        # product a block of rows, or of columns where it is wider than tall (each thread then packs
+        # half of b rather than all of it: (128, 784) @ (784, 256) ~5 % faster)
         out = np.empty(bshape + (m, n), a.dtype)
-        lead = m if nd == 0 else bshape[0]
+        how = 0 if nd else 2 if n > m else 1
+        lead = bshape[0] if how == 0 else m if how == 1 else n
         chunks = min(lead, T if nd == 0 else 2 * T)
         per = -(-lead // chunks)
+        if how == 2:
+            per = min(lead, -(-per // 16) * 16)     # whole vector widths per thread
         get, set_ = _NP_CONTROL
-        saved = 1 if _keep_blas_threads(per * n * kk if nd == 0 else m * n * kk) else get()
+        item = m * n * kk if nd else m * per * kk if how == 2 else per * n * kk
+        saved = 1 if _keep_blas_threads(item) else get()
         if saved != 1:
             set_(1)
         try:
-            parallel_for(_np_chunk, -(-lead // per), a, b, out, per, lead, nd == 0)
+            parallel_for(_np_chunk, -(-lead // per), a, b, out, per, lead, how)
         finally:
             if saved != 1:
                 set_(saved)
