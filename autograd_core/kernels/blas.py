@@ -6,13 +6,13 @@ argument, so the compiled code can still be cached). ``HAVE_BLAS`` is False with
 ``matmul(a, b)`` is numpy's matmul (2-D, batched, broadcast batch dims, any strides BLAS can read) for
 float32/float64, on ``get_num_threads()`` threads. Small products (under ``PAR_WORK`` multiply-adds) run
 on the calling thread, numpy's bundled OpenBLAS held to one thread for the call. A bigger product runs on
-our pool: one 2-D product in blocks of rows (of columns when it is wider than tall), a stack of products in runs of batch items per chunk
-(``np.matmul`` on slices, OpenBLAS on one thread), or, where numpy's OpenBLAS cannot be controlled, by
-SciPy's gemm from a Numba kernel inside ``single_threaded()``. ``matmuls`` runs independent products
-side by side, one per thread (a Linear's two gradients). The user's OpenBLAS setting is restored after
-every call, so numpy's own products elsewhere are left as they were. (Stacked products whose items
-numpy cannot hand to BLAS, attention's transposed views, would otherwise run numpy's slow non-BLAS
-loop.)
+our pool: one 2-D product in blocks of rows (of columns when it is wider than tall), a stack of products
+in runs of batch items per chunk (``np.matmul`` on slices, OpenBLAS on one thread), or, where numpy's
+OpenBLAS cannot be controlled, by SciPy's gemm from a Numba kernel inside ``single_threaded()``.
+``matmuls`` runs independent products side by side, one per thread (a Linear's two gradients). The
+user's OpenBLAS setting is restored after every call, so numpy's own products elsewhere are left as
+they were. (Stacked products whose items numpy cannot hand to BLAS, attention's transposed views,
+would otherwise run numpy's slow non-BLAS loop.)
 
 Why never OpenBLAS's own threads: after each threaded call they spin for about 130 ms (measured:
 a whole core busy while the process sleeps), so in a training step, where products come every few
