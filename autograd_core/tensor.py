@@ -273,7 +273,7 @@ class Tensor:
     # -- metadata -------------------------------------------------------------------
     @property
     def shape(self):
-        """The tensor's shape, a tuple of ints (PyTorch's ``Tensor.shape``; ``t.size()`` gives the same).
+        """The tensor's shape, a tuple of ints (PyTorch's ``Tensor.shape``; ``t.size()`` gives it as a ``Size``).
 
         >>> import autograd_core as ag
         >>> ag.zeros(2, 3).shape
@@ -293,13 +293,13 @@ class Tensor:
 
     @property
     def size(self):
-        """Number of elements, as numpy's ``size``; calling it, ``t.size()`` / ``t.size(dim)``, gives
+        """Number of elements, as numpy's ``size``; calling it, ``t.size()`` (a ``Size``) / ``t.size(dim)``, gives
         PyTorch's shape / dim length.
 
         >>> import autograd_core as ag
         >>> t = ag.zeros(2, 3)
         >>> t.size, t.size(), t.size(1)
-        (6, (2, 3), 3)
+        (6, Size([2, 3]), 3)
         """
         return _Size(self._data.size, self._data.shape)
 
@@ -829,6 +829,29 @@ def get_printoptions() -> Dict[str, Any]:
     return dict(_print_options)
 
 
+class Size(tuple):
+    """A shape (a tuple of ints), as ``torch.Size``; ``.numel()`` is the product. ``t.size()`` gives one;
+    ``t.shape`` is a plain tuple (it is read on every op), which compares equal to a Size.
+
+    >>> import autograd_core as ag
+    >>> s = ag.Size([2, 3])
+    >>> s, s.numel(), ag.zeros(2, 3).shape == s
+    (Size([2, 3]), 6, True)
+    >>> ag.zeros(2, 3).size().numel()
+    6
+    """
+
+    def numel(self):
+        """The number of elements of a tensor of this shape."""
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self):
+        return f"Size({list(self)})"
+
+
 class _Size(int):
     """An int (the element count) that can be called like ``torch.Tensor.size``."""
 
@@ -839,7 +862,7 @@ class _Size(int):
 
     def __call__(self, dim=None):
         if dim is None:
-            return self._shape
+            return Size(self._shape)
         return self._shape[dim]
 
 

@@ -295,3 +295,16 @@ def test_set_printoptions_changes_and_restores_the_repr(default_print_options):
     assert repr(x) == before
     with pytest.raises(ValueError, match="set_printoptions: precision must be a non-negative int"):
         ag.set_printoptions(precision=-1)
+
+
+def test_size_call_gives_a_size_with_numel_as_torch_size():
+    """``t.size()`` is a Size (a tuple: equal to the shape, usable wherever a shape is) with ``numel()``."""
+    x = ag.zeros(2, 3, 4)
+    s = x.size()
+    assert isinstance(s, ag.Size) and isinstance(s, tuple)
+    assert s == x.shape == (2, 3, 4) and s.numel() == x.numel() == 24
+    assert x.reshape(s).shape == (2, 3, 4) and x.new_zeros(s).shape == (2, 3, 4)
+    assert ag.zeros(()).size().numel() == 1 and ag.zeros(0, 5).size().numel() == 0
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(2, 3, 4)
+    assert tuple(t.size()) == tuple(s) and t.size().numel() == s.numel()

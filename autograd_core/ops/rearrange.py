@@ -15,7 +15,7 @@ import itertools
 
 import numpy as np
 
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Size, Tensor, get_default_dtype
 from . import shape as S
 from .index import getitem
 from .registry import method
@@ -49,23 +49,6 @@ def _dim(d, ndim, name):
 
 def _slice(x, dim, start, stop, step=1):
     return getitem(x, (slice(None),) * dim + (slice(start, stop, step),))
-
-
-class Size(tuple):
-    """A shape (a tuple of ints), as ``torch.Size``; ``.numel()`` is the product. Shapes here are plain
-    tuples, and compare equal to a Size.
-
-    >>> s = ag.Size([2, 3])
-    >>> s, s.numel(), ag.zeros(2, 3).shape == s
-    (Size([2, 3]), 6, True)
-    """
-
-    def numel(self):
-        """The number of elements of a tensor of this shape."""
-        return int(np.prod(self, dtype=np.int64))
-
-    def __repr__(self):
-        return f"Size({list(self)})"
 
 
 def roll(input, shifts, dims=None):  # noqa: A002  (PyTorch's argument names)
