@@ -273,7 +273,8 @@ class Tensor:
     # -- metadata -------------------------------------------------------------------
     @property
     def shape(self):
-        """The tensor's shape, a tuple of ints (PyTorch's ``Tensor.shape``; ``t.size()`` gives it as a ``Size``).
+        """The tensor's shape, a tuple of ints (PyTorch's ``Tensor.shape``; ``t.size()`` gives it as a
+        ``Size``).
 
         >>> import autograd_core as ag
         >>> ag.zeros(2, 3).shape
@@ -293,8 +294,8 @@ class Tensor:
 
     @property
     def size(self):
-        """Number of elements, as numpy's ``size``; calling it, ``t.size()`` (a ``Size``) / ``t.size(dim)``, gives
-        PyTorch's shape / dim length.
+        """Number of elements, as numpy's ``size``; calling it, ``t.size()`` (a ``Size``) / ``t.size(dim)``,
+        gives PyTorch's shape / dim length.
 
         >>> import autograd_core as ag
         >>> t = ag.zeros(2, 3)
