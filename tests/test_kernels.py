@@ -557,12 +557,10 @@ from autograd_core import kernels
 from autograd_core.kernels import activation as kact
 kernels.compile.ANNOUNCE_AFTER_S = 0.0
 x = np.linspace(-3, 3, 5000).astype(np.float64)
-t = time.perf_counter()
 with warnings.catch_warnings(record=True) as w:
     warnings.simplefilter("always")
     y0 = kact.gelu(x)
-    first = time.perf_counter() - t
-    assert not kact._gelu_k.ready, "compiled already?"
+    assert not kact._gelu_k.ready, "the first call waited for the compile"
     assert kernels.wait(300)
     y1 = kact.gelu(x); y2 = kact.gelu(x)
     time.sleep(0.1)
@@ -570,7 +568,6 @@ msgs = [str(m.message) for m in w if issubclass(m.category, kernels.KernelCompil
 assert len(msgs) == 1 and "'gelu'" in msgs[0] and "float64" in msgs[0], msgs
 assert "d" in kact._gelu_k.ready, kact._gelu_k
 np.testing.assert_allclose(y0, y1, rtol=1e-12)
-assert first < 1.0, first
 print("ok")
 """
     r = _run(code, NUMBA_CACHE_DIR=str(tmp_path))
