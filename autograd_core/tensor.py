@@ -6,6 +6,7 @@ holds the data model, construction and dtype rules.
 """
 from __future__ import annotations
 
+import math
 import sys
 from typing import TYPE_CHECKING, Any, Dict
 
@@ -844,10 +845,7 @@ class Size(tuple):
 
     def numel(self):
         """The number of elements of a tensor of this shape."""
-        n = 1
-        for d in self:
-            n *= d
-        return n
+        return math.prod(self)
 
     def __repr__(self):
         return f"Size({list(self)})"
