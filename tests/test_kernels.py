@@ -235,25 +235,39 @@ def _operand(rng, shape, layout, dtype):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 70), st.integers(1, 70), st.integers(1, 70),
        st.sampled_from(["c", "t", "strided", "rowpad", "bcast"]), st.sampled_from(["c", "t", "strided", "bcast"]),
-       st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]), st.booleans(), st.integers(0, 2 ** 16))
-def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, seed):
-    """Any batch shape (none, broadcast), operand layout and thread count gives numpy's product; the size
-    threshold is lowered so that small draws take the pool path too (one 2-D product in row blocks)."""
+       st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]), st.booleans(), st.booleans(),
+       st.integers(0, 2 ** 16))
+def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, copy_t, seed):
+    """Any batch shape (none, broadcast), operand layout and thread count gives numpy's product, with a
+    transposed stack of right operands copied into rows first or not (which one runs depends on the
+    CPU's OpenBLAS kernels); the size threshold is lowered so that small draws take the pool path too
+    (one 2-D product in row blocks)."""
     rng = np.random.default_rng(seed)
     a = _operand(rng, tuple(batch) + (n, k), la, dtype)
     b = _operand(rng, (k, m) if b2d else tuple(batch) + (k, m), lb, dtype)
-    old_t, old = kernels.get_num_threads(), (kblas.MIN_WORK, kblas.PAR_WORK)
+    old_t, old = kernels.get_num_threads(), (kblas.MIN_WORK, kblas.PAR_WORK, kblas._COPY_TRANSPOSED_B)
     kernels.set_num_threads(threads)
     kblas.MIN_WORK = kblas.PAR_WORK = 1
+    kblas._COPY_TRANSPOSED_B = copy_t
     try:
         got = kblas.matmul(a, b)
     finally:
         kernels.set_num_threads(old_t)
-        kblas.MIN_WORK, kblas.PAR_WORK = old
+        kblas.MIN_WORK, kblas.PAR_WORK, kblas._COPY_TRANSPOSED_B = old
     want = np.matmul(a, b)
     assert got.dtype == want.dtype and got.shape == want.shape
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()) * k)
+
+
+@pytest.mark.skipif(kblas._NP_CONTROL is None, reason="needs numpy's OpenBLAS")
+def test_openblas_kernel_family_is_read_and_decides_the_transposed_copy():
+    """The kernel family numpy's OpenBLAS picked is read from the library itself (what the bench prints),
+    and only AVX-512 families copy a transposed stack of right operands first."""
+    name = kblas._core_name(np, "numpy.libs")
+    assert isinstance(name, str) and name and name.isprintable()
+    assert name == kblas._NP_CORE
+    assert kblas._COPY_TRANSPOSED_B == (name.lower() in ("skylakex", "cooperlake", "sapphirerapids"))
 
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")

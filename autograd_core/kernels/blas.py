@@ -93,9 +93,9 @@ def gemm_fn(dtype):
     return _FNS.get(np.dtype(dtype))
 
 
-def _thread_control(module=None, libs="scipy.libs"):
-    """(get, set) num_threads of the OpenBLAS that SciPy's wheels bundle (the one cython_blas calls), or with
-    ``libs="numpy.libs"`` numpy's; None for another BLAS or when not found."""
+def _openblas(module=None, libs="scipy.libs"):
+    """(ctypes library, symbol prefix, symbol suffix) of the OpenBLAS that SciPy's wheels bundle (the one
+    cython_blas calls), or with ``libs="numpy.libs"`` numpy's; None for another BLAS or when not found."""
     if module is None:
         import scipy as module
     site = os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
@@ -106,14 +106,37 @@ def _thread_control(module=None, libs="scipy.libs"):
             continue
         for prefix, suffix in (("scipy_openblas_", ""), ("openblas_", ""), ("scipy_openblas_", "64_"),
                                ("openblas_", "64_")):
-            try:
-                get = getattr(lib, prefix + "get_num_threads" + suffix)
-                set_ = getattr(lib, prefix + "set_num_threads" + suffix)
-            except AttributeError:
-                continue
-            get.restype, set_.argtypes, set_.restype = ctypes.c_int, [ctypes.c_int], None
-            return get, set_
+            if hasattr(lib, prefix + "get_num_threads" + suffix):
+                return lib, prefix, suffix
     return None
+
+
+def _thread_control(module=None, libs="scipy.libs"):
+    """(get, set) num_threads of that OpenBLAS (see ``_openblas``), or None."""
+    found = _openblas(module, libs)
+    if found is None:
+        return None
+    lib, prefix, suffix = found
+    try:
+        get = getattr(lib, prefix + "get_num_threads" + suffix)
+        set_ = getattr(lib, prefix + "set_num_threads" + suffix)
+    except AttributeError:
+        return None
+    get.restype, set_.argtypes, set_.restype = ctypes.c_int, [ctypes.c_int], None
+    return get, set_
+
+
+def _core_name(module=None, libs="scipy.libs"):
+    """The kernel family that OpenBLAS picked for this CPU ("Haswell", "SkylakeX", "Zen", ...), or ""."""
+    found = _openblas(module, libs)
+    if found is None:
+        return ""
+    lib, prefix, suffix = found
+    fn = getattr(lib, prefix + "get_corename" + suffix, None)
+    if fn is None:
+        return ""
+    fn.restype = ctypes.c_char_p
+    return (fn() or b"").decode("ascii", "replace")
 
 
 _CONTROL = None
@@ -124,8 +147,13 @@ if HAVE_BLAS:
         _CONTROL = None
 try:
     _NP_CONTROL = _thread_control(np, "numpy.libs")
+    _NP_CORE = _core_name(np, "numpy.libs")
 except OSError:  # pragma: no cover
-    _NP_CONTROL = None
+    _NP_CONTROL, _NP_CORE = None, ""
+# OpenBLAS's AVX-512 kernel families have small-matrix gemm kernels, and theirs for a right operand stored
+# transposed (attention's k^T) ran ~25 % slower than a copy plus the plain product; the other families
+# (AVX2's Haswell and Zen among them) pack either layout alike, and there the copy cost 10-15 %.
+_COPY_TRANSPOSED_B = _NP_CORE.lower() in ("skylakex", "cooperlake", "sapphirerapids")
 
 
 class _SingleThreaded:
@@ -240,9 +268,9 @@ def _chunk(i, tid, k, f, ta, tb, m, n, kk, a, lda, sa, b, ldb, sb, c, ldc, sc, b
 
 
 def _rows_first(b):
-    """A stack of right operands stored transposed (attention's k^T) copied into rows: OpenBLAS's
-    small-matrix kernels for that layout ran ~25 % slower than the copy plus the plain product."""
-    if b.strides[-2] == b.itemsize and b.shape[-2] > 1 and b.shape[-1] > 1 and 0 not in b.strides[:-2]:
+    """A stack of right operands stored transposed (attention's k^T) copied into rows where OpenBLAS's
+    kernels read that layout slowly (``_COPY_TRANSPOSED_B``); else ``b`` itself."""
+    if _COPY_TRANSPOSED_B and b.strides[-2] == b.itemsize and b.shape[-2] > 1 and b.shape[-1] > 1 and 0 not in b.strides[:-2]:
         return np.ascontiguousarray(b)
     return b
 
