@@ -264,8 +264,26 @@ def test_dtype_names_match_torch():
     for ours, theirs in [(ag.half, torch.half), (ag.short, torch.short), (ag.int, torch.int), (ag.int16, torch.int16),
                          (ag.uint8, torch.uint8), (ag.long, torch.long), (ag.double, torch.double)]:
         assert str(theirs) == f"torch.{ours}"
-    assert ag.finfo(ag.float32).eps == torch.finfo(torch.float32).eps
-    assert ag.finfo(ag.float16).max == torch.finfo(torch.float16).max
+    for ours, theirs in [(ag.float16, torch.float16), (ag.float32, torch.float32), (ag.float64, torch.float64)]:
+        a, b = ag.finfo(ours), torch.finfo(theirs)
+        assert repr(a) == repr(b)
+        for k in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+            assert getattr(a, k) == getattr(b, k) and type(getattr(a, k)) is type(getattr(b, k)), k
+    for ours, theirs in [(ag.uint8, torch.uint8), (ag.int8, torch.int8), (ag.int32, torch.int32), (ag.int64, torch.int64)]:
+        a, b = ag.iinfo(ours), torch.iinfo(theirs)
+        assert repr(a) == repr(b)
+        for k in ("bits", "min", "max", "dtype"):
+            assert getattr(a, k) == getattr(b, k) and type(getattr(a, k)) is type(getattr(b, k)), k
+
+
+def test_finfo_limits_are_python_numbers():
+    """As PyTorch's: arithmetic on a limit does not overflow in the dtype (NumPy's float16 max * 2 is inf)."""
+    assert -ag.finfo(ag.float16).max * 2 == -131008.0
+    assert type(ag.finfo().eps) is float and ag.finfo().dtype == "float32"
+    assert ag.finfo(ag.float64) != ag.finfo(ag.float32) and ag.finfo(ag.float32) == ag.finfo()
+    assert type(ag.iinfo(ag.int64).max) is int and ag.iinfo(ag.uint8).dtype == "uint8"
+    x = ag.tensor([1.0, -1.0])
+    assert x.masked_fill(x > 0, ag.finfo(x.dtype).min).tolist() == [float(np.finfo(np.float32).min), -1.0]
 
 
 @pytest.mark.parametrize("name", ["bfloat16", "cfloat", "cdouble", "complex64", "complex128", "chalf"])

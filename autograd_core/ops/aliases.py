@@ -87,12 +87,54 @@ def cumprod(input: TensorLike, dim: int, *, dtype: DTypeLike = None) -> Tensor: 
     return _shape.cat(parts, axis) if n > 1 else parts[0].clone()
 
 
-def finfo(dtype: DTypeLike = None) -> np.finfo:
-    """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``; the default dtype
-    if none is given), as ``torch.finfo``; NumPy's ``finfo`` object.
+class _FInfo:
+    """``torch.finfo``'s object: the limits as Python floats (NumPy's ``finfo`` gives NumPy scalars of the
+    dtype, whose arithmetic overflows where PyTorch's Python floats do not: ``-finfo(float16).max * 2``)."""
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, dt):
+        fi = np.finfo(dt)
+        self.bits = int(fi.bits)
+        self.eps, self.max, self.min = float(fi.eps), float(fi.max), float(fi.min)
+        self.tiny = self.smallest_normal = float(fi.smallest_normal)
+        self.resolution = 10.0 ** -int(fi.precision)   # PyTorch: exactly 10**-digits
+        self.dtype = dt.name     # a str, as PyTorch's
+
+    def __eq__(self, other):
+        return type(other) is _FInfo and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(self.dtype)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class _IInfo:
+    """``torch.iinfo``'s object: ``bits``, ``min``, ``max`` (Python ints) and ``dtype`` (a str)."""
+    __slots__ = ("bits", "min", "max", "dtype")
+
+    def __init__(self, dt):
+        ii = np.iinfo(dt)
+        self.bits, self.min, self.max, self.dtype = int(ii.bits), int(ii.min), int(ii.max), dt.name
+
+    def __eq__(self, other):
+        return type(other) is _IInfo and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(self.dtype)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def finfo(dtype: DTypeLike = None) -> _FInfo:
+    """Machine limits of a floating dtype (``bits``, ``eps``, ``max``, ``min``, ``tiny`` = ``smallest_normal``,
+    ``resolution``; the default dtype if none is given) as Python floats, as ``torch.finfo``.
 
     >>> import autograd_core as ag
-    >>> float(ag.finfo(ag.float32).eps), float(ag.finfo(ag.float16).max), ag.finfo().bits
+    >>> ag.finfo(ag.float32).eps, ag.finfo(ag.float16).max, ag.finfo().bits
     (1.1920928955078125e-07, 65504.0, 32)
     """
     if dtype is None:
@@ -100,10 +142,10 @@ def finfo(dtype: DTypeLike = None) -> np.finfo:
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"finfo: expected a floating dtype, got {dt}; use iinfo for integer dtypes")
-    return np.finfo(dt)
+    return _FInfo(dt)
 
 
-def iinfo(dtype: DTypeLike) -> np.iinfo:
+def iinfo(dtype: DTypeLike) -> _IInfo:
     """Machine limits of an integer dtype (``min``, ``max``, ``bits``), as ``torch.iinfo``.
 
     >>> import autograd_core as ag
@@ -113,7 +155,7 @@ def iinfo(dtype: DTypeLike) -> np.iinfo:
     dt = np.dtype(dtype)
     if dt.kind not in "iu":
         raise TypeError(f"iinfo: expected an integer dtype, got {dt}; use finfo for floating dtypes")
-    return np.iinfo(dt)
+    return _IInfo(dt)
 
 
 def is_floating_point(input: Tensor) -> bool:  # noqa: A002  (PyTorch's argument name)
