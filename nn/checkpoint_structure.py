@@ -133,8 +133,17 @@ class Encoder:
         if isinstance(obj, (list, tuple)):
             return {"t": "list" if isinstance(obj, list) else "tuple",
                     "v": [self.encode(v, f"{where}[{i}]", path + (i,)) for i, v in enumerate(obj)]}
+        hint = ""
+        if callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None)):
+            # a Module, an optimizer or a scheduler: the object itself would need a pickle, which we never
+            # write (PyTorch 2.6+ also refuses to load a whole pickled module by default)
+            name = type(obj).__name__
+            hint = (f". Save its state instead: nn.save(m.state_dict(), path), then build the {name} again and "
+                    f"call its .load_state_dict(nn.load(path))" if where == "obj" else
+                    f". Save its state instead: put its .state_dict() at {where} (obj: what you save), and after "
+                    f"nn.load pass that entry to .load_state_dict() of a {name} built again")
         raise TypeError(f"nn.save: can't save a {type(obj).__name__} at {where}; supported are dicts, lists, "
-                        "tuples, Tensors, numpy arrays and scalars, int, float, bool, str and None")
+                        f"tuples, Tensors, numpy arrays and scalars, int, float, bool, str and None{hint}")
 
 
 def encode(obj, dotted=False):

@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import autograd_core as ag
 import nn
+import optim
 
 
 def make_model():
@@ -96,6 +97,21 @@ def test_save_refuses_unsupported_values(tmp_path):
     with pytest.raises(TypeError, match="dict keys must be str or int"):
         nn.save({(1, 2): 3}, tmp_path / "a")
     assert not os.listdir(tmp_path)  # nothing written, no temp files left
+
+
+def test_saving_a_module_or_optimizer_itself_says_to_save_its_state(tmp_path):
+    """``torch.save(model, path)`` pickles the object in PyTorch; nn.save writes no pickles, so it refuses and
+    says what to save instead, and writes nothing."""
+    model = nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"can't save a Linear at obj;.*nn\.save\(m\.state_dict\(\), path\)"):
+        nn.save(model, tmp_path / "m.pt")
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"can't save a SGD at obj\['opt'\];.*state_dict\(\) at obj\['opt'\]"):
+        nn.save({"model": model.state_dict(), "opt": opt}, tmp_path / "ck.pt")
+    with pytest.raises(TypeError) as e:
+        nn.save({"s": {1, 2}}, tmp_path / "s.pt")
+    assert "state" not in str(e.value)   # the hint is only for objects that have a state_dict
+    assert not os.listdir(tmp_path)
 
 
 def test_interrupted_save_leaves_old_file_intact(tmp_path, monkeypatch):
