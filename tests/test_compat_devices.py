@@ -269,7 +269,8 @@ def test_dtype_names_match_torch():
         assert repr(a) == repr(b)
         for k in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
             assert getattr(a, k) == getattr(b, k) and type(getattr(a, k)) is type(getattr(b, k)), k
-    for ours, theirs in [(ag.uint8, torch.uint8), (ag.int8, torch.int8), (ag.int32, torch.int32), (ag.int64, torch.int64)]:
+    for ours, theirs in [(ag.uint8, torch.uint8), (ag.int8, torch.int8), (ag.int32, torch.int32),
+                         (ag.int64, torch.int64)]:
         a, b = ag.iinfo(ours), torch.iinfo(theirs)
         assert repr(a) == repr(b)
         for k in ("bits", "min", "max", "dtype"):

@@ -270,7 +270,8 @@ def _chunk(i, tid, k, f, ta, tb, m, n, kk, a, lda, sa, b, ldb, sb, c, ldc, sc, b
 def _rows_first(b):
     """A stack of right operands stored transposed (attention's k^T) copied into rows where OpenBLAS's
     kernels read that layout slowly (``_COPY_TRANSPOSED_B``); else ``b`` itself."""
-    if _COPY_TRANSPOSED_B and b.strides[-2] == b.itemsize and b.shape[-2] > 1 and b.shape[-1] > 1 and 0 not in b.strides[:-2]:
+    if (_COPY_TRANSPOSED_B and b.strides[-2] == b.itemsize and b.shape[-2] > 1 and b.shape[-1] > 1
+            and 0 not in b.strides[:-2]):
         return np.ascontiguousarray(b)
     return b
 
