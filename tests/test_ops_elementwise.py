@@ -467,3 +467,39 @@ def test_integer_arithmetic_keeps_integers():
     assert (a + 1).dtype == np.int64 and (a * a).dtype == np.int64
     np.testing.assert_array_equal((a * 2 - 1)._data, [-1, 1, 3, 5])
     assert not (a + 1).requires_grad
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow", "maximum", "atan2"])
+@pytest.mark.parametrize("scalar", [0.5, 3, -2.0])
+@given(data=st.data())
+def test_tensor_with_python_number_takes_the_quick_path_to_the_same_result(op, dtype, scalar, data):
+    """A float tensor with a Python number on either side (``x * 0.5``, ``1 - x``) skips the general path of
+    constant operands; its value, dtype (the tensor's) and gradient are the general path's exactly."""
+    from autograd_core.ops.registry import OPS, _apply_general
+    x_np = data.draw(hnp.arrays(dtype, shapes(max_dims=2), elements=elements(0.25, 4.0)))
+    fn = OPS[op].fn     # the registered op (what x + 0.5 and 0.5 + x call)
+    for number_first in (False, True):
+        x = ag.tensor(x_np, requires_grad=True)
+        x0 = ag.tensor(x_np, requires_grad=True)
+        args = (scalar, x) if number_first else (x, scalar)
+        y = fn(*args)
+        y0 = _apply_general(OPS[op], (scalar, x0) if number_first else (x0, scalar), {})
+        assert y.dtype == y0.dtype == dtype and y.shape == y0.shape
+        np.testing.assert_array_equal(y.detach().numpy(), y0.detach().numpy())
+        assert y.requires_grad and type(y.grad_fn) is type(y0.grad_fn)
+        y.sum().backward()
+        y0.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), x0.grad.numpy())
+        with ag.no_grad():
+            assert not fn(*args).requires_grad
+
+
+def test_python_number_with_int_or_bool_keeps_the_general_rules():
+    """Only float tensors take the quick path: int tensors with a float give the default float dtype, and
+    bools and ints keep PyTorch's promotion."""
+    i = ag.tensor([1, 2, 3])
+    assert (i * 0.5).dtype == np.float32 and (i + 1).dtype == np.int64 and (1 - i).dtype == np.int64
+    assert (i / 2).dtype == np.float32 and (i / 2).tolist() == [0.5, 1.0, 1.5]
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    assert (x * True).dtype == np.float32 and (True - x).tolist() == [0.0, -1.0]

@@ -293,21 +293,39 @@ def _make_apply(op, nargs):
                 kw = _bind(op, opts, kw)
             if kw and not open_kw:
                 _check_kw(op, kw)
-            if modes.listening or not isinstance(a, Tensor) or not isinstance(b, Tensor):
-                # a constant operand (or listeners): the general path handles the dtype rules
-                return _apply_observed(op, (a, b), kw) if modes.listening else general(op, (a, b), kw)
-            ad = a._data
-            bd = b._data
-            try:
-                ans = fwd(ad, bd, **kw) if kw else fwd(ad, bd)
-            except ValueError as e:
-                raise _shape_error(op, ad, bd, e) from None
+            if modes.listening:
+                return _apply_observed(op, (a, b), kw)
+            if isinstance(a, Tensor) and isinstance(b, Tensor):
+                ad = a._data
+                bd = b._data
+                try:
+                    ans = fwd(ad, bd, **kw) if kw else fwd(ad, bd)
+                except ValueError as e:
+                    raise _shape_error(op, ad, bd, e) from None
+                if type(ans) is not ndarray:
+                    ans = np.asarray(ans)
+                if (a.requires_grad or b.requires_grad) and differentiable and state.enabled:
+                    return record(op, (a, b), (ad, bd), (a._node or (a if a.requires_grad else None),
+                                                         b._node or (b if b.requires_grad else None)), ans, kw)
+                return make(ans)
+            # A float tensor and a Python number (x * 0.5, 1 - x): numpy keeps the tensor's dtype, as PyTorch,
+            # and the general path's dtype rules have nothing to do. Any other constant takes that path.
+            if isinstance(a, Tensor):
+                t, ad, bd = a, a._data, b
+                if type(b) not in _PY_NUMBERS or ad.dtype.kind != "f":
+                    return general(op, (a, b), kw)
+            elif isinstance(b, Tensor):
+                t, ad, bd = b, a, b._data
+                if type(a) not in _PY_NUMBERS or bd.dtype.kind != "f":
+                    return general(op, (a, b), kw)
+            else:
+                return general(op, (a, b), kw)
+            ans = fwd(ad, bd, **kw) if kw else fwd(ad, bd)
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
-            if (a.requires_grad or b.requires_grad) and differentiable and state.enabled:
-                return record(op, (a, b), (ad, bd),
-                              (a._node or (a if a.requires_grad else None), b._node or (b if b.requires_grad else None)),
-                              ans, kw)
+            if t.requires_grad and differentiable and state.enabled:
+                e = t._node or t
+                return record(op, (a, b), (ad, bd), (e, None) if t is a else (None, e), ans, kw)
             return make(ans)
         return apply
 
@@ -321,6 +339,9 @@ def _make_apply(op, nargs):
             return _apply_observed(op, args, kw)
         return general(op, args, kw)
     return apply
+
+
+_PY_NUMBERS = (float, int)   # not bool: True * x follows the general path's rules
 
 
 def _shape_error(op, a, b, err):
