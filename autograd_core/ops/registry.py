@@ -86,14 +86,12 @@ def _option_params(forward, nargs):
 
 
 def _check_kw(op, kw):
-    bad = [k for k in kw if k not in op.options]
-    if bad:
-        if op.options:
-            takes = "its options are " + ", ".join(op.options)
-        else:
-            takes = "it takes no options"
-        raise TypeError(f"{op.name}() got an unexpected keyword argument {bad[0]!r} ({takes}); "
-                        f"NumPy's out=/where= are not supported: use the returned tensor")
+    options = op.options
+    for k in kw:
+        if k not in options:
+            takes = "its options are " + ", ".join(options) if options else "it takes no options"
+            raise TypeError(f"{op.name}() got an unexpected keyword argument {k!r} ({takes}); "
+                            f"NumPy's out=/where= are not supported: use the returned tensor")
     return kw
 
 

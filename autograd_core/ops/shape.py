@@ -18,7 +18,7 @@ def _shape_arg(shape, op):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     try:
-        return tuple(int(s) for s in shape)
+        return tuple(map(int, shape))
     except (TypeError, ValueError):
         raise TypeError(f"{op}: shape must be ints, got {shape!r}") from None
 
@@ -34,7 +34,7 @@ def _dim(d, ndim, op):
 # -- reshape -----------------------------------------------------------------------------------
 def _reshape(x, shape):
     try:
-        return np.reshape(x, shape)
+        return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
     except ValueError:
         raise ValueError(f"reshape: shape {tuple(x.shape)} ({x.size} elements) can't be reshaped "
                          f"to {tuple(shape)}") from None
@@ -220,13 +220,14 @@ def permute(x, *dims):
     (4, 2, 3)
     """
     dims = _shape_arg(dims, "permute")
-    if len(dims) != x.ndim or builtins.any(not -x.ndim <= d < x.ndim for d in dims) or \
-            sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of shape {tuple(x.shape)}")
-    dims = tuple(d % x.ndim for d in dims)
-    if dims == tuple(range(x.ndim)):
+    n = x.ndim
+    axes = tuple(d + n if d < 0 else d for d in dims)
+    ident = tuple(range(n))
+    if sorted(axes) != list(ident):     # also catches a wrong count and dims out of range
+        raise ValueError(f"permute: {dims} is not a permutation of the {n} dims of shape {tuple(x.shape)}")
+    if axes == ident:
         return x
-    return _permute_op(x, axes=dims)
+    return _permute_op(x, axes=axes)
 
 
 def transpose(x, dim0=None, dim1=None):
@@ -273,7 +274,10 @@ def _T(self):
             [2, 5],
             [3, 6]])
     """
-    return permute(self, tuple(range(self.ndim))[::-1])
+    n = self.ndim
+    if n < 2:
+        return self
+    return _permute_op(self, axes=tuple(range(n - 1, -1, -1)))
 
 
 def _mT(self):
