@@ -21,7 +21,10 @@ from .threads import parallel_for, split
 __all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "norm_param_grads",
            "sum_leading", "add_rows", "MIN_SIZE"]
 
-MIN_SIZE = 1 << 9       # elements; below this numpy's passes are as fast as a kernel call
+# elements; row kernels serve any size: on a (4, 16) input numpy's passes took 9.4 us for a softmax and 144 us
+# for a layer norm's forward and backward, the kernels 6.4 and 113
+MIN_SIZE = 1
+SUM_MIN_SIZE = 1 << 9   # sums over leading axes: below this numpy's sum is as fast as a kernel call
 _CHUNK = 1 << 15        # elements per parallel chunk (whole rows), at least
 # Below this the calling thread does it all: a layer norm or its gradient over 2^17 elements takes
 # 45-90 us on one thread and was slower on two (the hand-over to a woken thread costs as much as it saves).
@@ -396,7 +399,7 @@ def sum_leading(a, k):
     Why: numpy sums over a leading axis one short row at a time (~50 ns per row: a (1024, 128) bias
     gradient took 40 us); this adds the rows in one loop that the compiler vectorizes.
     """
-    if (not numba_active() or type(a) is not np.ndarray or a.dtype.char not in "fd" or a.size < MIN_SIZE
+    if (not numba_active() or type(a) is not np.ndarray or a.dtype.char not in "fd" or a.size < SUM_MIN_SIZE
             or not 0 < k < a.ndim or not a.flags.c_contiguous):
         return None
     b = _row_blocks(a, k)
