@@ -55,9 +55,10 @@ def _expand(g, shape, axis, keepdims):
 
 
 def _count(shape, axis):
+    """The number of elements that a reduction over ``axis`` (a normalized tuple, or None: all) combines."""
     if axis is None:
-        return int(np.prod(shape, dtype=np.int64))
-    return int(np.prod([shape[a] for a in axis], dtype=np.int64))
+        return math.prod(shape)
+    return math.prod(shape[a] for a in axis)
 
 
 def _keep(ans, shape, axis, keepdims):
@@ -82,8 +83,7 @@ _sum = defop("sum", _sum_fwd,
 def _mean_fwd(x, axis=None, keepdims=False):
     if type(x) is np.ndarray and x.dtype.char in "fd" and x.size:
         # np.mean's own sum and division without its Python layers (~3 us a call on small tensors)
-        s = x.sum(axis=axis, keepdims=keepdims)
-        return s / (x.size // builtins.max(s.size, 1))
+        return x.sum(axis=axis, keepdims=keepdims) / _count(x.shape, axis)
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
