@@ -2,10 +2,10 @@
 
 The overhead benchmark times a chain of add, mul and tanh; scripts call many other ops on small tensors
 (a loss's ``mean``, ``view`` / ``unsqueeze`` / ``.T``, indexing, ``cat``, ``softmax``, ``item``). Each op
-here runs on a 4x4 float32 tensor that requires grad, 1 thread, both libraries in one process, alternating
-(the median of ``--rounds`` best-of-3 timings). Run by hand:
+here runs on a 4x4 float32 tensor that requires grad, both libraries in one process with the same thread
+count (``--threads``; default 1), alternating (the median of ``--rounds`` best-of-3 timings). Run by hand:
 
-    python bench/small_ops.py [--rounds 5]
+    python bench/small_ops.py [--rounds 5] [--threads 2]
 """
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--number", type=int, default=2000, help="calls per timing")
+    p.add_argument("--threads", type=int, default=1, help="threads for both libraries")
     a = p.parse_args(argv)
     try:
         import torch
@@ -64,15 +65,15 @@ def main(argv=None):
     except ImportError:
         print("small_ops: PyTorch is not installed; this benchmark compares against it")
         return 1
-    torch.set_num_threads(1)
+    torch.set_num_threads(a.threads)
     import autograd_core as ag
     import nn.functional as F
-    ag.set_num_threads(1)
+    ag.set_num_threads(a.threads)
     table = cases(ag, F, torch, TF)
     for ours, theirs in table.values():
         ours(), theirs()
     harness.settle()            # our kernels compiled (the first calls ran numpy meanwhile)
-    print(harness.machine())
+    print(harness.machine(), f"-- {a.threads} thread(s)")
     print(f"{'op':18s} {'ours':>9s} {'PyTorch':>9s}  ours/PyTorch")
     ratios = []
     for name, (ours, theirs) in table.items():
