@@ -236,24 +236,26 @@ def _operand(rng, shape, layout, dtype):
 @given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 70), st.integers(1, 70), st.integers(1, 70),
        st.sampled_from(["c", "t", "strided", "rowpad", "bcast"]), st.sampled_from(["c", "t", "strided", "bcast"]),
        st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]), st.booleans(), st.booleans(),
-       st.integers(0, 2 ** 16))
-def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, copy_t, seed):
+       st.booleans(), st.integers(0, 2 ** 16))
+def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, threads, b2d, copy_t, native_jobs, seed):
     """Any batch shape (none, broadcast), operand layout and thread count gives numpy's product, with a
     transposed stack of right operands copied into rows first or not (which one runs depends on the
-    CPU's OpenBLAS kernels); the size threshold is lowered so that small draws take the pool path too
-    (one 2-D product in row blocks)."""
+    CPU's OpenBLAS kernels), as native jobs or as Python jobs; the size thresholds are lowered so that
+    small draws take the pool path too (one 2-D product in row or column blocks)."""
     rng = np.random.default_rng(seed)
     a = _operand(rng, tuple(batch) + (n, k), la, dtype)
     b = _operand(rng, (k, m) if b2d else tuple(batch) + (k, m), lb, dtype)
-    old_t, old = kernels.get_num_threads(), (kblas.MIN_WORK, kblas.PAR_WORK, kblas._COPY_TRANSPOSED_B)
+    old_t = kernels.get_num_threads()
+    old = (kblas.MIN_WORK, kblas.PAR_WORK, kblas.NATIVE_PAR_WORK, kblas._COPY_TRANSPOSED_B, kblas.NATIVE_JOBS)
     kernels.set_num_threads(threads)
-    kblas.MIN_WORK = kblas.PAR_WORK = 1
+    kblas.MIN_WORK = kblas.PAR_WORK = kblas.NATIVE_PAR_WORK = 1
     kblas._COPY_TRANSPOSED_B = copy_t
+    kblas.NATIVE_JOBS = native_jobs
     try:
         got = kblas.matmul(a, b)
     finally:
         kernels.set_num_threads(old_t)
-        kblas.MIN_WORK, kblas.PAR_WORK, kblas._COPY_TRANSPOSED_B = old
+        kblas.MIN_WORK, kblas.PAR_WORK, kblas.NATIVE_PAR_WORK, kblas._COPY_TRANSPOSED_B, kblas.NATIVE_JOBS = old
     want = np.matmul(a, b)
     assert got.dtype == want.dtype and got.shape == want.shape
     tol = 1e-5 if dtype == np.float32 else 1e-12
@@ -303,9 +305,11 @@ def test_openblas_thread_count_changes_only_where_a_gemm_would_be_threaded(numba
 
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")
-def test_no_product_runs_on_openblas_threads(numba_now, monkeypatch):
+@pytest.mark.parametrize("native_jobs", [False, True])
+def test_no_product_runs_on_openblas_threads(numba_now, monkeypatch, native_jobs):
     """Every gemm of a parallel product runs with numpy's OpenBLAS at one thread (its own threads spin for
-    ~130 ms after a call and would hold a core our pool needs): the count seen inside the BLAS calls."""
+    ~130 ms after a call and would hold a core our pool needs): the count seen inside the BLAS calls, or
+    while a native job (whose gemms are numpy's OpenBLAS too) runs."""
     get, set_ = kblas._NP_CONTROL
     seen = []
     real = np.matmul
@@ -313,6 +317,12 @@ def test_no_product_runs_on_openblas_threads(numba_now, monkeypatch):
     def spy(*args, **kw):
         seen.append(get())
         return real(*args, **kw)
+    monkeypatch.setattr(kblas, "NATIVE_JOBS", native_jobs)
+    if native_jobs:
+        if kernels.threads.native_functions() is None:
+            pytest.skip("no native jobs here (numpy's OpenBLAS or glibc not found)")
+        real_native = kblas.parallel_gemms
+        monkeypatch.setattr(kblas, "parallel_gemms", lambda tasks: (seen.append(get()), real_native(tasks))[1])
     monkeypatch.setattr(kernels.threads._pool, "n", 2)
     monkeypatch.setattr(kernels.threads._pool, "alone_until", 0.0)
     saved = get()
@@ -337,19 +347,30 @@ def test_no_product_runs_on_openblas_threads(numba_now, monkeypatch):
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")
 @pytest.mark.parametrize("shape, how", [((40, 30, 200), 2), ((200, 30, 40), 1), ((50, 30, 50), 1)])
-def test_one_product_splits_along_its_longer_side(numba_now, monkeypatch, shape, how):
-    """One 2-D product on the pool is split in blocks of columns when it is wider than tall, else of rows;
-    either way it equals numpy's."""
+@pytest.mark.parametrize("native_jobs", [False, True])
+def test_one_product_splits_along_its_longer_side(numba_now, monkeypatch, shape, how, native_jobs):
+    """One 2-D product on the pool is split in blocks of columns when it is wider than tall, else of rows,
+    as a Python job or as a native one; either way it equals numpy's."""
+    from autograd_core.kernels import native
     hows = []
-    real = kblas.parallel_for
+    real, real_native = kblas.parallel_for, kblas.parallel_gemms
 
     def spy(fn, n, *args):
         if fn is kblas._np_chunk:
             hows.append(args[-1])
         return real(fn, n, *args)
+
+    def spy_native(tasks):
+        hows.extend(t[native.D_MODE] for t in tasks)     # MODE_ROWS == 1, MODE_COLS == 2, as ``how``
+        return real_native(tasks)
+    if native_jobs and kernels.threads.native_functions() is None:
+        pytest.skip("no native jobs here (numpy's OpenBLAS or glibc not found)")
     monkeypatch.setattr(kblas, "parallel_for", spy)
+    monkeypatch.setattr(kblas, "parallel_gemms", spy_native)
+    monkeypatch.setattr(kblas, "NATIVE_JOBS", native_jobs)
     monkeypatch.setattr(kblas, "MIN_WORK", 1)
     monkeypatch.setattr(kblas, "PAR_WORK", 1)
+    monkeypatch.setattr(kblas, "NATIVE_PAR_WORK", 1)
     monkeypatch.setattr(kernels.threads._pool, "n", 2)
     monkeypatch.setattr(kernels.threads._pool, "alone_until", 0.0)
     m, k, n = shape
@@ -363,33 +384,39 @@ def test_one_product_splits_along_its_longer_side(numba_now, monkeypatch, shape,
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 40), st.integers(1, 40), st.integers(1, 40),
        st.sampled_from(["c", "t", "strided"]), st.sampled_from([np.float32, np.float64]), st.sampled_from([1, 2, 3]),
-       st.integers(0, 2 ** 16))
-def test_matmuls_side_by_side_match_numpy(numba_now, lead, n, k, m, lb, dtype, threads, seed):
+       st.booleans(), st.integers(0, 2 ** 16))
+def test_matmuls_side_by_side_match_numpy(numba_now, lead, n, k, m, lb, dtype, threads, native_jobs, seed):
     """``matmuls`` of independent products (the first operand 2-D or a stack, the second 2-D in any layout)
-    gives numpy's products, side by side on the pool when the size threshold lets them (lowered here),
-    one after the other otherwise."""
+    gives numpy's products, side by side on the pool (as one native job of two tasks, or as Python jobs)
+    when the size threshold lets them (lowered here), one after the other otherwise."""
     rng = np.random.default_rng(seed)
     a = _operand(rng, tuple(lead) + (n, k), "c", dtype)
     b = _operand(rng, (k, m), lb, dtype)
     c = _operand(rng, (k, n), lb, dtype)
-    chunks = []
-    real = kblas.parallel_for
-    old_t, old = kernels.get_num_threads(), kblas.SIDE_BY_SIDE_WORK
+    chunks, jobs = [], []
+    real, real_native = kblas.parallel_for, kblas.parallel_gemms
+    old_t, old = kernels.get_num_threads(), (kblas.SIDE_BY_SIDE_WORK, kblas.NATIVE_JOBS)
     kernels.set_num_threads(threads)
     kblas.SIDE_BY_SIDE_WORK = 1
+    kblas.NATIVE_JOBS = native_jobs
     kblas.parallel_for = lambda fn, nc, *args: (chunks.append((fn, nc)), real(fn, nc, *args))
+    kblas.parallel_gemms = lambda tasks: (jobs.append(len(tasks)), real_native(tasks))[1]
     try:
         got = kblas.matmuls((a, b), (b.T, c))
     finally:
-        kblas.parallel_for = real
+        kblas.parallel_for, kblas.parallel_gemms = real, real_native
         kernels.set_num_threads(old_t)
-        kblas.SIDE_BY_SIDE_WORK = old
+        kblas.SIDE_BY_SIDE_WORK, kblas.NATIVE_JOBS = old
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for g, want, kk in ((got[0], np.matmul(a, b), k), (got[1], b.T @ c, k)):
         assert g.dtype == want.dtype and g.shape == want.shape
         np.testing.assert_allclose(g, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()) * kk)
     if threads > 1 and kernels.threads.threads_now() > 1 and kblas._NP_CONTROL is not None:
-        assert (kblas._side_chunk, 2) in chunks
+        readable = all(kblas._layout(x) is not None for x in (a, b, b.T, c))   # else BLAS cannot take it as is
+        if native_jobs and kernels.threads.native_functions() is not None and readable:
+            assert jobs == [2] and not chunks
+        else:
+            assert (kblas._side_chunk, 2) in chunks
 
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
@@ -398,9 +425,10 @@ def test_linear_gradients_run_side_by_side(numba_now, monkeypatch):
     G W and G^T x; with create_graph they stay on the tape (a second derivative through them is right)."""
     import autograd_core as ag
     side = []
-    real = kblas.parallel_for
+    real, real_native = kblas.parallel_for, kblas.parallel_gemms
     monkeypatch.setattr(kblas, "parallel_for", lambda fn, n, *args: (side.append(fn is kblas._side_chunk),
                                                                       real(fn, n, *args))[1])
+    monkeypatch.setattr(kblas, "parallel_gemms", lambda tasks: (side.append(len(tasks) == 2), real_native(tasks))[1])
     monkeypatch.setattr(kblas, "SIDE_BY_SIDE_WORK", 1)
     monkeypatch.setattr(kernels.threads._pool, "n", 2)
     monkeypatch.setattr(kernels.threads._pool, "alone_until", 0.0)
@@ -423,11 +451,20 @@ def test_linear_gradients_run_side_by_side(numba_now, monkeypatch):
 
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS, reason="needs Numba and SciPy")
-def test_pool_matmul_serves_matmul_linear_and_attention(numba_now, monkeypatch):
-    """ag.matmul (batched, transposed views), ag.linear on 3-D input and their gradients run the pool kernel."""
+@pytest.mark.parametrize("native_jobs", [False, True])
+def test_pool_matmul_serves_matmul_linear_and_attention(numba_now, monkeypatch, native_jobs):
+    """ag.matmul (batched, transposed views), ag.linear on 3-D input and their gradients run on the pool (as
+    native jobs, or Python jobs of numpy's BLAS or the Numba gemm kernel)."""
     import autograd_core as ag
+    from autograd_core.kernels import native
     calls = []
-    real = kblas.parallel_for
+    real, real_native = kblas.parallel_for, kblas.parallel_gemms
+    if native_jobs and kernels.threads.native_functions() is None:
+        pytest.skip("no native jobs here (numpy's OpenBLAS or glibc not found)")
+    monkeypatch.setattr(kblas, "NATIVE_JOBS", native_jobs)
+    monkeypatch.setattr(kblas, "NATIVE_PAR_WORK", 1)
+    monkeypatch.setattr(kblas, "parallel_gemms", lambda tasks: (
+        calls.extend((t[native.D_M], t[native.D_N], t[native.D_K]) for t in tasks), real_native(tasks))[1])
 
     def spy(fn, n, *args):
         if fn is kblas._np_chunk:          # (a, b, out, ...): numpy's BLAS per chunk

@@ -20,9 +20,11 @@ Numba is a runtime dependency, but if it cannot be imported (or ``AUTOGRAD_CORE_
 the numpy backend is the only one.
 
 Parallel kernels run on one thread pool of our own (``threads``): ``set_num_threads(n)`` /
-``get_num_threads()``. Its idle threads sleep (no spinning), so they leave the cores to whatever else
-runs, and BLAS calls made from inside the kernels stay on the calling thread. Matrix products run on
-it too, never on OpenBLAS's own threads, which spin for ~130 ms after each call (``blas``).
+``get_num_threads()``. Its idle threads sleep, so they leave the cores to whatever else runs (after a
+matrix product a worker watches for the next one for a millisecond, yielding its core, and stops at
+once when another thread wants it), and BLAS calls made from inside the kernels stay on the calling
+thread. Matrix products run on it too (``native``: handed over without the GIL), never on OpenBLAS's
+own threads, which spin for ~130 ms after each call (``blas``).
 """
 from __future__ import annotations
 

@@ -7,8 +7,10 @@ argument, so the compiled code can still be cached). ``HAVE_BLAS`` is False with
 float32/float64, on ``get_num_threads()`` threads. Small products (under ``PAR_WORK`` multiply-adds) run
 on the calling thread, numpy's bundled OpenBLAS held to one thread for the call. A bigger product runs on
 our pool: one 2-D product in blocks of rows (of columns when it is wider than tall), a stack of products
-in runs of batch items per chunk (``np.matmul`` on slices, OpenBLAS on one thread), or, where numpy's
-OpenBLAS cannot be controlled, by SciPy's gemm from a Numba kernel inside ``single_threaded()``.
+in runs of batch items per chunk; each chunk numpy's OpenBLAS on one thread, called from compiled code
+as a native job (``native``: no GIL hand-overs, so the threshold is lower, ``NATIVE_PAR_WORK``) or else
+as ``np.matmul`` on slices, or, where numpy's OpenBLAS cannot be controlled, by SciPy's gemm from a
+Numba kernel inside ``single_threaded()``.
 ``matmuls`` runs independent products side by side, one per thread (a Linear's two gradients). The
 user's OpenBLAS setting is restored after every call, so numpy's own products elsewhere are left as
 they were. (Stacked products whose items numpy cannot hand to BLAS, attention's transposed views,
@@ -25,8 +27,6 @@ product alone is up to ~25 % faster on OpenBLAS's threads (they share the packed
 from __future__ import annotations
 
 import ctypes
-import glob
-import os
 import threading
 
 import numpy as np
@@ -34,10 +34,11 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import HAVE_NUMBA
 from .compile import jit, kernel, numba_active
-from .threads import parallel_for, threads_now
+from . import native, openblas
+from .threads import native_functions, parallel_for, parallel_gemms, threads_now
 
 __all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "matmuls", "blas_operand",
-           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "SIDE_BY_SIDE_WORK"]
+           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "NATIVE_PAR_WORK", "NATIVE_JOBS", "SIDE_BY_SIDE_WORK"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
 # (4 by default; interface/gemm.c). Where ``single_threaded()`` cannot set the BLAS to one thread,
@@ -93,27 +94,9 @@ def gemm_fn(dtype):
     return _FNS.get(np.dtype(dtype))
 
 
-def _openblas(module=None, libs="scipy.libs"):
-    """(ctypes library, symbol prefix, symbol suffix) of the OpenBLAS that SciPy's wheels bundle (the one
-    cython_blas calls), or with ``libs="numpy.libs"`` numpy's; None for another BLAS or when not found."""
-    if module is None:
-        import scipy as module
-    site = os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
-    for path in sorted(glob.glob(os.path.join(site, libs, "*openblas*"))):
-        try:
-            lib = ctypes.CDLL(path)   # already loaded by SciPy / numpy: the same library instance
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas_", ""), ("openblas_", ""), ("scipy_openblas_", "64_"),
-                               ("openblas_", "64_")):
-            if hasattr(lib, prefix + "get_num_threads" + suffix):
-                return lib, prefix, suffix
-    return None
-
-
 def _thread_control(module=None, libs="scipy.libs"):
-    """(get, set) num_threads of that OpenBLAS (see ``_openblas``), or None."""
-    found = _openblas(module, libs)
+    """(get, set) num_threads of that OpenBLAS (see ``openblas.find``), or None."""
+    found = openblas.find(module, libs)
     if found is None:
         return None
     lib, prefix, suffix = found
@@ -128,7 +111,7 @@ def _thread_control(module=None, libs="scipy.libs"):
 
 def _core_name(module=None, libs="scipy.libs"):
     """The kernel family that OpenBLAS picked for this CPU ("Haswell", "SkylakeX", "Zen", ...), or ""."""
-    found = _openblas(module, libs)
+    found = openblas.find(module, libs)
     if found is None:
         return ""
     lib, prefix, suffix = found
@@ -236,26 +219,34 @@ def _gemm_batch_k(f, ta, tb, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, bshape
         gemm(f, ta, tb, r1 - r0, n, k, a[oa:], lda, b[ob:], ldb, 0.0, c[oc:], ldc)
 
 
-def blas_operand(a):
-    """(flat memory from a's first element, transposed?, leading dim, batch strides) of an (..., r, c) array
-    in element units, as BLAS can read each (r, c) item, or None (negative or odd strides: copy first)."""
+def _layout(a):
+    """(transposed?, leading dim, batch strides) of an (..., r, c) array, in element units, as BLAS can read
+    each (r, c) item from its first element; None for negative or odd strides (copy first)."""
     it = a.itemsize
-    st = a.strides
     shape = a.shape
-    for s, n in zip(st, shape):
-        if s % it or (s < 0 and n > 1):
+    s = []
+    for x, n in zip(a.strides, shape):
+        if x % it or (x < 0 and n > 1):
             return None
-    s = [x // it if n > 1 else 0 for x, n in zip(st, shape)]
+        s.append(x // it if n > 1 else 0)
     r, c = shape[-2], shape[-1]
     sr, sc = s[-2], s[-1]
     if (sc == 1 or c == 1) and (sr >= c or r == 1):
-        trans, ld = False, max(sr if r > 1 else c, c, 1)
-    elif (sr == 1 or r == 1) and (sc >= r or c == 1):
-        trans, ld = True, max(sc if c > 1 else r, r, 1)
-    else:
+        return False, max(sr if r > 1 else c, c, 1), s[:-2]
+    if (sr == 1 or r == 1) and (sc >= r or c == 1):
+        return True, max(sc if c > 1 else r, r, 1), s[:-2]
+    return None
+
+
+def blas_operand(a):
+    """(flat memory from a's first element, transposed?, leading dim, batch strides) of an (..., r, c) array
+    in element units, as BLAS can read each (r, c) item, or None (negative or odd strides: copy first)."""
+    lay = _layout(a)
+    if lay is None:
         return None
-    span = 1 + sum((n - 1) * x for n, x in zip(shape, s))
-    return as_strided(a, (span,), (it,)), trans, ld, s[:-2]
+    it = a.itemsize
+    span = 1 + sum((n - 1) * (x // it) for n, x in zip(a.shape, a.strides) if n > 1)
+    return (as_strided(a, (span,), (it,)),) + lay
 
 
 def _chunk(i, tid, k, f, ta, tb, m, n, kk, a, lda, sa, b, ldb, sb, c, ldc, sc, bshape, nb, per, rows):
@@ -323,7 +314,7 @@ def matmul(a, b):
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
-    T = threads_now() if work >= PAR_WORK else 1
+    T = threads_now() if work >= (NATIVE_PAR_WORK if NATIVE_JOBS and native_functions() else PAR_WORK) else 1
     if T == 1 and _NP_CONTROL is not None:
         # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes), held to
         # the calling thread for this call
@@ -381,7 +372,13 @@ def matmuls(*pairs):
     if saved != 1:
         set_(1)
     try:
-        parallel_for(_side_chunk, len(flat), flat, outs)
+        tasks = None
+        if NATIVE_JOBS and len(flat) <= native.MAX_TASKS:
+            outs = [np.empty((x.shape[0], y.shape[1]), x.dtype) for x, y in flat]
+            tasks = [_native_task(x, y, o, (), x.shape[0], y.shape[1], x.shape[1], 1, x.shape[0], 1)
+                     for (x, y), o in zip(flat, outs)]
+        if tasks is None or None in tasks or not parallel_gemms(tasks):
+            parallel_for(_side_chunk, len(flat), flat, outs)
     finally:
         if saved != 1:
             set_(saved)
@@ -428,7 +425,9 @@ def _pool_matmul(a, b, bshape, m, n, kk, T):
         if saved != 1:
             set_(1)
         try:
-            parallel_for(_np_chunk, -(-lead // per), a, b, out, per, lead, how)
+            task = _native_task(a, b, out, bshape, m, n, kk, how, per, T) if NATIVE_JOBS else None
+            if task is None or not parallel_gemms([task]):
+                parallel_for(_np_chunk, -(-lead // per), a, b, out, per, lead, how)
         finally:
             if saved != 1:
                 set_(saved)
@@ -456,3 +455,48 @@ def _pool_matmul(a, b, bshape, m, n, kk, T):
     with single_threaded():
         parallel_for(_chunk, chunks, k, *args, nb, per, rows)
     return out
+
+
+# Products on the pool run as native jobs (``native``: handed over without the GIL) where they can; False
+# runs them as Python jobs (the tests compare the two).
+NATIVE_JOBS = True
+# A native job hands over in a few microseconds when the worker is watching, so smaller products gain
+# from a second thread: (128, 256) @ (256, 128), 4M multiply-adds, took ~100 us on one.
+NATIVE_PAR_WORK = 1 << 22
+
+
+def _native_task(a, b, out, bshape, m, n, kk, how, per, T):
+    """``out = a @ b`` (a and b already broadcast to ``bshape``) as a row of ``native``'s descriptor table,
+    chunked as ``_np_chunk`` would (``how``, ``per``): a stack in runs of ``per`` items of the flattened
+    batch, one product in blocks of rows or columns; None where the native job cannot take it (more
+    batch dims than it handles, strides BLAS cannot read)."""
+    nd = len(bshape)
+    if nd > native.MAX_BATCH_DIMS:
+        return None
+    fa = _layout(a)
+    fb = _layout(b)
+    if fa is None or fb is None:
+        return None
+    ta, lda, sa = fa
+    tb, ldb, sb = fb
+    if nd:
+        nb = 1
+        for d in bshape:
+            nb *= d
+        chunks = min(nb, 2 * T)
+        per = -(-nb // chunks)
+        chunks = -(-nb // per)
+        mode = native.MODE_BATCH
+    else:
+        nb = 1
+        chunks = -(-(m if how == 1 else n) // per)
+        mode = native.MODE_ROWS if how == 1 else native.MODE_COLS
+    shape, s_a, s_b, s_c = [0] * 4, [0] * 4, [0] * 4, [0] * 4
+    acc = m * n
+    for d in range(nd - 1, -1, -1):
+        shape[d], s_a[d], s_b[d] = bshape[d], sa[d], sb[d]
+        s_c[d] = acc
+        acc *= bshape[d]
+    return ([1 if a.dtype.char == "d" else 0, int(ta), int(tb), m, n, kk, a.ctypes.data, lda, b.ctypes.data, ldb,
+             out.ctypes.data, n, mode, per, chunks, nb, nd, int(_COPY_TRANSPOSED_B and nd > 0)]
+            + shape + s_a + s_b + s_c)

@@ -18,6 +18,11 @@ waits long for a worker's (``BACKOFF_WAIT_S``, and longer than it worked itself)
 the calling thread alone for a while (``threads_now()`` is 1: 10 ms, doubling at each repeat up to a
 second), then try again.
 
+Matrix products take a faster road onto the same threads: ``parallel_gemms(tasks)`` posts a native job
+(``native``) that the threads claim and run without the GIL, and a worker watches for the next one for
+a millisecond after each (yielding its core, and going to sleep at once when another thread wants the
+core) before it sleeps on its lock; a Python job posted meanwhile calls it back.
+
 ``set_num_threads(n)`` / ``get_num_threads()`` as in PyTorch; the default is ``OMP_NUM_THREADS``,
 else ``NUMBA_NUM_THREADS``, else the CPUs this process may run on. A call made while the pool is busy
 (from inside a chunk, or from another thread) runs on its own thread.
@@ -29,8 +34,13 @@ import os
 import threading
 import time
 
+import numpy as np
+
+from . import native
+from .compile import numba_active
+
 __all__ = ["set_num_threads", "get_num_threads", "threads_now", "parallel_for", "team_size", "split",
-           "BACKOFF_WAIT_S"]
+           "BACKOFF_WAIT_S", "native_functions", "parallel_gemms"]
 
 
 def _default_threads():
@@ -80,11 +90,20 @@ class _Worker:
         threading.Thread(target=self.loop, name=f"autograd_core-worker-{tid}", daemon=True).start()
 
     def loop(self):
+        pool, tid = self.pool, self.tid
         while True:
             self.wake.acquire()              # sleeps in the kernel until there is work
-            job = self.pool.job
-            if job is not None and self.tid < job.T:   # a late wake-up may find a smaller job
-                job.work(self.tid)
+            while True:
+                py_seen = int(pool.ctl[native.PY])     # read before the job: a later one sends serve back
+                job = pool.job
+                if job is not None and tid < job.T:   # a late wake-up may find a smaller job
+                    job.work(tid)
+                nat = pool.native
+                if nat is None:
+                    break
+                # watch for native jobs (products) without the GIL; back here for a Python job
+                if not nat.serve(pool.ctl, pool.desc, tid, nat.fns, int(native.SPIN_S * 1e9), py_seen):
+                    break
 
 
 BACKOFF_WAIT_S = 5e-4      # a wait for a worker this long (and longer than the caller's own work) backs off
@@ -99,6 +118,10 @@ class _Pool:
         self.job = None
         self.alone_until = 0.0    # perf_counter() before which the kernels use the calling thread alone
         self.backoff = 0.0
+        self.ctl = native.new_ctl()
+        self.desc = native.new_desc()
+        self.native = None        # the compiled native-job functions, once ready
+        self.times = np.zeros(2, np.int64)
 
 
 _pool = _Pool()
@@ -186,6 +209,7 @@ def parallel_for(fn, n, *args):
             _pool.workers.append(_Worker(_pool, len(_pool.workers) + 1))
         job = _Job(fn, args, n, T)
         _pool.job = job
+        _pool.ctl[native.PY] += 1     # a worker watching for native jobs comes back for it
         for w in _pool.workers[:T - 1]:
             if w.wake.locked():     # else it has a wake-up it has not used yet: it will see this job
                 w.wake.release()
@@ -202,5 +226,55 @@ def parallel_for(fn, n, *args):
         _pool.job = None
         if job.error is not None:
             raise job.error
+    finally:
+        _pool.busy.release()
+
+
+def native_functions():
+    """The pool's compiled native-job functions (``native``), or None: the numpy backend, no numpy OpenBLAS,
+    or still compiling (the compile is requested in the background on the first call)."""
+    nat = _pool.native
+    if nat is None and numba_active():
+        nat = _pool.native = native.functions(_pool.ctl, _pool.desc)
+    return nat
+
+
+def parallel_gemms(tasks):
+    """Run matrix products described by ``tasks`` (rows of ``native``'s descriptor table, each with its
+    chunk count at ``native.D_CHUNKS``) as one native job on up to ``threads_now()`` threads; returns
+    False, having run nothing, when that cannot be done now (the native functions are not compiled, or
+    the pool is busy: a call from inside a chunk or from another thread), and the caller then takes its
+    Python path.
+
+    >>> from autograd_core import kernels
+    >>> kernels.threads.parallel_gemms([]) in (True, False)
+    True
+    """
+    nat = _pool.native or native_functions()
+    if nat is None or not tasks or not numba_active() or not _pool.busy.acquire(blocking=False):
+        return False
+    try:
+        desc = _pool.desc
+        total = 0
+        for i, row in enumerate(tasks):
+            desc[i, :len(row)] = row
+            total += row[native.D_CHUNKS]
+        T = min(threads_now(), total)
+        while len(_pool.workers) < T - 1:
+            _pool.workers.append(_Worker(_pool, len(_pool.workers) + 1))
+        ctl = _pool.ctl
+        nat.post(ctl, total, T)
+        for w in _pool.workers[:T - 1]:
+            if ctl[native.STATE + 8 * w.tid] == 0 and w.wake.locked():    # asleep (or about to be)
+                w.wake.release()
+        times = _pool.times
+        nat.run(ctl, desc, total, nat.fns, times)
+        worked, waited = times[0] * 1e-9, times[1] * 1e-9
+        if waited > BACKOFF_WAIT_S and waited > worked:
+            _pool.backoff = min(max(2 * _pool.backoff, _BACKOFF_FIRST_S), _BACKOFF_MAX_S)
+            _pool.alone_until = time.perf_counter() + _pool.backoff
+        else:
+            _pool.backoff = 0.0
+        return True
     finally:
         _pool.busy.release()
