@@ -192,3 +192,21 @@ def test_products_from_two_python_threads_at_once(nat):
     finally:
         kblas.MIN_WORK, kblas.NATIVE_PAR_WORK = old
     assert not errors, errors[0]
+
+
+def test_native_compile_waits_for_the_first_steps(nat, monkeypatch):
+    """With background compiles, the native-job functions are not asked for before ``NATIVE_AFTER`` products
+    (their compile would hold Numba's compiler and the GIL while the first steps need other kernels);
+    then they are (compiled already here, so at once)."""
+    monkeypatch.setattr(threads._pool, "native", None)
+    monkeypatch.setattr(threads._pool, "asked", 0)
+    asked = []
+    real = native.functions
+    monkeypatch.setattr(native, "functions", lambda *a: (asked.append(1), real(*a))[1])
+    with kernels.use("numba", background=True):
+        assert kernels.wait(timeout=120)
+        for _ in range(threads.NATIVE_AFTER - 1):
+            assert threads.native_functions() is None
+        assert not asked
+        assert threads.native_functions() is nat
+    assert asked == [1]

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import HAVE_NUMBA, numba
 
-__all__ = ["backend", "use", "wait", "jit", "kernel", "Kernel", "KernelCompileWarning", "numba_active"]
+__all__ = ["backend", "use", "wait", "idle", "background_compiles", "jit", "kernel", "Kernel", "KernelCompileWarning", "numba_active"]
 
 ANNOUNCE_AFTER_S = 1.0
 
@@ -202,6 +202,27 @@ def _submit(k, key, sig):
             _thread[0] = threading.Thread(target=_worker, name="autograd_core-kernel-compiler", daemon=True)
             _thread[0].start()
         _cv.notify_all()
+
+
+def background_compiles():
+    """Whether kernels compile on the background thread (``use(..., background=True)``, the default).
+
+    >>> from autograd_core import kernels
+    >>> with kernels.use("numba" if kernels.HAVE_NUMBA else "numpy", background=False):
+    ...     kernels.compile.background_compiles()
+    False
+    """
+    return _state.background
+
+
+def idle():
+    """Whether no background compile is queued or running now.
+
+    >>> from autograd_core import kernels
+    >>> kernels.wait(timeout=60) and kernels.compile.idle()
+    True
+    """
+    return _busy[0] == 0
 
 
 def wait(timeout=None):

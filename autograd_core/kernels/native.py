@@ -214,34 +214,27 @@ if HAVE_NUMBA:
         _call_clock(fns[F_CLOCK], ts.ctypes.data)
         return ts[0] * 1000000000 + ts[1]
 
-    @jit(inline="always")
+    @jit
     def _gemm(fns, f64, ta, tb, m, n, k, a, lda, b, ldb, c, ldc, ints, flags, scal):
         """Row-major C (m, n) = op(A) op(B) at addresses a, b, c (ld*: row strides in elements); column-major
-        BLAS sees the same memory as C^T = op(B)^T op(A)^T. ``ints``: 6 ints of the BLAS's width (int64
-        or int32 pairs), ``scal``: alpha and beta in the dtype's width."""
+        BLAS sees the same memory as C^T = op(B)^T op(A)^T. ``ints``: room for 6 ints of the BLAS's width,
+        ``scal``: [1.0, 0.0] as float64 then as float32 (alpha and beta in the dtype's width)."""
         flags[0] = 84 if tb else 78       # 'T' / 'N'
         flags[1] = 84 if ta else 78
         w = 8 if fns[F_ILP64] else 4
         vals = (n, m, k, ldb, lda, ldc)
+        i32 = ints.view(np.int32)
         for i in range(6):
             if w == 8:
                 ints[i] = vals[i]
             else:
-                ints.view(np.int32)[i] = vals[i]
+                i32[i] = vals[i]
         p = ints.ctypes.data
         pf = flags.ctypes.data
-        ps = scal.ctypes.data
-        if f64:
-            scal[0] = 1.0
-            scal[1] = 0.0
-            _call13(fns[F_DGEMM], pf, pf + 1, p, p + w, p + 2 * w, ps, b, p + 3 * w, a, p + 4 * w, ps + 8, c,
-                    p + 5 * w)
-        else:
-            sc = scal.view(np.float32)
-            sc[0] = 1.0
-            sc[1] = 0.0
-            _call13(fns[F_SGEMM], pf, pf + 1, p, p + w, p + 2 * w, ps, b, p + 3 * w, a, p + 4 * w, ps + 4, c,
-                    p + 5 * w)
+        ps = scal.ctypes.data + (0 if f64 else 16)
+        one = 8 if f64 else 4
+        _call13(fns[F_DGEMM] if f64 else fns[F_SGEMM], pf, pf + 1, p, p + w, p + 2 * w, ps, b, p + 3 * w, a,
+                p + 4 * w, ps + one, c, p + 5 * w)
 
     @jit(inline="always")
     def _copy_rows(src, ld, k, n, dst):
@@ -266,7 +259,12 @@ if HAVE_NUMBA:
         mode, per = desc[t, D_MODE], desc[t, D_PER]
         ints = np.empty(6, np.int64)
         flags = np.empty(2, np.uint8)
-        scal = np.empty(2, np.float64)
+        scal = np.empty(3, np.float64)
+        scal[0] = 1.0
+        scal[1] = 0.0
+        sc32 = scal[2:].view(np.float32)
+        sc32[0] = 1.0
+        sc32[1] = 0.0
         if mode == MODE_ROWS:
             r0 = idx * per
             r1 = min(m, r0 + per)

@@ -37,10 +37,10 @@ import time
 import numpy as np
 
 from . import native
-from .compile import numba_active
+from .compile import background_compiles, idle, numba_active
 
 __all__ = ["set_num_threads", "get_num_threads", "threads_now", "parallel_for", "team_size", "split",
-           "BACKOFF_WAIT_S", "native_functions", "parallel_gemms"]
+           "BACKOFF_WAIT_S", "NATIVE_AFTER", "native_functions", "parallel_gemms"]
 
 
 def _default_threads():
@@ -121,6 +121,7 @@ class _Pool:
         self.ctl = native.new_ctl()
         self.desc = native.new_desc()
         self.native = None        # the compiled native-job functions, once ready
+        self.asked = 0            # calls of native_functions() before those were requested
         self.times = np.zeros(2, np.int64)
 
 
@@ -230,11 +231,22 @@ def parallel_for(fn, n, *args):
         _pool.busy.release()
 
 
+# Products asked for before the native-job functions' compile is requested (see ``native_functions``).
+NATIVE_AFTER = 100
+
+
 def native_functions():
     """The pool's compiled native-job functions (``native``), or None: the numpy backend, no numpy OpenBLAS,
-    or still compiling (the compile is requested in the background on the first call)."""
+    or not compiled yet. Their compile (~2 s) is requested in the background after ``NATIVE_AFTER`` calls
+    and once no other kernel is waiting for one (at once with ``use(..., background=False)``): Numba
+    compiles one function at a time, holding the GIL at times, so it would delay the kernels and the
+    optimizer's update that the first steps need, and slow those steps."""
     nat = _pool.native
     if nat is None and numba_active():
+        if background_compiles():
+            _pool.asked += 1
+            if _pool.asked < NATIVE_AFTER or not idle():
+                return None
         nat = _pool.native = native.functions(_pool.ctl, _pool.desc)
     return nat
 
