@@ -38,7 +38,8 @@ from . import native, openblas
 from .threads import native_functions, parallel_for, parallel_gemms, threads_now
 
 __all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "matmul", "matmuls", "blas_operand",
-           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "NATIVE_PAR_WORK", "NATIVE_JOBS", "SIDE_BY_SIDE_WORK"]
+           "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "NATIVE_PAR_WORK", "NATIVE_JOBS",
+           "SIDE_BY_SIDE_WORK"]
 
 # OpenBLAS runs a gemm on the calling thread alone when m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD
 # (4 by default; interface/gemm.c). Where ``single_threaded()`` cannot set the BLAS to one thread,

@@ -23,7 +23,8 @@ import numpy as np
 
 from . import HAVE_NUMBA, numba
 
-__all__ = ["backend", "use", "wait", "idle", "background_compiles", "jit", "kernel", "Kernel", "KernelCompileWarning", "numba_active"]
+__all__ = ["backend", "use", "wait", "idle", "background_compiles", "jit", "kernel", "Kernel", "KernelCompileWarning",
+           "numba_active"]
 
 ANNOUNCE_AFTER_S = 1.0
 
