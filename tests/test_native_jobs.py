@@ -195,18 +195,39 @@ def test_products_from_two_python_threads_at_once(nat):
 
 
 def test_native_compile_waits_for_the_first_steps(nat, monkeypatch):
-    """With background compiles, the native-job functions are not asked for before ``NATIVE_AFTER`` products
-    (their compile would hold Numba's compiler and the GIL while the first steps need other kernels);
-    then they are (compiled already here, so at once)."""
+    """With background compiles, the native-job code's compile is not asked for before ``NATIVE_AFTER``
+    products (it would hold Numba's compiler and the GIL while the first steps need other kernels): until
+    then it is only looked up (used if compiled already, by an earlier run's cache or ``kernels.wait()``)."""
     monkeypatch.setattr(threads._pool, "native", None)
     monkeypatch.setattr(threads._pool, "asked", 0)
-    asked = []
-    real = native.functions
-    monkeypatch.setattr(native, "functions", lambda *a: (asked.append(1), real(*a))[1])
+    requests = []
+
+    def not_compiled_yet(ctl, desc, request=True):
+        requests.append(request)
+        return nat if request else None
+    monkeypatch.setattr(native, "functions", not_compiled_yet)
     with kernels.use("numba", background=True):
-        assert kernels.wait(timeout=120)
+        assert kernels.compile.wait(timeout=120)
         for _ in range(threads.NATIVE_AFTER - 1):
             assert threads.native_functions() is None
-        assert not asked
         assert threads.native_functions() is nat
-    assert asked == [1]
+    assert requests == [False] * (threads.NATIVE_AFTER - 1) + [True]
+    with kernels.use("numba", background=False):           # compiling on the calling thread: at once
+        threads._pool.native = None
+        threads._pool.asked = 0
+        requests.clear()
+        assert threads.native_functions() is nat and requests == [True]
+
+
+def test_kernels_wait_also_readies_the_native_jobs(nat, monkeypatch):
+    """``kernels.wait()`` (which the benchmarks call before timing) asks for the native-job code when more than
+    one thread is in use, so that its compile does not run during the timed steps."""
+    monkeypatch.setattr(threads._pool, "native", None)
+    monkeypatch.setattr(threads._pool, "asked", 0)
+    kernels.set_num_threads(1)
+    with kernels.use("numba", background=True):
+        assert kernels.wait(timeout=120)
+        assert threads._pool.native is None
+        kernels.set_num_threads(2)
+        assert kernels.wait(timeout=120)
+        assert threads._pool.native is nat or threads.native_functions() is nat

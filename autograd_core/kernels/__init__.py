@@ -42,9 +42,21 @@ except ImportError:  # pragma: no cover - exercised by the no-numba test run
     numba = None
     HAVE_NUMBA = False
 
-from .compile import (Kernel, KernelCompileWarning, backend, jit, kernel, numba_active, use,  # noqa: E402
-                      wait)
-from .threads import get_num_threads, parallel_for, set_num_threads  # noqa: E402
+from . import compile as _compile  # noqa: E402
+from .compile import Kernel, KernelCompileWarning, backend, jit, kernel, numba_active, use  # noqa: E402
+from .threads import get_num_threads, parallel_for, request_native, set_num_threads  # noqa: E402
+
+
+def wait(timeout=None):
+    """Block until every kernel compile requested so far has finished, and the pool's native-job code (what
+    products on more than one thread run) with them; False if ``timeout`` ran out.
+
+    >>> from autograd_core import kernels
+    >>> kernels.wait(timeout=120)
+    True
+    """
+    request_native()
+    return _compile.wait(timeout)
 
 __all__ = ["HAVE_NUMBA", "numba", "backend", "use", "wait", "jit", "kernel", "Kernel", "KernelCompileWarning",
            "numba_active", "set_num_threads", "get_num_threads", "parallel_for", "erf", "erf_numpy"]

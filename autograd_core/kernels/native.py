@@ -49,6 +49,7 @@ CALLER_SPIN_NS = 100000  # how long the caller watches for the workers' last chu
 MAX_TASKS = 4
 MAX_BATCH_DIMS = 4
 CHUNK_BITS = 24
+_NAME = "products on the thread pool (native jobs)"
 CLAIM, DONE, PY, TEAM, STATE = 0, 8, 16, 24, 32
 
 # desc columns
@@ -386,9 +387,10 @@ if HAVE_NUMBA:
         times[0] = t1 - t0
         times[1] = _now_ns(fns, ts) - t1
 
-    _SERVE = kernel("native_serve")(_serve)
-    _POST = kernel("native_post")(_post)
-    _RUN = kernel("native_run")(_run)
+    # one name, so that a slow compile of the three is announced once
+    _SERVE = kernel(_NAME)(_serve)
+    _POST = kernel(_NAME)(_post)
+    _RUN = kernel(_NAME)(_run)
 
 
 class _Native:
@@ -399,10 +401,13 @@ class _Native:
         self.fns = fns
         self.serve = self.post = self.run = None
 
-    def compiled(self, ctl, desc):
-        """Request (or look up) the compiled functions; True once all are ready."""
+    def compiled(self, ctl, desc, request=True):
+        """Look up the compiled functions, requesting their compile if not yet (with ``request``); True once
+        all are ready."""
         if self.run is not None:
             return True
+        if not request and any("native" not in k.ready for k in (_SERVE, _POST, _RUN)):
+            return False
         fns = self.fns
         args = {_SERVE: (ctl, desc, 1, fns, 1, 1), _POST: (ctl, 1, 1), _RUN: (ctl, desc, 1, fns, ctl[:2])}
         got = [k.get("native", a) for k, a in args.items()]
@@ -428,15 +433,16 @@ def _addresses():
     return fns
 
 
-def functions(ctl, desc):
-    """The ``_Native`` functions once compiled; None before (the compile is requested in the background),
-    off x86-64 Linux, and where numpy's OpenBLAS or glibc is not found."""
+def functions(ctl, desc, request=True):
+    """The ``_Native`` functions once compiled; None before (their compile is requested, in the background
+    or not as ``compile.use`` says, unless ``request`` is False), off x86-64 Linux, and where numpy's
+    OpenBLAS or glibc is not found."""
     if not HAVE_NUMBA or not _SUPPORTED:
         return None
     if not _found:
         fns = _addresses()
         _found.append(_Native(fns) if fns is not None else None)
     nat = _found[0]
-    if nat is None or not nat.compiled(ctl, desc):
+    if nat is None or not nat.compiled(ctl, desc, request):
         return None
     return nat

@@ -40,7 +40,7 @@ from . import native
 from .compile import background_compiles, idle, numba_active
 
 __all__ = ["set_num_threads", "get_num_threads", "threads_now", "parallel_for", "team_size", "split",
-           "BACKOFF_WAIT_S", "NATIVE_AFTER", "native_functions", "parallel_gemms"]
+           "BACKOFF_WAIT_S", "NATIVE_AFTER", "native_functions", "request_native", "parallel_gemms"]
 
 
 def _default_threads():
@@ -238,17 +238,24 @@ NATIVE_AFTER = 100
 def native_functions():
     """The pool's compiled native-job functions (``native``), or None: the numpy backend, no numpy OpenBLAS,
     or not compiled yet. Their compile (~2 s) is requested in the background after ``NATIVE_AFTER`` calls
-    and once no other kernel is waiting for one (at once with ``use(..., background=False)``): Numba
-    compiles one function at a time, holding the GIL at times, so it would delay the kernels and the
-    optimizer's update that the first steps need, and slow those steps."""
+    and once no other kernel is waiting for one (at once with ``use(..., background=False)``, and by
+    ``kernels.wait()``): Numba compiles one function at a time, holding the GIL at times, so it would
+    delay the kernels and the optimizer's update that the first steps need, and slow those steps."""
     nat = _pool.native
     if nat is None and numba_active():
+        request = True
         if background_compiles():
             _pool.asked += 1
-            if _pool.asked < NATIVE_AFTER or not idle():
-                return None
-        nat = _pool.native = native.functions(_pool.ctl, _pool.desc)
+            request = _pool.asked >= NATIVE_AFTER and idle()
+        nat = _pool.native = native.functions(_pool.ctl, _pool.desc, request)
     return nat
+
+
+def request_native():
+    """Ask for the native-job functions' compile now if more than one thread is in use (``kernels.wait()``
+    then waits for it too)."""
+    if _pool.native is None and numba_active() and _pool.n > 1:
+        _pool.native = native.functions(_pool.ctl, _pool.desc)
 
 
 def parallel_gemms(tasks):
