@@ -231,3 +231,29 @@ def test_kernels_wait_also_readies_the_native_jobs(nat, monkeypatch):
         kernels.set_num_threads(2)
         assert kernels.wait(timeout=120)
         assert threads._pool.native is nat or threads.native_functions() is nat
+
+
+def test_native_jobs_call_a_blas_with_32_bit_ints(nat):
+    """The job code passes BLAS ints as 64-bit (numpy's ILP64 OpenBLAS) or 32-bit (an LP64 build): run a
+    job against SciPy's OpenBLAS, an LP64 build, through the same compiled code."""
+    scipy = pytest.importorskip("scipy")
+    found = native.gemm_functions(scipy, "scipy.libs")
+    if found is None or found[2]:
+        pytest.skip("SciPy's OpenBLAS (LP64) not found")
+    import ctypes
+    fns = nat.fns.copy()
+    fns[native.F_SGEMM], fns[native.F_DGEMM] = (ctypes.cast(f, ctypes.c_void_p).value for f in found[:2])
+    fns[native.F_ILP64] = 0
+    kernels.set_num_threads(2)
+    rng = np.random.default_rng(4)
+    for dtype in (np.float32, np.float64):
+        a = rng.standard_normal((33, 20)).astype(dtype)
+        b = rng.standard_normal((25, 20)).astype(dtype).T       # stored transposed
+        out = np.full((33, 25), np.nan, dtype)
+        desc, ctl = native.new_desc(), native.new_ctl()
+        row = _task(a, b, out, 2)
+        desc[0, :len(row)] = row
+        nat.post(ctl, row[native.D_CHUNKS], 1)                  # the calling thread alone: no worker reads ctl
+        nat.run(ctl, desc, row[native.D_CHUNKS], fns, np.zeros(2, np.int64))
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(out, a @ b, rtol=tol, atol=tol * 20)

@@ -76,9 +76,10 @@ def new_desc():
     return np.zeros((MAX_TASKS, D_WIDTH), np.int64)
 
 
-def gemm_functions():
-    """(sgemm, dgemm, ILP64?) of numpy's bundled OpenBLAS as ctypes functions (Fortran interface), or None."""
-    found = openblas.find(np, "numpy.libs")
+def gemm_functions(module=np, libs="numpy.libs"):
+    """(sgemm, dgemm, ILP64?) of numpy's bundled OpenBLAS (or with ``module=scipy, libs="scipy.libs"``
+    SciPy's) as ctypes functions (Fortran interface), or None."""
+    found = openblas.find(module, libs)
     if found is None:
         return None
     lib, prefix, suffix = found
