@@ -315,7 +315,10 @@ def matmul(a, b):
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
         # (..., m, k) @ (k, n): one (prod(...) m, k) @ (k, n) product (a Linear on 3-D input)
         return matmul(a.reshape(-1, kk), b).reshape(a.shape[:-1] + (n,))
-    T = threads_now() if work >= (NATIVE_PAR_WORK if NATIVE_JOBS and native_functions() else PAR_WORK) else 1
+    T = threads_now()
+    # at one thread the native-job code is neither used nor asked for (its compile would be wasted)
+    if T > 1 and work < (NATIVE_PAR_WORK if NATIVE_JOBS and native_functions() else PAR_WORK):
+        T = 1
     if T == 1 and _NP_CONTROL is not None:
         # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes), held to
         # the calling thread for this call
