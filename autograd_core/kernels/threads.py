@@ -188,6 +188,17 @@ def split(n, min_per, per_thread=2):
     return per, -(-n // per)
 
 
+def _after_wait(worked, waited):
+    """After a parallel call whose calling thread worked ``worked`` s on its own chunks and then waited
+    ``waited`` s for the workers': back off to the calling thread alone when the wait was long (see the
+    module docstring), else reset the backoff."""
+    if waited > BACKOFF_WAIT_S and waited > worked:
+        _pool.backoff = min(max(2 * _pool.backoff, _BACKOFF_FIRST_S), _BACKOFF_MAX_S)
+        _pool.alone_until = time.perf_counter() + _pool.backoff
+    else:
+        _pool.backoff = 0.0
+
+
 def parallel_for(fn, n, *args):
     """``fn(i, tid, *args)`` for every chunk i < n, on up to ``team_size(n)`` threads; returns when all are
     done (an exception from any chunk is raised here).
@@ -218,12 +229,7 @@ def parallel_for(fn, n, *args):
         job.work(0)
         t1 = time.perf_counter()
         job.done.acquire()          # only waits for chunks a worker has claimed and not finished
-        waited = time.perf_counter() - t1
-        if waited > BACKOFF_WAIT_S and waited > t1 - t0:
-            _pool.backoff = min(max(2 * _pool.backoff, _BACKOFF_FIRST_S), _BACKOFF_MAX_S)
-            _pool.alone_until = t1 + waited + _pool.backoff
-        else:
-            _pool.backoff = 0.0
+        _after_wait(t1 - t0, time.perf_counter() - t1)
         _pool.job = None
         if job.error is not None:
             raise job.error
@@ -266,8 +272,8 @@ def parallel_gemms(tasks):
     Python path.
 
     >>> from autograd_core import kernels
-    >>> kernels.threads.parallel_gemms([]) in (True, False)
-    True
+    >>> kernels.threads.parallel_gemms([])      # nothing to run
+    False
     """
     nat = _pool.native or native_functions()
     if nat is None or not tasks or not numba_active() or not _pool.busy.acquire(blocking=False):
@@ -288,12 +294,7 @@ def parallel_gemms(tasks):
                 w.wake.release()
         times = _pool.times
         nat.run(ctl, desc, total, nat.fns, times)
-        worked, waited = times[0] * 1e-9, times[1] * 1e-9
-        if waited > BACKOFF_WAIT_S and waited > worked:
-            _pool.backoff = min(max(2 * _pool.backoff, _BACKOFF_FIRST_S), _BACKOFF_MAX_S)
-            _pool.alone_until = time.perf_counter() + _pool.backoff
-        else:
-            _pool.backoff = 0.0
+        _after_wait(times[0] * 1e-9, times[1] * 1e-9)
         return True
     finally:
         _pool.busy.release()
