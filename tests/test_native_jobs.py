@@ -230,7 +230,7 @@ def test_kernels_wait_also_readies_the_native_jobs(nat, monkeypatch):
         assert threads._pool.native is None
         kernels.set_num_threads(2)
         assert kernels.wait(timeout=120)
-        assert threads._pool.native is nat or threads.native_functions() is nat
+        assert threads._pool.native is nat
 
 
 def test_native_jobs_call_a_blas_with_32_bit_ints(nat):
@@ -257,3 +257,17 @@ def test_native_jobs_call_a_blas_with_32_bit_ints(nat):
         nat.run(ctl, desc, row[native.D_CHUNKS], fns, np.zeros(2, np.int64))
         tol = 1e-5 if dtype == np.float32 else 1e-12
         np.testing.assert_allclose(out, a @ b, rtol=tol, atol=tol * 20)
+
+
+def test_one_thread_never_asks_for_the_native_code(nat, monkeypatch):
+    """At one thread products run on the calling thread: the native-job code is not looked up or compiled for
+    them, however many there are."""
+    monkeypatch.setattr(threads._pool, "native", None)
+    monkeypatch.setattr(threads._pool, "asked", 0)
+    kernels.set_num_threads(1)
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((300, 200)), rng.standard_normal((200, 300))
+    with kernels.use("numba", background=True):
+        for _ in range(threads.NATIVE_AFTER + 5):
+            np.testing.assert_allclose(kblas.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+    assert threads._pool.asked == 0 and threads._pool.native is None
