@@ -5,6 +5,7 @@ and fail when it does not finish in time.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -271,3 +272,188 @@ def test_one_thread_never_asks_for_the_native_code(nat, monkeypatch):
         for _ in range(threads.NATIVE_AFTER + 5):
             np.testing.assert_allclose(kblas.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
     assert threads._pool.asked == 0 and threads._pool.native is None
+
+
+# -- kernels over ranges as native jobs ---------------------------------------------------------------------
+def _range_cases(dt):
+    """(name, fn, exact?) for every kind of parallel range kernel, on inputs big enough to be split."""
+    from autograd_core.kernels import activation, conv, pool, rows, select
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((40, 9, 300)).astype(dt)
+    g = rng.standard_normal(x.shape).astype(dt)
+    y = rows.softmax(x)
+    w1 = rng.standard_normal(300).astype(dt)
+    ln = rows.layer_norm(x, w1, w1, 1e-5)
+    cond = rng.standard_normal((9, 300)) > 0
+    img = rng.standard_normal((8, 3, 20, 20)).astype(dt)
+    wc = rng.standard_normal((6, 3, 5, 5)).astype(dt)
+    gc = rng.standard_normal((8, 6, 16, 16)).astype(dt)
+    pooled = pool.maxpool2d_numba(img, 2, 2, 2, 2, 0, 0, 1, 1, 10, 10)
+    return [
+        ("gelu", lambda: activation.gelu(x), True),
+        ("gelu_grad", lambda: activation.gelu_grad(g, x), True),
+        ("relu_grad", lambda: activation.relu_grad(g, x), True),
+        ("softmax", lambda: rows.softmax(x), True),
+        ("log_softmax", lambda: rows.log_softmax(x), True),
+        ("softmax_grad", lambda: rows.softmax_grad(g, y), True),
+        ("layer_norm", lambda: rows.layer_norm(x, w1, w1, 1e-5), True),
+        ("norm_input_grad", lambda: rows.norm_input_grad(g, ln[3], ln[2], w1), True),
+        ("norm_param_grads", lambda: rows.norm_param_grads(g, ln[3], 2), True),
+        ("sum_leading", lambda: rows.sum_leading(g, 1), True),
+        ("where", lambda: select.where(cond, x, dt(0.5)), True),
+        ("maxpool", lambda: pool.maxpool2d_numba(img, 2, 2, 2, 2, 0, 0, 1, 1, 10, 10), True),
+        ("maxpool_scatter", lambda: pool.maxpool2d_scatter_numba(pooled[0], pooled[1], 20, 20), True),
+        ("conv", lambda: conv._conv_direct_run(img, wc, w1[:6], gc, 5, 5, 0, 0, 1, 1, 16, 16, True, True), False),
+        ("conv_t", lambda: conv._conv_t_direct_run(gc, wc, w1[:3], 20, 20, 5, 5, 0, 0, 1, 1), True),
+    ]
+
+
+def _flat(r):
+    return [np.asarray(v) for v in (r if isinstance(r, tuple) else (r,))]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("team", [2, 3])
+def test_range_kernels_as_native_jobs_match_one_thread(nat, monkeypatch, dt, team):
+    """Every kind of parallel range kernel (activations, rows, sums, where, pooling, direct convolutions) run
+    as native jobs on 2 and 3 threads, in small chunks, gives what one thread gives (bit for bit where
+    the chunking cannot change the sums); and the native path was the one taken."""
+    from autograd_core.kernels import rows
+    monkeypatch.setattr(threads, "NATIVE_RANGE_MIN", 1)
+    monkeypatch.setattr(threads, "NATIVE_RANGE_CHUNK", 1)
+    monkeypatch.setattr(rows, "_PAR_MIN", 1 << 12)     # sums in several fixed blocks (whatever the threads)
+    monkeypatch.setattr(threads, "BACKOFF_WAIT_S", 1e9)  # 3 threads on 2 CPUs: no backing off to one thread
+    taken = []
+    real = threads._native_range
+
+    def spy(*a):
+        ok = real(*a)
+        taken.append(ok)
+        return ok
+    monkeypatch.setattr(threads, "_native_range", spy)
+    with kernels.use("numba", background=False):
+        kernels.set_num_threads(1)
+        cases = _range_cases(dt)
+        want = {name: _flat(fn()) for name, fn, _ in cases}
+        kernels.set_num_threads(team)
+        for name, fn, exact in cases:
+            taken.clear()
+            got = _finishes(lambda: _flat(fn()))
+            assert True in taken, f"{name}: did not run as a native job"
+            for a, b in zip(got, want[name]):
+                if exact:
+                    np.testing.assert_array_equal(a, b, err_msg=name)
+                else:
+                    np.testing.assert_allclose(a, b, rtol=1e-5 if dt == np.float32 else 1e-12, atol=1e-4, err_msg=name)
+
+
+def test_a_kernel_called_with_other_kinds_finds_their_range_job(nat, monkeypatch):
+    """The same kernel with arguments of other kinds (another dtype, a Python float instead of a NumPy one)
+    switches to their range job: the compiled ``pack`` refuses the old kinds, nothing is written, and the
+    right one runs."""
+    from autograd_core.kernels import select
+    monkeypatch.setattr(threads, "NATIVE_RANGE_MIN", 1)
+    monkeypatch.setattr(threads, "NATIVE_RANGE_CHUNK", 1)
+    monkeypatch.setattr(threads, "BACKOFF_WAIT_S", 1e9)
+    kernels.set_num_threads(2)
+    rng = np.random.default_rng(8)
+    cond = rng.standard_normal(200) > 0          # one row of the condition for 64 rows of values
+    with kernels.use("numba", background=False):
+        for dt, other in [(np.float32, np.float32(2)), (np.float64, 2.0), (np.float32, np.float32(2)),
+                          (np.float64, np.float64(2))]:
+            a = rng.standard_normal((64, 200)).astype(dt)
+            got = _finishes(lambda: select.where(cond, a, other))
+            np.testing.assert_array_equal(got, np.where(cond, a, other))
+            assert threads._HOT[select._where_k][0].spec == native.range_spec(
+                (cond, a.reshape(-1), np.full(1, other, dt), got.reshape(-1), True, False, 200))
+
+
+def test_range_spec_refuses_what_cannot_travel_in_a_block():
+    """Arrays that are not C-contiguous, aligned and writeable, 0-d arrays, 1-D per-thread arrays, other
+    numbers, and more arguments than the block holds, leave the kernel a Python job."""
+    a = np.zeros((4, 6))
+    ro = np.zeros(5)
+    ro.flags.writeable = False
+    assert native.range_spec((a, 3, 2.0, np.float32(1), True)) == (("d", 2), "i", "d", "f", "b")
+    assert native.range_spec((native.PerThread(a),)) == (("t", "d", 2),)
+    for bad in (a[:, ::2], a.T, ro, np.zeros(()), native.PerThread(np.zeros(3)), np.int32(3), "x", None):
+        assert native.range_spec((a, bad)) is None, bad
+    assert native.range_spec((a,) * 21) is None                     # 3 + 21 * 3 slots > BLOCK_SLOTS
+    assert native.range_spec((a,) * 20) is not None
+
+
+def test_range_jobs_compile_in_memory_without_a_cache_folder(nat, monkeypatch):
+    """Where no cache folder can be written (a read-only home), a range job's functions are compiled in memory
+    and run as well."""
+    if not native._SUPPORTED:
+        pytest.skip("no native jobs here")
+    monkeypatch.setattr(native, "_range_cache_dir", lambda: None)
+    spec = (("d", 1), ("d", 1), "i", "b", "d", "f")    # kinds no kernel of ours takes: a fresh compile
+    mod = native._range_module(spec)
+    assert mod.__name__ == "autograd_core_range" and "pack" in vars(mod)
+    block, desc = native.new_block(), native.new_desc()
+    x, y = np.arange(5.0), np.zeros(5)
+    mod.pack(block, desc, 123, 456, 7, x, y, 11, True, 2.5, np.float32(0.5), 3, 5)
+    # the kernel, x (address, length), y (address, length), 11, True, then the floats' bits, per and n
+    assert list(block[:7]) == [123, x.ctypes.data, 5, y.ctypes.data, 5, 11, 1]
+    assert list(block.view(np.float64)[7:9]) == [2.5, 0.5] and list(block[9:11]) == [3, 5]
+    assert desc[0, native.D_MODE] == native.MODE_CALL and desc[0, native.D_FN] == 456
+    assert desc[0, native.D_ARGS] == block.ctypes.data and desc[0, native.D_CHUNKS] == 7
+
+
+def test_range_job_modules_are_named_by_their_text(nat, tmp_path, monkeypatch):
+    """A range job's generated module is named by a digest of its text (and of native.py), so another text
+    never reuses an older file and its cached code."""
+    if not native._SUPPORTED:
+        pytest.skip("no native jobs here")
+    monkeypatch.setattr(native, "_range_cache_dir", lambda: str(tmp_path))
+    m1 = native._range_module((("d", 1), "i"))
+    m2 = native._range_module((("d", 1), "d"))
+    m3 = native._range_module((("d", 1), "i"))
+    assert m1.__file__ != m2.__file__ and m1.__file__ == m3.__file__
+    assert sorted(p.name for p in tmp_path.glob("range_*.py")) == sorted({os.path.basename(m.__file__)
+                                                                          for m in (m1, m2)})
+
+
+def test_range_jobs_products_and_python_jobs_from_two_threads(nat, monkeypatch):
+    """Range jobs, products and Python jobs asked for at once from two Python threads, with workers that
+    watch and workers that sleep: all right, nothing hangs."""
+    from autograd_core.kernels import activation, rows
+    monkeypatch.setattr(threads, "NATIVE_RANGE_MIN", 1)
+    monkeypatch.setattr(threads, "NATIVE_RANGE_CHUNK", 1)
+    kernels.set_num_threads(3)
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((96, 70))
+    a, b = rng.standard_normal((60, 40)), rng.standard_normal((40, 50))
+    with kernels.use("numba", background=False):
+        want_g, want_s = activation.gelu(x), rows.softmax(x)
+    errors = []
+
+    def work(which):
+        try:
+            for r in range(150):
+                native.SPIN_S = 0.0 if r % 4 == 0 else 1e-3
+                if which == 0:
+                    np.testing.assert_array_equal(activation.gelu(x), want_g)
+                    np.testing.assert_array_equal(rows.softmax(x), want_s)
+                else:
+                    np.testing.assert_allclose(kblas.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+                    out = [None] * 4
+                    threads.parallel_for(lambda i, tid, o: o.__setitem__(i, i), 4, out)
+                    assert out == [0, 1, 2, 3]
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    old = (kblas.MIN_WORK, kblas.NATIVE_PAR_WORK)
+    kblas.MIN_WORK = kblas.NATIVE_PAR_WORK = 1
+    try:
+        def both():
+            ts = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+        _finishes(both)
+    finally:
+        kblas.MIN_WORK, kblas.NATIVE_PAR_WORK = old
+    assert not errors, errors[0]

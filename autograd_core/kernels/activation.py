@@ -17,7 +17,7 @@ import numpy as np
 
 from . import HAVE_NUMBA
 from .compile import jit, kernel, numba_active
-from .threads import parallel_for, split
+from .threads import parallel_range
 
 __all__ = ["relu", "relu_grad", "gelu", "gelu_grad", "erf", "expneg32", "RELU_MIN_SIZE", "MIN_SIZE", "CHUNK"]
 
@@ -162,10 +162,6 @@ def _ok(a, *others, min_size):
     return True
 
 
-def _chunk(i, tid, k, arrays, n, per):
-    k(*arrays, i * per, min(n, (i + 1) * per))
-
-
 def _run(kern, first, *rest, min_size):
     """The kernel over flat views of the arrays into a new array, or None (caller runs numpy)."""
     if not numba_active() or not _ok(first, *rest, min_size=min_size):
@@ -176,12 +172,7 @@ def _run(kern, first, *rest, min_size):
     k = kern.get(first.dtype.char, args + (0, 0))
     if k is None:
         return None
-    n = first.size
-    if n < PAR_MIN:
-        k(*args, 0, n)       # too little work to be worth waking another thread
-    else:
-        per, chunks = split(n, CHUNK)
-        parallel_for(_chunk, chunks, k, args, n, per)
+    parallel_range(kern, k, args, first.size, 1, PAR_MIN, CHUNK)
     return out
 
 

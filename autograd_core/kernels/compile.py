@@ -255,9 +255,10 @@ class Kernel:
     """
     __slots__ = ("name", "disp", "ready", "pending", "failed", "seconds", "__weakref__")
 
-    def __init__(self, name, fn, opts):
+    def __init__(self, name, fn, opts, disp=None):
         self.name = name
-        self.disp = _njit(fn, dict(opts, nogil=True)) if HAVE_NUMBA else None
+        # ``disp``: anything with ``compile(sig)`` in place of numba's dispatcher (a wrapper built on demand)
+        self.disp = disp if disp is not None else _njit(fn, dict(opts, nogil=True)) if HAVE_NUMBA else None
         self.ready = {}      # key -> compiled dispatcher
         self.pending = set()
         self.failed = {}

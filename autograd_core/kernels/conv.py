@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 from . import HAVE_NUMBA, scratch
 from .blas import HAVE_BLAS, gemm, gemm_fn, gemm_limit, single_threaded
 from .compile import jit, kernel, numba_active
-from .threads import parallel_for, team_size
+from .threads import PerThread, parallel_for, parallel_range, team_size
 
 __all__ = ["im2col", "col2im", "im2col_numpy", "col2im_numpy", "FUSED", "conv_fused", "conv_transpose_fused",
            "fused_ready"]
@@ -563,14 +563,6 @@ def _direct_ok(O, groups, sh, sw):
     return groups == 1 and sh == 1 and sw == 1 and O <= DIRECT_MAX_O
 
 
-def _direct_fwd_chunk(i, tid, k, per, N, x, w2, b, out, P, wo, geo):
-    k(x, w2, b, out, P[tid], wo[tid], x.dtype.type(0), *geo, i * per, min(N, (i + 1) * per))
-
-
-def _direct_weight_chunk(i, tid, k, per, N, x, g, parts, P, gwide, geo):
-    k(x, g, parts[tid], P[tid], gwide[tid], x.dtype.type(0), *geo, i * per, min(N, (i + 1) * per))
-
-
 def _conv_direct_run(x, w, bias, g, kh, kw, pt, pl, dh, dw, OH, OW, want_out, want_gw):
     """conv_fused's work by the direct kernels; None while they are not compiled."""
     N, C = x.shape[:2]
@@ -594,7 +586,8 @@ def _conv_direct_run(x, w, bias, g, kh, kw, pt, pl, dh, dw, OH, OW, want_out, wa
             k = _conv_direct.get(dt.char, (x, w2, b, out, P[0], wb[0], dt.type(0)) + geo + (0, 0))
             if k is None:
                 return None
-            parallel_for(_direct_fwd_chunk, nchunks, k, per, N, x, w2, b, out, P, wb, geo)
+            parallel_range(_conv_direct, k, (x, w2, b, out, PerThread(P), PerThread(wb), dt.type(0)) + geo, N,
+                           per=per, team=T)
         if want_gw:
             g = np.ascontiguousarray(g, dtype=dt)
             parts = np.zeros((T, O, K), dt)
@@ -602,7 +595,8 @@ def _conv_direct_run(x, w, bias, g, kh, kw, pt, pl, dh, dw, OH, OW, want_out, wa
             k = _conv_direct_weight.get(dt.char, (x, g, parts[0], P[0], wb[0], dt.type(0)) + geo + (0, 0))
             if k is None:
                 return None
-            parallel_for(_direct_weight_chunk, nchunks, k, per, N, x, g, parts, P, wb, geo)
+            parallel_range(_conv_direct_weight, k, (x, g, PerThread(parts), PerThread(P), PerThread(wb), dt.type(0))
+                           + geo, N, per=per, team=T)
             gw = (parts[0] if T == 1 else parts.sum(axis=0)).reshape(O, C, kh, kw)
     finally:
         scratch.give(P)
@@ -690,10 +684,6 @@ def conv_transpose_fused(g, w, bias, H, W, kh, kw, sh, sw, pt, pl, dh, dw, group
     return out
 
 
-def _direct_t_chunk(i, tid, k, per, N, g, w2, b, out, P, gwide, geo):
-    k(g, w2, b, out, P[tid], gwide[tid], g.dtype.type(0), *geo, i * per, min(N, (i + 1) * per))
-
-
 def _conv_t_direct_run(g, w, bias, H, W, kh, kw, pt, pl, dh, dw):
     """conv_transpose_fused's work by the direct kernel; None while it is not compiled."""
     N, O, OH, OW = g.shape
@@ -715,7 +705,8 @@ def _conv_t_direct_run(g, w, bias, H, W, kh, kw, pt, pl, dh, dw):
         k = _conv_t_direct.get(dt.char, (g, w2, b, out, P[0], gwide[0], dt.type(0)) + geo + (0, 0))
         if k is None:
             return None
-        parallel_for(_direct_t_chunk, nchunks, k, per, N, g, w2, b, out, P, gwide, geo)
+        parallel_range(_conv_t_direct, k, (g, w2, b, out, PerThread(P), PerThread(gwide), dt.type(0)) + geo, N,
+                       per=per, team=T)
     finally:
         scratch.give(P)
         scratch.give(gwide)

@@ -1,4 +1,5 @@
-"""Matrix products handed between our threads without the GIL: the pool's native jobs.
+"""Matrix products and other parallel kernels handed between our threads without the GIL: the pool's
+native jobs.
 
 A parallel product on the pool (``blas``) is cut into chunks (blocks of rows or columns of one product,
 runs of a stack's items, or whole products side by side), each one gemm call or a few. Posted as a
@@ -20,28 +21,38 @@ The gemm is numpy's bundled OpenBLAS (the one ``np.matmul`` calls), through its 
 ``np.matmul`` would call it on the same blocks. ``functions()`` is None without Numba, without numpy's
 OpenBLAS, off x86-64 Linux, or while the code compiles (in the background, as the kernels do).
 
+The elementwise, row, pooling and direct-convolution kernels (``k(*args, lo, hi)`` over a range) run on the
+same jobs through a compiled wrapper per kind of arguments that calls the kernel by address (see "kernels
+over ranges as native jobs" below; ``threads.parallel_range`` posts them).
+
 ``ctl`` (int64; each field on its own cache line): ``ctl[CLAIM]`` = job number (15 bits) << 48 | chunks
 << 24 | next chunk, so that a claim is one compare-and-swap; ``ctl[DONE]``: chunks finished;
 ``ctl[PY]`` moves when a Python job is posted; threads with tid < ``ctl[TEAM]`` may join the job;
 ``ctl[STATE + 8 * tid]`` is 1 while worker ``tid`` watches. A row of ``desc`` describes one task (a
-product or a stack of them) and how it is chunked (the ``D_*`` columns). ``YIELD_BUSY_NS`` and
+product or a stack of them, or a kernel over a range) and how it is chunked (the ``D_*`` columns). ``YIELD_BUSY_NS`` and
 ``CALLER_SPIN_NS`` are compiled in.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
+import importlib.util
+import os
 import platform
 import sys
+import threading
+import types as types_module
 
 import numpy as np
 
 from . import HAVE_NUMBA
 from . import numba, openblas
-from .compile import kernel
+from .compile import Kernel, kernel
 
 __all__ = ["SPIN_S", "YIELD_BUSY_NS", "CALLER_SPIN_NS", "MAX_TASKS", "MAX_BATCH_DIMS", "CLAIM", "DONE", "PY",
-           "TEAM", "STATE", "CHUNK_BITS", "new_ctl", "new_desc", "gemm_functions", "functions"]
+           "TEAM", "STATE", "CHUNK_BITS", "MODE_CALL", "new_ctl", "new_desc", "gemm_functions", "functions",
+           "BLOCK_SLOTS", "PerThread", "new_block", "range_spec", "range_functions", "kernel_address", "request_ranges"]
 
 SPIN_S = 1e-3          # how long a worker watches for the next job before it sleeps
 YIELD_BUSY_NS = 30000  # a yield that took longer: another thread wanted the core
@@ -57,7 +68,10 @@ CLAIM, DONE, PY, TEAM, STATE = 0, 8, 16, 24, 32
  D_ND, D_COPY_B) = range(18)
 D_SHAPE, D_SA, D_SB, D_SC = 18, 22, 26, 30
 D_WIDTH = 34
-MODE_BATCH, MODE_ROWS, MODE_COLS = 0, 1, 2
+MODE_BATCH, MODE_ROWS, MODE_COLS, MODE_CALL = 0, 1, 2, 3
+# a MODE_CALL row: chunk i is ``f(args, i, tid)``, f a range job's wrapper (``range_functions``) at desc[D_FN], args
+# the address of its int64 argument block at desc[D_ARGS]
+D_FN, D_ARGS = D_A, D_B
 # fns entries
 F_SGEMM, F_DGEMM, F_ILP64, F_CLOCK, F_YIELD, F_SLEEP, F_COUNT = range(7)
 
@@ -190,6 +204,31 @@ if HAVE_NUMBA:
         return types.void(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), _c_codegen("void")
 
     @intrinsic
+    def _call_range(typingctx, f, block, idx, tid):
+        """f(block, idx, tid) for a Numba cfunc ``void(int64, int64, int64)`` at address ``f``."""
+        def cg(context, builder, sig, args):
+            i64 = ir.IntType(64)
+            vals = [context.cast(builder, v, t, types.int64) for v, t in zip(args, sig.args)]
+            # the cfunc's own LLVM type: it returns Numba's value type for None
+            fnty = ir.FunctionType(context.get_value_type(types.none), [i64, i64, i64])
+            builder.call(builder.inttoptr(vals[0], fnty.as_pointer()), vals[1:])
+            return context.get_dummy_value()
+        return types.void(f, block, idx, tid), cg
+
+    @intrinsic
+    def _call_kernel(typingctx, f, *args):
+        """The kernel at address ``f`` called with ``args`` through the C entry point that Numba compiles with
+        each function (its ``llvm_cfunc_wrapper_name``: Numba's value types by value, None's value type
+        returned)."""
+        def cg(context, builder, sig, llargs):
+            fa = context.cast(builder, llargs[0], sig.args[0], types.int64)
+            vals = cgutils.unpack_tuple(builder, llargs[1])     # the star arguments arrive as one tuple
+            fnty = ir.FunctionType(context.get_value_type(types.none), [context.get_value_type(t) for t in args])
+            builder.call(builder.inttoptr(fa, fnty.as_pointer()), vals)
+            return context.get_dummy_value()
+        return types.void(f, types.StarArgTuple(args)), cg
+
+    @intrinsic
     def _call_int0(typingctx, f):
         """int f() (sched_yield)."""
         return types.int32(f), _c_codegen("i32")
@@ -246,12 +285,15 @@ if HAVE_NUMBA:
                 dst[r * n + c] = src[c * ld + r]
 
     @jit
-    def _run_chunk(desc, idx, fns):
+    def _run_chunk(desc, idx, fns, tid):
         """Run flat chunk ``idx`` of the job in ``desc`` (tasks in rows, chunks numbered through them)."""
         t = 0
         while idx >= desc[t, D_CHUNKS]:
             idx -= desc[t, D_CHUNKS]
             t += 1
+        if desc[t, D_MODE] == MODE_CALL:
+            _call_range(desc[t, D_FN], desc[t, D_ARGS], idx, tid)
+            return
         f64 = desc[t, D_DTYPE] == 1
         isz = 8 if f64 else 4
         ta, tb = desc[t, D_TA], desc[t, D_TB]
@@ -331,7 +373,7 @@ if HAVE_NUMBA:
         while True:
             idx = _claim(ctl) if tid < _load(ctl, TEAM) else -1
             if idx >= 0:
-                _run_chunk(desc, idx, fns)
+                _run_chunk(desc, idx, fns, tid)
                 _add(ctl, DONE, 1)
                 idle_since = _now_ns(fns, ts)
                 continue
@@ -374,7 +416,7 @@ if HAVE_NUMBA:
             idx = _claim(ctl)
             if idx < 0:
                 break
-            _run_chunk(desc, idx, fns)
+            _run_chunk(desc, idx, fns, 0)
             _add(ctl, DONE, 1)
         t1 = _now_ns(fns, ts)
         spins = 0
@@ -447,3 +489,241 @@ def functions(ctl, desc, request=True):
     if nat is None or not nat.compiled(ctl, desc, request):
         return None
     return nat
+
+
+# -- kernels over ranges as native jobs ------------------------------------------------------------------
+# A parallel kernel ``k(*args, lo, hi)`` (an elementwise or row kernel over [lo, hi)) runs as a native job
+# through two small functions compiled per kind of arguments (``range_spec``; kernels that take the same
+# kinds share them): ``pack`` (called from Python with the arguments) writes the kernel's address and the
+# arguments' addresses, shapes and values to an int64 block, and the job to the descriptor table; each
+# chunk calls ``wrapper``, a cfunc ``void(block, i, tid)`` that reads the block back into arrays (a
+# ``PerThread`` one as its row ``tid``) and numbers, and calls the kernel on chunk i's range through the C
+# entry point that Numba compiles (and caches) with every function. The two are generated from a template
+# into a module file in a cache folder, so that Numba caches them too: the first process compiles them
+# (~0.3 s a kind, in the background), later ones load them (~10 ms). The kernels are called by address,
+# so no kernel code is compiled again, and a changed kernel cannot leave stale code behind.
+
+BLOCK_SLOTS = 64      # int64 slots of the argument block
+
+
+def new_block():
+    """The argument block of one range job (``BLOCK_SLOTS`` int64)."""
+    return np.zeros(BLOCK_SLOTS, np.int64)
+
+
+class PerThread:
+    """An argument of a range job that each thread sees as its own row, ``a[tid]`` (per-thread scratch: a
+    C-contiguous array with a row per thread of the team)."""
+    __slots__ = ("a",)
+
+    def __init__(self, a):
+        self.a = a
+
+
+def _array_ok(a):
+    fl = a.flags
+    return fl.c_contiguous and fl.aligned and fl.writeable and a.ndim > 0 and a.dtype.isnative
+
+
+def range_spec(args):
+    """How ``args`` travel in the argument block, one entry each: (dtype char, ndim) for a C-contiguous,
+    aligned, writeable array of at least one dim, ("t", dtype char, ndim) for such an array in a
+    ``PerThread``, "i" an int64, "b" a bool, "d" a float64, "f" a float32; None when one of them cannot
+    (the kernel then runs as a Python job)."""
+    spec = []
+    slots = 3        # the kernel's address, the chunk length and the range's end
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            if not _array_ok(a):
+                return None
+            spec.append((a.dtype.char, a.ndim))
+            slots += 1 + a.ndim
+        elif t is PerThread:
+            if type(a.a) is not np.ndarray or not _array_ok(a.a) or a.a.ndim < 2:
+                return None
+            spec.append(("t", a.a.dtype.char, a.a.ndim))
+            slots += 1 + a.a.ndim
+        elif t is bool or t is np.bool_:
+            spec.append("b")
+            slots += 1
+        elif t is int or t is np.int64:
+            spec.append("i")
+            slots += 1
+        elif t is float or t is np.float64:
+            spec.append("d")
+            slots += 1
+        elif t is np.float32:
+            spec.append("f")
+            slots += 1
+        else:
+            return None
+    return tuple(spec) if slots <= BLOCK_SLOTS else None
+
+
+def _range_source(spec, cache):
+    """The source of a module that defines ``wrapper`` and ``pack`` for ``spec`` (see above), their compiled
+    code cached on disk when ``cache``."""
+    names = [f"a{i}" for i in range(len(spec))]
+    head = [f"# native range job for arguments of kinds {spec} (generated by autograd_core.kernels.native)",
+            "import numpy as np", "from numba import carray, cfunc, njit, types",
+            "from autograd_core.kernels.native import D_ARGS, D_CHUNKS, D_FN, D_MODE, MODE_CALL, _call_kernel, _ptr",
+            "int64, float64, float32 = np.int64, np.float64, np.float32"]
+    read = ["", "", f"@cfunc(types.void(types.int64, types.int64, types.int64), nogil=True, cache={cache})",
+            "def wrapper(block, idx, tid):", "    b = carray(_ptr(block), L, int64)", "    f = carray(_ptr(block), L, float64)"]
+    write = ["", "", f"@njit(nogil=True, cache={cache})",
+             f"def pack(block, desc, kernel, wrapper, chunks, {''.join(n + ', ' for n in names)}per, n):",
+             "    f = block.view(float64)", "    block[0] = kernel"]
+    j = 1
+    for i, s in enumerate(spec):
+        a = names[i]
+        if isinstance(s, tuple):
+            ch, nd = s[-2:]
+            head.append(f"dt{i} = np.dtype({ch!r}).type")
+            shape = "".join(f"b[{j + 1 + d}], " for d in range(nd))
+            row = "[tid]" if s[0] == "t" else ""
+            read.append(f"    {a} = carray(_ptr(b[{j}]), ({shape}), dt{i}){row}")
+            write.append(f"    block[{j}] = {a}.ctypes.data")
+            write.extend(f"    block[{j + 1 + d}] = {a}.shape[{d}]" for d in range(nd))
+            j += 1 + nd
+        else:
+            read.append(f"    {a} = " + {"i": "b[{j}]", "b": "b[{j}] != 0", "d": "f[{j}]",
+                                          "f": "float32(f[{j}])"}[s].format(j=j))
+            write.append(f"    {'f' if s in 'df' else 'block'}[{j}] = {'1 if ' + a + ' else 0' if s == 'b' else a}")
+            j += 1
+    head.append(f"L = {j + 2}")
+    read += [f"    lo = idx * b[{j}]",
+             f"    _call_kernel(b[0], {''.join(n + ', ' for n in names)}lo, min(b[{j + 1}], lo + b[{j}]))"]
+    write += [f"    block[{j}] = per", f"    block[{j + 1}] = n",
+              "    desc[0, D_MODE] = MODE_CALL", "    desc[0, D_FN] = wrapper", "    desc[0, D_ARGS] = block.ctypes.data",
+              "    desc[0, D_CHUNKS] = chunks"]
+    return "\n".join(head + read + write) + "\n"
+
+
+def _range_cache_dir():
+    """A writable folder for the range jobs' generated modules, so that Numba caches their compiled code next
+    to them: ``autograd_core_ranges`` in ``NUMBA_CACHE_DIR``, else ``autograd_core/ranges`` in the user's
+    cache folder; None where neither can be written (they then compile in memory, once per process)."""
+    base = numba.config.CACHE_DIR or os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                                       ".cache")
+    path = os.path.join(base, "autograd_core_ranges" if numba.config.CACHE_DIR else os.path.join("autograd_core",
+                                                                                                   "ranges"))
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK | os.X_OK) else None
+
+
+_SELF_DIGEST: list = []
+
+
+def _range_module(spec):
+    """The module of ``wrapper`` and ``pack`` for ``spec``: a generated file imported from the cache folder
+    (its name a digest of its text and of this file, so that a change of either makes a new one), or, where
+    no folder can be written, the same source run in memory."""
+    folder = _range_cache_dir()
+    if folder is not None:
+        src = _range_source(spec, True)
+        if not _SELF_DIGEST:
+            with open(__file__, "rb") as fh:
+                _SELF_DIGEST.append(hashlib.sha1(fh.read()).hexdigest())
+        digest = hashlib.sha1((src + _SELF_DIGEST[0] + numba.__version__).encode()).hexdigest()[:20]
+        path = os.path.join(folder, f"range_{digest}.py")
+        try:
+            if not os.path.exists(path):
+                tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+                with open(tmp, "w", encoding="utf-8") as fh:
+                    fh.write(src)
+                os.replace(tmp, path)      # atomic: another process may write the same file at once
+            name = f"autograd_core_range_{digest}"
+            spec_ = importlib.util.spec_from_file_location(name, path)
+            mod = importlib.util.module_from_spec(spec_)
+            # registered as imported modules are: Numba's cache finds a function's module by its name
+            sys.modules[name] = mod
+            try:
+                spec_.loader.exec_module(mod)
+            except BaseException:
+                del sys.modules[name]
+                raise
+            return mod
+        except (OSError, ImportError, SyntaxError):
+            pass
+    mod = types_module.ModuleType("autograd_core_range")
+    exec(compile(_range_source(spec, False), f"<native range job for {spec}>", "exec"), mod.__dict__)  # noqa: S102
+    return mod
+
+
+def _numba_types(spec, whole=False):
+    """The Numba types of arguments of kinds ``spec`` as the kernel gets them (as ``numba.typeof`` gives them;
+    a ``PerThread`` array's row), or with ``whole`` as ``pack`` gets them (a ``PerThread`` array whole)."""
+    kinds = {"i": types.int64, "b": types.boolean, "d": types.float64, "f": types.float32}
+    out = []
+    for s in spec:
+        if isinstance(s, tuple):
+            ch, nd = s[-2:]
+            out.append(types.Array(numba.from_dtype(np.dtype(ch)), nd - (s[0] == "t" and not whole), "C"))
+        else:
+            out.append(kinds[s])
+    return out
+
+
+class _RangeFunctions:
+    """What a range job's ``Kernel`` compiles (``compile()``, on the background compile thread): ``pack`` (a
+    Numba dispatcher that compiles nothing more: arguments of other kinds raise TypeError) and the address
+    of ``wrapper``."""
+    __slots__ = ("spec", "pack", "address", "cfunc")
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.pack, self.address, self.cfunc = None, 0, None
+
+    def compile(self, sig):
+        mod = _range_module(self.spec)
+        i64 = types.int64
+        mod.pack.compile((types.Array(i64, 1, "C"), types.Array(i64, 2, "C"), i64, i64, i64,
+                          *_numba_types(self.spec, whole=True), i64, i64))
+        mod.pack.disable_compile()
+        self.cfunc, self.address, self.pack = mod.wrapper, mod.wrapper.address, mod.pack
+
+
+def kernel_with(name, disp):
+    """A ``Kernel`` named ``name`` that compiles ``disp`` (see ``_RangeFunctions``)."""
+    return Kernel(name, None, {}, disp=disp)
+
+
+def kernel_address(disp, spec):
+    """The address of the C entry point of the Numba dispatcher ``disp`` compiled for arguments of kinds
+    ``spec`` and the range's two ints (as ``Kernel.get`` compiles a kernel), or 0 where there is none."""
+    cres = disp.overloads.get(tuple(_numba_types(spec)) + (types.int64, types.int64))
+    if cres is None:
+        return 0
+    return cres.library.get_pointer_to_function(cres.fndesc.llvm_cfunc_wrapper_name) or 0
+
+
+_RANGES: dict = {}    # spec -> the range job's Kernel
+
+
+def range_functions(args, request):
+    """(compiled ``_RangeFunctions``, spec) that run a kernel on ``args`` as a native job, or None: the
+    arguments cannot travel in a block, or the functions are not compiled yet (asked for now when
+    ``request``; else only noted, for ``request_ranges``)."""
+    if not HAVE_NUMBA or not _SUPPORTED:
+        return None
+    spec = range_spec(args)
+    if spec is None:
+        return None
+    w = _RANGES.get(spec)
+    if w is None:
+        w = _RANGES[spec] = kernel_with("kernels as native jobs", _RangeFunctions(spec))
+    d = w.ready.get("native")
+    if d is None and request and not w.pending and not w.failed:
+        d = w.get("native", (0, 0))
+    return (d, spec) if d is not None else None
+
+
+def request_ranges():
+    """Ask for the compile of every range job noted so far and not yet asked for."""
+    for w in list(_RANGES.values()):
+        if "native" not in w.ready and not w.pending and not w.failed:
+            w.get("native", (0, 0))

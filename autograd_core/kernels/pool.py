@@ -13,7 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .compile import jit, kernel, numba_active
-from .threads import parallel_for, split
+from .threads import parallel_range
 
 __all__ = ["maxpool2d", "maxpool2d_scatter", "maxpool2d_numpy", "maxpool2d_scatter_numpy",
            "maxpool2d_numba", "maxpool2d_scatter_numba"]
@@ -157,15 +157,6 @@ def _maxpool_scatter_k(g, idx, out, p0, p1):
 _CHUNK_ELEMS = 1 << 15   # input elements per parallel chunk, at least
 
 
-def _planes_chunks(P, plane):
-    per, chunks = split(P, max(1, _CHUNK_ELEMS // max(plane, 1)))
-    return chunks, per
-
-
-def _pool_chunk(i, tid, k, per, P, args):
-    k(*args, i * per, min(P, (i + 1) * per))
-
-
 def maxpool2d_numba(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW):
     """The kernels' max and argmax, or None while they are not compiled (or the numpy backend is on)."""
     if not numba_active() or x.dtype.char not in "fd":
@@ -177,14 +168,14 @@ def maxpool2d_numba(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW):
     xs = np.ascontiguousarray(x).reshape(P, H, W)
     if (kh, kw, dh, dw, ph, pw) == (2, 2, 1, 1, 0, 0) and (OH - 1) * sh + 1 < H and (OW - 1) * sw + 1 < W:
         args = (xs, sh, sw, out, idx)
-        k = _maxpool2x2_k.get(x.dtype.char, args + (0, 0))
+        kern = _maxpool2x2_k
     else:
         args = (xs, kh, kw, sh, sw, ph, pw, dh, dw, out, idx)
-        k = _maxpool_k.get(x.dtype.char, args + (0, 0))
+        kern = _maxpool_k
+    k = kern.get(x.dtype.char, args + (0, 0))
     if k is None:
         return None
-    n, per = _planes_chunks(P, H * W)
-    parallel_for(_pool_chunk, n, k, per, P, args)
+    parallel_range(kern, k, args, P, H * W, 0, _CHUNK_ELEMS)
     return out.reshape(N, C, OH, OW), idx.reshape(N, C, OH, OW)
 
 
@@ -199,8 +190,7 @@ def maxpool2d_scatter_numba(g, idx, H, W):
     k = _maxpool_scatter_k.get(g.dtype.char, args + (0, 0))
     if k is None:
         return None
-    n, per = _planes_chunks(P, H * W)
-    parallel_for(_pool_chunk, n, k, per, P, args)
+    parallel_range(_maxpool_scatter_k, k, args, P, H * W, 0, _CHUNK_ELEMS)
     return out.reshape(N, C, H, W)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .activation import expneg32
 from .compile import kernel, numba_active
-from .threads import parallel_for, split
+from .threads import parallel_range
 
 __all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "norm_param_grads",
            "sum_leading", "add_rows", "MIN_SIZE"]
@@ -223,14 +223,6 @@ def _colsum_k(a, parts, per, z, b0, b1):
                 parts[b, j] += a[r, j]
 
 
-def _colsum_chunk(i, tid, k, a, parts, per, blocks, bper):
-    k(a, parts, per, parts.dtype.type(0), i * bper, min(blocks, (i + 1) * bper))
-
-
-def _chunk(i, tid, k, per, rows, args):
-    k(*args, i * per, min(rows, (i + 1) * per))
-
-
 def _rows(x):
     if (not numba_active() or type(x) is not np.ndarray or x.dtype.char not in "fd" or x.size < MIN_SIZE
             or x.ndim == 0 or x.shape[-1] == 0 or not x.flags.c_contiguous):
@@ -238,12 +230,9 @@ def _rows(x):
     return x.reshape(-1, x.shape[-1])
 
 
-def _run(k, rows, n, args):
-    if rows * n < _PAR_MIN:
-        k(*args, 0, rows)     # too little work to be worth waking another thread
-        return
-    per, chunks = split(rows, max(1, _CHUNK // max(n, 1)))
-    parallel_for(_chunk, chunks, k, per, rows, args)
+def _run(kern, k, rows, n, args):
+    """``k`` (``kern`` compiled for ``args``) over rows [0, rows) of n elements each."""
+    parallel_range(kern, k, args, rows, n, _PAR_MIN, _CHUNK)
 
 
 def _softmax(x, log):
@@ -252,10 +241,11 @@ def _softmax(x, log):
         return None
     out = np.empty_like(x2)
     args = (x2, out, log, x.dtype.type(0))
-    k = (_softmax32_k if x.dtype == np.float32 else _softmax_k).get(x.dtype.char, args + (0, 0))
+    kern = _softmax32_k if x.dtype == np.float32 else _softmax_k
+    k = kern.get(x.dtype.char, args + (0, 0))
     if k is None:
         return None
-    _run(k, x2.shape[0], x2.shape[1], args)
+    _run(kern, k, x2.shape[0], x2.shape[1], args)
     return out.reshape(x.shape)
 
 
@@ -294,7 +284,7 @@ def layer_norm(x, w, b, eps):
     k = _layer_norm_k.get(dt.char, args + (0, 0))
     if k is None:
         return None
-    _run(k, rows, n, args)
+    _run(_layer_norm_k, k, rows, n, args)
     kept = x.shape[:-1] + (1,)
     return out.reshape(x.shape), mean.reshape(kept), invstd.reshape(kept), xhat.reshape(x.shape)
 
@@ -321,7 +311,7 @@ def softmax_grad(g, y):
     k = _softmax_grad_k.get(g.dtype.char, args + (0, 0))
     if k is None:
         return None
-    _run(k, out.shape[0], out.shape[1], args)
+    _run(_softmax_grad_k, k, out.shape[0], out.shape[1], args)
     return out.reshape(g.shape)
 
 
@@ -344,7 +334,7 @@ def norm_input_grad(g, xhat, invstd, w=None):
     k = _norm_input_grad_k.get(g.dtype.char, args + (0, 0))
     if k is None:
         return None
-    _run(k, out.shape[0], n, args)
+    _run(_norm_input_grad_k, k, out.shape[0], n, args)
     return out.reshape(g.shape)
 
 
@@ -365,10 +355,6 @@ def _row_blocks(a, k):
     return rows, n, per, -(-rows // per)
 
 
-def _param_chunk(i, tid, k, g, xhat, parts, per, blocks, bper):
-    k(g, xhat, parts, per, parts.dtype.type(0), i * bper, min(blocks, (i + 1) * bper))
-
-
 def norm_param_grads(g, xhat, k):
     """(2, *g.shape[k:]): the sums of g xhat and of g over the first ``k`` axes (a normalization's weight and
     bias gradients) in one pass, or None (see ``sum_leading``: the same fixed blocks of rows, so the sums
@@ -387,8 +373,7 @@ def norm_param_grads(g, xhat, k):
         kk(g2, h2, parts, per, g.dtype.type(0), 0, 1)
         out = parts[0]
     else:
-        bper, chunks = split(blocks, 1)
-        parallel_for(_param_chunk, chunks, kk, g2, h2, parts, per, blocks, bper)
+        parallel_range(_norm_param_k, kk, (g2, h2, parts, per, g.dtype.type(0)), blocks, per * n, 0, per * n)
         out = parts.sum(axis=0)
     return out.reshape((2,) + g.shape[k:])
 
@@ -414,8 +399,7 @@ def sum_leading(a, k):
     if blocks == 1:
         k_(a2, parts, per, a.dtype.type(0), 0, 1)
         return parts[0].reshape(a.shape[k:])
-    bper, chunks = split(blocks, 1)
-    parallel_for(_colsum_chunk, chunks, k_, a2, parts, per, blocks, bper)
+    parallel_range(_colsum_k, k_, (a2, parts, per, a.dtype.type(0)), blocks, per * n, 0, per * n)
     return parts.sum(axis=0).reshape(a.shape[k:])
 
 

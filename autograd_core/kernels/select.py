@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import kernel, numba_active
-from .threads import parallel_for, split
+from .threads import parallel_range
 
 __all__ = ["where", "MIN_SIZE"]
 
@@ -44,10 +44,6 @@ def _where_k(c, a, b, out, sa, sb, n, r0, r1):
         else:
             for j in range(_U(n)):
                 out[base + j] = a0 if c[j] else b0
-
-
-def _chunk(i, tid, k, per, rows, args):
-    k(*args, i * per, min(rows, (i + 1) * per))
 
 
 def _operand(v, shape, dt):
@@ -99,9 +95,5 @@ def where(cond, a, b):
     k = _where_k.get(dt.char, args + (0, 0))
     if k is None:
         return None
-    if size < _PAR_MIN or rows < 2:
-        k(*args, 0, rows)
-    else:
-        per, chunks = split(rows, max(1, _CHUNK // n))
-        parallel_for(_chunk, chunks, k, per, rows, args)
+    parallel_range(_where_k, k, args, rows, n, _PAR_MIN, _CHUNK)
     return out

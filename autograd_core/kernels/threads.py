@@ -40,7 +40,8 @@ from . import native
 from .compile import background_compiles, idle, numba_active
 
 __all__ = ["set_num_threads", "get_num_threads", "threads_now", "parallel_for", "team_size", "split",
-           "BACKOFF_WAIT_S", "NATIVE_AFTER", "native_functions", "request_native", "parallel_gemms"]
+           "BACKOFF_WAIT_S", "NATIVE_AFTER", "native_functions", "request_native", "parallel_gemms", "parallel_range",
+           "PerThread", "NATIVE_RANGES", "NATIVE_RANGE_MIN", "NATIVE_RANGE_CHUNK"]
 
 
 def _default_threads():
@@ -120,6 +121,7 @@ class _Pool:
         self.backoff = 0.0
         self.ctl = native.new_ctl()
         self.desc = native.new_desc()
+        self.block = native.new_block()
         self.native = None        # the compiled native-job functions, once ready
         self.asked = 0            # calls of native_functions() before those were requested
         self.times = np.zeros(2, np.int64)
@@ -211,7 +213,12 @@ def parallel_for(fn, n, *args):
     >>> out
     [0, 10, 20, 30]
     """
-    T = min(threads_now(), n)
+    _parallel_for(fn, n, threads_now(), args)
+
+
+def _parallel_for(fn, n, T, args):
+    """``parallel_for`` on at most ``T`` threads."""
+    T = min(T, n)
     if T <= 1 or not _pool.busy.acquire(blocking=False):
         for i in range(n):
             fn(i, 0, *args)
@@ -258,10 +265,12 @@ def native_functions():
 
 
 def request_native():
-    """Ask for the native-job functions' compile now if more than one thread is in use (``kernels.wait()``
-    then waits for it too)."""
-    if _pool.native is None and numba_active() and _pool.n > 1:
-        _pool.native = native.functions(_pool.ctl, _pool.desc)
+    """Ask for the native-job functions' compile now if more than one thread is in use, and for the range
+    wrappers that ``parallel_range`` has met (``kernels.wait()`` then waits for them too)."""
+    if numba_active() and _pool.n > 1:
+        if _pool.native is None:
+            _pool.native = native.functions(_pool.ctl, _pool.desc)
+        native.request_ranges()
 
 
 def parallel_gemms(tasks):
@@ -276,7 +285,14 @@ def parallel_gemms(tasks):
     False
     """
     nat = _pool.native or native_functions()
-    if nat is None or not tasks or not numba_active() or not _pool.busy.acquire(blocking=False):
+    if nat is None or not tasks or not numba_active():
+        return False
+    return _run_native(nat, tasks)
+
+
+def _run_native(nat, tasks):
+    """Post ``tasks`` as one native job and run it (see ``parallel_gemms``); False if the pool is busy."""
+    if not _pool.busy.acquire(blocking=False):
         return False
     try:
         desc = _pool.desc
@@ -284,17 +300,122 @@ def parallel_gemms(tasks):
         for i, row in enumerate(tasks):
             desc[i, :len(row)] = row
             total += row[native.D_CHUNKS]
-        T = min(threads_now(), total)
-        while len(_pool.workers) < T - 1:
-            _pool.workers.append(_Worker(_pool, len(_pool.workers) + 1))
-        ctl = _pool.ctl
-        nat.post(ctl, total, T)
-        for w in _pool.workers[:T - 1]:
-            if ctl[native.STATE + 8 * w.tid] == 0 and w.wake.locked():    # asleep (or about to be)
-                w.wake.release()
-        times = _pool.times
-        nat.run(ctl, desc, total, nat.fns, times)
-        _after_wait(times[0] * 1e-9, times[1] * 1e-9)
+        _post_and_run(nat, total, threads_now())
         return True
     finally:
         _pool.busy.release()
+
+
+def _post_and_run(nat, total, T):
+    """With the pool held and ``desc`` written: post the job of ``total`` chunks for up to ``T`` threads, wake
+    the workers that sleep, and run chunks on this thread until all are done."""
+    T = min(T, total)
+    while len(_pool.workers) < T - 1:
+        _pool.workers.append(_Worker(_pool, len(_pool.workers) + 1))
+    ctl, times = _pool.ctl, _pool.times
+    nat.post(ctl, total, T)
+    for w in _pool.workers[:T - 1]:
+        if ctl[native.STATE + 8 * w.tid] == 0 and w.wake.locked():    # asleep (or about to be)
+            w.wake.release()
+    nat.run(ctl, _pool.desc, total, nat.fns, times)
+    _after_wait(times[0] * 1e-9, times[1] * 1e-9)
+
+
+# Kernels over ranges run as native jobs where they can (``parallel_range``); False keeps them Python jobs
+# (the tests compare the two).
+NATIVE_RANGES = True
+# A native job hands over in a few microseconds when the worker is watching, so much smaller ranges gain
+# from a second thread than as Python jobs: work (elements) from which a range is split, and per chunk.
+NATIVE_RANGE_MIN = 1 << 16
+NATIVE_RANGE_CHUNK = 1 << 13
+
+
+PerThread = native.PerThread
+
+
+def _range_chunk(i, tid, k, args, n, per):
+    lo = i * per
+    k(*args, lo, min(n, lo + per))
+
+
+def _range_chunk_rows(i, tid, k, args, n, per):
+    lo = i * per
+    k(*[a.a[tid] if type(a) is PerThread else a for a in args], lo, min(n, lo + per))
+
+
+def parallel_range(kern, k, args, n, unit=1, par_min=0, chunk=1, per=None, team=None):
+    """``k(*args, lo, hi)`` over [0, n) in runs [lo, hi), on up to ``threads_now()`` threads (and at most
+    ``team``); ``k``: the ``Kernel`` ``kern`` compiled for ``args``, where a ``PerThread(a)`` argument
+    stands for ``a[tid]`` (per-thread scratch with a row per thread: size it with ``team_size`` and pass
+    that as ``team``); ``unit``: elements per item of the range (a row's length).
+
+    A native job (no GIL hand-overs: see ``native.range_functions``) once its functions are compiled and
+    the arguments allow it (C-contiguous arrays, numbers), from ``NATIVE_RANGE_MIN`` elements in runs of
+    at least ``NATIVE_RANGE_CHUNK``; else a Python job from ``par_min`` elements in runs of at least
+    ``chunk``; else, and on one thread, ``k`` on the calling thread. ``per`` fixes the runs' length
+    instead (both jobs, from two runs). ``k`` must not raise.
+
+    >>> import numpy as np
+    >>> from autograd_core import kernels
+    >>> from autograd_core.kernels import activation
+    >>> x = np.linspace(-1, 1, 8); out = np.empty_like(x)
+    >>> k = activation._relu_k.get("d", (x, out, 0, 0), wait=True)
+    >>> kernels.threads.parallel_range(activation._relu_k, k, (x, out), 8, chunk=3)
+    >>> bool((out == np.maximum(x, 0)).all())
+    True
+    """
+    work = n * unit
+    T = threads_now() if team is None else min(threads_now(), team)
+    rows = any(type(a) is PerThread for a in args)
+    if T > 1 and (work >= NATIVE_RANGE_MIN or per is not None) and NATIVE_RANGES:
+        if (_pool.native or native_functions()) is not None:
+            if _native_range(kern, k, args, n, unit, T, per, rows):
+                return
+        elif kern not in _HOT:
+            # note its range job now, so that ``kernels.wait()`` compiles it with the native functions
+            native.range_functions(args, False)
+            _HOT[kern] = None
+    if per is None:
+        if work < par_min or T < 2:
+            per = n
+        else:
+            per = split(n, max(1, chunk // max(unit, 1)))[0]
+    _parallel_for(_range_chunk_rows if rows else _range_chunk, -(-n // per), T, (k, args, n, per))
+
+
+_HOT: dict = {}    # kernel -> (range functions, its entry point) for its latest arguments' kinds
+
+
+def _native_range(kern, k, args, n, unit, T, per, rows):
+    """``parallel_range`` as a native job; False, having run nothing, where it cannot run now."""
+    if per is None:
+        per = split(n, max(1, NATIVE_RANGE_CHUNK // max(unit, 1)))[0]
+    chunks = -(-n // per)
+    if chunks < 2:
+        return False
+    hot = _HOT.get(kern)
+    for _ in (0, 1):
+        if hot is None:
+            # a first call, or arguments of other kinds than the last: look them up (and ask for a compile)
+            got = native.range_functions(args, not background_compiles() or idle())
+            if got is None:
+                return False
+            addr = native.kernel_address(k, got[1])
+            if not addr:
+                return False
+            hot = _HOT[kern] = (got[0], addr)
+        if not _pool.busy.acquire(blocking=False):
+            return False
+        try:
+            fns, addr = hot
+            try:
+                fns.pack(_pool.block, _pool.desc, addr, fns.address, chunks,
+                         *([a.a if type(a) is PerThread else a for a in args] if rows else args), per, n)
+            except TypeError:      # not the kinds it was compiled for (nothing was written)
+                hot = None
+                continue
+            _post_and_run(_pool.native, chunks, T)
+            return True
+        finally:
+            _pool.busy.release()
+    return False
