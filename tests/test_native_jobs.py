@@ -254,7 +254,7 @@ def test_native_jobs_call_a_blas_with_32_bit_ints(nat):
         desc, ctl = native.new_desc(), native.new_ctl()
         row = _task(a, b, out, 2)
         desc[0, :len(row)] = row
-        nat.post(ctl, row[native.D_CHUNKS], 1)                  # the calling thread alone: no worker reads ctl
+        nat.post(ctl, row[native.D_CHUNKS], 1, True)                  # the calling thread alone: no worker reads ctl
         nat.run(ctl, desc, row[native.D_CHUNKS], fns, np.zeros(2, np.int64))
         tol = 1e-5 if dtype == np.float32 else 1e-12
         np.testing.assert_allclose(out, a @ b, rtol=tol, atol=tol * 20)

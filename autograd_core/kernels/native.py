@@ -25,12 +25,13 @@ The elementwise, row, pooling and direct-convolution kernels (``k(*args, lo, hi)
 same jobs through a compiled wrapper per kind of arguments that calls the kernel by address (see "kernels
 over ranges as native jobs" below; ``threads.parallel_range`` posts them).
 
-``ctl`` (int64; each field on its own cache line): ``ctl[CLAIM]`` = job number (15 bits) << 48 | chunks
-<< 24 | next chunk, so that a claim is one compare-and-swap; ``ctl[DONE]``: chunks finished;
-``ctl[PY]`` moves when a Python job is posted; threads with tid < ``ctl[TEAM]`` may join the job;
-``ctl[STATE + 8 * tid]`` is 1 while worker ``tid`` watches. A row of ``desc`` describes one task (a
-product or a stack of them, or a kernel over a range) and how it is chunked (the ``D_*`` columns). ``YIELD_BUSY_NS`` and
-``CALLER_SPIN_NS`` are compiled in.
+``ctl`` (int64; each field on its own cache line): ``ctl[HOME + 8 * t]`` = job number (15 bits) << 48 |
+end << 24 | next chunk of thread t's own run, so that a claim is one compare-and-swap; a thread claims
+from its own run first, then from the others' (``SPREAD``); ``ctl[CLAIM]`` holds the job number;
+``ctl[DONE]``: chunks finished; ``ctl[PY]`` moves when a Python job is posted; threads with tid <
+``ctl[TEAM]`` may join the job; ``ctl[STATE + 8 * tid]`` is 1 while worker ``tid`` watches. A row of
+``desc`` describes one task (a product or a stack of them, or a kernel over a range) and how it is
+chunked (the ``D_*`` columns). ``YIELD_BUSY_NS`` and ``CALLER_SPIN_NS`` are compiled in.
 """
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ from . import HAVE_NUMBA
 from . import numba, openblas
 from .compile import Kernel, kernel
 
-__all__ = ["SPIN_S", "YIELD_BUSY_NS", "CALLER_SPIN_NS", "MAX_TASKS", "MAX_BATCH_DIMS", "CLAIM", "DONE", "PY",
-           "TEAM", "STATE", "CHUNK_BITS", "MODE_CALL", "new_ctl", "new_desc", "gemm_functions", "functions",
+__all__ = ["SPIN_S", "YIELD_BUSY_NS", "CALLER_SPIN_NS", "MAX_TASKS", "MAX_BATCH_DIMS", "MAX_THREADS", "SPREAD",
+           "CLAIM", "DONE", "PY", "TEAM", "STATE", "HOME", "CHUNK_BITS", "MODE_CALL", "new_ctl", "new_desc", "gemm_functions", "functions",
            "BLOCK_SLOTS", "PerThread", "new_block", "range_spec", "range_functions", "kernel_address", "request_ranges"]
 
 SPIN_S = 1e-3          # how long a worker watches for the next job before it sleeps
@@ -61,7 +62,12 @@ MAX_TASKS = 4
 MAX_BATCH_DIMS = 4
 CHUNK_BITS = 24
 _NAME = "products on the thread pool (native jobs)"
+MAX_THREADS = 256     # threads that may join a native job (tids 0 .. MAX_THREADS - 1)
 CLAIM, DONE, PY, TEAM, STATE = 0, 8, 16, 24, 32
+HOME = STATE + 8 * MAX_THREADS
+# Each thread of a job first takes chunks from its own run (``_post``): True gives thread t the t-th of
+# equal runs, False gives every chunk to the calling thread's run (one queue that all take from).
+SPREAD = True
 
 # desc columns
 (D_DTYPE, D_TA, D_TB, D_M, D_N, D_K, D_A, D_LDA, D_B, D_LDB, D_C, D_LDC, D_MODE, D_PER, D_CHUNKS, D_NB,
@@ -80,9 +86,9 @@ F_SGEMM, F_DGEMM, F_ILP64, F_CLOCK, F_YIELD, F_SLEEP, F_COUNT = range(7)
 _SUPPORTED = sys.platform.startswith("linux") and platform.machine().lower() in ("x86_64", "amd64")
 
 
-def new_ctl(max_threads=256):
-    """The control words of a pool of up to ``max_threads`` threads (see the module docstring)."""
-    return np.zeros(STATE + 8 * max_threads, np.int64)
+def new_ctl():
+    """The control words of a pool of up to ``MAX_THREADS`` threads (see the module docstring)."""
+    return np.zeros(HOME + 8 * MAX_THREADS, np.int64)
 
 
 def new_desc():
@@ -352,15 +358,37 @@ if HAVE_NUMBA:
     _MASK = (1 << CHUNK_BITS) - 1
 
     @jit(inline="always")
-    def _claim(ctl):
-        """Claim the next chunk of the current job: its flat index, or -1 when none is left."""
+    def _claim_from(ctl, slot):
+        """Claim the next chunk of the run in ``ctl[slot]``: its flat index, or -1 when none is left there."""
         while True:
-            w = _load(ctl, CLAIM)
+            w = _load(ctl, slot)
             idx = w & _MASK
             if idx >= (w >> CHUNK_BITS) & _MASK:
                 return -1
-            if _cas(ctl, CLAIM, w, w + 1):
+            if _cas(ctl, slot, w, w + 1):
                 return idx
+
+    @jit(inline="always")
+    def _claim(ctl, tid, team):
+        """Claim a chunk of the current job for thread ``tid``: from its own run first, then from the others'
+        (a thread that is late or slow does fewer); its flat index, or -1 when none is left."""
+        for j in range(team):
+            t = tid + j
+            if t >= team:
+                t -= team
+            idx = _claim_from(ctl, HOME + 8 * t)
+            if idx >= 0:
+                return idx
+        return -1
+
+    @jit(inline="always")
+    def _left(ctl, team):
+        """Whether a chunk of the current job is still unclaimed."""
+        for t in range(team):
+            w = _load(ctl, HOME + 8 * t)
+            if (w & _MASK) < (w >> CHUNK_BITS) & _MASK:
+                return True
+        return False
 
     def _serve(ctl, desc, tid, fns, spin_ns, py_seen):
         """A worker: run chunks of native jobs as they come; return 1 when a Python job was posted (``ctl[PY]``
@@ -371,7 +399,8 @@ if HAVE_NUMBA:
         idle_since = _now_ns(fns, ts)
         spins = 0
         while True:
-            idx = _claim(ctl) if tid < _load(ctl, TEAM) else -1
+            team = _load(ctl, TEAM)
+            idx = _claim(ctl, tid, team) if tid < team else -1
             if idx >= 0:
                 _run_chunk(desc, idx, fns, tid)
                 _add(ctl, DONE, 1)
@@ -393,27 +422,35 @@ if HAVE_NUMBA:
             if busy or now - idle_since > spin_ns:
                 _store(ctl, me, 0)
                 # a job posted as this worker stopped watching may have seen it watching and not woken it
-                w = _load(ctl, CLAIM)
-                if (w & _MASK) < (w >> CHUNK_BITS) & _MASK and tid < _load(ctl, TEAM):
+                team = _load(ctl, TEAM)
+                if tid < team and _left(ctl, team):
                     _store(ctl, me, 1)
                     idle_since = _now_ns(fns, ts)
                     continue
                 return 1 if _load(ctl, PY) != py_seen else 0
 
-    def _post(ctl, total, team):
-        """Publish a job of ``total`` chunks (``desc`` already written) for the threads tid < ``team``."""
+    def _post(ctl, total, team, spread):
+        """Publish a job of ``total`` chunks (``desc`` already written) for the threads tid < ``team``: with
+        ``spread``, thread t's own run is the t-th of ``team`` equal runs of chunks (so that a thread works
+        on the same part of the data from job to job, where its cache holds it), else thread 0's run is all
+        of them (the others take from it)."""
         _store(ctl, DONE, 0)
         _store(ctl, TEAM, team)
         job = ((_load(ctl, CLAIM) >> (2 * CHUNK_BITS)) + 1) & 0x7FFF
-        _store(ctl, CLAIM, (job << (2 * CHUNK_BITS)) | (total << CHUNK_BITS))
+        _store(ctl, CLAIM, job << (2 * CHUNK_BITS))
+        for t in range(team):
+            lo = t * total // team if spread else (0 if t == 0 else total)
+            hi = (t + 1) * total // team if spread else total
+            _store(ctl, HOME + 8 * t, (job << (2 * CHUNK_BITS)) | (hi << CHUNK_BITS) | lo)
 
     def _run(ctl, desc, total, fns, times):
         """The caller: run chunks until none is left, then wait for those that workers took. times[0]: ns on
         its own chunks, times[1]: ns waited."""
         ts = np.empty(2, np.int64)
         t0 = _now_ns(fns, ts)
+        team = _load(ctl, TEAM)
         while True:
-            idx = _claim(ctl)
+            idx = _claim(ctl, 0, team)
             if idx < 0:
                 break
             _run_chunk(desc, idx, fns, 0)
@@ -452,7 +489,7 @@ class _Native:
         if not request and any("native" not in k.ready for k in (_SERVE, _POST, _RUN)):
             return False
         fns = self.fns
-        args = {_SERVE: (ctl, desc, 1, fns, 1, 1), _POST: (ctl, 1, 1), _RUN: (ctl, desc, 1, fns, ctl[:2])}
+        args = {_SERVE: (ctl, desc, 1, fns, 1, 1), _POST: (ctl, 1, 1, True), _RUN: (ctl, desc, 1, fns, ctl[:2])}
         got = [k.get("native", a) for k, a in args.items()]
         if any(g is None for g in got):
             return False

@@ -100,7 +100,7 @@ class _Worker:
                 if job is not None and tid < job.T:   # a late wake-up may find a smaller job
                     job.work(tid)
                 nat = pool.native
-                if nat is None:
+                if nat is None or tid >= native.MAX_THREADS:
                     break
                 # watch for native jobs (products) without the GIL; back here for a Python job
                 if not nat.serve(pool.ctl, pool.desc, tid, nat.fns, int(native.SPIN_S * 1e9), py_seen):
@@ -309,11 +309,11 @@ def _run_native(nat, tasks):
 def _post_and_run(nat, total, T):
     """With the pool held and ``desc`` written: post the job of ``total`` chunks for up to ``T`` threads, wake
     the workers that sleep, and run chunks on this thread until all are done."""
-    T = min(T, total)
+    T = min(T, total, native.MAX_THREADS)
     while len(_pool.workers) < T - 1:
         _pool.workers.append(_Worker(_pool, len(_pool.workers) + 1))
     ctl, times = _pool.ctl, _pool.times
-    nat.post(ctl, total, T)
+    nat.post(ctl, total, T, native.SPREAD)
     for w in _pool.workers[:T - 1]:
         if ctl[native.STATE + 8 * w.tid] == 0 and w.wake.locked():    # asleep (or about to be)
             w.wake.release()
