@@ -65,11 +65,14 @@ def _task(a, b, out, threads_n, how=None):
     return kblas._native_task(a, b, out, bshape, m, n, k, how, per, threads_n)
 
 
+@pytest.mark.parametrize("spread", [True, False])
 @pytest.mark.parametrize("team", [1, 2, 3, 5])
 @pytest.mark.parametrize("case", ["rows", "cols", "stack", "stack_t", "two"])
-def test_every_chunk_of_a_native_job_runs(nat, team, case):
-    """Every chunk of a job runs (the output starts as NaN), whatever the team size, for blocks of rows, of
-    columns, runs of a stack (its right operands stored transposed, copied or not) and two tasks."""
+def test_every_chunk_of_a_native_job_runs(nat, monkeypatch, spread, team, case):
+    """Every chunk of a job runs once (the output starts as NaN), whatever the team size, for blocks of rows,
+    of columns, runs of a stack (its right operands stored transposed, copied or not) and two tasks; with
+    each thread's own run of chunks (more threads than chunks too) or one queue."""
+    monkeypatch.setattr(native, "SPREAD", spread)
     kernels.set_num_threads(team)
     rng = np.random.default_rng(team)
     if case in ("rows", "cols"):
@@ -457,3 +460,36 @@ def test_range_jobs_products_and_python_jobs_from_two_threads(nat, monkeypatch):
     finally:
         kblas.MIN_WORK, kblas.NATIVE_PAR_WORK = old
     assert not errors, errors[0]
+
+
+if HAVE_NUMBA:
+    @kernels.kernel("test_count_range")
+    def _count_k(out, lo, hi):
+        for i in range(lo, hi):
+            out[i] += 1.0
+
+
+@pytest.mark.parametrize("spread", [True, False])
+@pytest.mark.parametrize("team", [2, 3, 5])
+def test_every_range_chunk_runs_exactly_once(nat, monkeypatch, spread, team):
+    """A kernel that adds 1 over its range, run as native jobs of 1 to 40 chunks on 2, 3 and 5 threads, with
+    each thread's own run of chunks or one queue, 200 times: every element ends at exactly 200 (no chunk
+    lost, none run twice)."""
+    monkeypatch.setattr(native, "SPREAD", spread)
+    monkeypatch.setattr(threads, "NATIVE_RANGE_MIN", 1)
+    monkeypatch.setattr(threads, "BACKOFF_WAIT_S", 1e9)
+    kernels.set_num_threads(team)
+    out = np.zeros(997)
+    with kernels.use("numba", background=False):
+        k = _count_k.get("d", (out, 0, 0))
+        ran = []
+
+        def loop():
+            for r in range(200):
+                per = 1 + (r * 37) % 60 if r % 5 else 997
+                native.SPIN_S = 0.0 if r % 9 == 0 else 1e-3
+                threads.parallel_range(_count_k, k, (out,), out.size, per=per)
+                ran.append(threads._HOT.get(_count_k) is not None)
+        _finishes(loop)
+    assert any(ran), "never ran as a native job"
+    np.testing.assert_array_equal(out, np.full(out.size, 200.0))
