@@ -416,6 +416,13 @@ def test_range_job_modules_are_named_by_their_text(nat, tmp_path, monkeypatch):
     assert m1.__file__ != m2.__file__ and m1.__file__ == m3.__file__
     assert sorted(p.name for p in tmp_path.glob("range_*.py")) == sorted({os.path.basename(m.__file__)
                                                                           for m in (m1, m2)})
+    # a file that does not hold what its name says (damaged, edited) is written again before it is imported
+    with open(m1.__file__, "w", encoding="utf-8") as fh:
+        fh.write("raise RuntimeError('not ours')\n")
+    m4 = native._range_module((("d", 1), "i"))
+    assert m4.__file__ == m1.__file__ and callable(m4.pack)
+    with open(m1.__file__, encoding="utf-8") as fh:
+        assert fh.read() == native._range_source((("d", 1), "i"), True)
 
 
 def test_range_jobs_products_and_python_jobs_from_two_threads(nat, monkeypatch):

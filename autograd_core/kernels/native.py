@@ -668,7 +668,12 @@ def _range_module(spec):
         digest = hashlib.sha1((src + _SELF_DIGEST[0] + numba.__version__).encode()).hexdigest()[:20]
         path = os.path.join(folder, f"range_{digest}.py")
         try:
-            if not os.path.exists(path):
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    same = fh.read() == src
+            except (OSError, UnicodeDecodeError):
+                same = False
+            if not same:       # not there yet, or not what it should hold: (re)write it
                 tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
                 with open(tmp, "w", encoding="utf-8") as fh:
                     fh.write(src)
