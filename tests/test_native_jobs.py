@@ -500,3 +500,27 @@ def test_every_range_chunk_runs_exactly_once(nat, monkeypatch, spread, team):
         _finishes(loop)
     assert any(ran), "never ran as a native job"
     np.testing.assert_array_equal(out, np.full(out.size, 200.0))
+
+
+def test_range_kinds_met_while_the_pool_backs_off_compile_with_kernels_wait(nat, monkeypatch):
+    """A range kernel first met while the pool backs off to one thread (a busy neighbour) runs on the calling
+    thread, and its kinds of arguments are noted all the same, so that ``kernels.wait()`` compiles their
+    range job before the steps that a benchmark times."""
+    @kernels.kernel("test_backoff_range")
+    def fill(out, s, flag, scale, lo, hi):
+        for i in range(lo, hi):
+            out[i] = s * scale if flag else 0.0
+
+    monkeypatch.setattr(threads, "NATIVE_RANGE_MIN", 1)
+    kernels.set_num_threads(2)
+    out = np.zeros(100, np.float32)
+    args = (out, 3, True, 0.25)          # kinds no kernel of ours takes
+    k = fill.get("f", args + (0, 0), wait=True)
+    threads._pool.alone_until = time.perf_counter() + 60.0
+    try:
+        threads.parallel_range(fill, k, args, out.size, per=10)
+    finally:
+        threads._pool.alone_until = 0.0
+    np.testing.assert_array_equal(out, np.full(100, 0.75, np.float32))
+    assert kernels.wait(timeout=120)
+    assert native.range_functions(args, False) is not None

@@ -367,14 +367,15 @@ def parallel_range(kern, k, args, n, unit=1, par_min=0, chunk=1, per=None, team=
     work = n * unit
     T = threads_now() if team is None else min(threads_now(), team)
     rows = any(type(a) is PerThread for a in args)
-    if T > 1 and (work >= NATIVE_RANGE_MIN or per is not None) and NATIVE_RANGES:
-        if (_pool.native or native_functions()) is not None:
-            if _native_range(kern, k, args, n, unit, T, per, rows):
-                return
-        elif kern not in _HOT:
-            # note its range job now, so that ``kernels.wait()`` compiles it with the native functions
+    if (work >= NATIVE_RANGE_MIN or per is not None) and NATIVE_RANGES and _pool.n > 1:
+        if kern not in _HOT:
+            # note its range job now (while the pool backs off too), so that ``kernels.wait()`` compiles it
+            # with the native functions
             native.range_functions(args, False)
             _HOT[kern] = None
+        if T > 1 and (_pool.native or native_functions()) is not None and _native_range(
+                kern, k, args, n, unit, T, per, rows):
+            return
     if per is None:
         if work < par_min or T < 2:
             per = n
