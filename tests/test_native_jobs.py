@@ -524,3 +524,25 @@ def test_range_kinds_met_while_the_pool_backs_off_compile_with_kernels_wait(nat,
     np.testing.assert_array_equal(out, np.full(100, 0.75, np.float32))
     assert kernels.wait(timeout=120)
     assert native.range_functions(args, False) is not None
+
+
+def test_range_kinds_of_a_compiling_kernel_compile_with_kernels_wait(nat, monkeypatch):
+    """A range kernel still compiling in the background (its op runs numpy meanwhile, so ``parallel_range`` is
+    not called yet) has its kinds of arguments noted by ``range_kernel``: ``kernels.wait()`` compiles the
+    kernel and its range job before the steps that a benchmark times."""
+    @kernels.kernel("test_compiling_range")
+    def scale(out, src, rows, s, lo, hi):
+        for i in range(lo, hi):
+            out[i] = src[i] * s + rows[0, 0]
+
+    kernels.set_num_threads(2)
+    out = np.zeros(64)
+    args = (out, np.arange(64.0), threads.PerThread(np.ones((2, 3, 5))), np.float32(2))   # fresh kinds
+    with kernels.use("numba", background=True):
+        assert threads.range_kernel(scale, "d", args) is None        # its compile was queued
+        assert threads._HOT[scale] is None
+        assert kernels.wait(timeout=120)
+        k = threads.range_kernel(scale, "d", args)
+    assert k is not None and native.range_functions(args, False) is not None
+    threads.parallel_range(scale, k, args, out.size, per=16)
+    np.testing.assert_array_equal(out, np.arange(64.0) * 2 + 1)

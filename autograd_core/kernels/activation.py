@@ -17,7 +17,7 @@ import numpy as np
 
 from . import HAVE_NUMBA
 from .compile import jit, kernel, numba_active
-from .threads import parallel_range
+from .threads import parallel_range, range_kernel
 
 __all__ = ["relu", "relu_grad", "gelu", "gelu_grad", "erf", "expneg32", "RELU_MIN_SIZE", "MIN_SIZE", "CHUNK"]
 
@@ -169,7 +169,7 @@ def _run(kern, first, *rest, min_size):
     flat = tuple(a.reshape(-1) for a in (first,) + rest)
     out = np.empty_like(first)
     args = flat + (out.reshape(-1),)
-    k = kern.get(first.dtype.char, args + (0, 0))
+    k = range_kernel(kern, first.dtype.char, args)
     if k is None:
         return None
     parallel_range(kern, k, args, first.size, 1, PAR_MIN, CHUNK)

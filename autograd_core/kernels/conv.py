@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 from . import HAVE_NUMBA, scratch
 from .blas import HAVE_BLAS, gemm, gemm_fn, gemm_limit, single_threaded
 from .compile import jit, kernel, numba_active
-from .threads import PerThread, parallel_for, parallel_range, team_size
+from .threads import PerThread, parallel_for, parallel_range, range_kernel, team_size
 
 __all__ = ["im2col", "col2im", "im2col_numpy", "col2im_numpy", "FUSED", "conv_fused", "conv_transpose_fused",
            "fused_ready"]
@@ -583,20 +583,20 @@ def _conv_direct_run(x, w, bias, g, kh, kw, pt, pl, dh, dw, OH, OW, want_out, wa
             b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
             out = np.empty((N, O, OH, OW), dt)
             geo = (kh, kw, pt, pl, dh, dw, OH, OW)
-            k = _conv_direct.get(dt.char, (x, w2, b, out, P[0], wb[0], dt.type(0)) + geo + (0, 0))
+            args = (x, w2, b, out, PerThread(P), PerThread(wb), dt.type(0)) + geo
+            k = range_kernel(_conv_direct, dt.char, args)
             if k is None:
                 return None
-            parallel_range(_conv_direct, k, (x, w2, b, out, PerThread(P), PerThread(wb), dt.type(0)) + geo, N,
-                           per=per, team=T)
+            parallel_range(_conv_direct, k, args, N, per=per, team=T)
         if want_gw:
             g = np.ascontiguousarray(g, dtype=dt)
             parts = np.zeros((T, O, K), dt)
             geo = (kh, kw, pt, pl, dh, dw)
-            k = _conv_direct_weight.get(dt.char, (x, g, parts[0], P[0], wb[0], dt.type(0)) + geo + (0, 0))
+            args = (x, g, PerThread(parts), PerThread(P), PerThread(wb), dt.type(0)) + geo
+            k = range_kernel(_conv_direct_weight, dt.char, args)
             if k is None:
                 return None
-            parallel_range(_conv_direct_weight, k, (x, g, PerThread(parts), PerThread(P), PerThread(wb), dt.type(0))
-                           + geo, N, per=per, team=T)
+            parallel_range(_conv_direct_weight, k, args, N, per=per, team=T)
             gw = (parts[0] if T == 1 else parts.sum(axis=0)).reshape(O, C, kh, kw)
     finally:
         scratch.give(P)
@@ -702,11 +702,11 @@ def _conv_t_direct_run(g, w, bias, H, W, kh, kw, pt, pl, dh, dw):
     gwide = scratch.take((T, O * Lc), dt)
     try:
         geo = (kh, kw, pt, pl, dh, dw)
-        k = _conv_t_direct.get(dt.char, (g, w2, b, out, P[0], gwide[0], dt.type(0)) + geo + (0, 0))
+        args = (g, w2, b, out, PerThread(P), PerThread(gwide), dt.type(0)) + geo
+        k = range_kernel(_conv_t_direct, dt.char, args)
         if k is None:
             return None
-        parallel_range(_conv_t_direct, k, (g, w2, b, out, PerThread(P), PerThread(gwide), dt.type(0)) + geo, N,
-                       per=per, team=T)
+        parallel_range(_conv_t_direct, k, args, N, per=per, team=T)
     finally:
         scratch.give(P)
         scratch.give(gwide)

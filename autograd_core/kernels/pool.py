@@ -13,7 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .compile import jit, kernel, numba_active
-from .threads import parallel_range
+from .threads import parallel_range, range_kernel
 
 __all__ = ["maxpool2d", "maxpool2d_scatter", "maxpool2d_numpy", "maxpool2d_scatter_numpy",
            "maxpool2d_numba", "maxpool2d_scatter_numba"]
@@ -172,7 +172,7 @@ def maxpool2d_numba(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW):
     else:
         args = (xs, kh, kw, sh, sw, ph, pw, dh, dw, out, idx)
         kern = _maxpool_k
-    k = kern.get(x.dtype.char, args + (0, 0))
+    k = range_kernel(kern, x.dtype.char, args)
     if k is None:
         return None
     parallel_range(kern, k, args, P, H * W, 0, _CHUNK_ELEMS)
@@ -187,7 +187,7 @@ def maxpool2d_scatter_numba(g, idx, H, W):
     P = N * C
     out = np.empty((P, H * W), g.dtype)
     args = (np.ascontiguousarray(g).reshape(P, -1), np.ascontiguousarray(idx).reshape(P, -1), out)
-    k = _maxpool_scatter_k.get(g.dtype.char, args + (0, 0))
+    k = range_kernel(_maxpool_scatter_k, g.dtype.char, args)
     if k is None:
         return None
     parallel_range(_maxpool_scatter_k, k, args, P, H * W, 0, _CHUNK_ELEMS)

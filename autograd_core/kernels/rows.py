@@ -16,7 +16,7 @@ import numpy as np
 
 from .activation import expneg32
 from .compile import kernel, numba_active
-from .threads import parallel_range
+from .threads import parallel_range, range_kernel
 
 __all__ = ["softmax", "log_softmax", "layer_norm", "softmax_grad", "norm_input_grad", "norm_param_grads",
            "sum_leading", "add_rows", "MIN_SIZE"]
@@ -242,7 +242,7 @@ def _softmax(x, log):
     out = np.empty_like(x2)
     args = (x2, out, log, x.dtype.type(0))
     kern = _softmax32_k if x.dtype == np.float32 else _softmax_k
-    k = kern.get(x.dtype.char, args + (0, 0))
+    k = range_kernel(kern, x.dtype.char, args)
     if k is None:
         return None
     _run(kern, k, x2.shape[0], x2.shape[1], args)
@@ -281,7 +281,7 @@ def layer_norm(x, w, b, eps):
     mean = np.empty(rows, dt)
     invstd = np.empty(rows, dt)
     args = (x2, ws[0], ws[1], out, xhat, mean, invstd, dt.type(eps), dt.type(0), dt.type(1), dt.type(1 / n))
-    k = _layer_norm_k.get(dt.char, args + (0, 0))
+    k = range_kernel(_layer_norm_k, dt.char, args)
     if k is None:
         return None
     _run(_layer_norm_k, k, rows, n, args)
@@ -308,7 +308,7 @@ def softmax_grad(g, y):
         return None
     out = np.empty_like(r[0])
     args = (r[0], r[1], out, g.dtype.type(0))
-    k = _softmax_grad_k.get(g.dtype.char, args + (0, 0))
+    k = range_kernel(_softmax_grad_k, g.dtype.char, args)
     if k is None:
         return None
     _run(_softmax_grad_k, k, out.shape[0], out.shape[1], args)
@@ -331,7 +331,7 @@ def norm_input_grad(g, xhat, invstd, w=None):
     out = np.empty_like(r[0])
     args = (r[0], r[1], np.ascontiguousarray(invstd).reshape(-1), np.ascontiguousarray(w), out, g.dtype.type(0),
             g.dtype.type(1 / n))
-    k = _norm_input_grad_k.get(g.dtype.char, args + (0, 0))
+    k = range_kernel(_norm_input_grad_k, g.dtype.char, args)
     if k is None:
         return None
     _run(_norm_input_grad_k, k, out.shape[0], n, args)
@@ -366,7 +366,7 @@ def norm_param_grads(g, xhat, k):
     rows, n, per, blocks = b
     g2, h2 = g.reshape(rows, n), xhat.reshape(rows, n)
     parts = np.empty((blocks, 2, n), g.dtype)
-    kk = _norm_param_k.get(g.dtype.char, (g2, h2, parts, per, g.dtype.type(0), 0, 0))
+    kk = range_kernel(_norm_param_k, g.dtype.char, (g2, h2, parts, per, g.dtype.type(0)))
     if kk is None:
         return None
     if blocks == 1:
@@ -393,7 +393,7 @@ def sum_leading(a, k):
     rows, n, per, blocks = b
     a2 = a.reshape(rows, n)
     parts = np.empty((blocks, n), a.dtype)
-    k_ = _colsum_k.get(a.dtype.char, (a2, parts, per, a.dtype.type(0), 0, 0))
+    k_ = range_kernel(_colsum_k, a.dtype.char, (a2, parts, per, a.dtype.type(0)))
     if k_ is None:
         return None
     if blocks == 1:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import kernel, numba_active
-from .threads import parallel_range
+from .threads import parallel_range, range_kernel
 
 __all__ = ["where", "MIN_SIZE"]
 
@@ -92,7 +92,7 @@ def where(cond, a, b):
     rows = size // n
     out = np.empty(shape, dt)
     args = (c.reshape(-1), fa[0], fb[0], out.reshape(-1), fa[1], fb[1], n)
-    k = _where_k.get(dt.char, args + (0, 0))
+    k = range_kernel(_where_k, dt.char, args)
     if k is None:
         return None
     parallel_range(_where_k, k, args, rows, n, _PAR_MIN, _CHUNK)

@@ -41,7 +41,7 @@ from .compile import background_compiles, idle, numba_active
 
 __all__ = ["set_num_threads", "get_num_threads", "threads_now", "parallel_for", "team_size", "split",
            "BACKOFF_WAIT_S", "NATIVE_AFTER", "native_functions", "request_native", "parallel_gemms", "parallel_range",
-           "PerThread", "NATIVE_RANGES", "NATIVE_RANGE_MIN", "NATIVE_RANGE_CHUNK"]
+           "range_kernel", "PerThread", "NATIVE_RANGES", "NATIVE_RANGE_MIN", "NATIVE_RANGE_CHUNK"]
 
 
 def _default_threads():
@@ -343,6 +343,22 @@ def _range_chunk_rows(i, tid, k, args, n, per):
     k(*[a.a[tid] if type(a) is PerThread else a for a in args], lo, min(n, lo + per))
 
 
+def range_kernel(kern, key, args):
+    """``kern`` compiled for ``args`` (as ``parallel_range`` takes them, a ``PerThread`` argument standing for
+    its first row) and the range's two ints, or None while it compiles (see ``Kernel.get``); meanwhile
+    the kinds of ``args`` are noted, so that ``kernels.wait()`` compiles their range job as well."""
+    k = kern.get(key, tuple(a.a[0] if type(a) is PerThread else a for a in args) + (0, 0))
+    if k is None:
+        _note_range(kern, args)
+    return k
+
+
+def _note_range(kern, args):
+    if NATIVE_RANGES and _pool.n > 1 and kern not in _HOT:
+        native.range_functions(args, False)
+        _HOT[kern] = None
+
+
 def parallel_range(kern, k, args, n, unit=1, par_min=0, chunk=1, per=None, team=None):
     """``k(*args, lo, hi)`` over [0, n) in runs [lo, hi), on up to ``threads_now()`` threads (and at most
     ``team``); ``k``: the ``Kernel`` ``kern`` compiled for ``args``, where a ``PerThread(a)`` argument
@@ -368,11 +384,8 @@ def parallel_range(kern, k, args, n, unit=1, par_min=0, chunk=1, per=None, team=
     T = threads_now() if team is None else min(threads_now(), team)
     rows = any(type(a) is PerThread for a in args)
     if (work >= NATIVE_RANGE_MIN or per is not None) and NATIVE_RANGES and _pool.n > 1:
-        if kern not in _HOT:
-            # note its range job now (while the pool backs off too), so that ``kernels.wait()`` compiles it
-            # with the native functions
-            native.range_functions(args, False)
-            _HOT[kern] = None
+        # noted now if not yet (while the pool backs off too), so that ``kernels.wait()`` compiles it
+        _note_range(kern, args)
         if T > 1 and (_pool.native or native_functions()) is not None and _native_range(
                 kern, k, args, n, unit, T, per, rows):
             return
