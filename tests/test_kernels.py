@@ -201,10 +201,14 @@ def _steps_reuse_scratch(ag):
     assert {k: len(v) for k, v in scratch._free.items()} == sizes
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("special", ["none", "ties", "nan", "-inf"])
-@pytest.mark.parametrize("s, H, W", [((2, 2), 8, 9), ((1, 1), 5, 4), ((2, 1), 7, 6), ((3, 2), 2, 5)])
-def test_maxpool_2x2_fast_path_matches_numpy(numba_now, special, s, H, W):
-    g = dict(N=2, C=3, H=H, W=W, dtype=np.float32, seed=1, special=special)
+@pytest.mark.parametrize("s, H, W", [((2, 2), 8, 9), ((2, 2), 9, 7), ((2, 2), 28, 28), ((1, 1), 5, 4), ((2, 1), 7, 6),
+                                     ((3, 2), 2, 5)])
+def test_maxpool_2x2_fast_path_matches_numpy(numba_now, dtype, special, s, H, W):
+    """The 2x2-window kernels (stride 2 vectorized, other strides a loop) give numpy's values and argmax: ties
+    (the first index wins), NaN (wins) and -inf, odd sizes (the last row or column left out)."""
+    g = dict(N=2, C=3, H=H, W=W, dtype=dtype, seed=1, special=special)
     x = pool_input(g)
     OH, OW = (H - 2) // s[0] + 1, (W - 2) // s[1] + 1
     geo = (2, 2, s[0], s[1], 0, 0, 1, 1, OH, OW)

@@ -145,6 +145,42 @@ def _maxpool2x2_k(x, sh, sw, out, idx, p0, p1):
                 idx[p, oy, ox] = bi
 
 
+# The same at stride 2 exactly: the columns' stride a constant and the comparisons selects, so that LLVM
+# vectorizes the row (3x faster than the loop above, which serves other strides: LeNet's (64, 6, 28, 28)
+# pooling took 348 against 114 us on one thread).
+@kernel("max_pool2d_2x2_stride2", error_model="numpy")
+def _maxpool2x2s2_k(x, out, idx, p0, p1):
+    W = x.shape[2]
+    OH, OW = out.shape[1], out.shape[2]
+    for p in range(p0, p1):
+        for oy in range(OH):
+            r0 = 2 * oy
+            a = x[p, r0]
+            b = x[p, r0 + 1]
+            o = out[p, oy]
+            ix = idx[p, oy]
+            base0 = np.int32(r0 * W)
+            base1 = np.int32((r0 + 1) * W)
+            for ox in range(OW):
+                c0 = 2 * ox
+                best = a[c0]
+                bi = base0 + np.int32(c0)
+                v = a[c0 + 1]
+                t = (v > best) | (v != v)          # NaN wins, as above
+                best = v if t else best
+                bi = base0 + np.int32(c0 + 1) if t else bi
+                v = b[c0]
+                t = (v > best) | (v != v)
+                best = v if t else best
+                bi = base1 + np.int32(c0) if t else bi
+                v = b[c0 + 1]
+                t = (v > best) | (v != v)
+                best = v if t else best
+                bi = base1 + np.int32(c0 + 1) if t else bi
+                o[ox] = best
+                ix[ox] = bi
+
+
 @kernel("max_pool2d_scatter")
 def _maxpool_scatter_k(g, idx, out, p0, p1):
     L = g.shape[1]
@@ -167,8 +203,12 @@ def maxpool2d_numba(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW):
     idx = np.empty((P, OH, OW), np.int32)
     xs = np.ascontiguousarray(x).reshape(P, H, W)
     if (kh, kw, dh, dw, ph, pw) == (2, 2, 1, 1, 0, 0) and (OH - 1) * sh + 1 < H and (OW - 1) * sw + 1 < W:
-        args = (xs, sh, sw, out, idx)
-        kern = _maxpool2x2_k
+        if sh == sw == 2:
+            args = (xs, out, idx)
+            kern = _maxpool2x2s2_k
+        else:
+            args = (xs, sh, sw, out, idx)
+            kern = _maxpool2x2_k
     else:
         args = (xs, kh, kw, sh, sw, ph, pw, dh, dw, out, idx)
         kern = _maxpool_k
