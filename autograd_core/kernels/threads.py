@@ -318,7 +318,8 @@ def _post_and_run(nat, total, T):
         if ctl[native.STATE + 8 * w.tid] == 0 and w.wake.locked():    # asleep (or about to be)
             w.wake.release()
     nat.run(ctl, _pool.desc, total, nat.fns, times)
-    _after_wait(times[0] * 1e-9, times[1] * 1e-9)
+    worked, waited = times.tolist()     # Python ints: numpy's int64 * float takes ~2 us
+    _after_wait(worked * 1e-9, waited * 1e-9)
 
 
 # Kernels over ranges run as native jobs where they can (``parallel_range``); False keeps them Python jobs
