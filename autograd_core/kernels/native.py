@@ -737,10 +737,13 @@ def kernel_with(name, disp):
 def kernel_address(disp, spec):
     """The address of the C entry point of the Numba dispatcher ``disp`` compiled for arguments of kinds
     ``spec`` and the range's two ints (as ``Kernel.get`` compiles a kernel), or 0 where there is none."""
-    cres = disp.overloads.get(tuple(_numba_types(spec)) + (types.int64, types.int64))
-    if cres is None:
+    try:
+        cres = disp.overloads.get(tuple(_numba_types(spec)) + (types.int64, types.int64))
+        if cres is None:
+            return 0
+        return int(cres.library.get_pointer_to_function(cres.fndesc.llvm_cfunc_wrapper_name) or 0)
+    except Exception:  # noqa: BLE001 - Numba's internals moved: the kernel stays a Python job
         return 0
-    return cres.library.get_pointer_to_function(cres.fndesc.llvm_cfunc_wrapper_name) or 0
 
 
 _RANGES: dict = {}    # spec -> the range job's Kernel

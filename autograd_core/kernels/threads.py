@@ -370,7 +370,8 @@ def parallel_range(kern, k, args, n, unit=1, par_min=0, chunk=1, per=None, team=
     the arguments allow it (C-contiguous arrays, numbers), from ``NATIVE_RANGE_MIN`` elements in runs of
     at least ``NATIVE_RANGE_CHUNK``; else a Python job from ``par_min`` elements in runs of at least
     ``chunk``; else, and on one thread, ``k`` on the calling thread. ``per`` fixes the runs' length
-    instead (both jobs, from two runs). ``k`` must not raise.
+    instead (both jobs, from two runs). ``k`` must not raise, and a call site passes numbers of the same
+    kinds each time (a native job's compiled ``pack`` converts a number of another kind that it can).
 
     >>> import numpy as np
     >>> from autograd_core import kernels
