@@ -168,34 +168,43 @@ def test_busy_pool_leaves_products_to_the_caller(nat):
         np.testing.assert_allclose(g, a @ b, rtol=1e-12, atol=1e-12)
 
 
+def _at_once(work, arg_lists):
+    """``work(*args)`` for each ``args`` on its own Python thread, all at once, with products of any size on the
+    pool; fails on the first error, or when they do not finish."""
+    errors = []
+
+    def guarded(*args):
+        try:
+            work(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            errors.append(e)
+
+    old = (kblas.MIN_WORK, kblas.NATIVE_PAR_WORK)
+    kblas.MIN_WORK = kblas.NATIVE_PAR_WORK = 1
+    try:
+        def together():
+            ts = [threading.Thread(target=guarded, args=args) for args in arg_lists]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+        _finishes(together)
+    finally:
+        kblas.MIN_WORK, kblas.NATIVE_PAR_WORK = old
+    assert not errors, errors[0]
+
+
 def test_products_from_two_python_threads_at_once(nat):
     """Two Python threads multiplying at once: one gets the pool, the other runs its products alone; all
     right."""
     kernels.set_num_threads(2)
     rng = np.random.default_rng(3)
     pairs = [(rng.standard_normal((70, 40)), rng.standard_normal((40, 90))) for _ in range(2)]
-    errors = []
 
     def work(a, b):
-        try:
-            for _ in range(100):
-                np.testing.assert_allclose(kblas.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
-
-    old = (kblas.MIN_WORK, kblas.NATIVE_PAR_WORK)
-    kblas.MIN_WORK = kblas.NATIVE_PAR_WORK = 1
-    try:
-        def both():
-            ts = [threading.Thread(target=work, args=p) for p in pairs]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-        _finishes(both)
-    finally:
-        kblas.MIN_WORK, kblas.NATIVE_PAR_WORK = old
-    assert not errors, errors[0]
+        for _ in range(100):
+            np.testing.assert_allclose(kblas.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+    _at_once(work, pairs)
 
 
 def test_native_compile_waits_for_the_first_steps(nat, monkeypatch):
@@ -437,36 +446,19 @@ def test_range_jobs_products_and_python_jobs_from_two_threads(nat, monkeypatch):
     a, b = rng.standard_normal((60, 40)), rng.standard_normal((40, 50))
     with kernels.use("numba", background=False):
         want_g, want_s = activation.gelu(x), rows.softmax(x)
-    errors = []
 
     def work(which):
-        try:
-            for r in range(150):
-                native.SPIN_S = 0.0 if r % 4 == 0 else 1e-3
-                if which == 0:
-                    np.testing.assert_array_equal(activation.gelu(x), want_g)
-                    np.testing.assert_array_equal(rows.softmax(x), want_s)
-                else:
-                    np.testing.assert_allclose(kblas.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
-                    out = [None] * 4
-                    threads.parallel_for(lambda i, tid, o: o.__setitem__(i, i), 4, out)
-                    assert out == [0, 1, 2, 3]
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
-
-    old = (kblas.MIN_WORK, kblas.NATIVE_PAR_WORK)
-    kblas.MIN_WORK = kblas.NATIVE_PAR_WORK = 1
-    try:
-        def both():
-            ts = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-        _finishes(both)
-    finally:
-        kblas.MIN_WORK, kblas.NATIVE_PAR_WORK = old
-    assert not errors, errors[0]
+        for r in range(150):
+            native.SPIN_S = 0.0 if r % 4 == 0 else 1e-3
+            if which == 0:
+                np.testing.assert_array_equal(activation.gelu(x), want_g)
+                np.testing.assert_array_equal(rows.softmax(x), want_s)
+            else:
+                np.testing.assert_allclose(kblas.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+                out = [None] * 4
+                threads.parallel_for(lambda i, tid, o: o.__setitem__(i, i), 4, out)
+                assert out == [0, 1, 2, 3]
+    _at_once(work, [(0,), (1,)])
 
 
 if HAVE_NUMBA:
