@@ -538,3 +538,20 @@ def test_range_kinds_of_a_compiling_kernel_compile_with_kernels_wait(nat, monkey
     assert k is not None and native.range_functions(args, False) is not None
     threads.parallel_range(scale, k, args, out.size, per=16)
     np.testing.assert_array_equal(out, np.arange(64.0) * 2 + 1)
+
+
+def test_range_cache_folder_is_never_relative(nat, monkeypatch, tmp_path):
+    """Without a home folder (HOME unset, no user entry) or with a relative cache setting, the range jobs get
+    no cache folder (they compile in memory) rather than one under the working directory."""
+    if not native._SUPPORTED:
+        pytest.skip("no native jobs here")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(native.numba.config, "CACHE_DIR", "")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(native.os.path, "expanduser", lambda p: p)      # "~" stays "~": no home
+    assert native._range_cache_dir() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert native._range_cache_dir() is None
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert native._range_cache_dir() == str(tmp_path / "cache" / "autograd_core" / "ranges")

@@ -641,8 +641,11 @@ def _range_cache_dir():
     """A writable folder for the range jobs' generated modules, so that Numba caches their compiled code next
     to them: ``autograd_core_ranges`` in ``NUMBA_CACHE_DIR``, else ``autograd_core/ranges`` in the user's
     cache folder; None where neither can be written (they then compile in memory, once per process)."""
-    base = numba.config.CACHE_DIR or os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                                       ".cache")
+    home = os.path.expanduser("~")
+    base = numba.config.CACHE_DIR or os.environ.get("XDG_CACHE_HOME") or (
+        os.path.join(home, ".cache") if os.path.isabs(home) else "")
+    if not os.path.isabs(base):
+        return None     # no home folder: never a folder relative to the working directory
     path = os.path.join(base, "autograd_core_ranges" if numba.config.CACHE_DIR else os.path.join("autograd_core",
                                                                                                    "ranges"))
     try:
