@@ -302,6 +302,8 @@ def _range_cases(dt):
     gc = rng.standard_normal((8, 6, 16, 16)).astype(dt)
     pooled = pool.maxpool2d_numba(img, 2, 2, 2, 2, 0, 0, 1, 1, 10, 10)
     return [
+        ("relu", lambda: activation.relu(x), True),
+        ("erf", lambda: activation.erf(x), True),
         ("gelu", lambda: activation.gelu(x), True),
         ("gelu_grad", lambda: activation.gelu_grad(g, x), True),
         ("relu_grad", lambda: activation.relu_grad(g, x), True),
