@@ -557,3 +557,24 @@ def test_range_cache_folder_is_never_relative(nat, monkeypatch, tmp_path):
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert native._range_cache_dir() == str(tmp_path / "cache" / "autograd_core" / "ranges")
+
+
+def test_no_range_jobs_where_native_jobs_cannot_run(monkeypatch):
+    """Where native jobs cannot run (numpy's OpenBLAS not found, say), range kernels are never noted or
+    compiled as native jobs: they stay Python jobs, and still give the right values."""
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    from autograd_core.kernels import activation
+    monkeypatch.setattr(native, "_found", [None])
+    monkeypatch.setattr(threads, "NATIVE_RANGE_MIN", 1)
+    monkeypatch.setattr(threads._pool, "native", None)
+    monkeypatch.setattr(threads, "_HOT", {})
+    before = dict(native._RANGES)
+    kernels.set_num_threads(2)
+    x = np.linspace(-3, 3, 4000).reshape(40, 100)
+    with kernels.use("numba", background=False):
+        got = activation.gelu(x)
+        kernels.wait()
+    assert not native.supported() and native.range_functions((x, got), True) is None
+    assert native._RANGES == before
+    np.testing.assert_allclose(got, kernels.erf_numpy(x / np.sqrt(2)) * x * 0.5 + x * 0.5, rtol=1e-12, atol=1e-12)

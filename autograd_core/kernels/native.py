@@ -52,8 +52,9 @@ from . import numba, openblas
 from .compile import Kernel, kernel
 
 __all__ = ["SPIN_S", "YIELD_BUSY_NS", "CALLER_SPIN_NS", "MAX_TASKS", "MAX_BATCH_DIMS", "MAX_THREADS", "SPREAD",
-           "CLAIM", "DONE", "PY", "TEAM", "STATE", "HOME", "CHUNK_BITS", "MODE_CALL", "new_ctl", "new_desc", "gemm_functions", "functions",
-           "BLOCK_SLOTS", "PerThread", "new_block", "range_spec", "range_functions", "kernel_address", "request_ranges"]
+           "CLAIM", "DONE", "PY", "TEAM", "STATE", "HOME", "CHUNK_BITS", "MODE_CALL", "new_ctl", "new_desc",
+           "gemm_functions", "supported", "functions", "BLOCK_SLOTS", "PerThread", "new_block", "range_spec",
+           "range_functions", "kernel_address", "request_ranges"]
 
 SPIN_S = 1e-3          # how long a worker watches for the next job before it sleeps
 YIELD_BUSY_NS = 30000  # a yield that took longer: another thread wanted the core
@@ -513,17 +514,24 @@ def _addresses():
     return fns
 
 
-def functions(ctl, desc, request=True):
-    """The ``_Native`` functions once compiled; None before (their compile is requested, in the background
-    or not as ``compile.use`` says, unless ``request`` is False), off x86-64 Linux, and where numpy's
-    OpenBLAS or glibc is not found."""
+def supported():
+    """Whether native jobs can run here: Numba, x86-64 Linux, numpy's OpenBLAS and glibc's functions found."""
     if not HAVE_NUMBA or not _SUPPORTED:
-        return None
+        return False
     if not _found:
         fns = _addresses()
         _found.append(_Native(fns) if fns is not None else None)
+    return _found[0] is not None
+
+
+def functions(ctl, desc, request=True):
+    """The ``_Native`` functions once compiled; None before (their compile is requested, in the background
+    or not as ``compile.use`` says, unless ``request`` is False), and where native jobs cannot run
+    (``supported()``)."""
+    if not supported():
+        return None
     nat = _found[0]
-    if nat is None or not nat.compiled(ctl, desc, request):
+    if not nat.compiled(ctl, desc, request):
         return None
     return nat
 
@@ -607,7 +615,8 @@ def _range_source(spec, cache):
             "from autograd_core.kernels.native import D_ARGS, D_CHUNKS, D_FN, D_MODE, MODE_CALL, _call_kernel, _ptr",
             "int64, float64, float32 = np.int64, np.float64, np.float32"]
     read = ["", "", f"@cfunc(types.void(types.int64, types.int64, types.int64), nogil=True, cache={cache})",
-            "def wrapper(block, idx, tid):", "    b = carray(_ptr(block), L, int64)", "    f = carray(_ptr(block), L, float64)"]
+            "def wrapper(block, idx, tid):", "    b = carray(_ptr(block), L, int64)",
+            "    f = carray(_ptr(block), L, float64)"]
     write = ["", "", f"@njit(nogil=True, cache={cache})",
              f"def pack(block, desc, kernel, wrapper, chunks, {''.join(n + ', ' for n in names)}per, n):",
              "    f = block.view(float64)", "    block[0] = kernel"]
@@ -632,8 +641,8 @@ def _range_source(spec, cache):
     read += [f"    lo = idx * b[{j}]",
              f"    _call_kernel(b[0], {''.join(n + ', ' for n in names)}lo, min(b[{j + 1}], lo + b[{j}]))"]
     write += [f"    block[{j}] = per", f"    block[{j + 1}] = n",
-              "    desc[0, D_MODE] = MODE_CALL", "    desc[0, D_FN] = wrapper", "    desc[0, D_ARGS] = block.ctypes.data",
-              "    desc[0, D_CHUNKS] = chunks"]
+              "    desc[0, D_MODE] = MODE_CALL", "    desc[0, D_FN] = wrapper",
+              "    desc[0, D_ARGS] = block.ctypes.data", "    desc[0, D_CHUNKS] = chunks"]
     return "\n".join(head + read + write) + "\n"
 
 
@@ -756,7 +765,7 @@ def range_functions(args, request):
     """(compiled ``_RangeFunctions``, spec) that run a kernel on ``args`` as a native job, or None: the
     arguments cannot travel in a block, or the functions are not compiled yet (asked for now when
     ``request``; else only noted, for ``request_ranges``)."""
-    if not HAVE_NUMBA or not _SUPPORTED:
+    if not supported():
         return None
     spec = range_spec(args)
     if spec is None:
