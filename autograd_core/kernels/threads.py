@@ -348,6 +348,9 @@ def range_kernel(kern, key, args):
     """``kern`` compiled for ``args`` (as ``parallel_range`` takes them, a ``PerThread`` argument standing for
     its first row) and the range's two ints, or None while it compiles (see ``Kernel.get``); meanwhile
     the kinds of ``args`` are noted, so that ``kernels.wait()`` compiles their range job as well."""
+    k = kern.ready.get(key) if numba_active() else None
+    if k is not None:         # compiled already: the common case, and on small arrays every µs shows
+        return k
     k = kern.get(key, tuple(a.a[0] if type(a) is PerThread else a for a in args) + (0, 0))
     if k is None:
         _note_range(kern, args)
@@ -363,8 +366,8 @@ def _note_range(kern, args):
 def parallel_range(kern, k, args, n, unit=1, par_min=0, chunk=1, per=None, team=None):
     """``k(*args, lo, hi)`` over [0, n) in runs [lo, hi), on up to ``threads_now()`` threads (and at most
     ``team``); ``k``: the ``Kernel`` ``kern`` compiled for ``args``, where a ``PerThread(a)`` argument
-    stands for ``a[tid]`` (per-thread scratch with a row per thread: size it with ``team_size`` and pass
-    that as ``team``); ``unit``: elements per item of the range (a row's length).
+    stands for ``a[tid]`` (per-thread scratch with a row per thread: size it with ``team_size``, pass that
+    as ``team``, and fix ``per``); ``unit``: elements per item of the range (a row's length).
 
     A native job (no GIL hand-overs: see ``native.range_functions``) once its functions are compiled and
     the arguments allow it (C-contiguous arrays, numbers), from ``NATIVE_RANGE_MIN`` elements in runs of
@@ -383,6 +386,9 @@ def parallel_range(kern, k, args, n, unit=1, par_min=0, chunk=1, per=None, team=
     True
     """
     work = n * unit
+    if per is None and work < par_min and work < NATIVE_RANGE_MIN:
+        k(*args, 0, n)        # too little work to split either way (the usual case on small arrays)
+        return
     T = threads_now() if team is None else min(threads_now(), team)
     rows = any(type(a) is PerThread for a in args)
     if (work >= NATIVE_RANGE_MIN or per is not None) and NATIVE_RANGES and _pool.n > 1:
