@@ -21,10 +21,11 @@ the numpy backend is the only one.
 
 Parallel kernels run on one thread pool of our own (``threads``): ``set_num_threads(n)`` /
 ``get_num_threads()``. Its idle threads sleep, so they leave the cores to whatever else runs (after a
-matrix product a worker watches for the next one for a millisecond, yielding its core, and stops at
-once when another thread wants it), and BLAS calls made from inside the kernels stay on the calling
-thread. Matrix products run on it too (``native``: handed over without the GIL), never on OpenBLAS's
-own threads, which spin for ~130 ms after each call (``blas``).
+native job a worker watches for the next one for a millisecond, yielding its core, and stops at once
+when another thread wants it), and BLAS calls made from inside the kernels stay on the calling
+thread. Matrix products and the other parallel kernels are handed over without the GIL where they can
+(``native``); products never run on OpenBLAS's own threads, which spin for ~130 ms after each call
+(``blas``).
 """
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ from .threads import get_num_threads, parallel_for, request_native, set_num_thre
 
 
 def wait(timeout=None):
-    """Block until every kernel compile requested so far has finished, and the pool's native-job code (what
-    products on more than one thread run) with them; False if ``timeout`` ran out.
+    """Block until every kernel compile requested so far has finished, and, with more than one thread, the
+    pool's native-job code and the range wrappers of the parallel kernels met so far with them; False if
+    ``timeout`` ran out.
 
     >>> from autograd_core import kernels
     >>> kernels.wait(timeout=120)

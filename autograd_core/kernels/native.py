@@ -9,8 +9,8 @@ woke ~20 us after the last chunk, on a ~300 us product. A native job is a table 
 instead (operand addresses, shapes, strides), and the chunks are claimed, run and counted in compiled
 code that never takes the GIL:
 
-* a worker that has just finished a job watches for the next one for ``SPIN_S`` (the products of a
-  training step come every 0.1-1 ms), then sleeps on its lock as before; it yields its core every few
+* a worker that has just finished a job watches for the next one for ``SPIN_S`` (the products and other
+  parallel kernels of a training step come every 0.1-1 ms), then sleeps on its lock as before; it yields its core every few
   microseconds meanwhile, and sleeps at once when a yield shows that another thread wanted the core (a
   busy neighbour process, or our own calling thread);
 * the caller wakes only sleeping workers, claims chunks too, and when none are left waits for the
@@ -27,7 +27,7 @@ over ranges as native jobs" below; ``threads.parallel_range`` posts them).
 
 ``ctl`` (int64; each field on its own cache line): ``ctl[HOME + 8 * t]`` = job number (15 bits) << 48 |
 end << 24 | next chunk of thread t's own run, so that a claim is one compare-and-swap; a thread claims
-from its own run first, then from the others' (``SPREAD``); ``ctl[CLAIM]`` holds the job number;
+from its own run first, then from the others' (``SPREAD``); ``ctl[JOB]`` holds the job number;
 ``ctl[DONE]``: chunks finished; ``ctl[PY]`` moves when a Python job is posted; threads with tid <
 ``ctl[TEAM]`` may join the job; ``ctl[STATE + 8 * tid]`` is 1 while worker ``tid`` watches. A row of
 ``desc`` describes one task (a product or a stack of them, or a kernel over a range) and how it is
@@ -52,7 +52,7 @@ from . import numba, openblas
 from .compile import Kernel, kernel
 
 __all__ = ["SPIN_S", "YIELD_BUSY_NS", "CALLER_SPIN_NS", "MAX_TASKS", "MAX_BATCH_DIMS", "MAX_THREADS", "SPREAD",
-           "CLAIM", "DONE", "PY", "TEAM", "STATE", "HOME", "CHUNK_BITS", "MODE_CALL", "new_ctl", "new_desc",
+           "JOB", "DONE", "PY", "TEAM", "STATE", "HOME", "CHUNK_BITS", "MODE_CALL", "new_ctl", "new_desc",
            "gemm_functions", "supported", "functions", "BLOCK_SLOTS", "PerThread", "new_block", "range_spec",
            "range_functions", "kernel_address", "request_ranges"]
 
@@ -62,9 +62,9 @@ CALLER_SPIN_NS = 100000  # how long the caller watches for the workers' last chu
 MAX_TASKS = 4
 MAX_BATCH_DIMS = 4
 CHUNK_BITS = 24
-_NAME = "products on the thread pool (native jobs)"
+_NAME = "the thread pool's native jobs"
 MAX_THREADS = 256     # threads that may join a native job (tids 0 .. MAX_THREADS - 1)
-CLAIM, DONE, PY, TEAM, STATE = 0, 8, 16, 24, 32
+JOB, DONE, PY, TEAM, STATE = 0, 8, 16, 24, 32
 HOME = STATE + 8 * MAX_THREADS
 # Each thread of a job first takes chunks from its own run (``_post``): True gives thread t the t-th of
 # equal runs, False gives every chunk to the calling thread's run (one queue that all take from).
@@ -437,8 +437,8 @@ if HAVE_NUMBA:
         of them (the others take from it)."""
         _store(ctl, DONE, 0)
         _store(ctl, TEAM, team)
-        job = ((_load(ctl, CLAIM) >> (2 * CHUNK_BITS)) + 1) & 0x7FFF
-        _store(ctl, CLAIM, job << (2 * CHUNK_BITS))
+        job = ((_load(ctl, JOB) >> (2 * CHUNK_BITS)) + 1) & 0x7FFF
+        _store(ctl, JOB, job << (2 * CHUNK_BITS))
         for t in range(team):
             lo = t * total // team if spread else (0 if t == 0 else total)
             hi = (t + 1) * total // team if spread else total
@@ -741,11 +741,6 @@ class _RangeFunctions:
         self.cfunc, self.address, self.pack = mod.wrapper, mod.wrapper.address, mod.pack
 
 
-def kernel_with(name, disp):
-    """A ``Kernel`` named ``name`` that compiles ``disp`` (see ``_RangeFunctions``)."""
-    return Kernel(name, None, {}, disp=disp)
-
-
 def kernel_address(disp, spec):
     """The address of the C entry point of the Numba dispatcher ``disp`` compiled for arguments of kinds
     ``spec`` and the range's two ints (as ``Kernel.get`` compiles a kernel), or 0 where there is none."""
@@ -772,7 +767,7 @@ def range_functions(args, request):
         return None
     w = _RANGES.get(spec)
     if w is None:
-        w = _RANGES[spec] = kernel_with("kernels as native jobs", _RangeFunctions(spec))
+        w = _RANGES[spec] = Kernel("kernels as native jobs", None, {}, disp=_RangeFunctions(spec))
     d = w.ready.get("native")
     if d is None and request and not w.pending and not w.failed:
         d = w.get("native", (0, 0))

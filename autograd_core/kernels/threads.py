@@ -18,10 +18,11 @@ waits long for a worker's (``BACKOFF_WAIT_S``, and longer than it worked itself)
 the calling thread alone for a while (``threads_now()`` is 1: 10 ms, doubling at each repeat up to a
 second), then try again.
 
-Matrix products take a faster road onto the same threads: ``parallel_gemms(tasks)`` posts a native job
-(``native``) that the threads claim and run without the GIL, and a worker watches for the next one for
-a millisecond after each (yielding its core, and going to sleep at once when another thread wants the
-core) before it sleeps on its lock; a Python job posted meanwhile calls it back.
+Matrix products (``parallel_gemms(tasks)``) and kernels over ranges (``parallel_range``) take a faster
+road onto the same threads: a native job (``native``) that the threads claim and run without the GIL,
+each first from its own run of chunks; a worker watches for the next one for a millisecond after each
+(yielding its core, and going to sleep at once when another thread wants the core) before it sleeps on
+its lock; a Python job posted meanwhile calls it back.
 
 ``set_num_threads(n)`` / ``get_num_threads()`` as in PyTorch; the default is ``OMP_NUM_THREADS``,
 else ``NUMBA_NUM_THREADS``, else the CPUs this process may run on. A call made while the pool is busy
@@ -102,7 +103,7 @@ class _Worker:
                 nat = pool.native
                 if nat is None or tid >= native.MAX_THREADS:
                     break
-                # watch for native jobs (products) without the GIL; back here for a Python job
+                # watch for native jobs without the GIL; back here for a Python job
                 if not nat.serve(pool.ctl, pool.desc, tid, nat.fns, int(native.SPIN_S * 1e9), py_seen):
                     break
 
@@ -244,7 +245,8 @@ def _parallel_for(fn, n, T, args):
         _pool.busy.release()
 
 
-# Products asked for before the native-job functions' compile is requested (see ``native_functions``).
+# Parallel products and ranges asked for before the native-job functions' compile is requested (see
+# ``native_functions``).
 NATIVE_AFTER = 100
 
 
