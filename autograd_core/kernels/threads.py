@@ -350,9 +350,8 @@ def range_kernel(kern, key, args):
     """``kern`` compiled for ``args`` (as ``parallel_range`` takes them, a ``PerThread`` argument standing for
     its first row) and the range's two ints, or None while it compiles (see ``Kernel.get``); meanwhile
     the kinds of ``args`` are noted, so that ``kernels.wait()`` compiles their range job as well."""
-    k = kern.ready.get(key) if numba_active() else None
-    if k is not None:         # compiled already: the common case, and on small arrays every µs shows
-        return k
+    if key in kern.ready:     # compiled already (the common case): no sample arguments to build
+        return kern.get(key, ())
     k = kern.get(key, tuple(a.a[0] if type(a) is PerThread else a for a in args) + (0, 0))
     if k is None:
         _note_range(kern, args)
