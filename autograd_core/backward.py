@@ -235,8 +235,14 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
     node_hooks = flags.node_hooks
     special = node_hooks or target_keys is not None
     clock = _node_mod.clock.last
+    plain = not (slow or special)
     while heap:
-        node = heappop(heap)[1]
+        if plain and not lazy:
+            node = _plain_pass(heap, grads, leaf_grads, clock, retain_graph)
+            if node is None:
+                break
+        else:
+            node = heappop(heap)[1]
         g = grads.pop(node)
         if lazy:
             own.discard(node)
@@ -350,6 +356,66 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
 
 
 _EMPTY = {}
+
+
+def _plain_pass(heap, grads, leaf_grads, clock, retain_graph):
+    """``_run``'s loop for the common case: no hooks, targets, listeners, create_graph or regions.
+
+    Runs nodes from ``heap`` while their op has per-input rules and makes no region; returns the first
+    node it does not run (popped from the heap, its gradient still in ``grads``), or None when the heap
+    is empty. The checks that the general loop makes per node are made once, by its caller.
+    """
+    nxt = None   # a pending node kept off the heap: the next one, when the graph is a chain here
+    while True:
+        if nxt is not None and (not heap or nxt.seq > -heap[0][0]):
+            node = nxt
+            nxt = None
+        elif heap:
+            node = heappop(heap)[1]
+        else:
+            return None
+        op = node.op
+        vjps = op.vjps
+        if vjps is None or op.region_grad:
+            if nxt is not None:
+                heappush(heap, (-nxt.seq, nxt))
+            return node
+        g = grads.pop(node)
+        if type(g) is not ndarray:
+            g = np.asarray(g)  # a numpy scalar from a rule on 0-d arrays: rules index and copy g
+        parents = node.parents
+        if parents is None:
+            raise RuntimeError(_FREED)
+        if node.seq < clock:
+            _check_versions(node)
+        kw = node.kwargs
+        args = node.arrays
+        ans = node.ans
+        same = op.same_shape
+        for i, p in enumerate(parents):
+            if p is None:
+                continue
+            gi = vjps[i](g, ans, *args, **kw) if kw else vjps[i](g, ans, *args)
+            if not same:
+                like = args[i]
+                if gi.shape != like.shape or gi.dtype != like.dtype:
+                    gi = _fit(gi, like)
+            if type(p) is Node:
+                prev = grads.get(p)
+                if prev is None:
+                    if nxt is None:
+                        nxt = p
+                    else:
+                        heappush(heap, (-p.seq, p))
+                    grads[p] = gi
+                else:
+                    grads[p] = prev + gi
+            else:
+                prev = leaf_grads.get(p)
+                leaf_grads[p] = gi if prev is None else prev + gi
+        if not retain_graph:
+            node.inputs = node.arrays = node.parents = node.ans = None
+            node.kwargs = _EMPTY
 
 
 def _fit(gi, like):
