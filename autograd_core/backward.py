@@ -332,7 +332,7 @@ def _run(seeds, retain_graph, create_graph, targets, accumulate, logger):
             for h in lh:
                 r = h(g if create_graph else _make(g))
                 if r is not None:
-                    g = r if create_graph else (r._data if isinstance(r, _tensor()) else np.asarray(r))
+                    g = _hook_result(h, g, r, create_graph)
         if create_graph:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
             continue
@@ -468,7 +468,7 @@ def _node_hooks(node, g, create_graph):
         for h in hooks:
             r = h(g if create_graph else _make(g))
             if r is not None:
-                g = r if create_graph else (r._data if isinstance(r, _tensor()) else np.asarray(r))
+                g = _hook_result(h, g, r, create_graph)
     ref = getattr(node, "retain_ref", None)
     if ref is not None:
         t = ref()
@@ -476,6 +476,20 @@ def _node_hooks(node, g, create_graph):
             gv = g if create_graph else _make(g.copy())
             t.grad = gv if t.grad is None else t.grad + gv
     return g
+
+
+def _hook_result(hook, g, r, create_graph):
+    """A hook's return value ``r``, which replaces the gradient ``g``: refused, as in PyTorch, when its shape
+    or dtype differs (the rules downstream rely on both)."""
+    v = r if create_graph else (r._data if isinstance(r, _tensor()) else np.asarray(r))
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if tuple(v.shape) != tuple(g.shape):
+        raise RuntimeError(f"hook '{name}' has changed the size of value: it returned shape {tuple(v.shape)} for a "
+                           f"gradient of shape {tuple(g.shape)}; return a tensor of the gradient's shape")
+    if v.dtype != g.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.dtype} got {v.dtype}); "
+                           f"cast what it returns to the gradient's dtype (.to(grad.dtype))")
+    return v
 
 
 def _check_versions(node):
