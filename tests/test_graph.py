@@ -128,6 +128,45 @@ def test_random_dags_get_the_gradient_of_the_general_pass(steps, values):
         assert abs(fd - plain[k]) <= 1e-5 * max(1.0, abs(fd))
 
 
+@given(op=st.sampled_from(["add", "sub", "mul", "div"]), shapes_=st.sampled_from([((3,), (3,)), ((2, 3), (2, 3)),
+                                                                                   ((2, 3), (3,)), ((2, 1), (1, 3)),
+                                                                                   ((), (2,)), ((1, 0), (0, 1))]),
+       dtypes=st.sampled_from([("float32", "float32"), ("float64", "float64"), ("float32", "float64")]),
+       number=st.sampled_from([None, 2, -0.5]), left=st.booleans())
+def test_binary_gradients_have_each_inputs_shape_and_dtype(op, shapes_, dtypes, number, left):
+    # Inputs of one shape and dtype skip backward's un-broadcast check (see ops.registry's ``elementwise``);
+    # every other mix must still be fitted. The general pass (create_graph) always fits: both must agree.
+    rng = np.random.default_rng(0)
+    fn = getattr(ag, op)
+    x = leaf(rng.uniform(0.5, 2.0, shapes_[0]), dtypes[0])
+    y = leaf(rng.uniform(0.5, 2.0, shapes_[1]), dtypes[1])
+    if number is None:
+        args = (x, y)
+    else:
+        args = (number, x) if left else (x, number)
+    fn(*args).sum().backward()
+    want = ag.autograd.grad(fn(*args).sum(), [a for a in args if isinstance(a, ag.Tensor)], create_graph=True)
+    for t, w in zip([a for a in args if isinstance(a, ag.Tensor)], want):
+        assert t.grad.shape == t.shape and t.grad.dtype == t.dtype
+        np.testing.assert_allclose(t.grad._data, w._data, rtol=1e-6)
+
+
+def test_a_hook_that_changes_the_gradients_shape_or_dtype_is_refused():
+    x = leaf([1.0, 2.0], "float32")
+    y = x * 2
+    y.register_hook(lambda g: g.double())
+    with pytest.raises(RuntimeError, match="changed the type of value"):
+        y.sum().backward()
+    x2 = leaf([1.0, 2.0])
+    x2.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match="changed the size of value"):
+        (x2 * 3).sum().backward()
+    x3 = leaf([1.0, 2.0])
+    x3.register_hook(lambda g: g * 10)     # same shape and dtype: allowed, as in PyTorch
+    (x3 * 3).sum().backward()
+    np.testing.assert_allclose(x3.grad._data, [30.0, 30.0])
+
+
 @st.composite
 def _basic_index(draw, shape):
     """A basic index for ``shape``: per dim a slice (any step, negative too) or an int, with None and

@@ -52,7 +52,7 @@ def _nowarn(ufunc):
 
 # -- arithmetic --------------------------------------------------------------------------------
 add = defop("add", np.add, (lambda g, ans, x, y: g,
-                            lambda g, ans, x, y: g), uses=(),
+                            lambda g, ans, x, y: g), uses=(), elementwise=True,
             doc="""Elementwise sum ``x + y``; the inputs broadcast, the result has the broadcast shape.
 
             d/dx = d/dy = 1 (each gradient summed back to its input's shape). PyTorch: ``torch.add``
@@ -64,7 +64,7 @@ add = defop("add", np.add, (lambda g, ans, x, y: g,
                     [21., 22.]])
             """)
 sub = defop("sub", np.subtract, (lambda g, ans, x, y: g,
-                                 lambda g, ans, x, y: -g), uses=(),
+                                 lambda g, ans, x, y: -g), uses=(), elementwise=True,
             doc="""Elementwise difference ``x - y``; the inputs broadcast, the result has the broadcast shape.
 
             d/dx = 1, d/dy = -1. PyTorch: ``torch.sub`` (without ``alpha``). Also ``x - y``.
@@ -74,7 +74,7 @@ sub = defop("sub", np.subtract, (lambda g, ans, x, y: g,
             tensor([3., 5.])
             """)
 mul = defop("mul", np.multiply, (lambda g, ans, x, y: g * y,
-                                 lambda g, ans, x, y: g * x), reads=((1,), (0,)),
+                                 lambda g, ans, x, y: g * x), reads=((1,), (0,)), elementwise=True,
             doc="""Elementwise product ``x * y``; the inputs broadcast, the result has the broadcast shape.
 
             d/dx = y, d/dy = x. PyTorch: ``torch.mul``. Also ``x * y``.
@@ -112,7 +112,8 @@ def _true_divide(x, y):
 
 # d/dy as (x / y) / y, not x / y²: y² underflows to 0 for tiny y where the quotient does not (PyTorch's form)
 div = defop("div", _true_divide, (lambda g, ans, x, y: g / y,
-                                    lambda g, ans, x, y: -g * (x / y) / y), reads=((1,), (0, 1)))
+                                    lambda g, ans, x, y: -g * (x / y) / y), reads=((1,), (0, 1)),
+            elementwise=True)
 neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=(), same_shape=True,
             doc="""Elementwise negation ``-x``; same shape as ``x``.
 
