@@ -5,6 +5,7 @@ These move or copy values without arithmetic, so every VJP is the inverse moveme
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
@@ -75,11 +76,12 @@ def flatten(x, start_dim=0, end_dim=-1):
     """
     nd = x.ndim
     if nd == 0:
-        return reshape(x, 1)
+        return _reshape_op(x, shape=(1,))
     s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+    shape = x.shape
+    return _reshape_op(x, shape=shape[:s] + (-1,) + shape[e + 1:])
 
 
 def squeeze(x, dim=None, axis=None):
@@ -95,10 +97,10 @@ def squeeze(x, dim=None, axis=None):
     """
     dim = axis if dim is None else dim
     if dim is None:
-        return reshape(x, tuple(s for s in x.shape if s != 1))
+        return _reshape_op(x, shape=tuple(s for s in x.shape if s != 1))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     dims = {_dim(d, x.ndim, "squeeze") for d in dims}
-    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
+    return _reshape_op(x, shape=tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
 
 
 def unsqueeze(x, dim):
@@ -112,11 +114,16 @@ def unsqueeze(x, dim):
     >>> x.unsqueeze(0).shape, ag.unsqueeze(x, -1).shape
     ((1, 2), (2, 1))
     """
-    nd = x.ndim + 1
+    try:
+        dim = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"unsqueeze: dim must be an int, got {type(dim).__name__}") from None
+    shape = x.shape
+    nd = len(shape) + 1
     if not -nd <= dim < nd:
         raise IndexError(f"unsqueeze: dim {dim} is out of range for a result of {nd} dimensions")
     d = dim % nd
-    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+    return _reshape_op(x, shape=shape[:d] + (1,) + shape[d:])
 
 
 expand_dims = unsqueeze
@@ -204,8 +211,16 @@ def broadcast_tensors(*tensors):
 
 
 # -- permutations ------------------------------------------------------------------------------
-_permute_op = defop("permute", lambda x, axes: np.transpose(x, axes),
-                    (lambda g, ans, x, axes: xp.permute(g, tuple(np.argsort(axes))),), uses=(), view=True)
+def _inverse(axes):
+    """The permutation that undoes ``axes``."""
+    inv = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inv[a] = i
+    return tuple(inv)
+
+
+_permute_op = defop("permute", lambda x, axes: x.transpose(axes),
+                    (lambda g, ans, x, axes: xp.permute(g, _inverse(axes)),), uses=(), view=True)
 xp.permute = lambda g, axes: permute(g, axes) if isinstance(g, Tensor) else np.transpose(g, axes)
 
 
@@ -312,13 +327,14 @@ _concat_op = defop("concatenate", _concat, vjp=_concat_vjp, uses=())
 
 
 def _check_same(tensors, op, axis, skip_axis):
-    shapes = [tuple(t.shape) for t in tensors]
-    nd = {len(s) for s in shapes}
-    if len(nd) != 1:
+    shapes = [t._data.shape for t in tensors]
+    s0 = shapes[0]
+    if len({len(s) for s in shapes}) != 1:
         raise ValueError(f"{op}: all tensors need the same number of dims, got shapes {shapes}")
+    rest = s0[:axis] + s0[axis + 1:] if skip_axis else s0
     for s in shapes[1:]:
-        if any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if not (skip_axis and i == axis)):
-            raise ValueError(f"{op}: shapes {shapes[0]} and {s} don't match outside axis {axis}")
+        if (s[:axis] + s[axis + 1:] if skip_axis else s) != rest:
+            raise ValueError(f"{op}: shapes {s0} and {s} don't match outside axis {axis}")
 
 
 def concatenate(tensors, axis=0, *, dim=None):
@@ -632,14 +648,15 @@ def view(x, *shape):
     >>> ag.arange(6).view(2, 3).shape
     (2, 3)
     """
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)) and shape[0] is not None:
+    if (len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], (np.integer, tuple, list))
+            and shape[0] is not None):
         try:
             dt = as_dtype(shape[0], "view")
         except (TypeError, ValueError):
             dt = None
         if dt is not None:
             return _view_dtype_op(x, dtype=dt)
-    return reshape(x, *shape)
+    return _reshape_op(x, shape=_shape_arg(shape, "view"))
 
 
 for _n, _f in dict(reshape=reshape, view=view, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
