@@ -46,7 +46,11 @@ rm -f "$OUT"/*.json
 if [ "${NEIGHBOUR:-0}" = 1 ] || [ -n "${ISA:-}" ]; then
   echo "(overhead.py runs on its own: no --neighbour/--isa there)"
 fi
-run overhead
+run overhead --threads 1
+cp "$OUT/overhead.json" "$OUT/overhead1.json"
+run overhead --threads 2
+cp "$OUT/overhead.json" "$OUT/overhead2.json"
+rm -f "$OUT/overhead.json"
 run mlp "${EXTRA[@]}" ${MLP_ARGS:-}
 run lenet5 "${EXTRA[@]}" ${LENET_ARGS:-}
 run gpt "${EXTRA[@]}" ${GPT_ARGS:-}
