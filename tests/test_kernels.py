@@ -631,6 +631,29 @@ print("ok")
 
 
 @needs_numba
+def test_a_slow_load_from_numbas_cache_is_not_announced_as_a_compile(tmp_path):
+    """The first process compiles relu into an empty cache (announced as a compile); in the next, the same
+    kernel comes from Numba's cache, so a load that takes long (here: announced at once) says so."""
+    code = r"""
+import warnings, numpy as np
+from autograd_core import kernels
+from autograd_core.kernels import activation as kact
+kernels.compile.ANNOUNCE_AFTER_S = 0.0
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    kact._relu_k.get("d", (np.zeros(4), np.zeros(4), 0, 0), wait=True)
+    kernels.wait(300)
+print([str(m.message) for m in w if issubclass(m.category, kernels.KernelCompileWarning)
+       and "'relu'" in str(m.message)])
+"""
+    first = _run(code, NUMBA_CACHE_DIR=str(tmp_path))
+    second = _run(code, NUMBA_CACHE_DIR=str(tmp_path))
+    assert first.returncode == 0 and second.returncode == 0, (first.stderr[-2000:], second.stderr[-2000:])
+    assert "compiling the Numba kernel 'relu'" in first.stdout, first.stdout
+    assert "loading the Numba kernel 'relu' for float64 from Numba's cache" in second.stdout, second.stdout
+
+
+@needs_numba
 def test_read_only_install_imports_and_runs_a_conv_step(tmp_path):
     """The package copied to a read-only folder, with no writable home and no NUMBA_CACHE_DIR: import works
     and a conv training step runs its kernels, compiled in memory."""

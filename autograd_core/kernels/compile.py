@@ -153,19 +153,37 @@ def _describe(key):
         return str(key)
 
 
-def _announce(name, key, background):
+def _in_disk_cache(disp, sig):
+    """Whether Numba's on-disk cache holds ``disp`` compiled for ``sig``, so that ``disp.compile(sig)`` only
+    loads it (Numba's own index lookup); False where that cannot be told."""
+    try:
+        cache = disp._cache
+        if not cache._enabled:
+            return False
+        return cache._index_key(sig, disp.targetctx.codegen()) in cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 - Numba's internals moved: say "compiling", as before
+        return False
+
+
+def _announce(k, key, sig, background):
+    name = k.name
     if name in _announced:
         return
     _announced.add(name)
     then = ("the op runs its numpy code until it is ready" if background else "the op waits for it")
-    warnings.warn(f"autograd_core: compiling the Numba kernel {name!r} for {_describe(key)} (once per install "
-                  f"and dtype where numba can cache it on disk, else once per process); {then}",
-                  KernelCompileWarning, stacklevel=2)
+    if _in_disk_cache(k.disp, sig):
+        # a load slowed down by the script itself (its Python work holds the interpreter meanwhile)
+        what = (f"loading the Numba kernel {name!r} for {_describe(key)} from Numba's cache is taking over "
+                f"a second (the script's own work holds the interpreter meanwhile)")
+    else:
+        what = (f"compiling the Numba kernel {name!r} for {_describe(key)} (once per install and dtype where "
+                f"numba can cache it on disk, else once per process)")
+    warnings.warn(f"autograd_core: {what}; {then}", KernelCompileWarning, stacklevel=2)
 
 
 def _compile(k, key, sig, background):
     t0 = time.perf_counter()
-    timer = threading.Timer(ANNOUNCE_AFTER_S, _announce, (k.name, key, background))
+    timer = threading.Timer(ANNOUNCE_AFTER_S, _announce, (k, key, sig, background))
     timer.daemon = True
     timer.start()
     try:
