@@ -415,6 +415,8 @@ def test_matmuls_side_by_side_match_numpy(numba_now, lead, n, k, m, lb, dtype, t
     for g, want, kk in ((got[0], np.matmul(a, b), k), (got[1], b.T @ c, k)):
         assert g.dtype == want.dtype and g.shape == want.shape
         np.testing.assert_allclose(g, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()) * kk)
+    # a 2-D product's result owns its data (backward would copy a view before making it a leaf's .grad)
+    assert got[1].flags.owndata and (a.ndim > 2 or got[0].flags.owndata)
     if threads > 1 and kernels.threads.threads_now() > 1 and kblas._NP_CONTROL is not None:
         readable = all(kblas._layout(x) is not None for x in (a, b, b.T, c))   # else BLAS cannot take it as is
         if native_jobs and kernels.threads.native_functions() is not None and readable:

@@ -386,7 +386,10 @@ def matmuls(*pairs):
     finally:
         if saved != 1:
             set_(saved)
-    return [o.reshape(a.shape[:-1] + (b.shape[-1],)) for o, (a, b) in zip(outs, pairs)]
+    # the arrays themselves where their shape is already right: a reshaped view would not own its data,
+    # and backward copies such a gradient before it makes it a leaf's .grad (a Linear's weight gradient)
+    shapes = [a.shape[:-1] + (b.shape[-1],) for a, b in pairs]
+    return [o if o.shape == shape else o.reshape(shape) for o, shape in zip(outs, shapes)]
 
 
 def _one_thread_matmul(a, b, item):
