@@ -151,6 +151,20 @@ def test_binary_gradients_have_each_inputs_shape_and_dtype(op, shapes_, dtypes, 
         np.testing.assert_allclose(t.grad._data, w._data, rtol=1e-6)
 
 
+def test_the_same_shape_twins_match_their_ops_in_all_else():
+    # A node recorded with an op's twin runs the twin's rules: the two must never drift apart (defop sets
+    # every attribute before the twin is copied, except fn, which it sets on both).
+    from autograd_core.ops.registry import OPS, OpDef
+    twins = {name: op for name, op in OPS.items() if op.alike is not None}
+    assert {"add", "sub", "mul", "div"} <= set(twins)
+    for name, op in twins.items():
+        t = op.alike
+        assert t.same_shape and t.alike is None and not op.same_shape, name
+        for slot in OpDef.__slots__:
+            if slot not in ("same_shape", "alike"):
+                assert getattr(t, slot, None) is getattr(op, slot, None), (name, slot)
+
+
 def test_a_hook_that_changes_the_gradients_shape_or_dtype_is_refused():
     x = leaf([1.0, 2.0], "float32")
     y = x * 2
