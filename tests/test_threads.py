@@ -144,7 +144,20 @@ def test_default_thread_count_honours_omp_then_numba_env():
     assert _run(code, OMP_NUM_THREADS="3") == "3"
     assert _run(code, NUMBA_NUM_THREADS="5") == "5"
     assert _run(code, OMP_NUM_THREADS="2", NUMBA_NUM_THREADS="5") == "2"
-    assert _run(code) == str(len(os.sched_getaffinity(0)))
+    assert _run(code) == str(threads._physical_cores(sorted(os.sched_getaffinity(0))))
+
+
+def test_default_thread_count_counts_the_hardware_threads_of_a_core_once(tmp_path):
+    """PyTorch's default is one thread per physical core: here a machine whose CPUs 0-3 are two cores
+    with two hardware threads each (siblings 0,2 and 1,3), as Linux describes them."""
+    for c, sib in {0: "0,2", 1: "1,3", 2: "0,2", 3: "1,3", 4: "4"}.items():
+        d = tmp_path / f"cpu{c}" / "topology"
+        d.mkdir(parents=True)
+        (d / "thread_siblings_list").write_text(sib + "\n")
+    assert threads._physical_cores([0, 1, 2, 3], root=str(tmp_path)) == 2
+    assert threads._physical_cores([0, 2], root=str(tmp_path)) == 1       # both threads of one core
+    assert threads._physical_cores([0, 1, 4], root=str(tmp_path)) == 3
+    assert threads._physical_cores([0, 7], root=str(tmp_path)) == 2       # no topology for cpu7: count CPUs
 
 
 def test_import_changes_no_environment_variable_and_no_blas_thread_count():

@@ -25,7 +25,8 @@ each first from its own run of chunks; a worker watches for the next one for a m
 its lock; a Python job posted meanwhile calls it back.
 
 ``set_num_threads(n)`` / ``get_num_threads()`` as in PyTorch; the default is ``OMP_NUM_THREADS``,
-else ``NUMBA_NUM_THREADS``, else the CPUs this process may run on. A call made while the pool is busy
+else ``NUMBA_NUM_THREADS``, else the physical cores this process may run on
+(hardware threads of one core count once, as in PyTorch). A call made while the pool is busy
 (from inside a chunk, or from another thread) runs on its own thread.
 """
 from __future__ import annotations
@@ -45,13 +46,30 @@ __all__ = ["set_num_threads", "get_num_threads", "threads_now", "parallel_for", 
            "range_kernel", "PerThread", "NATIVE_RANGES", "NATIVE_RANGE_MIN", "NATIVE_RANGE_CHUNK"]
 
 
+def _physical_cores(cpus, root="/sys/devices/system/cpu"):
+    """How many cores the logical CPUs ``cpus`` sit on: SMT siblings (two hardware threads of one core,
+    as Linux lists them in ``cpuN/topology/thread_siblings_list``) count once. ``len(cpus)`` where the
+    topology cannot be read."""
+    cores = set()
+    for c in cpus:
+        try:
+            with open(f"{root}/cpu{c}/topology/thread_siblings_list") as f:
+                cores.add(f.read().strip())
+        except OSError:
+            return len(cpus)
+    return max(1, len(cores))
+
+
 def _default_threads():
+    """``OMP_NUM_THREADS``, else ``NUMBA_NUM_THREADS``, else one thread per physical core this process may
+    run on, as PyTorch (MKL) counts: a second hardware thread on a core shares its vector units, so a
+    compute-bound kernel gains little from it and pays the pool's extra hand-offs."""
     for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
         v = os.environ.get(var, "").split(",")[0].strip()
         if v.isdigit() and int(v) >= 1:
             return int(v)
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        return _physical_cores(sorted(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
 
