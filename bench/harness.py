@@ -58,6 +58,28 @@ def thread_env(n, isa="native"):
     return env
 
 
+def two_cores(cpus=None, root="/sys/devices/system/cpu"):
+    """"a,b": the last two CPUs this process may use that sit on different physical cores (two hardware
+    threads of one core share its vector units, so "2 threads" there would not mean two cores), or ""
+    where there are two CPUs or fewer (nothing to pin)."""
+    cpus = sorted(os.sched_getaffinity(0)) if cpus is None else sorted(cpus)
+    if len(cpus) <= 2:
+        return ""
+    picked, cores = [], set()
+    for c in reversed(cpus):
+        try:
+            with open(f"{root}/cpu{c}/topology/thread_siblings_list") as f:
+                core = f.read().strip()
+        except OSError:
+            core = str(c)
+        if core not in cores:
+            cores.add(core)
+            picked.append(c)
+        if len(picked) == 2:
+            break
+    return ",".join(map(str, sorted(picked)))
+
+
 @contextlib.contextmanager
 def neighbour(on):
     """One busy process beside the benchmark while ``on``."""

@@ -8,7 +8,7 @@
 #   CORES=0,1 OUT=/tmp/b bench/run_all.sh
 #
 # On a machine with more than two CPUs the runs are pinned to two of them (the last two this process may
-# use, or $CORES) so that 1 and 2 threads mean what they say; with two or fewer nothing is pinned.
+# use on two different physical cores, or $CORES) so that 1 and 2 threads mean what they say; with two or fewer nothing is pinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,7 +20,7 @@ fi
 "$PY" -c "import autograd_core" || { echo "run_all.sh: $PY cannot import autograd_core (set PYTHON=...)" >&2; exit 1; }
 OUT=${OUT:-/tmp/bench-out}
 mkdir -p "$OUT"
-CORES=${CORES:-$("$PY" -c "import os; c = sorted(os.sched_getaffinity(0)); print(','.join(map(str, c[-2:])) if len(c) > 2 else '')")}
+CORES=${CORES:-$("$PY" -c "import sys; sys.path.insert(0, 'bench'); import harness; print(harness.two_cores())")}
 PIN=()
 if [ -n "$CORES" ]; then
   if command -v taskset >/dev/null; then PIN=(taskset -c "$CORES"); else echo "(taskset not found: not pinned)"; fi
