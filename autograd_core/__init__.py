@@ -80,6 +80,7 @@ from . import linalg
 from . import distributions
 from . import special
 from . import sparse
+from . import distributed
 from .sparse import sparse_coo_tensor, spmm
 from .linalg import det, slogdet, logdet, matrix_power, matrix_exp, inv as inverse, pinv as pinverse
 from .linalg import svd_torch as svd, qr_torch as qr, cholesky_torch as cholesky

@@ -261,7 +261,9 @@ for _name, _fn in dict(is_signed=_is_signed, is_nonzero=_is_nonzero, is_same_siz
         method(_name, _fn)
 for _name, _prop in dict(itemsize=property(_itemsize), nbytes=property(_nbytes), is_sparse=_false("sparse"),
                          is_quantized=_false("quantized"), is_meta=_false("meta"), H=property(_H),
-                         mH=property(_mH)).items():
+                         mH=property(_mH), is_sparse_csr=_false("sparse_csr"), is_nested=_false("nested"),
+                         **{f"is_{d}": _false(d) for d in ("xpu", "mps", "ipu", "maia", "mtia", "mkldnn", "vulkan",
+                                                           "xla")}).items():
     if not hasattr(Tensor, _name):
         method(_name, _prop)
 

@@ -112,6 +112,12 @@ class _Patches:
 _MISSING = object()
 
 
+def _contiguous(a):
+    """``a`` in C order with its own shape (``np.ascontiguousarray`` makes a 0-d array 1-d: BatchNorm's
+    ``num_batches_tracked`` is 0-d)."""
+    return np.ascontiguousarray(a).reshape(np.shape(a))
+
+
 def _library(lib):
     if lib == "torch":
         import torch
@@ -121,7 +127,7 @@ def _library(lib):
         return types.SimpleNamespace(
             top=torch, tensor_cls=torch.Tensor, module_cls=torch.nn.Module, F=F, data=data,
             split_homes=(data, dataset_mod), sampler=data.RandomSampler, subset=data.Subset,
-            from_numpy=lambda a: torch.from_numpy(np.ascontiguousarray(a)),
+            from_numpy=lambda a: torch.from_numpy(_contiguous(a)),
             to_numpy=lambda t: t.detach().cpu().numpy())
     import autograd_core
     import nn
@@ -131,7 +137,7 @@ def _library(lib):
     return types.SimpleNamespace(
         top=autograd_core, tensor_cls=autograd_core.Tensor, module_cls=nn.Module, F=F, data=data,
         split_homes=(data, dataset_mod), sampler=data.RandomSampler, subset=data.Subset,
-        from_numpy=lambda a: autograd_core.from_numpy(np.ascontiguousarray(a)),
+        from_numpy=lambda a: autograd_core.from_numpy(_contiguous(a)),
         to_numpy=lambda t: np.asarray(t.detach().numpy()))
 
 

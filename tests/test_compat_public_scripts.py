@@ -1,0 +1,59 @@
+"""Names and behaviours that public PyTorch scripts (pytorch/examples, nanoGPT, minGPT, ...) reach for,
+each checked against PyTorch where it is installed: the device attributes of a tensor (``is_xpu``,
+``is_mps``, ...), and ``torch.distributed`` in a process where no group was started."""
+import pytest
+
+import autograd_core as ag
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+DEVICE_FLAGS = ("is_cpu", "is_cuda", "is_xpu", "is_mps", "is_ipu", "is_maia", "is_mtia", "is_mkldnn", "is_vulkan",
+                "is_xla", "is_meta", "is_nested", "is_quantized", "is_sparse", "is_sparse_csr")
+
+
+@pytest.mark.parametrize("name", DEVICE_FLAGS)
+def test_device_flags_of_a_cpu_tensor_match_torch(name):
+    torch = _torch()
+    assert getattr(ag.zeros(2), name) is getattr(torch.zeros(2), name)
+
+
+def test_dcgan_device_check_reads_is_xpu():
+    x = ag.zeros(1)
+    assert not ((x.is_cuda or x.is_xpu) and 2 > 1)
+
+
+def test_distributed_without_a_group():
+    dist = ag.distributed
+    assert dist.is_available() is False and dist.is_initialized() is False
+    assert dist.is_torchelastic_launched() is False and dist.is_nccl_available() is False
+    for fn in (dist.get_rank, dist.get_world_size, dist.barrier):
+        with pytest.raises(ValueError, match="Default process group has not been initialized.*single process"):
+            fn()
+    with pytest.raises(ValueError, match="all_reduce"):
+        dist.all_reduce(ag.zeros(1), op=dist.ReduceOp.SUM)
+    with pytest.raises(RuntimeError, match=r"init_process_group\(backend='nccl'\).*single process"):
+        dist.init_process_group(backend="nccl")
+    with pytest.raises(AssertionError, match="Process group cannot be None"):
+        dist.destroy_process_group()
+    assert dist.Backend("NCCL") == "nccl" and dist.GroupMember.WORLD is None
+
+
+def test_distributed_imports_as_in_nanogpt():
+    from autograd_core.distributed import destroy_process_group, init_process_group  # noqa: F401
+    import autograd_core.distributed as dist
+    assert dist is ag.distributed
+
+
+def test_distributed_errors_match_torch_kinds():
+    torch = _torch()
+    tdist = torch.distributed
+    assert tdist.is_initialized() is ag.distributed.is_initialized()
+    for name in ("get_rank", "get_world_size", "barrier"):
+        with pytest.raises(ValueError) as theirs:
+            getattr(tdist, name)()
+        with pytest.raises(ValueError) as ours:
+            getattr(ag.distributed, name)()
+        assert str(ours.value).startswith(str(theirs.value))
