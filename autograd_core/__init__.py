@@ -138,3 +138,16 @@ __all__ = sorted(_n for _n, _v in list(globals().items())
                  and (not isinstance(_v, _types.ModuleType)
                       or _n in ("autograd", "amp", "cuda", "cpu", "backends", "accelerator", "functional", "linalg",
                                 "distributions", "special", "sparse", "func")))
+
+# PyTorch's packages that live beside the engine here (``import torch`` brings ``torch.nn`` and
+# ``torch.optim``; this package never imports them): until the script imports them, the attribute
+# error says which import line to add.
+_SEPARATE_PACKAGES = {"nn": "import nn", "optim": "import optim"}
+
+
+def __getattr__(name):
+    if name in _SEPARATE_PACKAGES:
+        raise AttributeError(f"module 'autograd_core' has no attribute {name!r}: torch.{name} is the separate "
+                             f"package {name} here: add `{_SEPARATE_PACKAGES[name]}` to the script's imports (after "
+                             f"which autograd_core.{name} is {name})")
+    raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")
