@@ -57,3 +57,18 @@ def test_distributed_errors_match_torch_kinds():
         with pytest.raises(ValueError) as ours:
             getattr(ag.distributed, name)()
         assert str(ours.value).startswith(str(theirs.value))
+
+
+def test_torch_nn_before_import_nn_names_the_import_line():
+    import subprocess
+    import sys
+    code = ("import autograd_core as torch\n"
+            "for get in (lambda: torch.nn, lambda: torch.optim, lambda: torch.utils.data):\n"
+            "    try:\n        get()\n    except AttributeError as e:\n        print(e)\n"
+            "print(hasattr(torch, 'nn'))\n"
+            "import nn\nprint(torch.nn is nn, torch.utils.data is nn.data)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert "add `import nn`" in out[0] and "add `import optim`" in out[1] and "add `import nn`" in out[2]
+    assert out[3:] == ["False", "True True"]
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'$"):
+        ag.no_such_name  # noqa: B018
