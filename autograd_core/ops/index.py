@@ -13,7 +13,7 @@ from ..node import bump
 from ..tensor import Tensor
 from .registry import defop, method, xp
 from ..kernels import index as _kidx
-from .inplace import inplace_update
+from .inplace import _overlaps_itself, _writable, inplace_update
 
 
 def norm_index(idx):
@@ -119,6 +119,22 @@ def _drop_leading_ones(value, target):
     return value
 
 
+def _write_into_broadcast(x, idx, value):
+    """``x[idx] = value`` where ``x`` is a broadcast (expanded) view, read-only in NumPy. As in PyTorch, the
+    write is allowed when ``idx`` is a basic index (ints, slices, None, ...) and no two elements of the
+    selected region share one memory location (``x.expand(3, 4)[1] = v`` writes one row of the base)."""
+    region = None
+    base = getattr(x, "_base", None)
+    if base is not None and not any(isinstance(i, np.ndarray) for i in idx):
+        region = _getitem(x._data, idx)
+        if not _overlaps_itself(region):
+            region = _writable(region, base._data)
+    if region is None or not region.flags.writeable:
+        raise RuntimeError(f"setitem: index {idx!r} selects elements of this broadcast (expanded) view of shape "
+                           f"{tuple(x.shape)} that share one memory location; clone it before writing into it")
+    region[...] = value
+
+
 def setitem(x, idx, value):
     """``x[idx] = value`` in place (``value`` broadcasts to the selected region): written into ``x``'s
     storage, so every alias sees it; on the tape, ``x`` takes an ``index_put`` node as its new
@@ -135,19 +151,26 @@ def setitem(x, idx, value):
     tensor([[0., 7., 7.],
             [1., 2., 3.]])
     """
-    idx, _ = norm_index(idx)
+    idx, adv = norm_index(idx)
     vt = isinstance(value, Tensor)
     v_rg = vt and value.requires_grad
     try:
         value = _drop_leading_ones(value, x._data[idx])
         if modes.state.enabled and (x.requires_grad or v_rg):
+            if not adv and _overlaps_itself(x._data) and idx != (Ellipsis,):
+                # a broadcast view: write into the selected region (PyTorch's ``x[idx].copy_(value)``), which
+                # may be written when its own elements don't share memory; the region rebases x's base
+                region = getitem(x, idx)
+                if not _overlaps_itself(region._data):
+                    setitem(region, (Ellipsis,), value)
+                    return
             v = value if vt else np.asarray(value, dtype=x.dtype)
             inplace_update(x, lambda old: _index_put_op(old, v, idx=idx), "setitem", v_rg)
             return
         if not x._data.flags.writeable:
-            raise RuntimeError(f"setitem: this tensor of shape {tuple(x.shape)} is a broadcast (expanded) view; "
-                               "clone it before writing into it")
-        x._data[idx] = value._data if vt else value
+            _write_into_broadcast(x, idx, value._data if vt else value)
+        else:
+            x._data[idx] = value._data if vt else value
     except IndexError as e:
         raise IndexError(f"setitem: index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
     except ValueError:
