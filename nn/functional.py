@@ -172,7 +172,7 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
     """Resize the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by
     ``scale_factor`` (give one). Modes:
 
-    * 'nearest' (3-D and 4-D input), with PyTorch's index rule out[i] = in[min(floor(i * s), H - 1)],
+    * 'nearest' (3-D, 4-D and 5-D input), with PyTorch's index rule out[i] = in[min(floor(i * s), H - 1)],
       s = H / H' (or 1 / scale_factor unless ``recompute_scale_factor``); 'nearest-exact' takes the
       pixel whose centre is nearest, in[min(floor((i + 0.5) s), H - 1)];
     * 'linear' (3-D), 'bilinear' (4-D), 'trilinear' (5-D): separable linear interpolation; source position
@@ -181,7 +181,7 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
       position (i + 0.5) s - 0.5 (not clamped; the pixels read are clamped to the border), or
       i (H - 1) / (H' - 1) with ``align_corners=True``; values may overshoot the input's range, as
       PyTorch's do;
-    * 'area' (3-D and 4-D): adaptive average pooling to the output size.
+    * 'area' (3-D, 4-D and 5-D): adaptive average pooling to the output size.
 
     ``upsample`` is the same function. (``antialias`` is not available.)
 
@@ -206,12 +206,17 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
     if align_corners is not None:
         raise ValueError(f"interpolate: align_corners only applies to linear modes, not {mode!r}")
     if mode == "area":
-        if x.ndim not in (3, 4):
-            raise ValueError(f"interpolate: mode='area' expects a 3-D or 4-D input, got shape {tuple(x.shape)}")
+        if x.ndim not in (3, 4, 5):
+            raise ValueError(f"interpolate: mode='area' expects a 3-D, 4-D or 5-D input (N, C, *spatial), got shape "
+                             f"{tuple(x.shape)}")
         out_size = _output_size(x, size, scale_factor, "interpolate")[0]
         if x.ndim == 3:
             return adaptive_avg_pool1d(x, out_size[0])
+        if x.ndim == 5:
+            return adaptive_avg_pool3d(x, tuple(out_size))
         return ag.adaptive_avg_pool2d(x, tuple(out_size))
+    if x.ndim == 5:
+        return _interpolate_nearest_nd(x, size, scale_factor, mode == "nearest-exact", recompute_scale_factor)
     if mode != "area" and x.ndim == 3:
         sz = None if size is None else (1, size[0] if isinstance(size, (tuple, list)) else size)
         sf = None if scale_factor is None else (1.0, scale_factor[0] if isinstance(scale_factor, (tuple, list))
@@ -288,6 +293,21 @@ def _interpolate_linear(x: Tensor, size: Any, scale_factor: Any, mode: str, alig
         # PyTorch's weighted sum (not lo + (hi - lo) w1, which is NaN between two equal infinities)
         x = (lo * ag.tensor((1 - w1).astype(x._data.dtype).reshape(shape))
              + hi * ag.tensor(w1.astype(x._data.dtype).reshape(shape)))
+    return x
+
+
+def _interpolate_nearest_nd(x: Tensor, size: Any, scale_factor: Any, exact: bool,
+                            recompute_scale_factor: Any) -> Tensor:
+    """Nearest (or nearest-exact) resizing of every spatial dim of ``x`` (N, C, *spatial), one dim at a time
+    with the source indices of ``_nearest_index``: a gather along each dim, whose gradient sums the
+    output pixels that read each input pixel."""
+    sizes, factors = _output_size(x, size, scale_factor, "interpolate")
+    for d, (n_out, f) in enumerate(zip(sizes, factors)):
+        n_in = x.shape[2 + d]
+        scale = n_in / n_out if f is None or recompute_scale_factor else 1.0 / f
+        idx = _nearest_index(n_in, n_out, scale, exact)
+        if n_out != n_in or not np.array_equal(idx, np.arange(n_in)):
+            x = ag.index_select(x, 2 + d, ag.tensor(idx))
     return x
 
 

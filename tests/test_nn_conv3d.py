@@ -97,3 +97,40 @@ def test_conv3d_family_matches_torch(case):
     _, it = TF.max_pool3d(torch.tensor(x), 2, return_indices=True)
     np.testing.assert_array_equal(ia._data, it.numpy())
     assert sorted(nn.Conv3d(2, 4, 3).state_dict()) == sorted(torch.nn.Conv3d(2, 4, 3).state_dict())
+
+
+@settings(max_examples=10, deadline=None)
+@given(d=st.integers(1, 3), h=st.integers(1, 4), w=st.integers(1, 4), od=st.integers(1, 5), oh=st.integers(1, 5),
+       ow=st.integers(1, 5), mode=st.sampled_from(["nearest", "nearest-exact", "area"]), seed=st.integers(0, 1000))
+def test_interpolate_5d_nearest_and_area_gradcheck(d, h, w, od, oh, ow, mode, seed):
+    x = ag.tensor(np.random.default_rng(seed).standard_normal((1, 2, d, h, w)), requires_grad=True)
+    assert gradcheck(lambda t: F.interpolate(t, size=(od, oh, ow), mode=mode), (x,))
+
+
+def test_interpolate_5d_nearest_by_hand():
+    x = ag.arange(8.0).reshape(1, 1, 2, 2, 2)
+    y = F.interpolate(x, scale_factor=2)
+    assert y.shape == (1, 1, 4, 4, 4)
+    np.testing.assert_array_equal(y.numpy()[0, 0], x.numpy()[0, 0].repeat(2, 0).repeat(2, 1).repeat(2, 2))
+    x.requires_grad_(True)
+    F.interpolate(x, size=(3, 2, 1)).sum().backward()
+    # depth 2 -> 3 reads planes 0, 0, 1; width 2 -> 1 reads column 0
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[[2, 0], [2, 0]], [[1, 0], [1, 0]]])
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "area"])
+@pytest.mark.parametrize("size,scale,recompute", [((4, 5, 3), None, None), (None, 2, None), (None, 1.5, None),
+                                                  (None, (0.7, 2.0, 1.3), True), (None, (0.7, 2.0, 1.3), None)])
+def test_interpolate_5d_matches_torch(mode, size, scale, recompute):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((1, 2, 3, 4, 5))
+    ours = ag.tensor(a, requires_grad=True)
+    theirs = torch.tensor(a, requires_grad=True)
+    y = F.interpolate(ours, size=size, scale_factor=scale, mode=mode, recompute_scale_factor=recompute)
+    z = torch.nn.functional.interpolate(theirs, size=size, scale_factor=scale, mode=mode,
+                                        recompute_scale_factor=recompute)
+    np.testing.assert_allclose(y.detach().numpy(), z.detach().numpy(), rtol=1e-12)
+    g = np.cos(np.arange(y.numel())).reshape(y.shape)
+    y.backward(ag.tensor(g))
+    z.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
