@@ -72,3 +72,46 @@ def test_torch_nn_before_import_nn_names_the_import_line():
     assert out[3:] == ["False", "True True"]
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'$"):
         ag.no_such_name  # noqa: B018
+
+
+# -- PyTorch's positional argument forms ------------------------------------------------------------
+import numpy as np  # noqa: E402
+
+FORMS = ["x.flip(0, 1)", "x.flip(0, 2)", "x.flip(2)", "x.flip((0, 1))", "x.flip([1])", "x.flip(dims=(0, 2))",
+         "x.tile(2, 1)", "x.tile(2, 1, 1, 1)", "x.tile((2,))", "x.tile(3)",
+         "t.var_mean(x, 1, True)", "t.var_mean(x, 1, False, True)", "t.var_mean(x, False)", "t.var_mean(x, (0, 2))",
+         "t.var_mean(x, 1, keepdim=True, correction=0)", "t.std_mean(x, (0, 1), True, True)", "t.std_mean(x, 2, False)",
+         "t.std_mean(x, dim=1, unbiased=False)", "t.var_mean(x)"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_positional_forms_match_torch(form):
+    torch = _torch()
+    a = np.arange(24.0).reshape(2, 3, 4) % 7 - 3
+    outs = []
+    for t in (ag, torch):
+        x = t.tensor(a, requires_grad=True)
+        y = eval(form, {"t": t, "x": x})
+        ys = y if isinstance(y, tuple) else (y,)
+        total = sum((v * t.tensor(np.cos(np.arange(v.numel())).reshape(tuple(v.shape)))).sum() for v in ys)
+        total.backward()
+        outs.append(([v.detach().numpy() for v in ys], x.grad.numpy()))
+    (ours, g_ours), (theirs, g_theirs) = outs
+    assert len(ours) == len(theirs)
+    for o, t_ in zip(ours, theirs):
+        assert o.shape == t_.shape
+        np.testing.assert_allclose(o, t_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_flip_method_takes_dims_as_separate_ints():
+    x = ag.tensor([[1, 2, 3], [4, 5, 6]])
+    assert x.flip(0, 1).tolist() == [[6, 5, 4], [3, 2, 1]]
+    assert x.flip(1).tolist() == [[3, 2, 1], [6, 5, 4]]
+    assert x.tile(2, 1).shape == (4, 3) and x.tile(2).shape == (2, 6)
+    with pytest.raises(TypeError, match="Tensor.flip: give the dims once"):
+        x.flip(0, dims=(1,))
+    v, m = ag.var_mean(ag.tensor([[1.0, 3.0]]), 1, False, True)
+    assert v.tolist() == [[1.0]] and m.tolist() == [[2.0]]
+    with pytest.raises(TypeError, match="var_mean: give unbiased or correction, not both"):
+        ag.var_mean(ag.ones(3), 0, True, correction=0)

@@ -659,9 +659,43 @@ def view(x, *shape):
     return _reshape_op(x, shape=_shape_arg(shape, "view"))
 
 
+def _flip_method(self, *dims, axis=None, **kwargs):
+    """``Tensor.flip``: the dims as separate ints (``x.flip(0, 1)``), one int, or one tuple / list
+    (``x.flip((0, 1))``, ``x.flip(dims=[0])``), as PyTorch's method takes them.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([[1, 2], [3, 4]]).flip(0, 1)
+    tensor([[4, 3],
+            [2, 1]])
+    """
+    if "dims" in kwargs:
+        if dims:
+            raise TypeError("Tensor.flip: give the dims once, positionally or as dims=, not both")
+        dims = (kwargs.pop("dims"),)
+    if kwargs:
+        raise TypeError(f"Tensor.flip: unexpected keyword argument(s) {sorted(kwargs)}")
+    if not dims:
+        return flip(self, None, axis=axis)
+    return flip(self, dims[0] if len(dims) == 1 else dims, axis=axis)
+
+
+def _tile_method(self, *dims):
+    """``Tensor.tile``: the repetitions as separate ints (``x.tile(2, 1)``) or one tuple (``x.tile((2, 1))``),
+    as PyTorch's method takes them.
+
+    >>> import autograd_core as ag
+    >>> ag.tensor([[1, 2]]).tile(2, 1)
+    tensor([[1, 2],
+            [1, 2]])
+    """
+    if not dims:
+        raise TypeError("Tensor.tile: give the repetitions, e.g. x.tile(2, 1) or x.tile((2, 1))")
+    return tile(self, dims[0] if len(dims) == 1 else dims)
+
+
 for _n, _f in dict(reshape=reshape, view=view, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
                    broadcast_to=broadcast_to, expand=expand, permute=permute, transpose=transpose,
-                   swapaxes=swapaxes, flip=flip, tile=tile, repeat=repeat).items():
+                   swapaxes=swapaxes, flip=_flip_method, tile=_tile_method, repeat=repeat).items():
     method(_n, _f)
 method("T", property(_T))
 method("mT", property(_mT))

@@ -200,26 +200,41 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):  
     return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", True)
 
 
-def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
-    """``(var(input, dim), mean(input, dim))``; ``correction`` (or ``unbiased``) as in ``var``.
+def _var_mean_args(name, dim, unbiased, keepdim, correction):
+    """PyTorch's argument forms of ``var_mean`` / ``std_mean``: ``(input, dim, unbiased, keepdim)``
+    positionally, ``(input, unbiased)`` with a bool second, and ``correction=`` by keyword."""
+    if isinstance(dim, bool):  # var_mean(x, True): the old (input, unbiased) form
+        if unbiased is not None:
+            raise TypeError(f"{name}: got unbiased twice (a bool in place of dim, and unbiased)")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}: give unbiased or correction, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction, bool(keepdim)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """``(var(input, dim), mean(input, dim))``; ``correction`` (or ``unbiased``) as in ``var``. PyTorch's
+    positional forms work too: ``var_mean(x, dim, unbiased, keepdim)`` and ``var_mean(x, unbiased)``.
 
     >>> ag.var_mean(ag.tensor([1.0, 2.0, 3.0, 4.0]))
     (tensor(1.6667), tensor(2.5000))
+    >>> ag.var_mean(ag.tensor([[1.0, 3.0]]), 1, False, True)
+    (tensor([[1.]]), tensor([[2.]]))
     """
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+    dim, correction, keepdim = _var_mean_args("var_mean", dim, unbiased, keepdim, correction)
     x = _t(input)
     return R.var(x, dim=dim, correction=correction, keepdim=keepdim), R.mean(x, dim=dim, keepdim=keepdim)
 
 
-def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
-    """``(std(input, dim), mean(input, dim))``.
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """``(std(input, dim), mean(input, dim))``, with ``var_mean``'s argument forms.
 
     >>> ag.std_mean(ag.tensor([1.0, 3.0]))
     (tensor(1.4142), tensor(2.))
     """
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+    dim, correction, keepdim = _var_mean_args("std_mean", dim, unbiased, keepdim, correction)
     x = _t(input)
     return R.std(x, dim=dim, correction=correction, keepdim=keepdim), R.mean(x, dim=dim, keepdim=keepdim)
 
