@@ -115,3 +115,10 @@ def test_flip_method_takes_dims_as_separate_ints():
     assert v.tolist() == [[1.0]] and m.tolist() == [[2.0]]
     with pytest.raises(TypeError, match="var_mean: give unbiased or correction, not both"):
         ag.var_mean(ag.ones(3), 0, True, correction=0)
+
+
+def test_flip_function_refuses_a_second_positional_dim_as_torch_does():
+    x = ag.arange(6).reshape(2, 3)
+    with pytest.raises(TypeError):
+        ag.flip(x, 0, 1)
+    assert ag.flip(x, (0, 1)).tolist() == [[5, 4, 3], [2, 1, 0]]

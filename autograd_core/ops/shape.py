@@ -487,7 +487,7 @@ def _flip(x, axis):
 _flip_op = defop("flip", _flip, (lambda g, ans, x, axis: xp.flip(g, axis=axis),), uses=())
 
 
-def flip(x, dims=None, axis=None):
+def flip(x, dims=None, *, axis=None):
     """Reverse the order of elements along ``dims`` (an int or a tuple; all dims if None).
 
     The gradient is flipped back. PyTorch: ``torch.flip`` (there ``dims`` is required).
