@@ -269,20 +269,42 @@ def _einsum_vjp(g, ans, *ops, needs, subscripts):
             grads.append(None)
             continue
         sub = ins[i]
-        if len(set(sub)) != len(sub):
-            raise NotImplementedError(f"einsum: the gradient of an operand with a repeated index ({sub!r}) "
-                                      "is not supported")
+        # a letter repeated in operand i ("ii", "iji") reads only its diagonal: the gradient is found for the
+        # operand u with each letter once (u[..] = x[..] on the diagonal), then put back on the diagonal
+        uniq = "".join(dict.fromkeys(sub))
+        size = {c: ops[i].shape[k] for k, c in enumerate(sub)}
         others = [(ins[j], ops[j]) for j in range(len(ops)) if j != i]
         present = set(out).union(*[set(s) for s, _ in others])
-        kept = "".join(c for c in sub if c in present)
+        kept = "".join(c for c in uniq if c in present)
         spec = ",".join([out] + [s for s, _ in others]) + "->" + kept
         gi = xp.einsum(spec, g, *[o for _, o in others])
-        if kept != sub:
+        if kept != uniq:
             # indices summed only inside operand i: broadcast the gradient back along them
-            shape = tuple(ops[i].shape[k] if c in present else 1 for k, c in enumerate(sub))
-            gi = xp.broadcast_to(gi.reshape(shape), ops[i].shape)
+            shape = tuple(size[c] if c in present else 1 for c in uniq)
+            gi = xp.broadcast_to(gi.reshape(shape), tuple(size[c] for c in uniq))
+        if uniq != sub:
+            gi = _einsum_on_diagonal(gi, uniq, sub, size, subscripts)
         grads.append(gi)
     return grads
+
+
+def _einsum_on_diagonal(gu, uniq, sub, size, subscripts):
+    """The array over ``sub`` (letters repeated) that is ``gu`` (over ``uniq``, each letter once) where the
+    repeated letters' indices agree and 0 elsewhere: d x[..i..i..] / d u[..i..] = delta, written as an
+    einsum of ``gu`` with one identity matrix per repeat (each repeat renamed to an unused letter)."""
+    unused = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in subscripts)
+    seen, fresh, pairs = set(), "", []
+    for c in sub:
+        if c in seen:
+            f = next(unused)
+            fresh += f
+            pairs.append(c + f)
+        else:
+            seen.add(c)
+            fresh += c
+    eyes = [np.eye(size[p[0]], dtype=np.result_type(gu.dtype, np.float32) if gu.dtype.kind != "f" else gu.dtype)
+            for p in pairs]
+    return xp.einsum(",".join([uniq] + pairs) + "->" + fresh, gu, *eyes)
 
 
 _einsum_op = defop("einsum", _einsum, vjp=_einsum_vjp)
