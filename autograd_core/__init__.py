@@ -85,6 +85,7 @@ from .sparse import sparse_coo_tensor, spmm
 from .linalg import det, slogdet, logdet, matrix_power, matrix_exp, inv as inverse, pinv as pinverse
 from .linalg import svd_torch as svd, qr_torch as qr, cholesky_torch as cholesky
 from .linalg import cholesky_solve, cholesky_inverse, triangular_solve, geqrf, householder_product as orgqr
+from .linalg import norm_torch as norm  # noqa: F811  (torch.norm: ops.linalg.norm and p='nuc')
 from .extras import (pi, e, inf, nan, newaxis, result_type, promote_types, can_cast, typename, compile,
                      get_num_interop_threads, set_num_interop_threads, is_nonzero, save, load, is_same_size, is_signed,
                      set_default_tensor_type, asarray, range, gcd, lcm, frexp, ldexp, vander)

@@ -987,8 +987,33 @@ def _pinverse(self, rcond=1e-15):
     return pinv(self, rcond=rcond)
 
 
+def norm_torch(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """``torch.norm`` / ``Tensor.norm``: the vector p-norms and ``'fro'`` of ``ops.linalg.norm``, and
+    ``p='nuc'``, the nuclear norm (the sum of the singular values) of the matrices over the two dims
+    ``dim`` (the last two of a 2-D input when ``dim`` is None), with ``matrix_norm``'s gradient.
+
+    >>> ag.norm(ag.tensor([[3.0, 0.0], [0.0, -4.0]]), p="nuc")
+    tensor(7.)
+    >>> ag.tensor([[1.0, 2.0], [2.0, 4.0]]).norm(p="nuc", keepdim=True)
+    tensor([[5.]])
+    """
+    if not (isinstance(p, str) and p == "nuc"):
+        return L.norm(input, p=p, dim=dim, keepdim=keepdim, dtype=dtype)
+    A = _t(input)
+    if dim is None:
+        if A.ndim != 2:
+            raise ValueError(f"norm: p='nuc' without dim needs a 2-D input (a matrix), got shape {tuple(A.shape)}; "
+                             "pass dim=(d0, d1) to name the matrix dims")
+        dim = (0, 1)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) != 2:
+        raise ValueError(f"norm: p='nuc' needs two dims (the matrix dims), got dim={dim!r} for shape "
+                         f"{tuple(A.shape)}")
+    return matrix_norm(A, "nuc", dim=dims, keepdim=keepdim, dtype=dtype)
+
+
 for _name, _fn in dict(det=det, logdet=logdet, slogdet=slogdet, inverse=inv, pinverse=_pinverse,
                        matrix_power=matrix_power, matrix_exp=matrix_exp, cholesky=cholesky_torch, qr=qr_torch,
                        svd=svd_torch, cholesky_solve=cholesky_solve, cholesky_inverse=cholesky_inverse,
-                       triangular_solve=triangular_solve).items():
+                       triangular_solve=triangular_solve, norm=norm_torch).items():
     _method(_name, _fn)

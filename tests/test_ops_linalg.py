@@ -298,3 +298,34 @@ def test_einsum_ellipsis_errors_name_the_problem():
         ag.einsum("...ijk", ag.ones(2, 2))
     with pytest.raises(ValueError, match="an ellipsis is three dots"):
         ag.einsum("..i", ag.ones(2, 2))
+
+
+@settings(max_examples=10, deadline=None)
+@given(lead=st.lists(st.integers(1, 2), max_size=1), m=st.integers(1, 3), n=st.integers(1, 3), keepdim=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
+def test_norm_nuc_gradcheck(lead, m, n, keepdim, seed):
+    """torch.norm(x, p='nuc'): the sum of the singular values of the matrices over the last two dims (distinct
+    singular values with probability 1: the gradient U Vᵀ is defined)."""
+    a = np.random.default_rng(seed).standard_normal(tuple(lead) + (m, n))
+    x = ag.tensor(a, requires_grad=True)
+    dim = None if not lead else (-2, -1)
+    out = ag.norm(x, p="nuc", dim=dim, keepdim=keepdim)
+    np.testing.assert_allclose(np.asarray(out.detach().numpy()).reshape(-1),
+                               np.linalg.svd(a, compute_uv=False).sum(-1).reshape(-1), rtol=1e-10)
+    assert gradcheck(lambda t: ag.norm(t, p="nuc", dim=dim, keepdim=keepdim), (x,))
+    assert gradcheck(lambda t: t.norm(p="nuc", dim=dim), (x,))
+
+
+def test_norm_nuc_matches_torch_and_refuses_a_stack_without_dims():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    for kw in (dict(dim=(1, 2)), dict(dim=(0, 2), keepdim=True), dict(dim=(2, 1))):
+        x, t = ag.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y, z = ag.norm(x, p="nuc", **kw), torch.norm(t, p="nuc", **kw)
+        np.testing.assert_allclose(y.detach().numpy(), z.detach().numpy(), rtol=1e-12)
+        w = np.arange(1.0, z.numel() + 1).reshape(tuple(z.shape))
+        y.backward(ag.tensor(w))
+        z.backward(torch.tensor(w))
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=r"norm: p='nuc' without dim needs a 2-D input .* pass dim="):
+        ag.norm(ag.tensor(a), p="nuc")

@@ -451,7 +451,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
     ``p`` is a number (``2``, ``1``, ``float('inf')``, ``0``, any other p > 0) or ``'fro'`` (the
     default: the 2-norm of all the chosen elements, which for a matrix is its Frobenius norm).
     The gradient is ``sign(x) |x|^(p-1) / ||x||^(p-1)``, and 0 where the norm is 0 (as PyTorch).
-    ``'nuc'`` (the nuclear norm) is not available.
+    ``'nuc'`` (the nuclear norm) needs the singular values: ``autograd_core.norm`` and ``Tensor.norm``
+    (``linalg.norm_torch``) compute it; this function refuses it.
 
     >>> ag.norm(ag.tensor([[3.0, 4.0]]), dim=1)
     tensor([5.])
@@ -465,7 +466,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
         raise TypeError(f"norm: expects a floating tensor, got dtype {x.dtype}; convert with .float() first")
     if isinstance(p, str):
         if p == "nuc":
-            raise NotImplementedError("norm: the nuclear norm (p='nuc') is not available here; it needs an SVD")
+            raise NotImplementedError("ops.linalg.norm: the nuclear norm (p='nuc') needs an SVD: call autograd_core.norm "
+                                      "or Tensor.norm, which compute it")
         if p != "fro":
             raise ValueError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
         p = 2.0
