@@ -210,26 +210,54 @@ def test_products_from_two_python_threads_at_once(nat):
 def test_native_compile_waits_for_the_first_steps(nat, monkeypatch):
     """With background compiles, the native-job code's compile is not asked for before ``NATIVE_AFTER``
     products (it would hold Numba's compiler and the GIL while the first steps need other kernels): until
-    then it is only looked up (used if compiled already, by an earlier run's cache or ``kernels.wait()``)."""
+    then it is asked for only where Numba's disk cache holds it (``"cached"``: a load)."""
     monkeypatch.setattr(threads._pool, "native", None)
     monkeypatch.setattr(threads._pool, "asked", 0)
     requests = []
 
     def not_compiled_yet(ctl, desc, request=True):
         requests.append(request)
-        return nat if request else None
+        return nat if request is True else None   # "cached": not in the cache here
     monkeypatch.setattr(native, "functions", not_compiled_yet)
     with kernels.use("numba", background=True):
         assert kernels.compile.wait(timeout=120)
         for _ in range(threads.NATIVE_AFTER - 1):
             assert threads.native_functions() is None
         assert threads.native_functions() is nat
-    assert requests == [False] * (threads.NATIVE_AFTER - 1) + [True]
+    assert requests == ["cached"] * (threads.NATIVE_AFTER - 1) + [True]
     with kernels.use("numba", background=False):           # compiling on the calling thread: at once
         threads._pool.native = None
         threads._pool.asked = 0
         requests.clear()
         assert threads.native_functions() is nat and requests == [True]
+
+
+def test_native_code_in_numbas_disk_cache_is_loaded_at_the_first_product(tmp_path):
+    """An empty cache: the first parallel product does not ask for the native-job code (a compile of
+    seconds). Once a process has compiled it into the cache, the next one asks at its first product (a
+    load), and the code is ready when that load is done, long before ``NATIVE_AFTER`` products."""
+    import subprocess
+    import sys
+    if not HAVE_NUMBA or not native.supported():
+        pytest.skip("no native jobs here (numba, numpy's OpenBLAS or glibc not found)")
+    code = r"""
+import numpy as np
+from autograd_core import kernels
+from autograd_core.kernels import native, threads
+kernels.set_num_threads(2)
+assert threads.native_functions() is None and threads._pool.asked == 1
+print("asked", any(k.pending or "native" in k.ready for k in (native._SERVE, native._POST, native._RUN)))
+assert kernels.wait(300) and threads._pool.asked == 1
+print("ready", threads.native_functions() is not None)
+"""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    env.pop("AUTOGRAD_CORE_NO_NUMBA", None)
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+            for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-3000:]
+    assert runs[0].stdout.split() == ["asked", "False", "ready", "True"], runs[0].stdout
+    assert runs[1].stdout.split() == ["asked", "True", "ready", "True"], runs[1].stdout
 
 
 def test_kernels_wait_also_readies_the_native_jobs(nat, monkeypatch):

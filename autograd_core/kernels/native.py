@@ -49,7 +49,7 @@ import numpy as np
 
 from . import HAVE_NUMBA
 from . import numba, openblas
-from .compile import Kernel, kernel
+from .compile import Kernel, _in_disk_cache, kernel
 
 __all__ = ["SPIN_S", "YIELD_BUSY_NS", "CALLER_SPIN_NS", "MAX_TASKS", "MAX_BATCH_DIMS", "MAX_THREADS", "SPREAD",
            "JOB", "DONE", "PY", "TEAM", "STATE", "HOME", "CHUNK_BITS", "MODE_CALL", "new_ctl", "new_desc",
@@ -482,6 +482,19 @@ class _Native:
         self.fns = fns
         self.serve = self.post = self.run = None
 
+    def _args(self, ctl, desc):
+        fns = self.fns
+        return {_SERVE: (ctl, desc, 1, fns, 1, 1), _POST: (ctl, 1, 1, True), _RUN: (ctl, desc, 1, fns, ctl[:2])}
+
+    def cached(self, ctl, desc):
+        """Whether Numba's disk cache holds all the functions, so that asking for them only loads them
+        (tens of milliseconds, against seconds for a compile)."""
+        try:
+            return all(_in_disk_cache(k.disp, tuple(numba.typeof(a) for a in args))
+                       for k, args in self._args(ctl, desc).items())
+        except Exception:  # noqa: BLE001 - no dispatcher (numpy only) or Numba's internals moved
+            return False
+
     def compiled(self, ctl, desc, request=True):
         """Look up the compiled functions, requesting their compile if not yet (with ``request``); True once
         all are ready."""
@@ -489,9 +502,7 @@ class _Native:
             return True
         if not request and any("native" not in k.ready for k in (_SERVE, _POST, _RUN)):
             return False
-        fns = self.fns
-        args = {_SERVE: (ctl, desc, 1, fns, 1, 1), _POST: (ctl, 1, 1, True), _RUN: (ctl, desc, 1, fns, ctl[:2])}
-        got = [k.get("native", a) for k, a in args.items()]
+        got = [k.get("native", a) for k, a in self._args(ctl, desc).items()]
         if any(g is None for g in got):
             return False
         self.serve, self.post, self.run = got
@@ -499,6 +510,7 @@ class _Native:
 
 
 _found: list = []    # the one _Native (or None where native jobs cannot run), once looked for
+_cached: list = []   # whether Numba's disk cache held its functions, once looked up
 
 
 def _addresses():
@@ -526,11 +538,15 @@ def supported():
 
 def functions(ctl, desc, request=True):
     """The ``_Native`` functions once compiled; None before (their compile is requested, in the background
-    or not as ``compile.use`` says, unless ``request`` is False), and where native jobs cannot run
-    (``supported()``)."""
+    or not as ``compile.use`` says, unless ``request`` is False, or ``"cached"``: only where Numba's disk
+    cache holds them, a load), and where native jobs cannot run (``supported()``)."""
     if not supported():
         return None
     nat = _found[0]
+    if request == "cached":
+        if not _cached:
+            _cached.append(nat.cached(ctl, desc))
+        request = _cached[0]
     if not nat.compiled(ctl, desc, request):
         return None
     return nat

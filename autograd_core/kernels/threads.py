@@ -273,13 +273,15 @@ def native_functions():
     or not compiled yet. Their compile (~2 s) is requested in the background after ``NATIVE_AFTER`` calls
     and once no other kernel is waiting for one (at once with ``use(..., background=False)``, and by
     ``kernels.wait()``): Numba compiles one function at a time, holding the GIL at times, so it would
-    delay the kernels and the optimizer's update that the first steps need, and slow those steps."""
+    delay the kernels and the optimizer's update that the first steps need, and slow those steps. Where
+    Numba's disk cache holds them (every process after the first), they are asked for at the first call:
+    loading them takes tens of milliseconds, and until then the first steps' products run on one thread."""
     nat = _pool.native
     if nat is None and numba_active():
         request = True
         if background_compiles():
             _pool.asked += 1
-            request = _pool.asked >= NATIVE_AFTER and idle()
+            request = "cached" if _pool.asked < NATIVE_AFTER else idle()
         nat = _pool.native = native.functions(_pool.ctl, _pool.desc, request)
     return nat
 
