@@ -2,10 +2,12 @@
 
 Each script runs with our modules; when PyTorch is installed the same text runs with PyTorch too (the
 harness turns the import lines back), from the same initial weights and with the same random draws, and
-the losses of every step and the printed output are compared. The scripts: the MNIST CNN and the VAE of
-pytorch/examples, the LSTM tagger and the character-level RNN name classifier of the PyTorch tutorials, the word-level language model of
+the losses of every step and the printed output are compared. The scripts: the MNIST CNN, the VAE, the DCGAN
+and the time-sequence prediction (LSTMCells under LBFGS) of pytorch/examples, the LSTM tagger and the
+character-level RNN name classifier of the PyTorch tutorials, the word-level language model of
 pytorch/examples (LSTM, GRU, RNN), Karpathy's makemore (character-level: transformer, RNN, GRU, bag of words,
-MLP, bigram) and his lecture GPT. Sizes, data and step counts are shrunk (each script's header says how).
+MLP, bigram), his lecture GPT, nanoGPT (model.py with train.py, and resuming from its checkpoint) and
+minGPT's adder project. Sizes, data and step counts are shrunk (each script's header says how).
 """
 import math
 import os
@@ -41,6 +43,40 @@ SURNAMES = {"English": "Smith Jones Taylor Brown Williams Wilson Johnson Davies 
             "Japanese": "Sato Suzuki Takahashi Tanaka Watanabe Ito Yamamoto Nakamura Kobayashi Kato Yoshida Yamada "
                         "Sasaki Yamaguchi Matsumoto Inoue Kimura Hayashi Shimizu Yamazaki"}
 NAMES_FILES = {f"data/names/{lang}.txt": "\n".join(v.split()) for lang, v in SURNAMES.items()}
+NANOGPT_CONFIGURATOR = """import sys
+from ast import literal_eval
+
+for arg in sys.argv[1:]:
+    if '=' not in arg:
+        # assume it's the name of a config file
+        assert not arg.startswith('--')
+        config_file = arg
+        print(f"Overriding config with {config_file}:")
+        with open(config_file) as f:
+            print(f.read())
+        exec(open(config_file).read())
+    else:
+        # assume it's a --key=value argument
+        assert arg.startswith('--')
+        key, val = arg.split('=')
+        key = key[2:]
+        if key in globals():
+            try:
+                # attempt to eval it it (e.g. if bool, number, or etc)
+                attempt = literal_eval(val)
+            except (SyntaxError, ValueError):
+                # if that goes wrong, just use the string
+                attempt = val
+            # ensure the types match ok
+            assert type(attempt) == type(globals()[key])
+            # cross fingers
+            print(f"Overriding: {key} = {attempt}")
+            globals()[key] = attempt
+        else:
+            raise ValueError(f"Unknown config key: {key}")
+"""
+# karpathy/nanoGPT's configurator.py (its code, without the docstring), which train.py exec()s
+NANOGPT_FILES = {"configurator.py": NANOGPT_CONFIGURATOR}
 WLM_FILES = {"data/train.txt": CORPUS * 6, "data/valid.txt": CORPUS, "data/test.txt": CORPUS}
 
 # name -> (script, argv, data files, rtol of the losses after the first, whether the printing must match)
@@ -60,6 +96,13 @@ CASES = {
     **{f"word_language_model-{m}": ("word_language_model", ["--data", "data", "--dropout", "0", "--model", m]
                                     + (["--tied"] if m == "GRU" else []), WLM_FILES, 1e-4, True)
        for m in ("LSTM", "GRU", "RNN_TANH", "RNN_RELU")},
+    # BatchNorm2d, ConvTranspose2d, BCELoss, two Adams, DataLoader with two worker processes
+    "dcgan": ("dcgan", ["--dataset", "fake", "--manualSeed", "1"], None, 3e-4, True),
+    # LSTMCells in float64 under LBFGS (each closure call is a recorded loss)
+    "time_sequence_prediction": ("time_sequence_prediction", [], None, 1e-7, True),
+    # nanoGPT's own configurator.py reads `--key=value` arguments (none here)
+    "nanogpt": ("nanogpt", [], NANOGPT_FILES, 1e-4, True),
+    "mingpt_adder": ("mingpt_adder", [], None, 1e-4, True),
 }
 
 
@@ -80,7 +123,12 @@ def test_script_trains_with_our_modules(case, tmp_path):
     losses = np.array(run.losses)
     assert len(losses) >= 5 and np.isfinite(losses).all()
     script = CASES[case][0]
-    if script in ("word_language_model", "makemore"):
+    if script == "dcgan":
+        # three losses an iteration (D on real, D on fake, G): an adversarial game, not one falling curve;
+        # the discriminator separates the real images from the generator's first fakes
+        d_real, d_fake = losses[0::3], losses[1::3]
+        assert d_real[-2:].mean() < d_real[0] and d_fake[-2:].mean() < d_fake[0], losses
+    elif script in ("word_language_model", "makemore"):
         # a few steps of a language model: the first loss is about log(vocabulary size) (a sensible init);
         # the learning itself is checked against PyTorch step by step where it is installed
         vocab = len(set(CORPUS.split())) + 1 if script == "word_language_model" else len(set("".join(NAMES))) + 1
@@ -186,3 +234,26 @@ def test_importing_nn_reaches_pytorch_namespaces_from_autograd_core():
     from nn.data.sampler import RandomSampler
     from nn.utils.rnn import pack_padded_sequence  # noqa: F401
     assert DataLoader is nn.data.DataLoader and RandomSampler is nn.data.RandomSampler
+
+
+def test_nanogpt_resumes_from_its_checkpoint(tmp_path):
+    """nanoGPT's init_from='resume': torch.load of its own checkpoint dict (model and optimizer state dicts,
+    model_args, iter_num, best_val_loss, config), load_state_dict of both, and training on from iter 8."""
+    import nn
+    first = harness.run_script("nanogpt", "ours", str(tmp_path), files=NANOGPT_FILES, share_randomness=False)
+    assert "saving checkpoint to out" in first.stdout
+    ckpt = nn.load(str(tmp_path / "out" / "ckpt.pt"))
+    assert ckpt["iter_num"] == 8 and ckpt["model_args"]["n_layer"] == 2 and ckpt["optimizer"]["state"]
+    again = harness.run_script("nanogpt", "ours", str(tmp_path), argv=["--init_from=resume", "--max_iters=10"],
+                               files=NANOGPT_FILES, share_randomness=False)
+    assert "Resuming training from out" in again.stdout
+    assert re.search(r"^iter 8: loss [\d.]+", again.stdout, re.M) and "iter 0:" not in again.stdout
+    assert np.isfinite(again.losses).all() and len(again.losses) == 3 * 2  # iters 8, 9, 10, two micro-steps each
+    # the resumed run saved its checkpoint at iter 8, before training on: the weights it had loaded
+    resaved = nn.load(str(tmp_path / "out" / "ckpt.pt"))
+    assert resaved["iter_num"] == 8
+    for k, v in ckpt["model"].items():
+        np.testing.assert_array_equal(np.asarray(resaved["model"][k]), np.asarray(v))
+    # and it trained on from them: the final weights moved away
+    final = again.namespace["model"].state_dict()
+    assert any(not np.array_equal(final[k].numpy(), np.asarray(v)) for k, v in ckpt["model"].items())
