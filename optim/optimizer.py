@@ -378,7 +378,9 @@ def _restore_value(v: Any, like: Any) -> Any:
 def _real(opt: str, name: str, v: Any) -> float:
     """``v``, if it is a real number (a Python or NumPy int or float, a Fraction, ...), else ValueError."""
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise ValueError(f"{opt}: {name} must be a real number, got {v!r}")
+        hint = (f" (a tensor {name}, which PyTorch keeps for its capturable / compiled steps, is not taken here: pass "
+                f"{name}=float(...))") if hasattr(v, "item") and hasattr(v, "shape") else ""
+        raise ValueError(f"{opt}: {name} must be a real number, got {v!r}{hint}")
     return cast(float, v)  # any numbers.Real, returned as it is: it compares and computes as a float
 
 

@@ -122,3 +122,9 @@ def test_flip_function_refuses_a_second_positional_dim_as_torch_does():
     with pytest.raises(TypeError):
         ag.flip(x, 0, 1)
     assert ag.flip(x, (0, 1)).tolist() == [[5, 4, 3], [2, 1, 0]]
+
+
+def test_optimizer_refuses_a_tensor_lr_and_says_what_to_pass():
+    import optim
+    with pytest.raises(ValueError, match=r"Adam: lr must be a real number, got tensor.*pass lr=float\(\.\.\.\)"):
+        optim.Adam([ag.zeros(1, requires_grad=True)], lr=ag.tensor(0.01))
