@@ -1,6 +1,7 @@
 """3-D convolution and pooling, as ``torch.nn.functional``: ``conv3d``, ``conv_transpose3d``, ``max_pool3d``,
-``avg_pool3d``, ``adaptive_avg_pool3d`` (reached as ``nn.functional.conv3d`` ...; the modules ``Conv3d``,
-``ConvTranspose3d``, ``MaxPool3d``, ``AvgPool3d``, ``AdaptiveAvgPool3d`` are in ``nn/layers3d.py``).
+``avg_pool3d``, ``adaptive_avg_pool3d``, ``adaptive_max_pool3d`` (reached as ``nn.functional.conv3d`` ...; the
+modules ``Conv3d``, ``ConvTranspose3d``, ``MaxPool3d``, ``AvgPool3d``, ``AdaptiveAvgPool3d``,
+``AdaptiveMaxPool3d`` are in ``nn/layers3d.py``).
 
 They are compositions of taped ops (padding, ``unfold`` windows, ``einsum``, gathers), so their
 gradients come from the tape; they are meant for the small volumes a CPU script uses (no dedicated
@@ -22,7 +23,7 @@ import autograd_core as ag
 from autograd_core.tensor import Tensor
 
 
-__all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d"]
+__all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]
 
 
 def _triple(v: Any, name: str, what: str) -> tuple[int, int, int]:
@@ -257,6 +258,62 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return out if batched else out.squeeze(0)
 
 
+def _adaptive_target(sizes: list[int], output_size: Any, name: str) -> list[int]:
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 3:
+            raise ValueError(f"{name}: output_size must be an int or a triple, got {output_size!r}")
+        target = [sizes[i] if output_size[i] is None else int(output_size[i]) for i in range(3)]
+    else:
+        target = [int(output_size)] * 3
+    if any(t <= 0 for t in target):
+        raise ValueError(f"{name}: output_size must be positive, got {output_size!r}")
+    return target
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over PyTorch's adaptive windows, bin i of a dim of size L spanning [floor(i L / n),
+    ceil((i + 1) L / n)), to (N, C, *output_size) (None keeps a size); ``return_indices`` also gives each
+    maximum's flat position iz H W + iy W + ix. PyTorch: ``torch.nn.functional.adaptive_max_pool3d``.
+
+    Each cell takes one element of its window, PyTorch's: the first maximum in row-major order, or the
+    last NaN if there is one; the gradient goes to that element alone.
+
+    >>> import autograd_core as ag, nn.functional as F
+    >>> F.adaptive_max_pool3d(ag.arange(8.0).reshape(1, 1, 2, 2, 2), (1, 2, 1)).flatten()
+    tensor([5., 7.])
+    """
+    name = "adaptive_max_pool3d"
+    x, batched = _batched(input, name)
+    D, H, W = (int(v) for v in x.shape[2:])
+    if D * H * W == 0:
+        raise ValueError(f"{name}: the input's spatial dims must not be empty, got shape {tuple(x.shape)}")
+    od, oh, ow = _adaptive_target([D, H, W], output_size, name)
+    bins = [[(i * n // m, -((-(i + 1) * n) // m)) for i in range(m)] for n, m in ((D, od), (H, oh), (W, ow))]
+    # each cell's window as flat positions, padded to one length by repeating its own first members (a
+    # first-maximum search never prefers a repeat); ``real`` marks the unpadded slots
+    k = max(b - a for a, b in bins[0]) * max(b - a for a, b in bins[1]) * max(b - a for a, b in bins[2])
+    idx = np.empty((od, oh, ow, k), np.int64)
+    real = np.zeros((od, oh, ow, k), bool)
+    for i, (z0, z1) in enumerate(bins[0]):
+        for j, (y0, y1) in enumerate(bins[1]):
+            for m, (x0, x1) in enumerate(bins[2]):
+                cells = [(z * H + y) * W + c for z in range(z0, z1) for y in range(y0, y1) for c in range(x0, x1)]
+                idx[i, j, m] = (cells * (k // len(cells) + 1))[:k]
+                real[i, j, m, :len(cells)] = True
+    lead = tuple(x.shape[:2])
+    flat = x.reshape(lead + (D * H * W,))
+    windows = flat._data[..., idx]
+    arg = windows.argmax(-1)
+    if windows.dtype.kind in "fc":
+        nan = np.isnan(windows) & real
+        arg = np.where(nan.any(-1), k - 1 - nan[..., ::-1].argmax(-1), arg)
+    pos = np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0]
+    values = flat.gather(-1, ag.tensor(pos.reshape(lead + (-1,)))).reshape(lead + (od, oh, ow))
+    if not batched:
+        values, pos = values.squeeze(0), pos[0]
+    return (values, ag.tensor(pos)) if return_indices else values
+
+
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """Mean over PyTorch's adaptive windows, bin i of a dim of size L spanning [floor(i L / n),
     ceil((i + 1) L / n)), to (N, C, *output_size) (None keeps a size). PyTorch:
@@ -269,14 +326,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     name = "adaptive_avg_pool3d"
     x, batched = _batched(input, name)
     sizes = list(x.shape[2:])
-    if isinstance(output_size, (tuple, list)):
-        if len(output_size) != 3:
-            raise ValueError(f"{name}: output_size must be an int or a triple, got {output_size!r}")
-        target = [sizes[i] if output_size[i] is None else int(output_size[i]) for i in range(3)]
-    else:
-        target = [int(output_size)] * 3
-    if any(t <= 0 for t in target):
-        raise ValueError(f"{name}: output_size must be positive, got {output_size!r}")
+    target = _adaptive_target(sizes, output_size, name)
     for i in range(3):
         axis = 2 + i
         length, bins = sizes[i], target[i]

@@ -44,7 +44,7 @@ __all__ = [
     "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss", "embedding_bag", "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d",
-    "adaptive_avg_pool3d", "ctc_loss",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "ctc_loss",
     # spatial transformers, unpooling
     "affine_grid", "grid_sample", "max_unpool1d", "max_unpool2d",
 ]
@@ -2679,6 +2679,6 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
 
 from .grid import affine_grid, grid_sample  # noqa: E402  (spatial transformers: nn/grid.py)
 from .unpool import max_unpool1d, max_unpool2d  # noqa: E402  (nn/unpool.py)
-from .conv3d import (adaptive_avg_pool3d, avg_pool3d, conv3d, conv_transpose3d,  # noqa: E402  (nn/conv3d.py)
-                     max_pool3d)
+from .conv3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d,  # noqa: E402  (nn/conv3d.py)
+                     conv_transpose3d, max_pool3d)
 from .ctc import ctc_loss  # noqa: E402  (nn/ctc.py)

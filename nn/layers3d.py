@@ -1,5 +1,5 @@
 """3-D convolution and pooling modules, as ``torch.nn``: ``Conv3d``, ``ConvTranspose3d``, ``MaxPool3d``,
-``AvgPool3d``, ``AdaptiveAvgPool3d`` (PyTorch's weight shapes and state dict keys), each calling its
+``AvgPool3d``, ``AdaptiveAvgPool3d``, ``AdaptiveMaxPool3d`` (PyTorch's weight shapes and state dict keys), each calling its
 functional form in ``nn/conv3d.py``.
 
     >>> import autograd_core as ag, nn
@@ -14,11 +14,11 @@ from numpy.typing import DTypeLike
 
 from autograd_core.tensor import Tensor
 
-from .conv3d import _triple, adaptive_avg_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d
+from .conv3d import _triple, adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d
 from .layers import _empty, _positive, _reset_conv
 from .module import Module
 
-__all__ = ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d"]
+__all__ = ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d"]
 
 
 class _ConvNd3(Module):
@@ -44,7 +44,7 @@ class _ConvNd3(Module):
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0, 0):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += f", padding={self.padding}"  # a string unquoted, as PyTorch prints it
         if self.dilation != (1, 1, 1):
             s += f", dilation={self.dilation}"
         if getattr(self, "output_padding", (0, 0, 0)) != (0, 0, 0):
@@ -170,6 +170,26 @@ class AdaptiveAvgPool3d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool3d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool3d(Module):
+    """``F.adaptive_max_pool3d`` as a module.
+
+    >>> import autograd_core as ag, nn
+    >>> nn.AdaptiveMaxPool3d((1, 2, 2))(ag.ones(1, 3, 4, 4, 4)).shape
+    (1, 3, 1, 2, 2)
+    """
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor) -> Any:
+        return adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

@@ -134,3 +134,42 @@ def test_interpolate_5d_matches_torch(mode, size, scale, recompute):
     y.backward(ag.tensor(g))
     z.backward(torch.tensor(g))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@settings(deadline=None)
+@given(d=st.integers(1, 4), h=st.integers(1, 4), w=st.integers(1, 5), od=st.integers(1, 4), oh=st.integers(1, 4),
+       ow=st.integers(1, 4), batched=st.booleans(), seed=st.integers(0, 2**16))
+def test_adaptive_max_pool3d_gradcheck(d, h, w, od, oh, ow, batched, seed):
+    x = np.random.default_rng(seed).permutation(2 * d * h * w).astype(np.float64)[:2 * d * h * w].reshape(2, d, h, w)
+    t = ag.tensor(x if not batched else x[None], requires_grad=True)     # distinct values: no ties
+    assert gradcheck(lambda t: F.adaptive_max_pool3d(t, (od, oh, ow)), (t,))
+
+
+def test_adaptive_max_pool3d_by_hand():
+    x = ag.arange(8.0).reshape(1, 1, 2, 2, 2)
+    v, i = F.adaptive_max_pool3d(x, (1, 2, 1), return_indices=True)
+    assert v.flatten().tolist() == [5.0, 7.0] and i.flatten().tolist() == [5, 7]
+    y = ag.tensor([[[[[1.0, 3.0], [3.0, 2.0]]]]], requires_grad=True)   # a tie: the first maximum wins
+    F.adaptive_max_pool3d(y, 1).sum().backward()
+    assert y.grad.flatten().tolist() == [0.0, 1.0, 0.0, 0.0]
+    assert nn.AdaptiveMaxPool3d((1, 1, None))(ag.ones(2, 3, 4, 5, 6)).shape == (2, 3, 1, 1, 6)
+    with pytest.raises(ValueError, match="adaptive_max_pool3d"):
+        F.adaptive_max_pool3d(ag.ones(2, 3, 4), 1)
+
+
+@pytest.mark.parametrize("shape,size", [((2, 3, 5, 4, 6), (2, 3, 4)), ((3, 4, 5, 4), (None, 2, 1)),
+                                        ((1, 1, 4, 7, 5), (3, 5, 2)), ((1, 2, 3, 3, 3), 1)])
+def test_adaptive_max_pool3d_matches_torch(shape, size):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 4, shape).astype(np.float64)     # many ties
+    x.reshape(-1)[3] = np.nan
+    a, t = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    va, ia = F.adaptive_max_pool3d(a, size, return_indices=True)
+    vt, it = torch.nn.functional.adaptive_max_pool3d(t, size, return_indices=True)
+    np.testing.assert_array_equal(va.detach().numpy(), vt.detach().numpy())
+    np.testing.assert_array_equal(ia.numpy(), it.numpy())
+    g = rng.standard_normal(vt.shape)
+    (va * ag.tensor(g)).sum().backward()
+    (vt * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12)
