@@ -19,7 +19,7 @@ from autograd_core.tensor import Tensor
 
 from . import functional as F
 from . import init
-from .layers import Linear, _dtype
+from .layers import Linear, NonDynamicallyQuantizableLinear, _dtype
 from .module import Module, Parameter, _check_device
 
 __all__ = ["MultiheadAttention", "multi_head_attention_forward"]
@@ -88,7 +88,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(np.empty(3 * embed_dim, dt))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dt)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dt)
         if add_bias_kv:
             self.bias_k = Parameter(np.empty((1, 1, embed_dim), dt))
             self.bias_v = Parameter(np.empty((1, 1, embed_dim), dt))

@@ -44,7 +44,7 @@ def _conv_extra_repr(m):
     nd = len(m.kernel_size)
     s = f"{m.in_channels}, {m.out_channels}, kernel_size={m.kernel_size}, stride={m.stride}"
     if m.padding != (0,) * nd:
-        s += f", padding={m.padding!r}" if isinstance(m.padding, str) else f", padding={m.padding}"
+        s += f", padding={m.padding}"  # a string unquoted, as PyTorch prints it (padding=same)
     if m.dilation != (1,) * nd:
         s += f", dilation={m.dilation}"
     if m.output_padding != (0,) * nd:
@@ -152,6 +152,16 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under the name PyTorch gives ``MultiheadAttention.out_proj`` (its quantization tooling skips
+    that class); the same layer, so ``isinstance(m, nn.Linear)`` holds and ``print(model)`` matches PyTorch's.
+
+    >>> import nn
+    >>> nn.MultiheadAttention(4, 2).out_proj
+    NonDynamicallyQuantizableLinear(in_features=4, out_features=4, bias=True)
+    """
 
 
 class _ConvNd(Module):

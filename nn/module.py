@@ -1194,6 +1194,28 @@ class ModuleList(_ModuleSeq):
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
 
+    def __repr__(self):
+        """PyTorch's ModuleList repr: a run of modules that print the same is one line, ``(0-11): 12 x Block(...)``.
+
+        >>> import nn
+        >>> print(nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU()]))
+        ModuleList(
+          (0-1): 2 x Linear(in_features=2, out_features=2, bias=True)
+          (2): ReLU()
+        )
+        """
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs = [[0, 0, reprs[0]]]
+        for i, r in enumerate(reprs[1:], 1):
+            if r == runs[-1][2]:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [_addindent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2) for a, b, r in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Append each of ``modules`` in order; returns self (``+=`` does the same).
 

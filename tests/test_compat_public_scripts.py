@@ -128,3 +128,30 @@ def test_optimizer_refuses_a_tensor_lr_and_says_what_to_pass():
     import optim
     with pytest.raises(ValueError, match=r"Adam: lr must be a real number, got tensor.*pass lr=float\(\.\.\.\)"):
         optim.Adam([ag.zeros(1, requires_grad=True)], lr=ag.tensor(0.01))
+
+
+# -- print(model) as PyTorch prints it ----------------------------------------------------------------
+REPRS = ["nn.Conv2d(3, 8, (3, 5), padding='same', bias=False, dilation=2)", "nn.Conv1d(2, 4, 3, padding='valid')",
+         "nn.Conv3d(1, 2, 3, padding='same')",
+         "nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)])", "nn.ModuleList()",
+         "nn.ModuleList([nn.Sequential(nn.Linear(2, 3), nn.ReLU()) for _ in range(3)])",
+         "nn.MultiheadAttention(8, 2)", "nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 3, "
+         "enable_nested_tensor=False)", "nn.Transformer(8, 2, 2, 1, 16)"]
+
+
+@pytest.mark.parametrize("expr", REPRS)
+def test_module_repr_matches_torch(expr):
+    torch = _torch()
+    import nn
+    assert repr(eval(expr, {"nn": nn})) == repr(eval(expr, {"nn": torch.nn}))
+
+
+def test_module_list_repr_folds_runs_of_equal_modules():
+    import nn
+    text = repr(nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 3), nn.Linear(2, 2)]))
+    assert text.splitlines() == ["ModuleList(", "  (0-1): 2 x Linear(in_features=2, out_features=2, bias=True)",
+                                 "  (2): Linear(in_features=2, out_features=3, bias=True)",
+                                 "  (3): Linear(in_features=2, out_features=2, bias=True)", ")"]
+    out_proj = nn.MultiheadAttention(4, 2).out_proj
+    assert isinstance(out_proj, nn.Linear) and type(out_proj).__name__ == "NonDynamicallyQuantizableLinear"
+    assert repr(nn.Conv2d(1, 1, 3, padding="same")).endswith("padding=same)")
