@@ -473,9 +473,11 @@ class Module:
 
     def __setattr__(self, name, value):
         d = self.__dict__
+        # a parameter, buffer or module replacing one of its own kind keeps its place in the state dict
+        # and in parameters() (PyTorch's order, which optimizer state dicts index by)
         if isinstance(value, Parameter):
             self._check_init("parameters")
-            self._drop(name)
+            self._drop(name, keep="_parameters")
             self.register_parameter(name, value)
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
@@ -484,11 +486,11 @@ class Module:
             d["_parameters"][name] = None
         elif isinstance(value, Buffer):
             self._check_init("buffers")
-            self._drop(name)
+            self._drop(name, keep="_buffers")
             self.register_buffer(name, value, persistent=value.persistent)
         elif isinstance(value, Module):
             self._check_init("child modules")
-            self._drop(name)
+            self._drop(name, keep="_modules")
             self._modules[name] = value
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
@@ -502,11 +504,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _drop(self, name):
+    def _drop(self, name, keep=None):
+        """Forget ``name`` as an attribute, parameter, buffer and module, but in the registry ``keep`` (the
+        kind about to be assigned), where the new value takes the old one's place."""
         d = self.__dict__
         d.pop(name, None)
         for k in ("_parameters", "_buffers", "_modules"):
-            d[k].pop(name, None)
+            if k != keep:
+                d[k].pop(name, None)
         d["_non_persistent"].discard(name)
 
     def __getattr__(self, name):

@@ -155,3 +155,26 @@ def test_module_list_repr_folds_runs_of_equal_modules():
     out_proj = nn.MultiheadAttention(4, 2).out_proj
     assert isinstance(out_proj, nn.Linear) and type(out_proj).__name__ == "NonDynamicallyQuantizableLinear"
     assert repr(nn.Conv2d(1, 1, 3, padding="same")).endswith("padding=same)")
+
+
+def _reassigned_names(nn, torch):
+    lin = nn.Linear(2, 3)
+    lin.weight = nn.Parameter(torch.zeros(3, 2))  # as nanoGPT's crop_block_size and weight tying do
+    seq = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 1))
+    seq[0] = nn.Tanh()
+    setattr(seq, "1", nn.Sigmoid())
+    bn = nn.BatchNorm1d(2)
+    bn.running_mean = nn.Buffer(torch.ones(2)) if hasattr(nn, "Buffer") else bn.running_mean
+    tied = nn.ModuleDict(dict(wte=nn.Embedding(4, 2), head=nn.Linear(2, 4, bias=False)))
+    tied.wte.weight = tied.head.weight
+    return ([n for n, _ in lin.named_parameters()], list(lin.state_dict()), [n for n, _ in seq.named_children()],
+            [type(m).__name__ for m in seq], list(bn.state_dict()), list(tied.state_dict()),
+            [n for n, _ in tied.named_parameters()])
+
+
+def test_reassigned_parameters_and_modules_keep_their_place_as_in_torch():
+    import nn
+    ours = _reassigned_names(nn, ag)
+    assert ours[0] == ["weight", "bias"] and ours[2] == ["0", "1", "2"]
+    torch = pytest.importorskip("torch")
+    assert ours == _reassigned_names(torch.nn, torch)
