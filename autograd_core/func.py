@@ -116,17 +116,17 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     """
     def wrapper(*args, **kwargs):
         nums, single = _argnums(argnums, len(args), "grad")
-        with _fx._Level() as lvl, enable_grad():
-            outer = lvl.outer
+        with _fx._Level(attach=True) as lvl, enable_grad():
             args = list(args)
             boxed = []
             for i in nums:
-                leaves, rebuild = _box_tree(args[i], outer, "grad")
+                leaves, rebuild = _box_tree(args[i], lvl.boxing, "grad")
                 args[i] = rebuild(leaves)
                 boxed.append((leaves, rebuild))
             out, aux = _split_aux(func(*args, **kwargs), has_aux, "grad")
             _fx._scalar_check(out, "grad")
             every = [leaf for leaves, _ in boxed for leaf in leaves]
+            outer = lvl.connected([out], every)
             if out.requires_grad:
                 gs = autograd_grad(out, every, create_graph=outer, allow_unused=True)
             else:
@@ -177,7 +177,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         out, aux = _split_aux(func(*args), has_aux, "vjp")
         aux_box.append(aux)
         return out
-    out, back = _fx.vjp(f, *primals)
+    out, back = _fx.vjp(f, *primals, _attach=True)
     return (out, back, aux_box[0]) if has_aux else (out, back)
 
 
@@ -201,12 +201,12 @@ def jvp(func: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any,
             raise TypeError("jvp: primals and tangents must be tensors")
         if tuple(p.shape) != tuple(t.shape):
             raise ValueError(f"jvp: a tangent of shape {tuple(t.shape)} for a primal of shape {tuple(p.shape)}")
-    with _fx._Level() as lvl, enable_grad():
-        outer = lvl.outer
-        args = [_fx._box(p, outer) for p in primals]
+    with _fx._Level(attach=True) as lvl, enable_grad():
+        args = [_fx._box(p, lvl.boxing) for p in primals]
         out, aux = _split_aux(func(*args), has_aux, "jvp")
         if not isinstance(out, Tensor):
             raise TypeError(f"jvp: the function must return a Tensor, got {type(out).__name__}")
+        outer = lvl.connected([out], args)
         u = make(np.zeros(out.shape, out._data.dtype)).requires_grad_(True)
         dots = None
         if out.requires_grad:
@@ -324,7 +324,7 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
             out, aux = _split_aux(func(*a, **k), has_aux, _name)
             aux_box.append(aux)
             return out
-        j = _fx.jacobian(f, argnums)(*args, **kwargs)
+        j = _fx.jacobian(f, argnums, _attach=True)(*args, **kwargs)
         return (j, aux_box[0]) if has_aux else j
     wrapper.__name__ = f"{_name}({getattr(func, '__name__', 'f')})"
     return wrapper
@@ -352,7 +352,9 @@ def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Cal
     tensor([[ 6.,  0.],
             [ 0., 12.]])
     """
-    return _fx.hessian(func, argnums)
+    wrapper = jacrev(grad(func, argnums), argnums)
+    wrapper.__name__ = f"hessian({getattr(func, '__name__', 'f')})"
+    return wrapper
 
 
 # -- vmap ----------------------------------------------------------------------------------------------

@@ -13,6 +13,12 @@ Each takes a Python function of tensors and returns a function. They nest soundl
 * **Detached otherwise.** At the outermost level the results are cut from the tape (no graph is
   kept alive, even when an argument is an ``nn.Parameter``). Use ``autograd_core.autograd.grad``
   (``torch.autograd.grad``) for gradients that stay on a model's graph.
+* **``torch.func``'s transforms stay on the tape** (``autograd_core.func``, as PyTorch's): at the
+  outermost level (with grad mode on) an argument that requires grad is boxed by an identity node on
+  it, and when ``f``'s output reaches a tensor that requires grad outside the call (such an argument,
+  or a model's parameters that ``f`` captured), the backward runs with ``create_graph=True`` and the
+  results keep their graph, so ``loss.backward()`` on them reaches those tensors. Otherwise the
+  results are cut from the tape here too.
 
 >>> import autograd_core as ag
 >>> f = lambda x: (x ** 3).sum()
@@ -33,16 +39,60 @@ __all__ = ["grad", "value_and_grad", "vjp", "jacobian", "hessian"]
 
 
 class _Level:
-    """Open one nesting level for the duration of a transform's call of ``f``."""
+    """Open one nesting level for the duration of a transform's call of ``f``.
+
+    ``outer``: an enclosing transform may differentiate this one's results. ``top``: the outermost level
+    of a ``torch.func`` transform with grad mode on, whose results the ordinary tape may differentiate (``connected`` tells whether
+    they depend on anything outside the call). ``boxing``: how arguments are boxed (connected to
+    what they came from when either may differentiate them)."""
+
+    def __init__(self, attach=False):
+        self.attach = attach   # torch.func's rule at the top level (see the module docstring)
 
     def __enter__(self):
-        self.outer = state.level > 0 and state.enabled   # an enclosing transform may differentiate us
+        self.outer = state.level > 0 and state.enabled
+        self.top = self.attach and state.level == 0 and state.enabled
+        self.boxing = self.outer or self.top
         state.level += 1
         return self
 
     def __exit__(self, *exc):
         state.level -= 1
         return False
+
+    def connected(self, outs, boxes):
+        """Whether the results computed from ``outs`` must stay on the tape: inside another transform
+        always; at the top level when ``outs`` reach a tensor that requires grad other than the fresh
+        ``boxes`` of this call."""
+        return self.outer or (self.top and _reaches_outside(outs, boxes))
+
+
+def _reaches_outside(outs, boxes):
+    """Whether the graph of the tensors ``outs`` reaches a leaf that requires grad and is not one of
+    ``boxes`` (a box that is an identity node on an argument reaches that argument)."""
+    inside = {id(b) for b in boxes}
+    stack, seen = [], set()
+    for t in outs:
+        if isinstance(t, Tensor) and t.requires_grad:
+            if t._node is None:
+                if id(t) not in inside:
+                    return True
+            else:
+                stack.append(t._node)
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        for p in getattr(n, "parents", None) or ():
+            if p is None:
+                continue
+            if isinstance(p, Tensor):
+                if id(p) not in inside:
+                    return True
+            else:
+                stack.append(p)
+    return False
 
 
 def _box(a, outer):
@@ -96,10 +146,10 @@ def value_and_grad(f, argnums=0):
     """
     def vg(*args, **kwargs):
         with _Level() as lvl, enable_grad():
-            outer = lvl.outer
-            args, nums, single = _prepare(args, argnums, outer)
+            args, nums, single = _prepare(args, argnums, lvl.boxing)
             out = f(*args, **kwargs)
             _scalar_check(out, "grad")
+            outer = lvl.connected([out], [args[i] for i in nums])
             if not out.requires_grad:
                 gs = tuple(_zeros(args[i]) for i in nums)
             else:
@@ -125,7 +175,7 @@ def grad(f, argnums=0):
     return g
 
 
-def vjp(f, *primals):
+def vjp(f, *primals, _attach=False):
     """Return ``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` gives the tuple of input gradients.
 
     >>> import autograd_core as ag
@@ -133,12 +183,12 @@ def vjp(f, *primals):
     >>> back(ag.tensor([1.0, 10.0]))
     (tensor([ 2., 20.]),)
     """
-    with _Level() as lvl, enable_grad():
-        outer = lvl.outer
-        args, _, _ = _prepare(primals, tuple(range(len(primals))), outer)
+    with _Level(_attach) as lvl, enable_grad():
+        args, _, _ = _prepare(primals, tuple(range(len(primals))), lvl.boxing)
         out = f(*args)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"vjp: the function must return a Tensor, got {type(out).__name__}")
+        if not isinstance(out, Tensor):
+            raise TypeError(f"vjp: the function must return a Tensor, got {type(out).__name__}")
+        outer = lvl.connected([out], args)
 
     def vjp_fn(cotangent):
         if isinstance(cotangent, Tensor) and tuple(cotangent.shape) != tuple(out.shape):
@@ -153,7 +203,7 @@ def vjp(f, *primals):
     return _result(out, outer), vjp_fn
 
 
-def jacobian(f, argnums=0):
+def jacobian(f, argnums=0, _attach=False):
     """Return ``J(*args)`` with shape ``out.shape + arg.shape`` (one backward pass per output element).
 
     >>> import autograd_core as ag
@@ -163,12 +213,12 @@ def jacobian(f, argnums=0):
     """
     def jac(*args, **kwargs):
         from .ops.shape import stack
-        with _Level() as lvl, enable_grad():
-            outer = lvl.outer
-            args, nums, single = _prepare(args, argnums, outer)
+        with _Level(_attach) as lvl, enable_grad():
+            args, nums, single = _prepare(args, argnums, lvl.boxing)
             out = f(*args, **kwargs)
             if not isinstance(out, Tensor):
                 raise TypeError(f"jacobian: the function must return a Tensor, got {type(out).__name__}")
+            outer = lvl.connected([out], [args[i] for i in nums])
             rows = [[] for _ in nums]
             for k in range(out._data.size):
                 seed = np.zeros(out.shape, out.dtype)

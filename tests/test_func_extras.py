@@ -143,3 +143,58 @@ def test_stack_module_state_matches_torch_ensembling():
             params, buffers, M.tensor(x))
         outs.append(out.detach().numpy())
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12)
+
+
+# -- torch.func's results stay on the tape at the top level, as PyTorch's ---------------------------
+FUNC_ON_TAPE = {
+    "grad": lambda t, f, x: t.func.grad(lambda v: f(v).sum())(x),
+    "grad_and_value": lambda t, f, x: sum(t.func.grad_and_value(lambda v: f(v).sum())(x)[k].sum() for k in (0, 1)),
+    "vmap(grad)": lambda t, f, x: t.func.vmap(t.func.grad(lambda v: f(v).sum()))(x),
+    "jacrev": lambda t, f, x: t.func.jacrev(f)(x),
+    "jacfwd": lambda t, f, x: t.func.jacfwd(f)(x),
+    "hessian": lambda t, f, x: t.func.hessian(lambda v: f(v).sum())(x),
+    "jvp": lambda t, f, x: t.func.jvp(f, (x,), (t.ones_like(x),))[1],
+    "vjp": lambda t, f, x: t.func.vjp(f, x)[1](t.ones_like(x))[0] * t.func.vjp(f, x)[0],
+}
+
+
+def _pinn_like(t, name, a, w_arr, x_requires_grad):
+    """A physics-informed loss: derivatives of a small network in x (through torch.func), backpropagated to
+    the network's weights (captured by the closure) and, optionally, to x."""
+    w = t.tensor(w_arr, requires_grad=True)
+    x = t.tensor(a, requires_grad=x_requires_grad)
+    f = lambda v: t.tanh(v * w[0] + w[1]) * w[2]  # noqa: E731
+    out = FUNC_ON_TAPE[name](t, f, x)
+    loss = (out ** 2).sum() + f(x).sum()
+    loss.backward()
+    return out.detach().numpy(), w.grad.numpy(), (x.grad.numpy() if x_requires_grad else None)
+
+
+@pytest.mark.parametrize("name", sorted(FUNC_ON_TAPE))
+@pytest.mark.parametrize("x_requires_grad", [False, True])
+def test_func_results_backpropagate_to_captured_weights_as_in_torch(name, x_requires_grad):
+    torch = pytest.importorskip("torch")
+    a, w_arr = np.array([0.3, -1.2, 2.0]), np.array([0.7, -0.2, 1.3])
+    ours = _pinn_like(ag, name, a, w_arr, x_requires_grad)
+    theirs = _pinn_like(torch, name, a, w_arr, x_requires_grad)
+    for o, t in zip(ours, theirs):
+        if t is None:
+            assert o is None
+        else:
+            np.testing.assert_allclose(o, t, rtol=1e-12, atol=1e-12)
+
+
+def test_func_results_on_the_tape_only_when_something_outside_requires_grad():
+    w = ag.tensor([0.7], requires_grad=True)
+    x = ag.tensor([0.3, -1.2])
+    g = ag.func.grad(lambda v: (v * w).sin().sum())(x)
+    assert g.requires_grad  # reaches w, captured by the closure
+    g.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [np.sum(np.cos(0.7 * x.numpy()) - 0.7 * x.numpy() * np.sin(0.7 * x.numpy()))],
+                               rtol=1e-6)
+    g2 = ag.func.grad(lambda v: (v * w.detach()).sin().sum())(x)
+    assert not g2.requires_grad and g2.grad_fn is None  # nothing outside requires grad: cut from the tape
+    with ag.no_grad():
+        assert not ag.func.grad(lambda v: (v * w).sin().sum())(x).requires_grad
+    # the HIPS-style ag.grad keeps its rule: results cut from the tape at the top level
+    assert not ag.grad(lambda v: (v * w).sin().sum())(x).requires_grad
