@@ -2,8 +2,8 @@
 
 Each script runs with our modules; when PyTorch is installed the same text runs with PyTorch too (the
 harness turns the import lines back), from the same initial weights and with the same random draws, and
-the losses of every step and the printed output are compared. The scripts: the MNIST CNN, the VAE, the DCGAN
-and the time-sequence prediction (LSTMCells under LBFGS) of pytorch/examples, the LSTM tagger and the
+the losses of every step and the printed output are compared. The scripts: the MNIST CNN, the VAE, the DCGAN,
+the time-sequence prediction (LSTMCells under LBFGS) and the graph networks GCN and GAT of pytorch/examples, the LSTM tagger and the
 character-level RNN name classifier of the PyTorch tutorials, the word-level language model of
 pytorch/examples (LSTM, GRU, RNN), Karpathy's makemore (character-level: transformer, RNN, GRU, bag of words,
 MLP, bigram), his lecture GPT, nanoGPT (model.py with train.py, and resuming from its checkpoint) and
@@ -103,6 +103,9 @@ CASES = {
     # nanoGPT's own configurator.py reads `--key=value` arguments (none here)
     "nanogpt": ("nanogpt", [], NANOGPT_FILES, 1e-4, True),
     "mingpt_adder": ("mingpt_adder", [], None, 1e-4, True),
+    # sparse COO adjacency and features (torch.spmm, to_sparse); masked multi-head graph attention
+    "gcn": ("gcn", [], None, 1e-5, True),
+    "gat": ("gat", [], None, 1e-5, True),
 }
 
 
@@ -128,6 +131,10 @@ def test_script_trains_with_our_modules(case, tmp_path):
         # the discriminator separates the real images from the generator's first fakes
         d_real, d_fake = losses[0::3], losses[1::3]
         assert d_real[-2:].mean() < d_real[0] and d_fake[-2:].mean() < d_fake[0], losses
+    elif script == "gat":
+        # dropout 0.6 on features and attention over six epochs: the loss is noisy at first; the training
+        # itself is checked against PyTorch step by step where it is installed
+        assert re.search(r"Test set results: loss [\d.]+ accuracy [\d.]+", run.stdout), run.stdout
     elif script in ("word_language_model", "makemore"):
         # a few steps of a language model: the first loss is about log(vocabulary size) (a sensible init);
         # the learning itself is checked against PyTorch step by step where it is installed
