@@ -79,6 +79,7 @@ from .func import vmap
 from . import linalg
 from . import distributions
 from . import special
+from .special import multigammaln as mvlgamma
 from . import sparse
 from . import distributed
 from .sparse import sparse_coo_tensor, spmm

@@ -14,6 +14,7 @@ from .ops import mathops as M
 from .ops import pointwise as P
 from .ops import reduce as R
 from .ops import specialfns as SF
+from .ops.registry import method
 from .tensor import Tensor
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
@@ -105,15 +106,32 @@ def log_ndtr(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def multigammaln(input: Tensor, p: int) -> Tensor:  # noqa: A002
-    """The multivariate log-gamma function of dimension ``p``.
+    """The multivariate log-gamma function of dimension ``p``: p(p-1)/4 log(pi) + sum_j lgamma(x - j/2),
+    j < p (its gradient is lgamma's, summed). Also ``torch.mvlgamma`` and ``Tensor.mvlgamma``.
 
     >>> ag.special.multigammaln(ag.tensor([2.0]), 1)
     tensor([0.])
+    >>> ag.tensor([2.5]).mvlgamma(2)
+    tensor([0.8570])
     """
+    if isinstance(p, bool) or not isinstance(p, int) or p < 1:
+        raise ValueError(f"multigammaln: p must be a positive int (the dimension), got {p!r}")
     out = M.lgamma(input) * 0 + p * (p - 1) / 4 * math.log(math.pi)
     for j in range(p):
         out = out + M.lgamma(input - j / 2)
     return out
+
+
+def _mvlgamma_method(self: Tensor, p: int) -> Tensor:
+    """``Tensor.mvlgamma(p)``: ``special.multigammaln(self, p)``.
+
+    >>> ag.tensor([2.0]).mvlgamma(1)
+    tensor([0.])
+    """
+    return multigammaln(self, p)
+
+
+method("mvlgamma", _mvlgamma_method)
 
 
 def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002

@@ -178,3 +178,29 @@ def test_reassigned_parameters_and_modules_keep_their_place_as_in_torch():
     assert ours[0] == ["weight", "bias"] and ours[2] == ["0", "1", "2"]
     torch = pytest.importorskip("torch")
     assert ours == _reassigned_names(torch.nn, torch)
+
+
+# -- mvlgamma ------------------------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from autograd_core.testing import gradcheck  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(p=st.integers(1, 4), n=st.integers(1, 4), seed=st.integers(0, 2 ** 16))
+def test_mvlgamma_gradcheck(p, n, seed):
+    a = (p - 1) / 2 + 0.2 + 3 * np.random.default_rng(seed).random(n)  # the domain: x > (p - 1) / 2
+    x = ag.tensor(a, requires_grad=True)
+    assert gradcheck(lambda t: ag.mvlgamma(t, p), (x,))
+    assert gradcheck(lambda t: t.mvlgamma(p), (x,))
+
+
+def test_mvlgamma_matches_torch():
+    torch = _torch()
+    a = np.array([1.7, 2.5, 4.0])
+    for p in (1, 2, 3):
+        np.testing.assert_allclose(ag.mvlgamma(ag.tensor(a), p).numpy(), torch.mvlgamma(torch.tensor(a), p).numpy(),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(ag.tensor(a).mvlgamma(p).numpy(), torch.tensor(a).mvlgamma(p).numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="multigammaln: p must be a positive int"):
+        ag.mvlgamma(ag.tensor(a), 0)
