@@ -312,19 +312,44 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
     shape ``out.shape + arg.shape`` (a tuple for several argnums; ``(J, aux)`` with ``has_aux``). One
     backward pass per output element. PyTorch: ``torch.func.jacrev``.
 
+    The output may also be a tuple, list or dict of tensors: the Jacobian then has that structure, one
+    Jacobian per output tensor (each a tuple over ``argnums`` when that is a tuple), as PyTorch's.
+
     >>> import autograd_core as ag
     >>> ag.func.jacrev(lambda x: x * x)(ag.tensor([1.0, 2.0]))
     tensor([[2., 0.],
             [0., 4.]])
+    >>> ag.func.jacrev(lambda x: {"sq": x * x, "sum": x.sum()})(ag.tensor([1.0, 2.0]))["sum"]
+    tensor([1., 1.])
     """
     def wrapper(*args, **kwargs):
-        aux_box = []
+        aux_box, tree_box = [], []
 
         def f(*a, **k):
             out, aux = _split_aux(func(*a, **k), has_aux, _name)
             aux_box.append(aux)
-            return out
+            if isinstance(out, Tensor):
+                tree_box.append(None)
+                return out
+            # several outputs: one Jacobian of all their elements in a row, split per output below
+            leaves, rebuild = _flatten(out)
+            if not leaves or not all(isinstance(t, Tensor) for t in leaves):
+                raise TypeError(f"{_name}: the function must return a Tensor or a tuple, list or dict of Tensors, "
+                                f"got {type(out).__name__}")
+            tree_box.append(([tuple(t.shape) for t in leaves], rebuild))
+            from .ops.shape import cat
+            return cat([t.reshape(-1) for t in leaves], 0)
         j = _fx.jacobian(f, argnums, _attach=True)(*args, **kwargs)
+        if tree_box[-1] is not None:
+            shapes, rebuild = tree_box[-1]
+            per_arg = j if isinstance(j, tuple) else (j,)
+            parts, at = [], 0
+            for shp in shapes:
+                n = int(np.prod(shp, dtype=np.int64))
+                blocks = tuple(jj[at:at + n].reshape(shp + tuple(jj.shape[1:])) for jj in per_arg)
+                parts.append(blocks if isinstance(j, tuple) else blocks[0])
+                at += n
+            j = rebuild(parts)
         return (j, aux_box[0]) if has_aux else j
     wrapper.__name__ = f"{_name}({getattr(func, '__name__', 'f')})"
     return wrapper
@@ -344,15 +369,16 @@ def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux
 
 
 def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
-    """The Hessian of a function with a one-element output: shape ``arg.shape + arg.shape``. PyTorch:
-    ``torch.func.hessian``.
+    """The Hessian ``jacrev(jacrev(func))``: shape ``out.shape + arg.shape + arg.shape`` (``arg.shape +
+    arg.shape`` for a one-element output; nested tuples ``H[i][j]`` for several argnums). PyTorch:
+    ``torch.func.hessian`` (there ``jacfwd(jacrev(func))``, the same values).
 
     >>> import autograd_core as ag
     >>> ag.func.hessian(lambda x: (x ** 3).sum())(ag.tensor([1.0, 2.0]))
     tensor([[ 6.,  0.],
             [ 0., 12.]])
     """
-    wrapper = jacrev(grad(func, argnums), argnums)
+    wrapper = jacrev(jacrev(func, argnums), argnums)
     wrapper.__name__ = f"hessian({getattr(func, '__name__', 'f')})"
     return wrapper
 

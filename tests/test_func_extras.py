@@ -198,3 +198,45 @@ def test_func_results_on_the_tape_only_when_something_outside_requires_grad():
         assert not ag.func.grad(lambda v: (v * w).sin().sum())(x).requires_grad
     # the HIPS-style ag.grad keeps its rule: results cut from the tape at the top level
     assert not ag.grad(lambda v: (v * w).sin().sum())(x).requires_grad
+
+
+# -- jacrev of several outputs, hessian of a vector function (PyTorch's tutorial on Jacobians and Hessians) --
+def _predict(t, weight, bias, x):
+    return t.nn.functional.linear(x, weight, bias).tanh()
+
+
+JAC_FORMS = {
+    "hessian of a vector function": lambda t, w, b, x, xb: t.func.hessian(lambda *a: _predict(t, *a), argnums=2)(w, b, x),
+    "vmap(hessian)": lambda t, w, b, x, xb: t.func.vmap(t.func.hessian(lambda *a: _predict(t, *a), argnums=2),
+                                                         in_dims=(None, None, 0))(w, b, xb),
+    "hessian, two argnums": lambda t, w, b, x, xb: t.func.hessian(lambda u, v: (u * v).sum() ** 2,
+                                                                  argnums=(0, 1))(x, b)[0][1],
+    "jacrev of a dict": lambda t, w, b, x, xb: t.func.jacrev(lambda a: {"s": a.sin(), "c": a * 2})(x)["s"],
+    "jacrev of a tuple, two argnums": lambda t, w, b, x, xb: t.func.jacrev(lambda u, v: (u.sin() * v, (u * v).sum()),
+                                                                           argnums=(0, 1))(x, b)[1][0],
+    "jacfwd(jacfwd)": lambda t, w, b, x, xb: t.func.jacfwd(t.func.jacfwd(lambda *a: _predict(t, *a), argnums=2),
+                                                           argnums=2)(w, b, x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JAC_FORMS))
+def test_jacobian_forms_match_torch(name):
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(0)
+    arrs = [r.standard_normal((4, 4)), r.standard_normal(4), r.standard_normal(4), r.standard_normal((3, 4))]
+    ours = JAC_FORMS[name](ag, *[ag.tensor(a) for a in arrs])
+    theirs = JAC_FORMS[name](torch, *[torch.tensor(a) for a in arrs])
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_hessian_of_a_vector_function_by_hand():
+    # f(x) = (x0^2 x1, x1^3): H[0] = [[2 x1, 2 x0], [2 x0, 0]], H[1] = [[0, 0], [0, 6 x1]]
+    x = ag.tensor([2.0, 3.0], dtype=ag.float64)
+    h = ag.func.hessian(lambda v: ag.stack([v[0] ** 2 * v[1], v[1] ** 3]))(x)
+    np.testing.assert_allclose(h.numpy(), [[[6.0, 4.0], [4.0, 0.0]], [[0.0, 0.0], [0.0, 18.0]]])
+    j = ag.func.jacrev(lambda v: (v * 2, {"n": v.sum()}))(x)
+    np.testing.assert_allclose(j[0].numpy(), 2 * np.eye(2))
+    np.testing.assert_allclose(j[1]["n"].numpy(), [1.0, 1.0])
+    with pytest.raises(TypeError, match="jacrev: the function must return a Tensor or a tuple, list or dict"):
+        ag.func.jacrev(lambda v: (v, 3))(x)
