@@ -503,3 +503,21 @@ def test_python_number_with_int_or_bool_keeps_the_general_rules():
     assert (i / 2).dtype == np.float32 and (i / 2).tolist() == [0.5, 1.0, 1.5]
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     assert (x * True).dtype == np.float32 and (True - x).tolist() == [0.0, -1.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_keeps_relative_precision_on_both_tails(dtype):
+    """sigmoid(x) to a few ulps of the exact value everywhere it is a normal number, both signs mixed in
+    one array (the negative tail as exp(x) / (1 + exp(x)): 1 / (1 + exp(-x)) would overflow to 0 there),
+    and NaN, infinities and signed zeros as PyTorch gives them."""
+    import math
+    lim = 80.0 if dtype == np.float32 else 700.0
+    x = np.concatenate([np.linspace(-lim, lim, 4001), [0.0, -0.0]]).astype(dtype)
+    np.random.default_rng(0).shuffle(x)
+    y = ag.sigmoid(ag.tensor(x)).numpy()
+    assert y.dtype == dtype
+    exact = np.array([1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)) for v in x.astype(float)])
+    np.testing.assert_allclose(y, exact, rtol=4 * np.finfo(dtype).eps, atol=0)
+    special = ag.sigmoid(ag.tensor(np.array([np.nan, np.inf, -np.inf], dtype))).numpy()
+    assert np.isnan(special[0]) and special[1] == 1.0 and special[2] == 0.0
+    assert ag.sigmoid(ag.tensor(dtype(-3.0))).item() == pytest.approx(math.exp(-3) / (1 + math.exp(-3)), rel=1e-6)

@@ -356,8 +356,14 @@ def sigmoid_(x):
     >>> ag.sigmoid(ag.tensor([0.0, 2.0]))
     tensor([0.5000, 0.8808])
     """
+    # exp(-|x|) / (1 + exp(-|x|)) for x < 0 and 1 / (1 + exp(-x)) for x >= 0, as one expression: the
+    # numerator max(e, x >= 0) is 1 or e. A select (np.where) on signs that change at random ran 4x slower.
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    num = np.maximum(e, x >= 0)
+    if type(num) is not np.ndarray:    # 0-d: numpy scalars
+        return num / (1 + e)
+    e += 1
+    return np.divide(num, e, out=num)
 
 
 sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (_one(ans) - ans),), uses=(), uses_ans=True,
