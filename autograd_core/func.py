@@ -102,6 +102,32 @@ def _detach_tree(tree: Any, outer: bool) -> Any:
     return _map(lambda t: _fx._result(t, outer) if isinstance(t, Tensor) else t, tree)
 
 
+def _flat_args(args: tuple[Any, ...], nums: tuple[int, ...], name: str) -> tuple[list[Any], Callable[..., tuple],
+                                                                                   list[list[int]], list[Any]]:
+    """Spread the differentiated arguments ``args[nums]`` (tensors, or dicts / tuples / lists of them: a
+    model's parameters) into single tensors: (the flat argument list, ``unflat(*flat)`` giving the original
+    arguments back, per entry of ``nums`` the positions of its tensors in the flat list, and per entry
+    the function that rebuilds its structure from a list of per-tensor results)."""
+    flat: list[Any] = []
+    where: dict[int, tuple[list[int], Callable[[list[Any]], Any]]] = {}
+    plain: dict[int, int] = {}
+    for i, a in enumerate(args):
+        if i in nums:
+            leaves, rebuild = _flatten(a)
+            if not leaves or not all(isinstance(t, Tensor) for t in leaves):
+                raise TypeError(f"{name}: expected the differentiated arguments to be tensors or dicts, tuples and "
+                                f"lists of tensors, got {type(a).__name__}; leave it out of argnums")
+            where[i] = (list(range(len(flat), len(flat) + len(leaves))), rebuild)
+            flat.extend(leaves)
+        else:
+            plain[i] = len(flat)
+            flat.append(a)
+
+    def unflat(*f: Any) -> tuple:
+        return tuple(where[i][1]([f[k] for k in where[i][0]]) if i in where else f[plain[i]] for i in range(len(args)))
+    return flat, unflat, [where[i][0] for i in nums], [where[i][1] for i in nums]
+
+
 # -- gradients ---------------------------------------------------------------------------------------
 def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
                    has_aux: bool = False) -> Callable[..., Any]:
@@ -172,13 +198,20 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     (tensor([ 2., 20.]),)
     """
     aux_box = []
+    flat, unflat, positions, rebuilds = _flat_args(primals, tuple(range(len(primals))), "vjp")
 
-    def f(*args):
-        out, aux = _split_aux(func(*args), has_aux, "vjp")
+    def f(*leaves):
+        out, aux = _split_aux(func(*unflat(*leaves)), has_aux, "vjp")
         aux_box.append(aux)
         return out
-    out, back = _fx.vjp(f, *primals, _attach=True)
-    return (out, back, aux_box[0]) if has_aux else (out, back)
+    out, back = _fx.vjp(f, *flat, _attach=True)
+    if len(flat) == len(primals) and all(isinstance(p, Tensor) for p in primals):
+        vjp_fn = back
+    else:
+        def vjp_fn(cotangent: Any) -> tuple:
+            gs = back(cotangent)
+            return tuple(rb([gs[k] for k in pos]) for pos, rb in zip(positions, rebuilds))
+    return (out, vjp_fn, aux_box[0]) if has_aux else (out, vjp_fn)
 
 
 def jvp(func: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], *, strict: bool = False,
@@ -196,6 +229,17 @@ def jvp(func: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any,
         raise TypeError("jvp: primals and tangents must be tuples (of tensors), e.g. jvp(f, (x,), (v,))")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
+    if not all(isinstance(p, Tensor) for p in primals):
+        # dicts, tuples and lists of tensors (a model's parameters): one tangent tensor per primal tensor
+        flat, unflat, _, _ = _flat_args(tuple(primals), tuple(range(len(primals))), "jvp")
+        flat_t: list[Any] = []
+        for p, t in zip(primals, tangents):
+            lp, lt = _flatten(p)[0], _flatten(t)[0]
+            if len(lp) != len(lt):
+                raise ValueError(f"jvp: a tangent with {len(lt)} tensor(s) for a primal with {len(lp)}: give each "
+                                 "primal a tangent of the same structure")
+            flat_t.extend(lt)
+        return jvp(lambda *leaves: func(*unflat(*leaves)), tuple(flat), tuple(flat_t), strict=strict, has_aux=has_aux)
     for p, t in zip(primals, tangents):
         if not isinstance(p, Tensor) or not isinstance(t, Tensor):
             raise TypeError("jvp: primals and tangents must be tensors")
@@ -324,6 +368,27 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
     """
     def wrapper(*args, **kwargs):
         aux_box, tree_box = [], []
+        nums, single = _argnums(argnums, len(args), _name)
+        if not all(isinstance(args[i], Tensor) for i in nums):
+            # differentiated arguments that are dicts, tuples or lists of tensors (a model's parameters): the
+            # Jacobian with respect to each of their tensors, put back in the argument's structure
+            flat, unflat, positions, rebuilds = _flat_args(args, nums, _name)
+            inner = jacrev(lambda *leaves, **k: func(*unflat(*leaves), **k),
+                           tuple(k for pos in positions for k in pos), has_aux=has_aux, _name=_name)
+            res = inner(*flat, **kwargs)
+            j, aux = res if has_aux else (res, None)
+
+            def regroup(per_leaf: Any) -> Any:
+                out, at = [], 0
+                for pos, rb in zip(positions, rebuilds):
+                    out.append(rb(list(per_leaf[at:at + len(pos)])))
+                    at += len(pos)
+                return out[0] if single else tuple(out)
+            if isinstance(j, tuple) and all(isinstance(t, Tensor) for t in j):
+                j = regroup(j)  # one output tensor: a tuple over the flat tensors
+            else:
+                j = _map_tuples(j, regroup)
+            return (j, aux) if has_aux else j
 
         def f(*a, **k):
             out, aux = _split_aux(func(*a, **k), has_aux, _name)
@@ -353,6 +418,17 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
         return (j, aux_box[0]) if has_aux else j
     wrapper.__name__ = f"{_name}({getattr(func, '__name__', 'f')})"
     return wrapper
+
+
+def _map_tuples(tree: Any, fn: Callable[[tuple], Any]) -> Any:
+    """``tree`` (dicts, lists and tuples) with each innermost tuple of tensors replaced by ``fn(tuple)``."""
+    if isinstance(tree, tuple) and all(isinstance(t, Tensor) for t in tree):
+        return fn(tree)
+    if isinstance(tree, dict):
+        return type(tree)((k, _map_tuples(v, fn)) for k, v in tree.items())
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_map_tuples(v, fn) for v in tree)
+    return tree
 
 
 def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,

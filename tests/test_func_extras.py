@@ -240,3 +240,63 @@ def test_hessian_of_a_vector_function_by_hand():
     np.testing.assert_allclose(j[1]["n"].numpy(), [1.0, 1.0])
     with pytest.raises(TypeError, match="jacrev: the function must return a Tensor or a tuple, list or dict"):
         ag.func.jacrev(lambda v: (v, 3))(x)
+
+
+# -- torch.func over dicts of parameters (the neural-tangent-kernel and per-sample-gradient recipes) ------
+def _flat_results(o):
+    if isinstance(o, dict):
+        return [x for k in sorted(o) for x in _flat_results(o[k])]
+    if isinstance(o, (tuple, list)):
+        return [x for v in o for x in _flat_results(v)]
+    return [o.detach().numpy()]
+
+
+PYTREE_FORMS = {
+    "jacrev of a dict": lambda t, P, x, f: t.func.jacrev(f)(P, x),
+    "jacrev of a dict and x": lambda t, P, x, f: t.func.jacrev(f, argnums=(0, 1))(P, x),
+    "jacrev of a tuple": lambda t, P, x, f: t.func.jacrev(lambda ps, v: ps[0] @ v + ps[1])((P["w"], P["b"]), x),
+    "jacrev, dict in and out": lambda t, P, x, f: t.func.jacrev(lambda p, v: {"y": f(p, v), "s": f(p, v).sum()})(P, x),
+    "jacrev has_aux": lambda t, P, x, f: t.func.jacrev(lambda p, v: (f(p, v), f(p, v).sum()), has_aux=True)(P, x),
+    "vjp of a dict": lambda t, P, x, f: t.func.vjp(f, P, x)[1](t.ones(3, dtype=t.float64)),
+    "jvp of a dict": lambda t, P, x, f: t.func.jvp(lambda p: f(p, x), (P,), ({"w": t.ones(3, 2, dtype=t.float64),
+                                                                             "b": t.ones(3, dtype=t.float64)},)),
+    "hessian of a dict": lambda t, P, x, f: t.func.hessian(lambda p: f(p, x).sum())(P),
+    "vmap(jacrev) of a dict": lambda t, P, x, f: t.func.vmap(t.func.jacrev(f), (None, 0))(P, t.stack([x, 2 * x])),
+    "NTK by vjp and jvp": lambda t, P, x, f: _ntk_vps(t, P, x, f),
+}
+
+
+def _ntk_vps(t, P, x, f):
+    output, vjp_fn = t.func.vjp(lambda p: f(p, x), P)
+
+    def get_ntk_slice(vec):
+        vjps = vjp_fn(vec)
+        return t.func.jvp(lambda p: f(p, 2 * x), (P,), vjps)[1]
+    ntk = t.func.vmap(get_ntk_slice)(t.eye(output.numel(), dtype=output.dtype).view(output.numel(), -1))
+    return ntk, t.einsum("KK->K", ntk)
+
+
+@pytest.mark.parametrize("name", sorted(PYTREE_FORMS))
+def test_func_over_parameter_dicts_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(0)
+    w, b, x = r.standard_normal((3, 2)), r.standard_normal(3), r.standard_normal(2)
+    outs = []
+    for t in (ag, torch):
+        P = {"w": t.tensor(w), "b": t.tensor(b)}
+        outs.append(_flat_results(PYTREE_FORMS[name](t, P, t.tensor(x), lambda p, v: (p["w"] @ v + p["b"]).tanh())))
+    ours, theirs = outs
+    assert [o.shape for o in ours] == [o.shape for o in theirs]
+    for o, t_ in zip(ours, theirs):
+        np.testing.assert_allclose(o, t_, rtol=1e-10, atol=1e-12)
+
+
+def test_jacrev_of_a_parameter_dict_by_hand():
+    P = {"w": ag.tensor([[2.0, 3.0]]), "b": ag.tensor([1.0])}
+    x = ag.tensor([5.0, 7.0])
+    j = ag.func.jacrev(lambda p, v: p["w"] @ v + p["b"])(P, x)
+    assert set(j) == {"w", "b"} and j["w"].shape == (1, 1, 2) and j["b"].shape == (1, 1)
+    np.testing.assert_allclose(j["w"].numpy(), [[[5.0, 7.0]]])
+    np.testing.assert_allclose(j["b"].numpy(), [[1.0]])
+    with pytest.raises(ValueError, match="jvp: a tangent with 1 tensor"):
+        ag.func.jvp(lambda p: p["w"].sum(), (P,), ({"w": ag.ones(1, 2)},))
