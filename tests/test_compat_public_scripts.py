@@ -204,3 +204,39 @@ def test_mvlgamma_matches_torch():
         np.testing.assert_allclose(ag.tensor(a).mvlgamma(p).numpy(), torch.tensor(a).mvlgamma(p).numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="multigammaln: p must be a positive int"):
         ag.mvlgamma(ag.tensor(a), 0)
+
+
+# -- uint8 (ByteTensor) masks --------------------------------------------------------------------------
+def test_uint8_tensor_index_is_a_mask_as_in_torch():
+    q = ag.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    mask = ag.tensor([1, 0, 1, 1], dtype=ag.uint8)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        picked = q[mask]
+    assert picked.shape == (3, 3) and picked[:, 0].tolist() == [0.0, 6.0, 9.0]
+    picked.sum().backward()
+    assert q.grad[:, 0].tolist() == [1.0, 0.0, 1.0, 1.0]
+    out = ag.zeros(4)
+    with pytest.warns(UserWarning):
+        out[mask] = ag.tensor([1.0, 2.0, 3.0])
+    assert out.tolist() == [1.0, 0.0, 2.0, 3.0]
+    assert q[ag.tensor([1, 0])].shape == (2, 3)  # int64 indices stay row numbers
+
+
+def test_uint8_mask_in_a_dqn_update_matches_torch():
+    """The DQN tutorial's ``next_state_values[non_final_mask] = target_net(...).max(1)[0].detach()`` with a
+    ``dtype=torch.uint8`` mask, as older versions of the tutorial write it."""
+    torch = _torch()
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    outs = []
+    for t in (ag, torch):
+        q = t.tensor(a, requires_grad=True)
+        mask = t.tensor((True, False, True, True), dtype=t.uint8)
+        nsv = t.zeros(4, dtype=t.float64)
+        with pytest.warns(UserWarning):
+            nsv[mask] = q[:3].max(1)[0]
+        sav = q.gather(1, t.tensor([[1], [0], [2], [1]]))
+        loss = t.nn.functional.smooth_l1_loss(sav, (nsv * 0.99 + 1.0).unsqueeze(1))
+        loss.backward()
+        outs.append((nsv.detach().numpy(), float(loss), q.grad.numpy()))
+    for o, t_ in zip(*outs):
+        np.testing.assert_allclose(o, t_, rtol=1e-12)

@@ -27,12 +27,23 @@ def norm_index(idx):
         elif isinstance(i, list):
             i = np.asarray(i)
         if isinstance(i, np.ndarray):
-            if i.dtype.kind in "iu":
+            if i.dtype == np.uint8:
+                # PyTorch reads a uint8 tensor index as a mask (the ByteTensor masks of older scripts), not
+                # as row numbers, and warns that the form is deprecated
+                _warn_uint8_index()
+                i = i.astype(bool)
+            elif i.dtype.kind in "iu":
                 adv = True
             elif i.dtype.kind != "b":
                 raise IndexError(f"index arrays must be integer or boolean, got dtype {i.dtype}")
         out.append(i)
     return tuple(out), adv
+
+
+def _warn_uint8_index():
+    import warnings
+    warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+                  UserWarning, stacklevel=4)
 
 
 def _getitem(x, idx, adv=False):
