@@ -266,6 +266,38 @@ def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, thr
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()) * k)
 
 
+@pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 40), st.integers(1, 300), st.integers(1, 600), st.sampled_from([1, 2]), st.booleans(),
+       st.integers(0, 2 ** 16))
+def test_few_rows_times_a_transposed_weight_gives_the_product(numba_now, monkeypatch, m, k, n, threads, on, seed):
+    """x @ W.T with a few rows of float32 (a Linear on a small batch), computed as (W @ x.T).T where the
+    kernels are AVX-512's (forced on or off here): the product, C-contiguous, for every size around the
+    window of rows and work where that path is taken."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    monkeypatch.setattr(kblas, "_FEW_ROWS_NN", on)
+    monkeypatch.setattr(kblas, "_FEW_ROWS_WORK", (0, 7 << 20))
+    taken = []
+    real = kblas._few_rows_times_transposed
+    monkeypatch.setattr(kblas, "_few_rows_times_transposed", lambda a, b, item: taken.append(1) or real(a, b, item))
+    old_t = kernels.get_num_threads()
+    kernels.set_num_threads(threads)
+    try:
+        got = kblas.matmul(x, w.T)
+    finally:
+        kernels.set_num_threads(old_t)
+    want = x.astype(np.float64) @ w.T.astype(np.float64)
+    assert got.dtype == np.float32 and got.shape == (m, n) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.sqrt(k) * 4)
+    in_window = on and 8 <= m <= 32 and m * n * k >= kblas.MIN_WORK and m * n * k < 7 << 20
+    if in_window and (threads == 1 or m * n * k < kblas.NATIVE_PAR_WORK):
+        assert taken
+    if not on:
+        assert not taken
+
+
 @pytest.mark.skipif(kblas._NP_CONTROL is None, reason="needs numpy's OpenBLAS")
 def test_openblas_kernel_family_is_read_and_decides_the_transposed_copy():
     """The kernel family numpy's OpenBLAS picked is read from the library itself (what the bench prints),

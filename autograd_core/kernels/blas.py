@@ -322,6 +322,9 @@ def matmul(a, b):
     if T == 1 and _NP_CONTROL is not None:
         # numpy's own OpenBLAS (a newer build than SciPy's here, ~10 % faster on these shapes), held to
         # the calling thread for this call
+        if nb == 1 and _FEW_ROWS_NN and a.dtype.char == "f" and _FEW_ROWS[0] <= m <= _FEW_ROWS[1] \
+                and _FEW_ROWS_WORK[0] < work < _FEW_ROWS_WORK[1] and b.strides[0] == 4 and b.strides[1] == 4 * kk:
+            return _few_rows_times_transposed(a, b, work)
         return _one_thread_matmul(a, _rows_first(b) if nb > 1 else b, m * n * kk)
     return _pool_matmul(a, b, bshape, m, n, kk, T)
 
@@ -390,6 +393,26 @@ def matmuls(*pairs):
     # and backward copies such a gradient before it makes it a leaf's .grad (a Linear's weight gradient)
     shapes = [a.shape[:-1] + (b.shape[-1],) for a, b in pairs]
     return [o if o.shape == shape else o.reshape(shape) for o, shape in zip(outs, shapes)]
+
+
+# A few rows times a transposed right operand, float32 (a Linear's x @ W.T on a small batch: an RNN's step,
+# an MLP on a batch of 16): OpenBLAS's AVX-512 kernel families run this layout 1.3-2.7x slower than the
+# same product as (W @ x.T).T, which their row-major no-transpose path ("direct sgemm", float32 only)
+# computes without packing: (16, 128) @ (128, 512) 51 against 31 us, (8, 784) @ (784, 256) 168 against 87.
+# From ~48 rows on, or over ~7M multiply-adds (past which that path is not taken), the plain product is as
+# fast or faster; the AVX2 families (Haswell, Zen) gain nothing.
+_FEW_ROWS_NN = _COPY_TRANSPOSED_B
+_FEW_ROWS = (8, 32)
+_FEW_ROWS_WORK = (1 << 18, 7 << 20)
+
+
+def _few_rows_times_transposed(a, b, item):
+    """``a @ b`` for a (m, k) float32 and b = W.T (W a C-contiguous (n, k)), as ``(W @ a.T).T`` laid out
+    C-contiguous; numpy's OpenBLAS held to the calling thread."""
+    at = np.ascontiguousarray(a.T)
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    out.T[...] = _one_thread_matmul(b.T, at, item)
+    return out
 
 
 def _one_thread_matmul(a, b, item):
