@@ -309,3 +309,64 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     if rows < cols:
         q = q.T
     return _write(tensor, (gain * q).reshape(tensor.shape))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None) -> Tensor:
+    """Fill the 2-D ``tensor`` with draws from N(0, std^2), then zero ``ceil(sparsity * rows)`` randomly chosen
+    entries of every column, in place; returns it (as ``torch.nn.init.sparse_``).
+
+    >>> import autograd_core as ag, nn
+    >>> w = nn.init.sparse_(ag.empty(4, 3), sparsity=0.5)
+    >>> (w == 0).sum(0).tolist()
+    [2, 2, 2]
+    """
+    _check(tensor, "sparse_")
+    if tensor.ndim != 2:
+        raise ValueError(f"init.sparse_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"init.sparse_: sparsity must be in [0, 1] (the fraction of each column set to 0), "
+                         f"got {sparsity}")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    rng = _rng(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    for col in range(cols):
+        values[rng.permutation(rows)[:num_zeros], col] = 0.0
+    return _write(tensor, values)
+
+
+def _deprecated(new, example_args):
+    """PyTorch's old name without the trailing underscore (``nn.init.xavier_uniform``): the same function,
+    with PyTorch's FutureWarning."""
+    old = new.__name__[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        import warnings
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.", FutureWarning,
+                      stacklevel=2)
+        return new(*args, **kwargs)
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    deprecated_init.__doc__ = (f"Deprecated: ``{new.__name__}`` under its old name (with PyTorch's FutureWarning).\n\n"
+                               f"    >>> import warnings, autograd_core as ag, nn\n"
+                               f"    >>> with warnings.catch_warnings(record=True) as caught:\n"
+                               f"    ...     warnings.simplefilter('always')\n"
+                               f"    ...     shape = nn.init.{old}({example_args}).shape\n"
+                               f"    >>> shape, caught[0].category.__name__\n"
+                               f"    ((2, 2, 1), 'FutureWarning')\n")
+    return deprecated_init
+
+
+_EX = "ag.empty(2, 2, 1)"
+uniform = _deprecated(uniform_, _EX)
+normal = _deprecated(normal_, _EX)
+constant = _deprecated(constant_, _EX + ", 0.5")
+eye = _deprecated(eye_, _EX + "[:, :, 0]).unsqueeze(-1")
+dirac = _deprecated(dirac_, _EX)
+xavier_uniform = _deprecated(xavier_uniform_, _EX)
+xavier_normal = _deprecated(xavier_normal_, _EX)
+kaiming_uniform = _deprecated(kaiming_uniform_, _EX)
+kaiming_normal = _deprecated(kaiming_normal_, _EX)
+orthogonal = _deprecated(orthogonal_, _EX)
+sparse = _deprecated(sparse_, _EX + "[:, :, 0], 0.5).unsqueeze(-1")
+__all__ += ["sparse_", "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+            "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]

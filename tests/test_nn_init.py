@@ -154,3 +154,23 @@ def test_dirac_passes_channels_through(shape, groups):
     except ImportError:
         return
     np.testing.assert_array_equal(w._data, torch.nn.init.dirac_(torch.empty(*shape), groups).numpy())
+
+
+def test_sparse_zeroes_a_fraction_of_every_column_and_old_names_warn():
+    import warnings
+    import autograd_core as ag
+    import nn
+    w = nn.init.sparse_(ag.empty(10, 4), sparsity=0.25, std=0.5)
+    assert (w == 0).sum(0).tolist() == [3, 3, 3, 3]  # ceil(0.25 * 10) per column, as PyTorch
+    nonzero = w.numpy()[w.numpy() != 0]
+    assert 0.1 < nonzero.std() < 1.5
+    with pytest.raises(ValueError, match="init.sparse_: only 2-D tensors"):
+        nn.init.sparse_(ag.empty(2, 2, 2), 0.5)
+    for old in ("uniform", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+                "orthogonal"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t = getattr(nn.init, old)(ag.zeros(3, 4))
+        assert t.shape == (3, 4) and caught[0].category is FutureWarning and f"nn.init.{old}_" in str(caught[0].message)
+    with pytest.warns(FutureWarning):
+        assert nn.init.constant(ag.zeros(2), 1.5).tolist() == [1.5, 1.5]
