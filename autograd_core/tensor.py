@@ -764,9 +764,21 @@ class Tensor:
         o = _print_options
         opts = dict(precision=o["precision"], threshold=o["threshold"], edgeitems=o["edgeitems"],
                     max_line_width=o["linewidth"])
-        if o["sci_mode"] is True and data.dtype.kind == "f":
+        sci = o["sci_mode"] is True
+        if o["sci_mode"] is None and data.dtype.kind == "f" and not fixed:
+            # PyTorch's rule for whole numbers: scientific (with all the digits of the precision, 1.0000e+10)
+            # when the largest is over 1e8 or 1000 times the smallest (NumPy would print 1.e+10)
+            nz = np.abs(data[np.isfinite(data) & (data != 0)])
+            sci = bool(nz.size) and bool(nz.max() > 1e8 or nz.max() / nz.min() > 1000.0)
+        if data.dtype.kind == "b":
+            # PyTorch pads to the widest element: [True] alone, [ True, False] together (NumPy: [ True] always)
+            width = 5 if not data.all() else 4
+            opts["formatter"] = {"bool": lambda v: f"{str(bool(v)):>{width}}"}
+        if sci and data.dtype.kind == "f":
             p, sign = o["precision"], " " if bool(np.any(data < 0)) else ""   # a column for the minus signs
-            opts["formatter"] = {"float_kind": lambda v: f"{v:{sign}.{p}e}"}
+            fin = data[np.isfinite(data)]
+            w = max((len(f"{v:{sign}.{p}e}") for v in (fin.min(), fin.max())), default=0)  # nan / inf pad to it
+            opts["formatter"] = {"float_kind": lambda v: f"{v:{sign}.{p}e}".rjust(w)}
         elif o["sci_mode"] is False:
             opts["suppress_small"] = True
         body = np.array2string(data, separator=", ", prefix="tensor(",

@@ -240,3 +240,15 @@ def test_uint8_mask_in_a_dqn_update_matches_torch():
         outs.append((nsv.detach().numpy(), float(loss), q.grad.numpy()))
     for o, t_ in zip(*outs):
         np.testing.assert_allclose(o, t_, rtol=1e-12)
+
+
+# -- tensors print as PyTorch prints them --------------------------------------------------------------
+TENSOR_REPRS = ["[True]", "[True, False]", "[[True, True], [False, True]]", "[1e10, 1.0]", "[1e10, -1.0]",
+                "[3000.0, 1.0]", "[1.0, 2.0]", "[1e-8, 1.0]", "[0.5, 1e9]", "[100.0, 0.0]",
+                "[[1e9, 2.0], [3.0, 4.0]]", "[float('nan'), 1e9]", "[float('-inf'), 1e9, -2.0]", "[1.5, -2.25]"]
+
+
+@pytest.mark.parametrize("data", TENSOR_REPRS)
+def test_tensor_repr_matches_torch(data):
+    torch = _torch()
+    assert repr(ag.tensor(eval(data))) == repr(torch.tensor(eval(data)))

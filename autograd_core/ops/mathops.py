@@ -448,7 +448,7 @@ def isreal(input):  # noqa: A002
     """True for every element of a real tensor (there are no complex tensors here).
 
     >>> ag.isreal(ag.tensor([1.0, 2.0]))
-    tensor([ True,  True])
+    tensor([True, True])
     """
     return Tensor(np.isreal(_arr(input)))
 
