@@ -9,9 +9,10 @@ load either way. The recurrences, with x the input and h the state of one step (
     GRU   r, z, n' = chunks of W_ih x + b_ih  and  hr, hz, hn = chunks of W_hh h + b_hh
           r = sigma(r + hr),  z = sigma(z + hz),  n = tanh(n' + r hn),  h' = (1 - z) n + z h
 
-Each step is a handful of taped ops and the time loop is plain Python. The input projection is
-done per step: a projection of all steps at once would be one matmul, but reading its time
-slices back costs a full-size scatter per step in the backward pass (quadratic in the length).
+The input projection W_ih x + b_ih of every step is one product per layer and direction, read back a
+step at a time (the slices' gradients add into one buffer); each step then makes one product with
+W_hh and, for LSTM and GRU, one op for the rest (``autograd_core.ops.recurrent``: a dozen elementwise ops
+recorded as one node). The time loop is plain Python.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from numpy.typing import DTypeLike
 
 import autograd_core as ag
 
+from autograd_core.ops.recurrent import gru_pointwise, lstm_pointwise
 from autograd_core.tensor import Tensor
 
 from . import functional as F
@@ -38,25 +40,20 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-# -- one step of each recurrence (x (N, I) or (I,), h (N, H) or (H,)) ---------------------------
-def _rnn_step(x, h, w_ih, w_hh, b_ih, b_hh, relu=False):
-    pre = ag.linear(x, w_ih, b_ih) + ag.linear(h, w_hh, b_hh)
+# -- one step of each recurrence (xw = W_ih x + b_ih (N, G H) or (G H,), h (N, H) or (H,)) -------------
+def _rnn_step(xw, h, w_hh, b_hh, relu=False):
+    pre = xw + ag.linear(h, w_hh, b_hh)
     return ag.relu(pre) if relu else ag.tanh(pre)
 
 
-def _lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
-    i, f, g, o = ag.chunk(ag.linear(x, w_ih, b_ih) + ag.linear(h, w_hh, b_hh), 4, -1)
-    c = ag.sigmoid(f) * c + ag.sigmoid(i) * ag.tanh(g)
-    return ag.sigmoid(o) * ag.tanh(c), c
+def _lstm_step(xw, h, c, w_hh, b_hh):
+    hc = lstm_pointwise(xw + ag.linear(h, w_hh, b_hh), c)
+    H = c.shape[-1]
+    return hc[..., :H], hc[..., H:]
 
 
-def _gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
-    xr, xz, xn = ag.chunk(ag.linear(x, w_ih, b_ih), 3, -1)
-    hr, hz, hn = ag.chunk(ag.linear(h, w_hh, b_hh), 3, -1)
-    r = ag.sigmoid(xr + hr)
-    z = ag.sigmoid(xz + hz)
-    n = ag.tanh(xn + r * hn)
-    return n + z * (h - n)  # (1 - z) n + z h
+def _gru_step(xw, h, w_hh, b_hh):
+    return gru_pointwise(xw, ag.linear(h, w_hh, b_hh), h)
 
 
 def _int_arg(v, who, what):
@@ -250,35 +247,37 @@ class RNNBase(Module):
         mode = self.mode
         live = None if lengths is None else [ag.tensor((lengths > t).reshape(-1, 1)) for t in range(L)]
         D = 2 if self.bidirectional else 1
-        steps = [x[:, t] for t in range(L)] if self.batch_first else [x[t] for t in range(L)]
+        bf = self.batch_first
         finals = [[] for _ in states]
         drop = self.dropout if self.training else 0.0
+        inp = x             # (L, N, I) or (N, L, I): the layer's input, all steps
         for layer in range(self.num_layers):
             per_dir = []
             for d in range(D):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._params(layer, d)
                 k = layer * D + d
                 st = [s[k] for s in states]
+                xw = ag.linear(inp, w_ih, b_ih)         # every step's input projection in one product
                 outs = [None] * L
                 for t in (range(L) if d == 0 else range(L - 1, -1, -1)):
+                    xt = xw[:, t] if bf else xw[t]
                     if mode == "LSTM":
-                        new = list(_lstm_step(steps[t], st[0], st[1], w_ih, w_hh, b_ih, b_hh))
+                        new = list(_lstm_step(xt, st[0], st[1], w_hh, b_hh))
                         if w_hr is not None:        # projection: h = W_hr (o * tanh(c))
                             new[0] = new[0] @ w_hr.T
                     elif mode == "GRU":
-                        new = [_gru_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh)]
+                        new = [_gru_step(xt, st[0], w_hh, b_hh)]
                     else:
-                        new = [_rnn_step(steps[t], st[0], w_ih, w_hh, b_ih, b_hh, relu=mode == "RNN_RELU")]
+                        new = [_rnn_step(xt, st[0], w_hh, b_hh, relu=mode == "RNN_RELU")]
                     st = new if live is None else [ag.where(live[t], a, b) for a, b in zip(new, st)]
                     outs[t] = st[0]
-                per_dir.append(outs)
+                per_dir.append(ag.stack(outs, 1 if bf else 0))
                 for f, s in zip(finals, st):
                     f.append(s)
-            steps = per_dir[0] if D == 1 else [ag.cat([a, b], -1) for a, b in zip(*per_dir)]
+            inp = per_dir[0] if D == 1 else ag.cat(per_dir, -1)
             if drop > 0 and layer < self.num_layers - 1:
-                steps = [F.dropout(s, drop, True) for s in steps]
-        output = ag.stack(steps, 1 if self.batch_first else 0)
-        return output, [ag.stack(f, 0) for f in finals]
+                inp = F.dropout(inp, drop, True)
+        return inp, [ag.stack(f, 0) for f in finals]
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -517,7 +516,7 @@ class RNNCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, batched, st = self._prepare(input, hx)
         h = self._zeros(x) if st is None else st[0]
-        h = _rnn_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
+        h = _rnn_step(ag.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
                       relu=self.nonlinearity == "relu")
         return h if batched else h.squeeze(0)
 
@@ -541,7 +540,7 @@ class LSTMCell(RNNCellBase):
         x, batched, st = self._prepare(input, hx)
         if st is None:
             st = [self._zeros(x), self._zeros(x)]
-        h, c = _lstm_step(x, st[0], st[1], self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h, c = _lstm_step(ag.linear(x, self.weight_ih, self.bias_ih), st[0], st[1], self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -560,5 +559,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, batched, st = self._prepare(input, hx)
         h = self._zeros(x) if st is None else st[0]
-        h = _gru_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h = _gru_step(ag.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)

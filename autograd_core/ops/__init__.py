@@ -12,8 +12,9 @@ Where to find an op's gradient:
   triangular.py   tril, triu
   aliases.py      PyTorch's spellings of what exists (t(), nelement, stride, split/chunk methods, cumprod)
   complexnum.py   conj/real/angle of real tensors; complex/polar/view_as_complex raise (no complex dtype)
+  recurrent.py    the pointwise part of an LSTM / GRU step, one op each
 """
 from . import registry, elementwise, reduce, shape, index, linalg  # noqa: F401
 from . import conv, pool, norm  # noqa: F401
-from . import pointwise, sort, triangular, aliases, complexnum  # noqa: F401
+from . import pointwise, sort, triangular, aliases, complexnum, recurrent  # noqa: F401
 from .registry import OPS, defop, xp  # noqa: F401
