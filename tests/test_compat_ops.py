@@ -105,8 +105,9 @@ def test_norm_gradient_at_zero_is_zero_like_torch():
 
 
 def test_norm_errors():
-    with pytest.raises(NotImplementedError, match="nuc"):
-        ag.norm(ag.ones(2, 2), "nuc")
+    np.testing.assert_allclose(ag.norm(ag.ones(2, 2), "nuc").numpy(), 2.0)  # singular values 2 and 0
+    with pytest.raises(ValueError, match="p='nuc' without dim needs a 2-D input"):
+        ag.norm(ag.ones(2, 2, 2), "nuc")
     with pytest.raises(TypeError, match="floating"):
         ag.norm(ag.tensor([1, 2]))
     with pytest.raises(IndexError, match="dim 2"):
