@@ -36,7 +36,7 @@ from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, KLD
                    MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss,
                    TripletMarginLoss, TripletMarginWithDistanceLoss, CTCLoss)
 from .more_layers import (AlphaDropout, BatchNorm3d, Bilinear, ChannelShuffle, FeatureAlphaDropout, Fold,
-                          LocalResponseNorm, Unfold)
+                          LocalResponseNorm, SyncBatchNorm, Unfold)
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
                       ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                       ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
@@ -79,5 +79,5 @@ __all__ = [
     "PairwiseDistance", "ParameterList", "ParameterDict", "Bilinear", "Unfold", "Fold", "AlphaDropout",
     "FeatureAlphaDropout", "LocalResponseNorm", "BatchNorm3d", "ChannelShuffle", "UpsamplingNearest2d",
     "UpsamplingBilinear2d", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
-    "TransformerDecoder", "Transformer", "parameter", "MaxUnpool1d", "MaxUnpool2d",
+    "TransformerDecoder", "Transformer", "parameter", "MaxUnpool1d", "MaxUnpool2d", "SyncBatchNorm",
 ]

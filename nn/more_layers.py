@@ -17,7 +17,7 @@ from .layers import _BatchNorm, _empty
 from .module import Module
 
 __all__ = ["Bilinear", "Unfold", "Fold", "AlphaDropout", "FeatureAlphaDropout", "LocalResponseNorm", "BatchNorm3d",
-           "ChannelShuffle"]
+           "ChannelShuffle", "SyncBatchNorm"]
 
 
 class Bilinear(Module):
@@ -160,6 +160,54 @@ class BatchNorm3d(_BatchNorm):
     (2, 2, 3, 3, 3)
     """
     _expected = (5,)  # type: ignore[assignment]
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization across processes in PyTorch; here, with one process, the batch normalization
+    of ``BatchNorm1d/2d/3d`` over any (N, C, ...) input (as PyTorch's SyncBatchNorm on the CPU without a
+    process group). ``process_group`` is accepted and unused. ``convert_sync_batchnorm(module)`` replaces
+    every batch norm in a model by one, sharing its parameters and buffers, as in PyTorch.
+
+    >>> import autograd_core as ag, nn
+    >>> model = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2)))
+    >>> model[1]
+    SyncBatchNorm(2, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    >>> model(ag.randn(3, 1, 2, 2)).shape
+    (3, 2, 2, 2)
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group: Any = None, device: Any = None,
+                 dtype: DTypeLike | None = None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim < 2:
+            raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {x.ndim}D input, shape "
+                             f"{tuple(x.shape)})")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"SyncBatchNorm: expected {self.num_features} features/channels in dim 1, got input "
+                             f"shape {tuple(x.shape)}")
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """``module`` with every batch norm (BatchNorm1d/2d/3d) replaced by a SyncBatchNorm that takes over
+        its weight, bias and running statistics (the same tensors) and its training mode."""
+        out = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                      process_group)
+            if module.affine:
+                out.weight = module.weight
+                out.bias = module.bias
+            out.running_mean = module.running_mean
+            out.running_var = module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out
 
 
 class ChannelShuffle(Module):

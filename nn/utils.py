@@ -215,3 +215,33 @@ sys.modules.setdefault(f"{__name__}.parametrizations", parametrizations)
 from . import prune  # noqa: E402  (torch.nn.utils.prune)
 
 sys.modules.setdefault(f"{__name__}.prune", prune)
+
+from . import fusion  # noqa: E402  (torch.nn.utils.fusion)
+from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: E402
+
+sys.modules.setdefault(f"{__name__}.fusion", fusion)
+
+# torch.nn.utils.clip_grad and .convert_parameters hold functions this module defines: the same module under
+# those names, so `from torch.nn.utils.clip_grad import clip_grad_norm_` ports as it reads
+clip_grad = convert_parameters = sys.modules[__name__]
+sys.modules.setdefault(f"{__name__}.clip_grad", clip_grad)
+sys.modules.setdefault(f"{__name__}.convert_parameters", convert_parameters)
+
+
+def skip_init(module_cls, *args, **kwargs):
+    """``module_cls(*args, **kwargs)`` whose parameters PyTorch leaves uninitialized (the caller fills them);
+    here they get their usual initialization, which any values the caller writes replace. As in PyTorch, the
+    module must take a ``device`` argument.
+
+    >>> import nn
+    >>> nn.utils.skip_init(nn.Linear, 5, 1).weight.shape
+    (1, 5)
+    """
+    import inspect
+    if not isinstance(module_cls, type) or "device" not in inspect.signature(module_cls).parameters:
+        raise RuntimeError("Module must support a 'device' arg to skip initialization")
+    return module_cls(*args, **kwargs)
+
+
+__all__ += ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init",
+            "fusion", "clip_grad", "convert_parameters"]

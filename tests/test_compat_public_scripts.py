@@ -252,3 +252,52 @@ TENSOR_REPRS = ["[True]", "[True, False]", "[[True, True], [False, True]]", "[1e
 def test_tensor_repr_matches_torch(data):
     torch = _torch()
     assert repr(ag.tensor(eval(data))) == repr(torch.tensor(eval(data)))
+
+
+# -- SyncBatchNorm, fusion, skip_init, module paths of nn.utils --------------------------------------------
+def test_sync_batch_norm_and_fusion_match_torch():
+    torch = _torch()
+    import nn
+    r = np.random.default_rng(0)
+    x = r.standard_normal((4, 2, 5, 5))
+    outs = []
+    for lib_nn, t in ((nn, ag), (torch.nn, torch)):
+        model = lib_nn.Sequential(lib_nn.Conv2d(2, 3, 3), lib_nn.BatchNorm2d(3), lib_nn.ReLU(),
+                                  lib_nn.Conv2d(3, 2, 1, bias=False), lib_nn.BatchNorm2d(2)).double()
+        rp = np.random.default_rng(1)
+        with t.no_grad():
+            for p in model.parameters():
+                p.copy_(t.tensor(rp.standard_normal(tuple(p.shape)) * 0.5))
+        model = lib_nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        xt = t.tensor(x)
+        train_out = model(xt)  # batch statistics, running statistics updated
+        model.eval()
+        fused = lib_nn.Sequential(lib_nn.utils.fuse_conv_bn_eval(model[0], model[1]), model[2],
+                                  lib_nn.utils.fuse_conv_bn_eval(model[3], model[4]))
+        lin = lib_nn.Linear(3, 2).double().eval()
+        bn1 = lib_nn.BatchNorm1d(2).double().eval()
+        bn1.running_mean.fill_(0.3)
+        bn1.running_var.fill_(2.0)
+        z = t.tensor(rp.standard_normal((4, 3)))
+        outs.append([train_out.detach().numpy(), model(xt).detach().numpy(), fused(xt).detach().numpy(),
+                     model[1].running_var.numpy(), type(model[4]).__name__,
+                     (lib_nn.utils.fuse_linear_bn_eval(lin, bn1)(z) - bn1(lin(z))).abs().max().item()])
+    ours, theirs = outs
+    for o, t_ in zip(ours[:4], theirs[:4]):
+        np.testing.assert_allclose(o, t_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours[2], ours[1], rtol=1e-10, atol=1e-12)  # the fused model is the model
+    assert ours[4] == theirs[4] == "SyncBatchNorm" and ours[5] < 1e-12
+
+
+def test_nn_utils_module_paths_and_skip_init():
+    import nn
+    from nn.utils.clip_grad import clip_grad_norm_
+    from nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
+    from nn.utils.fusion import fuse_conv_bn_eval  # noqa: F401
+    assert clip_grad_norm_ is nn.utils.clip_grad_norm_
+    m = nn.utils.skip_init(nn.Linear, 5, 1)
+    assert m.weight.shape == (1, 5)
+    with pytest.raises(RuntimeError, match="Module must support a 'device' arg"):
+        nn.utils.skip_init(lambda: nn.Linear(1, 1))
+    with pytest.raises(ValueError, match="SyncBatchNorm: expected at least 2D input"):
+        nn.SyncBatchNorm(3)(ag.ones(3))
