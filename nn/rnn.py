@@ -9,10 +9,12 @@ load either way. The recurrences, with x the input and h the state of one step (
     GRU   r, z, n' = chunks of W_ih x + b_ih  and  hr, hz, hn = chunks of W_hh h + b_hh
           r = sigma(r + hr),  z = sigma(z + hz),  n = tanh(n' + r hn),  h' = (1 - z) n + z h
 
-The input projection W_ih x + b_ih of every step is one product per layer and direction, read back a
-step at a time (the slices' gradients add into one buffer); each step then makes one product with
-W_hh and, for LSTM and GRU, one op for the rest (``autograd_core.ops.recurrent``: a dozen elementwise ops
-recorded as one node). The time loop is plain Python.
+The input projection W_ih x + b_ih of every step is one product per layer and direction. The time loop
+over it is one op (``autograd_core.ops.recurrent``: ``lstm_sequence``, ``gru_sequence``, ``rnn_sequence``,
+whose rule runs backpropagation through time and makes W_hh's gradient one product over all steps).
+With packed sequences (lengths to stop at) or an LSTM projection, the loop is plain Python over
+taped steps instead: one product with W_hh per step and, for LSTM and GRU, one op for the rest
+(``lstm_pointwise``, ``gru_pointwise``); the cells (``LSTMCell``, ...) take that step too.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from numpy.typing import DTypeLike
 
 import autograd_core as ag
 
-from autograd_core.ops.recurrent import gru_pointwise, lstm_pointwise
+from autograd_core.ops.recurrent import gru_pointwise, gru_sequence, lstm_pointwise, lstm_sequence, rnn_sequence
 from autograd_core.tensor import Tensor
 
 from . import functional as F
@@ -258,6 +260,13 @@ class RNNBase(Module):
                 k = layer * D + d
                 st = [s[k] for s in states]
                 xw = ag.linear(inp, w_ih, b_ih)         # every step's input projection in one product
+                if live is None and w_hr is None:
+                    # the whole time loop as one op (no packed lengths to stop at, no projection)
+                    seq, fin = self._sequence(xw.transpose(0, 1) if bf else xw, st, w_hh, b_hh, d == 1)
+                    per_dir.append(seq.transpose(0, 1) if bf else seq)
+                    for f, s in zip(finals, fin):
+                        f.append(s)
+                    continue
                 outs = [None] * L
                 for t in (range(L) if d == 0 else range(L - 1, -1, -1)):
                     xt = xw[:, t] if bf else xw[t]
@@ -278,6 +287,19 @@ class RNNBase(Module):
             if drop > 0 and layer < self.num_layers - 1:
                 inp = F.dropout(inp, drop, True)
         return inp, [ag.stack(f, 0) for f in finals]
+
+    def _sequence(self, xw, st, w_hh, b_hh, reverse):
+        """One layer and direction over time-major xw (L, N, G H): (outputs (L, N, H), final states)."""
+        H = self.hidden_size
+        last = 0 if reverse else -1
+        if self.mode == "LSTM":
+            hc = lstm_sequence(xw, st[0], st[1], w_hh, b_hh, reverse=reverse)
+            return hc[..., :H], [hc[last, :, :H], hc[last, :, H:]]
+        if self.mode == "GRU":
+            h = gru_sequence(xw, st[0], w_hh, b_hh, reverse=reverse)
+        else:
+            h = rnn_sequence(xw, st[0], w_hh, b_hh, relu=self.mode == "RNN_RELU", reverse=reverse)
+        return h, [h[last]]
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

@@ -79,3 +79,65 @@ def test_mismatched_shapes_are_refused_by_name():
         lstm_pointwise(ag.zeros(2, 7), ag.zeros(2, 2))
     with pytest.raises(ValueError, match="gru_pointwise"):
         gru_pointwise(ag.zeros(2, 6), ag.zeros(3, 6), ag.zeros(2, 2))
+
+
+def _steps_composed(kind, xw, states, w, b, reverse, relu=False):
+    """The sequence ops written as the per-step loop (the path nn.LSTM takes for packed input)."""
+    from autograd_core.ops.recurrent import gru_pointwise as gp, lstm_pointwise as lp
+    L = xw.shape[0]
+    H = states[0].shape[-1]
+    outs = [None] * L
+    st = list(states)
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        pre = ag.linear(st[0], w, b)
+        if kind == "lstm":
+            hc = lp(xw[t] + pre, st[1])
+            st = [hc[..., :H], hc[..., H:]]
+            outs[t] = hc
+        elif kind == "gru":
+            st = [gp(xw[t], pre, st[0])]
+            outs[t] = st[0]
+        else:
+            st = [ag.relu(xw[t] + pre) if relu else ag.tanh(xw[t] + pre)]
+            outs[t] = st[0]
+    return ag.stack(outs, 0)
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.sampled_from(["lstm", "gru", "rnn_tanh", "rnn_relu"]), st.integers(1, 4), st.integers(1, 3),
+       st.integers(1, 3), st.booleans(), st.booleans(), st.integers(0, 2 ** 16))
+def test_sequence_ops_gradcheck_and_match_the_step_loop(kind, L, N, H, bias, reverse, seed):
+    from autograd_core.ops.recurrent import gru_sequence, lstm_sequence, rnn_sequence
+    rng = np.random.default_rng(seed)
+    G = {"lstm": 4, "gru": 3}.get(kind, 1)
+    base = kind.split("_")[0]
+    relu = kind == "rnn_relu"
+
+    def t(*shape):
+        return ag.tensor(0.8 * rng.standard_normal(shape), requires_grad=True)
+    xw, w, b = t(L, N, G * H), t(G * H, H), (t(G * H) if bias else None)
+    states = [t(N, H)] + ([t(N, H)] if base == "lstm" else [])
+    if base == "lstm":
+        def f(xw, w, *rest):
+            return lstm_sequence(xw, rest[0], rest[1], w, rest[2] if bias else None, reverse=reverse)
+    elif base == "gru":
+        def f(xw, w, *rest):
+            return gru_sequence(xw, rest[0], w, rest[1] if bias else None, reverse=reverse)
+    else:
+        def f(xw, w, *rest):
+            return rnn_sequence(xw, rest[0], w, rest[1] if bias else None, relu=relu, reverse=reverse)
+    args = (xw, w, *states) + ((b,) if bias else ())
+    np.testing.assert_allclose(f(*args).detach().numpy(),
+                               _steps_composed(base, xw, states, w, b, reverse, relu).detach().numpy(),
+                               rtol=1e-12, atol=1e-13)
+    assert gradcheck(f, args)
+    if not relu:             # relu's kink: finite differences of the first derivative can straddle it
+        assert gradgradcheck(f, args)
+
+
+def test_sequence_ops_refuse_mismatched_shapes_by_name():
+    from autograd_core.ops.recurrent import gru_sequence, lstm_sequence
+    with pytest.raises(ValueError, match="lstm_sequence.*4 H"):
+        lstm_sequence(ag.zeros(3, 2, 7), ag.zeros(2, 2), ag.zeros(2, 2), ag.zeros(8, 2))
+    with pytest.raises(ValueError, match="gru_sequence"):
+        gru_sequence(ag.zeros(3, 2, 6), ag.zeros(2, 2), ag.zeros(6, 3))
