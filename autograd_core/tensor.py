@@ -932,12 +932,14 @@ _tensor_init = Tensor.__init__
 
 
 def _init(self, *args, **kwargs):
-    """``Tensor(data, dtype=None, requires_grad=False)``; also PyTorch's legacy ``Tensor(2, 3)`` (two or
-    more int sizes: an uninitialised tensor of the default float dtype) and ``Tensor()`` (empty)."""
+    """``Tensor(data, dtype=None, requires_grad=False)``; also PyTorch's legacy ``Tensor(2, 3)`` and
+    ``Tensor(5)`` (int sizes: a tensor of the default float dtype, uninitialised in PyTorch, zeros here; as in
+    ``nn.Parameter(torch.Tensor(out_features))``) and ``Tensor()`` (empty)."""
     if not args and "data" not in kwargs:
         args = (np.empty((0,), _dt(kwargs.pop("dtype", None))),)
-    elif len(args) >= 2 and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
-        args = (np.empty(args, _dt(kwargs.pop("dtype", None))),)
+    elif (len(args) >= 2 and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args)) or \
+            (len(args) == 1 and type(args[0]) is int):
+        args = (np.zeros(args, _dt(kwargs.pop("dtype", None))),)
     _tensor_init(self, *args, **kwargs)
 
 

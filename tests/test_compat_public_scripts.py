@@ -301,3 +301,16 @@ def test_nn_utils_module_paths_and_skip_init():
         nn.utils.skip_init(lambda: nn.Linear(1, 1))
     with pytest.raises(ValueError, match="SyncBatchNorm: expected at least 2D input"):
         nn.SyncBatchNorm(3)(ag.ones(3))
+
+
+def test_tensor_of_one_int_is_a_float_vector_of_that_size_as_in_torch():
+    import nn
+    t = ag.Tensor(4)
+    assert t.shape == (4,) and t.dtype == ag.get_default_dtype()
+    p = nn.Parameter(ag.Tensor(3))  # the legacy `self.bias = nn.Parameter(torch.Tensor(out_features))`
+    nn.init.uniform_(p, -0.1, 0.1)
+    assert p.shape == (3,) and p.requires_grad
+    assert ag.Tensor(2, 3).shape == (2, 3) and ag.Tensor().shape == (0,)
+    assert ag.Tensor([1, 2]).tolist() == [1, 2]  # data, not sizes
+    torch = pytest.importorskip("torch")
+    assert tuple(torch.Tensor(4).shape) == (4,) and torch.Tensor(4).dtype == torch.float32
