@@ -197,7 +197,8 @@ def interpolate(input: Tensor, size: int | tuple[int, ...] | None = None,
     """
     x = _t(input)
     if antialias:
-        raise ValueError("interpolate: antialias=True is not supported here")
+        raise ValueError("interpolate: antialias=True is not supported here; pass antialias=False (the plain "
+                         f"'{mode}' resize), or resize the data beforehand")
     if mode in ("linear", "bilinear", "trilinear", "bicubic"):
         return _interpolate_linear(x, size, scale_factor, mode, align_corners, recompute_scale_factor)
     if mode not in ("nearest", "nearest-exact", "area"):
@@ -800,8 +801,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if tgt_arr.dtype.kind == "f":
         logp = ag.log_softmax(x, axis=cdim)
         if tgt_arr.shape != x.shape:
-            raise ValueError(f"cross_entropy: probability targets must have the input's shape {tuple(x.shape)}, "
-                             f"got {tgt_arr.shape}")
+            hint = ("; for class indices pass an integer tensor (target.long())"
+                    if tgt_arr.shape == tuple(x.shape[:cdim]) + tuple(x.shape[cdim + 1:]) else "")
+            raise ValueError(f"cross_entropy: a float target holds class probabilities and must have the input's "
+                             f"shape {tuple(x.shape)}, got {tgt_arr.shape}{hint}")
         if ignore_index >= 0:
             raise ValueError("cross_entropy: ignore_index is not supported for class-probability targets")
         t = _t(target)

@@ -314,3 +314,12 @@ def test_tensor_of_one_int_is_a_float_vector_of_that_size_as_in_torch():
     assert ag.Tensor([1, 2]).tolist() == [1, 2]  # data, not sizes
     torch = pytest.importorskip("torch")
     assert tuple(torch.Tensor(4).shape) == (4,) and torch.Tensor(4).dtype == torch.float32
+
+
+def test_error_messages_say_what_to_do():
+    import nn.functional as F
+    with pytest.raises(ValueError, match=r"cross_entropy: a float target .* shape \(2, 3\), got \(2,\); for class "
+                                         r"indices pass an integer tensor \(target.long\(\)\)"):
+        F.cross_entropy(ag.ones(2, 3), ag.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="interpolate: antialias=True is not supported here; pass antialias=False"):
+        F.interpolate(ag.ones(1, 1, 2, 2), scale_factor=2, mode="bilinear", antialias=True)
