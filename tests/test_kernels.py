@@ -724,3 +724,22 @@ print(float(w.grad.sum()))
             p.chmod(p.stat().st_mode | stat.S_IWUSR)
     assert r.returncode == 0, r.stderr[-3000:]
     assert np.isfinite(float(r.stdout.split()[-1]))
+
+
+@pytest.mark.skipif(kblas._NP_CONTROL is None, reason="needs numpy's OpenBLAS")
+def test_numpy_blas_on_one_thread_holds_the_count_for_the_block_and_restores_it():
+    get, set_ = kblas._NP_CONTROL
+    old = get()
+    try:
+        set_(2)
+        with kblas.numpy_blas_on_one_thread():
+            assert get() == 1
+            kblas.matmul(np.ones((16, 128), np.float32), np.ones((512, 128), np.float32).T)
+            assert get() == 1
+        assert get() == 2
+        with pytest.raises(ZeroDivisionError):
+            with kblas.numpy_blas_on_one_thread():
+                1 / 0
+        assert get() == 2
+    finally:
+        set_(old)

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.blas import matmul as _mm
+from ..kernels import recurrent as _krec
+from ..kernels.blas import matmul as _mm, numpy_blas_on_one_thread as _blas_one_thread
 from .elementwise import sigmoid_
 from .registry import defop, xp
 
@@ -234,15 +235,20 @@ def _lstm_seq_forward(xw, h0, c0, w, b=None, *, reverse=False):
     dtype = np.result_type(xw, h0, c0, w)
     out = np.empty((L,) + h0.shape[:-1] + (2 * H,), dtype)
     acts = np.empty(xw.shape, dtype)
-    h, c = h0, c0
-    for t in _steps(L, reverse):
-        acts[t] = _lstm_acts(_gates(xw[t], h, w, b))
-        out[t] = _lstm_cell(acts[t], c)
-        h, c = out[t, ..., :H], out[t, ..., H:]
+    prev = np.concatenate([h0, c0], -1).astype(dtype, copy=False)
+    with _blas_one_thread():
+        for t in _steps(L, reverse):
+            gates = _gates(xw[t], prev[..., :H], w, b)
+            if not _krec.lstm_forward(gates, prev, out[t], acts[t]):
+                acts[t] = _lstm_acts(gates)
+                out[t] = _lstm_cell(acts[t], prev[..., H:])
+            prev = out[t]
     return out, acts
 
 
 def _lstm_seq_vjp(g, ans, xw, h0, c0, w, b=None, *, needs, reverse=False, res=None):
+    if type(g) is np.ndarray and res is not None:
+        return _lstm_seq_vjp_arrays(g, ans, h0, c0, w, b, needs, reverse, res)
     L, H = xw.shape[0], h0.shape[-1]
     dgates = [None] * L
     prev = [None] * L
@@ -253,13 +259,49 @@ def _lstm_seq_vjp(g, ans, xw, h0, c0, w, b=None, *, needs, reverse=False, res=No
         hp, cp = (h0, c0) if k == 0 else (ans[order[k - 1], ..., :H], ans[order[k - 1], ..., H:])
         prev[t] = hp
         gt = g[t] if dh is None else xp.concatenate(g[t, ..., :H] + dh, g[t, ..., H:] + dc, axis=g.ndim - 2)
-        # the forward's activations on arrays; on tensors (create_graph) the taped expression, same values
-        act = xp.lstm_acts(_gates_expr(xw[t], hp, w, b), saved=res[t]) if type(g) is not np.ndarray \
-            else res[t]
+        # on tensors (create_graph) the activations as taped expressions (the forward's values)
+        act = xp.lstm_acts(_gates_expr(xw[t], hp, w, b), saved=res[t])
         dact, dc = _lstm_grads(gt, ans[t, ..., H:], act, cp)
         dgates[t] = _acts_vjp(dact, act, None)
         dh = xp.matmul(dgates[t], w)
     return _seq_grads(dgates, prev, dh, (dc,), w, b, needs)
+
+
+def _lstm_seq_vjp_arrays(g, ans, h0, c0, w, b, needs, reverse, acts):
+    """``_lstm_seq_vjp`` on arrays: the same steps with the forward's activations, each step one kernel call
+    (``kernels.recurrent``) where it serves, the gate gradients written into one (L, N, 4H) array."""
+    L, H = ans.shape[0], h0.shape[-1]
+    g = np.ascontiguousarray(g)
+    dG = np.empty(acts.shape, np.result_type(g, acts))
+    bufs = [np.empty(h0.shape, dG.dtype), np.empty(h0.shape, dG.dtype)]
+    first = np.concatenate([h0, c0], -1).astype(ans.dtype, copy=False)
+    order = list(_steps(L, reverse))
+    dh = dc = None
+    with _blas_one_thread():
+        for k in range(L - 1, -1, -1):
+            t = order[k]
+            prev = first if k == 0 else ans[order[k - 1]]
+            dc_out = bufs[k % 2]
+            if not _krec.lstm_backward(g[t], dh, dc, acts[t], prev, ans[t], dG[t], dc_out):
+                gt = g[t] if dh is None else np.concatenate([g[t, ..., :H] + dh, g[t, ..., H:] + dc], -1)
+                dact, dc_new = _lstm_grads(gt, ans[t, ..., H:], acts[t], prev[..., H:])
+                dG[t] = _acts_vjp(dact, acts[t], None)
+                dc_out[...] = dc_new
+            dc = dc_out
+            dh = _mm(dG[t], w)
+    grads = [dG if needs[0] else None, dh if needs[1] else None, dc.copy() if needs[2] else None]
+    if needs[3]:
+        hp = np.empty((L,) + h0.shape, ans.dtype)
+        if reverse:
+            hp[L - 1], hp[:-1] = h0, ans[1:, ..., :H]
+        else:
+            hp[0], hp[1:] = h0, ans[:-1, ..., :H]
+        grads.append(_mm(dG.reshape(-1, dG.shape[-1]).T, hp.reshape(-1, H)))
+    else:
+        grads.append(None)
+    if b is not None:
+        grads.append(dG.reshape(-1, dG.shape[-1]).sum(axis=0) if needs[4] else None)
+    return grads
 
 
 def _seq_grads(dgates, prev, dh, dstates, w, b, needs):
@@ -309,10 +351,11 @@ def _gru_seq_forward(xw, h0, w, b=None, *, reverse=False):
     out = np.empty((L,) + h0.shape, dtype)
     res = np.empty((2,) + xw.shape, dtype)
     h = h0
-    for t in _steps(L, reverse):
-        res[0, t] = _gates(np.zeros((), dtype), h, w, b)
-        res[1, t] = _gru_acts(xw[t], res[0, t], H)
-        out[t] = h = _gru_from_acts(res[1, t], h)
+    with _blas_one_thread():
+        for t in _steps(L, reverse):
+            res[0, t] = _gates(np.zeros((), dtype), h, w, b)
+            res[1, t] = _gru_acts(xw[t], res[0, t], H)
+            out[t] = h = _gru_from_acts(res[1, t], h)
     return out, res
 
 
@@ -382,13 +425,14 @@ def _rnn_seq_forward(xw, h0, w, b=None, *, relu=False, reverse=False):
     """xw (L, N, H) input projections, h0 (N, H) -> (L, N, H): h_t = tanh (or relu) of xw_t + W h + b."""
     out = np.empty(xw.shape, np.result_type(xw, h0, w))
     h = h0
-    for t in _steps(xw.shape[0], reverse):
-        pre = _gates(xw[t], h, w, b)
-        h = out[t]
-        if relu:
-            np.maximum(pre, 0, out=h)
-        else:
-            np.tanh(pre, out=h)
+    with _blas_one_thread():
+        for t in _steps(xw.shape[0], reverse):
+            pre = _gates(xw[t], h, w, b)
+            h = out[t]
+            if relu:
+                np.maximum(pre, 0, out=h)
+            else:
+                np.tanh(pre, out=h)
     return out
 
 

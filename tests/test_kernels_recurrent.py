@@ -1,0 +1,108 @@
+"""The LSTM step kernels (kernels.recurrent): their float32 sigmoid and tanh to a few ulps of the exact
+values over the whole range, and a step forward and backward, with and without the next step's
+gradients, equal to the numpy path of ops.recurrent (run in float64)."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from autograd_core import kernels
+from autograd_core.kernels import HAVE_NUMBA
+from autograd_core.kernels import recurrent as krec
+from autograd_core.ops import recurrent as rec
+
+pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
+
+
+def _vectorized(fn):
+    import numba
+
+    @numba.njit
+    def run(x, out):
+        for i in range(x.size):
+            out[i] = fn(x[i])
+    return run
+
+
+def test_sigmoid32_and_tanh32_stay_within_a_few_ulps():
+    x = np.concatenate([np.linspace(-30, 30, 200001), np.geomspace(1e-8, 1, 5001), -np.geomspace(1e-8, 1, 5001),
+                        [0.0, -0.0, 0.19999, 0.2, 0.20001, 60.0, -60.0, 104.5, -104.5]]).astype(np.float32)
+    for fn, exact in ((krec.sigmoid32, lambda v: 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))),
+                      (krec.tanh32, math.tanh)):
+        out = np.empty_like(x)
+        _vectorized(fn)(x, out)
+        want = np.array([exact(float(v)) for v in x])
+        # relative to the value; in sigmoid's far tail (exp(-|x|) with |x| > 8: below 3e-4) the exponent's
+        # rounding in float32 grows the relative error with |x|, to ~2e-6 at x = -60 (1e-32 absolute)
+        err = np.abs(out - want) / np.maximum(np.abs(want), np.finfo(np.float32).tiny)
+        bound = 8 * np.finfo(np.float32).eps * np.maximum(1.0, np.abs(x.astype(np.float64)) / 2)
+        bad = np.argmax(err / bound)
+        assert (err <= bound).all(), (fn, x[bad], out[bad], want[bad])
+    special = np.array([np.nan, np.inf, -np.inf], np.float32)
+    out = np.empty_like(special)
+    _vectorized(krec.tanh32)(special, out)
+    assert np.isnan(out[0]) and out[1] == 1 and out[2] == -1
+    _vectorized(krec.sigmoid32)(special, out)
+    assert np.isnan(out[0]) and out[1] == 1 and out[2] == 0
+
+
+@settings(deadline=None, max_examples=25)
+@given(st.integers(1, 5), st.integers(1, 40), st.booleans(), st.integers(0, 2 ** 16))
+def test_lstm_step_kernels_match_the_numpy_step(N, H, carry, seed):
+    rng = np.random.default_rng(seed)
+    gates = (3 * rng.standard_normal((N, 4 * H))).astype(np.float32)
+    prev = rng.standard_normal((N, 2 * H)).astype(np.float32)
+    out, act = np.empty((N, 2 * H), np.float32), np.empty((N, 4 * H), np.float32)
+    with kernels.use("numba", background=False):
+        assert krec.lstm_forward(gates, prev, out, act)
+    act64 = rec._lstm_acts(gates.astype(np.float64))
+    out64 = rec._lstm_cell(act64, prev[:, H:].astype(np.float64))
+    np.testing.assert_allclose(act, act64, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out, out64, rtol=1e-5, atol=1e-6)
+
+    g = rng.standard_normal((N, 2 * H)).astype(np.float32)
+    dh, dc = (rng.standard_normal((N, H)).astype(np.float32) for _ in range(2)) if carry else (None, None)
+    dgates, dc_prev = np.empty((N, 4 * H), np.float32), np.empty((N, H), np.float32)
+    with kernels.use("numba", background=False):
+        assert krec.lstm_backward(g, dh, dc, act, prev, out, dgates, dc_prev)
+    gt = g.astype(np.float64)
+    if carry:
+        gt = np.concatenate([gt[:, :H] + dh, gt[:, H:] + dc], -1)
+    dact, dc64 = rec._lstm_grads(gt, out[:, H:].astype(np.float64), act.astype(np.float64), prev[:, H:].astype(np.float64))
+    dgates64 = rec._acts_vjp(dact, act.astype(np.float64), None)
+    scale = max(1.0, np.abs(dgates64).max())
+    np.testing.assert_allclose(dgates, dgates64, rtol=1e-5, atol=1e-6 * scale)
+    np.testing.assert_allclose(dc_prev, dc64, rtol=1e-5, atol=1e-6 * scale)
+
+
+def test_the_kernels_do_not_serve_other_dtypes_or_layouts():
+    N, H = 2, 3
+    with kernels.use("numba", background=False):
+        assert not krec.lstm_forward(np.zeros((N, 4 * H)), np.zeros((N, 2 * H)), np.zeros((N, 2 * H)),
+                                     np.zeros((N, 4 * H)))                         # float64
+        strided = np.zeros((N, 8 * H), np.float32)[:, ::2]
+        assert not krec.lstm_forward(strided, np.zeros((N, 2 * H), np.float32), np.zeros((N, 2 * H), np.float32),
+                                     np.zeros((N, 4 * H), np.float32))
+    with kernels.use("numpy"):
+        assert not krec.lstm_forward(*(np.zeros(s, np.float32) for s in ((N, 4 * H), (N, 2 * H), (N, 2 * H), (N, 4 * H))))
+
+
+def test_lstm_sequence_in_float32_with_the_kernels_matches_float64():
+    import autograd_core as ag
+    rng = np.random.default_rng(7)
+    L, N, H = 6, 3, 5
+    arrays = [0.8 * rng.standard_normal(s) for s in ((L, N, 4 * H), (N, H), (N, H), (4 * H, H), (4 * H,))]
+    G = rng.standard_normal((L, N, 2 * H))
+    results = []
+    for dtype in (np.float32, np.float64):
+        with kernels.use("numba", background=False):
+            ts = [ag.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+            for reverse in (False, True):
+                y = rec.lstm_sequence(*ts[:4], ts[4], reverse=reverse)
+                grads = ag.autograd.grad((y * ag.tensor(G.astype(dtype))).sum(), ts)
+                results.append([y.detach().numpy()] + [gr.numpy() for gr in grads])
+    for a, b in zip(results[:2], results[2:]):
+        for x, y in zip(a, b):
+            assert x.dtype == np.float32
+            np.testing.assert_allclose(x, y, rtol=2e-4, atol=2e-5 * max(1.0, np.abs(y).max()))
