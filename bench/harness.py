@@ -95,16 +95,16 @@ def neighbour(on):
 
 
 def run_workers(script, n, a):
-    """Run ``script --worker n`` for each library (alternating, ``a.rounds`` times); merge their JSON results,
-    keeping each library's best median (and the smallest of other ``*_ms`` figures; the first round's
-    ``first_ms``, the only one that may include compiling)."""
+    """Run ``script --worker n`` (and ``a.worker_args``, if any) for each library (alternating, ``a.rounds``
+    times); merge their JSON results, keeping each library's best median (and the smallest of other ``*_ms``
+    figures; the first round's ``first_ms``, the only one that may include compiling)."""
     libs = ["both"] if a.together else ["ours", "torch"]
     best = {}
     with neighbour(getattr(a, "neighbour", False)):
         for _ in range(1 if a.together else a.rounds):
             for lib in libs:
                 proc = subprocess.run([sys.executable, script, "--worker", str(n), "--steps", str(a.steps),
-                                       "--warmup", str(a.warmup), "--lib", lib],
+                                       "--warmup", str(a.warmup), "--lib", lib, *getattr(a, "worker_args", ())],
                                       env=thread_env(n, getattr(a, "isa", "native")), capture_output=True, text=True)
                 if proc.returncode:
                     print(proc.stdout + proc.stderr)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every benchmark (overhead, mlp, lenet5, gpt; 1 and 2 threads) and print one table of ours vs PyTorch
+# Run every benchmark (overhead, mlp, lenet5, gpt, rnn as LSTM and GRU; 1 and 2 threads) and print one table of ours vs PyTorch
 # with the CPU model and SIMD level. Fails (non-zero exit, the failing output shown) when a benchmark fails.
 #
 #   bench/run_all.sh                    # the project's venv (or $PYTHON, or python3)
@@ -54,5 +54,10 @@ rm -f "$OUT/overhead.json"
 run mlp "${EXTRA[@]}" ${MLP_ARGS:-}
 run lenet5 "${EXTRA[@]}" ${LENET_ARGS:-}
 run gpt "${EXTRA[@]}" ${GPT_ARGS:-}
+run rnn "${EXTRA[@]}" ${RNN_ARGS:-}
+cp "$OUT/rnn.json" "$OUT/lstm.json"
+run rnn --kind gru "${EXTRA[@]}" ${RNN_ARGS:-}
+mv "$OUT/rnn.json" "$OUT/gru.json"
+rm -f "$OUT/rnn.json"
 echo
 "$PY" bench/table.py "$OUT" | tee "$OUT/table.md"

@@ -10,7 +10,8 @@ import os
 import sys
 
 ROWS = [("mlp", "MLP 784-256-128-10, Adam, batch 128"), ("lenet5", "LeNet-5, SGD+momentum, batch 64"),
-        ("gpt", "char GPT (2x128, ctx 64, batch 16), AdamW")]
+        ("gpt", "char GPT (2x128, ctx 64, batch 16), AdamW"),
+        ("lstm", "char LSTM (2x128, 32 steps, batch 16), Adam"), ("gru", "char GRU (2x128, 32 steps, batch 16), Adam")]
 
 
 def main(out):
