@@ -52,6 +52,7 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d
                    UninitializedParameter)
 from .parallel import DataParallel  # noqa: E402
 from . import torch_namespace  # noqa: F401,E402  (torch.nn, torch.utils.data, torch.save/load for ported scripts)
+from . import modules  # noqa: E402  (torch.nn.modules.<file> paths)
 
 __all__ = [
     "Module", "Parameter", "Buffer", "DataParallel", "parallel", "LazyLinear", "LazyConv1d", "LazyConv2d",

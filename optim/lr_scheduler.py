@@ -1103,3 +1103,21 @@ class ChainedScheduler(LRScheduler):
 for _cls in (SequentialLR, ChainedScheduler):
     _cls.state_dict = _composed_state_dict  # type: ignore[method-assign]
     _cls.load_state_dict = _composed_load_state_dict  # type: ignore[method-assign]
+
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's older name of the scheduler base class (``torch.optim.lr_scheduler._LRScheduler``), which
+    custom schedulers written before ``LRScheduler`` subclass, overriding ``get_lr``.
+
+    >>> import autograd_core as ag, optim
+    >>> class Halving(optim.lr_scheduler._LRScheduler):
+    ...     def get_lr(self):
+    ...         return [lr * 0.5 ** self.last_epoch for lr in self.base_lrs]
+    >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = Halving(opt)
+    >>> opt.step(); sched.step(); opt.param_groups[0]["lr"]
+    0.5
+    """
+
+
+__all__ += ["_LRScheduler"]

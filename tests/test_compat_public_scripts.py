@@ -323,3 +323,50 @@ def test_error_messages_say_what_to_do():
         F.cross_entropy(ag.ones(2, 3), ag.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="interpolate: antialias=True is not supported here; pass antialias=False"):
         F.interpolate(ag.ones(1, 1, 2, 2), scale_factor=2, mode="bilinear", antialias=True)
+
+
+# -- torch.nn.modules paths and _LRScheduler -------------------------------------------------------------
+def test_nn_modules_paths_and_old_scheduler_base_as_in_torch():
+    import nn
+    import optim
+    from nn.modules.batchnorm import _BatchNorm
+    from nn.modules.loss import _Loss, _WeightedLoss
+    from nn.modules.utils import _pair, _triple
+    assert issubclass(nn.CrossEntropyLoss, _WeightedLoss) and issubclass(nn.MSELoss, _Loss)
+    assert isinstance(nn.BatchNorm1d(2), _BatchNorm) and isinstance(nn.SyncBatchNorm(2), _BatchNorm)
+    assert _pair(3) == (3, 3) and _triple((1, 2, 3)) == (1, 2, 3)
+    assert nn.modules.linear.Linear is nn.Linear and nn.modules.Linear is nn.Linear
+
+    class Focal(_Loss):  # a custom loss on PyTorch's base class keeps its reduction argument
+        def forward(self, a, b):
+            e = (a - b) ** 2
+            return e.mean() if self.reduction == "mean" else e.sum()
+    assert Focal(reduction="sum")(ag.ones(2), ag.zeros(2)).item() == 2.0
+
+    class Halving(optim.lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [lr * 0.5 ** self.last_epoch for lr in self.base_lrs]
+    p = ag.zeros(1, requires_grad=True)
+    opt = optim.SGD([p], lr=1.0)
+    sched = Halving(opt)
+    lrs = []
+    for _ in range(3):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == [0.5, 0.25, 0.125]
+    torch = pytest.importorskip("torch")
+    assert set(torch.nn.modules.loss.__dict__) >= {"_Loss", "_WeightedLoss"}
+    tp = torch.zeros(1, requires_grad=True)
+    topt = torch.optim.SGD([tp], lr=1.0)
+
+    class THalving(torch.optim.lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [lr * 0.5 ** self.last_epoch for lr in self.base_lrs]
+    tsched = THalving(topt)
+    tlrs = []
+    for _ in range(3):
+        topt.step()
+        tsched.step()
+        tlrs.append(topt.param_groups[0]["lr"])
+    assert tlrs == lrs
