@@ -300,7 +300,16 @@ class Module:
         backward = d.get("_backward_hooks") or d.get("_backward_pre_hooks")
         if not (self._forward_hooks or self._forward_pre_hooks or backward):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
+        with_kwargs = d.get("_hooks_with_kwargs") or ()
+        for hid, hook in list(self._forward_pre_hooks.items()):
+            if hid in with_kwargs:
+                r = hook(self, args, kwargs)
+                if r is not None:
+                    if not (isinstance(r, tuple) and len(r) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {r!r}.")
+                    args, kwargs = r
+                continue
             r = hook(self, args)
             if r is not None:
                 args = r if isinstance(r, tuple) else (r,)
@@ -308,8 +317,8 @@ class Module:
         if call is not None:
             args = call.wrap_inputs(args)
         out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            r = hook(self, args, out)
+        for hid, hook in list(self._forward_hooks.items()):
+            r = hook(self, args, kwargs, out) if hid in with_kwargs else hook(self, args, out)
             if r is not None:
                 out = r
         if call is not None:
@@ -360,9 +369,21 @@ class Module:
         self._backward_pre_hooks[h.id] = hook
         return h
 
-    def register_forward_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+    def _add_forward_hook(self, registry, hook, prepend, with_kwargs):
+        h = _RemovableHandle(registry)
+        registry[h.id] = hook
+        if prepend:
+            registry.move_to_end(h.id, last=False)
+        if with_kwargs:
+            self.__dict__.setdefault("_hooks_with_kwargs", set()).add(h.id)
+        return h
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> _RemovableHandle:
         """``hook(module, inputs, output)`` runs after each forward; a non-None return replaces the output.
-        Returns a handle whose ``remove()`` unregisters the hook (it is also a context manager).
+        Returns a handle whose ``remove()`` unregisters the hook (it is also a context manager). As in
+        PyTorch, ``with_kwargs=True`` calls ``hook(module, inputs, kwargs, output)``, ``prepend=True`` runs it
+        before the hooks already registered; ``always_call`` is accepted.
 
         >>> import autograd_core as ag, nn
         >>> layer = nn.Linear(3, 2)
@@ -372,13 +393,14 @@ class Module:
         [(4, 2)]
         >>> handle.remove()
         """
-        h = _RemovableHandle(self._forward_hooks)
-        self._forward_hooks[h.id] = hook
-        return h
+        return self._add_forward_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> _RemovableHandle:
         """``hook(module, inputs)`` runs before each forward with the positional inputs as a tuple; a
-        non-None return (a tuple, or one value) replaces them. Returns a handle with ``remove()``.
+        non-None return (a tuple, or one value) replaces them. Returns a handle with ``remove()``. As in
+        PyTorch, ``with_kwargs=True`` calls ``hook(module, inputs, kwargs)``, which returns None or
+        ``(new_inputs, new_kwargs)``; ``prepend=True`` runs it before the hooks already registered.
 
         >>> import autograd_core as ag, nn
         >>> relu = nn.ReLU()
@@ -386,9 +408,7 @@ class Module:
         ...     relu(ag.tensor([1.0, -2.0]))
         tensor([0., 2.])
         """
-        h = _RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[h.id] = hook
-        return h
+        return self._add_forward_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
     # -- registration -----------------------------------------------------------------------
     def _check_init(self, what):

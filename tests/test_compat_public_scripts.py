@@ -370,3 +370,26 @@ def test_nn_modules_paths_and_old_scheduler_base_as_in_torch():
         tsched.step()
         tlrs.append(topt.param_groups[0]["lr"])
     assert tlrs == lrs
+
+
+def test_forward_hooks_with_kwargs_and_prepend_as_in_torch():
+    import nn
+    outs = []
+    for lib_nn, t in ((nn, ag), (pytest.importorskip("torch").nn, pytest.importorskip("torch"))):
+        class Scaled(lib_nn.Module):
+            def forward(self, x, scale=1.0):
+                return x * scale
+        m = Scaled()
+        order = []
+        m.register_forward_pre_hook(lambda mod, args, kwargs: ((args[0] + 1,), {"scale": kwargs["scale"] * 2}),
+                                    with_kwargs=True)
+        m.register_forward_hook(lambda mod, args, kwargs, out: order.append(("kw", kwargs["scale"])) or out + 100,
+                                with_kwargs=True)
+        m.register_forward_hook(lambda mod, args, out: order.append("first"), prepend=True)
+        y = m(t.ones(2), scale=3.0)
+        outs.append((y.tolist(), order))
+    assert outs[0] == outs[1] == ([112.0, 112.0], ["first", ("kw", 6.0)])
+    m = nn.ReLU()
+    m.register_forward_pre_hook(lambda mod, args, kwargs: args, with_kwargs=True)
+    with pytest.raises(RuntimeError, match=r"forward pre-hook must return None or a tuple of \(new_args, new_kwargs\)"):
+        m(ag.ones(1))
