@@ -917,6 +917,10 @@ class Module:
         """
         if destination is None:
             destination = OrderedDict()
+        hooks = self.__dict__.get("_sd_hooks")
+        if hooks:
+            for hook in list(hooks["state_dict_pre"].values()):
+                hook(self, prefix, keep_vars)
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
@@ -926,7 +930,94 @@ class Module:
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination, prefix + name + ".", keep_vars)
+        if hooks:
+            for hook in list(hooks["state_dict_post"].values()):
+                r = hook(self, destination, prefix, {})
+                if r is not None:
+                    destination = r
         return destination
+
+    # -- state dict hooks (PyTorch's names and calling conventions) ----------------------------------
+    def _sd_hook(self, kind, hook):
+        hooks = self.__dict__.setdefault("_sd_hooks", {k: OrderedDict() for k in (
+            "state_dict_pre", "state_dict_post", "load_pre", "load_post")})
+        h = _RemovableHandle(hooks[kind])
+        hooks[kind][h.id] = hook
+        return h
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` collects this module's entries.
+
+        >>> import nn
+        >>> seen = []
+        >>> _ = nn.Linear(1, 1).register_state_dict_pre_hook(lambda m, prefix, keep_vars: seen.append(prefix))
+        """
+        return self._sd_hook("state_dict_pre", hook)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after ``state_dict`` collected this
+        module's entries (and its children's); it may change ``state_dict`` in place.
+
+        >>> import nn
+        >>> m = nn.Linear(1, 1)
+        >>> _ = m.register_state_dict_post_hook(lambda mod, sd, prefix, meta: sd.pop(prefix + "bias") and None)
+        >>> list(m.state_dict())
+        ['weight']
+        """
+        def post(module, sd, prefix, meta):
+            if hook(module, sd, prefix, meta) is not None:
+                raise RuntimeError("state_dict post-hook must return None (change the state dict in place)")
+        return self._sd_hook("state_dict_post", post)
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """PyTorch's private form: ``hook(module, state_dict, prefix, local_metadata)``; a non-None return
+        replaces the state dict.
+
+        >>> import nn
+        >>> _ = nn.Linear(1, 1)._register_state_dict_hook(lambda mod, sd, prefix, meta: None)
+        """
+        return self._sd_hook("state_dict_post", hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` runs before ``load_state_dict`` reads this module's entries; it may rename or change
+        entries of ``state_dict`` (a copy of the one passed), as checkpoint-upgrade code does.
+
+        >>> import autograd_core as ag, nn
+        >>> m = nn.Linear(1, 1)
+        >>> def rename(mod, sd, prefix, *rest):
+        ...     if prefix + "w" in sd:
+        ...         sd[prefix + "weight"] = sd.pop(prefix + "w")
+        >>> _ = m.register_load_state_dict_pre_hook(rename)
+        >>> m.load_state_dict({"w": ag.ones(1, 1), "bias": ag.zeros(1)})
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        """
+        return self._sd_hook("load_pre", hook)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable[..., Any], with_module: bool = False
+                                           ) -> _RemovableHandle:
+        """PyTorch's private form: ``hook(state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` (with the module first when ``with_module``).
+
+        >>> import nn
+        >>> _ = nn.Linear(1, 1)._register_load_state_dict_pre_hook(lambda sd, prefix, *rest: None)
+        """
+        if with_module:
+            return self._sd_hook("load_pre", hook)
+        return self._sd_hook("load_pre", lambda module, *args: hook(*args))
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> _RemovableHandle:
+        """``hook(module, incompatible_keys)`` runs after ``load_state_dict`` copied the values; it may
+        remove keys from ``incompatible_keys.missing_keys`` / ``unexpected_keys`` in place (which then
+        don't fail a strict load).
+
+        >>> import autograd_core as ag, nn
+        >>> m = nn.Linear(1, 1)
+        >>> _ = m.register_load_state_dict_post_hook(lambda mod, keys: keys.missing_keys.clear())
+        >>> m.load_state_dict({"weight": ag.ones(1, 1)})
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        """
+        return self._sd_hook("load_post", hook)
 
     def _state_targets(self):
         out = OrderedDict()
@@ -965,10 +1056,22 @@ class Module:
                 size = m._size_in_state(state_dict, name + "." if name else "")
                 if size is not None:
                     m.initialize_parameters(size)
+        hooked = [(name, m, m.__dict__["_sd_hooks"]) for name, m in self.named_modules()
+                  if m.__dict__.get("_sd_hooks")]
+        pre_missing: list[str] = []
+        pre_unexpected: list[str] = []
+        pre_errors: list[str] = []
+        if any(h["load_pre"] for _, _, h in hooked):
+            state_dict = OrderedDict(state_dict)  # the hooks may change it; the caller's stays as it was
+            for name, m, h in hooked:
+                for hook in list(h["load_pre"].values()):
+                    hook(m, state_dict, name + "." if name else "", {}, strict, pre_missing, pre_unexpected,
+                         pre_errors)
         targets = self._state_targets()
-        missing = [k for k in targets if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in targets]
-        problems = []
+        missing = [k for k in targets if k not in state_dict] + pre_missing
+        unexpected = [k for k in state_dict if k not in targets] + pre_unexpected
+        problems = list(pre_errors)
+        post_hooks = [(m, hook) for _, m, h in hooked for hook in h["load_post"].values()]
         values = {}
         for k, t in targets.items():
             if k not in state_dict:
@@ -996,6 +1099,17 @@ class Module:
             if not t._data.flags.writeable:
                 problems.append(f'While copying the parameter named "{k}", the tensor in the current model is '
                                 "read-only.")
+        if post_hooks and not problems:
+            # PyTorch's order with post hooks: copy, run the hooks (which may forgive keys), then the strict check
+            for k, arr in values.items():
+                targets[k]._data[...] = arr
+                _bump(targets[k])
+            values = {}
+            keys = _IncompatibleKeys(missing, unexpected)
+            for m, hook in post_hooks:
+                if hook(m, keys) is not None:
+                    raise RuntimeError("load_state_dict post hook must return None (change incompatible_keys in "
+                                       "place instead)")
         if strict:
             if unexpected:
                 problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)

@@ -393,3 +393,32 @@ def test_forward_hooks_with_kwargs_and_prepend_as_in_torch():
     m.register_forward_pre_hook(lambda mod, args, kwargs: args, with_kwargs=True)
     with pytest.raises(RuntimeError, match=r"forward pre-hook must return None or a tuple of \(new_args, new_kwargs\)"):
         m(ag.ones(1))
+
+
+def _state_dict_hook_story(lib_nn, t):
+    model = lib_nn.Sequential(lib_nn.Linear(2, 2), lib_nn.Linear(2, 1))
+    seen = []
+    model[0].register_state_dict_pre_hook(lambda m, prefix, keep_vars: seen.append(("pre", prefix)))
+    model[1].register_state_dict_post_hook(lambda m, sd, prefix, meta: sd.pop(prefix + "bias") and None)
+    keys = list(model.state_dict())
+
+    def rename(m, sd, prefix, meta, strict, missing, unexpected, errors):  # an old checkpoint's names
+        if prefix + "W" in sd:
+            sd[prefix + "weight"] = sd.pop(prefix + "W")
+    model[0].register_load_state_dict_pre_hook(rename)
+    model[1].register_load_state_dict_post_hook(lambda m, inc: seen.append(("post", list(inc.missing_keys))))
+    old = {"0.W": t.ones(2, 2), "0.bias": t.zeros(2), "1.weight": t.ones(1, 2), "1.bias": t.zeros(1)}
+    result = model.load_state_dict(old)
+    return keys, seen, list(result.missing_keys), model[0].weight.detach().numpy().tolist(), "0.W" in old
+
+
+def test_state_dict_hooks_as_in_torch():
+    import nn
+    ours = _state_dict_hook_story(nn, ag)
+    assert ours == (["0.weight", "0.bias", "1.weight"], [("pre", "0."), ("post", [])], [], [[1.0, 1.0], [1.0, 1.0]],
+                    True)
+    torch = pytest.importorskip("torch")
+    assert ours == _state_dict_hook_story(torch.nn, torch)
+    m = nn.Linear(1, 1)
+    m.register_load_state_dict_post_hook(lambda mod, keys: keys.missing_keys.remove("bias"))
+    assert m.load_state_dict({"weight": ag.ones(1, 1)}).missing_keys == []  # forgiven by the hook: no strict error
