@@ -200,11 +200,8 @@ def gru_pointwise(gi, gh, h):
 # forward keeps every step's activations as its residual, and on arrays the rule reads them there; on
 # tensors (create_graph) it recomputes them as taped expressions (the same values), so that the rule's
 # result is differentiable again.
-def _gates(x, h, w, b=None, *, saved=None):
-    """x + h @ w.T (+ b): x (N, G H), h (N, H), w (G H, H), b (G H,); ``saved``: the same value, computed
-    by the forward."""
-    if saved is not None:
-        return saved
+def _gates(x, h, w, b=None):
+    """x + h @ w.T (+ b): x (N, G H), h (N, H), w (G H, H), b (G H,)."""
     out = _mm(h, w.T)
     out += x
     if b is not None:
@@ -212,12 +209,12 @@ def _gates(x, h, w, b=None, *, saved=None):
     return out
 
 
-def _gates_vjp(g, ans, x, h, w, b=None, *, needs, saved=None):
+def _gates_vjp(g, ans, x, h, w, b=None, *, needs):
     return [g if needs[0] else None, xp.matmul(g, w) if needs[1] else None, xp.matmul(g.T, h) if needs[2] else None,
             g.sum(axis=0) if len(needs) > 3 and needs[3] else None]
 
 
-_gates_op = defop("recurrent_gates", _gates, vjp=_gates_vjp, uses=(1, 2), hidden=("saved",))
+_gates_op = defop("recurrent_gates", _gates, vjp=_gates_vjp, uses=(1, 2))
 
 
 def _gates_expr(x, h, w, b):
