@@ -447,6 +447,7 @@ def _input_grads(node, g, create_graph, logger, watched=()):
     else:
         raw = [op.vjps[i](g, ans, *args, **kw) if p is not None else None for i, p in enumerate(parents)]
     out = []
+    linked = _linked_inputs(node) if create_graph else None
     for i, gi in enumerate(raw):
         if gi is None or parents[i] is None:
             out.append(None)
@@ -454,12 +455,24 @@ def _input_grads(node, g, create_graph, logger, watched=()):
         like = node.arrays[i]
         if create_graph and not isinstance(gi, _tensor()):
             gi = _make(np.asarray(gi, dtype=like.dtype))
+        if linked:
+            gi = _node_mod.link_inputs(gi, linked)
         out.append(_fit(gi, like))
     if logger is not None:  # the raw rule outputs: the explanation shows the un-broadcast sums itself
         logger.log_node(node, g, raw, node.inputs)
     for lst in watched:
         lst.on_vjp(node, g, raw, node.inputs)
     return out
+
+
+def _linked_inputs(node):
+    """The inputs that the node's rules read and that require grad: a gradient computed with create_graph
+    is recorded as depending on them (with a zero derivative; ``ops.elementwise._link_inputs``)."""
+    if node.op.name == "depends_on" or getattr(_node_mod, "link_inputs", None) is None:
+        return None
+    T = _tensor()
+    xs = [node.inputs[j] for j in _read_inputs(node)]
+    return [x for x in xs if isinstance(x, T) and x.requires_grad] or None
 
 
 def _node_hooks(node, g, create_graph):

@@ -641,3 +641,38 @@ def test_second_derivatives_of_std_and_var_where_they_are_degenerate():
             t2, t1 = second(torch, f, a)
             np.testing.assert_allclose(g1, t1, atol=1e-12)
             np.testing.assert_allclose(g2, t2, atol=1e-12)
+
+
+@pytest.mark.parametrize("act", ["leaky_relu", "hardtanh", "relu6", "abs", "threshold", "hardshrink", "softshrink",
+                                 "relu", "max_pool"])
+def test_a_parameter_reached_only_through_a_mask_gets_a_zero_second_order_gradient(act):
+    """A gradient penalty (the gradient of a critic's output with respect to its input, squared) depends on
+    the first layer's bias only through the activation's mask, a piecewise-constant function: PyTorch's
+    backward nodes read their input, so the bias counts as used and gets zeros. Here as well (it was
+    "not used in the graph" for the masks built by comparisons)."""
+    import nn.functional as F
+    fns = {"leaky_relu": F.leaky_relu, "hardtanh": F.hardtanh, "relu6": F.relu6, "abs": lambda t: t.abs(),
+           "threshold": lambda t: F.threshold(t, 0.1, 0.0), "hardshrink": lambda t: F.hardshrink(t, 0.2),
+           "softshrink": lambda t: F.softshrink(t, 0.2), "relu": F.relu,
+           "max_pool": lambda t: F.max_pool1d(t.unsqueeze(0), 1).squeeze(0)}
+
+    def penalty_grads(M, fn):
+        x = M.tensor([[0.5, -1.0], [2.0, 0.3]], requires_grad=True)
+        w1 = M.tensor([[1.0, 2.0], [0.5, -1.0]], requires_grad=True)
+        b1 = M.tensor([0.1, 0.2], requires_grad=True)
+        w2 = M.tensor([[1.0], [-2.0]], requires_grad=True)
+        out = (fn(x @ w1 + b1) @ w2).sum()
+        (g,) = M.autograd.grad(out, x, create_graph=True)
+        return [t.detach().numpy() for t in M.autograd.grad((g ** 2).sum(), [w1, b1, w2])]
+
+    ours = penalty_grads(ag, fns[act])
+    np.testing.assert_array_equal(ours[1], np.zeros(2))
+    torch = pytest.importorskip("torch")
+    tfns = {"leaky_relu": torch.nn.functional.leaky_relu, "hardtanh": torch.nn.functional.hardtanh,
+            "relu6": torch.nn.functional.relu6, "abs": lambda t: t.abs(),
+            "threshold": lambda t: torch.nn.functional.threshold(t, 0.1, 0.0),
+            "hardshrink": lambda t: torch.nn.functional.hardshrink(t, 0.2),
+            "softshrink": lambda t: torch.nn.functional.softshrink(t, 0.2), "relu": torch.relu,
+            "max_pool": lambda t: torch.nn.functional.max_pool1d(t.unsqueeze(0), 1).squeeze(0)}
+    for a, b in zip(ours, penalty_grads(torch, tfns[act])):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

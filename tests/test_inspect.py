@@ -461,8 +461,13 @@ def test_profile_restores_the_ops_and_counts_nested_ops_once():
     assert outer.self_time <= outer.total_time and inner.self_time <= inner.total_time
     # the outer profile saw every call the inner one saw, once, and the backward after it (counts, not
     # times: the two timers read the clock at slightly different moments)
-    inner_calls = {(s.name): (s.fwd_calls, s.bwd_calls) for s in inner.key_averages()}
-    outer_calls = {(s.name): (s.fwd_calls, s.bwd_calls) for s in outer.key_averages()}
+    def calls(prof):    # per op name, summed over its input shapes (the outer profile records shapes)
+        out = {}
+        for s in prof.key_averages():
+            f, b = out.get(s.name, (0, 0))
+            out[s.name] = (f + s.fwd_calls, b + s.bwd_calls)
+        return out
+    inner_calls, outer_calls = calls(inner), calls(outer)
     assert inner_calls and all(outer_calls[k][0] >= f and outer_calls[k][1] >= b for k, (f, b) in inner_calls.items())
     assert sum(f + b for f, b in outer_calls.values()) > sum(f + b for f, b in inner_calls.values())
     keys = list(outer.stats)

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .. import node as _node_mod
 from ..tensor import Tensor, get_default_dtype, make
 from .registry import defop, method, xp
 from .inplace import inplace_update
@@ -368,6 +369,31 @@ def sigmoid_(x):
 
 sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (_one(ans) - ans),), uses=(), uses_ans=True,
                 same_shape=True)
+
+# -- second-order graphs: an edge with a zero derivative -----------------------------------------------
+def _depends_on(out, *xs):
+    """``out`` (a copy), recorded as a function of ``xs`` with zero derivatives."""
+    return out.copy()
+
+
+def _depends_on_vjp(g, ans, out, *xs, needs):
+    return [g if needs[0] else None] + [np.zeros(x.shape, x.dtype) if need else None
+                                        for x, need in zip(xs, needs[1:])]
+
+
+_depends_on_op = defop("depends_on", _depends_on, vjp=_depends_on_vjp, uses=())
+
+
+def _link_inputs(out, xs):
+    """A gradient computed with create_graph, made to depend on the inputs its rule read: PyTorch's
+    backward nodes take those inputs (``leaky_relu_backward(grad, self)``, ``abs``' ``sgn(self)``), so
+    an input reached only through a mask or a sign (a piecewise-linear function's) counts as used in a
+    gradient penalty and gets a zero gradient there, not "unused"."""
+    return _depends_on_op(out, *xs)
+
+
+_node_mod.link_inputs = _link_inputs
+
 
 # -- activations -------------------------------------------------------------------------------
 # relu's gradient is an op of its own so that its fast kernel lives in a forward, not in a rule:
