@@ -938,9 +938,19 @@ def _init(self, *args, **kwargs):
     if not args and "data" not in kwargs:
         args = (np.empty((0,), _dt(kwargs.pop("dtype", None))),)
     elif (len(args) >= 2 and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args)) or \
-            (len(args) == 1 and type(args[0]) is int):
+            (len(args) == 1 and type(args[0]) is int and not _ours(sys._getframe(1))):
         args = (np.zeros(args, _dt(kwargs.pop("dtype", None))),)
     _tensor_init(self, *args, **kwargs)
+
+
+_OWN_PACKAGES = ("autograd_core", "nn", "optim")
+
+
+def _ours(frame):
+    """Whether the frame's code is this project's: there ``Tensor(x)`` wraps a value (``ag.add(2, x)`` makes a
+    tensor of its 2), where a user's ``torch.Tensor(5)`` is PyTorch's legacy size."""
+    name = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return name.split(".", 1)[0] in _OWN_PACKAGES
 
 
 _init.__doc__ = (_tensor_init.__doc__ or "") + _init.__doc__

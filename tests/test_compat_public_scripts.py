@@ -422,3 +422,15 @@ def test_state_dict_hooks_as_in_torch():
     m = nn.Linear(1, 1)
     m.register_load_state_dict_post_hook(lambda mod, keys: keys.missing_keys.remove("bias"))
     assert m.load_state_dict({"weight": ag.ones(1, 1)}).missing_keys == []  # forgiven by the hook: no strict error
+
+
+def test_a_python_int_given_to_an_op_is_a_value_not_a_size():
+    """Only a user's ``torch.Tensor(5)`` is the legacy size: the ops' own wrapping of a Python int keeps its
+    value (``ag.add(2, x)`` adds 2; it once made a zero vector of length 2)."""
+    import math
+    x = ag.tensor([1.0, 4.0])
+    assert ag.add(2, x).tolist() == [3.0, 6.0]
+    assert ag.sin(2).item() == pytest.approx(math.sin(2))
+    assert ag.exp(1).item() == pytest.approx(math.e)
+    assert ag.sum(3).item() == 3
+    assert ag.Tensor(3).shape == (3,)
