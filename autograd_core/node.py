@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import operator
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -194,6 +195,10 @@ class _Flags:
 
 
 flags = _Flags()
+
+# Set by ``ops.elementwise`` (the engine imports no op): ``link_inputs(g, xs)`` records a gradient computed
+# with create_graph as depending on the inputs ``xs`` its rule read, with a zero derivative.
+link_inputs: Any = None
 
 
 def hooks_used():
