@@ -42,6 +42,9 @@ def npz_file(path, structure, members=(), compress=()):
 
 
 def _peak(fn):
+    # tracemalloc counts every thread's allocations: background kernel compiles finish first
+    from autograd_core import kernels
+    kernels.wait()
     tracemalloc.start()
     try:
         fn()

@@ -22,6 +22,9 @@ def raw_file(header, data=b"", n=None):
 
 
 def _peak(fn):
+    # tracemalloc counts every thread's allocations: background kernel compiles finish first
+    from autograd_core import kernels
+    kernels.wait()
     tracemalloc.start()
     try:
         fn()
