@@ -287,28 +287,8 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
     D, H, W = (int(v) for v in x.shape[2:])
     if D * H * W == 0:
         raise ValueError(f"{name}: the input's spatial dims must not be empty, got shape {tuple(x.shape)}")
-    od, oh, ow = _adaptive_target([D, H, W], output_size, name)
-    bins = [[(i * n // m, -((-(i + 1) * n) // m)) for i in range(m)] for n, m in ((D, od), (H, oh), (W, ow))]
-    # each cell's window as flat positions, padded to one length by repeating its own first members (a
-    # first-maximum search never prefers a repeat); ``real`` marks the unpadded slots
-    k = max(b - a for a, b in bins[0]) * max(b - a for a, b in bins[1]) * max(b - a for a, b in bins[2])
-    idx = np.empty((od, oh, ow, k), np.int64)
-    real = np.zeros((od, oh, ow, k), bool)
-    for i, (z0, z1) in enumerate(bins[0]):
-        for j, (y0, y1) in enumerate(bins[1]):
-            for m, (x0, x1) in enumerate(bins[2]):
-                cells = [(z * H + y) * W + c for z in range(z0, z1) for y in range(y0, y1) for c in range(x0, x1)]
-                idx[i, j, m] = (cells * (k // len(cells) + 1))[:k]
-                real[i, j, m, :len(cells)] = True
-    lead = tuple(x.shape[:2])
-    flat = x.reshape(lead + (D * H * W,))
-    windows = flat._data[..., idx]
-    arg = windows.argmax(-1)
-    if windows.dtype.kind in "fc":
-        nan = np.isnan(windows) & real
-        arg = np.where(nan.any(-1), k - 1 - nan[..., ::-1].argmax(-1), arg)
-    pos = np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0]
-    values = flat.gather(-1, ag.tensor(pos.reshape(lead + (-1,)))).reshape(lead + (od, oh, ow))
+    from .functional import _adaptive_max   # (nn.functional imports this module at its end)
+    values, pos = _adaptive_max(x, tuple(_adaptive_target([D, H, W], output_size, name)))
     if not batched:
         values, pos = values.squeeze(0), pos[0]
     return (values, ag.tensor(pos)) if return_indices else values

@@ -2118,6 +2118,34 @@ def _adaptive_bins(n: int, m: int) -> list[tuple[int, int]]:
     return [(i * n // m, -((-(i + 1) * n) // m)) for i in range(m)]
 
 
+def _adaptive_max(x: Tensor, out: tuple[int, ...]) -> tuple[Tensor, np.ndarray]:
+    """Max over PyTorch's adaptive bins of the last ``len(out)`` dims of ``x`` (the others lead): the values
+    (..., *out) and the flat positions of the maxima within those dims (first maximum in row-major order,
+    or the last NaN), the values gathered on the tape so that the gradient goes to those elements alone."""
+    sizes = tuple(int(n) for n in x.shape[x.ndim - len(out):])
+    bins = [_adaptive_bins(n, m) for n, m in zip(sizes, out)]
+    # each cell's window, flattened: an index array (*out, k) padded by repeating its first members,
+    # which a first-maximum search never prefers; ``real`` marks the unpadded slots
+    k = math.prod(max(b - a for a, b in dim) for dim in bins)
+    idx = np.empty(tuple(out) + (k,), np.int64)
+    real = np.zeros(tuple(out) + (k,), bool)
+    for cell in np.ndindex(*out):
+        ranges = np.ix_(*(np.arange(*bins[d][i]) for d, i in enumerate(cell)))
+        cells = np.ravel_multi_index(tuple(np.broadcast_arrays(*ranges)), sizes).reshape(-1).tolist()
+        idx[cell] = (cells * (k // len(cells) + 1))[:k]
+        real[cell + (slice(0, len(cells)),)] = True
+    lead = tuple(x.shape[:x.ndim - len(out)])
+    flat = x.reshape(lead + (math.prod(sizes),))
+    windows = flat._data[..., idx]
+    arg = windows.argmax(-1)
+    if windows.dtype.kind in "fc":
+        nan = np.isnan(windows) & real
+        arg = np.where(nan.any(-1), k - 1 - nan[..., ::-1].argmax(-1), arg)
+    pos = np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0]
+    values = flat.gather(-1, ag.tensor(pos.reshape(lead + (-1,)))).reshape(lead + tuple(out))
+    return values, pos
+
+
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over PyTorch's adaptive bins of (N, C, H, W) or (C, H, W) so that the output is ``output_size``
     (an int or a pair; None keeps that size): output cell i takes rows floor(i H / oH) to
@@ -2137,28 +2165,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     h, w = x.shape[-2], x.shape[-1]
     oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
-    rows, cols = _adaptive_bins(h, oh), _adaptive_bins(w, ow)
-    # each cell's window, flattened: an index array (oh, ow, kh_max * kw_max) padded by repeating its
-    # first members, which a first-maximum search never prefers; ``real`` marks the unpadded slots
-    kh = max(b - a for a, b in rows)
-    kw = max(b - a for a, b in cols)
-    k = kh * kw
-    idx = np.empty((oh, ow, k), np.int64)
-    real = np.zeros((oh, ow, k), bool)
-    for i, (r0, r1) in enumerate(rows):
-        for j, (c0, c1) in enumerate(cols):
-            cells = [(r * w + c) for r in range(r0, r1) for c in range(c0, c1)]
-            idx[i, j] = (cells * (k // len(cells) + 1))[:k]
-            real[i, j, :len(cells)] = True
-    flat = x.reshape(tuple(x.shape[:-2]) + (h * w,))
-    windows = flat._data[..., idx]
-    arg = windows.argmax(-1)
-    if windows.dtype.kind in "fc":
-        nan = np.isnan(windows) & real
-        arg = np.where(nan.any(-1), k - 1 - nan[..., ::-1].argmax(-1), arg)
-    pos = np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0]
-    lead = tuple(x.shape[:-2])
-    values = flat.gather(-1, ag.tensor(pos.reshape(lead + (oh * ow,)))).reshape(lead + (oh, ow))
+    values, pos = _adaptive_max(x, (oh, ow))
     if not return_indices:
         return values
     return values, ag.tensor(pos)
