@@ -156,23 +156,7 @@ def main():
         return
     print(f"char-level GPT training step (vocab {VOCAB}, context {CTX}, batch {BATCH}, width {WIDTH}, {HEADS} heads, "
           f"{LAYERS} layers, AdamW), float32; median of {a.steps} steps after {a.warmup} warm-up steps")
-    results = {}
-    for n in a.threads:
-        res = results[n] = harness.run_workers(os.path.abspath(__file__), n, a)
-        o = res["ours"]
-        if n == a.threads[0]:
-            print(res["machine"] + ("; with one busy neighbour process" if a.neighbour else ""))
-        print(f"\n{n} thread(s) (numba: {res['numba']})")
-        print(f"  autograd_core: {o['median_ms']:7.2f} ms/step (min {o['min_ms']:.2f})   first step "
-              f"{o['first_ms']:.0f} ms   loss0 {o['loss0']:.5f}")
-        if "torch" in res:
-            t = res["torch"]
-            print(f"  PyTorch:       {t['median_ms']:7.2f} ms/step (min {t['min_ms']:.2f})   first step "
-                  f"{t['first_ms']:.0f} ms   loss0 {t['loss0']:.5f}")
-            print(f"  ours/PyTorch:  {o['median_ms'] / t['median_ms']:.2f}")
-        else:
-            print("  (PyTorch not installed: no comparison)")
-    harness.dump(a, results)
+    harness.run_and_report(os.path.abspath(__file__), a)
 
 
 if __name__ == "__main__":

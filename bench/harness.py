@@ -170,6 +170,28 @@ def machine():
     return f"{model} ({simd}; cores {len(os.sched_getaffinity(0))}); BLAS: {blas}; Numba CPU: {cpu_name}"
 
 
+def run_and_report(script, a):
+    """Run ``script``'s workers at each of ``a.threads`` (``run_workers``) and print both libraries' step times,
+    first steps and first losses, and their ratio; then ``dump``."""
+    results = {}
+    for n in a.threads:
+        res = results[n] = run_workers(script, n, a)
+        o = res["ours"]
+        if n == a.threads[0]:
+            print(res["machine"] + ("; with one busy neighbour process" if a.neighbour else ""))
+        print(f"\n{n} thread(s) (numba: {res['numba']})")
+        print(f"  autograd_core: {o['median_ms']:7.2f} ms/step (min {o['min_ms']:.2f})   first step "
+              f"{o['first_ms']:.0f} ms   loss0 {o['loss0']:.5f}")
+        if "torch" in res:
+            t = res["torch"]
+            print(f"  PyTorch:       {t['median_ms']:7.2f} ms/step (min {t['min_ms']:.2f})   first step "
+                  f"{t['first_ms']:.0f} ms   loss0 {t['loss0']:.5f}")
+            print(f"  ours/PyTorch:  {o['median_ms'] / t['median_ms']:.2f}")
+        else:
+            print("  (PyTorch not installed: no comparison)")
+    dump(a, results)
+
+
 def dump(a, results):
     """Write ``results`` to ``--json`` when given."""
     if getattr(a, "json", None):
