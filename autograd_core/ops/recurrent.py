@@ -1,7 +1,8 @@
-"""The pointwise part of an LSTM or GRU step as one op each (what ``nn.LSTM`` / ``nn.GRU`` and their
-cells run every time step): a step of either is a dozen elementwise ops on small arrays, and one op in
-their place records one node instead of twelve (the tape's cost per op, not the arithmetic, was most of
-a small LSTM's training step).
+"""Recurrent layers' ops: an LSTM or GRU step's pointwise part as one op each, and a whole RNN, LSTM or
+GRU layer's time loop as one op (``nn.LSTM`` / ``GRU`` / ``RNN`` run the latter; packed sequences, an
+LSTM projection and the cells take the former, a step at a time). A step is a dozen elementwise ops on
+small arrays: recorded one by one, the tape's cost per op, not the arithmetic, was most of a small
+LSTM's training step.
 
     lstm_pointwise(gates, c)  gates (..., 4H): the pre-activations i, f, g, o (PyTorch's gate order),
                               c (..., H) -> (..., 2H): [h', c'] with
@@ -10,9 +11,13 @@ a small LSTM's training step).
                               h (..., H) -> h' (..., H) with
                               r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z),
                               n = tanh(gi_n + r gh_n),  h' = (1 - z) n + z h
+    lstm_sequence, gru_sequence, rnn_sequence
+                              every step's input projection (L, N, G H) and the first state(s) (N, H)
+                              -> every step's state(s) (L, N, ...)
 
-The rules are written with ``xp`` on the inputs (the activations are recomputed, not kept), so they are
-differentiable again (``create_graph``) like every other rule.
+The rules are written with ``xp`` (the sequence ops' rules read the forward's activations on arrays and
+recompute them as taped expressions on tensors), so they are differentiable again (``create_graph``)
+like every other rule.
 
     >>> import autograd_core as ag
     >>> from autograd_core.ops.recurrent import lstm_pointwise
