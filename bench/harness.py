@@ -65,13 +65,10 @@ def two_cores(cpus=None, root="/sys/devices/system/cpu"):
     cpus = sorted(os.sched_getaffinity(0)) if cpus is None else sorted(cpus)
     if len(cpus) <= 2:
         return ""
+    from autograd_core.kernels.threads import core_of
     picked, cores = [], set()
     for c in reversed(cpus):
-        try:
-            with open(f"{root}/cpu{c}/topology/thread_siblings_list") as f:
-                core = f.read().strip()
-        except OSError:
-            core = str(c)
+        core = core_of(c, root) or str(c)
         if core not in cores:
             cores.add(core)
             picked.append(c)

@@ -46,18 +46,23 @@ __all__ = ["set_num_threads", "get_num_threads", "threads_now", "parallel_for", 
            "range_kernel", "PerThread", "NATIVE_RANGES", "NATIVE_RANGE_MIN", "NATIVE_RANGE_CHUNK"]
 
 
+def core_of(cpu, root="/sys/devices/system/cpu"):
+    """The physical core that logical CPU ``cpu`` sits on, as Linux names it (the hardware threads it shares
+    that core with, ``cpuN/topology/thread_siblings_list``), or None where that cannot be read."""
+    try:
+        with open(f"{root}/cpu{cpu}/topology/thread_siblings_list") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def _physical_cores(cpus, root="/sys/devices/system/cpu"):
-    """How many cores the logical CPUs ``cpus`` sit on: SMT siblings (two hardware threads of one core,
-    as Linux lists them in ``cpuN/topology/thread_siblings_list``) count once. ``len(cpus)`` where the
-    topology cannot be read."""
-    cores = set()
-    for c in cpus:
-        try:
-            with open(f"{root}/cpu{c}/topology/thread_siblings_list") as f:
-                cores.add(f.read().strip())
-        except OSError:
-            return len(cpus)
-    return max(1, len(cores))
+    """How many cores the logical CPUs ``cpus`` sit on: SMT siblings (two hardware threads of one core) count
+    once. ``len(cpus)`` where the topology cannot be read."""
+    cores = [core_of(c, root) for c in cpus]
+    if None in cores:
+        return len(cpus)
+    return max(1, len(set(cores)))
 
 
 def _default_threads():
