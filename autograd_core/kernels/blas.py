@@ -142,60 +142,46 @@ _COPY_TRANSPOSED_B = _NP_CORE.lower() in ("skylakex", "cooperlake", "sapphirerap
 
 
 class _SingleThreaded:
-    """Context manager: SciPy's OpenBLAS on one thread inside, the user's setting restored after the
+    """Context manager: an OpenBLAS (the thread control held in the module global ``name``: SciPy's
+    ``_CONTROL`` or numpy's ``_NP_CONTROL``) on one thread inside, the user's setting restored after the
     outermost block (a class, not contextlib: it wraps every kernel call)."""
-    __slots__ = ("lock", "depth", "saved")
+    __slots__ = ("name", "lock", "depth", "saved")
 
-    def __init__(self):
+    def __init__(self, name):
+        self.name = name
         self.lock = threading.Lock()
         self.depth = 0
         self.saved = 1
 
     def __enter__(self):
-        if _CONTROL is not None:
+        control = globals()[self.name]
+        if control is not None:
             with self.lock:
                 if self.depth == 0:
-                    self.saved = _CONTROL[0]()
+                    self.saved = control[0]()
                     if self.saved != 1:
-                        _CONTROL[1](1)
+                        control[1](1)
                 self.depth += 1
         return self
 
     def __exit__(self, *exc):
-        if _CONTROL is not None:
+        control = globals()[self.name]
+        if control is not None:
             with self.lock:
                 self.depth -= 1
                 if self.depth == 0 and self.saved != 1:
-                    _CONTROL[1](self.saved)
+                    control[1](self.saved)
         return False
 
 
-_SINGLE = _SingleThreaded()
+_SINGLE = _SingleThreaded("_CONTROL")
+_NP_SINGLE = _SingleThreaded("_NP_CONTROL")
 
 
 def single_threaded():
     """``with single_threaded():`` SciPy's OpenBLAS runs every call on the calling thread (so our threads can
     call it at once, with any size); the user's setting comes back when the outermost block ends."""
     return _SINGLE
-
-
-class _NumpyBlasOnOneThread:
-    """``with numpy_blas_on_one_thread():`` numpy's OpenBLAS held to one thread for the block, the count
-    restored after it (where numpy's OpenBLAS cannot be controlled, nothing changes)."""
-    __slots__ = ("saved",)
-
-    def __enter__(self):
-        self.saved = 1
-        if _NP_CONTROL is not None:
-            self.saved = _NP_CONTROL[0]()
-            if self.saved != 1:
-                _NP_CONTROL[1](1)
-        return self
-
-    def __exit__(self, *exc):
-        if self.saved != 1:
-            _NP_CONTROL[1](self.saved)
-        return False
 
 
 def numpy_blas_on_one_thread():
@@ -209,7 +195,7 @@ def numpy_blas_on_one_thread():
     ...     kernels.blas.matmul(np.ones((16, 128)), np.ones((128, 512))).shape
     (16, 512)
     """
-    return _NumpyBlasOnOneThread()
+    return _NP_SINGLE
 
 
 def gemm_limit():
