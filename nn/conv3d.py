@@ -270,6 +270,38 @@ def _adaptive_target(sizes: list[int], output_size: Any, name: str) -> list[int]
     return target
 
 
+def _adaptive_bins(n: int, m: int) -> list[tuple[int, int]]:
+    return [(i * n // m, -((-(i + 1) * n) // m)) for i in range(m)]
+
+
+def _adaptive_max(x: Tensor, out: tuple[int, ...]) -> tuple[Tensor, np.ndarray]:
+    """Max over PyTorch's adaptive bins of the last ``len(out)`` dims of ``x`` (the others lead): the values
+    (..., *out) and the flat positions of the maxima within those dims (first maximum in row-major order,
+    or the last NaN), the values gathered on the tape so that the gradient goes to those elements alone."""
+    sizes = tuple(int(n) for n in x.shape[x.ndim - len(out):])
+    bins = [_adaptive_bins(n, m) for n, m in zip(sizes, out)]
+    # each cell's window, flattened: an index array (*out, k) padded by repeating its first members,
+    # which a first-maximum search never prefers; ``real`` marks the unpadded slots
+    k = math.prod(max(b - a for a, b in dim) for dim in bins)
+    idx = np.empty(tuple(out) + (k,), np.int64)
+    real = np.zeros(tuple(out) + (k,), bool)
+    for cell in np.ndindex(*out):
+        ranges = np.ix_(*(np.arange(*bins[d][i]) for d, i in enumerate(cell)))
+        cells = np.ravel_multi_index(tuple(np.broadcast_arrays(*ranges)), sizes).reshape(-1).tolist()
+        idx[cell] = (cells * (k // len(cells) + 1))[:k]
+        real[cell + (slice(0, len(cells)),)] = True
+    lead = tuple(x.shape[:x.ndim - len(out)])
+    flat = x.reshape(lead + (math.prod(sizes),))
+    windows = flat._data[..., idx]
+    arg = windows.argmax(-1)
+    if windows.dtype.kind in "fc":
+        nan = np.isnan(windows) & real
+        arg = np.where(nan.any(-1), k - 1 - nan[..., ::-1].argmax(-1), arg)
+    pos = np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0]
+    values = flat.gather(-1, ag.tensor(pos.reshape(lead + (-1,)))).reshape(lead + tuple(out))
+    return values, pos
+
+
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over PyTorch's adaptive windows, bin i of a dim of size L spanning [floor(i L / n),
     ceil((i + 1) L / n)), to (N, C, *output_size) (None keeps a size); ``return_indices`` also gives each
@@ -287,7 +319,6 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
     D, H, W = (int(v) for v in x.shape[2:])
     if D * H * W == 0:
         raise ValueError(f"{name}: the input's spatial dims must not be empty, got shape {tuple(x.shape)}")
-    from .functional import _adaptive_max   # (nn.functional imports this module at its end)
     values, pos = _adaptive_max(x, tuple(_adaptive_target([D, H, W], output_size, name)))
     if not batched:
         values, pos = values.squeeze(0), pos[0]

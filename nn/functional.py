@@ -2114,38 +2114,6 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     return ag.adaptive_avg_pool2d(x4, (1, _one(output_size, "adaptive_avg_pool1d", "output_size"))).squeeze(-2)
 
 
-def _adaptive_bins(n: int, m: int) -> list[tuple[int, int]]:
-    return [(i * n // m, -((-(i + 1) * n) // m)) for i in range(m)]
-
-
-def _adaptive_max(x: Tensor, out: tuple[int, ...]) -> tuple[Tensor, np.ndarray]:
-    """Max over PyTorch's adaptive bins of the last ``len(out)`` dims of ``x`` (the others lead): the values
-    (..., *out) and the flat positions of the maxima within those dims (first maximum in row-major order,
-    or the last NaN), the values gathered on the tape so that the gradient goes to those elements alone."""
-    sizes = tuple(int(n) for n in x.shape[x.ndim - len(out):])
-    bins = [_adaptive_bins(n, m) for n, m in zip(sizes, out)]
-    # each cell's window, flattened: an index array (*out, k) padded by repeating its first members,
-    # which a first-maximum search never prefers; ``real`` marks the unpadded slots
-    k = math.prod(max(b - a for a, b in dim) for dim in bins)
-    idx = np.empty(tuple(out) + (k,), np.int64)
-    real = np.zeros(tuple(out) + (k,), bool)
-    for cell in np.ndindex(*out):
-        ranges = np.ix_(*(np.arange(*bins[d][i]) for d, i in enumerate(cell)))
-        cells = np.ravel_multi_index(tuple(np.broadcast_arrays(*ranges)), sizes).reshape(-1).tolist()
-        idx[cell] = (cells * (k // len(cells) + 1))[:k]
-        real[cell + (slice(0, len(cells)),)] = True
-    lead = tuple(x.shape[:x.ndim - len(out)])
-    flat = x.reshape(lead + (math.prod(sizes),))
-    windows = flat._data[..., idx]
-    arg = windows.argmax(-1)
-    if windows.dtype.kind in "fc":
-        nan = np.isnan(windows) & real
-        arg = np.where(nan.any(-1), k - 1 - nan[..., ::-1].argmax(-1), arg)
-    pos = np.take_along_axis(np.broadcast_to(idx, windows.shape), arg[..., None], -1)[..., 0]
-    values = flat.gather(-1, ag.tensor(pos.reshape(lead + (-1,)))).reshape(lead + tuple(out))
-    return values, pos
-
-
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over PyTorch's adaptive bins of (N, C, H, W) or (C, H, W) so that the output is ``output_size``
     (an int or a pair; None keeps that size): output cell i takes rows floor(i H / oH) to
@@ -2165,7 +2133,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     h, w = x.shape[-2], x.shape[-1]
     oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
-    values, pos = _adaptive_max(x, (oh, ow))
+    values, pos = _adaptive_max(x, (oh, ow))   # (nn/conv3d.py, imported at the end of this module)
     if not return_indices:
         return values
     return values, ag.tensor(pos)
@@ -2689,6 +2657,6 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
 
 from .grid import affine_grid, grid_sample  # noqa: E402  (spatial transformers: nn/grid.py)
 from .unpool import max_unpool1d, max_unpool2d  # noqa: E402  (nn/unpool.py)
-from .conv3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d,  # noqa: E402  (nn/conv3d.py)
-                     conv_transpose3d, max_pool3d)
+from .conv3d import (_adaptive_max, adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,  # noqa: E402
+                     conv3d, conv_transpose3d, max_pool3d)
 from .ctc import ctc_loss  # noqa: E402  (nn/ctc.py)
