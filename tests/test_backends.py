@@ -16,7 +16,7 @@ from autograd_core.kernels import blas as kblas
 from autograd_core.kernels import rows as krows
 from autograd_core.kernels import select as ksel
 from autograd_core.ops.norm import xp_norm_input_grad, xp_norm_param_grads
-from autograd_core.ops.reduce import _softmax_grad_op
+from autograd_core.ops.reduce import _log_softmax_grad_op, _softmax_grad_op
 from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
 
 BACKENDS = ["numba", "numpy"]
@@ -149,6 +149,7 @@ def test_softmax_and_norm_gradient_ops_gradcheck(backend, shape, last, seed):
     g, y, xh = (ag.tensor(rng.standard_normal(shape), requires_grad=True) for _ in range(3))
     inv = ag.tensor(rng.uniform(0.5, 2.0, keep), requires_grad=True)
     assert gradcheck(lambda a, b: _softmax_grad_op(a, b, axis=axis), (g, y))
+    assert gradcheck(lambda a, b: _log_softmax_grad_op(a, b, axis=axis), (g, y))
     assert gradcheck(lambda a, b, c: xp_norm_input_grad(a, b, c, axes=(axis,)), (g, xh, inv))
     w = ag.tensor(rng.standard_normal(shape[-1:] if last else (shape[0],) + (1,) * (len(shape) - 1)),
                   requires_grad=True)
@@ -166,6 +167,13 @@ def test_row_gradient_kernels_match_numpy(backend, dtype):
     want = y * (g - (g * y).sum(-1, keepdims=True))
     np.testing.assert_allclose(_softmax_grad_op(ag.tensor(g), ag.tensor(y), axis=-1).numpy(), want, rtol=tol,
                                atol=tol * 10)
+    # log_softmax's: y log-probabilities (<= 0), and one row with positive entries (the float32 kernel's
+    # exp serves y <= 0 and redoes such a row)
+    logp = y - np.log(np.exp(y).sum(-1, keepdims=True))
+    logp[1, 3, :5] = np.linspace(5, 30, 5)
+    want = g - np.exp(logp.astype(np.float64)) * g.astype(np.float64).sum(-1, keepdims=True)
+    got = _log_softmax_grad_op(ag.tensor(g), ag.tensor(logp), axis=-1).numpy()
+    np.testing.assert_allclose(got, want, rtol=tol * 10, atol=tol * 100)
     want = inv * (g - g.mean(-1, keepdims=True) - y * (g * y).mean(-1, keepdims=True))
     got = xp_norm_input_grad(ag.tensor(g), ag.tensor(y), ag.tensor(inv), axes=(2,)).numpy()
     np.testing.assert_allclose(got, want, rtol=tol * 10, atol=tol * 10)

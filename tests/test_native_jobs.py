@@ -338,6 +338,7 @@ def _range_cases(dt):
         ("softmax", lambda: rows.softmax(x), True),
         ("log_softmax", lambda: rows.log_softmax(x), True),
         ("softmax_grad", lambda: rows.softmax_grad(g, y), True),
+        ("log_softmax_grad", lambda: rows.log_softmax_grad(g, np.log(y)), True),
         ("layer_norm", lambda: rows.layer_norm(x, w1, w1, 1e-5), True),
         ("norm_input_grad", lambda: rows.norm_input_grad(g, ln[3], ln[2], w1), True),
         ("norm_param_grads", lambda: rows.norm_param_grads(g, ln[3], 2), True),

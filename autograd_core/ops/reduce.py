@@ -318,8 +318,26 @@ _softmax_grad_op = defop(
 _softmax_op = defop("softmax", _softmax,
                     (lambda g, ans, x, axis=-1: xp.softmax_grad(g, ans, axis=axis),),
                     uses=(), uses_ans=True)
+
+
+def _log_softmax_grad(g, y, axis=-1):
+    """log_softmax's VJP: ``g - exp(y) sum(g)`` along ``axis`` (y the log_softmax's output)."""
+    if axis == -1 or axis == g.ndim - 1:
+        out = _krows.log_softmax_grad(g, y)    # one pass per row, no temporaries; None where it does not serve
+        if out is not None:
+            return out
+    return g - np.exp(y) * g.sum(axis=axis, keepdims=True)
+
+
+# f(g, y) = g - exp(y) s, s = sum(g): d/dg is G - sum(G exp(y)); d/dy = -G exp(y) s.
+_log_softmax_grad_op = defop(
+    "log_softmax_grad", _log_softmax_grad,
+    (lambda G, ans, g, y, axis=-1: G - (G * xp.exp(y)).sum(axis=axis, keepdims=True),
+     lambda G, ans, g, y, axis=-1: -(G * xp.exp(y)) * g.sum(axis=axis, keepdims=True)),
+    reads=((1,), (0, 1)))
+
 _log_softmax_op = defop("log_softmax", _log_softmax,
-                        (lambda g, ans, x, axis=-1: g - xp.exp(ans) * g.sum(axis=axis, keepdims=True),),
+                        (lambda g, ans, x, axis=-1: xp.log_softmax_grad(g, ans, axis=axis),),
                         uses=(), uses_ans=True)
 
 
