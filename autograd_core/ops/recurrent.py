@@ -207,11 +207,23 @@ def gru_pointwise(gi, gh, h):
 # result is differentiable again.
 def _gates(x, h, w, b=None):
     """x + h @ w.T (+ b): x (N, G H), h (N, H), w (G H, H), b (G H,)."""
-    out = _mm(h, w.T)
-    out += x
+    return _step_gates(x, h, w.T, b)
+
+
+def _step_gates(x, h, wt, b=None):
+    """x + h @ wt (+ b) on arrays. The time loops pass W_hh^T copied C-contiguous once per sequence: for a
+    few rows (a batch) OpenBLAS multiplies by it in rows 1.2-1.7x faster than by W_hh's transposed view
+    ((20, 200) @ (200, 800): 90 against 150 us)."""
+    out = _mm(h, wt)
+    if x is not None:
+        out += x
     if b is not None:
         out += b
     return out
+
+
+def _transposed(w):
+    return np.ascontiguousarray(w.T)
 
 
 def _gates_vjp(g, ans, x, h, w, b=None, *, needs):
@@ -238,9 +250,10 @@ def _lstm_seq_forward(xw, h0, c0, w, b=None, *, reverse=False):
     out = np.empty((L,) + h0.shape[:-1] + (2 * H,), dtype)
     acts = np.empty(xw.shape, dtype)
     prev = np.concatenate([h0, c0], -1).astype(dtype, copy=False)
+    wt = _transposed(w)
     with _blas_one_thread():
         for t in _steps(L, reverse):
-            gates = _gates(xw[t], prev[..., :H], w, b)
+            gates = _step_gates(xw[t], prev[..., :H], wt, b)
             if not _krec.lstm_forward(gates, prev, out[t], acts[t]):
                 acts[t] = _lstm_acts(gates)
                 out[t] = _lstm_cell(acts[t], prev[..., H:])
@@ -353,9 +366,10 @@ def _gru_seq_forward(xw, h0, w, b=None, *, reverse=False):
     out = np.empty((L,) + h0.shape, dtype)
     res = np.empty((2,) + xw.shape, dtype)
     h = h0
+    wt = _transposed(w)
     with _blas_one_thread():
         for t in _steps(L, reverse):
-            res[0, t] = _gates(np.zeros((), dtype), h, w, b)
+            res[0, t] = _step_gates(None, h, wt, b)
             res[1, t] = _gru_acts(xw[t], res[0, t], H)
             out[t] = h = _gru_from_acts(res[1, t], h)
     return out, res
@@ -427,9 +441,10 @@ def _rnn_seq_forward(xw, h0, w, b=None, *, relu=False, reverse=False):
     """xw (L, N, H) input projections, h0 (N, H) -> (L, N, H): h_t = tanh (or relu) of xw_t + W h + b."""
     out = np.empty(xw.shape, np.result_type(xw, h0, w))
     h = h0
+    wt = _transposed(w)
     with _blas_one_thread():
         for t in _steps(xw.shape[0], reverse):
-            pre = _gates(xw[t], h, w, b)
+            pre = _step_gates(xw[t], h, wt, b)
             h = out[t]
             if relu:
                 np.maximum(pre, 0, out=h)
