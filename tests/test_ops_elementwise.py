@@ -521,3 +521,19 @@ def test_sigmoid_keeps_relative_precision_on_both_tails(dtype):
     special = ag.sigmoid(ag.tensor(np.array([np.nan, np.inf, -np.inf], dtype))).numpy()
     assert np.isnan(special[0]) and special[1] == 1.0 and special[2] == 0.0
     assert ag.sigmoid(ag.tensor(dtype(-3.0))).item() == pytest.approx(math.exp(-3) / (1 + math.exp(-3)), rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("slope", [0.01, 0.2, 1.0, 1.5, -0.5, 0.0, 1e30, -1e-30])
+def test_leaky_relu_is_the_select_bit_for_bit(dtype, slope):
+    """leaky_relu's forward (max or min of x and a x, no select) gives what ``x if x > 0 else a x`` gives,
+    bit for bit: signed zeros, infinities, NaN, subnormals, overflow of a x."""
+    x = np.array([-2.0, -0.0, 0.0, 3.0, np.nan, -np.inf, np.inf, 1e-45, -1e-45, 1e38, -1e38, 0.7], dtype)
+    x = np.concatenate([x, np.random.default_rng(0).standard_normal(40).astype(dtype)])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = ag.leaky_relu(ag.tensor(x), negative_slope=slope).numpy()
+        want = np.where(x > 0, x, x * dtype(slope))
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

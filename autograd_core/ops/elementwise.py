@@ -423,6 +423,12 @@ def _leaky(x, negative_slope=0.01):
     >>> ag.leaky_relu(ag.tensor([-2.0, 3.0]), 0.5)
     tensor([-1.,  3.])
     """
+    # max(x, a x) for a <= 1, min(x, a x) for a > 1: the same values (NaN stays NaN), without a select on
+    # signs that change at random (np.where ran 4x slower on a (16, 64, 32, 32) activation)
+    # (a = 0 keeps the select: 0 * inf is NaN)
+    if type(x) is np.ndarray and x.dtype.kind == "f" and np.isfinite(negative_slope) and negative_slope != 0:
+        out = np.multiply(x, negative_slope, out=np.empty_like(x))
+        return (np.maximum if negative_slope <= 1 else np.minimum)(x, out, out=out)
     return np.where(x > 0, x, x * negative_slope)
 
 
