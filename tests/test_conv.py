@@ -249,10 +249,12 @@ def test_conv2d_and_conv_transpose2d_are_adjoint(cfg):
 
 
 # -- fast paths, dtypes, shapes -----------------------------------------------------------------------
-@pytest.mark.parametrize("cache, chunk, knl", [(0, 1, 256), (0, 2000, 0), (1 << 40, 1 << 20, 0),
-                                               (1 << 40, 1 << 20, 10 ** 9)])
-def test_chunked_and_layout_paths_agree(monkeypatch, cache, chunk, knl):
-    """Chunked im2col (tiny chunk budget), both column layouts: same values and gradients."""
+@pytest.mark.parametrize("cache, chunk, knl, whole", [(0, 1, 256, 0), (0, 2000, 0, 0), (1 << 40, 1 << 20, 0, 0),
+                                                      (1 << 40, 1 << 20, 10 ** 9, 0), (0, 1, 256, 10 ** 9),
+                                                      (1 << 40, 1 << 20, 256, 10 ** 9)])
+def test_chunked_and_layout_paths_agree(monkeypatch, cache, chunk, knl, whole):
+    """Chunked im2col (tiny chunk budget), both column layouts, whole-batch products: same values and
+    gradients as one product per image."""
     rng = np.random.default_rng(4)
     x, w, b = rng.standard_normal((5, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2)), rng.standard_normal(6)
     g = rng.standard_normal((5, 6, 4, 7))
@@ -265,10 +267,13 @@ def test_chunked_and_layout_paths_agree(monkeypatch, cache, chunk, knl):
         yt.backward(np.ones(yt.shape))
         return y._data, xs.grad._data, ws.grad._data, bs.grad._data, yt._data
     monkeypatch.setattr(kconv, "FUSED", False)   # these knobs belong to the numpy-matmul path
+    monkeypatch.setattr(conv_mod, "_WHOLE_BATCH_MAX_L", 0)
     ref = run()
     monkeypatch.setattr(conv_mod, "_CACHE_BYTES", cache)
     monkeypatch.setattr(conv_mod, "_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(conv_mod, "_WHOLE_BATCH_BYTES", chunk)
     monkeypatch.setattr(conv_mod, "_KNL_MAX_L", knl)
+    monkeypatch.setattr(conv_mod, "_WHOLE_BATCH_MAX_L", whole)
     for a, r in zip(run(), ref):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
 
@@ -288,27 +293,31 @@ def _conv_both_ways(cfg, dtype, transpose):
 @pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
 @settings(max_examples=40, deadline=None)
 @given(st.one_of(conv_configs(), transpose_configs()), st.sampled_from([np.float32, np.float64]),
-       st.sampled_from([1, 2]), st.sampled_from([None, 1, 40]))
-def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit):
+       st.sampled_from([1, 2]), st.sampled_from([None, 1, 40]), st.booleans())
+def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit, whole):
     """The Numba+BLAS per-image kernels (wide columns at stride 1, plain ones otherwise, runs of images
-    on the thread pool; each gemm cut into calls of at most ``limit`` multiply-adds when given) against
-    im2col + np.matmul: forward and all gradients, conv2d and conv_transpose2d."""
+    on the thread pool; each gemm cut into calls of at most ``limit`` multiply-adds when given), or with
+    ``whole`` the whole-batch products and their col2im kernel wherever a batch has few output pixels,
+    against im2col + one np.matmul per image: forward and all gradients, conv2d and conv_transpose2d."""
     if kernels.backend() != "numba":
         pytest.skip("compares the two backends")
     transpose = "op" in cfg
     if transpose and min(t_size(cfg)) < 1:
         return
-    old, old_limit = ag.get_num_threads(), kconv.gemm_limit
+    old, old_limit, old_whole = ag.get_num_threads(), kconv.gemm_limit, conv_mod._WHOLE_BATCH_MAX_L
     ag.set_num_threads(threads)
     if limit:
         kconv.gemm_limit = lambda: limit
+    conv_mod._WHOLE_BATCH_MAX_L = 10 ** 9 if whole else 0
     try:
         fused = _conv_both_ways(cfg, dtype, transpose)
+        conv_mod._WHOLE_BATCH_MAX_L = 0
+        with kernels.use("numpy"):
+            ref = _conv_both_ways(cfg, dtype, transpose)
     finally:
         ag.set_num_threads(old)
         kconv.gemm_limit = old_limit
-    with kernels.use("numpy"):
-        ref = _conv_both_ways(cfg, dtype, transpose)
+        conv_mod._WHOLE_BATCH_MAX_L = old_whole
     tol = 1e-4 if dtype == np.float32 else 1e-11
     for a, r in zip(fused, ref):
         assert a.dtype == r.dtype == dtype and a.shape == r.shape
