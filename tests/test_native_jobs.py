@@ -317,7 +317,7 @@ def test_one_thread_never_asks_for_the_native_code(nat, monkeypatch):
 # -- kernels over ranges as native jobs ---------------------------------------------------------------------
 def _range_cases(dt):
     """(name, fn, exact?) for every kind of parallel range kernel, on inputs big enough to be split."""
-    from autograd_core.kernels import activation, conv, pool, rows, select
+    from autograd_core.kernels import activation, channels, conv, pool, rows, select
     rng = np.random.default_rng(7)
     x = rng.standard_normal((40, 9, 300)).astype(dt)
     g = rng.standard_normal(x.shape).astype(dt)
@@ -339,6 +339,11 @@ def _range_cases(dt):
         ("log_softmax", lambda: rows.log_softmax(x), True),
         ("softmax_grad", lambda: rows.softmax_grad(g, y), True),
         ("log_softmax_grad", lambda: rows.log_softmax_grad(g, np.log(y)), True),
+        ("channel_moments", lambda: channels.moments(x), True),
+        ("channel_normalize", lambda: channels.normalize(x, x[:1, :, :1], 1 + x[:1, :, :1] ** 2, w1[:9], w1[:9]),
+         True),
+        ("channel_input_grad", lambda: channels.input_grad(g, x, 1 + x[:1, :, :1] ** 2, w1[:9]), True),
+        ("channel_param_grads", lambda: channels.param_grads(g, x), True),
         ("layer_norm", lambda: rows.layer_norm(x, w1, w1, 1e-5), True),
         ("norm_input_grad", lambda: rows.norm_input_grad(g, ln[3], ln[2], w1), True),
         ("norm_param_grads", lambda: rows.norm_param_grads(g, ln[3], 2), True),

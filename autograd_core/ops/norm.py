@@ -12,6 +12,9 @@ With ``xhat = (x - mean) * invstd`` and ``gh = g * w``, the VJP is the fused clo
 written with operators, ``.mean`` and ``xp.rsqrt`` only, so on Tensors (``create_graph=True``) it
 differentiates the statistics as ops of x (``norm_mean``, ``norm_invstd``), so grad of grad works. On
 raw arrays those ops return the mean and invstd the forward kept (its residual), so nothing is recomputed.
+On arrays the forwards of layer norm over the last axis and of batch norm over (N, C, *spatial) run
+kernels (``kernels.rows``, ``kernels.channels``: a few passes per row or channel instead of numpy's
+strided reductions and temporaries).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import numpy as np
 from ..tensor import Tensor, _gen
 from .elementwise import mul
 from .registry import defop, xp
+from ..kernels import channels as _kch
 from ..kernels import rows as _krows
 
 __all__ = ["batch_norm", "layer_norm", "dropout"]
@@ -32,6 +36,11 @@ def _moments(x, axes):
     return mean, np.mean(xc * xc, axis=axes, keepdims=True)
 
 
+def _channel_axes(ndim):
+    """Every axis of an (N, C, *spatial) array but the channel one: batch_norm's."""
+    return (0,) + tuple(range(2, ndim))
+
+
 def _normalize(x, *wb, axes, pshape, paxes, eps, has_weight, has_bias, stats=None, batch=None):
     """((x - mean) * invstd * w + b, (mean, invstd)): batch statistics over ``axes`` (``batch=(mean, invstd)``
     when the caller computed them already), or fixed ``stats=(mean, invstd)`` (residual None)."""
@@ -42,6 +51,13 @@ def _normalize(x, *wb, axes, pshape, paxes, eps, has_weight, has_bias, stats=Non
         r = _krows.layer_norm(x, wb[0] if has_weight else None, wb[-1] if has_bias else None, eps)
         if r is not None:
             return r[0], (r[1], r[2], r[3])
+    if (stats is not None or batch is not None) and x.ndim > 2 and axes == _channel_axes(x.ndim):
+        # batch_norm over (N, C, *spatial): one kernel per channel (kernels.channels), where it serves
+        mean, invstd = stats if stats is not None else batch
+        r = _kch.normalize(x, mean, invstd, wb[0] if has_weight else None, wb[-1] if has_bias else None,
+                           keep_xhat=stats is None)
+        if r is not None:
+            return r[0], (None if stats is not None else (mean, invstd, r[1]))
     if stats is not None:
         mean, invstd = stats
     else:
@@ -140,6 +156,10 @@ def _norm_input_grad(g, xhat, invstd, w=None, *, axes):
         out = _krows.norm_input_grad(g, xhat, invstd, w)   # one pass per row, None where it does not serve
         if out is not None:
             return out
+    if g.ndim > 2 and axes == _channel_axes(g.ndim):
+        out = _kch.input_grad(g, xhat, invstd, w)           # per channel, None where it does not serve
+        if out is not None:
+            return out
     gh = g * w if w is not None else g
     return invstd * (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
 
@@ -177,6 +197,10 @@ def _norm_param_grads(g, xhat, *, axes):
     leading ones)."""
     if axes == tuple(range(len(axes))):
         out = _krows.norm_param_grads(g, xhat, len(axes))
+        if out is not None:
+            return out
+    if g.ndim > 2 and axes == _channel_axes(g.ndim):
+        out = _kch.param_grads(g, xhat)
         if out is not None:
             return out
     return np.stack([(g * xhat).sum(axis=axes), g.sum(axis=axes)])
@@ -251,7 +275,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if n <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got input shape "
                          f"{tuple(x.shape)}")
-    mean, var = _moments(x._data, axes)
+    mv = _kch.moments(x._data)
+    mean, var = mv if mv is not None else _moments(x._data, axes)
     out = _batch_norm_op(x, *wb, batch=(mean, 1.0 / np.sqrt(var + x.dtype.type(eps))), **kw)
     # The running statistics are buffers, not part of the graph: update their arrays in place.
     m = float(momentum)
