@@ -5,6 +5,7 @@
 #   bench/run_all.sh                    # the project's venv (or $PYTHON, or python3)
 #   NEIGHBOUR=1 bench/run_all.sh        # with one busy process beside the benchmarks
 #   ISA=avx2 bench/run_all.sh           # Numba, OpenBLAS and PyTorch limited to AVX2
+#   MODELS=1 bench/run_all.sh           # also bench/models.py: word LM, DCGAN, CIFAR ResNet, MNIST CNN
 #   CORES=0,1 OUT=/tmp/b bench/run_all.sh
 #
 # On a machine with more than two CPUs the runs are pinned to two of them (the last two this process may
@@ -58,6 +59,12 @@ run rnn "${EXTRA[@]}" ${RNN_ARGS:-}
 cp "$OUT/rnn.json" "$OUT/lstm.json"
 run rnn --kind gru "${EXTRA[@]}" ${RNN_ARGS:-}
 mv "$OUT/rnn.json" "$OUT/gru.json"
+if [ "${MODELS:-0}" = 1 ]; then
+  for m in wordlm dcgan resnet mnist; do
+    run models --model "$m" "${EXTRA[@]}"
+    mv "$OUT/models.json" "$OUT/$m.json"
+  done
+fi
 rm -f "$OUT/rnn.json"
 echo
 "$PY" bench/table.py "$OUT" | tee "$OUT/table.md"

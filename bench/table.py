@@ -11,7 +11,9 @@ import sys
 
 ROWS = [("mlp", "MLP 784-256-128-10, Adam, batch 128"), ("lenet5", "LeNet-5, SGD+momentum, batch 64"),
         ("gpt", "char GPT (2x128, ctx 64, batch 16), AdamW"),
-        ("lstm", "char LSTM (2x128, 32 steps, batch 16), Adam"), ("gru", "char GRU (2x128, 32 steps, batch 16), Adam")]
+        ("lstm", "char LSTM (2x128, 32 steps, batch 16), Adam"), ("gru", "char GRU (2x128, 32 steps, batch 16), Adam"),
+        ("wordlm", "word LM (LSTM 2x200, vocab 10000, 35x20), SGD"), ("dcgan", "DCGAN 64x64, batch 16, Adam"),
+        ("resnet", "CIFAR ResNet (16-32-64), batch 64, SGD"), ("mnist", "MNIST CNN (32-64), batch 64, Adadelta")]
 
 
 def main(out):
