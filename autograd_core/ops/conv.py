@@ -257,13 +257,18 @@ def _conv_transpose2d(y, w, b=None, *, stride, padding, dilation, groups, in_siz
     wt = w.reshape(G, O // G, K).swapaxes(-1, -2)
     out = np.zeros((N, G * Cg, H, W), y.dtype)
     if whole:
-        # one (K, O/G) @ (O/G, N L) product per group; col2im reads the (G K, N, L) result as (N, G K, L)
+        # per chunk of n images one (K, O/G) @ (O/G, n L) product per group; col2im reads the (G K, n, L)
+        # result as (n, G K, L)
         L = OH * OW
-        yk = np.ascontiguousarray(y.reshape(N, G, O // G, L).transpose(1, 2, 0, 3)).reshape(G, O // G, N * L)
-        dcols = _products(wt, yk).reshape(G * K, N, L)
         geo = (kh, kw, stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1], OH, OW)
-        if not kconv.col2im_batch(dcols, out, *geo):
-            col2im(dcols.transpose(1, 0, 2), G * Cg, H, W, *geo, out=out)
+        B = _batches(N, G * K * L * y.itemsize, L)
+        for s in range(0, N, B):
+            e = min(N, s + B)
+            n = e - s
+            yk = np.ascontiguousarray(y[s:e].reshape(n, G, O // G, L).transpose(1, 2, 0, 3)).reshape(G, O // G, n * L)
+            dcols = _products(wt, yk).reshape(G * K, n, L)
+            if not kconv.col2im_batch(dcols, out[s:e], *geo):
+                col2im(dcols.transpose(1, 0, 2), G * Cg, H, W, *geo, out=out[s:e])
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
         return out
