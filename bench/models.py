@@ -158,19 +158,8 @@ def resnet(torch, nn, optim, F):
             return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
     model = ResNet()
-    _load(torch, model)
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    rng = np.random.default_rng(1)
-    x = torch.tensor(rng.standard_normal((64, 3, 32, 32)).astype(np.float32))
-    y = torch.tensor(rng.integers(0, 10, 64))
-
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return float(loss.item())
-    return step
+    return _classifier(torch, model, lambda ps: optim.SGD(ps, lr=0.01, momentum=0.9), F.cross_entropy,
+                       (64, 3, 32, 32))
 
 
 def mnist(torch, nn, optim, F):
@@ -188,15 +177,21 @@ def mnist(torch, nn, optim, F):
             return F.log_softmax(self.fc2(x), dim=1)
 
     model = Net()
+    return _classifier(torch, model, lambda ps: optim.Adadelta(ps, lr=1.0), F.nll_loss, (64, 1, 28, 28))
+
+
+def _classifier(torch, model, make_opt, loss_fn, shape):
+    """The training step of an image classifier over 10 classes on one random batch of ``shape``; the
+    optimizer made by ``make_opt(parameters)`` once the weights are loaded."""
     _load(torch, model)
-    opt = optim.Adadelta(model.parameters(), lr=1.0)
+    opt = make_opt(model.parameters())
     rng = np.random.default_rng(1)
-    x = torch.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
-    y = torch.tensor(rng.integers(0, 10, 64))
+    x = torch.tensor(rng.standard_normal(shape).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 10, shape[0]))
 
     def step():
         opt.zero_grad()
-        loss = F.nll_loss(model(x), y)
+        loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return float(loss.item())

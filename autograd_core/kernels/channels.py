@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compile import kernel, numba_active
+from .compile import jit, kernel, numba_active
 from .threads import parallel_range, range_kernel
 
 __all__ = ["moments", "normalize", "input_grad", "param_grads"]
@@ -80,6 +80,19 @@ def _normalize_k(x, mean, invstd, w, b, out, xhat, c0, c1):
                     out[n, c, j] = (x[n, c, j] - m) * s
 
 
+@jit(inline="always", error_model="numpy", fastmath={"contract", "reassoc"})
+def _grad_sums(g, xhat, c, z):
+    """(sum(g), sum(g xhat)) over channel c of (N, C, L) arrays."""
+    s1 = z
+    s2 = z
+    for n in range(_U(g.shape[0])):
+        for j in range(_U(g.shape[2])):
+            v = g[n, c, j]
+            s1 += v
+            s2 += v * xhat[n, c, j]
+    return s1, s2
+
+
 @kernel("channel_input_grad", error_model="numpy", fastmath={"contract", "reassoc"})
 def _input_grad_k(g, xhat, invstd, w, out, z, c0, c1):
     """out = invstd w (g - mean(g) - xhat mean(g xhat)) over channels c0..c1-1 (w empty: 1)."""
@@ -87,13 +100,7 @@ def _input_grad_k(g, xhat, invstd, w, out, z, c0, c1):
     inv = 1.0 / (N * L)
     hw = w.shape[0] > 0
     for c in range(_U(c0), _U(c1)):
-        s1 = z
-        s2 = z
-        for n in range(_U(N)):
-            for j in range(_U(L)):
-                v = g[n, c, j]
-                s1 += v
-                s2 += v * xhat[n, c, j]
+        s1, s2 = _grad_sums(g, xhat, c, z)
         k = invstd[c] * w[c] if hw else invstd[c]
         m1 = s1 * inv
         m2 = s2 * inv
@@ -105,17 +112,10 @@ def _input_grad_k(g, xhat, invstd, w, out, z, c0, c1):
 @kernel("channel_param_grads", error_model="numpy", fastmath={"contract", "reassoc"})
 def _param_grads_k(g, xhat, out, z, c0, c1):
     """out[0, c] = sum(g xhat) and out[1, c] = sum(g) over channel c, for c0..c1-1."""
-    N, L = g.shape[0], g.shape[2]
     for c in range(_U(c0), _U(c1)):
-        s1 = z
-        s2 = z
-        for n in range(_U(N)):
-            for j in range(_U(L)):
-                v = g[n, c, j]
-                s1 += v * xhat[n, c, j]
-                s2 += v
-        out[0, c] = s1
-        out[1, c] = s2
+        s1, s2 = _grad_sums(g, xhat, c, z)
+        out[0, c] = s2
+        out[1, c] = s1
 
 
 def _ncl(x):
