@@ -15,11 +15,9 @@ Each library runs in its own process per thread count (``bench/harness.py``).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -113,37 +111,9 @@ def theirs(idx_np, tgt_np):
     return step
 
 
-def measure(steps_by_name, steps, warmup):
-    """First step timed alone (it includes any compiling), then the libraries take turns step by step."""
-    res = {}
-    for name, step in steps_by_name.items():
-        t = time.perf_counter()
-        loss0 = step()
-        res[name] = dict(first_ms=(time.perf_counter() - t) * 1e3, loss0=loss0)
-    harness.settle()
-    for _ in range(warmup):
-        for step in steps_by_name.values():
-            step()
-    times = {name: [] for name in steps_by_name}
-    for _ in range(steps):
-        for name, step in steps_by_name.items():
-            t = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - t)
-    for name, ts in times.items():
-        res[name].update(median_ms=float(np.median(ts)) * 1e3, min_ms=min(ts) * 1e3)
-    return res
-
-
 def worker(threads, steps, warmup, lib):
-    torch, HAVE_NUMBA = harness.setup_worker(threads, lib)
     idx, tgt = data()
-    fns = {"ours": ours(idx, tgt)} if lib in ("ours", "both") else {}
-    if torch is not None:
-        fns["torch"] = theirs(idx, tgt)
-    res = {"threads": threads, "numba": HAVE_NUMBA, "machine": harness.machine()}
-    res.update(measure(fns, steps, warmup))
-    print(json.dumps(res))
+    harness.worker(threads, steps, warmup, lib, lambda which: (ours if which == "ours" else theirs)(idx, tgt))
 
 
 def main():

@@ -15,8 +15,10 @@ import argparse
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -136,6 +138,40 @@ def setup_worker(threads, lib):
     import autograd_core as ag
     ag.set_num_threads(threads)
     return torch, ag.kernels.backend() == "numba"
+
+
+def measure(steps_by_name, steps, warmup):
+    """First step timed alone (it includes any compiling), then the libraries take turns step by step."""
+    res = {}
+    for name, step in steps_by_name.items():
+        t = time.perf_counter()
+        loss0 = step()
+        res[name] = dict(first_ms=(time.perf_counter() - t) * 1e3, loss0=loss0)
+    settle()
+    for _ in range(warmup):
+        for step in steps_by_name.values():
+            step()
+    times = {name: [] for name in steps_by_name}
+    for _ in range(steps):
+        for name, step in steps_by_name.items():
+            t = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - t)
+    for name, ts in times.items():
+        res[name].update(median_ms=float(statistics.median(ts)) * 1e3, min_ms=min(ts) * 1e3)
+    return res
+
+
+def worker(threads, steps, warmup, lib, build):
+    """A worker process's whole run: ``build("ours")`` / ``build("torch")`` make each library's step function
+    (a step returns its loss), ``measure`` times them, and the result goes to stdout as one JSON line."""
+    torch, have_numba = setup_worker(threads, lib)
+    fns = {"ours": build("ours")} if lib in ("ours", "both") else {}
+    if torch is not None:
+        fns["torch"] = build("torch")
+    res = {"threads": threads, "numba": have_numba, "machine": machine()}
+    res.update(measure(fns, steps, warmup))
+    print(json.dumps(res))
 
 
 def settle():

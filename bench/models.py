@@ -22,14 +22,12 @@ The weights are drawn once with NumPy (fixed seed) and loaded into both models; 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 import harness  # bench/harness.py (the script's folder is on sys.path)
-from gpt import measure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("wordlm", "dcgan", "resnet", "mnist")
@@ -211,13 +209,7 @@ def build(lib, name):
 
 
 def worker(threads, steps, warmup, lib, name):
-    torch, HAVE_NUMBA = harness.setup_worker(threads, lib)
-    fns = {"ours": build("ours", name)} if lib in ("ours", "both") else {}
-    if torch is not None:
-        fns["torch"] = build("torch", name)
-    res = {"threads": threads, "numba": HAVE_NUMBA, "machine": harness.machine()}
-    res.update(measure(fns, steps, warmup))
-    print(json.dumps(res))
+    harness.worker(threads, steps, warmup, lib, lambda which: build(which, name))
 
 
 def main():

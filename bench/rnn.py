@@ -13,14 +13,12 @@ cross-check. Each library runs in its own process per thread count (``bench/harn
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 import harness  # bench/harness.py (the script's folder is on sys.path)
-from gpt import measure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VOCAB, EMB, HIDDEN, LAYERS, BATCH, SEQ = 65, 64, 128, 2, 16, 32
@@ -92,14 +90,8 @@ def theirs(kind, idx, tgt):
 
 
 def worker(threads, steps, warmup, lib, kind):
-    torch, HAVE_NUMBA = harness.setup_worker(threads, lib)
     idx, tgt = data()
-    fns = {"ours": ours(kind, idx, tgt)} if lib in ("ours", "both") else {}
-    if torch is not None:
-        fns["torch"] = theirs(kind, idx, tgt)
-    res = {"threads": threads, "numba": HAVE_NUMBA, "machine": harness.machine()}
-    res.update(measure(fns, steps, warmup))
-    print(json.dumps(res))
+    harness.worker(threads, steps, warmup, lib, lambda which: (ours if which == "ours" else theirs)(kind, idx, tgt))
 
 
 def main():
