@@ -313,6 +313,27 @@ def test_cross_entropy_float32_stays_float32():
 @given(n=st.integers(1, 6), c=st.integers(1, 5), reduction=st.sampled_from(["mean", "sum", "none"]),
        seed=st.integers(0, 999))
 @settings(max_examples=30, deadline=None)
+def test_cross_entropy_grad_op_gradcheck(n, c, reduction, seed):
+    """cross_entropy's rule, the op cross_entropy_grad(x, g): its values are (softmax(x) - onehot) g, and
+    its derivatives in x and in the loss's cotangent g match finite differences."""
+    from autograd_core.ops.losses import cross_entropy_grad
+    rng = np.random.default_rng(seed)
+    xv = rng.standard_normal((n, c))
+    t = rng.integers(0, c, n)
+    gv = rng.standard_normal(n) if reduction == "none" else np.array(rng.standard_normal())
+    p = np.exp(xv - xv.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(n), t] -= 1
+    want = p * (gv[:, None] if reduction == "none" else gv / n if reduction == "mean" else gv)
+    got = cross_entropy_grad(ag.tensor(xv), ag.tensor(gv), t, reduction).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    x, g = ag.tensor(xv, requires_grad=True), ag.tensor(gv, requires_grad=True)
+    assert gradcheck(lambda a, b: cross_entropy_grad(a, b, t, reduction), (x, g))
+
+
+@given(n=st.integers(1, 6), c=st.integers(1, 5), reduction=st.sampled_from(["mean", "sum", "none"]),
+       seed=st.integers(0, 999))
+@settings(max_examples=30, deadline=None)
 def test_cross_entropy_fused_rows_gradcheck_and_torch(n, c, reduction, seed):
     """The one-op path of cross_entropy ((N, C) logits, every target counted): first and second derivatives
     by finite differences, and values and gradients as PyTorch's (float64)."""
