@@ -537,3 +537,21 @@ def test_leaky_relu_is_the_select_bit_for_bit(dtype, slope):
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 1.6732632423543772, 2.0, 1e-30, 1e30, 0.0, -1.0])
+def test_elu_is_the_select_bit_for_bit(dtype, alpha):
+    """elu's forward (max(x, 0) + alpha expm1(min(x, 0)) with x's sign, no select) gives what PyTorch's
+    ``x if x > 0 else alpha expm1(x)`` gives, bit for bit: signed zeros (elu(-0.0) is -0.0), infinities,
+    NaN, subnormals, underflow."""
+    x = np.array([-2.0, -0.0, 0.0, 3.0, np.nan, -np.inf, np.inf, 1e-45, -1e-45, 1e38, -1e38, -88.0, -1e-7], dtype)
+    x = np.concatenate([x, np.random.default_rng(1).standard_normal(40).astype(dtype) * 3])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = ag.elu(ag.tensor(x), alpha=alpha).numpy()
+        want = np.where(x > 0, x, dtype(alpha) * np.expm1(x))
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    num = ~np.isnan(want)
+    np.testing.assert_array_equal(np.signbit(got)[num], np.signbit(want)[num])
