@@ -106,3 +106,46 @@ def test_lstm_sequence_in_float32_with_the_kernels_matches_float64():
         for x, y in zip(a, b):
             assert x.dtype == np.float32
             np.testing.assert_allclose(x, y, rtol=2e-4, atol=2e-5 * max(1.0, np.abs(y).max()))
+
+
+@settings(max_examples=15, deadline=None)
+@given(L=st.integers(1, 6), N=st.integers(1, 5), H=st.integers(1, 9), reverse=st.booleans(), bias=st.booleans(),
+       seed=st.integers(0, 999))
+def test_compiled_lstm_loops_match_the_python_loops(L, N, H, reverse, bias, seed):
+    """The float32 time loops in compiled code (each step's product by numpy's OpenBLAS gemm, called by
+    address) give what the Python loops over the same step kernels give, forward and every gradient (to
+    float32 rounding: numpy's matmul takes other routes than gemm for a row or a column)."""
+    rng = np.random.default_rng(seed)
+    xw = rng.standard_normal((L, N, 4 * H)).astype(np.float32)
+    h0, c0 = (rng.standard_normal((N, H)).astype(np.float32) for _ in range(2))
+    w = (0.5 * rng.standard_normal((4 * H, H))).astype(np.float32)
+    b = rng.standard_normal(4 * H).astype(np.float32) if bias else None
+    g = rng.standard_normal((L, N, 2 * H)).astype(np.float32)
+    needs = (True,) * (5 if bias else 4)
+    runs, served = [], []
+    real = krec.lstm_sequence, krec.lstm_sequence_grad
+    with kernels.use("numba", background=False):
+        try:
+            for compiled in (True, False):
+                if compiled:
+                    krec.lstm_sequence = lambda *a: served.append(real[0](*a)) or served[-1]
+                    krec.lstm_sequence_grad = lambda *a: served.append(real[1](*a)) or served[-1]
+                else:
+                    krec.lstm_sequence = krec.lstm_sequence_grad = lambda *a: False
+                out, acts = rec._lstm_seq_forward(xw, h0, c0, w, b, reverse=reverse)
+                grads = rec._lstm_seq_vjp_arrays(g, out, h0, c0, w, b, needs, reverse, acts)
+                runs.append([out, acts] + grads)
+        finally:
+            krec.lstm_sequence, krec.lstm_sequence_grad = real
+    assert served == [krec._gemm_fns() is not None] * 2
+    for a, r in zip(*runs):
+        np.testing.assert_allclose(a, r, rtol=1e-5, atol=1e-6 * max(1.0, float(np.abs(r).max())))
+
+
+def test_the_compiled_lstm_loops_serve_float32():
+    with kernels.use("numba", background=False):
+        L, N, H = 3, 2, 4
+        args = [np.zeros(s, np.float32) for s in ((L, N, 4 * H), (N, 2 * H), (H, 4 * H), (4 * H,), (L, N, 2 * H),
+                                                   (L, N, 4 * H))]
+        assert krec.lstm_sequence(*args, False) == (krec._gemm_fns() is not None)
+        assert not krec.lstm_sequence(*[a.astype(np.float64) for a in args], False)

@@ -1,5 +1,5 @@
-"""An LSTM step's pointwise part, forward and backward, as one float32 loop each (``ops.recurrent``'s
-``lstm_sequence`` calls them once per time step).
+"""An LSTM step's pointwise part, forward and backward, as one float32 loop each, and ``lstm_sequence``'s
+whole time loops, forward and backward, in compiled code around them (``ops.recurrent``).
 
 Why: after the products, a step is about fifteen numpy calls on (batch, 4 hidden) arrays forward and
 as many backward, each a pass and a temporary; on a small char-level LSTM those calls were half of the
@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import native
 from .activation import expneg32
 from .compile import jit, kernel, numba_active
 
-__all__ = ["lstm_forward", "lstm_backward"]
+__all__ = ["lstm_forward", "lstm_backward", "lstm_sequence", "lstm_sequence_grad"]
 
 _F = np.float32
 _U = np.uint64
@@ -48,8 +49,8 @@ def tanh32(v):
 
 # Each loop below reads and writes few arrays: with all of a step in one loop LLVM did not vectorize it
 # ((16, 512) gates: 52 us a forward, against 5 us in passes; the backward 24 against 6).
-@kernel("lstm_step_float32", error_model="numpy", fastmath={"contract"})
-def _lstm_fwd32(gates, prev, out, act, N, H):
+@jit(inline="always", error_model="numpy", fastmath={"contract"})
+def _fwd_cell(gates, prev, out, act, N, H):
     """One step for N rows: gates (N, 4H) pre-activations, prev (N, 2H) [h, c] -> out (N, 2H) [h', c'] and
     act (N, 4H) [sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)], all C-contiguous, passed flat."""
     for n in range(_U(N)):
@@ -67,8 +68,8 @@ def _lstm_fwd32(gates, prev, out, act, N, H):
             out[sb + j] = act[gb + _U(3 * H) + j] * tanh32(out[sb + _U(H) + j])
 
 
-@kernel("lstm_step_grad_float32", error_model="numpy", fastmath={"contract"})
-def _lstm_bwd32(g, dh, dc, act, prev, cur, dgates, dc_prev, carry, N, H):
+@jit(inline="always", error_model="numpy", fastmath={"contract"})
+def _bwd_cell(g, dh, dc, act, prev, cur, dgates, dc_prev, carry, N, H):
     """The step's gradients for N rows: g (N, 2H) the cotangent of [h', c'] (plus dh, dc (N, H), the next
     step's, when ``carry``); act (N, 4H); prev (N, 2H) [h, c]; cur (N, 2H) [h', c'] -> dgates (N, 4H) and
     dc_prev (N, H), all C-contiguous, passed flat. dc_prev holds d = dL/dc' until the last pass."""
@@ -102,6 +103,128 @@ def _lstm_bwd32(g, dh, dc, act, prev, cur, dgates, dc_prev, carry, N, H):
             d = dc_prev[hb + j]
             dgates[gb + _U(H) + j] = d * prev[sb + _U(H) + j] * f * (_F(1.0) - f)
             dc_prev[hb + j] = d * f
+
+
+@kernel("lstm_step_float32", error_model="numpy", fastmath={"contract"})
+def _lstm_fwd32(gates, prev, out, act, N, H):
+    _fwd_cell(gates, prev, out, act, N, H)
+
+
+@kernel("lstm_step_grad_float32", error_model="numpy", fastmath={"contract"})
+def _lstm_bwd32(g, dh, dc, act, prev, cur, dgates, dc_prev, carry, N, H):
+    _bwd_cell(g, dh, dc, act, prev, cur, dgates, dc_prev, carry, N, H)
+
+
+# -- whole time loops ------------------------------------------------------------------------------------
+# The loop of ``lstm_sequence`` in compiled code: each step's product by numpy's OpenBLAS gemm, called by
+# address (``native._gemm``; numpy's OpenBLAS held to one thread by the caller), then the cell. In Python each
+# step also paid ~12 us of calls (the product's dispatch, two adds, the kernel's checks) around a 33 us
+# product and a 4 us cell ((16, 128) @ (128, 512)).
+if native.HAVE_NUMBA:
+    @jit(inline="always")
+    def _gemm_scratch():
+        ints = np.empty(6, np.int64)
+        flags = np.empty(2, np.uint8)
+        scal = np.empty(3, np.float64)
+        scal[0] = 1.0
+        scal[1] = 0.0
+        sc32 = scal[2:].view(np.float32)
+        sc32[0] = 1.0
+        sc32[1] = 0.0
+        return ints, flags, scal
+
+
+@kernel("lstm_sequence_float32", error_model="numpy", fastmath={"contract"})
+def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H):
+    """The forward loop: xw (L, N 4H) input projections, first (N 2H) [h0, c0], wt (H, 4H) W_hh^T, b (4H,)
+    or empty -> out (L, N 2H) [h_t, c_t] and acts (L, N 4H); gates: (N 4H) scratch. Steps from t = L - 1
+    down when ``reverse``."""
+    L = xw.shape[0]
+    G = 4 * H
+    ints, flags, scal = _gemm_scratch()
+    prev = first
+    for k in range(L):
+        t = L - 1 - k if reverse else k
+        native._gemm(fns, False, False, False, N, G, H, prev.ctypes.data, 2 * H, wt.ctypes.data, G,
+                     gates.ctypes.data, G, ints, flags, scal)
+        x = xw[t]
+        for i in range(_U(N * G)):
+            gates[i] += x[i]
+        if b.shape[0] > 0:
+            for n in range(_U(N)):
+                for j in range(_U(G)):
+                    gates[n * _U(G) + j] += b[j]
+        o = out[t]
+        _fwd_cell(gates, prev, o, acts[t], N, H)
+        prev = o
+
+
+@kernel("lstm_sequence_grad_float32", error_model="numpy", fastmath={"contract"})
+def _lstm_seq_grad32(fns, g, ans, acts, first, w, dG, dh, dc0, dc1, reverse, N, H):
+    """Backpropagation through the loop: g (L, N 2H) the cotangents of [h_t, c_t], ans (L, N 2H) the
+    forward's [h_t, c_t], acts (L, N 4H), first (N 2H), w (4H, H) W_hh -> dG (L, N 4H) the gates'
+    gradients, dh (N H) and dc0 (N H) the first state's (dc1: scratch)."""
+    L = g.shape[0]
+    G = 4 * H
+    ints, flags, scal = _gemm_scratch()
+    for kk in range(L):
+        k = L - 1 - kk
+        t = L - 1 - k if reverse else k
+        prev = first if k == 0 else ans[L - k if reverse else k - 1]
+        dc_in, dc_out = (dc1, dc0) if k % 2 == 0 else (dc0, dc1)
+        _bwd_cell(g[t], dh, dc_in, acts[t], prev, ans[t], dG[t], dc_out, kk > 0, N, H)
+        native._gemm(fns, False, False, False, N, H, G, dG[t].ctypes.data, G, w.ctypes.data, H,
+                     dh.ctypes.data, H, ints, flags, scal)
+
+
+_FNS = []
+
+
+def _gemm_fns():
+    """numpy's OpenBLAS gemm addresses for ``native._gemm``, or None (not found, or not x86-64 Linux)."""
+    if not _FNS:
+        _FNS.append(native._addresses() if native.HAVE_NUMBA and native._SUPPORTED else None)
+    return _FNS[0]
+
+
+def _c32(*arrays):
+    return all(type(a) is np.ndarray and a.dtype == _F and a.flags.c_contiguous for a in arrays)
+
+
+def lstm_sequence(xw, first, wt, b, out, acts, reverse):
+    """``_lstm_seq32`` on xw (L, N, 4H), first (N, 2H), wt (H, 4H), b (4H,) or None into out (L, N, 2H) and
+    acts (L, N, 4H), inside ``blas.numpy_blas_on_one_thread()``; False where it does not serve (the caller
+    runs the loop in Python)."""
+    if not numba_active() or _gemm_fns() is None:
+        return False
+    bb = np.empty(0, _F) if b is None else b
+    if not _c32(xw, first, wt, bb, out, acts):
+        return False
+    L, N, G = xw.shape
+    H = G // 4
+    args = (_gemm_fns(), xw.reshape(L, -1), first.reshape(-1), wt, bb, out.reshape(L, -1), acts.reshape(L, -1),
+            np.empty(N * G, _F), bool(reverse), N, H)
+    k = _lstm_seq32.get("f", args)
+    if k is None:
+        return False
+    k(*args)
+    return True
+
+
+def lstm_sequence_grad(g, ans, acts, first, w, dG, dh, dc, reverse):
+    """``_lstm_seq_grad32``: g, ans (L, N, 2H), acts (L, N, 4H), first (N, 2H), w (4H, H) -> dG (L, N, 4H), dh and
+    dc (N, H); False where it does not serve."""
+    if not numba_active() or _gemm_fns() is None or not _c32(g, ans, acts, first, w, dG, dh, dc):
+        return False
+    L, N, G = acts.shape
+    H = G // 4
+    args = (_gemm_fns(), g.reshape(L, -1), ans.reshape(L, -1), acts.reshape(L, -1), first.reshape(-1), w,
+            dG.reshape(L, -1), dh.reshape(-1), dc.reshape(-1), np.empty(N * H, _F), bool(reverse), N, H)
+    k = _lstm_seq_grad32.get("f", args)
+    if k is None:
+        return False
+    k(*args)
+    return True
 
 
 def _flat(*arrays):

@@ -204,7 +204,8 @@ def gru_pointwise(gi, gh, h):
 # product over all steps at the end; products go through ``xp.matmul``, our thread pool's on arrays). The
 # forward keeps every step's activations as its residual, and on arrays the rule reads them there; on
 # tensors (create_graph) it recomputes them as taped expressions (the same values), so that the rule's
-# result is differentiable again.
+# result is differentiable again. For float32 LSTMs both loops run in compiled code where they can
+# (``kernels.recurrent.lstm_sequence`` / ``lstm_sequence_grad``: the same steps, without Python between them).
 def _gates(x, h, w, b=None):
     """x + h @ w.T (+ b): x (N, G H), h (N, H), w (G H, H), b (G H,)."""
     return _step_gates(x, h, w.T, b)
@@ -252,6 +253,8 @@ def _lstm_seq_forward(xw, h0, c0, w, b=None, *, reverse=False):
     prev = np.concatenate([h0, c0], -1).astype(dtype, copy=False)
     wt = _transposed(w)
     with _blas_one_thread():
+        if _krec.lstm_sequence(xw, prev, wt, b, out, acts, reverse):     # the whole loop compiled (float32)
+            return out, acts
         for t in _steps(L, reverse):
             gates = _step_gates(xw[t], prev[..., :H], wt, b)
             if not _krec.lstm_forward(gates, prev, out[t], acts[t]):
@@ -293,7 +296,10 @@ def _lstm_seq_vjp_arrays(g, ans, h0, c0, w, b, needs, reverse, acts):
     order = list(_steps(L, reverse))
     dh = dc = None
     with _blas_one_thread():
-        for k in range(L - 1, -1, -1):
+        compiled = _krec.lstm_sequence_grad(g, ans, acts, first, w, dG, bufs[1], bufs[0], reverse)  # float32
+        if compiled:
+            dh, dc = bufs[1], bufs[0]
+        for k in range(-1 if compiled else L - 1, -1, -1):
             t = order[k]
             prev = first if k == 0 else ans[order[k - 1]]
             dc_out = bufs[k % 2]
