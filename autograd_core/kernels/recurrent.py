@@ -202,6 +202,8 @@ def lstm_sequence(xw, first, wt, b, out, acts, reverse):
         return False
     L, N, G = xw.shape
     H = G // 4
+    if N == 0 or H == 0 or L == 0:
+        return False
     args = (_gemm_fns(), xw.reshape(L, -1), first.reshape(-1), wt, bb, out.reshape(L, -1), acts.reshape(L, -1),
             np.empty(N * G, _F), bool(reverse), N, H)
     k = _lstm_seq32.get("f", args)
@@ -218,6 +220,8 @@ def lstm_sequence_grad(g, ans, acts, first, w, dG, dh, dc, reverse):
         return False
     L, N, G = acts.shape
     H = G // 4
+    if N == 0 or H == 0 or L == 0:
+        return False
     args = (_gemm_fns(), g.reshape(L, -1), ans.reshape(L, -1), acts.reshape(L, -1), first.reshape(-1), w,
             dG.reshape(L, -1), dh.reshape(-1), dc.reshape(-1), np.empty(N * H, _F), bool(reverse), N, H)
     k = _lstm_seq_grad32.get("f", args)
