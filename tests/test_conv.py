@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd_core as ag
-from autograd_core.kernels import conv as kconv
+from autograd_core.kernels import blas as kblas, conv as kconv
 from autograd_core.ops import conv as conv_mod
 from autograd_core import kernels
 from autograd_core.testing import gradcheck, gradgradcheck
@@ -304,10 +304,10 @@ def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit, w
     transpose = "op" in cfg
     if transpose and min(t_size(cfg)) < 1:
         return
-    old, old_limit, old_whole = ag.get_num_threads(), kconv.gemm_limit, conv_mod._WHOLE_BATCH_MAX_L
+    old, old_gemm, old_whole = ag.get_num_threads(), kconv.kernel_gemm, conv_mod._WHOLE_BATCH_MAX_L
     ag.set_num_threads(threads)
     if limit:
-        kconv.gemm_limit = lambda: limit
+        kconv.kernel_gemm = lambda dt: old_gemm(dt)[:1] + (limit,) + old_gemm(dt)[2:]
     conv_mod._WHOLE_BATCH_MAX_L = 10 ** 9 if whole else 0
     try:
         fused = _conv_both_ways(cfg, dtype, transpose)
@@ -316,12 +316,35 @@ def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit, w
             ref = _conv_both_ways(cfg, dtype, transpose)
     finally:
         ag.set_num_threads(old)
-        kconv.gemm_limit = old_limit
+        kconv.kernel_gemm = old_gemm
         conv_mod._WHOLE_BATCH_MAX_L = old_whole
     tol = 1e-4 if dtype == np.float32 else 1e-11
     for a, r in zip(fused, ref):
         assert a.dtype == r.dtype == dtype and a.shape == r.shape
         np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))
+
+
+@pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
+@pytest.mark.parametrize("transpose", [False, True])
+def test_fused_kernels_with_scipys_gemm(monkeypatch, transpose):
+    """Where numpy's OpenBLAS cannot be called by address (not x86-64 Linux) the fused kernels call SciPy's
+    ?gemm: the same values as the numpy path, stride 1 (wide columns) and 2, with groups."""
+    if kernels.backend() != "numba":
+        pytest.skip("compares the two backends")
+    monkeypatch.setattr(conv_mod, "_WHOLE_BATCH_MAX_L", 0)
+    for cfg in ({"n": 2, "cin": 4, "size": (7, 6), "cout": 32, "groups": 2, "k": (3, 2), "s": (1, 1), "p": (1, 0),
+                 "d": (1, 1), "bias": True, "seed": 3, "op": (0, 0)},
+                {"n": 3, "cin": 3, "size": (8, 9), "cout": 18, "groups": 1, "k": (3, 3), "s": (2, 2), "p": (1, 1),
+                 "d": (1, 1), "bias": False, "seed": 4, "op": (1, 0)}):
+        if not transpose:
+            cfg.pop("op")
+        with monkeypatch.context() as m:
+            m.setattr(kconv, "kernel_gemm", lambda dt: (kblas.gemm_fn(dt), kblas.gemm_limit(), kblas.single_threaded))
+            got = _conv_both_ways(cfg, np.float32, transpose)
+        with kernels.use("numpy"):
+            want = _conv_both_ways(cfg, np.float32, transpose)
+        for a, r in zip(got, want):
+            np.testing.assert_allclose(a, r, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(r).max()))
 
 
 @pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")

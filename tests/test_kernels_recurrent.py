@@ -137,7 +137,7 @@ def test_compiled_lstm_loops_match_the_python_loops(L, N, H, reverse, bias, seed
                 runs.append([out, acts] + grads)
         finally:
             krec.lstm_sequence, krec.lstm_sequence_grad = real
-    assert served == [krec._gemm_fns() is not None] * 2
+    assert served == [krec.numpy_gemm_addresses() is not None] * 2
     for a, r in zip(*runs):
         np.testing.assert_allclose(a, r, rtol=1e-5, atol=1e-6 * max(1.0, float(np.abs(r).max())))
 
@@ -147,5 +147,5 @@ def test_the_compiled_lstm_loops_serve_float32():
         L, N, H = 3, 2, 4
         args = [np.zeros(s, np.float32) for s in ((L, N, 4 * H), (N, 2 * H), (H, 4 * H), (4 * H,), (L, N, 2 * H),
                                                    (L, N, 4 * H))]
-        assert krec.lstm_sequence(*args, False) == (krec._gemm_fns() is not None)
+        assert krec.lstm_sequence(*args, False) == (krec.numpy_gemm_addresses() is not None)
         assert not krec.lstm_sequence(*[a.astype(np.float64) for a in args], False)

@@ -37,7 +37,8 @@ from .compile import jit, kernel, numba_active
 from . import native, openblas
 from .threads import native_functions, parallel_for, parallel_gemms, threads_now
 
-__all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "single_threaded", "numpy_blas_on_one_thread", "matmul",
+__all__ = ["HAVE_BLAS", "gemm_fn", "gemm", "gemm_limit", "kernel_gemm", "numpy_gemm_addresses", "single_threaded",
+           "numpy_blas_on_one_thread", "matmul",
            "matmuls", "blas_operand",
            "MAX_SINGLE_THREAD_WORK", "MIN_WORK", "PAR_WORK", "NATIVE_PAR_WORK", "NATIVE_JOBS",
            "SIDE_BY_SIDE_WORK"]
@@ -203,11 +204,65 @@ def gemm_limit():
     return (1 << 62) if _CONTROL is not None else MAX_SINGLE_THREAD_WORK
 
 
-@jit(inline="always")
+_NUMPY_GEMM = []
+
+
+def numpy_gemm_addresses():
+    """numpy's OpenBLAS ?gemm addresses, as ``native._gemm`` and ``gemm`` take them (an int64 array), or None:
+    not x86-64 Linux, no Numba, or numpy's OpenBLAS not found."""
+    if not _NUMPY_GEMM:
+        _NUMPY_GEMM.append(native._addresses() if HAVE_NUMBA and native._SUPPORTED else None)
+    return _NUMPY_GEMM[0]
+
+
+def kernel_gemm(dtype):
+    """(f, limit, hold) for kernels that call ``gemm`` from several threads: numpy's OpenBLAS by address where
+    its thread count can be held (a newer build than SciPy's here: (16, 144) @ (144, 1086), a convolution's
+    product per image, 66 against 92 us), else SciPy's ?gemm; the largest m*n*k for one call; and the
+    context that holds that BLAS to one thread around the kernels."""
+    fns = numpy_gemm_addresses() if _NP_CONTROL is not None else None
+    if fns is not None:
+        return fns, 1 << 62, numpy_blas_on_one_thread
+    return gemm_fn(dtype), gemm_limit(), single_threaded
+
+
 def gemm(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
     """Row-major ``C (m, n) = op(A) @ op(B) + beta C`` on flat arrays that start at the first
     element; ``ta``/``tb`` transpose A (stored k x m) / B (stored n x k); ld* are row strides.
-    Column-major BLAS sees the same memory transposed, so it computes C^T = op(B)^T op(A)^T."""
+    Column-major BLAS sees the same memory transposed, so it computes C^T = op(B)^T op(A)^T. ``f``: SciPy's
+    ctypes ?gemm (``gemm_fn``) or numpy's OpenBLAS addresses (``numpy_gemm_addresses``). Compiled code only."""
+    raise NotImplementedError("blas.gemm is called from Numba kernels")
+
+
+if HAVE_NUMBA:
+    from numba import types as _types
+    from numba.extending import overload as _overload
+
+    @_overload(gemm, inline="always")
+    def _gemm_overload(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
+        if isinstance(f, _types.Array):
+            f64 = c.dtype == _types.float64
+
+            def by_address(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
+                ints = np.empty(6, np.int64)
+                flags = np.empty(2, np.uint8)
+                scal = np.empty(3, np.float64)
+                scal[0] = 1.0
+                scal[1] = beta
+                sc32 = scal[2:].view(np.float32)
+                sc32[0] = 1.0
+                sc32[1] = beta
+                native._gemm(f, f64, ta, tb, m, n, k, a.ctypes.data, lda, b.ctypes.data, ldb, c.ctypes.data, ldc,
+                             ints, flags, scal)
+            return by_address
+
+        def by_ctypes(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
+            _gemm_ctypes(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)
+        return by_ctypes
+
+
+@jit(inline="always")
+def _gemm_ctypes(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
     ip = np.empty(6, np.int32)
     fp = np.empty(2, c.dtype)
     cp = np.empty(2, np.uint8)

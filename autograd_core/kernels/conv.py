@@ -24,7 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import HAVE_NUMBA, scratch
-from .blas import HAVE_BLAS, gemm, gemm_fn, gemm_limit, single_threaded
+from .blas import HAVE_BLAS, gemm, kernel_gemm
 from .compile import jit, kernel, numba_active
 from .threads import PerThread, parallel_for, parallel_range, range_kernel, team_size
 
@@ -629,14 +629,15 @@ def conv_fused(x, w, bias, g, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, wa
     g = np.ascontiguousarray(g, dtype=dt) if want_gw else np.empty((0, O, OH, OW), dt)
     b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
     w2 = np.ascontiguousarray(w).reshape(O, -1)
-    geo = (gemm_fn(dt), kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, gemm_limit(), gw_nn)
+    f, limit, hold = kernel_gemm(dt)
+    geo = (f, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, limit, gw_nn)
     k = _conv_images.get(dt.char, (geo[0], x, w2, b, out, g, parts[0], out.reshape(-1), out.reshape(-1),
                                    out.reshape(-1), out.reshape(-1)) + geo[1:] + (0, 0))
     if k is None:
         return None
     cols, pad, wbuf = bufs = _fused_scratch(T, C, O, kh, kw, wide, Hp, Wp, Lc, dt)
     try:
-        with single_threaded():
+        with hold():
             parallel_for(_conv_chunk, nchunks, k, per, N, x, w2, b, out, g, parts, cols, pad, wbuf, O * Lc, geo)
     finally:
         for a in bufs:
@@ -667,7 +668,8 @@ def conv_transpose_fused(g, w, bias, H, W, kh, kw, sh, sw, pt, pl, dh, dw, group
     b = np.empty(0, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
     g = np.ascontiguousarray(g)
     wt = np.ascontiguousarray(w.reshape(groups, O // groups, -1).transpose(0, 2, 1)).reshape(-1, O // groups)
-    geo = (gemm_fn(dt), kh, kw, sh, sw, pt, pl, dh, dw, groups, gemm_limit())
+    f, limit, hold = kernel_gemm(dt)
+    geo = (f, kh, kw, sh, sw, pt, pl, dh, dw, groups, limit)
     k = _conv_t_images.get(dt.char, (geo[0], g, wt, b, out, out.reshape(-1), out.reshape(-1), out.reshape(-1))
                            + geo[1:] + (0, 0))
     if k is None:
@@ -676,7 +678,7 @@ def conv_transpose_fused(g, w, bias, H, W, kh, kw, sh, sw, pt, pl, dh, dw, group
     T = team_size(nchunks)
     cols, pad, wbuf = bufs = _fused_scratch(T, C, O, kh, kw, wide, Hp, Wp, Lc, dt)
     try:
-        with single_threaded():
+        with hold():
             parallel_for(_conv_t_chunk, nchunks, k, per, N, g, wt, b, out, cols, pad, wbuf[:, :O * Lc], geo)
     finally:
         for a in bufs:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import native
 from .activation import expneg32
+from .blas import gemm, numpy_gemm_addresses
 from .compile import jit, kernel, numba_active
 
 __all__ = ["lstm_forward", "lstm_backward", "lstm_sequence", "lstm_sequence_grad"]
@@ -117,23 +117,9 @@ def _lstm_bwd32(g, dh, dc, act, prev, cur, dgates, dc_prev, carry, N, H):
 
 # -- whole time loops ------------------------------------------------------------------------------------
 # The loop of ``lstm_sequence`` in compiled code: each step's product by numpy's OpenBLAS gemm, called by
-# address (``native._gemm``; numpy's OpenBLAS held to one thread by the caller), then the cell. In Python each
+# address (``blas.gemm``; numpy's OpenBLAS held to one thread by the caller), then the cell. In Python each
 # step also paid ~12 us of calls (the product's dispatch, two adds, the kernel's checks) around a 33 us
 # product and a 4 us cell ((16, 128) @ (128, 512)).
-if native.HAVE_NUMBA:
-    @jit(inline="always")
-    def _gemm_scratch():
-        ints = np.empty(6, np.int64)
-        flags = np.empty(2, np.uint8)
-        scal = np.empty(3, np.float64)
-        scal[0] = 1.0
-        scal[1] = 0.0
-        sc32 = scal[2:].view(np.float32)
-        sc32[0] = 1.0
-        sc32[1] = 0.0
-        return ints, flags, scal
-
-
 @kernel("lstm_sequence_float32", error_model="numpy", fastmath={"contract"})
 def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H):
     """The forward loop: xw (L, N 4H) input projections, first (N 2H) [h0, c0], wt (H, 4H) W_hh^T, b (4H,)
@@ -141,12 +127,10 @@ def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H):
     down when ``reverse``."""
     L = xw.shape[0]
     G = 4 * H
-    ints, flags, scal = _gemm_scratch()
     prev = first
     for k in range(L):
         t = L - 1 - k if reverse else k
-        native._gemm(fns, False, False, False, N, G, H, prev.ctypes.data, 2 * H, wt.ctypes.data, G,
-                     gates.ctypes.data, G, ints, flags, scal)
+        gemm(fns, False, False, N, G, H, prev, 2 * H, wt, G, 0.0, gates, G)
         x = xw[t]
         for i in range(_U(N * G)):
             gates[i] += x[i]
@@ -166,25 +150,13 @@ def _lstm_seq_grad32(fns, g, ans, acts, first, w, dG, dh, dc0, dc1, reverse, N, 
     gradients, dh (N H) and dc0 (N H) the first state's (dc1: scratch)."""
     L = g.shape[0]
     G = 4 * H
-    ints, flags, scal = _gemm_scratch()
     for kk in range(L):
         k = L - 1 - kk
         t = L - 1 - k if reverse else k
         prev = first if k == 0 else ans[L - k if reverse else k - 1]
         dc_in, dc_out = (dc1, dc0) if k % 2 == 0 else (dc0, dc1)
         _bwd_cell(g[t], dh, dc_in, acts[t], prev, ans[t], dG[t], dc_out, kk > 0, N, H)
-        native._gemm(fns, False, False, False, N, H, G, dG[t].ctypes.data, G, w.ctypes.data, H,
-                     dh.ctypes.data, H, ints, flags, scal)
-
-
-_FNS = []
-
-
-def _gemm_fns():
-    """numpy's OpenBLAS gemm addresses for ``native._gemm``, or None (not found, or not x86-64 Linux)."""
-    if not _FNS:
-        _FNS.append(native._addresses() if native.HAVE_NUMBA and native._SUPPORTED else None)
-    return _FNS[0]
+        gemm(fns, False, False, N, H, G, dG[t], G, w, H, 0.0, dh, H)
 
 
 def _c32(*arrays):
@@ -195,7 +167,7 @@ def lstm_sequence(xw, first, wt, b, out, acts, reverse):
     """``_lstm_seq32`` on xw (L, N, 4H), first (N, 2H), wt (H, 4H), b (4H,) or None into out (L, N, 2H) and
     acts (L, N, 4H), inside ``blas.numpy_blas_on_one_thread()``; False where it does not serve (the caller
     runs the loop in Python)."""
-    if not numba_active() or _gemm_fns() is None:
+    if not numba_active() or numpy_gemm_addresses() is None:
         return False
     bb = np.empty(0, _F) if b is None else b
     if not _c32(xw, first, wt, bb, out, acts):
@@ -204,8 +176,8 @@ def lstm_sequence(xw, first, wt, b, out, acts, reverse):
     H = G // 4
     if N == 0 or H == 0 or L == 0:
         return False
-    args = (_gemm_fns(), xw.reshape(L, -1), first.reshape(-1), wt, bb, out.reshape(L, -1), acts.reshape(L, -1),
-            np.empty(N * G, _F), bool(reverse), N, H)
+    args = (numpy_gemm_addresses(), xw.reshape(L, -1), first.reshape(-1), wt, bb, out.reshape(L, -1),
+            acts.reshape(L, -1), np.empty(N * G, _F), bool(reverse), N, H)
     k = _lstm_seq32.get("f", args)
     if k is None:
         return False
@@ -216,14 +188,14 @@ def lstm_sequence(xw, first, wt, b, out, acts, reverse):
 def lstm_sequence_grad(g, ans, acts, first, w, dG, dh, dc, reverse):
     """``_lstm_seq_grad32``: g, ans (L, N, 2H), acts (L, N, 4H), first (N, 2H), w (4H, H) -> dG (L, N, 4H), dh and
     dc (N, H); False where it does not serve."""
-    if not numba_active() or _gemm_fns() is None or not _c32(g, ans, acts, first, w, dG, dh, dc):
+    if not numba_active() or numpy_gemm_addresses() is None or not _c32(g, ans, acts, first, w, dG, dh, dc):
         return False
     L, N, G = acts.shape
     H = G // 4
     if N == 0 or H == 0 or L == 0:
         return False
-    args = (_gemm_fns(), g.reshape(L, -1), ans.reshape(L, -1), acts.reshape(L, -1), first.reshape(-1), w,
-            dG.reshape(L, -1), dh.reshape(-1), dc.reshape(-1), np.empty(N * H, _F), bool(reverse), N, H)
+    args = (numpy_gemm_addresses(), g.reshape(L, -1), ans.reshape(L, -1), acts.reshape(L, -1), first.reshape(-1),
+            w, dG.reshape(L, -1), dh.reshape(-1), dc.reshape(-1), np.empty(N * H, _F), bool(reverse), N, H)
     k = _lstm_seq_grad32.get("f", args)
     if k is None:
         return False
