@@ -230,7 +230,10 @@ def gemm(f, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
     """Row-major ``C (m, n) = op(A) @ op(B) + beta C`` on flat arrays that start at the first
     element; ``ta``/``tb`` transpose A (stored k x m) / B (stored n x k); ld* are row strides.
     Column-major BLAS sees the same memory transposed, so it computes C^T = op(B)^T op(A)^T. ``f``: SciPy's
-    ctypes ?gemm (``gemm_fn``) or numpy's OpenBLAS addresses (``numpy_gemm_addresses``). Compiled code only."""
+    ctypes ?gemm (``gemm_fn``) or numpy's OpenBLAS addresses (``numpy_gemm_addresses``). Compiled code only.
+
+    Numba's disk cache keys a kernel on its own module's source file only: after a change here, delete the
+    kernels' cache files (``__pycache__/*.nbi``, ``*.nbc``) so that the kernels that inline this recompile."""
     raise NotImplementedError("blas.gemm is called from Numba kernels")
 
 
