@@ -204,7 +204,7 @@ def gemm_limit():
     return (1 << 62) if _CONTROL is not None else MAX_SINGLE_THREAD_WORK
 
 
-_NUMPY_GEMM = []
+_NUMPY_GEMM: list = []
 
 
 def numpy_gemm_addresses():
