@@ -10,6 +10,8 @@ Geometry (per spatial dim): an output position ``o`` and a kernel tap ``i`` read
   transposes on the forward path. With ``knl=True`` the same numbers are laid out
   (C*kh*kw, N, OH*OW), so that the weight gradient can be one matmul over all images.
 * ``col2im(cols, ...)`` (numpy): the adjoint, a scatter-add of cols back into (N, C, H, W).
+* ``col2im_batch(cols, out, ...)``: the same scatter-add from whole-batch columns (C*kh*kw, N, OH*OW), one
+  (n, c) plane per item on the thread pool (``ops.conv``'s path for few output pixels per image).
 * ``conv_fused`` / ``conv_transpose_fused``: whole convolutions (forward, weight gradient, input
   gradient) as Numba kernels over runs of images, one run per chunk of the thread pool. Up to
   ``DIRECT_MAX_O`` output channels at stride 1 (one group) they are direct convolutions (no BLAS);
