@@ -343,33 +343,26 @@ def test_nn_modules_paths_and_old_scheduler_base_as_in_torch():
             return e.mean() if self.reduction == "mean" else e.sum()
     assert Focal(reduction="sum")(ag.ones(2), ag.zeros(2)).item() == 2.0
 
-    class Halving(optim.lr_scheduler._LRScheduler):
+    lrs = _halving_lrs(ag, optim)
+    assert lrs == [0.5, 0.25, 0.125]
+    torch = pytest.importorskip("torch")
+    assert set(torch.nn.modules.loss.__dict__) >= {"_Loss", "_WeightedLoss"}
+    assert _halving_lrs(torch, torch.optim) == lrs
+
+
+def _halving_lrs(lib, optim_mod):
+    """Three steps of a custom scheduler on ``_LRScheduler`` (a script's own subclass), in either library."""
+    class Halving(optim_mod.lr_scheduler._LRScheduler):
         def get_lr(self):
             return [lr * 0.5 ** self.last_epoch for lr in self.base_lrs]
-    p = ag.zeros(1, requires_grad=True)
-    opt = optim.SGD([p], lr=1.0)
+    opt = optim_mod.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
     sched = Halving(opt)
     lrs = []
     for _ in range(3):
         opt.step()
         sched.step()
         lrs.append(opt.param_groups[0]["lr"])
-    assert lrs == [0.5, 0.25, 0.125]
-    torch = pytest.importorskip("torch")
-    assert set(torch.nn.modules.loss.__dict__) >= {"_Loss", "_WeightedLoss"}
-    tp = torch.zeros(1, requires_grad=True)
-    topt = torch.optim.SGD([tp], lr=1.0)
-
-    class THalving(torch.optim.lr_scheduler._LRScheduler):
-        def get_lr(self):
-            return [lr * 0.5 ** self.last_epoch for lr in self.base_lrs]
-    tsched = THalving(topt)
-    tlrs = []
-    for _ in range(3):
-        topt.step()
-        tsched.step()
-        tlrs.append(topt.param_groups[0]["lr"])
-    assert tlrs == lrs
+    return lrs
 
 
 def test_forward_hooks_with_kwargs_and_prepend_as_in_torch():
