@@ -149,3 +149,71 @@ def test_the_compiled_lstm_loops_serve_float32():
                                                    (L, N, 4 * H))]
         assert krec.lstm_sequence(*args, False) == (krec.numpy_gemm_addresses() is not None)
         assert not krec.lstm_sequence(*[a.astype(np.float64) for a in args], False)
+
+
+@settings(max_examples=15, deadline=None)
+@given(L=st.integers(1, 6), N=st.integers(1, 5), H=st.integers(1, 9), reverse=st.booleans(), bias=st.booleans(),
+       batch_first=st.booleans(), seed=st.integers(0, 999))
+def test_compiled_gru_loops_match_the_python_loops(L, N, H, reverse, bias, batch_first, seed):
+    """The GRU's float32 time loops in compiled code give what the Python loop gives, forward (outputs and
+    the saved W_hh h + b_hh and [r, z, n]) and every gradient, to float32 rounding; ``batch_first``: the
+    projections are a transposed view, as a batch-first layer passes them."""
+    rng = np.random.default_rng(seed)
+    xw = rng.standard_normal((N, L, 3 * H) if batch_first else (L, N, 3 * H)).astype(np.float32)
+    if batch_first:
+        xw = xw.transpose(1, 0, 2)
+    h0 = rng.standard_normal((N, H)).astype(np.float32)
+    w = (0.5 * rng.standard_normal((3 * H, H))).astype(np.float32)
+    b = rng.standard_normal(3 * H).astype(np.float32) if bias else None
+    g = rng.standard_normal((L, N, H)).astype(np.float32)
+    needs = (True,) * (4 if bias else 3)
+    runs, served = [], []
+    real = krec.gru_sequence, krec.gru_sequence_grad
+    with kernels.use("numba", background=False):
+        try:
+            for compiled in (True, False):
+                if compiled:
+                    krec.gru_sequence = lambda *a: served.append(real[0](*a)) or served[-1]
+                    krec.gru_sequence_grad = lambda *a: served.append(real[1](*a)) or served[-1]
+                else:
+                    krec.gru_sequence = krec.gru_sequence_grad = lambda *a: False
+                out, res = rec._gru_seq_forward(xw, h0, w, b, reverse=reverse)
+                grads = rec._gru_seq_vjp(g, out, xw, h0, w, b, needs=needs, reverse=reverse, res=res)
+                runs.append([out, res] + [np.asarray(gr) for gr in grads])
+        finally:
+            krec.gru_sequence, krec.gru_sequence_grad = real
+    assert served == [krec.numpy_gemm_addresses() is not None] * 2
+    for a, r in zip(*runs):
+        assert a.dtype == r.dtype == np.float32 and a.shape == r.shape
+        np.testing.assert_allclose(a, r, rtol=1e-5, atol=2e-6 * max(1.0, float(np.abs(r).max())))
+
+
+def test_gru_sequence_in_float32_with_the_kernels_matches_float64():
+    import autograd_core as ag
+    rng = np.random.default_rng(11)
+    L, N, H = 7, 3, 5
+    arrays = [0.8 * rng.standard_normal(s) for s in ((L, N, 3 * H), (N, H), (3 * H, H), (3 * H,))]
+    G = rng.standard_normal((L, N, H))
+    results = []
+    for dtype in (np.float32, np.float64):
+        with kernels.use("numba", background=False):
+            ts = [ag.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+            for reverse in (False, True):
+                y = rec.gru_sequence(*ts, reverse=reverse)
+                grads = ag.autograd.grad((y * ag.tensor(G.astype(dtype))).sum(), ts)
+                results.append([y.detach().numpy()] + [gr.numpy() for gr in grads])
+    for a, b in zip(results[:2], results[2:]):
+        for x, y in zip(a, b):
+            assert x.dtype == np.float32
+            np.testing.assert_allclose(x, y, rtol=2e-4, atol=2e-5 * max(1.0, np.abs(y).max()))
+
+
+def test_the_compiled_gru_loops_serve_float32_only():
+    with kernels.use("numba", background=False):
+        L, N, H = 3, 2, 4
+        args = [np.zeros(s, np.float32) for s in ((L, N, 3 * H), (N, H), (H, 3 * H), (3 * H,), (L, N, H),
+                                                   (2, L, N, 3 * H))]
+        assert krec.gru_sequence(*args, False) == (krec.numpy_gemm_addresses() is not None)
+        assert not krec.gru_sequence(*[a.astype(np.float64) for a in args], False)
+    with kernels.use("numpy"):
+        assert not krec.gru_sequence(*args, False)

@@ -21,7 +21,8 @@ from .activation import expneg32
 from .blas import gemm, numpy_gemm_addresses
 from .compile import jit, kernel, numba_active
 
-__all__ = ["lstm_forward", "lstm_backward", "lstm_sequence", "lstm_sequence_grad"]
+__all__ = ["lstm_forward", "lstm_backward", "lstm_sequence", "lstm_sequence_grad", "gru_sequence",
+           "gru_sequence_grad"]
 
 _F = np.float32
 _U = np.uint64
@@ -159,6 +160,131 @@ def _lstm_seq_grad32(fns, g, ans, acts, first, w, dG, dh, dc0, dc1, reverse, N, 
         gemm(fns, False, False, N, H, G, dG[t], G, w, H, 0.0, dh, H)
 
 
+# -- GRU ---------------------------------------------------------------------------------------------------
+@jit(inline="always", error_model="numpy", fastmath={"contract"})
+def _gru_fwd_cell(x, gh, h, act, out, N, H):
+    """One GRU step for N rows: x (N, 3H) W_ih x + b_ih, gh (N, 3H) W_hh h + b_hh, h (N, H) -> act (N, 3H)
+    [r, z, n] and out (N, H) h' = n + z (h - n), all C-contiguous, passed flat."""
+    for m in range(_U(N)):
+        gb = m * _U(3 * H)
+        hb = m * _U(H)
+        for j in range(gb, gb + _U(2 * H)):
+            act[j] = sigmoid32(x[j] + gh[j])
+        for j in range(_U(H)):      # n = tanh(x_n + r gh_n)
+            act[gb + _U(2 * H) + j] = tanh32(x[gb + _U(2 * H) + j] + act[gb + j] * gh[gb + _U(2 * H) + j])
+        for j in range(_U(H)):
+            n = act[gb + _U(2 * H) + j]
+            out[hb + j] = n + act[gb + _U(H) + j] * (h[hb + j] - n)
+
+
+@jit(inline="always", error_model="numpy", fastmath={"contract"})
+def _gru_bwd_cell(g, dh, act, gh, h, dgi, dgh, dh_prev, carry, N, H):
+    """The step's gradients for N rows: g (N, H) the cotangent of h' (plus dh (N, H), the next step's, when
+    ``carry``); act (N, 3H) [r, z, n]; gh (N, 3H); h (N, H) the previous state -> dgi (N, 3H) and dgh (N, 3H)
+    the gradients of the two projections, and dh_prev (N, H) = g z, h's gradient past W_hh; flat arrays."""
+    for m in range(_U(N)):
+        gb = m * _U(3 * H)
+        hb = m * _U(H)
+        if carry:
+            for j in range(_U(H)):
+                dh_prev[hb + j] = g[hb + j] + dh[hb + j]
+        else:
+            for j in range(_U(H)):
+                dh_prev[hb + j] = g[hb + j]
+        for j in range(_U(H)):      # the n gate: gt (1 - z) (1 - n^2); the z gate: gt (h - n) z (1 - z)
+            gt = dh_prev[hb + j]
+            z = act[gb + _U(H) + j]
+            n = act[gb + _U(2 * H) + j]
+            dn = gt * (_F(1.0) - z) * (_F(1.0) - n * n)
+            dgi[gb + _U(2 * H) + j] = dn
+            dgi[gb + _U(H) + j] = gt * (h[hb + j] - n) * z * (_F(1.0) - z)
+        for j in range(_U(H)):      # the r gate: dn gh_n r (1 - r); W_hh's n rows see dn r
+            r = act[gb + j]
+            dn = dgi[gb + _U(2 * H) + j]
+            dgi[gb + j] = dn * gh[gb + _U(2 * H) + j] * r * (_F(1.0) - r)
+            dgh[gb + _U(2 * H) + j] = dn * r
+        for j in range(_U(2 * H)):
+            dgh[gb + j] = dgi[gb + j]
+        for j in range(_U(H)):
+            dh_prev[hb + j] *= act[gb + _U(H) + j]
+
+
+@kernel("gru_sequence_float32", error_model="numpy", fastmath={"contract"})
+def _gru_seq32(fns, xw, h0, wt, b, out, ghs, acts, reverse, N, H):
+    """The forward loop: xw (L, N 3H) input projections, h0 (N H), wt (H, 3H) W_hh^T, b (3H,) or empty -> out
+    (L, N H) h_t, ghs (L, N 3H) each step's W_hh h + b_hh and acts (L, N 3H) [r, z, n]."""
+    L = xw.shape[0]
+    G = 3 * H
+    prev = h0
+    for k in range(L):
+        t = L - 1 - k if reverse else k
+        gh = ghs[t]
+        gemm(fns, False, False, N, G, H, prev, H, wt, G, 0.0, gh, G)
+        if b.shape[0] > 0:
+            for m in range(_U(N)):
+                for j in range(_U(G)):
+                    gh[m * _U(G) + j] += b[j]
+        o = out[t]
+        _gru_fwd_cell(xw[t], gh, prev, acts[t], o, N, H)
+        prev = o
+
+
+@kernel("gru_sequence_grad_float32", error_model="numpy", fastmath={"contract"})
+def _gru_seq_grad32(fns, g, ans, ghs, acts, h0, w, dGI, dGH, dh0, dh1, reverse, N, H):
+    """Backpropagation through the loop: g, ans (L, N H), ghs and acts (L, N 3H), h0 (N H), w (3H, H) W_hh ->
+    dGI, dGH (L, N 3H) the projections' gradients and dh0 (N H) h0's (dh1: scratch)."""
+    L = g.shape[0]
+    G = 3 * H
+    for kk in range(L):
+        k = L - 1 - kk
+        t = L - 1 - k if reverse else k
+        prev = h0 if k == 0 else ans[L - k if reverse else k - 1]
+        dh_in, dh_out = (dh1, dh0) if k % 2 == 0 else (dh0, dh1)
+        _gru_bwd_cell(g[t], dh_in, acts[t], ghs[t], prev, dGI[t], dGH[t], dh_out, kk > 0, N, H)
+        gemm(fns, False, False, N, H, G, dGH[t], G, w, H, 1.0, dh_out, H)
+
+
+def gru_sequence(xw, h0, wt, b, out, res, reverse):
+    """``_gru_seq32`` on xw (L, N, 3H), h0 (N, H), wt (H, 3H), b (3H,) or None into out (L, N, H) and res
+    (2, L, N, 3H) (each step's W_hh h + b_hh, then [r, z, n]), inside ``blas.numpy_blas_on_one_thread()``; False
+    where it does not serve (the caller runs the loop in Python)."""
+    if not numba_active() or numpy_gemm_addresses() is None:
+        return False
+    bb = np.empty(0, _F) if b is None else b
+    if not _c32(h0, wt, bb, out, res) or type(xw) is not np.ndarray or xw.dtype != _F:
+        return False
+    xw = np.ascontiguousarray(xw)   # a batch-first layer's projections are a transposed view: one copy
+    L, N, G = xw.shape
+    H = G // 3
+    if N == 0 or H == 0 or L == 0:
+        return False
+    args = (numpy_gemm_addresses(), xw.reshape(L, -1), h0.reshape(-1), wt, bb, out.reshape(L, -1),
+            res[0].reshape(L, -1), res[1].reshape(L, -1), bool(reverse), N, H)
+    k = _gru_seq32.get("f", args)
+    if k is None:
+        return False
+    k(*args)
+    return True
+
+
+def gru_sequence_grad(g, ans, res, h0, w, dGI, dGH, dh, reverse):
+    """``_gru_seq_grad32``: g, ans (L, N, H), res (2, L, N, 3H) the forward's, h0 (N, H), w (3H, H) -> dGI, dGH
+    (L, N, 3H) and dh (N, H); ``reverse`` as the forward's. False where it does not serve."""
+    if not numba_active() or numpy_gemm_addresses() is None or not _c32(g, ans, res, h0, w, dGI, dGH, dh):
+        return False
+    L, N, H = ans.shape
+    if N == 0 or H == 0 or L == 0:
+        return False
+    args = (numpy_gemm_addresses(), g.reshape(L, -1), ans.reshape(L, -1), res[0].reshape(L, -1),
+            res[1].reshape(L, -1), h0.reshape(-1), w, dGI.reshape(L, -1), dGH.reshape(L, -1), dh.reshape(-1),
+            np.empty(N * H, _F), bool(reverse), N, H)
+    k = _gru_seq_grad32.get("f", args)
+    if k is None:
+        return False
+    k(*args)
+    return True
+
+
 def _c32(*arrays):
     return all(type(a) is np.ndarray and a.dtype == _F and a.flags.c_contiguous for a in arrays)
 
@@ -170,8 +296,9 @@ def lstm_sequence(xw, first, wt, b, out, acts, reverse):
     if not numba_active() or numpy_gemm_addresses() is None:
         return False
     bb = np.empty(0, _F) if b is None else b
-    if not _c32(xw, first, wt, bb, out, acts):
+    if not _c32(first, wt, bb, out, acts) or type(xw) is not np.ndarray or xw.dtype != _F:
         return False
+    xw = np.ascontiguousarray(xw)   # a batch-first layer's projections are a transposed view: one copy
     L, N, G = xw.shape
     H = G // 4
     if N == 0 or H == 0 or L == 0:

@@ -204,8 +204,9 @@ def gru_pointwise(gi, gh, h):
 # product over all steps at the end; products go through ``xp.matmul``, our thread pool's on arrays). The
 # forward keeps every step's activations as its residual, and on arrays the rule reads them there; on
 # tensors (create_graph) it recomputes them as taped expressions (the same values), so that the rule's
-# result is differentiable again. For float32 LSTMs both loops run in compiled code where they can
-# (``kernels.recurrent.lstm_sequence`` / ``lstm_sequence_grad``: the same steps, without Python between them).
+# result is differentiable again. For float32 LSTMs and GRUs both loops run in compiled code where they can
+# (``kernels.recurrent.lstm_sequence`` / ``gru_sequence`` and their ``_grad``: the same steps, without Python
+# between them).
 def _gates(x, h, w, b=None):
     """x + h @ w.T (+ b): x (N, G H), h (N, H), w (G H, H), b (G H,)."""
     return _step_gates(x, h, w.T, b)
@@ -374,6 +375,8 @@ def _gru_seq_forward(xw, h0, w, b=None, *, reverse=False):
     h = h0
     wt = _transposed(w)
     with _blas_one_thread():
+        if _krec.gru_sequence(xw, np.ascontiguousarray(h0, dtype), wt, b, out, res, reverse):   # compiled (float32)
+            return out, res
         for t in _steps(L, reverse):
             res[0, t] = _step_gates(None, h, wt, b)
             res[1, t] = _gru_acts(xw[t], res[0, t], H)
@@ -382,6 +385,10 @@ def _gru_seq_forward(xw, h0, w, b=None, *, reverse=False):
 
 
 def _gru_seq_vjp(g, ans, xw, h0, w, b=None, *, needs, reverse=False, res=None):
+    if type(g) is np.ndarray and res is not None:
+        grads = _gru_seq_vjp_compiled(g, ans, h0, w, b, needs, reverse, res)
+        if grads is not None:
+            return grads
     L, H = xw.shape[0], h0.shape[-1]
     dgh, dgi, prev = [None] * L, [None] * L, [None] * L
     dh = None
@@ -406,6 +413,32 @@ def _gru_seq_vjp(g, ans, xw, h0, w, b=None, *, needs, reverse=False, res=None):
         dh = dh_direct + xp.matmul(dgh[t], w)
     grads = _seq_grads(dgh, prev, dh, (), w, b, (False,) + tuple(needs[1:]))
     grads[0] = xp.stack(*dgi, axis=0) if needs[0] else None
+    return grads
+
+
+def _gru_seq_vjp_compiled(g, ans, h0, w, b, needs, reverse, res):
+    """``_gru_seq_vjp`` on arrays with the loop compiled (``kernels.recurrent.gru_sequence_grad``, float32);
+    None where it does not serve."""
+    L, H = ans.shape[0], h0.shape[-1]
+    dGI = np.empty(res.shape[1:], ans.dtype)
+    dGH = np.empty(res.shape[1:], ans.dtype)
+    dh = np.empty(h0.shape, ans.dtype)
+    h0 = np.ascontiguousarray(h0, ans.dtype)
+    with _blas_one_thread():
+        if not _krec.gru_sequence_grad(np.ascontiguousarray(g), ans, res, h0, w, dGI, dGH, dh, reverse):
+            return None
+    grads = [dGI if needs[0] else None, dh if needs[1] else None]
+    if needs[2]:
+        hp = np.empty((L,) + h0.shape, ans.dtype)
+        if reverse:
+            hp[L - 1], hp[:-1] = h0, ans[1:]
+        else:
+            hp[0], hp[1:] = h0, ans[:-1]
+        grads.append(_mm(dGH.reshape(-1, 3 * H).T, hp.reshape(-1, H)))
+    else:
+        grads.append(None)
+    if b is not None:
+        grads.append(dGH.reshape(-1, 3 * H).sum(axis=0) if needs[3] else None)
     return grads
 
 
