@@ -306,6 +306,25 @@ def test_openblas_kernel_family_is_read_and_decides_the_transposed_copy():
     assert isinstance(name, str) and name and name.isprintable()
     assert name == kblas._NP_CORE
     assert kblas._COPY_TRANSPOSED_B == (name.lower() in ("skylakex", "cooperlake", "sapphirerapids"))
+    assert kblas._SMALL_GEMM_MNK == (1_000_000 if kblas._COPY_TRANSPOSED_B else 0)
+
+
+@given(m=st.integers(1, 80), n=st.integers(1, 2000), k=st.integers(1, 1200), small=st.booleans())
+def test_column_blocks_fit_the_small_matrix_kernels(m, n, k, small):
+    """Where OpenBLAS has small-matrix kernels (limit 100^3), a product over the limit is cut into column
+    blocks that each fit it, multiples of 16 columns, as few as fit; a product within the limit, or one whose
+    16 columns are over it, stays whole; elsewhere (limit 0) every product stays whole."""
+    old = kblas._SMALL_GEMM_MNK
+    kblas._SMALL_GEMM_MNK = 1_000_000 if small else 0
+    try:
+        nb = kblas.column_block(m, n, k)
+    finally:
+        kblas._SMALL_GEMM_MNK = old
+    if not small or m * n * k <= 1_000_000 or m * k * 16 > 1_000_000:
+        assert nb == n
+    else:
+        assert nb % 16 == 0 and 16 <= nb < n and m * nb * k <= 1_000_000
+        assert m * (nb + 16) * k > 1_000_000 or -(-n // nb) == -(-n // (nb + 16))   # no wider block would do
 
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")

@@ -140,6 +140,25 @@ except OSError:  # pragma: no cover
 # transposed (attention's k^T) ran ~25 % slower than a copy plus the plain product; the other families
 # (AVX2's Haswell and Zen among them) pack either layout alike, and there the copy cost 10-15 %.
 _COPY_TRANSPOSED_B = _NP_CORE.lower() in ("skylakex", "cooperlake", "sapphirerapids")
+# Those families also multiply a product of at most 100^3 multiply-adds by their small-matrix kernels, which
+# skip packing: a (16, 128) @ (128, 512) step of a recurrent layer took 31 us whole and 22 us as two column
+# halves, (16, 512) @ (512, 128) 38 and 27 us. Elsewhere (Haswell's kernels) the halves were 5-15 % slower.
+_SMALL_GEMM_MNK = 1_000_000 if _COPY_TRANSPOSED_B else 0
+
+
+def column_block(m, n, k):
+    """The width of the column blocks in which to multiply (m, k) @ (k, n) with numpy's OpenBLAS: blocks of
+    at most 100^3 multiply-adds (a multiple of 16 columns, about equal) where its small-matrix kernels take
+    them and the whole product is larger, else n."""
+    limit = _SMALL_GEMM_MNK
+    if limit == 0 or m * n * k <= limit or m * k * 16 > limit:
+        return n
+    parts = -(-m * n * k // limit)
+    while True:
+        nb = -(-(-(-n // parts)) // 16) * 16
+        if m * nb * k <= limit:
+            return nb
+        parts += 1
 
 
 class _SingleThreaded:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activation import expneg32
-from .blas import gemm, numpy_gemm_addresses
+from .blas import column_block, gemm, numpy_gemm_addresses
 from .compile import jit, kernel, numba_active
 
 __all__ = ["lstm_forward", "lstm_backward", "lstm_sequence", "lstm_sequence_grad", "gru_sequence",
@@ -116,22 +116,30 @@ def _lstm_bwd32(g, dh, dc, act, prev, cur, dgates, dc_prev, carry, N, H):
     _bwd_cell(g, dh, dc, act, prev, cur, dgates, dc_prev, carry, N, H)
 
 
+@jit(inline="always")
+def _gemm_blocks(fns, m, n, k, a, lda, b, ldb, beta, c, ldc, nb):
+    """Row-major C (m, n) = A (m, k) @ B (k, n) + beta C on flat arrays, in column blocks of nb
+    (``blas.column_block``)."""
+    for j in range(0, n, nb):
+        gemm(fns, False, False, m, min(nb, n - j), k, a, lda, b[j:], ldb, beta, c[j:], ldc)
+
+
 # -- whole time loops ------------------------------------------------------------------------------------
 # The loop of ``lstm_sequence`` in compiled code: each step's product by numpy's OpenBLAS gemm, called by
 # address (``blas.gemm``; numpy's OpenBLAS held to one thread by the caller), then the cell. In Python each
 # step also paid ~12 us of calls (the product's dispatch, two adds, the kernel's checks) around a 33 us
 # product and a 4 us cell ((16, 128) @ (128, 512)).
 @kernel("lstm_sequence_float32", error_model="numpy", fastmath={"contract"})
-def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H):
+def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H, nb):
     """The forward loop: xw (L, N 4H) input projections, first (N 2H) [h0, c0], wt (H, 4H) W_hh^T, b (4H,)
     or empty -> out (L, N 2H) [h_t, c_t] and acts (L, N 4H); gates: (N 4H) scratch. Steps from t = L - 1
-    down when ``reverse``."""
+    down when ``reverse``; each step's product in column blocks of nb."""
     L = xw.shape[0]
     G = 4 * H
     prev = first
     for k in range(L):
         t = L - 1 - k if reverse else k
-        gemm(fns, False, False, N, G, H, prev, 2 * H, wt, G, 0.0, gates, G)
+        _gemm_blocks(fns, N, G, H, prev, 2 * H, wt, G, 0.0, gates, G, nb)
         x = xw[t]
         for i in range(_U(N * G)):
             gates[i] += x[i]
@@ -145,7 +153,7 @@ def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H):
 
 
 @kernel("lstm_sequence_grad_float32", error_model="numpy", fastmath={"contract"})
-def _lstm_seq_grad32(fns, g, ans, acts, first, w, dG, dh, dc0, dc1, reverse, N, H):
+def _lstm_seq_grad32(fns, g, ans, acts, first, w, dG, dh, dc0, dc1, reverse, N, H, nb):
     """Backpropagation through the loop: g (L, N 2H) the cotangents of [h_t, c_t], ans (L, N 2H) the
     forward's [h_t, c_t], acts (L, N 4H), first (N 2H), w (4H, H) W_hh -> dG (L, N 4H) the gates'
     gradients, dh (N H) and dc0 (N H) the first state's (dc1: scratch)."""
@@ -157,7 +165,7 @@ def _lstm_seq_grad32(fns, g, ans, acts, first, w, dG, dh, dc0, dc1, reverse, N, 
         prev = first if k == 0 else ans[L - k if reverse else k - 1]
         dc_in, dc_out = (dc1, dc0) if k % 2 == 0 else (dc0, dc1)
         _bwd_cell(g[t], dh, dc_in, acts[t], prev, ans[t], dG[t], dc_out, kk > 0, N, H)
-        gemm(fns, False, False, N, H, G, dG[t], G, w, H, 0.0, dh, H)
+        _gemm_blocks(fns, N, H, G, dG[t], G, w, H, 0.0, dh, H, nb)
 
 
 # -- GRU ---------------------------------------------------------------------------------------------------
@@ -210,7 +218,7 @@ def _gru_bwd_cell(g, dh, act, gh, h, dgi, dgh, dh_prev, carry, N, H):
 
 
 @kernel("gru_sequence_float32", error_model="numpy", fastmath={"contract"})
-def _gru_seq32(fns, xw, h0, wt, b, out, ghs, acts, reverse, N, H):
+def _gru_seq32(fns, xw, h0, wt, b, out, ghs, acts, reverse, N, H, nb):
     """The forward loop: xw (L, N 3H) input projections, h0 (N H), wt (H, 3H) W_hh^T, b (3H,) or empty -> out
     (L, N H) h_t, ghs (L, N 3H) each step's W_hh h + b_hh and acts (L, N 3H) [r, z, n]."""
     L = xw.shape[0]
@@ -219,7 +227,7 @@ def _gru_seq32(fns, xw, h0, wt, b, out, ghs, acts, reverse, N, H):
     for k in range(L):
         t = L - 1 - k if reverse else k
         gh = ghs[t]
-        gemm(fns, False, False, N, G, H, prev, H, wt, G, 0.0, gh, G)
+        _gemm_blocks(fns, N, G, H, prev, H, wt, G, 0.0, gh, G, nb)
         if b.shape[0] > 0:
             for m in range(_U(N)):
                 for j in range(_U(G)):
@@ -230,7 +238,7 @@ def _gru_seq32(fns, xw, h0, wt, b, out, ghs, acts, reverse, N, H):
 
 
 @kernel("gru_sequence_grad_float32", error_model="numpy", fastmath={"contract"})
-def _gru_seq_grad32(fns, g, ans, ghs, acts, h0, w, dGI, dGH, dh0, dh1, reverse, N, H):
+def _gru_seq_grad32(fns, g, ans, ghs, acts, h0, w, dGI, dGH, dh0, dh1, reverse, N, H, nb):
     """Backpropagation through the loop: g, ans (L, N H), ghs and acts (L, N 3H), h0 (N H), w (3H, H) W_hh ->
     dGI, dGH (L, N 3H) the projections' gradients and dh0 (N H) h0's (dh1: scratch)."""
     L = g.shape[0]
@@ -241,7 +249,7 @@ def _gru_seq_grad32(fns, g, ans, ghs, acts, h0, w, dGI, dGH, dh0, dh1, reverse, 
         prev = h0 if k == 0 else ans[L - k if reverse else k - 1]
         dh_in, dh_out = (dh1, dh0) if k % 2 == 0 else (dh0, dh1)
         _gru_bwd_cell(g[t], dh_in, acts[t], ghs[t], prev, dGI[t], dGH[t], dh_out, kk > 0, N, H)
-        gemm(fns, False, False, N, H, G, dGH[t], G, w, H, 1.0, dh_out, H)
+        _gemm_blocks(fns, N, H, G, dGH[t], G, w, H, 1.0, dh_out, H, nb)
 
 
 def gru_sequence(xw, h0, wt, b, out, res, reverse):
@@ -258,8 +266,8 @@ def gru_sequence(xw, h0, wt, b, out, res, reverse):
     H = G // 3
     if N == 0 or H == 0 or L == 0:
         return False
-    args = (numpy_gemm_addresses(), xw.reshape(L, -1), h0.reshape(-1), wt, bb, out.reshape(L, -1),
-            res[0].reshape(L, -1), res[1].reshape(L, -1), bool(reverse), N, H)
+    args = (numpy_gemm_addresses(), xw.reshape(L, -1), h0.reshape(-1), wt.reshape(-1), bb, out.reshape(L, -1),
+            res[0].reshape(L, -1), res[1].reshape(L, -1), bool(reverse), N, H, column_block(N, G, H))
     k = _gru_seq32.get("f", args)
     if k is None:
         return False
@@ -276,8 +284,8 @@ def gru_sequence_grad(g, ans, res, h0, w, dGI, dGH, dh, reverse):
     if N == 0 or H == 0 or L == 0:
         return False
     args = (numpy_gemm_addresses(), g.reshape(L, -1), ans.reshape(L, -1), res[0].reshape(L, -1),
-            res[1].reshape(L, -1), h0.reshape(-1), w, dGI.reshape(L, -1), dGH.reshape(L, -1), dh.reshape(-1),
-            np.empty(N * H, _F), bool(reverse), N, H)
+            res[1].reshape(L, -1), h0.reshape(-1), w.reshape(-1), dGI.reshape(L, -1), dGH.reshape(L, -1),
+            dh.reshape(-1), np.empty(N * H, _F), bool(reverse), N, H, column_block(N, H, 3 * H))
     k = _gru_seq_grad32.get("f", args)
     if k is None:
         return False
@@ -303,8 +311,8 @@ def lstm_sequence(xw, first, wt, b, out, acts, reverse):
     H = G // 4
     if N == 0 or H == 0 or L == 0:
         return False
-    args = (numpy_gemm_addresses(), xw.reshape(L, -1), first.reshape(-1), wt, bb, out.reshape(L, -1),
-            acts.reshape(L, -1), np.empty(N * G, _F), bool(reverse), N, H)
+    args = (numpy_gemm_addresses(), xw.reshape(L, -1), first.reshape(-1), wt.reshape(-1), bb, out.reshape(L, -1),
+            acts.reshape(L, -1), np.empty(N * G, _F), bool(reverse), N, H, column_block(N, G, H))
     k = _lstm_seq32.get("f", args)
     if k is None:
         return False
@@ -322,7 +330,8 @@ def lstm_sequence_grad(g, ans, acts, first, w, dG, dh, dc, reverse):
     if N == 0 or H == 0 or L == 0:
         return False
     args = (numpy_gemm_addresses(), g.reshape(L, -1), ans.reshape(L, -1), acts.reshape(L, -1), first.reshape(-1),
-            w, dG.reshape(L, -1), dh.reshape(-1), dc.reshape(-1), np.empty(N * H, _F), bool(reverse), N, H)
+            w.reshape(-1), dG.reshape(L, -1), dh.reshape(-1), dc.reshape(-1), np.empty(N * H, _F), bool(reverse), N,
+            H, column_block(N, H, G))
     k = _lstm_seq_grad32.get("f", args)
     if k is None:
         return False
