@@ -267,6 +267,45 @@ def test_pool_matmul_matches_numpy(numba_now, batch, n, k, m, la, lb, dtype, thr
 
 
 @pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 40), st.integers(1, 200), st.integers(1, 300), st.booleans(), st.booleans(),
+       st.sampled_from([0, "tight", 1_000_000]), st.integers(0, 2 ** 16))
+def test_few_rows_in_column_blocks_give_the_product(numba_now, monkeypatch, m, k, n, transposed, few_rows_nn, limit,
+                                                     seed):
+    """A float32 product of up to 32 rows on the calling thread, cut into the column blocks that OpenBLAS's
+    small-matrix kernels take (the limit lowered here so that small draws are cut; 0: never): the product,
+    C-contiguous, by one BLAS call per block, for a right operand in rows or transposed (a Linear's W.T),
+    through the plain path and the few-rows path for W.T."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    b = w.T if transposed else np.ascontiguousarray(w.T)
+    if limit == "tight":    # about three blocks where 16 columns fit
+        limit = max(16 * m * k, m * n * k // 3)
+    monkeypatch.setattr(kblas, "_SMALL_GEMM_MNK", limit)
+    monkeypatch.setattr(kblas, "_FEW_ROWS_NN", few_rows_nn)
+    monkeypatch.setattr(kblas, "_FEW_ROWS_WORK", (0, 7 << 20))
+    monkeypatch.setattr(kblas, "MIN_WORK", 1)
+    calls = []
+    real = kblas._one_thread_matmul
+    monkeypatch.setattr(kblas, "_one_thread_matmul", lambda *a: calls.append(1) or real(*a))
+    old_t = kernels.get_num_threads()
+    kernels.set_num_threads(1)
+    try:
+        got = kblas.matmul(x, b)
+    finally:
+        kernels.set_num_threads(old_t)
+    want = x.astype(np.float64) @ w.T.astype(np.float64)
+    assert got.dtype == np.float32 and got.shape == (m, n) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.sqrt(k) * 4)
+    few_rows = few_rows_nn and transposed and 8 <= m <= 32 and kblas._FEW_ROWS_WORK[0] < m * n * k < kblas._FEW_ROWS_WORK[1]
+    if few_rows or m <= 32:
+        assert len(calls) == -(-n // kblas.column_block(m, n, k))
+    if limit == 0:
+        assert len(calls) == 1
+
+
+@pytest.mark.skipif(not kblas.HAVE_BLAS or kblas._NP_CONTROL is None, reason="needs Numba, SciPy and numpy's OpenBLAS")
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(1, 40), st.integers(1, 300), st.integers(1, 600), st.sampled_from([1, 2]), st.booleans(),
        st.integers(0, 2 ** 16))

@@ -425,6 +425,10 @@ def matmul(a, b):
         if nb == 1 and _FEW_ROWS_NN and a.dtype.char == "f" and _FEW_ROWS[0] <= m <= _FEW_ROWS[1] \
                 and _FEW_ROWS_WORK[0] < work < _FEW_ROWS_WORK[1] and b.strides[0] == 4 and b.strides[1] == 4 * kk:
             return _few_rows_times_transposed(a, b, work)
+        if a.ndim == b.ndim == 2 and _SMALL_GEMM_MNK and a.dtype.char == "f" and m <= _FEW_ROWS[1]:
+            out = _column_blocks(a, b, work)
+            if out is not None:
+                return out
         return _one_thread_matmul(a, _rows_first(b) if nb > 1 else b, m * n * kk)
     return _pool_matmul(a, b, bshape, m, n, kk, T)
 
@@ -508,24 +512,50 @@ _FEW_ROWS_WORK = (1 << 18, 7 << 20)
 
 def _few_rows_times_transposed(a, b, item):
     """``a @ b`` for a (m, k) float32 and b = W.T (W a C-contiguous (n, k)), as ``(W @ a.T).T`` laid out
-    C-contiguous; numpy's OpenBLAS held to the calling thread."""
+    C-contiguous (W's rows in blocks, ``column_block``); numpy's OpenBLAS held to the calling thread."""
+    m, k = a.shape
+    n = b.shape[1]
     at = np.ascontiguousarray(a.T)
-    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    out.T[...] = _one_thread_matmul(b.T, at, item)
+    out = np.empty((m, n), a.dtype)
+    nb = column_block(m, n, k)
+    if nb >= n:
+        out.T[...] = _one_thread_matmul(b.T, at, item)
+        return out
+    w = b.T
+    prod = np.empty((n, m), a.dtype)
+    for j in range(0, n, nb):
+        _one_thread_matmul(w[j:j + nb], at, m * nb * k, prod[j:j + nb])
+    out.T[...] = prod
     return out
 
 
-def _one_thread_matmul(a, b, item):
+def _column_blocks(a, b, item):
+    """A 2-D float32 ``a @ b`` with numpy's OpenBLAS on the calling thread, in the column blocks that its
+    small-matrix kernels take (``column_block``), or None where it stays whole. For up to 32 rows: (8, 784)
+    @ (784, 256) 63 -> 40 us, (4, 1000) @ W.T (1000, 1000) 765 -> 122; with 64 rows the blocks' calls cost
+    more than they gain."""
+    m, k = a.shape
+    n = b.shape[1]
+    nb = column_block(m, n, k)
+    if nb >= n:
+        return None
+    out = np.empty((m, n), a.dtype)
+    for j in range(0, n, nb):
+        _one_thread_matmul(a, b[:, j:j + nb], m * nb * k, out[:, j:j + nb])
+    return out
+
+
+def _one_thread_matmul(a, b, item, out=None):
     """np.matmul with numpy's OpenBLAS on the calling thread; ``item``: the multiply-adds of each gemm it
     makes. Gemms that OpenBLAS runs on the calling thread anyway leave its thread count alone (see
     ``_keep_blas_threads``)."""
     get, set_ = _NP_CONTROL
     saved = get()
     if saved == 1 or _keep_blas_threads(item):
-        return np.matmul(a, b)
+        return np.matmul(a, b, out=out)
     set_(1)
     try:
-        return np.matmul(a, b)
+        return np.matmul(a, b, out=out)
     finally:
         set_(saved)
 
