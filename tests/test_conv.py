@@ -293,20 +293,25 @@ def _conv_both_ways(cfg, dtype, transpose):
 @pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
 @settings(max_examples=40, deadline=None)
 @given(st.one_of(conv_configs(), transpose_configs()), st.sampled_from([np.float32, np.float64]),
-       st.sampled_from([1, 2]), st.sampled_from([None, 1, 40]), st.booleans())
+       st.sampled_from([1, 2]), st.sampled_from([None, 1, 40, "blocks"]), st.booleans())
 def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit, whole):
     """The Numba+BLAS per-image kernels (wide columns at stride 1, plain ones otherwise, runs of images
-    on the thread pool; each gemm cut into calls of at most ``limit`` multiply-adds when given), or with
-    ``whole`` the whole-batch products and their col2im kernel wherever a batch has few output pixels,
-    against im2col + one np.matmul per image: forward and all gradients, conv2d and conv_transpose2d."""
+    on the thread pool; each gemm cut into calls of at most ``limit`` multiply-adds when given, or with
+    "blocks" into the column blocks of OpenBLAS's small-matrix kernels, their limit lowered so that small
+    draws are cut), or with ``whole`` the whole-batch products and their col2im kernel wherever a batch
+    has few output pixels, against im2col + one np.matmul per image: forward and all gradients, conv2d and
+    conv_transpose2d."""
     if kernels.backend() != "numba":
         pytest.skip("compares the two backends")
     transpose = "op" in cfg
     if transpose and min(t_size(cfg)) < 1:
         return
     old, old_gemm, old_whole = ag.get_num_threads(), kconv.kernel_gemm, conv_mod._WHOLE_BATCH_MAX_L
+    old_blocks = kblas._SMALL_GEMM_MNK, kconv._BLOCK_MK
     ag.set_num_threads(threads)
-    if limit:
+    if limit == "blocks":
+        kblas._SMALL_GEMM_MNK, kconv._BLOCK_MK = 2000, 10 ** 9
+    elif limit:
         kconv.kernel_gemm = lambda dt: old_gemm(dt)[:1] + (limit,) + old_gemm(dt)[2:]
     conv_mod._WHOLE_BATCH_MAX_L = 10 ** 9 if whole else 0
     try:
@@ -318,10 +323,26 @@ def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit, w
         ag.set_num_threads(old)
         kconv.kernel_gemm = old_gemm
         conv_mod._WHOLE_BATCH_MAX_L = old_whole
+        kblas._SMALL_GEMM_MNK, kconv._BLOCK_MK = old_blocks
     tol = 1e-4 if dtype == np.float32 else 1e-11
     for a, r in zip(fused, ref):
         assert a.dtype == r.dtype == dtype and a.shape == r.shape
         np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))
+
+
+def test_per_image_products_take_column_blocks_only_with_numpys_gemm_and_few_rows(monkeypatch):
+    """The per-image kernels' call limit: column blocks of at most 100^3 multiply-adds (16-column multiples)
+    for products of at most 32 x 288 (m k) with numpy's OpenBLAS whose small-matrix kernels take them; the
+    limit unchanged for wider products, SciPy's gemm (a smaller limit) or CPUs without those kernels."""
+    whole = 1 << 62
+    monkeypatch.setattr(kblas, "_SMALL_GEMM_MNK", 1_000_000)
+    assert kconv._block_limit(whole, 32, 286, 288) == 32 * 288 * 96       # a 32-channel 3x3 conv's forward
+    assert kconv._block_limit(whole, 288, 286, 32) == 288 * 32 * 96       # and its input gradient
+    assert kconv._block_limit(whole, 64, 576, 288) == whole               # 64 channels: whole
+    assert kconv._block_limit(whole, 16, 40, 144) == whole                # within the small kernels' limit
+    assert kconv._block_limit(5000, 32, 286, 288) == 5000                 # SciPy's gemm: its own limit
+    monkeypatch.setattr(kblas, "_SMALL_GEMM_MNK", 0)
+    assert kconv._block_limit(whole, 32, 286, 288) == whole
 
 
 @pytest.mark.skipif(not kconv.FUSED, reason="the fused kernels need Numba and SciPy")
