@@ -330,6 +330,18 @@ def test_fused_kernels_match_the_numpy_matmul_path(cfg, dtype, threads, limit, w
         np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))
 
 
+def test_direct_kernels_do_the_parts_that_blas_does_slower():
+    """With OpenBLAS's small-matrix kernels the per-image gemm does a small convolution's forward and input
+    gradient, the direct kernels its weight gradient; without them the direct kernels do all three. Never
+    past 16 output channels, at a stride, or with groups."""
+    parts = ("gw",) if kblas.small_gemm_kernels() else ("out", "gw", "x")
+    assert kconv.DIRECT_PARTS == parts
+    for part in ("out", "gw", "x"):
+        assert kconv._direct_ok(16, 1, 1, 1, part) == (part in parts)
+        assert not kconv._direct_ok(17, 1, 1, 1, part) and not kconv._direct_ok(8, 1, 2, 1, part)
+        assert not kconv._direct_ok(8, 2, 1, 1, part)
+
+
 def test_per_image_products_take_column_blocks_only_with_numpys_gemm_and_few_rows(monkeypatch):
     """The per-image kernels' call limit: column blocks of at most 100^3 multiply-adds (16-column multiples)
     for products of at most 32 x 288 (m k) with numpy's OpenBLAS whose small-matrix kernels take them; the
@@ -372,13 +384,15 @@ def test_fused_kernels_with_scipys_gemm(monkeypatch, transpose):
 @pytest.mark.parametrize("cout", [1, 2, 3, 5, 16])
 @pytest.mark.parametrize("cin, k", [(1, (1, 1)), (1, (1, 2)), (3, (1, 1)), (2, (3, 3)), (3, (5, 5))])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_direct_kernels_at_every_channel_and_tap_remainder(cout, cin, k, dtype):
-    """The direct kernels (stride 1, up to 16 output channels) work on pairs of output channels and runs
-    of four taps; an odd channel count and 1-3 taps left over take their remainder paths. Forward and
-    all gradients against im2col + np.matmul, with padding and dilation."""
+def test_direct_kernels_at_every_channel_and_tap_remainder(monkeypatch, cout, cin, k, dtype):
+    """The direct kernels (stride 1, up to 16 output channels; here for all three parts of a convolution,
+    as where OpenBLAS has no small-matrix kernels) work on pairs of output channels and runs of four taps;
+    an odd channel count and 1-3 taps left over take their remainder paths. Forward and all gradients
+    against im2col + np.matmul, with padding and dilation."""
     if kernels.backend() != "numba":
         pytest.skip("compares the two backends")
-    assert kconv._direct_ok(cout, 1, 1, 1)
+    monkeypatch.setattr(kconv, "DIRECT_PARTS", ("out", "gw", "x"))
+    assert all(kconv._direct_ok(cout, 1, 1, 1, part) for part in ("out", "gw", "x"))
     cfg = dict(n=3, cin=cin, cout=cout, k=k, d=(2, 1), s=(1, 1), p=(1, 2), size=(9, 8), groups=1, bias=True,
                seed=cout * 31 + cin)
     fused = _conv_both_ways(cfg, dtype, False)

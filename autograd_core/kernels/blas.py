@@ -146,6 +146,11 @@ _COPY_TRANSPOSED_B = _NP_CORE.lower() in ("skylakex", "cooperlake", "sapphirerap
 _SMALL_GEMM_MNK = 1_000_000 if _COPY_TRANSPOSED_B else 0
 
 
+def small_gemm_kernels():
+    """Whether numpy's OpenBLAS has the small-matrix gemm kernels (its AVX-512 families)."""
+    return _SMALL_GEMM_MNK > 0
+
+
 def column_block(m, n, k):
     """The width of the column blocks in which to multiply (m, k) @ (k, n) with numpy's OpenBLAS: blocks of
     at most 100^3 multiply-adds (a multiple of 16 columns, about equal) where its small-matrix kernels take

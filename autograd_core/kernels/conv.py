@@ -14,9 +14,10 @@ Geometry (per spatial dim): an output position ``o`` and a kernel tap ``i`` read
   (n, c) plane per item on the thread pool (``ops.conv``'s path for few output pixels per image).
 * ``conv_fused`` / ``conv_transpose_fused``: whole convolutions (forward, weight gradient, input
   gradient) as Numba kernels over runs of images, one run per chunk of the thread pool. Up to
-  ``DIRECT_MAX_O`` output channels at stride 1 (one group) they are direct convolutions (no BLAS);
-  otherwise each image's columns are built in cache and multiplied by BLAS called from inside the
-  kernel (``kernels.blas``). They return None while their kernel is still compiling (the caller then
+  ``DIRECT_MAX_O`` output channels at stride 1 (one group) the parts in ``DIRECT_PARTS`` are direct
+  convolutions (no BLAS); otherwise each image's columns are built in cache and multiplied by BLAS
+  called from inside the kernel (``kernels.blas``), in the column blocks of OpenBLAS's small-matrix
+  kernels where they serve. They return None while their kernel is still compiling (the caller then
   runs the numpy path). ``FUSED`` says whether they exist (Numba and SciPy); ``fused_ready(dtype)``
   whether they may serve now (Numba backend, float32/float64).
 """
@@ -26,7 +27,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import HAVE_NUMBA, scratch
-from .blas import HAVE_BLAS, column_block, gemm, kernel_gemm
+from .blas import HAVE_BLAS, column_block, gemm, kernel_gemm, small_gemm_kernels
 from .compile import jit, kernel, numba_active
 from .threads import PerThread, parallel_for, parallel_range, range_kernel, team_size
 
@@ -557,12 +558,18 @@ def fused_ready(dtype):
 
 
 # Output channels up to which the direct kernels serve stride-1, one-group convolutions (measured, LeNet's
-# 6 and 16 at 1 thread, AVX2: direct 3-4x faster than OpenBLAS's Haswell kernels; AVX-512: on par or faster).
+# 6 and 16 at 1 thread, AVX2: direct 3-4x faster than OpenBLAS's Haswell kernels).
 DIRECT_MAX_O = 16
+# Which of a convolution's three parts ("out": the forward, "gw": the weight gradient, "x": the input
+# gradient) the direct kernels do. Where numpy's OpenBLAS has the AVX-512 small-matrix kernels, its gemm per
+# image (in their column blocks) beat the direct forward and input gradient (1 thread, batch 64: a 16-channel
+# 3x3 conv on 32x32, forward 7.6 -> 5.9 ms, input gradient 13.3 -> 5.9; LeNet's second conv 1.6 -> 1.2 and
+# 2.9 -> 1.3), and the direct weight gradient stayed as fast or faster (5.8 against 7.4 ms).
+DIRECT_PARTS = ("gw",) if small_gemm_kernels() else ("out", "gw", "x")
 
 
-def _direct_ok(O, groups, sh, sw):
-    return groups == 1 and sh == 1 and sw == 1 and O <= DIRECT_MAX_O
+def _direct_ok(O, groups, sh, sw, part):
+    return groups == 1 and sh == 1 and sw == 1 and O <= DIRECT_MAX_O and part in DIRECT_PARTS
 
 
 def _conv_direct_run(x, w, bias, g, kh, kw, pt, pl, dh, dw, OH, OW, want_out, want_gw):
@@ -631,7 +638,8 @@ def conv_fused(x, w, bias, g, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW, groups, wa
     if not want_out:
         w = np.empty(w if isinstance(w, tuple) else w.shape, dt)   # only its shape is read
     O = w.shape[0]
-    if _direct_ok(O, groups, sh, sw):
+    if ((not want_out or _direct_ok(O, groups, sh, sw, "out"))
+            and (not want_gw or _direct_ok(O, groups, sh, sw, "gw"))):
         return _conv_direct_run(x, w, bias, g, kh, kw, pt, pl, dh, dw, OH, OW, want_out, want_gw)
     x = np.ascontiguousarray(x)
     wide, Hp, Wp, Lc = _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW)
@@ -680,7 +688,7 @@ def conv_transpose_fused(g, w, bias, H, W, kh, kw, sh, sw, pt, pl, dh, dw, group
     N, O, OH, OW = g.shape
     C = w.shape[1] * groups
     dt = g.dtype
-    if _direct_ok(O, groups, sh, sw):
+    if _direct_ok(O, groups, sh, sw, "x"):
         return _conv_t_direct_run(g, w, bias, H, W, kh, kw, pt, pl, dh, dw)
     wide, Hp, Wp, Lc = _fused_geometry(C, kh, kw, sh, sw, dh, dw, OH, OW)
     out = np.empty((N, C, H, W), dt)
