@@ -111,25 +111,29 @@ def test_lstm_sequence_in_float32_with_the_kernels_matches_float64():
 
 
 @contextlib.contextmanager
-def _column_blocks(width):
+def _column_blocks(width, split=False):
     """The compiled loops' products in column blocks of ``width`` (where the CPU's OpenBLAS would take them
-    whole, or in other blocks)."""
-    real = krec.column_block
+    whole, or in other blocks); with ``split`` the loops run on two threads, by batch rows, however small."""
+    real = krec.column_block, krec._SPLIT_WORK, kernels.get_num_threads()
     krec.column_block = lambda m, n, k: min(width, n)
+    if split:
+        krec._SPLIT_WORK = 0
+        kernels.set_num_threads(2)
     try:
         yield
     finally:
-        krec.column_block = real
+        krec.column_block, krec._SPLIT_WORK = real[:2]
+        kernels.set_num_threads(real[2])
 
 
 @settings(max_examples=15, deadline=None)
 @given(L=st.integers(1, 6), N=st.integers(1, 5), H=st.integers(1, 9), reverse=st.booleans(), bias=st.booleans(),
-       block=st.integers(1, 40), seed=st.integers(0, 999))
-def test_compiled_lstm_loops_match_the_python_loops(L, N, H, reverse, bias, block, seed):
+       block=st.integers(1, 40), split=st.booleans(), seed=st.integers(0, 999))
+def test_compiled_lstm_loops_match_the_python_loops(L, N, H, reverse, bias, block, split, seed):
     """The float32 time loops in compiled code (each step's product by numpy's OpenBLAS gemm, called by
-    address, in column blocks of ``block``) give what the Python loops over the same step kernels give,
-    forward and every gradient (to float32 rounding: numpy's matmul takes other routes than gemm for a row
-    or a column)."""
+    address, in column blocks of ``block``; with ``split`` on two threads by batch rows) give what the
+    Python loops over the same step kernels give, forward and every gradient (to float32 rounding: numpy's
+    matmul takes other routes than gemm for a row or a column)."""
     rng = np.random.default_rng(seed)
     xw = rng.standard_normal((L, N, 4 * H)).astype(np.float32)
     h0, c0 = (rng.standard_normal((N, H)).astype(np.float32) for _ in range(2))
@@ -139,7 +143,7 @@ def test_compiled_lstm_loops_match_the_python_loops(L, N, H, reverse, bias, bloc
     needs = (True,) * (5 if bias else 4)
     runs, served = [], []
     real = krec.lstm_sequence, krec.lstm_sequence_grad
-    with kernels.use("numba", background=False), _column_blocks(block):
+    with kernels.use("numba", background=False), _column_blocks(block, split):
         try:
             for compiled in (True, False):
                 if compiled:
@@ -168,12 +172,12 @@ def test_the_compiled_lstm_loops_serve_float32():
 
 @settings(max_examples=15, deadline=None)
 @given(L=st.integers(1, 6), N=st.integers(1, 5), H=st.integers(1, 9), reverse=st.booleans(), bias=st.booleans(),
-       batch_first=st.booleans(), block=st.integers(1, 40), seed=st.integers(0, 999))
-def test_compiled_gru_loops_match_the_python_loops(L, N, H, reverse, bias, batch_first, block, seed):
-    """The GRU's float32 time loops in compiled code (products in column blocks of ``block``) give what the
-    Python loop gives, forward (outputs and the saved W_hh h + b_hh and [r, z, n]) and every gradient, to
-    float32 rounding; ``batch_first``: the projections are a transposed view, as a batch-first layer passes
-    them."""
+       batch_first=st.booleans(), block=st.integers(1, 40), split=st.booleans(), seed=st.integers(0, 999))
+def test_compiled_gru_loops_match_the_python_loops(L, N, H, reverse, bias, batch_first, block, split, seed):
+    """The GRU's float32 time loops in compiled code (products in column blocks of ``block``; with ``split``
+    on two threads by batch rows) give what the Python loop gives, forward (outputs and the saved W_hh h +
+    b_hh and [r, z, n]) and every gradient, to float32 rounding; ``batch_first``: the projections are a
+    transposed view, as a batch-first layer passes them."""
     rng = np.random.default_rng(seed)
     xw = rng.standard_normal((N, L, 3 * H) if batch_first else (L, N, 3 * H)).astype(np.float32)
     if batch_first:
@@ -185,7 +189,7 @@ def test_compiled_gru_loops_match_the_python_loops(L, N, H, reverse, bias, batch
     needs = (True,) * (4 if bias else 3)
     runs, served = [], []
     real = krec.gru_sequence, krec.gru_sequence_grad
-    with kernels.use("numba", background=False), _column_blocks(block):
+    with kernels.use("numba", background=False), _column_blocks(block, split):
         try:
             for compiled in (True, False):
                 if compiled:

@@ -356,6 +356,36 @@ def _range_cases(dt):
     ]
 
 
+def _recurrent_cases():
+    """(name, fn, exact?) for the float32 LSTM and GRU time loops, split over the threads by batch rows."""
+    from autograd_core.kernels import recurrent as krec
+    rng = np.random.default_rng(8)
+    L, N, H = 5, 7, 6
+    f32 = np.float32
+
+    def arr(*shape, scale=1.0):
+        return (scale * rng.standard_normal(shape)).astype(f32)
+    xw4, first, wt4, b4, w4 = arr(L, N, 4 * H), arr(N, 2 * H), arr(H, 4 * H, scale=0.5), arr(4 * H), arr(4 * H, H)
+    xw3, h0, wt3, b3, w3 = arr(L, N, 3 * H), arr(N, H), arr(H, 3 * H, scale=0.5), arr(3 * H), arr(3 * H, H)
+    g2, g1 = arr(L, N, 2 * H), arr(L, N, H)
+
+    def lstm(reverse):
+        out, acts = np.empty((L, N, 2 * H), f32), np.empty((L, N, 4 * H), f32)
+        assert krec.lstm_sequence(xw4, first, wt4, b4, out, acts, reverse)
+        dG, dh, dc = np.empty_like(acts), np.empty((N, H), f32), np.empty((N, H), f32)
+        assert krec.lstm_sequence_grad(g2, out, acts, first, w4, dG, dh, dc, reverse)
+        return out, acts, dG, dh, dc
+
+    def gru(reverse):
+        out, res = np.empty((L, N, H), f32), np.empty((2, L, N, 3 * H), f32)
+        assert krec.gru_sequence(xw3, h0, wt3, b3, out, res, reverse)
+        dGI, dGH, dh = np.empty(res.shape[1:], f32), np.empty(res.shape[1:], f32), np.empty((N, H), f32)
+        assert krec.gru_sequence_grad(g1, out, res, h0, w3, dGI, dGH, dh, reverse)
+        return out, res, dGI, dGH, dh
+    return [(f"{name}_sequence{' reversed' if rev else ''}", (lambda f=f, rev=rev: f(rev)), False)
+            for name, f in (("lstm", lstm), ("gru", gru)) for rev in (False, True)]
+
+
 def _flat(r):
     return [np.asarray(v) for v in (r if isinstance(r, tuple) else (r,))]
 
@@ -363,9 +393,10 @@ def _flat(r):
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 @pytest.mark.parametrize("team", [2, 3])
 def test_range_kernels_as_native_jobs_match_one_thread(nat, monkeypatch, dt, team):
-    """Every kind of parallel range kernel (activations, rows, sums, where, pooling, direct convolutions) run
-    as native jobs on 2 and 3 threads, in small chunks, gives what one thread gives (bit for bit where
-    the chunking cannot change the sums); and the native path was the one taken."""
+    """Every kind of parallel range kernel (activations, rows, sums, where, pooling, direct convolutions, the
+    recurrent layers' time loops over batch rows) run as native jobs on 2 and 3 threads, in small chunks,
+    gives what one thread gives (bit for bit where the chunking cannot change the sums); and the native
+    path was the one taken."""
     from autograd_core.kernels import rows
     monkeypatch.setattr(threads, "NATIVE_RANGE_MIN", 1)
     monkeypatch.setattr(threads, "NATIVE_RANGE_CHUNK", 1)
@@ -379,9 +410,11 @@ def test_range_kernels_as_native_jobs_match_one_thread(nat, monkeypatch, dt, tea
         taken.append(ok)
         return ok
     monkeypatch.setattr(threads, "_native_range", spy)
-    with kernels.use("numba", background=False):
+    from autograd_core.kernels import recurrent as krec
+    monkeypatch.setattr(krec, "_SPLIT_WORK", 0)      # the time loops split over the threads by batch rows
+    with kernels.use("numba", background=False), kblas.numpy_blas_on_one_thread():
         kernels.set_num_threads(1)
-        cases = _range_cases(dt)
+        cases = _range_cases(dt) + (_recurrent_cases() if dt == np.float32 else [])
         want = {name: _flat(fn()) for name, fn, _ in cases}
         kernels.set_num_threads(team)
         for name, fn, exact in cases:

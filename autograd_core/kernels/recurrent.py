@@ -1,5 +1,6 @@
-"""An LSTM step's pointwise part, forward and backward, as one float32 loop each, and ``lstm_sequence``'s
-whole time loops, forward and backward, in compiled code around them (``ops.recurrent``).
+"""An LSTM step's pointwise part, forward and backward, as one float32 loop each, and ``lstm_sequence``'s and
+``gru_sequence``'s whole time loops, forward and backward, in compiled code around their cells
+(``ops.recurrent``): range kernels over the batch's rows, split over the threads where a loop has the work.
 
 Why: after the products, a step is about fifteen numpy calls on (batch, 4 hidden) arrays forward and
 as many backward, each a pass and a temporary; on a small char-level LSTM those calls were half of the
@@ -20,6 +21,7 @@ import numpy as np
 from .activation import expneg32
 from .blas import column_block, gemm, numpy_gemm_addresses
 from .compile import jit, kernel, numba_active
+from .threads import parallel_range, range_kernel, threads_now
 
 __all__ = ["lstm_forward", "lstm_backward", "lstm_sequence", "lstm_sequence_grad", "gru_sequence",
            "gru_sequence_grad"]
@@ -128,44 +130,56 @@ def _gemm_blocks(fns, m, n, k, a, lda, b, ldb, beta, c, ldc, nb):
 # The loop of ``lstm_sequence`` in compiled code: each step's product by numpy's OpenBLAS gemm, called by
 # address (``blas.gemm``; numpy's OpenBLAS held to one thread by the caller), then the cell. In Python each
 # step also paid ~12 us of calls (the product's dispatch, two adds, the kernel's checks) around a 33 us
-# product and a 4 us cell ((16, 128) @ (128, 512)).
+# product and a 4 us cell ((16, 128) @ (128, 512)). The loops are range kernels over the batch's rows, whose
+# recurrences are independent: on two threads each runs every step for half the rows, with no hand-over
+# between steps (a step's product for 8 rows takes a little over half the time of one for 16).
 @kernel("lstm_sequence_float32", error_model="numpy", fastmath={"contract"})
-def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H, nb):
-    """The forward loop: xw (L, N 4H) input projections, first (N 2H) [h0, c0], wt (H, 4H) W_hh^T, b (4H,)
-    or empty -> out (L, N 2H) [h_t, c_t] and acts (L, N 4H); gates: (N 4H) scratch. Steps from t = L - 1
-    down when ``reverse``; each step's product in column blocks of nb."""
+def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H, nb, lo, hi):
+    """The forward loop for the batch's rows lo..hi-1: xw (L, N 4H) input projections, first (N 2H) [h0, c0],
+    wt (H 4H) W_hh^T, b (4H,) or empty -> out (L, N 2H) [h_t, c_t] and acts (L, N 4H); gates: (N 4H)
+    scratch. Steps from t = L - 1 down when ``reverse``; each step's product in column blocks of nb."""
     L = xw.shape[0]
     G = 4 * H
-    prev = first
+    M = hi - lo
+    if M <= 0:
+        return
+    gts = gates[lo * G:]
+    prev = first[lo * 2 * H:]
     for k in range(L):
         t = L - 1 - k if reverse else k
-        _gemm_blocks(fns, N, G, H, prev, 2 * H, wt, G, 0.0, gates, G, nb)
-        x = xw[t]
-        for i in range(_U(N * G)):
-            gates[i] += x[i]
+        _gemm_blocks(fns, M, G, H, prev, 2 * H, wt, G, 0.0, gts, G, nb)
+        x = xw[t][lo * G:]
+        for i in range(_U(M * G)):
+            gts[i] += x[i]
         if b.shape[0] > 0:
-            for n in range(_U(N)):
+            for n in range(_U(M)):
                 for j in range(_U(G)):
-                    gates[n * _U(G) + j] += b[j]
-        o = out[t]
-        _fwd_cell(gates, prev, o, acts[t], N, H)
+                    gts[n * _U(G) + j] += b[j]
+        o = out[t][lo * 2 * H:]
+        _fwd_cell(gts, prev, o, acts[t][lo * G:], M, H)
         prev = o
 
 
 @kernel("lstm_sequence_grad_float32", error_model="numpy", fastmath={"contract"})
-def _lstm_seq_grad32(fns, g, ans, acts, first, w, dG, dh, dc0, dc1, reverse, N, H, nb):
-    """Backpropagation through the loop: g (L, N 2H) the cotangents of [h_t, c_t], ans (L, N 2H) the
-    forward's [h_t, c_t], acts (L, N 4H), first (N 2H), w (4H, H) W_hh -> dG (L, N 4H) the gates'
-    gradients, dh (N H) and dc0 (N H) the first state's (dc1: scratch)."""
+def _lstm_seq_grad32(fns, g, ans, acts, first, w, dG, dh, dc0, dc1, reverse, N, H, nb, lo, hi):
+    """Backpropagation through the loop for the batch's rows lo..hi-1: g (L, N 2H) the cotangents of [h_t,
+    c_t], ans (L, N 2H) the forward's [h_t, c_t], acts (L, N 4H), first (N 2H), w (4H H) W_hh -> dG (L, N 4H)
+    the gates' gradients, dh (N H) and dc0 (N H) the first state's (dc1: scratch)."""
     L = g.shape[0]
     G = 4 * H
+    M = hi - lo
+    if M <= 0:
+        return
+    r2, rg, rh = lo * 2 * H, lo * G, lo * H
+    dhr, d0, d1 = dh[rh:], dc0[rh:], dc1[rh:]
     for kk in range(L):
         k = L - 1 - kk
         t = L - 1 - k if reverse else k
-        prev = first if k == 0 else ans[L - k if reverse else k - 1]
-        dc_in, dc_out = (dc1, dc0) if k % 2 == 0 else (dc0, dc1)
-        _bwd_cell(g[t], dh, dc_in, acts[t], prev, ans[t], dG[t], dc_out, kk > 0, N, H)
-        _gemm_blocks(fns, N, H, G, dG[t], G, w, H, 0.0, dh, H, nb)
+        prev = first[r2:] if k == 0 else ans[L - k if reverse else k - 1][r2:]
+        dc_in, dc_out = (d1, d0) if k % 2 == 0 else (d0, d1)
+        dGt = dG[t][rg:]
+        _bwd_cell(g[t][r2:], dhr, dc_in, acts[t][rg:], prev, ans[t][r2:], dGt, dc_out, kk > 0, M, H)
+        _gemm_blocks(fns, M, H, G, dGt, G, w, H, 0.0, dhr, H, nb)
 
 
 # -- GRU ---------------------------------------------------------------------------------------------------
@@ -218,38 +232,49 @@ def _gru_bwd_cell(g, dh, act, gh, h, dgi, dgh, dh_prev, carry, N, H):
 
 
 @kernel("gru_sequence_float32", error_model="numpy", fastmath={"contract"})
-def _gru_seq32(fns, xw, h0, wt, b, out, ghs, acts, reverse, N, H, nb):
-    """The forward loop: xw (L, N 3H) input projections, h0 (N H), wt (H, 3H) W_hh^T, b (3H,) or empty -> out
-    (L, N H) h_t, ghs (L, N 3H) each step's W_hh h + b_hh and acts (L, N 3H) [r, z, n]."""
+def _gru_seq32(fns, xw, h0, wt, b, out, ghs, acts, reverse, N, H, nb, lo, hi):
+    """The forward loop for the batch's rows lo..hi-1: xw (L, N 3H) input projections, h0 (N H), wt (H 3H)
+    W_hh^T, b (3H,) or empty -> out (L, N H) h_t, ghs (L, N 3H) each step's W_hh h + b_hh and acts (L, N 3H)
+    [r, z, n]."""
     L = xw.shape[0]
     G = 3 * H
-    prev = h0
+    M = hi - lo
+    if M <= 0:
+        return
+    prev = h0[lo * H:]
     for k in range(L):
         t = L - 1 - k if reverse else k
-        gh = ghs[t]
-        _gemm_blocks(fns, N, G, H, prev, H, wt, G, 0.0, gh, G, nb)
+        gh = ghs[t][lo * G:]
+        _gemm_blocks(fns, M, G, H, prev, H, wt, G, 0.0, gh, G, nb)
         if b.shape[0] > 0:
-            for m in range(_U(N)):
+            for m in range(_U(M)):
                 for j in range(_U(G)):
                     gh[m * _U(G) + j] += b[j]
-        o = out[t]
-        _gru_fwd_cell(xw[t], gh, prev, acts[t], o, N, H)
+        o = out[t][lo * H:]
+        _gru_fwd_cell(xw[t][lo * G:], gh, prev, acts[t][lo * G:], o, M, H)
         prev = o
 
 
 @kernel("gru_sequence_grad_float32", error_model="numpy", fastmath={"contract"})
-def _gru_seq_grad32(fns, g, ans, ghs, acts, h0, w, dGI, dGH, dh0, dh1, reverse, N, H, nb):
-    """Backpropagation through the loop: g, ans (L, N H), ghs and acts (L, N 3H), h0 (N H), w (3H, H) W_hh ->
-    dGI, dGH (L, N 3H) the projections' gradients and dh0 (N H) h0's (dh1: scratch)."""
+def _gru_seq_grad32(fns, g, ans, ghs, acts, h0, w, dGI, dGH, dh0, dh1, reverse, N, H, nb, lo, hi):
+    """Backpropagation through the loop for the batch's rows lo..hi-1: g, ans (L, N H), ghs and acts (L, N
+    3H), h0 (N H), w (3H H) W_hh -> dGI, dGH (L, N 3H) the projections' gradients and dh0 (N H) h0's (dh1:
+    scratch)."""
     L = g.shape[0]
     G = 3 * H
+    M = hi - lo
+    if M <= 0:
+        return
+    rh, rg = lo * H, lo * G
+    d0, d1 = dh0[rh:], dh1[rh:]
     for kk in range(L):
         k = L - 1 - kk
         t = L - 1 - k if reverse else k
-        prev = h0 if k == 0 else ans[L - k if reverse else k - 1]
-        dh_in, dh_out = (dh1, dh0) if k % 2 == 0 else (dh0, dh1)
-        _gru_bwd_cell(g[t], dh_in, acts[t], ghs[t], prev, dGI[t], dGH[t], dh_out, kk > 0, N, H)
-        _gemm_blocks(fns, N, H, G, dGH[t], G, w, H, 1.0, dh_out, H, nb)
+        prev = h0[rh:] if k == 0 else ans[L - k if reverse else k - 1][rh:]
+        dh_in, dh_out = (d1, d0) if k % 2 == 0 else (d0, d1)
+        dGHt = dGH[t][rg:]
+        _gru_bwd_cell(g[t][rh:], dh_in, acts[t][rg:], ghs[t][rg:], prev, dGI[t][rg:], dGHt, dh_out, kk > 0, M, H)
+        _gemm_blocks(fns, M, H, G, dGHt, G, w, H, 1.0, dh_out, H, nb)
 
 
 def gru_sequence(xw, h0, wt, b, out, res, reverse):
@@ -267,12 +292,8 @@ def gru_sequence(xw, h0, wt, b, out, res, reverse):
     if N == 0 or H == 0 or L == 0:
         return False
     args = (numpy_gemm_addresses(), xw.reshape(L, -1), h0.reshape(-1), wt.reshape(-1), bb, out.reshape(L, -1),
-            res[0].reshape(L, -1), res[1].reshape(L, -1), bool(reverse), N, H, column_block(N, G, H))
-    k = _gru_seq32.get("f", args)
-    if k is None:
-        return False
-    k(*args)
-    return True
+            res[0].reshape(L, -1), res[1].reshape(L, -1), bool(reverse), N, H)
+    return _run_loop(_gru_seq32, args, N, L * N * G * H, G, H)
 
 
 def gru_sequence_grad(g, ans, res, h0, w, dGI, dGH, dh, reverse):
@@ -285,11 +306,29 @@ def gru_sequence_grad(g, ans, res, h0, w, dGI, dGH, dh, reverse):
         return False
     args = (numpy_gemm_addresses(), g.reshape(L, -1), ans.reshape(L, -1), res[0].reshape(L, -1),
             res[1].reshape(L, -1), h0.reshape(-1), w.reshape(-1), dGI.reshape(L, -1), dGH.reshape(L, -1),
-            dh.reshape(-1), np.empty(N * H, _F), bool(reverse), N, H, column_block(N, H, 3 * H))
-    k = _gru_seq_grad32.get("f", args)
-    if k is None:
+            dh.reshape(-1), np.empty(N * H, _F), bool(reverse), N, H)
+    return _run_loop(_gru_seq_grad32, args, N, L * N * 3 * H * H, H, 3 * H)
+
+
+# Loops with at least this many multiply-adds in their products are split over the threads by batch rows
+# (a native job costs a few tens of microseconds to hand over).
+_SPLIT_WORK = 4 << 20
+
+
+def _run_loop(kern, args, N, work, n, k):
+    """The loop kernel ``kern`` over the batch's N rows, in one run per thread where it has ``work``
+    multiply-adds for it, else on the calling thread; each step's product (rows, k) @ (k, n) in the column
+    blocks of ``blas.column_block``. False while the kernel compiles."""
+    T = threads_now()
+    per = N if T < 2 or N < 2 or work < _SPLIT_WORK else -(-N // min(T, N))
+    args = args + (column_block(per, n, k),)
+    run = range_kernel(kern, "f", args)
+    if run is None:
         return False
-    k(*args)
+    if per >= N:
+        run(*args, 0, N)
+    else:
+        parallel_range(kern, run, args, N, per=per)
     return True
 
 
@@ -312,12 +351,8 @@ def lstm_sequence(xw, first, wt, b, out, acts, reverse):
     if N == 0 or H == 0 or L == 0:
         return False
     args = (numpy_gemm_addresses(), xw.reshape(L, -1), first.reshape(-1), wt.reshape(-1), bb, out.reshape(L, -1),
-            acts.reshape(L, -1), np.empty(N * G, _F), bool(reverse), N, H, column_block(N, G, H))
-    k = _lstm_seq32.get("f", args)
-    if k is None:
-        return False
-    k(*args)
-    return True
+            acts.reshape(L, -1), np.empty(N * G, _F), bool(reverse), N, H)
+    return _run_loop(_lstm_seq32, args, N, L * N * G * H, G, H)
 
 
 def lstm_sequence_grad(g, ans, acts, first, w, dG, dh, dc, reverse):
@@ -331,12 +366,8 @@ def lstm_sequence_grad(g, ans, acts, first, w, dG, dh, dc, reverse):
         return False
     args = (numpy_gemm_addresses(), g.reshape(L, -1), ans.reshape(L, -1), acts.reshape(L, -1), first.reshape(-1),
             w.reshape(-1), dG.reshape(L, -1), dh.reshape(-1), dc.reshape(-1), np.empty(N * H, _F), bool(reverse), N,
-            H, column_block(N, H, G))
-    k = _lstm_seq_grad32.get("f", args)
-    if k is None:
-        return False
-    k(*args)
-    return True
+            H)
+    return _run_loop(_lstm_seq_grad32, args, N, L * N * G * H, H, G)
 
 
 def _flat(*arrays):
