@@ -3,8 +3,10 @@
 Each script runs with our modules; when PyTorch is installed the same text runs with PyTorch too (the
 harness turns the import lines back), from the same initial weights and with the same random draws, and
 the losses of every step and the printed output are compared. The scripts: the MNIST CNN, the VAE, the DCGAN,
-the time-sequence prediction (LSTMCells under LBFGS) and the graph networks GCN and GAT of pytorch/examples, the LSTM tagger and the
-character-level RNN name classifier of the PyTorch tutorials, the word-level language model of
+the time-sequence prediction (LSTMCells under LBFGS) and the graph networks GCN and GAT, the polynomial regression, the MNIST RNN, the forward-forward
+network and REINFORCE and actor-critic on a NumPy CartPole of pytorch/examples, the LSTM tagger and the
+character-level RNN name classifier, the custom autograd Function and the dynamic net of the PyTorch
+tutorials, the word-level language model of
 pytorch/examples (LSTM, GRU, RNN), Karpathy's makemore (character-level: transformer, RNN, GRU, bag of words,
 MLP, bigram), his lecture GPT, nanoGPT (model.py with train.py, and resuming from its checkpoint) and
 minGPT's adder project. Sizes, data and step counts are shrunk (each script's header says how).
@@ -119,6 +121,10 @@ CASES = {
     "mnist_rnn": ("mnist_rnn", [], None, 1e-4, True),
     # layers trained one by one through their own forward() (never called as modules), one Adam each
     "mnist_forward_forward": ("mnist_forward_forward", [], None, 1e-4, True),
+    # policy gradients on a NumPy CartPole: Categorical sampling (shared draws), torch.tensor(deque), std
+    "reinforce": ("reinforce", [], None, 1e-4, True),
+    # actor and critic heads: namedtuples of saved log-probs and values, smooth_l1_loss, torch.stack
+    "actor_critic": ("actor_critic", [], None, 1e-4, True),
 }
 
 
@@ -153,6 +159,8 @@ def test_script_trains_with_our_modules(case, tmp_path):
         # the learning itself is checked against PyTorch step by step where it is installed
         vocab = len(set(CORPUS.split())) + 1 if script == "word_language_model" else len(set("".join(NAMES))) + 1
         assert abs(losses[0] - math.log(vocab)) < 1.0, (losses[0], math.log(vocab))
+    elif script in ("reinforce", "actor_critic"):
+        assert len(losses) == 30, losses
     else:
         assert losses[-2:].mean() < losses[0], losses
     if script == "word_language_model":
@@ -181,6 +189,11 @@ def test_script_trains_with_our_modules(case, tmp_path):
         # each layer's loss falls over its own epochs (40 a layer): the goodness separates the two sets
         assert losses[39] < losses[0] and losses[79] < losses[40], losses
         assert re.search(r"^train error: [\d.]+\ntest error: [\d.]+$", run.stdout, re.M), run.stdout
+    if script in ("reinforce", "actor_critic"):
+        # one update an episode; episodes last as long as the sampled actions keep the pole up
+        episodes = re.findall(r"^Episode (\d+)\tLast reward: ([\d.]+)\tAverage reward: [\d.]+$", run.stdout, re.M)
+        assert [int(e) for e, _ in episodes] == [5, 10, 15, 20, 25, 30], run.stdout
+        assert all(5.0 <= float(r) <= 500.0 for _, r in episodes)
     if script == "char_rnn_classification":
         confusion = run.namespace["confusion"]
         assert confusion.shape == (3, 3) and np.isfinite(confusion.numpy()).all()

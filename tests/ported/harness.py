@@ -13,7 +13,7 @@ To compare the two runs step by step, the harness (never the script) makes them 
   built (matched in the order of construction), for scripts that train a module without calling it
   (a forward-forward layer calls its own ``forward``);
 * randomness: ``randn``, ``rand``, ``randn_like``, ``rand_like``, ``randint``, ``randperm`` and
-  ``multinomial`` called from the script's own lines, every ``F.dropout`` (and the channel dropouts
+  ``multinomial`` called from the script's own lines, every ``Categorical(...).sample()``, every ``F.dropout`` (and the channel dropouts
   ``F.dropout1d`` / ``F.dropout2d``, one draw per sample and channel), ``RandomSampler`` and
   ``random_split`` draw from one NumPy stream, seeded the same in both runs, as are Python's
   ``random`` and NumPy's global generator;
@@ -130,7 +130,7 @@ def _library(lib):
         import torch.utils.data.dataset as dataset_mod
         return types.SimpleNamespace(
             top=torch, tensor_cls=torch.Tensor, module_cls=torch.nn.Module, F=F, data=data,
-            optimizer_cls=torch.optim.Optimizer,
+            optimizer_cls=torch.optim.Optimizer, categorical=torch.distributions.Categorical,
             split_homes=(data, dataset_mod), sampler=data.RandomSampler, subset=data.Subset,
             from_numpy=lambda a: torch.from_numpy(_contiguous(a)),
             to_numpy=lambda t: t.detach().cpu().numpy())
@@ -140,9 +140,10 @@ def _library(lib):
     import nn.dataset as dataset_mod
     import nn.functional as F
     import optim
+    from autograd_core.distributions import Categorical
     return types.SimpleNamespace(
         top=autograd_core, tensor_cls=autograd_core.Tensor, module_cls=nn.Module, F=F, data=data,
-        optimizer_cls=optim.Optimizer,
+        optimizer_cls=optim.Optimizer, categorical=Categorical,
         split_homes=(data, dataset_mod), sampler=data.RandomSampler, subset=data.Subset,
         from_numpy=lambda a: autograd_core.from_numpy(_contiguous(a)),
         to_numpy=lambda t: np.asarray(t.detach().numpy()))
@@ -248,6 +249,18 @@ def _patch_library(P, L, rng, script_path):
             if m % n:
                 yield from rng.permutation(n).tolist()[:m % n]
     P.set(L.sampler, "__iter__", sampler_iter)
+
+    def categorical_sample(self, sample_shape=()):
+        # inverse CDF, one uniform draw per sample and batch element, in C order
+        p = L.to_numpy(self.probs).astype(np.float64)
+        rows = p.reshape(-1, p.shape[-1])
+        n = int(np.prod(tuple(sample_shape), dtype=np.int64))
+        u = rng.random((n, rows.shape[0]))
+        c = np.cumsum(rows / rows.sum(-1, keepdims=True), axis=-1)
+        idx = np.array([[min(int(np.searchsorted(c[j], u[i, j], side="right")), rows.shape[1] - 1)
+                         for j in range(rows.shape[0])] for i in range(n)], dtype=np.int64)
+        return finish(idx.reshape(tuple(sample_shape) + p.shape[:-1]))
+    P.set(L.categorical, "sample", categorical_sample)
 
     def random_split(dataset, lengths, generator=None):
         n = len(dataset)
