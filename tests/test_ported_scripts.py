@@ -125,6 +125,10 @@ CASES = {
     "reinforce": ("reinforce", [], None, 1e-4, True),
     # actor and critic heads: namedtuples of saved log-probs and values, smooth_l1_loss, torch.stack
     "actor_critic": ("actor_critic", [], None, 1e-4, True),
+    # manual backprop of an MLP with a hand-written BatchNorm, checked against .grad (retain_grad), then
+    # trained by it alone under no_grad, then sampled with a torch.Generator (one backward(): one loss;
+    # its printed shapes are tuples here, torch.Size there: the line count is compared)
+    "makemore_backprop": ("makemore_backprop", [], MAKEMORE_FILES, 1e-5, False),
 }
 
 
@@ -143,8 +147,8 @@ def _run(case, lib, tmp_path, states=None, share=True, optimizer_params=None):
 def test_script_trains_with_our_modules(case, tmp_path):
     run = _run(case, "ours", tmp_path, share=False)
     losses = np.array(run.losses)
-    assert len(losses) >= 5 and np.isfinite(losses).all()
     script = CASES[case][0]
+    assert len(losses) >= (1 if script == "makemore_backprop" else 5) and np.isfinite(losses).all()
     if script == "dcgan":
         # three losses an iteration (D on real, D on fake, G): an adversarial game, not one falling curve;
         # the discriminator separates the real images from the generator's first fakes
@@ -161,6 +165,15 @@ def test_script_trains_with_our_modules(case, tmp_path):
         assert abs(losses[0] - math.log(vocab)) < 1.0, (losses[0], math.log(vocab))
     elif script in ("reinforce", "actor_critic"):
         assert len(losses) == 30, losses
+    elif script == "makemore_backprop":
+        # every hand-derived gradient agrees with the engine's (26 tensors, then the fused cross-entropy and
+        # BatchNorm ones); those up to b2 bit for bit, as in PyTorch
+        checks = re.findall(r"^(\w+) +\| exact: (True|False) +\| approximate: (True|False) +\| maxdiff: (\S+)$",
+                            run.stdout, re.M)
+        assert len(checks) == 28 and all(a == "True" and float(d) < 1e-6 for _, _, a, d in checks), run.stdout
+        assert [e for _, e, _, _ in checks[:11]] == ["True"] * 11, checks
+        train = float(re.search(r"^train ([\d.]+)$", run.stdout, re.M)[1])
+        assert train < losses[0] - 0.5, (train, losses[0])
     else:
         assert losses[-2:].mean() < losses[0], losses
     if script == "word_language_model":
@@ -205,8 +218,9 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
     _, _, _, rtol, same_print = CASES[case]
     theirs = _run(case, "torch", tmp_path / "torch")
     ours = _run(case, "ours", tmp_path / "ours", states=theirs.states, optimizer_params=theirs.optimizer_params)
-    # (the custom-Function tutorial trains four bare tensors: no model)
-    assert theirs.states or case == "polynomial_custom_function", "the PyTorch run called no model"
+    # (the custom-Function tutorial and the backprop notebook train bare tensors: no model)
+    assert theirs.states or case in ("polynomial_custom_function", "makemore_backprop"), \
+        "the PyTorch run called no model"
     n = len(ours.losses)
     if case == "regression":
         assert min(n, len(theirs.losses)) >= 150 and theirs.losses[-1] < 1e-3
@@ -219,6 +233,12 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
     np.testing.assert_allclose(ours.losses[0], theirs.losses[0], rtol=1e-5)
     np.testing.assert_allclose(ours.losses, theirs.losses[:n], rtol=rtol, atol=1e-6)
     a, b = harness.masked(ours.stdout), harness.masked(theirs.stdout)
+    if case == "makemore_backprop":
+        # (the gradient checks themselves are asserted in the run with our modules) training from the same
+        # draws ends at the same train and validation losses
+        ends = [[float(m) for m in re.findall(r"^(?:train|val) ([\d.]+)$", r.stdout, re.M)] for r in (ours, theirs)]
+        assert len(ends[0]) == 2
+        np.testing.assert_allclose(ends[0], ends[1], rtol=1e-4)
     if same_print:
         assert a == b[:len(a)]
     else:
