@@ -38,6 +38,8 @@ the early bird catches the worm
 actions speak louder than words
 """
 MAKEMORE_FILES = {"names.txt": "\n".join(NAMES) + "\n"}
+# makemore part 5 sizes a tensor for all 27 characters (torch.zeros(8, 27)): names with a 'q' too
+ALL_LETTERS_FILES = {"names.txt": "\n".join(NAMES + ["quinn", "quincy", "raquel"]) + "\n"}
 SURNAMES = {"English": "Smith Jones Taylor Brown Williams Wilson Johnson Davies Robinson Wright Thompson Evans Walker "
                        "White Roberts Green Hall Wood Jackson Clarke",
             "Italian": "Rossi Russo Ferrari Esposito Bianchi Romano Colombo Ricci Marino Greco Bruno Gallo Conti "
@@ -129,6 +131,9 @@ CASES = {
     # trained by it alone under no_grad, then sampled with a torch.Generator (one backward(): one loss;
     # its printed shapes are tuples here, torch.Size there: the line count is compared)
     "makemore_backprop": ("makemore_backprop", [], MAKEMORE_FILES, 1e-5, False),
+    # hand-written layer classes (BatchNorm over (B, T, C) with var((0, 1))), in-place `out += bias` on the
+    # tape, SGD through p.data, a row set from a (1, 27) result (logits[i] = model(Xtr[[7+i]]))
+    "makemore_wavenet": ("makemore_wavenet", [], ALL_LETTERS_FILES, 1e-3, False),
 }
 
 
@@ -207,6 +212,10 @@ def test_script_trains_with_our_modules(case, tmp_path):
         episodes = re.findall(r"^Episode (\d+)\tLast reward: ([\d.]+)\tAverage reward: [\d.]+$", run.stdout, re.M)
         assert [int(e) for e, _ in episodes] == [5, 10, 15, 20, 25, 30], run.stdout
         assert all(5.0 <= float(r) <= 500.0 for _, r in episodes)
+    if script == "makemore_wavenet":
+        train, val = (float(m) for m in re.findall(r"^(?:train|val) ([\d.]+)$", run.stdout, re.M))
+        assert train < losses[0] - 1.0 and np.isfinite(val), (train, val)
+        assert run.namespace["logits"].shape == (8, 27) and run.namespace["logits"].requires_grad
     if script == "char_rnn_classification":
         confusion = run.namespace["confusion"]
         assert confusion.shape == (3, 3) and np.isfinite(confusion.numpy()).all()
@@ -218,8 +227,8 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
     _, _, _, rtol, same_print = CASES[case]
     theirs = _run(case, "torch", tmp_path / "torch")
     ours = _run(case, "ours", tmp_path / "ours", states=theirs.states, optimizer_params=theirs.optimizer_params)
-    # (the custom-Function tutorial and the backprop notebook train bare tensors: no model)
-    assert theirs.states or case in ("polynomial_custom_function", "makemore_backprop"), \
+    # (the custom-Function tutorial and the makemore notebooks train bare tensors: no model)
+    assert theirs.states or case in ("polynomial_custom_function", "makemore_backprop", "makemore_wavenet"), \
         "the PyTorch run called no model"
     n = len(ours.losses)
     if case == "regression":
@@ -233,7 +242,7 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
     np.testing.assert_allclose(ours.losses[0], theirs.losses[0], rtol=1e-5)
     np.testing.assert_allclose(ours.losses, theirs.losses[:n], rtol=rtol, atol=1e-6)
     a, b = harness.masked(ours.stdout), harness.masked(theirs.stdout)
-    if case == "makemore_backprop":
+    if case in ("makemore_backprop", "makemore_wavenet"):
         # (the gradient checks themselves are asserted in the run with our modules) training from the same
         # draws ends at the same train and validation losses
         ends = [[float(m) for m in re.findall(r"^(?:train|val) ([\d.]+)$", r.stdout, re.M)] for r in (ours, theirs)]
