@@ -134,6 +134,9 @@ CASES = {
     # hand-written layer classes (BatchNorm over (B, T, C) with var((0, 1))), in-place `out += bias` on the
     # tape, SGD through p.data, a row set from a (1, 27) result (logits[i] = model(Xtr[[7+i]]))
     "makemore_wavenet": ("makemore_wavenet", [], ALL_LETTERS_FILES, 1e-3, False),
+    # running BatchNorm statistics under no_grad, retain_grad on each layer's output, torch.histogram of
+    # activations and gradients, '%+.2f' % a 0-d tensor, tensors handed to matplotlib
+    "makemore_batchnorm": ("makemore_batchnorm", [], ALL_LETTERS_FILES, 1e-3, False),
 }
 
 
@@ -144,8 +147,12 @@ def _run(case, lib, tmp_path, states=None, share=True, optimizer_params=None):
     # writes no pickles) and PyTorch's own torch.load refuses to read it back (weights_only), so the run
     # ends there; everything before is compared
     allow = script == "word_language_model"
+    # PyTorch on one thread for the makemore notebooks: thousands of tiny ops, where its two threads on a
+    # small machine spend more time handing work over than doing it (part 3: 8 s on two threads, 1.6 s on one)
+    threads = 1 if script.startswith("makemore_") else None
     return harness.run_script(script, lib, str(tmp_path), argv=argv, files=files, states=states,
-                              share_randomness=share, allow_error=allow, optimizer_params=optimizer_params)
+                              share_randomness=share, allow_error=allow, optimizer_params=optimizer_params,
+                              torch_threads=threads)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -212,6 +219,14 @@ def test_script_trains_with_our_modules(case, tmp_path):
         episodes = re.findall(r"^Episode (\d+)\tLast reward: ([\d.]+)\tAverage reward: [\d.]+$", run.stdout, re.M)
         assert [int(e) for e, _ in episodes] == [5, 10, 15, 20, 25, 30], run.stdout
         assert all(5.0 <= float(r) <= 500.0 for _, r in episodes)
+    if script == "makemore_batchnorm":
+        # two trainings (300 steps each): the second, deeper net's statistics are printed per layer
+        assert len(losses) == 600 and losses[290:300].mean() < losses[0] and losses[590:].mean() < losses[300]
+        stats = re.findall(r"^layer (\d+) \(      Tanh\): mean [-+][\d.]+, std ([\d.]+), saturated: [\d.]+%$",
+                           run.stdout, re.M)
+        assert [int(i) for i, _ in stats] == [2, 5, 8, 11, 14] and all(0.3 < float(s) < 0.9 for _, s in stats)
+        assert len(re.findall(r"^weight +\([\d, ]+\) \| mean [-+][\d.]+ \| std \S+ \| grad:data ratio \S+$",
+                              run.stdout, re.M)) == 7, run.stdout
     if script == "makemore_wavenet":
         train, val = (float(m) for m in re.findall(r"^(?:train|val) ([\d.]+)$", run.stdout, re.M))
         assert train < losses[0] - 1.0 and np.isfinite(val), (train, val)
@@ -228,7 +243,8 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
     theirs = _run(case, "torch", tmp_path / "torch")
     ours = _run(case, "ours", tmp_path / "ours", states=theirs.states, optimizer_params=theirs.optimizer_params)
     # (the custom-Function tutorial and the makemore notebooks train bare tensors: no model)
-    assert theirs.states or case in ("polynomial_custom_function", "makemore_backprop", "makemore_wavenet"), \
+    assert theirs.states or case in ("polynomial_custom_function", "makemore_backprop", "makemore_wavenet",
+                                     "makemore_batchnorm"), \
         "the PyTorch run called no model"
     n = len(ours.losses)
     if case == "regression":
@@ -242,11 +258,11 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
     np.testing.assert_allclose(ours.losses[0], theirs.losses[0], rtol=1e-5)
     np.testing.assert_allclose(ours.losses, theirs.losses[:n], rtol=rtol, atol=1e-6)
     a, b = harness.masked(ours.stdout), harness.masked(theirs.stdout)
-    if case in ("makemore_backprop", "makemore_wavenet"):
+    if case in ("makemore_backprop", "makemore_wavenet", "makemore_batchnorm"):
         # (the gradient checks themselves are asserted in the run with our modules) training from the same
         # draws ends at the same train and validation losses
         ends = [[float(m) for m in re.findall(r"^(?:train|val) ([\d.]+)$", r.stdout, re.M)] for r in (ours, theirs)]
-        assert len(ends[0]) == 2
+        assert len(ends[0]) == (4 if case == "makemore_batchnorm" else 2)
         np.testing.assert_allclose(ends[0], ends[1], rtol=1e-4)
     if same_print:
         assert a == b[:len(a)]

@@ -338,12 +338,14 @@ def _patch_recorders(P, L, run, states, optimizer_params=None):
 
 
 def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomness=True, files=None,
-               allow_error=False, optimizer_params=None):
+               allow_error=False, optimizer_params=None, torch_threads=None):
     """Run ``tests/ported/<name>.py`` with ``lib`` ('ours' or 'torch') in ``workdir``.
 
     The PyTorch run records the models' first states; pass them as ``states`` to our run to start it
     from the same weights; pass its ``optimizer_params`` too to load each optimizer's parameters, when
-    built, from the PyTorch run's. ``files`` ({relative path: text}) are written into ``workdir`` first (the
+    built, from the PyTorch run's. ``torch_threads`` sets PyTorch's intra-op threads for its run (many small
+    ops run faster on one thread than on two; a reduction split over other threads rounds differently, so a
+    script's tolerances hold for one setting). ``files`` ({relative path: text}) are written into ``workdir`` first (the
     script's data). With ``allow_error`` an exception ends the run and is kept in ``Run.error`` (with
     what was recorded up to it). Returns a :class:`Run`.
     """
@@ -365,6 +367,9 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
     main.__dict__.update(__file__=path, __builtins__=builtins)
     old_main, old_argv, old_cwd = sys.modules.get("__main__"), sys.argv, os.getcwd()
     old_device = L.top.get_default_device()
+    old_threads = L.top.get_num_threads() if lib == "torch" and torch_threads else None
+    if old_threads is not None:
+        L.top.set_num_threads(torch_threads)
     out = io.StringIO()
     try:
         if share_randomness:
@@ -387,6 +392,8 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
         P.undo()
         # a script may set it (torch.set_default_device); None removes PyTorch's device mode again
         L.top.set_default_device(None if str(old_device) == "cpu" else old_device)
+        if old_threads is not None:
+            L.top.set_num_threads(old_threads)
         os.chdir(old_cwd)
         sys.argv = old_argv
         if old_main is not None:
