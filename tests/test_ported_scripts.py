@@ -2,14 +2,15 @@
 
 Each script runs with our modules; when PyTorch is installed the same text runs with PyTorch too (the
 harness turns the import lines back), from the same initial weights and with the same random draws, and
-the losses of every step and the printed output are compared. The scripts: the MNIST CNN, the VAE, the DCGAN,
-the time-sequence prediction (LSTMCells under LBFGS) and the graph networks GCN and GAT, the polynomial regression, the MNIST RNN, the forward-forward
-network and REINFORCE and actor-critic on a NumPy CartPole of pytorch/examples, the LSTM tagger and the
-character-level RNN name classifier, the custom autograd Function and the dynamic net of the PyTorch
-tutorials, the word-level language model of
-pytorch/examples (LSTM, GRU, RNN), Karpathy's makemore (character-level: transformer, RNN, GRU, bag of words,
-MLP, bigram), his lecture GPT, nanoGPT (model.py with train.py, and resuming from its checkpoint) and
-minGPT's adder project. Sizes, data and step counts are shrunk (each script's header says how).
+the losses of every step and the printed output are compared. The scripts: from pytorch/examples the
+MNIST CNN, the MNIST RNN, the forward-forward network, the VAE, the DCGAN, the time-sequence prediction
+(LSTMCells under LBFGS), the graph networks GCN and GAT, the polynomial regression, REINFORCE and
+actor-critic on a NumPy CartPole, and the word-level language model (LSTM, GRU, RNN); from the PyTorch
+tutorials the LSTM tagger, the character-level RNN name classifier, the custom autograd Function and the
+dynamic net; Karpathy's makemore (character-level: transformer, RNN, GRU, bag of words, MLP, bigram), three
+of his makemore lecture notebooks (BatchNorm statistics, manual backprop, WaveNet), his lecture GPT, nanoGPT
+(model.py with train.py, and resuming from its checkpoint) and minGPT's adder project. Sizes, data and
+step counts are shrunk (each script's header says how).
 """
 import math
 import os
