@@ -50,7 +50,8 @@ SUMMARIZED = {
 def _summarized_cases():
     return {"arange(2000)": np.arange(2000),
             "bool, the hidden middle False": np.r_[[True] * 3, [False] * 1000, [True] * 3],
-            "float, the hidden middle fractional": np.r_[np.zeros(3), np.full(1000, 0.5), np.ones(3)].astype(np.float32)}
+            "float, the hidden middle fractional":
+                np.r_[np.zeros(3), np.full(1000, 0.5), np.ones(3)].astype(np.float32)}
 
 
 @pytest.mark.parametrize("name", sorted(SUMMARIZED))
@@ -70,7 +71,8 @@ def test_summarized_repr_wraps_rows_as_torch(seed=0):
         if np.prod(shape) <= 1000:
             shape = shape[:-1] + (int(1001 // np.prod(shape[:-1], dtype=np.int64)) + 1,)
         a = [rng.random(shape).astype(np.float32), rng.integers(-100, 100, shape),
-             (rng.standard_normal(shape) * 10.0 ** rng.integers(-2, 9)).astype(np.float32), rng.random(shape) > 0.3][k % 4]
+             (rng.standard_normal(shape) * 10.0 ** rng.integers(-2, 9)).astype(np.float32),
+             rng.random(shape) > 0.3][k % 4]
         assert repr(ag.from_numpy(a)) == repr(torch.from_numpy(a)), (shape, k % 4)
 
 

@@ -13,10 +13,10 @@ To compare the two runs step by step, the harness (never the script) makes them 
   built (matched in the order of construction), for scripts that train a module without calling it
   (a forward-forward layer calls its own ``forward``);
 * randomness: ``randn``, ``rand``, ``randn_like``, ``rand_like``, ``randint``, ``randperm`` and
-  ``multinomial`` called from the script's own lines, every ``Categorical(...).sample()``, every ``F.dropout`` (and the channel dropouts
-  ``F.dropout1d`` / ``F.dropout2d``, one draw per sample and channel), ``RandomSampler`` and
-  ``random_split`` draw from one NumPy stream, seeded the same in both runs, as are Python's
-  ``random`` and NumPy's global generator;
+  ``multinomial`` called from the script's own lines, every ``Categorical(...).sample()``, every
+  ``F.dropout`` (and the channel dropouts ``F.dropout1d`` / ``F.dropout2d``, one draw per sample and
+  channel), ``RandomSampler`` and ``random_split`` draw from one NumPy stream, seeded the same in both
+  runs, as are Python's ``random`` and NumPy's global generator;
 * losses: the value of every one-element tensor that ``backward()`` is called on is recorded.
 
 The script runs as ``__main__`` in a scratch directory, with ``sys.argv`` set and its printing captured.
