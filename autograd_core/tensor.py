@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import TYPE_CHECKING, Any, Dict
+from typing import TYPE_CHECKING, Any, Callable, Dict
 
 import numpy as np
 
@@ -756,33 +756,33 @@ class Tensor:
     # -- printing --------------------------------------------------------------------
     def __repr__(self):
         data = self._data
-        # PyTorch prints whole floats as "1." and otherwise 4 fixed decimals ("1.5000")
-        fixed = False
-        if data.dtype.kind == "f":
-            finite = data[np.isfinite(data)]
-            fixed = bool(np.any(finite != np.round(finite)))
         o = _print_options
+        summarized = data.size > o["threshold"]
+        # the printed elements decide the format, as in PyTorch (a hidden False or fraction does not count)
+        shown = _summarized(data, o["edgeitems"]) if summarized else data
         opts = dict(precision=o["precision"], threshold=o["threshold"], edgeitems=o["edgeitems"],
                     max_line_width=o["linewidth"])
-        sci = o["sci_mode"] is True
-        if o["sci_mode"] is None and data.dtype.kind == "f" and not fixed:
-            # PyTorch's rule for whole numbers: scientific (with all the digits of the precision, 1.0000e+10)
-            # when the largest is over 1e8 or 1000 times the smallest (NumPy would print 1.e+10)
-            nz = np.abs(data[np.isfinite(data) & (data != 0)])
-            sci = bool(nz.size) and bool(nz.max() > 1e8 or nz.max() / nz.min() > 1000.0)
+        if data.dtype.kind == "f":
+            opts["formatter"] = {"float_kind": _float_formatter(shown, o["precision"], o["sci_mode"])}
         if data.dtype.kind == "b":
             # PyTorch pads to the widest element: [True] alone, [ True, False] together (NumPy: [ True] always)
-            width = 5 if not data.all() else 4
+            width = 5 if not shown.all() else 4
             opts["formatter"] = {"bool": lambda v: f"{str(bool(v)):>{width}}"}
-        if sci and data.dtype.kind == "f":
-            p, sign = o["precision"], " " if bool(np.any(data < 0)) else ""   # a column for the minus signs
-            fin = data[np.isfinite(data)]
-            w = max((len(f"{v:{sign}.{p}e}") for v in (fin.min(), fin.max())), default=0)  # nan / inf pad to it
-            opts["formatter"] = {"float_kind": lambda v: f"{v:{sign}.{p}e}".rjust(w)}
-        elif o["sci_mode"] is False:
-            opts["suppress_small"] = True
-        body = np.array2string(data, separator=", ", prefix="tensor(",
-                               floatmode="fixed" if fixed else "maxprec_equal", **opts)
+        floatmode = "maxprec_equal"
+        # PyTorch pads the "..." that stands for a row's middle to " ..." ([0.1000, 0.2000,  ..., 0.9000]) and
+        # puts a fixed count of items on a line, the "..." counting as one: NumPy, which fills each line while
+        # the next item fits, gets a line width that holds that many full-width items and no more
+        gap = summarized and data.ndim > 0 and data.shape[-1] > 2 * o["edgeitems"]
+        if gap:
+            items = np.array2string(shown.reshape(-1), separator=", ", floatmode=floatmode,
+                                    **{**opts, "threshold": sys.maxsize, "max_line_width": sys.maxsize})
+            w = len(items[1:-1].split(", ")[0])
+            start = len("tensor(") + data.ndim
+            per_line = max(1, (o["linewidth"] - start + 1) // (w + 2))
+            opts["max_line_width"] = start + per_line * (w + 2) - 1
+        body = np.array2string(data, separator=", ", prefix="tensor(", floatmode=floatmode, **opts)
+        if gap:
+            body = body.replace(", ...,", ",  ...,")
         extras = []
         dt = self._data.dtype
         default_int = dt == int64
@@ -798,6 +798,46 @@ class Tensor:
         return f"tensor({body})"
 
     __str__ = __repr__
+
+
+def _float_formatter(shown: np.ndarray, precision: int, sci_mode: bool | None) -> Callable[[Any], str]:
+    """PyTorch's format for the floats of a print, decided from the printed elements ``shown``: whole numbers
+    as ``1.``, others with ``precision`` decimals (``1.5000``), in scientific notation (``1.0000e+10``) when
+    the largest nonzero magnitude is over 1e8 or 1000 times the smallest, or the smallest is under 1e-4
+    (``sci_mode`` True or False decides instead); every element right-aligned to the widest finite nonzero
+    one. (NumPy switches float32 to exponents from 1e6 and float16 from 1e3, and pads to nan and inf too.)
+
+    >>> f = _float_formatter(np.array([1500000.5, -20000.25], np.float32), 4, None)
+    >>> f(1500000.5), f(-20000.25)
+    ('1500000.5000', ' -20000.2500')
+    """
+    vals = np.unique(shown[np.isfinite(shown) & (shown != 0)].astype(np.float64))
+    int_mode, sci = True, False
+    if vals.size:
+        mags = np.abs(vals)
+        int_mode = bool(np.all(vals == np.ceil(vals)))
+        sci = bool(mags.max() / mags.min() > 1000.0 or mags.max() > 1e8 or mags.min() < 1e-4) \
+            if sci_mode is None else sci_mode
+
+    def text(v: float) -> str:
+        if sci:
+            return f"{v:.{precision}e}"
+        if int_mode:
+            return f"{v:.0f}" + ("." if math.isfinite(v) else "")
+        return f"{v:.{precision}f}"
+    width = max((len(text(float(v))) for v in vals), default=1)
+    return lambda v: text(float(v)).rjust(width)
+
+
+def _summarized(data: np.ndarray, edgeitems: int) -> np.ndarray:
+    """The elements a summarized print shows: ``edgeitems`` at each end of every dim longer than twice
+    that (PyTorch's ``get_summarized_data``)."""
+    for axis in range(data.ndim):
+        n = data.shape[axis]
+        if n > 2 * edgeitems:
+            keep = np.r_[0:edgeitems, n - edgeitems:n]
+            data = np.take(data, keep, axis=axis)
+    return data
 
 
 _PRINT_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),

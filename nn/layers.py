@@ -685,7 +685,9 @@ class Dropout(Module):
 
 
 class _DropoutNd(Module):
-    _fn: Any = None
+    # the name in nn.functional, looked up at each call as PyTorch's modules do, so that a replaced
+    # F.dropout2d (a test's stand-in, a patched random stream) reaches nn.Dropout2d too
+    _fn_name: str = ""
 
     def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
         super().__init__()
@@ -696,7 +698,7 @@ class _DropoutNd(Module):
         self.generator = generator
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self)._fn(input, self.p, self.training, generator=self.generator)
+        return getattr(F, self._fn_name)(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -715,7 +717,7 @@ class Dropout1d(_DropoutNd):
              [0., 0., 0.],
              [2., 2., 2.]]])
     """
-    _fn = staticmethod(F.dropout1d)
+    _fn_name = "dropout1d"
 
 
 class Dropout2d(_DropoutNd):
@@ -727,7 +729,7 @@ class Dropout2d(_DropoutNd):
     >>> nn.Dropout2d(0.5)(ag.ones(1, 4, 2, 2)).sum(dim=(2, 3))   # per channel: 0 or 4 * 2
     tensor([[8., 8., 0., 8.]])
     """
-    _fn = staticmethod(F.dropout2d)
+    _fn_name = "dropout2d"
 
 
 class Dropout3d(_DropoutNd):
@@ -739,7 +741,7 @@ class Dropout3d(_DropoutNd):
     >>> nn.Dropout3d(0.5)(ag.ones(1, 4, 2, 2, 2)).sum(dim=(2, 3, 4))   # per channel: 0 or 8 * 2
     tensor([[16., 16.,  0., 16.]])
     """
-    _fn = staticmethod(F.dropout3d)
+    _fn_name = "dropout3d"
 
 
 class GroupNorm(Module):

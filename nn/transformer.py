@@ -260,9 +260,9 @@ class Transformer(Module):
 
         >>> import nn
         >>> nn.Transformer.generate_square_subsequent_mask(3)
-        tensor([[  0., -inf, -inf],
-                [  0.,   0., -inf],
-                [  0.,   0.,   0.]])
+        tensor([[0., -inf, -inf],
+                [0., 0., -inf],
+                [0., 0., 0.]])
         """
         dt = np.dtype(dtype) if dtype is not None else ag.get_default_dtype()
         return ag.tensor(np.triu(np.full((sz, sz), -np.inf, dtype=dt), 1))

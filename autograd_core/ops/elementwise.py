@@ -261,7 +261,7 @@ log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,), same_shape=True,
 
             >>> import autograd_core as ag
             >>> ag.log(ag.tensor([1.0, 0.0]))
-            tensor([  0., -inf])
+            tensor([0., -inf])
             """)
 log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),), same_shape=True,
               doc="""Elementwise ``log(1 + x)``, accurate for small ``x``; same shape as ``x``.

@@ -9,11 +9,14 @@ To compare the two runs step by step, the harness (never the script) makes them 
 
 * weights: the first time a module is called from outside any other module (a model), the PyTorch
   run records its ``state_dict()`` and our run loads the recorded values into it, in place (models
-  are matched in the order of their first call);
+  are matched in the order of their first call); and the parameters of each optimizer, when it is
+  built (matched in the order of construction), for scripts that train a module without calling it
+  (a forward-forward layer calls its own ``forward``);
 * randomness: ``randn``, ``rand``, ``randn_like``, ``rand_like``, ``randint``, ``randperm`` and
-  ``multinomial`` called from the script's own lines, every ``F.dropout``, ``RandomSampler`` and
-  ``random_split`` draw from one NumPy stream, seeded the same in both runs, as are Python's
-  ``random`` and NumPy's global generator;
+  ``multinomial`` called from the script's own lines, every ``Categorical(...).sample()``, every
+  ``F.dropout`` (and the channel dropouts ``F.dropout1d`` / ``F.dropout2d``, one draw per sample and
+  channel), ``RandomSampler`` and ``random_split`` draw from one NumPy stream, seeded the same in both
+  runs, as are Python's ``random`` and NumPy's global generator;
 * losses: the value of every one-element tensor that ``backward()`` is called on is recorded.
 
 The script runs as ``__main__`` in a scratch directory, with ``sys.argv`` set and its printing captured.
@@ -86,6 +89,7 @@ class Run:
     """What one run of a script left: its losses, the models' first states (PyTorch run), its output."""
     losses: list = dataclasses.field(default_factory=list)
     states: list = dataclasses.field(default_factory=list)
+    optimizer_params: list = dataclasses.field(default_factory=list)
     stdout: str = ""
     namespace: dict = dataclasses.field(default_factory=dict)
     error: BaseException | None = None
@@ -126,6 +130,7 @@ def _library(lib):
         import torch.utils.data.dataset as dataset_mod
         return types.SimpleNamespace(
             top=torch, tensor_cls=torch.Tensor, module_cls=torch.nn.Module, F=F, data=data,
+            optimizer_cls=torch.optim.Optimizer, categorical=torch.distributions.Categorical,
             split_homes=(data, dataset_mod), sampler=data.RandomSampler, subset=data.Subset,
             from_numpy=lambda a: torch.from_numpy(_contiguous(a)),
             to_numpy=lambda t: t.detach().cpu().numpy())
@@ -134,8 +139,11 @@ def _library(lib):
     import nn.data as data
     import nn.dataset as dataset_mod
     import nn.functional as F
+    import optim
+    from autograd_core.distributions import Categorical
     return types.SimpleNamespace(
         top=autograd_core, tensor_cls=autograd_core.Tensor, module_cls=nn.Module, F=F, data=data,
+        optimizer_cls=optim.Optimizer, categorical=Categorical,
         split_homes=(data, dataset_mod), sampler=data.RandomSampler, subset=data.Subset,
         from_numpy=lambda a: autograd_core.from_numpy(_contiguous(a)),
         to_numpy=lambda t: np.asarray(t.detach().numpy()))
@@ -216,6 +224,19 @@ def _patch_library(P, L, rng, script_path):
         return input * finish(keep, input.dtype)
     P.set(L.F, "dropout", dropout)
 
+    def feature_dropout(name):
+        # one draw per (n, c), as both libraries' channel dropout (a 2-D input: one per element)
+        def fn(input, p=0.5, training=True, inplace=False, **kwargs):  # noqa: A002
+            if not training or p == 0.0:
+                return input
+            shape = tuple(input.shape[:2]) + (1,) * (len(input.shape) - 2)
+            keep = (rng.random(shape) >= p).astype(np.float32) / np.float32(1.0 - p)
+            return input * finish(keep, input.dtype)
+        fn.__name__ = name
+        P.set(L.F, name, fn)
+    for name in ("dropout1d", "dropout2d"):
+        feature_dropout(name)
+
     def sampler_iter(self):
         n, m = len(self.data_source), int(self.num_samples)
         if self.replacement:
@@ -228,6 +249,18 @@ def _patch_library(P, L, rng, script_path):
             if m % n:
                 yield from rng.permutation(n).tolist()[:m % n]
     P.set(L.sampler, "__iter__", sampler_iter)
+
+    def categorical_sample(self, sample_shape=()):
+        # inverse CDF, one uniform draw per sample and batch element, in C order
+        p = L.to_numpy(self.probs).astype(np.float64)
+        rows = p.reshape(-1, p.shape[-1])
+        n = int(np.prod(tuple(sample_shape), dtype=np.int64))
+        u = rng.random((n, rows.shape[0]))
+        c = np.cumsum(rows / rows.sum(-1, keepdims=True), axis=-1)
+        idx = np.array([[min(int(np.searchsorted(c[j], u[i, j], side="right")), rows.shape[1] - 1)
+                         for j in range(rows.shape[0])] for i in range(n)], dtype=np.int64)
+        return finish(idx.reshape(tuple(sample_shape) + p.shape[:-1]))
+    P.set(L.categorical, "sample", categorical_sample)
 
     def random_split(dataset, lengths, generator=None):
         n = len(dataset)
@@ -247,8 +280,9 @@ def _patch_library(P, L, rng, script_path):
         P.set(home, "random_split", random_split)
 
 
-def _patch_recorders(P, L, run, states):
-    """Record losses; record (PyTorch) or load (ours, from ``states``) each model's first state."""
+def _patch_recorders(P, L, run, states, optimizer_params=None):
+    """Record losses; record (PyTorch) or load (ours, from ``states`` and ``optimizer_params``) each model's
+    first state and each optimizer's parameters at its construction."""
     orig_backward = L.tensor_cls.backward
     inside = [0]
 
@@ -284,13 +318,34 @@ def _patch_recorders(P, L, run, states):
             depth[0] -= 1
     P.set(L.module_cls, "__call__", call)
 
+    orig_init = L.optimizer_cls.__init__
+    built = [0]
+
+    def optimizer_init(self, *args, **kwargs):
+        orig_init(self, *args, **kwargs)
+        params = [p for group in self.param_groups for p in group["params"]]
+        if states is None:
+            run.optimizer_params.append([L.to_numpy(p).copy() for p in params])
+        elif optimizer_params is not None:
+            if built[0] >= len(optimizer_params):
+                raise AssertionError(f"our run built an optimizer ({type(self).__name__}) that the PyTorch run "
+                                     "did not build at this point")
+            with L.top.no_grad():
+                for p, value in zip(params, optimizer_params[built[0]], strict=True):
+                    p.copy_(L.from_numpy(value))
+        built[0] += 1
+    P.set(L.optimizer_cls, "__init__", optimizer_init)
+
 
 def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomness=True, files=None,
-               allow_error=False):
+               allow_error=False, optimizer_params=None, torch_threads=None):
     """Run ``tests/ported/<name>.py`` with ``lib`` ('ours' or 'torch') in ``workdir``.
 
     The PyTorch run records the models' first states; pass them as ``states`` to our run to start it
-    from the same weights. ``files`` ({relative path: text}) are written into ``workdir`` first (the
+    from the same weights; pass its ``optimizer_params`` too to load each optimizer's parameters, when
+    built, from the PyTorch run's. ``torch_threads`` sets PyTorch's intra-op threads for its run (many small
+    ops run faster on one thread than on two; a reduction split over other threads rounds differently, so a
+    script's tolerances hold for one setting). ``files`` ({relative path: text}) are written into ``workdir`` first (the
     script's data). With ``allow_error`` an exception ends the run and is kept in ``Run.error`` (with
     what was recorded up to it). Returns a :class:`Run`.
     """
@@ -312,11 +367,15 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
     main.__dict__.update(__file__=path, __builtins__=builtins)
     old_main, old_argv, old_cwd = sys.modules.get("__main__"), sys.argv, os.getcwd()
     old_device = L.top.get_default_device()
+    old_threads = L.top.get_num_threads() if lib == "torch" and torch_threads else None
+    if old_threads is not None:
+        L.top.set_num_threads(torch_threads)
     out = io.StringIO()
     try:
         if share_randomness:
             _patch_library(P, L, np.random.default_rng(seed + 1000), path)
-        _patch_recorders(P, L, run, None if lib == "torch" else states)
+        _patch_recorders(P, L, run, None if lib == "torch" else states,
+                         None if lib == "torch" else optimizer_params)
         sys.modules["__main__"] = main
         sys.argv = [path] + [str(a) for a in argv]
         os.chdir(workdir)
@@ -333,6 +392,8 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
         P.undo()
         # a script may set it (torch.set_default_device); None removes PyTorch's device mode again
         L.top.set_default_device(None if str(old_device) == "cpu" else old_device)
+        if old_threads is not None:
+            L.top.set_num_threads(old_threads)
         os.chdir(old_cwd)
         sys.argv = old_argv
         if old_main is not None:

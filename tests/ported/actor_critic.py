@@ -1,0 +1,234 @@
+# Port of the PyTorch actor-critic example on CartPole.
+#   Source:  https://github.com/pytorch/examples/blob/main/reinforcement_learning/actor_critic.py
+#   Licence: BSD 3-Clause, Copyright (c) 2017 Pytorch contributors (text in THIRD_PARTY_LICENSES.txt)
+# Changes from the original:
+#   * imports changed (torch -> autograd_core, torch.nn -> nn, torch.optim -> optim, torch.distributions ->
+#     autograd_core.distributions); gymnasium is not imported (types is);
+#   * environment replaced: gymnasium's CartPole-v1 -> _CartPole below, the same equations in NumPy
+#     (no rendering);
+#   * steps shrunk: `for i_episode in count(1)` (until the running reward passes 475) -> 30 episodes,
+#     --log-interval default 10 -> 5.
+# Everything else (the policy, the action selection, the returns and the update) is the original's.
+import argparse
+import types
+import numpy as np
+from itertools import count
+from collections import namedtuple
+
+import autograd_core as torch
+import nn
+import nn.functional as F
+import optim
+from autograd_core.distributions import Categorical
+
+
+class _CartPole:
+    """Stands in for gymnasium's ``CartPole-v1`` (its equations, thresholds and 500-step limit): the state is
+    (x, x_dot, theta, theta_dot) as float32, the reward 1.0 a step."""
+    gravity, masscart, masspole, length, force_mag, tau = 9.8, 1.0, 0.1, 0.5, 10.0, 0.02
+    theta_threshold_radians, x_threshold, max_episode_steps = 12 * 2 * np.pi / 360, 2.4, 500
+
+    def __init__(self):
+        self.spec = types.SimpleNamespace(id="CartPole-v1", reward_threshold=475.0)
+        self.np_random = np.random.default_rng()
+
+    def reset(self, seed=None):
+        if seed is not None:
+            self.np_random = np.random.default_rng(seed)
+        self.state = self.np_random.uniform(-0.05, 0.05, size=(4,))
+        self.steps = 0
+        return np.array(self.state, dtype=np.float32), {}
+
+    def step(self, action):
+        x, x_dot, theta, theta_dot = self.state
+        force = self.force_mag if action == 1 else -self.force_mag
+        total_mass = self.masspole + self.masscart
+        polemass_length = self.masspole * self.length
+        costheta, sintheta = np.cos(theta), np.sin(theta)
+        temp = (force + polemass_length * theta_dot**2 * sintheta) / total_mass
+        thetaacc = (self.gravity * sintheta - costheta * temp) / (
+            self.length * (4.0 / 3.0 - self.masspole * costheta**2 / total_mass))
+        xacc = temp - polemass_length * thetaacc * costheta / total_mass
+        x, x_dot = x + self.tau * x_dot, x_dot + self.tau * xacc
+        theta, theta_dot = theta + self.tau * theta_dot, theta_dot + self.tau * thetaacc
+        self.state = (x, x_dot, theta, theta_dot)
+        self.steps += 1
+        terminated = bool(abs(x) > self.x_threshold or abs(theta) > self.theta_threshold_radians)
+        truncated = self.steps >= self.max_episode_steps
+        return np.array(self.state, dtype=np.float32), 1.0, terminated, truncated, {}
+
+    def render(self):
+        pass
+
+
+gym = types.SimpleNamespace(make=lambda env_id, render_mode=None: _CartPole())
+
+# Cart Pole
+
+parser = argparse.ArgumentParser(description='PyTorch actor-critic example')
+parser.add_argument('--gamma', type=float, default=0.99, metavar='G',
+                    help='discount factor (default: 0.99)')
+parser.add_argument('--seed', type=int, default=543, metavar='N',
+                    help='random seed (default: 543)')
+parser.add_argument('--render', action='store_true',
+                    help='render the environment')
+parser.add_argument('--log-interval', type=int, default=5, metavar='N',
+                    help='interval between training status logs (default: 5)')
+args = parser.parse_args()
+
+
+render_mode = "human" if args.render else None
+env = gym.make('CartPole-v1', render_mode=render_mode)
+env.reset(seed=args.seed)
+torch.manual_seed(args.seed)
+
+
+SavedAction = namedtuple('SavedAction', ['log_prob', 'value'])
+
+
+class Policy(nn.Module):
+    """
+    implements both actor and critic in one model
+    """
+    def __init__(self):
+        super(Policy, self).__init__()
+        self.affine1 = nn.Linear(4, 128)
+
+        # actor's layer
+        self.action_head = nn.Linear(128, 2)
+
+        # critic's layer
+        self.value_head = nn.Linear(128, 1)
+
+        # action & reward buffer
+        self.saved_actions = []
+        self.rewards = []
+
+    def forward(self, x):
+        """
+        forward of both actor and critic
+        """
+        x = F.relu(self.affine1(x))
+
+        # actor: choses action to take from state s_t
+        # by returning probability of each action
+        action_prob = F.softmax(self.action_head(x), dim=-1)
+
+        # critic: evaluates being in the state s_t
+        state_values = self.value_head(x)
+
+        # return values for both actor and critic as a tuple of 2 values:
+        # 1. a list with the probability of each action over the action space
+        # 2. the value from state s_t
+        return action_prob, state_values
+
+
+model = Policy()
+optimizer = optim.Adam(model.parameters(), lr=3e-2)
+eps = np.finfo(np.float32).eps.item()
+
+
+def select_action(state):
+    state = torch.from_numpy(state).float()
+    probs, state_value = model(state)
+
+    # create a categorical distribution over the list of probabilities of actions
+    m = Categorical(probs)
+
+    # and sample an action using the distribution
+    action = m.sample()
+
+    # save to action buffer
+    model.saved_actions.append(SavedAction(m.log_prob(action), state_value))
+
+    # the action to take (left or right)
+    return action.item()
+
+
+def finish_episode():
+    """
+    Training code. Calculates actor and critic loss and performs backprop.
+    """
+    R = 0
+    saved_actions = model.saved_actions
+    policy_losses = [] # list to save actor (policy) loss
+    value_losses = [] # list to save critic (value) loss
+    returns = [] # list to save the true values
+
+    # calculate the true value using rewards returned from the environment
+    for r in model.rewards[::-1]:
+        # calculate the discounted value
+        R = r + args.gamma * R
+        returns.insert(0, R)
+
+    returns = torch.tensor(returns)
+    returns = (returns - returns.mean()) / (returns.std() + eps)
+
+    for (log_prob, value), R in zip(saved_actions, returns):
+        advantage = R - value.item()
+
+        # calculate actor (policy) loss
+        policy_losses.append(-log_prob * advantage)
+
+        # calculate critic (value) loss using L1 smooth loss
+        value_losses.append(F.smooth_l1_loss(value, torch.tensor([R])))
+
+    # reset gradients
+    optimizer.zero_grad()
+
+    # sum up all the values of policy_losses and value_losses
+    loss = torch.stack(policy_losses).sum() + torch.stack(value_losses).sum()
+
+    # perform backprop
+    loss.backward()
+    optimizer.step()
+
+    # reset rewards and action buffer
+    del model.rewards[:]
+    del model.saved_actions[:]
+
+
+def main():
+    running_reward = 10
+
+    # run infinitely many episodes
+    for i_episode in range(1, 31):
+
+        # reset environment and episode reward
+        state, _ = env.reset()
+        ep_reward = 0
+
+        # for each episode, only run 9999 steps so that we don't
+        # infinite loop while learning
+        for t in range(1, 10000):
+
+            # select action from policy
+            action = select_action(state)
+
+            # take the action
+            state, reward, terminated, truncated, _ = env.step(action)
+
+            model.rewards.append(reward)
+            ep_reward += reward
+            if terminated or truncated:
+                break
+
+        # update cumulative reward
+        running_reward = 0.05 * ep_reward + (1 - 0.05) * running_reward
+
+        # perform backprop
+        finish_episode()
+
+        # log results
+        if i_episode % args.log_interval == 0:
+            print(f'Episode {i_episode}\tLast reward: {ep_reward:.2f}\tAverage reward: {running_reward:.2f}')
+
+        # check if we have "solved" the cart pole problem
+        if running_reward > env.spec.reward_threshold:
+            print(f"Solved! Running reward is now {running_reward} and "
+                  f"the last episode runs to {t} time steps!")
+            break
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,113 @@
+"""Behaviours that the ported public scripts (tests/ported) reached and that once differed from PyTorch,
+each checked on its own, against PyTorch in float64 where it is installed."""
+import numpy as np
+import pytest
+
+import autograd_core as ag
+import nn
+import nn.functional as F
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("cls, name", [(nn.Dropout1d, "dropout1d"), (nn.Dropout2d, "dropout2d"),
+                                       (nn.Dropout3d, "dropout3d")])
+def test_channel_dropout_modules_call_the_functional_of_the_moment(cls, name, monkeypatch):
+    # PyTorch's nn.Dropout2d.forward calls F.dropout2d by name, so replacing the functional reaches it
+    calls = []
+
+    def stand_in(input, p=0.5, training=True, inplace=False, **kwargs):  # noqa: A002
+        calls.append((p, training))
+        return input * 0.0 + 7.0
+    monkeypatch.setattr(F, name, stand_in)
+    out = cls(0.25)(ag.ones(2, 3, 4))
+    assert calls == [(0.25, True)] and float(out.sum()) == 7.0 * out.numel()
+
+
+def test_dropout2d_on_features_drops_elements_like_torch():
+    # mnist_rnn's Dropout2d on (N, C) LSTM features: PyTorch draws one mask value per (n, c), with a warning
+    torch = _torch()
+    x = np.arange(1.0, 13.0).reshape(4, 3)
+    with pytest.warns(UserWarning, match="2-D input to dropout2d"):
+        ours = nn.Dropout2d(0.5)(ag.tensor(x)).numpy()
+    with pytest.warns(UserWarning, match="2-D input to dropout2d"):
+        theirs = torch.nn.Dropout2d(0.5)(torch.tensor(x)).numpy()
+    for y in (ours, theirs):
+        kept = y != 0
+        np.testing.assert_allclose(y[kept], 2 * x[kept])
+    assert ours.shape == theirs.shape
+
+
+SUMMARIZED = {
+    "arange(2000)": "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])",
+    "bool, the hidden middle False": "tensor([True, True, True,  ..., True, True, True])",
+    "float, the hidden middle fractional": "tensor([0., 0., 0.,  ..., 1., 1., 1.])",
+}
+
+
+def _summarized_cases():
+    return {"arange(2000)": np.arange(2000),
+            "bool, the hidden middle False": np.r_[[True] * 3, [False] * 1000, [True] * 3],
+            "float, the hidden middle fractional":
+                np.r_[np.zeros(3), np.full(1000, 0.5), np.ones(3)].astype(np.float32)}
+
+
+@pytest.mark.parametrize("name", sorted(SUMMARIZED))
+def test_summarized_repr_pads_the_ellipsis_and_formats_the_shown_elements(name):
+    # the nn tutorial prints its (50000, 784) training images: PyTorch writes ",  ...," and picks the format
+    # (bool width, fixed or whole-number floats) from the printed elements only
+    assert repr(ag.from_numpy(_summarized_cases()[name])) == SUMMARIZED[name]
+
+
+def test_summarized_repr_wraps_rows_as_torch(seed=0):
+    # PyTorch puts a fixed count of items on a line (the "..." counting as one); shapes, widths, signs and
+    # kinds drawn at random, every repr compared whole
+    torch = _torch()
+    rng = np.random.default_rng(seed)
+    for k in range(120):
+        shape = tuple(int(v) for v in rng.integers(1, 60, rng.integers(1, 4)))
+        if np.prod(shape) <= 1000:
+            shape = shape[:-1] + (int(1001 // np.prod(shape[:-1], dtype=np.int64)) + 1,)
+        a = [rng.random(shape).astype(np.float32), rng.integers(-100, 100, shape),
+             (rng.standard_normal(shape) * 10.0 ** rng.integers(-2, 9)).astype(np.float32),
+             rng.random(shape) > 0.3][k % 4]
+        assert repr(ag.from_numpy(a)) == repr(torch.from_numpy(a)), (shape, k % 4)
+
+
+FLOATS = {
+    "float32 whole numbers from 1e6": ([1e6, 2e6], np.float32, "tensor([1000000., 2000000.])"),
+    "float32 fractions from 1e6": ([1500000.5, -20000.25], np.float32, "tensor([1500000.5000,  -20000.2500])"),
+    "inf takes no part in the width": ([np.inf, 2.0], np.float32, "tensor([inf, 2.])"),
+    "float16 fractions from 1e3": ([1000.5, 3.5], np.float16, "tensor([1000.5000,    3.5000], dtype=float16)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOATS))
+def test_float_repr_switches_to_exponents_where_torch_does(name):
+    # PyTorch's rule (over 1e8, a ratio over 1000, under 1e-4) for every float dtype; NumPy's own switches
+    # float32 at 1e6 and float16 at 1e3
+    values, dtype, text = FLOATS[name]
+    assert repr(ag.from_numpy(np.array(values, dtype))) == text
+
+
+@pytest.mark.parametrize("options", [{}, {"sci_mode": True}, {"sci_mode": False, "precision": 6}, {"precision": 2}])
+def test_float_repr_matches_torch(options):
+    torch = _torch()
+    rng = np.random.default_rng(3)
+    rows = [[1e6, 2e6], [1.5e6, 2.0], [1e7, -3e6], [np.nan, 1.5, -np.inf], [0.0, -0.0], [1e-5, 3.0], [1e10, -1.0]]
+    rows += [list(rng.standard_normal(5) * 10.0 ** rng.integers(-6, 10)) for _ in range(40)]
+    try:
+        torch.set_printoptions(**options)
+        ag.set_printoptions(**options)
+        for row in rows:
+            for dtype in (np.float32, np.float16, np.float64):
+                with np.errstate(over="ignore"):
+                    x = np.array(row, dtype)
+                # (dtypes print as float16 here, torch.float16 there, which can wrap the line elsewhere)
+                theirs = " ".join(repr(torch.from_numpy(x)).replace("torch.", "").split())
+                assert " ".join(repr(ag.from_numpy(x)).split()) == theirs
+    finally:
+        torch.set_printoptions(profile="default")
+        ag.set_printoptions(profile="default")
