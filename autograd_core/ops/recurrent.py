@@ -312,18 +312,21 @@ def _lstm_seq_vjp_arrays(g, ans, h0, c0, w, b, needs, reverse, acts):
             dc = dc_out
             dh = _mm(dG[t], w)
     grads = [dG if needs[0] else None, dh if needs[1] else None, dc.copy() if needs[2] else None]
-    if needs[3]:
-        hp = np.empty((L,) + h0.shape, ans.dtype)
-        if reverse:
-            hp[L - 1], hp[:-1] = h0, ans[1:, ..., :H]
-        else:
-            hp[0], hp[1:] = h0, ans[:-1, ..., :H]
-        grads.append(_mm(dG.reshape(-1, dG.shape[-1]).T, hp.reshape(-1, H)))
-    else:
-        grads.append(None)
+    grads.append(_w_hh_grad(dG, h0, ans[..., :H], reverse) if needs[3] else None)
     if b is not None:
         grads.append(dG.reshape(-1, dG.shape[-1]).sum(axis=0) if needs[4] else None)
     return grads
+
+
+def _w_hh_grad(dG, h0, hs, reverse):
+    """W_hh's gradient, sum over steps of dG_t^T h_{t-1}, as one product: dG (L, N, G H) the gates' gradients,
+    h0 (N, H), hs (L, N, H) every step's state (arrays)."""
+    hp = np.empty(hs.shape, hs.dtype)
+    if reverse:
+        hp[-1], hp[:-1] = h0, hs[1:]
+    else:
+        hp[0], hp[1:] = h0, hs[:-1]
+    return _mm(dG.reshape(-1, dG.shape[-1]).T, hp.reshape(-1, hs.shape[-1]))
 
 
 def _seq_grads(dgates, prev, dh, dstates, w, b, needs):
@@ -419,7 +422,6 @@ def _gru_seq_vjp(g, ans, xw, h0, w, b=None, *, needs, reverse=False, res=None):
 def _gru_seq_vjp_compiled(g, ans, h0, w, b, needs, reverse, res):
     """``_gru_seq_vjp`` on arrays with the loop compiled (``kernels.recurrent.gru_sequence_grad``, float32);
     None where it does not serve."""
-    L, H = ans.shape[0], h0.shape[-1]
     dGI = np.empty(res.shape[1:], ans.dtype)
     dGH = np.empty(res.shape[1:], ans.dtype)
     dh = np.empty(h0.shape, ans.dtype)
@@ -427,18 +429,10 @@ def _gru_seq_vjp_compiled(g, ans, h0, w, b, needs, reverse, res):
     with _blas_one_thread():
         if not _krec.gru_sequence_grad(np.ascontiguousarray(g), ans, res, h0, w, dGI, dGH, dh, reverse):
             return None
-    grads = [dGI if needs[0] else None, dh if needs[1] else None]
-    if needs[2]:
-        hp = np.empty((L,) + h0.shape, ans.dtype)
-        if reverse:
-            hp[L - 1], hp[:-1] = h0, ans[1:]
-        else:
-            hp[0], hp[1:] = h0, ans[:-1]
-        grads.append(_mm(dGH.reshape(-1, 3 * H).T, hp.reshape(-1, H)))
-    else:
-        grads.append(None)
+    grads = [dGI if needs[0] else None, dh if needs[1] else None,
+             _w_hh_grad(dGH, h0, ans, reverse) if needs[2] else None]
     if b is not None:
-        grads.append(dGH.reshape(-1, 3 * H).sum(axis=0) if needs[3] else None)
+        grads.append(dGH.reshape(-1, dGH.shape[-1]).sum(axis=0) if needs[3] else None)
     return grads
 
 
