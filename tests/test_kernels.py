@@ -298,7 +298,8 @@ def test_few_rows_in_column_blocks_give_the_product(numba_now, monkeypatch, m, k
     want = x.astype(np.float64) @ w.T.astype(np.float64)
     assert got.dtype == np.float32 and got.shape == (m, n) and got.flags.c_contiguous
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.sqrt(k) * 4)
-    few_rows = few_rows_nn and transposed and 8 <= m <= 32 and kblas._FEW_ROWS_WORK[0] < m * n * k < kblas._FEW_ROWS_WORK[1]
+    lo, hi = kblas._FEW_ROWS_WORK
+    few_rows = few_rows_nn and transposed and 8 <= m <= 32 and lo < m * n * k < hi
     if few_rows or m <= 32:
         assert len(calls) == -(-n // kblas.column_block(m, n, k))
     if limit == 0:

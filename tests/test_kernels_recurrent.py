@@ -90,24 +90,48 @@ def test_the_kernels_do_not_serve_other_dtypes_or_layouts():
         assert not krec.lstm_forward(*(np.zeros(s, np.float32) for s in ((N, 4 * H), (N, 2 * H), (N, 2 * H), (N, 4 * H))))
 
 
-def test_lstm_sequence_in_float32_with_the_kernels_matches_float64():
+def _float32_matches_float64(op, shapes, out_shape, seed):
+    """``op`` (a sequence op) and all its gradients in float32, with the kernels, against float64, both
+    directions of time."""
     import autograd_core as ag
-    rng = np.random.default_rng(7)
-    L, N, H = 6, 3, 5
-    arrays = [0.8 * rng.standard_normal(s) for s in ((L, N, 4 * H), (N, H), (N, H), (4 * H, H), (4 * H,))]
-    G = rng.standard_normal((L, N, 2 * H))
+    rng = np.random.default_rng(seed)
+    arrays = [0.8 * rng.standard_normal(s) for s in shapes]
+    G = rng.standard_normal(out_shape)
     results = []
     for dtype in (np.float32, np.float64):
         with kernels.use("numba", background=False):
             ts = [ag.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
             for reverse in (False, True):
-                y = rec.lstm_sequence(*ts[:4], ts[4], reverse=reverse)
+                y = op(*ts, reverse=reverse)
                 grads = ag.autograd.grad((y * ag.tensor(G.astype(dtype))).sum(), ts)
                 results.append([y.detach().numpy()] + [gr.numpy() for gr in grads])
     for a, b in zip(results[:2], results[2:]):
         for x, y in zip(a, b):
             assert x.dtype == np.float32
             np.testing.assert_allclose(x, y, rtol=2e-4, atol=2e-5 * max(1.0, np.abs(y).max()))
+
+
+def test_lstm_sequence_in_float32_with_the_kernels_matches_float64():
+    L, N, H = 6, 3, 5
+    shapes = ((L, N, 4 * H), (N, H), (N, H), (4 * H, H), (4 * H,))
+    _float32_matches_float64(rec.lstm_sequence, shapes, (L, N, 2 * H), 7)
+
+
+def _compiled_then_python(names, run):
+    """``run()`` with the compiled loops ``names`` (kernels.recurrent's forward and backward) serving where
+    they can, then refused (the Python loops); both results, and what the compiled ones returned."""
+    real = [getattr(krec, n) for n in names]
+    runs, served = [], []
+    try:
+        for compiled in (True, False):
+            for n, f in zip(names, real):
+                setattr(krec, n, (lambda *a, f=f: served.append(f(*a)) or served[-1]) if compiled else
+                        (lambda *a: False))
+            runs.append(run())
+    finally:
+        for n, f in zip(names, real):
+            setattr(krec, n, f)
+    return runs, served
 
 
 @contextlib.contextmanager
@@ -141,21 +165,12 @@ def test_compiled_lstm_loops_match_the_python_loops(L, N, H, reverse, bias, bloc
     b = rng.standard_normal(4 * H).astype(np.float32) if bias else None
     g = rng.standard_normal((L, N, 2 * H)).astype(np.float32)
     needs = (True,) * (5 if bias else 4)
-    runs, served = [], []
-    real = krec.lstm_sequence, krec.lstm_sequence_grad
+
+    def run():
+        out, acts = rec._lstm_seq_forward(xw, h0, c0, w, b, reverse=reverse)
+        return [out, acts] + rec._lstm_seq_vjp_arrays(g, out, h0, c0, w, b, needs, reverse, acts)
     with kernels.use("numba", background=False), _column_blocks(block, split):
-        try:
-            for compiled in (True, False):
-                if compiled:
-                    krec.lstm_sequence = lambda *a: served.append(real[0](*a)) or served[-1]
-                    krec.lstm_sequence_grad = lambda *a: served.append(real[1](*a)) or served[-1]
-                else:
-                    krec.lstm_sequence = krec.lstm_sequence_grad = lambda *a: False
-                out, acts = rec._lstm_seq_forward(xw, h0, c0, w, b, reverse=reverse)
-                grads = rec._lstm_seq_vjp_arrays(g, out, h0, c0, w, b, needs, reverse, acts)
-                runs.append([out, acts] + grads)
-        finally:
-            krec.lstm_sequence, krec.lstm_sequence_grad = real
+        runs, served = _compiled_then_python(("lstm_sequence", "lstm_sequence_grad"), run)
     assert served == [krec.numpy_gemm_addresses() is not None] * 2
     for a, r in zip(*runs):
         np.testing.assert_allclose(a, r, rtol=1e-5, atol=1e-6 * max(1.0, float(np.abs(r).max())))
@@ -187,21 +202,13 @@ def test_compiled_gru_loops_match_the_python_loops(L, N, H, reverse, bias, batch
     b = rng.standard_normal(3 * H).astype(np.float32) if bias else None
     g = rng.standard_normal((L, N, H)).astype(np.float32)
     needs = (True,) * (4 if bias else 3)
-    runs, served = [], []
-    real = krec.gru_sequence, krec.gru_sequence_grad
+
+    def run():
+        out, res = rec._gru_seq_forward(xw, h0, w, b, reverse=reverse)
+        grads = rec._gru_seq_vjp(g, out, xw, h0, w, b, needs=needs, reverse=reverse, res=res)
+        return [out, res] + [np.asarray(gr) for gr in grads]
     with kernels.use("numba", background=False), _column_blocks(block, split):
-        try:
-            for compiled in (True, False):
-                if compiled:
-                    krec.gru_sequence = lambda *a: served.append(real[0](*a)) or served[-1]
-                    krec.gru_sequence_grad = lambda *a: served.append(real[1](*a)) or served[-1]
-                else:
-                    krec.gru_sequence = krec.gru_sequence_grad = lambda *a: False
-                out, res = rec._gru_seq_forward(xw, h0, w, b, reverse=reverse)
-                grads = rec._gru_seq_vjp(g, out, xw, h0, w, b, needs=needs, reverse=reverse, res=res)
-                runs.append([out, res] + [np.asarray(gr) for gr in grads])
-        finally:
-            krec.gru_sequence, krec.gru_sequence_grad = real
+        runs, served = _compiled_then_python(("gru_sequence", "gru_sequence_grad"), run)
     assert served == [krec.numpy_gemm_addresses() is not None] * 2
     for a, r in zip(*runs):
         assert a.dtype == r.dtype == np.float32 and a.shape == r.shape
@@ -209,23 +216,8 @@ def test_compiled_gru_loops_match_the_python_loops(L, N, H, reverse, bias, batch
 
 
 def test_gru_sequence_in_float32_with_the_kernels_matches_float64():
-    import autograd_core as ag
-    rng = np.random.default_rng(11)
     L, N, H = 7, 3, 5
-    arrays = [0.8 * rng.standard_normal(s) for s in ((L, N, 3 * H), (N, H), (3 * H, H), (3 * H,))]
-    G = rng.standard_normal((L, N, H))
-    results = []
-    for dtype in (np.float32, np.float64):
-        with kernels.use("numba", background=False):
-            ts = [ag.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
-            for reverse in (False, True):
-                y = rec.gru_sequence(*ts, reverse=reverse)
-                grads = ag.autograd.grad((y * ag.tensor(G.astype(dtype))).sum(), ts)
-                results.append([y.detach().numpy()] + [gr.numpy() for gr in grads])
-    for a, b in zip(results[:2], results[2:]):
-        for x, y in zip(a, b):
-            assert x.dtype == np.float32
-            np.testing.assert_allclose(x, y, rtol=2e-4, atol=2e-5 * max(1.0, np.abs(y).max()))
+    _float32_matches_float64(rec.gru_sequence, ((L, N, 3 * H), (N, H), (3 * H, H), (3 * H,)), (L, N, H), 11)
 
 
 def test_the_compiled_gru_loops_serve_float32_only():

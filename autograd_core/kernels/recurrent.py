@@ -126,6 +126,15 @@ def _gemm_blocks(fns, m, n, k, a, lda, b, ldb, beta, c, ldc, nb):
         gemm(fns, False, False, m, min(nb, n - j), k, a, lda, b[j:], ldb, beta, c[j:], ldc)
 
 
+@jit(inline="always")
+def _add_bias(gates, b, M, G):
+    """gates (M, G), flat, += b (G,) on every row; nothing when b is empty."""
+    if b.shape[0] > 0:
+        for n in range(_U(M)):
+            for j in range(_U(G)):
+                gates[n * _U(G) + j] += b[j]
+
+
 # -- whole time loops ------------------------------------------------------------------------------------
 # The loop of ``lstm_sequence`` in compiled code: each step's product by numpy's OpenBLAS gemm, called by
 # address (``blas.gemm``; numpy's OpenBLAS held to one thread by the caller), then the cell. In Python each
@@ -151,10 +160,7 @@ def _lstm_seq32(fns, xw, first, wt, b, out, acts, gates, reverse, N, H, nb, lo, 
         x = xw[t][lo * G:]
         for i in range(_U(M * G)):
             gts[i] += x[i]
-        if b.shape[0] > 0:
-            for n in range(_U(M)):
-                for j in range(_U(G)):
-                    gts[n * _U(G) + j] += b[j]
+        _add_bias(gts, b, M, G)
         o = out[t][lo * 2 * H:]
         _fwd_cell(gts, prev, o, acts[t][lo * G:], M, H)
         prev = o
@@ -246,10 +252,7 @@ def _gru_seq32(fns, xw, h0, wt, b, out, ghs, acts, reverse, N, H, nb, lo, hi):
         t = L - 1 - k if reverse else k
         gh = ghs[t][lo * G:]
         _gemm_blocks(fns, M, G, H, prev, H, wt, G, 0.0, gh, G, nb)
-        if b.shape[0] > 0:
-            for m in range(_U(M)):
-                for j in range(_U(G)):
-                    gh[m * _U(G) + j] += b[j]
+        _add_bias(gh, b, M, G)
         o = out[t][lo * H:]
         _gru_fwd_cell(xw[t][lo * G:], gh, prev, acts[t][lo * G:], o, M, H)
         prev = o
@@ -281,19 +284,13 @@ def gru_sequence(xw, h0, wt, b, out, res, reverse):
     """``_gru_seq32`` on xw (L, N, 3H), h0 (N, H), wt (H, 3H), b (3H,) or None into out (L, N, H) and res
     (2, L, N, 3H) (each step's W_hh h + b_hh, then [r, z, n]), inside ``blas.numpy_blas_on_one_thread()``; False
     where it does not serve (the caller runs the loop in Python)."""
-    if not numba_active() or numpy_gemm_addresses() is None:
+    got = _forward_inputs(xw, b, 3, h0, wt, out, res)
+    if got is None:
         return False
-    bb = np.empty(0, _F) if b is None else b
-    if not _c32(h0, wt, bb, out, res) or type(xw) is not np.ndarray or xw.dtype != _F:
-        return False
-    xw = np.ascontiguousarray(xw)   # a batch-first layer's projections are a transposed view: one copy
-    L, N, G = xw.shape
-    H = G // 3
-    if N == 0 or H == 0 or L == 0:
-        return False
+    xw, bb, L, N, H = got
     args = (numpy_gemm_addresses(), xw.reshape(L, -1), h0.reshape(-1), wt.reshape(-1), bb, out.reshape(L, -1),
             res[0].reshape(L, -1), res[1].reshape(L, -1), bool(reverse), N, H)
-    return _run_loop(_gru_seq32, args, N, L * N * G * H, G, H)
+    return _run_loop(_gru_seq32, args, N, L * N * 3 * H * H, 3 * H, H)
 
 
 def gru_sequence_grad(g, ans, res, h0, w, dGI, dGH, dh, reverse):
@@ -332,6 +329,22 @@ def _run_loop(kern, args, N, work, n, k):
     return True
 
 
+def _forward_inputs(xw, b, k, *arrays):
+    """(xw C-contiguous, b or an empty array, L, N, H) for a forward loop over xw (L, N, k H) with ``arrays``,
+    or None where the compiled loop does not serve (all float32 and C-contiguous, but xw, which a
+    batch-first layer passes as a transposed view and which is copied once)."""
+    if not numba_active() or numpy_gemm_addresses() is None:
+        return None
+    bb = np.empty(0, _F) if b is None else b
+    if not _c32(bb, *arrays) or type(xw) is not np.ndarray or xw.dtype != _F:
+        return None
+    xw = np.ascontiguousarray(xw)
+    L, N, G = xw.shape
+    if N == 0 or G < k or L == 0:
+        return None
+    return xw, bb, L, N, G // k
+
+
 def _c32(*arrays):
     return all(type(a) is np.ndarray and a.dtype == _F and a.flags.c_contiguous for a in arrays)
 
@@ -340,19 +353,13 @@ def lstm_sequence(xw, first, wt, b, out, acts, reverse):
     """``_lstm_seq32`` on xw (L, N, 4H), first (N, 2H), wt (H, 4H), b (4H,) or None into out (L, N, 2H) and
     acts (L, N, 4H), inside ``blas.numpy_blas_on_one_thread()``; False where it does not serve (the caller
     runs the loop in Python)."""
-    if not numba_active() or numpy_gemm_addresses() is None:
+    got = _forward_inputs(xw, b, 4, first, wt, out, acts)
+    if got is None:
         return False
-    bb = np.empty(0, _F) if b is None else b
-    if not _c32(first, wt, bb, out, acts) or type(xw) is not np.ndarray or xw.dtype != _F:
-        return False
-    xw = np.ascontiguousarray(xw)   # a batch-first layer's projections are a transposed view: one copy
-    L, N, G = xw.shape
-    H = G // 4
-    if N == 0 or H == 0 or L == 0:
-        return False
+    xw, bb, L, N, H = got
     args = (numpy_gemm_addresses(), xw.reshape(L, -1), first.reshape(-1), wt.reshape(-1), bb, out.reshape(L, -1),
-            acts.reshape(L, -1), np.empty(N * G, _F), bool(reverse), N, H)
-    return _run_loop(_lstm_seq32, args, N, L * N * G * H, G, H)
+            acts.reshape(L, -1), np.empty(N * 4 * H, _F), bool(reverse), N, H)
+    return _run_loop(_lstm_seq32, args, N, L * N * 4 * H * H, 4 * H, H)
 
 
 def lstm_sequence_grad(g, ans, acts, first, w, dG, dh, dc, reverse):
