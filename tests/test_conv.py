@@ -344,13 +344,16 @@ def test_direct_kernels_do_the_parts_that_blas_does_slower():
 
 def test_per_image_products_take_column_blocks_only_with_numpys_gemm_and_few_rows(monkeypatch):
     """The per-image kernels' call limit: column blocks of at most 100^3 multiply-adds (16-column multiples)
-    for products of at most 32 x 288 (m k) with numpy's OpenBLAS whose small-matrix kernels take them; the
-    limit unchanged for wider products, SciPy's gemm (a smaller limit) or CPUs without those kernels."""
+    for products of at most 32 x 288 (m k), or 64 x 576 on up to 640 columns, with numpy's OpenBLAS whose
+    small-matrix kernels take them; the limit unchanged for larger products, SciPy's gemm (a smaller
+    limit) or CPUs without those kernels."""
     whole = 1 << 62
     monkeypatch.setattr(kblas, "_SMALL_GEMM_MNK", 1_000_000)
     assert kconv._block_limit(whole, 32, 286, 288) == 32 * 288 * 96       # a 32-channel 3x3 conv's forward
     assert kconv._block_limit(whole, 288, 286, 32) == 288 * 32 * 96       # and its input gradient
-    assert kconv._block_limit(whole, 64, 576, 288) == whole               # 64 channels: whole
+    assert kconv._block_limit(whole, 64, 1086, 288) == whole              # 64 channels on wide images: whole
+    assert kconv._block_limit(whole, 64, 78, 576) == 64 * 576 * 16        # 64 channels on narrow ones: blocks
+    assert kconv._block_limit(whole, 128, 78, 576) == whole               # more: whole
     assert kconv._block_limit(whole, 16, 40, 144) == whole                # within the small kernels' limit
     assert kconv._block_limit(5000, 32, 286, 288) == 5000                 # SciPy's gemm: its own limit
     monkeypatch.setattr(kblas, "_SMALL_GEMM_MNK", 0)
