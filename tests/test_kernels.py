@@ -345,8 +345,9 @@ def test_openblas_kernel_family_is_read_and_decides_the_transposed_copy():
     name = kblas._core_name(np, "numpy.libs")
     assert isinstance(name, str) and name and name.isprintable()
     assert name == kblas._NP_CORE
-    assert kblas._COPY_TRANSPOSED_B == (name.lower() in ("skylakex", "cooperlake", "sapphirerapids"))
-    assert kblas._SMALL_GEMM_MNK == (1_000_000 if kblas._COPY_TRANSPOSED_B else 0)
+    avx512 = name.lower() in ("skylakex", "cooperlake", "sapphirerapids")
+    assert kblas._COPY_TRANSPOSED_B == avx512
+    assert kblas.small_gemm_kernels() == avx512 and kblas._SMALL_GEMM_MNK == (1_000_000 if avx512 else 0)
 
 
 @given(m=st.integers(1, 80), n=st.integers(1, 2000), k=st.integers(1, 1200), small=st.booleans())
