@@ -314,6 +314,35 @@ def test_one_thread_never_asks_for_the_native_code(nat, monkeypatch):
     assert threads._pool.asked == 0 and threads._pool.native is None
 
 
+def test_the_job_code_compiles_once_for_every_caller(nat):
+    """The chunk runner and the gemm wrapper compile for one set of argument types whichever caller reaches
+    them (a worker, the calling thread, a convolution's per-image kernel through ``blas.gemm``): a literal or
+    an unsigned address at one call site compiles a second copy, seconds of a cold start."""
+    import numba
+    from numba import typeof
+    f = kblas.numpy_gemm_addresses()
+    if f is None:
+        pytest.skip("numpy's OpenBLAS is not reachable by address here")
+    ctl, desc, one = native.new_ctl(), native.new_desc(), 1
+    # callers compiled in memory, so that their type inference asks for the callees whatever Numba's disk
+    # cache holds (a cached caller would carry its own copy of them and ask for nothing)
+    numba.njit(native._run).compile((typeof(ctl), typeof(desc), typeof(one), typeof(nat.fns), typeof(ctl[:2])))
+    numba.njit(native._serve).compile(tuple(typeof(v) for v in (ctl, desc, one, nat.fns, one, one)))
+
+    @numba.njit
+    def per_image_product(f, a, b, c):        # as the convolution kernels call it
+        kblas.gemm(f, False, True, 4, 5, 3, a, 3, b, 3, 0.0, c, 5)
+
+    rng = np.random.default_rng(11)
+    for dtype in (np.float32, np.float64):
+        a, b = rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype)
+        c = np.full((4, 5), np.nan, dtype)
+        per_image_product(f, a.reshape(-1), b.reshape(-1), c.reshape(-1))
+        np.testing.assert_allclose(c, a @ b.T, rtol=1e-5)
+    assert len(native._run_chunk.signatures) == 1, native._run_chunk.signatures
+    assert len(native._gemm.signatures) == 1, native._gemm.signatures
+
+
 # -- kernels over ranges as native jobs ---------------------------------------------------------------------
 def _range_cases(dt):
     """(name, fn, exact?) for every kind of parallel range kernel, on inputs big enough to be split."""

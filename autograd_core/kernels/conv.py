@@ -340,7 +340,12 @@ if HAVE_NUMBA and HAVE_BLAS:
                 for c in range(C):
                     _col2im_plane(cols, _U(0), n, c, out, kh, kw, sh, sw, pt, pl, dh, dw, OH, OW)
                     if bias.shape[0]:
-                        out[n, c] += bias[c]
+                        # element by element: an array assigned to a slice (out[n, c] += b) makes Numba
+                        # compile its shape-mismatch error, ~3 s of a cold start
+                        b = bias[c]
+                        for y in range(H):
+                            for q in range(_U(W)):
+                                out[n, c, y, q] += b
 
 
 # -- direct convolution for few output channels (stride 1, one group) ---------------------------------

@@ -349,10 +349,10 @@ if HAVE_NUMBA:
             if copy:
                 if f64:
                     _copy_rows(numba.carray(_ptr(bi), span, np.float64), ldb, k, n, s64)
-                    bi = s64.ctypes.data
+                    bi = np.int64(s64.ctypes.data)   # int64 as b's: with uintp Numba would unify bi to float64
                 else:
                     _copy_rows(numba.carray(_ptr(bi), span, np.float32), ldb, k, n, s32)
-                    bi = s32.ctypes.data
+                    bi = np.int64(s32.ctypes.data)   # int64 as b's: with uintp Numba would unify bi to float64
                 ldbi, tbi = n, 0
             _gemm(fns, f64, ta, tbi, m, n, k, a + oa * isz, lda, bi, ldbi, c + oc * isz, ldc, ints, flags, scal)
 
@@ -450,11 +450,12 @@ if HAVE_NUMBA:
         ts = np.empty(2, np.int64)
         t0 = _now_ns(fns, ts)
         team = _load(ctl, TEAM)
+        me = np.int64(0)    # typed int64, not the literal 0: _run_chunk then compiles once, as _serve calls it
         while True:
-            idx = _claim(ctl, 0, team)
+            idx = _claim(ctl, me, team)
             if idx < 0:
                 break
-            _run_chunk(desc, idx, fns, 0)
+            _run_chunk(desc, idx, fns, me)
             _add(ctl, DONE, 1)
         t1 = _now_ns(fns, ts)
         spins = 0
