@@ -1,5 +1,7 @@
 """Behaviours that the ported public scripts (tests/ported) reached and that once differed from PyTorch,
 each checked on its own, against PyTorch in float64 where it is installed."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -111,3 +113,42 @@ def test_float_repr_matches_torch(options):
     finally:
         torch.set_printoptions(profile="default")
         ag.set_printoptions(profile="default")
+
+
+def test_add_and_sub_take_pytorchs_old_alpha_first_order_with_its_warning():
+    # the name-generation tutorial updates by p.data.add_(-learning_rate, p.grad.data): PyTorch's deprecated
+    # add_(Number alpha, Tensor other), still run there with a UserWarning
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(5), rng.standard_normal(5)
+    cases = [("add_", lambda m, a, b: a.clone().add_(-0.5, b)), ("sub_", lambda m, a, b: a.clone().sub_(3, b)),
+             ("add", lambda m, a, b: a.add(0.25, b)), ("sub", lambda m, a, b: a.sub(2.0, b)),
+             ("add", lambda m, a, b: m.add(a, -1.5, b)), ("sub", lambda m, a, b: m.sub(a, 0.5, b)),
+             ("add_", lambda m, a, b: a.clone().add_(m.tensor(2.0, dtype=m.float64), b))]
+    for name, fn in cases:
+        with pytest.warns(UserWarning, match=rf"overload of {name} is deprecated"):
+            ours = fn(ag, ag.tensor(x), ag.tensor(y)).numpy()
+        with warnings.catch_warnings():   # (PyTorch warns once a process)
+            warnings.simplefilter("ignore")
+            theirs = fn(torch, torch.tensor(x), torch.tensor(y)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-15, err_msg=name)
+
+
+def test_old_alpha_first_order_keeps_the_tape():
+    torch = _torch()
+    grads = []
+    for m in (ag, torch):
+        a = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        b = m.tensor([3.0, 4.0], dtype=m.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (a.add(-2.0, b * b)).sum().backward()
+        grads.append((a.grad.numpy(), b.grad.numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0])
+    np.testing.assert_allclose(grads[0][1], grads[1][1])
+
+
+def test_a_tensor_alpha_with_a_tensor_other_says_what_to_write():
+    with pytest.raises(TypeError, match=r"add_\(\): alpha must be a number, got tensors of shapes \(3,\) and "
+                                        r"\(3,\); write add_\(other, alpha=number\)"):
+        ag.ones(3).add_(ag.ones(3), ag.ones(3))

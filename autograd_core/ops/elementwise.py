@@ -875,6 +875,23 @@ method("__imul__", _inplace(mul, "mul"))
 method("__itruediv__", _inplace(div, "div"))
 
 
+def alpha_first_overload(name, first, second):
+    """``(other, alpha)`` of a call ``name(first, second)`` (add, sub, add_, sub_): PyTorch still accepts its old
+    order ``name(Number alpha, Tensor other)`` (``p.data.add_(-lr, p.grad.data)`` in older tutorials), with a
+    deprecation warning, so a tensor in alpha's place with a number (or a one-element tensor) first is read
+    that way, with the same warning."""
+    if not isinstance(second, Tensor):
+        return first, second
+    if isinstance(first, Tensor) and first.numel() != 1:
+        raise TypeError(f"{name}(): alpha must be a number, got tensors of shapes {tuple(first.shape)} and "
+                        f"{tuple(second.shape)}; write {name}(other, alpha=number)")
+    import warnings
+    warnings.warn(f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\nConsider using "
+                  f"one of the following signatures instead:\n\t{name}(Tensor other, *, Number alpha = 1)",
+                  UserWarning, stacklevel=3)
+    return second, first.item() if isinstance(first, Tensor) else first
+
+
 def _add_(self, other, alpha=1):
     """In place: ``self += alpha * other`` (``other`` broadcasts to ``self``'s shape); returns ``self``.
 
@@ -887,6 +904,7 @@ def _add_(self, other, alpha=1):
     >>> t
     tensor([ 6., 12.])
     """
+    other, alpha = alpha_first_overload("add_", other, alpha)
     return self.__iadd__(other * alpha if alpha != 1 else other)
 
 
@@ -903,6 +921,7 @@ def _sub_(self, other, alpha=1):
     >>> t.sub_(1.0)
     tensor([0., 1.])
     """
+    other, alpha = alpha_first_overload("sub_", other, alpha)
     return self.__isub__(other * alpha if alpha != 1 else other)
 
 

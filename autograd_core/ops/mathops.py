@@ -746,23 +746,35 @@ def _no_numpy_keywords(op, kw):
                         "are not supported: use the returned tensor")
 
 
-def _add_method(self, other, *, alpha=1, **kw):
+def _old_order(name, other, rest, alpha):
+    # torch.add(input, Number alpha, Tensor other), PyTorch's deprecated positional order
+    if not rest:
+        return other, alpha
+    if len(rest) > 1 or alpha != 1:
+        raise TypeError(f"{name}() takes 2 positional arguments (input, other) and alpha= as a keyword, got "
+                        f"{2 + len(rest)} positional arguments{' and alpha=' if alpha != 1 else ''}")
+    return E.alpha_first_overload(name, other, rest[0])
+
+
+def _add_method(self, other, *rest, alpha=1, **kw):
     """``t.add(other, alpha=1)``: t + alpha * other (PyTorch's ``Tensor.add``).
 
     >>> ag.tensor([1.0, 2.0]).add(ag.tensor([1.0, 1.0]), alpha=10)
     tensor([11., 12.])
     """
     _no_numpy_keywords("add", kw)
+    other, alpha = _old_order("add", other, rest, alpha)
     return E.add(self, other * alpha if alpha != 1 else other)
 
 
-def _sub_method(self, other, *, alpha=1, **kw):
+def _sub_method(self, other, *rest, alpha=1, **kw):
     """``t.sub(other, alpha=1)``: t - alpha * other (PyTorch's ``Tensor.sub``).
 
     >>> ag.tensor([10.0, 20.0]).sub(ag.tensor([1.0, 2.0]), alpha=2)
     tensor([ 8., 16.])
     """
     _no_numpy_keywords("sub", kw)
+    other, alpha = _old_order("sub", other, rest, alpha)
     return subtract(self, other, alpha=alpha)
 
 
@@ -777,21 +789,22 @@ def _div_method(self, other, *, rounding_mode=None, **kw):
     return divide(self, other, rounding_mode=rounding_mode)
 
 
-def add(input, other, *, alpha=1, **kw):  # noqa: A002
+def add(input, other, *rest, alpha=1, **kw):  # noqa: A002
     """input + alpha * other (PyTorch's ``torch.add``); gradients flow to both.
 
     >>> ag.add(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0]), alpha=10)
     tensor([11., 12.])
     """
-    return _add_method(input if isinstance(input, Tensor) else Tensor(input), other, alpha=alpha, **kw)
+    return _add_method(input if isinstance(input, Tensor) else Tensor(input), other, *rest, alpha=alpha, **kw)
 
 
-def sub(input, other, *, alpha=1):  # noqa: A002
+def sub(input, other, *rest, alpha=1):  # noqa: A002
     """input - alpha * other (PyTorch's ``torch.sub``).
 
     >>> ag.sub(ag.tensor([10.0, 20.0]), ag.tensor([1.0, 2.0]), alpha=2)
     tensor([ 8., 16.])
     """
+    other, alpha = _old_order("sub", other, rest, alpha)
     return subtract(input, other, alpha=alpha)
 
 
