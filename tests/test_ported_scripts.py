@@ -156,9 +156,8 @@ CASES = {
     "dynamic_net": ("dynamic_net", [], None, 1e-4, True),
     # nn.Sequential(Linear, Flatten(0, 1)) on x.unsqueeze(-1).pow(tensor([1, 2, 3])), a hand-written update
     "polynomial_nn": ("polynomial_nn", [], None, 1e-5, True),
-    # the same under RMSprop (compared over its first 900 steps: here the int64 exponents make the features
-    # float64, the README's promotion difference, and from step ~920 RMSprop's lr-sized steps around the
-    # optimum make the loss jump by more than the rounding)
+    # the same under RMSprop (compared over its first 900 steps: from step ~920 RMSprop's lr-sized steps
+    # around the optimum make the loss jump by more than the rounding)
     "polynomial_optim": ("polynomial_optim", [], None, 1e-4, True),
     # GRU encoder and attention decoder one sentence pair at a time: nn.Dropout, bmm, topk, teacher forcing
     # drawn by Python's random, a row of a zeros tensor set from the encoder's output on the tape

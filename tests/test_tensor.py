@@ -166,7 +166,7 @@ def test_set_default_dtype():
         ag.set_default_dtype(np.int64)
 
 
-def test_promotion_like_numpy_2():
+def test_promotion_like_pytorch():
     f32 = ag.tensor(np.ones(2, np.float32), requires_grad=True)
     f64 = ag.tensor(np.ones(2, np.float64), requires_grad=True)
     out = f32 * f64
@@ -175,12 +175,13 @@ def test_promotion_like_numpy_2():
     assert f32.grad.dtype == np.float32 and f64.grad.dtype == np.float64  # gradients keep the input's dtype
     assert (f32 + 1.5).dtype == np.float32       # Python scalars are weak
     assert (f32 * 2).dtype == np.float32
-    assert (f32 + np.float64(1.5)).dtype == np.float64   # numpy scalars are not (NEP 50)
-    assert (f32 + np.ones(2)).dtype == np.float64
+    assert (f32 + np.float64(1.5)).dtype == np.float32   # NumPy scalars too, as in PyTorch (not NEP 50)
+    assert (f32 + np.ones(2)).dtype == np.float64         # an array with dims acts as a tensor
     assert (ag.tensor([1, 2]) + ag.tensor(np.array([1, 2], np.int32))).dtype == np.int64
     assert (ag.tensor(np.array([1, 2], np.int32)) + 1).dtype == np.int32
-    # int64 with a float32 tensor promotes to float64 in numpy 2 (PyTorch would give float32): numpy's rule
-    assert (ag.tensor([1, 2]) + ag.tensor([0.5, 0.5])).dtype == np.float64
+    # PyTorch's rules, not NumPy's: int64 with float32 is float32, and a 0-d float64 does not promote
+    assert (ag.tensor([1, 2]) + ag.tensor([0.5, 0.5])).dtype == np.float32
+    assert (f32 * ag.tensor(2.0, dtype=np.float64)).dtype == np.float32
 
 
 def test_python_floats_with_integer_tensors_give_the_default_dtype():

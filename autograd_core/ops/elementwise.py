@@ -53,7 +53,7 @@ def _nowarn(ufunc):
 
 # -- arithmetic --------------------------------------------------------------------------------
 add = defop("add", np.add, (lambda g, ans, x, y: g,
-                            lambda g, ans, x, y: g), uses=(), elementwise=True,
+                            lambda g, ans, x, y: g), uses=(), elementwise=True, promote=True,
             doc="""Elementwise sum ``x + y``; the inputs broadcast, the result has the broadcast shape.
 
             d/dx = d/dy = 1 (each gradient summed back to its input's shape). PyTorch: ``torch.add``
@@ -65,7 +65,7 @@ add = defop("add", np.add, (lambda g, ans, x, y: g,
                     [21., 22.]])
             """)
 sub = defop("sub", np.subtract, (lambda g, ans, x, y: g,
-                                 lambda g, ans, x, y: -g), uses=(), elementwise=True,
+                                 lambda g, ans, x, y: -g), uses=(), elementwise=True, promote=True,
             doc="""Elementwise difference ``x - y``; the inputs broadcast, the result has the broadcast shape.
 
             d/dx = 1, d/dy = -1. PyTorch: ``torch.sub`` (without ``alpha``). Also ``x - y``.
@@ -75,7 +75,7 @@ sub = defop("sub", np.subtract, (lambda g, ans, x, y: g,
             tensor([3., 5.])
             """)
 mul = defop("mul", np.multiply, (lambda g, ans, x, y: g * y,
-                                 lambda g, ans, x, y: g * x), reads=((1,), (0,)), elementwise=True,
+                                 lambda g, ans, x, y: g * x), reads=((1,), (0,)), elementwise=True, promote=True,
             doc="""Elementwise product ``x * y``; the inputs broadcast, the result has the broadcast shape.
 
             d/dx = y, d/dy = x. PyTorch: ``torch.mul``. Also ``x * y``.
@@ -114,7 +114,7 @@ def _true_divide(x, y):
 # d/dy as (x / y) / y, not x / y²: y² underflows to 0 for tiny y where the quotient does not (PyTorch's form)
 div = defop("div", _true_divide, (lambda g, ans, x, y: g / y,
                                     lambda g, ans, x, y: -g * (x / y) / y), reads=((1,), (0, 1)),
-            elementwise=True)
+            elementwise=True, promote=True)
 neg = defop("neg", np.negative, (lambda g, ans, x: -g,), uses=(), same_shape=True,
             doc="""Elementwise negation ``-x``; same shape as ``x``.
 
@@ -185,7 +185,7 @@ def _power(x, y):
         return np.power(x, y)
 
 
-pow = defop("pow", _power, (_pow_base, _pow_exp), reads=((0, 1), (0, "ans")))
+pow = defop("pow", _power, (_pow_base, _pow_exp), reads=((0, 1), (0, "ans")), promote=True)
 
 
 def maximum_(x, y):
@@ -223,9 +223,9 @@ def _tie(g, a, b, loses):
 
 
 maximum = defop("maximum", maximum_, (lambda g, ans, x, y: _tie(g, x, y, lambda a, b: a < b),
-                                      lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a < b)))
+                                      lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a < b)), promote=True)
 minimum = defop("minimum", minimum_, (lambda g, ans, x, y: _tie(g, x, y, lambda a, b: a > b),
-                                      lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a > b)))
+                                      lambda g, ans, x, y: _tie(g, y, x, lambda a, b: a > b)), promote=True)
 
 # -- unary math --------------------------------------------------------------------------------
 def _sign_nan0(x):
@@ -622,7 +622,7 @@ def _where_fwd(x, y, cond):
 # PyTorch's rules: where(cond, g, 0) and where(cond, 0, g); an inf or NaN in g stays out of the zeros
 _where = defop("where", _where_fwd,
                (lambda g, ans, x, y, cond: xp.where(cond, g, 0),
-                lambda g, ans, x, y, cond: xp.where(cond, 0, g)), uses=())
+                lambda g, ans, x, y, cond: xp.where(cond, 0, g)), uses=(), promote=True)
 
 
 def _xp_where(cond, x, y):
@@ -727,7 +727,7 @@ isfinite = defop("isfinite", np.isfinite, differentiable=False, nargs=1,
                  >>> ag.isfinite(ag.tensor([1.0, float("inf"), float("nan")]))
                  tensor([ True, False, False])
                  """)
-eq = defop("eq", np.equal, differentiable=False, nargs=2,
+eq = defop("eq", np.equal, differentiable=False, nargs=2, promote=True,
            doc="""Elementwise ``x == y``: a bool tensor of the broadcast shape.
 
            PyTorch: ``torch.eq``. Also ``x == y`` (``ag.equal`` compares whole tensors).
@@ -736,7 +736,7 @@ eq = defop("eq", np.equal, differentiable=False, nargs=2,
            >>> ag.eq(ag.tensor([1, 2, 3]), 2)
            tensor([False,  True, False])
            """)
-ne = defop("ne", np.not_equal, differentiable=False, nargs=2,
+ne = defop("ne", np.not_equal, differentiable=False, nargs=2, promote=True,
            doc="""Elementwise ``x != y``: a bool tensor of the broadcast shape.
 
            PyTorch: ``torch.ne``. Also ``x != y``.
@@ -745,7 +745,7 @@ ne = defop("ne", np.not_equal, differentiable=False, nargs=2,
            >>> ag.ne(ag.tensor([1, 2, 3]), 2)
            tensor([ True, False,  True])
            """)
-lt = defop("lt", np.less, differentiable=False, nargs=2,
+lt = defop("lt", np.less, differentiable=False, nargs=2, promote=True,
            doc="""Elementwise ``x < y``: a bool tensor of the broadcast shape.
 
            PyTorch: ``torch.lt``. Also ``x < y``.
@@ -754,7 +754,7 @@ lt = defop("lt", np.less, differentiable=False, nargs=2,
            >>> ag.lt(ag.tensor([1, 2, 3]), 2)
            tensor([ True, False, False])
            """)
-le = defop("le", np.less_equal, differentiable=False, nargs=2,
+le = defop("le", np.less_equal, differentiable=False, nargs=2, promote=True,
            doc="""Elementwise ``x <= y``: a bool tensor of the broadcast shape.
 
            PyTorch: ``torch.le``. Also ``x <= y``.
@@ -763,7 +763,7 @@ le = defop("le", np.less_equal, differentiable=False, nargs=2,
            >>> ag.le(ag.tensor([1, 2, 3]), 2)
            tensor([ True,  True, False])
            """)
-gt = defop("gt", np.greater, differentiable=False, nargs=2,
+gt = defop("gt", np.greater, differentiable=False, nargs=2, promote=True,
            doc="""Elementwise ``x > y``: a bool tensor of the broadcast shape.
 
            PyTorch: ``torch.gt``. Also ``x > y``.
@@ -772,7 +772,7 @@ gt = defop("gt", np.greater, differentiable=False, nargs=2,
            >>> ag.gt(ag.tensor([1, 2, 3]), 2)
            tensor([False, False,  True])
            """)
-ge = defop("ge", np.greater_equal, differentiable=False, nargs=2,
+ge = defop("ge", np.greater_equal, differentiable=False, nargs=2, promote=True,
            doc="""Elementwise ``x >= y``: a bool tensor of the broadcast shape.
 
            PyTorch: ``torch.ge``. Also ``x >= y``.

@@ -66,6 +66,21 @@ def _quiet(f):
     return forward
 
 
+def _float_result(f):
+    """The two-argument forward ``f`` whose integer or bool inputs (both) give the default float dtype, as in
+    PyTorch: NumPy computes them in float64 (float16 for int8)."""
+    def forward(x, y):
+        if _intlike(x) and _intlike(y):
+            dt = get_default_dtype()
+            x, y = np.asarray(x).astype(dt), np.asarray(y).astype(dt)
+        return f(x, y)
+    return forward
+
+
+def _intlike(v):
+    return isinstance(v, (bool, int, np.bool_, np.integer)) or (isinstance(v, np.ndarray) and v.dtype.kind in "biu")
+
+
 def _same_float(f):
     """The one-argument SciPy ufunc ``f`` whose result keeps a float input's dtype (SciPy may compute
     float32 in float64)."""
@@ -146,7 +161,7 @@ def _atan2_vjp(which):
     return vjp
 
 
-atan2 = defop("atan2", _quiet(np.arctan2), (_atan2_vjp(0), _atan2_vjp(1)),
+atan2 = defop("atan2", _float_result(_quiet(np.arctan2)), (_atan2_vjp(0), _atan2_vjp(1)), promote=True,
               doc="""The angle of the point (other, input) in (-pi, pi]: ``atan2(input, other)`` = atan(input / other)
               with the quadrant from both signs; d/dinput = other / r², d/dother = -input / r² (r² = input² +
               other²). PyTorch: ``torch.atan2`` / ``torch.arctan2``.
@@ -240,33 +255,33 @@ def logit(input, eps=None):  # noqa: A002
 
 
 # -- binary ops ------------------------------------------------------------------------------------
-fmod = defop("fmod", _quiet(np.fmod), (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.trunc(x / y)),
+fmod = defop("fmod", _quiet(np.fmod), (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.trunc(x / y)), promote=True,
              doc="""The remainder of ``input / other`` with the sign of ``input`` (C's fmod): input - trunc(input /
              other) * other. d/dinput = 1, d/dother = -trunc(input / other).
 
              >>> ag.fmod(ag.tensor([-3.0, 3.0]), 2.0)
              tensor([-1.,  1.])
              """)
-remainder = defop("remainder", _quiet(np.mod), (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.floor(x / y)),
+remainder = defop("remainder", _quiet(np.mod), (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.floor(x / y)), promote=True,
                   doc="""The remainder of ``input / other`` with the sign of ``other`` (Python's %): input - floor(input
                   / other) * other. d/dinput = 1, d/dother = -floor(input / other).
 
                   >>> ag.remainder(ag.tensor([-3.0, 3.0]), 2.0)
                   tensor([1., 1.])
                   """)
-logaddexp = defop("logaddexp", np.logaddexp,
+logaddexp = defop("logaddexp", _float_result(np.logaddexp),
                   # the weights as 1 / (1 + exp(other - input)): finite where an input is infinite (not inf - inf)
                   (lambda g, ans, x, y: g / (1 + xp.exp(y - x)), lambda g, ans, x, y: g / (1 + xp.exp(x - y))),
-                  doc="""log(exp(input) + exp(other)) without overflow; the gradients are the softmax weights
+                  promote=True, doc="""log(exp(input) + exp(other)) without overflow; the gradients are the softmax weights
                   1 / (1 + exp(other - input)) and 1 / (1 + exp(input - other)).
 
                   >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))
                   tensor([  0.6931, 100.6931])
                   """)
 
-logaddexp2 = defop("logaddexp2", np.logaddexp2,
+logaddexp2 = defop("logaddexp2", _float_result(np.logaddexp2),
                    (lambda g, ans, x, y: g / (1 + xp.exp2(y - x)), lambda g, ans, x, y: g / (1 + xp.exp2(x - y))),
-                   doc="""log2(2**input + 2**other) without overflow; the gradients are 1 / (1 + 2**(other - input))
+                   promote=True, doc="""log2(2**input + 2**other) without overflow; the gradients are 1 / (1 + 2**(other - input))
                    and 1 / (1 + 2**(input - other)). PyTorch: ``torch.logaddexp2``.
 
                    >>> ag.logaddexp2(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))
@@ -307,20 +322,20 @@ def _xlogy(x, y):
     return np.asarray(out).astype(dt) if dt.kind == "f" else np.asarray(out)
 
 
-xlogy = defop("xlogy", _quiet(_xlogy),
+xlogy = defop("xlogy", _float_result(_quiet(_xlogy)),
               # d/dinput at input == 0 is log(other) where other > 0 (the slope along other = const) and 0
               # where other <= 0, as PyTorch
               (lambda g, ans, x, y: xp.where((x == 0) & (y <= 0), g * 0, xp.xlogy(g, y)),
                lambda g, ans, x, y: g * x / y),
-              doc="""input * log(other), and 0 where input is 0 (even where other is 0 or NaN). d/dinput = log(other)
+              promote=True, doc="""input * log(other), and 0 where input is 0 (even where other is 0 or NaN). d/dinput = log(other)
               (0 where input is 0 and other <= 0), d/dother = input / other.
 
               >>> ag.xlogy(ag.tensor([0.0, 2.0]), ag.tensor([0.0, 3.0]))
               tensor([0.0000, 2.1972])
               """)
-copysign = defop("copysign", np.copysign,
+copysign = defop("copysign", _float_result(np.copysign),
                  (lambda g, ans, x, y: xp.where(x == 0, g * 0, g * ans / x), lambda g, ans, x, y: g * 0), uses_ans=True,
-                 doc="""|input| with the sign of ``other``; d/dinput = ±1 (0 at 0), no gradient to ``other``.
+                 promote=True, doc="""|input| with the sign of ``other``; d/dinput = ±1 (0 at 0), no gradient to ``other``.
 
                  >>> ag.copysign(ag.tensor([1.0, -2.0]), ag.tensor([-1.0, 1.0]))
                  tensor([-1.,  2.])
@@ -349,7 +364,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
 fmax = defop("fmax", np.fmax,
              (lambda g, ans, x, y: xp.where((x >= y) | (y != y), g, g * 0),
               lambda g, ans, x, y: xp.where((x >= y) | (y != y), g * 0, g)),
-             doc="""Elementwise maximum that ignores NaN (NaN only where both are NaN); the gradient goes to the
+             promote=True, doc="""Elementwise maximum that ignores NaN (NaN only where both are NaN); the gradient goes to the
              chosen input (to ``input`` on ties).
 
              >>> ag.fmax(ag.tensor([1.0, float("nan")]), ag.tensor([2.0, 3.0]))
@@ -358,7 +373,7 @@ fmax = defop("fmax", np.fmax,
 fmin = defop("fmin", np.fmin,
              (lambda g, ans, x, y: xp.where((x <= y) | (y != y), g, g * 0),
               lambda g, ans, x, y: xp.where((x <= y) | (y != y), g * 0, g)),
-             doc="""Elementwise minimum that ignores NaN; the gradient goes to the chosen input (to ``input`` on ties).
+             promote=True, doc="""Elementwise minimum that ignores NaN; the gradient goes to the chosen input (to ``input`` on ties).
 
              >>> ag.fmin(ag.tensor([1.0, float("nan")]), ag.tensor([2.0, 3.0]))
              tensor([1., 3.])
@@ -387,7 +402,7 @@ trunc = defop("trunc", np.trunc, (E._zero_slope,), same_shape=True,
               tensor([-1.,  1.])
               """)
 fix = trunc
-floor_divide = defop("floor_divide", _quiet(np.floor_divide), differentiable=False, nargs=2,
+floor_divide = defop("floor_divide", _quiet(np.floor_divide), differentiable=False, nargs=2, promote=True,
                      doc="""floor(input / other) elementwise (no gradient). Also ``input // other``.
 
                      >>> ag.floor_divide(ag.tensor([7, -7]), 2)
@@ -418,7 +433,7 @@ logical_xor = defop("logical_xor", np.logical_xor, differentiable=False, nargs=2
                     >>> ag.logical_xor(ag.tensor([True, False, True]), ag.tensor([True, True, False]))
                     tensor([False,  True,  True])
                     """)
-heaviside = defop("heaviside", np.heaviside, differentiable=False, nargs=2,
+heaviside = defop("heaviside", np.heaviside, differentiable=False, nargs=2, promote=True,
                   doc="""Step function: 0 where input < 0, 1 where input > 0, ``values`` where input == 0.
 
                   >>> ag.heaviside(ag.tensor([-1.0, 0.0, 2.0]), ag.tensor(0.5))
@@ -494,9 +509,9 @@ def frac(input):  # noqa: A002
     return input - trunc(input)
 
 
-hypot = defop("hypot", _quiet(np.hypot),
+hypot = defop("hypot", _float_result(_quiet(np.hypot)),
               (lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans), uses_ans=True,
-              doc="""sqrt(input² + other²) elementwise, without overflow or underflow in the squares (inf if either
+              promote=True, doc="""sqrt(input² + other²) elementwise, without overflow or underflow in the squares (inf if either
               is inf, even beside NaN); d/dinput = input / out, d/dother = other / out.
 
               >>> ag.hypot(ag.tensor([3.0, 5.0]), ag.tensor([4.0, 12.0]))

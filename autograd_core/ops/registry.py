@@ -26,7 +26,7 @@ from .. import modes
 from ..node import edge, mark_view, record
 from ..tensor import Tensor, _to_array, get_default_dtype, make
 
-__all__ = ["defop", "OPS", "xp", "OpDef", "wrap_const"]
+__all__ = ["defop", "OPS", "xp", "OpDef", "wrap_const", "result_type"]
 
 OPS = {}
 
@@ -52,7 +52,7 @@ class OpDef:
 
     __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "reads", "backward_name", "differentiable",
                  "fn", "doc", "same_shape", "residuals", "view", "options", "open_kw", "hidden", "region_grad",
-                 "alike")
+                 "alike", "promote")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -129,7 +129,7 @@ def _bind(op, opts, kw):
 
 def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, reads=None, nargs=None,
           differentiable=True, xp_name=None, same_shape=False, residuals=False, view=False, hidden=(),
-          region_grad=False, elementwise=False, doc=None):
+          region_grad=False, elementwise=False, promote=False, doc=None):
     """Register op ``name`` and return its public function (Tensors in, Tensor out).
 
     ``reads``: per input's rule, what that rule reads: a tuple of input indices and ``"ans"`` (the
@@ -152,6 +152,9 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     dtype of g where both inputs have the result's shape and dtype (or one is a float tensor and the other
     a Python number): such nodes are recorded with ``op.alike``, the op with ``same_shape``, so backward
     skips the check.
+    ``promote``: a binary op whose two tensors of different dtypes are first cast to PyTorch's result type
+    (``result_type``), not NumPy's: a float32 tensor with an int64 or a 0-d float64 tensor stays float32.
+    The rules still receive the inputs as they are (their gradients are cast to the inputs' dtypes).
     ``doc``: the public function's docstring (default: the forward's, never a NumPy ufunc's).
     Keywords that the forward does not take raise a TypeError naming the op.
 
@@ -181,6 +184,7 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     op.region_grad = region_grad
     op.differentiable = differentiable and (vjps is not None or vjp is not None)
     op.alike = None
+    op.promote = bool(promote)
     if nargs is None:
         nargs = len(vjps) if vjps is not None else None
     params, open_kw = _option_params(forward, nargs)
@@ -201,6 +205,47 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     OPS[name] = op
     setattr(xp, xp_name or name, _make_dispatch(op, fn, nargs))
     return fn
+
+
+def _promote_types(da, db):
+    """PyTorch's ``promote_types`` for the dtypes we have: a float with an integer or bool is that float
+    (NumPy makes int64 with float32 float64); otherwise NumPy's rule, which is PyTorch's there."""
+    ka, kb = da.kind, db.kind
+    if ka == "f" and kb in "biu":
+        return da
+    if kb == "f" and ka in "biu":
+        return db
+    return np.promote_types(da, db)
+
+
+def result_type(a, b):
+    """The dtype of a binary op on arrays ``a`` and ``b`` under PyTorch's rules: tensors with dims decide,
+    and a 0-d tensor only where its category (bool < integer < float) is higher than theirs. float32 with
+    a 0-d float64 is float32, int64 with a 0-d float64 is float64, float32 with int64 is float32.
+
+    >>> import numpy as np
+    >>> from autograd_core.ops.registry import result_type
+    >>> result_type(np.ones(2, np.float32), np.array(2.0)), result_type(np.arange(2), np.array(2.0))
+    (dtype('float32'), dtype('float64'))
+    """
+    da, db = a.dtype, b.dtype
+    if da is db:
+        return da
+    za, zb = a.ndim == 0, b.ndim == 0
+    if za == zb:
+        return _promote_types(da, db)
+    dim, zero = (db, da) if za else (da, db)
+    if dim.kind == "f":
+        return dim
+    if dim.kind == "b" or zero.kind == "f":
+        return _promote_types(dim, zero)
+    return dim
+
+
+def _promoted(ad, bd):
+    """(ad, bd) cast to their PyTorch result type where they differ from it."""
+    rt = result_type(ad, bd)
+    return (ad if ad.dtype is rt else ad.astype(rt)), (bd if bd.dtype is rt else bd.astype(rt))
 
 
 def _alike(op):
@@ -248,6 +293,10 @@ def _apply_general(op, args, kw):
     """The reference path of every op (variable arity, residuals, listeners): the unary and binary
     fast paths below do the same with fewer steps."""
     args = tuple([a if isinstance(a, Tensor) else wrap_const(a) for a in args])
+    if op.promote and any(isinstance(a, np.generic) for a in args):
+        # a NumPy scalar acts as the Python number it holds (PyTorch's rule: float32 tensor + np.float64(1.5)
+        # is float32), not as NumPy's strong scalar
+        args = tuple([a.item() if isinstance(a, np.generic) else a for a in args])
     if len(args) == 2 and not op.residuals:
         a, b = args
         # int tensor * 0.5 -> float32, as PyTorch (numpy would give float64 with a Python float)
@@ -259,8 +308,12 @@ def _apply_general(op, args, kw):
             arrays = tuple([x._data if isinstance(x, Tensor) else x for x in args])
     else:
         arrays = tuple([x._data if isinstance(x, Tensor) else x for x in args])
+    computed = arrays
+    if op.promote and len(arrays) == 2 and type(arrays[0]) is np.ndarray and type(arrays[1]) is np.ndarray \
+            and arrays[0].dtype is not arrays[1].dtype:
+        computed = _promoted(*arrays)
     try:
-        ans = op.forward(*arrays, **kw)
+        ans = op.forward(*computed, **kw)
     except ValueError as e:
         if len(arrays) == 2:
             raise _shape_error(op, arrays[0], arrays[1], e) from None
@@ -314,6 +367,7 @@ def _make_apply(op, nargs):
 
     if nargs == 2 and not op.residuals:
         alike = op.alike
+        promote = op.promote
 
         def apply(a, b, *opts, **kw):
             if opts:
@@ -326,7 +380,11 @@ def _make_apply(op, nargs):
                 ad = a._data
                 bd = b._data
                 try:
-                    ans = fwd(ad, bd, **kw) if kw else fwd(ad, bd)
+                    if promote and ad.dtype is not bd.dtype:
+                        fa, fb = _promoted(ad, bd)
+                        ans = fwd(fa, fb, **kw) if kw else fwd(fa, fb)
+                    else:
+                        ans = fwd(ad, bd, **kw) if kw else fwd(ad, bd)
                 except ValueError as e:
                     raise _shape_error(op, ad, bd, e) from None
                 if type(ans) is not ndarray:
