@@ -109,3 +109,29 @@ def test_numpy_scalars_act_as_python_numbers_as_in_torch(scalar):
             ours = eval(expr, {"x": ag.ones(3, dtype=getattr(ag, dt)), "s": scalar})
             theirs = eval(expr, {"x": torch.ones(3, dtype=getattr(torch, dt)), "s": scalar})
             assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (expr, dt, type(scalar))
+
+
+UNARY = ("exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sinh", "atan", "sigmoid",
+         "erf", "erfc", "lgamma", "log2", "log10", "exp2")
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_float_functions_of_integer_tensors_give_the_default_dtype_as_torch(name):
+    torch = pytest.importorskip("torch")
+    for dt in ("int64", "int32", "int8", "uint8", "bool", "float16", "float64"):
+        v = np.array([1, 2, 3]).astype(dt)
+        ours, theirs = getattr(ag, name)(ag.tensor(v)), getattr(torch, name)(torch.tensor(v))
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (name, dt)
+        np.testing.assert_allclose(np.asarray(ours.tolist(), float), np.asarray(theirs.tolist(), float),
+                                   rtol=2e-3 if dt == "float16" else 1e-6, err_msg=f"{name}({dt})")
+
+
+def test_float_functions_of_integer_tensors_follow_the_default_dtype():
+    i = ag.arange(3)
+    assert ag.exp(i).dtype == ag.float32 and ag.sin(ag.tensor([True])).dtype == ag.float32
+    ag.set_default_dtype(ag.float64)
+    try:
+        assert ag.exp(i).dtype == ag.float64
+    finally:
+        ag.set_default_dtype(ag.float32)
+    assert ag.exp(ag.tensor([1.0], dtype=ag.float16)).dtype == ag.float16     # floats keep their dtype

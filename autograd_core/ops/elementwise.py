@@ -245,7 +245,7 @@ abs = defop("abs", np.abs, (lambda g, ans, x: g * xp.sign_nan0(x),), same_shape=
             >>> ag.abs(ag.tensor([-1.5, 0.0, 2.0]))
             tensor([1.5000, 0.0000, 2.0000])
             """)
-exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True, same_shape=True,
+exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True, same_shape=True, floating=True,
             doc="""Elementwise exponential ``e ** x``; same shape as ``x``.
 
             d/dx exp(x) = exp(x). PyTorch: ``torch.exp``.
@@ -254,7 +254,7 @@ exp = defop("exp", np.exp, (lambda g, ans, x: g * ans,), uses=(), uses_ans=True,
             >>> ag.exp(ag.tensor([0.0, 1.0]))
             tensor([1.0000, 2.7183])
             """)
-log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,), same_shape=True,
+log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,), same_shape=True, floating=True,
             doc="""Elementwise natural logarithm ``ln(x)``; same shape as ``x`` (-inf at 0, NaN below 0, no warning).
 
             d/dx log(x) = 1 / x. PyTorch: ``torch.log``.
@@ -263,7 +263,7 @@ log = defop("log", _nowarn(np.log), (lambda g, ans, x: g / x,), same_shape=True,
             >>> ag.log(ag.tensor([1.0, 0.0]))
             tensor([0., -inf])
             """)
-log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),), same_shape=True,
+log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),), same_shape=True, floating=True,
               doc="""Elementwise ``log(1 + x)``, accurate for small ``x``; same shape as ``x``.
 
               d/dx log1p(x) = 1 / (1 + x). PyTorch: ``torch.log1p``.
@@ -272,7 +272,7 @@ log1p = defop("log1p", _nowarn(np.log1p), (lambda g, ans, x: g / (x + 1),), same
               >>> ag.log1p(ag.tensor([0.0, 1e-8], dtype=ag.float64))
               tensor([0.0000e+00, 1.0000e-08], dtype=float64)
               """)
-expm1 = defop("expm1", np.expm1, (lambda g, ans, x: g * (ans + 1),), uses=(), uses_ans=True, same_shape=True,
+expm1 = defop("expm1", np.expm1, (lambda g, ans, x: g * (ans + 1),), uses=(), uses_ans=True, same_shape=True, floating=True,
               doc="""Elementwise ``exp(x) - 1``, accurate for small ``x``; same shape as ``x``.
 
               d/dx expm1(x) = exp(x). PyTorch: ``torch.expm1``.
@@ -281,7 +281,7 @@ expm1 = defop("expm1", np.expm1, (lambda g, ans, x: g * (ans + 1),), uses=(), us
               >>> ag.expm1(ag.tensor([0.0, 1e-10], dtype=ag.float64))
               tensor([0.0000e+00, 1.0000e-10], dtype=float64)
               """)
-sqrt = defop("sqrt", _nowarn(np.sqrt), (lambda g, ans, x: g * 0.5 / ans,), uses=(), uses_ans=True, same_shape=True,
+sqrt = defop("sqrt", _nowarn(np.sqrt), (lambda g, ans, x: g * 0.5 / ans,), uses=(), uses_ans=True, same_shape=True, floating=True,
              doc="""Elementwise square root; same shape as ``x`` (NaN below 0, no warning).
 
              d/dx sqrt(x) = 1 / (2 sqrt(x)) (inf at 0, as PyTorch). PyTorch: ``torch.sqrt``.
@@ -305,8 +305,8 @@ def _rsqrt(x):
         return 1.0 / np.sqrt(x)
 
 
-rsqrt = defop("rsqrt", _rsqrt, (lambda g, ans, x: g * -0.5 * ans * ans * ans,), uses=(), uses_ans=True, same_shape=True)
-sin = defop("sin", np.sin, (lambda g, ans, x: g * xp.cos(x),), same_shape=True,
+rsqrt = defop("rsqrt", _rsqrt, (lambda g, ans, x: g * -0.5 * ans * ans * ans,), uses=(), uses_ans=True, same_shape=True, floating=True)
+sin = defop("sin", np.sin, (lambda g, ans, x: g * xp.cos(x),), same_shape=True, floating=True,
             doc="""Elementwise sine (radians); same shape as ``x``.
 
             d/dx sin(x) = cos(x). PyTorch: ``torch.sin``.
@@ -315,7 +315,7 @@ sin = defop("sin", np.sin, (lambda g, ans, x: g * xp.cos(x),), same_shape=True,
             >>> ag.sin(ag.tensor([0.0, 1.0]))
             tensor([0.0000, 0.8415])
             """)
-cos = defop("cos", np.cos, (lambda g, ans, x: -g * xp.sin(x),), same_shape=True,
+cos = defop("cos", np.cos, (lambda g, ans, x: -g * xp.sin(x),), same_shape=True, floating=True,
             doc="""Elementwise cosine (radians); same shape as ``x``.
 
             d/dx cos(x) = -sin(x). PyTorch: ``torch.cos``.
@@ -326,7 +326,7 @@ cos = defop("cos", np.cos, (lambda g, ans, x: -g * xp.sin(x),), same_shape=True,
             """)
 # g - g*ans*ans is g * (1 - ans**2) in three array ops without a ones constant (as accurate: both round
 # ans**2 against 1 first), a fifth faster on small arrays.
-tanh = defop("tanh", np.tanh, (lambda g, ans, x: g - g * ans * ans,), uses=(), uses_ans=True, same_shape=True,
+tanh = defop("tanh", np.tanh, (lambda g, ans, x: g - g * ans * ans,), uses=(), uses_ans=True, same_shape=True, floating=True,
              doc="""Elementwise hyperbolic tangent; same shape as ``x``.
 
              d/dx tanh(x) = 1 - tanh(x)**2. PyTorch: ``torch.tanh``.
@@ -335,7 +335,7 @@ tanh = defop("tanh", np.tanh, (lambda g, ans, x: g - g * ans * ans,), uses=(), u
              >>> ag.tanh(ag.tensor([0.0, 1.0]))
              tensor([0.0000, 0.7616])
              """)
-erf = defop("erf", _erf_kernel, (lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * xp.exp(-(x * x)),), same_shape=True,
+erf = defop("erf", _erf_kernel, (lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * xp.exp(-(x * x)),), same_shape=True, floating=True,
             doc="""Elementwise error function ``erf(x) = 2/sqrt(pi) * integral_0^x exp(-t**2) dt``; same shape and
             float dtype as ``x``.
 
@@ -368,7 +368,7 @@ def sigmoid_(x):
 
 
 sigmoid = defop("sigmoid", sigmoid_, (lambda g, ans, x: g * ans * (_one(ans) - ans),), uses=(), uses_ans=True,
-                same_shape=True)
+                same_shape=True, floating=True)
 
 # -- second-order graphs: an edge with a zero derivative -----------------------------------------------
 def _depends_on(out, *xs):

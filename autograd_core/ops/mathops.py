@@ -94,7 +94,7 @@ def _same_float(f):
 
 def _unary(name, forward, rule, doc, uses_ans=False):
     return defop(name, _quiet(forward), (rule,), uses=() if uses_ans else None, uses_ans=uses_ans,
-                 same_shape=True, doc=doc)
+                 same_shape=True, floating=True, doc=doc)
 
 
 # -- trigonometric and hyperbolic ------------------------------------------------------------------
@@ -386,7 +386,7 @@ def _sinc_vjp(g, ans, x):
     return xp.where(x == 0, g * 0, g * (xp.cos(px) - ans) / safe)
 
 
-sinc = defop("sinc", _quiet(np.sinc), (_sinc_vjp,), uses_ans=True, same_shape=True,
+sinc = defop("sinc", _quiet(np.sinc), (_sinc_vjp,), uses_ans=True, same_shape=True, floating=True,
              doc="""The normalized sinc sin(pi x) / (pi x), 1 at 0; d/dx = (cos(pi x) - sinc(x)) / x (0 at 0).
 
              >>> ag.sinc(ag.tensor([0.0, 0.5]))

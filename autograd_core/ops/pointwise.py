@@ -31,12 +31,12 @@ def _nowarn(f):
     return wrapped
 
 
-log10 = defop("log10", _nowarn(np.log10), (lambda g, ans, x: g / (x * _LN10),), same_shape=True)
+log10 = defop("log10", _nowarn(np.log10), (lambda g, ans, x: g / (x * _LN10),), same_shape=True, floating=True)
 log10.__doc__ = "Base-10 logarithm; d/dx log10(x) = 1 / (x ln 10).\n\n    >>> ag.log10(ag.tensor([1.0, 100.0], dtype=ag.float64))\n    tensor([0., 2.], dtype=float64)\n    "
-log2 = defop("log2", _nowarn(np.log2), (lambda g, ans, x: g / (x * _LN2),), same_shape=True)
+log2 = defop("log2", _nowarn(np.log2), (lambda g, ans, x: g / (x * _LN2),), same_shape=True, floating=True)
 log2.__doc__ = "Base-2 logarithm; d/dx log2(x) = 1 / (x ln 2).\n\n    >>> ag.log2(ag.tensor([1.0, 8.0]))\n    tensor([0., 3.])\n    "
 exp2 = defop("exp2", _nowarn(np.exp2), (lambda g, ans, x: g * ans * _LN2,), uses=(), uses_ans=True,
-             same_shape=True)
+             same_shape=True, floating=True)
 exp2.__doc__ = "2 ** x; its derivative is 2 ** x ln 2.\n\n    >>> ag.exp2(ag.tensor([0.0, 3.0]))\n    tensor([1., 8.])\n    "
 
 

@@ -52,7 +52,7 @@ class OpDef:
 
     __slots__ = ("name", "forward", "vjps", "vjp", "uses", "uses_ans", "reads", "backward_name", "differentiable",
                  "fn", "doc", "same_shape", "residuals", "view", "options", "open_kw", "hidden", "region_grad",
-                 "alike", "promote")
+                 "alike", "promote", "floating")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -129,7 +129,7 @@ def _bind(op, opts, kw):
 
 def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, reads=None, nargs=None,
           differentiable=True, xp_name=None, same_shape=False, residuals=False, view=False, hidden=(),
-          region_grad=False, elementwise=False, promote=False, doc=None):
+          region_grad=False, elementwise=False, promote=False, floating=False, doc=None):
     """Register op ``name`` and return its public function (Tensors in, Tensor out).
 
     ``reads``: per input's rule, what that rule reads: a tuple of input indices and ``"ans"`` (the
@@ -155,6 +155,8 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     ``promote``: a binary op whose two tensors of different dtypes are first cast to PyTorch's result type
     (``result_type``), not NumPy's: a float32 tensor with an int64 or a 0-d float64 tensor stays float32.
     The rules still receive the inputs as they are (their gradients are cast to the inputs' dtypes).
+    ``floating``: a unary float function (exp, sin, ...) that gives an integer or bool tensor the default
+    float dtype, as PyTorch (NumPy gives float64, or float16 for int8).
     ``doc``: the public function's docstring (default: the forward's, never a NumPy ufunc's).
     Keywords that the forward does not take raise a TypeError naming the op.
 
@@ -185,6 +187,7 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     op.differentiable = differentiable and (vjps is not None or vjp is not None)
     op.alike = None
     op.promote = bool(promote)
+    op.floating = bool(floating)
     if nargs is None:
         nargs = len(vjps) if vjps is not None else None
     params, open_kw = _option_params(forward, nargs)
@@ -309,6 +312,8 @@ def _apply_general(op, args, kw):
     else:
         arrays = tuple([x._data if isinstance(x, Tensor) else x for x in args])
     computed = arrays
+    if op.floating and len(arrays) == 1 and type(arrays[0]) is np.ndarray and arrays[0].dtype.kind in "biu":
+        computed = (arrays[0].astype(get_default_dtype()),)
     if op.promote and len(arrays) == 2 and type(arrays[0]) is np.ndarray and type(arrays[1]) is np.ndarray \
             and arrays[0].dtype is not arrays[1].dtype:
         computed = _promoted(*arrays)
@@ -343,6 +348,8 @@ def _make_apply(op, nargs):
     open_kw = op.open_kw
 
     if nargs == 1 and not op.residuals:
+        floating = op.floating
+
         def apply(x, *opts, **kw):
             if opts:
                 kw = _bind(op, opts, kw)
@@ -353,7 +360,8 @@ def _make_apply(op, nargs):
             if not isinstance(x, Tensor):
                 x = Tensor(x)
             xd = x._data
-            ans = fwd(xd, **kw)
+            # an integer or bool tensor: computed in the default float dtype (integers never need a gradient)
+            ans = fwd(xd.astype(get_default_dtype()) if floating and xd.dtype.kind in "biu" else xd, **kw)
             if type(ans) is not ndarray:
                 ans = np.asarray(ans)
             if x.requires_grad and differentiable and state.enabled:
