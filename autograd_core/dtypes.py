@@ -1,4 +1,5 @@
-"""PyTorch's dtype names that the core module doesn't define, and the dtypes this engine refuses.
+"""PyTorch's dtype names that the core module doesn't define, the dtypes this engine refuses, and PyTorch's
+type promotion (``promote_types``, ``result_type``), which the binary ops follow.
 
 Tensors hold NumPy arrays, so a dtype is a ``np.dtype``: ``ag.half`` is ``float16``, ``ag.int`` is
 ``int32``, ``ag.short`` is ``int16``. NumPy has no bfloat16, and this engine doesn't compute on
@@ -25,7 +26,7 @@ import numpy as np
 
 __all__ = ["half", "short", "int16", "int", "uint16", "uint32", "uint64", "cfloat", "cdouble", "chalf",
            "complex32", "complex64", "complex128", "bfloat16", "UnsupportedDtype", "type_name", "as_dtype",
-           "parse_to"]
+           "parse_to", "promote_types", "result_type"]
 
 half = np.dtype(np.float16)
 short = int16 = np.dtype(np.int16)
@@ -74,6 +75,45 @@ _TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "Doubl
                np.dtype(np.bool_): "BoolTensor"}
 _TYPE_DTYPES = {v: k for k, v in _TYPE_NAMES.items()}
 _TYPE_DTYPES["BFloat16Tensor"] = bfloat16
+
+
+def promote_types(type1, type2):
+    """PyTorch's ``promote_types``: a float with an integer or bool is that float (NumPy makes int64 with
+    float32 float64); otherwise NumPy's rule, which is PyTorch's there.
+
+    >>> import numpy as np
+    >>> promote_types(np.int64, np.float32), promote_types(np.uint8, np.int8)
+    (dtype('float32'), dtype('int16'))
+    """
+    da, db = np.dtype(type1), np.dtype(type2)
+    if da.kind == "f" and db.kind in "biu":
+        return da
+    if db.kind == "f" and da.kind in "biu":
+        return db
+    return np.promote_types(da, db)
+
+
+def result_type(a, b):
+    """The dtype of a binary op on arrays ``a`` and ``b`` (the tensors' data) under PyTorch's rules: arrays
+    with dims decide, and a 0-d one only where its category (bool < integer < float) is higher than theirs.
+    float32 with a 0-d float64 is float32, int64 with a 0-d float64 is float64, float32 with int64 float32.
+
+    >>> import numpy as np
+    >>> result_type(np.ones(2, np.float32), np.array(2.0)), result_type(np.arange(2), np.array(2.0))
+    (dtype('float32'), dtype('float64'))
+    """
+    da, db = a.dtype, b.dtype
+    if da is db:
+        return da
+    za, zb = a.ndim == 0, b.ndim == 0
+    if za == zb:
+        return promote_types(da, db)
+    dim, zero = (db, da) if za else (da, db)
+    if dim.kind == "f":
+        return dim
+    if dim.kind == "b" or zero.kind == "f":
+        return promote_types(dim, zero)
+    return dim
 
 
 def type_name(dtype):

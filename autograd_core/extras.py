@@ -8,7 +8,7 @@ the Tensor methods ``short``, ``byte``, ``char``, ``is_signed``, ``is_nonzero``,
 ``frexp`` and ``ldexp``.
 
     >>> ag.result_type(ag.tensor([1, 2]), 1.5), ag.promote_types(ag.int32, ag.float32)
-    (dtype('float32'), dtype('float64'))
+    (dtype('float32'), dtype('float32'))
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from . import dtypes as _dtypes
 from .ops.inplace import inplace_update
 from .ops.linalg import addmm
 from .ops.registry import method
@@ -35,21 +36,25 @@ newaxis = None
 def _dt(v):
     if isinstance(v, Tensor):
         return v._data
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)):
-        return v  # a Python number is weak (NumPy 2 / PyTorch promotion)
+    if isinstance(v, np.generic):
+        return v.item()  # a NumPy scalar acts as the Python number it holds, as the ops take it
+    if isinstance(v, (bool, int, float)):
+        return v  # a Python number is weak (PyTorch promotion)
     return np.asarray(v)
 
 
 def result_type(tensor1, tensor2):
-    """The dtype that an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or numbers) gives here; a
-    Python float with an integer tensor gives the default float dtype, as PyTorch.
+    """The dtype that an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or numbers) gives, by PyTorch's
+    rules (``dtypes.result_type``); a Python float with an integer tensor gives the default float dtype.
 
     >>> ag.result_type(ag.tensor([1, 2]), 2), ag.result_type(ag.tensor([1.0]), ag.tensor([1], dtype=ag.float64))
     (dtype('int64'), dtype('float64'))
+    >>> ag.result_type(ag.tensor([1.0]), ag.tensor(1.0, dtype=ag.float64))   # a 0-d tensor does not promote
+    dtype('float32')
     """
     a, b = _dt(tensor1), _dt(tensor2)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return _dtypes.result_type(a, b)
     for x, y in ((a, b), (b, a)):
         if isinstance(x, np.ndarray) and x.dtype.kind in "biu" and isinstance(y, float):
             return np.dtype(get_default_dtype())
@@ -57,13 +62,13 @@ def result_type(tensor1, tensor2):
 
 
 def promote_types(type1, type2):
-    """The smallest dtype that both dtypes convert to without losing values (NumPy's promotion, so int64
-    with float32 is float64 here, where PyTorch gives float32).
+    """PyTorch's ``promote_types``: a float with an integer is that float (int64 with float32 is float32, where
+    NumPy gives float64); otherwise the smallest dtype that both convert to without losing values.
 
-    >>> ag.promote_types(ag.int64, ag.float64)
-    dtype('float64')
+    >>> ag.promote_types(ag.int64, ag.float64), ag.promote_types(ag.int64, ag.float32)
+    (dtype('float64'), dtype('float32'))
     """
-    return np.promote_types(type1, type2)
+    return _dtypes.promote_types(type1, type2)
 
 
 def can_cast(from_, to):

@@ -1,11 +1,11 @@
 """Binary ops on tensors of two dtypes follow PyTorch's type promotion, not NumPy's: tensors with dims
 decide the result's dtype, a 0-d tensor only where its category (bool < integer < float) is higher, and a
-float with an integer is that float (``ops.registry.result_type``)."""
+float with an integer is that float (``dtypes.result_type``, also ``ag.result_type`` / ``ag.promote_types``)."""
 import numpy as np
 import pytest
 
 import autograd_core as ag
-from autograd_core.ops.registry import result_type
+from autograd_core.dtypes import result_type
 
 DTYPES = ("float16", "float32", "float64", "int64", "int32", "uint8", "bool")
 OPS = {
@@ -76,6 +76,12 @@ def test_result_dtype_and_values_match_torch(op, zero_dims):
                 continue        # PyTorch refuses the pair (bool - bool, ...): not compared
             ours = fn(ag, _operand(ag, da, zero_dims[0], 0), _operand(ag, db, zero_dims[1], 1))
             assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), f"{op}({da}, {db}) zero-dim {zero_dims}"
+            if op in ("add", "mul", "maximum", "where"):    # the public rule says what the ops do
+                a, b = _operand(ag, da, zero_dims[0], 0), _operand(ag, db, zero_dims[1], 1)
+                assert ag.result_type(a, b) == ours.dtype, f"result_type({da}, {db}) zero-dim {zero_dims}"
+                if not any(zero_dims):
+                    assert str(ag.promote_types(a.dtype, b.dtype)) == str(torch.promote_types(
+                        getattr(torch, da), getattr(torch, db))).replace("torch.", "")
             np.testing.assert_allclose(np.asarray(ours.tolist(), float), np.asarray(theirs.tolist(), float),
                                        rtol=2e-3 if "float16" in (da, db) else 1e-6, equal_nan=True,
                                        err_msg=f"{op}({da}, {db}) zero-dim {zero_dims}")

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .. import node as _node_mod
+from ..dtypes import result_type as _result_type
 from ..tensor import Tensor, get_default_dtype, make
 from .registry import defop, method, xp
 from .inplace import inplace_update
@@ -834,7 +835,8 @@ def _inplace_error(opname, self, other, result_dtype=None):
     if shape != self._data.shape:
         return ValueError(f"{opname} (in place): the result has shape {shape}, which doesn't fit the tensor's "
                           f"shape {tuple(self._data.shape)}")
-    rd = result_dtype if result_dtype is not None else np.result_type(self._data, other._data if isinstance(other, Tensor) else other)
+    rd = result_dtype if result_dtype is not None else \
+        _result_type(self._data, od) if isinstance(other, Tensor) else np.result_type(self._data, other)
     return TypeError(f"{opname} (in place): the result dtype {rd} can't be stored in a tensor of dtype "
                      f"{self._data.dtype}")
 

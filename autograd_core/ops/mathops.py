@@ -70,15 +70,11 @@ def _float_result(f):
     """The two-argument forward ``f`` whose integer or bool inputs (both) give the default float dtype, as in
     PyTorch: NumPy computes them in float64 (float16 for int8)."""
     def forward(x, y):
-        if _intlike(x) and _intlike(y):
+        if E._int_like(x) and E._int_like(y):
             dt = get_default_dtype()
             x, y = np.asarray(x).astype(dt), np.asarray(y).astype(dt)
         return f(x, y)
     return forward
-
-
-def _intlike(v):
-    return isinstance(v, (bool, int, np.bool_, np.integer)) or (isinstance(v, np.ndarray) and v.dtype.kind in "biu")
 
 
 def _same_float(f):

@@ -11,10 +11,12 @@ their gradients come from those ops' rules): ``roll``, ``rot90``, ``movedim``/``
 from __future__ import annotations
 
 import builtins
+import functools
 import itertools
 
 import numpy as np
 
+from .. import dtypes as _dtypes
 from ..tensor import Size, Tensor, get_default_dtype
 from . import shape as S
 from .index import getitem
@@ -490,7 +492,7 @@ def block_diag(*tensors):
     ts = [_t(t) for t in tensors]
     ts = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t for t in ts]
     width = builtins.sum(t.shape[1] for t in ts)
-    dtype = np.result_type(*[t._data.dtype for t in ts]) if ts else get_default_dtype()
+    dtype = functools.reduce(_dtypes.promote_types, [t._data.dtype for t in ts]) if ts else get_default_dtype()
     rows, left = [], 0
     for t in ts:
         right = width - left - t.shape[1]

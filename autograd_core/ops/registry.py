@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from .. import modes
+from ..dtypes import result_type as _result_type
 from ..node import edge, mark_view, record
 from ..tensor import Tensor, _to_array, get_default_dtype, make
 
-__all__ = ["defop", "OPS", "xp", "OpDef", "wrap_const", "result_type"]
+__all__ = ["defop", "OPS", "xp", "OpDef", "wrap_const"]
 
 OPS = {}
 
@@ -153,7 +154,7 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     a Python number): such nodes are recorded with ``op.alike``, the op with ``same_shape``, so backward
     skips the check.
     ``promote``: a binary op whose two tensors of different dtypes are first cast to PyTorch's result type
-    (``result_type``), not NumPy's: a float32 tensor with an int64 or a 0-d float64 tensor stays float32.
+    (``dtypes.result_type``), not NumPy's: a float32 tensor with an int64 or a 0-d float64 tensor stays float32.
     The rules still receive the inputs as they are (their gradients are cast to the inputs' dtypes).
     ``floating``: a unary float function (exp, sin, ...) that gives an integer or bool tensor the default
     float dtype, as PyTorch (NumPy gives float64, or float16 for int8).
@@ -210,44 +211,9 @@ def defop(name, forward, vjps=None, *, vjp=None, uses=None, uses_ans=False, read
     return fn
 
 
-def _promote_types(da, db):
-    """PyTorch's ``promote_types`` for the dtypes we have: a float with an integer or bool is that float
-    (NumPy makes int64 with float32 float64); otherwise NumPy's rule, which is PyTorch's there."""
-    ka, kb = da.kind, db.kind
-    if ka == "f" and kb in "biu":
-        return da
-    if kb == "f" and ka in "biu":
-        return db
-    return np.promote_types(da, db)
-
-
-def result_type(a, b):
-    """The dtype of a binary op on arrays ``a`` and ``b`` under PyTorch's rules: tensors with dims decide,
-    and a 0-d tensor only where its category (bool < integer < float) is higher than theirs. float32 with
-    a 0-d float64 is float32, int64 with a 0-d float64 is float64, float32 with int64 is float32.
-
-    >>> import numpy as np
-    >>> from autograd_core.ops.registry import result_type
-    >>> result_type(np.ones(2, np.float32), np.array(2.0)), result_type(np.arange(2), np.array(2.0))
-    (dtype('float32'), dtype('float64'))
-    """
-    da, db = a.dtype, b.dtype
-    if da is db:
-        return da
-    za, zb = a.ndim == 0, b.ndim == 0
-    if za == zb:
-        return _promote_types(da, db)
-    dim, zero = (db, da) if za else (da, db)
-    if dim.kind == "f":
-        return dim
-    if dim.kind == "b" or zero.kind == "f":
-        return _promote_types(dim, zero)
-    return dim
-
-
 def _promoted(ad, bd):
     """(ad, bd) cast to their PyTorch result type where they differ from it."""
-    rt = result_type(ad, bd)
+    rt = _result_type(ad, bd)
     return (ad if ad.dtype is rt else ad.astype(rt)), (bd if bd.dtype is rt else bd.astype(rt))
 
 
