@@ -104,7 +104,8 @@ class Node:
         return self.op.backward_name
 
     def __repr__(self):
-        return f"<{self.op.backward_name} object>"
+        # Python's default form, as PyTorch's nodes print: <MulBackward0 object at 0x7f...>
+        return f"<{self.op.backward_name} object at {id(self):#x}>"
 
     @property
     def next_functions(self):
@@ -148,7 +149,7 @@ class AccumulateGrad:
         return ()
 
     def __repr__(self):
-        return "<AccumulateGrad object>"
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
     def __eq__(self, other):
         return isinstance(other, AccumulateGrad) and other.variable is self.variable

@@ -7,6 +7,7 @@ holds the data model, construction and dtype rules.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Dict
 
@@ -341,8 +342,8 @@ class Tensor:
 
         >>> import autograd_core as ag
         >>> x = ag.tensor([1.0], requires_grad=True)
-        >>> x.grad_fn is None, (x * 2).grad_fn
-        (True, <MulBackward object>)
+        >>> x.grad_fn is None, (x * 2).grad_fn  # doctest: +ELLIPSIS
+        (True, <MulBackward object at 0x...>)
         """
         return self._node
 
@@ -770,19 +771,22 @@ class Tensor:
             opts["formatter"] = {"bool": lambda v: f"{str(bool(v)):>{width}}"}
         floatmode = "maxprec_equal"
         # PyTorch pads the "..." that stands for a row's middle to " ..." ([0.1000, 0.2000,  ..., 0.9000]) and
-        # puts a fixed count of items on a line, the "..." counting as one: NumPy, which fills each line while
-        # the next item fits, gets a line width that holds that many full-width items and no more
+        # counts it as one item of a line
         gap = summarized and data.ndim > 0 and data.shape[-1] > 2 * o["edgeitems"]
-        if gap:
+        if data.ndim > 0 and shown.size:
+            # PyTorch puts floor((linewidth - indent) / (width + 2)) items on each line, the indent being
+            # len("tensor(") plus one a dim past the first; NumPy fills a line while the next item and the
+            # closing brackets still fit: a line width that holds that many items and no more
             items = np.array2string(shown.reshape(-1), separator=", ", floatmode=floatmode,
                                     **{**opts, "threshold": sys.maxsize, "max_line_width": sys.maxsize})
             w = len(items[1:-1].split(", ")[0])
             start = len("tensor(") + data.ndim
             per_line = max(1, (o["linewidth"] - start + 1) // (w + 2))
-            opts["max_line_width"] = start + per_line * (w + 2) - 1
+            opts["max_line_width"] = per_line * (w + 2) + 2 * data.ndim + 5
         body = np.array2string(data, separator=", ", prefix="tensor(", floatmode=floatmode, **opts)
         if gap:
-            body = body.replace(", ...,", ",  ...,")
+            # (at the start of a line too, where a row's "...," would end the line)
+            body = re.sub(r", \.\.\.,|(\n *)\.\.\.,(?= )", lambda m: (m[1] or ", ") + " ...,", body)
         extras = []
         dt = self._data.dtype
         default_int = dt == int64
@@ -793,9 +797,18 @@ class Tensor:
             extras.append(f"grad_fn=<{self._node.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        if extras:
-            return f"tensor({body}, {', '.join(extras)})"
-        return f"tensor({body})"
+        # PyTorch's suffixes: each on the last line while it fits in the line width, else on a line of its own
+        # (measured as PyTorch spells it, dtype=torch.float64, so that the lines break where PyTorch's do)
+        out = [body]
+        last = len("tensor(" + body) - ("tensor(" + body).rfind("\n") + 1
+        for extra in extras:
+            if last + len(extra) + 2 + (len("torch.") if extra.startswith("dtype=") else 0) > o["linewidth"]:
+                out.append(",\n" + " " * len("tensor(") + extra)
+                last = len("tensor(") + len(extra)
+            else:
+                out.append(", " + extra)
+                last += len(extra) + 2
+        return f"tensor({''.join(out)})"
 
     __str__ = __repr__
 

@@ -36,7 +36,8 @@ class Adadelta(Optimizer):
                  weight_decay: float = 0, *, maximize: bool = False,
                  foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
         _impl_flags(type(self).__name__, foreach, capturable, differentiable)
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      capturable=capturable, foreach=foreach, differentiable=differentiable))
 
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "eps", "weight_decay")

@@ -46,7 +46,7 @@ class Adafactor(Optimizer):
         if not 1.0 <= d:
             raise ValueError(f"Adafactor: clipping threshold d should be >= 1 but is: {d}")
         super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize))
 
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "weight_decay")

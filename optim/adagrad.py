@@ -36,9 +36,9 @@ class Adagrad(Optimizer):
                  foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None) -> None:
         _impl_flags(type(self).__name__, foreach, capturable, differentiable)
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      maximize=maximize))
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, fused=fused))
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """Add a parameter group (see ``Optimizer.add_param_group``) and create its accumulators.

@@ -58,7 +58,8 @@ class Adam(Optimizer):
         if fused and not HAVE_NUMBA:
             raise ValueError(f"{type(self).__name__}: fused=True needs Numba, which is not available")
         super().__init__(params, dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize, fused=fused,
+                                      weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _check(self, group: Dict[str, Any]) -> None:

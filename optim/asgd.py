@@ -41,7 +41,8 @@ class ASGD(Optimizer):
                  foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
         _impl_flags(type(self).__name__, foreach, capturable, differentiable)
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
 
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "weight_decay")

@@ -17,6 +17,7 @@ The base class does the rest exactly as ``torch.optim.Optimizer``: ``step`` runs
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections import defaultdict
 from typing import Any, Callable, Dict, Iterable, List, Tuple, Union, cast
@@ -48,6 +49,10 @@ class _Required:
 
 required = _Required()
 """The default of a hyperparameter that every parameter group must give (``torch.optim.optimizer.required``)."""
+
+
+# (optimizer class, its defaults' names) -> the names its ``_update`` takes
+_HYPER_NAMES: Dict[Tuple[Any, ...], Tuple[str, ...]] = {}
 
 
 class Optimizer:
@@ -190,7 +195,7 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                hyper = {k: group[k] for k in self.defaults}
+                hyper = {k: group[k] for k in self._hyper_names()}
                 for p in group["params"]:
                     grad = p.grad
                     if grad is None:
@@ -202,6 +207,21 @@ class Optimizer:
                     self._update(p._data, g, self.state[p], **hyper)
                     p._version += 1
         return loss
+
+    def _hyper_names(self) -> Tuple[str, ...]:
+        """The entries of ``defaults`` that ``_update`` takes: PyTorch's implementation flags (``foreach``,
+        ``differentiable``, ``fused``, ...) sit in every group and state dict as PyTorch's do, and reach only an
+        update rule that names them. Looked up once per class and set of defaults (``step`` asks every call)."""
+        key = (type(self), tuple(self.defaults))
+        names = _HYPER_NAMES.get(key)
+        if names is None:
+            params = inspect.signature(self._update).parameters
+            if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+                names = tuple(self.defaults)
+            else:
+                names = tuple(k for k in self.defaults if k in params)
+            _HYPER_NAMES[key] = names
+        return names
 
     def _update(self, p: Array, g: Array, state: Dict[str, Any], *args: Any, **hyper: Any) -> None:
         """The update rule: change ``p`` in place (``hyper``: the group's hyperparameters)."""

@@ -41,7 +41,8 @@ class RAdam(Optimizer):
                  foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
         _impl_flags(type(self).__name__, foreach, capturable, differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable))
 
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "eps", "weight_decay")

@@ -38,8 +38,9 @@ class RMSprop(Optimizer):
                  maximize: bool = False,
                  foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
         _impl_flags(type(self).__name__, foreach, capturable, differentiable)
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "eps", "weight_decay", "momentum")

@@ -31,7 +31,8 @@ class Rprop(Optimizer):
                  step_sizes: Tuple[float, float] = (1e-6, 50), *, maximize: bool = False,
                  foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
         _impl_flags(type(self).__name__, foreach, capturable, differentiable)
-        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize))
+        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, capturable=capturable))
 
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr")

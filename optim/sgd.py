@@ -38,7 +38,8 @@ class SGD(Optimizer):
                  fused: bool | None = None) -> None:
         _impl_flags(type(self).__name__, foreach, capturable, differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "momentum", "weight_decay")

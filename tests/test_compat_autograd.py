@@ -1,6 +1,8 @@
 """The torch.autograd namespace: grad, backward, Variable, custom Functions (gradcheck and gradgradcheck in
 float64, several outputs, non-differentiable outputs, saved outputs, in-place checks, errors) and
 autograd.functional (jacobian/hessian/vjp/jvp/vhp/hvp with PyTorch's structures, compared with torch)."""
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -385,3 +387,18 @@ def test_functional_create_graph_strict_and_errors():
         AF.vjp(lambda a: a * 2, x)
     with pytest.raises(RuntimeError, match="one element"):
         AF.hessian(lambda a: a * 2, x)
+
+
+def test_grad_fn_prints_as_a_python_object_as_in_torch():
+    """``print(loss.grad_fn)`` and its ``next_functions`` print in Python's default form, as PyTorch's nodes do
+    (``<MulBackward0 object at 0x7f...>``; the names differ by design: ``MulBackward``)."""
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).sum()
+    assert re.fullmatch(r"<SumBackward object at 0x[0-9a-f]+>", repr(y.grad_fn)), repr(y.grad_fn)
+    mul = y.grad_fn.next_functions[0][0]
+    assert re.fullmatch(r"<MulBackward object at 0x[0-9a-f]+>", str(mul)), str(mul)
+    leaf = mul.next_functions[0][0]
+    assert re.fullmatch(r"<AccumulateGrad object at 0x[0-9a-f]+>", repr(leaf)), repr(leaf)
+    torch = pytest.importorskip("torch")
+    t = (torch.tensor([1.0], requires_grad=True) * 2).sum()
+    assert re.fullmatch(r"<\w+ object at 0x[0-9a-f]+>", repr(t.grad_fn))

@@ -427,3 +427,34 @@ def test_a_python_int_given_to_an_op_is_a_value_not_a_size():
     assert ag.exp(1).item() == pytest.approx(math.e)
     assert ag.sum(3).item() == 3
     assert ag.Tensor(3).shape == (3,)
+
+
+# -- an optimizer's param_groups hold PyTorch's entries, in PyTorch's order ---------------------------------
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop",
+              "LBFGS", "SparseAdam", "Adafactor"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_optimizer_param_groups_print_as_in_torch(name):
+    """The state-dict recipe prints ``optimizer.state_dict()['param_groups']``: the implementation flags
+    (``foreach``, ``capturable``, ``differentiable``, ``fused``) are there too, with PyTorch's defaults."""
+    torch = _torch()
+    import nn
+    import optim
+    ours = getattr(optim, name)([nn.Parameter(ag.zeros(2))]).state_dict()["param_groups"]
+    theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(2))]).state_dict()["param_groups"]
+    assert repr(ours) == repr(theirs)
+
+
+def test_optimizer_flags_reach_no_update_rule_and_survive_a_round_trip():
+    import nn
+    import optim
+    w = nn.Parameter(ag.tensor([1.0, 2.0]))
+    opt = optim.SGD([w], lr=0.1, momentum=0.9, foreach=False)
+    assert opt.param_groups[0]["foreach"] is False and opt.defaults["fused"] is None
+    (w * w).sum().backward()
+    opt.step()  # (SGD's rule takes no foreach: the step runs)
+    again = optim.SGD([nn.Parameter(ag.tensor([1.0, 2.0]))], lr=0.1, momentum=0.9)
+    again.load_state_dict(opt.state_dict())
+    assert again.param_groups[0]["foreach"] is False
+    np.testing.assert_allclose(w.detach().numpy(), [0.8, 1.6], rtol=1e-6)

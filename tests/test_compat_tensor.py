@@ -308,3 +308,42 @@ def test_size_call_gives_a_size_with_numel_as_torch_size():
     torch = pytest.importorskip("torch")
     t = torch.zeros(2, 3, 4)
     assert tuple(t.size()) == tuple(s) and t.size().numel() == s.numel()
+
+
+# -- line breaks of a printed tensor, as PyTorch's ---------------------------------------------------------
+def _wrap_cases():
+    rng = np.random.default_rng(0)
+    for shape in [(12,), (30,), (2, 12), (3, 9), (2, 2, 12), (1, 26), (5, 11), (40, 40), (2000,), (2, 600),
+                  (3, 40, 40)]:
+        for scale in (1.0, 1000.0, 1e5, 1e9):
+            yield pytest.param(shape, "float32", (rng.standard_normal(shape) * scale), id=f"{shape}-{scale:g}-f32")
+        yield pytest.param(shape, "float64", rng.standard_normal(shape), id=f"{shape}-f64")
+        yield pytest.param(shape, "int64", (rng.standard_normal(shape) * 1e5).astype(np.int64), id=f"{shape}-i64")
+        yield pytest.param(shape, "bool", rng.standard_normal(shape) > 0, id=f"{shape}-bool")
+
+
+@pytest.mark.parametrize("linewidth", [80, 60, 120])
+@pytest.mark.parametrize("shape,dtype,data", list(_wrap_cases()))
+def test_printed_tensor_breaks_lines_where_pytorch_does(shape, dtype, data, linewidth, default_print_options):
+    """floor((linewidth - indent) / (width + 2)) items a line (NumPy alone fits one fewer when the closing
+    brackets would not fit); a dtype suffix that would pass the line width goes on a line of its own."""
+    torch = pytest.importorskip("torch")
+    arr = np.asarray(data, dtype=dtype)
+    try:
+        torch.set_printoptions(linewidth=linewidth)
+        ag.set_printoptions(linewidth=linewidth)
+        ours = repr(ag.tensor(arr))
+        theirs = repr(torch.from_numpy(arr.copy()))
+    finally:
+        torch.set_printoptions(profile="default")
+    # (the dtype prints as NumPy's name here: README, deliberate)
+    assert ours == theirs.replace("dtype=torch.", "dtype="), (ours, theirs)
+
+
+def test_printed_tensor_of_a_tutorial_wraps_eight_items_a_line():
+    """The NLP tutorial's x.view(2, 12): eight four-decimal items on a line, as PyTorch prints them."""
+    x = ag.tensor(np.linspace(-0.9, 0.9, 24, dtype=np.float32).reshape(2, 12))
+    lines = repr(x).splitlines()
+    assert len(lines) == 4 and lines[0].count(",") == 8 and lines[1].count(",") == 4, repr(x)
+    y = ag.tensor(np.linspace(-2.0, 2.0, 30))
+    assert repr(y).splitlines()[-1] == "       dtype=float64)", repr(y)

@@ -1,17 +1,20 @@
 """Public PyTorch examples run here with only their import lines changed (tests/ported/, see its harness).
 
-Each script runs with our modules; when PyTorch is installed the same text runs with PyTorch too (the
-harness turns the import lines back), from the same initial weights and with the same random draws, and
-the losses of every step and the printed output are compared. The scripts: from pytorch/examples the
-MNIST CNN, the MNIST RNN, the forward-forward network, the VAE, the DCGAN, the time-sequence prediction
-(LSTMCells under LBFGS), the graph networks GCN and GAT, the polynomial regression, REINFORCE and
-actor-critic on a NumPy CartPole, and the word-level language model (LSTM, GRU, RNN); from the PyTorch
-tutorials the LSTM tagger, the character-level RNN name classifier and name generator, the seq2seq
-translation with attention, the custom autograd Function, the dynamic net and the polynomial fits with nn and
-with optim; Karpathy's makemore (character-level: transformer, RNN, GRU, bag of words, MLP, bigram), three
-of his makemore lecture notebooks (BatchNorm statistics, manual backprop, WaveNet), his lecture GPT, nanoGPT
-(model.py with train.py, and resuming from its checkpoint) and minGPT's adder project. Sizes, data and
-step counts are shrunk (each script's header says how).
+Each script runs with our modules; when PyTorch is installed the same text runs with PyTorch too (the harness
+turns the import lines back), from the same initial weights and with the same random draws, and the losses of
+every step and the printed output are compared. The scripts: from pytorch/examples the MNIST CNN, the MNIST
+RNN, the forward-forward network, the VAE, the DCGAN, the time-sequence prediction (LSTMCells under LBFGS),
+the graph networks GCN and GAT, the polynomial regression, REINFORCE and actor-critic on a NumPy CartPole, and
+the word-level language model (LSTM, GRU, RNN); from the PyTorch tutorials the LSTM tagger, the
+character-level RNN name classifier and name generator, the seq2seq translation with attention, the custom
+autograd Function, the dynamic net, the polynomial fits with nn, with optim and as a custom Module, the NLP
+tutorials' bag-of-words classifier and N-gram word embeddings, and six tours of the API that train nothing
+(the Tensors, Build Model and Autograd basics, the Blitz's neural networks, the NLP tutorials' introduction,
+the state_dict and checkpoint recipes: every number they print is compared); Karpathy's makemore
+(character-level: transformer, RNN, GRU, bag of words, MLP, bigram), three of his makemore lecture notebooks
+(BatchNorm statistics, manual backprop, WaveNet), his lecture GPT, nanoGPT (model.py with train.py, and
+resuming from its checkpoint) and minGPT's adder project. Sizes, data and step counts are shrunk where a
+script's header says so.
 """
 import math
 import os
@@ -123,8 +126,8 @@ CASES = {
     "mnist_cnn": ("mnist_cnn", [], None, 3e-3, True),
     "vae": ("vae", [], None, 1e-4, True),
     "lstm_tagger": ("lstm_tagger", [], None, 1e-5, True),
-    # (its printed one-hot tensors wrap at other widths than PyTorch's: the line count is compared)
-    "char_rnn_classification": ("char_rnn_classification", [], NAMES_FILES, 1e-5, False),
+    # (its printed one-hot tensors break their lines where PyTorch's do)
+    "char_rnn_classification": ("char_rnn_classification", [], NAMES_FILES, 1e-5, True),
     "gpt": ("gpt", [], None, 1e-4, False),
     **{f"makemore-{t}": ("makemore", ["--max-steps", "5", "--type", t], MAKEMORE_FILES, 1e-4, False)
        for t in ("transformer", "bigram", "mlp", "rnn", "gru", "bow")},
@@ -156,6 +159,8 @@ CASES = {
     "dynamic_net": ("dynamic_net", [], None, 1e-4, True),
     # nn.Sequential(Linear, Flatten(0, 1)) on x.unsqueeze(-1).pow(tensor([1, 2, 3])), a hand-written update
     "polynomial_nn": ("polynomial_nn", [], None, 1e-5, True),
+    # a Module of four 0-d Parameters drawn by torch.randn(()), torch.optim.SGD reached through autograd_core
+    "polynomial_module": ("polynomial_module", [], None, 1e-5, True),
     # the same under RMSprop (compared over its first 900 steps: from step ~920 RMSprop's lr-sized steps
     # around the optimum make the loss jump by more than the rounding)
     "polynomial_optim": ("polynomial_optim", [], None, 1e-4, True),
@@ -183,7 +188,24 @@ CASES = {
     # running BatchNorm statistics under no_grad, retain_grad on each layer's output, torch.histogram of
     # activations and gradients, '%+.2f' % a 0-d tensor, tensors handed to matplotlib
     "makemore_batchnorm": ("makemore_batchnorm", [], ALL_LETTERS_FILES, 1e-3, False),
+    # the NLP tutorials' logistic-regression bag of words: autograd.Variable, torch.LongTensor targets, the
+    # parameters printed before the model is first called (so before the harness loads PyTorch's weights)
+    "bow_classifier": ("bow_classifier", [], None, 1e-5, True),
+    # Embedding -> Linear -> relu -> Linear -> log_softmax one trigram at a time; the summed loss.item() printed
+    "word_embeddings": ("word_embeddings", [], None, 1e-5, True),
+    # tours of the API that train nothing (TOURS below): every number they print is compared
+    # (tensor.shape prints as a tuple here, torch.Size there: the tensor tour's lines are compared masked)
+    "tensorqs_tutorial": ("tensorqs_tutorial", [], None, 1e-5, False),
+    "autogradqs_tutorial": ("autogradqs_tutorial", [], None, 1e-5, True),
+    "nlp_pytorch_tutorial": ("nlp_pytorch_tutorial", [], None, 1e-5, True),
+    "neural_networks_tutorial": ("neural_networks_tutorial", [], None, 1e-5, True),
+    "state_dict_recipes": ("state_dict_recipes", [], None, 1e-5, True),
+    # (parameters of (512, 784) sliced to two rows: summarized prints, "..." in each row)
+    "buildmodel_tutorial": ("buildmodel_tutorial", [], None, 1e-5, True),
 }
+# scripts that show the API without a training loop: at most one backward(), no loss curve
+TOURS = {"tensorqs_tutorial", "autogradqs_tutorial", "nlp_pytorch_tutorial", "neural_networks_tutorial",
+         "state_dict_recipes", "buildmodel_tutorial"}
 
 
 def _run(case, lib, tmp_path, states=None, share=True, optimizer_params=None):
@@ -206,6 +228,9 @@ def test_script_trains_with_our_modules(case, tmp_path):
     run = _run(case, "ours", tmp_path, share=False)
     losses = np.array(run.losses)
     script = CASES[case][0]
+    if script in TOURS:
+        _check_tour(script, run)
+        return
     assert len(losses) >= (1 if script == "makemore_backprop" else 5) and np.isfinite(losses).all()
     if script == "dcgan":
         # three losses an iteration (D on real, D on fake, G): an adversarial game, not one falling curve;
@@ -234,6 +259,18 @@ def test_script_trains_with_our_modules(case, tmp_path):
         # printed per-letter losses stay near log(59 letters); the learning is checked against PyTorch
         printed = [float(m) for m in re.findall(r"^\d+m \d+s \(\d+ \d+%\) ([\d.]+)$", run.stdout, re.M)]
         assert len(printed) == 3 and all(abs(v - math.log(59)) < 1.0 for v in printed), printed
+    elif script == "word_embeddings":
+        # one loss a trigram (and a set's order of the vocabulary, which changes between processes): the
+        # printed totals over the 113 trigrams start near 113 log(97 words) and fall every epoch, as the tutorial says
+        totals = [float(v) for v in re.search(r"^\[([\d., ]+)\]$", run.stdout, re.M)[1].split(",")]
+        assert len(totals) == 10 and all(a > b for a, b in zip(totals, totals[1:])), totals
+        assert abs(totals[0] / 113 - math.log(97)) < 0.5, totals
+    elif script == "bow_classifier":
+        # after 100 epochs the Spanish test sentence is Spanish (label 0) and the English one English
+        after = [[float(v) for v in m] for m in re.findall(r"^tensor\(\[\[(\S+), +(\S+)\]\], grad_fn=<\w+>\)$",
+                                                           run.stdout, re.M)][-2:]
+        assert after[0][0] > after[0][1] and after[1][1] > after[1][0], run.stdout
+        assert losses[-4:].mean() < losses[:4].mean() / 4, losses
     elif script == "makemore_backprop":
         # every hand-derived gradient agrees with the engine's (26 tensors, then the fused cross-entropy and
         # BatchNorm ones); those up to b2 bit for bit, as in PyTorch
@@ -262,10 +299,11 @@ def test_script_trains_with_our_modules(case, tmp_path):
         m = re.search(r"Loss: ([\d.]+) after (\d+) batches", run.stdout)
         assert m and float(m[1]) < 1e-3 and int(m[2]) == len(losses), run.stdout
         assert "==> Learned function:\ty = " in run.stdout
-    if script in ("polynomial_custom_function", "dynamic_net", "polynomial_nn", "polynomial_optim"):
+    if script in ("polynomial_custom_function", "dynamic_net", "polynomial_nn", "polynomial_optim",
+                  "polynomial_module"):
         assert len(re.findall(r"^\d+ [\d.]+$", run.stdout, re.M)) == len(losses) // 100
         assert run.stdout.splitlines()[-1].startswith(("Result: y = ",)), run.stdout
-    if script in ("polynomial_nn", "polynomial_optim"):
+    if script in ("polynomial_nn", "polynomial_optim", "polynomial_module"):
         # the fitted a + b x + c x^2 + d x^3 heads for the least-squares cubic of sin on [-pi, pi] (RMSprop gets
         # there in 2000 steps; SGD at lr 1e-6 is on its way: b rises from its init towards it)
         x = np.linspace(-np.pi, np.pi, 2000)
@@ -309,6 +347,59 @@ def test_script_trains_with_our_modules(case, tmp_path):
         assert confusion.shape == (3, 3) and np.isfinite(confusion.numpy()).all()
 
 
+def _check_tour(script, run):
+    """What each API tour must have computed, from the values it printed or left in its namespace."""
+    ns, out = run.namespace, run.stdout
+    if script == "tensorqs_tutorial":
+        # matmul and mul with out= write the same values as @ and *; t.numpy() and torch.from_numpy share memory
+        for a, b in (("y1", "y3"), ("y2", "y3"), ("z1", "z3"), ("z2", "z3")):
+            np.testing.assert_array_equal(ns[a].numpy(), ns[b].numpy())
+        assert "12.0 <class 'float'>" in out
+        assert "t: tensor([2., 2., 2., 2., 2.])\nn: [2. 2. 2. 2. 2.]\n" in out
+        assert out.endswith("t: tensor([2., 2., 2., 2., 2.], dtype=float64)\nn: [2. 2. 2. 2. 2.]\n"), out
+        assert "tensor([[1., 0., 1., 1., 1., 0., 1., 1., 1., 0., 1., 1.]," in out  # the cat of three, on one line
+    elif script == "autogradqs_tutorial":
+        # d loss / d w of binary_cross_entropy_with_logits(x @ w + b, 0) with x = 1: sigmoid(z) / 3 in every row
+        z = ns["x"].numpy() @ ns["w"].detach().numpy() + ns["b"].detach().numpy()
+        np.testing.assert_allclose(ns["w"].grad.numpy(), np.tile(1 / (1 + np.exp(-z)) / 3, (5, 1)), rtol=1e-6)
+        # three vector-Jacobian products of (inp + 1)^2 with ones, the second accumulated, the third after zero_()
+        np.testing.assert_array_equal(ns["inp"].grad.numpy(), 2 * (np.eye(4, 5) + 1))
+        assert "Second call\ntensor([[8., 4., 4., 4., 4.]," in out
+        assert out.count("Gradient function for") == 2 and "object at 0x" in out
+    elif script == "nlp_pytorch_tutorial":
+        # x.grad of (x + y).sum(); then requires_grad_, detach and no_grad as the flags print them
+        assert "tensor([1., 1., 1.])\n" in out and "tensor(21., grad_fn=<SumBackward>)" in out
+        lines = out.splitlines()
+        assert lines[-8:-6] == ["False False", "None"] and lines[-6].startswith("<AddBackward object at 0x")
+        assert lines[-5:] == ["True", "None", "True", "True", "False"], out
+    elif script == "neural_networks_tutorial":
+        lines = out.splitlines()
+        assert "10" in lines and "Size([6, 1, 5, 5])" in lines
+        before = lines.index("conv1.bias.grad before backward")
+        assert lines[before + 1] == "None" and lines[before + 2] == "conv1.bias.grad after backward"
+        assert run.namespace["net"].conv1.bias.grad.shape == (6,) and len(run.losses) == 1
+    elif script == "buildmodel_tutorial":
+        assert out.startswith("Using cpu device\n") and re.search(r"^Predicted class: tensor\(\[\d\]\)$", out, re.M)
+        assert "Size([3, 28, 28])\nSize([3, 784])\nSize([3, 20])\n" in out
+        # relu of the printed hidden1 is the printed "After ReLU" tensor
+        parts = re.search(r"Before ReLU: (.*?)After ReLU: (.*?)\nModel structure", out, re.S).groups()
+        before, after = (np.array([float(v) for v in re.findall(r"-?\d+\.\d+", part)]) for part in parts)
+        assert before.shape == after.shape == (60,) and np.array_equal(np.maximum(before, 0), after)
+        assert len(re.findall(r"^Layer: linear_relu_stack\.\d\.(?:weight|bias) \| Size: Size\(\[[\d, ]+\]\) \| "
+                              r"Values : tensor\(", out, re.M)) == 6, out
+    elif script == "state_dict_recipes":
+        # the checkpoint written by torch.save (nn.save) comes back whole: weights, optimizer state and extras
+        model, net = ns["model"], ns["net"]
+        assert ns["epoch"] == 5 and ns["loss"] == 0.4 and model.training
+        for k, v in net.state_dict().items():
+            np.testing.assert_array_equal(model.state_dict()[k].numpy(), v.numpy())
+        group = ns["optimizer"].state_dict()["param_groups"][0]
+        assert group["lr"] == 0.001 and group["momentum"] == 0.9 and group["params"] == list(range(10))
+        assert "param_groups \t [{'lr': 0.001, 'momentum': 0.9, 'dampening': 0, 'weight_decay': 0, " \
+               "'nesterov': False, 'maximize': False, 'foreach': None, 'differentiable': False, 'fused': None, " \
+               "'params': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}]" in out, out
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_script_matches_pytorch_step_by_step(case, tmp_path):
     pytest.importorskip("torch")
@@ -317,10 +408,19 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
     ours = _run(case, "ours", tmp_path / "ours", states=theirs.states, optimizer_params=theirs.optimizer_params)
     # (the custom-Function tutorial and the makemore notebooks train bare tensors: no model)
     assert theirs.states or case in ("polynomial_custom_function", "makemore_backprop", "makemore_wavenet",
-                                     "makemore_batchnorm"), \
+                                     "makemore_batchnorm", "tensorqs_tutorial", "autogradqs_tutorial",
+                                     "nlp_pytorch_tutorial", "state_dict_recipes"), \
         "the PyTorch run called no model"
     n = len(ours.losses)
-    if case == "regression":
+    if case in TOURS:
+        # from the same draws and weights, every printed number (values, sizes, gradients) is PyTorch's
+        assert n == len(theirs.losses) <= 1
+        mine, other = harness.printed_numbers(ours.stdout), harness.printed_numbers(theirs.stdout)
+        assert len(mine) == len(other)
+        for line, a, b in zip(ours.stdout.splitlines(), mine, other):
+            assert len(a) == len(b), (line, a, b)
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-6, err_msg=line)
+    elif case == "regression":
         assert min(n, len(theirs.losses)) >= 150 and theirs.losses[-1] < 1e-3
         n = 150
         ours.losses = ours.losses[:n]
@@ -332,8 +432,9 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
         assert n == len(theirs.losses)
     else:
         assert 5 <= n <= len(theirs.losses)
-    np.testing.assert_allclose(ours.losses[0], theirs.losses[0], rtol=1e-5)
-    np.testing.assert_allclose(ours.losses, theirs.losses[:n], rtol=rtol, atol=1e-6)
+    if n:
+        np.testing.assert_allclose(ours.losses[0], theirs.losses[0], rtol=1e-5)
+        np.testing.assert_allclose(ours.losses, theirs.losses[:n], rtol=rtol, atol=1e-6)
     a, b = harness.masked(ours.stdout), harness.masked(theirs.stdout)
     if case in ("makemore_backprop", "makemore_wavenet", "makemore_batchnorm"):
         # (the gradient checks themselves are asserted in the run with our modules) training from the same

@@ -405,10 +405,25 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _GRAD_FN = re.compile(r"grad_fn=<\w+>")
+_NODE = re.compile(r"<\w+ object at 0x[0-9a-fA-F]+>")
+# PyTorch's torch.Size([2, 3]) and torch.float64 print here as Size([2, 3]) and float64 (README: deliberate)
+_TORCH_NAME = re.compile(r"\btorch\.(?=Size\(|(?:float|int|uint|bool|bfloat|complex)\d*\b)")
+
+
+def unnamed(line):
+    """``line`` with the names that differ by design between the two runs taken out: ``grad_fn=<...>`` names
+    become '<fn>', printed backward nodes (``<MulBackward0 object at 0x...>``) '<fn object>' (backward node names
+    are implementation details), and ``torch.Size(`` / ``torch.float32`` lose their ``torch.``."""
+    return _TORCH_NAME.sub("", _NODE.sub("<fn object>", _GRAD_FN.sub("grad_fn=<fn>", line)))
 
 
 def masked(text):
-    """``text`` with every number replaced by '#', every ``grad_fn=<...>`` name by '<fn>' (backward node names
-    are implementation details) and runs of spaces by one (number widths), to compare two runs' printing
-    line by line."""
-    return [" ".join(_NUMBER.sub("#", _GRAD_FN.sub("grad_fn=<fn>", line)).split()) for line in text.splitlines()]
+    """``text``'s lines :func:`unnamed`, with every number replaced by '#' and runs of spaces by one (number
+    widths), to compare two runs' printing line by line."""
+    # (and no space after a bracket: a sign's padding, " 0.5" for "-0.5")
+    return [re.sub(r"\[ ", "[", " ".join(_NUMBER.sub("#", unnamed(line)).split())) for line in text.splitlines()]
+
+
+def printed_numbers(text):
+    """Every number that ``text`` prints, line by line (names of :func:`unnamed` left out), as floats."""
+    return [[float(m[0]) for m in _NUMBER.finditer(unnamed(line))] for line in text.splitlines()]
