@@ -74,7 +74,7 @@ def xlog1py(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     >>> ag.special.xlog1py(ag.tensor([0.0, 2.0]), ag.tensor([-1.0, 0.0]))
     tensor([0., 0.])
     """
-    return E.where(input == 0, input * 0, input * E.log1p(other))
+    return M.xlog1py(input, other)
 
 
 def entr(input: Tensor) -> Tensor:  # noqa: A002
@@ -83,8 +83,7 @@ def entr(input: Tensor) -> Tensor:  # noqa: A002
     >>> ag.special.entr(ag.tensor([0.0, 0.5]))
     tensor([0.0000, 0.3466])
     """
-    safe = E.where(input > 0, input, 1.0)
-    return E.where(input < 0, float("-inf"), input * -E.log(safe) + 0.0)  # (+ 0.0: no -0.0 at 0)
+    return M.entr(input)
 
 
 def ndtr(input: Tensor) -> Tensor:  # noqa: A002

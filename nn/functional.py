@@ -2372,7 +2372,11 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     v = _t(var) if not isinstance(var, (int, float)) else ag.full(tuple(x.shape), float(var), dtype=x.dtype)
     if v.ndim == x.ndim - 1:
         v = v.unsqueeze(-1)
-    v = ag.clamp(v, min=eps) if not v.requires_grad else ag.where(v < eps, eps, v)
+    # PyTorch clamps a clone in place without recording it: the values are clamped, and var's gradient is
+    # the clamped expression's, also where var < eps
+    v = v.clone()
+    with ag.no_grad():
+        v.clamp_(min=eps)
     loss = 0.5 * (ag.log(v) + (x - y) ** 2 / v)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)

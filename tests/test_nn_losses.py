@@ -463,3 +463,22 @@ def test_ctc_loss_matches_torch_through_log_softmax():
             la.sum().backward()
             lt.sum().backward()
             np.testing.assert_allclose(xa.grad._data, xt.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_gaussian_nll_var_below_eps_still_gets_its_gradient():
+    """PyTorch clamps var to eps in place on a clone under no_grad: the loss uses max(var, eps), and
+    var's gradient is that expression's derivative at the clamped value, also where var < eps
+    (0.5 (1/eps - d^2/eps^2) for one element), not zero."""
+    eps = 1e-6
+    v = t64([1e-8, 2.0])
+    x = t64([1.0, 0.5])
+    F.gaussian_nll_loss(x, t64([0.0, 0.0], False), v, eps=eps, reduction="sum").backward()
+    d = np.array([1.0, 0.5])
+    vc = np.array([eps, 2.0])
+    np.testing.assert_allclose(v.grad.numpy(), 0.5 * (1 / vc - d ** 2 / vc ** 2), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), d / vc, rtol=1e-12)
+    torch = pytest.importorskip("torch")
+    tv = torch.tensor([1e-8, 2.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.gaussian_nll_loss(torch.tensor([1.0, 0.5], dtype=torch.float64), torch.zeros(2, dtype=torch.float64),
+                                          tv, eps=eps, reduction="sum").backward()
+    np.testing.assert_allclose(v.grad.numpy(), tv.grad.numpy(), rtol=1e-12)

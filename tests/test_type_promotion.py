@@ -141,3 +141,23 @@ def test_float_functions_of_integer_tensors_follow_the_default_dtype():
     finally:
         ag.set_default_dtype(ag.float32)
     assert ag.exp(ag.tensor([1.0], dtype=ag.float16)).dtype == ag.float16     # floats keep their dtype
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_rounded_division_of_an_integer_tensor_gives_the_default_float_dtype(mode):
+    """An integer tensor divided with a rounding mode by a float number (a NumPy scalar too) is the
+    default float dtype, as in PyTorch; by a float64 tensor it is float64; the quotient is computed in
+    that dtype."""
+    a = ag.tensor([1, 2, -7])
+    for b in (2.5, np.float64(2.5)):
+        r = ag.divide(a, b, rounding_mode=mode)
+        assert r.dtype == ag.get_default_dtype()
+        np.testing.assert_array_equal(r.numpy(), [0.0, 0.0, -3.0 if mode == "floor" else -2.0])
+    assert ag.divide(a, ag.tensor([2.5, 1.0, 2.0], dtype=ag.float64), rounding_mode=mode).dtype == np.float64
+    assert ag.divide(ag.tensor([1.0], dtype=ag.float32), np.float64(0.1), rounding_mode=mode).dtype == np.float32
+    torch = pytest.importorskip("torch")
+    for b in (2.5, 0.1, np.float64(2.5)):
+        ours = ag.divide(a, b, rounding_mode=mode)
+        theirs = torch.div(torch.tensor([1, 2, -7]), float(b), rounding_mode=mode)
+        assert str(theirs.dtype) == "torch." + str(ours.dtype)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

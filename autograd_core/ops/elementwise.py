@@ -183,6 +183,12 @@ def _power(x, y):
                 return x * x
             if y == 3:
                 return x * x * x
+        if type(y) is np.ndarray and y.dtype.kind == "f":
+            # NumPy computes an exponent that the loop sees as a scalar (0-d or broadcast) of 0.5 as sqrt: NaN
+            # at -inf and -0.0 at -0.0, where PyTorch's pow with a tensor exponent gives inf and 0.0
+            shape = np.broadcast_shapes(np.shape(x), y.shape)
+            if (y.shape != shape or not y.ndim) and (y == 0.5).any():
+                return np.power(x, np.array(np.broadcast_to(y, shape), ndmin=1)).reshape(shape)
         return np.power(x, y)
 
 
@@ -458,8 +464,10 @@ def _elu(x, alpha=1.0):
         return np.where(x > 0, x, alpha * np.expm1(x))
 
 
-# reads x only (PyTorch's elu backward from the input); elu'(nan) = 1 as in PyTorch (nan > 0 is false there)
-elu = defop("elu", _elu, (lambda g, ans, x, alpha=1.0: xp.where(x <= 0, g * alpha * xp.exp(x), g),))
+# reads x only (PyTorch's elu backward from the input); elu'(nan) = 1 as in PyTorch (nan > 0 is false there).
+# At 0 the slope is alpha but its own derivative is 0: PyTorch's double backward masks with x < 0.
+elu = defop("elu", _elu,
+            (lambda g, ans, x, alpha=1.0: xp.where(x <= 0, g * alpha * xp.exp(xp.where(x == 0, 0, x)), g),))
 
 
 def _gelu(x, approximate="none"):
@@ -519,7 +527,9 @@ def _softplus(x, beta=1.0, threshold=20.0):
 
 def _softplus_vjp(g, ans, x, beta=1.0, threshold=20.0):
     bx = x * beta
-    return xp.where(bx > threshold, g, g * xp.sigmoid(bx))
+    # at beta x == threshold the slope is sigmoid(threshold), a constant: PyTorch's double backward masks
+    # the curvature with beta x < threshold
+    return xp.where(bx > threshold, g, g * xp.sigmoid(xp.where(bx == threshold, threshold, bx)))
 
 
 softplus = defop("softplus", _softplus, (_softplus_vjp,))
@@ -553,7 +563,8 @@ def clamp(x, min=None, max=None):
     ``torch.clamp(x, min, max)``); numbers or tensors that broadcast against ``x``.
 
     d/dx = 1 where min <= x <= max, else 0; tensor bounds that require grad get the gradient where
-    they are the result (x < min, or x > max). PyTorch: ``torch.clamp``.
+    they are the result: min where x < min < max, max where x > max or max < min (so where
+    x < min == max, none of the three gets it, as in PyTorch). PyTorch: ``torch.clamp``.
 
     >>> import autograd_core as ag
     >>> ag.clamp(ag.tensor([-2.0, 0.5, 3.0]), -1.0, 1.0)
@@ -564,12 +575,11 @@ def clamp(x, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        out = x
-        if min is not None:
-            out = _clamp_min_t(out, min)
-        if max is not None:
-            out = _clamp_max_t(out, max)
-        return out
+        if min is None:
+            return _clamp_max_t(x, max)
+        if max is None:
+            return _clamp_min_t(x, min)
+        return _clamp_both_t(x, min, max)
     return _clamp_op(x, min=min, max=max)
 
 
@@ -579,6 +589,12 @@ _clamp_min_t = defop("clamp_min_tensor", np.maximum,
                      (lambda g, ans, x, lo: g * (x >= lo), lambda g, ans, x, lo: g * (x < lo)))
 _clamp_max_t = defop("clamp_max_tensor", np.minimum,
                      (lambda g, ans, x, hi: g * (x <= hi), lambda g, ans, x, hi: g * (x > hi)))
+# Both bounds: min(max(x, lo), hi), with PyTorch's rules: lo gets g only where x < lo < hi, hi where
+# x > hi or hi < lo (crossed bounds give hi), so where lo == hi and x < lo no one gets it.
+_clamp_both_t = defop("clamp_tensor", lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+                      (lambda g, ans, x, lo, hi: g * ((x >= lo) & (x <= hi)),
+                       lambda g, ans, x, lo, hi: g * ((x < lo) & (lo < hi)),
+                       lambda g, ans, x, lo, hi: g * ((x > hi) | (hi < lo))))
 
 
 def clip(x, min=None, max=None):

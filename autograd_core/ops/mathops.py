@@ -24,6 +24,7 @@ import math
 import numpy as np
 import scipy.special as _sp
 
+from ..dtypes import result_type as _result_type
 from ..tensor import Tensor, get_default_dtype
 from . import elementwise as E
 from .inplace import inplace_update
@@ -175,6 +176,13 @@ erfc = _unary("erfc", _same_float(_sp.erfc), lambda g, ans, x: -g * _TWO_OVER_SQ
     >>> ag.erfc(ag.tensor([0.0, 2.0]))
     tensor([1.0000, 0.0047])
     """)
+# PyTorch's rule, -(1 + log x) with no mask: inf at 0, NaN below 0 (where entr is -inf)
+entr = _unary("entr", _same_float(_sp.entr), lambda g, ans, x: -g * (1 + xp.log(x)),
+              """-x log(x) elementwise (0 at 0, -inf below 0); d/dx = -(1 + log x) (inf at 0, as PyTorch).
+
+    >>> ag.special.entr(ag.tensor([0.0, 0.5]))
+    tensor([0.0000, 0.3466])
+    """)
 erfinv = _unary("erfinv", _same_float(_sp.erfinv), lambda g, ans, x: g * _SQRT_PI_OVER_2 * xp.exp(ans * ans),
                 """Inverse error function on (-1, 1) (±inf at ±1); d/dx = sqrt(pi)/2 exp(erfinv(x)²).
 
@@ -258,9 +266,12 @@ fmod = defop("fmod", _quiet(np.fmod), (lambda g, ans, x, y: g, lambda g, ans, x,
              >>> ag.fmod(ag.tensor([-3.0, 3.0]), 2.0)
              tensor([-1.,  1.])
              """)
-remainder = defop("remainder", _quiet(np.mod), (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.floor(x / y)), promote=True,
-                  doc="""The remainder of ``input / other`` with the sign of ``other`` (Python's %): input - floor(input
-                  / other) * other. d/dinput = 1, d/dother = -floor(input / other).
+# d/dother with the quotient the remainder was taken with: floor_divide, not floor(x / y), which rounds
+# up across an integer (1 / 0.1 is 10.0, 1 // 0.1 is 9.0), as PyTorch's div(rounding_mode='floor')
+remainder = defop("remainder", _quiet(np.mod),
+                  (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.floor_divide(x, y)), promote=True,
+                  doc="""The remainder of ``input / other`` with the sign of ``other`` (Python's %): input - (input //
+                  other) * other. d/dinput = 1, d/dother = -(input // other) (floor division, as Python's).
 
                   >>> ag.remainder(ag.tensor([-3.0, 3.0]), 2.0)
                   tensor([1., 1.])
@@ -329,6 +340,25 @@ xlogy = defop("xlogy", _float_result(_quiet(_xlogy)),
               >>> ag.xlogy(ag.tensor([0.0, 2.0]), ag.tensor([0.0, 3.0]))
               tensor([0.0000, 2.1972])
               """)
+
+
+def _xlog1py(x, y):
+    out = _sp.xlog1py(x, y)
+    dt = np.result_type(x, y)
+    return np.asarray(out).astype(dt) if dt.kind == "f" else np.asarray(out)
+
+
+xlog1py = defop("xlog1py", _float_result(_quiet(_xlog1py)),
+                # as xlogy's, with log1p: d/dinput at input == 0 is log1p(other), 0 where other <= -1
+                (lambda g, ans, x, y: xp.where((x == 0) & (y <= -1), g * 0, xp.xlog1py(g, y)),
+                 lambda g, ans, x, y: g * x / (y + 1)),
+                promote=True, doc="""input * log1p(other), and 0 where input is 0 (even where other is -1; NaN where
+                other is NaN). d/dinput = log1p(other) (0 where input is 0 and other <= -1), d/dother = input / (1 +
+                other).
+
+                >>> ag.special.xlog1py(ag.tensor([0.0, 2.0]), ag.tensor([-1.0, 0.0]))
+                tensor([0., 0.])
+                """)
 copysign = defop("copysign", _float_result(np.copysign),
                  (lambda g, ans, x, y: xp.where(x == 0, g * 0, g * ans / x), lambda g, ans, x, y: g * 0), uses_ans=True,
                  promote=True, doc="""|input| with the sign of ``other``; d/dinput = ±1 (0 at 0), no gradient to ``other``.
@@ -517,7 +547,7 @@ hypot = defop("hypot", _float_result(_quiet(np.hypot)),
 
 def _lerp_fwd(a, b, w):
     with np.errstate(all="ignore"):
-        return np.where(w < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+        return np.where(np.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
 
 
 # one op with PyTorch's rules, not a where() of the two branches: the unselected branch's rule would
@@ -529,7 +559,7 @@ _lerp_tensor = defop("lerp", _lerp_fwd, (lambda g, ans, a, b, w: g * (1 - w), la
 
 def lerp(input, end, weight):  # noqa: A002
     """Linear interpolation input + weight * (end - input); ``weight`` is a number or a tensor. Computed as
-    PyTorch does: from ``input`` where weight < 0.5, else as end - (end - input) (1 - weight), so weight 1
+    PyTorch does: from ``input`` where |weight| < 0.5, else as end - (end - input) (1 - weight), so weight 1
     gives ``end`` exactly.
 
     >>> ag.lerp(ag.tensor([0.0, 10.0]), ag.tensor([10.0, 20.0]), 0.25)
@@ -537,7 +567,7 @@ def lerp(input, end, weight):  # noqa: A002
     """
     if isinstance(weight, Tensor):
         return _lerp_tensor(input, end, weight)
-    if weight < 0.5:
+    if abs(weight) < 0.5:
         return input + weight * (end - input)
     return end - (end - input) * (1 - weight)
 
@@ -634,10 +664,21 @@ def divide(input, other, *, rounding_mode=None):  # noqa: A002
             if rounding_mode == "trunc":
                 q = np.where((q < 0) & (q * b != a), q + 1, q)
             return Tensor(q)
-        q = np.true_divide(a, b)
-        if q.dtype.kind != "f":
-            q = q.astype(get_default_dtype())
-        return Tensor(np.trunc(q) if rounding_mode == "trunc" else np.floor(q))
+        # PyTorch's result dtype: a number (NumPy scalars too) takes the tensor's float dtype, or the default
+        # one for an integer tensor; two tensors promote as the binary ops do
+        if isinstance(other, Tensor):
+            dt = _result_type(a, b)
+        else:
+            dt = a.dtype
+        if dt.kind != "f":
+            dt = get_default_dtype()
+        # computed in that dtype, as PyTorch does (a NumPy scalar as a Python number: NumPy would widen to it)
+        a = a.astype(dt, copy=False)
+        b = b.astype(dt, copy=False) if isinstance(other, Tensor) else b.item() if isinstance(b, np.generic) else b
+        if rounding_mode == "floor":
+            # Python's //, as PyTorch: floor(a / b) would round 1 / 0.1 (10.0) up to 10, and inf / 2.5 to inf
+            return Tensor(np.floor_divide(a, b))
+        return Tensor(np.trunc(np.true_divide(a, b)))
 
 
 def float_power(input, exponent):  # noqa: A002

@@ -93,6 +93,8 @@ _mean = defop("mean", _mean_fwd,
 
 
 def _prod_vjp(g, ans, x, axis=None, keepdims=False):
+    if not x.ndim:
+        return g   # the product of one number is the identity: g even at 0, inf and NaN (as PyTorch)
     gk, ak = _keep(g, x.shape, axis, keepdims), _keep(ans, x.shape, axis, keepdims)
     if not isinstance(x, np.ndarray):
         # On the tape (grad of grad), ans / x differentiates to ans / x**2, which is 0/0 at zeros and
