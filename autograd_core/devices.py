@@ -120,9 +120,12 @@ class device:
     def __reduce__(self):
         return (device, (self._type, self._index))
 
-    # ``with ag.device("cpu"):`` is accepted (the default device is always the CPU)
+    # ``with ag.device("cpu"):`` is accepted (the default device is always the CPU); so is 'meta', under
+    # which PyTorch builds a module without storage, to be filled by load_state_dict(sd, assign=True): here
+    # the tensors made inside are the CPU's (as Module.to('meta') keeps them), which that load replaces alike
     def __enter__(self):
-        check_device(self, "device")
+        if self._type != "meta":
+            check_device(self, "device")
         return self
 
     def __exit__(self, *exc):

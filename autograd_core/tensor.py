@@ -211,8 +211,11 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        # as PyTorch: a number or an array is refused (`p.grad = 0.` would otherwise turn the next
+        # accumulation into a broadcast against a 0-d float64 gradient)
         if value is not None and not isinstance(value, Tensor):
-            value = Tensor(np.asarray(value))
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                            f"{type(value).__name__}: to reset it, set it to None or call .grad.zero_()")
         self._grad = value
 
     @property

@@ -60,13 +60,20 @@ def _check_inputs(inputs, name):
             raise TypeError(f"{name}: input {i} is {t.dtype}; finite differences need float64 inputs")
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0, raise_exception=True):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0, raise_exception=True, *,
+              check_forward_ad=False, check_backward_ad=True, check_undefined_grad=True, check_batched_grad=False,
+              check_batched_forward_grad=False, check_grad_dtypes=False, nondet_tol=0.0, fast_mode=False,
+              masked=None):
     """Check d fn / d inputs against central differences (as ``torch.autograd.gradcheck``).
 
     ``inputs``: a Tensor or tuple of Tensors (those with ``requires_grad`` are checked, in float64).
-    For each of ``n_cotangents`` random cotangents v, compares the engine's v^T J with
-    v^T (f(x + eps e_k) - f(x - eps e_k)) / (2 eps) for every input element k.
-    Returns True, or raises ``GradcheckError`` naming the input and the worst element.
+    Reverse mode (``check_backward_ad``, the default): for each of ``n_cotangents`` random cotangents v,
+    compares the engine's v^T J with v^T (f(x + eps e_k) - f(x - eps e_k)) / (2 eps) for every input
+    element k. Forward mode (``check_forward_ad=True``): for as many random tangents t (one per checked
+    input), compares J t from ``autograd.forward_ad`` dual tensors with (f(x + eps t) - f(x - eps t)) / (2 eps).
+    Returns True, or raises ``GradcheckError`` naming the input (or output) and the worst element.
+    PyTorch's other switches are accepted; ``check_undefined_grad``, ``check_grad_dtypes``, ``nondet_tol``,
+    ``fast_mode`` and ``masked`` change nothing here, and the vmap-batched checks are not available.
 
     >>> import autograd_core as ag
     >>> from autograd_core.testing import gradcheck
@@ -74,12 +81,22 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0
     >>> gradcheck(lambda t: (t.sin() * t).sum(), x)
     True
     """
+    if check_batched_grad or check_batched_forward_grad:
+        raise NotImplementedError("gradcheck: the vmap-batched checks are not available here; pass "
+                                  "check_batched_grad=False and check_batched_forward_grad=False")
+    if not (check_forward_ad or check_backward_ad):
+        raise ValueError("gradcheck: expected at least one of check_forward_ad or check_backward_ad to be True")
     inputs = _as_tuple(inputs)
     _check_inputs(inputs, "gradcheck")
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
         raise ValueError("gradcheck: no input requires grad")
     rng = np.random.default_rng(seed)
+    if check_forward_ad and not _check_forward(fn, inputs, diff, eps, atol, rtol, n_cotangents, rng,
+                                               raise_exception):
+        return False
+    if not check_backward_ad:
+        return True
     with enable_grad():
         outs = _outputs(fn, inputs)
     douts = [o for o in outs if o.dtype.kind == "f"]
@@ -124,6 +141,40 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0
                 msg = (f"gradcheck: gradient of input {i} (shape {tuple(x.shape)}) differs from finite "
                        f"differences at {j}: analytic {a[j]!r} vs numeric {num[j]!r}\n"
                        f"analytic:\n{a}\nnumeric:\n{num}")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
+    return True
+
+
+def _check_forward(fn, inputs, diff, eps, atol, rtol, n_tangents, rng, raise_exception):
+    """gradcheck's forward-mode part: J t through dual tensors against central differences along t."""
+    from .autograd import forward_ad as fwAD
+    for _ in range(n_tangents):
+        ts = {i: rng.standard_normal(inputs[i].shape) for i in diff}
+        with fwAD.dual_level():
+            duals = [fwAD.make_dual(x, Tensor(ts[i].astype(x._data.dtype))) if i in ts else x
+                     for i, x in enumerate(inputs)]
+            outs = _outputs(fn, duals)
+            ana = []
+            for o in outs:
+                t = fwAD.unpack_dual(o).tangent if o.dtype.kind == "f" else None
+                ana.append(None if t is None else np.asarray(t._data, dtype=np.float64))
+        with no_grad():
+            moved = [[Tensor(x._data + sign * eps * ts[i]) if i in ts else x for i, x in enumerate(inputs)]
+                     for sign in (1.0, -1.0)]
+            fp, fm = (_outputs(fn, m) for m in moved)
+        for j, (o, a, p, m) in enumerate(zip(outs, ana, fp, fm)):
+            if o.dtype.kind != "f":
+                continue
+            num = (p._data.astype(np.float64) - m._data.astype(np.float64)) / (2 * eps)
+            a = np.zeros(num.shape) if a is None else a
+            bad = ~np.isclose(a, num, rtol=rtol, atol=atol)
+            if np.any(bad) or (np.any(np.isnan(a)) != np.any(np.isnan(num))):
+                k = np.unravel_index(np.argmax(np.abs(a - num)), a.shape) if a.ndim else ()
+                msg = (f"gradcheck: forward-mode derivative J t of output {j} (shape {tuple(o.shape)}) differs from "
+                       f"finite differences at {k}: forward AD {a[k]!r} vs numeric {num[k]!r}\n"
+                       f"forward AD:\n{a}\nnumeric:\n{num}")
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False

@@ -141,7 +141,24 @@ class Buffer(Tensor):
         self.persistent = bool(persistent)
 
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: ``(missing_keys, unexpected_keys)``, printed as PyTorch prints it
+    (``<All keys matched successfully>`` when both are empty).
+
+    >>> _IncompatibleKeys([], [])
+    <All keys matched successfully>
+    >>> _IncompatibleKeys(["bias"], [])
+    _IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
+    """
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
+
+    __str__ = __repr__
 
 
 class _RemovableHandle:
@@ -990,7 +1007,7 @@ class Module:
         ...         sd[prefix + "weight"] = sd.pop(prefix + "w")
         >>> _ = m.register_load_state_dict_pre_hook(rename)
         >>> m.load_state_dict({"w": ag.ones(1, 1), "bias": ag.zeros(1)})
-        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        <All keys matched successfully>
         """
         return self._sd_hook("load_pre", hook)
 
@@ -1015,7 +1032,7 @@ class Module:
         >>> m = nn.Linear(1, 1)
         >>> _ = m.register_load_state_dict_post_hook(lambda mod, keys: keys.missing_keys.clear())
         >>> m.load_state_dict({"weight": ag.ones(1, 1)})
-        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        <All keys matched successfully>
         """
         return self._sd_hook("load_post", hook)
 
@@ -1031,9 +1048,16 @@ class Module:
                     out[pre + name] = b
         return out
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> _IncompatibleKeys:
         """Copy values from ``state_dict`` (name -> Tensor or ndarray) into the parameters and buffers,
         in place (an optimizer built before keeps working).
+
+        With ``assign=True`` the state dict's tensors themselves take the places of the parameters and
+        buffers, as PyTorch's: their dtype is kept (no cast), a parameter becomes
+        ``Parameter(value, requires_grad=old.requires_grad)`` sharing the value's storage (a Parameter
+        value is kept as is), and an optimizer built before still holds the old tensors (build it after).
+        A read-only array (as files can give) is copied, so the new parameter can be trained.
 
         Everything is checked first: a shape mismatch, or with ``strict=True`` a missing or unexpected
         key, raises one RuntimeError listing all problems, and nothing is changed. Values are cast to
@@ -1042,7 +1066,7 @@ class Module:
         >>> import nn
         >>> src, dst = nn.Linear(3, 2), nn.Linear(3, 2)
         >>> dst.load_state_dict(src.state_dict())
-        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        <All keys matched successfully>
         >>> bool((dst.weight == src.weight).all())
         True
         >>> dst.load_state_dict({"weight": src.weight}, strict=False).missing_keys
@@ -1096,14 +1120,12 @@ class Module:
                 problems.append(f'While copying the parameter named "{k}", casting {arr.dtype} to '
                                 f"{t._data.dtype} failed: {e}")
                 continue
-            if not t._data.flags.writeable:
+            if not assign and not t._data.flags.writeable:
                 problems.append(f'While copying the parameter named "{k}", the tensor in the current model is '
                                 "read-only.")
         if post_hooks and not problems:
             # PyTorch's order with post hooks: copy, run the hooks (which may forgive keys), then the strict check
-            for k, arr in values.items():
-                targets[k]._data[...] = arr
-                _bump(targets[k])
+            self._put_state(targets, values, state_dict, assign)
             values = {}
             keys = _IncompatibleKeys(missing, unexpected)
             for m, hook in post_hooks:
@@ -1119,11 +1141,40 @@ class Module:
         if problems:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(problems))
-        for k, arr in values.items():
-            t = targets[k]
-            t._data[...] = arr  # in place, casting to the parameter's dtype
-            _bump(t)
+        self._put_state(targets, values, state_dict, assign)
         return _IncompatibleKeys(missing, unexpected)
+
+    def _put_state(self, targets, values, state_dict, assign):
+        """Write the checked ``values`` (key -> array cast to the target's dtype): in place, or with
+        ``assign`` by putting ``state_dict``'s own tensors in the targets' places."""
+        if not assign:
+            for k, arr in values.items():
+                t = targets[k]
+                t._data[...] = arr  # in place, casting to the parameter's dtype
+                _bump(t)
+            return
+        # every module holding a target (a shared module is reached under each of its names)
+        owners = {}
+        for mprefix, m in self.named_modules(remove_duplicate=False):
+            pre = mprefix + "." if mprefix else ""
+            for name in list(m._parameters) + list(m._buffers):
+                owners[pre + name] = (m, name)
+        for k in values:
+            v = state_dict[k]
+            if not isinstance(v, Tensor):
+                v = ag.from_numpy(np.array(v))
+            elif not v._data.flags.writeable:
+                v = v.detach().clone()
+            m, name = owners[k]
+            old = targets[k]
+            if name in m._parameters:
+                if isinstance(v, Parameter):
+                    v.requires_grad_(old.requires_grad)
+                else:
+                    v = Parameter(v.detach(), requires_grad=old.requires_grad)
+                m._parameters[name] = v
+            else:
+                m._buffers[name] = v
 
     # -- printing ---------------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -155,7 +155,7 @@ def _read_any(f, size):
                   ".npz)")
 
 
-def load(f: _PathOrFile, map_location: Any = None, *, weights_only: bool = True) -> Any:
+def load(f: _PathOrFile, map_location: Any = None, *, weights_only: bool = True, mmap: bool | None = None) -> Any:
     """Load a checkpoint: safetensors, a PyTorch zip checkpoint (``.pt``/``.pth``/``.bin``) or an
     nn.save ``.npz``, told apart by content, not by name. ``f`` is a path or a seekable binary
     file object.
@@ -177,6 +177,8 @@ def load(f: _PathOrFile, map_location: Any = None, *, weights_only: bool = True)
 
     ``map_location`` may be None or ``"cpu"`` (there is no other device); ``weights_only`` must
     stay True: nothing in a file is ever executed, as with ``torch.load(weights_only=True)``.
+    ``mmap=True`` is accepted for a path, as PyTorch's (a file object with it is refused as there);
+    the tensors are read into memory all the same, so the result equals a load without it.
 
     A missing file raises FileNotFoundError; a truncated, corrupted, foreign or hostile file
     raises a ValueError that names it, and nothing is allocated beyond what the file holds.
@@ -191,6 +193,8 @@ def load(f: _PathOrFile, map_location: Any = None, *, weights_only: bool = True)
     if weights_only is not True:
         raise ValueError("nn.load: weights_only=False is not supported; nn.load never runs code from a file")
     if hasattr(f, "read"):
+        if mmap:
+            raise ValueError("nn.load: f must be a file path in order to use the mmap argument (got a file object)")
         name = repr(getattr(f, "name", None) or "<file object>")
         return _load_file(f, name)
     name = repr(os.fspath(f))

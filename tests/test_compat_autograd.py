@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 import autograd_core as ag
 from autograd_core.autograd import Function
 from autograd_core.autograd import functional as AF
-from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
+from autograd_core.testing import GradcheckError, gradcheck, gradgradcheck, shapes, tensors
 
 
 def _torch():
@@ -402,3 +402,96 @@ def test_grad_fn_prints_as_a_python_object_as_in_torch():
     torch = pytest.importorskip("torch")
     t = (torch.tensor([1.0], requires_grad=True) * 2).sum()
     assert re.fullmatch(r"<\w+ object at 0x[0-9a-f]+>", repr(t.grad_fn))
+
+
+def test_make_dual_keeps_a_tangent_of_the_primals_layout_and_copies_another():
+    # the forward-mode tutorial asserts both: the tangent itself comes back when its strides are the primal's
+    import autograd_core.autograd.forward_ad as fwAD
+    primal, tangent = ag.randn(4, 4), ag.randn(4, 4)
+    with fwAD.dual_level():
+        same = fwAD.unpack_dual(fwAD.make_dual(primal, tangent)).tangent
+        other = fwAD.unpack_dual(fwAD.make_dual(primal, tangent.T)).tangent
+        y = fwAD.make_dual(primal, tangent.T) * 3.0
+        jvp = fwAD.unpack_dual(y).tangent
+    assert same is tangent
+    assert other is not tangent and other.is_contiguous()
+    np.testing.assert_array_equal(other.numpy(), tangent.numpy().T)
+    np.testing.assert_allclose(jvp.numpy(), 3.0 * tangent.numpy().T, rtol=1e-6)
+    torch = _torch()
+    import torch.autograd.forward_ad as tfw
+    p, t = torch.randn(4, 4), torch.randn(4, 4)
+    with tfw.dual_level():
+        assert tfw.unpack_dual(tfw.make_dual(p, t)).tangent is t
+        assert tfw.unpack_dual(tfw.make_dual(p, t.T)).tangent is not t
+
+
+class _ExpJvp(Function):
+    # the forward-mode tutorial's Function: a jvp() and no backward(); jvp frees what it used
+    @staticmethod
+    def forward(ctx, foo):
+        result = ag.exp(foo)
+        ctx.result = result
+        return result
+
+    @staticmethod
+    def jvp(ctx, gI):
+        gO = gI * ctx.result
+        del ctx.result
+        return gO
+
+
+def test_custom_function_jvp_gives_forward_mode_tangents_like_torch():
+    import autograd_core.autograd.forward_ad as fwAD
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    t = np.arange(6.0).reshape(2, 3)
+    primal = ag.tensor(x, requires_grad=True)
+    with fwAD.dual_level():
+        y = _ExpJvp.apply(fwAD.make_dual(primal, ag.tensor(t)))
+        direct = fwAD.unpack_dual(y).tangent
+        chained = fwAD.unpack_dual((y * 3.0).sin()).tangent  # ops after the Function carry its tangent on
+    np.testing.assert_allclose(direct.numpy(), t * np.exp(x), rtol=1e-12)
+    np.testing.assert_allclose(chained.numpy(), np.cos(3 * np.exp(x)) * 3 * np.exp(x) * t, rtol=1e-12)
+    torch = _torch()
+    import torch.autograd.forward_ad as tfw
+
+    class TExp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, foo):
+            ctx.result = torch.exp(foo)
+            return ctx.result
+
+        @staticmethod
+        def jvp(ctx, gI):
+            return gI * ctx.result
+
+    tp = torch.tensor(x, requires_grad=True)
+    with tfw.dual_level():
+        ty = TExp.apply(tfw.make_dual(tp, torch.tensor(t)))
+        np.testing.assert_allclose(tfw.unpack_dual((ty * 3.0).sin()).tangent.detach().numpy(), chained.numpy(),
+                                   rtol=1e-12)
+
+
+def test_a_jvp_only_function_refuses_reverse_mode():
+    import autograd_core.autograd.forward_ad as fwAD
+    primal = ag.tensor([0.5, 1.5], dtype=ag.float64, requires_grad=True)
+    with fwAD.dual_level():
+        y = _ExpJvp.apply(fwAD.make_dual(primal, ag.ones(2, dtype=ag.float64)))
+        with pytest.raises(NotImplementedError, match="_ExpJvpBackward: you must implement either the backward or vjp"):
+            y.sum().backward()
+
+
+def test_gradcheck_checks_forward_mode_when_asked():
+    class WrongJvp(_ExpJvp):
+        @staticmethod
+        def jvp(ctx, gI):
+            return 2 * gI * ctx.result
+
+    x = ag.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
+    kw = dict(check_forward_ad=True, check_backward_ad=False, check_undefined_grad=False, check_batched_grad=False)
+    assert gradcheck(_ExpJvp.apply, (x,), **kw)
+    with pytest.raises(GradcheckError, match="forward-mode derivative J t of output 0"):
+        gradcheck(WrongJvp.apply, (x,), **kw)
+    assert gradcheck(WrongJvp.apply, (x,), raise_exception=False, **kw) is False
+    assert gradcheck(lambda t: (t.sin() * t).sum(0), (x,), check_forward_ad=True)  # both modes
+    with pytest.raises(ValueError, match="at least one of check_forward_ad or check_backward_ad"):
+        gradcheck(_ExpJvp.apply, (x,), check_backward_ad=False)

@@ -316,3 +316,18 @@ def test_docstring_examples(module):
     ag.manual_seed(0)
     res = doctest.testmod(mod, extraglobs={"ag": ag, "np": np}, optionflags=doctest.ELLIPSIS, verbose=False)
     assert res.attempted > 0 and res.failed == 0
+
+
+def test_the_meta_device_context_builds_modules_for_an_assigning_load():
+    # PyTorch builds a module without storage under `with torch.device('meta')` and fills it with
+    # load_state_dict(sd, assign=True); here the module gets CPU tensors, which that load replaces alike
+    import nn
+    src = nn.Linear(3, 2)
+    with ag.device("meta"):
+        m = nn.Linear(3, 2)
+    m.load_state_dict(src.state_dict(), assign=True)
+    np.testing.assert_array_equal(m.weight.detach().numpy(), src.weight.detach().numpy())
+    assert str(m.weight.device) == "cpu"
+    with pytest.raises(RuntimeError, match="CPU only"):
+        with ag.device("cuda"):
+            pass

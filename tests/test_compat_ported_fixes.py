@@ -152,3 +152,80 @@ def test_a_tensor_alpha_with_a_tensor_other_says_what_to_write():
     with pytest.raises(TypeError, match=r"add_\(\): alpha must be a number, got tensors of shapes \(3,\) and "
                                         r"\(3,\); write add_\(other, alpha=number\)"):
         ag.ones(3).add_(ag.ones(3), ag.ones(3))
+
+
+def test_load_accepts_mmap_for_a_path_and_refuses_it_for_a_file_object(tmp_path):
+    # module_load_state_dict_tips: torch.load(path, mmap=True) gives the same state dict as without mmap
+    import io
+    m = nn.Linear(2, 3)
+    path = str(tmp_path / "m.safetensors")
+    nn.save(m.state_dict(), path)
+    plain, mapped = nn.load(path), nn.load(path, mmap=True)
+    assert list(plain) == list(mapped) == ["weight", "bias"]
+    for k in plain:
+        np.testing.assert_array_equal(plain[k].numpy(), mapped[k].numpy())
+    buf = io.BytesIO()
+    nn.save(m.state_dict(), buf)
+    buf.seek(0)
+    with pytest.raises(ValueError, match="f must be a file path in order to use the mmap argument"):
+        nn.load(buf, mmap=True)
+    torch = _torch()
+    tbuf = io.BytesIO()
+    torch.save(torch.nn.Linear(2, 3).state_dict(), tbuf)
+    tbuf.seek(0)
+    with pytest.raises(ValueError, match="f must be a file path in order to use the mmap argument"):
+        torch.load(tbuf, mmap=True)
+
+
+def _assign_case(nn_mod, Parameter, ones, arange_f64):
+    m = nn_mod.Sequential(nn_mod.Linear(2, 2), nn_mod.BatchNorm1d(2))
+    m[0].bias.requires_grad_(False)
+    sd = {"0.weight": Parameter(ones(2, 2), requires_grad=False), "0.bias": arange_f64(2),
+          "1.weight": ones(2), "1.bias": ones(2), "1.running_mean": arange_f64(2), "1.running_var": ones(2),
+          "1.num_batches_tracked": m[1].num_batches_tracked}
+    keys = m.load_state_dict(sd, assign=True)
+    return m, sd, keys
+
+
+def test_load_state_dict_assign_puts_the_state_dicts_tensors_in_place():
+    # module_load_state_dict_tips: assign=True keeps the values' dtype and storage; a Parameter stays the same
+    # object (taking the old parameter's requires_grad), a plain tensor becomes a Parameter sharing its memory
+    m, sd, keys = _assign_case(nn, nn.Parameter, ag.ones, lambda n: ag.arange(n, dtype=ag.float64))
+    assert repr(keys) == "<All keys matched successfully>"
+    assert m[0].weight is sd["0.weight"] and m[0].weight.requires_grad
+    assert isinstance(m[0].bias, nn.Parameter) and m[0].bias.dtype == ag.float64 and not m[0].bias.requires_grad
+    assert np.shares_memory(m[0].bias.numpy(), sd["0.bias"].numpy())
+    assert m[1].running_mean is sd["1.running_mean"] and m[1].running_mean.dtype == ag.float64
+    assert next(m.parameters()) is sd["0.weight"]
+    torch = _torch()
+    tm, tsd, tkeys = _assign_case(torch.nn, torch.nn.Parameter, torch.ones,
+                                  lambda n: torch.arange(n, dtype=torch.float64))
+    assert repr(tkeys) == "<All keys matched successfully>"
+    assert tm[0].weight is tsd["0.weight"] and tm[0].weight.requires_grad
+    assert isinstance(tm[0].bias, torch.nn.Parameter) and tm[0].bias.dtype == torch.float64
+    assert not tm[0].bias.requires_grad and tm[0].bias.data_ptr() == tsd["0.bias"].data_ptr()
+    assert tm[1].running_mean is tsd["1.running_mean"]
+
+
+def test_load_state_dict_assign_still_checks_shapes_and_keys():
+    m = nn.Linear(2, 2)
+    before = m.weight
+    with pytest.raises(RuntimeError, match=r"size mismatch for weight: copying a param with shape \(3, 2\)"):
+        m.load_state_dict({"weight": ag.ones(3, 2), "bias": ag.ones(2)}, assign=True)
+    assert m.weight is before
+    keys = m.load_state_dict({"weight": ag.ones(2, 2)}, strict=False, assign=True)
+    assert keys.missing_keys == ["bias"] and m.weight is not before
+
+
+def test_incompatible_keys_print_as_torch_prints_them():
+    # the warmstarting recipe's load_state_dict(..., strict=False) shows "<All keys matched successfully>"
+    m = nn.Linear(2, 2)
+    full = m.load_state_dict(nn.Linear(2, 2).state_dict(), strict=False)
+    part = m.load_state_dict({"weight": ag.ones(2, 2), "extra": ag.ones(1)}, strict=False)
+    assert repr(full) == str(full) == "<All keys matched successfully>" and full == ([], [])
+    assert repr(part) == "_IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['extra'])"
+    assert part.missing_keys == ["bias"] and tuple(part) == (["bias"], ["extra"])
+    torch = _torch()
+    t = torch.nn.Linear(2, 2)
+    assert repr(t.load_state_dict(torch.nn.Linear(2, 2).state_dict(), strict=False)) == repr(full)
+    assert repr(t.load_state_dict({"weight": torch.ones(2, 2), "extra": torch.ones(1)}, strict=False)) == repr(part)

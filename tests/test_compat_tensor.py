@@ -347,3 +347,20 @@ def test_printed_tensor_of_a_tutorial_wraps_eight_items_a_line():
     assert len(lines) == 4 and lines[0].count(",") == 8 and lines[1].count(",") == 4, repr(x)
     y = ag.tensor(np.linspace(-2.0, 2.0, 30))
     assert repr(y).splitlines()[-1] == "       dtype=float64)", repr(y)
+
+
+@pytest.mark.parametrize("value", [0.0, 1, np.zeros(3), [0.0, 0.0, 0.0]])
+def test_assigning_a_non_tensor_grad_is_refused_like_torch(value):
+    # polynomial_autograd resets with `a.grad = 0.`: PyTorch raises, and a number accepted here became a 0-d
+    # float64 gradient that the next backward() broadcast into
+    x = ag.ones(3, requires_grad=True)
+    (x * 2).sum().backward()
+    with pytest.raises(TypeError, match=r"assigned grad expected to be a Tensor or None but got grad of type "):
+        x.grad = value
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    x.grad = None
+    assert x.grad is None
+    torch = _torch()
+    t = torch.ones(3, requires_grad=True)
+    with pytest.raises(TypeError, match=r"assigned grad expected to be a Tensor or None but got grad of type "):
+        t.grad = value

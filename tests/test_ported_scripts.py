@@ -10,7 +10,10 @@ character-level RNN name classifier and name generator, the seq2seq translation 
 autograd Function, the dynamic net, the polynomial fits with nn, with optim and as a custom Module, the NLP
 tutorials' bag-of-words classifier and N-gram word embeddings, and six tours of the API that train nothing
 (the Tensors, Build Model and Autograd basics, the Blitz's neural networks, the NLP tutorials' introduction,
-the state_dict and checkpoint recipes: every number they print is compared); Karpathy's makemore
+the state_dict and checkpoint recipes: every number they print is compared), three more (the recipes on
+defining a network, warmstarting and saving several models in one file; the tips for loading a checkpoint
+with mmap, a 'meta' device and assign=True; the forward-mode AD tutorial up to its functorch part), and the
+polynomial fit on bare tensors with autograd (which stops after one step under PyTorch too); Karpathy's makemore
 (character-level: transformer, RNN, GRU, bag of words, MLP, bigram), three of his makemore lecture notebooks
 (BatchNorm statistics, manual backprop, WaveNet), his lecture GPT, nanoGPT (model.py with train.py, and
 resuming from its checkpoint) and minGPT's adder project. Sizes, data and step counts are shrunk where a
@@ -202,10 +205,26 @@ CASES = {
     "state_dict_recipes": ("state_dict_recipes", [], None, 1e-5, True),
     # (parameters of (512, 784) sliced to two rows: summarized prints, "..." in each row)
     "buildmodel_tutorial": ("buildmodel_tutorial", [], None, 1e-5, True),
+    # Dropout2d on (N, C, H, W) and on (N, C) features, x.flatten(start_dim=1); load_state_dict(strict=False);
+    # one torch.save of two models' and two optimizers' state_dicts
+    "model_recipes": ("model_recipes", [], None, 1e-5, True),
+    # torch.load(mmap=True), modules built under `with torch.device('meta')`, load_state_dict(assign=True)
+    "module_load_state_dict_tips": ("module_load_state_dict_tips", [], None, 1e-5, True),
+    # forward-mode AD: make_dual / unpack_dual, dual tensors set as a Linear's attributes, functional_call, a
+    # custom Function with only a jvp(), gradcheck(check_forward_ad=True, check_backward_ad=False)
+    "forward_ad_usage": ("forward_ad_usage", [], None, 1e-5, True),
+    # bare tensors updated by hand under no_grad, torch.accelerator, set_default_device; the script resets the
+    # gradients with `a.grad = 0.`, which PyTorch refuses: both runs stop there, after one loss
+    "polynomial_autograd": ("polynomial_autograd", [], None, 1e-5, True),
 }
 # scripts that show the API without a training loop: at most one backward(), no loss curve
 TOURS = {"tensorqs_tutorial", "autogradqs_tutorial", "nlp_pytorch_tutorial", "neural_networks_tutorial",
-         "state_dict_recipes", "buildmodel_tutorial"}
+         "state_dict_recipes", "buildmodel_tutorial", "model_recipes", "module_load_state_dict_tips",
+         "forward_ad_usage"}
+# scripts that end in an error under PyTorch too (the test checks that both runs end in the same one)
+FAILING_UPSTREAM = {"polynomial_autograd"}
+# tours whose results are left in variables, not printed: compared between the runs by value
+COMPARED_VALUES = {"forward_ad_usage": ("jvp", "jvp2")}
 
 
 def _run(case, lib, tmp_path, states=None, share=True, optimizer_params=None):
@@ -214,7 +233,7 @@ def _run(case, lib, tmp_path, states=None, share=True, optimizer_params=None):
     # the word-level model saves the whole model object (torch.save(model, f)): nn.save refuses that (it
     # writes no pickles) and PyTorch's own torch.load refuses to read it back (weights_only), so the run
     # ends there; everything before is compared
-    allow = script == "word_language_model"
+    allow = script == "word_language_model" or script in FAILING_UPSTREAM
     # PyTorch on one thread for the makemore notebooks: thousands of tiny ops, where its two threads on a
     # small machine spend more time handing work over than doing it (part 3: 8 s on two threads, 1.6 s on one)
     threads = 1 if script.startswith("makemore_") else None
@@ -230,6 +249,19 @@ def test_script_trains_with_our_modules(case, tmp_path):
     script = CASES[case][0]
     if script in TOURS:
         _check_tour(script, run)
+        return
+    if script == "polynomial_autograd":
+        # one step: the hand-written update ran, then `a.grad, ... = 0., ...` was refused as in PyTorch (the
+        # gradients are left as backward() made them: 2 sum(y_pred - y) x^k at the weights before the update)
+        assert isinstance(run.error, TypeError) and "assigned grad expected to be a Tensor or None" in str(run.error)
+        assert len(losses) == 1 and run.stdout == "Using cpu device\n"
+        ns = run.namespace
+        x, y = ns["x"].numpy().astype(np.float64), ns["y"].numpy().astype(np.float64)
+        coef = [float(ns[k].item()) + 1e-6 * float(ns[k].grad.item()) for k in "abcd"]
+        resid = sum(c * x ** k for k, c in enumerate(coef)) - y
+        np.testing.assert_allclose(losses[0], (resid ** 2).sum(), rtol=1e-4)
+        np.testing.assert_allclose([float(ns[k].grad.item()) for k in "abcd"],
+                                   [2 * (resid * x ** k).sum() for k in range(4)], rtol=1e-3)
         return
     assert len(losses) >= (1 if script == "makemore_backprop" else 5) and np.isfinite(losses).all()
     if script == "dcgan":
@@ -387,6 +419,36 @@ def _check_tour(script, run):
         assert before.shape == after.shape == (60,) and np.array_equal(np.maximum(before, 0), after)
         assert len(re.findall(r"^Layer: linear_relu_stack\.\d\.(?:weight|bias) \| Size: Size\(\[[\d, ]+\]\) \| "
                               r"Values : tensor\(", out, re.M)) == 6, out
+    elif script == "model_recipes":
+        # the CNN printed, and its log-probabilities over ten classes for the one random image
+        assert out.startswith("Net(\n  (conv1): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))\n"), out
+        assert "  (dropout2): Dropout2d(p=0.5, inplace=False)\n" in out
+        np.testing.assert_allclose(np.exp(ns["result"].detach().numpy()).sum(), 1.0, rtol=1e-5)
+        # the two models and optimizers saved in one file came back into new models and the old optimizers
+        for new, old in (("modelA", "netA"), ("modelB", "netB")):
+            for k, v in ns[old].state_dict().items():
+                np.testing.assert_array_equal(ns[new].state_dict()[k].numpy(), v.numpy())
+            assert ns[new].training
+        group = ns["optimizerA"].state_dict()["param_groups"][0]
+        assert group["lr"] == 0.001 and group["momentum"] == 0.9 and group["params"] == list(range(10))
+    elif script == "module_load_state_dict_tips":
+        # assign=True put the loaded tensors themselves into the module built under torch.device('meta'):
+        # Parameters that share the state dict's memory; the plain load copied into m's own parameters
+        m, meta_m, sd = ns["m"], ns["meta_m"], ns["state_dict"]
+        for i in range(10):
+            for name in ("weight", "bias"):
+                p, q, v = getattr(meta_m.linears[i], name), getattr(m.linears[i], name), sd[f"linears.{i}.{name}"]
+                assert type(p).__name__ == "Parameter" and p.requires_grad
+                assert np.shares_memory(p.numpy(), v.numpy()) and not np.shares_memory(q.numpy(), v.numpy())
+                np.testing.assert_array_equal(q.detach().numpy(), v.numpy())
+    elif script == "forward_ad_usage":
+        # J t of Linear in its parameters by functional_call (as by dual attributes, asserted by the script):
+        # x t_W^T + t_b; then the custom Function's jvp, t exp(primal), which gradcheck passed
+        x, t = ns["input"].numpy(), {k: v.numpy() for k, v in ns["tangents"].items()}
+        np.testing.assert_allclose(ns["jvp2"].detach().numpy(), x @ t["weight"].T + t["bias"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ns["jvp"].detach().numpy(), ns["tangent"].numpy() * np.exp(ns["primal"].detach()
+                                                                                              .numpy()), rtol=1e-6)
+        assert ns["fwAD"].unpack_dual(ns["dual_output"]).tangent is None  # the level is closed
     elif script == "state_dict_recipes":
         # the checkpoint written by torch.save (nn.save) comes back whole: weights, optimizer state and extras
         model, net = ns["model"], ns["net"]
@@ -409,9 +471,17 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
     # (the custom-Function tutorial and the makemore notebooks train bare tensors: no model)
     assert theirs.states or case in ("polynomial_custom_function", "makemore_backprop", "makemore_wavenet",
                                      "makemore_batchnorm", "tensorqs_tutorial", "autogradqs_tutorial",
-                                     "nlp_pytorch_tutorial", "state_dict_recipes"), \
+                                     "nlp_pytorch_tutorial", "state_dict_recipes", "module_load_state_dict_tips",
+                                     "polynomial_autograd"), \
         "the PyTorch run called no model"
     n = len(ours.losses)
+    for name in COMPARED_VALUES.get(case, ()):
+        mine, other = (r.namespace[name].detach().numpy() for r in (ours, theirs))
+        np.testing.assert_allclose(mine, other, rtol=rtol, atol=1e-6, err_msg=name)
+    if case in FAILING_UPSTREAM:
+        # the same error at the same step (our message may add what to do)
+        assert type(ours.error) is type(theirs.error) and str(ours.error).startswith(str(theirs.error))
+        assert n == len(theirs.losses)
     if case in TOURS:
         # from the same draws and weights, every printed number (values, sizes, gradients) is PyTorch's
         assert n == len(theirs.losses) <= 1
@@ -428,7 +498,7 @@ def test_script_matches_pytorch_step_by_step(case, tmp_path):
         assert n == len(theirs.losses) == 2000
         n = 900
         ours.losses = ours.losses[:n]
-    elif ours.error is None:
+    elif ours.error is None or case in FAILING_UPSTREAM:
         assert n == len(theirs.losses)
     else:
         assert 5 <= n <= len(theirs.losses)

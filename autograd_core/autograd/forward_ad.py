@@ -4,7 +4,8 @@ Inside ``with dual_level():``, ``make_dual(x, t)`` gives a tensor that carries t
 ``unpack_dual(y)`` gives ``(primal, tangent)`` with tangent = J t, the derivative of y along the
 tangents of every dual it was computed from. The tangent is computed when asked for, as the derivative
 of a vector-Jacobian product (reverse mode twice, as ``func.jvp``), so the values equal PyTorch's
-forward mode; each ``unpack_dual`` of a non-dual tensor costs two backward passes.
+forward mode; each ``unpack_dual`` of a non-dual tensor costs two backward passes. A custom Function
+with a ``jvp`` and no ``backward`` is the exception: its outputs are new duals carrying its jvp's tangents.
 
     >>> import autograd_core as ag
     >>> import autograd_core.autograd.forward_ad as fwAD
@@ -35,6 +36,7 @@ UnpackedDualTensor.__doc__ = """(primal, tangent) of a dual tensor, as ``unpack_
     """
 
 _levels: list = []      # per open level: {id(dual): (dual, tangent, whether the user's tensor required grad)}
+_deriving = [0]         # > 0 while unpack_dual differentiates (the outputs of jvp-only Functions let it through)
 
 
 def enter_dual_level() -> int:
@@ -90,6 +92,7 @@ def _level(level: int | None, name: str) -> dict:
 
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """A tensor with ``tensor``'s values that carries ``tangent`` (same shape) at the current dual level.
+    ``unpack_dual`` gives back ``tangent`` itself when it has the tensor's strides, else a contiguous copy.
 
     >>> import autograd_core as ag
     >>> import autograd_core.autograd.forward_ad as fwAD
@@ -108,7 +111,29 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     user_grad = bool(tensor.requires_grad)
     with enable_grad():
         dual = tensor.view(tuple(tensor.shape)) if user_grad else make(tensor._data).requires_grad_(True)
-    duals[id(dual)] = (dual, tangent.detach(), user_grad)
+    # as PyTorch: a tangent laid out as the primal is kept as is (unpack_dual gives it back, the same
+    # object); another layout (tangent.T of a contiguous primal) is copied into the primal's layout
+    if tuple(tangent.stride()) != tuple(tensor.stride()):
+        tangent = tangent.detach().contiguous().clone()
+    duals[id(dual)] = (dual, tangent, user_grad)
+    return dual
+
+
+def _function_output(value: Tensor, tangent: Tensor, name: str) -> Tensor:
+    """The dual that a custom Function ``name`` with a ``jvp`` and no ``backward`` returns: ``value`` as a new
+    leaf of the current level carrying ``tangent`` (its jvp's). A reverse pass that reaches it outside
+    ``unpack_dual`` is refused, as PyTorch refuses to run backward through such a Function."""
+    duals = _level(None, "make_dual")
+    with enable_grad():
+        dual = make(value._data).requires_grad_(True)
+
+    def no_backward(grad):
+        if not _deriving[0]:
+            raise NotImplementedError(f"{name}Backward: you must implement either the backward or vjp method for "
+                                      f"the custom autograd.Function {name} to use it with backward mode AD (it "
+                                      "defines only jvp, for forward mode)")
+    dual.register_hook(no_backward)
+    duals[id(dual)] = (dual, tangent, False)
     return dual
 
 
@@ -133,8 +158,16 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     primal = tensor if keep_graph else tensor.detach()
     if not isinstance(tensor, Tensor) or not tensor.requires_grad or not duals:
         return UnpackedDualTensor(primal, None)
+    _deriving[0] += 1
+    try:
+        return _derive(tensor, primal, duals)
+    finally:
+        _deriving[0] -= 1
+
+
+def _derive(tensor, primal, duals):
     inputs = [d for d, _, _ in duals.values()]
-    tangents = [t for _, t, _ in duals.values()]
+    tangents = [t.detach() for _, t, _ in duals.values()]
     with enable_grad():
         u = make(np.zeros(tensor.shape, tensor._data.dtype)).requires_grad_(True)
         gs = autograd_grad(tensor, inputs, grad_outputs=u, create_graph=True, retain_graph=True, allow_unused=True)

@@ -32,7 +32,9 @@ in-place changes), ``needs_input_grad`` (one bool per forward argument),
 ``mark_non_differentiable(*outputs)`` and ``set_materialize_grads``; any other attribute can be
 set on it to pass values to ``backward``. Outputs may be one tensor or a tuple; integer and
 non-differentiable outputs get no gradient (``backward`` receives zeros for them).
-Not available: ``mark_dirty`` (in-place Functions), forward-mode ``jvp``, ``vmap``.
+A Function with a ``jvp(ctx, *tangents)`` static method and no ``backward`` works in forward mode
+(``autograd.forward_ad``): inside a dual level its outputs carry jvp's tangents; a reverse pass through
+it is refused, as in PyTorch. Not available: ``mark_dirty`` (in-place Functions), ``vmap``.
 """
 from __future__ import annotations
 
@@ -247,15 +249,26 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
-        """Forward-mode differentiation (PyTorch's ``Function.jvp``): not supported here; raises NotImplementedError.
+        """Forward-mode rule (PyTorch's ``Function.jvp``): the tangent of each output from the tangent of each
+        forward argument, J t. Define it (with no ``backward``) to use the Function under ``forward_ad``;
+        the base raises NotImplementedError.
 
         >>> import autograd_core as ag
-        >>> ag.autograd.Function.jvp(None)
-        Traceback (most recent call last):
-            ...
-        NotImplementedError: custom Functions have no forward-mode (jvp) here
+        >>> import autograd_core.autograd.forward_ad as fwAD
+        >>> class Exp(ag.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.result = x.exp()
+        ...         return ctx.result
+        ...     @staticmethod
+        ...     def jvp(ctx, t):
+        ...         return t * ctx.result
+        >>> with fwAD.dual_level():
+        ...     fwAD.unpack_dual(Exp.apply(fwAD.make_dual(ag.tensor([0.0]), ag.tensor([2.0])))).tangent
+        tensor([2.])
         """
-        raise NotImplementedError("custom Functions have no forward-mode (jvp) here")
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD")
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError(f"{type(self).__name__}: call {type(self).__name__}.apply(...) on the class; "
@@ -289,6 +302,10 @@ class Function(metaclass=_FunctionMeta):
                 out = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(out, tuple)
         outs = (out,) if single else tuple(out)
+        duals = _jvp_outputs(cls, ctx, args, outs)
+        if duals is not None:
+            ctx._saved = _saved_list(ctx, outs, {})
+            return duals[0] if single else duals
         if not record:
             ctx._saved = _saved_list(ctx, outs, {})
             return out
@@ -320,6 +337,49 @@ class Function(metaclass=_FunctionMeta):
         ctx._saved = _saved_list(ctx, outs, taped)
         result = tuple(taped.get(i, o) for i, o in enumerate(outs))
         return result[0] if single else result
+
+
+def _jvp_outputs(cls, ctx, args, outs):
+    """Forward mode for a Function that defines ``jvp`` and no ``backward``: inside a dual level, with a tensor
+    argument that carries a tangent, the outputs as duals carrying ``jvp(ctx, *tangents)`` (one tangent per
+    forward argument: zeros for a tensor without one, None for a non-tensor); otherwise None.
+
+    J t of exp, given as ``jvp(ctx, t) = t * exp(x)``: ``unpack_dual(Exp.apply(make_dual(x, t))).tangent``.
+    (A Function with a backward too is differentiated through its backward, which gives the same J t.)
+    """
+    from . import forward_ad
+    if not forward_ad._levels:
+        return None
+    own = _own_attrs(cls)
+    if "jvp" not in own or "backward" in own or "vjp" in own:
+        return None
+    tangents, carried = [], False
+    for a in args:
+        t = None
+        if isinstance(a, Tensor) and a._data.dtype.kind == "f":
+            t = forward_ad.unpack_dual(a).tangent
+            carried = carried or t is not None
+            if t is None:
+                t = make(np.zeros(a.shape, a._data.dtype))
+        tangents.append(t)
+    if not carried:
+        return None
+    with _grad_off():
+        res = cls.jvp(ctx, *tangents)
+    res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+    if len(res) != len(outs):
+        raise RuntimeError(f"function {cls.__name__}.jvp returned {len(res)} tangent(s) for {len(outs)} output(s) "
+                           "of forward: jvp must return one tangent (or None) per output")
+    duals = []
+    for i, (o, t) in enumerate(zip(outs, res)):
+        if isinstance(o, Tensor) and o._data.dtype.kind == "f" and t is not None:
+            t = t if isinstance(t, Tensor) else make(np.asarray(t))
+            if tuple(t.shape) != tuple(o.shape):
+                raise RuntimeError(f"function {cls.__name__}.jvp returned a tangent of shape {tuple(t.shape)} for "
+                                   f"output {i} of shape {tuple(o.shape)}: each tangent must have its output's shape")
+            o = forward_ad._function_output(o, t.detach(), cls.__name__)
+        duals.append(o)
+    return tuple(duals)
 
 
 def _own_attrs(cls):
