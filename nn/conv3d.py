@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 import autograd_core as ag
+from autograd_core.ops.pool import _bin_mean
 from autograd_core.tensor import Tensor
 
 
@@ -339,13 +340,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     sizes = list(x.shape[2:])
     target = _adaptive_target(sizes, output_size, name)
     for i in range(3):
-        axis = 2 + i
-        length, bins = sizes[i], target[i]
-        starts = (np.arange(bins) * length) // bins
-        ends = -((-(np.arange(1, bins + 1) * length)) // bins)
-        # each bin a mean of a slice: a (bins, length) averaging matrix applied along the axis
-        m = np.zeros((bins, length), x._data.dtype)
-        for b in range(bins):
-            m[b, starts[b]:ends[b]] = 1.0 / (ends[b] - starts[b])
-        x = ag.tensordot(x, ag.tensor(m), dims=([axis], [1])).movedim(-1, axis)
+        if target[i] != sizes[i]:
+            # each bin a mean of its gathered slice (an averaging matrix would spread 0 * NaN across bins)
+            x = _bin_mean(x, target[i], 2 + i)
     return x if batched else x.squeeze(0)

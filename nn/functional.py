@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import autograd_core as ag
-from autograd_core.ops.losses import cross_entropy_rows as _cross_entropy_rows
+from autograd_core.ops import elementwise as _E
+from autograd_core.ops.losses import bce_with_logits as _bce_with_logits, cross_entropy_rows as _cross_entropy_rows
 from autograd_core.tensor import Generator, Tensor
 
 _tensor_mod = sys.modules["autograd_core.tensor"]  # the module itself (ag.tensor is the function)
@@ -289,6 +290,11 @@ def _interpolate_linear(x: Tensor, size: Any, scale_factor: Any, mode: str, alig
         i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
         i1 = np.minimum(i0 + 1, n_in - 1)
         w1 = src - i0
+        if n_out == n_in:
+            # PyTorch reads each pixel twice, 1 x + 0 x, at the input's own size (whatever scale_factor
+            # gave it): a NaN or inf stays in its place rather than reach its neighbour through 0 * NaN
+            i0 = i1 = np.arange(n_in)
+            w1 = np.zeros(n_in)
         lo = x[(slice(None),) * axis + (i0,)]
         hi = x[(slice(None),) * axis + (i1,)]
         # PyTorch's weighted sum (not lo + (hi - lo) w1, which is NaN between two equal infinities)
@@ -661,6 +667,14 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     return _reduce(ag.abs(x - y), reduction)
 
 
+def _square_no_nan_curvature(r: Tensor) -> Tensor:
+    """r * r, whose slope at a NaN r is NaN (2 r) but whose second derivative there is 0, not 2."""
+    nan = np.isnan(r._data)
+    if not nan.any():
+        return r * r
+    return r * ag.where(nan, r.detach(), r)
+
+
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where d = |x - y| < beta, else d - 0.5 beta, then ``reduction`` (beta = 0 is l1_loss).
@@ -677,10 +691,11 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
         return _reduce(ag.abs(x - y), reduction)
     r = x - y
     # the square sees 0 where |r| >= beta (inf included) so that no 0 * inf enters its gradient; a NaN
-    # r stays on the square's side, whose gradient r / beta is NaN, as PyTorch's
+    # r stays on the square's side, whose gradient r / beta is NaN, as PyTorch's, but without curvature
+    # (PyTorch's second derivative is the mask |r| < beta, false at NaN)
     far = np.abs(r._data) >= beta
     rs = ag.where(far, 0.0, r)
-    return _reduce(ag.where(far, ag.abs(r) - 0.5 * beta, (0.5 / beta) * (rs * rs)), reduction)
+    return _reduce(ag.where(far, ag.abs(r) - 0.5 * beta, (0.5 / beta) * _square_no_nan_curvature(rs)), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -697,10 +712,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     r = x - y
-    # as in smooth_l1_loss: no 0 * inf in the square's gradient, a NaN r on the square's side
+    # as in smooth_l1_loss: no 0 * inf in the square's gradient, a NaN r on the square's side, flat there
     far = np.abs(r._data) >= delta
     rs = ag.where(far, 0.0, r)
-    loss = ag.where(far, delta * (ag.abs(r) - 0.5 * delta), 0.5 * (rs * rs))
+    loss = ag.where(far, delta * (ag.abs(r) - 0.5 * delta), 0.5 * _square_no_nan_curvature(rs))
     if weight is not None:
         return _weighted_reduce(loss, weight, reduction, "huber_loss", by_weight=False)
     return _reduce(loss, reduction)
@@ -907,8 +922,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if x.shape != y.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target shape {tuple(y.shape)} must equal input "
                          f"shape {tuple(x.shape)}")
-    inf = float("inf")  # never switch softplus to its linear approximation: keep it exact
-    pos_term = y * ag.softplus(-x, threshold=inf)
+    for name, w in (("weight", weight), ("pos_weight", pos_weight)):
+        if isinstance(w, Tensor) and w.requires_grad and ag.is_grad_enabled():
+            # PyTorch's binary_cross_entropy_with_logits has no derivative for either weight
+            raise RuntimeError(f"binary_cross_entropy_with_logits: {name} requires grad, but the loss is not "
+                               f"differentiable with respect to it; pass {name}.detach()")
+    pw = 1.0
     if pos_weight is not None:
         pw = _t(pos_weight)
         try:
@@ -916,8 +935,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         except ValueError:
             raise ValueError(f"binary_cross_entropy_with_logits: pos_weight shape {tuple(pw.shape)} doesn't "
                              f"broadcast to the input shape {tuple(x.shape)}") from None
-        pos_term = pos_term * pw
-    loss = pos_term + (1 - y) * ag.softplus(x, threshold=inf)
+    loss = _bce_with_logits(x, y, pw)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -1856,7 +1874,8 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x, ``weight`` one slope or one per channel (dim 1). As in PyTorch,
-    x = 0 takes the slope's side: its gradient is weight * g, and the weight's is x * g = 0.
+    x = 0 takes the slope's side: its gradient is weight * g, and the weight's is x * g = 0; there the
+    slope has no derivative of its own (d2/dx dw = 0, PyTorch's double backward masks with x >= 0).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.prelu(ag.tensor([[-1.0, 2.0]]), ag.tensor([0.25]))
@@ -1868,9 +1887,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             raise ValueError(f"prelu: {w.numel()} slopes don't match the channels (dim 1) of input shape "
                              f"{tuple(x.shape)}")
         w = w.reshape((1, -1) + (1,) * (x.ndim - 2))
-    pos = x._data > 0
-    # the slope multiplies 0 where x > 0, so an inf there leaves no NaN in the weight's gradient
-    return ag.where(pos, x, w * ag.where(pos, 0.0, x))
+    return _E.prelu(x, w)
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
@@ -2439,15 +2456,21 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
-    """log(1 + exp(-target x)), target ±1 (computed as softplus).
+    """log(1 + exp(-target x)), target ±1, computed as written, as PyTorch does: inf where target x < -709
+    (exp overflows; softplus would give -target x), and there a NaN gradient (inf / inf).
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.soft_margin_loss(ag.tensor([0.0]), ag.tensor([1.0]))
     tensor(0.6931)
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    x = _t(input)
-    loss = ag.softplus(-_t(target).astype(x.dtype) * x)
+    x, y = _t(input), _t(target)
+    if y.requires_grad and ag.is_grad_enabled():
+        # PyTorch's soft_margin_loss has no derivative for target (refused only while recording)
+        raise RuntimeError("soft_margin_loss: the target requires grad, but the loss is not differentiable "
+                           "with respect to it; pass target.detach()")
+    with np.errstate(over="ignore"):
+        loss = ag.log1p(ag.exp(-y.astype(x.dtype) * x))
     return _loss_reduce(loss, reduction, "soft_margin_loss")
 
 

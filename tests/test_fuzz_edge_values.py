@@ -496,9 +496,7 @@ unary("tanhshrink", lambda M, F, x: F.tanhshrink(x))
 unary("sinc", lambda M, F, x: M.sinc(x), grad2=False)
 unary("entr", lambda M, F, x: M.special.entr(x))
 unary("frac", lambda M, F, x: M.frac(x * 1.5) * x)
-# (second order: at x == 0 ours is NaN for other, where PyTorch's rule for other is a zeros tensor that
-# drops the NaN coming back through the output)
-binary("copysign", lambda M, F, x, y: M.copysign(x, y), grad2=False)
+binary("copysign", lambda M, F, x, y: M.copysign(x, y) * x)
 binary("xlogy", lambda M, F, x, y: M.xlogy(x, y))
 binary("xlog1py", lambda M, F, x, y: M.special.xlog1py(x, y))
 binary("remainder", lambda M, F, x, y: M.remainder(x, y + 2.5 * (y == 0)))
@@ -516,8 +514,7 @@ def _clamp2(draw, vals):
             lambda M, F, x, lo, hi: M.clamp(x, lo, hi), "")
 
 
-# (second order at x == 0: PyTorch's double backward masks with x >= 0, so d2/dx dw is 0 there; ours 1)
-@case("prelu", special=True, grad2=False)
+@case("prelu", special=True)
 def _prelu(draw, vals):
     n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     k = draw(st.sampled_from([1, c]))
@@ -596,15 +593,24 @@ def _pad(draw, vals):
             f"mode={mode}, pad=({lo}, {hi})")
 
 
-# (linear at the input's own size: PyTorch copies the input, ours weighs the neighbour by 0, so a NaN or
-# inf there leaks into its neighbour)
-@case("interpolate_nearest", special=False)
+@case("interpolate_nearest", special=True)
 def _interp(draw, vals):
     w = draw(st.integers(1, 4))
-    o = draw(st.integers(1, 7))
+    o = draw(st.sampled_from([w, w, draw(st.integers(1, 7))]))    # the input's own size often
     mode = draw(st.sampled_from(["nearest", "nearest-exact", "linear"]))
-    return ([arr(draw, vals, (1, 2, w))], lambda M, F, x: F.interpolate(x * x, size=o, mode=mode),
-            f"size={o}, mode={mode}")
+    ac = draw(st.sampled_from([None, True])) if mode == "linear" else None
+    return ([arr(draw, vals, (1, 2, w))], lambda M, F, x: F.interpolate(x * x, size=o, mode=mode, align_corners=ac),
+            f"size={o}, mode={mode}, align_corners={ac}")
+
+
+@case("interpolate_2d_3d", special=True)
+def _interp_nd(draw, vals):
+    mode = draw(st.sampled_from(["bilinear", "bicubic", "trilinear"]))
+    s = tuple(draw(st.integers(1, 3)) for _ in range(3 if mode == "trilinear" else 2))
+    o = tuple(draw(st.sampled_from([n, n, n + 1, max(n - 1, 1)])) for n in s)
+    ac = draw(st.sampled_from([None, True]))
+    return ([arr(draw, vals, (1, 1) + s)], lambda M, F, x: F.interpolate(x, size=o, mode=mode, align_corners=ac),
+            f"size={o}, mode={mode}, align_corners={ac}")
 
 
 # normalization layers on constant rows (variance 0: the gradient is all eps)
@@ -800,6 +806,134 @@ def _scatter(draw, vals):
     return [arr(draw, vals, (n, m)), arr(draw, vals, (k, m))], run, f"index={idx.tolist()}, mask={mask.tolist()}"
 
 
+# more nn ops at their ties and bounds
+@case("max_pool2d_pad_dilation", special=True)
+def _max_pool2d_more(draw, vals):
+    h, w = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    k, d = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    pad = draw(st.integers(0, k // 2))
+    ceil = draw(st.booleans())
+    return ([arr(draw, vals, (1, 2, h, w))],
+            lambda M, F, x: tuple(F.max_pool2d(x, k, 1, pad, dilation=d, ceil_mode=ceil, return_indices=True)),
+            f"k={k}, dilation={d}, pad={pad}, ceil={ceil}")
+
+
+@case("adaptive_pools", special=True)
+def _adaptive(draw, vals):
+    h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    o = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+
+    def run(M, F, x):
+        return (tuple(F.adaptive_max_pool2d(x, o, return_indices=True))
+                + (F.adaptive_avg_pool2d(x * x, o), F.adaptive_avg_pool1d(x[0] * x[0], o[1])))
+    return [arr(draw, vals, (1, 2, h, w))], run, f"output_size={o}"
+
+
+@case("embedding_max_norm", special=False)
+def _embedding_max_norm(draw, vals):
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    ids = draw(hnp.arrays(np.int64, (draw(st.integers(1, 5)),), elements=st.integers(0, n - 1)))
+    mn, p = draw(st.sampled_from([0.5, 1.0, 2.0])), draw(st.sampled_from([1.0, 2.0]))
+
+    def run(M, F, w):
+        w2 = (w * 1).detach().requires_grad_()    # max_norm renormalizes its weight in place
+        return F.embedding(M.tensor(ids), w2, max_norm=mn, norm_type=p) * w, w2 * 1
+    return [arr(draw, vals, (n, m))], run, f"ids={ids}, max_norm={mn}, norm_type={p}"
+
+
+@case("nll_loss_weight", special=True)
+def _nll_w(draw, vals):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    t = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+    red = draw(st.sampled_from(["mean", "sum", "none"]))
+    ii = draw(st.sampled_from([-100, 0]))
+    w = [1.0, 0.5, 2.0, 0.0][:c]
+    return ([arr(draw, vals, (n, c))],
+            lambda M, F, x: F.nll_loss(x, M.tensor(t), weight=M.tensor(w, dtype=M.float64), reduction=red,
+                                       ignore_index=ii), f"target={t.tolist()}, red={red}, ignore={ii}")
+
+
+@case("bce_with_logits_pos_weight", special=True)
+def _bcel(draw, vals):
+    s = shape(draw, min_dims=1)
+    red = draw(st.sampled_from(["mean", "sum", "none"]))
+    pw = draw(st.booleans())
+
+    def run(M, F, x, y, p):
+        return F.binary_cross_entropy_with_logits(x, (y.detach() > 0).double() / 2 + (y.detach() > 1) / 2,
+                                                  weight=p.detach().abs() if not pw else None,
+                                                  pos_weight=p.detach().abs() if pw else None, reduction=red)
+    return [arr(draw, vals, s), arr(draw, vals, s), arr(draw, vals, s[-1:])], run, f"pos_weight={pw}, red={red}"
+
+
+@case("hinge_soft_margin", special=True)
+def _hinge(draw, vals):
+    s = shape(draw, min_dims=1)
+    y = draw(hnp.arrays(np.float64, s, elements=st.sampled_from([1.0, -1.0])))
+    red = draw(st.sampled_from(["mean", "sum", "none"]))
+
+    def run(M, F, x):
+        t = M.tensor(y)
+        return (F.hinge_embedding_loss(x, t, margin=0.5, reduction=red), F.soft_margin_loss(x, t, reduction=red),
+                F.multilabel_soft_margin_loss(x.reshape(1, -1), (t.reshape(1, -1) > 0).double()))
+    return [arr(draw, vals, s)], run, f"y={y.tolist()}, red={red}"
+
+
+@case("glu_rrelu_eval", special=True)
+def _glu(draw, vals):
+    s = shape(draw, min_dims=1)
+    d = dim_of(draw, len(s))
+    s = tuple(2 * n if i == d % len(s) else n for i, n in enumerate(s))
+    return ([arr(draw, vals, s)], lambda M, F, x: (F.glu(x, d), F.rrelu(x, 0.25, 0.5, training=False)),
+            f"dim={d}")
+
+
+@case("normalize_cosine_pairwise", special=False)
+def _normalize(draw, vals):
+    n, m = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    p = draw(st.sampled_from([1.0, 2.0]))
+
+    def run(M, F, a, b):
+        return (F.normalize(a, p=p, dim=1), F.cosine_similarity(a, b, dim=1), F.pairwise_distance(a, b, p=p))
+    return [arr(draw, vals, (n, m)), arr(draw, vals, (n, m))], run, f"p={p}"
+
+
+@case("kl_div_zero_target", special=True)
+def _kl0(draw, vals):
+    s = shape(draw, min_dims=1)
+    red = draw(st.sampled_from(["batchmean", "sum", "none", "mean"]))
+    return ([arr(draw, vals, s), arr(draw, vals, s)],
+            lambda M, F, x, y: F.kl_div(x, y * (y > 0), reduction=red), f"reduction={red}")
+
+
+@case("multilabel_margin", special=True)
+def _mlm(draw, vals):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    t = draw(hnp.arrays(np.int64, (n, c), elements=st.integers(-1, c - 1)))
+    red = draw(st.sampled_from(["mean", "sum", "none"]))
+    return ([arr(draw, vals, (n, c))], lambda M, F, x: F.multilabel_margin_loss(x, M.tensor(t), reduction=red),
+            f"target={t.tolist()}, red={red}")
+
+
+@case("pools_3d", special=True)
+def _pools3d(draw, vals):
+    s = tuple(draw(st.integers(1, 3)) for _ in range(3))
+    o = tuple(draw(st.integers(1, 3)) for _ in range(3))
+
+    def run(M, F, x):
+        return (F.adaptive_avg_pool3d(x * x, o),) + tuple(F.adaptive_max_pool3d(x, o, return_indices=True))
+    return [arr(draw, vals, (1, 1) + s)], run, f"output_size={o}"
+
+
+@case("lp_pool_lrn", special=False)
+def _lp(draw, vals):
+    w = draw(st.integers(2, 5))
+    p = draw(st.sampled_from([1.0, 2.0, 3.0]))
+    k = draw(st.integers(1, 2))
+    return ([arr(draw, vals, (1, 3, w))],
+            lambda M, F, x: (F.lp_pool1d(x * x + 0.5, p, k), F.local_response_norm(x, 2)), f"p={p}, k={k}")
+
+
 # -- running and comparing ---------------------------------------------------------------------
 class _Ag:
     M, F = ag, agF
@@ -978,6 +1112,27 @@ STATED = {
         [[1.0, 1.0, 1.0], [-9.0, -3.0, 4.0]], None),
     "entr: d/dx = -(1 + log x): inf at 0, NaN below 0": (
         lambda M, F, x: M.special.entr(x), [[0.0, -1.0, 0.5]], [[inf, nan, -(1 + math.log(0.5))]], None),
+    "prelu at x == 0: slope w, the weight's gradient x = 0, and no d2/dx dw (PyTorch masks with x >= 0)": (
+        lambda M, F, x, w: F.prelu(x, w), [[-1.0, 0.0, 1.0], [0.25]],
+        [[0.25, 0.25, 1.0], [-1.0]], [[1.0, 0.0, 0.0], [1.0]]),
+    "huber_loss where x - y is NaN: slope NaN, curvature 0 (PyTorch's is the mask |x - y| < delta)": (
+        lambda M, F, x, y: F.huber_loss(x, y.detach(), reduction="sum"),
+        [[nan, 1.0, 0.5, 2.0], [0.0, nan, 0.0, 0.0]],
+        [[nan, nan, 0.5, 1.0], [0.0] * 4], [[0.0, 0.0, 1.0, 0.0], [0.0] * 4]),
+    "smooth_l1_loss where x - y is NaN: slope NaN, curvature 0 (the mask |x - y| < beta, over beta)": (
+        lambda M, F, x, y: F.smooth_l1_loss(x, y.detach(), reduction="sum", beta=0.5),
+        [[nan, 1.0, 0.25, 2.0], [0.0, nan, 0.0, 0.0]],
+        [[nan, nan, 0.5, 1.0], [0.0] * 4], [[0.0, 0.0, 2.0, 0.0], [0.0] * 4]),
+    "soft_margin_loss is log1p(exp(-y x)) as written: inf past exp's overflow, with a NaN slope (inf / inf)": (
+        lambda M, F, x: F.soft_margin_loss(x, M.tensor([1.0, 1.0, -1.0], dtype=M.float64), reduction="sum"),
+        [[-800.0, 0.0, 40.0]], [[nan, -0.5, 1.0]], None),
+    "bce_with_logits with an inf weight: d/dx = (sigmoid(x) - y) w, one factor (not inf - inf from two terms)": (
+        lambda M, F, x: F.binary_cross_entropy_with_logits(
+            x, M.tensor([0.0, 1.0, 0.5], dtype=M.float64), weight=M.tensor([inf, inf, inf], dtype=M.float64),
+            reduction="sum"), [[0.0, 0.0, 0.0]], [[inf, -inf, nan]], None),
+    "copysign: other's gradient is a zeros tensor, so no NaN reaches it from x == 0 at second order": (
+        lambda M, F, x, y: M.copysign(x, y) * x, [[0.0, 1.0, -2.0], [1.0, -1.0, 0.0]],
+        [[0.0, -2.0, 4.0], [0.0, 0.0, 0.0]], [[nan, -2.0, -2.0], [0.0, 0.0, 0.0]]),
 }
 
 
@@ -1071,3 +1226,26 @@ def test_divide_floor_is_floor_division():
         for mode in ("floor", "trunc"):
             np.testing.assert_array_equal(ag.div(a, b, rounding_mode=mode).numpy(),
                                           torch.div(ta, tb, rounding_mode=mode).numpy(), err_msg=mode)
+
+
+@pytest.mark.parametrize("mode, spatial", [("linear", (3,)), ("bilinear", (1, 3)), ("trilinear", (1, 1, 3))])
+@pytest.mark.parametrize("how", ["size", "scale 1", "scale 1.2"])
+def test_linear_interpolation_at_the_inputs_own_size_keeps_nan_and_inf_in_place(mode, spatial, how):
+    """At the input's own size (also from a scale_factor of 1.2 that floors back to it) PyTorch's linear
+    modes read each pixel as 1 x + 0 x: [0, NaN, inf] gives [0, NaN, NaN], the NaN and inf in their own
+    places (inf * 0 is NaN), none reaching a neighbour; the gradient is the identity's."""
+    x0 = np.array([0.0, nan, inf]).reshape((1, 1) + spatial)
+    kw = dict(size=spatial) if how == "size" else dict(scale_factor=1.0 if how == "scale 1" else 1.2)
+    want = [0.0, nan, nan]
+    x = ag.tensor(x0, requires_grad=True)
+    with np.errstate(all="ignore"):
+        out = agF.interpolate(x, mode=mode, **kw)
+        (g,) = ag.autograd.grad((out * ag.tensor(np.full(x0.shape, 2.0))).sum(), [x])
+    np.testing.assert_array_equal(out.detach().numpy().ravel(), want)
+    np.testing.assert_array_equal(g.numpy().ravel(), [2.0, 2.0, 2.0])
+    if torch is not None:
+        t = torch.tensor(x0, requires_grad=True)
+        tout = tF.interpolate(t, mode=mode, **kw)
+        (tg,) = torch.autograd.grad((tout * 2.0).sum(), [t])
+        np.testing.assert_array_equal(tout.detach().numpy().ravel(), want)
+        np.testing.assert_array_equal(tg.numpy().ravel(), [2.0, 2.0, 2.0])

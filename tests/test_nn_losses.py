@@ -482,3 +482,39 @@ def test_gaussian_nll_var_below_eps_still_gets_its_gradient():
     torch.nn.functional.gaussian_nll_loss(torch.tensor([1.0, 0.5], dtype=torch.float64), torch.zeros(2, dtype=torch.float64),
                                           tv, eps=eps, reduction="sum").backward()
     np.testing.assert_allclose(v.grad.numpy(), tv.grad.numpy(), rtol=1e-12)
+
+
+def test_soft_margin_loss_refuses_a_target_that_requires_grad_like_torch():
+    """PyTorch's soft_margin_loss has no derivative for target: a target that requires grad is a
+    RuntimeError while recording, and fine under no_grad or detached."""
+    x, y = ag.tensor([0.5, -1.0], requires_grad=True), ag.tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"soft_margin_loss: the target requires grad.*target\.detach\(\)"):
+        F.soft_margin_loss(x, y)
+    want = F.soft_margin_loss(x, y.detach())
+    with ag.no_grad():
+        np.testing.assert_allclose(F.soft_margin_loss(x, y).numpy(), want.numpy())
+    torch = pytest.importorskip("torch")
+    tx, ty = torch.tensor([0.5, -1.0], requires_grad=True), torch.tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.soft_margin_loss(tx, ty)
+    theirs = torch.nn.functional.soft_margin_loss(tx, ty.detach())
+    np.testing.assert_allclose(want.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
+def test_bce_with_logits_refuses_weights_that_require_grad_like_torch():
+    """PyTorch's binary_cross_entropy_with_logits has no derivative for weight or pos_weight."""
+    x, y = ag.tensor([0.5, -1.0], requires_grad=True), ag.tensor([1.0, 0.0])
+    w = ag.tensor([2.0, 0.5], requires_grad=True)
+    for kw in (dict(weight=w), dict(pos_weight=w)):
+        name = next(iter(kw))
+        with pytest.raises(RuntimeError, match=rf"binary_cross_entropy_with_logits: {name} requires grad.*detach"):
+            F.binary_cross_entropy_with_logits(x, y, **kw)
+        with ag.no_grad():
+            F.binary_cross_entropy_with_logits(x, y, **kw)
+        F.binary_cross_entropy_with_logits(x, y, **{name: w.detach()}).backward()
+    torch = pytest.importorskip("torch")
+    tw = torch.tensor([2.0, 0.5], requires_grad=True)
+    for kw in (dict(weight=tw), dict(pos_weight=tw)):
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor([0.5, -1.0], requires_grad=True),
+                                                                 torch.tensor([1.0, 0.0]), **kw)

@@ -443,6 +443,24 @@ leaky_relu = defop("leaky_relu", _leaky,
                    (lambda g, ans, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),))
 
 
+def _prelu(x, w):
+    """Elementwise PReLU: ``x`` where x > 0, else ``w * x`` (``w`` broadcast against ``x``)."""
+    with np.errstate(invalid="ignore"):   # inf * 0 in the branch not taken
+        return np.where(x > 0, x, w * x)
+
+
+def _fixed(t):
+    # the same values with no gradient: a factor whose own derivative PyTorch's double backward masks
+    return t._data if isinstance(t, Tensor) else t
+
+
+# d/dx = 1 where x > 0, else w; d/dw = 0 where x > 0, else x (0 * g at x == 0). At x == 0 the slopes
+# have no derivative of their own (no d2/dx dw), as PyTorch's double backward masks with x >= 0.
+prelu = defop("prelu", _prelu,
+              (lambda g, ans, x, w: xp.where(x > 0, g, g * xp.where(x < 0, w, _fixed(w))),
+               lambda g, ans, x, w: xp.where(x > 0, 0, g * xp.where(x < 0, x, _fixed(x)))), promote=True)
+
+
 def _elu(x, alpha=1.0):
     """Elementwise ELU: ``x`` where x > 0, else ``alpha * (exp(x) - 1)``; same shape as ``x``.
 

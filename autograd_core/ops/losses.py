@@ -17,7 +17,7 @@ import numpy as np
 from ..kernels import rows as _krows
 from .registry import defop, xp
 
-__all__ = ["cross_entropy_rows", "cross_entropy_grad"]
+__all__ = ["cross_entropy_rows", "cross_entropy_grad", "bce_with_logits"]
 
 
 def _cross_entropy_rows(x, *, target, reduction):
@@ -103,3 +103,34 @@ def cross_entropy_rows(x, target, reduction="mean"):
             [ 0.1667,  0.1667, -0.3333]])
     """
     return _cross_entropy_rows_op(x, target=target, reduction=reduction)
+
+
+def _bce_with_logits(x, y, pw):
+    with np.errstate(over="ignore", invalid="ignore"):
+        sp_neg = np.logaddexp(0.0, -x)     # softplus(-x) = -log sigmoid(x), exact for any x
+        sp_pos = np.logaddexp(0.0, x)
+        return (y * sp_neg * pw + (1 - y) * sp_pos).astype(np.result_type(x, y, pw), copy=False)
+
+
+# PyTorch's rules, each one expression, so that a weight of inf applied to the loss meets one factor
+# (sigmoid(x) - y) rather than two terms that cancel (inf - inf):
+#   d/dx = (pw y + 1 - y) sigmoid(x) - pw y,  d/dy = pw softplus(-x) - softplus(x),  d/dpw = y softplus(-x)
+_bce_with_logits_op = defop(
+    "binary_cross_entropy_with_logits", _bce_with_logits,
+    (lambda g, ans, x, y, pw: g * ((pw * y + 1 - y) * xp.sigmoid(x) - pw * y),
+     lambda g, ans, x, y, pw: g * (pw * xp.softplus(-x, threshold=np.inf) - xp.softplus(x, threshold=np.inf)),
+     lambda g, ans, x, y, pw: g * y * xp.softplus(-x, threshold=np.inf)),
+    reads=((0, 1, 2), (0, 2), (0, 1)), nargs=3)
+
+
+def bce_with_logits(x, y, pos_weight=1.0):
+    """Elementwise -[pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = pw y softplus(-x) + (1 - y) softplus(x)
+    of logits ``x``, targets ``y`` and ``pos_weight`` pw (broadcast together), with PyTorch's gradient
+    d/dx = (pw y + 1 - y) sigmoid(x) - pw y.
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.ops.losses import bce_with_logits
+    >>> bce_with_logits(ag.tensor([0.0, 2.0]), ag.tensor([1.0, 0.0]))
+    tensor([0.6931, 2.1269])
+    """
+    return _bce_with_logits_op(x, y, pos_weight)

@@ -7,8 +7,8 @@ Each op comes with its adjoint so that the family is closed under differentiatio
   argmax positions), whose VJP is the scatter again. The argmax indices are fixed by the forward.
 * ``avg_pool2d`` <-> ``avg_pool2d_backward``: both linear, each the other's adjoint.
 * ``upsample_nearest2d``: the VJP sums each (sh, sw) block (a reshape and a sum, both taped ops).
-* ``adaptive_avg_pool2d`` is a mean, an avg_pool2d, or two matmuls with constant averaging
-  matrices (PyTorch's bins, start = floor(i H / OH), end = ceil((i + 1) H / OH)).
+* ``adaptive_avg_pool2d`` is a mean, an avg_pool2d, or a mean over gathered bins per axis (PyTorch's
+  bins, start = floor(i H / OH), end = ceil((i + 1) H / OH)).
 
 Output sizes and argument checks follow PyTorch (``pooling_output_shape``): with ``ceil_mode``
 the last window must start inside the input or its left padding, and padding is at most half
@@ -202,15 +202,6 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     return _avg_pool2d_op(x, kernel_size=k, stride=s, padding=p, out_size=o, divisor=div)
 
 
-def _bins(n, o, dtype):
-    """(o, n) averaging matrix with PyTorch's adaptive bins."""
-    m = np.zeros((o, n), dtype)
-    for i in range(o):
-        a, b = (i * n) // o, -((-(i + 1) * n) // o)
-        m[i, a:b] = 1.0 / (b - a)
-    return m
-
-
 @_unbatched
 def adaptive_avg_pool2d(x, output_size):
     """Average over PyTorch's adaptive bins so that the output is (N, C, *output_size), as
@@ -240,10 +231,24 @@ def adaptive_avg_pool2d(x, output_size):
         return avg_pool2d(x, (H // OH, W // OW))
     out = x
     if OH != H:
-        out = xp.matmul(_bins(H, OH, x.dtype), out)
+        out = _bin_mean(out, OH, 2)
     if OW != W:
-        out = xp.matmul(out, _bins(W, OW, x.dtype).T)
+        out = _bin_mean(out, OW, 3)
     return out
+
+
+def _bin_mean(x, o, axis):
+    """The mean over each of PyTorch's ``o`` adaptive bins along ``axis``: the bins' pixels gathered into
+    (o, k) with k the widest bin, the short bins padded by a select of 0 (an averaging matrix would put
+    0 * inf = NaN from outside a bin into it)."""
+    n = x.shape[axis]
+    a = (np.arange(o) * n) // o
+    b = -((-(np.arange(o) + 1) * n) // o)
+    at = a[:, None] + np.arange(int((b - a).max()))
+    tail = (1,) * (x.ndim - axis - 1)
+    picked = x[(slice(None),) * axis + (np.minimum(at, b[:, None] - 1),)]
+    inside = (at < b[:, None]).reshape(at.shape + tail)
+    return xp.where(inside, picked, 0).sum(axis=axis + 1) / (b - a).astype(x.dtype).reshape((o,) + tail)
 
 
 # -- nearest upsampling -------------------------------------------------------------------------
