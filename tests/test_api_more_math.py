@@ -241,3 +241,30 @@ def test_where_method_and_polygamma_method():
     x = ag.tensor([1.0, -2.0])
     np.testing.assert_array_equal(x.where(x > 0, ag.tensor(0.0))._data, [1.0, 0.0])
     np.testing.assert_allclose(ag.tensor([1.0]).polygamma(1)._data, [math.pi ** 2 / 6], rtol=1e-6)
+
+
+def _apart(bound):
+    """An element filter: at least 1e-3 from ``bound``, where a kink makes finite differences meaningless."""
+    return lambda v: abs(v - bound) > 1e-3
+
+
+@given(data=st.data())
+def test_rules_of_entr_xlog1py_and_clamp_with_tensor_bounds_gradcheck(data):
+    """special.entr, special.xlog1py and clamp with both bounds as tensors are ops with their own rules:
+    first and second derivatives against finite differences over drawn (broadcast) shapes."""
+    sa = data.draw(shapes(max_dims=3, max_side=3))
+    sb = data.draw(broadcastable_shapes(sa, max_dims=3, max_side=3))
+    x = data.draw(tensors(shape=st.just(sa), elements=_floats(0.2, 3.0)))
+    assert gradcheck(ag.special.entr, (x,))
+    assert gradgradcheck(ag.special.entr, (x,))
+    y = data.draw(tensors(shape=st.just(sb), elements=_floats(-0.5, 3.0)))
+    assert gradcheck(ag.special.xlog1py, (x, y))
+    assert gradgradcheck(ag.special.xlog1py, (x, y))
+    lo = data.draw(tensors(shape=st.just(sb), elements=_floats(-2.5, -0.5)))
+    hi = data.draw(tensors(shape=st.just(sb), elements=_floats(0.5, 2.5)))
+    v = data.draw(tensors(shape=st.just(sa), elements=_floats(-3.0, 3.0)))
+    lo_b, hi_b = np.broadcast_arrays(lo._data, hi._data, v._data)[:2]
+    if np.any(np.abs(v._data - lo_b) < 1e-3) or np.any(np.abs(v._data - hi_b) < 1e-3):
+        return   # a kink within the finite-difference step
+    assert gradcheck(lambda a, b, c: ag.clamp(a, b, c), (v, lo, hi))
+    assert gradgradcheck(lambda a, b, c: ag.clamp(a, b, c), (v, lo, hi))

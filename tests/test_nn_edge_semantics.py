@@ -10,10 +10,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import autograd_core as ag
 import nn
 import nn.functional as F
+from autograd_core.testing import gradcheck, gradgradcheck, shapes, tensors
 
 NAN, INF = float("nan"), float("inf")
 
@@ -365,3 +367,17 @@ def test_linear_interpolation_between_equal_infinities_by_hand():
     y = F.interpolate(t64([[[-INF, -INF]]], requires_grad=False), scale_factor=2, mode="linear").numpy()
     assert math.isnan(y[0, 0, 0])
     np.testing.assert_array_equal(y[0, 0, 1:], [-INF, -INF, -INF])
+
+
+@settings(deadline=None)
+@given(data=st.data())
+def test_prelu_gradcheck_over_drawn_shapes(data):
+    """prelu is an op with its own rules (slope w below 0, d/dw = x there): first and second derivatives
+    in x and w against finite differences, one weight or one per channel, away from the kink at 0."""
+    shape = data.draw(shapes(min_dims=1, max_dims=4, max_side=3))
+    away = st.floats(-2.0, 2.0).filter(lambda v: abs(v) > 1e-3)
+    x = data.draw(tensors(shape=st.just(shape), elements=away))
+    k = data.draw(st.sampled_from([1, shape[1]] if len(shape) > 1 else [1]))
+    w = data.draw(tensors(shape=st.just((k,)), elements=st.floats(0.05, 0.9)))
+    assert gradcheck(F.prelu, (x, w))
+    assert gradgradcheck(F.prelu, (x, w))
