@@ -214,7 +214,7 @@ class PReLU(Module):
     >>> import autograd_core as ag, nn
     >>> m = nn.PReLU()
     >>> m(ag.tensor([-2.0, 3.0])), m.weight
-    (tensor([-0.5000,  3.0000], grad_fn=<WhereBackward>), Parameter containing:
+    (tensor([-0.5000,  3.0000], grad_fn=<PreluBackward>), Parameter containing:
     tensor([0.2500], requires_grad=True))
     """
 
