@@ -97,13 +97,21 @@ def _reflect_np(c, low2, high2):
     return np.where(flips % 2 == 0, extra + mn, (span - extra) + mn)
 
 
+def _clip(c, n):
+    """c clamped to [0, n - 1], with PyTorch's clip_coordinates_set_grad: the gradient passes only
+    strictly inside, a coordinate on the border counting as outside (clamp's own rule keeps the ends)."""
+    clipped = c.clamp(0, n - 1)
+    inside = (c.detach()._data > 0) & (c.detach()._data < n - 1)
+    return clipped if inside.all() else ag.where(ag.tensor(inside), clipped, clipped.detach())
+
+
 def _source(c, n, padding_mode, align_corners):
     c = _unnormalize(c, n, align_corners)
     if padding_mode == "border":
-        c = c.clamp(0, n - 1)
+        c = _clip(c, n)
     elif padding_mode == "reflection":
         c = _reflect(c, 0, 2 * (n - 1)) if align_corners else _reflect(c, -1, 2 * n - 1)
-        c = c.clamp(0, n - 1)
+        c = _clip(c, n)
     return c
 
 

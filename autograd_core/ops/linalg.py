@@ -424,7 +424,8 @@ def _vector_norm_vjp(g, ans, x, ord=2.0, axis=None, keepdims=False):
         return g * xp.where(n == 0, 0.0, x / n)
     n_safe = xp.where(n == 0, 1.0, n)
     a_safe = xp.where(x == 0, 1.0, xp.abs(x))
-    return g * xp.sign(x) * (a_safe / n_safe) ** (ord - 1)
+    # a zero norm with non-zero entries (ord < 0 and a zero among them) still has the zero gradient
+    return g * xp.where(n == 0, 0.0, xp.sign(x) * (a_safe / n_safe) ** (ord - 1))
 
 
 _vector_norm_op = defop("vector_norm", _vector_norm, (_vector_norm_vjp,), uses_ans=True)
@@ -448,8 +449,9 @@ def _norm_axes(dim, ndim, name):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
     """PyTorch's ``norm``: the ``p``-norm over ``dim`` (all elements if None).
 
-    ``p`` is a number (``2``, ``1``, ``float('inf')``, ``0``, any other p > 0) or ``'fro'`` (the
-    default: the 2-norm of all the chosen elements, which for a matrix is its Frobenius norm).
+    ``p`` is a number (``2``, ``1``, ``float('inf')``, ``0``, any other p, negative too: then a zero
+    entry makes the norm 0) or ``'fro'`` (the default: the 2-norm of all the chosen elements, which for
+    a matrix is its Frobenius norm).
     The gradient is ``sign(x) |x|^(p-1) / ||x||^(p-1)``, and 0 where the norm is 0 (as PyTorch).
     ``'nuc'`` (the nuclear norm) needs the singular values: ``autograd_core.norm`` and ``Tensor.norm``
     (``linalg.norm_torch``) compute it; this function refuses it.
@@ -474,8 +476,6 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
     elif p is None:
         p = 2.0
     p = float(p)
-    if p < 0 and p != -np.inf:
-        raise ValueError(f"norm: p must be non-negative (or -inf), got {p}")
     axis = _norm_axes(dim, x.ndim, "norm")
     return _vector_norm_op(x, ord=p, axis=axis, keepdims=bool(keepdim))
 
