@@ -676,3 +676,14 @@ def test_a_parameter_reached_only_through_a_mask_gets_a_zero_second_order_gradie
             "max_pool": lambda t: torch.nn.functional.max_pool1d(t.unsqueeze(0), 1).squeeze(0)}
     for a, b in zip(ours, penalty_grads(torch, tfns[act])):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])
+def test_rounding_gives_zeros_even_for_a_nan_upstream_gradient_with_create_graph(name):
+    """PyTorch's rule for the rounding ops is zeros_like(grad): a NaN or inf arriving from above gives 0,
+    not NaN (0 * NaN), on arrays and on the tape alike."""
+    x = ag.tensor([0.3, 1.7, -2.5], dtype=ag.float64, requires_grad=True)
+    g = ag.tensor([float("nan"), float("inf"), 1.0], dtype=ag.float64)
+    for create_graph in (False, True):
+        (gx,) = ag.autograd.grad(getattr(ag, name)(x), [x], g, create_graph=create_graph)
+        np.testing.assert_array_equal(gx.detach().numpy(), [0.0, 0.0, 0.0])

@@ -672,8 +672,10 @@ xp.where = _xp_where
 
 # -- sign (no gradient) and rounding (a zero gradient, as PyTorch's: the result requires grad, and
 # backward through it gives zeros rather than an error) ----------------------------------------
-def _zero_slope(g, ans, x, **kw):
-    return np.zeros_like(g) if isinstance(g, np.ndarray) else g * 0
+def _zero_slope(g, *args, **kw):
+    # PyTorch's zeros_like(grad): zeros that drop g, NaN included (g * 0 would keep a NaN), and a constant
+    # on the tape (a gradient with create_graph does not depend on g through it)
+    return Tensor(np.zeros_like(g._data)) if isinstance(g, Tensor) else np.zeros_like(g)
 
 
 def _sign(x):

@@ -361,13 +361,8 @@ xlog1py = defop("xlog1py", _float_result(_quiet(_xlog1py)),
                 """)
 
 
-def _no_slope(g, *args):
-    # zeros that drop g, NaN included, as PyTorch's zeros_like(other) rule does (g * 0 would keep a NaN)
-    return Tensor(np.zeros_like(g._data)) if isinstance(g, Tensor) else np.zeros_like(g)
-
-
 copysign = defop("copysign", _float_result(np.copysign),
-                 (lambda g, ans, x, y: xp.where(x == 0, g * 0, g * ans / x), _no_slope), uses_ans=True,
+                 (lambda g, ans, x, y: xp.where(x == 0, g * 0, g * ans / x), E._zero_slope), uses_ans=True,
                  promote=True, doc="""|input| with the sign of ``other``; d/dinput = ±1 (0 at 0), no gradient to ``other``.
 
                  >>> ag.copysign(ag.tensor([1.0, -2.0]), ag.tensor([-1.0, 1.0]))
