@@ -598,6 +598,14 @@ def tensordot(a, b, dims=2):
     else:
         da, db = ([int(d) % a.ndim for d in (dims[0] if isinstance(dims[0], (list, tuple)) else [dims[0]])],
                   [int(d) % b.ndim for d in (dims[1] if isinstance(dims[1], (list, tuple)) else [dims[1]])])
+    if len(da) == len(db):
+        # PyTorch broadcasts a contracted dim of size 1 against the other side's: the sum of products is
+        # then that side summed over the dim (kept, so the dims' positions stay as listed).
+        for i, j in zip(da, db):
+            if a.shape[i] == 1 and b.shape[j] != 1:
+                b = b.sum(j, keepdim=True)
+            elif b.shape[j] == 1 and a.shape[i] != 1:
+                a = a.sum(i, keepdim=True)
     if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
         raise ValueError(f"tensordot: can't contract dims {da} of shape {tuple(a.shape)} with dims {db} of shape "
                          f"{tuple(b.shape)}")
