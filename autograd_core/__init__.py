@@ -111,8 +111,8 @@ from .ops.rearrange import (roll, rot90, movedim, moveaxis, swapdims, unflatten,
                             atleast_2d, atleast_3d, hstack, vstack, dstack, column_stack, row_stack, concat, meshgrid,
                             cartesian_prod, combinations, block_diag, diag, diagonal, diag_embed, diagflat,
                             tril_indices, triu_indices, broadcast_shapes, logspace, scalar_tensor, diff, Size)
-from .ops.scatter import (scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill, index_put,
-                          masked_scatter, masked_select, take, take_along_dim, nonzero, argwhere, count_nonzero, put)
+from .ops.scatter import (scatter, scatter_add, scatter_reduce, index_add, index_reduce, index_copy, index_fill,
+                          index_put, masked_scatter, masked_select, take, take_along_dim, nonzero, argwhere, count_nonzero, put)
 from .ops.stats import (median, nanmedian, mode, quantile, nanquantile, var_mean, std_mean, nansum, nanmean, aminmax,
                         cummax, cummin, logcumsumexp, searchsorted, bucketize, unique_consecutive, cov, corrcoef,
                         trapezoid, trapz, cumulative_trapezoid)

@@ -246,3 +246,63 @@ def test_values_only_under_no_grad_and_bad_reduce():
     assert out.tolist() == [1.0, 1.0] and not out.requires_grad
     with pytest.raises(ValueError, match="scatter_reduce: reduce must be"):
         ag.scatter_reduce(ag.zeros(2), 0, ag.tensor([1]), ag.ones(1), "max")
+
+
+# -- index_reduce: scatter_reduce with index[i] spread over source's slice i ---------------------------
+@st.composite
+def index_reduce_case(draw, values=TIES):
+    """(x, dim, index, src, reduce, include_self, g): index 1-D (0-4 long) with in-range entries; src of
+    x's shape but index's length along dim."""
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    n = draw(st.integers(0, 4))
+    index = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, shape[dim] - 1)))
+    sshape = tuple(n if d == dim % len(shape) else s for d, s in enumerate(shape))
+    elems = st.sampled_from(values)
+    x = draw(hnp.arrays(np.float64, shape, elements=elems))
+    src = draw(hnp.arrays(np.float64, sshape, elements=elems))
+    g = draw(hnp.arrays(np.float64, shape, elements=st.sampled_from((-1.5, 0.5, 1.0, 3.0))))
+    return x, dim, index, src, draw(st.sampled_from(("prod", "mean", "amax", "amin"))), draw(st.booleans()), g
+
+
+@given(case=index_reduce_case())
+def test_index_reduce_matches_torch_with_ties_and_zeros(case):
+    torch = pytest.importorskip("torch")
+    x, dim, index, src, reduce, include_self, g = case
+    xt, st_ = ag.tensor(x, requires_grad=True), ag.tensor(src, requires_grad=True)
+    out = xt.index_reduce(dim, ag.tensor(index), st_, reduce, include_self=include_self)
+    out.backward(ag.tensor(g))
+    tx, ts = torch.tensor(x, requires_grad=True), torch.tensor(src, requires_grad=True)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # PyTorch marks index_reduce as beta
+        tout = tx.index_reduce(dim, torch.tensor(index), ts, reduce, include_self=include_self)
+    tout.backward(torch.tensor(g))
+    _assert_same((out._data, xt.grad._data, st_.grad._data),
+                 (tout.detach().numpy(), tx.grad.numpy(), ts.grad.numpy()))
+
+
+@given(case=index_reduce_case(), data=st.data())
+def test_index_reduce_gradcheck(case, data):
+    x, dim, index, src, reduce, include_self, _ = case
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
+    # distinct values away from 0: no ties, no kinks, so finite differences apply
+    xv = rng.permutation(x.size + src.size)[:x.size].reshape(x.shape) * 0.37 + 1.1
+    sv = rng.permutation(x.size + src.size)[:src.size].reshape(src.shape) * 0.41 + 1.3
+    f = lambda a, b: ag.index_reduce(a, dim, ag.tensor(index), b, reduce, include_self=include_self)  # noqa: E731
+    assert gradcheck(f, (ag.tensor(xv, requires_grad=True), ag.tensor(sv, requires_grad=True)))
+
+
+def test_index_reduce_in_place_and_errors():
+    t = ag.zeros(2, 3)
+    out = t.index_reduce_(1, ag.tensor([0, 0, 2]), ag.tensor([[1.0, 4.0, 2.0], [3.0, -1.0, 5.0]]), "amax",
+                          include_self=False)
+    assert out is t and t.tolist() == [[4.0, 0.0, 2.0], [3.0, 0.0, 5.0]]
+    with pytest.raises(ValueError, match="index_reduce: reduce must be"):
+        ag.index_reduce(ag.zeros(2), 0, ag.tensor([0]), ag.ones(1), "sum")
+    with pytest.raises(ValueError, match=r"index_reduce: source of shape \(2, 2\)"):
+        ag.index_reduce(ag.zeros(2, 3), 0, ag.tensor([0, 1]), ag.ones(2, 2), "prod")
+    with pytest.raises(IndexError, match="index_reduce: index out of range"):
+        ag.index_reduce(ag.zeros(2), 0, ag.tensor([2]), ag.ones(1), "prod")
+    with pytest.raises(IndexError, match="index_reduce: index out of range"):
+        ag.index_reduce(ag.zeros(2), 0, ag.tensor([-1]), ag.ones(1), "prod")

@@ -3,10 +3,10 @@
 the target, and the gradient read at the index for the values; ``index_scatter`` and
 ``scatter_add`` add at an index: their gradients are reads):
 
-``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill``,
+``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_reduce``, ``index_copy``, ``index_fill``,
 ``index_put``, ``masked_scatter``, ``masked_select``, ``take``, ``take_along_dim``, ``nonzero``,
 ``argwhere``, ``count_nonzero``, ``put``, and the in-place methods ``scatter_``, ``scatter_add_``,
-``scatter_reduce_``, ``index_add_``, ``index_copy_``, ``index_fill_``, ``index_put_``, ``put_``,
+``scatter_reduce_``, ``index_add_``, ``index_reduce_``, ``index_copy_``, ``index_fill_``, ``index_put_``, ``put_``,
 ``masked_scatter_``, ``fill_diagonal_``.
 """
 from __future__ import annotations
@@ -18,7 +18,8 @@ from .index import _full_index, _gather, _index_put_op, _scatter_add, _scatter_a
 from .inplace import inplace_update
 from .registry import defop, method, xp
 
-__all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put",
+__all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_reduce", "index_copy", "index_fill",
+           "index_put",
            "masked_scatter", "masked_select", "take", "take_along_dim", "nonzero", "argwhere", "count_nonzero", "put"]
 
 
@@ -290,6 +291,42 @@ def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
     return x + _scatter_op(src, idx=_along(d, idx, x.ndim), shape=tuple(x.shape), adv=True)
 
 
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # noqa: A002
+    """A copy of ``input`` where each slice ``source.select(dim, i)`` is combined into the slice at
+    position ``index[i]`` along ``dim`` with ``reduce``: 'prod', 'mean', 'amax' or 'amin'
+    (``include_self=False`` leaves ``input``'s own value out where a slice arrives). ``index`` is 1-D,
+    as long as ``source``'s ``dim``; ``source`` has ``input``'s shape elsewhere.
+
+    It is ``scatter_reduce`` with ``index[i]`` spread over slice ``i``, and has its gradients
+    (PyTorch's: ties in 'amax'/'amin' share the gradient evenly).
+
+    >>> src = ag.tensor([[2.0, 3.0], [4.0, 5.0], [6.0, 7.0]])
+    >>> ag.index_reduce(ag.ones(3, 2), 0, ag.tensor([0, 2, 0]), src, "prod")
+    tensor([[12., 21.],
+            [ 1.,  1.],
+            [ 4.,  5.]])
+    """
+    x, src = _t(input), _t(source)
+    d = _dim(dim, x.ndim, "index_reduce")
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+    idx = _index_array(index, "index_reduce")
+    if idx.ndim > 1:
+        raise ValueError(f"index_reduce: index must be 1-D, got shape {idx.shape}")
+    idx = idx.reshape(-1)
+    if src.ndim != x.ndim or src.shape[d] != idx.size or any(
+            a != b for k, (a, b) in enumerate(zip(src.shape, x.shape)) if k != d):
+        raise ValueError(f"index_reduce: source of shape {tuple(src.shape)} must have input's shape "
+                         f"{tuple(x.shape)} outside dim {d} and index's length {idx.size} along it")
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):     # PyTorch takes no negative index here
+        raise IndexError(f"index_reduce: index out of range for dim {d} of size {x.shape[d]} (index holds "
+                         f"{int(idx.min())}..{int(idx.max())}; each must be in 0..{x.shape[d] - 1})")
+    shape = [1] * x.ndim
+    shape[d] = idx.size
+    spread = np.broadcast_to(idx.reshape(shape), tuple(src.shape))
+    return scatter_reduce(x, d, Tensor(np.ascontiguousarray(spread)), src, reduce, include_self=include_self)
+
+
 def index_copy(input, dim, index, source):  # noqa: A002
     """A copy of ``input`` with ``source``'s slices written at positions ``index`` along ``dim``.
 
@@ -479,7 +516,7 @@ def _fill_diagonal(x, fill_value, wrap=False):
 
 
 for _name, _fn in dict(scatter=scatter, scatter_add=scatter_add, scatter_reduce=scatter_reduce, index_add=index_add,
-                       index_copy=index_copy, index_fill=index_fill, index_put=index_put,
+                       index_reduce=index_reduce, index_copy=index_copy, index_fill=index_fill, index_put=index_put,
                        masked_scatter=masked_scatter, masked_select=masked_select, take=take,
                        take_along_dim=take_along_dim, nonzero=nonzero, argwhere=argwhere, put=put,
                        count_nonzero=count_nonzero).items():
@@ -493,6 +530,8 @@ for _name, _fn, _ex, _res in (
         ("scatter_reduce_", scatter_reduce, "t.scatter_reduce_(0, ag.tensor([[1, 1, 1]]), ag.ones(1, 3), 'sum')",
          "tensor([[0., 0., 0.],\n            [1., 1., 1.]])"),
         ("index_add_", index_add, "t.index_add_(1, ag.tensor([0, 0]), ag.ones(2, 2))",
+         "tensor([[2., 0., 0.],\n            [2., 0., 0.]])"),
+        ("index_reduce_", index_reduce, "t.index_reduce_(1, ag.tensor([0, 0]), ag.ones(2, 2) * 2, 'amax')",
          "tensor([[2., 0., 0.],\n            [2., 0., 0.]])"),
         ("index_copy_", index_copy, "t.index_copy_(0, ag.tensor([1]), ag.ones(1, 3))",
          "tensor([[0., 0., 0.],\n            [1., 1., 1.]])"),
