@@ -18,6 +18,8 @@ mode is on (as in PyTorch: initialise under ``no_grad()``).
 """
 from __future__ import annotations
 
+import contextlib
+
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from .typing import DTypeLike, ShapeLike, TensorLike
 
 __all__ = ["randperm", "multinomial", "bernoulli", "normal", "poisson", "seed", "initial_seed", "get_rng_state",
-           "set_rng_state", "manual_seed"]
+           "set_rng_state", "fork_rng", "manual_seed"]
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike = None, device: Any = None,
@@ -221,6 +223,28 @@ def set_rng_state(new_state: dict[str, Any]) -> None:
         raise TypeError("set_rng_state: expected the dict that get_rng_state returned (this engine's generator is "
                         f"NumPy's), got {type(new_state).__name__}")
     default_generator.np.bit_generator.state = new_state
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type="cuda"):
+    """Run a block with the global generator's state restored afterwards, as ``torch.random.fork_rng``
+    (there are no device generators here: ``devices`` and ``device_type`` are accepted and unused).
+
+    >>> import autograd_core as ag
+    >>> _ = ag.manual_seed(0)
+    >>> with ag.random.fork_rng():
+    ...     a = ag.rand(2)
+    >>> ag.equal(ag.rand(2), a)
+    True
+    """
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 # -- in-place initialisers ---------------------------------------------------------------------------

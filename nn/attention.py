@@ -7,9 +7,15 @@ have other sizes); the heads' outputs are concatenated and projected by ``out_pr
 PyTorch's MultiheadAttention convention: in a bool ``attn_mask`` or ``key_padding_mask``, True
 means "may NOT attend" (the opposite of ``F.scaled_dot_product_attention``); float masks are added
 to the scores.
+
+It also stands for the package ``torch.nn.attention``: ``sdpa_kernel`` and ``SDPBackend`` choose among
+PyTorch's attention kernels; here ``F.scaled_dot_product_attention`` has one implementation, so the
+choice is checked and has no other effect.
 """
 from __future__ import annotations
 
+import contextlib
+import enum
 from typing import Any
 
 import numpy as np
@@ -22,7 +28,32 @@ from . import init
 from .layers import Linear, NonDynamicallyQuantizableLinear, _dtype
 from .module import Module, Parameter, _check_device
 
-__all__ = ["MultiheadAttention", "multi_head_attention_forward"]
+__all__ = ["MultiheadAttention", "multi_head_attention_forward", "SDPBackend", "sdpa_kernel"]
+
+
+class SDPBackend(enum.Enum):
+    """PyTorch's scaled-dot-product-attention kernels (for ``sdpa_kernel``)."""
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority=False):
+    """``with sdpa_kernel(SDPBackend.MATH): ...`` as in PyTorch: checks ``backends`` (one or a list of
+    ``SDPBackend``); the one implementation here serves every choice.
+
+    >>> with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
+    ...     pass
+    """
+    chosen = list(backends) if isinstance(backends, (list, tuple, set)) else [backends]
+    bad = [b for b in chosen if not isinstance(b, SDPBackend)]
+    if bad or not chosen:
+        raise TypeError(f"sdpa_kernel: backends must be SDPBackend values (or a list of them), got {backends!r}")
+    yield
 
 multi_head_attention_forward = F.multi_head_attention_forward
 

@@ -306,3 +306,35 @@ def test_top_level_functional_names_match_torch():
                                torch.embedding(torch.tensor(wt), torch.tensor(idx)).numpy())
     np.testing.assert_allclose(ag.pixel_shuffle(ag.tensor(rng.standard_normal((1, 4, 2, 2))), 2).numpy().shape,
                                (1, 1, 4, 4))
+
+
+def test_fork_rng_restores_the_global_generator():
+    import autograd_core as torch
+    torch.manual_seed(3)
+    with torch.random.fork_rng(devices=[]):
+        inside = torch.randn(4)
+        torch.manual_seed(99)          # even a reseed inside the block is undone
+        torch.rand(2)
+    after = torch.randn(4)
+    assert torch.equal(inside, after)
+    with torch.random.fork_rng(enabled=False):
+        a = torch.randn(2)
+    assert not torch.equal(torch.randn(2), a)
+
+
+def test_sdpa_kernel_checks_its_backends_and_changes_nothing():
+    import numpy as np
+    import pytest
+    import autograd_core as torch
+    import nn  # noqa: F401  (torch.nn is the nn package once imported)
+    import nn.functional as F
+    from nn.attention import SDPBackend, sdpa_kernel
+    q, k, v = torch.randn(1, 2, 3, 4), torch.randn(1, 2, 5, 4), torch.randn(1, 2, 5, 4)
+    plain = F.scaled_dot_product_attention(q, k, v)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
+        inside = F.scaled_dot_product_attention(q, k, v)
+    np.testing.assert_array_equal(inside.numpy(), plain.numpy())
+    assert str(torch.nn.attention.SDPBackend.MATH) == "SDPBackend.MATH"
+    with pytest.raises(TypeError, match="sdpa_kernel: backends must be SDPBackend"):
+        with sdpa_kernel("math"):
+            pass
