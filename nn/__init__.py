@@ -41,6 +41,7 @@ from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d
                       ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                       ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .unpool import MaxUnpool1d, MaxUnpool2d
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .layers3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, Conv3d, ConvTranspose3d, MaxPool3d
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                           TransformerEncoderLayer)
@@ -55,7 +56,7 @@ from . import torch_namespace  # noqa: F401,E402  (torch.nn, torch.utils.data, t
 from . import modules  # noqa: E402  (torch.nn.modules.<file> paths)
 
 __all__ = [
-    "Module", "Parameter", "Buffer", "DataParallel", "parallel", "LazyLinear", "LazyConv1d", "LazyConv2d",
+    "Module", "Parameter", "Buffer", "AdaptiveLogSoftmaxWithLoss", "DataParallel", "parallel", "LazyLinear", "LazyConv1d", "LazyConv2d",
     "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d",
     "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
     "LazyModuleMixin", "UninitializedParameter", "UninitializedBuffer", "Sequential", "ModuleList", "ModuleDict", "summary", "save", "load", "manual_seed",

@@ -8,6 +8,7 @@ drawn in float64 and then cast, so a seed gives the same numbers in float32 and 
 from __future__ import annotations
 
 import math
+import warnings
 import sys
 
 import numpy as np
@@ -266,6 +267,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonli
     0.17
     """
     _check(tensor, "kaiming_uniform_")
+    if tensor.numel() == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)   # PyTorch's words
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return _write(tensor, _rng(generator).uniform(-bound, bound, tensor.shape))
 
@@ -281,6 +285,9 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
     0.1
     """
     _check(tensor, "kaiming_normal_")
+    if tensor.numel() == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)   # PyTorch's words
+        return tensor
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     return _write(tensor, _rng(generator).normal(0.0, std, tensor.shape))
 

@@ -89,6 +89,12 @@ def _positive(v, name, what):
     return int(v)
 
 
+def _non_negative(v, name, what):
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
+        raise ValueError(f"{name}: {what} must be a non-negative int, got {v!r}")
+    return int(v)
+
+
 class Identity(Module):
     """y = x: returns its input, any shape; constructor arguments are ignored (a placeholder for a
     layer that is switched off, as in PyTorch).
@@ -125,8 +131,9 @@ class Linear(Module):
                  dtype: DTypeLike | None = None) -> None:
         super().__init__()
         _check_device(device, "Linear")
-        self.in_features = _positive(in_features, "Linear", "in_features")
-        self.out_features = _positive(out_features, "Linear", "out_features")
+        # zero is allowed, as in PyTorch (an adaptive softmax's narrow tail projections can be empty)
+        self.in_features = _non_negative(in_features, "Linear", "in_features")
+        self.out_features = _non_negative(out_features, "Linear", "out_features")
         self.weight = _empty((out_features, in_features), dtype)
         self.bias = _empty((out_features,), dtype) if bias else None
         self.reset_parameters()

@@ -279,3 +279,26 @@ def test_channel_shuffle_moves_channel_i_k_plus_j_to_j_g_plus_i():
     np.testing.assert_array_equal(x.grad._data[:, [0, 3, 1, 4, 2, 5]], w)   # the same permutation, backwards
     with pytest.raises(ValueError, match="divisible by groups = 4"):
         F.channel_shuffle(x, 4)
+
+
+@pytest.mark.parametrize("fin, fout", [(2, 0), (0, 3), (0, 0)])
+@pytest.mark.parametrize("lead", [(4,), (2, 5), (), (0,)])
+def test_linear_with_zero_features_as_pytorch(fin, fout, lead):
+    """PyTorch allows Linear(n, 0) and Linear(0, n): empty weights (init is a no-op), outputs of zeros
+    (the bias alone) and gradients of the right shapes."""
+    import warnings
+    import autograd_core as ag
+    import nn
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layer = nn.Linear(fin, fout).double()
+    x = ag.randn(*lead, fin, dtype=ag.float64, requires_grad=True)
+    y = layer(x)
+    assert y.shape == lead + (fout,)
+    np.testing.assert_array_equal(y.detach().numpy(), np.broadcast_to(layer.bias.detach().numpy(), y.shape))
+    (y * 2).sum().backward()
+    assert x.grad.shape == x.shape and not x.grad.numpy().any()
+    assert layer.weight.grad.shape == (fout, fin) and not layer.weight.grad.numpy().any()
+    np.testing.assert_array_equal(layer.bias.grad.numpy(), np.full(fout, 2.0 * int(np.prod(lead))))
+    with pytest.raises(ValueError, match="Linear: out_features must be a non-negative int"):
+        nn.Linear(2, -1)

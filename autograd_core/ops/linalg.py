@@ -138,13 +138,14 @@ def _linear(x, w, b=None):
 
 
 def _flat2(t):
-    return t.reshape(-1, t.shape[-1])
+    # the leading size spelled out: reshape(-1, 0) is ambiguous for an empty array (a Linear with no features)
+    return t.reshape(int(np.prod(t.shape[:-1], dtype=np.int64)), t.shape[-1])
 
 
 def _products(*pairs):
     """``[a @ b for a, b in pairs]``: arrays' products side by side on our threads (``kernels.blas.matmuls``),
     Tensors' (a rule run with ``create_graph``) on the tape."""
-    if all(type(t) is np.ndarray for pair in pairs for t in pair):
+    if all(type(t) is np.ndarray and t.size for pair in pairs for t in pair):
         return _matmuls(*pairs)
     return [xp.matmul(a, b) for a, b in pairs]
 
