@@ -74,6 +74,7 @@ from .ops.aliases import t, numel, is_tensor, cumprod, finfo, iinfo, is_floating
 from .ops.complexnum import (conj, conj_physical, resolve_conj, resolve_neg, real, imag, angle, complex, polar,
                               view_as_complex, view_as_real)
 from . import autograd
+from . import multiprocessing  # noqa: E402  (torch.multiprocessing)
 # torch.profiler and torch.autograd.profiler: tools over the engine's listeners, so they live in inspect/
 # and are attached here (and importable by their torch-shaped names) rather than imported by the engine.
 from .inspect import torch_profiler as profiler
@@ -103,7 +104,7 @@ from .ops.mathops import (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh
                           remainder, logaddexp, logaddexp2, renorm, xlogy, copysign, nan_to_num, square, reciprocal,
                           frac, hypot, lerp, addcmul, addcdiv, clamp_min, clamp_max, rad2deg, deg2rad, rsub, subtract, divide,
                           float_power, trunc, fix, floor_divide, bitwise_and, bitwise_or, bitwise_xor, bitwise_not,
-                          bitwise_left_shift, bitwise_right_shift, logical_xor, isin, heaviside, signbit, isposinf, isneginf, isreal, multiply, true_divide,
+                          logical_xor, isin, heaviside, signbit, isposinf, isneginf, isreal, multiply, true_divide,
                           negative, positive, absolute, greater, less, greater_equal, less_equal, not_equal, fmax,
                           fmin, sinc)
 from .ops.rearrange import (roll, rot90, movedim, moveaxis, swapdims, unflatten, ravel, narrow, select, unbind,

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from . import dtypes as _dtypes
+from . import shared as _shared
 from .ops.inplace import inplace_update
 from .ops.linalg import addmm
 from .ops.registry import method
@@ -222,13 +223,40 @@ def is_nonzero(input):  # noqa: A002
 
 
 def _share_memory_(self):
-    """Returns the tensor: DataLoader workers receive tensors by pickling here (see ``nn.data``).
+    """Move the values into memory shared between processes (``autograd_core.shared``), in place;
+    returns the tensor. Processes that get it (by ``fork``, or pickled to a ``spawn`` process) see
+    each other's in-place changes, as with PyTorch's. A view moves its base along; other views made
+    before the call keep the old memory.
 
     >>> t = ag.zeros(2)
-    >>> t.share_memory_() is t
-    True
+    >>> t.share_memory_() is t, t.is_shared()
+    (True, True)
     """
+    if _shared.shared_file(self._data) is not None:
+        return self
+    base = getattr(self, "_base", None)
+    if base is None:
+        self._data = _shared.share_array(self._data)
+        return self
+    # a view: move its base (as PyTorch moves the whole storage) and point the view at the same place
+    old = base._data
+    if not old.flags.c_contiguous:
+        raise RuntimeError(f"share_memory_: this tensor (shape {tuple(self.shape)}) is a view of a non-contiguous "
+                           f"tensor; share the tensor it views first, or share a clone()")
+    offset = self._data.__array_interface__["data"][0] - old.__array_interface__["data"][0]
+    _share_memory_(base)
+    self._data = np.ndarray(self._data.shape, self._data.dtype, buffer=base._data, offset=offset,
+                            strides=self._data.strides)
     return self
+
+
+def _is_shared(self):
+    """Whether the values lie in memory shared between processes (after ``share_memory_()``).
+
+    >>> ag.zeros(2).is_shared()
+    False
+    """
+    return _shared.shared_file(self._data) is not None
 
 
 def _itemsize(self):
@@ -260,7 +288,7 @@ for _name, _dtype in (("short", np.int16), ("byte", np.uint8), ("char", np.int8)
     if not hasattr(Tensor, _name):
         method(_name, _cast(_dtype, _name))
 for _name, _fn in dict(is_signed=_is_signed, is_nonzero=_is_nonzero, is_same_size=_is_same_size,
-                       is_pinned=_is_pinned, share_memory_=_share_memory_, pin_memory=_pin_memory,
+                       is_pinned=_is_pinned, share_memory_=_share_memory_, is_shared=_is_shared, pin_memory=_pin_memory,
                        addmm_=_addmm_).items():
     if not hasattr(Tensor, _name):
         method(_name, _fn)

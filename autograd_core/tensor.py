@@ -17,6 +17,7 @@ from . import devices as _devices
 from . import dtypes as _dtypes
 from . import graph
 from . import layouts as _layouts
+from . import shared as _shared
 from . import node as _node
 
 if TYPE_CHECKING:
@@ -754,8 +755,21 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         """Pickling keeps the class, the values and a leaf's ``requires_grad`` (never the history), so
-        views and tensors on the tape pickle too (DataLoader workers, multiprocessing)."""
-        return (_rebuild, (type(self), np.array(self._data), self.requires_grad and self._node is None))
+        views and tensors on the tape pickle too (DataLoader workers, multiprocessing). A tensor in
+        shared memory (``share_memory_()``) pickles as a reference to that memory, so a process it is
+        sent to sees and makes the same changes (Hogwild training)."""
+        leaf_grad = self.requires_grad and self._node is None
+        if _shared._roots:
+            args = _shared.reduce_args(self._data)
+            if args is not None:
+                return (_rebuild_shared, (type(self), args, leaf_grad))
+        return (_rebuild, (type(self), np.array(self._data), leaf_grad))
+
+    def __deepcopy__(self, memo):
+        # a copy owns its values, also when the tensor lies in shared memory (pickling would alias it)
+        out = _rebuild(type(self), np.array(self._data), self.requires_grad and self._node is None)
+        memo[id(self)] = out
+        return out
 
     # -- printing --------------------------------------------------------------------
     def __repr__(self):
@@ -961,6 +975,10 @@ def _rebuild(cls, data, requires_grad):
     Tensor.__init__(t, data)
     t.requires_grad = bool(requires_grad)
     return t
+
+
+def _rebuild_shared(cls, args, requires_grad):
+    return _rebuild(cls, _shared.rebuild_shared(*args), requires_grad)
 
 
 def make(data, requires_grad=False, node=None):

@@ -907,13 +907,18 @@ class Module:
         return self
 
     def share_memory(self: _M) -> _M:
-        """A no-op here (there is one process and NumPy arrays); returns self, as PyTorch.
+        """Move every parameter and buffer (and gradient that exists) into memory shared between
+        processes (``Tensor.share_memory_``), for Hogwild training; returns self, as PyTorch.
 
         >>> import nn
         >>> layer = nn.Linear(2, 1)
-        >>> layer.share_memory() is layer
-        True
+        >>> layer.share_memory() is layer, layer.weight.is_shared()
+        (True, True)
         """
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
         return self
 
     # -- state dict -------------------------------------------------------------------------
