@@ -161,3 +161,13 @@ def test_rounded_division_of_an_integer_tensor_gives_the_default_float_dtype(mod
         theirs = torch.div(torch.tensor([1, 2, -7]), float(b), rounding_mode=mode)
         assert str(theirs.dtype) == "torch." + str(ours.dtype)
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("a, b, expected", [(1.0, 0.0, "float32"), (1, 0, "int64"), (True, False, "bool"),
+                                            (1, 0.5, "float32"), (True, 2, "int64")])
+def test_where_of_two_python_numbers_takes_pytorchs_scalar_types(a, b, expected):
+    out = ag.where(ag.tensor([True, False]), a, b)
+    assert out.dtype == np.dtype(expected) and out.tolist() == [a, b]
+    ag.set_default_dtype(np.float64)
+    if expected == "float32":
+        assert ag.where(ag.tensor([True, False]), a, b).dtype == np.float64

@@ -646,6 +646,12 @@ def where(cond, x=None, y=None):
         return tuple(make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(c)))
     if x is None or y is None:
         raise TypeError("where: give both x and y, or neither (where(cond) is nonzero(cond, as_tuple=True))")
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        # two Python numbers: PyTorch's scalar types (a float gives the default dtype, not float64)
+        if all(isinstance(v, (bool, int, float)) for v in (x, y)):
+            dt = (np.bool_ if all(isinstance(v, bool) for v in (x, y)) else
+                  get_default_dtype() if any(isinstance(v, float) for v in (x, y)) else np.int64)
+            x, y = make(np.asarray(x, dt)), make(np.asarray(y, dt))
     return _where(x, y, cond=c)
 
 
