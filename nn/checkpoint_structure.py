@@ -11,6 +11,7 @@ Readers raise ``Refused`` (a ValueError) with the reason; ``nn.load`` adds the f
 from __future__ import annotations
 
 import json
+import reprlib
 
 import numpy as np
 
@@ -25,6 +26,7 @@ MAX_DEPTH = 100  # nesting of dicts, lists and tuples; a state dict uses 2 to 4 
 MAX_INT_DIGITS = 1000  # Python ints in a key map (2**80 has 25 digits)
 MAX_DIMS = 64  # numpy's own limit on array dimensions
 MAX_STRUCTURE_BYTES = 100_000_000  # same bound as safetensors' header, which holds the key map
+MAX_DIM = 2 ** 63 - 1  # PyTorch's sizes and strides are int64
 
 # float16/32/64, the integers and bool: what every format here stores natively
 _FLOAT_SIZES = (2, 4, 8)
@@ -32,6 +34,28 @@ _FLOAT_SIZES = (2, 4, 8)
 
 class Refused(ValueError):
     """A file that ``nn.load`` does not read; the message says why (``nn.load`` adds the name)."""
+
+
+class _BriefRepr(reprlib.Repr):
+    def repr_int(self, x, level):
+        # repr() of an int of more than 4300 digits raises ValueError
+        return f"<int of {x.bit_length()} bits>" if x.bit_length() > 256 else repr(x)
+
+
+_brief = _BriefRepr()
+_brief.maxlevel, _brief.maxstring, _brief.maxother = 3, 60, 60
+
+
+def brief(x, limit=80):
+    """A repr of a value read from a file, for an error message, in time and space bounded by ``limit``:
+    ``str()`` of a pickle's tuple that holds one tuple many times over (through the memo) is
+    exponential in the pickle's size.
+
+    >>> brief(("storage",) * 1000, 30)
+    "('storage', 'storage', 'st...)"
+    """
+    text = _brief.repr(x)
+    return text if len(text) <= limit else text[:limit - 4] + "...)"
 
 
 def native_dtype(dtype, what):
@@ -44,12 +68,12 @@ def native_dtype(dtype, what):
 
 
 def check_shape(shape, what):
-    """``shape`` as a tuple of non-negative ints (at most 64 of them), or ``Refused``."""
+    """``shape`` as a tuple of non-negative ints below 2**63 (at most 64 of them), or ``Refused``."""
     if not isinstance(shape, (list, tuple)) or len(shape) > MAX_DIMS:
-        raise Refused(f"{what} has a malformed shape {str(shape)[:80]}")
+        raise Refused(f"{what} has a malformed shape {brief(shape)}")
     for s in shape:
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise Refused(f"{what} has a malformed shape {str(shape)[:80]}")
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0 or s > MAX_DIM:
+            raise Refused(f"{what} has a malformed shape {brief(shape)}")
     return tuple(shape)
 
 

@@ -42,6 +42,7 @@ MAX_MEMO = 1_000_000
 MAX_OBJECTS = 2_000_000
 MAX_LONG_BYTES = 1024
 MAX_KEY_DEPTH = 8
+MAX_KEY_ITEMS = 1000  # a dict key's items, counted with repeats: hashing a tuple walks all of them
 
 LEGACY_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."  # pickle of torch's legacy magic number
 
@@ -105,12 +106,12 @@ def _overlapping(size, stride):
 
 
 def _view(storage, offset, size, stride, what):
-    if not _is_int(offset) or offset < 0:
-        raise Refused(f"{what} has a malformed storage offset {str(offset)[:40]}")
+    if not _is_int(offset) or not 0 <= offset <= cs.MAX_DIM:
+        raise Refused(f"{what} has a malformed storage offset {cs.brief(offset, 40)}")
     size = cs.check_shape(size, what)
     if (not isinstance(stride, (tuple, list)) or len(stride) != len(size)
-            or not all(_is_int(t) and t >= 0 for t in stride)):
-        raise Refused(f"{what} has a malformed stride {str(stride)[:80]} for size {size}")
+            or not all(_is_int(t) and 0 <= t <= cs.MAX_DIM for t in stride)):
+        raise Refused(f"{what} has a malformed stride {cs.brief(stride)} for size {size}")
     base = storage.array
     n = cs.element_count(size)
     if n == 0:
@@ -226,15 +227,20 @@ _OPNAMES = {
 _MARK = object()
 
 
-def _check_key(k, depth=0):
-    """Dict keys are hashed: only flat, hashable primitives (and shallow tuples of them) are admitted."""
-    if k is None or isinstance(k, (str, bytes, int, float)):
-        return
-    if isinstance(k, tuple) and depth < MAX_KEY_DEPTH:
-        for x in k:
-            _check_key(x, depth + 1)
-        return
-    raise Refused(f"its pickle uses a {type(k).__name__} as a dict key")
+def _check_key(k):
+    """Dict keys are hashed: only hashable primitives and shallow tuples of them are admitted, with at
+    most ``MAX_KEY_ITEMS`` items counted with repeats (hashing a tuple that holds one tuple many times
+    over, through the memo, would take time exponential in the pickle's size)."""
+    todo, count = [(k, 0)], 1
+    while todo:
+        x, depth = todo.pop()
+        if isinstance(x, tuple) and depth < MAX_KEY_DEPTH:
+            count += len(x)
+            if count > MAX_KEY_ITEMS:
+                raise Refused(f"its pickle uses a dict key of more than {MAX_KEY_ITEMS} items")
+            todo.extend((y, depth + 1) for y in x)
+        elif not (x is None or isinstance(x, (str, bytes, int, float))):
+            raise Refused(f"its pickle uses a {type(x).__name__} as a dict key")
 
 
 class _Machine:
@@ -442,11 +448,11 @@ class _Machine:
 
     def _persistent(self, pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-            raise Refused(f"its pickle has a persistent id that is not a storage record ({str(pid)[:80]})")
+            raise Refused(f"its pickle has a persistent id that is not a storage record ({cs.brief(pid)})")
         _, stype, key, location, numel = pid
         if not isinstance(stype, _StorageType) or not isinstance(key, str) or not isinstance(location, str) \
                 or not _is_int(numel) or numel < 0:
-            raise Refused(f"its pickle has a malformed storage record ({str(pid)[:80]})")
+            raise Refused(f"its pickle has a malformed storage record ({cs.brief(pid)})")
         return self.load_storage(stype, key, numel)
 
 

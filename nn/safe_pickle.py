@@ -9,9 +9,11 @@ checks a stub and makes the array. Guarantees, for any file:
   a stand-in that only records its arguments, so no NumPy code sees untrusted state. Any other
   global is refused, naming the file and the global; so are persistent ids, the extension registry
   and the old class-instantiating opcodes;
-* **bounded memory.** Before anything is built, a first pass over the opcodes checks every length
-  the file declares against the bytes that are really there (CPython's unpickler allocates a
-  declared length before reading it), the memo indices, and the nesting depth (``MAX_DEPTH``); the
+* **bounded memory and time.** Before anything is built, a first pass over the opcodes checks every
+  length the file declares against the bytes that are really there (CPython's unpickler allocates a
+  declared length before reading it), the memo indices, the nesting depth (``MAX_DEPTH``) and the
+  size of every dict key and set item (``MAX_KEY_ITEMS``, counted with repeats: hashing a tuple that
+  holds one tuple many times over, through the memo, takes time exponential in the file's size); the
   unpickler then reads from memory, so nothing it allocates can outgrow a small multiple of the file;
 * **every refusal is a ValueError** whose message starts with the file's path.
 """
@@ -24,9 +26,12 @@ import re
 
 import numpy as np
 
+from .checkpoint_structure import brief
+
 __all__ = ["load", "to_array", "ArrayStub", "MAX_DEPTH"]
 
 MAX_DEPTH = 32  # containers nested deeper than this are refused (real data files nest 4-5 deep)
+MAX_KEY_ITEMS = 1000  # a dict key or set item holds at most this many objects, counted with repeats
 _MEMO_SLACK = 1024  # memo indices may run at most this far ahead of the number of memo writes
 
 _REFUSED_OPS = {
@@ -45,6 +50,7 @@ _ADD_FROM_MARK_OPS = {"APPENDS", "SETITEMS", "ADDITEMS"}
 _PUT_OPS = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
 _GET_OPS = {"GET", "BINGET", "LONG_BINGET"}
 _MARK = object()
+_SIZE_CAP = 1 << 62  # object counts saturate here: they grow exponentially with shared tuples
 
 
 def _refuse(path, what):
@@ -150,9 +156,10 @@ class _Unpickler(pickle.Unpickler):
 # -- the first pass: lengths, memo and nesting, without building anything ---------------------------
 def _prescan(buf, path):
     """Walk the opcodes of ``buf``: refuse what a data file never needs, declared lengths beyond the end
-    of the file, runaway memo indices and nesting deeper than ``MAX_DEPTH``. Returns nothing."""
+    of the file, runaway memo indices, nesting deeper than ``MAX_DEPTH`` and dict keys or set items of
+    more than ``MAX_KEY_ITEMS`` objects. Returns nothing."""
     f = io.BytesIO(buf)  # BytesIO.read(n) returns what is there: a huge declared n allocates nothing
-    stack, memo, puts = [], {}, 0
+    stack, memo, puts = [], {}, 0  # an entry is (depth, objects counted with repeats)
 
     def pop():
         if not stack or stack[-1] is _MARK:
@@ -167,15 +174,26 @@ def _prescan(buf, path):
                 return items
         raise ValueError("no MARK on the stack")
 
-    def push(depth):
+    def push(depth, size=1):
         if depth > MAX_DEPTH:
             raise _refuse(path, f"nests containers more than {MAX_DEPTH} deep")
-        stack.append(depth)
+        stack.append((depth, min(size, _SIZE_CAP)))
 
-    def grow_top(depth):
+    def holding(items):
+        """The entry of a new object holding ``items``."""
+        return 1 + max((d for d, _ in items), default=0), 1 + sum(n for _, n in items)
+
+    def grow_top(items):
         if not stack or stack[-1] is _MARK:
             raise ValueError("stack underflow")
-        push(max(stack.pop(), depth))
+        d, n = stack.pop()
+        hd, hn = holding(items)
+        push(max(d, hd), n + hn - 1)
+
+    def hashed(items):
+        for _, n in items:
+            if n > MAX_KEY_ITEMS:
+                raise _refuse(path, f"uses a dict key or set item of more than {MAX_KEY_ITEMS} objects")
 
     end = None
     try:
@@ -194,17 +212,27 @@ def _prescan(buf, path):
             elif name == "MARK":
                 stack.append(_MARK)
             elif name in _FROM_MARK_OPS:
-                push(1 + max(pop_to_mark(), default=0))
+                items = pop_to_mark()
+                if name == "FROZENSET":
+                    hashed(items)
+                elif name == "DICT":
+                    hashed(items[0::2])
+                push(*holding(items))
             elif name in _ADD_FROM_MARK_OPS:
                 items = pop_to_mark()
-                grow_top(1 + max(items, default=0))
+                if name == "SETITEMS":
+                    hashed(items[0::2])
+                elif name == "ADDITEMS":
+                    hashed(items)
+                grow_top(items)
             elif name == "APPEND":
-                grow_top(1 + pop())
+                grow_top([pop()])
             elif name == "SETITEM":
                 v, k = pop(), pop()
-                grow_top(1 + max(k, v))
+                hashed([k])
+                grow_top([k, v])
             elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-                push(1 + max(pop() for _ in range(int(name[-1]))))
+                push(*holding([pop() for _ in range(int(name[-1]))]))
             elif name == "POP":
                 if stack and stack[-1] is _MARK:
                     stack.pop()
@@ -213,7 +241,7 @@ def _prescan(buf, path):
             elif name == "POP_MARK":
                 pop_to_mark()
             elif name == "DUP":
-                push(stack[-1] if stack and stack[-1] is not _MARK else pop())
+                push(*(stack[-1] if stack and stack[-1] is not _MARK else pop()))
             elif name in _PUT_OPS:
                 key = len(memo) if name == "MEMOIZE" else arg
                 if key > puts + _MEMO_SLACK:
@@ -223,21 +251,18 @@ def _prescan(buf, path):
             elif name in _GET_OPS:
                 if arg not in memo:
                     raise ValueError(f"memo entry {arg} is read before it is written")
-                push(memo[arg])
+                push(*memo[arg])
             elif name == "STACK_GLOBAL":
                 pop(), pop()
                 push(0)
             elif name == "REDUCE":
-                args, fn = pop(), pop()
-                push(1 + max(args, fn))
+                push(*holding([pop(), pop()]))
             elif name == "NEWOBJ":
-                args, cls = pop(), pop()
-                push(1 + max(args, cls))
+                push(*holding([pop(), pop()]))
             elif name == "NEWOBJ_EX":
-                kw, args, cls = pop(), pop(), pop()
-                push(1 + max(kw, args, cls))
+                push(*holding([pop(), pop(), pop()]))
             elif name == "BUILD":
-                grow_top(1 + pop())
+                grow_top([pop()])
             elif name == "FRAME":
                 if arg > len(buf) - f.tell():
                     raise ValueError(f"a frame of {arg} bytes at byte {pos} runs past the end of the file "
@@ -290,7 +315,8 @@ def _dtype_of(stub, path, what):
         raise ValueError(f"{path}: {what}: the array's dtype is not a NumPy dtype ({type(stub).__name__})")
     spec = _text(stub.spec)
     if spec is None or not _DTYPE_SPEC.fullmatch(spec):
-        raise ValueError(f"{path}: {what}: dtype {stub.spec!r} is not a plain boolean, integer or float dtype")
+        raise ValueError(f"{path}: {what}: dtype {brief(stub.spec)} is not a plain boolean, integer or float "
+                         "dtype")
     dt = np.dtype(spec)
     order = _text(stub.state[1]) if isinstance(stub.state, tuple) and len(stub.state) > 1 else None
     if order in ("<", ">") and dt.itemsize > 1:
@@ -299,8 +325,10 @@ def _dtype_of(stub, path, what):
 
 
 def _shape_of(shape, path, what):
-    if not isinstance(shape, tuple) or len(shape) > 32 or not all(type(d) is int and d >= 0 for d in shape):
-        raise ValueError(f"{path}: {what}: the array's shape {shape!r} is not a tuple of non-negative ints")
+    if not isinstance(shape, tuple) or len(shape) > 32 or not all(type(d) is int and 0 <= d < 2 ** 63 for d in shape):
+        # the repr is bounded: the tuple may hold one tuple many times over (through the memo)
+        raise ValueError(f"{path}: {what}: the array's shape {brief(shape)} is not a tuple of non-negative "
+                         "ints below 2**63")
     return shape
 
 

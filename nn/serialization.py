@@ -87,7 +87,10 @@ def save(obj: Any, path: _PathOrFile, format: str | None = None) -> None:
         return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as e:
+        raise _cannot_write(e, path, directory) from e
     try:
         if fmt == "npz":
             with os.fdopen(fd, "wb") as f:
@@ -107,6 +110,17 @@ def save(obj: Any, path: _PathOrFile, format: str | None = None) -> None:
             pass
         raise
     _fsync_dir(directory)
+
+
+def _cannot_write(e, path, directory):
+    # the temporary file's name in the OSError would only puzzle: say which target failed and why
+    if isinstance(e, FileNotFoundError) or not os.path.isdir(directory):
+        why = f"the folder {directory!r} does not exist (create it first: os.makedirs(folder, exist_ok=True))"
+    elif isinstance(e, PermissionError):
+        why = f"the folder {directory!r} is not writable (save elsewhere, or make it writable)"
+    else:
+        why = f"no file can be created in {directory!r} ({e.strerror or e})"
+    return type(e)(e.errno, f"nn.save: can't write {path!r}: {why}")
 
 
 def _fsync_dir(directory):
