@@ -45,8 +45,10 @@ def test_linear_shape_and_gradcheck(lead, fin, fout, bias, seed):
 def test_linear_errors():
     with pytest.raises(ValueError, match=r"linear: input shape \(2, 5\) doesn't match weight shape \(4, 3\)"):
         nn.Linear(3, 4)(ag.ones(2, 5))
-    with pytest.raises(ValueError, match="in_features must be a positive int"):
-        nn.Linear(0, 4)
+    with pytest.raises(ValueError, match="in_features must be a non-negative int"):
+        nn.Linear(-1, 4)
+    with pytest.raises(ValueError, match="out_features must be a non-negative int"):
+        nn.Linear(3, 2.5)
 
 
 # -- Conv2d / ConvTranspose2d -----------------------------------------------------------------------
