@@ -59,6 +59,13 @@ def _arr(x):
     return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _in_place(name, fn, input, *args, **kwargs):
+    """``inplace=True``: ``input`` takes ``fn(input, *args, **kwargs)``'s values and history and is returned, so
+    every alias of it sees the result, as in PyTorch (a leaf that requires grad is refused, as there)."""
+    from autograd_core.ops.inplace import inplace_update
+    return inplace_update(input, lambda old: fn(old, *args, **kwargs), name)
+
+
 # -- layers -------------------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b. x (*, in), W (out, in), b (out,) -> (*, out). One tape node (``autograd_core.linear``).
@@ -134,7 +141,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
             generator: Generator | None = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (training only; with
     ``training=False`` the input is returned). Randomness from ``generator`` or the global one.
-    ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
+    With ``inplace=True`` the input itself takes the result and is returned.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> _ = ag.manual_seed(1)
@@ -148,6 +155,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     x = _t(input)
     if not training or p == 0.0:
         return x
+    if inplace:
+        return _in_place("dropout_", dropout, x, p, training, generator=generator)
     return ag.dropout(x, p=p, training=True, generator=generator)
 
 
@@ -455,13 +464,15 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 # -- activations --------------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0), elementwise; gradient 0 at 0. (``inplace`` is accepted for compatibility; a new
-    tensor is returned.)
+    """max(x, 0), elementwise; gradient 0 at 0. With ``inplace=True`` the input itself takes the result
+    (``relu_``) and is returned.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.relu(ag.tensor([-1.0, 0.0, 2.0]))
     tensor([0., 0., 2.])
     """
+    if inplace:
+        return _in_place("relu_", relu, input)
     return ag.relu(_t(input))
 
 
@@ -472,6 +483,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     >>> F.leaky_relu(ag.tensor([-1.0, 0.0, 2.0]), 0.1)
     tensor([-0.1000,  0.0000,  2.0000])
     """
+    if inplace:
+        return _in_place("leaky_relu_", leaky_relu, input, negative_slope)
     return ag.leaky_relu(_t(input), negative_slope=negative_slope)
 
 
@@ -482,6 +495,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     >>> F.elu(ag.tensor([-1.0, 0.0, 2.0]))
     tensor([-0.6321,  0.0000,  2.0000])
     """
+    if inplace:
+        return _in_place("elu_", elu, input, alpha)
     return ag.elu(_t(input), alpha=alpha)
 
 
@@ -525,6 +540,8 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     >>> F.silu(ag.tensor([-1.0, 0.0, 2.0]))
     tensor([-0.2689,  0.0000,  1.7616])
     """
+    if inplace:
+        return _in_place("silu_", silu, input)
     x = _t(input)
     return x * ag.sigmoid(x)
 
@@ -1715,7 +1732,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     >>> F.relu6(ag.tensor([-1.0, 3.0, 8.0]))
     tensor([0., 3., 6.])
     """
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -1728,6 +1745,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not be greater than max_val {max_val}")
+    if inplace:
+        return _in_place("hardtanh_", hardtanh, input, min_val, max_val)
     x = _t(input)
     xd = x._data
     if xd.dtype.kind != "f":
@@ -1745,6 +1764,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     >>> F.hardsigmoid(ag.tensor([-4.0, 0.0, 1.5]))
     tensor([0.0000, 0.5000, 0.7500])
     """
+    if inplace:
+        return _in_place("hardsigmoid_", hardsigmoid, input)
     x = _t(input)
     xd = x._data
     h = (x + 3.0) / 6.0
@@ -1759,6 +1780,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     >>> F.hardswish(ag.tensor([-4.0, 1.0, 4.0]))
     tensor([-0.0000,  0.6667,  4.0000])
     """
+    if inplace:
+        return _in_place("hardswish_", hardswish, input)
     x = _t(input)
     below = x._data < 3.0
     # x >= 3, inf and NaN take x itself; the product sees 0 there instead, so that no inf or NaN
@@ -1778,6 +1801,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     >>> F.selu(ag.tensor([-1.0, 0.0, 1.0]))
     tensor([-1.1113,  0.0000,  1.0507])
     """
+    if inplace:
+        return _in_place("selu_", selu, input)
     return ag.elu(_t(input), alpha=_SELU_ALPHA) * _SELU_SCALE
 
 
@@ -1790,6 +1815,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
+    if inplace:
+        return _in_place("celu_", celu, input, alpha)
     return ag.elu(_t(input) / alpha, alpha=1.0) * alpha
 
 
@@ -1800,6 +1827,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     >>> F.mish(ag.tensor([-1.0, 0.0, 1.0]))
     tensor([-0.3034,  0.0000,  0.8651])
     """
+    if inplace:
+        return _in_place("mish_", mish, input)
     x = _t(input)
     return x * ag.tanh(ag.softplus(x))
 
@@ -1858,6 +1887,9 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     >>> F.threshold(ag.tensor([0.5, 2.0]), 1.0, -9.0)
     tensor([-9.,  2.])
     """
+    if inplace:
+        # (the argument `threshold` hides this function's own name)
+        return _in_place("threshold_", lambda x: ag.where(x._data <= threshold, value, x), _t(input))
     x = _t(input)
     return ag.where(x._data <= threshold, value, x)
 
@@ -1899,6 +1931,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     >>> F.rrelu(ag.tensor([-3.0, 1.0]), 0.1, 0.3)
     tensor([-0.6000,  1.0000])
     """
+    if inplace:
+        return _in_place("rrelu_", rrelu, input, lower, upper, training)
     x = _t(input)
     if not training:
         return ag.leaky_relu(x, negative_slope=(lower + upper) / 2)

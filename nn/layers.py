@@ -685,7 +685,7 @@ class Dropout(Module):
         self.generator = generator
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, generator=self.generator)
+        return F.dropout(input, self.p, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -1042,8 +1042,8 @@ class UpsamplingBilinear2d(Upsample):
 
 # -- activations --------------------------------------------------------------------------------
 class ReLU(Module):
-    """relu(x) = max(x, 0), elementwise, any shape; the gradient at 0 is 0. ``inplace`` is kept for
-    compatibility (shown in repr); the result is a new tensor.
+    """relu(x) = max(x, 0), elementwise, any shape; the gradient at 0 is 0. With ``inplace=True`` the input
+    itself takes the result (every alias of it sees it) and is returned, as in PyTorch.
 
     >>> import autograd_core as ag, nn
     >>> nn.ReLU()(ag.tensor([-1.0, 0.0, 2.0]))
@@ -1055,7 +1055,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -1075,7 +1075,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -1095,7 +1095,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -1136,7 +1136,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
+        return F.silu(input, inplace=self.inplace)
 
 
 class Sigmoid(Module):

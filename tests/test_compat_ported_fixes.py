@@ -229,3 +229,99 @@ def test_incompatible_keys_print_as_torch_prints_them():
     t = torch.nn.Linear(2, 2)
     assert repr(t.load_state_dict(torch.nn.Linear(2, 2).state_dict(), strict=False)) == repr(full)
     assert repr(t.load_state_dict({"weight": torch.ones(2, 2), "extra": torch.ones(1)}, strict=False)) == repr(part)
+
+
+# (module name, constructor arguments before inplace): every activation that takes ``inplace`` in PyTorch
+INPLACE_ACTIVATIONS = [("ReLU", ()), ("LeakyReLU", (0.2,)), ("ELU", (0.7,)), ("SELU", ()), ("CELU", (2.0,)),
+                       ("ReLU6", ()), ("Hardtanh", (-0.5, 0.5)), ("Hardsigmoid", ()), ("Hardswish", ()),
+                       ("SiLU", ()), ("Mish", ()), ("Threshold", (0.1, 20.0)), ("RReLU", (0.1, 0.3))]
+_INPLACE_X = np.array([[-4.0, -1.5, -0.25, 0.0], [0.05, 0.3, 2.0, 7.0]])
+
+
+def _inplace_case(lib, nn_mod, name, args, x):
+    """x -> a Linear's output h -> act(inplace=True)(h), kept in a list before the call (yunjey's style
+    transfer keeps each conv's output so, then its ReLU(inplace=True) runs); the loss reads the list."""
+    lin = nn_mod.Linear(4, 4).double()
+    with lib.no_grad():
+        lin.weight.copy_(lib.eye(4, dtype=lib.float64) * 1.5)
+        lin.bias.fill_(0.25)
+    act = getattr(nn_mod, name)(*args, inplace=True).eval()
+    kept = []
+    h = lin(x)
+    kept.append(h)
+    out = act(h)
+    loss = (kept[0] * lib.arange(8.0, dtype=lib.float64).view(2, 4)).sum()
+    loss.backward()
+    return out is h, kept[0].detach().numpy(), lin.weight.grad.numpy()
+
+
+@pytest.mark.parametrize("name, args", INPLACE_ACTIVATIONS, ids=[n for n, _ in INPLACE_ACTIVATIONS])
+def test_inplace_activation_writes_into_its_input_as_torch(name, args):
+    # with inplace=True the module's input itself takes the result: an alias kept before the call sees it,
+    # and the gradient through that alias is the activation's (the activation's rule, not the identity)
+    ours = _inplace_case(ag, nn, name, args, ag.tensor(_INPLACE_X))
+    assert ours[0]
+    plain = getattr(nn, name)(*args).eval()(ag.tensor(_INPLACE_X * 1.5 + 0.25)).numpy()
+    np.testing.assert_allclose(ours[1], plain, rtol=1e-12)
+    torch = _torch()
+    theirs = _inplace_case(torch, torch.nn, name, args, torch.tensor(_INPLACE_X))
+    assert theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12, atol=1e-15)
+    # (PyTorch's hardsigmoid backward scales by 1/6 rounded to float32, in float64 too: rtol 1e-7)
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-7 if name == "Hardsigmoid" else 1e-12, atol=1e-15)
+
+
+def test_inplace_functional_refuses_a_leaf_that_requires_grad_and_writes_under_no_grad():
+    leaf = ag.tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        F.relu(leaf, inplace=True)
+    np.testing.assert_array_equal(leaf.detach().numpy(), [-1.0, 2.0])
+    with ag.no_grad():
+        assert F.leaky_relu(leaf, 0.5, inplace=True) is leaf
+    np.testing.assert_array_equal(leaf.detach().numpy(), [-0.5, 2.0])
+    data = ag.tensor([-3.0, 3.0])
+    assert nn.Hardtanh(inplace=True)(data) is data and data.tolist() == [-1.0, 1.0]
+    torch = _torch()
+    with pytest.raises(RuntimeError, match="leaf"):
+        torch.nn.functional.relu(torch.tensor([-1.0, 2.0], requires_grad=True), inplace=True)
+
+
+def test_inplace_dropout_writes_into_its_input_in_training_only():
+    x = ag.ones(64, dtype=ag.float64) * 1.0
+    assert F.dropout(x, 0.5, training=False, inplace=True) is x and x.tolist() == [1.0] * 64
+    y = nn.Dropout(0.5, inplace=True)(x)
+    kept = x.numpy()
+    assert y is x and set(np.unique(kept)) <= {0.0, 2.0} and 0 < (kept == 0).sum() < 64
+
+
+# producers of the tensor an inplace activation then changes: their backward must not read the changed values
+# (BatchNorm, conv, pooling, add) or must refuse, as PyTorch's, when it saved its output (sigmoid, exp, relu)
+INPLACE_AFTER = {
+    "batch_norm": (lambda L, x: L.nn.functional.batch_norm(x, None, None, training=True), True),
+    "conv2d": (lambda L, x: L.nn.functional.conv2d(x, L.ones(2, 2, 3, 3, dtype=L.float64) * 0.1), True),
+    "max_pool2d": (lambda L, x: L.nn.functional.max_pool2d(x, 2), True),
+    "add": (lambda L, x: x + 0.5, True),
+    "sigmoid": (lambda L, x: L.sigmoid(x), False),
+    "exp": (lambda L, x: L.exp(x), False),
+    "relu": (lambda L, x: L.relu(x), False),
+}
+
+
+@pytest.mark.parametrize("producer", sorted(INPLACE_AFTER))
+def test_inplace_leaky_relu_after_each_producer_agrees_with_torch(producer):
+    torch = _torch()
+    make, allowed = INPLACE_AFTER[producer]
+    x = np.random.default_rng(3).standard_normal((2, 2, 4, 4))
+    results = []
+    for lib, leaky in ((ag, F.leaky_relu), (torch, torch.nn.functional.leaky_relu)):
+        t = lib.tensor(x, requires_grad=True)
+        out = leaky(make(lib, t), 0.2, inplace=True)
+        w = lib.tensor(np.arange(out.numel(), dtype=np.float64).reshape(tuple(out.shape)) % 5)
+        if allowed:
+            (out * w).sum().backward()
+            results.append((out.detach().numpy(), t.grad.numpy()))
+        else:
+            with pytest.raises(RuntimeError, match="modified by an in"):
+                (out * w).sum().backward()
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

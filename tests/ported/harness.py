@@ -12,12 +12,16 @@ To compare the two runs step by step, the harness (never the script) makes them 
   are matched in the order of their first call); and the parameters of each optimizer, when it is
   built (matched in the order of construction), for scripts that train a module without calling it
   (a forward-forward layer calls its own ``forward``);
-* randomness: ``randn``, ``rand``, ``randn_like``, ``rand_like``, ``randint``, ``randperm`` and
-  ``multinomial`` called from the script's own lines, every ``Categorical(...).sample()``, every
+* randomness: ``randn``, ``rand``, ``randn_like``, ``rand_like``, ``normal``, ``randint``, ``randperm``
+  and ``multinomial`` called from the script's own lines, every ``Categorical(...).sample()``, every
   ``F.dropout`` (and the channel dropouts ``F.dropout1d`` / ``F.dropout2d``, one draw per sample and
   channel), ``RandomSampler`` and ``random_split`` draw from one NumPy stream, seeded the same in both
-  runs, as are Python's ``random`` and NumPy's global generator;
-* losses: the value of every one-element tensor that ``backward()`` is called on is recorded.
+  runs, as are Python's ``random`` and NumPy's global generator (and each library's own generator is seeded);
+* losses: the value of every one-element tensor that ``backward()`` is called on is recorded;
+* kernels: our run's ops run their Numba kernels from the first call, not their NumPy code while the kernels
+  load in the background (the two round differently), so that a run does not depend on load times;
+* plotting: for a script that imports matplotlib, ``pyplot.pause`` and ``pyplot.draw`` do nothing (the Agg
+  backend draws off screen: they would only render and sleep), and its figures are closed after the run.
 
 The script runs as ``__main__`` in a scratch directory, with ``sys.argv`` set and its printing captured.
 """
@@ -189,6 +193,15 @@ def _patch_library(P, L, rng, script_path):
     wrap("rand_like", lambda t, dtype=None, requires_grad=False, **k:
          finish(rng.random(tuple(t.shape)).astype(np.float32), dtype or t.dtype, requires_grad))
 
+    def normal(mean=0.0, std=1.0, size=None, *, dtype=None, requires_grad=False, **kwargs):
+        # tensor means or stds (the output takes their broadcast shape), or floats with `size`
+        m = L.to_numpy(mean) if isinstance(mean, L.tensor_cls) else np.float32(mean)
+        s = L.to_numpy(std) if isinstance(std, L.tensor_cls) else np.float32(std)
+        shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+        out = (m + s * rng.standard_normal(shape)).astype(np.float32)
+        return finish(out, dtype, requires_grad)
+    wrap("normal", normal)
+
     def randint(*args, dtype=None, requires_grad=False, **kwargs):
         low = kwargs.pop("low", None)
         high = kwargs.pop("high", None)
@@ -337,6 +350,31 @@ def _patch_recorders(P, L, run, states, optimizer_params=None):
     P.set(L.optimizer_cls, "__init__", optimizer_init)
 
 
+def _quiet_pyplot(P):
+    """pyplot with ``pause`` and ``draw`` made no-ops: on the off-screen Agg backend they only render a
+    picture nobody sees and sleep, the bulk of an animated tutorial's run time; every plotting call that
+    hands the script's tensors to matplotlib still runs."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    P.set(plt, "pause", lambda interval: None)
+    P.set(plt, "draw", lambda: None)
+    return plt
+
+
+@contextlib.contextmanager
+def _kernels_at_once(lib):
+    """For our run, each op runs its Numba kernel from its first call (compiled or loaded on the calling
+    thread) instead of its NumPy code while the kernel loads in the background: the two round differently
+    in the last bit, and a run's losses would otherwise depend on how fast the kernels loaded."""
+    if lib != "ours":
+        yield
+        return
+    from autograd_core import kernels
+    with kernels.use(kernels.backend(), background=False):
+        yield
+
+
 def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomness=True, files=None,
                allow_error=False, optimizer_params=None, torch_threads=None):
     """Run ``tests/ported/<name>.py`` with ``lib`` ('ours' or 'torch') in ``workdir``.
@@ -371,17 +409,21 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
     if old_threads is not None:
         L.top.set_num_threads(torch_threads)
     out = io.StringIO()
+    plt = None
     try:
         if share_randomness:
             _patch_library(P, L, np.random.default_rng(seed + 1000), path)
         _patch_recorders(P, L, run, None if lib == "torch" else states,
                          None if lib == "torch" else optimizer_params)
+        plt = _quiet_pyplot(P) if re.search(r"^\s*(?:import|from)\s+matplotlib\b", src, re.M) else None
         sys.modules["__main__"] = main
         sys.argv = [path] + [str(a) for a in argv]
         os.chdir(workdir)
         random.seed(seed)
         np.random.seed(seed)
-        with contextlib.redirect_stdout(out):
+        # the library's own generator too (the weights of PyTorch's run): a run does not depend on what ran before
+        L.top.manual_seed(seed)
+        with contextlib.redirect_stdout(out), _kernels_at_once(lib):
             try:
                 exec(code, main.__dict__)
             except Exception as e:  # noqa: BLE001 - kept for the test to judge
@@ -390,6 +432,8 @@ def run_script(name, lib, workdir, argv=(), seed=0, states=None, share_randomnes
                 run.error = e
     finally:
         P.undo()
+        if plt is not None:
+            plt.close("all")
         # a script may set it (torch.set_default_device); None removes PyTorch's device mode again
         L.top.set_default_device(None if str(old_device) == "cpu" else old_device)
         if old_threads is not None:
