@@ -104,7 +104,8 @@ from .ops.mathops import (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh
                           remainder, logaddexp, logaddexp2, renorm, xlogy, copysign, nan_to_num, square, reciprocal,
                           frac, hypot, lerp, addcmul, addcdiv, clamp_min, clamp_max, rad2deg, deg2rad, rsub, subtract, divide,
                           float_power, trunc, fix, floor_divide, bitwise_and, bitwise_or, bitwise_xor, bitwise_not,
-                          logical_xor, isin, heaviside, signbit, isposinf, isneginf, isreal, multiply, true_divide,
+                          bitwise_left_shift, bitwise_right_shift, logical_xor, isin, heaviside, signbit, isposinf,
+                          isneginf, isreal, multiply, true_divide,
                           negative, positive, absolute, greater, less, greater_equal, less_equal, not_equal, fmax,
                           fmin, sinc)
 from .ops.rearrange import (roll, rot90, movedim, moveaxis, swapdims, unflatten, ravel, narrow, select, unbind,

@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = ["half", "short", "int16", "int", "uint16", "uint32", "uint64", "cfloat", "cdouble", "chalf",
            "complex32", "complex64", "complex128", "bfloat16", "UnsupportedDtype", "type_name", "as_dtype",
-           "parse_to", "promote_types", "result_type"]
+           "parse_to", "promote_types", "result_type", "number_result_type", "can_cast"]
 
 half = np.dtype(np.float16)
 short = int16 = np.dtype(np.int16)
@@ -114,6 +114,42 @@ def result_type(a, b):
     if dim.kind == "b" or zero.kind == "f":
         return promote_types(dim, zero)
     return dim
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def can_cast(from_, to):
+    """PyTorch's casting rule for in-place results and ``out=``: within a category or upward (bool < integer
+    < float), never downward; signed and unsigned integers are one category (int64 into uint8 wraps).
+
+    >>> can_cast(np.int64, np.uint8), can_cast(np.float32, np.int64), can_cast(np.float64, np.float16)
+    (True, False, True)
+    """
+    return _CATEGORY[np.dtype(from_).kind] <= _CATEGORY[np.dtype(to).kind]
+
+
+def number_result_type(a, b, default_float):
+    """``result_type`` where ``a`` or ``b`` may also be a Python bool, int or float (NumPy scalars count as
+    the Python number they hold): such a number decides the dtype only where its category (bool < integer
+    < float) is higher than the arrays', and then gives int64 or ``default_float``, as PyTorch's wrapped
+    numbers. uint8 with 300 is uint8; an int tensor with 0.5 is the default float dtype.
+
+    >>> import numpy as np
+    >>> u8 = np.ones(2, np.uint8)
+    >>> number_result_type(u8, 300, np.float32), number_result_type(u8, 0.5, np.float32)
+    (dtype('uint8'), dtype('float32'))
+    """
+    aa, ba = isinstance(a, np.ndarray), isinstance(b, np.ndarray)
+    if aa and ba:
+        return result_type(a, b)
+    if not (aa or ba):
+        return np.result_type(a, b)
+    arr, num = (a, b) if aa else (b, a)
+    kind = "b" if isinstance(num, (bool, np.bool_)) else "f" if isinstance(num, (float, np.floating)) else "i"
+    if _CATEGORY[kind] <= _CATEGORY[arr.dtype.kind]:
+        return arr.dtype
+    return np.dtype(default_float) if kind == "f" else np.dtype(np.int64)
 
 
 def type_name(dtype):

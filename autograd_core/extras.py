@@ -79,7 +79,7 @@ def can_cast(from_, to):
     >>> ag.can_cast(ag.float64, ag.float32), ag.can_cast(ag.float32, ag.int32)
     (True, False)
     """
-    return bool(np.can_cast(from_, to, casting="same_kind"))
+    return _dtypes.can_cast(from_, to)
 
 
 def typename(obj):

@@ -29,7 +29,7 @@ import numpy as np
 __all__ = ["share_array", "shared_file", "rebuild_shared", "reduce_args"]
 
 _counter = itertools.count()
-_roots = {}      # id(root array) -> (weakref to it, file path)
+_roots: dict[int, tuple[weakref.ref, str]] = {}      # id(root array) -> (weakref to it, file path)
 
 
 def _folder():

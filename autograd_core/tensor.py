@@ -93,6 +93,10 @@ def _to_array(data, dtype=None):
             arr = arr.astype(_default_dtype, copy=False)
         elif dtype is None and arr.dtype.kind == "c":
             raise TypeError("tensor: complex data is not supported; allowed are bool, integer and floating dtypes")
+        elif dtype is not None and arr.dtype.kind == "f" and np.dtype(dtype).kind in "iu" \
+                and not np.isfinite(arr).all():
+            raise RuntimeError(f"tensor: NaN or inf in the data can't be converted to {np.dtype(dtype)} (value "
+                               "cannot be converted without overflow); use a float dtype")
     if dtype is not None:
         dt = np.dtype(dtype)
         _check_dtype(dt)
@@ -159,6 +163,8 @@ class Tensor:
         def __rtruediv__(self, other: Any) -> Tensor: ...
         def __floordiv__(self, other: Any) -> Tensor: ...
         def __mod__(self, other: Any) -> Tensor: ...
+        def __lshift__(self, other: Any) -> Tensor: ...
+        def __rshift__(self, other: Any) -> Tensor: ...
         def __pow__(self, other: Any) -> Tensor: ...
         def __rpow__(self, other: Any) -> Tensor: ...
         def __matmul__(self, other: Any) -> Tensor: ...
@@ -604,10 +610,15 @@ class Tensor:
         tensor([[1., 2.],
                 [1., 2.]])
         """
-        if isinstance(src, Tensor):
-            src = src if src.shape == self.shape else src.broadcast_to(self.shape)
-        else:
-            src = np.broadcast_to(np.asarray(src, dtype=self._data.dtype), self.shape)
+        try:
+            if isinstance(src, Tensor):
+                src = src if src.shape == self.shape else src.broadcast_to(self.shape)
+            else:
+                # cast, not converted: -1 into uint8 wraps to 255 as PyTorch's cast does (NumPy would refuse)
+                src = np.broadcast_to(np.asarray(src).astype(self._data.dtype), self.shape)
+        except ValueError:
+            raise ValueError(f"copy_: the source of shape {tuple(np.shape(src))} can't be broadcast to this "
+                             f"tensor's shape {tuple(self.shape)}") from None
         self[...] = src
         return self
 
@@ -1163,6 +1174,9 @@ def full(size: ShapeLike, fill_value: Number, dtype: DTypeLike = None, device: A
         dtype = _default_dtype if isinstance(fill_value, float) else np.asarray(fill_value).dtype
         if np.dtype(dtype) == np.int64 or isinstance(fill_value, bool):
             dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
+    elif np.dtype(dtype).kind in "iu" and isinstance(fill_value, float) and not math.isfinite(fill_value):
+        raise RuntimeError(f"full: the fill value {fill_value} can't be converted to {np.dtype(dtype)} (value cannot "
+                           "be converted without overflow); use a float dtype")
     size = (size,) if isinstance(size, int) else tuple(size)
     return Tensor(np.full(size, fill_value, np.dtype(dtype)), requires_grad=requires_grad)
 
@@ -1181,6 +1195,9 @@ def arange(start: Number, end: Number | None = None, step: Number = 1, dtype: DT
         start, end = 0, start
     if dtype is None:
         dtype = _default_dtype if any(isinstance(v, float) for v in (start, end, step)) else np.int64
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start {start}, end "
+                           f"{end}, step {step}); use a step of the other sign")
     return Tensor(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad=requires_grad)
 
 

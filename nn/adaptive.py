@@ -68,6 +68,13 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                                         Linear(hsz, osz, bias=False, **kw)))
 
     def reset_parameters(self):
+        """Draw the head's and the tails' weights anew (each Linear's own default init), in place.
+
+        >>> asm = AdaptiveLogSoftmaxWithLoss(8, 10, cutoffs=[4])
+        >>> asm.reset_parameters()
+        >>> bool((asm.head.weight.abs() <= 8 ** -0.5).all())
+        True
+        """
         self.head.reset_parameters()
         for i2h, h2o in self.tail:
             i2h.reset_parameters()

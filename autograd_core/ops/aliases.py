@@ -71,6 +71,8 @@ def cumprod(input: TensorLike, dim: int, *, dtype: DTypeLike = None) -> Tensor: 
     x = input if isinstance(input, Tensor) else Tensor(input)
     if dtype is not None:
         x = x.astype(dtype)
+    elif x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        x = x.astype(np.int64)   # PyTorch multiplies integers and bools in int64
     if x.ndim == 0:
         return x.clone()
     nd = x.ndim
@@ -224,6 +226,17 @@ def _split(self, split_size_or_sections, dim=0):
     return _shape.split(self, split_size_or_sections, dim)
 
 
+def _split_with_sizes(self, split_sizes, dim=0):
+    """Split along ``dim`` into views of the given sizes (they must add up to the dim's size), as
+    ``Tensor.split_with_sizes``.
+
+    >>> import autograd_core as ag
+    >>> ag.arange(5).split_with_sizes([3, 2])
+    (tensor([0, 1, 2]), tensor([3, 4]))
+    """
+    return _shape.split(self, list(split_sizes), dim)
+
+
 def _chunk(self, chunks, dim=0):
     """Split along ``dim`` into at most ``chunks`` views of size ceil(n / chunks); see
     ``autograd_core.chunk``. PyTorch: ``Tensor.chunk``.
@@ -340,7 +353,8 @@ def _ndimension(self):
 for _name, _f in dict(t=t, nelement=_nelement, element_size=_element_size, stride=_stride,
                       storage_offset=_storage_offset, data_ptr=_data_ptr, is_contiguous=_is_contiguous,
                       is_floating_point=_is_floating_point, is_complex=_is_complex, ndimension=_ndimension,
-                      split=_split, chunk=_chunk, type_as=_type_as, cumprod=cumprod).items():
+                      split=_split, split_with_sizes=_split_with_sizes, chunk=_chunk, type_as=_type_as,
+                      cumprod=cumprod).items():
     _attach(_name, _f)
 
 for _name in ("sum", "mean", "prod", "cumsum"):

@@ -10,9 +10,9 @@ import math
 import numpy as np
 
 from .. import node as _node_mod
-from ..dtypes import result_type as _result_type
+from ..dtypes import number_result_type as _number_result_type, result_type as _result_type
 from ..tensor import Tensor, get_default_dtype, make
-from .registry import defop, method, xp
+from .registry import _wrapped_int, defop, method, xp
 from .inplace import inplace_update
 from ..kernels import activation as _kact
 from ..kernels import select as _ksel
@@ -102,14 +102,22 @@ def _true_divide(x, y):
     >>> ag.div(ag.tensor([1, 3]), 2)
     tensor([0.5000, 1.5000])
     """
+    if _int_like(x) and _int_like(y):
+        # computed in the default float dtype, as PyTorch (a Python int stays a number: -1 / uint8 is -1.0 / ...)
+        dt = get_default_dtype()
+        x = x.astype(dt) if isinstance(x, np.ndarray) else x
+        y = y.astype(dt) if isinstance(y, np.ndarray) else y
     if type(y) in (float, int) and y != 0:     # nothing to silence (np.errstate costs ~1 us a call)
         out = np.true_divide(x, y)
     else:
         with np.errstate(divide="ignore", invalid="ignore"):   # x / 0 is ±inf or NaN without a warning, as PyTorch
             out = np.true_divide(x, y)
-    if out.dtype.char == "d" and _int_like(x) and _int_like(y):
-        out = out.astype(get_default_dtype())
     return out
+
+
+# integers go to the default float dtype each on its own, and a Python int beyond an int tensor's range is not
+# wrapped into it (registry)
+setattr(_true_divide, "int_as_float", True)  # noqa: B010 (a function attribute, which mypy can't declare)
 
 
 # d/dy as (x / y) / y, not x / y²: y² underflows to 0 for tiny y where the quotient does not (PyTorch's form)
@@ -189,7 +197,16 @@ def _power(x, y):
             shape = np.broadcast_shapes(np.shape(x), y.shape)
             if (y.shape != shape or not y.ndim) and (y == 0.5).any():
                 return np.power(x, np.array(np.broadcast_to(y, shape), ndmin=1)).reshape(shape)
-        return np.power(x, y)
+        if type(y) is np.ndarray and y.dtype.kind in "iu" and np.asarray(x).dtype.kind in "biu" and (y < 0).any():
+            # PyTorch's integer power with a tensor exponent: x ** -n is 1 for x = 1, ±1 for x = -1, else 0
+            # (NumPy refuses negative integer powers)
+            pos = np.power(x, np.maximum(y, 0))
+            neg = np.where(x == 1, 1, np.where(x == -1, 1 - 2 * (y & 1), 0))
+            return np.where(y < 0, neg, pos).astype(pos.dtype, copy=False)
+        out = np.power(x, y)
+        if out.dtype.kind != "b" and np.asarray(x).dtype.kind == "b" and np.asarray(y).dtype.kind == "b":
+            out = out.astype(bool)   # NumPy's bool ** bool is int8; PyTorch's bool ** True stays bool
+        return out
 
 
 pow = defop("pow", _power, (_pow_base, _pow_exp), reads=((0, 1), (0, "ans")), promote=True)
@@ -590,15 +607,44 @@ def clamp(x, min=None, max=None):
     >>> ag.tensor([-2.0, 0.5, 3.0]).clamp(min=0.0)
     tensor([0.0000, 0.5000, 3.0000])
     """
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    dt = _clamp_dtype(x._data, min, max)
+    if dt is not x._data.dtype:
+        x = x.to(dt)
+    if dt.kind in "iu":   # a Python int bound beyond the dtype's range wraps into it, as PyTorch casts it
+        min, max = [_wrapped_int(b, dt) if type(b) is int else b for b in (min, max)]
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
+        min, max = [b.to(dt) if isinstance(b, Tensor) and b._data.dtype is not dt else b for b in (min, max)]
         if min is None:
             return _clamp_max_t(x, max)
         if max is None:
             return _clamp_min_t(x, min)
         return _clamp_both_t(x, min, max)
     return _clamp_op(x, min=min, max=max)
+
+
+def _clamp_dtype(xd, lo, hi):
+    """PyTorch's result dtype of clamp(x, lo, hi): x's, promoted by the bounds as a binary op's operands (an int
+    tensor with a float bound is the default float dtype; a 0-d int8 bound leaves a uint8 x uint8). With both
+    bounds given, PyTorch counts a 0-d bound as a Python number (clamp(uint8 x, float16 0-d, 5) is float32)."""
+    dt = xd.dtype
+    if dt.kind == "f" and type(lo) in _BOUND_NUMBERS and type(hi) in _BOUND_NUMBERS:
+        return dt   # the common case, without the general rule's cost
+    for b in (lo, hi):
+        if b is None:
+            continue
+        b = b._data if isinstance(b, Tensor) else b
+        both = lo is not None and hi is not None
+        b = b.item() if isinstance(b, np.generic) or (both and isinstance(b, np.ndarray) and b.ndim == 0) else b
+        dt = _number_result_type(xd if dt is xd.dtype else np.broadcast_to(np.empty((), dt), xd.shape), b,
+                                 get_default_dtype())
+    return dt
+
+
+_BOUND_NUMBERS = (type(None), int, float)
 
 
 # Tensor bounds: NaN in x or in a bound gives NaN, and no gradient to either there (PyTorch's clamp); at a tie
@@ -646,6 +692,16 @@ def where(cond, x=None, y=None):
         return tuple(make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(c)))
     if x is None or y is None:
         raise TypeError("where: give both x and y, or neither (where(cond) is nonzero(cond, as_tuple=True))")
+    for i, (n, t) in enumerate(((x, y), (y, x))):
+        if type(n) is int and isinstance(t, Tensor) and t._data.dtype.kind in "iu":
+            # PyTorch's checked cast: int8 takes -128 .. 127; an unsigned type also takes negatives down to -max,
+            # which wrap (-1 is 255 in uint8)
+            info = np.iinfo(t._data.dtype)
+            if not (-info.max if info.min == 0 else info.min) <= n <= info.max:
+                raise RuntimeError(f"where: the value {n} cannot be converted to the tensor's dtype {t._data.dtype} "
+                                   "without overflow")
+            wrapped = _wrapped_int(n, t._data.dtype)
+            x, y = (wrapped, y) if i == 0 else (x, wrapped)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         # two Python numbers: PyTorch's scalar types (a float gives the default dtype, not float64)
         if all(isinstance(v, (bool, int, float)) for v in (x, y)):
@@ -686,6 +742,8 @@ def _zero_slope(g, *args, **kw):
 
 def _sign(x):
     """sign(x), 0 at NaN (PyTorch's sign: it tests x > 0 and x < 0, both false for NaN)."""
+    if x.dtype.kind == "b":
+        return x.copy()   # a bool is its own sign (NumPy has no bool sign)
     out = np.sign(x)
     if out.dtype.kind == "f":
         out = np.where(np.isnan(out), out.dtype.type(0), out)
@@ -903,16 +961,7 @@ for _name, _fn in dict(__add__=add, __radd__=add, __sub__=sub, __rsub__=_r(sub),
     method(_name, _fn)
 
 
-def _floordiv(a, b):
-    return Tensor(np.floor_divide(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b))
-
-
-def _mod(a, b):
-    return Tensor(np.mod(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b))
-
-
-method("__floordiv__", _floordiv)
-method("__mod__", _mod)
+# ``//`` and ``%`` are the floor_divide and remainder ops (mathops)
 method("__iadd__", _inplace(add, "add"))
 method("__isub__", _inplace(sub, "sub"))
 method("__imul__", _inplace(mul, "mul"))
@@ -936,6 +985,23 @@ def alpha_first_overload(name, first, second):
     return second, first.item() if isinstance(first, Tensor) else first
 
 
+def _times_alpha(input, other, alpha):  # noqa: A002
+    """alpha * other in the dtype of the sum: PyTorch scales in the promoted dtype, so uint8 - 2 * int8(64) is
+    int16(-128), where scaling in int8 first would overflow."""
+    if alpha == 1:
+        return other
+    if isinstance(other, bool) and isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        return other and bool(alpha)
+    if isinstance(other, Tensor) and other._data.dtype.kind in "biu":
+        a = input._data if isinstance(input, Tensor) else input
+        rt = _number_result_type(a, other._data, get_default_dtype())
+        if rt.kind == "b":
+            return other & bool(alpha)   # bools stay bools: alpha counts as its truth value
+        if rt != other._data.dtype:
+            other = other.to(rt)
+    return other * alpha
+
+
 def _add_(self, other, alpha=1):
     """In place: ``self += alpha * other`` (``other`` broadcasts to ``self``'s shape); returns ``self``.
 
@@ -949,7 +1015,7 @@ def _add_(self, other, alpha=1):
     tensor([ 6., 12.])
     """
     other, alpha = alpha_first_overload("add_", other, alpha)
-    return self.__iadd__(other * alpha if alpha != 1 else other)
+    return self.__iadd__(_times_alpha(self, other, alpha))
 
 
 method("add_", _add_)
@@ -966,7 +1032,7 @@ def _sub_(self, other, alpha=1):
     tensor([0., 1.])
     """
     other, alpha = alpha_first_overload("sub_", other, alpha)
-    return self.__isub__(other * alpha if alpha != 1 else other)
+    return self.__isub__(_times_alpha(self, other, alpha))
 
 
 method("sub_", _sub_)

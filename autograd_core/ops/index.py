@@ -6,12 +6,14 @@ is an op too, whose own VJP is the read, so grad-of-grad works.
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .. import modes
 from ..node import bump
 from ..tensor import Tensor
-from .registry import defop, method, xp
+from .registry import _wrapped_int, defop, method, xp
 from ..kernels import index as _kidx
 from .inplace import _overlaps_itself, _writable, inplace_update
 
@@ -24,8 +26,12 @@ def norm_index(idx):
     for i in idx:
         if isinstance(i, Tensor):
             i = i._data
+            if i.ndim == 0 and i.dtype.kind in "iu" and i.dtype != np.uint8:
+                i = int(i)   # PyTorch reads a 0-d integer tensor as an int (a view), not as an index array
         elif isinstance(i, list):
             i = np.asarray(i)
+            if i.size == 0:
+                i = i.astype(np.int64)   # x[[]] picks no rows, as PyTorch (NumPy reads [] as float64)
         if isinstance(i, np.ndarray):
             if i.dtype == np.uint8:
                 # PyTorch reads a uint8 tensor index as a mask (the ByteTensor masks of older scripts), not
@@ -38,6 +44,51 @@ def norm_index(idx):
                 raise IndexError(f"index arrays must be integer or boolean, got dtype {i.dtype}")
         out.append(i)
     return tuple(out), adv
+
+
+def _is_int(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def split_selects(idx):
+    """``(basic, rest)`` for an index (from ``norm_index``) that mixes ints with index arrays, else None.
+
+    PyTorch applies the ints first, as selects, and only then the arrays: ``x[1, :, [0, 3]]`` of a (2, 3, 4)
+    tensor has shape (3, 2). NumPy counts the int as an index array, so the arrays being separated by a
+    slice moves their dim first: (2, 3). ``x[basic][rest]`` gives PyTorch's result."""
+    if not any(_is_int(i) for i in idx):
+        return None
+    basic, rest = [], []
+    for i in idx:
+        if _is_int(i):
+            basic.append(i)
+        elif isinstance(i, np.ndarray):
+            basic.extend([slice(None)] * (i.ndim if i.dtype.kind == "b" else 1))
+            rest.append(i)
+        elif i is Ellipsis:
+            basic.append(i)
+            rest.append(i)
+        else:   # a slice, applied in the first step, or None, whose new dim the first step made
+            basic.append(i)
+            rest.append(slice(None))
+    return tuple(basic), tuple(rest)
+
+
+def expand_ellipsis(idx, ndim):
+    """``idx`` with its Ellipsis written out as the slices it stands for. PyTorch reads index arrays on either
+    side of an Ellipsis that covers no dim as adjacent (their dims stay in place); NumPy always moves them
+    to the front."""
+    at = [k for k, i in enumerate(idx) if i is Ellipsis]
+    if len(at) != 1:
+        return idx
+    used = 0
+    for i in idx:
+        if isinstance(i, np.ndarray):
+            used += i.ndim if i.dtype.kind == "b" else 1
+        elif not (i is None or i is Ellipsis or isinstance(i, (bool, np.bool_))):
+            used += 1
+    k = at[0]
+    return idx[:k] + (slice(None),) * builtins.max(ndim - used, 0) + idx[k + 1:]
 
 
 def _warn_uint8_index():
@@ -89,6 +140,11 @@ def getitem(x, idx):
     tensor([4, 6])
     """
     idx, adv = norm_index(idx)
+    if len(idx) > 1 and (adv or any(type(i) is np.ndarray for i in idx)):
+        idx = expand_ellipsis(idx, x.ndim)
+        split = split_selects(idx)
+        if split is not None:
+            return getitem(getitem(x, split[0]), split[1])
     try:
         return _getitem_op(x, idx=idx, adv=adv)
     except IndexError as e:
@@ -163,6 +219,13 @@ def setitem(x, idx, value):
             [1., 2., 3.]])
     """
     idx, adv = norm_index(idx)
+    if len(idx) > 1 and (adv or any(type(i) is np.ndarray for i in idx)):
+        idx = expand_ellipsis(idx, x.ndim)
+        split = split_selects(idx)
+        if split is not None:
+            return setitem(getitem(x, split[0]), split[1], value)
+    if type(value) is int and x._data.dtype.kind in "iu":
+        value = _wrapped_int(value, x._data.dtype)   # -3 into uint8 stores 253, as PyTorch's cast
     vt = isinstance(value, Tensor)
     v_rg = vt and value.requires_grad
     try:
@@ -234,12 +297,15 @@ def gather(x, dim, index):
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
     if index.ndim != x.ndim:
         raise ValueError(f"gather: index has {index.ndim} dims but the input has {x.ndim} (shape {tuple(x.shape)})")
-    dim = dim % x.ndim
+    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
+        raise IndexError(f"gather: dim {dim} is out of range for a tensor of shape {tuple(x.shape)}")
+    dim = dim % max(x.ndim, 1)
     for d in range(x.ndim):
         if d != dim and index.shape[d] > x.shape[d]:
             raise ValueError(f"gather: index shape {index.shape} exceeds input shape {tuple(x.shape)} at dim {d}")
     if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
-        raise IndexError(f"gather: index out of range for dim {dim} of size {x.shape[dim]}")
+        raise IndexError(f"gather: index out of range for dim {dim} of size {x.shape[dim]} (input of shape "
+                         f"{tuple(x.shape)})")
     return _gather_op(x, index=index, axis=dim)
 
 
@@ -280,7 +346,17 @@ def index_select(x, dim, index):
             [6, 4]])
     """
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
-    return getitem(x, (slice(None),) * (dim % x.ndim) + (index,))
+    shape, nd = tuple(x.shape), max(x.ndim, 1)
+    if not -nd <= dim < nd:
+        raise IndexError(f"index_select: dim {dim} is out of range for a tensor of shape {shape}")
+    if index.ndim > 1 or index.dtype.kind not in "iu":
+        raise IndexError(f"index_select: the index must be a 1-D integer tensor, got shape {index.shape} and "
+                         f"dtype {index.dtype}")
+    n = shape[dim] if shape else 1
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise IndexError(f"index_select: index out of range for dim {dim} of size {n} (tensor of shape {shape})")
+    return getitem(x, (slice(None),) * (dim % nd) + (index.reshape(-1),)) if x.ndim else \
+        getitem(x.reshape(1), (index.reshape(-1),)).reshape(index.shape)
 
 
 def masked_fill(x, mask, value):
@@ -294,7 +370,19 @@ def masked_fill(x, mask, value):
     tensor([1., 0., 0.])
     """
     from .elementwise import where
-    return where(mask, value, x)
+    md = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if md.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill: the mask must be a bool tensor, got dtype {md.dtype}; use (mask != 0)")
+    if type(value) is int and isinstance(x, Tensor) and x._data.dtype.kind in "iu":
+        value = Tensor(_wrapped_int(value, x._data.dtype))   # -1 fills uint8 with 255, as PyTorch's cast
+    try:
+        out = where(mask, value, x)
+    except ValueError:
+        raise ValueError(f"masked_fill: a mask of shape {md.shape} can't be broadcast to the tensor's shape "
+                         f"{tuple(np.shape(x))}") from None
+    # the result keeps x's dtype, as PyTorch's (a float value fills an int tensor truncated)
+    xd = x._data.dtype if isinstance(x, Tensor) else None
+    return out if xd is None or out._data.dtype is xd else out.to(xd)
 
 
 method("__getitem__", getitem)

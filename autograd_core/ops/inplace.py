@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import modes
 from ..node import bump, check_inplace, counter, views_with_history, view_chain
+from ..dtypes import can_cast as _can_cast
 from ..tensor import Tensor, make
 from .registry import defop, xp
 
@@ -88,7 +89,7 @@ def _store(t, arr, opname):
     if arr.shape != dst.shape:
         raise ValueError(f"{opname} (in place): the result has shape {tuple(arr.shape)}, which doesn't fit the "
                          f"tensor's shape {tuple(dst.shape)}")
-    if arr.dtype != dst.dtype and not np.can_cast(arr.dtype, dst.dtype, casting="same_kind"):
+    if arr.dtype != dst.dtype and not _can_cast(arr.dtype, dst.dtype):
         raise TypeError(f"{opname} (in place): the result dtype {arr.dtype} can't be stored in a tensor of dtype "
                         f"{dst.dtype}")
     if not dst.flags.writeable:

@@ -37,7 +37,8 @@ __all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "ata
            "square", "reciprocal",
            "frac", "hypot", "lerp", "addcmul", "addcdiv", "clamp_min", "clamp_max", "rad2deg", "deg2rad", "rsub",
            "subtract", "divide", "float_power", "trunc", "fix", "floor_divide", "bitwise_and", "bitwise_or",
-           "bitwise_xor", "bitwise_not", "logical_xor", "isin", "heaviside", "signbit", "isposinf", "isneginf",
+           "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "logical_xor", "isin",
+           "heaviside", "signbit", "isposinf", "isneginf",
            "isreal", "multiply", "true_divide", "negative", "positive", "absolute", "greater", "less",
            "greater_equal", "less_equal", "not_equal", "fmax", "fmin", "sinc"]
 
@@ -75,6 +76,8 @@ def _float_result(f):
             dt = get_default_dtype()
             x, y = np.asarray(x).astype(dt), np.asarray(y).astype(dt)
         return f(x, y)
+    # integers each straight to float, and a Python int not wrapped into an int tensor's dtype first (registry)
+    setattr(forward, "int_as_float", True)  # noqa: B010
     return forward
 
 
@@ -259,7 +262,23 @@ def logit(input, eps=None):  # noqa: A002
 
 
 # -- binary ops ------------------------------------------------------------------------------------
-fmod = defop("fmod", _quiet(np.fmod), (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.trunc(x / y)), promote=True,
+def _int_division(name, ufunc):
+    """``ufunc`` (x, y) that refuses an integer divisor of 0, as PyTorch does for integer ``//``, ``%``, fmod and
+    rounded division (NumPy gives 0 with a warning); floats divide by 0 to inf / NaN quietly."""
+    quiet = _quiet(ufunc)
+
+    def forward(x, y):
+        if np.asarray(x).dtype.kind in "biu":
+            yd = np.asarray(y)
+            if yd.dtype.kind in "biu" and not yd.all():
+                raise RuntimeError(f"{name}: integer division by zero (a divisor of {np.shape(x)} by "
+                                   f"{np.shape(y)} holds 0); divide floats to get inf / NaN instead")
+        return quiet(x, y)
+    return forward
+
+
+fmod = defop("fmod", _int_division("fmod", np.fmod),
+             (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.trunc(x / y)), promote=True,
              doc="""The remainder of ``input / other`` with the sign of ``input`` (C's fmod): input - trunc(input /
              other) * other. d/dinput = 1, d/dother = -trunc(input / other).
 
@@ -268,7 +287,7 @@ fmod = defop("fmod", _quiet(np.fmod), (lambda g, ans, x, y: g, lambda g, ans, x,
              """)
 # d/dother with the quotient the remainder was taken with: floor_divide, not floor(x / y), which rounds
 # up across an integer (1 / 0.1 is 10.0, 1 // 0.1 is 9.0), as PyTorch's div(rounding_mode='floor')
-remainder = defop("remainder", _quiet(np.mod),
+remainder = defop("remainder", _int_division("remainder", np.mod),
                   (lambda g, ans, x, y: g, lambda g, ans, x, y: -g * xp.floor_divide(x, y)), promote=True,
                   doc="""The remainder of ``input / other`` with the sign of ``other`` (Python's %): input - (input //
                   other) * other. d/dinput = 1, d/dother = -(input // other) (floor division, as Python's).
@@ -430,7 +449,8 @@ trunc = defop("trunc", np.trunc, (E._zero_slope,), same_shape=True,
               tensor([-1.,  1.])
               """)
 fix = trunc
-floor_divide = defop("floor_divide", _quiet(np.floor_divide), differentiable=False, nargs=2, promote=True,
+floor_divide = defop("floor_divide", _int_division("floor_divide", np.floor_divide), differentiable=False, nargs=2,
+                     promote=True,
                      doc="""floor(input / other) elementwise (no gradient). Also ``input // other``.
 
                      >>> ag.floor_divide(ag.tensor([7, -7]), 2)
@@ -440,6 +460,7 @@ floor_divide = defop("floor_divide", _quiet(np.floor_divide), differentiable=Fal
 
 def _bitwise(name, ufunc, example, result):
     return defop(name, ufunc, differentiable=False, nargs=2 if name != "bitwise_not" else 1,
+                 promote=name != "bitwise_not",
                  doc=f"""Elementwise ``{name}``: bitwise on integer tensors, logical on bool tensors (PyTorch's rule
                  for ``&``, ``|``, ``^``, ``~``); no gradient.
 
@@ -455,6 +476,20 @@ bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, "ag.tensor([True, False]) 
                        "tensor([False,  True])")
 bitwise_not = _bitwise("bitwise_not", np.invert, "~ag.tensor([0, 5]), ~ag.tensor([True, False])",
                        "(tensor([-1, -6]), tensor([False,  True]))")
+bitwise_left_shift = defop("bitwise_left_shift", np.left_shift, differentiable=False, nargs=2, promote=True,
+                           doc="""input << other elementwise on integer tensors (no gradient); bits shifted past the
+                           dtype's width are lost, as in PyTorch. Also ``input << other``.
+
+                           >>> ag.bitwise_left_shift(ag.tensor([1, 3]), 2)
+                           tensor([ 4, 12])
+                           """)
+bitwise_right_shift = defop("bitwise_right_shift", np.right_shift, differentiable=False, nargs=2, promote=True,
+                            doc="""input >> other elementwise on integer tensors (no gradient): an arithmetic shift,
+                            so negative numbers stay negative. Also ``input >> other``.
+
+                            >>> ag.bitwise_right_shift(ag.tensor([-8, 12]), 2)
+                            tensor([-2,  3])
+                            """)
 logical_xor = defop("logical_xor", np.logical_xor, differentiable=False, nargs=2,
                     doc="""Elementwise logical exclusive or of the truth values (a bool tensor).
 
@@ -516,6 +551,8 @@ def square(input):  # noqa: A002
     >>> ag.square(ag.tensor([-2.0, 3.0]))
     tensor([4., 9.])
     """
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        input = input.long()   # PyTorch squares bools as int64 (bool * bool would stay bool)
     return E.mul(input, input)
 
 
@@ -643,7 +680,7 @@ def subtract(input, other, *, alpha=1):  # noqa: A002
     >>> ag.subtract(ag.tensor([10.0, 20.0]), ag.tensor([1.0, 2.0]), alpha=2)
     tensor([ 8., 16.])
     """
-    return E.sub(input, other * alpha if alpha != 1 else other)
+    return E.sub(input, E._times_alpha(input, other, alpha))
 
 
 def divide(input, other, *, rounding_mode=None):  # noqa: A002
@@ -658,29 +695,19 @@ def divide(input, other, *, rounding_mode=None):  # noqa: A002
         return E.div(input, other)
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"divide: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-    a = _arr(input)
-    b = other._data if isinstance(other, Tensor) else other  # a Python number stays weak (NumPy 2 promotion)
-    with np.errstate(all="ignore"):
-        if a.dtype.kind in "biu" and np.asarray(b).dtype.kind in "biu":
-            q = np.floor_divide(a, b)
-            if rounding_mode == "trunc":
-                q = np.where((q < 0) & (q * b != a), q + 1, q)
-            return Tensor(q)
-        # PyTorch's result dtype: a number (NumPy scalars too) takes the tensor's float dtype, or the default
-        # one for an integer tensor; two tensors promote as the binary ops do
-        if isinstance(other, Tensor):
-            dt = _result_type(a, b)
-        else:
-            dt = a.dtype
-        if dt.kind != "f":
-            dt = get_default_dtype()
-        # computed in that dtype, as PyTorch does (a NumPy scalar as a Python number: NumPy would widen to it)
-        a = a.astype(dt, copy=False)
-        b = b.astype(dt, copy=False) if isinstance(other, Tensor) else b.item() if isinstance(b, np.generic) else b
-        if rounding_mode == "floor":
-            # Python's //, as PyTorch: floor(a / b) would round 1 / 0.1 (10.0) up to 10, and inf / 2.5 to inf
-            return Tensor(np.floor_divide(a, b))
-        return Tensor(np.trunc(np.true_divide(a, b)))
+    # the ops' own promotion (PyTorch's: a number takes the tensor's dtype, or the default float for a float
+    # number with an integer tensor; two tensors promote as the binary ops do)
+    return floor_divide(input, other) if rounding_mode == "floor" else _div_trunc(input, other)
+
+
+def _trunc_divide(x, y):
+    if np.asarray(x).dtype.kind in "biu" and np.asarray(y).dtype.kind in "biu":
+        q = np.floor_divide(x, y)
+        return np.where((q < 0) & (q * y != x), q + 1, q).astype(q.dtype, copy=False)
+    return np.trunc(np.true_divide(x, y))
+
+
+_div_trunc = defop("div_trunc", _int_division("div", _trunc_divide), differentiable=False, nargs=2, promote=True)
 
 
 def float_power(input, exponent):  # noqa: A002
@@ -728,20 +755,20 @@ def _polygamma_method(self, n):
     return polygamma(n, self)
 
 
-def _inplace_doc(name, call):
+def _inplace_doc(name, call, data="[[0.25, 0.5], [0.75, 0.125]]"):
     return (f"In place: ``t.{name}({call})`` is ``t.copy_(t.{name[:-1]}({call}))``; returns ``t``. Recorded on "
             f"the tape like PyTorch's in-place ops.\n\n"
-            f"    >>> t = ag.tensor([[0.25, 0.5], [0.75, 0.125]]); u = t.{name[:-1]}({call})\n"
+            f"    >>> t = ag.tensor({data}); u = t.{name[:-1]}({call})\n"
             f"    >>> t.{name}({call}) is t, ag.allclose(t, u.to(t.dtype), equal_nan=True)\n"
             f"    (True, True)\n")
 
 
-def _inplace(name, outofplace, call):
+def _inplace(name, outofplace, call, data="[[0.25, 0.5], [0.75, 0.125]]"):
     def op_(self, *args, **kwargs):
         others = any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values()))
         return inplace_update(self, lambda old: outofplace(old, *args, **kwargs), name, others)
     op_.__name__ = name
-    op_.__doc__ = _inplace_doc(name, call)
+    op_.__doc__ = _inplace_doc(name, call, data)
     return op_
 
 
@@ -754,7 +781,8 @@ _METHODS = dict(tan=tan, sinh=sinh, cosh=cosh, asin=asin, acos=acos, atan=atan, 
                 hypot=hypot, lerp=lerp, addcmul=addcmul, addcdiv=addcdiv, clamp_min=clamp_min, clamp_max=clamp_max,
                 rad2deg=rad2deg, deg2rad=deg2rad, subtract=subtract, divide=divide, float_power=float_power,
                 trunc=trunc, fix=fix, floor_divide=floor_divide, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
-                bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, logical_xor=logical_xor, heaviside=heaviside,
+                bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, bitwise_left_shift=bitwise_left_shift,
+                bitwise_right_shift=bitwise_right_shift, logical_xor=logical_xor, heaviside=heaviside,
                 signbit=signbit, isposinf=isposinf, isneginf=isneginf, isreal=isreal, multiply=multiply,
                 true_divide=true_divide, negative=negative, positive=positive, absolute=absolute, greater=greater,
                 less=less, greater_equal=greater_equal, less_equal=less_equal, not_equal=not_equal,
@@ -779,6 +807,10 @@ _INPLACE = dict(tan="", sinh="", cosh="", asin="", acos="", atan="", asinh="", a
 for _name, _call in _INPLACE.items():
     if not hasattr(Tensor, _name + "_"):
         method(_name + "_", _inplace(_name + "_", getattr(Tensor, _name), _call))
+for _name, _call in dict(bitwise_and="3", bitwise_or="3", bitwise_xor="3", bitwise_not="", bitwise_left_shift="1",
+                         bitwise_right_shift="1").items():
+    if not hasattr(Tensor, _name + "_"):
+        method(_name + "_", _inplace(_name + "_", getattr(Tensor, _name), _call, data="[[5, -2], [7, 12]]"))
 
 # ``&``, ``|``, ``^``, ``~``: bitwise on integers, logical on bools (PyTorch's rule; the logical ops would
 # turn two int tensors into a bool tensor)
@@ -789,8 +821,21 @@ method("__ror__", lambda self, other: bitwise_or(other, self))
 method("__xor__", bitwise_xor)
 method("__rxor__", lambda self, other: bitwise_xor(other, self))
 method("__invert__", bitwise_not)
+method("__lshift__", bitwise_left_shift)
+method("__rlshift__", lambda self, other: bitwise_left_shift(other, self))
+method("__rshift__", bitwise_right_shift)
+method("__rrshift__", lambda self, other: bitwise_right_shift(other, self))
+method("__floordiv__", floor_divide)
 method("__rfloordiv__", lambda self, other: floor_divide(other, self))
-method("__rmod__", lambda self, other: Tensor(np.mod(_arr(other), self._data)))
+method("__mod__", remainder)
+method("__rmod__", lambda self, other: remainder(other, self))
+# augmented assignment writes into the tensor (aliases see it), as PyTorch's; without these Python would
+# rebind the name to a new tensor
+for _name, _op in dict(__iand__="bitwise_and_", __ior__="bitwise_or_", __ixor__="bitwise_xor_",
+                       __ilshift__="bitwise_left_shift_", __irshift__="bitwise_right_shift_",
+                       __ifloordiv__="floor_divide_", __imod__="remainder_", __ipow__="pow_").items():
+    if hasattr(Tensor, _op):
+        method(_name, getattr(Tensor, _op))
 
 
 # PyTorch's keyword forms of the arithmetic methods (the operators keep calling the ops directly)
@@ -818,7 +863,7 @@ def _add_method(self, other, *rest, alpha=1, **kw):
     """
     _no_numpy_keywords("add", kw)
     other, alpha = _old_order("add", other, rest, alpha)
-    return E.add(self, other * alpha if alpha != 1 else other)
+    return E.add(self, E._times_alpha(self, other, alpha))
 
 
 def _sub_method(self, other, *rest, alpha=1, **kw):

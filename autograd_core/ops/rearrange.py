@@ -20,7 +20,7 @@ from .. import dtypes as _dtypes
 from ..tensor import Size, Tensor, get_default_dtype
 from . import shape as S
 from .index import getitem
-from .registry import method
+from .registry import defop, method, xp
 
 __all__ = ["roll", "rot90", "movedim", "moveaxis", "swapdims", "unflatten", "ravel", "narrow", "select", "unbind",
            "tensor_split", "hsplit", "vsplit", "dsplit", "repeat_interleave", "fliplr", "flipud", "atleast_1d",
@@ -229,8 +229,9 @@ def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002
             raise ValueError(f"tensor_split: the number of sections must be positive, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
         cuts = [0] + list(itertools.accumulate(sizes))
-    return tuple(_slice(x, d, builtins.min(a, n), builtins.min(builtins.max(a, b), n))
-                 for a, b in zip(cuts[:-1], cuts[1:]))
+    # each part is x[a:b] along d with Python's slice rules, as PyTorch's (a negative index counts from the end)
+    bounds = [slice(a, b).indices(n)[:2] for a, b in zip(cuts[:-1], cuts[1:])]
+    return tuple(_slice(x, d, a, builtins.max(a, b)) for a, b in bounds)
 
 
 def hsplit(input, indices_or_sections):  # noqa: A002
@@ -516,11 +517,26 @@ def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
     d1, d2 = _dim(dim1, x.ndim, "diagonal"), _dim(dim2, x.ndim, "diagonal")
     if d1 == d2:
         raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    x = movedim(x, (d1, d2), (-2, -1))
-    rows, cols = x.shape[-2], x.shape[-1]
-    n = builtins.max(0, builtins.min(rows, cols - offset) if offset >= 0 else builtins.min(rows + offset, cols))
-    r, c = _diag_index(n, offset)
-    return getitem(x, (Ellipsis, r, c))
+    return _diagonal_op(movedim(x, (d1, d2), (-2, -1)), offset=int(offset))
+
+
+def _diag_len(shape, offset):
+    rows, cols = shape[-2], shape[-1]
+    return builtins.max(0, builtins.min(rows, cols - offset) if offset >= 0 else builtins.min(rows + offset, cols))
+
+
+def _diagonal_view(x, offset=0):
+    """The diagonal of the last two dims as a strided view of ``x`` (NumPy's own is read-only), so that
+    writing into it writes into ``x``, as PyTorch's ``t.diagonal().zero_()``."""
+    start = x[..., builtins.max(0, -offset):, builtins.max(0, offset):]
+    return np.lib.stride_tricks.as_strided(start, x.shape[:-2] + (_diag_len(x.shape, offset),),
+                                           x.strides[:-2] + (x.strides[-2] + x.strides[-1],))
+
+
+_diagonal_op = defop("diagonal", _diagonal_view,
+                     (lambda g, ans, x, offset=0: xp.index_scatter(
+                         g, idx=(Ellipsis,) + _diag_index(_diag_len(x.shape, offset), offset), shape=x.shape,
+                         adv=True),), uses=(), view=True)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002

@@ -14,7 +14,7 @@ import collections
 import numpy as np
 
 from ..modes import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, get_default_dtype
 from .registry import defop, method, xp
 from ..kernels import rows as _krows
 
@@ -371,12 +371,30 @@ def _ax(x, axis, dim, keepdims, keepdim, name):
     return norm_axis(axis, x.ndim, name), bool(keepdims)
 
 
-def _reducer(op, name, doc):
-    def reduce(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def _reducer(op, name, doc, ints=True):
+    """The public reduction ``name`` over ``op``. ``ints``: True (integer and bool tensors reduce as they are),
+    False (refused without ``dtype=``, as PyTorch's mean), "float" (computed in the default float dtype) or
+    "uint8" (as True, and a uint8 tensor gives a uint8 result)."""
+    def reduce(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
         if not isinstance(x, Tensor):
             x = Tensor(x)
+        if dtype is not None:
+            x = x.to(dtype)   # PyTorch casts the input first, and the result has that dtype (int8 sums wrap)
+        elif (ints is False or ints == "float") and x._data.dtype.kind in "biu":
+            if not ints:
+                raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating "
+                                   f"point or complex dtype. Got: {x._data.dtype}; pass dtype= or call .float() "
+                                   "first")
+            x = x.to(get_default_dtype())
         ax, kd = _ax(x, axis, dim, keepdims, keepdim, name)
-        return op(x, axis=ax, keepdims=kd)
+        out = op(x, axis=ax, keepdims=kd)
+        if ints == "uint8" and x._data.dtype == np.uint8:
+            out = out.to(np.uint8)   # PyTorch's any / all of a uint8 tensor (the old masks) is uint8
+        elif dtype is not None and out._data.dtype is not x._data.dtype:
+            out = out.to(x._data.dtype)
+        elif out._data.dtype == np.uint64 and x._data.dtype != np.uint64:
+            out = out.to(np.int64)   # NumPy sums unsigned ints in uint64, PyTorch every integer type in int64
+        return out
     reduce.__name__ = name
     reduce.__doc__ = doc
     return reduce
@@ -394,7 +412,7 @@ sum = _reducer(_sum, "sum",
                (tensor(10.), tensor([4., 6.]), tensor([[3.],
                        [7.]]))
                """)
-mean = _reducer(_mean, "mean",
+mean = _reducer(_mean, "mean", ints=False,
                 doc="""Mean over ``dim`` (an int or a tuple; all elements if None): the reduced dims are dropped,
                 or kept as size 1 with ``keepdim=True``.
 
@@ -488,7 +506,7 @@ def _extreme(name, all_op, dim_op, amaxmin, pairwise):
     return f
 
 
-logsumexp = _reducer(_lse, "logsumexp",
+logsumexp = _reducer(_lse, "logsumexp", ints="float",
                      doc="""``log(sum(exp(x)))`` over ``dim`` (an int or a tuple; all if None), computed stably
                      (shifted by the max); the reduced dims are dropped, or kept with ``keepdim=True``.
 
@@ -500,7 +518,7 @@ logsumexp = _reducer(_lse, "logsumexp",
                      >>> ag.logsumexp(ag.tensor([1000.0, 1000.0], dtype=ag.float64), dim=0)
                      tensor(1000.6931, dtype=float64)
                      """)
-any = _reducer(_any, "any",
+any = _reducer(_any, "any", ints="uint8",
                doc="""Whether any element is nonzero, over ``dim`` (all elements if None): a bool tensor with the
                reduced dims dropped (or kept with ``keepdim=True``).
 
@@ -511,7 +529,7 @@ any = _reducer(_any, "any",
                >>> x.any(), x.any(dim=1)
                (tensor(True), tensor([ True, False]))
                """)
-all = _reducer(_all, "all",
+all = _reducer(_all, "all", ints="uint8",
                doc="""Whether every element is nonzero, over ``dim`` (all elements if None): a bool tensor with the
                reduced dims dropped (or kept with ``keepdim=True``).
 
@@ -663,7 +681,7 @@ def log_softmax(x, axis=-1, *, dim=None, dtype=None):
     return _log_softmax_op(x, axis=_single_axis(x, axis, dim, "log_softmax"))
 
 
-def cumsum(x, axis=0, *, dim=None):
+def cumsum(x, axis=0, *, dim=None, dtype=None):
     """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; same shape as ``x``.
 
     d/dx: the reversed cumulative sum of the upstream gradient. PyTorch: ``torch.cumsum``.
@@ -675,10 +693,17 @@ def cumsum(x, axis=0, *, dim=None):
     """
     if not isinstance(x, Tensor):
         x = Tensor(x)
+    if dtype is not None:
+        x = x.to(dtype)
     ax = _single_axis(x, axis, dim, "cumsum")
     if ax is None:
         return x.clone()  # the cumulative sum of one element
-    return _cumsum_op(x, axis=ax)
+    out = _cumsum_op(x, axis=ax)
+    # NumPy sums small integers in int64 (unsigned ones in uint64), PyTorch all of them in int64 without
+    # dtype=; with it, PyTorch keeps (and wraps) that dtype
+    if dtype is None:
+        return out.to(np.int64) if out._data.dtype == np.uint64 and x._data.dtype != np.uint64 else out
+    return out if out._data.dtype is x._data.dtype else out.to(x._data.dtype)
 
 
 for _n, _f in dict(sum=sum, mean=mean, prod=prod, max=max, min=min, amax=amax, amin=amin, var=var, std=std,

@@ -268,6 +268,13 @@ def _apply_general(op, args, kw):
         args = tuple([a.item() if isinstance(a, np.generic) else a for a in args])
     if len(args) == 2 and not op.residuals:
         a, b = args
+        if getattr(op.forward, "int_as_float", False):
+            pass
+        elif type(b) is int and isinstance(a, Tensor) and a._data.dtype.kind in "iu":
+            b = _wrapped_int(b, a._data.dtype)
+        elif type(a) is int and isinstance(b, Tensor) and b._data.dtype.kind in "iu":
+            a = _wrapped_int(a, b._data.dtype)
+        args = (a, b)
         # int tensor * 0.5 -> float32, as PyTorch (numpy would give float64 with a Python float)
         if isinstance(a, Tensor) and type(b) is float and a._data.dtype.kind in "biu":
             arrays = (a._data.astype(get_default_dtype()), b)
@@ -281,7 +288,7 @@ def _apply_general(op, args, kw):
     if op.floating and len(arrays) == 1 and type(arrays[0]) is np.ndarray and arrays[0].dtype.kind in "biu":
         computed = (arrays[0].astype(get_default_dtype()),)
     if op.promote and len(arrays) == 2 and type(arrays[0]) is np.ndarray and type(arrays[1]) is np.ndarray \
-            and arrays[0].dtype is not arrays[1].dtype:
+            and arrays[0].dtype is not arrays[1].dtype and not _each_to_float(op.forward, *arrays):
         computed = _promoted(*arrays)
     try:
         ans = op.forward(*computed, **kw)
@@ -302,6 +309,22 @@ def _apply_general(op, args, kw):
     if op.view:
         _finish_view(op, out, args[0], kw)
     return out
+
+
+def _each_to_float(forward, a, b):
+    """Whether ``forward`` (true division, atan2, ...) takes two integer arrays each straight to the default
+    float dtype, as PyTorch converts them: uint8(128) / int8(1) is 128.0, where casting both to their
+    common int8 first would make it -128."""
+    return getattr(forward, "int_as_float", False) and a.dtype.kind in "biu" and b.dtype.kind in "biu"
+
+
+def _wrapped_int(n, dtype):
+    """A Python int outside ``dtype``'s range as that dtype's 0-d array, wrapped around as PyTorch casts it
+    (int8 tensor + 300 adds 44; NumPy would raise an OverflowError); ``n`` itself where it fits."""
+    info = np.iinfo(dtype)
+    if info.min <= n <= info.max or not -2 ** 63 <= n < 2 ** 64:
+        return n
+    return np.array(n).astype(dtype)
 
 
 def _make_apply(op, nargs):
@@ -354,7 +377,7 @@ def _make_apply(op, nargs):
                 ad = a._data
                 bd = b._data
                 try:
-                    if promote and ad.dtype is not bd.dtype:
+                    if promote and ad.dtype is not bd.dtype and not _each_to_float(fwd, ad, bd):
                         fa, fb = _promoted(ad, bd)
                         ans = fwd(fa, fb, **kw) if kw else fwd(fa, fb)
                     else:

@@ -262,6 +262,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
         if reduce == "sum":
             return total
         count = hit + (1 if include_self else 0)
+        if total._data.dtype.kind in "biu":
+            # an integer mean rounds down and keeps the dtype, as PyTorch's (div with rounding_mode='floor')
+            return total // Tensor(np.maximum(count, 1).astype(total._data.dtype))
         return total / Tensor(np.maximum(count, 1).astype(x._data.dtype if x._data.dtype.kind == "f" else np.float64))
     if reduce not in _REDUCERS:
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'mean', 'prod', 'amax' or 'amin', got {reduce!r}")
@@ -435,7 +438,11 @@ def take(input, index):  # noqa: A002
     >>> ag.take(ag.tensor([[1, 2], [3, 4]]), ag.tensor([0, 3]))
     tensor([1, 4])
     """
-    return getitem(_t(input).reshape(-1), (_index_array(index, "take"),))
+    x, idx = _t(input), _index_array(index, "take")
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"take: an index is out of range for a tensor of {n} elements (shape {tuple(x.shape)})")
+    return getitem(x.reshape(-1), (idx,))
 
 
 def take_along_dim(input, indices, dim=None):  # noqa: A002

@@ -260,10 +260,10 @@ def transpose(x, dim0=None, dim1=None):
         return permute(x, tuple(range(x.ndim))[::-1])
     if dim1 is None:
         return permute(x, dim0)  # a full permutation, numpy style
-    return swapaxes(x, dim0, dim1)
+    return swapaxes(x, dim0, dim1, _op="transpose")
 
 
-def swapaxes(x, axis0, axis1):
+def swapaxes(x, axis0, axis1, *, _op="swapaxes"):
     """Swap dims ``axis0`` and ``axis1``; a view.
 
     The gradient is swapped back. PyTorch: ``torch.swapaxes`` (= ``transpose(x, axis0, axis1)``).
@@ -272,7 +272,7 @@ def swapaxes(x, axis0, axis1):
     >>> ag.swapaxes(ag.zeros(2, 3), 0, 1).shape
     (3, 2)
     """
-    a, b = _dim(axis0, x.ndim, "swapaxes"), _dim(axis1, x.ndim, "swapaxes")
+    a, b = _dim(axis0, x.ndim, _op), _dim(axis1, x.ndim, _op)
     if x.ndim == 0:
         return x
     perm = list(range(x.ndim))
