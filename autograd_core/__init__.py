@@ -73,6 +73,7 @@ from .ops.linalg import (mm, bmm, norm, mv, inner, vdot, ger, addmm, addmv, addr
 from .ops.aliases import t, numel, is_tensor, cumprod, finfo, iinfo, is_floating_point, is_complex
 from .ops.complexnum import (conj, conj_physical, resolve_conj, resolve_neg, real, imag, angle, complex, polar,
                               view_as_complex, view_as_real)
+from .errors import OpError
 from . import autograd
 from . import multiprocessing  # noqa: E402  (torch.multiprocessing)
 # torch.profiler and torch.autograd.profiler: tools over the engine's listeners, so they live in inspect/

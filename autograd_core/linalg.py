@@ -13,6 +13,7 @@ import collections
 
 import numpy as np
 
+from .errors import OpError
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops.aliases import cumprod as _cumprod
@@ -49,7 +50,7 @@ def _mT(a):
 
 def _square(a, name):
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        raise ValueError(f"linalg.{name}: expected a square matrix (or a batch of them), got shape {tuple(a.shape)}")
+        raise OpError(f"linalg.{name}: expected a square matrix (or a batch of them), got shape {tuple(a.shape)}")
 
 
 class LinAlgError(RuntimeError):
@@ -427,7 +428,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
         out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
         return out.reshape(tuple(1 if i in (d0, d1) else n for i, n in enumerate(A.shape))) if keepdim else out
-    raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', ±1, ±2 or ±inf, got {ord!r}")
+    raise OpError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', ±1, ±2 or ±inf, got {ord!r}")
 
 
 def inv(A):
@@ -494,11 +495,11 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     A, B = _t(A), _t(B)
     _square(A, "solve_triangular")
     if B.ndim < 2:
-        raise ValueError(f"linalg.solve_triangular: B must be a matrix (or a batch of them), got shape {tuple(B.shape)}")
+        raise OpError(f"linalg.solve_triangular: B must be a matrix (or a batch of them), got shape {tuple(B.shape)}")
     if not left:
         return _mT(solve_triangular(_mT(A), _mT(B), upper=not upper, unitriangular=unitriangular))
     if A.shape[-1] != B.shape[-2]:
-        raise ValueError(f"linalg.solve_triangular: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} "
+        raise OpError(f"linalg.solve_triangular: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} "
                          f"do not match (A's columns must equal B's rows)")
     shape = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])))
     if tuple(A.shape[:-2]) != shape:
@@ -596,10 +597,10 @@ def vander(x, *, N=None):
     """
     x = _t(x)
     if x.ndim < 1:
-        raise ValueError("linalg.vander: x must be at least one-dimensional")
+        raise OpError("linalg.vander: x must be at least one-dimensional")
     n = x.shape[-1] if N is None else int(N)
     if n < 1:
-        raise ValueError(f"linalg.vander: N must be at least 1, got {N}")
+        raise OpError(f"linalg.vander: N must be at least 1, got {N}")
     # as PyTorch: the running product of [1, x, x, ...], so x = 0 has the gradient of the product
     cols = [x * 0 + 1] + [x] * (n - 1)
     return _cumprod(_stack(cols, -1), -1)
@@ -616,7 +617,7 @@ def tensorinv(A, ind=2):
     lead, rest = tuple(A.shape[:ind]), tuple(A.shape[ind:])
     m = int(np.prod(lead))
     if m != int(np.prod(rest)):
-        raise ValueError(f"linalg.tensorinv: the product of the first {ind} dims {lead} must equal that of the rest "
+        raise OpError(f"linalg.tensorinv: the product of the first {ind} dims {lead} must equal that of the rest "
                          f"{rest}")
     return inv(A.reshape(m, m)).reshape(rest + lead)
 
@@ -636,7 +637,7 @@ def tensorsolve(A, B, dims=None):
     xshape = tuple(A.shape[B.ndim:])
     m, n = int(np.prod(bshape)), int(np.prod(xshape))
     if m != n:
-        raise ValueError(f"linalg.tensorsolve: A's shape {tuple(A.shape)} does not give a square system for B's shape "
+        raise OpError(f"linalg.tensorsolve: A's shape {tuple(A.shape)} does not give a square system for B's shape "
                          f"{bshape}")
     return solve(A.reshape(m, n), B.reshape(m)).reshape(xshape)
 
@@ -701,12 +702,12 @@ def householder_product(A, tau):
     """
     A, tau = _t(A), _t(tau)
     if A.ndim < 2:
-        raise ValueError(f"linalg.householder_product: A must be a matrix (or a batch of them), got shape "
+        raise OpError(f"linalg.householder_product: A must be a matrix (or a batch of them), got shape "
                          f"{tuple(A.shape)}")
     m, n = A.shape[-2], A.shape[-1]
     k = tau.shape[-1]
     if n > m or k > n:
-        raise ValueError(f"linalg.householder_product: expected A (m, n) with m >= n and tau (k,) with k <= n, got "
+        raise OpError(f"linalg.householder_product: expected A (m, n) with m >= n and tau (k,) with k <= n, got "
                          f"A {tuple(A.shape)} and tau {tuple(tau.shape)}")
     batch = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(tau.shape[:-1])))
     q = Tensor(np.broadcast_to(np.eye(m, n, dtype=A._data.dtype), batch + (m, n)).copy())
@@ -828,12 +829,12 @@ def cond(A, p=None):
     """
     A = _t(A)
     if A.ndim < 2:
-        raise ValueError(f"linalg.cond: expected a matrix (or a batch of them), got shape {tuple(A.shape)}")
+        raise OpError(f"linalg.cond: expected a matrix (or a batch of them), got shape {tuple(A.shape)}")
     if p is None or p == 2 or p == -2:
         s = svdvals(A)
         return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
     if p not in ("fro", "nuc", np.inf, -np.inf, 1, -1):
-        raise ValueError(f"linalg.cond: p must be None, 2, -2, 'fro', 'nuc', inf, -inf, 1 or -1, got {p!r}")
+        raise OpError(f"linalg.cond: p must be None, 2, -2, 'fro', 'nuc', inf, -inf, 1 or -1, got {p!r}")
     _square(A, "cond")
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
@@ -1002,12 +1003,12 @@ def norm_torch(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A0
     A = _t(input)
     if dim is None:
         if A.ndim != 2:
-            raise ValueError(f"norm: p='nuc' without dim needs a 2-D input (a matrix), got shape {tuple(A.shape)}; "
+            raise OpError(f"norm: p='nuc' without dim needs a 2-D input (a matrix), got shape {tuple(A.shape)}; "
                              "pass dim=(d0, d1) to name the matrix dims")
         dim = (0, 1)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) != 2:
-        raise ValueError(f"norm: p='nuc' needs two dims (the matrix dims), got dim={dim!r} for shape "
+        raise OpError(f"norm: p='nuc' needs two dims (the matrix dims), got dim={dim!r} for shape "
                          f"{tuple(A.shape)}")
     return matrix_norm(A, "nuc", dim=dims, keepdim=keepdim, dtype=dtype)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict
 
 import numpy as np
 
+from .errors import OpError
 from . import devices as _devices
 from . import dtypes as _dtypes
 from . import graph
@@ -87,7 +88,7 @@ def _to_array(data, dtype=None):
         try:
             arr = np.asarray(data)
         except (ValueError, TypeError) as e:  # ragged nesting: numpy's message talks about "sequences"
-            raise ValueError(f"tensor: can't build a tensor from {type(data).__name__} data of uneven "
+            raise OpError(f"tensor: can't build a tensor from {type(data).__name__} data of uneven "
                              f"(ragged) nesting; every row must have the same length ({e})") from None
         if dtype is None and arr.dtype.kind == "f":
             arr = arr.astype(_default_dtype, copy=False)
@@ -422,7 +423,7 @@ class Tensor:
         (2.5, 3)
         """
         if self._data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
+            raise OpError(f"item(): only one-element tensors can be converted to Python scalars, "
                              f"got shape {self._data.shape}")
         return self._data.reshape(()).item()
 
@@ -617,7 +618,7 @@ class Tensor:
                 # cast, not converted: -1 into uint8 wraps to 255 as PyTorch's cast does (NumPy would refuse)
                 src = np.broadcast_to(np.asarray(src).astype(self._data.dtype), self.shape)
         except ValueError:
-            raise ValueError(f"copy_: the source of shape {tuple(np.shape(src))} can't be broadcast to this "
+            raise OpError(f"copy_: the source of shape {tuple(np.shape(src))} can't be broadcast to this "
                              f"tensor's shape {tuple(self.shape)}") from None
         self[...] = src
         return self
@@ -903,13 +904,13 @@ def set_printoptions(precision: int | None = None, threshold: int | None = None,
     """
     if profile is not None:
         if profile not in _PRINT_PROFILES:
-            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+            raise OpError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
         _print_options.update(_PRINT_PROFILES[profile])
     for name, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
                     ("linewidth", linewidth)):
         if v is not None:
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"set_printoptions: {name} must be a non-negative int, got {v!r}")
+                raise OpError(f"set_printoptions: {name} must be a non-negative int, got {v!r}")
             _print_options[name] = int(v)
     _print_options["sci_mode"] = None if sci_mode is None else bool(sci_mode)    # as PyTorch: every call sets it
 
@@ -1442,7 +1443,7 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None, 
         low, high = 0, low
     size = () if size is None else (size,) if isinstance(size, (int, np.integer)) else tuple(size)
     if high <= low:
-        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+        raise OpError(f"randint: expected low < high, got low={low}, high={high}")
     dt = np.int64 if dtype is None else np.dtype(dtype)
     return Tensor(_gen(generator).integers(low, high, size=size).astype(dt), requires_grad=requires_grad)
 

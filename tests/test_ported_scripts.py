@@ -723,9 +723,8 @@ def test_torch_numpy_tour_prints_what_pytorch_prints_up_to_the_matrix_dot(tmp_pa
         assert script_frame.tb_lineno == dot_line
 
 
-@pytest.mark.xfail(strict=True, reason="shape errors are ValueError here (the library's convention), RuntimeError "
-                                       "in PyTorch: `except RuntimeError` in a ported script misses them")
 def test_torch_numpy_tour_ends_in_pytorchs_kind_of_error(tmp_path):
+    """Our shape errors are OpError, a RuntimeError as PyTorch's (and a ValueError as NumPy's)."""
     pytest.importorskip("torch")
     ours, theirs = _torch_numpy_tour(tmp_path)
     assert isinstance(theirs.error, RuntimeError) and isinstance(ours.error, RuntimeError), (ours.error, theirs.error)

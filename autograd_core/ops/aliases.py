@@ -16,6 +16,7 @@ import inspect
 
 import numpy as np
 
+from ..errors import OpError
 from .. import layouts as _layouts
 from ..tensor import Tensor, get_default_dtype
 from . import reduce as _reduce
@@ -35,7 +36,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002  (PyTorch's argument name)
     (3, 2)
     """
     if input.ndim > 2:
-        raise ValueError(f"t: expects a tensor with at most 2 dims, got shape {tuple(input.shape)}; use "
+        raise OpError(f"t: expects a tensor with at most 2 dims, got shape {tuple(input.shape)}; use "
                          "transpose(dim0, dim1) or permute")
     return input if input.ndim < 2 else _shape.transpose(input, 0, 1)
 

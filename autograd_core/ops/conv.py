@@ -32,6 +32,7 @@ import functools
 
 import numpy as np
 
+from ..errors import OpError
 from ..graph import mode
 from ..kernels import scratch
 from ..kernels import conv as kconv
@@ -343,9 +344,9 @@ def _pair(v, name, op, minimum):
         except TypeError:
             raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}") from None
         if len(v) != 2:
-            raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+            raise OpError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
     if min(v) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {v}")
+        raise OpError(f"{op}: {name} must be >= {minimum}, got {v}")
     return v
 
 
@@ -355,14 +356,14 @@ def _as_tensor(t):
 
 def _check_4d(x, w, op, wdesc, xdesc="(N, C, H, W)"):
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D {xdesc} input, got shape {tuple(x.shape)}")
+        raise OpError(f"{op}: expected a 3-D (C, H, W) or 4-D {xdesc} input, got shape {tuple(x.shape)}")
     if w.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D weight {wdesc}, got shape {tuple(w.shape)}")
+        raise OpError(f"{op}: expected a 4-D weight {wdesc}, got shape {tuple(w.shape)}")
 
 
 def _check_groups(groups, op):
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise OpError(f"{op}: groups must be a positive int, got {groups!r}")
     return int(groups)
 
 
@@ -388,7 +389,7 @@ def _bias_args(bias, n, op):
         return ()
     bias = _as_tensor(bias)
     if tuple(bias.shape) != (n,):
-        raise ValueError(f"{op}: bias must have shape ({n},), got {tuple(bias.shape)}")
+        raise OpError(f"{op}: bias must have shape ({n},), got {tuple(bias.shape)}")
     return (bias,)
 
 
@@ -417,29 +418,29 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
     if O % groups:
-        raise ValueError(f"{op}: out_channels {O} (weight shape {tuple(weight.shape)}) is not divisible "
+        raise OpError(f"{op}: out_channels {O} (weight shape {tuple(weight.shape)}) is not divisible "
                          f"by groups={groups}")
     if Cg * groups != C:
-        raise ValueError(f"{op}: input has {C} channels (shape {tuple(x.shape)}) but weight "
+        raise OpError(f"{op}: input has {C} channels (shape {tuple(x.shape)}) but weight "
                          f"{tuple(weight.shape)} with groups={groups} expects {Cg * groups}")
     if isinstance(padding, str):
         if padding == "valid":
             pad = (0, 0, 0, 0)
         elif padding == "same":
             if stride != (1, 1):
-                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                raise OpError(f"{op}: padding='same' is not supported for strided convolutions "
                                  f"(stride={stride})")
             th, tw = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
             pad = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
         else:
-            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+            raise OpError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
     else:
         ph, pw = _pair(padding, "padding", op, 0)
         pad = (ph, ph, pw, pw)
     eh, ew = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
     Hp, Wp = H + pad[0] + pad[1], W + pad[2] + pad[3]
     if eh > Hp or ew > Wp:
-        raise ValueError(f"{op}: kernel size ({kh}, {kw}) with dilation {dilation} spans ({eh}, {ew}), "
+        raise OpError(f"{op}: kernel size ({kh}, {kw}) with dilation {dilation} spans ({eh}, {ew}), "
                          f"larger than the padded input ({Hp}, {Wp}) (input shape {tuple(x.shape)}, "
                          f"padding {padding})")
     bias = _bias_args(bias, O, op)
@@ -465,25 +466,25 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     stride = _pair(stride, "stride", op, 1)
     dilation = _pair(dilation, "dilation", op, 1)
     if isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int or a pair (strings are only for conv2d), got {padding!r}")
+        raise OpError(f"{op}: padding must be an int or a pair (strings are only for conv2d), got {padding!r}")
     ph, pw = _pair(padding, "padding", op, 0)
     oph, opw = _pair(output_padding, "output_padding", op, 0)
     N, C, H, W = x.shape
     Ci, Cg, kh, kw = weight.shape
     if Ci != C:
-        raise ValueError(f"{op}: input has {C} channels (shape {tuple(x.shape)}) but weight "
+        raise OpError(f"{op}: input has {C} channels (shape {tuple(x.shape)}) but weight "
                          f"{tuple(weight.shape)} expects {Ci} (weight.shape[0])")
     if C % groups:
-        raise ValueError(f"{op}: in_channels {C} (input shape {tuple(x.shape)}) is not divisible by "
+        raise OpError(f"{op}: in_channels {C} (input shape {tuple(x.shape)}) is not divisible by "
                          f"groups={groups}")
     for o, s, d, name in ((oph, stride[0], dilation[0], "height"), (opw, stride[1], dilation[1], "width")):
         if o >= s and o >= d:
-            raise ValueError(f"{op}: output_padding {(oph, opw)} must be smaller than either stride {stride} "
+            raise OpError(f"{op}: output_padding {(oph, opw)} must be smaller than either stride {stride} "
                              f"or dilation {dilation} (in {name})")
     Ho = (H - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1
     Wo = (W - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1
     if Ho < 1 or Wo < 1:
-        raise ValueError(f"{op}: the output size ({Ho}, {Wo}) is too small for input shape {tuple(x.shape)}, "
+        raise OpError(f"{op}: the output size ({Ho}, {Wo}) is too small for input shape {tuple(x.shape)}, "
                          f"weight {tuple(weight.shape)}, stride {stride}, padding {(ph, pw)}, "
                          f"dilation {dilation}, output_padding {(oph, opw)}")
     bias = _bias_args(bias, Cg * groups, op)
@@ -504,7 +505,7 @@ def conv2d_weight(x, weight_size, grad_output, stride=1, padding=0, dilation=1, 
         want = (x.shape[0], O, _out_len(x.shape[2], kh, stride[0], ph, ph, dilation[0]),
                 _out_len(x.shape[3], kw, stride[1], pw, pw, dilation[1]))
     if x.ndim != 4 or x.shape[1] != Cg * groups or tuple(grad_output.shape) != want:
-        raise ValueError(f"{op}: input {tuple(x.shape)} and grad_output {tuple(grad_output.shape)} don't fit "
+        raise OpError(f"{op}: input {tuple(x.shape)} and grad_output {tuple(grad_output.shape)} don't fit "
                          f"weight_size {tuple(weight_size)} with stride {stride}, padding {(ph, pw)}, dilation "
                          f"{dilation}, groups={groups}")
     return _conv2d_weight_op(x, grad_output, stride=stride, padding=(ph, ph, pw, pw), dilation=dilation,

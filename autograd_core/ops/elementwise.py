@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..errors import OpError
 from .. import node as _node_mod
 from ..dtypes import number_result_type as _number_result_type, result_type as _result_type
 from ..tensor import Tensor, get_default_dtype, make
@@ -520,7 +521,7 @@ def _gelu(x, approximate="none"):
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
     if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise OpError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _kact.gelu(x)   # one fused pass (kernels.activation)
 
 
@@ -573,7 +574,7 @@ softplus = defop("softplus", _softplus, (_softplus_vjp,))
 def _clamp(x, min=None, max=None):
     """Clip x to [min, max]; either bound may be None. Gradient passes where min <= x <= max."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise OpError("clamp: at least one of min and max must be given")
     if min is not None:
         x = np.maximum(x, min)
     if max is not None:
@@ -616,7 +617,7 @@ def clamp(x, min=None, max=None):
         min, max = [_wrapped_int(b, dt) if type(b) is int else b for b in (min, max)]
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise OpError("clamp: at least one of min and max must be given")
         min, max = [b.to(dt) if isinstance(b, Tensor) and b._data.dtype is not dt else b for b in (min, max)]
         if min is None:
             return _clamp_max_t(x, max)
@@ -931,9 +932,9 @@ def _inplace_error(opname, self, other, result_dtype=None):
     try:
         shape = np.broadcast_shapes(self._data.shape, od.shape)
     except ValueError:
-        return ValueError(f"{opname}: shapes {tuple(self._data.shape)} and {tuple(od.shape)} can't be broadcast")
+        return OpError(f"{opname}: shapes {tuple(self._data.shape)} and {tuple(od.shape)} can't be broadcast")
     if shape != self._data.shape:
-        return ValueError(f"{opname} (in place): the result has shape {shape}, which doesn't fit the tensor's "
+        return OpError(f"{opname} (in place): the result has shape {shape}, which doesn't fit the tensor's "
                           f"shape {tuple(self._data.shape)}")
     rd = result_dtype if result_dtype is not None else \
         _result_type(self._data, od) if isinstance(other, Tensor) else np.result_type(self._data, other)

@@ -10,6 +10,7 @@ import builtins
 
 import numpy as np
 
+from ..errors import OpError
 from .. import modes
 from ..node import bump
 from ..tensor import Tensor
@@ -249,7 +250,7 @@ def setitem(x, idx, value):
         raise IndexError(f"setitem: index {idx!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
     except ValueError:
         # nothing was written: numpy checks the value's shape before storing
-        raise ValueError(f"setitem: a value of shape {tuple(np.shape(value))} can't be broadcast to the selected "
+        raise OpError(f"setitem: a value of shape {tuple(np.shape(value))} can't be broadcast to the selected "
                          f"shape {tuple(x._data[idx].shape)} (index {idx!r} of a tensor of shape {tuple(x.shape)})") \
             from None
     bump(x)
@@ -296,13 +297,13 @@ def gather(x, dim, index):
     """
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
     if index.ndim != x.ndim:
-        raise ValueError(f"gather: index has {index.ndim} dims but the input has {x.ndim} (shape {tuple(x.shape)})")
+        raise OpError(f"gather: index has {index.ndim} dims but the input has {x.ndim} (shape {tuple(x.shape)})")
     if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
         raise IndexError(f"gather: dim {dim} is out of range for a tensor of shape {tuple(x.shape)}")
     dim = dim % max(x.ndim, 1)
     for d in range(x.ndim):
         if d != dim and index.shape[d] > x.shape[d]:
-            raise ValueError(f"gather: index shape {index.shape} exceeds input shape {tuple(x.shape)} at dim {d}")
+            raise OpError(f"gather: index shape {index.shape} exceeds input shape {tuple(x.shape)} at dim {d}")
     if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
         raise IndexError(f"gather: index out of range for dim {dim} of size {x.shape[dim]} (input of shape "
                          f"{tuple(x.shape)})")
@@ -378,7 +379,7 @@ def masked_fill(x, mask, value):
     try:
         out = where(mask, value, x)
     except ValueError:
-        raise ValueError(f"masked_fill: a mask of shape {md.shape} can't be broadcast to the tensor's shape "
+        raise OpError(f"masked_fill: a mask of shape {md.shape} can't be broadcast to the tensor's shape "
                          f"{tuple(np.shape(x))}") from None
     # the result keeps x's dtype, as PyTorch's (a float value fills an int tensor truncated)
     xd = x._data.dtype if isinstance(x, Tensor) else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OpError
 from .. import modes
 from ..node import bump, check_inplace, counter, views_with_history, view_chain
 from ..dtypes import can_cast as _can_cast
@@ -87,7 +88,7 @@ def _store(t, arr, opname):
     """Write ``arr`` into ``t``'s storage (same shape; dtype cast as PyTorch allows)."""
     dst = t._data
     if arr.shape != dst.shape:
-        raise ValueError(f"{opname} (in place): the result has shape {tuple(arr.shape)}, which doesn't fit the "
+        raise OpError(f"{opname} (in place): the result has shape {tuple(arr.shape)}, which doesn't fit the "
                          f"tensor's shape {tuple(dst.shape)}")
     if arr.dtype != dst.dtype and not _can_cast(arr.dtype, dst.dtype):
         raise TypeError(f"{opname} (in place): the result dtype {arr.dtype} can't be stored in a tensor of dtype "

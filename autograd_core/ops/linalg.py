@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ..errors import OpError
 from ..kernels import rows as _krows
 from ..kernels.blas import matmul as _matmul2d
 from ..kernels.blas import matmuls as _matmuls
@@ -29,22 +30,22 @@ def _matmul(a, b):
     ((2, 2), (5, 2, 4))
     """
     if np.ndim(a) == 0 or np.ndim(b) == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {np.shape(a)} and {np.shape(b)}")
+        raise OpError(f"matmul: both operands need at least 1 dim, got shapes {np.shape(a)} and {np.shape(b)}")
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if ka != kb:
-        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned "
+        raise OpError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned "
                          f"({ka} != {kb})")
     if a.ndim >= 2 and b.ndim >= 2:
         try:
             return _matmul2d(a, b)     # batched and strided too, on our thread pool (kernels.blas)
         except ValueError:
-            raise ValueError(f"matmul: batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} "
+            raise OpError(f"matmul: batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} "
                              f"don't broadcast") from None
     try:
         return np.matmul(a, b)
     except ValueError:
-        raise ValueError(f"matmul: batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} "
+        raise OpError(f"matmul: batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} "
                          f"don't broadcast") from None
 
 
@@ -107,9 +108,9 @@ def dot(a, b):
     tensor(32.)
     """
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"dot: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise OpError(f"dot: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     if a.shape != b.shape:
-        raise ValueError(f"dot: shapes {tuple(a.shape)} and {tuple(b.shape)} differ")
+        raise OpError(f"dot: shapes {tuple(a.shape)} and {tuple(b.shape)} differ")
     return matmul(a, b)
 
 
@@ -124,7 +125,7 @@ def outer(a, b):
             [  2,  20, 200]])
     """
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise OpError(f"outer: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
@@ -179,13 +180,13 @@ def linear(x, weight, bias=None):
     tensor([[1., 3., 5.]])
     """
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+        raise OpError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input shape {tuple(x.shape)} doesn't match weight shape {tuple(weight.shape)}: "
+        raise OpError(f"linear: input shape {tuple(x.shape)} doesn't match weight shape {tuple(weight.shape)}: "
                          f"the last input dim must be in_features={weight.shape[1]}")
     if bias is not None:
         if tuple(bias.shape) != (weight.shape[0],):
-            raise ValueError(f"linear: bias shape {tuple(bias.shape)} doesn't match weight shape "
+            raise OpError(f"linear: bias shape {tuple(bias.shape)} doesn't match weight shape "
                              f"{tuple(weight.shape)}: expected ({weight.shape[0]},)")
         return _linear_op(x, weight, bias)
     return _linear_op(x, weight)
@@ -195,7 +196,7 @@ def linear(x, weight, bias=None):
 def _parse(subscripts, n):
     s = subscripts.replace(" ", "")
     if "." in s:
-        raise ValueError("einsum: ellipsis ('...') is not supported; write the dims out")
+        raise OpError("einsum: ellipsis ('...') is not supported; write the dims out")
     if "->" in s:
         ins, out = s.split("->")
     else:
@@ -204,7 +205,7 @@ def _parse(subscripts, n):
         out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     ins = ins.split(",")
     if len(ins) != n:
-        raise ValueError(f"einsum: {len(ins)} operand subscripts for {n} operands in {subscripts!r}")
+        raise OpError(f"einsum: {len(ins)} operand subscripts for {n} operands in {subscripts!r}")
     return ins, out
 
 
@@ -215,16 +216,16 @@ def _spell_out_ellipsis(subscripts, operands):
     lhs, arrow, out = s.partition("->")
     ins = lhs.split(",")
     if len(ins) != len(operands):
-        raise ValueError(f"einsum: {len(ins)} operand subscripts for {len(operands)} operands in {subscripts!r}")
+        raise OpError(f"einsum: {len(ins)} operand subscripts for {len(operands)} operands in {subscripts!r}")
     for sub in ins + ([out] if arrow else []):
         if sub.replace("...", "").count(".") or sub.count("...") > 1:
-            raise ValueError(f"einsum: {sub!r} in {subscripts!r}: an ellipsis is three dots, at most once per operand")
+            raise OpError(f"einsum: {sub!r} in {subscripts!r}: an ellipsis is three dots, at most once per operand")
     free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in s]
     counts = []
     for sub, o in zip(ins, operands):
         k = np.ndim(o) - len(sub.replace("...", "")) if "..." in sub else 0
         if k < 0:
-            raise ValueError(f"einsum: subscript {sub!r} names more dims than its operand has (shape "
+            raise OpError(f"einsum: subscript {sub!r} names more dims than its operand has (shape "
                              f"{tuple(np.shape(o))})")
         counts.append(k)
     E = max(counts)
@@ -235,7 +236,7 @@ def _spell_out_ellipsis(subscripts, operands):
         for j, c in enumerate(ell[E - k:]):
             n = np.shape(o)[at + j]
             if n != 1 and size.get(c, 1) not in (1, n):
-                raise ValueError(f"einsum: the dims that '...' stands for don't broadcast: {size[c]} against {n} "
+                raise OpError(f"einsum: the dims that '...' stands for don't broadcast: {size[c]} against {n} "
                                  f"in {subscripts!r} with shapes {[tuple(np.shape(x)) for x in operands]}")
             size[c] = n if n != 1 else size.get(c, 1)
     new_ins, new_ops = [], []
@@ -333,7 +334,7 @@ def einsum(subscripts, *operands):
     ins, _ = _parse(subscripts, len(operands))
     for sub, o in zip(ins, operands):
         if len(sub) != np.ndim(o):
-            raise ValueError(f"einsum: subscript {sub!r} has {len(sub)} indices but its operand has shape "
+            raise OpError(f"einsum: subscript {sub!r} has {len(sub)} indices but its operand has shape "
                              f"{tuple(np.shape(o))}")
     return _einsum_op(*operands, subscripts=subscripts)
 
@@ -361,7 +362,7 @@ def mm(input, mat2):  # noqa: A002  (PyTorch's argument names)
     (2, 4)
     """
     if np.ndim(input) != 2 or np.ndim(mat2) != 2:
-        raise ValueError(f"mm: expects two 2-D tensors, got shapes {tuple(np.shape(input))} and "
+        raise OpError(f"mm: expects two 2-D tensors, got shapes {tuple(np.shape(input))} and "
                          f"{tuple(np.shape(mat2))}; use matmul for batched or 1-D operands")
     return matmul(input, mat2)
 
@@ -375,9 +376,9 @@ def bmm(input, mat2):  # noqa: A002
     """
     sa, sb = tuple(np.shape(input)), tuple(np.shape(mat2))
     if len(sa) != 3 or len(sb) != 3:
-        raise ValueError(f"bmm: expects two 3-D tensors (batch, n, k) and (batch, k, m), got shapes {sa} and {sb}")
+        raise OpError(f"bmm: expects two 3-D tensors (batch, n, k) and (batch, k, m), got shapes {sa} and {sb}")
     if sa[0] != sb[0]:
-        raise ValueError(f"bmm: batch sizes differ: shapes {sa} and {sb}")
+        raise OpError(f"bmm: batch sizes differ: shapes {sa} and {sb}")
     return matmul(input, mat2)
 
 
@@ -443,7 +444,7 @@ def _norm_axes(dim, ndim, name):
             raise IndexError(f"{name}: dim {d} is out of range for a tensor of {ndim} dimension(s)")
         out.append(int(d) % n)
     if len(set(out)) != len(out):
-        raise ValueError(f"{name}: repeated dim in {dim}")
+        raise OpError(f"{name}: repeated dim in {dim}")
     return tuple(sorted(out)) if ndim else None
 
 
@@ -472,7 +473,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
             raise NotImplementedError("ops.linalg.norm: the nuclear norm (p='nuc') needs an SVD: call autograd_core.norm "
                                       "or Tensor.norm, which compute it")
         if p != "fro":
-            raise ValueError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+            raise OpError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
         p = 2.0
     elif p is None:
         p = 2.0
@@ -494,7 +495,7 @@ def mv(input, vec):  # noqa: A002
     tensor([3., 7.])
     """
     if input.ndim != 2 or vec.ndim != 1:
-        raise ValueError(f"mv: expects a matrix and a vector, got shapes {tuple(input.shape)} and {tuple(vec.shape)}")
+        raise OpError(f"mv: expects a matrix and a vector, got shapes {tuple(input.shape)} and {tuple(vec.shape)}")
     return matmul(input, vec)
 
 
@@ -608,7 +609,7 @@ def tensordot(a, b, dims=2):
             elif b.shape[j] == 1 and a.shape[i] != 1:
                 a = a.sum(i, keepdim=True)
     if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
-        raise ValueError(f"tensordot: can't contract dims {da} of shape {tuple(a.shape)} with dims {db} of shape "
+        raise OpError(f"tensordot: can't contract dims {da} of shape {tuple(a.shape)} with dims {db} of shape "
                          f"{tuple(b.shape)}")
     ka = [d for d in range(a.ndim) if d not in da]
     kb = [d for d in range(b.ndim) if d not in db]
@@ -642,10 +643,10 @@ def cross(input, other, dim=None):  # noqa: A002
     if dim is None:
         dim = next((d for d, s in enumerate(input.shape) if s == 3), None)
         if dim is None:
-            raise ValueError(f"cross: no dim of size 3 in shape {tuple(input.shape)}")
+            raise OpError(f"cross: no dim of size 3 in shape {tuple(input.shape)}")
     d = dim % input.ndim
     if input.shape[d] != 3:
-        raise ValueError(f"cross: dim {dim} must have size 3, got shape {tuple(input.shape)}")
+        raise OpError(f"cross: dim {dim} must have size 3, got shape {tuple(input.shape)}")
 
     def comp(t, i):
         return t[(slice(None),) * d + (i,)]
@@ -692,9 +693,9 @@ def pdist(input, p=2.0):  # noqa: A002
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim != 2:
-        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {tuple(x.shape)}")
+        raise OpError(f"pdist: expected a 2-D input (N, M), got shape {tuple(x.shape)}")
     if not p >= 0:
-        raise ValueError(f"pdist: p must be non-negative, got {p!r}")
+        raise OpError(f"pdist: p must be non-negative, got {p!r}")
     i, j = np.triu_indices(x.shape[0], 1)
     return _distances(x[i] - x[j], p)
 

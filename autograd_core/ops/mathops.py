@@ -24,6 +24,7 @@ import math
 import numpy as np
 import scipy.special as _sp
 
+from ..errors import OpError
 from ..dtypes import result_type as _result_type
 from ..tensor import Tensor, get_default_dtype
 from . import elementwise as E
@@ -231,7 +232,7 @@ def polygamma(n, input):  # noqa: A002
     tensor([1.6449, 0.6449])
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
+        raise OpError(f"polygamma: n must be a non-negative int, got {n!r}")
     return _polygamma_op(input, n=int(n))
 
 
@@ -325,14 +326,14 @@ def renorm(input, p, dim, maxnorm):  # noqa: A002
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim < 2:
-        raise ValueError(f"renorm: input needs at least 2 dims (slices along dim, each renormed), got shape "
+        raise OpError(f"renorm: input needs at least 2 dims (slices along dim, each renormed), got shape "
                          f"{tuple(x.shape)}; reshape it to (n, -1)")
     if not -x.ndim <= dim < x.ndim:
         raise IndexError(f"renorm: dim {dim!r} is out of range for a tensor with {x.ndim} dims")
     if not p > 0:
-        raise ValueError(f"renorm: p must be positive, got {p!r}")
+        raise OpError(f"renorm: p must be positive, got {p!r}")
     if maxnorm < 0:
-        raise ValueError(f"renorm: maxnorm must be non-negative, got {maxnorm!r}")
+        raise OpError(f"renorm: maxnorm must be non-negative, got {maxnorm!r}")
     dim %= x.ndim
     dims = tuple(d for d in range(x.ndim) if d != dim)
     big = _norm(x.detach(), p=p, dim=dims, keepdim=True)._data > maxnorm
@@ -694,7 +695,7 @@ def divide(input, other, *, rounding_mode=None):  # noqa: A002
     if rounding_mode is None:
         return E.div(input, other)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"divide: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise OpError(f"divide: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     # the ops' own promotion (PyTorch's: a number takes the tensor's dtype, or the default float for a float
     # number with an integer tensor; two tensors promote as the binary ops do)
     return floor_divide(input, other) if rounding_mode == "floor" else _div_trunc(input, other)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OpError
 from ..tensor import Tensor, _gen
 from .elementwise import mul
 from .registry import defop, xp
@@ -231,7 +232,7 @@ def _param(t, shape, name, op):
         return ()
     t = _as_tensor(t)
     if tuple(t.shape) != tuple(shape):
-        raise ValueError(f"{op}: {name} must have shape {tuple(shape)}, got {tuple(t.shape)}")
+        raise OpError(f"{op}: {name} must have shape {tuple(shape)}, got {tuple(t.shape)}")
     return (t,)
 
 
@@ -254,12 +255,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     op = "batch_norm"
     x = _as_tensor(x)
     if x.ndim < 2:
-        raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, *spatial), got {tuple(x.shape)}")
+        raise OpError(f"{op}: expected an input of shape (N, C) or (N, C, *spatial), got {tuple(x.shape)}")
     C = x.shape[1]
     wb = _param(weight, (C,), "weight", op) + _param(bias, (C,), "bias", op)
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var")):
         if t is not None and (not isinstance(t, Tensor) or tuple(t.shape) != (C,)):
-            raise ValueError(f"{op}: {name} must be a Tensor of shape ({C},) or None, got "
+            raise OpError(f"{op}: {name} must be a Tensor of shape ({C},) or None, got "
                              f"{tuple(t.shape) if hasattr(t, 'shape') else type(t).__name__}")
     axes = (0,) + tuple(range(2, x.ndim))
     pshape = (1, C) + (1,) * (x.ndim - 2)
@@ -267,13 +268,13 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
               has_bias=bias is not None)
     if not training:
         if running_mean is None or running_var is None:
-            raise ValueError(f"{op}: running_mean and running_var must be given when training=False")
+            raise OpError(f"{op}: running_mean and running_var must be given when training=False")
         mean = running_mean._data.astype(x.dtype).reshape(pshape)
         invstd = (1.0 / np.sqrt(running_var._data.astype(x.dtype) + x.dtype.type(eps))).reshape(pshape)
         return _batch_norm_op(x, *wb, stats=(mean, invstd), **kw)
     n = x._data.size // max(C, 1)
     if n <= 1:
-        raise ValueError(f"{op}: expected more than 1 value per channel when training, got input shape "
+        raise OpError(f"{op}: expected more than 1 value per channel when training, got input shape "
                          f"{tuple(x.shape)}")
     mv = _kch.moments(x._data)
     mean, var = mv if mv is not None else _moments(x._data, axes)
@@ -308,7 +309,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         tuple(int(s) for s in normalized_shape)
     k = len(ns)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != ns:
-        raise ValueError(f"{op}: normalized_shape {ns} must match the trailing dims of the input shape "
+        raise OpError(f"{op}: normalized_shape {ns} must match the trailing dims of the input shape "
                          f"{tuple(x.shape)}")
     wb = _param(weight, ns, "weight", op) + _param(bias, ns, "bias", op)
     axes = tuple(range(x.ndim - k, x.ndim))
@@ -331,7 +332,7 @@ def dropout(x, p=0.5, training=True, generator=None):
     """
     x = _as_tensor(x)
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+        raise OpError(f"dropout: probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return x
     if x.dtype.kind != "f":

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..errors import OpError
 from ..tensor import Tensor
 from . import elementwise as E
 from .inplace import inplace_update
@@ -55,7 +56,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
     try:
         return Tensor(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     except ValueError:
-        raise ValueError(f"isclose: shapes {tuple(a.shape)} and {tuple(b.shape)} can't be broadcast together") from None
+        raise OpError(f"isclose: shapes {tuple(a.shape)} and {tuple(b.shape)} can't be broadcast together") from None
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OpError
 from ..kernels.pool import maxpool2d, maxpool2d_scatter
 from ..tensor import Tensor
 from .conv import _pair, _unbatched
@@ -60,14 +61,14 @@ _gather_op = defop("max_pool2d_gather", _gather,
 def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     """Checked ((kh, kw), (sh, sw), (ph, pw), (dh, dw), (OH, OW)) as PyTorch computes them."""
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
+        raise OpError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
     k = _pair(kernel_size, "kernel_size", op, 1)
     empty = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
     s = k if empty else _pair(stride, "stride", op, 1)
     p = _pair(padding, "padding", op, 0)
     d = _pair(dilation, "dilation", op, 1)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"{op}: padding {p} must be at most half of kernel_size {k}")
+        raise OpError(f"{op}: padding {p} must be at most half of kernel_size {k}")
     out = []
     for size, kk, ss, pp, dd in zip(x.shape[2:], k, s, p, d):
         n = size + 2 * pp - dd * (kk - 1) - 1 + (ss - 1 if ceil_mode else 0)
@@ -76,13 +77,13 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
             o -= 1
         out.append(o)
     if min(out) < 1:
-        raise ValueError(f"{op}: input shape {tuple(x.shape)} is too small for kernel_size {k}, stride {s}, "
+        raise OpError(f"{op}: input shape {tuple(x.shape)} is too small for kernel_size {k}, stride {s}, "
                          f"padding {p}, dilation {d}: the output size would be {tuple(out)}")
     for size, kk, ss, pp, dd, o in zip(x.shape[2:], k, s, p, d, out):
         for i in range(o):
             if not any(0 <= i * ss - pp + t * dd < size for t in range(kk)):
                 # PyTorch returns -inf with an index outside the input here; refuse instead.
-                raise ValueError(f"{op}: with input shape {tuple(x.shape)}, kernel_size {k}, stride {s}, "
+                raise OpError(f"{op}: with input shape {tuple(x.shape)}, kernel_size {k}, stride {s}, "
                                  f"padding {p}, dilation {d}, output position {i} has a window with no input "
                                  f"element in it (only padding)")
     return k, s, p, d, tuple(out)
@@ -218,11 +219,11 @@ def adaptive_avg_pool2d(x, output_size):
     """
     op = "adaptive_avg_pool2d"
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
+        raise OpError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
     H, W = x.shape[2:]
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
-            raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+            raise OpError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
         output_size = tuple(n if o is None else o for o, n in zip(output_size, (H, W)))
     OH, OW = _pair(output_size, "output_size", op, 1)
     if (OH, OW) == (1, 1):
@@ -284,9 +285,9 @@ def upsample_nearest2d(x, scale_factor):
     """
     op = "upsample_nearest2d"
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
+        raise OpError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
     sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
     if len(sf) != 2 or any(float(v) != int(v) for v in sf):
-        raise ValueError(f"{op}: scale_factor must be an int or a pair of ints, got {scale_factor!r}")
+        raise OpError(f"{op}: scale_factor must be an int or a pair of ints, got {scale_factor!r}")
     sh, sw = _pair(tuple(int(v) for v in sf), "scale_factor", op, 1)
     return _upsample_op(x, scale=(sh, sw))

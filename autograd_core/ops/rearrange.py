@@ -16,6 +16,7 @@ import itertools
 
 import numpy as np
 
+from ..errors import OpError
 from .. import dtypes as _dtypes
 from ..tensor import Size, Tensor, get_default_dtype
 from . import shape as S
@@ -67,13 +68,13 @@ def roll(input, shifts, dims=None):  # noqa: A002  (PyTorch's argument names)
     if dims is None:
         if isinstance(shifts, (tuple, list)):
             if len(shifts) != 1:
-                raise ValueError(f"roll: with dims=None, shifts must be one int, got {shifts!r}")
+                raise OpError(f"roll: with dims=None, shifts must be one int, got {shifts!r}")
             shifts = shifts[0]
         return roll(x.reshape(-1), shifts, 0).reshape(x.shape)
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     if len(shifts) != len(dims):
-        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        raise OpError(f"roll: shifts {shifts} and dims {dims} must have the same length")
     for s, d in zip(shifts, dims):
         d = _dim(d, x.ndim, "roll")
         n = x.shape[d]
@@ -93,7 +94,7 @@ def rot90(input, k=1, dims=(0, 1)):  # noqa: A002
     x = _t(input)
     d0, d1 = (_dim(d, x.ndim, "rot90") for d in dims)
     if d0 == d1:
-        raise ValueError(f"rot90: dims must be two different dims, got {tuple(dims)}")
+        raise OpError(f"rot90: dims must be two different dims, got {tuple(dims)}")
     k = _int(k, "rot90", "k") % 4
     if k == 1:
         return S.swapaxes(S.flip(x, dims=d1), d0, d1)
@@ -115,11 +116,11 @@ def movedim(input, source, destination):  # noqa: A002
     src = tuple(source) if isinstance(source, (tuple, list)) else (source,)
     dst = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
     if len(src) != len(dst):
-        raise ValueError(f"movedim: source {src} and destination {dst} must have the same length")
+        raise OpError(f"movedim: source {src} and destination {dst} must have the same length")
     src = [_dim(d, x.ndim, "movedim") for d in src]
     dst = [_dim(d, x.ndim, "movedim") for d in dst]
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise ValueError(f"movedim: repeated dims in source {tuple(src)} or destination {tuple(dst)}")
+        raise OpError(f"movedim: repeated dims in source {tuple(src)} or destination {tuple(dst)}")
     order = [d for d in range(x.ndim) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -151,7 +152,7 @@ def unflatten(input, dim, sizes):  # noqa: A002
         known = int(np.prod([s for s in sizes if s != -1]))
         sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)
     if int(np.prod(sizes)) != x.shape[d]:
-        raise ValueError(f"unflatten: sizes {sizes} don't multiply to the size {x.shape[d]} of dim {d}")
+        raise OpError(f"unflatten: sizes {sizes} don't multiply to the size {x.shape[d]} of dim {d}")
     return x.reshape(tuple(x.shape[:d]) + sizes + tuple(x.shape[d + 1:]))
 
 
@@ -226,7 +227,7 @@ def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002
     else:
         k = _int(indices_or_sections, "tensor_split", "sections")
         if k <= 0:
-            raise ValueError(f"tensor_split: the number of sections must be positive, got {k}")
+            raise OpError(f"tensor_split: the number of sections must be positive, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
         cuts = [0] + list(itertools.accumulate(sizes))
     # each part is x[a:b] along d with Python's slice rules, as PyTorch's (a negative index counts from the end)
@@ -264,7 +265,7 @@ def dsplit(input, indices_or_sections):  # noqa: A002
 def _even_split(x, ios, dim, name):
     x = _t(x)
     if isinstance(ios, (int, np.integer)) and x.shape[dim] % ios:
-        raise ValueError(f"{name}: {ios} sections don't divide the size {x.shape[dim]} of dim {dim} evenly")
+        raise OpError(f"{name}: {ios} sections don't divide the size {x.shape[dim]} of dim {dim} evenly")
     return tensor_split(x, ios, dim)
 
 
@@ -440,7 +441,7 @@ def meshgrid(*tensors, indexing="ij"):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise OpError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     ts = [_t(t).reshape(-1) for t in tensors]
     shape = tuple(t.shape[0] for t in ts)
     n = len(ts)
@@ -516,7 +517,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
     x = _t(input)
     d1, d2 = _dim(dim1, x.ndim, "diagonal"), _dim(dim2, x.ndim, "diagonal")
     if d1 == d2:
-        raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+        raise OpError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
     return _diagonal_op(movedim(x, (d1, d2), (-2, -1)), offset=int(offset))
 
 
@@ -579,7 +580,7 @@ def diag(input, diagonal=0):  # noqa: A002
         return diag_embed(x, offset=diagonal)
     if x.ndim == 2:
         return globals()["diagonal"](x, offset=diagonal)
-    raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
+    raise OpError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
 
 
 def diagflat(input, offset=0):  # noqa: A002
@@ -623,7 +624,7 @@ def broadcast_shapes(*shapes):
     try:
         return Size(np.broadcast_shapes(*[tuple(s) if isinstance(s, (tuple, list)) else (int(s),) for s in shapes]))
     except ValueError:
-        raise ValueError(f"broadcast_shapes: shapes {shapes} can't be broadcast together") from None
+        raise OpError(f"broadcast_shapes: shapes {shapes} can't be broadcast together") from None
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
@@ -691,7 +692,7 @@ def _trace(self):
     tensor(5.)
     """
     if self.ndim != 2:
-        raise ValueError(f"trace: expected a 2-D tensor, got shape {tuple(self.shape)}")
+        raise OpError(f"trace: expected a 2-D tensor, got shape {tuple(self.shape)}")
     return diagonal(self).sum()
 
 

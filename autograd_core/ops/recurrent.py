@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OpError
 from ..kernels import recurrent as _krec
 from ..kernels.blas import matmul as _mm, numpy_blas_on_one_thread as _blas_one_thread
 from .elementwise import sigmoid_
@@ -38,7 +39,7 @@ __all__ = ["lstm_pointwise", "gru_pointwise", "lstm_sequence", "gru_sequence", "
 
 def _check(name, wide, narrow, k):
     if wide.shape[-1] != k * narrow.shape[-1] or wide.shape[:-1] != narrow.shape[:-1]:
-        raise ValueError(f"{name}: expected gates of shape (..., {k} H) and a state (..., H) with the same leading "
+        raise OpError(f"{name}: expected gates of shape (..., {k} H) and a state (..., H) with the same leading "
                          f"dims, got shapes {tuple(wide.shape)} and {tuple(narrow.shape)}")
 
 
@@ -363,7 +364,7 @@ def lstm_sequence(xw, h0, c0, w_hh, b_hh=None, *, reverse=False):
     """
     _check_seq("lstm_sequence", xw, h0, w_hh, b_hh, 4)
     if tuple(c0.shape) != tuple(h0.shape):
-        raise ValueError(f"lstm_sequence: c0 of shape {tuple(c0.shape)} differs from h0's {tuple(h0.shape)}")
+        raise OpError(f"lstm_sequence: c0 of shape {tuple(c0.shape)} differs from h0's {tuple(h0.shape)}")
     args = (xw, h0, c0, w_hh) if b_hh is None else (xw, h0, c0, w_hh, b_hh)
     return _lstm_seq_op(*args, reverse=bool(reverse))
 
@@ -465,7 +466,7 @@ def _check_seq(name, xw, h0, w, b, k):
     H = h0.shape[-1]
     if (xw.ndim != 3 or h0.ndim != 2 or xw.shape[1:] != (h0.shape[0], k * H) or tuple(w.shape) != (k * H, H)
             or (b is not None and tuple(b.shape) != (k * H,))):
-        raise ValueError(f"{name}: expected xw (L, N, {k} H), a state (N, H), w_hh ({k} H, H) and b_hh ({k} H,), got "
+        raise OpError(f"{name}: expected xw (L, N, {k} H), a state (N, H), w_hh ({k} H, H) and b_hh ({k} H,), got "
                          f"shapes {tuple(xw.shape)}, {tuple(h0.shape)}, {tuple(w.shape)} and "
                          f"{None if b is None else tuple(b.shape)}")
 

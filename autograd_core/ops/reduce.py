@@ -13,6 +13,7 @@ import collections
 
 import numpy as np
 
+from ..errors import OpError
 from ..modes import no_grad
 from ..tensor import Tensor, get_default_dtype
 from .registry import defop, method, xp
@@ -35,7 +36,7 @@ def norm_axis(axis, ndim, op="reduce"):
             raise IndexError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimension(s)")
         out.append(a % n)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis}")
+        raise OpError(f"{op}: repeated axis in {axis}")
     if ndim == 0:
         return ()  # a 0-d tensor accepts axis 0 / -1 (as PyTorch); reducing over no axis is the identity
     return tuple(sorted(out))
@@ -166,7 +167,7 @@ def _extreme_all_vjp(g, ans, x):
 
 def _check_nonempty(x, axis, op):
     if x.size == 0 and axis is None:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape} without an axis; "
+        raise OpError(f"{op}: cannot reduce an empty tensor of shape {x.shape} without an axis; "
                          "give a dim whose size is not 0")
 
 
@@ -193,7 +194,7 @@ def _min_all(x):
 def _extreme_dim(arg):
     def forward(x, axis, keepdims=False):
         if x.shape[axis] == 0:
-            raise ValueError(f"{arg.__name__[3:]}: dim {axis} of shape {x.shape} has size 0; there is no extreme")
+            raise OpError(f"{arg.__name__[3:]}: dim {axis} of shape {x.shape} has size 0; there is no extreme")
         idx = arg(x, axis=axis, keepdims=True)
         vals = np.take_along_axis(x, idx, axis)
         return (vals if keepdims else vals.squeeze(axis)), idx
@@ -480,7 +481,7 @@ def _extreme(name, all_op, dim_op, amaxmin, pairwise):
             # numpy's keyword (or several dims): values only, with amax's gradient
             ax = norm_axis(axis if axis is not None else dim, x.ndim, name)
             if ax is None and x._data.size == 0:
-                raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)} without a dim")
+                raise OpError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)} without a dim")
             return amaxmin(x, axis=ax, keepdims=kd)
         if dim is None:
             return all_op(x)
@@ -726,7 +727,7 @@ def _sum_to_size(self, *size):
     shape = tuple(self.shape)
     lead = len(shape) - len(size)
     if lead < 0 or builtins.any(s != 1 and s != d for s, d in zip(size, shape[lead:])):
-        raise ValueError(f"sum_to_size: size {size} is not expandable to the tensor's shape {shape}: each of its "
+        raise OpError(f"sum_to_size: size {size} is not expandable to the tensor's shape {shape}: each of its "
                          "dims must be 1 or equal to the tensor's (aligned from the right)")
     out = sum(self, axis=tuple(range(lead))) if lead else self
     keep = tuple(i for i, (s, d) in enumerate(zip(size, shape[lead:])) if s == 1 and d != 1)

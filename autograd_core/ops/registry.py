@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from ..errors import OpError
 from .. import modes
 from ..dtypes import result_type as _result_type
 from ..node import edge, mark_view, record
@@ -437,7 +438,7 @@ def _shape_error(op, a, b, err):
     try:
         np.broadcast_shapes(sa, sb)
     except ValueError:
-        return ValueError(f"{op.name}: shapes {tuple(sa)} and {tuple(sb)} can't be broadcast together")
+        return OpError(f"{op.name}: shapes {tuple(sa)} and {tuple(sb)} can't be broadcast together")
     return err
 
 

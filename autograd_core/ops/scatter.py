@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OpError
 from ..tensor import Tensor
 from .index import _full_index, _gather, _index_put_op, _scatter_add, _scatter_add_op, _scatter_op, getitem, norm_index
 from .inplace import inplace_update
@@ -45,10 +46,10 @@ def _scatter_index(x, dim, index, name):
     """``index`` checked against ``x`` as PyTorch's scatter does; the fancy index it selects in ``x``."""
     idx = _index_array(index, name)
     if idx.ndim != x.ndim:
-        raise ValueError(f"{name}: index has {idx.ndim} dims but self has {x.ndim} (shape {tuple(x.shape)})")
+        raise OpError(f"{name}: index has {idx.ndim} dims but self has {x.ndim} (shape {tuple(x.shape)})")
     for d in range(x.ndim):
         if d != dim and idx.shape[d] > x.shape[d]:
-            raise ValueError(f"{name}: index shape {idx.shape} is larger than self's shape {tuple(x.shape)} at dim {d}")
+            raise OpError(f"{name}: index shape {idx.shape} is larger than self's shape {tuple(x.shape)} at dim {d}")
     if idx.size and (idx.min() < -x.shape[dim] or idx.max() >= x.shape[dim]):
         raise IndexError(f"{name}: index out of range for dim {dim} of size {x.shape[dim]}")
     return idx, _full_index(idx % x.shape[dim] if idx.size else idx, dim)
@@ -62,7 +63,7 @@ def _src_part(src, idx):
         return src
     for d in range(idx.ndim):
         if idx.shape[d] > src.shape[d]:
-            raise ValueError(f"scatter: src shape {tuple(src.shape)} is smaller than index shape {idx.shape}")
+            raise OpError(f"scatter: src shape {tuple(src.shape)} is smaller than index shape {idx.shape}")
     return getitem(src, tuple(slice(0, n) for n in idx.shape))
 
 
@@ -91,7 +92,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A
             out = x._data.copy()
             np.multiply.at(out, fancy, part._data if isinstance(part, Tensor) else part)
             return Tensor(out)
-        raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        raise OpError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
     if not isinstance(part, Tensor):
         part = np.asarray(part, dtype=x._data.dtype)
     return _index_put_op(x, part, idx=fancy)
@@ -267,7 +268,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
             return total // Tensor(np.maximum(count, 1).astype(total._data.dtype))
         return total / Tensor(np.maximum(count, 1).astype(x._data.dtype if x._data.dtype.kind == "f" else np.float64))
     if reduce not in _REDUCERS:
-        raise ValueError(f"scatter_reduce: reduce must be 'sum', 'mean', 'prod', 'amax' or 'amin', got {reduce!r}")
+        raise OpError(f"scatter_reduce: reduce must be 'sum', 'mean', 'prod', 'amax' or 'amin', got {reduce!r}")
     return _scatter_reduce_op(x, part, index=idx % x.shape[d] if idx.size else idx, axis=d, reduce=reduce,
                               include_self=bool(include_self))
 
@@ -312,14 +313,14 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
     x, src = _t(input), _t(source)
     d = _dim(dim, x.ndim, "index_reduce")
     if reduce not in ("prod", "mean", "amax", "amin"):
-        raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+        raise OpError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     idx = _index_array(index, "index_reduce")
     if idx.ndim > 1:
-        raise ValueError(f"index_reduce: index must be 1-D, got shape {idx.shape}")
+        raise OpError(f"index_reduce: index must be 1-D, got shape {idx.shape}")
     idx = idx.reshape(-1)
     if src.ndim != x.ndim or src.shape[d] != idx.size or any(
             a != b for k, (a, b) in enumerate(zip(src.shape, x.shape)) if k != d):
-        raise ValueError(f"index_reduce: source of shape {tuple(src.shape)} must have input's shape "
+        raise OpError(f"index_reduce: source of shape {tuple(src.shape)} must have input's shape "
                          f"{tuple(x.shape)} outside dim {d} and index's length {idx.size} along it")
     if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):     # PyTorch takes no negative index here
         raise IndexError(f"index_reduce: index out of range for dim {d} of size {x.shape[d]} (index holds "
@@ -393,7 +394,7 @@ def put(input, index, source, accumulate=False):  # noqa: A002
     if idx.dtype.kind not in "iu":
         raise TypeError(f"put: index must hold integers, got dtype {idx.dtype}")
     if idx.size != src.numel():
-        raise ValueError(f"put: index ({idx.size} elements) and source ({src.numel()} elements) must have the same "
+        raise OpError(f"put: index ({idx.size} elements) and source ({src.numel()} elements) must have the same "
                          "number of elements")
     n = x.numel()
     if idx.size and (idx.max() >= n or idx.min() < -n):
@@ -414,7 +415,7 @@ def masked_scatter(input, mask, source):  # noqa: A002
     n = int(m.sum())
     src = _t(source).reshape(-1)
     if src.shape[0] < n:
-        raise ValueError(f"masked_scatter: the mask selects {n} places but source has {src.shape[0]} elements")
+        raise OpError(f"masked_scatter: the mask selects {n} places but source has {src.shape[0]} elements")
     return _index_put_op(x, getitem(src, (slice(0, n),)), idx=(m,))
 
 
@@ -511,7 +512,7 @@ def _inplace(name, outofplace, example, result):
 
 def _fill_diagonal(x, fill_value, wrap=False):
     if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
-        raise ValueError(f"fill_diagonal_: expected a 2-D tensor or one whose dims all have the same size, got "
+        raise OpError(f"fill_diagonal_: expected a 2-D tensor or one whose dims all have the same size, got "
                          f"shape {tuple(x.shape)}")
     if x.ndim == 2:
         rows, cols = x.shape

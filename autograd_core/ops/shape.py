@@ -9,6 +9,7 @@ import operator
 
 import numpy as np
 
+from ..errors import OpError
 from .. import layouts as _layouts
 from ..dtypes import as_dtype
 from ..tensor import Tensor, _check_dtype
@@ -37,7 +38,7 @@ def _reshape(x, shape):
     try:
         return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
     except ValueError:
-        raise ValueError(f"reshape: shape {tuple(x.shape)} ({x.size} elements) can't be reshaped "
+        raise OpError(f"reshape: shape {tuple(x.shape)} ({x.size} elements) can't be reshaped "
                          f"to {tuple(shape)}") from None
 
 
@@ -79,7 +80,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return _reshape_op(x, shape=(1,))
     s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise OpError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape
     return _reshape_op(x, shape=shape[:s] + (-1,) + shape[e + 1:])
 
@@ -138,7 +139,7 @@ def _broadcast_to(x, shape):
             out = np.lib.stride_tricks.as_strided(x, shape=out.shape, strides=out.strides, writeable=True)
         return out
     except ValueError:
-        raise ValueError(f"broadcast_to: shape {tuple(np.shape(x))} can't be broadcast to {tuple(shape)}") from None
+        raise OpError(f"broadcast_to: shape {tuple(np.shape(x))} can't be broadcast to {tuple(shape)}") from None
 
 
 # The VJP returns g as it is; the engine's central un-broadcast sums it back to x's shape.
@@ -191,7 +192,7 @@ def expand(x, *sizes):
     sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: the number of sizes {len(sizes)} is less than the tensor's dims {x.ndim}")
+        raise OpError(f"expand: the number of sizes {len(sizes)} is less than the tensor's dims {x.ndim}")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
 
@@ -239,7 +240,7 @@ def permute(x, *dims):
     axes = tuple(d + n if d < 0 else d for d in dims)
     ident = tuple(range(n))
     if sorted(axes) != list(ident):     # also catches a wrong count and dims out of range
-        raise ValueError(f"permute: {dims} is not a permutation of the {n} dims of shape {tuple(x.shape)}")
+        raise OpError(f"permute: {dims} is not a permutation of the {n} dims of shape {tuple(x.shape)}")
     if axes == ident:
         return x
     return _permute_op(x, axes=axes)
@@ -330,11 +331,11 @@ def _check_same(tensors, op, axis, skip_axis):
     shapes = [t._data.shape for t in tensors]
     s0 = shapes[0]
     if len({len(s) for s in shapes}) != 1:
-        raise ValueError(f"{op}: all tensors need the same number of dims, got shapes {shapes}")
+        raise OpError(f"{op}: all tensors need the same number of dims, got shapes {shapes}")
     rest = s0[:axis] + s0[axis + 1:] if skip_axis else s0
     for s in shapes[1:]:
         if (s[:axis] + s[axis + 1:] if skip_axis else s) != rest:
-            raise ValueError(f"{op}: shapes {s0} and {s} don't match outside axis {axis}")
+            raise OpError(f"{op}: shapes {s0} and {s} don't match outside axis {axis}")
 
 
 def concatenate(tensors, axis=0, *, dim=None):
@@ -351,10 +352,10 @@ def concatenate(tensors, axis=0, *, dim=None):
     """
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("concatenate: expected a non-empty list of tensors")
+        raise OpError("concatenate: expected a non-empty list of tensors")
     axis = dim if dim is not None else axis
     if tensors[0].ndim == 0:
-        raise ValueError("concatenate: 0-d tensors can't be concatenated; use stack")
+        raise OpError("concatenate: 0-d tensors can't be concatenated; use stack")
     axis = _dim(axis, tensors[0].ndim, "concatenate")
     _check_same(tensors, "concatenate", axis, True)
     return _concat_op(*tensors, axis=axis)
@@ -387,7 +388,7 @@ def stack(tensors, axis=0, *, dim=None):
     """
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+        raise OpError("stack: expected a non-empty list of tensors")
     axis = dim if dim is not None else axis
     axis = _dim(axis, tensors[0].ndim + 1, "stack")
     _check_same(tensors, "stack", axis, False)
@@ -412,12 +413,12 @@ def split(x, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
+            raise OpError(f"split: split_size must be positive, got {step}")
         sizes = [min(step, n - s) for s in range(0, n, step)]
     else:
         sizes = list(split_size_or_sections)
         if builtins.sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} don't add up to {n}, the size of dim {dim}")
+            raise OpError(f"split: sizes {sizes} don't add up to {n}, the size of dim {dim}")
     out, start = [], 0
     for s in sizes:
         out.append(x[(slice(None),) * dim + (slice(start, start + s),)])
@@ -436,7 +437,7 @@ def chunk(x, chunks, dim=0):
     (tensor([0, 1]), tensor([2, 3]), tensor([4]))
     """
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise OpError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[_dim(dim, x.ndim, "chunk")]
     return split(x, max(1, -(-n // chunks)), dim)
 
@@ -464,19 +465,19 @@ def pad(x, pad, value=0.0, mode="constant"):
             [0, 0, 0]])
     """
     if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+        raise OpError(f"pad: only mode='constant' is supported, got {mode!r}")
     if builtins.any(isinstance(p, (tuple, list)) for p in pad):
         widths = [tuple(int(v) for v in p) for p in pad]
         if len(widths) != x.ndim:
-            raise ValueError(f"pad: got {len(widths)} (before, after) pairs for a tensor of {x.ndim} dims")
+            raise OpError(f"pad: got {len(widths)} (before, after) pairs for a tensor of {x.ndim} dims")
     else:
         if len(pad) % 2 or len(pad) // 2 > x.ndim:
-            raise ValueError(f"pad: a flat pad must have an even length of at most 2*{x.ndim}, got {len(pad)}")
+            raise OpError(f"pad: a flat pad must have an even length of at most 2*{x.ndim}, got {len(pad)}")
         widths = [(0, 0)] * x.ndim
         for i in range(len(pad) // 2):
             widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     if builtins.any(b < 0 or a < 0 for b, a in widths):
-        raise ValueError(f"pad: negative padding {widths} is not supported")
+        raise OpError(f"pad: negative padding {widths} is not supported")
     return _pad_op(x, pad_width=tuple(widths), value=value)
 
 
@@ -554,7 +555,7 @@ def repeat(x, *sizes):
     """
     sizes = _shape_arg(sizes, "repeat")
     if len(sizes) < x.ndim:
-        raise ValueError(f"repeat: got {len(sizes)} sizes for a tensor of {x.ndim} dims")
+        raise OpError(f"repeat: got {len(sizes)} sizes for a tensor of {x.ndim} dims")
     return tile(x, sizes)
 
 
@@ -624,12 +625,12 @@ def clone(x, memory_format=None):
 
 def _view_dtype_fwd(x, dtype):
     if x.dtype.itemsize != dtype.itemsize and x.ndim and x.shape[-1] > 1 and x.strides[-1] != x.itemsize:
-        raise ValueError(f"view(dtype): the last dim must be contiguous to reinterpret {x.dtype} as {dtype} "
+        raise OpError(f"view(dtype): the last dim must be contiguous to reinterpret {x.dtype} as {dtype} "
                          f"(strides {x.strides}); call .contiguous() first")
     if x.ndim == 0 and x.dtype.itemsize != dtype.itemsize:
-        raise ValueError(f"view(dtype): a 0-d tensor of {x.dtype} can't be viewed as {dtype} (another element size)")
+        raise OpError(f"view(dtype): a 0-d tensor of {x.dtype} can't be viewed as {dtype} (another element size)")
     if x.ndim and (x.shape[-1] * x.dtype.itemsize) % dtype.itemsize:
-        raise ValueError(f"view(dtype): the last dim ({x.shape[-1]} x {x.dtype.itemsize} bytes) does not split into "
+        raise OpError(f"view(dtype): the last dim ({x.shape[-1]} x {x.dtype.itemsize} bytes) does not split into "
                          f"{dtype} elements ({dtype.itemsize} bytes)")
     return x.view(dtype)
 

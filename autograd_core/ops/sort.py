@@ -12,6 +12,7 @@ import collections
 
 import numpy as np
 
+from ..errors import OpError
 from ..tensor import Tensor
 from .index import take_along_axis
 from .registry import method
@@ -109,7 +110,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     axis = _axis(x, dim, "topk")
     n = 1 if x.ndim == 0 else x.shape[axis]
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
-        raise ValueError(f"topk: k={k!r} is out of range for dim {dim} of size {n} (expected 0 <= k <= {n})")
+        raise OpError(f"topk: k={k!r} is out of range for dim {dim} of size {n} (expected 0 <= k <= {n})")
     if x.ndim == 0:
         return TopkResult(*_sorted(x, axis, largest))  # a 0-d tensor is its own top 1 (and top 0), as PyTorch
     idx = _order(x._data, axis, bool(largest))
@@ -128,7 +129,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
     axis = _axis(x, dim, "kthvalue")
     n = 1 if x.ndim == 0 else x.shape[axis]
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
-        raise ValueError(f"kthvalue: k={k!r} is out of range for dim {dim} of size {n} (expected 1 <= k <= {n})")
+        raise OpError(f"kthvalue: k={k!r} is out of range for dim {dim} of size {n} (expected 1 <= k <= {n})")
     if x.ndim == 0:
         return KthvalueResult(x.clone(), Tensor(np.zeros((), np.int64)))
     idx = np.take(_order(x._data, axis, False), [k - 1], axis=axis).astype(np.int64, copy=False)
@@ -174,15 +175,15 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002
     x = _as_tensor(input, "bincount")
     a = x._data
     if a.ndim != 1 or a.dtype.kind not in "iub":
-        raise ValueError(f"bincount: expects a 1-D tensor of non-negative integers, got shape {tuple(a.shape)} "
+        raise OpError(f"bincount: expects a 1-D tensor of non-negative integers, got shape {tuple(a.shape)} "
                          f"and dtype {a.dtype}")
     if a.size and a.min() < 0:
-        raise ValueError(f"bincount: the input must be non-negative, got the value {int(a.min())}")
+        raise OpError(f"bincount: the input must be non-negative, got the value {int(a.min())}")
     if weights is None:
         return Tensor(np.bincount(a, minlength=minlength).astype(np.int64, copy=False))
     w = weights._data if isinstance(weights, Tensor) else np.asarray(weights)
     if w.shape != a.shape:
-        raise ValueError(f"bincount: weights of shape {tuple(w.shape)} don't match the input's shape {tuple(a.shape)}")
+        raise OpError(f"bincount: weights of shape {tuple(w.shape)} don't match the input's shape {tuple(a.shape)}")
     dt = w.dtype if w.dtype.kind == "f" else np.dtype(np.float64)
     return Tensor(np.bincount(a, weights=w, minlength=minlength).astype(dt, copy=False))
 
@@ -204,16 +205,16 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002
     x = _as_tensor(input, "histc")
     a = _float_input(x, "histc")
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins <= 0:
-        raise ValueError(f"histc: bins must be a positive int, got {bins!r}")
+        raise OpError(f"histc: bins must be a positive int, got {bins!r}")
     lo, hi = float(min), float(max)
     if lo == hi == 0 and a.size:
         lo, hi = float(a.min()), float(a.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1  # PyTorch widens an empty range
     if lo > hi:
-        raise ValueError(f"histc: max ({hi}) must be larger than min ({lo})")
+        raise OpError(f"histc: max ({hi}) must be larger than min ({lo})")
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ValueError(f"histc: range of [{lo}, {hi}] is not finite")
+        raise OpError(f"histc: range of [{lo}, {hi}] is not finite")
     counts, _ = np.histogram(a.reshape(-1), bins=int(bins), range=(lo, hi))
     return Tensor(counts.astype(a.dtype))
 
@@ -233,14 +234,14 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
         bins = bins._data
     w = None if weight is None else (weight._data if isinstance(weight, Tensor) else np.asarray(weight))
     if w is not None and w.shape != a.shape:
-        raise ValueError(f"histogram: weight of shape {tuple(w.shape)} doesn't match the input's shape {tuple(a.shape)}")
+        raise OpError(f"histogram: weight of shape {tuple(w.shape)} doesn't match the input's shape {tuple(a.shape)}")
     if range is not None:
         range = (float(range[0]), float(range[1]))
     try:
         hist, edges = np.histogram(a.reshape(-1), bins=bins, range=range, density=density,
                                    weights=None if w is None else w.reshape(-1))
     except ValueError as e:
-        raise ValueError(f"histogram: {e}") from None
+        raise OpError(f"histogram: {e}") from None
     return HistogramResult(Tensor(hist.astype(a.dtype)), Tensor(edges.astype(a.dtype)))
 
 

@@ -12,6 +12,7 @@ import collections
 
 import numpy as np
 
+from ..errors import OpError
 from ..tensor import Tensor, get_default_dtype
 from . import elementwise as E
 from . import reduce as R
@@ -138,12 +139,12 @@ def mode(input, dim=-1, keepdim=False):  # noqa: A002
 def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):  # noqa: A002
     x = _t(input)
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
-        raise ValueError(f"{name}: interpolation must be 'linear', 'lower', 'higher', 'midpoint' or 'nearest', "
+        raise OpError(f"{name}: interpolation must be 'linear', 'lower', 'higher', 'midpoint' or 'nearest', "
                          f"got {interpolation!r}")
     scalar_q = not isinstance(q, Tensor) and np.ndim(q) == 0
     qs = np.atleast_1d(q._data if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)).astype(np.float64)
     if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
-        raise ValueError(f"{name}: q must be a number or a 1-D tensor of values in [0, 1], got {q!r}")
+        raise OpError(f"{name}: q must be a number or a 1-D tensor of values in [0, 1], got {q!r}")
     if dim is None:
         x, axis = x.reshape(-1), 0
     else:
@@ -360,7 +361,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         out = np.searchsorted(seq, vals, side=sd, sorter=srt)
     else:
         if seq.shape[:-1] != vals.shape[:-1]:
-            raise ValueError(f"searchsorted: sorted_sequence's leading dims {seq.shape[:-1]} must match input's "
+            raise OpError(f"searchsorted: sorted_sequence's leading dims {seq.shape[:-1]} must match input's "
                              f"{vals.shape[:-1]}")
         s2, v2 = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
         o2 = [np.searchsorted(s, v, side=sd, sorter=None if srt is None else srt.reshape(s2.shape)[i])
@@ -379,7 +380,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):  # noqa: A002
     """
     b = _t(boundaries)._data
     if b.ndim != 1:
-        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
+        raise OpError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
     vals = input._data if isinstance(input, Tensor) else np.asarray(input)
     out = np.searchsorted(b, vals, side="right" if right else "left")
     return Tensor(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
@@ -427,7 +428,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
     """
     x = _t(input)
     if x.ndim > 2:
-        raise ValueError(f"cov: expected a 1-D or 2-D input (variables, observations), got shape {tuple(x.shape)}")
+        raise OpError(f"cov: expected a 1-D or 2-D input (variables, observations), got shape {tuple(x.shape)}")
     if x.ndim < 2:
         x = x.reshape(1, -1)
     n = x.shape[1]
@@ -437,12 +438,12 @@ def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
             continue
         wt = _t(wt)
         if wt.ndim != 1 or wt.shape[0] != n:
-            raise ValueError(f"cov: {name} must be 1-D with one weight per observation ({n}), got shape "
+            raise OpError(f"cov: {name} must be 1-D with one weight per observation ({n}), got shape "
                              f"{tuple(wt.shape)}")
         if name == "fweights" and wt.dtype.kind not in "iub":
-            raise ValueError(f"cov: fweights must be integers, got dtype {wt.dtype}")
+            raise OpError(f"cov: fweights must be integers, got dtype {wt.dtype}")
         if bool(np.any(wt._data < 0)):
-            raise ValueError(f"cov: {name} must be non-negative")
+            raise OpError(f"cov: {name} must be non-negative")
         w = wt if w is None else w * wt
     if w is None:
         xc = x - R.mean(x, dim=1, keepdim=True)
@@ -451,7 +452,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
         w = w.astype(x.dtype) if w.dtype != x.dtype else w
         w_sum = R.sum(w)
         if not float(w_sum._data) > 0:
-            raise ValueError("cov: the weights sum to zero, so there is no weighted mean; give some "
+            raise OpError("cov: the weights sum to zero, so there is no weighted mean; give some "
                              "observation a positive weight")
         xc = x - R.sum(x * w, dim=1, keepdim=True) / w_sum
         if correction == 0:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OpError
 from ..tensor import Tensor
 from .registry import defop, method, xp
 
@@ -31,7 +32,7 @@ def _check(x, name, diagonal):
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if x.ndim < 2:
-        raise ValueError(f"{name}: expects a matrix or a batch of matrices (at least 2 dims), got shape {tuple(x.shape)}")
+        raise OpError(f"{name}: expects a matrix or a batch of matrices (at least 2 dims), got shape {tuple(x.shape)}")
     if isinstance(diagonal, bool) or not isinstance(diagonal, (int, np.integer)):
         raise TypeError(f"{name}: diagonal must be an int, got {diagonal!r}")
     return x
