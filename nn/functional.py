@@ -2449,7 +2449,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     a, b, t = _t(input1), _t(input2), _t(target)
-    eps = 1e-12
+    eps = float(np.float32(1e-12))  # PyTorch's EPSILON is a float constant: 1e-12 rounded to float32
     cos = (a * b).sum(-1) / ag.sqrt(((a * a).sum(-1) + eps) * ((b * b).sum(-1) + eps))
     td = t._data
     loss = ag.where(td == 1, 1 - cos, 0.0) + ag.where(td == -1, ag.clamp(cos - margin, min=0.0), 0.0)

@@ -51,6 +51,13 @@ class Adafactor(Optimizer):
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "weight_decay")
 
+    def _state_shape(self, key: str, shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        if key == "row_var" and len(shape) > 1:
+            return shape[:-1] + (1,)
+        if key == "col_var" and len(shape) > 1:
+            return shape[:-2] + (1, shape[-1])
+        return shape
+
     def _update(self, p: Array, g: Array, state: Dict[str, Any], lr: float, beta2_decay: float,
                 eps: Tuple[float | None, float], d: float, weight_decay: float, maximize: bool) -> None:
         if not state:

@@ -25,10 +25,13 @@ def _cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2
     d2_square = d1 ** 2 - g1 * g2
     if d2_square >= 0:
         d2 = d2_square ** 0.5
-        if x1 <= x2:
-            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        # a loss linear along the line (g1 == g2, so d2 == 0) divides by zero: as in PyTorch (whose slopes
+        # are tensors), that gives +-inf, which the bounds clamp, or NaN
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if x1 <= x2:
+                min_pos = x2 - (x2 - x1) * (np.float64(g2 + d2 - d1) / np.float64(g2 - g1 + 2 * d2))
+            else:
+                min_pos = x1 - (x1 - x2) * (np.float64(g1 + d2 - d1) / np.float64(g1 - g2 + 2 * d2))
         return float(min(max(min_pos, xmin_bound), xmax_bound))
     return float((xmin_bound + xmax_bound) / 2.0)
 
@@ -154,6 +157,25 @@ class LBFGS(Optimizer):
     def _check(self, group: Dict[str, Any]) -> None:
         _nonneg(self._name, group, "lr", "tolerance_grad", "tolerance_change")
 
+    def _load_state_value(self, key: str, v: Any, p: Any) -> Any:
+        # the state (kept on the first parameter) holds flat vectors over all the parameters, the
+        # (s, y) history as lists of them, and scalars
+        if key in ("old_dirs", "old_stps", "ro", "al"):
+            if not isinstance(v, (list, tuple)):
+                raise ValueError(f"should be a list, got {type(v).__name__}")
+            return [self._load_state_value("d" if key in ("old_dirs", "old_stps") else "t", x, p) for x in v]
+        if v is None:
+            return None
+        if key in ("d", "prev_flat_grad"):
+            a = np.asarray(v)
+            n = sum(q._data.size for q in self._params)
+            if a.shape != (n,):
+                raise ValueError(f"has shape {a.shape} but the parameters have {n} elements in all: it needs ({n},)")
+            return np.array(a, dtype=p._data.dtype, copy=True)
+        if key in ("func_evals", "n_iter"):
+            return int(np.asarray(v))
+        return float(np.asarray(v))
+
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """As the base, but LBFGS has one parameter group only: a second one is refused.
 
@@ -250,7 +272,10 @@ class LBFGS(Optimizer):
                         ro.append(1.0 / ys)
                         h_diag = ys / float(y @ y)
                     q = -flat_grad
-                    al = [0.0] * len(old_dirs)
+                    # kept in the state, as PyTorch's (entries past the history's length stay None)
+                    al = state.setdefault("al", [None] * history)
+                    if len(al) < len(old_dirs):  # a history_size raised since
+                        al.extend([None] * (len(old_dirs) - len(al)))
                     for i in range(len(old_dirs) - 1, -1, -1):
                         al[i] = float(old_stps[i] @ q) * ro[i]
                         q = q - al[i] * old_dirs[i]

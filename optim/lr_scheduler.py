@@ -920,11 +920,14 @@ class CyclicLR(LRScheduler):
             self.base_momentums = self._per_group(optimizer, "base_momentum", base_momentum)
             self.max_momentums = self._per_group(optimizer, "max_momentum", max_momentum)
             if last_epoch == -1:
-                for m, group in zip(self.max_momentums, optimizer.param_groups):
+                # the bounds go into the groups too, so that the optimizer's state dict holds them as PyTorch's
+                for m, base_m, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
                     if self.use_beta1:
                         group["betas"] = (m, *group["betas"][1:])
                     else:
                         group["momentum"] = m
+                    group["max_momentum"] = m
+                    group["base_momentum"] = base_m
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 

@@ -164,6 +164,22 @@ class Optimizer:
         """Raise ValueError for an invalid hyperparameter of ``group`` (subclasses extend)."""
         _nonneg(self._name, group, "lr")
 
+    def _load_state_value(self, key: str, v: Any, p: Tensor) -> Any:
+        """State entry ``key`` of parameter ``p`` as loaded from a state dict: a copy in ``p``'s dtype, or
+        a Python scalar; ValueError (saying what is wrong) when its shape doesn't fit."""
+        if key in self._scalar_state or v is None:
+            return v.item() if isinstance(v, (np.ndarray, np.generic)) else v
+        v = np.asarray(v)
+        want = self._state_shape(key, p._data.shape)
+        if v.shape != want:
+            raise ValueError(f"has shape {v.shape} but its parameter of shape {p._data.shape} needs {want}")
+        return np.array(v, dtype=p._data.dtype if v.dtype.kind in "fiub" else v.dtype, copy=True)
+
+    def _state_shape(self, key: str, shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        """The shape of state entry ``key`` for a parameter of ``shape`` (the parameter's own, unless a
+        subclass keeps a smaller one, as Adafactor's factored variances)."""
+        return shape
+
     # -- step ----------------------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place, by the optimizer's rule.
@@ -283,7 +299,7 @@ class Optimizer:
         state: Dict[int, Dict[str, Any]] = {}
         for p, s in self.state.items():
             if id(p) in index and s:
-                state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                state[index[id(p)]] = {k: _snapshot(v) for k, v in s.items()}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def load_state_dict(self, state_dict: StateDict) -> None:
@@ -338,15 +354,10 @@ class Optimizer:
                 continue
             restored = {}
             for key, v in entries.items():
-                if key in self._scalar_state or v is None:
-                    restored[key] = v.item() if isinstance(v, (np.ndarray, np.generic)) else v
-                    continue
-                v = np.asarray(v)
-                if v.shape != p._data.shape:
-                    problems.append(f"state entry {k}[{key!r}] has shape {v.shape} but its parameter has "
-                                    f"shape {p._data.shape}")
-                    continue
-                restored[key] = np.array(v, dtype=p._data.dtype if v.dtype.kind in "fiub" else v.dtype, copy=True)
+                try:
+                    restored[key] = self._load_state_value(key, v, p)
+                except ValueError as e:
+                    problems.append(f"state entry {k}[{key!r}] {e}")
             new_state[p] = restored
         if problems:
             raise ValueError(f"{name}: the state dict doesn't match this optimizer: " + "; ".join(problems))
@@ -354,6 +365,9 @@ class Optimizer:
             group.clear()
             group.update(new)
         self.state = new_state
+        # PyTorch's load_state_dict goes through __setstate__, which adds this default: groups added
+        # after a load get it too, in both libraries' state dicts
+        self.defaults.setdefault("differentiable", False)
 
     def __repr__(self) -> str:
         lines = [f"{self._name} ("]
@@ -382,6 +396,16 @@ def _as_int(k: Any) -> int | None:
         return int(k)
     except (TypeError, ValueError):
         return None
+
+
+def _snapshot(v: Any) -> Any:
+    """A state value for a state dict: arrays copied, and lists of them (LBFGS's history, which its steps
+    change in place) copied one level down."""
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    if isinstance(v, list):
+        return [_snapshot(x) for x in v]
+    return v
 
 
 def _restore_value(v: Any, like: Any) -> Any:

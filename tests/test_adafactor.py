@@ -60,3 +60,20 @@ def test_matches_torch(kw):
             opt.step()
     for a, b in zip(po, pt):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_state_dict_round_trip_with_factored_state():
+    # the row and column variances of a matrix are smaller than the matrix: loading them back is allowed
+    w = ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = ag.tensor([1.0, -1.0], requires_grad=True)
+    opt = optim.Adafactor([w, b], lr=0.05)
+    (w.square().sum() + (w.sum(1) * b).sum()).backward()
+    opt.step()
+    again = optim.Adafactor([w, b], lr=0.05)
+    again.load_state_dict(opt.state_dict())
+    assert again.state[w]["row_var"].shape == (2, 1) and again.state[b]["variance"].shape == (2,)
+    np.testing.assert_array_equal(again.state[w]["col_var"], opt.state[w]["col_var"])
+    bad = opt.state_dict()
+    bad["state"][0]["row_var"] = np.zeros((3, 1))
+    with pytest.raises(ValueError, match=r"row_var.*\(3, 1\).*needs \(2, 1\)"):
+        again.load_state_dict(bad)

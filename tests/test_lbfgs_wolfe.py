@@ -88,3 +88,39 @@ def test_lbfgs_trajectory_matches_torch(line_search_fn, history_size):
     np.testing.assert_allclose(wo.detach().numpy(), wt.detach().numpy(), rtol=1e-8, atol=1e-10)
     assert oo.state[wo]["func_evals"] == ot.state[wt]["func_evals"]
     assert oo.state[wo]["n_iter"] == ot.state[wt]["n_iter"]
+
+
+def test_cubic_interpolate_along_a_straight_line_goes_to_a_bound():
+    # f linear along the line (equal slopes, d2 = 0): the cubic's minimizer is at infinity, so the
+    # step is the upper bound, as PyTorch's (a division by zero before)
+    g, f1 = -5.5, -13.0
+    assert _cubic_interpolate(0.0, f1, g, 1.0, f1 + g, g, bounds=(1.01, 10.0)) == 10.0
+    assert _cubic_interpolate(0.0, f1, g, 1.0, f1 + g, g) == 1.0
+
+
+def test_lbfgs_state_dict_round_trip_resumes_the_same_run():
+    # the history (lists of vectors), the flat vectors and the scalars load back; a state dict taken
+    # mid-run is a snapshot that later steps don't change
+    x0 = np.array([-1.5, 2.0, 0.5])
+    runs = []
+    for resume in (False, True):
+        w = ag.tensor(x0, requires_grad=True)
+        opt = optim.LBFGS([w], max_iter=3, history_size=2, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = _rosen(w)
+            loss.backward()
+            return loss
+        for k in range(4):
+            opt.step(closure)
+            if resume and k == 1:
+                sd = opt.state_dict()
+                saved = [d.copy() for d in sd["state"][0]["old_dirs"]]
+                opt = optim.LBFGS([w], max_iter=3, history_size=2, line_search_fn="strong_wolfe")
+                opt.load_state_dict(sd)
+        if resume:
+            assert all(np.array_equal(a, b) for a, b in zip(saved, sd["state"][0]["old_dirs"]))
+        runs.append((w.detach().numpy().copy(), opt.state[w]["func_evals"], len(opt.state[w]["al"])))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][1:] == runs[1][1:] and runs[0][2] == 2   # 'al' has history_size entries, as PyTorch's

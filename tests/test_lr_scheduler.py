@@ -296,3 +296,12 @@ def test_matches_torch(name, kw, n, opt_name):
                     if key in tg:
                         assert np.allclose(g[key], tg[key], rtol=1e-13), (i, key)
     assert math.isfinite(ours.get_last_lr()[0])
+
+
+def test_cyclic_lr_puts_its_momentum_bounds_into_the_groups():
+    # as PyTorch's, so the optimizer's state dict carries them
+    opt = _opt(lrs=(0.1, 0.2), momentum=0.9)
+    S.CyclicLR(opt, base_lr=0.01, max_lr=0.1, base_momentum=[0.7, 0.75], max_momentum=0.95)
+    groups = opt.state_dict()["param_groups"]
+    assert [(g["base_momentum"], g["max_momentum"], g["momentum"]) for g in groups] == [(0.7, 0.95, 0.95),
+                                                                                       (0.75, 0.95, 0.95)]

@@ -518,3 +518,15 @@ def test_bce_with_logits_refuses_weights_that_require_grad_like_torch():
         with pytest.raises(RuntimeError):
             torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor([0.5, -1.0], requires_grad=True),
                                                                  torch.tensor([1.0, 0.0]), **kw)
+
+
+def test_cosine_embedding_loss_of_a_zero_row_has_pytorchs_eps():
+    # an all-zero row divides by sqrt(eps ||x2||²): PyTorch's eps is 1e-12 rounded to float32, and the
+    # gradient there (about 1e6) is relative eps-sized, so the exact constant shows at 2e-9
+    x1 = np.array([[0.0, 0.0], [0.3, -0.2]])
+    x2 = np.array([[0.7, -0.4], [0.1, 0.5]])
+    a = t64(x1)
+    F.cosine_embedding_loss(a, t64(x2, False), ag.tensor([1.0, -1.0])).backward()
+    eps = float(np.float32(1e-12))
+    want = -x2[0] / np.sqrt(eps * (x2[0] @ x2[0] + eps)) / 2   # -d cos / d x1 (x1 = 0), halved by the mean
+    np.testing.assert_allclose(a.grad.numpy()[0], want, rtol=1e-14)
