@@ -19,7 +19,8 @@ from numpy.typing import DTypeLike
 
 import autograd_core as ag
 from autograd_core.ops import elementwise as _E
-from autograd_core.ops.losses import bce_with_logits as _bce_with_logits, cross_entropy_rows as _cross_entropy_rows
+from autograd_core.ops.losses import (bce as _bce, bce_with_logits as _bce_with_logits,
+                                      cross_entropy_rows as _cross_entropy_rows)
 from autograd_core.tensor import Generator, Tensor
 
 _tensor_mod = sys.modules["autograd_core.tensor"]  # the module itself (ag.tensor is the function)
@@ -885,9 +886,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-w [y log(p) + (1 - y) log(1 - p)] for probabilities p in [0, 1], then ``reduction``; each log is
-    clamped at -100, as PyTorch, so p = 0 or 1 gives a finite loss. Where p (or 1 - p) is below the
-    dtype's smallest normal number the log has zero gradient (PyTorch instead divides by
-    max(p (1 - p), 1e-12)). Input and target of the same shape; ``weight`` broadcasts against them.
+    clamped at -100, as PyTorch, so p = 0 or 1 gives a finite loss. The gradient is PyTorch's,
+    w (p - y) / max(p (1 - p), 1e-12), finite at p = 0 or 1 (``autograd_core.ops.losses.bce``). Input and
+    target of the same shape; ``weight`` broadcasts against them.
 
     >>> import autograd_core as ag, nn.functional as F
     >>> F.binary_cross_entropy(ag.tensor([0.5, 0.9]), ag.tensor([1.0, 0.0]), reduction="none")   # log 2, -log 0.1
@@ -902,23 +903,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if p._data.size and (p._data.min() < 0 or p._data.max() > 1 or np.isnan(p._data).any()):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
                          "for logits use binary_cross_entropy_with_logits")
-    loss = -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
+    loss = _bce(p, y)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
-
-
-def _clamped_log(p):
-    """max(log(p), -100) with a finite gradient everywhere."""
-    tiny = np.finfo(p.dtype).tiny
-    out = ag.clamp(ag.log(ag.clamp(p, min=tiny)), min=-100.0)
-    below = p._data < tiny
-    if below.any():
-        # below the smallest normal number 1/p would overflow; use the exact clamped value, gradient 0 there
-        with np.errstate(divide="ignore"):
-            exact = np.maximum(np.log(p._data), -100.0).astype(p.dtype)
-        out = ag.where(below, exact, out)
-    return out
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,

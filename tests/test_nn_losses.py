@@ -4,6 +4,7 @@ import itertools
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
+import hypothesis.extra.numpy as hnp
 
 import autograd_core as ag
 import nn
@@ -530,3 +531,22 @@ def test_cosine_embedding_loss_of_a_zero_row_has_pytorchs_eps():
     eps = float(np.float32(1e-12))
     want = -x2[0] / np.sqrt(eps * (x2[0] @ x2[0] + eps)) / 2   # -d cos / d x1 (x1 = 0), halved by the mean
     np.testing.assert_allclose(a.grad.numpy()[0], want, rtol=1e-14)
+
+
+@given(p=hnp.arrays(np.float64, st.integers(1, 8), elements=st.sampled_from(
+           [0.0, 1.0, 1e-300, 1e-13, 1e-8, 0.3, 0.5, 1 - 1e-8, 1 - 1e-15, 0.999])),
+       data=st.data(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_binary_cross_entropy_gradients_match_torch_when_saturated(p, data, dtype):
+    """PyTorch divides by max(p (1 - p), 1e-12), so at or near p = 0 or 1 the gradient is large but finite,
+    and the target's gradient is -logit(p), unclamped: ours are the same, for p and y, in both dtypes."""
+    torch = pytest.importorskip("torch")
+    y = data.draw(hnp.arrays(np.float64, p.shape, elements=st.sampled_from([0.0, 0.25, 1.0])))
+    w = data.draw(hnp.arrays(np.float64, p.shape, elements=st.sampled_from([0.5, 1.0, 3.0])))
+    p, y, w = p.astype(dtype), y.astype(dtype), w.astype(dtype)
+    P, Y = ag.tensor(p, requires_grad=True), ag.tensor(y, requires_grad=True)
+    F.binary_cross_entropy(P, Y, weight=ag.tensor(w), reduction="sum").backward()
+    tp, ty = torch.tensor(p, requires_grad=True), torch.tensor(y, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(tp, ty, weight=torch.tensor(w), reduction="sum").backward()
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(P.grad.numpy(), tp.grad.numpy(), rtol=rtol)
+    np.testing.assert_allclose(Y.grad.numpy(), ty.grad.numpy(), rtol=rtol)

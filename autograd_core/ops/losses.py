@@ -17,7 +17,7 @@ import numpy as np
 from ..kernels import rows as _krows
 from .registry import defop, xp
 
-__all__ = ["cross_entropy_rows", "cross_entropy_grad", "bce_with_logits"]
+__all__ = ["cross_entropy_rows", "cross_entropy_grad", "bce", "bce_with_logits"]
 
 
 def _cross_entropy_rows(x, *, target, reduction):
@@ -121,6 +121,39 @@ _bce_with_logits_op = defop(
      lambda g, ans, x, y, pw: g * (pw * xp.softplus(-x, threshold=np.inf) - xp.softplus(x, threshold=np.inf)),
      lambda g, ans, x, y, pw: g * y * xp.softplus(-x, threshold=np.inf)),
     reads=((0, 1, 2), (0, 2), (0, 1)), nargs=3)
+
+
+def _bce(p, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (y - 1) * np.maximum(np.log1p(-p), -100.0) - y * np.maximum(np.log(p), -100.0)
+    return out.astype(np.result_type(p, y), copy=False)
+
+
+def _bce_eps(p):
+    # PyTorch's EPSILON is a float constant: 1e-12 rounded to float32, in float64 too
+    return np.asarray(np.float32(1e-12), p.dtype if isinstance(p, np.ndarray) else p._data.dtype)
+
+
+# PyTorch's rules: d/dp = (p - y) / max(p (1 - p), 1e-12) (finite at p = 0 or 1, where the clamped logs
+# are flat), d/dy = -logit(p) = log(1 - p) - log(p) (unclamped)
+_bce_op = defop(
+    "binary_cross_entropy", _bce,
+    (lambda g, ans, p, y: g * (p - y) / xp.maximum((1 - p) * p, _bce_eps(p)),
+     lambda g, ans, p, y: g * (xp.log1p(-p) - xp.log(p))),
+    reads=((0, 1), (0,)), nargs=2)
+
+
+def bce(p, y):
+    """Elementwise -[y max(log p, -100) + (1 - y) max(log(1 - p), -100)] of probabilities ``p`` and targets
+    ``y`` (broadcast together), with PyTorch's gradients: d/dp = (p - y) / max(p (1 - p), 1e-12) and
+    d/dy = log(1 - p) - log(p).
+
+    >>> import autograd_core as ag
+    >>> from autograd_core.ops.losses import bce
+    >>> bce(ag.tensor([0.5, 0.9]), ag.tensor([1.0, 0.0]))
+    tensor([0.6931, 2.3026])
+    """
+    return _bce_op(p, y)
 
 
 def bce_with_logits(x, y, pos_weight=1.0):
