@@ -17,4 +17,12 @@ __all__ = ["OpError"]
 
 
 class OpError(ValueError, RuntimeError):
-    """An op refused its arguments: the message names the op and the shapes and says what to do."""
+    """An op refused its arguments: the message names the op and the shapes and says what to do.
+
+    >>> import autograd_core as ag
+    >>> try:
+    ...     ag.ones(3) + ag.ones(4)
+    ... except ag.OpError as e:
+    ...     print(e, isinstance(e, RuntimeError), isinstance(e, ValueError))
+    add: shapes (3,) and (4,) can't be broadcast together True True
+    """

@@ -360,7 +360,7 @@ def test_reshape_error_names_op_and_shapes():
 
 @pytest.mark.parametrize("name,call", [
     ("flatten", lambda x: ag.flatten(x, 0, 2)), ("squeeze", lambda x: x.squeeze(2)),
-    ("swapaxes", lambda x: x.swapaxes(0, 5)), ("swapaxes", lambda x: x.transpose(-3, 0)),
+    ("swapaxes", lambda x: x.swapaxes(0, 5)), ("transpose", lambda x: x.transpose(-3, 0)),
     ("concatenate", lambda x: ag.cat([x, x], axis=2)), ("stack", lambda x: ag.stack([x, x], axis=-4)),
     ("split", lambda x: ag.split(x, 1, dim=2)), ("chunk", lambda x: ag.chunk(x, 2, dim=-3)),
     ("flip", lambda x: x.flip(2)),
