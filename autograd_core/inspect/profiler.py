@@ -38,29 +38,30 @@ class _Timer(listeners.Listener):
         self.stack.append([_perf(), 0.0])
 
     def _close(self):
+        """Close the innermost open call: (its start, its wall time, its self time), or None."""
         if not self.stack:
             return None
         t0, child = self.stack.pop()
         dt = _perf() - t0
         if self.stack:
             self.stack[-1][1] += dt
-        return dt - child
+        return t0, dt, dt - child
 
     def on_op_begin(self, op):
         self._open()
 
     def on_op(self, op, inputs, out, node):
-        dt = self._close()
-        if dt is not None and out is not None:
-            self.sink._add(op.name, "forward", dt, inputs)
+        timed = self._close()
+        if timed is not None and out is not None:
+            self.sink._add(op.name, "forward", timed[2], inputs)
 
     def on_vjp_begin(self, node):
         self._open()
 
     def on_vjp(self, node, grad, grads, inputs):
-        dt = self._close()
-        if dt is not None:
-            self.sink._add(node.op.name, "backward", dt, inputs)
+        timed = self._close()
+        if timed is not None:
+            self.sink._add(node.op.name, "backward", timed[2], inputs)
 
 
 class OpStats:

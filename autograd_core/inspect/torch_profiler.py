@@ -28,6 +28,7 @@ from functools import wraps
 import numpy as np
 
 from .. import listeners
+from .profiler import _Timer, _t
 from ..tensor import Tensor
 
 __all__ = ["profile", "record_function", "schedule", "ProfilerActivity", "ProfilerAction",
@@ -193,12 +194,8 @@ _SORT_KEYS = ("cpu_time", "cuda_time", "xpu_time", "device_time", "cpu_time_tota
 
 
 def _us(t):
-    """Microseconds as PyTorch's tables print them: 12.345us, 1.234ms, 2.345s."""
-    if t >= 1e6:
-        return f"{t / 1e6:.3f}s"
-    if t >= 1e3:
-        return f"{t / 1e3:.3f}ms"
-    return f"{t:.3f}us"
+    """Microseconds as PyTorch's tables print them (the op profiler's format: 12.345us, 1.234ms, 2.345s)."""
+    return _t(t * 1e-6)
 
 
 class EventList(list):
@@ -258,44 +255,25 @@ def _shapes(args):
             (list(np.shape(a)) if isinstance(a, np.ndarray) else []) for a in args]
 
 
-class _Recorder(listeners.Listener):
-    """Turns the engine's op and VJP events, and ranges, into FunctionEvents (self times as in the
-    inspect profiler: a nested event's wall time is its parent's child time)."""
-
-    def __init__(self, prof):
-        self.prof = prof
-        self.stack = []   # per open event: [start, time in events nested inside it]
-
-    def open(self):
-        self.stack.append([_perf(), 0.0])
+class _Recorder(_Timer):
+    """The op profiler's timer (self times: a nested event's wall time is its parent's child time),
+    keeping each op, backward rule and range as a FunctionEvent of ``prof``."""
 
     def close(self, name, args, kind):
-        if not self.stack:
+        timed = self._close()
+        if timed is None:
             return
-        t0, child = self.stack.pop()
-        t1 = _perf()
-        dt = t1 - t0
-        if self.stack:
-            self.stack[-1][1] += dt
-        p = self.prof
-        p._events.append(FunctionEvent(name, (t0 - p._t0) * 1e6, (t1 - p._t0) * 1e6, (dt - child) * 1e6,
+        t0, dt, own = timed
+        p = self.sink
+        p._events.append(FunctionEvent(name, (t0 - p._t0) * 1e6, (t0 + dt - p._t0) * 1e6, own * 1e6,
                                        _shapes(args) if p.record_shapes and args is not None else [],
                                        threading.get_ident(), kind))
 
-    def on_op_begin(self, op):
-        self.open()
-
     def on_op(self, op, inputs, out, node):
-        if out is None:          # the forward raised: drop its open entry
-            if self.stack:
-                t0, child = self.stack.pop()
-                if self.stack:
-                    self.stack[-1][1] += _perf() - t0
+        if out is None:          # the forward raised: close its entry, record nothing
+            self._close()
             return
         self.close(op.name, inputs, "op")
-
-    def on_vjp_begin(self, node):
-        self.open()
 
     def on_vjp(self, node, grad, grads, inputs):
         self.close(node.op.backward_name, inputs, "backward")
@@ -410,7 +388,7 @@ class profile:
     def _open_step_range(self):
         if self.schedule is not _record_always:
             self._step_range = f"ProfilerStep#{self.step_num}"
-            self._recorder.open()
+            self._recorder._open()
 
     def _close_step_range(self):
         if self._step_range is not None and self._recorder is not None and self._recorder.stack:
@@ -485,7 +463,7 @@ class record_function:
         prof = getattr(_local, "active", None)
         self._rec = prof._recorder if prof is not None else None
         if self._rec is not None:
-            self._rec.open()
+            self._rec._open()
         return self
 
     def __exit__(self, *exc):
