@@ -135,16 +135,23 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_cotangents=2, seed=0
                         nflat[j] = sum(float(np.sum((p - m) * v)) for p, m, v in zip(fp, fm, vs)) / (2 * eps)
             finally:
                 x._data = saved
-            bad = ~np.isclose(a, num, rtol=rtol, atol=atol)
-            if np.any(bad) or (np.any(np.isnan(a)) != np.any(np.isnan(num))):
-                j = np.unravel_index(np.argmax(np.abs(a - num)), a.shape) if a.ndim else ()
-                msg = (f"gradcheck: gradient of input {i} (shape {tuple(x.shape)}) differs from finite "
-                       f"differences at {j}: analytic {a[j]!r} vs numeric {num[j]!r}\n"
-                       f"analytic:\n{a}\nnumeric:\n{num}")
-                if raise_exception:
-                    raise GradcheckError(msg)
+            if not _agrees(a, num, rtol, atol, raise_exception,
+                           f"gradient of input {i} (shape {tuple(x.shape)})", "analytic"):
                 return False
     return True
+
+
+def _agrees(a, num, rtol, atol, raise_exception, what, label):
+    """Whether derivative ``a`` matches finite differences ``num``; if not, raise GradcheckError (or return
+    False) naming ``what`` and the worst place."""
+    if not (np.any(~np.isclose(a, num, rtol=rtol, atol=atol)) or np.any(np.isnan(a)) != np.any(np.isnan(num))):
+        return True
+    k = np.unravel_index(np.argmax(np.abs(a - num)), a.shape) if a.ndim else ()
+    msg = (f"gradcheck: {what} differs from finite differences at {k}: {label} {a[k]!r} vs numeric {num[k]!r}\n"
+           f"{label}:\n{a}\nnumeric:\n{num}")
+    if raise_exception:
+        raise GradcheckError(msg)
+    return False
 
 
 def _check_forward(fn, inputs, diff, eps, atol, rtol, n_tangents, rng, raise_exception):
@@ -170,14 +177,8 @@ def _check_forward(fn, inputs, diff, eps, atol, rtol, n_tangents, rng, raise_exc
                 continue
             num = (p._data.astype(np.float64) - m._data.astype(np.float64)) / (2 * eps)
             a = np.zeros(num.shape) if a is None else a
-            bad = ~np.isclose(a, num, rtol=rtol, atol=atol)
-            if np.any(bad) or (np.any(np.isnan(a)) != np.any(np.isnan(num))):
-                k = np.unravel_index(np.argmax(np.abs(a - num)), a.shape) if a.ndim else ()
-                msg = (f"gradcheck: forward-mode derivative J t of output {j} (shape {tuple(o.shape)}) differs from "
-                       f"finite differences at {k}: forward AD {a[k]!r} vs numeric {num[k]!r}\n"
-                       f"forward AD:\n{a}\nnumeric:\n{num}")
-                if raise_exception:
-                    raise GradcheckError(msg)
+            if not _agrees(a, num, rtol, atol, raise_exception,
+                           f"forward-mode derivative J t of output {j} (shape {tuple(o.shape)})", "forward AD"):
                 return False
     return True
 
