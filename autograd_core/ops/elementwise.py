@@ -703,12 +703,10 @@ def where(cond, x=None, y=None):
                                    "without overflow")
             wrapped = _wrapped_int(n, t._data.dtype)
             x, y = (wrapped, y) if i == 0 else (x, wrapped)
-    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        # two Python numbers: PyTorch's scalar types (a float gives the default dtype, not float64)
-        if all(isinstance(v, (bool, int, float)) for v in (x, y)):
-            dt = (np.bool_ if all(isinstance(v, bool) for v in (x, y)) else
-                  get_default_dtype() if any(isinstance(v, float) for v in (x, y)) else np.int64)
-            x, y = make(np.asarray(x, dt)), make(np.asarray(y, dt))
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor) and \
+            all(isinstance(v, (bool, int, float)) for v in (x, y)):
+        # two Python numbers: each the tensor PyTorch makes of it (a float in the default dtype, not float64)
+        x, y = Tensor(x), Tensor(y)
     return _where(x, y, cond=c)
 
 
