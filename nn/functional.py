@@ -19,6 +19,7 @@ from numpy.typing import DTypeLike
 
 import autograd_core as ag
 from autograd_core.ops import elementwise as _E
+from autograd_core.ops.inplace import inplace_update
 from autograd_core.ops.losses import (bce as _bce, bce_with_logits as _bce_with_logits,
                                       cross_entropy_rows as _cross_entropy_rows)
 from autograd_core.tensor import Generator, Tensor
@@ -63,7 +64,6 @@ def _arr(x):
 def _in_place(name, fn, input, *args, **kwargs):
     """``inplace=True``: ``input`` takes ``fn(input, *args, **kwargs)``'s values and history and is returned, so
     every alias of it sees the result, as in PyTorch (a leaf that requires grad is refused, as there)."""
-    from autograd_core.ops.inplace import inplace_update
     return inplace_update(input, lambda old: fn(old, *args, **kwargs), name)
 
 
@@ -2629,8 +2629,7 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
 # -- PyTorch's other spellings: in-place activations, *_with_indices pools, upsample_bilinear --------------
 def _inplace_activation(name: str, fn: Callable[..., Tensor], example: str, result: str) -> Callable[..., Tensor]:
     def f(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        from autograd_core.ops.inplace import inplace_update
-        return inplace_update(input, lambda old: fn(old, *args, **kwargs), name)
+        return _in_place(name, fn, input, *args, **kwargs)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = (f"In place: ``input`` becomes ``{fn.__name__}(input, ...)`` (same options); returns it, recorded "
                  f"on the tape like PyTorch's ``F.{name}`` (a leaf that requires grad is refused).\n\n"

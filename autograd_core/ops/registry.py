@@ -269,13 +269,13 @@ def _apply_general(op, args, kw):
         args = tuple([a.item() if isinstance(a, np.generic) else a for a in args])
     if len(args) == 2 and not op.residuals:
         a, b = args
-        if getattr(op.forward, "int_as_float", False):
-            pass
-        elif type(b) is int and isinstance(a, Tensor) and a._data.dtype.kind in "iu":
-            b = _wrapped_int(b, a._data.dtype)
-        elif type(a) is int and isinstance(b, Tensor) and b._data.dtype.kind in "iu":
-            a = _wrapped_int(a, b._data.dtype)
-        args = (a, b)
+        if not getattr(op.forward, "int_as_float", False):
+            # a Python int beyond an int tensor's range wraps into its dtype, as PyTorch casts it
+            if type(b) is int and isinstance(a, Tensor) and a._data.dtype.kind in "iu":
+                b = _wrapped_int(b, a._data.dtype)
+            elif type(a) is int and isinstance(b, Tensor) and b._data.dtype.kind in "iu":
+                a = _wrapped_int(a, b._data.dtype)
+            args = (a, b)
         # int tensor * 0.5 -> float32, as PyTorch (numpy would give float64 with a Python float)
         if isinstance(a, Tensor) and type(b) is float and a._data.dtype.kind in "biu":
             arrays = (a._data.astype(get_default_dtype()), b)
